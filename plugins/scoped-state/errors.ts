@@ -1,0 +1,20 @@
+/**
+ * A request broke a state rule (a value that cannot be stored, state over the size
+ * limit). Nothing is written: the session keeps its previous state.
+ */
+export class ScopedStateError extends Error {
+    constructor(
+        message: string,
+        readonly status: 413 | 500
+    ) {
+        super(message)
+        this.name = 'ScopedStateError'
+    }
+
+    toResponse() {
+        return new Response(this.message, {
+            status: this.status,
+            headers: { 'content-type': 'text/plain; charset=utf-8' }
+        })
+    }
+}

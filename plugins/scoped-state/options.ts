@@ -1,0 +1,63 @@
+import type { CookieAttributes } from './cookie'
+import type { Store } from './store'
+
+export interface ScopedStateOptions {
+    /**
+     * Secret(s) that sign session ids, at least 32 bytes each. Give a list to
+     * rotate: the first signs, all verify. Required when `production` is true;
+     * otherwise a random per-process secret is used and a warning logged.
+     * @default undefined
+     */
+    secret?: string | readonly string[]
+    /**
+     * Where state lives. See `stores/` for SQLite and Redis.
+     * @default memoryStore()
+     */
+    store?: Store
+    /**
+     * Name of the session cookie. A `__Host-` prefix (e.g. `__Host-session`) pins
+     * the cookie to this host over https, the safest choice in production.
+     * @default 'user_session_id'
+     */
+    cookieName?: string
+    /** Session cookie attributes. @default { path: '/', sameSite: 'lax', secure: 'auto' } */
+    cookie?: CookieAttributes
+    /**
+     * Seconds without a request after which a session expires.
+     * @default 604_800 (7 days)
+     */
+    idleTimeout?: number
+    /**
+     * Seconds after its creation at which a session expires, however active.
+     * @default 2_592_000 (30 days)
+     */
+    absoluteTimeout?: number
+    /**
+     * Seconds after which the cookie is sent again to extend its `Max-Age`. Until
+     * then responses carry no `Set-Cookie`.
+     * @default 3_600 (1 hour)
+     */
+    refreshAfter?: number
+    /**
+     * Largest serialized state of one session, in bytes. A request that would write
+     * more fails with 413 and the previous state is kept.
+     * @default 16_384
+     */
+    maxStateBytes?: number
+    /**
+     * Most page scopes (tabs, page loads) kept per session; the least recently
+     * written is dropped first.
+     * @default 16
+     */
+    maxPages?: number
+    /**
+     * Refuses to start without a strong secret.
+     * @default process.env.NODE_ENV === 'production'
+     */
+    production?: boolean
+    /**
+     * Clock in milliseconds, for tests.
+     * @default Date.now
+     */
+    now?: () => number
+}

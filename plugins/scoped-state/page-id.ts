@@ -1,0 +1,27 @@
+/**
+ * Page ids name a browser tab's page scope: `<nonce>.<signature>`, the signature
+ * binding the nonce to its session. A forged id, or one from another session,
+ * fails verification and the request falls back to the session's default scope.
+ * Because the signature proves the id is ours, a new page scope costs no storage
+ * until it is written.
+ */
+import { randomToken, type Signer } from './signer'
+
+/** The key of the page scope used by requests that carry no page id. */
+export const DEFAULT_PAGE = '_'
+
+const SHAPE = /^[\w-]{12}\.[\w-]{43}$/
+
+const payload = (sessionId: string, nonce: string) => `page.${sessionId}.${nonce}`
+
+export const newPageId = (sessionId: string, signer: Signer) => {
+    const nonce = randomToken(9)
+    return { key: nonce, id: `${nonce}.${signer.sign(payload(sessionId, nonce))}` }
+}
+
+/** The page scope's key when `pageId` was issued for `sessionId`, else `undefined`. */
+export const verifyPageId = (pageId: string | null | undefined, sessionId: string, signer: Signer) => {
+    if (!pageId || !SHAPE.test(pageId)) return undefined
+    const [nonce, signature] = pageId.split('.') as [string, string]
+    return signer.verify(payload(sessionId, nonce), signature) ? nonce : undefined
+}

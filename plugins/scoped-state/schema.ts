@@ -1,0 +1,86 @@
+/**
+ * The state setup: its types, and the rules every stored value follows.
+ *
+ * State values are JSON values (null, booleans, finite numbers, strings, arrays and
+ * plain objects), so every store can keep them and they read back exactly as
+ * written. Anything else (a Date, a Map, a class instance, a function, undefined,
+ * NaN, a cycle) is refused with an error that names the key.
+ */
+
+/** One key of the setup: its initial value, and whether it survives page loads. */
+export interface StateField<T = unknown> {
+    value: T
+    /**
+     * Keep the value across page refreshes and navigation (session scope, shared by
+     * the user's tabs). Without it the value belongs to one page load of one tab.
+     * @default false
+     */
+    preserve?: boolean
+}
+
+export type StateSetup = Record<string, StateField>
+
+/** What handlers see as `scopedStore`: one flat, typed object. */
+export type ScopedStore<Setup extends StateSetup> = { [Key in keyof Setup]: Setup[Key]['value'] }
+
+/** A compiled key of the setup. */
+export interface Field {
+    preserve: boolean
+    /** A new copy of the initial value: never shared between users or with `setup`. */
+    initial(): unknown
+}
+
+const describe = (value: unknown) => {
+    if (value === undefined) return 'undefined'
+    if (typeof value === 'number') return String(value)
+    if (typeof value !== 'object' && typeof value !== 'function') return `a ${typeof value}`
+    const name = (value as object).constructor?.name
+    return name ? `a ${name}` : 'an object with a custom prototype'
+}
+
+const isPlainObject = (value: object) => {
+    const proto = Object.getPrototypeOf(value)
+    return proto === Object.prototype || proto === null
+}
+
+/** Where `value` stops being a JSON value, as `path holds …`, or `undefined` when it is one. */
+export const findNonJson = (value: unknown, path: string, parents: object[] = []): string | undefined => {
+    if (value === null || typeof value === 'string' || typeof value === 'boolean') return undefined
+    if (typeof value === 'number') return Number.isFinite(value) ? undefined : `${path} holds ${value}`
+    if (typeof value !== 'object') return `${path} holds ${describe(value)}`
+    if (parents.includes(value)) return `${path} refers back to itself`
+    parents.push(value)
+    let problem: string | undefined
+    if (Array.isArray(value)) {
+        for (let i = 0; i < value.length && !problem; i++) problem = findNonJson(value[i], `${path}[${i}]`, parents)
+    } else if (isPlainObject(value)) {
+        for (const key of Object.keys(value)) {
+            problem = findNonJson((value as Record<string, unknown>)[key], `${path}.${key}`, parents)
+            if (problem) break
+        }
+    } else problem = `${path} holds ${describe(value)}`
+    parents.pop()
+    return problem
+}
+
+export const JSON_RULE = 'state values must be JSON values (null, boolean, finite number, string, array, plain object)'
+
+/** Checks the setup once, when the plugin is created, and compiles it. */
+export const compileSetup = (setup: StateSetup): Map<string, Field> => {
+    const fields = new Map<string, Field>()
+    for (const key of Object.keys(setup)) {
+        const field = setup[key]
+        if (!field || typeof field !== 'object' || !('value' in field))
+            throw new TypeError(`scopedState: '${key}' must be { value, preserve? }.`)
+        const problem = findNonJson(field.value, key)
+        if (problem)
+            throw new TypeError(`scopedState: the default of '${key}' cannot be stored: ${problem}; ${JSON_RULE}.`)
+        const { value } = field
+        const json = JSON.stringify(value)
+        fields.set(key, {
+            preserve: field.preserve === true,
+            initial: value !== null && typeof value === 'object' ? () => JSON.parse(json) : () => value
+        })
+    }
+    return fields
+}

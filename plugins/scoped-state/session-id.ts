@@ -1,0 +1,42 @@
+/**
+ * The session cookie's value: `<id>.<created>.<issued>.<signature>`.
+ *
+ * - `id`: 144 random bits, the store key;
+ * - `created`: when the session began (absolute timeout), seconds, base 36;
+ * - `issued`: when this cookie was sent (idle timeout, refresh), seconds, base 36;
+ * - `signature`: HMAC-SHA-256 of the rest.
+ *
+ * Anything else (wrong shape, bad signature, 10 KB of junk, `__proto__`) decodes to
+ * `undefined`, and the caller starts a fresh session.
+ */
+import { randomToken, type Signer } from './signer'
+
+export interface SessionId {
+    id: string
+    /** Seconds since the epoch. */
+    created: number
+    /** Seconds since the epoch. */
+    issued: number
+}
+
+const SHAPE = /^[\w-]{24}\.[0-9a-z]{1,9}\.[0-9a-z]{1,9}\.[\w-]{43}$/
+const MAX_LENGTH = 100
+
+export const newSessionId = (nowSeconds: number): SessionId => ({
+    id: randomToken(18),
+    created: nowSeconds,
+    issued: nowSeconds
+})
+
+export const encodeSessionId = ({ id, created, issued }: SessionId, signer: Signer) => {
+    const payload = `${id}.${created.toString(36)}.${issued.toString(36)}`
+    return `${payload}.${signer.sign(payload)}`
+}
+
+export const decodeSessionId = (value: string, signer: Signer): SessionId | undefined => {
+    if (value.length > MAX_LENGTH || !SHAPE.test(value)) return undefined
+    const end = value.lastIndexOf('.')
+    if (!signer.verify(value.slice(0, end), value.slice(end + 1))) return undefined
+    const [id, created, issued] = value.split('.') as [string, string, string]
+    return { id, created: Number.parseInt(created, 36), issued: Number.parseInt(issued, 36) }
+}

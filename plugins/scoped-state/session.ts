@@ -1,0 +1,159 @@
+/**
+ * One request's view of one session: which session and page scope it names, the
+ * state it reads and writes, and the single write at the end.
+ *
+ * Stored record (JSON): `{ "s": { preserved keys }, "p": { "<page>": { other keys } } }`.
+ * Only keys that were read or written are present; missing keys read as fresh
+ * copies of their defaults.
+ */
+
+import { ScopedStateError } from './errors'
+import type { Field } from './schema'
+import { findNonJson, JSON_RULE } from './schema'
+import type { SessionId } from './session-id'
+
+type Scope = Record<string, unknown>
+interface StateRecord {
+    s: Scope
+    p: Record<string, Scope>
+}
+
+/** What a session needs from the plugin that created it. */
+export interface SessionContext {
+    fields: Map<string, Field>
+    maxStateBytes: number
+    maxPages: number
+}
+
+const parse = (raw: string | undefined): StateRecord => {
+    if (raw === undefined) return { s: {}, p: {} }
+    try {
+        const record = JSON.parse(raw) as StateRecord
+        if (record && typeof record.s === 'object' && typeof record.p === 'object') return record
+    } catch {}
+    console.warn('scopedState: a stored session record was unreadable and has been reset.')
+    return { s: {}, p: {} }
+}
+
+const validate = (scope: Scope) => {
+    for (const key in scope) {
+        const problem = findNonJson(scope[key], `scopedStore.${key}`)
+        if (problem) throw new ScopedStateError(`Cannot store ${problem}: ${JSON_RULE}.`, 500)
+    }
+}
+
+export class ScopedSession {
+    #record: StateRecord | undefined
+    #session: Scope = {}
+    #page: Scope = {}
+    #changed = false
+    /** An object value was handed out and may have been mutated in place. */
+    #touched = false
+    #destroyed = false
+    /** The session id this request holds the lock of, until commit or abort. */
+    locked: string | undefined
+    /** A stored record to delete at commit (regenerated away from, or destroyed). */
+    discard: string | undefined
+
+    constructor(
+        private readonly context: SessionContext,
+        public id: SessionId,
+        /** The page scope's key in the record. */
+        public pageKey: string,
+        /** The signed page id views hand back (`''` for the default page scope). */
+        public pageId: string,
+        /** The stored record as loaded; `undefined` for a session with no state yet. */
+        public raw: string | undefined,
+        /** This request starts a fresh page: the default page scope is cleared too. */
+        private readonly pageLoad: boolean
+    ) {}
+
+    #state(): StateRecord {
+        if (this.#record) return this.#record
+        const record = parse(this.raw)
+        this.#record = record
+        this.#session = record.s
+        this.#page = record.p[this.pageKey] ?? {}
+        if (this.pageLoad && record.p._) {
+            delete record.p._
+            this.#changed = true
+        }
+        return record
+    }
+
+    read(key: string): unknown {
+        const field = this.context.fields.get(key)
+        if (!field) return undefined
+        this.#state()
+        const scope = field.preserve ? this.#session : this.#page
+        if (!Object.hasOwn(scope, key)) scope[key] = field.initial()
+        const value = scope[key]
+        if (value !== null && typeof value === 'object') this.#touched = true
+        return value
+    }
+
+    write(key: string, value: unknown) {
+        const field = this.context.fields.get(key)
+        if (!field) throw new TypeError(`scopedState: '${key}' is not a key of the state setup.`)
+        this.#state()
+        ;(field.preserve ? this.#session : this.#page)[key] = value
+        this.#changed = true
+    }
+
+    has(key: string) {
+        return this.context.fields.has(key)
+    }
+
+    keys() {
+        return [...this.context.fields.keys()]
+    }
+
+    /** Back to defaults: the page scope, or with `ignorePreserve` everything. */
+    reset(ignorePreserve = false) {
+        this.#state()
+        this.#page = {}
+        if (ignorePreserve) this.#session = {}
+        this.#changed = true
+    }
+
+    /** Starts over with `id`, keeping the preserved keys; the page scopes stay behind. */
+    moveTo(id: SessionId) {
+        const { s } = this.#state()
+        this.id = id
+        this.raw = undefined
+        this.#record = { s, p: {} }
+        this.#session = s
+        this.#page = {}
+        this.#changed = true
+    }
+
+    /** Drops all state; nothing this request still writes is kept. */
+    destroy() {
+        this.#record = { s: {}, p: {} }
+        this.#session = {}
+        this.#page = {}
+        this.#destroyed = true
+    }
+
+    /** The record to store, or `undefined` when nothing changed. Throws when a rule is broken. */
+    serialize(): string | undefined {
+        if (this.#destroyed || (!this.#changed && !this.#touched)) return undefined
+        const record = this.#state()
+        validate(this.#session)
+        validate(this.#page)
+        record.s = this.#session
+        delete record.p[this.pageKey]
+        if (Object.keys(this.#page).length > 0) record.p[this.pageKey] = this.#page
+        const pages = Object.keys(record.p)
+        for (let i = 0; i < pages.length - this.context.maxPages; i++) delete record.p[pages[i] as string]
+        const json = JSON.stringify(record)
+        if (json === this.raw) return undefined
+        const bytes = Buffer.byteLength(json)
+        if (bytes > this.context.maxStateBytes)
+            throw new ScopedStateError(
+                `Scoped state would take ${bytes} bytes, over the limit of ${this.context.maxStateBytes}; it was not saved.`,
+                413
+            )
+        return json
+    }
+}

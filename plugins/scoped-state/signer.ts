@@ -1,0 +1,63 @@
+/**
+ * HMAC-SHA-256 signatures for session and page ids. A valid signature proves the
+ * server issued an id, so unknown ids are never adopted and a new visitor needs no
+ * store entry until it writes state.
+ */
+
+/** Below this many bytes a secret is refused in production. */
+export const MIN_SECRET_BYTES = 32
+
+export interface Signer {
+    /** The signature of `payload` with the current (first) secret, base64url. */
+    sign(payload: string): string
+    /** Whether `signature` matches `payload` under any configured secret, in constant time. */
+    verify(payload: string, signature: string): boolean
+}
+
+const hmac = (secret: string, payload: string) =>
+    new Bun.CryptoHasher('sha256', secret).update(payload).digest('base64url')
+
+const constantTimeEqual = (a: string, b: string) => {
+    if (a.length !== b.length) return false
+    let difference = 0
+    for (let i = 0; i < a.length; i++) difference |= a.charCodeAt(i) ^ b.charCodeAt(i)
+    return difference === 0
+}
+
+/**
+ * Resolves the `secret` option: the first secret signs, all of them verify, so a
+ * new secret can be put first while the old one still verifies live sessions.
+ * Without a secret, production refuses to start; development gets a random
+ * per-process secret (sessions end on restart) and a one-line warning.
+ */
+export const resolveSecrets = (secret: string | readonly string[] | undefined, production: boolean): string[] => {
+    const secrets = secret === undefined ? [] : typeof secret === 'string' ? [secret] : [...secret]
+    if (secrets.length === 0) {
+        if (production)
+            throw new Error(
+                'scopedState: a secret is required in production (set SESSION_SECRET to at least 32 random bytes).'
+            )
+        console.warn('scopedState: no secret set, using a random one; sessions will not survive a restart.')
+        return [Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64url')]
+    }
+    const short = secrets.findIndex((s) => Buffer.byteLength(s) < MIN_SECRET_BYTES)
+    if (production && short !== -1)
+        throw new Error(
+            `scopedState: secret #${short + 1} is shorter than ${MIN_SECRET_BYTES} bytes; use a long random value in production.`
+        )
+    return secrets
+}
+
+export const createSigner = (secrets: readonly string[]): Signer => ({
+    sign: (payload) => hmac(secrets[0] as string, payload),
+    verify(payload, signature) {
+        let valid = false
+        // Every secret is tried, so timing does not reveal which one matched.
+        for (const secret of secrets) valid = constantTimeEqual(hmac(secret, payload), signature) || valid
+        return valid
+    }
+})
+
+/** `bytes` random bytes from the CSPRNG, base64url. */
+export const randomToken = (bytes: number) =>
+    Buffer.from(crypto.getRandomValues(new Uint8Array(bytes))).toString('base64url')

@@ -1,0 +1,55 @@
+/**
+ * The contract between the plugin and a session store.
+ *
+ * A store keeps one serialized record (a JSON string) per session id. The plugin
+ * calls `load` once per request of a returning session, then exactly one of `save`
+ * or `release`. Stores shared by several processes (Redis) lock the session between
+ * the two so that concurrent requests never overwrite each other; the plugin itself
+ * already serializes the requests of one session inside a process.
+ */
+
+/** A value or a promise of it: the memory store answers synchronously. */
+export type MaybePromise<T> = T | Promise<T>
+
+/** Counters a store reports, e.g. on a health route. */
+export interface StoreStats {
+    /** Sessions currently holding state. */
+    sessions: number
+    /** Sessions dropped to stay under a size cap. */
+    evictions: number
+    /** Sessions removed because they idled out. */
+    expirations: number
+}
+
+export interface Store {
+    /** Reads the record of `id` (`undefined` when there is none) and extends its life to `ttlMs`. */
+    load(id: string, ttlMs: number): MaybePromise<string | undefined>
+    /** Replaces the record of `id`, keeps it for `ttlMs`, and ends the request's hold on it. */
+    save(id: string, record: string, ttlMs: number): MaybePromise<void>
+    /** Ends the request's hold on `id` without writing. */
+    release(id: string): MaybePromise<void>
+    /** Deletes the record of `id` (session destroyed or regenerated). */
+    delete(id: string): MaybePromise<void>
+    stats(): MaybePromise<StoreStats>
+    /** Frees timers and connections; the store is not used afterwards. */
+    close(): MaybePromise<void>
+}
+
+/**
+ * Thrown by a store that cannot be reached. The plugin answers 503 and writes nothing.
+ */
+export class StoreUnavailableError extends Error {
+    readonly status = 503
+
+    constructor(reason: string, options?: { cause?: unknown }) {
+        super(`Session store unavailable: ${reason}`, options)
+        this.name = 'StoreUnavailableError'
+    }
+
+    toResponse() {
+        return new Response('Session store unavailable, please retry in a moment.', {
+            status: 503,
+            headers: { 'content-type': 'text/plain; charset=utf-8', 'retry-after': '1' }
+        })
+    }
+}

@@ -1,0 +1,39 @@
+/**
+ * Builds the whole demo app without listening, so tests call `app.handle(request)`.
+ * `server/index.ts` reads the environment and listens.
+ */
+import { join } from 'node:path'
+import { html } from '@elysiajs/html'
+import { staticPlugin } from '@elysiajs/static'
+import { Elysia } from 'elysia'
+import type { ScopedStateOptions } from '../plugins/scoped-state'
+import { counterRoutes } from './routes/counter'
+import { pageRoutes } from './routes/pages'
+import { appState } from './state'
+
+export interface AppOptions {
+    /** Passed to the scoped-state plugin (secret, store, timeouts, clock). */
+    state?: ScopedStateOptions
+}
+
+const HTMX = Bun.resolveSync('htmx.org/dist/htmx.min.js', import.meta.dir)
+const YEAR = 31_536_000
+
+export const createApp = (options: AppOptions = {}) => {
+    // One plugin instance, used by every route module that reads state.
+    const state = appState(options.state ?? {})
+    return (
+        new Elysia()
+            .use(html())
+            .use(staticPlugin({ assets: join(import.meta.dir, '../public'), prefix: '/public' }))
+            // A versioned URL, so browsers may cache it for a year.
+            .get('/vendor/htmx-4.0.1.min.js', ({ set }) => {
+                set.headers['cache-control'] = `public, max-age=${YEAR}, immutable`
+                return Bun.file(HTMX)
+            })
+            .use(pageRoutes(state))
+            .use(counterRoutes(state))
+    )
+}
+
+export type App = ReturnType<typeof createApp>

@@ -1,0 +1,36 @@
+/**
+ * The app's configuration, read once from the environment. An invalid value stops
+ * startup with a message that names the variable.
+ */
+export interface Config {
+    port: number
+    hostname: string
+    production: boolean
+    /** Secrets that sign session ids; the first signs. */
+    secrets: string[] | undefined
+}
+
+export class ConfigError extends Error {
+    override name = 'ConfigError'
+}
+
+const port = (value: string | undefined) => {
+    if (value === undefined || value === '') return 3000
+    const parsed = Number(value)
+    if (!Number.isInteger(parsed) || parsed < 0 || parsed > 65_535)
+        throw new ConfigError(`PORT must be an integer from 0 to 65535, got '${value}'.`)
+    return parsed
+}
+
+export const readConfig = (env: Record<string, string | undefined> = process.env): Config => {
+    const nodeEnv = env.NODE_ENV ?? 'development'
+    if (!['development', 'production', 'test'].includes(nodeEnv))
+        throw new ConfigError(`NODE_ENV must be development, production or test, got '${nodeEnv}'.`)
+    return {
+        port: port(env.PORT),
+        hostname: env.HOST || '0.0.0.0',
+        production: nodeEnv === 'production',
+        // Comma-separated: put a new secret first to rotate, keep the old one after it.
+        secrets: env.SESSION_SECRET ? env.SESSION_SECRET.split(',') : undefined
+    }
+}

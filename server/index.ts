@@ -1,0 +1,29 @@
+/** Entry point of `bun run start`: configuration from the environment, then listen. */
+import { createApp } from './app'
+import { ConfigError, readConfig } from './config'
+
+const start = () => {
+    const config = readConfig()
+    const app = createApp({ state: { secret: config.secrets, production: config.production } })
+    app.listen({ port: config.port, hostname: config.hostname })
+    console.log(
+        `Listening on http://${config.hostname === '0.0.0.0' ? 'localhost' : config.hostname}:${app.server?.port}`
+    )
+
+    const shutdown = async () => {
+        // Stops accepting connections, lets in-flight requests finish, then closes the store.
+        await app.stop()
+        process.exit(0)
+    }
+    process.once('SIGINT', shutdown)
+    process.once('SIGTERM', shutdown)
+}
+
+try {
+    start()
+} catch (error) {
+    if (!(error instanceof ConfigError || (error instanceof Error && error.message.startsWith('scopedState:'))))
+        throw error
+    console.error(error.message)
+    process.exit(1)
+}

@@ -1,0 +1,32 @@
+/**
+ * The spec's counter API, verbatim routes and fragments. `count` is not preserved:
+ * each page load of each tab counts from 0.
+ */
+import { Html } from '@kitajs/html'
+import { Elysia } from 'elysia'
+import { Count } from '../../views/counter'
+import { answer } from '../respond'
+import type { AppState } from '../state'
+
+export const counterRoutes = (state: AppState) =>
+    new Elysia({ name: 'counter-routes' })
+        .use(state)
+        .get('/api/count', ({ scopedStore }) => <Count value={scopedStore.count} />)
+        .post('/api/increment', (context) => {
+            context.scopedStore.count++
+            return answer(context, '/counter', () => <Count value={context.scopedStore.count} />)
+        })
+        .post('/api/decrement', (context) => {
+            context.scopedStore.count--
+            return answer(context, '/counter', () => <Count value={context.scopedStore.count} />)
+        })
+        .post('/api/reset', (context) => {
+            // Resets count, keeps the preserved cart and theme.
+            context.resetScopedStore()
+            return answer(context, '/counter', () => <Count value={context.scopedStore.count} />)
+        })
+        .post('/api/full-reset', (context) => {
+            // Ignores preserve: the cart and the theme go too.
+            context.resetScopedStore(true)
+            return answer(context, '/counter', () => <Count value={context.scopedStore.count} />)
+        })

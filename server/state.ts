@@ -1,0 +1,21 @@
+/**
+ * The demo's per-user state. `count` belongs to one page load of one tab; the cart
+ * and the theme are preserved across refreshes, navigation and tabs.
+ */
+import { type ScopedStateOptions, scopedState } from '../plugins/scoped-state'
+import type { CartLine } from './catalog'
+
+export const THEMES = ['light', 'dark', 'system'] as const
+export type Theme = (typeof THEMES)[number]
+
+export const appState = (options: ScopedStateOptions) =>
+    scopedState(
+        {
+            count: { value: 0 },
+            cart: { value: [] as CartLine[], preserve: true },
+            theme: { value: 'system' as Theme, preserve: true }
+        },
+        options
+    )
+
+export type AppState = ReturnType<typeof appState>
