@@ -6,9 +6,11 @@ import { join } from 'node:path'
 import { html } from '@elysiajs/html'
 import { staticPlugin } from '@elysiajs/static'
 import { Elysia } from 'elysia'
-import type { ScopedStateOptions } from '../plugins/scoped-state'
+import { memoryStore, type ScopedStateOptions } from '../plugins/scoped-state'
 import { counterRoutes } from './routes/counter'
+import { healthRoutes } from './routes/health'
 import { pageRoutes } from './routes/pages'
+import { security } from './security'
 import { appState } from './state'
 
 export interface AppOptions {
@@ -20,10 +22,12 @@ const HTMX = Bun.resolveSync('htmx.org/dist/htmx.min.js', import.meta.dir)
 const YEAR = 31_536_000
 
 export const createApp = (options: AppOptions = {}) => {
+    const store = options.state?.store ?? memoryStore({ now: options.state?.now })
     // One plugin instance, used by every route module that reads state.
-    const state = appState(options.state ?? {})
+    const state = appState({ ...options.state, store })
     return (
         new Elysia()
+            .use(security)
             .use(html())
             .use(staticPlugin({ assets: join(import.meta.dir, '../public'), prefix: '/public' }))
             // A versioned URL, so browsers may cache it for a year.
@@ -31,6 +35,7 @@ export const createApp = (options: AppOptions = {}) => {
                 set.headers['cache-control'] = `public, max-age=${YEAR}, immutable`
                 return Bun.file(HTMX)
             })
+            .use(healthRoutes(store))
             .use(pageRoutes(state))
             .use(counterRoutes(state))
     )

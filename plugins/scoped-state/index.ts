@@ -69,6 +69,8 @@ export const scopedState = <Setup extends StateSetup>(setup: Setup, options: Sco
         now
     })
 
+    let closing: Promise<void> | undefined
+
     const derive = (session: ScopedSession, request: Request, set: Parameters<typeof engine.regenerate>[2]) => ({
         scopedStore: new Proxy(session, storeHandler) as unknown as ScopedStore<Setup>,
         scopedPageId: session.pageId,
@@ -78,22 +80,28 @@ export const scopedState = <Setup extends StateSetup>(setup: Setup, options: Sco
         [SESSION]: session
     })
 
-    return new Elysia({
-        name: 'scoped-state',
-        seed: { setup, ...options, store: undefined, now: undefined }
-    })
-        .onStop(() => store.close())
-        .derive({ as: 'scoped' }, ({ request, set }) => {
-            const session = engine.open(request, set)
-            return session instanceof Promise
-                ? session.then((opened) => derive(opened, request, set))
-                : derive(session, request, set)
+    return (
+        new Elysia({
+            name: 'scoped-state',
+            seed: { setup, ...options, store: undefined, now: undefined }
         })
-        .onAfterHandle({ as: 'scoped' }, (context) => {
-            const committed = engine.commit((context as { [SESSION]?: ScopedSession })[SESSION])
-            if (committed instanceof Promise) return committed.then(() => undefined)
-        })
-        .onError({ as: 'scoped' }, (context) => {
-            engine.abort((context as { [SESSION]?: ScopedSession })[SESSION])
-        })
+            // Route modules may each use this instance: close the store once.
+            .onStop(() => {
+                if (!closing) closing = Promise.resolve(store.close())
+                return closing
+            })
+            .derive({ as: 'scoped' }, ({ request, set }) => {
+                const session = engine.open(request, set)
+                return session instanceof Promise
+                    ? session.then((opened) => derive(opened, request, set))
+                    : derive(session, request, set)
+            })
+            .onAfterHandle({ as: 'scoped' }, (context) => {
+                const committed = engine.commit((context as { [SESSION]?: ScopedSession })[SESSION])
+                if (committed instanceof Promise) return committed.then(() => undefined)
+            })
+            .onError({ as: 'scoped' }, (context) => {
+                engine.abort((context as { [SESSION]?: ScopedSession })[SESSION])
+            })
+    )
 }

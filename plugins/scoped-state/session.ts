@@ -47,8 +47,8 @@ export class ScopedSession {
     #session: Scope = {}
     #page: Scope = {}
     #changed = false
-    /** An object value was handed out and may have been mutated in place. */
-    #touched = false
+    /** JSON of each object value handed out, to tell whether it was mutated in place. */
+    #handedOut: Map<string, string> | undefined
     #destroyed = false
     /** The session id this request holds the lock of, until commit or abort. */
     locked: string | undefined
@@ -88,7 +88,10 @@ export class ScopedSession {
         const scope = field.preserve ? this.#session : this.#page
         if (!Object.hasOwn(scope, key)) scope[key] = field.initial()
         const value = scope[key]
-        if (value !== null && typeof value === 'object') this.#touched = true
+        if (value !== null && typeof value === 'object' && !this.#changed) {
+            this.#handedOut ??= new Map()
+            if (!this.#handedOut.has(key)) this.#handedOut.set(key, JSON.stringify(value))
+        }
         return value
     }
 
@@ -135,9 +138,15 @@ export class ScopedSession {
         this.#destroyed = true
     }
 
+    #mutatedInPlace() {
+        if (!this.#handedOut) return false
+        for (const [key, json] of this.#handedOut) if (JSON.stringify(this.read(key)) !== json) return true
+        return false
+    }
+
     /** The record to store, or `undefined` when nothing changed. Throws when a rule is broken. */
     serialize(): string | undefined {
-        if (this.#destroyed || (!this.#changed && !this.#touched)) return undefined
+        if (this.#destroyed || !(this.#changed || this.#mutatedInPlace())) return undefined
         const record = this.#state()
         validate(this.#session)
         validate(this.#page)

@@ -1,0 +1,44 @@
+/**
+ * A browser-like client over `app.handle`: keeps the session cookie it is given,
+ * drops it when the server clears it.
+ *
+ * @example
+ * const alice = client(app)
+ * await alice.post('/api/increment')
+ */
+interface Handler {
+    handle(request: Request): Promise<Response> | Response
+}
+
+export const BASE = 'http://localhost'
+
+/** Headers a browser sends when it loads a document. */
+export const NAVIGATE = { 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document', accept: 'text/html' }
+/** Headers htmx 4 sends with its requests. */
+export const HTMX = { 'hx-request': 'true', accept: 'text/html' }
+
+export const client = (app: Handler, cookie = '') => {
+    const request = async (method: string, path: string, init: { headers?: HeadersInit; body?: BodyInit } = {}) => {
+        const headers = new Headers(init.headers)
+        if (cookie && !headers.has('cookie')) headers.set('cookie', cookie)
+        const response = await app.handle(new Request(BASE + path, { method, headers, body: init.body }))
+        const set = response.headers.get('set-cookie')
+        if (set) cookie = /Max-Age=0(;|$)/.test(set) ? '' : (set.split(';')[0] as string)
+        return response
+    }
+    return {
+        get: (path: string, headers?: HeadersInit) => request('GET', path, { headers }),
+        post: (path: string, headers?: HeadersInit, body?: BodyInit) => request('POST', path, { headers, body }),
+        /** The GET body as text. */
+        text: async (path: string, headers?: HeadersInit) => (await request('GET', path, { headers })).text(),
+        get cookie() {
+            return cookie
+        },
+        set cookie(value: string) {
+            cookie = value
+        }
+    }
+}
+
+/** The `name=value` part of a response's Set-Cookie, or `undefined`. */
+export const setCookieOf = (response: Response) => response.headers.get('set-cookie')?.split(';')[0]

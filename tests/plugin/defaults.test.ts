@@ -1,0 +1,55 @@
+import { describe, expect, test } from 'bun:test'
+import { scopedState } from '../../plugins/scoped-state'
+import { client } from '../helpers/client'
+import { stateApp } from '../helpers/plugin-app'
+
+describe('default values', () => {
+    test('an array default is never shared between users', async () => {
+        const app = stateApp()
+        const a = client(app)
+        const b = client(app)
+        expect(await (await a.post('/tag/red')).text()).toBe('red')
+        expect(await (await b.post('/tag/blue')).text()).toBe('blue')
+        expect(await a.text('/tags')).toBe('red')
+        expect(await client(app).text('/tags')).toBe('')
+    })
+
+    test('an object default is fresh again after a reset', async () => {
+        const app = stateApp()
+        const user = client(app)
+        await user.post('/cart/book')
+        await user.post('/full-reset')
+        expect(await user.text('/cart')).toBe('')
+        await user.post('/cart/pen')
+        expect(await user.text('/cart')).toBe('pen')
+    })
+
+    test('the setup object itself is never mutated', async () => {
+        const setup = { list: { value: ['seed'] } }
+        const { Elysia } = await import('elysia')
+        const app = new Elysia()
+            .use(scopedState(setup, { secret: 'x'.repeat(32) }))
+            .post('/', ({ scopedStore }) => scopedStore.list.push('more'))
+        await client(app).post('/')
+        expect(setup.list.value).toEqual(['seed'])
+    })
+
+    test.each([
+        ['a Date', { when: { value: new Date() } }, "'when'"],
+        ['a Map', { lookup: { value: new Map() } }, "'lookup'"],
+        ['a function', { fn: { value: () => 1 } }, "'fn'"],
+        ['undefined', { nothing: { value: undefined } }, "'nothing'"],
+        ['NaN', { ratio: { value: Number.NaN } }, "'ratio'"],
+        ['a nested class instance', { deep: { value: { inner: [new URL('http://x')] } } }, 'deep.inner[0]']
+    ])('a default holding %s is refused at creation, naming the key', (_, setup, named) => {
+        expect(() => scopedState(setup as never, { secret: 'x'.repeat(32) })).toThrow(named)
+    })
+
+    test('a circular default is refused at creation', () => {
+        const loop: Record<string, unknown> = {}
+        loop.self = loop
+        expect(() => scopedState({ loop: { value: loop } }, { secret: 'x'.repeat(32) })).toThrow(
+            'refers back to itself'
+        )
+    })
+})

@@ -1,0 +1,64 @@
+/** Idle and absolute timeouts and the cookie refresh, on an injected clock. */
+import { describe, expect, test } from 'bun:test'
+import { memoryStore } from '../../plugins/scoped-state'
+import { client } from '../helpers/client'
+import { manualClock, stateApp } from '../helpers/plugin-app'
+
+const HOUR = 3600
+const DAY = 24 * HOUR
+
+const setup = (options: { idleTimeout?: number; absoluteTimeout?: number; refreshAfter?: number } = {}) => {
+    const clock = manualClock()
+    const app = stateApp({ now: clock.now, store: memoryStore({ now: clock.now }), ...options })
+    return { clock, app, user: client(app) }
+}
+
+const maxAge = (response: Response) => Number(/Max-Age=(\d+)/.exec(response.headers.get('set-cookie') ?? '')?.[1])
+
+describe('expiry', () => {
+    test('a session idle longer than idleTimeout is treated as new', async () => {
+        const { clock, user } = setup({ idleTimeout: DAY })
+        await user.post('/increment')
+        clock.advance(DAY - 1)
+        expect(await user.text('/count')).toBe('1')
+        clock.advance(DAY)
+        const response = await user.get('/count')
+        expect(await response.text()).toBe('0')
+        expect(response.headers.get('set-cookie')).not.toBeNull()
+    })
+
+    test('activity keeps a session alive past idleTimeout', async () => {
+        const { clock, user } = setup({ idleTimeout: DAY, refreshAfter: HOUR })
+        await user.post('/increment')
+        for (let i = 0; i < 5; i++) {
+            clock.advance(DAY / 2)
+            expect(await user.text('/count')).toBe('1')
+        }
+    })
+
+    test('a session older than absoluteTimeout ends however active it is', async () => {
+        const { clock, user } = setup({ idleTimeout: DAY, absoluteTimeout: 3 * DAY, refreshAfter: HOUR })
+        await user.post('/increment')
+        for (let i = 0; i < 5; i++) {
+            clock.advance(DAY / 2)
+            await user.get('/count')
+        }
+        clock.advance(DAY / 2 - 1)
+        expect(await user.text('/count')).toBe('1')
+        clock.advance(1)
+        expect(await user.text('/count')).toBe('0')
+    })
+
+    test('the cookie is re-sent only past refreshAfter, with Max-Age capped by the absolute timeout', async () => {
+        const { clock, user } = setup({ idleTimeout: DAY, absoluteTimeout: DAY + 2 * HOUR, refreshAfter: HOUR })
+        expect(maxAge(await user.post('/increment'))).toBe(DAY)
+        clock.advance(HOUR - 1)
+        expect((await user.get('/count')).headers.get('set-cookie')).toBeNull()
+        clock.advance(1)
+        expect(maxAge(await user.get('/count'))).toBe(DAY)
+        clock.advance(2 * HOUR)
+        // Created 3 hours ago: only DAY - 1 hour of its absolute lifetime is left.
+        expect(maxAge(await user.get('/count'))).toBe(DAY - HOUR)
+        expect(await user.text('/count')).toBe('1')
+    })
+})

@@ -1,0 +1,53 @@
+/** regenerateScopedSession() at login, destroyScopedSession() at logout. */
+import { describe, expect, test } from 'bun:test'
+import { memoryStore } from '../../plugins/scoped-state'
+import { client } from '../helpers/client'
+import { stateApp } from '../helpers/plugin-app'
+
+describe('regenerateScopedSession', () => {
+    test('issues a new id, kills the old one at once, and carries the preserved keys', async () => {
+        const store = memoryStore()
+        const app = stateApp({ store })
+        const user = client(app)
+        await user.post('/theme/dark')
+        await user.post('/cart/book')
+        await user.post('/increment')
+        const before = user.cookie
+
+        const response = await user.post('/login')
+        expect(response.headers.get('set-cookie')).toContain('HttpOnly')
+        expect(user.cookie).not.toBe(before)
+        expect(await user.text('/cart')).toBe('book')
+        expect(await (await user.get('/state')).json()).toMatchObject({ theme: 'dark', count: 0 })
+
+        // The fixated or stolen old id sees nothing.
+        expect(await (await client(app, before).get('/state')).json()).toMatchObject({ theme: 'light', count: 0 })
+        expect(await client(app, before).text('/cart')).toBe('')
+        expect(store.stats().sessions).toBe(1)
+    })
+
+    test('works for a visitor with no state yet', async () => {
+        const user = client(stateApp())
+        await user.get('/count')
+        const before = user.cookie
+        await user.post('/login')
+        expect(user.cookie).not.toBe(before)
+        expect(await (await user.post('/increment')).text()).toBe('1')
+    })
+})
+
+describe('destroyScopedSession', () => {
+    test('removes the state and clears the cookie', async () => {
+        const store = memoryStore()
+        const app = stateApp({ store })
+        const user = client(app)
+        await user.post('/cart/book')
+        const before = user.cookie
+
+        const response = await user.post('/logout')
+        expect(response.headers.get('set-cookie')).toMatch(/^user_session_id=; Max-Age=0; Path=\/; HttpOnly/)
+        expect(user.cookie).toBe('')
+        expect(store.stats().sessions).toBe(0)
+        expect(await client(app, before).text('/cart')).toBe('')
+    })
+})

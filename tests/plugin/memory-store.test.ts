@@ -1,0 +1,69 @@
+/** The default store stays bounded: a session cap, a sweep, and no entry until state is written. */
+import { describe, expect, test } from 'bun:test'
+import { memoryStore, type Store } from '../../plugins/scoped-state'
+import { client, NAVIGATE } from '../helpers/client'
+import { manualClock, stateApp } from '../helpers/plugin-app'
+
+describe('memory store', () => {
+    test('evicts the least recently used session at maxSessions', async () => {
+        const store = memoryStore({ maxSessions: 2 })
+        const app = stateApp({ store })
+        const [a, b, c] = [client(app), client(app), client(app)]
+        await a.post('/increment')
+        await b.post('/increment')
+        await a.get('/count') // a is now more recent than b
+        await c.post('/increment')
+        expect(await a.text('/count')).toBe('1')
+        expect(await b.text('/count')).toBe('0')
+        expect(await c.text('/count')).toBe('1')
+        expect(store.stats()).toEqual({ sessions: 2, evictions: 1, expirations: 0 })
+    })
+
+    test('sweeps expired sessions on a timer', async () => {
+        const clock = manualClock()
+        const store = memoryStore({ now: clock.now, sweepInterval: 10 })
+        const app = stateApp({ store, now: clock.now, idleTimeout: 60 })
+        await client(app).post('/increment')
+        await client(app).post('/increment')
+        expect(store.stats()).toMatchObject({ sessions: 2 })
+        clock.advance(61)
+        await Bun.sleep(50)
+        expect(store.stats()).toEqual({ sessions: 0, evictions: 0, expirations: 2 })
+        store.close()
+    })
+
+    test('cookieless requests and page loads allocate nothing', async () => {
+        const store = memoryStore()
+        const app = stateApp({ store })
+        for (let i = 0; i < 500; i++) {
+            await app.handle(new Request('http://localhost/count'))
+            await app.handle(new Request('http://localhost/state', { headers: NAVIGATE }))
+        }
+        expect(store.stats().sessions).toBe(0)
+        await client(app).post('/increment')
+        expect(store.stats().sessions).toBe(1)
+    })
+
+    test('a read-only request of a returning user writes nothing', async () => {
+        const saves: string[] = []
+        const inner = memoryStore()
+        const store: Store = { ...inner, save: (id, record, ttl) => (saves.push(record), inner.save(id, record, ttl)) }
+        const user = client(stateApp({ store }))
+        await user.post('/increment')
+        await user.post('/tag/a')
+        expect(saves).toHaveLength(2)
+        await user.get('/count')
+        await user.get('/tags')
+        await user.get('/state')
+        expect(saves).toHaveLength(2)
+    })
+
+    test('is closed when the app stops, and its sweep timer with it', async () => {
+        let closed = 0
+        const inner = memoryStore()
+        const app = stateApp({ store: { ...inner, close: () => (closed++, inner.close()) } })
+        app.listen({ port: 0, hostname: '127.0.0.1' })
+        await app.stop()
+        expect(closed).toBe(1)
+    })
+})

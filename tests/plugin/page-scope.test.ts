@@ -1,0 +1,139 @@
+/** Non-preserved keys belong to one page load of one tab; preserved keys to the session. */
+import { describe, expect, test } from 'bun:test'
+import { PAGE_HEADER, withPageId } from '../../plugins/scoped-state'
+import { client, HTMX, NAVIGATE } from '../helpers/client'
+import { stateApp } from '../helpers/plugin-app'
+
+interface State {
+    count: number
+    theme: string
+    page: string
+}
+
+/** Loads a page like a browser does; returns its page id and state. */
+const load = async (user: ReturnType<typeof client>) => (await (await user.get('/state', NAVIGATE)).json()) as State
+
+const inPage = (page: string) => ({ ...HTMX, [PAGE_HEADER]: page })
+
+describe('page scope', () => {
+    test('a refresh resets non-preserved keys and keeps preserved ones', async () => {
+        const user = client(stateApp())
+        const first = await load(user)
+        await user.post('/increment', inPage(first.page))
+        await user.post('/theme/dark', inPage(first.page))
+        const refreshed = await load(user)
+        expect(refreshed.page).not.toBe(first.page)
+        expect(refreshed).toMatchObject({ count: 0, theme: 'dark' })
+    })
+
+    test('navigating to another page and back resets; the old page id still names its scope', async () => {
+        const user = client(stateApp())
+        const counter = await load(user)
+        await user.post('/increment', inPage(counter.page))
+        await user.post('/increment', inPage(counter.page))
+        await user.get('/tags', NAVIGATE)
+        expect((await load(user)).count).toBe(0)
+        // A tab restored from the back/forward cache keeps talking to its own scope.
+        expect(await (await user.get('/count', inPage(counter.page))).text()).toBe('2')
+    })
+
+    test('two page ids of one session: independent counts, one shared preserved state', async () => {
+        const user = client(stateApp())
+        const tabA = (await load(user)).page
+        const tabB = (await load(user)).page
+        for (let i = 0; i < 3; i++) await user.post('/increment', inPage(tabA))
+        await user.post('/cart/book', inPage(tabB))
+        expect(await (await user.get('/count', inPage(tabA))).text()).toBe('3')
+        expect(await (await user.get('/count', inPage(tabB))).text()).toBe('0')
+        expect(await (await user.get('/cart', inPage(tabA))).text()).toBe('book')
+    })
+
+    test('requests without a page id share the default scope (the curl scenario)', async () => {
+        const user = client(stateApp())
+        expect(await user.text('/count')).toBe('0')
+        expect(await (await user.post('/increment')).text()).toBe('1')
+        expect(await (await user.post('/increment')).text()).toBe('2')
+        expect(await user.text('/count')).toBe('2')
+    })
+
+    test('a page load resets the default scope too', async () => {
+        const user = client(stateApp())
+        await user.post('/increment')
+        await load(user)
+        expect(await user.text('/count')).toBe('0')
+    })
+
+    test('htmx requests and fetch() calls are not page loads', async () => {
+        const user = client(stateApp())
+        await user.post('/increment')
+        await user.get('/count', HTMX)
+        await user.get('/count', { 'sec-fetch-mode': 'cors', accept: '*/*' })
+        await user.get('/count', { accept: '*/*' })
+        expect(await user.text('/count')).toBe('1')
+    })
+
+    test('without Fetch Metadata, a GET accepting HTML is a page load', async () => {
+        const user = client(stateApp())
+        await user.post('/increment')
+        await user.get('/state', { accept: 'text/html,application/xhtml+xml' })
+        expect(await user.text('/count')).toBe('0')
+    })
+
+    test('the page_id query parameter names the scope (plain forms, Post/Redirect/Get)', async () => {
+        const user = client(stateApp())
+        const page = (await load(user)).page
+        await user.post(withPageId('/increment', page))
+        await user.post(withPageId('/increment', page))
+        // The redirect target reloads the page with its id: the scope is adopted, not reset.
+        const back = (await (await user.get(withPageId('/state', page), NAVIGATE)).json()) as State
+        expect(back).toMatchObject({ count: 2, page })
+    })
+
+    test.each([
+        ['garbage', 'not-a-page-id'],
+        ['a well-formed forgery', 'AAAAAAAAAAAA.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'],
+        ['__proto__', '__proto__']
+    ])('a forged page id (%s) is treated like none', async (_, forged) => {
+        const user = client(stateApp())
+        await user.post('/increment')
+        const response = await user.get('/count', inPage(forged))
+        expect(response.status).toBe(200)
+        expect(await response.text()).toBe('1')
+    })
+
+    test("another session's page id is treated like none", async () => {
+        const app = stateApp()
+        const alice = client(app)
+        const bob = client(app)
+        const alicePage = (await load(alice)).page
+        await alice.post('/increment', inPage(alicePage))
+        await bob.post('/increment')
+        await bob.post('/increment')
+        expect(await (await bob.get('/count', inPage(alicePage))).text()).toBe('2')
+        expect(await (await alice.get('/count', inPage(alicePage))).text()).toBe('1')
+    })
+
+    test('at most maxPages page scopes are kept per session, least recently written dropped first', async () => {
+        const user = client(stateApp({ maxPages: 3 }))
+        const pages: string[] = []
+        for (let i = 0; i < 4; i++) {
+            const page = (await load(user)).page
+            pages.push(page)
+            for (let n = 0; n <= i; n++) await user.post('/increment', inPage(page))
+        }
+        const counts = await Promise.all(pages.map(async (page) => (await user.get('/count', inPage(page))).text()))
+        expect(counts).toEqual(['0', '2', '3', '4'])
+    })
+
+    test('resetScopedStore() resets the page scope; (true) resets both scopes', async () => {
+        const user = client(stateApp())
+        const page = (await load(user)).page
+        await user.post('/increment', inPage(page))
+        await user.post('/theme/dark', inPage(page))
+        await user.post('/reset', inPage(page))
+        expect(await (await user.get('/state', inPage(page))).json()).toMatchObject({ count: 0, theme: 'dark' })
+        await user.post('/increment', inPage(page))
+        await user.post('/full-reset', inPage(page))
+        expect(await (await user.get('/state', inPage(page))).json()).toMatchObject({ count: 0, theme: 'light' })
+    })
+})

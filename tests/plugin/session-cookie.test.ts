@@ -1,0 +1,122 @@
+import { describe, expect, test } from 'bun:test'
+import { Elysia } from 'elysia'
+import { scopedState } from '../../plugins/scoped-state'
+import { client, setCookieOf } from '../helpers/client'
+import { SECRET, stateApp } from '../helpers/plugin-app'
+
+const attributes = (response: Response) =>
+    (response.headers.get('set-cookie') ?? '')
+        .split(';')
+        .slice(1)
+        .map((part) => part.trim())
+
+describe('the session cookie', () => {
+    const app = stateApp()
+
+    test('is created on the first request with safe attributes', async () => {
+        const response = await app.handle(new Request('http://localhost/count'))
+        expect(setCookieOf(response)).toMatch(/^user_session_id=[\w.-]+$/)
+        expect(attributes(response)).toEqual(['Max-Age=604800', 'Path=/', 'HttpOnly', 'SameSite=Lax'])
+    })
+
+    test('is Secure over https, directly or behind a proxy', async () => {
+        const direct = await app.handle(new Request('https://example.com/count'))
+        const proxied = await app.handle(
+            new Request('http://localhost/count', { headers: { 'x-forwarded-proto': 'https' } })
+        )
+        expect(attributes(direct)).toContain('Secure')
+        expect(attributes(proxied)).toContain('Secure')
+    })
+
+    test('name and attributes are configurable; __Host- forces Secure and Path=/', async () => {
+        const custom = new Elysia()
+            .use(
+                scopedState(
+                    { count: { value: 0 } },
+                    { secret: SECRET, cookieName: '__Host-sid', cookie: { path: '/app', sameSite: 'strict' } }
+                )
+            )
+            .get('/count', ({ scopedStore }) => scopedStore.count)
+        const response = await custom.handle(new Request('http://localhost/count'))
+        expect(setCookieOf(response)).toStartWith('__Host-sid=')
+        expect(attributes(response)).toEqual(['Max-Age=604800', 'Path=/', 'HttpOnly', 'Secure', 'SameSite=Strict'])
+    })
+
+    test('carries at least 128 bits of CSPRNG output, different for every visitor', async () => {
+        const ids = new Set<string>()
+        for (let i = 0; i < 200; i++) {
+            const value = setCookieOf(await app.handle(new Request('http://localhost/count'))) as string
+            const id = value.slice('user_session_id='.length).split('.')[0] as string
+            expect(Buffer.from(id, 'base64url').length * 8).toBeGreaterThanOrEqual(128)
+            ids.add(id)
+        }
+        expect(ids.size).toBe(200)
+    })
+
+    test('is not sent again on every response', async () => {
+        const user = client(app)
+        await user.post('/increment')
+        const again = await user.post('/increment')
+        expect(again.headers.get('set-cookie')).toBeNull()
+        expect(await again.text()).toBe('2')
+    })
+})
+
+describe('a cookie the server did not issue', () => {
+    const app = stateApp()
+    const forged = [
+        'unknown-session-id',
+        'FjWxUqCFnmS4E3P7uGyLeF2k.tp4tlt.tp4tlt.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa',
+        '__proto__',
+        'constructor',
+        'toString',
+        '{"id":1}',
+        '12345',
+        '%00%ff',
+        'x'.repeat(10_000)
+    ]
+
+    test.each(forged)('%# is never adopted: a fresh session, no error page', async (value) => {
+        const victim = client(app)
+        await victim.post('/increment')
+        const response = await app.handle(
+            new Request('http://localhost/increment', {
+                method: 'POST',
+                headers: { cookie: `user_session_id=${value}` }
+            })
+        )
+        expect(response.status).toBe(200)
+        expect(await response.text()).toBe('1')
+        const issued = setCookieOf(response) as string
+        expect(issued).toStartWith('user_session_id=')
+        expect(issued).not.toBe(`user_session_id=${value}`)
+        // Nobody else's state was touched.
+        expect(await victim.text('/count')).toBe('1')
+    })
+
+    test('__proto__ cannot reach Object.prototype', async () => {
+        await app.handle(
+            new Request('http://localhost/tag/polluted', {
+                method: 'POST',
+                headers: { cookie: 'user_session_id=__proto__' }
+            })
+        )
+        await app.handle(
+            new Request('http://localhost/theme/polluted', {
+                method: 'POST',
+                headers: { cookie: 'user_session_id=__proto__' }
+            })
+        )
+        expect(({} as Record<string, unknown>).tags).toBeUndefined()
+        expect(({} as Record<string, unknown>).theme).toBeUndefined()
+        expect(Object.keys(Object.prototype)).toEqual([])
+    })
+
+    test('a valid cookie among others is found; a lookalike name is not', async () => {
+        const user = client(app)
+        await user.post('/increment')
+        const value = user.cookie
+        expect(await client(app, `a=1; ${value}; b=2`).text('/count')).toBe('1')
+        expect(await client(app, `x${value}`).text('/count')).toBe('0')
+    })
+})

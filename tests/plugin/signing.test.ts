@@ -1,0 +1,83 @@
+import { afterEach, describe, expect, spyOn, test } from 'bun:test'
+import { Elysia } from 'elysia'
+import { scopedState } from '../../plugins/scoped-state'
+import { client } from '../helpers/client'
+import { stateApp } from '../helpers/plugin-app'
+
+const OLD = 'the-old-secret-that-is-32-bytes-long!'
+const NEW = 'the-new-secret-that-is-32-bytes-long!'
+
+/** A user of `app` with a count of 1. */
+const userWithState = async (app: ReturnType<typeof stateApp>) => {
+    const user = client(app)
+    await user.post('/increment')
+    return user
+}
+
+describe('signed session ids', () => {
+    test('a tampered id, timestamp or signature gives a fresh session', async () => {
+        const app = stateApp({ secret: OLD })
+        const { cookie } = await userWithState(app)
+        const [name, value] = cookie.split('=') as [string, string]
+        const parts = value.split('.')
+        for (let index = 0; index < parts.length; index++) {
+            const tampered = [...parts]
+            const part = tampered[index] as string
+            tampered[index] = (part[0] === 'a' ? 'b' : 'a') + part.slice(1)
+            const response = await client(app, `${name}=${tampered.join('.')}`).get('/count')
+            expect(response.status).toBe(200)
+            expect(await response.text()).toBe('0')
+        }
+        expect(await client(app, cookie).text('/count')).toBe('1')
+    })
+
+    test('an id signed with another secret gives a fresh session', async () => {
+        const store = (await import('../../plugins/scoped-state')).memoryStore()
+        const { cookie } = await userWithState(stateApp({ secret: OLD, store }))
+        expect(await client(stateApp({ secret: NEW, store }), cookie).text('/count')).toBe('0')
+    })
+
+    test('rotation: the first secret signs, the old one still verifies', async () => {
+        const store = (await import('../../plugins/scoped-state')).memoryStore()
+        const before = await userWithState(stateApp({ secret: OLD, store }))
+        const rotated = stateApp({ secret: [NEW, OLD], store })
+        expect(await client(rotated, before.cookie).text('/count')).toBe('1')
+        // New sessions are signed with the new secret only.
+        const fresh = await userWithState(rotated)
+        expect(await client(stateApp({ secret: NEW, store }), fresh.cookie).text('/count')).toBe('1')
+        expect(await client(stateApp({ secret: OLD, store }), fresh.cookie).text('/count')).toBe('0')
+        // Once the old secret is retired, its sessions start over.
+        expect(await client(stateApp({ secret: NEW, store }), before.cookie).text('/count')).toBe('0')
+    })
+})
+
+describe('the secret', () => {
+    const warn = spyOn(console, 'warn')
+    afterEach(() => warn.mockClear())
+
+    test('is required in production, with a clear message', () => {
+        expect(() => scopedState({ count: { value: 0 } }, { production: true })).toThrow(
+            'a secret is required in production'
+        )
+    })
+
+    test('shorter than 32 bytes is refused in production', () => {
+        expect(() => scopedState({ count: { value: 0 } }, { production: true, secret: 'short' })).toThrow(
+            'shorter than 32 bytes'
+        )
+        expect(() => scopedState({ count: { value: 0 } }, { production: true, secret: [NEW, 'short'] })).toThrow(
+            'secret #2'
+        )
+    })
+
+    test('missing in development: a random secret and a one-line warning', async () => {
+        const app = new Elysia()
+            .use(scopedState({ count: { value: 0 } }, { production: false }))
+            .post('/', ({ scopedStore }) => ++scopedStore.count)
+        expect(warn).toHaveBeenCalledTimes(1)
+        expect(String(warn.mock.calls[0]?.[0])).not.toContain('\n')
+        const user = client(app)
+        await user.post('/')
+        expect(await (await user.post('/')).text()).toBe('2')
+    })
+})

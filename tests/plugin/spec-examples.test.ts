@@ -1,0 +1,148 @@
+/**
+ * Every example of the user's spec (/shared/spec/scoped-state.md), verbatim but for
+ * the import path (the plugin is copied into the app, not installed from npm).
+ */
+import { describe, expect, test } from 'bun:test'
+import Elysia from 'elysia'
+import { scopedState } from '../../plugins/scoped-state'
+import { client } from '../helpers/client'
+
+describe('Getting Started', () => {
+    test('the plugin mounts with a count and a preserved username', async () => {
+        const app = new Elysia().use(
+            scopedState({
+                count: { value: 0 },
+                username: { value: '', preserve: true }
+            })
+        )
+        // The spec calls .listen(3000); listening on a free port proves the same.
+        app.listen({ port: 0, hostname: '127.0.0.1' })
+        try {
+            // No routes yet: the server answers, and nothing in the plugin throws.
+            const response = await fetch(`http://127.0.0.1:${app.server?.port}/`)
+            expect(response.status).toBe(404)
+        } finally {
+            await app.stop()
+        }
+    })
+})
+
+describe('Accessing State', () => {
+    // Access and modify scoped state in route handlers
+    const app = new Elysia()
+        .use(scopedState({ count: { value: 0 } }))
+        .get('/api/count', ({ scopedStore }) => {
+            // Each user sees their own count
+            return scopedStore.count
+        })
+        .post('/api/increment', ({ scopedStore }) => {
+            // Increment only affects this user's state
+            return ++scopedStore.count
+        })
+        .post('/api/decrement', ({ scopedStore }) => {
+            return --scopedStore.count
+        })
+
+    test('the "How It Works" table: two users, independent counts', async () => {
+        const a = client(app)
+        const b = client(app)
+        expect(await a.text('/api/count')).toBe('0')
+        expect(await b.text('/api/count')).toBe('0')
+        expect(await (await a.post('/api/increment')).text()).toBe('1')
+        expect(await (await b.post('/api/increment')).text()).toBe('1')
+        expect(await (await a.post('/api/increment')).text()).toBe('2')
+        expect(await b.text('/api/count')).toBe('1')
+        expect(await (await a.post('/api/decrement')).text()).toBe('1')
+    })
+})
+
+describe('Preserve Option', () => {
+    test('the setup with preserved theme and username is accepted and typed', async () => {
+        const plugin =
+            // The preserve option keeps state across page refreshes and navigation
+            scopedState({
+                // This resets when the user refreshes or navigates away
+                count: { value: 0 },
+
+                // This persists across page refreshes and switches
+                theme: { value: 'light', preserve: true },
+                username: { value: '', preserve: true }
+            })
+        const app = new Elysia().use(plugin).get('/', ({ scopedStore }) => `${scopedStore.theme}/${scopedStore.count}`)
+        expect(await client(app).text('/')).toBe('light/0')
+    })
+})
+
+describe('Resetting State', () => {
+    // Programmatically reset the user's scoped store
+    const app = new Elysia()
+        .use(
+            scopedState({
+                count: { value: 0 },
+                theme: { value: 'light', preserve: true }
+            })
+        )
+        .post('/api/reset', ({ resetScopedStore }) => {
+            // Resets count to 0, but keeps theme (respects preserve)
+            resetScopedStore()
+            return 'State reset!'
+        })
+        .post('/api/full-reset', ({ resetScopedStore }) => {
+            // Ignores preserve flags, resets everything including theme
+            resetScopedStore(true)
+            return 'Full state reset!'
+        })
+        // Test-only routes to set and read the state around the spec's two.
+        .post('/set', ({ scopedStore }) => {
+            scopedStore.count = 5
+            scopedStore.theme = 'dark'
+            return 'ok'
+        })
+        .get('/state', ({ scopedStore }) => `${scopedStore.count}/${scopedStore.theme}`)
+
+    test('resetScopedStore() keeps preserved keys', async () => {
+        const user = client(app)
+        await user.post('/set')
+        expect(await (await user.post('/api/reset')).text()).toBe('State reset!')
+        expect(await user.text('/state')).toBe('0/dark')
+    })
+
+    test('resetScopedStore(true) resets everything', async () => {
+        const user = client(app)
+        await user.post('/set')
+        expect(await (await user.post('/api/full-reset')).text()).toBe('Full state reset!')
+        expect(await user.text('/state')).toBe('0/light')
+    })
+})
+
+describe('HTMX Integration', () => {
+    // Complete HTMX counter example with scoped state. The spec's `/app` route serves
+    // a built page with `handleHTMXPageRequest` from @absolutejs/absolute, a package
+    // this project does not use; its own counter page is tested in tests/server.
+    const app = new Elysia()
+        .use(
+            scopedState({
+                count: { value: 0 }
+            })
+        )
+        .get('/api/count', ({ scopedStore }) => {
+            return `<span id="count">${scopedStore.count}</span>`
+        })
+        .post('/api/increment', ({ scopedStore }) => {
+            return `<span id="count">${++scopedStore.count}</span>`
+        })
+        .post('/api/decrement', ({ scopedStore }) => {
+            return `<span id="count">${--scopedStore.count}</span>`
+        })
+
+    test('User A clicks 3 times and sees 3; B sees 0, then 1; A still sees 3', async () => {
+        const a = client(app)
+        const b = client(app)
+        for (const expected of [1, 2, 3])
+            expect(await (await a.post('/api/increment')).text()).toBe(`<span id="count">${expected}</span>`)
+        expect(await b.text('/api/count')).toBe('<span id="count">0</span>')
+        expect(await (await b.post('/api/increment')).text()).toBe('<span id="count">1</span>')
+        expect(await a.text('/api/count')).toBe('<span id="count">3</span>')
+        expect(await (await a.post('/api/decrement')).text()).toBe('<span id="count">2</span>')
+    })
+})

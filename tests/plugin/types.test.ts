@@ -1,0 +1,50 @@
+/**
+ * Type-level tests: `bun run typecheck` compiles this file, so every
+ * `@ts-expect-error` below fails the build if the mistake it guards ever compiles.
+ */
+import { expect, test } from 'bun:test'
+import { Elysia } from 'elysia'
+import { type ScopedStore, scopedState } from '../../plugins/scoped-state'
+import { client } from '../helpers/client'
+import { SECRET } from '../helpers/plugin-app'
+
+type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false
+const assertType = <T extends true>(_: T) => {}
+
+const setup = {
+    count: { value: 0 },
+    theme: { value: 'light' as 'light' | 'dark', preserve: true },
+    tags: { value: [] as string[] }
+}
+
+test('scopedStore is inferred from the setup, and misuse does not compile', async () => {
+    const app = new Elysia()
+        .use(scopedState(setup, { secret: SECRET }))
+        .post('/', ({ scopedStore, resetScopedStore }) => {
+            assertType<Equal<typeof scopedStore, ScopedStore<typeof setup>>>(true)
+            assertType<Equal<typeof scopedStore.count, number>>(true)
+            assertType<Equal<typeof scopedStore.theme, 'light' | 'dark'>>(true)
+            assertType<Equal<typeof scopedStore.tags, string[]>>(true)
+
+            // @ts-expect-error: not a key of the setup
+            scopedStore.missing
+            // @ts-expect-error: count is a number
+            scopedStore.count = 'one'
+            // @ts-expect-error: not one of the theme's values
+            scopedStore.theme = 'purple'
+            // @ts-expect-error: tags holds strings
+            scopedStore.tags.push(1)
+            // @ts-expect-error: the flag is a boolean
+            resetScopedStore('everything')
+
+            scopedStore.count += 1
+            scopedStore.theme = 'dark'
+            return scopedStore.count
+        })
+    expect(await (await client(app).post('/')).text()).toBe('1')
+})
+
+test('a setup entry without a value does not compile', () => {
+    // @ts-expect-error: each key is { value, preserve? }
+    expect(() => scopedState({ count: 0 }, { secret: SECRET })).toThrow("'count' must be { value, preserve? }")
+})

@@ -1,0 +1,87 @@
+/** The counter demo: the spec's routes inside the real app, for htmx, API clients and plain forms. */
+import { describe, expect, test } from 'bun:test'
+import { PAGE_HEADER, PAGE_PARAM } from '../../plugins/scoped-state'
+import { testApp } from '../helpers/app'
+import { client, HTMX, NAVIGATE } from '../helpers/client'
+
+const FORM = { accept: 'text/html', 'content-type': 'application/x-www-form-urlencoded', origin: 'http://localhost' }
+
+/** Opens /counter like a browser and returns the page id it carries. */
+const openCounter = async (user: ReturnType<typeof client>) => {
+    const page = await user.text('/counter', NAVIGATE)
+    const pageId = /"x-page-id":"([^"]+)"/.exec(page.replaceAll('&#34;', '"'))?.[1]
+    expect(pageId).toBeDefined()
+    return { page, pageId: pageId as string }
+}
+
+describe('counter demo', () => {
+    test('the page renders the spec markup with the page id wired for htmx and for forms', async () => {
+        const { page, pageId } = await openCounter(client(testApp()))
+        expect(page).toStartWith('<!doctype html>')
+        expect(page).toContain('<span id="count" hx-get="/api/count" hx-trigger="load">0</span>')
+        expect(page).toContain('hx-post="/api/increment" hx-target="#count" hx-swap="outerHTML"')
+        expect(page).toContain(`action="/api/increment?${PAGE_PARAM}=${encodeURIComponent(pageId)}"`)
+        expect(page).toContain('src="/vendor/htmx-4.0.1.min.js"')
+        expect(page).not.toContain('unpkg')
+    })
+
+    test('the spec scenario over htmx: A 3, B 0 then 1, A still 3', async () => {
+        const app = testApp()
+        const a = client(app)
+        const b = client(app)
+        const tabA = { ...HTMX, [PAGE_HEADER]: (await openCounter(a)).pageId }
+        const tabB = { ...HTMX, [PAGE_HEADER]: (await openCounter(b)).pageId }
+        for (const n of [1, 2, 3])
+            expect(await (await a.post('/api/increment', tabA)).text()).toBe(`<span id="count">${n}</span>`)
+        expect(await b.text('/api/count', tabB)).toBe('<span id="count">0</span>')
+        expect(await (await b.post('/api/increment', tabB)).text()).toBe('<span id="count">1</span>')
+        expect(await a.text('/api/count', tabA)).toBe('<span id="count">3</span>')
+        expect(await (await a.post('/api/decrement', tabA)).text()).toBe('<span id="count">2</span>')
+    })
+
+    test('curl without a page id: 0 → 1 → 2 over separate requests', async () => {
+        const user = client(testApp())
+        expect(await user.text('/api/count')).toBe('<span id="count">0</span>')
+        expect(await (await user.post('/api/increment')).text()).toBe('<span id="count">1</span>')
+        expect(await (await user.post('/api/increment')).text()).toBe('<span id="count">2</span>')
+    })
+
+    test('reset keeps preserved state, full reset does not', async () => {
+        const user = client(testApp())
+        await user.post('/theme', { ...HTMX, 'content-type': 'application/x-www-form-urlencoded' }, 'theme=dark')
+        await user.post('/api/increment')
+        expect(await (await user.post('/api/reset', HTMX)).text()).toBe('<span id="count">0</span>')
+        expect(await user.text('/counter', NAVIGATE)).toContain('data-theme="dark"')
+        await user.post('/api/increment')
+        expect(await (await user.post('/api/full-reset', HTMX)).text()).toBe('<span id="count">0</span>')
+        expect(await user.text('/counter', NAVIGATE)).toContain('data-theme="system"')
+    })
+
+    test('without JavaScript: +1 twice shows 1, then 2 (Post/Redirect/Get keeps the page scope)', async () => {
+        const user = client(testApp())
+        const { pageId } = await openCounter(user)
+        const action = `/api/increment?${PAGE_PARAM}=${encodeURIComponent(pageId)}`
+        for (const expected of [1, 2]) {
+            const posted = await user.post(action, FORM, '')
+            expect(posted.status).toBe(303)
+            expect(posted.headers.get('vary')).toBe('HX-Request')
+            const location = posted.headers.get('location') as string
+            expect(location).toBe(`/counter?${PAGE_PARAM}=${encodeURIComponent(pageId)}`)
+            const page = await user.text(location, NAVIGATE)
+            expect(page).toContain(`hx-trigger="load">${expected}</span>`)
+        }
+    })
+
+    test('htmx answers vary on HX-Request', async () => {
+        const response = await client(testApp()).post('/api/increment', HTMX)
+        expect(response.headers.get('vary')).toBe('HX-Request')
+        expect(response.headers.get('content-type')).toStartWith('text/html')
+    })
+
+    test('htmx is served from our origin with long-lived caching', async () => {
+        const response = await testApp().handle(new Request('http://localhost/vendor/htmx-4.0.1.min.js'))
+        expect(response.status).toBe(200)
+        expect(response.headers.get('cache-control')).toBe('public, max-age=31536000, immutable')
+        expect(await response.text()).toContain('htmx')
+    })
+})

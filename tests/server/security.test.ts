@@ -1,0 +1,64 @@
+/** CSRF refusal before any handler runs, and security headers on every response. */
+import { describe, expect, test } from 'bun:test'
+import { testApp } from '../helpers/app'
+import { client, HTMX } from '../helpers/client'
+
+describe('CSRF', () => {
+    const crossSite: [string, Record<string, string>][] = [
+        ['Sec-Fetch-Site: cross-site', { 'sec-fetch-site': 'cross-site' }],
+        ['Sec-Fetch-Site: same-site', { 'sec-fetch-site': 'same-site' }],
+        ['a foreign Origin', { origin: 'https://evil.example' }],
+        ['Origin: null', { origin: 'null' }]
+    ]
+
+    test.each(crossSite)('an unsafe request with %s is refused with 403 and changes nothing', async (_, headers) => {
+        const user = client(testApp())
+        await user.post('/api/increment')
+        for (const method of ['POST', 'PUT', 'PATCH', 'DELETE']) {
+            const response = await testApp().handle(
+                new Request('http://localhost/api/increment', { method, headers: { ...headers, cookie: user.cookie } })
+            )
+            expect(response.status).toBe(403)
+        }
+        const refused = await user.post('/api/increment', headers)
+        expect(refused.status).toBe(403)
+        expect(await refused.text()).toBe('Cross-site request refused.')
+        expect(await user.text('/api/count')).toBe('<span id="count">1</span>')
+    })
+
+    test.each([
+        ['same-origin htmx', { ...HTMX, 'sec-fetch-site': 'same-origin', origin: 'http://localhost' }],
+        ['a typed URL or bookmark', { 'sec-fetch-site': 'none' }],
+        ['a same-origin form without Fetch Metadata', { origin: 'http://localhost' }],
+        ['curl (no Origin, no Fetch Metadata)', {}]
+    ])('%s passes', async (_, headers) => {
+        const response = await client(testApp()).post('/api/increment', headers)
+        expect(response.status).toBe(200)
+    })
+
+    test('safe methods are never refused', async () => {
+        const response = await client(testApp()).get('/api/count', { 'sec-fetch-site': 'cross-site' })
+        expect(response.status).toBe(200)
+    })
+})
+
+describe('security headers', () => {
+    test.each(['/counter', '/api/count', '/public/app.js', '/no-such-page'])('are on %s', async (path) => {
+        const response = await testApp().handle(new Request(`http://localhost${path}`))
+        const csp = response.headers.get('content-security-policy') ?? ''
+        expect(csp).toContain("script-src 'self'")
+        expect(csp).toContain("frame-ancestors 'none'")
+        expect(csp).not.toContain('unsafe-inline')
+        expect(csp).not.toContain('unsafe-eval')
+        expect(response.headers.get('x-content-type-options')).toBe('nosniff')
+        expect(response.headers.get('referrer-policy')).toBe('strict-origin-when-cross-origin')
+    })
+
+    test('pages carry no inline script', async () => {
+        const page = await client(testApp()).text('/counter', { 'sec-fetch-mode': 'navigate' })
+        for (const script of page.match(/<script[^>]*>[^<]*<\/script>/g) ?? []) {
+            expect(script).toMatch(/src="\//)
+            expect(script).toMatch(/><\/script>$/)
+        }
+    })
+})

@@ -1,0 +1,37 @@
+/** `bun run start` refuses a bad configuration with one clear line and exit code 1. */
+import { expect, test } from 'bun:test'
+import { join } from 'node:path'
+
+const entry = join(import.meta.dir, '../../server/index.ts')
+
+const start = async (env: Record<string, string>) => {
+    const child = Bun.spawn(['bun', entry], {
+        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', PORT: '0', HOST: '127.0.0.1', ...env },
+        stdout: 'pipe',
+        stderr: 'pipe'
+    })
+    const timer = setTimeout(() => child.kill(), 10_000)
+    const code = await child.exited
+    clearTimeout(timer)
+    return { code, stderr: await new Response(child.stderr).text() }
+}
+
+test('production without SESSION_SECRET does not start', async () => {
+    const { code, stderr } = await start({ NODE_ENV: 'production' })
+    expect(code).toBe(1)
+    expect(stderr.trim()).toBe(
+        'scopedState: a secret is required in production (set SESSION_SECRET to at least 32 random bytes).'
+    )
+})
+
+test('production with a short SESSION_SECRET does not start', async () => {
+    const { code, stderr } = await start({ NODE_ENV: 'production', SESSION_SECRET: 'too-short' })
+    expect(code).toBe(1)
+    expect(stderr).toContain('shorter than 32 bytes')
+})
+
+test('an invalid PORT does not start', async () => {
+    const { code, stderr } = await start({ PORT: 'eighty' })
+    expect(code).toBe(1)
+    expect(stderr.trim()).toBe("PORT must be an integer from 0 to 65535, got 'eighty'.")
+})
