@@ -7,9 +7,11 @@ import { html } from '@elysiajs/html'
 import { staticPlugin } from '@elysiajs/static'
 import { Elysia } from 'elysia'
 import { memoryStore, type ScopedStateOptions } from '../plugins/scoped-state'
+import { cartRoutes } from './routes/cart'
 import { counterRoutes } from './routes/counter'
 import { healthRoutes } from './routes/health'
 import { pageRoutes } from './routes/pages'
+import { themeRoutes } from './routes/theme'
 import { security } from './security'
 import { appState } from './state'
 
@@ -19,6 +21,8 @@ export interface AppOptions {
 }
 
 const HTMX = Bun.resolveSync('htmx.org/dist/htmx.min.js', import.meta.dir)
+// Resolved once here: the plugin is async, and `app.handle` must find its routes at once.
+const publicAssets = await staticPlugin({ assets: join(import.meta.dir, '../public'), prefix: '/public' })
 const YEAR = 31_536_000
 
 export const createApp = (options: AppOptions = {}) => {
@@ -29,7 +33,7 @@ export const createApp = (options: AppOptions = {}) => {
         new Elysia()
             .use(security)
             .use(html())
-            .use(staticPlugin({ assets: join(import.meta.dir, '../public'), prefix: '/public' }))
+            .use(publicAssets)
             // A versioned URL, so browsers may cache it for a year.
             .get('/vendor/htmx-4.0.1.min.js', ({ set }) => {
                 set.headers['cache-control'] = `public, max-age=${YEAR}, immutable`
@@ -38,6 +42,8 @@ export const createApp = (options: AppOptions = {}) => {
             .use(healthRoutes(store))
             .use(pageRoutes(state))
             .use(counterRoutes(state))
+            .use(cartRoutes(state))
+            .use(themeRoutes(state))
     )
 }
 

@@ -8,7 +8,11 @@ export interface Config {
     production: boolean
     /** Secrets that sign session ids; the first signs. */
     secrets: string[] | undefined
+    /** Where session state lives (`SCOPED_STATE_STORE`). */
+    store: StoreSetting
 }
+
+export type StoreSetting = { kind: 'memory' } | { kind: 'sqlite'; path: string } | { kind: 'redis'; url: string }
 
 export class ConfigError extends Error {
     override name = 'ConfigError'
@@ -22,6 +26,16 @@ const port = (value: string | undefined) => {
     return parsed
 }
 
+const STORE_FORMS = "'memory', 'sqlite:<file path>' or 'redis://host:port[/db]'"
+
+const store = (value: string | undefined): StoreSetting => {
+    if (value === undefined || value === '' || value === 'memory') return { kind: 'memory' }
+    if (value.startsWith('sqlite:') && value.length > 'sqlite:'.length) return { kind: 'sqlite', path: value.slice(7) }
+    if (/^rediss?:\/\//.test(value) && URL.canParse(value) && new URL(value).hostname)
+        return { kind: 'redis', url: value }
+    throw new ConfigError(`SCOPED_STATE_STORE must be ${STORE_FORMS}, got '${value}'.`)
+}
+
 export const readConfig = (env: Record<string, string | undefined> = process.env): Config => {
     const nodeEnv = env.NODE_ENV ?? 'development'
     if (!['development', 'production', 'test'].includes(nodeEnv))
@@ -31,6 +45,7 @@ export const readConfig = (env: Record<string, string | undefined> = process.env
         hostname: env.HOST || '0.0.0.0',
         production: nodeEnv === 'production',
         // Comma-separated: put a new secret first to rotate, keep the old one after it.
-        secrets: env.SESSION_SECRET ? env.SESSION_SECRET.split(',') : undefined
+        secrets: env.SESSION_SECRET ? env.SESSION_SECRET.split(',') : undefined,
+        store: store(env.SCOPED_STATE_STORE)
     }
 }

@@ -1,10 +1,13 @@
 /** Entry point of `bun run start`: configuration from the environment, then listen. */
 import { createApp } from './app'
 import { ConfigError, readConfig } from './config'
+import { openStore } from './store'
 
 const start = () => {
     const config = readConfig()
-    const app = createApp({ state: { secret: config.secrets, production: config.production } })
+    const app = createApp({
+        state: { secret: config.secrets, production: config.production, store: openStore(config.store) }
+    })
     app.listen({ port: config.port, hostname: config.hostname })
     console.log(
         `Listening on http://${config.hostname === '0.0.0.0' ? 'localhost' : config.hostname}:${app.server?.port}`

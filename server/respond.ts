@@ -7,7 +7,7 @@
 import type { Context } from 'elysia'
 import { withPageId } from '../plugins/scoped-state'
 
-interface AnswerContext {
+export interface AnswerContext {
     request: Request
     set: Context['set']
     redirect: Context['redirect']
@@ -16,10 +16,24 @@ interface AnswerContext {
 
 export const isHtmx = (request: Request) => request.headers.get('hx-request') === 'true'
 
+/** A browser form post with JavaScript off: it wants a whole page back. */
+const isFormPost = (request: Request) =>
+    !isHtmx(request) && request.headers.get('accept')?.includes('text/html') === true
+
 /** Call after the action: renders `fragment` for htmx and API clients, or redirects a form post to `page`. */
 export const answer = <T>(context: AnswerContext, page: string, fragment: () => T) => {
     context.set.headers.vary = 'HX-Request'
-    const { request } = context
-    if (isHtmx(request) || !request.headers.get('accept')?.includes('text/html')) return fragment()
+    if (!isFormPost(context.request)) return fragment()
     return context.redirect(withPageId(page, context.scopedPageId), 303)
+}
+
+/**
+ * Call when the action was refused with `status` (404, 422…): htmx and API clients get
+ * `fragment`; a form post gets the whole `page` with the message in place (no redirect,
+ * so the refused input is still there to correct).
+ */
+export const refuse = <T>(context: AnswerContext, status: number, page: () => T, fragment: () => T) => {
+    context.set.headers.vary = 'HX-Request'
+    context.set.status = status
+    return isFormPost(context.request) ? page() : fragment()
 }

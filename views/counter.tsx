@@ -5,9 +5,17 @@ import { Layout, type ShellProps } from './layout'
 /** The spec's fragment, exactly: `<span id="count">N</span>`. */
 export const Count = ({ value }: { value: number }) => <span id="count">{value}</span>
 
-const CounterButton = ({ path, label, pageId }: { path: string; label: string; pageId: string }) => (
+interface CounterButtonProps {
+    path: string
+    label: string
+    pageId: string
+    /** A class of styles.css: `button` alone, or with `button-secondary` or `button-quiet`. */
+    look?: string
+}
+
+const CounterButton = ({ path, label, pageId, look = 'button' }: CounterButtonProps) => (
     <form method="post" action={withPageId(path, pageId)} hx-post={path} hx-target="#count" hx-swap="outerHTML">
-        <button type="submit" class="button" safe>
+        <button type="submit" class={look} safe>
             {label}
         </button>
     </form>
@@ -15,23 +23,35 @@ const CounterButton = ({ path, label, pageId }: { path: string; label: string; p
 
 export const CounterPage = ({ count, ...shell }: ShellProps & { count: number }) => (
     <Layout title="Counter" section="counter" {...shell}>
-        <h1>Personal Counter</h1>
-        <p class="lead">
-            Your own count, kept on the server for this tab. Refresh the page and it starts again at 0; open a second
-            tab and it counts on its own.
-        </p>
-        <div class="counter" aria-live="polite">
-            Count:{' '}
-            <span id="count" hx-get="/api/count" hx-trigger="load">
-                {count}
-            </span>
+        <div class="page-intro">
+            <h1>Personal Counter</h1>
+            <p class="lead">
+                Your own count, kept on the server for this tab. Refresh the page and it starts again at 0; open a
+                second tab and it counts on its own.
+            </p>
         </div>
-        <div class="actions">
-            <CounterButton path="/api/increment" label="+1" pageId={shell.pageId} />
-            <CounterButton path="/api/decrement" label="-1" pageId={shell.pageId} />
-            <CounterButton path="/api/reset" label="Reset" pageId={shell.pageId} />
-            <CounterButton path="/api/full-reset" label="Full reset" pageId={shell.pageId} />
-        </div>
-        <p class="hint">Reset keeps your cart and theme; full reset clears everything.</p>
+        <section class="panel counter-panel" aria-label="Counter">
+            {/* The spec's markup loads the count into #count; inheriting outerHTML keeps that from nesting a second #count. */}
+            <p class="counter" aria-live="polite" hx-swap:inherited="outerHTML">
+                <span class="counter-label">Count</span>
+                <span id="count" hx-get="/api/count" hx-trigger="load">
+                    {count}
+                </span>
+            </p>
+            <div class="actions">
+                <CounterButton path="/api/decrement" label="-1" pageId={shell.pageId} look="button button-secondary" />
+                <CounterButton path="/api/increment" label="+1" pageId={shell.pageId} />
+            </div>
+            <div class="actions actions-quiet">
+                <CounterButton path="/api/reset" label="Reset" pageId={shell.pageId} look="button button-quiet" />
+                <CounterButton
+                    path="/api/full-reset"
+                    label="Full reset"
+                    pageId={shell.pageId}
+                    look="button button-quiet"
+                />
+            </div>
+            <p class="hint">Reset keeps your cart and theme; full reset clears everything.</p>
+        </section>
     </Layout>
 )

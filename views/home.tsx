@@ -5,19 +5,32 @@ const DEMOS = [
     {
         href: '/counter',
         title: 'Counter',
-        text: 'A count per tab that resets when you reload: state without preserve.'
+        tag: 'per tab',
+        text: 'A count for this tab only. Reload and it starts again at 0; a second tab counts on its own.'
     },
-    { href: '/cart', title: 'Cart', text: 'A cart that follows you across pages and tabs: preserve: true.' },
-    { href: '/theme', title: 'Theme', text: 'Light, dark or system, rendered on the server with no flash.' }
+    {
+        href: '/cart',
+        title: 'Cart',
+        tag: 'preserve: true',
+        text: 'A cart that follows you across pages, refreshes and tabs, and stays private to you.'
+    },
+    {
+        href: '/theme',
+        title: 'Theme',
+        tag: 'preserve: true',
+        text: 'Light, dark or system, rendered by the server into the page, so it never flashes.'
+    }
 ]
 
 export const HomePage = (shell: ShellProps) => (
     <Layout title="Home" section="home" {...shell}>
-        <h1>Stateful htmx on Bun</h1>
-        <p class="lead">
-            Every visitor gets their own server-side state, keyed by a signed session cookie and typed from a schema.
-            Try the demos in two browsers: nothing leaks between them.
-        </p>
+        <div class="page-intro">
+            <h1>Stateful htmx on Bun</h1>
+            <p class="lead">
+                Every visitor gets their own server-side state, keyed by a signed session cookie and typed from a
+                schema. Try the demos in two browsers: nothing leaks between them. They all work with JavaScript off.
+            </p>
+        </div>
         <ul class="cards">
             {DEMOS.map((demo) => (
                 <li class="card">
@@ -27,6 +40,9 @@ export const HomePage = (shell: ShellProps) => (
                         </a>
                     </h2>
                     <p safe>{demo.text}</p>
+                    <code class="card-tag" safe>
+                        {demo.tag}
+                    </code>
                 </li>
             ))}
         </ul>

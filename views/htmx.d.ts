@@ -7,6 +7,7 @@ declare namespace JSX {
     interface HtmlTag {
         'hx-headers:inherited'?: string
         'hx-target:inherited'?: string
+        'hx-swap:inherited'?: string
         'hx-status:4xx'?: string
         'hx-status:422'?: string
         'hx-status:404'?: string

@@ -24,6 +24,32 @@ const NAV: { section: Section; href: string; label: string }[] = [
     { section: 'theme', href: '/theme', label: 'Theme' }
 ]
 
+/**
+ * A nav entry. The cart's badge sits beside its link, not inside, so the link is named
+ * just "Cart" and the count is its description; CSS stretches the link over the whole pill.
+ */
+const NavItem = ({ item, current, cartCount }: { item: (typeof NAV)[number]; current: boolean; cartCount: number }) => {
+    const isCart = item.section === 'cart'
+    return (
+        <li class={current ? 'nav-item is-current' : 'nav-item'}>
+            <a
+                class="nav-link"
+                href={item.href}
+                aria-current={current ? 'page' : undefined}
+                aria-describedby={isCart ? 'cart-badge' : undefined}
+                safe
+            >
+                {item.label}
+            </a>
+            {isCart ? <CartBadge count={cartCount} /> : ''}
+        </li>
+    )
+}
+
+/**
+ * The shell of every page: header with the app name, the demos' nav and the cart badge, then the page, then the footer.
+ * @example <Layout title="Cart" section="cart" {...shellProps(scopedStore, scopedPageId)}>…</Layout>
+ */
 export const Layout = ({ title, section, theme, pageId, cartCount, children }: PropsWithChildren<LayoutProps>) => (
     <html lang="en" data-theme={theme}>
         <head>
@@ -31,6 +57,7 @@ export const Layout = ({ title, section, theme, pageId, cartCount, children }: P
             <meta name="viewport" content="width=device-width, initial-scale=1" />
             <meta name="color-scheme" content="light dark" />
             <title safe>{title} · Scoped State</title>
+            <link rel="icon" href="/public/favicon.svg" type="image/svg+xml" />
             <link rel="stylesheet" href="/public/styles.css" />
             <script src="/vendor/htmx-4.0.1.min.js" defer />
             <script src="/public/app.js" defer />
@@ -40,25 +67,30 @@ export const Layout = ({ title, section, theme, pageId, cartCount, children }: P
                 Skip to content
             </a>
             <header class="site-header">
-                <a class="brand" href="/">
-                    Scoped State
-                </a>
-                <nav aria-label="Demos">
-                    <ul>
-                        {NAV.map((item) => (
-                            <li>
-                                <a href={item.href} aria-current={item.section === section ? 'page' : undefined}>
-                                    <span safe>{item.label}</span>
-                                    {item.section === 'cart' ? <CartBadge count={cartCount} /> : ''}
-                                </a>
-                            </li>
-                        ))}
-                    </ul>
-                </nav>
+                <div class="container site-header-inner">
+                    <a class="brand" href="/">
+                        <span class="brand-mark" aria-hidden="true" />
+                        Scoped State
+                    </a>
+                    <nav class="site-nav" aria-label="Demos">
+                        <ul>
+                            {NAV.map((item) => (
+                                <NavItem item={item} current={item.section === section} cartCount={cartCount} />
+                            ))}
+                        </ul>
+                    </nav>
+                </div>
             </header>
-            <main id="main">{children}</main>
+            <main id="main" class="container" tabindex="-1">
+                {children}
+            </main>
             <footer class="site-footer">
-                <p>Bun + Elysia + htmx starter. Your state lives on the server, keyed by a signed session cookie.</p>
+                <div class="container">
+                    <p>
+                        A Bun + Elysia + htmx starter. Your state lives on the server, keyed by a signed session cookie:
+                        nothing in localStorage, nothing shared with other visitors.
+                    </p>
+                </div>
             </footer>
         </body>
     </html>

@@ -29,6 +29,8 @@ export type { ScopedStore, StateField, StateSetup } from './schema'
 export type { Store, StoreStats } from './store'
 export { StoreUnavailableError } from './store'
 export { type MemoryStoreOptions, memoryStore } from './stores/memory'
+export { type RedisStoreOptions, redisStore } from './stores/redis'
+export { type SqliteStoreOptions, sqliteStore } from './stores/sqlite'
 
 const SESSION = Symbol('scoped-state session')
 

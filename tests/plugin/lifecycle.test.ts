@@ -23,7 +23,7 @@ describe('regenerateScopedSession', () => {
         // The fixated or stolen old id sees nothing.
         expect(await (await client(app, before).get('/state')).json()).toMatchObject({ theme: 'light', count: 0 })
         expect(await client(app, before).text('/cart')).toBe('')
-        expect(store.stats().sessions).toBe(1)
+        expect((await store.stats()).sessions).toBe(1)
     })
 
     test('works for a visitor with no state yet', async () => {
@@ -47,7 +47,7 @@ describe('destroyScopedSession', () => {
         const response = await user.post('/logout')
         expect(response.headers.get('set-cookie')).toMatch(/^user_session_id=; Max-Age=0; Path=\/; HttpOnly/)
         expect(user.cookie).toBe('')
-        expect(store.stats().sessions).toBe(0)
+        expect((await store.stats()).sessions).toBe(0)
         expect(await client(app, before).text('/cart')).toBe('')
     })
 })

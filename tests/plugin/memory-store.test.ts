@@ -16,7 +16,7 @@ describe('memory store', () => {
         expect(await a.text('/count')).toBe('1')
         expect(await b.text('/count')).toBe('0')
         expect(await c.text('/count')).toBe('1')
-        expect(store.stats()).toEqual({ sessions: 2, evictions: 1, expirations: 0 })
+        expect(await store.stats()).toEqual({ sessions: 2, evictions: 1, expirations: 0 })
     })
 
     test('sweeps expired sessions on a timer', async () => {
@@ -25,10 +25,10 @@ describe('memory store', () => {
         const app = stateApp({ store, now: clock.now, idleTimeout: 60 })
         await client(app).post('/increment')
         await client(app).post('/increment')
-        expect(store.stats()).toMatchObject({ sessions: 2 })
+        expect(await store.stats()).toMatchObject({ sessions: 2 })
         clock.advance(61)
         await Bun.sleep(50)
-        expect(store.stats()).toEqual({ sessions: 0, evictions: 0, expirations: 2 })
+        expect(await store.stats()).toEqual({ sessions: 0, evictions: 0, expirations: 2 })
         store.close()
     })
 
@@ -39,15 +39,21 @@ describe('memory store', () => {
             await app.handle(new Request('http://localhost/count'))
             await app.handle(new Request('http://localhost/state', { headers: NAVIGATE }))
         }
-        expect(store.stats().sessions).toBe(0)
+        expect((await store.stats()).sessions).toBe(0)
         await client(app).post('/increment')
-        expect(store.stats().sessions).toBe(1)
+        expect((await store.stats()).sessions).toBe(1)
     })
 
     test('a read-only request of a returning user writes nothing', async () => {
         const saves: string[] = []
         const inner = memoryStore()
-        const store: Store = { ...inner, save: (id, record, ttl) => (saves.push(record), inner.save(id, record, ttl)) }
+        const store: Store = {
+            ...inner,
+            save(id, record, ttl) {
+                saves.push(record)
+                return inner.save(id, record, ttl)
+            }
+        }
         const user = client(stateApp({ store }))
         await user.post('/increment')
         await user.post('/tag/a')
@@ -61,7 +67,11 @@ describe('memory store', () => {
     test('is closed when the app stops, and its sweep timer with it', async () => {
         let closed = 0
         const inner = memoryStore()
-        const app = stateApp({ store: { ...inner, close: () => (closed++, inner.close()) } })
+        const close = () => {
+            closed++
+            return inner.close()
+        }
+        const app = stateApp({ store: { ...inner, close } })
         app.listen({ port: 0, hostname: '127.0.0.1' })
         await app.stop()
         expect(closed).toBe(1)

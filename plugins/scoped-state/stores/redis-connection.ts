@@ -1,0 +1,86 @@
+import { RedisClient } from 'bun'
+import { StoreUnavailableError } from '../store'
+
+export interface RedisConnection {
+    /** Sends one command, connecting first if needed; fails with `StoreUnavailableError` within the timeout. */
+    send(command: string, args: string[]): Promise<unknown>
+    close(): void
+}
+
+/**
+ * One Redis connection whose every call settles within `timeout` milliseconds.
+ *
+ * Bun's client would queue commands while disconnected and give up reconnecting
+ * after a while; here a command fails at once when Redis is down, and the next
+ * command after an outage connects again. A connection that stays silent for
+ * `recycleAfter` ms (a frozen server, or a peer gone without closing the socket)
+ * is replaced. It is kept until then on purpose: commands on one connection run in
+ * order, so an unlock sent after a timed-out lock always runs after it.
+ *
+ * @example
+ * const redis = redisConnection('redis://127.0.0.1:6379', 1_500, 10_000)
+ * await redis.send('GET', ['key'])
+ */
+export const redisConnection = (url: string, timeout: number, recycleAfter: number): RedisConnection => {
+    const open = () =>
+        new RedisClient(url, { connectionTimeout: timeout, enableOfflineQueue: false, autoReconnect: false })
+    let client = open()
+    let connecting: Promise<unknown> | undefined
+    /** When the current run of timeouts began. */
+    let silentSince: number | undefined
+    let closed = false
+
+    const connect = () => {
+        if (client.connected) return undefined
+        if (!connecting) {
+            const attempt = client.connect().finally(() => {
+                if (connecting === attempt) connecting = undefined
+            })
+            connecting = attempt
+        }
+        return connecting
+    }
+
+    const timedOut = () => {
+        const now = Date.now()
+        silentSince ??= now
+        if (now - silentSince < recycleAfter) return
+        client.close()
+        client = open()
+        connecting = undefined
+        silentSince = undefined
+    }
+
+    const send = async (command: string, args: string[]) => {
+        if (closed) throw new StoreUnavailableError('the Redis store is closed')
+        let timer: ReturnType<typeof setTimeout> | undefined
+        const expired = new Promise<never>((_, reject) => {
+            timer = setTimeout(() => {
+                timedOut()
+                reject(new StoreUnavailableError(`Redis did not answer within ${timeout} ms`))
+            }, timeout)
+        })
+        const call = async () => {
+            await connect()
+            return client.send(command, args)
+        }
+        try {
+            const reply = await Promise.race([call(), expired])
+            silentSince = undefined
+            return reply
+        } catch (error) {
+            if (error instanceof StoreUnavailableError) throw error
+            throw new StoreUnavailableError(`Redis: ${(error as Error).message}`, { cause: error })
+        } finally {
+            clearTimeout(timer)
+        }
+    }
+
+    return {
+        send,
+        close() {
+            closed = true
+            client.close()
+        }
+    }
+}

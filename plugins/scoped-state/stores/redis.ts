@@ -1,0 +1,182 @@
+import { type Store, type StoreStats, StoreUnavailableError } from '../store'
+import { redisConnection } from './redis-connection'
+
+export interface RedisStoreOptions {
+    /**
+     * Server to connect to: `redis://[user:password@]host:port[/db]`, `rediss://` for
+     * TLS. Valkey speaks the same protocol.
+     */
+    url: string
+    /**
+     * Prepended to every key: `<prefix>s:<id>` holds a session's record,
+     * `<prefix>lock:<id>` its lock, `<prefix>index` and `<prefix>expired` feed
+     * `stats()`. Give each app its own prefix when they share a server.
+     * @default 'scoped-state:'
+     */
+    prefix?: string
+    /**
+     * Longest time one Redis command (or connecting) may take, in milliseconds.
+     * Past it the request answers 503 instead of hanging.
+     * @default 1_500
+     */
+    commandTimeout?: number
+    /**
+     * How long a request waits for another request of the same session (in another
+     * process) to finish, in milliseconds, before it answers 503.
+     * @default 5_000
+     */
+    lockTimeout?: number
+    /**
+     * How long a lock lives if its holder never releases it (the process died), in
+     * milliseconds. Must exceed your slowest handler: a request that holds the lock
+     * longer loses it, and its write is refused (503) instead of overwriting a newer one.
+     * @default 10_000
+     */
+    lockLease?: number
+}
+
+/**
+ * Takes the lock if free and, holding it, reads the record and extends its life: one round trip.
+ * KEYS: record, lock, index. ARGV: token, lease, ttl, expiry time, id.
+ */
+const LOCK_AND_LOAD = `
+if not redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then return {0} end
+local record = redis.call('GET', KEYS[1])
+if record then
+    redis.call('PEXPIRE', KEYS[1], ARGV[3])
+    redis.call('ZADD', KEYS[3], ARGV[4], ARGV[5])
+end
+return {1, record}`
+
+/**
+ * Writes the record and, given a token, unlocks; refused (0) when that lock is no
+ * longer ours. Also drops expired ids from the index, counting them.
+ * KEYS: record, lock, index, expired count. ARGV: token or '', record, ttl, expiry time, id, now.
+ */
+const WRITE = `
+if ARGV[1] ~= '' then
+    if redis.call('GET', KEYS[2]) ~= ARGV[1] then return 0 end
+    redis.call('DEL', KEYS[2])
+end
+redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+redis.call('ZADD', KEYS[3], ARGV[4], ARGV[5])
+local expired = redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', ARGV[6])
+if expired > 0 then redis.call('INCRBY', KEYS[4], expired) end
+return 1`
+
+/** Deletes the lock only if it is still ours: a lock that expired may belong to someone else now. */
+const UNLOCK = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`
+
+/** KEYS: record, lock, index. ARGV: id. */
+const DELETE = `
+redis.call('DEL', KEYS[1], KEYS[2])
+redis.call('ZREM', KEYS[3], ARGV[1])`
+
+/** KEYS: index, expired count. ARGV: now. */
+const STATS = `
+local expired = redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+if expired > 0 then redis.call('INCRBY', KEYS[2], expired) end
+return {redis.call('ZCARD', KEYS[1]), tonumber(redis.call('GET', KEYS[2]) or '0')}`
+
+const LOCK_LOST = 'the session lock expired before the request finished; its changes were not saved'
+
+/** Redis' whole-millisecond expiries; 0 would be an error. */
+const millis = (ms: number) => String(Math.max(1, Math.ceil(ms)))
+
+/**
+ * State in Redis or Valkey (`Bun.RedisClient`), shared by every app process that
+ * uses the same server and prefix. The record is the plugin's JSON string, stored
+ * as a plain string value that expires with the session.
+ *
+ * Requests of one session never overwrite each other, across processes: `load`
+ * takes a per-session lock (`SET NX PX`, read in the same script), `save` writes and
+ * unlocks in one script that checks the lock is still ours, `release` unlocks.
+ * When Redis cannot be reached every call fails within `commandTimeout` with
+ * `StoreUnavailableError` (503); the next request reconnects (see `redisConnection`).
+ *
+ * @example
+ * scopedState(setup, { store: redisStore({ url: 'redis://127.0.0.1:6379' }) })
+ */
+export const redisStore = (options: RedisStoreOptions): Store => {
+    const { url, prefix = 'scoped-state:', commandTimeout = 1_500, lockTimeout = 5_000, lockLease = 10_000 } = options
+    const redis = redisConnection(url, commandTimeout, lockLease)
+    /** Lock tokens this process holds; the plugin lets one request per session in at a time. */
+    const tokens = new Map<string, string>()
+    const lockKey = (id: string) => `${prefix}lock:${id}`
+    /** Sorted set of session ids by expiry time, so `stats` need not scan the keyspace. */
+    const indexKey = `${prefix}index`
+    const expiredKey = `${prefix}expired`
+    const keysOf = (id: string) => [`${prefix}s:${id}`, lockKey(id), indexKey]
+    const script = (source: string, keys: string[], args: string[]) =>
+        redis.send('EVAL', [source, String(keys.length), ...keys, ...args])
+
+    const load = async (id: string, ttlMs: number) => {
+        const token = crypto.randomUUID()
+        // Known before the first attempt, so a release after a failed attempt still unlocks.
+        tokens.set(id, token)
+        const deadline = Date.now() + lockTimeout
+        for (let attempt = 0; ; attempt++) {
+            const [locked, record] = (await script(LOCK_AND_LOAD, keysOf(id), [
+                token,
+                millis(lockLease),
+                millis(ttlMs),
+                String(Date.now() + ttlMs),
+                id
+            ])) as [number, string | null]
+            if (locked) return record ?? undefined
+            if (Date.now() >= deadline)
+                throw new StoreUnavailableError(`another request kept this session locked for over ${lockTimeout} ms`)
+            // Short, growing, jittered waits: a lock is usually held for one request's few milliseconds.
+            await Bun.sleep(Math.min(2 ** attempt, 50) * (0.5 + Math.random()))
+        }
+    }
+
+    const save = async (id: string, record: string, ttlMs: number) => {
+        // No token: a session created by this request (new visitor, regenerated id), whose id nobody else knows.
+        const token = tokens.get(id) ?? ''
+        tokens.delete(id)
+        const now = Date.now()
+        const written = await script(
+            WRITE,
+            [...keysOf(id), expiredKey],
+            [token, record, millis(ttlMs), String(now + ttlMs), id, String(now)]
+        )
+        if (written !== 1) throw new StoreUnavailableError(LOCK_LOST)
+    }
+
+    const release = async (id: string) => {
+        const token = tokens.get(id)
+        if (token === undefined) return
+        tokens.delete(id)
+        await script(UNLOCK, [lockKey(id)], [token])
+    }
+
+    const remove = async (id: string) => {
+        tokens.delete(id)
+        await script(DELETE, keysOf(id), [id])
+    }
+
+    /** From the expiry index: O(log n), cheap enough for a health check. */
+    const stats = async (): Promise<StoreStats> => {
+        const [sessions, expirations] = (await script(STATS, [indexKey, expiredKey], [String(Date.now())])) as [
+            number,
+            number
+        ]
+        // Redis evicts under memory pressure by its own policy and does not report it per prefix.
+        return { sessions, evictions: 0, expirations }
+    }
+
+    return {
+        load,
+        save,
+        release,
+        delete: remove,
+        stats,
+        close() {
+            tokens.clear()
+            redis.close()
+        }
+    }
+}

@@ -1,0 +1,153 @@
+import { Database, type SQLQueryBindings, type Statement } from 'bun:sqlite'
+import { type Store, type StoreStats, StoreUnavailableError } from '../store'
+
+export interface SqliteStoreOptions {
+    /**
+     * Database file, created with its schema on first use; its directory must exist.
+     * Give every app process its own file: the store locks sessions inside one
+     * process only (use the Redis store to share state between processes).
+     */
+    path: string
+    /**
+     * `'full'` syncs the write-ahead log to disk on every commit, so a saved state
+     * survives a power cut; `'normal'` survives a crash of the process (kill -9) but
+     * may lose the last writes to a power cut or OS crash, and is faster.
+     * @default 'full'
+     */
+    synchronous?: 'full' | 'normal'
+    /**
+     * How often expired sessions are deleted and their pages handed back to the file
+     * system, in milliseconds. The timer is unref'd and stops with `close()`.
+     * @default 60_000
+     */
+    sweepInterval?: number
+    /**
+     * How long a write waits for another connection to the same file, in milliseconds.
+     * @default 5_000
+     */
+    busyTimeout?: number
+    /**
+     * Clock, for tests.
+     * @default Date.now
+     */
+    now?: () => number
+}
+
+/**
+ * Records are kept for `ttl` to `ttl × (1 + SLACK)`: a read rewrites the expiry only
+ * once the record is within `ttl` of it, i.e. at most once per `ttl × SLACK`, so
+ * reading a session almost never writes.
+ */
+const SLACK = 0.1
+
+interface Row {
+    record: string
+    expires: number
+}
+
+const SCHEMA = `
+    CREATE TABLE IF NOT EXISTS scoped_state (
+        id TEXT PRIMARY KEY,
+        record TEXT NOT NULL,
+        expires INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX IF NOT EXISTS scoped_state_expires ON scoped_state (expires);
+`
+
+const open = (path: string, synchronous: string, busyTimeout: number) => {
+    const db = new Database(path, { create: true, strict: true })
+    db.run(`PRAGMA busy_timeout = ${Math.trunc(busyTimeout)}`)
+    // Must come before the first table; lets sweeps give freed pages back.
+    db.run('PRAGMA auto_vacuum = INCREMENTAL')
+    db.run('PRAGMA journal_mode = WAL')
+    db.run(`PRAGMA synchronous = ${synchronous === 'normal' ? 'NORMAL' : 'FULL'}`)
+    // Checkpoints leave the -wal file at most this big instead of at its high-water mark.
+    db.run('PRAGMA journal_size_limit = 16777216')
+    db.run(SCHEMA)
+    return db
+}
+
+/** Runs a database call, turning its failures (disk full, file locked, I/O error) into a 503. */
+const guard = <T>(call: () => T): T => {
+    try {
+        return call()
+    } catch (error) {
+        throw new StoreUnavailableError(`SQLite: ${(error as Error).message}`, { cause: error })
+    }
+}
+
+/**
+ * State in one SQLite file (`bun:sqlite`, WAL mode): it survives restarts and
+ * crashes. Each changed state is committed before its response is sent. The record
+ * is the plugin's JSON string, stored as-is in a TEXT column.
+ *
+ * @example
+ * scopedState(setup, { store: sqliteStore({ path: './data/state.db' }) })
+ */
+export const sqliteStore = (options: SqliteStoreOptions): Store => {
+    const { synchronous = 'full', sweepInterval = 60_000, busyTimeout = 5_000, now = Date.now } = options
+    const db = open(options.path, synchronous, busyTimeout)
+    const statements: Statement[] = []
+    const prepare = <R = unknown, P extends SQLQueryBindings[] = string[]>(sql: string) => {
+        const statement = db.prepare<R, P>(sql)
+        statements.push(statement as unknown as Statement)
+        return statement
+    }
+    const select = prepare<Row>('SELECT record, expires FROM scoped_state WHERE id = ?')
+    const upsert = prepare<unknown, [string, string, number]>(
+        `INSERT INTO scoped_state (id, record, expires) VALUES (?1, ?2, ?3)
+         ON CONFLICT (id) DO UPDATE SET record = excluded.record, expires = excluded.expires`
+    )
+    const extend = prepare<unknown, [number, string]>('UPDATE scoped_state SET expires = ? WHERE id = ?')
+    const remove = prepare('DELETE FROM scoped_state WHERE id = ?')
+    const removeExpired = prepare<unknown, [number]>('DELETE FROM scoped_state WHERE expires <= ?')
+    const count = prepare<{ sessions: number }, [number]>(
+        'SELECT count(*) AS sessions FROM scoped_state WHERE expires > ?'
+    )
+    let expirations = 0
+
+    const expiry = (ttlMs: number) => Math.ceil(now() + ttlMs * (1 + SLACK))
+
+    const sweep = () => {
+        try {
+            const { changes } = removeExpired.run(now())
+            if (changes === 0) return
+            expirations += changes
+            db.run('PRAGMA incremental_vacuum')
+        } catch (error) {
+            console.warn(`scopedState: sweeping the SQLite store failed: ${(error as Error).message}`)
+        }
+    }
+    const timer = setInterval(sweep, sweepInterval)
+    timer.unref()
+
+    return {
+        load: (id, ttlMs) =>
+            guard(() => {
+                const row = select.get(id)
+                if (!row) return undefined
+                const time = now()
+                if (row.expires <= time) {
+                    remove.run(id)
+                    expirations++
+                    return undefined
+                }
+                if (row.expires < time + ttlMs) extend.run(expiry(ttlMs), id)
+                return row.record
+            }),
+        save: (id, record, ttlMs) => guard(() => void upsert.run(id, record, expiry(ttlMs))),
+        release() {},
+        delete: (id) => guard(() => void remove.run(id)),
+        stats: (): StoreStats => ({
+            sessions: guard(() => count.get(now())?.sessions ?? 0),
+            evictions: 0,
+            expirations
+        }),
+        close() {
+            clearInterval(timer)
+            // Unfinalized statements would keep the connection open and skip the final checkpoint.
+            for (const statement of statements) statement.finalize()
+            db.close()
+        }
+    }
+}

@@ -1,0 +1,61 @@
+/**
+ * The cart demo. `cart` is preserved: it outlives page loads and is shared by the user's
+ * tabs. Each action answers htmx with the cart region and the nav badge, a plain form
+ * post with a redirect back to /cart; a refused change keeps the cart as it was.
+ */
+import { Html } from '@kitajs/html'
+import { Elysia } from 'elysia'
+import { CartPage, CartUpdate } from '../../views/cart'
+import { addToCart, type CartChange, removeFromCart, setQuantity } from '../cart'
+import type { CartLine } from '../catalog'
+import { type AnswerContext, answer, refuse } from '../respond'
+import type { AppState, Theme } from '../state'
+import { shellProps } from './shell'
+
+interface ActionContext extends AnswerContext {
+    scopedStore: { cart: CartLine[]; theme: Theme }
+}
+
+/** The posted fields, whatever the body was (form, JSON, or none). */
+const fields = (body: unknown) => (body !== null && typeof body === 'object' ? (body as Record<string, unknown>) : {})
+const text = (value: unknown) => (typeof value === 'string' ? value : '')
+
+/**
+ * Stores an accepted change and answers; a refused one answers 404 or 422 with the message.
+ * `onLine`: show a quantity message next to the cart line's field rather than atop the cart.
+ */
+const apply = (context: ActionContext, change: CartChange, done: string, onLine = false) => {
+    const { scopedStore: store, scopedPageId: pageId } = context
+    if (change.ok) {
+        store.cart = change.cart
+        const status = change.product ? `${change.product.name}: ${done}` : done
+        return answer(context, '/cart', () => <CartUpdate cart={change.cart} pageId={pageId} status={status} />)
+    }
+    const problem = { error: change.error, onLine }
+    return refuse(
+        context,
+        change.error.kind === 'unknown-product' ? 404 : 422,
+        () => <CartPage cart={store.cart} problem={problem} {...shellProps(store, pageId)} />,
+        () => <CartUpdate cart={store.cart} pageId={pageId} problem={problem} />
+    )
+}
+
+export const cartRoutes = (state: AppState) =>
+    new Elysia({ name: 'cart-routes' })
+        .use(state)
+        .get('/cart', ({ scopedStore, scopedPageId }) => (
+            <CartPage cart={scopedStore.cart} {...shellProps(scopedStore, scopedPageId)} />
+        ))
+        .post('/cart/items', (context) => {
+            const { productId, quantity } = fields(context.body)
+            return apply(context, addToCart(context.scopedStore.cart, text(productId), quantity), 'added.')
+        })
+        .post('/cart/items/:productId', (context) => {
+            const { quantity } = fields(context.body)
+            const change = setQuantity(context.scopedStore.cart, context.params.productId, quantity)
+            return apply(context, change, 'quantity updated.', true)
+        })
+        .post('/cart/items/:productId/remove', (context) =>
+            apply(context, removeFromCart(context.scopedStore.cart, context.params.productId), 'removed.')
+        )
+        .post('/cart/clear', (context) => apply(context, { ok: true, cart: [] }, 'Cart cleared.'))

@@ -1,0 +1,45 @@
+/**
+ * The theme demo. `theme` is preserved, and every full page renders it into
+ * `<html data-theme>`; a switch over htmx also tells the page through `HX-Trigger`,
+ * which public/app.js applies at once.
+ */
+import { Html } from '@kitajs/html'
+import { Elysia } from 'elysia'
+import { ThemePage, ThemePicker, ThemeStatus, themeLabel } from '../../views/theme'
+import { answer, refuse } from '../respond'
+import { type AppState, THEMES, type Theme } from '../state'
+import { shellProps } from './shell'
+
+const isTheme = (value: unknown): value is Theme => (THEMES as readonly unknown[]).includes(value)
+
+const refusal = (value: unknown) =>
+    value === undefined || value === ''
+        ? 'Choose Light, Dark or System.'
+        : `“${String(value)}” is not a theme: choose Light, Dark or System.`
+
+export const themeRoutes = (state: AppState) =>
+    new Elysia({ name: 'theme-routes' })
+        .use(state)
+        .get('/theme', ({ scopedStore, scopedPageId }) => <ThemePage {...shellProps(scopedStore, scopedPageId)} />)
+        .post('/theme', (context) => {
+            const { scopedStore: store, scopedPageId: pageId } = context
+            const body = context.body
+            const value = body !== null && typeof body === 'object' ? (body as { theme?: unknown }).theme : undefined
+            if (!isTheme(value)) {
+                const error = refusal(value)
+                return refuse(
+                    context,
+                    422,
+                    () => <ThemePage error={error} {...shellProps(store, pageId)} />,
+                    () => <ThemePicker theme={store.theme} pageId={pageId} error={error} />
+                )
+            }
+            store.theme = value
+            context.set.headers['hx-trigger'] = JSON.stringify({ 'theme-changed': { theme: value } })
+            return answer(context, '/theme', () => (
+                <>
+                    <ThemePicker theme={value} pageId={pageId} />
+                    <ThemeStatus message={`Theme: ${themeLabel(value)}.`} oob />
+                </>
+            ))
+        })

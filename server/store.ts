@@ -1,0 +1,23 @@
+/** Opens the session store that `SCOPED_STATE_STORE` names (see `StoreSetting` in config.ts). */
+import { mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+import { memoryStore, redisStore, type Store, sqliteStore } from '../plugins/scoped-state'
+import type { StoreSetting } from './config'
+
+/**
+ * The store for `setting`; a SQLite file's directory is created if missing.
+ *
+ * @example
+ * openStore({ kind: 'sqlite', path: './data/state.db' })
+ */
+export const openStore = (setting: StoreSetting): Store => {
+    switch (setting.kind) {
+        case 'memory':
+            return memoryStore()
+        case 'sqlite':
+            mkdirSync(dirname(setting.path), { recursive: true })
+            return sqliteStore({ path: setting.path })
+        case 'redis':
+            return redisStore({ url: setting.url })
+    }
+}

@@ -1,0 +1,153 @@
+/**
+ * A real `redis-server` for tests: its own temp dir, a free loopback port, append-only
+ * persistence (so a stop and restart keeps the data, like a production server), and
+ * cleanup of both process and dir.
+ */
+
+import { afterAll, beforeAll, test } from 'bun:test'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { Subprocess } from 'bun'
+import { RedisClient } from 'bun'
+
+export interface RedisServer {
+    /** `redis://127.0.0.1:<port>` */
+    url: string
+    port: number
+    /** Stops the server gracefully (its data is flushed to disk); the port stays reserved for `start`. */
+    stop: () => Promise<void>
+    /** Starts the server again on the same port and dir, with the data it had. */
+    start: () => Promise<void>
+    /** Freezes the process (SIGSTOP): connections stay open but nothing answers. */
+    freeze: () => void
+    thaw: () => void
+    /** Stops the server and deletes its dir; safe to call twice. */
+    dispose: () => Promise<void>
+}
+
+const REDIS_SERVER = Bun.which('redis-server') ?? Bun.which('valkey-server')
+
+const SKIP = !REDIS_SERVER && process.env.REQUIRE_SERVICES !== '1'
+if (SKIP) console.warn('redis-server is not installed: Redis tests skipped (REQUIRE_SERVICES=1 makes them fail).')
+
+/**
+ * `test`, skipped when no redis-server is installed, unless `REQUIRE_SERVICES=1`
+ * (then the tests run and fail).
+ *
+ * @example
+ * redisTest('two instances share state', async () => { ... })
+ */
+export const redisTest = test.skipIf(SKIP)
+
+/** Servers still running, killed if the test process exits without disposing them. */
+const running = new Set<Subprocess>()
+process.once('exit', () => {
+    for (const child of running) child.kill('SIGKILL')
+})
+
+/** A port the OS reports free right now. */
+const freePort = () =>
+    new Promise<number>((resolve, reject) => {
+        const server = createServer()
+        server.once('error', reject)
+        server.listen(0, '127.0.0.1', () => {
+            const address = server.address()
+            server.close(() => resolve(typeof address === 'object' && address ? address.port : 0))
+        })
+    })
+
+const answers = async (url: string) => {
+    const client = new RedisClient(url, { connectionTimeout: 500, autoReconnect: false })
+    try {
+        return (await client.send('PING', [])) === 'PONG'
+    } catch {
+        return false
+    } finally {
+        client.close()
+    }
+}
+
+/**
+ * Starts a redis-server and waits until it answers PING.
+ *
+ * @example
+ * const redis = await startRedis()
+ * afterAll(() => redis.dispose())
+ */
+export const startRedis = async (): Promise<RedisServer> => {
+    if (!REDIS_SERVER) throw new Error('redis-server is not installed (apt-get install redis-server)')
+    const dir = mkdtempSync(join(tmpdir(), 'scoped-state-redis-'))
+    const port = await freePort()
+    const url = `redis://127.0.0.1:${port}`
+    let child: Subprocess | undefined
+    let output = ''
+
+    const start = async () => {
+        const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '']
+        args.push('--appendonly', 'yes', '--appendfsync', 'everysec', '--protected-mode', 'no')
+        const started = Bun.spawn([REDIS_SERVER, ...args], { stdout: 'pipe', stderr: 'pipe' })
+        child = started
+        running.add(started)
+        void started.exited.then(() => running.delete(started))
+        void new Response(started.stdout).text().then((text) => {
+            output += text
+        })
+        const deadline = Date.now() + 10_000
+        while (!(await answers(url))) {
+            if (started.exitCode !== null || Date.now() > deadline) {
+                started.kill('SIGKILL')
+                throw new Error(`redis-server did not start on port ${port}:\n${output}`)
+            }
+            await Bun.sleep(20)
+        }
+    }
+
+    const stop = async () => {
+        const running = child
+        child = undefined
+        if (!running || running.exitCode !== null) return
+        running.kill('SIGCONT')
+        running.kill('SIGTERM')
+        const exited = await Promise.race([running.exited.then(() => true), Bun.sleep(5_000).then(() => false)])
+        if (!exited) {
+            running.kill('SIGKILL')
+            await running.exited
+        }
+    }
+
+    await start()
+    return {
+        url,
+        port,
+        stop,
+        start,
+        freeze: () => child?.kill('SIGSTOP'),
+        thaw: () => child?.kill('SIGCONT'),
+        dispose: async () => {
+            await stop()
+            rmSync(dir, { recursive: true, force: true })
+        }
+    }
+}
+
+/**
+ * One redis-server for the test file: started before its tests (unless Redis tests
+ * are skipped), disposed after them, even when they fail.
+ *
+ * @example
+ * const redis = useRedis()
+ * redisTest('…', () => { const store = redisStore({ url: redis().url }) })
+ */
+export const useRedis = () => {
+    let server: RedisServer | undefined
+    beforeAll(async () => {
+        if (!SKIP) server = await startRedis()
+    })
+    afterAll(() => server?.dispose())
+    return () => {
+        if (!server) throw new Error('redis-server is not running')
+        return server
+    }
+}

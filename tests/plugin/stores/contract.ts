@@ -1,0 +1,209 @@
+/**
+ * The behaviour every store must have, as one suite run against each store: the
+ * memory, SQLite and Redis test files call `storeContract` with a factory.
+ */
+import { afterAll, describe, expect, test } from 'bun:test'
+import type { Store } from '../../../plugins/scoped-state'
+import { client } from '../../helpers/client'
+import { stateApp } from '../../helpers/plugin-app'
+
+export interface ContractOptions {
+    /** Makes a fresh, empty store (e.g. a new file or a unique Redis prefix). */
+    create: () => Store
+    /** `test`, or a variant that skips when the store's server is missing. */
+    test?: typeof test
+}
+
+const DAY = 86_400_000
+const ids = (() => {
+    let next = 0
+    return () => `contract-${++next}-${crypto.randomUUID()}`
+})()
+
+/** Counts the store calls the plugin makes. */
+const counting = (store: Store) => {
+    const calls = { load: 0, save: 0, release: 0, delete: 0 }
+    const counted: Store = {
+        load(id, ttl) {
+            calls.load++
+            return store.load(id, ttl)
+        },
+        save(id, record, ttl) {
+            calls.save++
+            return store.save(id, record, ttl)
+        },
+        release(id) {
+            calls.release++
+            return store.release(id)
+        },
+        delete(id) {
+            calls.delete++
+            return store.delete(id)
+        },
+        stats: () => store.stats(),
+        close: () => store.close()
+    }
+    return { store: counted, calls }
+}
+
+export const storeContract = (name: string, options: ContractOptions) => {
+    const it = options.test ?? test
+    const stores: Store[] = []
+    const make = () => {
+        const store = options.create()
+        stores.push(store)
+        return store
+    }
+
+    describe(`${name} store contract`, () => {
+        afterAll(async () => {
+            for (const store of stores) await store.close()
+        })
+
+        it('an unknown id loads as undefined and can be released', async () => {
+            const store = make()
+            const id = ids()
+            expect(await store.load(id, DAY)).toBeUndefined()
+            await store.release(id)
+        })
+
+        it('a saved record loads back byte for byte', async () => {
+            const store = make()
+            const id = ids()
+            const record = JSON.stringify({ s: { name: 'Zoë "quoted" \\ 😀 \u2028' }, p: { _: { n: 1.5 } } })
+            await store.load(id, DAY)
+            await store.save(id, record, DAY)
+            expect(await store.load(id, DAY)).toBe(record)
+            await store.release(id)
+        })
+
+        it('a save replaces the previous record', async () => {
+            const store = make()
+            const id = ids()
+            await store.save(id, '{"v":1}', DAY)
+            await store.load(id, DAY)
+            await store.save(id, '{"v":2}', DAY)
+            expect(await store.load(id, DAY)).toBe('{"v":2}')
+            await store.release(id)
+        })
+
+        it('delete removes the record', async () => {
+            const store = make()
+            const id = ids()
+            await store.save(id, '{"v":1}', DAY)
+            await store.load(id, DAY)
+            await store.delete(id)
+            await store.release(id)
+            expect(await store.load(id, DAY)).toBeUndefined()
+            await store.release(id)
+        })
+
+        it('sessions are independent', async () => {
+            const store = make()
+            const [a, b] = [ids(), ids()]
+            await store.save(a, '"a"', DAY)
+            await store.save(b, '"b"', DAY)
+            await store.delete(a)
+            expect(await store.load(a, DAY)).toBeUndefined()
+            await store.release(a)
+            expect(await store.load(b, DAY)).toBe('"b"')
+            await store.release(b)
+        })
+
+        it('a record expires after its ttl', async () => {
+            const store = make()
+            const id = ids()
+            await store.save(id, '{"v":1}', 100)
+            await Bun.sleep(400)
+            expect(await store.load(id, DAY)).toBeUndefined()
+            await store.release(id)
+        })
+
+        it('a load extends the life of a record to the ttl it is given', async () => {
+            const store = make()
+            const id = ids()
+            await store.save(id, '{"v":1}', 1_000)
+            await Bun.sleep(600)
+            expect(await store.load(id, 1_000)).toBe('{"v":1}')
+            await store.release(id)
+            await Bun.sleep(600)
+            expect(await store.load(id, 1_000)).toBe('{"v":1}')
+            await store.release(id)
+        })
+
+        it('stats counts the sessions it holds', async () => {
+            const store = make()
+            const before = (await store.stats()).sessions
+            await store.save(ids(), '{}', DAY)
+            await store.save(ids(), '{}', DAY)
+            expect((await store.stats()).sessions).toBe(before + 2)
+        })
+
+        describe('behind the plugin', () => {
+            it('a read-only request saves nothing; a write saves once', async () => {
+                const { store, calls } = counting(make())
+                const user = client(stateApp({ store }))
+                await user.post('/increment')
+                expect(calls.save).toBe(1)
+                expect(await user.text('/count')).toBe('1')
+                expect(await user.text('/count')).toBe('1')
+                expect(calls).toEqual({ load: 2, save: 1, release: 2, delete: 0 })
+                await user.post('/increment')
+                expect(calls.save).toBe(2)
+            })
+
+            it('parallel increments of one session all count', async () => {
+                const user = client(stateApp({ store: make() }))
+                await user.post('/increment')
+                await Promise.all(Array.from({ length: 30 }, () => user.post('/increment')))
+                expect(await user.text('/count')).toBe('31')
+            })
+
+            it('a value that cannot be stored fails the request, names the key, and keeps the stored state', async () => {
+                const app = stateApp({ store: make() }).post('/bad', ({ scopedStore }) => {
+                    scopedStore.count = 5
+                    scopedStore.tags = [1n] as unknown as string[]
+                    return 'bad'
+                })
+                const user = client(app)
+                await user.post('/increment')
+                const response = await user.post('/bad')
+                expect(response.status).toBe(500)
+                expect(await response.text()).toContain('scopedStore.tags')
+                expect(await user.text('/count')).toBe('1')
+            })
+
+            it('state over the size limit is refused and the stored state kept', async () => {
+                const app = stateApp({ store: make(), maxStateBytes: 200 }).post('/big', ({ scopedStore }) => {
+                    scopedStore.tags = ['x'.repeat(300)]
+                    return 'big'
+                })
+                const user = client(app)
+                await user.post('/increment')
+                expect((await user.post('/big')).status).toBe(413)
+                expect(await user.text('/count')).toBe('1')
+            })
+
+            it('logout deletes the stored record', async () => {
+                const { store, calls } = counting(make())
+                const user = client(stateApp({ store }))
+                await user.post('/theme/dark')
+                const sessions = (await store.stats()).sessions
+                await user.post('/logout')
+                expect(calls.delete).toBe(1)
+                expect((await store.stats()).sessions).toBe(sessions - 1)
+            })
+
+            it('login moves preserved state to a new id and deletes the old record', async () => {
+                const { store, calls } = counting(make())
+                const user = client(stateApp({ store }))
+                await user.post('/theme/dark')
+                const before = user.cookie
+                await user.post('/login')
+                expect(user.cookie).not.toBe(before)
+                expect(calls.delete).toBe(1)
+                expect(await user.text('/state')).toContain('"theme":"dark"')
+            })
+        })
+    })
+}

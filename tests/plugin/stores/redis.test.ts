@@ -1,0 +1,206 @@
+/** The Redis store against a real redis-server: the shared contract, the lock, and outages. */
+import { afterAll, describe, expect } from 'bun:test'
+import { RedisClient } from 'bun'
+import { redisStore, type Store, StoreUnavailableError } from '../../../plugins/scoped-state'
+import { client } from '../../helpers/client'
+import { stateApp } from '../../helpers/plugin-app'
+import { redisTest, useRedis } from '../../helpers/redis'
+import { storeContract } from './contract'
+
+const redis = useRedis()
+const prefix = () => `test-${crypto.randomUUID()}:`
+const DAY = 86_400_000
+
+storeContract('redis', { create: () => redisStore({ url: redis().url, prefix: prefix() }), test: redisTest })
+
+const stores: Store[] = []
+const open = (options: Partial<Parameters<typeof redisStore>[0]> = {}) => {
+    const store = redisStore({ url: redis().url, prefix: prefix(), ...options })
+    stores.push(store)
+    return store
+}
+const raw = () => new RedisClient(redis().url)
+afterAll(() => {
+    for (const store of stores) store.close()
+})
+
+/** Resolves with how the promise settled, or 'pending' if it did not within `ms`. */
+const settledWithin = (promise: Promise<unknown>, ms: number) =>
+    Promise.race([
+        promise.then(
+            () => 'fulfilled',
+            () => 'rejected'
+        ),
+        Bun.sleep(ms).then(() => 'pending')
+    ])
+
+describe('redis store', () => {
+    redisTest('keys live under the prefix and expire with the session', async () => {
+        const keys = prefix()
+        const store = open({ prefix: keys })
+        await store.save('abc', '{"v":1}', 60_000)
+        const inspect = raw()
+        expect(await inspect.get(`${keys}s:abc`)).toBe('{"v":1}')
+        const ttl = Number(await inspect.send('PTTL', [`${keys}s:abc`]))
+        expect(ttl).toBeGreaterThan(50_000)
+        expect(ttl).toBeLessThanOrEqual(60_000)
+        await store.load('abc', DAY)
+        expect(Number(await inspect.send('PTTL', [`${keys}s:abc`]))).toBeGreaterThan(60_000)
+        expect(await inspect.exists(`${keys}lock:abc`)).toBe(true)
+        await store.release('abc')
+        expect(await inspect.exists(`${keys}lock:abc`)).toBe(false)
+        await store.load('abc', DAY)
+        await store.delete('abc')
+        expect(await inspect.send('KEYS', [`${keys}*`])).toEqual([])
+        inspect.close()
+    })
+
+    redisTest('stats are shared by every process and count expired sessions', async () => {
+        const keys = prefix()
+        const [a, b] = [open({ prefix: keys }), open({ prefix: keys })]
+        await a.save('short', '{}', 50)
+        await b.save('long', '{}', DAY)
+        await Bun.sleep(150)
+        expect(await a.stats()).toEqual({ sessions: 1, evictions: 0, expirations: 1 })
+        expect(await b.stats()).toEqual({ sessions: 1, evictions: 0, expirations: 1 })
+    })
+
+    redisTest('a second process waits for the lock, then sees the first one’s write', async () => {
+        const keys = prefix()
+        const [first, second] = [open({ prefix: keys }), open({ prefix: keys })]
+        await first.save('s', '{"n":0}', DAY)
+        expect(await first.load('s', DAY)).toBe('{"n":0}')
+        const waiting = Promise.resolve(second.load('s', DAY))
+        expect(await settledWithin(waiting, 100)).toBe('pending')
+        await first.save('s', '{"n":1}', DAY)
+        expect(await waiting).toBe('{"n":1}')
+        await second.release('s')
+    })
+
+    redisTest('a lock held past lockTimeout answers 503 to the waiting request', async () => {
+        const keys = prefix()
+        const [holder, waiter] = [open({ prefix: keys }), open({ prefix: keys, lockTimeout: 200 })]
+        await holder.load('s', DAY)
+        const error = await Promise.resolve(waiter.load('s', DAY)).catch((caught) => caught)
+        expect(error).toBeInstanceOf(StoreUnavailableError)
+        expect(String(error.message)).toContain('locked')
+        await waiter.release('s')
+        await holder.release('s')
+    })
+
+    redisTest('a holder whose lease ran out cannot overwrite the newer state', async () => {
+        const keys = prefix()
+        const [slow, fast] = [open({ prefix: keys, lockLease: 150 }), open({ prefix: keys })]
+        await slow.save('s', '{"n":0}', DAY)
+        await slow.load('s', DAY)
+        await Bun.sleep(300)
+        expect(await fast.load('s', DAY)).toBe('{"n":0}')
+        await fast.save('s', '{"n":1}', DAY)
+        expect(Promise.resolve(slow.save('s', '{"n":-1}', DAY))).rejects.toThrow('lock expired')
+        expect(await fast.load('s', DAY)).toBe('{"n":1}')
+        await fast.release('s')
+    })
+
+    redisTest('a release does not unlock a lock that another process took over', async () => {
+        const keys = prefix()
+        const [slow, fast] = [open({ prefix: keys, lockLease: 100 }), open({ prefix: keys })]
+        await slow.load('s', DAY)
+        await Bun.sleep(250)
+        await fast.load('s', DAY)
+        await slow.release('s')
+        const inspect = raw()
+        expect(await inspect.exists(`${keys}lock:s`)).toBe(true)
+        inspect.close()
+        await fast.release('s')
+    })
+})
+
+describe('redis outage', () => {
+    const USER_TIMEOUT = 5_000
+
+    redisTest(
+        'stopped: requests answer 503 in bounded time; restarted: the same state is back',
+        async () => {
+            const server = redis()
+            const app = stateApp({ store: open({ commandTimeout: 500 }) })
+            const user = client(app)
+            await user.post('/increment')
+            await user.post('/increment')
+
+            await server.stop()
+            try {
+                for (const request of [() => user.post('/increment'), () => user.get('/count')]) {
+                    const response = await Promise.race([request(), Bun.sleep(USER_TIMEOUT).then(() => undefined)])
+                    expect(response?.status).toBe(503)
+                    expect(response?.headers.get('retry-after')).toBe('1')
+                    expect(await response?.text()).toContain('Session store unavailable')
+                }
+            } finally {
+                await server.start()
+            }
+            // The next request reconnects by itself.
+            expect(await user.text('/count')).toBe('2')
+            expect(await (await user.post('/increment')).text()).toBe('3')
+        },
+        20_000
+    )
+
+    redisTest(
+        'frozen (connected but silent): requests answer 503 in bounded time, then recover',
+        async () => {
+            const server = redis()
+            const app = stateApp({ store: open({ commandTimeout: 300 }) })
+            const user = client(app)
+            await user.post('/increment')
+
+            server.freeze()
+            try {
+                const response = await Promise.race([
+                    user.post('/increment'),
+                    Bun.sleep(USER_TIMEOUT).then(() => undefined)
+                ])
+                expect(response?.status).toBe(503)
+            } finally {
+                server.thaw()
+            }
+            // The request failed while taking the lock, before its handler ran: nothing changed.
+            expect(await user.text('/count')).toBe('1')
+            expect(await (await user.post('/increment')).text()).toBe('2')
+        },
+        20_000
+    )
+
+    redisTest(
+        'silent for longer than the lock lease: the connection is replaced, and the app recovers',
+        async () => {
+            const server = redis()
+            const app = stateApp({ store: open({ commandTimeout: 100, lockLease: 300 }) })
+            const user = client(app)
+            await user.post('/increment')
+            const inspect = raw()
+            const connections = async () => {
+                const list = String(await inspect.send('CLIENT', ['LIST']))
+                const own = String(await inspect.send('CLIENT', ['ID']))
+                return [...list.matchAll(/^id=(\d+)/gm)].map((match) => match[1]).filter((id) => id !== own)
+            }
+            const before = await connections()
+
+            server.freeze()
+            try {
+                const frozenAt = Date.now()
+                while (Date.now() - frozenAt < 600) expect((await user.post('/increment')).status).toBe(503)
+            } finally {
+                server.thaw()
+            }
+            // A connection attempt begun while frozen may still fail just after the thaw.
+            const recovered = Date.now()
+            let response = await user.get('/count')
+            while (response.status === 503 && Date.now() - recovered < 5_000) response = await user.get('/count')
+            expect(await response.text()).toBe('1')
+            expect(await (await user.post('/increment')).text()).toBe('2')
+            expect((await connections()).filter((id) => !before.includes(id)).length).toBeGreaterThan(0)
+            inspect.close()
+        },
+        20_000
+    )
+})

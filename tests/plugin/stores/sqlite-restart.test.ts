@@ -1,0 +1,40 @@
+/** A state the server answered with survives the server being killed (SIGKILL) and restarted. */
+import { afterAll, expect, test } from 'bun:test'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { cookieOf, countOf, type ServerProcess, spawnServer } from './server-process'
+
+const dir = mkdtempSync(join(tmpdir(), 'scoped-state-restart-'))
+const running: ServerProcess[] = []
+afterAll(async () => {
+    for (const { child } of running) {
+        child.kill('SIGKILL')
+        await child.exited
+    }
+    rmSync(dir, { recursive: true, force: true })
+})
+
+const start = async (env: Record<string, string>) => {
+    const server = await spawnServer(env)
+    running.push(server)
+    return server
+}
+
+test('kill -9 right after the responses, restart: the state is there', async () => {
+    // A directory that does not exist yet: the server creates it.
+    const env = { SCOPED_STATE_STORE: `sqlite:${join(dir, 'data', 'state.db')}` }
+    const first = await start(env)
+    const created = await fetch(`${first.url}/api/increment`, { method: 'POST' })
+    const cookie = cookieOf(created)
+    expect(await countOf(created)).toBe(1)
+    for (const expected of [2, 3]) {
+        const response = await fetch(`${first.url}/api/increment`, { method: 'POST', headers: { cookie } })
+        expect(await countOf(response)).toBe(expected)
+    }
+    first.child.kill('SIGKILL')
+    expect(await first.child.exited).not.toBe(0)
+
+    const second = await start(env)
+    expect(await countOf(await fetch(`${second.url}/api/count`, { headers: { cookie } }))).toBe(3)
+}, 30_000)

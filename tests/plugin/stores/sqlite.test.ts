@@ -1,0 +1,104 @@
+/** The SQLite store: the shared contract, then what only a file on disk has to prove. */
+import { Database } from 'bun:sqlite'
+import { afterAll, describe, expect, test } from 'bun:test'
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { type StoreStats, sqliteStore } from '../../../plugins/scoped-state'
+import { storeContract } from './contract'
+
+const dir = mkdtempSync(join(tmpdir(), 'scoped-state-sqlite-'))
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
+let files = 0
+const newPath = () => join(dir, `state-${++files}.db`)
+
+storeContract('sqlite', { create: () => sqliteStore({ path: newPath() }) })
+
+/** A second connection that looks at the file the way another process would. */
+const inspect = <T>(path: string, sql: string) => {
+    const db = new Database(path, { readonly: true })
+    try {
+        return db.query(sql).get() as T
+    } finally {
+        db.close()
+    }
+}
+
+describe('sqlite store', () => {
+    test('creates its file and schema on first use, in WAL mode with incremental vacuum', () => {
+        const path = newPath()
+        const store = sqliteStore({ path })
+        store.save('a', '{}', 60_000)
+        expect(inspect<{ journal_mode: string }>(path, 'PRAGMA journal_mode').journal_mode).toBe('wal')
+        expect(inspect<{ auto_vacuum: number }>(path, 'PRAGMA auto_vacuum').auto_vacuum).toBe(2)
+        store.close()
+        // Reopening an existing file keeps its data.
+        const again = sqliteStore({ path })
+        expect(again.load('a', 60_000)).toBe('{}')
+        again.close()
+    })
+
+    test('a read writes the expiry only once a tenth of the ttl has passed', () => {
+        const path = newPath()
+        let now = 1_000_000
+        const store = sqliteStore({ path, now: () => now })
+        const expires = () => inspect<{ expires: number }>(path, 'SELECT expires FROM scoped_state').expires
+        store.save('a', '{}', 10_000)
+        const saved = expires()
+        expect(saved).toBeGreaterThanOrEqual(now + 10_000)
+        now += 900
+        store.load('a', 10_000)
+        expect(expires()).toBe(saved)
+        now += 200
+        store.load('a', 10_000)
+        expect(expires()).toBeGreaterThanOrEqual(now + 10_000)
+        store.close()
+    })
+
+    test('expired sessions are swept and their space given back', async () => {
+        const path = newPath()
+        let now = 1_000_000
+        const store = sqliteStore({ path, now: () => now, sweepInterval: 20 })
+        const record = JSON.stringify({ s: { text: 'x'.repeat(4_000) }, p: {} })
+        for (let i = 0; i < 500; i++) store.save(`old-${i}`, record, 1_000)
+        store.save('kept', '{}', 60_000)
+        const pages = inspect<{ page_count: number }>(path, 'PRAGMA page_count').page_count
+        now += 2_000
+        for (let i = 0; i < 100 && (store.stats() as StoreStats).expirations < 500; i++) await Bun.sleep(20)
+        expect(store.stats()).toMatchObject({ sessions: 1, expirations: 500 })
+        expect(inspect<{ page_count: number }>(path, 'PRAGMA page_count').page_count).toBeLessThan(pages / 10)
+        expect(inspect<{ freelist_count: number }>(path, 'PRAGMA freelist_count').freelist_count).toBe(0)
+        expect(store.load('kept', 60_000)).toBe('{}')
+        store.close()
+    })
+
+    test('close checkpoints the write-ahead log into the file', () => {
+        const path = newPath()
+        const store = sqliteStore({ path })
+        store.save('a', '{"v":1}', 60_000)
+        expect(existsSync(`${path}-wal`)).toBe(true)
+        store.close()
+        expect(existsSync(`${path}-wal`)).toBe(false)
+        expect(statSync(path).size).toBeGreaterThan(0)
+        expect(inspect<{ record: string }>(path, "SELECT record FROM scoped_state WHERE id = 'a'").record).toBe(
+            '{"v":1}'
+        )
+    })
+
+    test('a file that cannot be written answers 503', () => {
+        const path = newPath()
+        const store = sqliteStore({ path })
+        store.save('a', '{}', 60_000)
+        const blocked = sqliteStore({ path, busyTimeout: 50 })
+        const writer = new Database(path)
+        writer.run('BEGIN IMMEDIATE')
+        try {
+            expect(() => blocked.save('b', '{}', 60_000)).toThrow(expect.objectContaining({ status: 503 }))
+        } finally {
+            writer.run('ROLLBACK')
+            writer.close()
+            blocked.close()
+            store.close()
+        }
+    })
+})

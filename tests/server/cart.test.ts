@@ -1,0 +1,284 @@
+/**
+ * The cart demo through `app.handle`: every action answered to htmx (the cart region and
+ * the badge out of band) and to a plain form post (303 back to /cart), the cart's life
+ * across page loads and users, and refused input leaving the cart as it was.
+ */
+import { describe, expect, test } from 'bun:test'
+import { PAGE_HEADER, PAGE_PARAM } from '../../plugins/scoped-state'
+import { addToCart, MAX_QUANTITY, parseQuantity, priceCart, removeFromCart, setQuantity } from '../../server/cart'
+import { testApp } from '../helpers/app'
+import { client, HTMX, NAVIGATE } from '../helpers/client'
+
+const FORM_TYPE = { 'content-type': 'application/x-www-form-urlencoded' }
+/** A browser posting a form with JavaScript off. */
+const FORM = { ...FORM_TYPE, accept: 'text/html', origin: 'http://localhost' }
+
+type User = ReturnType<typeof client>
+
+const pageIdOf = (page: string) => {
+    const pageId = /"x-page-id":"([^"]+)"/.exec(page.replaceAll('&#34;', '"'))?.[1]
+    expect(pageId).toBeDefined()
+    return pageId as string
+}
+
+/** The badge's count in a page or fragment. */
+const badgeOf = (html: string) => Number(/id="cart-badge"[^>]*>(\d+)/.exec(html)?.[1])
+
+/** Loads /cart like a browser: the page, and headers for htmx requests from it. */
+const openCart = async (user: User) => {
+    const page = await user.text('/cart', NAVIGATE)
+    const pageId = pageIdOf(page)
+    return { page, pageId, htmx: { ...HTMX, ...FORM_TYPE, [PAGE_HEADER]: pageId } }
+}
+
+/** What a fresh load of /cart shows: item count and total. */
+const cartOf = async (user: User) => {
+    const page = await user.text('/cart', NAVIGATE)
+    return { count: badgeOf(page), total: /id="cart-total">([^<]+)</.exec(page)?.[1], page }
+}
+
+const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString()
+
+describe('cart rules', () => {
+    test('quantities are whole numbers from 1 to 99', () => {
+        expect(parseQuantity('3')).toEqual({ ok: true, quantity: 3 })
+        expect(parseQuantity(99)).toEqual({ ok: true, quantity: 99 })
+        for (const bad of ['0', '100', '1.5', 'abc', '', '-1', '1e1', undefined, null, ['2']])
+            expect(parseQuantity(bad).ok).toBe(false)
+    })
+
+    test('changes return a new cart and never touch the one given', () => {
+        const cart = [{ productId: 'mug', quantity: 2 }]
+        const added = addToCart(cart, 'mug', '3')
+        expect(added.ok && added.cart).toEqual([{ productId: 'mug', quantity: 5 }])
+        expect(cart).toEqual([{ productId: 'mug', quantity: 2 }])
+        const set = setQuantity(cart, 'pen', '4')
+        expect(set.ok && set.cart).toEqual([...cart, { productId: 'pen', quantity: 4 }])
+        const removed = removeFromCart(cart, 'mug')
+        expect(removed.ok && removed.cart).toEqual([])
+    })
+
+    test('adding never takes a line above the maximum', () => {
+        const added = addToCart([{ productId: 'mug', quantity: 98 }], 'mug', '5')
+        expect(added.ok && added.cart).toEqual([{ productId: 'mug', quantity: MAX_QUANTITY }])
+    })
+
+    test('an unknown product is refused before its quantity is looked at', () => {
+        const refused = setQuantity([], 'nope', 'abc')
+        expect(refused.ok ? undefined : refused.error.kind).toBe('unknown-product')
+    })
+
+    test('subtotals and the total are computed from the catalog prices', () => {
+        const priced = priceCart([
+            { productId: 'mug', quantity: 2 },
+            { productId: 'notebook', quantity: 1 }
+        ])
+        expect(priced.lines.map((line) => line.subtotalCents)).toEqual([3600, 1250])
+        expect(priced.totalCents).toBe(4850)
+    })
+})
+
+describe('cart demo over htmx', () => {
+    test('a new visitor sees an empty cart and a zero badge', async () => {
+        const { page } = await openCart(client(testApp()))
+        expect(page).toContain('Your cart is empty')
+        expect(badgeOf(page)).toBe(0)
+        expect(page).toContain('<h3 id="product-mug">Enamel mug</h3>')
+        expect(page).toContain('$18.00')
+    })
+
+    test('add: the cart region and the badge out of band, Vary: HX-Request', async () => {
+        const user = client(testApp())
+        const { htmx } = await openCart(user)
+        const first = await user.post('/cart/items', htmx, form({ productId: 'mug' }))
+        expect(first.status).toBe(200)
+        expect(first.headers.get('vary')).toBe('HX-Request')
+        const fragment = await first.text()
+        expect(fragment).toStartWith('<section id="cart"')
+        expect(fragment).not.toContain('<html')
+        expect(fragment).toContain('data-cart-line="mug"')
+        expect(fragment).toMatch(/<span id="cart-badge"[^>]*hx-swap-oob="true"[^>]*>1</)
+        expect(fragment).toContain('<strong id="cart-total">$18.00</strong>')
+
+        const second = await (await user.post('/cart/items', htmx, form({ productId: 'mug', quantity: '2' }))).text()
+        expect(badgeOf(second)).toBe(3)
+        expect(second).toContain('<strong id="cart-total">$54.00</strong>')
+        expect(second).toContain('value="3"')
+    })
+
+    test('set quantity, remove a line, clear the cart', async () => {
+        const user = client(testApp())
+        const { htmx } = await openCart(user)
+        await user.post('/cart/items', htmx, form({ productId: 'mug' }))
+        await user.post('/cart/items', htmx, form({ productId: 'pen' }))
+
+        const set = await user.post('/cart/items/mug', htmx, form({ quantity: '5' }))
+        expect(set.status).toBe(200)
+        expect(set.headers.get('vary')).toBe('HX-Request')
+        const setFragment = await set.text()
+        expect(badgeOf(setFragment)).toBe(6)
+        expect(setFragment).toContain('<strong id="cart-total">$124.00</strong>')
+
+        const removed = await (await user.post('/cart/items/pen/remove', htmx, '')).text()
+        expect(removed).not.toContain('data-cart-line="pen"')
+        expect(badgeOf(removed)).toBe(5)
+        expect(removed).toContain('<strong id="cart-total">$90.00</strong>')
+
+        const cleared = await user.post('/cart/clear', htmx, '')
+        expect(cleared.headers.get('vary')).toBe('HX-Request')
+        const clearedFragment = await cleared.text()
+        expect(clearedFragment).toContain('Your cart is empty')
+        expect(badgeOf(clearedFragment)).toBe(0)
+        expect((await cartOf(user)).count).toBe(0)
+    })
+
+    test('each answer tells screen readers what changed, through the live region', async () => {
+        const user = client(testApp())
+        const { htmx } = await openCart(user)
+        const fragment = await (await user.post('/cart/items', htmx, form({ productId: 'mug' }))).text()
+        expect(fragment).toContain('<p id="cart-status" class="visually-hidden" role="status" aria-live="polite"')
+        expect(fragment).toContain(
+            'hx-swap-oob="innerHTML">Enamel mug: added. 1 item in the cart, $18.00 in total.</p>'
+        )
+    })
+})
+
+describe('cart demo without JavaScript', () => {
+    /** Posts like a plain form (the action carries the page id) and follows the 303 like a browser. */
+    const submit = async (user: User, pageId: string, path: string, fields: Record<string, string> = {}) => {
+        const posted = await user.post(`${path}?${PAGE_PARAM}=${encodeURIComponent(pageId)}`, FORM, form(fields))
+        expect(posted.status).toBe(303)
+        expect(posted.headers.get('vary')).toBe('HX-Request')
+        const location = posted.headers.get('location') as string
+        expect(location).toBe(`/cart?${PAGE_PARAM}=${encodeURIComponent(pageId)}`)
+        return user.text(location, NAVIGATE)
+    }
+
+    test('add, set, remove and clear each redirect back to /cart, which shows the change', async () => {
+        const user = client(testApp())
+        const { page, pageId } = await openCart(user)
+        expect(page).toContain(`action="/cart/items?${PAGE_PARAM}=${encodeURIComponent(pageId)}"`)
+
+        let shown = await submit(user, pageId, '/cart/items', { productId: 'tote', quantity: '2' })
+        expect(badgeOf(shown)).toBe(2)
+        expect(shown).toContain('data-cart-line="tote"')
+        shown = await submit(user, pageId, '/cart/items/tote', { quantity: '4' })
+        expect(badgeOf(shown)).toBe(4)
+        expect(shown).toContain('<strong id="cart-total">$88.00</strong>')
+        await submit(user, pageId, '/cart/items', { productId: 'poster' })
+        shown = await submit(user, pageId, '/cart/items/tote/remove')
+        expect(shown).not.toContain('data-cart-line="tote"')
+        expect(badgeOf(shown)).toBe(1)
+        shown = await submit(user, pageId, '/cart/clear')
+        expect(shown).toContain('Your cart is empty')
+    })
+
+    test('a refused quantity answers 422 with the whole page and the message by the field', async () => {
+        const user = client(testApp())
+        const { pageId } = await openCart(user)
+        await submit(user, pageId, '/cart/items', { productId: 'mug', quantity: '2' })
+        const refused = await user.post(`/cart/items/mug?${PAGE_PARAM}=${pageId}`, FORM, form({ quantity: '0' }))
+        expect(refused.status).toBe(422)
+        expect(refused.headers.get('vary')).toBe('HX-Request')
+        const page = await refused.text()
+        expect(page).toStartWith('<!doctype html>')
+        expect(page).toMatch(/<p class="field-error" id="quantity-error-mug">[^<]*1 to 99/)
+        expect(page).toContain('aria-describedby="quantity-error-mug"')
+        expect(page).toContain('value="0"')
+        expect((await cartOf(user)).count).toBe(2)
+    })
+
+    test('an unknown product answers 404 with the whole page and a readable message', async () => {
+        const user = client(testApp())
+        const { pageId } = await openCart(user)
+        const refused = await user.post(`/cart/items?${PAGE_PARAM}=${pageId}`, FORM, form({ productId: 'unicorn' }))
+        expect(refused.status).toBe(404)
+        const page = await refused.text()
+        expect(page).toStartWith('<!doctype html>')
+        expect(page).toContain('There is no product “unicorn” in the catalog.')
+    })
+})
+
+describe('whose cart, and for how long', () => {
+    test('the cart survives page loads and navigation', async () => {
+        const user = client(testApp())
+        const { htmx } = await openCart(user)
+        await user.post('/cart/items', htmx, form({ productId: 'pen', quantity: '2' }))
+        // A fresh page load (new page scope) of another page, then of the cart.
+        expect(badgeOf(await user.text('/counter', NAVIGATE))).toBe(2)
+        expect(badgeOf(await user.text('/theme', NAVIGATE))).toBe(2)
+        const again = await cartOf(user)
+        expect(again.count).toBe(2)
+        expect(again.total).toBe('$68.00')
+        expect(again.page).toContain('data-cart-line="pen"')
+    })
+
+    test('each user has their own cart', async () => {
+        const app = testApp()
+        const alice = client(app)
+        const bob = client(app)
+        const aliceTab = await openCart(alice)
+        await openCart(bob)
+        await alice.post('/cart/items', aliceTab.htmx, form({ productId: 'poster', quantity: '3' }))
+        expect(alice.cookie).not.toBe(bob.cookie)
+        expect((await cartOf(alice)).count).toBe(3)
+        const bobs = await cartOf(bob)
+        expect(bobs.count).toBe(0)
+        expect(bobs.page).toContain('Your cart is empty')
+    })
+})
+
+describe('refused input leaves the cart unchanged', () => {
+    const withMugs = async () => {
+        const user = client(testApp())
+        const { htmx } = await openCart(user)
+        await user.post('/cart/items', htmx, form({ productId: 'mug', quantity: '2' }))
+        return { user, htmx }
+    }
+
+    for (const [label, fields] of [
+        ['0', { quantity: '0' }],
+        ['100', { quantity: '100' }],
+        ['1.5', { quantity: '1.5' }],
+        ['abc', { quantity: 'abc' }],
+        ['missing', {}]
+    ] as const) {
+        test(`setting quantity ${label}: 422, the message next to the line's field`, async () => {
+            const { user, htmx } = await withMugs()
+            const refused = await user.post('/cart/items/mug', htmx, form(fields))
+            expect(refused.status).toBe(422)
+            expect(refused.headers.get('vary')).toBe('HX-Request')
+            const fragment = await refused.text()
+            expect(fragment).toStartWith('<section id="cart"')
+            expect(fragment).toMatch(/data-cart-line="mug"[\s\S]*<p class="field-error" id="quantity-error-mug">/)
+            expect(fragment).toContain('aria-invalid="true"')
+            expect(badgeOf(fragment)).toBe(2)
+            expect((await cartOf(user)).count).toBe(2)
+        })
+    }
+
+    test('adding a bad quantity: 422 with the product’s message, cart unchanged', async () => {
+        const { user, htmx } = await withMugs()
+        const refused = await user.post('/cart/items', htmx, form({ productId: 'pen', quantity: '0' }))
+        expect(refused.status).toBe(422)
+        expect(await refused.text()).toContain('class="notice notice-error field-error" id="quantity-error-pen"')
+        expect((await cartOf(user)).count).toBe(2)
+    })
+
+    test('an unknown product: 404 with a readable message fragment, for add, set and remove', async () => {
+        const { user, htmx } = await withMugs()
+        for (const [path, fields] of [
+            ['/cart/items', { productId: 'unicorn' }],
+            ['/cart/items/unicorn', { quantity: '1' }],
+            ['/cart/items/unicorn/remove', {}]
+        ] as const) {
+            const refused = await user.post(path, htmx, form(fields))
+            expect(refused.status).toBe(404)
+            const fragment = await refused.text()
+            expect(fragment).toStartWith('<section id="cart"')
+            expect(fragment).toContain('<p class="notice notice-error" id="cart-error">')
+            expect(fragment).toContain('There is no product “unicorn” in the catalog.')
+        }
+        expect((await cartOf(user)).count).toBe(2)
+    })
+})

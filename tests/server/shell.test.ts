@@ -1,0 +1,74 @@
+/**
+ * The app shell every page shares: one layout with the app name, the demos' nav, the cart
+ * badge and a footer; the theme in <html>; no inline script and no `hx-on` (the CSP allows
+ * scripts from our origin only); the stylesheet and script it links are served.
+ */
+import { describe, expect, test } from 'bun:test'
+import { testApp } from '../helpers/app'
+import { client, HTMX, NAVIGATE } from '../helpers/client'
+
+const PAGES = [
+    { path: '/', current: undefined },
+    { path: '/counter', current: 'Counter' },
+    { path: '/cart', current: 'Cart' },
+    { path: '/theme', current: 'Theme' }
+]
+
+describe('app shell', () => {
+    for (const { path, current } of PAGES) {
+        test(`${path} uses the shared layout`, async () => {
+            const page = await client(testApp()).text(path, NAVIGATE)
+            expect(page).toStartWith('<!doctype html><html lang="en" data-theme="system">')
+            expect(page).toContain('<meta name="viewport" content="width=device-width, initial-scale=1"/>')
+            expect(page).toContain('<a class="skip-link" href="#main">')
+            expect(page).toContain('Scoped State</a>')
+            for (const label of ['Counter', 'Cart', 'Theme'])
+                expect(page).toMatch(new RegExp(`<a class="nav-link" href="/${label.toLowerCase()}"[^>]*>${label}</a>`))
+            expect(page).toMatch(/<span id="cart-badge" class="badge" data-count="0">0<span class="visually-hidden">/)
+            expect(page).toContain('<main id="main"')
+            expect(page).toContain('<footer class="site-footer">')
+            const marked = [...page.matchAll(/href="\/(\w+)" aria-current="page"/g)].map((match) => match[1])
+            expect(marked).toEqual(current ? [current.toLowerCase()] : [])
+        })
+
+        test(`${path} has no inline script and no hx-on`, async () => {
+            const page = await client(testApp()).text(path, NAVIGATE)
+            const scripts = [...page.matchAll(/<script([^>]*)>([\s\S]*?)<\/script>/g)]
+            expect(scripts.length).toBeGreaterThan(0)
+            for (const [, attributes, body] of scripts) {
+                expect(attributes).toMatch(/ src="\/[^"]+"/)
+                expect(body).toBe('')
+            }
+            expect(page).not.toMatch(/\shx-on/)
+            expect(page).not.toMatch(/\son[a-z]+=/)
+        })
+    }
+
+    test('the badge counts items (quantities summed) on every page', async () => {
+        const user = client(testApp())
+        const headers = { ...HTMX, 'content-type': 'application/x-www-form-urlencoded' }
+        await user.post('/cart/items', headers, 'productId=mug&quantity=2')
+        await user.post('/cart/items', headers, 'productId=pen&quantity=3')
+        for (const { path } of PAGES)
+            expect(await user.text(path, NAVIGATE)).toMatch(
+                /<span id="cart-badge"[^>]*>5<span class="visually-hidden"> items/
+            )
+    })
+
+    test('the stylesheet themes through custom properties, with system following the device', async () => {
+        const response = await testApp().handle(new Request('http://localhost/public/styles.css'))
+        expect(response.status).toBe(200)
+        const css = await response.text()
+        expect(css).toContain('[data-theme="dark"] {')
+        expect(css).toMatch(/@media \(prefers-color-scheme: dark\) \{\s*\[data-theme="system"\] \{/)
+        expect(css).toContain(':focus-visible')
+        expect(css).toContain('.visually-hidden')
+        expect(css).not.toMatch(/@import|https?:\/\//)
+    })
+
+    test('the page script applies a theme-changed event to <html>', async () => {
+        const response = await testApp().handle(new Request('http://localhost/public/app.js'))
+        expect(response.status).toBe(200)
+        expect(await response.text()).toContain("addEventListener('theme-changed'")
+    })
+})

@@ -1,0 +1,79 @@
+/**
+ * SIGTERM: the server stops taking connections, finishes the request it is in the
+ * middle of (its state is saved), closes the store, and exits 0.
+ */
+import { Database } from 'bun:sqlite'
+import { afterAll, expect, test } from 'bun:test'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { cookieOf, countOf, type ServerProcess, spawnServer } from '../plugin/stores/server-process'
+
+const dir = mkdtempSync(join(tmpdir(), 'scoped-state-shutdown-'))
+let server: ServerProcess | undefined
+afterAll(async () => {
+    server?.child.kill('SIGKILL')
+    await server?.child.exited
+    rmSync(dir, { recursive: true, force: true })
+})
+
+/** Sends a POST whose body arrives in two parts, so the request is in flight until `finish()`. */
+const slowPost = async (url: string, path: string, cookie: string) => {
+    const { hostname, port } = new URL(url)
+    let received = ''
+    const done = Promise.withResolvers<string>()
+    const socket = await Bun.connect({
+        hostname,
+        port: Number(port),
+        socket: {
+            data: (_, chunk) => {
+                received += chunk.toString()
+            },
+            close: () => done.resolve(received),
+            error: (_, error) => done.reject(error)
+        }
+    })
+    const body = 'x=1'
+    socket.write(
+        `POST ${path} HTTP/1.1\r\nhost: ${hostname}\r\ncookie: ${cookie}\r\nconnection: close\r\n` +
+            `content-type: application/x-www-form-urlencoded\r\ncontent-length: ${body.length}\r\n\r\n${body[0]}`
+    )
+    return {
+        /** What the server has answered so far. */
+        received: () => received,
+        finish: () => {
+            socket.write(body.slice(1))
+            return done.promise
+        }
+    }
+}
+
+test('SIGTERM finishes the in-flight request, closes the store and exits 0', async () => {
+    const path = join(dir, 'state.db')
+    server = await spawnServer({ SCOPED_STATE_STORE: `sqlite:${path}` })
+    const first = await fetch(`${server.url}/api/increment`, { method: 'POST' })
+    const cookie = cookieOf(first)
+    expect(await countOf(first)).toBe(1)
+    expect(existsSync(`${path}-wal`)).toBe(true)
+
+    const inFlight = await slowPost(server.url, '/api/increment', cookie)
+    await Bun.sleep(200)
+    server.child.kill('SIGTERM')
+    await Bun.sleep(200)
+    expect(server.child.exitCode).toBeNull()
+    expect(inFlight.received()).toBe('')
+    // No new connections once shutdown began.
+    await expect(fetch(`${server.url}/api/count`, { headers: { cookie } })).rejects.toThrow()
+
+    const answer = await inFlight.finish()
+    expect(answer).toStartWith('HTTP/1.1 200')
+    expect(answer).toContain('<span id="count">2</span>')
+    expect(await server.child.exited).toBe(0)
+
+    // Closed cleanly: the write-ahead log was checkpointed into the file and removed.
+    expect(existsSync(`${path}-wal`)).toBe(false)
+    const db = new Database(path, { readonly: true })
+    const { record } = db.query('SELECT record FROM scoped_state').get() as { record: string }
+    db.close()
+    expect(JSON.parse(record).p._.count).toBe(2)
+}, 30_000)

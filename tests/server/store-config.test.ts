@@ -1,0 +1,56 @@
+/** `SCOPED_STATE_STORE` picks the store; a wrong value stops startup with a message naming it. */
+import { afterAll, describe, expect, test } from 'bun:test'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { ConfigError, readConfig } from '../../server/config'
+import { openStore } from '../../server/store'
+
+const dir = mkdtempSync(join(tmpdir(), 'scoped-state-config-'))
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+const storeOf = (value: string | undefined) => readConfig({ SCOPED_STATE_STORE: value }).store
+
+describe('SCOPED_STATE_STORE', () => {
+    test('defaults to memory', () => {
+        expect(storeOf(undefined)).toEqual({ kind: 'memory' })
+        expect(storeOf('')).toEqual({ kind: 'memory' })
+        expect(storeOf('memory')).toEqual({ kind: 'memory' })
+    })
+
+    test('sqlite:<path> names a file', () => {
+        expect(storeOf('sqlite:./data/state.db')).toEqual({ kind: 'sqlite', path: './data/state.db' })
+        expect(storeOf('sqlite:/var/lib/app/state.db')).toEqual({ kind: 'sqlite', path: '/var/lib/app/state.db' })
+    })
+
+    test('redis:// and rediss:// URLs name a server', () => {
+        for (const url of ['redis://127.0.0.1:6379', 'redis://cache:6380/2', 'rediss://user:pw@cache.example:6379'])
+            expect(storeOf(url)).toEqual({ kind: 'redis', url })
+    })
+
+    test.each(['Memory', 'sqlite:', 'sqlite', 'redis://', 'http://cache:6379', 'postgres://db', './state.db'])(
+        '%p is refused with a message naming the variable',
+        (value) => {
+            expect(() => storeOf(value)).toThrow(ConfigError)
+            expect(() => storeOf(value)).toThrow(/^SCOPED_STATE_STORE must be .*, got '.*'\.$/)
+        }
+    )
+
+    test('openStore creates the SQLite file’s directory', () => {
+        const path = join(dir, 'nested', 'deeper', 'state.db')
+        const store = openStore({ kind: 'sqlite', path })
+        store.save('a', '{}', 60_000)
+        store.close()
+        expect(existsSync(path)).toBe(true)
+    })
+
+    test('a wrong value stops `bun server/index.ts` with exit code 1 and the message', async () => {
+        const child = Bun.spawn([process.execPath, join(import.meta.dir, '../../server/index.ts')], {
+            env: { ...process.env, PORT: '0', HOST: '127.0.0.1', SCOPED_STATE_STORE: 'mongodb://db' },
+            stdout: 'pipe',
+            stderr: 'pipe'
+        })
+        expect(await child.exited).toBe(1)
+        expect(await new Response(child.stderr).text()).toContain("SCOPED_STATE_STORE must be 'memory'")
+    })
+})

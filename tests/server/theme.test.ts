@@ -1,0 +1,104 @@
+/**
+ * The theme demo through `app.handle`: a switch over htmx answers the picker and an
+ * `HX-Trigger` the page applies at once; a plain form post redirects back; the next full
+ * page load renders the theme into `<html data-theme>`; a bad value changes nothing.
+ */
+import { describe, expect, test } from 'bun:test'
+import { PAGE_HEADER, PAGE_PARAM } from '../../plugins/scoped-state'
+import { testApp } from '../helpers/app'
+import { client, HTMX, NAVIGATE } from '../helpers/client'
+
+const FORM_TYPE = { 'content-type': 'application/x-www-form-urlencoded' }
+const FORM = { ...FORM_TYPE, accept: 'text/html', origin: 'http://localhost' }
+
+type User = ReturnType<typeof client>
+
+const openTheme = async (user: User) => {
+    const page = await user.text('/theme', NAVIGATE)
+    const pageId = /"x-page-id":"([^"]+)"/.exec(page.replaceAll('&#34;', '"'))?.[1] as string
+    expect(pageId).toBeDefined()
+    return { page, pageId, htmx: { ...HTMX, ...FORM_TYPE, [PAGE_HEADER]: pageId } }
+}
+
+/** The theme a fresh page load renders into <html>. */
+const themeOf = async (user: User, path = '/counter') =>
+    /<html lang="en" data-theme="([^"]+)">/.exec(await user.text(path, NAVIGATE))?.[1]
+
+const pressed = (html: string) => [...html.matchAll(/value="(\w+)" aria-pressed="true"/g)].map((match) => match[1])
+
+describe('theme demo', () => {
+    test('a new visitor follows the system, with three buttons and System pressed', async () => {
+        const { page } = await openTheme(client(testApp()))
+        expect(page).toContain('<html lang="en" data-theme="system">')
+        for (const label of ['Light', 'Dark', 'System']) expect(page).toContain(`>${label}</span></button>`)
+        expect(pressed(page)).toEqual(['system'])
+    })
+
+    test('htmx: the picker comes back with the new choice pressed, and HX-Trigger tells the page', async () => {
+        const user = client(testApp())
+        const { htmx } = await openTheme(user)
+        const response = await user.post('/theme', htmx, 'theme=dark')
+        expect(response.status).toBe(200)
+        expect(response.headers.get('vary')).toBe('HX-Request')
+        expect(JSON.parse(response.headers.get('hx-trigger') as string)).toEqual({ 'theme-changed': { theme: 'dark' } })
+        const fragment = await response.text()
+        expect(fragment).toStartWith('<section id="theme-picker"')
+        expect(fragment).not.toContain('<html')
+        expect(pressed(fragment)).toEqual(['dark'])
+        expect(fragment).toContain('hx-swap-oob="innerHTML">Theme: Dark.</p>')
+        expect(await themeOf(user)).toBe('dark')
+        expect(await themeOf(user, '/cart')).toBe('dark')
+    })
+
+    test('without JavaScript: 303 back to /theme with the page id, and the page comes back in the theme', async () => {
+        const user = client(testApp())
+        const { pageId } = await openTheme(user)
+        const action = `/theme?${PAGE_PARAM}=${encodeURIComponent(pageId)}`
+        const posted = await user.post(action, FORM, 'theme=light')
+        expect(posted.status).toBe(303)
+        expect(posted.headers.get('vary')).toBe('HX-Request')
+        expect(posted.headers.get('location')).toBe(action)
+        const page = await user.text(posted.headers.get('location') as string, NAVIGATE)
+        expect(page).toContain('<html lang="en" data-theme="light">')
+        expect(pressed(page)).toEqual(['light'])
+    })
+
+    test('each user has their own theme', async () => {
+        const app = testApp()
+        const alice = client(app)
+        const bob = client(app)
+        await alice.post('/theme', { ...HTMX, ...FORM_TYPE }, 'theme=dark')
+        await bob.post('/theme', { ...HTMX, ...FORM_TYPE }, 'theme=light')
+        expect(await themeOf(alice)).toBe('dark')
+        expect(await themeOf(bob)).toBe('light')
+        expect(await themeOf(client(app))).toBe('system')
+    })
+
+    for (const [label, body] of [
+        ['an unknown theme', 'theme=purple'],
+        ['an empty theme', 'theme='],
+        ['no theme at all', '']
+    ] as const) {
+        test(`${label}: 422 with the message, theme unchanged`, async () => {
+            const user = client(testApp())
+            const { htmx, pageId } = await openTheme(user)
+            await user.post('/theme', htmx, 'theme=dark')
+
+            const refused = await user.post('/theme', htmx, body)
+            expect(refused.status).toBe(422)
+            expect(refused.headers.get('vary')).toBe('HX-Request')
+            expect(refused.headers.get('hx-trigger')).toBeNull()
+            const fragment = await refused.text()
+            expect(fragment).toStartWith('<section id="theme-picker"')
+            expect(fragment).toMatch(/<p class="field-error" id="theme-error" role="alert">[^<]*Light, Dark or System/)
+            expect(pressed(fragment)).toEqual(['dark'])
+
+            const page = await user.post(`/theme?${PAGE_PARAM}=${pageId}`, FORM, body)
+            expect(page.status).toBe(422)
+            const html = await page.text()
+            expect(html).toStartWith('<!doctype html>')
+            expect(html).toContain('id="theme-error"')
+            expect(await themeOf(user)).toBe('dark')
+        })
+    }
+})

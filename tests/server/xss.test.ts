@@ -1,0 +1,65 @@
+/**
+ * Values a user sends and the app shows again come back escaped: in a 404 message, in a
+ * refused quantity kept in its field, in a refused theme, in a product id in the path.
+ */
+import { describe, expect, test } from 'bun:test'
+import { PAGE_PARAM } from '../../plugins/scoped-state'
+import { testApp } from '../helpers/app'
+import { client, HTMX, NAVIGATE } from '../helpers/client'
+
+const FORM_TYPE = { 'content-type': 'application/x-www-form-urlencoded' }
+const PAYLOAD = '"><script>alert(1)</script>'
+const body = (fields: Record<string, string>) => new URLSearchParams(fields).toString()
+
+/** No markup from the payload survives: only its escaped text. */
+const expectEscaped = (html: string) => {
+    expect(html).not.toContain('<script>alert(1)</script>')
+    expect(html).not.toContain('"><script')
+    expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;')
+}
+
+describe('user input is escaped where it is shown again', () => {
+    test('an unknown product id, echoed in the 404 message (htmx and full page)', async () => {
+        const user = client(testApp())
+        const fragment = await user.post('/cart/items', { ...HTMX, ...FORM_TYPE }, body({ productId: PAYLOAD }))
+        expect(fragment.status).toBe(404)
+        expectEscaped(await fragment.text())
+
+        const page = await user.post('/cart/items', { ...FORM_TYPE, accept: 'text/html' }, body({ productId: PAYLOAD }))
+        expect(page.status).toBe(404)
+        expectEscaped(await page.text())
+    })
+
+    test('an unknown product id in the path', async () => {
+        const response = await client(testApp()).post(`/cart/items/${encodeURIComponent(PAYLOAD)}/remove`, HTMX)
+        expect(response.status).toBe(404)
+        expectEscaped(await response.text())
+    })
+
+    test('a refused quantity: a number field shows only what looks like a number', async () => {
+        const user = client(testApp())
+        const page = await user.text('/cart', NAVIGATE)
+        const pageId = /page_id=([^"&]+)/.exec(page)?.[1] as string
+        await user.post('/cart/items', { ...HTMX, ...FORM_TYPE }, body({ productId: 'mug' }))
+        for (const headers of [
+            { ...HTMX, ...FORM_TYPE },
+            { ...FORM_TYPE, accept: 'text/html' }
+        ]) {
+            const refused = await user.post(
+                `/cart/items/mug?${PAGE_PARAM}=${pageId}`,
+                headers,
+                body({ quantity: PAYLOAD })
+            )
+            expect(refused.status).toBe(422)
+            const html = await refused.text()
+            expect(html).toMatch(/<input id="quantity-mug"[^>]* value=""/)
+            expect(html).not.toContain('alert(1)')
+        }
+    })
+
+    test('a refused theme, echoed in its message', async () => {
+        const response = await client(testApp()).post('/theme', { ...HTMX, ...FORM_TYPE }, body({ theme: PAYLOAD }))
+        expect(response.status).toBe(422)
+        expectEscaped(await response.text())
+    })
+})
