@@ -9,8 +9,8 @@ import { CartPage, CartUpdate } from '../../views/cart'
 import { addToCart, type CartChange, removeFromCart, setQuantity } from '../cart'
 import type { CartLine } from '../catalog'
 import { type AnswerContext, answer, refuse } from '../respond'
+import { shellProps } from '../shell'
 import type { AppState, Theme } from '../state'
-import { shellProps } from './shell'
 
 interface ActionContext extends AnswerContext {
     scopedStore: { cart: CartLine[]; theme: Theme }

@@ -3,19 +3,13 @@ import { Html } from '@kitajs/html'
 import { Elysia } from 'elysia'
 import { CounterPage } from '../../views/counter'
 import { HomePage } from '../../views/home'
-import type { ShellProps } from '../../views/layout'
-import { cartCount } from '../cart'
+import { shellProps } from '../shell'
 import type { AppState } from '../state'
 
 export const pageRoutes = (state: AppState) =>
     new Elysia({ name: 'page-routes' })
         .use(state)
-        .derive(({ scopedStore, scopedPageId }) => ({
-            shell: {
-                theme: scopedStore.theme,
-                pageId: scopedPageId,
-                cartCount: cartCount(scopedStore.cart)
-            } satisfies ShellProps
-        }))
-        .get('/', ({ shell }) => <HomePage {...shell} />)
-        .get('/counter', ({ shell, scopedStore }) => <CounterPage count={scopedStore.count} {...shell} />)
+        .get('/', ({ scopedStore, scopedPageId }) => <HomePage {...shellProps(scopedStore, scopedPageId)} />)
+        .get('/counter', ({ scopedStore, scopedPageId }) => (
+            <CounterPage count={scopedStore.count} {...shellProps(scopedStore, scopedPageId)} />
+        ))

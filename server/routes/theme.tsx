@@ -7,8 +7,8 @@ import { Html } from '@kitajs/html'
 import { Elysia } from 'elysia'
 import { ThemePage, ThemePicker, ThemeStatus, themeLabel } from '../../views/theme'
 import { answer, refuse } from '../respond'
+import { shellProps } from '../shell'
 import { type AppState, THEMES, type Theme } from '../state'
-import { shellProps } from './shell'
 
 const isTheme = (value: unknown): value is Theme => (THEMES as readonly unknown[]).includes(value)
 

@@ -1,8 +1,8 @@
 /** What every full page's layout needs from the request's state. */
-import type { ShellProps } from '../../views/layout'
-import { cartCount } from '../cart'
-import type { CartLine } from '../catalog'
-import type { Theme } from '../state'
+import type { ShellProps } from '../views/layout'
+import { cartCount } from './cart'
+import type { CartLine } from './catalog'
+import type { Theme } from './state'
 
 /**
  * @example <CartPage cart={scopedStore.cart} {...shellProps(scopedStore, scopedPageId)} />
