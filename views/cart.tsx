@@ -4,6 +4,7 @@ import { type CartError, cartCount, MAX_QUANTITY, type PricedLine, priceCart } f
 import { type CartLine, formatMoney, PRODUCTS, type Product } from '../server/catalog'
 import { CartBadge } from './cart-badge'
 import { Layout, type ShellProps } from './layout'
+import { LiveStatus } from './live-status'
 import { ProductArt, ProductIcon } from './product-icon'
 
 /** A refused change, and whether to show it next to the cart line's quantity field or atop the cart. */
@@ -226,23 +227,6 @@ export const CartPanel = ({ cart, pageId, problem }: CartProps) => {
     )
 }
 
-/**
- * The cart's live region, outside `#cart` so it survives swaps and screen readers hear each change.
- * @example <CartStatus message="Added Enamel mug." oob />
- */
-export const CartStatus = ({ message = '', oob = false }: { message?: string; oob?: boolean }) => (
-    <p
-        id="cart-status"
-        class="visually-hidden"
-        role="status"
-        aria-live="polite"
-        hx-swap-oob={oob ? 'innerHTML' : undefined}
-        safe
-    >
-        {message}
-    </p>
-)
-
 // Worded apart from the page's own texts ("Your cart is empty"), so each text is found once on the page.
 const summary = (cart: readonly CartLine[]) =>
     cart.length === 0
@@ -257,7 +241,7 @@ export const CartUpdate = ({ status, ...props }: CartProps & { status?: string }
     <>
         <CartPanel {...props} />
         <CartBadge count={cartCount(props.cart)} oob bump={!props.problem} />
-        <CartStatus message={`${status ?? props.problem?.error.message} ${summary(props.cart)}`} oob />
+        <LiveStatus id="cart-status" message={`${status ?? props.problem?.error.message} ${summary(props.cart)}`} oob />
     </>
 )
 
@@ -282,6 +266,6 @@ export const CartPage = ({ cart, problem, ...shell }: ShellProps & Omit<CartProp
             </section>
             <CartPanel cart={cart} pageId={shell.pageId} problem={problem} />
         </div>
-        <CartStatus />
+        <LiveStatus id="cart-status" />
     </Layout>
 )

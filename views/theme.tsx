@@ -2,6 +2,7 @@ import { Html } from '@kitajs/html'
 import { withPageId } from '../plugins/scoped-state'
 import type { Theme } from '../server/state'
 import { Layout, type ShellProps } from './layout'
+import { LiveStatus } from './live-status'
 
 const CHOICES: { theme: Theme; label: string }[] = [
     { theme: 'light', label: 'Light' },
@@ -70,23 +71,6 @@ export const ThemePicker = ({ theme, pageId, error }: PickerProps) => (
     </section>
 )
 
-/**
- * The theme's live region, outside the picker so it survives swaps.
- * @example <ThemeStatus message="Theme: Dark." oob />
- */
-export const ThemeStatus = ({ message = '', oob = false }: { message?: string; oob?: boolean }) => (
-    <p
-        id="theme-status"
-        class="visually-hidden"
-        role="status"
-        aria-live="polite"
-        hx-swap-oob={oob ? 'innerHTML' : undefined}
-        safe
-    >
-        {message}
-    </p>
-)
-
 const SWATCHES = [
     { token: 'bg', label: 'Background' },
     { token: 'surface', label: 'Surface' },
@@ -125,6 +109,6 @@ export const ThemePage = ({ error, ...shell }: ShellProps & { error?: string }) 
             <ThemePicker theme={shell.theme} pageId={shell.pageId} error={error} />
             <Palette />
         </div>
-        <ThemeStatus />
+        <LiveStatus id="theme-status" />
     </Layout>
 )

@@ -5,7 +5,8 @@
  */
 import { Html } from '@kitajs/html'
 import { Elysia } from 'elysia'
-import { ThemePage, ThemePicker, ThemeStatus, themeLabel } from '../../views/theme'
+import { LiveStatus } from '../../views/live-status'
+import { ThemePage, ThemePicker, themeLabel } from '../../views/theme'
 import { answer, refuse } from '../respond'
 import { shellProps } from '../shell'
 import { type AppState, THEMES, type Theme } from '../state'
@@ -39,7 +40,7 @@ export const themeRoutes = (state: AppState) =>
             return answer(context, '/theme', () => (
                 <>
                     <ThemePicker theme={value} pageId={pageId} />
-                    <ThemeStatus message={`Theme: ${themeLabel(value)}.`} oob />
+                    <LiveStatus id="theme-status" message={`Theme: ${themeLabel(value)}.`} oob />
                 </>
             ))
         })

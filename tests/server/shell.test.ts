@@ -59,8 +59,11 @@ describe('app shell', () => {
         const response = await testApp().handle(new Request('http://localhost/public/styles.css'))
         expect(response.status).toBe(200)
         const css = await response.text()
-        expect(css).toContain('[data-theme="dark"] {')
-        expect(css).toMatch(/@media \(prefers-color-scheme: dark\) \{\s*\[data-theme="system"\] \{/)
+        // "system" keeps `color-scheme: light dark`, so light-dark() follows the device.
+        expect(css).toMatch(/:root \{\s*color-scheme: light dark;/)
+        expect(css).toMatch(/\[data-theme="dark"\] \{\s*color-scheme: dark;/)
+        expect(css).toMatch(/\[data-theme="light"\] \{\s*color-scheme: light;/)
+        expect(css).toContain('--bg: light-dark(')
         expect(css).toContain(':focus-visible')
         expect(css).toContain('.visually-hidden')
         expect(css).not.toMatch(/@import|https?:\/\//)
