@@ -1,0 +1,74 @@
+/**
+ * The cart demo in a real browser: htmx swaps the cart and updates the nav badge out of
+ * band, without a page load; a wrong quantity shows its message next to the field; with
+ * JavaScript off the same forms work through Post/Redirect/Get.
+ */
+import { expect } from 'bun:test'
+import { addToCart, button, cartLine, expectBadge } from './demo'
+import { expectGone, expectText, markDocument } from './expect'
+import { browserTest, e2eSuite } from './harness'
+
+e2eSuite('cart in a browser', (e2e) => {
+    browserTest('add, change quantity, remove and clear, with the badge updated in place', async () => {
+        const page = await e2e.openPage('/cart')
+        const sameDocument = await markDocument(page)
+        await expectBadge(page, 0)
+        await page.getByText('Your cart is empty').waitFor()
+
+        await addToCart(page, 'Enamel mug', 1)
+        await addToCart(page, 'Enamel mug', 2)
+        await addToCart(page, 'Dot-grid notebook', 3)
+        await expectText(page.locator('#cart-total'), /\$48\.50/)
+
+        const mug = cartLine(page, 'mug')
+        await mug.getByLabel('Quantity').fill('5')
+        await button(mug, 'Update').click()
+        await expectBadge(page, 6)
+        await expectText(page.locator('#cart-total'), /\$102\.50/)
+
+        await button(cartLine(page, 'notebook'), 'Remove').click()
+        await expectGone(cartLine(page, 'notebook'))
+        await expectBadge(page, 5)
+        await expectText(page.locator('#cart-total'), /\$90\.00/)
+
+        await button(page, 'Clear cart').click()
+        await page.getByText('Your cart is empty').waitFor()
+        await expectBadge(page, 0)
+
+        expect(await sameDocument()).toBe(true)
+    })
+
+    browserTest('an invalid quantity shows a message next to its field and changes nothing', async () => {
+        const page = await e2e.openPage('/cart')
+        await addToCart(page, 'Canvas tote', 1)
+        const tote = cartLine(page, 'tote')
+
+        for (const invalid of ['0', '100']) {
+            await tote.getByLabel('Quantity').fill(invalid)
+            await button(tote, 'Update').click()
+            await tote.locator('.field-error').waitFor()
+            expect((await tote.locator('.field-error').textContent())?.trim()).not.toBe('')
+            await expectBadge(page, 1)
+        }
+
+        // A valid value clears the message.
+        await tote.getByLabel('Quantity').fill('2')
+        await button(tote, 'Update').click()
+        await expectBadge(page, 2)
+        await expectGone(page.locator('.field-error'))
+    })
+
+    browserTest('without JavaScript, adding a product posts a form and the badge counts it', async () => {
+        const page = await e2e.openPage('/cart', { javaScriptEnabled: false })
+        await expectBadge(page, 0)
+        await addToCart(page, 'Enamel mug', 1)
+        await addToCart(page, 'Enamel mug', 2)
+        // Post/Redirect/Get brought the browser back to the cart page.
+        expect(new URL(page.url()).pathname).toBe('/cart')
+        await cartLine(page, 'mug').waitFor()
+        await expectText(page.locator('#cart-total'), /\$36\.00/)
+
+        await button(cartLine(page, 'mug'), 'Remove').click()
+        await expectBadge(page, 0)
+    })
+})

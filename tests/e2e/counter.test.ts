@@ -1,0 +1,59 @@
+/**
+ * The spec's counter scenario, by clicking in a real browser: htmx requests, the session
+ * cookie and the page scope working together. Without JavaScript the same buttons are
+ * plain forms answered with a 303 back to the page.
+ */
+import { expect } from 'bun:test'
+import { button, expectCount, increment } from './demo'
+import { browserTest, e2eSuite } from './harness'
+
+e2eSuite('counter in a browser', (e2e) => {
+    browserTest('two users count independently (the spec scenario)', async () => {
+        const alice = await e2e.openPage('/counter')
+        await expectCount(alice, 0)
+        await increment(alice, 3)
+
+        const bob = await e2e.openPage('/counter')
+        await expectCount(bob, 0)
+        await increment(bob, 1)
+
+        await expectCount(alice, 3)
+        // Alice's next click continues from her own 3, not from Bob's 1.
+        await increment(alice, 1)
+        await expectCount(alice, 4)
+    })
+
+    browserTest('-1, Reset and Full reset update the count in place', async () => {
+        const page = await e2e.openPage('/counter')
+        await increment(page, 1)
+        await button(page, '-1').click()
+        await expectCount(page, 0)
+        await button(page, '-1').click()
+        await expectCount(page, -1)
+        await button(page, 'Reset').click()
+        await expectCount(page, 0)
+        await increment(page, 1)
+        await button(page, 'Full reset').click()
+        await expectCount(page, 0)
+    })
+
+    browserTest('without JavaScript, +1 posts a form and the redirect keeps the page scope', async () => {
+        const page = await e2e.openPage('/counter', { javaScriptEnabled: false })
+        await expectCount(page, 0)
+
+        for (const expected of [1, 2]) {
+            const [landing] = await Promise.all([
+                // The GET that lands back on the page, after the POST's redirect.
+                page.waitForResponse(
+                    (response) => response.request().isNavigationRequest() && response.request().method() === 'GET'
+                ),
+                button(page, '+1').click()
+            ])
+            const post = landing.request().redirectedFrom()
+            expect(post?.method()).toBe('POST')
+            expect((await post?.response())?.status()).toBe(303)
+            expect(new URL(landing.url()).searchParams.get('page_id')).toBeTruthy()
+            await expectCount(page, expected)
+        }
+    })
+})

@@ -1,0 +1,59 @@
+/**
+ * Steps a user takes in the demo, written against its DOM contract (nav links, `#count`,
+ * `#cart-badge`, product <article>s, `[data-cart-line]`, theme buttons), so scenarios read
+ * as what the user does.
+ */
+import type { Locator, Page } from 'playwright-core'
+import { expectAttribute, expectText } from './expect'
+
+/** The button labelled exactly `name`, in a page or inside a part of it. */
+export const button = (scope: Page | Locator, name: string) => scope.getByRole('button', { name, exact: true })
+
+/** The nav badge's text starts with the cart's item count. */
+export const expectBadge = (page: Page, count: number) =>
+    expectText(page.locator('#cart-badge'), new RegExp(`^\\s*${count}\\b`))
+
+export const expectCount = (page: Page, count: number) => expectText(page.locator('#count'), String(count))
+
+export const expectTheme = (page: Page, theme: string) => expectAttribute(page.locator('html'), 'data-theme', theme)
+
+/** The product's card on /cart. */
+export const product = (page: Page, name: string) =>
+    page.locator('article').filter({ has: page.getByRole('heading', { level: 3, name, exact: true }) })
+
+/** The cart line of `productId` on /cart. */
+export const cartLine = (page: Page, productId: string) => page.locator(`[data-cart-line="${productId}"]`)
+
+/** Clicks a nav link and waits for the new page to load. */
+export const navigate = async (page: Page, label: 'Counter' | 'Cart' | 'Theme') => {
+    await Promise.all([
+        page.waitForURL((url) => url.pathname === `/${label.toLowerCase()}`, { waitUntil: 'load' }),
+        page.getByRole('navigation').getByRole('link', { name: label }).click()
+    ])
+}
+
+/**
+ * On /cart, adds `name` and waits for the badge to show `badgeAfter`.
+ *
+ * @example
+ * await addToCart(page, 'Enamel mug', 1)
+ */
+export const addToCart = async (page: Page, name: string, badgeAfter: number) => {
+    await button(product(page, name), 'Add to cart').click()
+    await expectBadge(page, badgeAfter)
+}
+
+/** On /theme, picks `theme` and waits until the page shows it. */
+export const pickTheme = async (page: Page, label: 'Light' | 'Dark' | 'System') => {
+    await button(page, label).click()
+    await expectAttribute(button(page, label), 'aria-pressed', 'true')
+}
+
+/** +1 `times`, waiting for each answer, as a user watching the number would. */
+export const increment = async (page: Page, times: number) => {
+    const start = Number((await page.locator('#count').textContent())?.trim())
+    for (let step = 1; step <= times; step++) {
+        await button(page, '+1').click()
+        await expectCount(page, start + step)
+    }
+}

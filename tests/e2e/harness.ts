@@ -1,0 +1,113 @@
+/**
+ * One e2e test file = one real server + one headless Chromium, shared by its tests.
+ * Each test opens the browser contexts (users) it needs; they close after the test.
+ */
+import { afterAll, afterEach, beforeAll, describe, test } from 'bun:test'
+import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright-core'
+import { type RunningServer, startServer } from '../helpers/server'
+import { findChromium, launchChromium } from './chromium'
+
+// The size of the committed screenshots.
+const VIEWPORT = { width: 1280, height: 800 }
+
+// Short: the app answers in milliseconds, and a failing step should fail well within the test timeout.
+const STEP_TIMEOUT_MS = 5000
+// A scenario takes seconds on a busy 2-core machine. bun's default of 5 s per test and hook would
+// interrupt it, and bun then kills the browser the remaining tests of the file need.
+const TEST_TIMEOUT_MS = 30_000
+
+/**
+ * `test` with room for a browser scenario.
+ *
+ * @example
+ * browserTest('starts at 0', async () => {
+ *     await expectText((await e2e.openPage('/counter')).locator('#count'), '0')
+ * })
+ */
+export const browserTest = (name: string, scenario: () => Promise<void>) => test(name, scenario, TEST_TIMEOUT_MS)
+
+export interface E2E {
+    /** A fresh browser context (a new user: its own cookies), closed after the test; relative URLs go to the server. */
+    newContext: (options?: BrowserContextOptions) => Promise<BrowserContext>
+    /** A page in a fresh context, already at `path`. */
+    openPage: (path: string, options?: BrowserContextOptions) => Promise<Page>
+}
+
+/**
+ * Declares a describe block whose tests drive the demo in a real browser. Without Chromium
+ * its tests are skipped with a one-line reason, or fail when env REQUIRE_SERVICES=1 (CI).
+ *
+ * @example
+ * e2eSuite('counter', (e2e) => {
+ *     browserTest('starts at 0', async () => {
+ *         const page = await e2e.openPage('/counter')
+ *         await expectText(page.locator('#count'), '0')
+ *     })
+ * })
+ */
+export const e2eSuite = (name: string, define: (e2e: E2E) => void) => {
+    const lookup = findChromium()
+    if ('missing' in lookup) {
+        if (process.env.REQUIRE_SERVICES === '1') {
+            describe(name, () => {
+                test('Chromium is available (REQUIRE_SERVICES=1)', () => {
+                    throw new Error(lookup.missing)
+                })
+            })
+            return
+        }
+        console.warn(`e2e '${name}' skipped: ${lookup.missing}`)
+        describe.skip(name, () => define(notStarted))
+        return
+    }
+
+    let server: RunningServer | undefined
+    let browser: Browser | undefined
+    let open: BrowserContext[] = []
+    let scriptErrors: string[] = []
+
+    const newContext = async (options: BrowserContextOptions = {}) => {
+        if (!browser || !server) throw new Error('e2e harness not started')
+        const context = await browser.newContext({ baseURL: server.url, viewport: VIEWPORT, ...options })
+        context.setDefaultTimeout(STEP_TIMEOUT_MS)
+        // An uncaught script error (htmx, app.js) fails the test even when the page still looks right.
+        context.on('weberror', (error) => scriptErrors.push(`${error.page()?.url()}: ${error.error().message}`))
+        open.push(context)
+        return context
+    }
+    const e2e: E2E = {
+        newContext,
+        openPage: async (path, options) => {
+            const page = await (await newContext(options)).newPage()
+            await page.goto(path)
+            return page
+        }
+    }
+
+    describe(name, () => {
+        beforeAll(async () => {
+            const [started, launched] = await Promise.allSettled([startServer(), launchChromium(lookup.path)])
+            // Keep whichever started, so afterAll stops it even when the other failed.
+            if (started.status === 'fulfilled') server = started.value
+            if (launched.status === 'fulfilled') browser = launched.value
+            for (const result of [started, launched]) if (result.status === 'rejected') throw result.reason
+        }, TEST_TIMEOUT_MS)
+        afterEach(async () => {
+            await Promise.all(open.map((context) => context.close()))
+            open = []
+            const errors = scriptErrors
+            scriptErrors = []
+            if (errors.length > 0) throw new Error(`script errors in the page:\n${errors.join('\n')}`)
+        }, TEST_TIMEOUT_MS)
+        afterAll(async () => {
+            await browser?.close()
+            await server?.stop()
+        }, TEST_TIMEOUT_MS)
+        define(e2e)
+    })
+}
+
+const notStarted: E2E = {
+    newContext: () => Promise.reject(new Error('e2e harness not started')),
+    openPage: () => Promise.reject(new Error('e2e harness not started'))
+}

@@ -1,0 +1,108 @@
+/**
+ * Runs the real server (`bun server/index.ts`, what `bun run start` runs) as a child
+ * process on a free loopback port, for tests that need a listening server: browsers,
+ * load tools, several processes.
+ */
+import { join } from 'node:path'
+import type { Subprocess } from 'bun'
+
+export interface RunningServer {
+    /** Base URL without a trailing slash, e.g. `http://127.0.0.1:41234`. */
+    url: string
+    /** Stops the server (SIGTERM, then SIGKILL if it hangs) and waits for it to exit. */
+    stop: () => Promise<void>
+}
+
+export interface StartServerOptions {
+    /** Extra environment variables, e.g. a store URL. */
+    env?: Record<string, string>
+    /** How long to wait for the server to answer; default 15 s. */
+    timeoutMs?: number
+}
+
+const ENTRY = join(import.meta.dir, '../../server/index.ts')
+const LISTENING = /http:\/\/127\.0\.0\.1:(\d+)/
+
+/** Collects the child's output so a failed start can show it. */
+const drain = (stream: ReadableStream<Uint8Array>, onText: (text: string) => void) => {
+    const decoder = new TextDecoder()
+    const reader = stream.getReader()
+    void (async () => {
+        for (let read = await reader.read(); !read.done; read = await reader.read())
+            onText(decoder.decode(read.value, { stream: true }))
+    })()
+}
+
+const stopProcess = async (child: Subprocess) => {
+    if (child.exitCode !== null || child.signalCode !== null) return
+    child.kill('SIGTERM')
+    const exited = await Promise.race([child.exited.then(() => true), Bun.sleep(5000).then(() => false)])
+    if (!exited) {
+        child.kill('SIGKILL')
+        await child.exited
+    }
+}
+
+/** Resolves once `url` answers any HTTP status; the process printing its port is not proof it serves. */
+const waitUntilAnswering = async (url: string, child: Subprocess, deadline: number) => {
+    while (Date.now() < deadline && child.exitCode === null) {
+        try {
+            await fetch(url, { redirect: 'manual', signal: AbortSignal.timeout(1000) })
+            return true
+        } catch {
+            await Bun.sleep(50)
+        }
+    }
+    return false
+}
+
+/**
+ * Starts the server with `PORT=0` (the OS picks a free port, so parallel test files never
+ * collide), reads the port it prints, and waits until it answers.
+ *
+ * @example
+ * const server = await startServer()
+ * try {
+ *     const response = await fetch(`${server.url}/counter`)
+ * } finally {
+ *     await server.stop()
+ * }
+ */
+export const startServer = async (options: StartServerOptions = {}): Promise<RunningServer> => {
+    const timeoutMs = options.timeoutMs ?? 15_000
+    const child = Bun.spawn([process.execPath, ENTRY], {
+        env: {
+            ...process.env,
+            PORT: '0',
+            HOST: '127.0.0.1',
+            SESSION_SECRET: crypto.getRandomValues(Buffer.alloc(32)).toString('base64url'),
+            ...options.env
+        },
+        stdout: 'pipe',
+        stderr: 'pipe'
+    })
+    let output = ''
+    const port = Promise.withResolvers<string>()
+    const onText = (text: string) => {
+        output += text
+        const match = LISTENING.exec(output)
+        if (match?.[1]) port.resolve(match[1])
+    }
+    drain(child.stdout, onText)
+    drain(child.stderr, onText)
+
+    const deadline = Date.now() + timeoutMs
+    const failed = (reason: string) =>
+        new Error(`server did not start (${reason}); its output:\n${output.trim() || '(none)'}`)
+    void child.exited.then((code) => port.reject(failed(`exited with code ${code}`)))
+    const timer = setTimeout(() => port.reject(failed(`no port printed within ${timeoutMs} ms`)), timeoutMs)
+    try {
+        const found = await port.promise.finally(() => clearTimeout(timer))
+        const url = `http://127.0.0.1:${found}`
+        if (!(await waitUntilAnswering(url, child, deadline))) throw failed('it does not answer')
+        return { url, stop: () => stopProcess(child) }
+    } catch (error) {
+        await stopProcess(child)
+        throw error
+    }
+}
