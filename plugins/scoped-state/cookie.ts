@@ -51,17 +51,17 @@ export const sessionCookie = (name: string, attributes: CookieAttributes) => {
     const sameSite = attributes.sameSite ?? 'lax'
     const secureOption = hostOnly || sameSite === 'none' ? true : (attributes.secure ?? 'auto')
 
-    const secure = (request: Request) =>
+    const secure = (request: Request, url: string) =>
         secureOption === 'auto'
-            ? request.url.startsWith('https:') || request.headers.get('x-forwarded-proto') === 'https'
+            ? url.startsWith('https:') || request.headers.get('x-forwarded-proto') === 'https'
             : secureOption
 
-    return (request: Request, value: string, maxAge: number) => ({
+    return (request: Request, url: string, value: string, maxAge: number) => ({
         value,
         path,
         domain,
         sameSite,
-        secure: secure(request),
+        secure: secure(request, url),
         httpOnly: true,
         maxAge
     })

@@ -2,9 +2,14 @@
  * The request path: cookie → session id → page scope → store, and back.
  *
  * `open` runs before the handler (Elysia `derive`), `commit` after it
- * (`onAfterHandle`), `abort` when anything failed (`onError`). Each request of a
- * returning session holds that session's lock from `open` to `commit`/`abort`;
- * a new visitor holds nothing and touches no store until it writes.
+ * (`onAfterHandle`), `abort` when anything failed (`onError`). A new visitor
+ * touches no store until it writes. A returning session's requests are kept apart
+ * in one of two ways, chosen by the store:
+ * - asynchronous stores (Redis): one request at a time per session, holding an
+ *   in-process mutex and the store's own lock from `open` to `commit`/`abort`;
+ * - synchronous stores (memory, SQLite): no waiting at all. Load, handler and save
+ *   run without a break unless the handler awaits; a request whose session was saved
+ *   by another meanwhile rebases its changes onto that record, key by key.
  */
 import type { Context } from 'elysia'
 import { type CookieAttributes, cookieReader, sessionCookie } from './cookie'
@@ -16,6 +21,7 @@ import { ScopedSession } from './session'
 import { decodeSessionId, encodeSessionId, newSessionId, type SessionId } from './session-id'
 import type { Signer } from './signer'
 import type { MaybePromise, Store } from './store'
+import { VerifiedCache } from './verified-cache'
 
 export interface EngineConfig {
     fields: Map<string, Field>
@@ -33,128 +39,165 @@ export interface EngineConfig {
 
 type Set = Context['set']
 
+/** Where the request came in: Elysia's context already has the URL and its query's start. */
+export interface RequestInfo {
+    request: Request
+    set: Set
+    url: string
+    /** Index of `?` in `url`, -1 without a query. */
+    qi: number
+}
+
+/** Verified session cookies and page ids remembered per plugin: a few hundred bytes each. */
+const VERIFIED_CACHE_SIZE = 4096
+
 const after = <T, R>(value: MaybePromise<T>, next: (value: T) => MaybePromise<R>): MaybePromise<R> =>
     value instanceof Promise ? value.then(next) : next(value)
 
 export const createEngine = (config: EngineConfig) => {
     const { store, signer, idleTimeout, absoluteTimeout, refreshAfter, now } = config
-    const mutex = new SessionMutex()
     const readCookie = cookieReader(config.cookieName)
     const makeCookie = sessionCookie(config.cookieName, config.cookie)
+    const verifiedIds = new VerifiedCache<SessionId>(VERIFIED_CACHE_SIZE)
+    const verifiedPages = new VerifiedCache<string>(VERIFIED_CACHE_SIZE)
     const seconds = () => Math.floor(now() / 1000)
     /** Seconds this session may still live from `at`. */
     const lifetime = (id: SessionId, at: number) => Math.min(idleTimeout, id.created + absoluteTimeout - at)
+    const context = { fields: config.fields, maxStateBytes: config.maxStateBytes, maxPages: config.maxPages }
 
-    const context = {
-        fields: config.fields,
-        maxStateBytes: config.maxStateBytes,
-        maxPages: config.maxPages
-    }
-
-    const sendCookie = (request: Request, set: Set, id: SessionId, maxAge: number) => {
+    const sendCookie = ({ request, set, url }: RequestInfo, id: SessionId, maxAge: number) => {
         set.cookie ??= {}
-        set.cookie[config.cookieName] = makeCookie(request, maxAge > 0 ? encodeSessionId(id, signer) : '', maxAge)
+        set.cookie[config.cookieName] = makeCookie(request, url, maxAge > 0 ? encodeSessionId(id, signer) : '', maxAge)
     }
 
     /** The request's valid, unexpired session id, or `undefined` for a new session. */
     const currentId = (request: Request, at: number) => {
         const value = readCookie(request.headers.get('cookie'))
-        const id = value ? decodeSessionId(value, signer) : undefined
+        const id = value
+            ? (verifiedIds.get(value) ?? verifiedIds.add(value, Object.freeze(decodeSessionId(value, signer))))
+            : undefined
         if (!id || at - id.created >= absoluteTimeout || at - id.issued >= idleTimeout) return undefined
         return id
     }
 
-    const release = (session: ScopedSession) => {
-        const id = session.locked
-        if (id === undefined) return undefined
-        session.locked = undefined
-        return after(store.release(id), () => mutex.release(id))
+    /** The page scope's key when `pageId` was issued for session `sessionId`. */
+    const pageKeyOf = (pageId: string, sessionId: string) => {
+        // The cache key names both: a page id is only valid for the session it was issued to.
+        const key = `${sessionId} ${pageId}`
+        return verifiedPages.get(key) ?? verifiedPages.add(key, verifyPageId(pageId, sessionId, signer))
     }
 
-    /** Releases after a failure; a store that is down must not keep the session locked here. */
-    const abort = (session: ScopedSession | undefined) => {
-        const id = session?.locked
-        if (!session || id === undefined) return
-        session.locked = undefined
-        mutex.release(id)
-        try {
-            const released = store.release(id)
-            if (released instanceof Promise) released.catch(() => {})
-        } catch {}
-    }
-
-    const load = (session: ScopedSession, ttl: number) => {
-        try {
-            const raw = store.load(session.id.id, ttl)
-            if (!(raw instanceof Promise)) return raw
-            return raw.catch((error) => {
-                abort(session)
-                throw error
-            })
-        } catch (error) {
-            abort(session)
-            throw error
-        }
-    }
-
-    const open = (request: Request, set: Set): MaybePromise<ScopedSession> => {
+    /** Which session and page scope the request names; sends the cookie when it is new or due. */
+    const identify = (info: RequestInfo) => {
+        const { request, url, qi } = info
         const at = seconds()
         let id = currentId(request, at)
         const returning = id !== undefined
         if (!id || at - id.issued >= refreshAfter) {
             id = id ? { ...id, issued: at } : newSessionId(at)
-            sendCookie(request, set, id, lifetime(id, at))
+            sendCookie(info, id, lifetime(id, at))
         }
-
-        const pageLoad = isPageLoad(request)
-        const named = returning ? requestedPageId(request) : undefined
-        const requested = verifyPageId(named, id.id, signer)
+        const named = returning ? requestedPageId(request, url, qi) : undefined
+        const requested = named ? pageKeyOf(named, id.id) : undefined
         let pageKey = requested ?? DEFAULT_PAGE
         let pageId = requested ? (named as string) : ''
-        const freshPage = pageLoad && !requested
+        // A request naming a valid page stays on it, so its headers need no page-load check.
+        const freshPage = !requested && isPageLoad(request)
         if (freshPage) ({ key: pageKey, id: pageId } = newPageId(id.id, signer))
-
         const session = new ScopedSession(context, id, pageKey, pageId, undefined, freshPage)
-        if (!returning) return session
-        const sessionId = id.id
-        const ttl = lifetime(id, at) * 1000
-        return after(mutex.acquire(sessionId), () => {
-            session.locked = sessionId
-            return after(load(session, ttl), (raw) => {
-                session.raw = raw
-                return session
-            })
-        })
+        return { session, returning, ttl: lifetime(id, at) * 1000 }
     }
 
-    const commit = (session: ScopedSession | undefined): MaybePromise<void> => {
-        if (!session) return
-        let record: string | undefined
-        try {
-            record = session.serialize()
-        } catch (error) {
-            abort(session)
-            throw error
-        }
-        const discard = session.discard
-        const ttl = lifetime(session.id, seconds()) * 1000
-        const saved = record === undefined ? undefined : store.save(session.id.id, record, ttl)
-        return after(saved, () => after(discard ? store.delete(discard) : undefined, () => release(session)))
-    }
-
-    const regenerate = (session: ScopedSession, request: Request, set: Set) => {
+    const regenerate = (session: ScopedSession, info: RequestInfo) => {
         const at = seconds()
         const id = newSessionId(at)
         if (session.raw !== undefined) session.discard = session.id.id
         session.moveTo(id)
-        sendCookie(request, set, id, lifetime(id, at))
+        sendCookie(info, id, lifetime(id, at))
     }
 
-    const destroy = (session: ScopedSession, request: Request, set: Set) => {
+    const destroy = (session: ScopedSession, info: RequestInfo) => {
         if (session.raw !== undefined) session.discard = session.id.id
         session.destroy()
-        sendCookie(request, set, session.id, 0)
+        sendCookie(info, session.id, 0)
     }
 
-    return { open, commit, abort, regenerate, destroy }
+    const ttlNow = (session: ScopedSession) => lifetime(session.id, seconds()) * 1000
+    const paths = store.synchronous ? synchronousPath() : lockedPath()
+    return { ...paths, regenerate, destroy }
+
+    function synchronousPath() {
+        return {
+            open(info: RequestInfo): ScopedSession {
+                const { session, returning, ttl } = identify(info)
+                if (returning) session.raw = store.load(session.id.id, ttl) as string | undefined
+                return session
+            },
+            commit(session: ScopedSession | undefined): void {
+                if (!session) return
+                const id = session.id.id
+                let record = session.serialize()
+                if (record !== undefined) {
+                    // Saved by another request since this one loaded (its handler awaited)?
+                    const current = store.load(id, ttlNow(session)) as string | undefined
+                    if (current !== session.raw) {
+                        session.rebase(current)
+                        record = session.serialize()
+                    }
+                }
+                if (record !== undefined) store.save(id, record, ttlNow(session))
+                if (session.discard) store.delete(session.discard)
+            },
+            abort(_session: ScopedSession | undefined): void {}
+        }
+    }
+
+    function lockedPath() {
+        const mutex = new SessionMutex()
+        const release = (session: ScopedSession) => {
+            const id = session.locked
+            if (id === undefined) return undefined
+            session.locked = undefined
+            return after(store.release(id), () => mutex.release(id))
+        }
+        /** Releases after a failure; a store that is down must not keep the session locked here. */
+        const abort = (session: ScopedSession | undefined) => {
+            const id = session?.locked
+            if (!session || id === undefined) return
+            session.locked = undefined
+            mutex.release(id)
+            Promise.resolve()
+                .then(() => store.release(id))
+                .catch(() => {})
+        }
+        return {
+            async open(info: RequestInfo): Promise<ScopedSession> {
+                const { session, returning, ttl } = identify(info)
+                if (!returning) return session
+                const id = session.id.id
+                await mutex.acquire(id)
+                session.locked = id
+                try {
+                    session.raw = await store.load(id, ttl)
+                } catch (error) {
+                    abort(session)
+                    throw error
+                }
+                return session
+            },
+            async commit(session: ScopedSession | undefined): Promise<void> {
+                if (!session) return
+                try {
+                    const record = session.serialize()
+                    if (record !== undefined) await store.save(session.id.id, record, ttlNow(session))
+                    if (session.discard) await store.delete(session.discard)
+                } catch (error) {
+                    abort(session)
+                    throw error
+                }
+                await release(session)
+            },
+            abort
+        }
+    }
 }

@@ -13,14 +13,16 @@
  * back from pages; see README). The caller still owns: a strong `secret` in
  * production, HTTPS, and CSRF checks on unsafe methods.
  */
-import { Elysia } from 'elysia'
-import { createEngine } from './engine'
+import { type Context, Elysia } from 'elysia'
+import { type HandlerContext, ScopedContext } from './context'
+import { createEngine, type RequestInfo } from './engine'
 import type { ScopedStateOptions } from './options'
-import { compileSetup, type ScopedStore, type StateSetup } from './schema'
+import { compileSetup, type StateSetup } from './schema'
 import type { ScopedSession } from './session'
 import { createSigner, resolveSecrets } from './signer'
 import { memoryStore } from './stores/memory'
 
+export type { HandlerContext as ScopedContext } from './context'
 export type { CookieAttributes } from './cookie'
 export { ScopedStateError } from './errors'
 export type { ScopedStateOptions } from './options'
@@ -31,26 +33,6 @@ export { StoreUnavailableError } from './store'
 export { type MemoryStoreOptions, memoryStore } from './stores/memory'
 export { type RedisStoreOptions, redisStore } from './stores/redis'
 export { type SqliteStoreOptions, sqliteStore } from './stores/sqlite'
-
-const SESSION = Symbol('scoped-state session')
-
-/** `scopedStore` is this proxy over the request's session: one flat object, typed from the setup. */
-const storeHandler: ProxyHandler<ScopedSession> = {
-    get: (session, key) => (typeof key === 'string' ? session.read(key) : undefined),
-    set(session, key, value) {
-        if (typeof key !== 'string') return false
-        session.write(key, value)
-        return true
-    },
-    has: (session, key) => typeof key === 'string' && session.has(key),
-    ownKeys: (session) => session.keys(),
-    getOwnPropertyDescriptor: (session, key) =>
-        typeof key === 'string' && session.has(key)
-            ? { value: session.read(key), writable: true, enumerable: true, configurable: true }
-            : undefined,
-    deleteProperty: () => false,
-    defineProperty: () => false
-}
 
 export const scopedState = <Setup extends StateSetup>(setup: Setup, options: ScopedStateOptions = {}) => {
     const now = options.now ?? Date.now
@@ -73,14 +55,31 @@ export const scopedState = <Setup extends StateSetup>(setup: Setup, options: Sco
 
     let closing: Promise<void> | undefined
 
-    const derive = (session: ScopedSession, request: Request, set: Parameters<typeof engine.regenerate>[2]) => ({
-        scopedStore: new Proxy(session, storeHandler) as unknown as ScopedStore<Setup>,
-        scopedPageId: session.pageId,
-        resetScopedStore: (ignorePreserve = false) => session.reset(ignorePreserve),
-        regenerateScopedSession: () => engine.regenerate(session, request, set),
-        destroyScopedSession: () => engine.destroy(session, request, set),
-        [SESSION]: session
-    })
+    // Elysia compiles a route as async when any hook looks async (it reads the hook's
+    // source: `async`, `await`, `return call(…)`), and serves sync routes much faster.
+    // So a synchronous store gets hooks free of those, and only an asynchronous store
+    // pays for awaiting.
+    const hooks = store.synchronous
+        ? {
+              derive: function deriveScopedState({ request, set, url, qi }: RequestInfo) {
+                  const info = { request, set, url, qi }
+                  const session = engine.open(info) as ScopedSession
+                  return new ScopedContext<Setup>(session, engine, info)
+              },
+              commit: function commitScopedState({ scopedSession }: Partial<ScopedContext<Setup>>) {
+                  engine.commit(scopedSession)
+              }
+          }
+        : {
+              derive: async function deriveScopedState({ request, set, url, qi }: RequestInfo) {
+                  const info = { request, set, url, qi }
+                  const session = await engine.open(info)
+                  return new ScopedContext<Setup>(session, engine, info)
+              },
+              commit: async function commitScopedState({ scopedSession }: Partial<ScopedContext<Setup>>) {
+                  await engine.commit(scopedSession)
+              }
+          }
 
     return (
         new Elysia({
@@ -92,18 +91,14 @@ export const scopedState = <Setup extends StateSetup>(setup: Setup, options: Sco
                 if (!closing) closing = Promise.resolve(store.close())
                 return closing
             })
-            .derive({ as: 'scoped' }, ({ request, set }) => {
-                const session = engine.open(request, set)
-                return session instanceof Promise
-                    ? session.then((opened) => derive(opened, request, set))
-                    : derive(session, request, set)
-            })
-            .onAfterHandle({ as: 'scoped' }, (context) => {
-                const committed = engine.commit((context as { [SESSION]?: ScopedSession })[SESSION])
-                if (committed instanceof Promise) return committed.then(() => undefined)
-            })
-            .onError({ as: 'scoped' }, (context) => {
-                engine.abort((context as { [SESSION]?: ScopedSession })[SESSION])
-            })
+            // `url` and `qi` (where its query starts) are on Elysia's context, untyped.
+            .derive(
+                { as: 'scoped' },
+                hooks.derive as unknown as (context: Pick<Context, 'request' | 'set'>) => HandlerContext<Setup>
+            )
+            .onAfterHandle({ as: 'scoped' }, hooks.commit as (context: object) => void)
+            .onError({ as: 'scoped' }, function abortScopedState({ scopedSession }: Partial<ScopedContext<Setup>>) {
+                engine.abort(scopedSession)
+            } as (context: object) => void)
     )
 }

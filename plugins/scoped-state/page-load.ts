@@ -14,31 +14,31 @@ export const PAGE_HEADER = 'x-page-id'
 export const PAGE_PARAM = 'page_id'
 
 /**
- * Whether `request` loads a document. `Sec-Fetch-Mode: navigate` is the browser's
- * own word for it; without Fetch Metadata (old browsers), a GET that accepts HTML
- * and is not an htmx request counts. curl, scripts and `fetch()` calls are not
- * page loads, so they keep using the session's default page scope.
+ * Whether `request` loads a document: a GET that accepts HTML, is not an htmx request
+ * (except htmx's history restore, which re-renders the page), and that the browser
+ * marks `Sec-Fetch-Mode: navigate` (old browsers without Fetch Metadata: any such
+ * GET). curl, scripts and `fetch()` calls are not page loads, so they keep using the
+ * session's default page scope.
  */
 export const isPageLoad = (request: Request) => {
     if (request.method !== 'GET' && request.method !== 'HEAD') return false
     const headers = request.headers
-    if (headers.get('hx-history-restore-request') === 'true') return true
-    if (headers.get('hx-request') === 'true') return false
+    // Browsers ask for HTML when they load a document (htmx does too): anything else is
+    // an API call, answered after reading one header.
+    if (headers.get('accept')?.includes('text/html') !== true) return false
+    if (headers.get('hx-request') === 'true') return headers.get('hx-history-restore-request') === 'true'
     const mode = headers.get('sec-fetch-mode')
     if (mode) return mode === 'navigate'
     const dest = headers.get('sec-fetch-dest')
-    if (dest) return dest === 'document'
-    return headers.get('accept')?.includes('text/html') === true
+    return dest ? dest === 'document' : true
 }
 
-/** The page id the request names, unverified. */
-export const requestedPageId = (request: Request) => {
+/** The page id the request names, unverified. `url` and `queryStart` come from Elysia's context. */
+export const requestedPageId = (request: Request, url: string, queryStart: number) => {
     const header = request.headers.get(PAGE_HEADER)
     if (header) return header
-    const url = request.url
-    const query = url.indexOf('?')
-    if (query === -1 || !url.includes(`${PAGE_PARAM}=`, query)) return undefined
-    return new URLSearchParams(url.slice(query + 1)).get(PAGE_PARAM) ?? undefined
+    if (queryStart === -1 || !url.includes(`${PAGE_PARAM}=`, queryStart)) return undefined
+    return new URLSearchParams(url.slice(queryStart + 1)).get(PAGE_PARAM) ?? undefined
 }
 
 /** `path` carrying `pageId`: a form's `action`, or the target of its redirect. */

@@ -46,11 +46,16 @@ export class ScopedSession {
     #record: StateRecord | undefined
     #session: Scope = {}
     #page: Scope = {}
-    #changed = false
-    /** JSON of each object value handed out, to tell whether it was mutated in place. */
+    /** Keys this request assigned. */
+    #written: Set<string> | undefined
+    /** JSON of each object value handed out, to find the ones mutated in place. */
     #handedOut: Map<string, string> | undefined
+    /** What `reset` cleared: the page scope, or both scopes. */
+    #reset: 'page' | 'all' | undefined
+    /** This page load dropped the session's default page scope. */
+    #clearedDefault = false
     #destroyed = false
-    /** The session id this request holds the lock of, until commit or abort. */
+    /** The session id whose lock this request holds until commit or abort (asynchronous stores). */
     locked: string | undefined
     /** A stored record to delete at commit (regenerated away from, or destroyed). */
     discard: string | undefined
@@ -76,9 +81,13 @@ export class ScopedSession {
         this.#page = record.p[this.pageKey] ?? {}
         if (this.pageLoad && record.p._) {
             delete record.p._
-            this.#changed = true
+            this.#clearedDefault = true
         }
         return record
+    }
+
+    #scopeOf(key: string) {
+        return this.context.fields.get(key)?.preserve ? this.#session : this.#page
     }
 
     read(key: string): unknown {
@@ -88,7 +97,7 @@ export class ScopedSession {
         const scope = field.preserve ? this.#session : this.#page
         if (!Object.hasOwn(scope, key)) scope[key] = field.initial()
         const value = scope[key]
-        if (value !== null && typeof value === 'object' && !this.#changed) {
+        if (value !== null && typeof value === 'object') {
             this.#handedOut ??= new Map()
             if (!this.#handedOut.has(key)) this.#handedOut.set(key, JSON.stringify(value))
         }
@@ -96,11 +105,11 @@ export class ScopedSession {
     }
 
     write(key: string, value: unknown) {
-        const field = this.context.fields.get(key)
-        if (!field) throw new TypeError(`scopedState: '${key}' is not a key of the state setup.`)
+        if (!this.context.fields.has(key)) throw new TypeError(`scopedState: '${key}' is not a key of the state setup.`)
         this.#state()
-        ;(field.preserve ? this.#session : this.#page)[key] = value
-        this.#changed = true
+        this.#scopeOf(key)[key] = value
+        this.#written ??= new Set()
+        this.#written.add(key)
     }
 
     has(key: string) {
@@ -116,7 +125,7 @@ export class ScopedSession {
         this.#state()
         this.#page = {}
         if (ignorePreserve) this.#session = {}
-        this.#changed = true
+        this.#reset = ignorePreserve || this.#reset === 'all' ? 'all' : 'page'
     }
 
     /** Starts over with `id`, keeping the preserved keys; the page scopes stay behind. */
@@ -127,7 +136,7 @@ export class ScopedSession {
         this.#record = { s, p: {} }
         this.#session = s
         this.#page = {}
-        this.#changed = true
+        this.#reset = 'page'
     }
 
     /** Drops all state; nothing this request still writes is kept. */
@@ -138,15 +147,45 @@ export class ScopedSession {
         this.#destroyed = true
     }
 
-    #mutatedInPlace() {
-        if (!this.#handedOut) return false
-        for (const [key, json] of this.#handedOut) if (JSON.stringify(this.read(key)) !== json) return true
-        return false
+    /** Keys this request changed: assigned, or handed out and mutated in place. */
+    #changedKeys() {
+        const keys = new Set(this.#written)
+        if (this.#handedOut)
+            for (const [key, json] of this.#handedOut)
+                if (JSON.stringify(this.#scopeOf(key)[key]) !== json) keys.add(key)
+        return keys
+    }
+
+    #hasChanges() {
+        if (this.#written || this.#reset || this.#clearedDefault) return true
+        return this.#handedOut !== undefined && this.#changedKeys().size > 0
+    }
+
+    /**
+     * Re-applies this request's changes on top of `fresh`, the record as another request
+     * of the same session has since saved it: both requests' changes are kept, key by key.
+     */
+    rebase(fresh: string | undefined) {
+        const changed = this.#changedKeys()
+        const mine = { session: this.#session, page: this.#page }
+        this.raw = fresh
+        this.#record = undefined
+        this.#state()
+        if (this.#reset) this.#page = {}
+        if (this.#reset === 'all') this.#session = {}
+        for (const key of changed) {
+            const preserve = this.context.fields.get(key)?.preserve
+            const from = preserve ? mine.session : mine.page
+            const to = preserve ? this.#session : this.#page
+            if (Object.hasOwn(from, key)) to[key] = from[key]
+            else delete to[key]
+        }
     }
 
     /** The record to store, or `undefined` when nothing changed. Throws when a rule is broken. */
     serialize(): string | undefined {
-        if (this.#destroyed || !(this.#changed || this.#mutatedInPlace())) return undefined
+        if (this.#destroyed) return undefined
+        if (!this.#hasChanges()) return undefined
         const record = this.#state()
         validate(this.#session)
         validate(this.#page)

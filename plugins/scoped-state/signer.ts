@@ -14,8 +14,11 @@ export interface Signer {
     verify(payload: string, signature: string): boolean
 }
 
-const hmac = (secret: string, payload: string) =>
-    new Bun.CryptoHasher('sha256', secret).update(payload).digest('base64url')
+/** HMAC-SHA-256 keyed once: each signature copies the keyed state instead of re-deriving it. */
+const keyedHmac = (secret: string) => {
+    const keyed = new Bun.CryptoHasher('sha256', secret)
+    return (payload: string) => keyed.copy().update(payload).digest('base64url')
+}
 
 const constantTimeEqual = (a: string, b: string) => {
     if (a.length !== b.length) return false
@@ -48,15 +51,19 @@ export const resolveSecrets = (secret: string | readonly string[] | undefined, p
     return secrets
 }
 
-export const createSigner = (secrets: readonly string[]): Signer => ({
-    sign: (payload) => hmac(secrets[0] as string, payload),
-    verify(payload, signature) {
-        let valid = false
-        // Every secret is tried, so timing does not reveal which one matched.
-        for (const secret of secrets) valid = constantTimeEqual(hmac(secret, payload), signature) || valid
-        return valid
+export const createSigner = (secrets: readonly string[]): Signer => {
+    const hmacs = secrets.map(keyedHmac)
+    const sign = hmacs[0] as (payload: string) => string
+    return {
+        sign,
+        verify(payload, signature) {
+            let valid = false
+            // Every secret is tried, so timing does not reveal which one matched.
+            for (const hmac of hmacs) valid = constantTimeEqual(hmac(payload), signature) || valid
+            return valid
+        }
     }
-})
+}
 
 /** `bytes` random bytes from the CSPRNG, base64url. */
 export const randomToken = (bytes: number) =>

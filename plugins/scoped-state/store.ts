@@ -4,8 +4,8 @@
  * A store keeps one serialized record (a JSON string) per session id. The plugin
  * calls `load` once per request of a returning session, then exactly one of `save`
  * or `release`. Stores shared by several processes (Redis) lock the session between
- * the two so that concurrent requests never overwrite each other; the plugin itself
- * already serializes the requests of one session inside a process.
+ * the two so that concurrent requests never overwrite each other; for those the plugin
+ * also serializes the requests of one session inside a process (see engine.ts).
  */
 
 /** A value or a promise of it: the memory store answers synchronously. */
@@ -22,6 +22,13 @@ export interface StoreStats {
 }
 
 export interface Store {
+    /**
+     * The store answers every call without a promise (memory, SQLite). The plugin then
+     * runs its hooks synchronously, which Elysia serves much faster, and needs no lock:
+     * a request's load, handler and save cannot interleave with another's unless the
+     * handler awaits, and then changes are merged key by key (see flights.ts).
+     */
+    readonly synchronous?: boolean
     /** Reads the record of `id` (`undefined` when there is none) and extends its life to `ttlMs`. */
     load(id: string, ttlMs: number): MaybePromise<string | undefined>
     /** Replaces the record of `id`, keeps it for `ttlMs`, and ends the request's hold on it. */

@@ -53,6 +53,7 @@ export const memoryStore = (options: MemoryStoreOptions = {}): Store => {
     timer.unref()
 
     return {
+        synchronous: true,
         load(id, ttlMs) {
             const entry = entries.get(id)
             if (!entry) return undefined

@@ -122,6 +122,7 @@ export const sqliteStore = (options: SqliteStoreOptions): Store => {
     timer.unref()
 
     return {
+        synchronous: true,
         load: (id, ttlMs) =>
             guard(() => {
                 const row = select.get(id)

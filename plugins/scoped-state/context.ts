@@ -1,0 +1,64 @@
+/**
+ * What a handler gets from the plugin: `scopedStore` and the session functions.
+ *
+ * A class, so that the derive hook can end in `return new ScopedContext(…)`: Elysia
+ * reads hook sources to decide whether a route is async (`return call(…)` counts),
+ * and sync routes are served much faster. Its functions are own properties, so
+ * Elysia's `Object.assign` into the handler context copies them.
+ */
+import type { RequestInfo } from './engine'
+import type { ScopedStore, StateSetup } from './schema'
+import type { ScopedSession } from './session'
+
+/** The engine's session functions that handlers may call. */
+export interface SessionControl {
+    regenerate(session: ScopedSession, info: RequestInfo): void
+    destroy(session: ScopedSession, info: RequestInfo): void
+}
+
+/** `scopedStore` is this proxy over the request's session: one flat object, typed from the setup. */
+const storeHandler: ProxyHandler<ScopedSession> = {
+    get: (session, key) => (typeof key === 'string' ? session.read(key) : undefined),
+    set(session, key, value) {
+        if (typeof key !== 'string') return false
+        session.write(key, value)
+        return true
+    },
+    has: (session, key) => typeof key === 'string' && session.has(key),
+    ownKeys: (session) => session.keys(),
+    getOwnPropertyDescriptor: (session, key) =>
+        typeof key === 'string' && session.has(key)
+            ? { value: session.read(key), writable: true, enumerable: true, configurable: true }
+            : undefined,
+    deleteProperty: () => false,
+    defineProperty: () => false
+}
+
+export class ScopedContext<Setup extends StateSetup> {
+    /** The user's state: read and assign keys. */
+    readonly scopedStore: ScopedStore<Setup>
+    /** This page load's id (`''` outside a page scope): hand it back from the page. */
+    readonly scopedPageId: string
+    /** For the plugin's after-hooks only (left out of the handler's type). */
+    readonly scopedSession: ScopedSession
+    /** Back to defaults; keeps preserved keys unless `ignorePreserve`. */
+    readonly resetScopedStore: (ignorePreserve?: boolean) => void
+    /** New session id, old one dead at once, preserved keys carried over: call it at login. */
+    readonly regenerateScopedSession: () => void
+    /** Deletes the state and clears the cookie: call it at logout. */
+    readonly destroyScopedSession: () => void
+
+    // Assigned here rather than as class fields: JSC runs field initializers as an
+    // extra call per instance, which showed up as a tenth of a request's CPU time.
+    constructor(session: ScopedSession, control: SessionControl, info: RequestInfo) {
+        this.scopedStore = new Proxy(session, storeHandler) as unknown as ScopedStore<Setup>
+        this.scopedPageId = session.pageId
+        this.scopedSession = session
+        this.resetScopedStore = (ignorePreserve = false) => session.reset(ignorePreserve)
+        this.regenerateScopedSession = () => control.regenerate(session, info)
+        this.destroyScopedSession = () => control.destroy(session, info)
+    }
+}
+
+/** What handlers see. */
+export type HandlerContext<Setup extends StateSetup> = Omit<ScopedContext<Setup>, 'scopedSession'>
