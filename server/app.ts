@@ -2,11 +2,12 @@
  * Builds the whole demo app without listening, so tests call `app.handle(request)`.
  * `server/index.ts` reads the environment and listens.
  */
-import { join } from 'node:path'
 import { html } from '@elysiajs/html'
 import { staticPlugin } from '@elysiajs/static'
 import { Elysia } from 'elysia'
 import { memoryStore, type ScopedStateOptions } from '../plugins/scoped-state'
+import { accessLog } from './access-log'
+import { HTMX_FILE, PUBLIC_DIR } from './assets'
 import { cartRoutes } from './routes/cart'
 import { counterRoutes } from './routes/counter'
 import { healthRoutes } from './routes/health'
@@ -18,11 +19,12 @@ import { appState } from './state'
 export interface AppOptions {
     /** Passed to the scoped-state plugin (secret, store, timeouts, clock). */
     state?: ScopedStateOptions
+    /** Receives one line per request (`GET /counter 200 1.2ms`); no access log when absent. */
+    accessLog?: (line: string) => void
 }
 
-const HTMX = Bun.resolveSync('htmx.org/dist/htmx.min.js', import.meta.dir)
 // Resolved once here: the plugin is async, and `app.handle` must find its routes at once.
-const publicAssets = await staticPlugin({ assets: join(import.meta.dir, '../public'), prefix: '/public' })
+const publicAssets = await staticPlugin({ assets: PUBLIC_DIR, prefix: '/public' })
 const YEAR = 31_536_000
 
 export const createApp = (options: AppOptions = {}) => {
@@ -31,13 +33,14 @@ export const createApp = (options: AppOptions = {}) => {
     const state = appState({ ...options.state, store })
     return (
         new Elysia()
+            .use(options.accessLog ? accessLog(options.accessLog) : new Elysia())
             .use(security)
             .use(html())
             .use(publicAssets)
             // A versioned URL, so browsers may cache it for a year.
             .get('/vendor/htmx-4.0.1.min.js', ({ set }) => {
                 set.headers['cache-control'] = `public, max-age=${YEAR}, immutable`
-                return Bun.file(HTMX)
+                return Bun.file(HTMX_FILE)
             })
             .use(healthRoutes(store))
             .use(pageRoutes(state))

@@ -2,10 +2,14 @@
  * The app's configuration, read once from the environment. An invalid value stops
  * startup with a message that names the variable.
  */
+import { isIP } from 'node:net'
+
 export interface Config {
     port: number
     hostname: string
     production: boolean
+    /** NODE_ENV is development (the default): turns on the access log. */
+    development: boolean
     /** Secrets that sign session ids; the first signs. */
     secrets: string[] | undefined
     /** Where session state lives (`SCOPED_STATE_STORE`). */
@@ -26,6 +30,26 @@ const port = (value: string | undefined) => {
     return parsed
 }
 
+const hostname = (value: string | undefined) => {
+    if (value === undefined || value === '') return '0.0.0.0'
+    if (isIP(value) || /^[a-z\d-]+(\.[a-z\d-]+)*$/i.test(value)) return value
+    throw new ConfigError(
+        `HOST must be a host name or an IP address such as 127.0.0.1 or ::1, without scheme or port, got '${value}'.`
+    )
+}
+
+// Comma-separated: put a new secret first to rotate, keep the old one after it.
+// Their length is checked by the plugin, which requires 32 bytes in production.
+const secrets = (value: string | undefined) => {
+    if (value === undefined || value === '') return undefined
+    const list = value.split(',')
+    if (list.includes(''))
+        throw new ConfigError(
+            'SESSION_SECRET must be a secret or a comma-separated list of secrets, with no empty entry.'
+        )
+    return list
+}
+
 const STORE_FORMS = "'memory', 'sqlite:<file path>' or 'redis://host:port[/db]'"
 
 const store = (value: string | undefined): StoreSetting => {
@@ -37,15 +61,15 @@ const store = (value: string | undefined): StoreSetting => {
 }
 
 export const readConfig = (env: Record<string, string | undefined> = process.env): Config => {
-    const nodeEnv = env.NODE_ENV ?? 'development'
+    const nodeEnv = env.NODE_ENV || 'development'
     if (!['development', 'production', 'test'].includes(nodeEnv))
         throw new ConfigError(`NODE_ENV must be development, production or test, got '${nodeEnv}'.`)
     return {
         port: port(env.PORT),
-        hostname: env.HOST || '0.0.0.0',
+        hostname: hostname(env.HOST),
         production: nodeEnv === 'production',
-        // Comma-separated: put a new secret first to rotate, keep the old one after it.
-        secrets: env.SESSION_SECRET ? env.SESSION_SECRET.split(',') : undefined,
+        development: nodeEnv === 'development',
+        secrets: secrets(env.SESSION_SECRET),
         store: store(env.SCOPED_STATE_STORE)
     }
 }

@@ -6,7 +6,8 @@ import { openStore } from './store'
 const start = () => {
     const config = readConfig()
     const app = createApp({
-        state: { secret: config.secrets, production: config.production, store: openStore(config.store) }
+        state: { secret: config.secrets, production: config.production, store: openStore(config.store) },
+        accessLog: config.development ? console.log : undefined
     })
     app.listen({ port: config.port, hostname: config.hostname })
     console.log(

@@ -26,3 +26,37 @@ describe('readConfig', () => {
         )
     })
 })
+
+describe('HOST', () => {
+    test.each(['localhost', '127.0.0.1', '0.0.0.0', '::1', '::', 'app.internal', 'my-host'])('accepts %s', (host) => {
+        expect(readConfig({ HOST: host }).hostname).toBe(host)
+    })
+
+    test.each(['http://localhost', 'localhost:3000', 'local host', ' 127.0.0.1', 'example.com/app', '[::1]'])(
+        'HOST=%p stops startup with a message naming HOST',
+        (host) => {
+            expect(() => readConfig({ HOST: host })).toThrow(
+                `HOST must be a host name or an IP address such as 127.0.0.1 or ::1, without scheme or port, got '${host}'`
+            )
+        }
+    )
+
+    test('an empty HOST means the default, all interfaces', () => {
+        expect(readConfig({ HOST: '' }).hostname).toBe('0.0.0.0')
+    })
+})
+
+describe('SESSION_SECRET and NODE_ENV', () => {
+    test.each(['new,', ',old', 'new,,old'])('SESSION_SECRET=%p with an empty entry stops startup', (secret) => {
+        expect(() => readConfig({ SESSION_SECRET: secret })).toThrow(
+            'SESSION_SECRET must be a secret or a comma-separated list of secrets, with no empty entry.'
+        )
+    })
+
+    test('development, the default, is the only mode with the access log', () => {
+        expect(readConfig({}).development).toBe(true)
+        expect(readConfig({ NODE_ENV: '' }).development).toBe(true)
+        expect(readConfig({ NODE_ENV: 'test' }).development).toBe(false)
+        expect(readConfig({ NODE_ENV: 'production', SESSION_SECRET: 'x'.repeat(32) }).development).toBe(false)
+    })
+})

@@ -1,0 +1,57 @@
+/**
+ * The apps the benchmark compares, by name. The SQLite and Redis stores are loaded
+ * at run time, so the benchmark still runs where they are not present.
+ */
+import type { Elysia } from 'elysia'
+import { memoryStore, type Store } from '../../plugins/scoped-state'
+import { bareApp } from './bare'
+import { scopedApp } from './scoped'
+
+export const VARIANTS = ['bare', 'memory', 'sqlite', 'sqlite-normal', 'redis'] as const
+export type Variant = (typeof VARIANTS)[number]
+
+/** What a variant needs from the runner: a database file, a Redis URL. */
+export interface VariantOptions {
+    sqlitePath?: string
+    redisUrl?: string
+    redisPrefix?: string
+}
+
+export const LABELS: Record<Variant, string> = {
+    bare: 'bare Elysia (ceiling)',
+    memory: 'scoped-state, memory store',
+    sqlite: 'scoped-state, SQLite store',
+    'sqlite-normal': "scoped-state, SQLite store, synchronous: 'normal'",
+    redis: 'scoped-state, Redis store'
+}
+
+const STORE_MODULES: Partial<Record<Variant, string>> = {
+    sqlite: '../../plugins/scoped-state/stores/sqlite',
+    'sqlite-normal': '../../plugins/scoped-state/stores/sqlite',
+    redis: '../../plugins/scoped-state/stores/redis'
+}
+
+/** Why `variant` cannot run here, or `undefined` when it can. */
+export const unavailable = async (variant: Variant): Promise<string | undefined> => {
+    const path = STORE_MODULES[variant]
+    if (!path) return undefined
+    try {
+        await import(path)
+        return undefined
+    } catch (error) {
+        const message = error instanceof Error ? error.message : String(error)
+        return /cannot find module|not found/i.test(message) ? 'not present' : `failed to load: ${message}`
+    }
+}
+
+const openStore = async (variant: Variant, options: VariantOptions): Promise<Store> => {
+    if (variant === 'memory') return memoryStore({ maxSessions: 1_000_000 })
+    const module = await import(STORE_MODULES[variant] as string)
+    if (variant === 'sqlite') return module.sqliteStore({ path: options.sqlitePath })
+    if (variant === 'sqlite-normal') return module.sqliteStore({ path: options.sqlitePath, synchronous: 'normal' })
+    return module.redisStore({ url: options.redisUrl, prefix: options.redisPrefix })
+}
+
+/** The app of `variant`, not listening yet. */
+export const createVariant = async (variant: Variant, options: VariantOptions = {}): Promise<Elysia> =>
+    (variant === 'bare' ? bareApp() : scopedApp(await openStore(variant, options))) as unknown as Elysia

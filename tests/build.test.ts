@@ -1,0 +1,130 @@
+/**
+ * `bun run build` makes one executable that serves the whole app on its own: it runs
+ * here from an empty folder, with no node_modules and no public/ next to it.
+ */
+import { afterAll, beforeAll, expect, test } from 'bun:test'
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { basename, join } from 'node:path'
+import type { Subprocess } from 'bun'
+import { PUBLIC_FILES } from '../server/assets'
+
+const ROOT = join(import.meta.dir, '..')
+const PUBLIC = join(ROOT, 'public')
+const CONTENT_TYPES: Record<string, string> = {
+    '.css': 'text/css',
+    '.js': 'text/javascript',
+    '.svg': 'image/svg+xml'
+}
+// Compiling takes a few seconds on a small machine; starting the executable, less than one.
+const TIMEOUT_MS = 120_000
+
+let folder: string
+let server: Subprocess<'ignore', 'pipe', 'pipe'>
+let url: string
+let output = ''
+let outputRead: Promise<unknown>
+const listening = Promise.withResolvers<string>()
+
+/** Appends a stream of the executable to `output`, watching for the port it listens on. */
+const collect = async (stream: ReadableStream<Uint8Array>) => {
+    const decoder = new TextDecoder()
+    const reader = stream.getReader()
+    for (let read = await reader.read(); !read.done; read = await reader.read()) {
+        output += decoder.decode(read.value, { stream: true })
+        const port = /Listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(output)?.[1]
+        if (port) listening.resolve(`http://127.0.0.1:${port}`)
+    }
+}
+
+beforeAll(async () => {
+    folder = await mkdtemp(join(tmpdir(), 'build-test-'))
+    const executable = join(folder, 'app')
+    // The project's own build script; a second --outfile wins, so dist/ stays untouched.
+    const build = Bun.spawn([process.execPath, 'run', 'build', '--outfile', executable], {
+        cwd: ROOT,
+        stdout: 'ignore',
+        stderr: 'pipe'
+    })
+    if ((await build.exited) !== 0) throw new Error(`bun run build failed:\n${await new Response(build.stderr).text()}`)
+
+    const emptyFolder = join(folder, 'run')
+    await mkdir(emptyFolder)
+    server = Bun.spawn([executable], {
+        cwd: emptyFolder,
+        // Only the documented variables: nothing from this project or shell leaks in.
+        env: {
+            PORT: '0',
+            HOST: '127.0.0.1',
+            NODE_ENV: 'production',
+            SESSION_SECRET: crypto.getRandomValues(Buffer.alloc(32)).toString('base64url')
+        },
+        stdin: 'ignore',
+        stdout: 'pipe',
+        stderr: 'pipe'
+    })
+    const timer = setTimeout(() => server.kill('SIGKILL'), 15_000)
+    outputRead = Promise.all([collect(server.stdout), collect(server.stderr)]).then(() =>
+        listening.reject(new Error(`the executable exited without listening; its output:\n${output}`))
+    )
+    url = await listening.promise.finally(() => clearTimeout(timer))
+}, TIMEOUT_MS)
+
+afterAll(async () => {
+    if (server && server.exitCode === null) {
+        server.kill('SIGKILL')
+        await server.exited
+    }
+    if (folder) await rm(folder, { recursive: true, force: true })
+})
+
+test('every file of public/ is embedded', async () => {
+    expect(PUBLIC_FILES.map((file) => basename(file)).sort()).toEqual((await readdir(PUBLIC)).sort())
+})
+
+test('serves the pages', async () => {
+    const response = await fetch(`${url}/counter`)
+    expect(response.status).toBe(200)
+    expect(response.headers.get('content-type')).toStartWith('text/html')
+    expect(await response.text()).toContain('id="count"')
+})
+
+test('serves every file of public/ as it is on disk, with its content type', async () => {
+    for (const name of await readdir(PUBLIC)) {
+        const response = await fetch(`${url}/public/${name}`)
+        expect(response.status).toBe(200)
+        expect(response.headers.get('content-type')).toStartWith(
+            CONTENT_TYPES[name.slice(name.lastIndexOf('.'))] ?? '?'
+        )
+        expect(await response.text()).toBe(await Bun.file(join(PUBLIC, name)).text())
+    }
+})
+
+test('serves htmx at the URL the layout links', async () => {
+    const page = await (await fetch(`${url}/counter`)).text()
+    const src = /<script src="(\/vendor\/[^"]+)"/.exec(page)?.[1]
+    expect(src).toBeDefined()
+    const response = await fetch(`${url}${src}`)
+    expect(response.status).toBe(200)
+    expect(response.headers.get('content-type')).toStartWith('text/javascript')
+    const htmx = Bun.file(Bun.resolveSync('htmx.org/dist/htmx.min.js', ROOT))
+    expect(await response.text()).toBe(await htmx.text())
+})
+
+test('keeps state between requests of one session', async () => {
+    const first = await fetch(`${url}/api/increment`, { method: 'POST' })
+    expect(first.status).toBe(200)
+    expect(await first.text()).toContain('>1<')
+    const cookie = first.headers.get('set-cookie')?.split(';')[0]
+    expect(cookie).toStartWith('user_session_id=')
+
+    const second = await fetch(`${url}/api/increment`, { method: 'POST', headers: { cookie: cookie ?? '' } })
+    expect(await second.text()).toContain('>2<')
+})
+
+test('stops cleanly on SIGTERM, with no access log in production', async () => {
+    server.kill('SIGTERM')
+    expect(await server.exited).toBe(0)
+    await outputRead
+    expect(output.trim().split('\n')).toEqual([expect.stringMatching(/^Listening on /)])
+})

@@ -1,0 +1,100 @@
+/**
+ * `bun create <this checkout> my-app` gives a working app: the package renamed, the
+ * dependencies installed, nothing git ignores copied, and `bun run dev` as the next step.
+ */
+import { afterAll, beforeAll, expect, test } from 'bun:test'
+import { existsSync } from 'node:fs'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
+const ROOT = join(import.meta.dir, '..')
+const TEMPLATE = await Bun.file(join(ROOT, 'package.json')).json()
+const IGNORED = (await Bun.file(join(ROOT, '.gitignore')).text())
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line && !line.startsWith('#'))
+
+let folder: string
+let app: string
+let output = ''
+
+/** Runs a command in the new app; resolves with its exit code and output. */
+const run = async (command: string[]) => {
+    const child = Bun.spawn(command, { cwd: app, stdout: 'pipe', stderr: 'pipe' })
+    const [code, stdout, stderr] = await Promise.all([
+        child.exited,
+        new Response(child.stdout).text(),
+        new Response(child.stderr).text()
+    ])
+    return { code, output: stdout + stderr }
+}
+
+beforeAll(async () => {
+    folder = await mkdtemp(join(tmpdir(), 'create-test-'))
+    app = join(folder, 'my-app')
+    const create = Bun.spawn([process.execPath, 'create', ROOT, 'my-app'], {
+        cwd: folder,
+        stdout: 'pipe',
+        stderr: 'pipe'
+    })
+    const [code, stdout, stderr] = await Promise.all([
+        create.exited,
+        new Response(create.stdout).text(),
+        new Response(create.stderr).text()
+    ])
+    output = stdout + stderr
+    if (code !== 0) throw new Error(`bun create failed with code ${code}:\n${output}`)
+}, 60_000)
+
+afterAll(async () => {
+    if (folder) await rm(folder, { recursive: true, force: true })
+})
+
+test('renames the package after its folder and drops the bun-create section', async () => {
+    const created = await Bun.file(join(app, 'package.json')).json()
+    expect(created.name).toBe('my-app')
+    expect(created['bun-create']).toBeUndefined()
+    const { name: _, 'bun-create': __, ...rest } = TEMPLATE
+    expect(created).toMatchObject(rest)
+})
+
+test('installs the dependencies and prints `bun run dev` as the next step', () => {
+    for (const dependency of Object.keys({ ...TEMPLATE.dependencies, ...TEMPLATE.devDependencies }))
+        expect(existsSync(join(app, 'node_modules', dependency, 'package.json'))).toBe(true)
+    expect(output).toContain('cd my-app\n  bun run dev')
+})
+
+test('removes every ignored folder that bun create copies', () => {
+    // bun create copies everything but node_modules and .git: each ignored folder must be removed.
+    const folders = IGNORED.filter((line) => line.endsWith('/') && line !== 'node_modules/')
+    const removed = TEMPLATE['bun-create'].preinstall.split(' ')
+    for (const ignored of folders) expect(removed).toContain(ignored.slice(0, -1))
+})
+
+/** A .gitignore line as a glob: anchored at the root when it has an inner slash, else at any depth. */
+const asGlob = (line: string) => {
+    const pattern = line.replace(/\/$/, '')
+    return new Bun.Glob(pattern.includes('/') ? pattern.replace(/^\//, '') : `**/${pattern}`)
+}
+
+test('copies no file that git ignores', async () => {
+    const copied: string[] = []
+    for (const line of IGNORED.filter((line) => line !== 'node_modules/'))
+        for await (const path of asGlob(line).scan({ cwd: app, dot: true, onlyFiles: false }))
+            if (!/^(node_modules|\.git)\//.test(path)) copied.push(path)
+    expect(copied).toEqual([])
+    expect(existsSync(join(app, '.gitignore'))).toBe(true)
+})
+
+test('the new app passes its typecheck, lint, XSS scan and server tests', async () => {
+    for (const command of [
+        ['run', 'typecheck'],
+        ['run', 'lint'],
+        ['run', 'xss'],
+        ['test', 'tests/plugin', 'tests/server']
+    ]) {
+        const result = await run([process.execPath, ...command])
+        if (result.code !== 0) throw new Error(`bun ${command.join(' ')} failed in the new app:\n${result.output}`)
+    }
+}, 120_000)
