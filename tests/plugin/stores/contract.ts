@@ -169,7 +169,7 @@ export const storeContract = (name: string, options: ContractOptions) => {
                 await user.post('/increment')
                 const response = await user.post('/bad')
                 expect(response.status).toBe(500)
-                expect(await response.text()).toContain('scopedStore.tags')
+                expect(await response.text()).toStartWith('Cannot store scopedStore.tags[0] holds a bigint')
                 expect(await user.text('/count')).toBe('1')
             })
 
@@ -180,7 +180,9 @@ export const storeContract = (name: string, options: ContractOptions) => {
                 })
                 const user = client(app)
                 await user.post('/increment')
-                expect((await user.post('/big')).status).toBe(413)
+                const response = await user.post('/big')
+                expect(response.status).toBe(413)
+                expect(await response.text()).toMatch(/^Scoped state would take \d+ bytes, over the limit of 200/)
                 expect(await user.text('/count')).toBe('1')
             })
 
