@@ -43,6 +43,8 @@ export const cookieReader = (name: string) => {
     }
 }
 
+const keepAsIs = (value: string) => value
+
 /** Builds the `set.cookie` entry (Elysia serializes it) for the session cookie. */
 export const sessionCookie = (name: string, attributes: CookieAttributes) => {
     const hostOnly = name.startsWith('__Host-')
@@ -58,6 +60,8 @@ export const sessionCookie = (name: string, attributes: CookieAttributes) => {
 
     return (request: Request, url: string, value: string, maxAge: number) => ({
         value,
+        // Ids are base64url and dots already: skip the serializer's percent-encoding.
+        encode: keepAsIs,
         path,
         domain,
         sameSite,
