@@ -96,7 +96,6 @@ const TARGETS: Array<{ variant: Variant; scenario: Scenario; min: number }> = [
     { variant: 'memory', scenario: 'post', min: 0.9 },
     { variant: 'memory', scenario: 'visitor', min: 0.7 },
     { variant: 'sqlite', scenario: 'post', min: 0.5 },
-    { variant: 'sqlite-normal', scenario: 'post', min: 0.5 },
     { variant: 'redis', scenario: 'post', min: 0.5 }
 ]
 

@@ -7,7 +7,7 @@ import { memoryStore, type Store } from '../../plugins/scoped-state'
 import { bareApp } from './bare'
 import { scopedApp } from './scoped'
 
-export const VARIANTS = ['bare', 'memory', 'sqlite', 'sqlite-normal', 'redis'] as const
+export const VARIANTS = ['bare', 'memory', 'sqlite', 'sqlite-full', 'redis'] as const
 export type Variant = (typeof VARIANTS)[number]
 
 /** What a variant needs from the runner: a database file, a Redis URL. */
@@ -21,13 +21,13 @@ export const LABELS: Record<Variant, string> = {
     bare: 'bare Elysia (ceiling)',
     memory: 'scoped-state, memory store',
     sqlite: 'scoped-state, SQLite store',
-    'sqlite-normal': "scoped-state, SQLite store, synchronous: 'normal'",
+    'sqlite-full': "scoped-state, SQLite store, synchronous: 'full'",
     redis: 'scoped-state, Redis store'
 }
 
 const STORE_MODULES: Partial<Record<Variant, string>> = {
     sqlite: '../../plugins/scoped-state/stores/sqlite',
-    'sqlite-normal': '../../plugins/scoped-state/stores/sqlite',
+    'sqlite-full': '../../plugins/scoped-state/stores/sqlite',
     redis: '../../plugins/scoped-state/stores/redis'
 }
 
@@ -48,7 +48,7 @@ const openStore = async (variant: Variant, options: VariantOptions): Promise<Sto
     if (variant === 'memory') return memoryStore({ maxSessions: 1_000_000 })
     const module = await import(STORE_MODULES[variant] as string)
     if (variant === 'sqlite') return module.sqliteStore({ path: options.sqlitePath })
-    if (variant === 'sqlite-normal') return module.sqliteStore({ path: options.sqlitePath, synchronous: 'normal' })
+    if (variant === 'sqlite-full') return module.sqliteStore({ path: options.sqlitePath, synchronous: 'full' })
     return module.redisStore({ url: options.redisUrl, prefix: options.redisPrefix })
 }
 
