@@ -148,7 +148,8 @@ export const createEngine = (config: EngineConfig) => {
                 if (record !== undefined) store.save(id, record, ttlNow(session))
                 if (session.discard) store.delete(session.discard)
             },
-            abort(_session: ScopedSession | undefined): void {}
+            /** Nothing to release after a failure: this path holds no lock. */
+            abort: undefined
         }
     }
 

@@ -81,24 +81,28 @@ export const scopedState = <Setup extends StateSetup>(setup: Setup, options: Sco
               }
           }
 
-    return (
-        new Elysia({
-            name: 'scoped-state',
-            seed: { setup, ...options, store: undefined, now: undefined }
+    const plugin = new Elysia({
+        name: 'scoped-state',
+        seed: { setup, ...options, store: undefined, now: undefined }
+    })
+        // Route modules may each use this instance: close the store once.
+        .onStop(() => {
+            if (!closing) closing = Promise.resolve(store.close())
+            return closing
         })
-            // Route modules may each use this instance: close the store once.
-            .onStop(() => {
-                if (!closing) closing = Promise.resolve(store.close())
-                return closing
-            })
-            // `url` and `qi` (where its query starts) are on Elysia's context, untyped.
-            .derive(
-                { as: 'scoped' },
-                hooks.derive as unknown as (context: Pick<Context, 'request' | 'set'>) => HandlerContext<Setup>
-            )
-            .onAfterHandle({ as: 'scoped' }, hooks.commit as (context: object) => void)
-            .onError({ as: 'scoped' }, function abortScopedState({ scopedSession }: Partial<ScopedContext<Setup>>) {
-                engine.abort(scopedSession)
-            } as (context: object) => void)
-    )
+        // `url` and `qi` (where its query starts) are on Elysia's context, untyped.
+        .derive(
+            { as: 'scoped' },
+            hooks.derive as unknown as (context: Pick<Context, 'request' | 'set'>) => HandlerContext<Setup>
+        )
+        .onAfterHandle({ as: 'scoped' }, hooks.commit as (context: object) => void)
+    // Only a store that locks has something to release when a request fails; an error
+    // hook costs every route, so synchronous stores go without.
+    const abort = engine.abort
+    if (!abort) return plugin
+    return plugin.onError({ as: 'scoped' }, function abortScopedState({
+        scopedSession
+    }: Partial<ScopedContext<Setup>>) {
+        abort(scopedSession)
+    } as (context: object) => void)
 }
