@@ -11,10 +11,14 @@ export interface RunningServer {
     url: string
     /** Stops the server (SIGTERM, then SIGKILL if it hangs) and waits for it to exit. */
     stop: () => Promise<void>
+    /** The process, for tests that signal it themselves (SIGKILL for crashes, SIGTERM for shutdown). */
+    child: Subprocess
+    /** Everything it printed so far. */
+    output: () => string
 }
 
 export interface StartServerOptions {
-    /** Extra environment variables, e.g. a store URL. */
+    /** Extra environment variables, e.g. a store URL, or the same `SESSION_SECRET` for several instances. */
     env?: Record<string, string>
     /** How long to wait for the server to answer; default 15 s. */
     timeoutMs?: number
@@ -100,7 +104,7 @@ export const startServer = async (options: StartServerOptions = {}): Promise<Run
         const found = await port.promise.finally(() => clearTimeout(timer))
         const url = `http://127.0.0.1:${found}`
         if (!(await waitUntilAnswering(url, child, deadline))) throw failed('it does not answer')
-        return { url, stop: () => stopProcess(child) }
+        return { url, stop: () => stopProcess(child), child, output: () => output }
     } catch (error) {
         await stopProcess(child)
         throw error

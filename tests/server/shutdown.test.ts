@@ -7,10 +7,11 @@ import { afterAll, expect, test } from 'bun:test'
 import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { cookieOf, countOf, type ServerProcess, spawnServer } from '../plugin/stores/server-process'
+import { countOf, setCookieOf } from '../helpers/client'
+import { type RunningServer, startServer } from '../helpers/server'
 
 const dir = mkdtempSync(join(tmpdir(), 'scoped-state-shutdown-'))
-let server: ServerProcess | undefined
+let server: RunningServer | undefined
 afterAll(async () => {
     server?.child.kill('SIGKILL')
     await server?.child.exited
@@ -50,9 +51,9 @@ const slowPost = async (url: string, path: string, cookie: string) => {
 
 test('SIGTERM finishes the in-flight request, closes the store and exits 0', async () => {
     const path = join(dir, 'state.db')
-    server = await spawnServer({ SCOPED_STATE_STORE: `sqlite:${path}` })
+    server = await startServer({ env: { NODE_ENV: 'test', SCOPED_STATE_STORE: `sqlite:${path}` } })
     const first = await fetch(`${server.url}/api/increment`, { method: 'POST' })
-    const cookie = cookieOf(first)
+    const cookie = setCookieOf(first) ?? ''
     expect(await countOf(first)).toBe(1)
     expect(existsSync(`${path}-wal`)).toBe(true)
 

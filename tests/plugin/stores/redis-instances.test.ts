@@ -4,16 +4,19 @@
  * one session are never lost.
  */
 import { afterAll, expect } from 'bun:test'
+import { countOf, setCookieOf } from '../../helpers/client'
+import { SECRET } from '../../helpers/plugin-app'
 import { redisTest, useRedis } from '../../helpers/redis'
-import { cookieOf, countOf, type ServerProcess, spawnServer } from './server-process'
+import { type RunningServer, startServer } from '../../helpers/server'
 
 const redis = useRedis()
-const instances: ServerProcess[] = []
+const instances: RunningServer[] = []
 
 const startInstances = async () => {
     if (instances.length > 0) return instances
-    const env = { SCOPED_STATE_STORE: redis().url }
-    instances.push(...(await Promise.all([spawnServer(env), spawnServer(env)])))
+    // One secret for both instances, so each accepts the other's cookies.
+    const env = { NODE_ENV: 'test', SESSION_SECRET: SECRET, SCOPED_STATE_STORE: redis().url }
+    instances.push(...(await Promise.all([startServer({ env }), startServer({ env })])))
     return instances
 }
 
@@ -24,9 +27,9 @@ afterAll(async () => {
     }
 })
 
-const post = (server: ServerProcess, cookie: string) =>
+const post = (server: RunningServer, cookie: string) =>
     fetch(`${server.url}/api/increment`, { method: 'POST', headers: { cookie } })
-const count = async (server: ServerProcess, cookie: string) =>
+const count = async (server: RunningServer, cookie: string) =>
     countOf(await fetch(`${server.url}/api/count`, { headers: { cookie } }))
 
 redisTest(
@@ -35,7 +38,7 @@ redisTest(
         const [a, b] = await startInstances()
         if (!a || !b) throw new Error('instances did not start')
         const first = await fetch(`${a.url}/api/increment`, { method: 'POST' })
-        const cookie = cookieOf(first)
+        const cookie = setCookieOf(first) ?? ''
         expect(await countOf(first)).toBe(1)
         expect(await countOf(await post(b, cookie))).toBe(2)
         expect(await countOf(await post(a, cookie))).toBe(3)
@@ -50,7 +53,7 @@ redisTest(
     async () => {
         const [a, b] = await startInstances()
         if (!a || !b) throw new Error('instances did not start')
-        const cookie = cookieOf(await fetch(`${a.url}/api/count`))
+        const cookie = setCookieOf(await fetch(`${a.url}/api/count`)) ?? ''
         const responses = await Promise.all(Array.from({ length: 100 }, (_, i) => post(i % 2 ? b : a, cookie)))
         expect(responses.map((response) => response.status)).toEqual(Array(100).fill(200))
         const counts = await Promise.all(responses.map(countOf))

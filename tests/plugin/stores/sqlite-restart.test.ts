@@ -3,10 +3,12 @@ import { afterAll, expect, test } from 'bun:test'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { cookieOf, countOf, type ServerProcess, spawnServer } from './server-process'
+import { countOf, setCookieOf } from '../../helpers/client'
+import { SECRET } from '../../helpers/plugin-app'
+import { type RunningServer, startServer } from '../../helpers/server'
 
 const dir = mkdtempSync(join(tmpdir(), 'scoped-state-restart-'))
-const running: ServerProcess[] = []
+const running: RunningServer[] = []
 afterAll(async () => {
     for (const { child } of running) {
         child.kill('SIGKILL')
@@ -16,17 +18,22 @@ afterAll(async () => {
 })
 
 const start = async (env: Record<string, string>) => {
-    const server = await spawnServer(env)
+    const server = await startServer({ env })
     running.push(server)
     return server
 }
 
 test('kill -9 right after the responses, restart: the state is there', async () => {
     // A directory that does not exist yet: the server creates it.
-    const env = { SCOPED_STATE_STORE: `sqlite:${join(dir, 'data', 'state.db')}` }
+    // The same secret across the restart, so the cookie still verifies.
+    const env = {
+        NODE_ENV: 'test',
+        SESSION_SECRET: SECRET,
+        SCOPED_STATE_STORE: `sqlite:${join(dir, 'data', 'state.db')}`
+    }
     const first = await start(env)
     const created = await fetch(`${first.url}/api/increment`, { method: 'POST' })
-    const cookie = cookieOf(created)
+    const cookie = setCookieOf(created) ?? ''
     expect(await countOf(created)).toBe(1)
     for (const expected of [2, 3]) {
         const response = await fetch(`${first.url}/api/increment`, { method: 'POST', headers: { cookie } })
