@@ -9,7 +9,8 @@
  *   in-process mutex and the store's own lock from `open` to `commit`/`abort`;
  * - synchronous stores (memory, SQLite): no waiting at all. Load, handler and save
  *   run without a break unless the handler awaits; a request whose session was saved
- *   by another meanwhile rebases its changes onto that record, key by key.
+ *   by another meanwhile rebases its changes onto that record, key by key, and fails
+ *   with 409 when both changed the same key.
  */
 import type { Context } from 'elysia'
 import { type CookieAttributes, cookieReader, sessionCookie } from './cookie'

@@ -1,11 +1,12 @@
 /**
  * A request broke a state rule (a value that cannot be stored, state over the size
- * limit). Nothing is written: the session keeps its previous state.
+ * limit, a change that collided with a concurrent one). Nothing is written: the session
+ * keeps its previous state.
  */
 export class ScopedStateError extends Error {
     constructor(
         message: string,
-        readonly status: 413 | 500
+        readonly status: 409 | 413 | 500
     ) {
         super(message)
         this.name = 'ScopedStateError'

@@ -164,13 +164,31 @@ export class ScopedSession {
     /**
      * Re-applies this request's changes on top of `fresh`, the record as another request
      * of the same session has since saved it: both requests' changes are kept, key by key.
+     * When the other request changed a key this one changed too, neither may overwrite
+     * the other: this request fails with 409 and writes nothing.
      */
     rebase(fresh: string | undefined) {
         const changed = this.#changedKeys()
         const mine = { session: this.#session, page: this.#page }
+        const before = parse(this.raw)
         this.raw = fresh
         this.#record = undefined
-        this.#state()
+        const after = this.#state()
+        const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b)
+        const scopeIn = (record: StateRecord, preserve: boolean | undefined) =>
+            (preserve ? record.s : record.p[this.pageKey]) ?? {}
+        const conflict =
+            (this.#reset && !same(scopeIn(before, false), scopeIn(after, false))) ||
+            (this.#reset === 'all' && !same(before.s, after.s)) ||
+            [...changed].some((key) => {
+                const preserve = this.context.fields.get(key)?.preserve
+                return !same(scopeIn(before, preserve)[key], scopeIn(after, preserve)[key])
+            })
+        if (conflict)
+            throw new ScopedStateError(
+                'Another request changed the same state at the same time; nothing was saved. Please try again.',
+                409
+            )
         if (this.#reset) this.#page = {}
         if (this.#reset === 'all') this.#session = {}
         for (const key of changed) {

@@ -75,3 +75,21 @@ test('sessions do not wait for each other', async () => {
     release()
     expect(await (await pending).text()).toBe('1')
 })
+
+test('awaiting handlers that change the same key never overwrite each other: the later one gets 409', async () => {
+    const app = stateApp().post('/slow-increment', async ({ scopedStore }) => {
+        const seen = scopedStore.count
+        await Bun.sleep(5)
+        scopedStore.count = seen + 1
+        return scopedStore.count
+    })
+    const user = client(app)
+    await user.get('/count')
+    const responses = await Promise.all(Array.from({ length: 10 }, () => user.post('/slow-increment')))
+    const saved = responses.filter((response) => response.status === 200).length
+    const refused = responses.filter((response) => response.status === 409)
+    expect(saved + refused.length).toBe(10)
+    expect(refused.length).toBeGreaterThan(0)
+    expect(await refused[0]?.text()).toContain('Another request changed the same state at the same time')
+    expect(await user.text('/count')).toBe(String(saved))
+})
