@@ -4,10 +4,11 @@
  * `open` runs before the handler (Elysia `derive`), `commit` after it
  * (`onAfterHandle`), `abort` when anything failed (`onError`). A new visitor
  * touches no store until it writes. A returning session's requests are kept apart
- * in one of two ways, chosen by the store:
- * - asynchronous stores (Redis): one request at a time per session, holding an
- *   in-process mutex and the store's own lock from `open` to `commit`/`abort`;
- * - synchronous stores (memory, SQLite): no waiting at all. Load, handler and save
+ * in one of two ways:
+ * - locking (asynchronous stores such as Redis, or `serializeRequests`): one request at
+ *   a time per session, holding an in-process mutex and the store's own lock from
+ *   `open` to `commit`/`abort`;
+ * - otherwise (memory, SQLite): no waiting at all. Load, handler and save
  *   run without a break unless the handler awaits; a request whose session was saved
  *   by another meanwhile rebases its changes onto that record, key by key, and fails
  *   with 409 when both changed the same key.
@@ -36,6 +37,8 @@ export interface EngineConfig {
     maxStateBytes: number
     maxPages: number
     now: () => number
+    /** One request at a time per session (always so for asynchronous stores). */
+    locking: boolean
 }
 
 type Set = Context['set']
@@ -124,7 +127,7 @@ export const createEngine = (config: EngineConfig) => {
     }
 
     const ttlNow = (session: ScopedSession) => lifetime(session.id, seconds()) * 1000
-    const paths = store.synchronous ? synchronousPath() : lockedPath()
+    const paths = config.locking ? lockedPath() : synchronousPath()
     return { ...paths, regenerate, destroy }
 
     function synchronousPath() {

@@ -37,6 +37,7 @@ export { type SqliteStoreOptions, sqliteStore } from './stores/sqlite'
 export const scopedState = <Setup extends StateSetup>(setup: Setup, options: ScopedStateOptions = {}) => {
     const now = options.now ?? Date.now
     const store = options.store ?? memoryStore({ now })
+    const locking = options.serializeRequests === true || !store.synchronous
     const engine = createEngine({
         fields: compileSetup(setup),
         store,
@@ -50,16 +51,17 @@ export const scopedState = <Setup extends StateSetup>(setup: Setup, options: Sco
         refreshAfter: options.refreshAfter ?? 3_600,
         maxStateBytes: options.maxStateBytes ?? 16_384,
         maxPages: options.maxPages ?? 16,
-        now
+        now,
+        locking
     })
 
     let closing: Promise<void> | undefined
 
     // Elysia compiles a route as async when any hook looks async (it reads the hook's
     // source: `async`, `await`, `return call(…)`), and serves sync routes much faster.
-    // So a synchronous store gets hooks free of those, and only an asynchronous store
-    // pays for awaiting.
-    const hooks = store.synchronous
+    // So without locking the hooks are free of those; only locking (an asynchronous
+    // store, or `serializeRequests`) pays for awaiting.
+    const hooks = !locking
         ? {
               derive: function deriveScopedState({ request, set, url, qi }: RequestInfo) {
                   const info = { request, set, url, qi }

@@ -51,6 +51,16 @@ export interface ScopedStateOptions {
      */
     maxPages?: number
     /**
+     * Run a session's requests one at a time even with a synchronous store (memory,
+     * SQLite), as the Redis store always does. Without it, requests run unhindered:
+     * a synchronous handler cannot interleave with another request anyway, and when
+     * handlers that await overlap, their changes merge key by key and the later one that
+     * changed the same key fails with 409. With it, such handlers queue instead, and
+     * every route pays for Elysia's async path (a few µs per request).
+     * @default false
+     */
+    serializeRequests?: boolean
+    /**
      * Refuses to start without a strong secret.
      * @default process.env.NODE_ENV === 'production'
      */

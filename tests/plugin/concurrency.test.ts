@@ -57,6 +57,20 @@ test('with an asynchronous store, awaiting read-modify-write handlers run one at
     expect(await user.text('/count')).toBe('50')
 })
 
+test('serializeRequests queues awaiting handlers of one session with a synchronous store too', async () => {
+    const app = stateApp({ serializeRequests: true }).post('/slow-increment', async ({ scopedStore }) => {
+        const seen = scopedStore.count
+        await Bun.sleep(1)
+        scopedStore.count = seen + 1
+        return scopedStore.count
+    })
+    const user = client(app)
+    await user.get('/count')
+    const responses = await Promise.all(Array.from({ length: 30 }, () => user.post('/slow-increment')))
+    expect(responses.every((response) => response.status === 200)).toBe(true)
+    expect(await user.text('/count')).toBe('30')
+})
+
 test('sessions do not wait for each other', async () => {
     let release: () => void = () => {}
     const gate = new Promise<void>((resolve) => {
