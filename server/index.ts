@@ -1,4 +1,5 @@
 /** Entry point of `bun run start`: configuration from the environment, then listen. */
+import { ScopedStateSetupError } from '../plugins/scoped-state'
 import { createApp } from './app'
 import { ConfigError, readConfig } from './config'
 import { openStore } from './store'
@@ -26,8 +27,7 @@ const start = () => {
 try {
     start()
 } catch (error) {
-    if (!(error instanceof ConfigError || (error instanceof Error && error.message.startsWith('scopedState:'))))
-        throw error
+    if (!(error instanceof ConfigError || error instanceof ScopedStateSetupError)) throw error
     console.error(error.message)
     process.exit(1)
 }

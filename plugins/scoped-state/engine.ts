@@ -22,7 +22,7 @@ import type { Field } from './schema'
 import { ScopedSession } from './session'
 import { decodeSessionId, encodeSessionId, newSessionId, type SessionId } from './session-id'
 import type { Signer } from './signer'
-import type { MaybePromise, Store } from './store'
+import type { Store } from './store'
 import { VerifiedCache } from './verified-cache'
 
 export interface EngineConfig {
@@ -54,9 +54,6 @@ export interface RequestInfo {
 
 /** Verified session cookies and page ids remembered per plugin: a few hundred bytes each. */
 const VERIFIED_CACHE_SIZE = 4096
-
-const after = <T, R>(value: MaybePromise<T>, next: (value: T) => MaybePromise<R>): MaybePromise<R> =>
-    value instanceof Promise ? value.then(next) : next(value)
 
 export const createEngine = (config: EngineConfig) => {
     const { store, signer, idleTimeout, absoluteTimeout, refreshAfter, now } = config
@@ -109,6 +106,7 @@ export const createEngine = (config: EngineConfig) => {
         const freshPage = !requested && isPageLoad(request)
         if (freshPage) ({ key: pageKey, id: pageId } = newPageId(id.id, signer))
         const session = new ScopedSession(context, id, pageKey, pageId, undefined, freshPage)
+        session.returning = returning
         return { session, returning, ttl: lifetime(id, at) * 1000 }
     }
 
@@ -117,6 +115,7 @@ export const createEngine = (config: EngineConfig) => {
         const id = newSessionId(at)
         if (session.raw !== undefined) session.discard = session.id.id
         session.moveTo(id)
+        session.returning = false
         sendCookie(info, id, lifetime(id, at))
     }
 
@@ -141,7 +140,7 @@ export const createEngine = (config: EngineConfig) => {
                 if (!session) return
                 const id = session.id.id
                 let record = session.serialize()
-                if (record !== undefined) {
+                if (record !== undefined && session.returning) {
                     // Saved by another request since this one loaded (its handler awaited)?
                     const current = store.load(id, ttlNow(session)) as string | undefined
                     if (current !== session.raw) {
@@ -159,12 +158,6 @@ export const createEngine = (config: EngineConfig) => {
 
     function lockedPath() {
         const mutex = new SessionMutex()
-        const release = (session: ScopedSession) => {
-            const id = session.locked
-            if (id === undefined) return undefined
-            session.locked = undefined
-            return after(store.release(id), () => mutex.release(id))
-        }
         /** Releases after a failure; a store that is down must not keep the session locked here. */
         const abort = (session: ScopedSession | undefined) => {
             const id = session?.locked
@@ -192,15 +185,20 @@ export const createEngine = (config: EngineConfig) => {
             },
             async commit(session: ScopedSession | undefined): Promise<void> {
                 if (!session) return
+                const id = session.locked
                 try {
                     const record = session.serialize()
                     if (record !== undefined) await store.save(session.id.id, record, ttlNow(session))
+                    // A save ends the hold on the session it wrote; any other hold (none written,
+                    // or regenerated to a new id) is released.
+                    if (id !== undefined && (record === undefined || session.id.id !== id)) await store.release(id)
                     if (session.discard) await store.delete(session.discard)
                 } catch (error) {
                     abort(session)
                     throw error
                 }
-                await release(session)
+                session.locked = undefined
+                if (id !== undefined) mutex.release(id)
             },
             abort
         }

@@ -19,3 +19,12 @@ export class ScopedStateError extends Error {
         })
     }
 }
+
+/**
+ * The plugin cannot start with the options or setup it was given (no secret in
+ * production, a default that cannot be stored). Thrown by `scopedState()` itself, so
+ * an app fails at startup, never on a request.
+ */
+export class ScopedStateSetupError extends Error {
+    override name = 'ScopedStateSetupError'
+}

@@ -1,7 +1,8 @@
 /**
- * One request at a time per session inside this process, so that a handler's
- * read-modify-write (`++scopedStore.count`) is never lost to a concurrent request
- * of the same session, even when handlers await. Sessions never wait on each other.
+ * One request at a time per session inside this process, when the plugin locks
+ * (asynchronous stores, `serializeRequests`): a handler's read-modify-write is never
+ * lost to a concurrent request of the same session, even when handlers await.
+ * Sessions never wait on each other.
  */
 export class SessionMutex {
     #waiting = new Map<string, Array<() => void>>()

@@ -6,6 +6,7 @@
  * written. Anything else (a Date, a Map, a class instance, a function, undefined,
  * NaN, a cycle) is refused with an error that names the key.
  */
+import { ScopedStateSetupError } from './errors'
 
 /** One key of the setup: its initial value, and whether it survives page loads. */
 export interface StateField<T = unknown> {
@@ -71,10 +72,12 @@ export const compileSetup = (setup: StateSetup): Map<string, Field> => {
     for (const key of Object.keys(setup)) {
         const field = setup[key]
         if (!field || typeof field !== 'object' || !('value' in field))
-            throw new TypeError(`scopedState: '${key}' must be { value, preserve? }.`)
+            throw new ScopedStateSetupError(`scopedState: '${key}' must be { value, preserve? }.`)
         const problem = findNonJson(field.value, key)
         if (problem)
-            throw new TypeError(`scopedState: the default of '${key}' cannot be stored: ${problem}; ${JSON_RULE}.`)
+            throw new ScopedStateSetupError(
+                `scopedState: the default of '${key}' cannot be stored: ${problem}; ${JSON_RULE}.`
+            )
         const { value } = field
         const json = JSON.stringify(value)
         fields.set(key, {

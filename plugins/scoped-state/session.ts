@@ -59,6 +59,8 @@ export class ScopedSession {
     locked: string | undefined
     /** A stored record to delete at commit (regenerated away from, or destroyed). */
     discard: string | undefined
+    /** The id came with the request, so other requests may save this session too. */
+    returning = false
 
     constructor(
         private readonly context: SessionContext,

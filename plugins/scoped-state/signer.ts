@@ -3,6 +3,7 @@
  * server issued an id, so unknown ids are never adopted and a new visitor needs no
  * store entry until it writes state.
  */
+import { ScopedStateSetupError } from './errors'
 
 /** Below this many bytes a secret is refused in production. */
 export const MIN_SECRET_BYTES = 32
@@ -37,7 +38,7 @@ export const resolveSecrets = (secret: string | readonly string[] | undefined, p
     const secrets = secret === undefined ? [] : typeof secret === 'string' ? [secret] : [...secret]
     if (secrets.length === 0) {
         if (production)
-            throw new Error(
+            throw new ScopedStateSetupError(
                 'scopedState: a secret is required in production (set SESSION_SECRET to at least 32 random bytes).'
             )
         console.warn('scopedState: no secret set, using a random one; sessions will not survive a restart.')
@@ -45,7 +46,7 @@ export const resolveSecrets = (secret: string | readonly string[] | undefined, p
     }
     const short = secrets.findIndex((s) => Buffer.byteLength(s) < MIN_SECRET_BYTES)
     if (production && short !== -1)
-        throw new Error(
+        throw new ScopedStateSetupError(
             `scopedState: secret #${short + 1} is shorter than ${MIN_SECRET_BYTES} bytes; use a long random value in production.`
         )
     return secrets

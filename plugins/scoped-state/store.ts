@@ -2,10 +2,12 @@
  * The contract between the plugin and a session store.
  *
  * A store keeps one serialized record (a JSON string) per session id. The plugin
- * calls `load` once per request of a returning session, then exactly one of `save`
- * or `release`. Stores shared by several processes (Redis) lock the session between
- * the two so that concurrent requests never overwrite each other; for those the plugin
- * also serializes the requests of one session inside a process (see engine.ts).
+ * calls `load` once per request of a returning session, then `save` when the state
+ * changed or `release` when it did not. Stores shared by several processes (Redis) lock
+ * the session between the two so that concurrent requests never overwrite each other;
+ * for those the plugin also serializes the requests of one session inside a process
+ * (see engine.ts). A synchronous store holds no lock, and before a `save` the plugin
+ * loads the record once more to see whether another request saved it meanwhile.
  */
 
 /** A value or a promise of it: the memory store answers synchronously. */
@@ -26,7 +28,7 @@ export interface Store {
      * The store answers every call without a promise (memory, SQLite). The plugin then
      * runs its hooks synchronously, which Elysia serves much faster, and needs no lock:
      * a request's load, handler and save cannot interleave with another's unless the
-     * handler awaits, and then changes are merged key by key (see flights.ts).
+     * handler awaits, and then changes are merged key by key (`ScopedSession.rebase`).
      */
     readonly synchronous?: boolean
     /** Reads the record of `id` (`undefined` when there is none) and extends its life to `ttlMs`. */

@@ -9,6 +9,15 @@ import { memoryStore, type Store } from '../../plugins/scoped-state'
 import { client } from '../helpers/client'
 import { stateApp } from '../helpers/plugin-app'
 
+/** The test app plus a handler that reads `count`, awaits `ms`, then writes it plus one. */
+const slowIncrementApp = (options: Parameters<typeof stateApp>[0], ms: number) =>
+    stateApp(options).post('/slow-increment', async ({ scopedStore }) => {
+        const seen = scopedStore.count
+        await Bun.sleep(ms)
+        scopedStore.count = seen + 1
+        return scopedStore.count
+    })
+
 test('100 parallel increments of one session end at 100', async () => {
     const user = client(stateApp())
     await user.get('/count')
@@ -45,26 +54,14 @@ const asynchronous = (inner: Store): Store => ({
 })
 
 test('with an asynchronous store, awaiting read-modify-write handlers run one at a time', async () => {
-    const app = stateApp({ store: asynchronous(memoryStore()) }).post('/slow-increment', async ({ scopedStore }) => {
-        const seen = scopedStore.count
-        await Bun.sleep(1)
-        scopedStore.count = seen + 1
-        return scopedStore.count
-    })
-    const user = client(app)
+    const user = client(slowIncrementApp({ store: asynchronous(memoryStore()) }, 1))
     await user.get('/count')
     await Promise.all(Array.from({ length: 50 }, () => user.post('/slow-increment')))
     expect(await user.text('/count')).toBe('50')
 })
 
 test('serializeRequests queues awaiting handlers of one session with a synchronous store too', async () => {
-    const app = stateApp({ serializeRequests: true }).post('/slow-increment', async ({ scopedStore }) => {
-        const seen = scopedStore.count
-        await Bun.sleep(1)
-        scopedStore.count = seen + 1
-        return scopedStore.count
-    })
-    const user = client(app)
+    const user = client(slowIncrementApp({ serializeRequests: true }, 1))
     await user.get('/count')
     const responses = await Promise.all(Array.from({ length: 30 }, () => user.post('/slow-increment')))
     expect(responses.every((response) => response.status === 200)).toBe(true)
@@ -91,13 +88,7 @@ test('sessions do not wait for each other', async () => {
 })
 
 test('awaiting handlers that change the same key never overwrite each other: the later one gets 409', async () => {
-    const app = stateApp().post('/slow-increment', async ({ scopedStore }) => {
-        const seen = scopedStore.count
-        await Bun.sleep(5)
-        scopedStore.count = seen + 1
-        return scopedStore.count
-    })
-    const user = client(app)
+    const user = client(slowIncrementApp({}, 5))
     await user.get('/count')
     const responses = await Promise.all(Array.from({ length: 10 }, () => user.post('/slow-increment')))
     const saved = responses.filter((response) => response.status === 200).length

@@ -1,6 +1,6 @@
 /** The default store stays bounded: a session cap, a sweep, and no entry until state is written. */
 import { describe, expect, test } from 'bun:test'
-import { memoryStore, type Store } from '../../plugins/scoped-state'
+import { memoryStore } from '../../plugins/scoped-state'
 import { client, NAVIGATE } from '../helpers/client'
 import { manualClock, stateApp } from '../helpers/plugin-app'
 
@@ -42,26 +42,6 @@ describe('memory store', () => {
         expect((await store.stats()).sessions).toBe(0)
         await client(app).post('/increment')
         expect((await store.stats()).sessions).toBe(1)
-    })
-
-    test('a read-only request of a returning user writes nothing', async () => {
-        const saves: string[] = []
-        const inner = memoryStore()
-        const store: Store = {
-            ...inner,
-            save(id, record, ttl) {
-                saves.push(record)
-                return inner.save(id, record, ttl)
-            }
-        }
-        const user = client(stateApp({ store }))
-        await user.post('/increment')
-        await user.post('/tag/a')
-        expect(saves).toHaveLength(2)
-        await user.get('/count')
-        await user.get('/tags')
-        await user.get('/state')
-        expect(saves).toHaveLength(2)
     })
 
     test('is closed when the app stops, and its sweep timer with it', async () => {

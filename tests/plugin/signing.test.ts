@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, spyOn, test } from 'bun:test'
 import { Elysia } from 'elysia'
-import { scopedState } from '../../plugins/scoped-state'
+import { ScopedStateSetupError, scopedState } from '../../plugins/scoped-state'
 import { client } from '../helpers/client'
 import { stateApp } from '../helpers/plugin-app'
 
@@ -59,6 +59,8 @@ describe('the secret', () => {
         expect(() => scopedState({ count: { value: 0 } }, { production: true })).toThrow(
             'a secret is required in production'
         )
+        // Its own class, so an app tells a bad setup from a bug and stops with the message.
+        expect(() => scopedState({ count: { value: 0 } }, { production: true })).toThrow(ScopedStateSetupError)
     })
 
     test('shorter than 32 bytes is refused in production', () => {

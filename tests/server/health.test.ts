@@ -1,6 +1,5 @@
 import { expect, test } from 'bun:test'
-import type { Store } from '../../plugins/scoped-state'
-import { memoryStore } from '../../plugins/scoped-state'
+import { memoryStore, redisStore } from '../../plugins/scoped-state'
 import { testApp } from '../helpers/app'
 import { client } from '../helpers/client'
 
@@ -15,11 +14,16 @@ test('/healthz reports the store counters as JSON', async () => {
 })
 
 test('/healthz answers 503 when the store is down', async () => {
-    const down: Store = {
-        ...memoryStore(),
-        stats: () => Promise.reject(new Error('connection refused'))
+    // A real Redis store whose server is not there: a port nothing listens on.
+    const probe = Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data() {} } })
+    const port = probe.port
+    probe.stop(true)
+    const down = redisStore({ url: `redis://127.0.0.1:${port}`, commandTimeout: 300 })
+    try {
+        const response = await testApp({ store: down }).handle(new Request('http://localhost/healthz'))
+        expect(response.status).toBe(503)
+        expect(await response.json()).toEqual({ status: 'store unavailable' })
+    } finally {
+        down.close()
     }
-    const response = await testApp({ store: down }).handle(new Request('http://localhost/healthz'))
-    expect(response.status).toBe(503)
-    expect(await response.json()).toEqual({ status: 'store unavailable' })
 })

@@ -24,6 +24,8 @@ const ids = (() => {
 const counting = (store: Store) => {
     const calls = { load: 0, save: 0, release: 0, delete: 0 }
     const counted: Store = {
+        // Kept, so the plugin takes the same path as with the store itself.
+        synchronous: store.synchronous,
         load(id, ttl) {
             calls.load++
             return store.load(id, ttl)
@@ -147,7 +149,8 @@ export const storeContract = (name: string, options: ContractOptions) => {
                 expect(calls.save).toBe(1)
                 expect(await user.text('/count')).toBe('1')
                 expect(await user.text('/count')).toBe('1')
-                expect(calls).toEqual({ load: 2, save: 1, release: 2, delete: 0 })
+                // A locking store is released after each read; a synchronous one holds nothing.
+                expect(calls).toEqual({ load: 2, save: 1, release: store.synchronous ? 0 : 2, delete: 0 })
                 await user.post('/increment')
                 expect(calls.save).toBe(2)
             })
