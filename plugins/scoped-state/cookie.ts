@@ -3,6 +3,7 @@
  * name instead of parsing every cookie: it is faster, and Elysia's cookie jar turns
  * JSON-looking or numeric values into objects and numbers, which an id must never be.
  */
+import { ScopedStateSetupError } from './errors'
 
 /** Attributes of the session cookie. `HttpOnly` is always set. */
 export interface CookieAttributes {
@@ -43,30 +44,61 @@ export const cookieReader = (name: string) => {
     }
 }
 
+// What a cookie name, path and domain may be: the rules of the `cookie` package, which
+// Elysia's jar applies on every response, checked here once.
+const NAME = /^[\u0021-\u003A\u003C\u003E-\u007E]+$/
+const PATH = /^[\u0020-\u003A\u003D-\u007E]*$/
+const DOMAIN = /^([.]?[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)([.][a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i
+
 const keepAsIs = (value: string) => value
 
-/** Builds the `set.cookie` entry (Elysia serializes it) for the session cookie. */
+/** The session cookie as this request sends it: what a `Set-Cookie` line is made of. */
+export interface SentCookie {
+    value: string
+    maxAge: number
+    secure: boolean
+}
+
+/**
+ * Writes the session cookie. The `Set-Cookie` line is built here, once per plugin for its
+ * fixed part, instead of through Elysia's cookie jar, whose serializer cost a new
+ * visitor's request more than the rest of the plugin. The jar writes its own cookies over
+ * `set-cookie`, so a response whose handler used the jar gets ours as a jar entry instead.
+ * Names, paths and domains are checked once, when the plugin is created.
+ */
 export const sessionCookie = (name: string, attributes: CookieAttributes) => {
     const hostOnly = name.startsWith('__Host-')
     const path = hostOnly ? '/' : (attributes.path ?? '/')
     const domain = hostOnly ? undefined : attributes.domain
     const sameSite = attributes.sameSite ?? 'lax'
     const secureOption = hostOnly || sameSite === 'none' ? true : (attributes.secure ?? 'auto')
+    if (!NAME.test(name)) throw new ScopedStateSetupError(`scopedState: '${name}' cannot be a cookie name.`)
+    if (!PATH.test(path)) throw new ScopedStateSetupError(`scopedState: '${path}' cannot be a cookie path.`)
+    if (domain !== undefined && !DOMAIN.test(domain))
+        throw new ScopedStateSetupError(`scopedState: '${domain}' cannot be a cookie domain.`)
+    // Attributes in the order Elysia's serializer writes them.
+    const attributesLine = `${domain ? `; Domain=${domain}` : ''}; Path=${path}; HttpOnly`
+    const sameSiteLine = `; SameSite=${sameSite[0]?.toUpperCase()}${sameSite.slice(1)}`
 
-    const secure = (request: Request, url: string) =>
-        secureOption === 'auto'
-            ? url.startsWith('https:') || request.headers.get('x-forwarded-proto') === 'https'
-            : secureOption
-
-    return (request: Request, url: string, value: string, maxAge: number) => ({
-        value,
-        // Ids are base64url and dots already: skip the serializer's percent-encoding.
-        encode: keepAsIs,
-        path,
-        domain,
-        sameSite,
-        secure: secure(request, url),
-        httpOnly: true,
-        maxAge
-    })
+    return {
+        /** Whether `request`'s response may set a `Secure` cookie. */
+        secure: (request: Request) =>
+            secureOption === 'auto'
+                ? request.url.startsWith('https:') || request.headers.get('x-forwarded-proto') === 'https'
+                : secureOption,
+        /** The `Set-Cookie` header value. Ids are base64url and dots: nothing to encode. */
+        header: ({ value, maxAge, secure }: SentCookie) =>
+            `${name}=${value}; Max-Age=${maxAge}${attributesLine}${secure ? '; Secure' : ''}${sameSiteLine}`,
+        /** The same cookie as an entry of Elysia's cookie jar (`set.cookie[name]`). */
+        jarEntry: ({ value, maxAge, secure }: SentCookie) => ({
+            value,
+            encode: keepAsIs,
+            path,
+            domain,
+            sameSite,
+            secure,
+            httpOnly: true,
+            maxAge
+        })
+    }
 }

@@ -14,16 +14,16 @@
  *   with 409 when both changed the same key.
  */
 import type { Context } from 'elysia'
+import { BoundedCache } from './bounded-cache'
 import { type CookieAttributes, cookieReader, sessionCookie } from './cookie'
 import { SessionMutex } from './mutex'
 import { DEFAULT_PAGE, newPageId, verifyPageId } from './page-id'
 import { isPageLoad, requestedPageId } from './page-load'
 import type { Field } from './schema'
-import { ScopedSession } from './session'
+import { type ParsedRecord, ScopedSession } from './session'
 import { decodeSessionId, encodeSessionId, newSessionId, type SessionId } from './session-id'
 import type { Signer } from './signer'
 import type { Store } from './store'
-import { VerifiedCache } from './verified-cache'
 
 export interface EngineConfig {
     fields: Map<string, Field>
@@ -43,32 +43,48 @@ export interface EngineConfig {
 
 type Set = Context['set']
 
-/** Where the request came in: Elysia's context already has the URL and its query's start. */
+/**
+ * What the engine takes from Elysia's context. Not `url`: asking for it makes Elysia
+ * build the URL on every request, and only a new cookie or a navigation needs it.
+ */
 export interface RequestInfo {
     request: Request
     set: Set
-    url: string
-    /** Index of `?` in `url`, -1 without a query. */
-    qi: number
 }
 
-/** Verified session cookies and page ids remembered per plugin: a few hundred bytes each. */
-const VERIFIED_CACHE_SIZE = 4096
+/** Verified session cookies and page ids, and parsed records, remembered per plugin. */
+const CACHE_SIZE = 4096
 
 export const createEngine = (config: EngineConfig) => {
     const { store, signer, idleTimeout, absoluteTimeout, refreshAfter, now } = config
     const readCookie = cookieReader(config.cookieName)
-    const makeCookie = sessionCookie(config.cookieName, config.cookie)
-    const verifiedIds = new VerifiedCache<SessionId>(VERIFIED_CACHE_SIZE)
-    const verifiedPages = new VerifiedCache<string>(VERIFIED_CACHE_SIZE)
+    const cookie = sessionCookie(config.cookieName, config.cookie)
+    const verifiedIds = new BoundedCache<SessionId>(CACHE_SIZE)
+    const verifiedPages = new BoundedCache<string>(CACHE_SIZE)
     const seconds = () => Math.floor(now() / 1000)
     /** Seconds this session may still live from `at`. */
     const lifetime = (id: SessionId, at: number) => Math.min(idleTimeout, id.created + absoluteTimeout - at)
-    const context = { fields: config.fields, maxStateBytes: config.maxStateBytes, maxPages: config.maxPages }
+    const context = {
+        fields: config.fields,
+        maxStateBytes: config.maxStateBytes,
+        maxPages: config.maxPages,
+        parsed: new BoundedCache<ParsedRecord>(CACHE_SIZE)
+    }
 
-    const sendCookie = ({ request, set, url }: RequestInfo, id: SessionId, maxAge: number) => {
-        set.cookie ??= {}
-        set.cookie[config.cookieName] = makeCookie(request, url, maxAge > 0 ? encodeSessionId(id, signer) : '', maxAge)
+    const sendCookie = (session: ScopedSession, { request, set }: RequestInfo, maxAge: number) => {
+        const value = maxAge > 0 ? encodeSessionId(session.id, signer) : ''
+        session.sentCookie = { value, maxAge, secure: cookie.secure(request) }
+        set.headers['set-cookie'] = cookie.header(session.sentCookie)
+    }
+
+    /** Elysia writes its cookie jar over `set-cookie`: when the handler used the jar, ours joins it. */
+    const joinCookieJar = (session: ScopedSession, set: Set) => {
+        const sent = session.sentCookie
+        if (!sent || !set.cookie) return
+        for (const _ in set.cookie) {
+            set.cookie[config.cookieName] = cookie.jarEntry(sent)
+            return
+        }
     }
 
     /** The request's valid, unexpired session id, or `undefined` for a new session. */
@@ -89,25 +105,23 @@ export const createEngine = (config: EngineConfig) => {
     }
 
     /** Which session and page scope the request names; sends the cookie when it is new or due. */
-    const identify = (info: RequestInfo) => {
-        const { request, url, qi } = info
-        const at = seconds()
-        let id = currentId(request, at)
-        const returning = id !== undefined
-        if (!id || at - id.issued >= refreshAfter) {
-            id = id ? { ...id, issued: at } : newSessionId(at)
-            sendCookie(info, id, lifetime(id, at))
-        }
-        const named = returning ? requestedPageId(request, url, qi) : undefined
+    const identify = (info: RequestInfo, at: number) => {
+        const { request } = info
+        const current = currentId(request, at)
+        const returning = current !== undefined
+        const due = !current || at - current.issued >= refreshAfter
+        const id = !current ? newSessionId(at) : due ? { ...current, issued: at } : current
+        const named = returning ? requestedPageId(request) : undefined
         const requested = named ? pageKeyOf(named, id.id) : undefined
         let pageKey = requested ?? DEFAULT_PAGE
         let pageId = requested ? (named as string) : ''
         // A request naming a valid page stays on it, so its headers need no page-load check.
         const freshPage = !requested && isPageLoad(request)
         if (freshPage) ({ key: pageKey, id: pageId } = newPageId(id.id, signer))
-        const session = new ScopedSession(context, id, pageKey, pageId, undefined, freshPage)
+        const session = new ScopedSession(context, id, pageKey, pageId, freshPage)
         session.returning = returning
-        return { session, returning, ttl: lifetime(id, at) * 1000 }
+        if (due) sendCookie(session, info, lifetime(id, at))
+        return session
     }
 
     const regenerate = (session: ScopedSession, info: RequestInfo) => {
@@ -116,13 +130,13 @@ export const createEngine = (config: EngineConfig) => {
         if (session.raw !== undefined) session.discard = session.id.id
         session.moveTo(id)
         session.returning = false
-        sendCookie(info, id, lifetime(id, at))
+        sendCookie(session, info, lifetime(id, at))
     }
 
     const destroy = (session: ScopedSession, info: RequestInfo) => {
         if (session.raw !== undefined) session.discard = session.id.id
         session.destroy()
-        sendCookie(info, session.id, 0)
+        sendCookie(session, info, 0)
     }
 
     const ttlNow = (session: ScopedSession) => lifetime(session.id, seconds()) * 1000
@@ -132,23 +146,27 @@ export const createEngine = (config: EngineConfig) => {
     function synchronousPath() {
         return {
             open(info: RequestInfo): ScopedSession {
-                const { session, returning, ttl } = identify(info)
-                if (returning) session.raw = store.load(session.id.id, ttl) as string | undefined
+                const at = seconds()
+                const session = identify(info, at)
+                if (session.returning)
+                    session.raw = store.load(session.id.id, lifetime(session.id, at) * 1000) as string | undefined
                 return session
             },
-            commit(session: ScopedSession | undefined): void {
+            commit(session: ScopedSession | undefined, set: Set): void {
                 if (!session) return
-                const id = session.id.id
+                joinCookieJar(session, set)
                 let record = session.serialize()
-                if (record !== undefined && session.returning) {
+                if (record !== undefined) {
+                    const id = session.id.id
+                    const ttl = ttlNow(session)
                     // Saved by another request since this one loaded (its handler awaited)?
-                    const current = store.load(id, ttlNow(session)) as string | undefined
+                    const current = session.returning ? (store.load(id, ttl) as string | undefined) : undefined
                     if (current !== session.raw) {
                         session.rebase(current)
                         record = session.serialize()
                     }
+                    if (record !== undefined) store.save(id, record, ttl)
                 }
-                if (record !== undefined) store.save(id, record, ttlNow(session))
                 if (session.discard) store.delete(session.discard)
             },
             /** Nothing to release after a failure: this path holds no lock. */
@@ -170,21 +188,23 @@ export const createEngine = (config: EngineConfig) => {
         }
         return {
             async open(info: RequestInfo): Promise<ScopedSession> {
-                const { session, returning, ttl } = identify(info)
-                if (!returning) return session
+                const at = seconds()
+                const session = identify(info, at)
+                if (!session.returning) return session
                 const id = session.id.id
                 await mutex.acquire(id)
                 session.locked = id
                 try {
-                    session.raw = await store.load(id, ttl)
+                    session.raw = await store.load(id, lifetime(session.id, at) * 1000)
                 } catch (error) {
                     abort(session)
                     throw error
                 }
                 return session
             },
-            async commit(session: ScopedSession | undefined): Promise<void> {
+            async commit(session: ScopedSession | undefined, set: Set): Promise<void> {
                 if (!session) return
+                joinCookieJar(session, set)
                 const id = session.locked
                 try {
                     const record = session.serialize()

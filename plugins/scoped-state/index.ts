@@ -13,7 +13,7 @@
  * back from pages; see README). The caller still owns: a strong `secret` in
  * production, HTTPS, and CSRF checks on unsafe methods.
  */
-import { type Context, Elysia } from 'elysia'
+import { Elysia } from 'elysia'
 import { type HandlerContext, ScopedContext } from './context'
 import { createEngine, type RequestInfo } from './engine'
 import type { ScopedStateOptions } from './options'
@@ -33,6 +33,9 @@ export { StoreUnavailableError } from './store'
 export { type MemoryStoreOptions, memoryStore } from './stores/memory'
 export { type RedisStoreOptions, redisStore } from './stores/redis'
 export { type SqliteStoreOptions, sqliteStore } from './stores/sqlite'
+
+/** What the after-hooks read from Elysia's context: the session is absent when `derive` failed. */
+type CommitContext<Setup extends StateSetup> = Partial<ScopedContext<Setup>> & Pick<RequestInfo, 'set'>
 
 export const scopedState = <Setup extends StateSetup>(setup: Setup, options: ScopedStateOptions = {}) => {
     const now = options.now ?? Date.now
@@ -63,23 +66,23 @@ export const scopedState = <Setup extends StateSetup>(setup: Setup, options: Sco
     // store, or `serializeRequests`) pays for awaiting.
     const hooks = !locking
         ? {
-              derive: function deriveScopedState({ request, set, url, qi }: RequestInfo) {
-                  const info = { request, set, url, qi }
+              derive: function deriveScopedState({ request, set }: RequestInfo) {
+                  const info = { request, set }
                   const session = engine.open(info) as ScopedSession
                   return new ScopedContext<Setup>(session, engine, info)
               },
-              commit: function commitScopedState({ scopedSession }: Partial<ScopedContext<Setup>>) {
-                  engine.commit(scopedSession)
+              commit: function commitScopedState({ scopedSession, set }: CommitContext<Setup>) {
+                  engine.commit(scopedSession, set)
               }
           }
         : {
-              derive: async function deriveScopedState({ request, set, url, qi }: RequestInfo) {
-                  const info = { request, set, url, qi }
+              derive: async function deriveScopedState({ request, set }: RequestInfo) {
+                  const info = { request, set }
                   const session = await engine.open(info)
                   return new ScopedContext<Setup>(session, engine, info)
               },
-              commit: async function commitScopedState({ scopedSession }: Partial<ScopedContext<Setup>>) {
-                  await engine.commit(scopedSession)
+              commit: async function commitScopedState({ scopedSession, set }: CommitContext<Setup>) {
+                  await engine.commit(scopedSession, set)
               }
           }
 
@@ -92,11 +95,7 @@ export const scopedState = <Setup extends StateSetup>(setup: Setup, options: Sco
             if (!closing) closing = Promise.resolve(store.close())
             return closing
         })
-        // `url` and `qi` (where its query starts) are on Elysia's context, untyped.
-        .derive(
-            { as: 'scoped' },
-            hooks.derive as unknown as (context: Pick<Context, 'request' | 'set'>) => HandlerContext<Setup>
-        )
+        .derive({ as: 'scoped' }, hooks.derive as (context: RequestInfo) => HandlerContext<Setup>)
         .onAfterHandle({ as: 'scoped' }, hooks.commit as (context: object) => void)
     // Only a store that locks has something to release when a request fails; an error
     // hook costs every route, so synchronous stores go without.

@@ -10,8 +10,15 @@
 
 /** Request header carrying the page id (set it with `hx-headers:inherited` on `<body>`). */
 export const PAGE_HEADER = 'x-page-id'
-/** Query parameter carrying the page id (form `action`s, Post/Redirect/Get targets). */
+/**
+ * Query parameter carrying the page id for browser navigations: form `action`s and
+ * Post/Redirect/Get targets. Read only from requests that accept HTML, as browsers'
+ * navigations do; scripts send {@link PAGE_HEADER}.
+ */
 export const PAGE_PARAM = 'page_id'
+
+/** Browsers ask for HTML when they navigate (htmx does too); API calls and scripts rarely do. */
+const acceptsHtml = (headers: Headers) => headers.get('accept')?.includes('text/html') === true
 
 /**
  * Whether `request` loads a document: a GET that accepts HTML, is not an htmx request
@@ -23,9 +30,8 @@ export const PAGE_PARAM = 'page_id'
 export const isPageLoad = (request: Request) => {
     if (request.method !== 'GET' && request.method !== 'HEAD') return false
     const headers = request.headers
-    // Browsers ask for HTML when they load a document (htmx does too): anything else is
-    // an API call, answered after reading one header.
-    if (headers.get('accept')?.includes('text/html') !== true) return false
+    // Anything not asking for HTML is an API call, answered after reading one header.
+    if (!acceptsHtml(headers)) return false
     if (headers.get('hx-request') === 'true') return headers.get('hx-history-restore-request') === 'true'
     const mode = headers.get('sec-fetch-mode')
     if (mode) return mode === 'navigate'
@@ -33,12 +39,20 @@ export const isPageLoad = (request: Request) => {
     return dest ? dest === 'document' : true
 }
 
-/** The page id the request names, unverified. `url` and `queryStart` come from Elysia's context. */
-export const requestedPageId = (request: Request, url: string, queryStart: number) => {
-    const header = request.headers.get(PAGE_HEADER)
+/**
+ * The page id the request names, unverified: the header, or for a browser navigation
+ * (a plain form, a redirect: they ask for HTML) the query parameter. Other requests
+ * never build the URL, which costs as much as the rest of the session lookup.
+ */
+export const requestedPageId = (request: Request) => {
+    const headers = request.headers
+    const header = headers.get(PAGE_HEADER)
     if (header) return header
-    if (queryStart === -1 || !url.includes(`${PAGE_PARAM}=`, queryStart)) return undefined
-    return new URLSearchParams(url.slice(queryStart + 1)).get(PAGE_PARAM) ?? undefined
+    if (!acceptsHtml(headers)) return undefined
+    const url = request.url
+    const query = url.indexOf('?')
+    if (query === -1 || !url.includes(`${PAGE_PARAM}=`, query)) return undefined
+    return new URLSearchParams(url.slice(query + 1)).get(PAGE_PARAM) ?? undefined
 }
 
 /** `path` carrying `pageId`: a form's `action`, or the target of its redirect. */

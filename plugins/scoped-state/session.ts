@@ -5,17 +5,29 @@
  * Stored record (JSON): `{ "s": { preserved keys }, "p": { "<page>": { other keys } } }`.
  * Only keys that were read or written are present; missing keys read as fresh
  * copies of their defaults.
+ *
+ * A request that only reads primitive values never parses the record: it reads a
+ * frozen parse shared by every request that loaded the same record. It parses its own
+ * copy when it writes, resets, or reads an object (which it may mutate in place).
  */
 
+import type { BoundedCache } from './bounded-cache'
+import type { SentCookie } from './cookie'
 import { ScopedStateError } from './errors'
 import type { Field } from './schema'
 import { findNonJson, JSON_RULE } from './schema'
 import type { SessionId } from './session-id'
 
 type Scope = Record<string, unknown>
-interface StateRecord {
+export interface StateRecord {
     s: Scope
     p: Record<string, Scope>
+}
+
+/** `raw` parsed and deeply frozen, so every request reading it may share it. */
+export interface ParsedRecord {
+    raw: string
+    record: StateRecord
 }
 
 /** What a session needs from the plugin that created it. */
@@ -23,7 +35,14 @@ export interface SessionContext {
     fields: Map<string, Field>
     maxStateBytes: number
     maxPages: number
+    /** The last record seen of recently used sessions, parsed and frozen, by session id. */
+    parsed: BoundedCache<ParsedRecord>
 }
+
+/** Longer records are parsed on every request instead of cached, which bounds the cache's memory. */
+const CACHED_RECORD_LENGTH = 1024
+
+const EMPTY: StateRecord = Object.freeze({ s: Object.freeze({}), p: Object.freeze({}) })
 
 const parse = (raw: string | undefined): StateRecord => {
     if (raw === undefined) return { s: {}, p: {} }
@@ -35,32 +54,53 @@ const parse = (raw: string | undefined): StateRecord => {
     return { s: {}, p: {} }
 }
 
-const validate = (scope: Scope) => {
-    for (const key in scope) {
-        const problem = findNonJson(scope[key], `scopedStore.${key}`)
-        if (problem) throw new ScopedStateError(`Cannot store ${problem}: ${JSON_RULE}.`, 500)
-    }
+const deepFreeze = (value: unknown) => {
+    if (value === null || typeof value !== 'object' || Object.isFrozen(value)) return
+    for (const key in value) deepFreeze((value as Record<string, unknown>)[key])
+    Object.freeze(value)
 }
 
+/** Session `id`'s record `raw`, parsed once for all the requests that load it. */
+const sharedParse = (id: string, raw: string | undefined, cache: BoundedCache<ParsedRecord>): StateRecord => {
+    if (raw === undefined) return EMPTY
+    const cached = cache.get(id)
+    if (cached?.raw === raw) return cached.record
+    const record = parse(raw)
+    deepFreeze(record)
+    if (raw.length <= CACHED_RECORD_LENGTH) cache.add(id, { raw, record })
+    return record
+}
+
+/** A private copy of a value of the shared parse (objects are frozen there); other values as they are. */
+const own = (value: unknown) =>
+    Object.isFrozen(value) && value !== null && typeof value === 'object' ? structuredClone(value) : value
+
+const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b)
+
 export class ScopedSession {
-    #record: StateRecord | undefined
-    #session: Scope = {}
-    #page: Scope = {}
+    // Declared, and assigned in the constructor: JSC runs class field definitions as an
+    // extra pass per instance, and a session is created on every request.
+    /** This request's own copy of the record, once it needs one. */
+    declare private record: StateRecord | undefined
+    declare private sessionScope: Scope
+    declare private pageScope: Scope
     /** Keys this request assigned. */
-    #written: Set<string> | undefined
+    declare private written: Set<string> | undefined
     /** JSON of each object value handed out, to find the ones mutated in place. */
-    #handedOut: Map<string, string> | undefined
+    declare private handedOut: Map<string, string> | undefined
     /** What `reset` cleared: the page scope, or both scopes. */
-    #reset: 'page' | 'all' | undefined
+    declare private cleared: 'page' | 'all' | undefined
     /** This page load dropped the session's default page scope. */
-    #clearedDefault = false
-    #destroyed = false
+    declare private clearedDefault: boolean
+    declare private destroyed: boolean
     /** The session id whose lock this request holds until commit or abort (asynchronous stores). */
-    locked: string | undefined
+    declare locked: string | undefined
     /** A stored record to delete at commit (regenerated away from, or destroyed). */
-    discard: string | undefined
+    declare discard: string | undefined
     /** The id came with the request, so other requests may save this session too. */
-    returning = false
+    declare returning: boolean
+    /** The cookie this request sends, if any. */
+    declare sentCookie: SentCookie | undefined
 
     constructor(
         private readonly context: SessionContext,
@@ -69,49 +109,73 @@ export class ScopedSession {
         public pageKey: string,
         /** The signed page id views hand back (`''` for the default page scope). */
         public pageId: string,
-        /** The stored record as loaded; `undefined` for a session with no state yet. */
-        public raw: string | undefined,
         /** This request starts a fresh page: the default page scope is cleared too. */
-        private readonly pageLoad: boolean
-    ) {}
+        private readonly pageLoad: boolean,
+        /** The stored record as loaded; `undefined` for a session with no state yet. */
+        public raw?: string
+    ) {
+        this.record = undefined
+        this.written = undefined
+        this.handedOut = undefined
+        this.cleared = undefined
+        this.clearedDefault = false
+        this.destroyed = false
+        this.locked = undefined
+        this.discard = undefined
+        this.returning = false
+        this.sentCookie = undefined
+    }
 
-    #state(): StateRecord {
-        if (this.#record) return this.#record
-        const record = parse(this.raw)
-        this.#record = record
-        this.#session = record.s
-        this.#page = record.p[this.pageKey] ?? {}
+    /**
+     * This request's own copy of the record: its own containers over the shared parse's
+     * values. Objects among those are frozen and copied when first read (`own`).
+     */
+    private state(): StateRecord {
+        if (this.record) return this.record
+        const shared = sharedParse(this.id.id, this.raw, this.context.parsed)
+        const record = { s: { ...shared.s }, p: { ...shared.p } }
+        this.record = record
+        this.sessionScope = record.s
+        this.pageScope = { ...shared.p[this.pageKey] }
         if (this.pageLoad && record.p._) {
             delete record.p._
-            this.#clearedDefault = true
+            this.clearedDefault = true
         }
         return record
     }
 
-    #scopeOf(key: string) {
-        return this.context.fields.get(key)?.preserve ? this.#session : this.#page
+    private scopeOf(key: string) {
+        this.state()
+        return this.context.fields.get(key)?.preserve ? this.sessionScope : this.pageScope
     }
 
     read(key: string): unknown {
         const field = this.context.fields.get(key)
         if (!field) return undefined
-        this.#state()
-        const scope = field.preserve ? this.#session : this.#page
+        if (!this.record && !this.pageLoad) {
+            // Nothing changed yet: a primitive is read straight from the shared parse.
+            const shared = sharedParse(this.id.id, this.raw, this.context.parsed)
+            const scope = field.preserve ? shared.s : shared.p[this.pageKey]
+            const value = scope && Object.hasOwn(scope, key) ? scope[key] : field.initial()
+            if (value === null || typeof value !== 'object') return value
+        }
+        const scope = this.scopeOf(key)
         if (!Object.hasOwn(scope, key)) scope[key] = field.initial()
-        const value = scope[key]
-        if (value !== null && typeof value === 'object') {
-            this.#handedOut ??= new Map()
-            if (!this.#handedOut.has(key)) this.#handedOut.set(key, JSON.stringify(value))
+        let value = scope[key]
+        if (value !== null && typeof value === 'object' && !this.handedOut?.has(key)) {
+            // Handed out, the object may be mutated in place: keep its JSON to tell.
+            scope[key] = value = own(value)
+            this.handedOut ??= new Map()
+            this.handedOut.set(key, JSON.stringify(value))
         }
         return value
     }
 
     write(key: string, value: unknown) {
         if (!this.context.fields.has(key)) throw new TypeError(`scopedState: '${key}' is not a key of the state setup.`)
-        this.#state()
-        this.#scopeOf(key)[key] = value
-        this.#written ??= new Set()
-        this.#written.add(key)
+        this.scopeOf(key)[key] = value
+        this.written ??= new Set()
+        this.written.add(key)
     }
 
     has(key: string) {
@@ -124,43 +188,37 @@ export class ScopedSession {
 
     /** Back to defaults: the page scope, or with `ignorePreserve` everything. */
     reset(ignorePreserve = false) {
-        this.#state()
-        this.#page = {}
-        if (ignorePreserve) this.#session = {}
-        this.#reset = ignorePreserve || this.#reset === 'all' ? 'all' : 'page'
+        this.state()
+        this.pageScope = {}
+        if (ignorePreserve) this.sessionScope = {}
+        this.cleared = ignorePreserve || this.cleared === 'all' ? 'all' : 'page'
     }
 
     /** Starts over with `id`, keeping the preserved keys; the page scopes stay behind. */
     moveTo(id: SessionId) {
-        const { s } = this.#state()
+        const { s } = this.state()
         this.id = id
         this.raw = undefined
-        this.#record = { s, p: {} }
-        this.#session = s
-        this.#page = {}
-        this.#reset = 'page'
+        this.record = { s, p: {} }
+        this.sessionScope = s
+        this.pageScope = {}
+        this.cleared = 'page'
     }
 
     /** Drops all state; nothing this request still writes is kept. */
     destroy() {
-        this.#record = { s: {}, p: {} }
-        this.#session = {}
-        this.#page = {}
-        this.#destroyed = true
+        this.record = { s: {}, p: {} }
+        this.sessionScope = {}
+        this.pageScope = {}
+        this.destroyed = true
     }
 
     /** Keys this request changed: assigned, or handed out and mutated in place. */
-    #changedKeys() {
-        const keys = new Set(this.#written)
-        if (this.#handedOut)
-            for (const [key, json] of this.#handedOut)
-                if (JSON.stringify(this.#scopeOf(key)[key]) !== json) keys.add(key)
+    private changedKeys() {
+        const keys = new Set(this.written)
+        if (this.handedOut)
+            for (const [key, json] of this.handedOut) if (JSON.stringify(this.scopeOf(key)[key]) !== json) keys.add(key)
         return keys
-    }
-
-    #hasChanges() {
-        if (this.#written || this.#reset || this.#clearedDefault) return true
-        return this.#handedOut !== undefined && this.#changedKeys().size > 0
     }
 
     /**
@@ -170,18 +228,17 @@ export class ScopedSession {
      * the other: this request fails with 409 and writes nothing.
      */
     rebase(fresh: string | undefined) {
-        const changed = this.#changedKeys()
-        const mine = { session: this.#session, page: this.#page }
+        const changed = this.changedKeys()
+        const mine = { session: this.sessionScope, page: this.pageScope }
         const before = parse(this.raw)
         this.raw = fresh
-        this.#record = undefined
-        const after = this.#state()
-        const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b)
+        this.record = undefined
+        const after = this.state()
         const scopeIn = (record: StateRecord, preserve: boolean | undefined) =>
             (preserve ? record.s : record.p[this.pageKey]) ?? {}
         const conflict =
-            (this.#reset && !same(scopeIn(before, false), scopeIn(after, false))) ||
-            (this.#reset === 'all' && !same(before.s, after.s)) ||
+            (this.cleared && !same(scopeIn(before, false), scopeIn(after, false))) ||
+            (this.cleared === 'all' && !same(before.s, after.s)) ||
             [...changed].some((key) => {
                 const preserve = this.context.fields.get(key)?.preserve
                 return !same(scopeIn(before, preserve)[key], scopeIn(after, preserve)[key])
@@ -191,12 +248,12 @@ export class ScopedSession {
                 'Another request changed the same state at the same time; nothing was saved. Please try again.',
                 409
             )
-        if (this.#reset) this.#page = {}
-        if (this.#reset === 'all') this.#session = {}
+        if (this.cleared) this.pageScope = {}
+        if (this.cleared === 'all') this.sessionScope = {}
         for (const key of changed) {
             const preserve = this.context.fields.get(key)?.preserve
             const from = preserve ? mine.session : mine.page
-            const to = preserve ? this.#session : this.#page
+            const to = preserve ? this.sessionScope : this.pageScope
             if (Object.hasOwn(from, key)) to[key] = from[key]
             else delete to[key]
         }
@@ -204,24 +261,51 @@ export class ScopedSession {
 
     /** The record to store, or `undefined` when nothing changed. Throws when a rule is broken. */
     serialize(): string | undefined {
-        if (this.#destroyed) return undefined
-        if (!this.#hasChanges()) return undefined
-        const record = this.#state()
-        validate(this.#session)
-        validate(this.#page)
-        record.s = this.#session
+        if (this.destroyed || !this.record) return undefined
+        const { written, handedOut } = this
+        const changed = written || this.cleared || this.clearedDefault || (handedOut && this.changedKeys().size > 0)
+        if (!changed) return undefined
+        // Values this request never touched came from JSON: only the touched ones need checking.
+        for (const keys of [written, handedOut?.keys()])
+            if (keys)
+                for (const key of keys) {
+                    const scope = this.scopeOf(key)
+                    const problem = Object.hasOwn(scope, key) && findNonJson(scope[key], `scopedStore.${key}`)
+                    if (problem) throw new ScopedStateError(`Cannot store ${problem}: ${JSON_RULE}.`, 500)
+                }
+        const record = this.record
+        record.s = this.sessionScope
         delete record.p[this.pageKey]
-        if (Object.keys(this.#page).length > 0) record.p[this.pageKey] = this.#page
+        if (Object.keys(this.pageScope).length > 0) record.p[this.pageKey] = this.pageScope
         const pages = Object.keys(record.p)
         for (let i = 0; i < pages.length - this.context.maxPages; i++) delete record.p[pages[i] as string]
         const json = JSON.stringify(record)
         if (json === this.raw) return undefined
-        const bytes = Buffer.byteLength(json)
-        if (bytes > this.context.maxStateBytes)
+        const { maxStateBytes } = this.context
+        // A UTF-16 code unit takes at most 3 bytes in UTF-8: short records need no count.
+        const bytes = json.length * 3 <= maxStateBytes ? json.length : Buffer.byteLength(json)
+        if (bytes > maxStateBytes)
             throw new ScopedStateError(
-                `Scoped state would take ${bytes} bytes, over the limit of ${this.context.maxStateBytes}; it was not saved.`,
+                `Scoped state would take ${bytes} bytes, over the limit of ${maxStateBytes}; it was not saved.`,
                 413
             )
+        this.share(json)
         return json
+    }
+
+    /**
+     * Offers the record just serialized as the shared parse of `json`, so the next request
+     * reads it without parsing. Only when this request's values are all primitives:
+     * an object here may still be referenced, and changed, by the application.
+     */
+    private share(json: string) {
+        if (json.length > CACHED_RECORD_LENGTH) return
+        const page = this.pageScope
+        for (const scope of [this.sessionScope, page])
+            for (const key in scope) if (typeof scope[key] === 'object' && scope[key] !== null) return
+        const p = { ...(this.record as StateRecord).p }
+        if (Object.hasOwn(p, this.pageKey)) p[this.pageKey] = Object.freeze({ ...page })
+        const shared = { s: Object.freeze({ ...this.sessionScope }), p: Object.freeze(p) }
+        this.context.parsed.add(this.id.id, { raw: json, record: Object.freeze(shared) })
     }
 }

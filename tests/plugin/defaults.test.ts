@@ -14,6 +14,23 @@ describe('default values', () => {
         expect(await client(app).text('/tags')).toBe('')
     })
 
+    test('users whose stored state is byte for byte the same share nothing', async () => {
+        // Reads of an unchanged record share one parse of it: neither reading nor writing
+        // through one user may reach the other.
+        const app = stateApp()
+        const [a, b] = [client(app), client(app)]
+        for (const user of [a, b]) {
+            await user.post('/increment')
+            await user.post('/cart/book')
+        }
+        expect(await a.text('/count')).toBe('1')
+        expect(await b.text('/count')).toBe('1')
+        await a.post('/increment')
+        await a.post('/cart/pen')
+        expect([await a.text('/count'), await a.text('/cart')]).toEqual(['2', 'book,pen'])
+        expect([await b.text('/count'), await b.text('/cart')]).toEqual(['1', 'book'])
+    })
+
     test('an object default is fresh again after a reset', async () => {
         const app = stateApp()
         const user = client(app)

@@ -19,6 +19,22 @@ describe('memory store', () => {
         expect(await store.stats()).toEqual({ sessions: 2, evictions: 1, expirations: 0 })
     })
 
+    test('keeps least-recently-used order through loads, saves and deletes', () => {
+        const store = memoryStore({ maxSessions: 3 })
+        const kept = () => ['a', 'b', 'c', 'd', 'e', 'f'].filter((id) => store.load(id, 60_000) !== undefined)
+        store.save('a', '1', 60_000)
+        store.save('b', '1', 60_000)
+        store.save('c', '1', 60_000)
+        store.load('a', 60_000) // order, oldest first: b c a
+        store.save('d', '1', 60_000) // evicts b
+        store.delete('a') // c d
+        store.save('e', '1', 60_000) // c d e
+        store.save('f', '1', 60_000) // full again: evicts c, the oldest
+        expect(store.stats()).toEqual({ sessions: 3, evictions: 2, expirations: 0 })
+        expect(kept()).toEqual(['d', 'e', 'f'])
+        store.close()
+    })
+
     test('sweeps expired sessions on a timer', async () => {
         const clock = manualClock()
         const store = memoryStore({ now: clock.now, sweepInterval: 10 })

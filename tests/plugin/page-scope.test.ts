@@ -82,11 +82,36 @@ describe('page scope', () => {
     test('the page_id query parameter names the scope (plain forms, Post/Redirect/Get)', async () => {
         const user = client(stateApp())
         const page = (await load(user)).page
-        await user.post(withPageId('/increment', page))
-        await user.post(withPageId('/increment', page))
+        // A plain form's submission is a navigation too.
+        await user.post(withPageId('/increment', page), NAVIGATE)
+        await user.post(withPageId('/increment', page), NAVIGATE)
         // The redirect target reloads the page with its id: the scope is adopted, not reset.
         const back = (await (await user.get(withPageId('/state', page), NAVIGATE)).json()) as State
         expect(back).toMatchObject({ count: 2, page })
+    })
+
+    test('the page_id query parameter is for browser navigations; scripts send the header', async () => {
+        const user = client(stateApp())
+        const page = (await load(user)).page
+        await user.post(withPageId('/increment', page), { accept: '*/*' })
+        expect(await user.text('/count', inPage(page))).toBe('0')
+        expect(await user.text('/count')).toBe('1')
+    })
+
+    test('on a listening server too (Bun routes the request, not app.handle)', async () => {
+        const app = stateApp().listen({ port: 0, hostname: '127.0.0.1' })
+        try {
+            const origin = `http://127.0.0.1:${app.server?.port}`
+            const first = await fetch(`${origin}/state`, { headers: NAVIGATE })
+            const cookie = first.headers.get('set-cookie')?.split(';')[0] as string
+            const { page } = (await first.json()) as State
+            const headers = { ...NAVIGATE, cookie }
+            await fetch(`${origin}${withPageId('/increment', page)}`, { method: 'POST', headers })
+            const back = (await (await fetch(`${origin}${withPageId('/state', page)}`, { headers })).json()) as State
+            expect(back).toMatchObject({ count: 1, page })
+        } finally {
+            await app.stop()
+        }
     })
 
     test.each([

@@ -42,6 +42,43 @@ describe('the session cookie', () => {
         expect(attributes(response)).toEqual(['Max-Age=604800', 'Path=/', 'HttpOnly', 'Secure', 'SameSite=Strict'])
     })
 
+    test('a domain is written as given; names, paths and domains a cookie cannot carry are refused at setup', async () => {
+        const withDomain = new Elysia()
+            .use(scopedState({ count: { value: 0 } }, { secret: SECRET, cookie: { domain: 'example.com' } }))
+            .get('/count', ({ scopedStore }) => scopedStore.count)
+        const response = await withDomain.handle(new Request('http://localhost/count'))
+        expect(attributes(response)).toEqual(['Max-Age=604800', 'Domain=example.com', 'Path=/', 'HttpOnly', 'SameSite=Lax'])
+        const setup = { count: { value: 0 } }
+        expect(() => scopedState(setup, { secret: SECRET, cookieName: 'a;b' })).toThrow("'a;b' cannot be a cookie name")
+        expect(() => scopedState(setup, { secret: SECRET, cookie: { path: '/x;y' } })).toThrow('cannot be a cookie path')
+        expect(() => scopedState(setup, { secret: SECRET, cookie: { domain: 'a b' } })).toThrow('cannot be a cookie domain')
+    })
+
+    test("a handler using Elysia's cookie jar: both cookies are sent", async () => {
+        const jarApp = new Elysia()
+            .use(scopedState({ count: { value: 0 } }, { secret: SECRET }))
+            .post('/increment', ({ scopedStore, cookie }) => {
+                cookie.seen?.set({ value: 'yes' })
+                return ++scopedStore.count
+            })
+            .get('/count', ({ scopedStore }) => scopedStore.count)
+        const response = await jarApp.handle(new Request('http://localhost/increment', { method: 'POST' }))
+        const cookies = response.headers.getSetCookie()
+        expect(cookies.map((line) => line.split('=')[0]).sort()).toEqual(['seen', 'user_session_id'])
+        const ours = cookies.find((line) => line.startsWith('user_session_id=')) as string
+        expect(ours.split(';').slice(1).map((part) => part.trim())).toEqual([
+            'Max-Age=604800',
+            'Path=/',
+            'HttpOnly',
+            'SameSite=Lax'
+        ])
+        // The session it names is the one that was written.
+        const again = await jarApp.handle(
+            new Request('http://localhost/count', { headers: { cookie: ours.split(';')[0] as string } })
+        )
+        expect(await again.text()).toBe('1')
+    })
+
     test('carries at least 128 bits of CSPRNG output, different for every visitor', async () => {
         const ids = new Set<string>()
         for (let i = 0; i < 200; i++) {

@@ -20,11 +20,24 @@ export interface MemoryStoreOptions {
     now?: () => number
 }
 
+/**
+ * A session's record, linked into the least-recently-used order. A `Map` alone can keep
+ * that order, but JavaScriptCore makes it slow: moving an entry costs a delete and an
+ * insert, and every deleted entry at the front is skipped again by each `keys().next()`
+ * that looks for the oldest one (about 70 µs per eviction at 100 000 sessions).
+ */
 class Entry {
+    declare older: Entry
+    declare newer: Entry
+
     constructor(
+        public id: string,
         public record: string,
         public expires: number
-    ) {}
+    ) {
+        this.older = this
+        this.newer = this
+    }
 }
 
 /**
@@ -38,14 +51,31 @@ class Entry {
 export const memoryStore = (options: MemoryStoreOptions = {}): Store => {
     const { maxSessions = 100_000, sweepInterval = 60_000, now = Date.now } = options
     const entries = new Map<string, Entry>()
+    /** The ring's anchor: `newest.older` is the newest entry, `newest.newer` the oldest. */
+    const newest = new Entry('', '', 0)
     let evictions = 0
     let expirations = 0
 
+    const unlink = (entry: Entry) => {
+        entry.older.newer = entry.newer
+        entry.newer.older = entry.older
+    }
+    const makeNewest = (entry: Entry) => {
+        entry.older = newest.older
+        entry.newer = newest
+        newest.older.newer = entry
+        newest.older = entry
+    }
+    const remove = (entry: Entry) => {
+        unlink(entry)
+        entries.delete(entry.id)
+    }
+
     const sweep = () => {
         const time = now()
-        for (const [id, entry] of entries)
+        for (const entry of entries.values())
             if (entry.expires <= time) {
-                entries.delete(id)
+                remove(entry)
                 expirations++
             }
     }
@@ -57,27 +87,39 @@ export const memoryStore = (options: MemoryStoreOptions = {}): Store => {
         load(id, ttlMs) {
             const entry = entries.get(id)
             if (!entry) return undefined
-            entries.delete(id)
             const time = now()
             if (entry.expires <= time) {
+                remove(entry)
                 expirations++
                 return undefined
             }
             entry.expires = time + ttlMs
-            entries.set(id, entry)
+            unlink(entry)
+            makeNewest(entry)
             return entry.record
         },
         save(id, record, ttlMs) {
-            entries.delete(id)
-            entries.set(id, new Entry(record, now() + ttlMs))
+            const expires = now() + ttlMs
+            const entry = entries.get(id)
+            if (entry) {
+                entry.record = record
+                entry.expires = expires
+                unlink(entry)
+                makeNewest(entry)
+                return
+            }
+            const created = new Entry(id, record, expires)
+            entries.set(id, created)
+            makeNewest(created)
             if (entries.size > maxSessions) {
-                entries.delete(entries.keys().next().value as string)
+                remove(newest.newer)
                 evictions++
             }
         },
         release() {},
         delete(id) {
-            entries.delete(id)
+            const entry = entries.get(id)
+            if (entry) remove(entry)
         },
         stats(): StoreStats {
             return { sessions: entries.size, evictions, expirations }
@@ -85,6 +127,8 @@ export const memoryStore = (options: MemoryStoreOptions = {}): Store => {
         close() {
             clearInterval(timer)
             entries.clear()
+            newest.older = newest
+            newest.newer = newest
         }
     }
 }
