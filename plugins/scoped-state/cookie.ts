@@ -80,11 +80,19 @@ export const sessionCookie = (name: string, attributes: CookieAttributes) => {
     const attributesLine = `${domain ? `; Domain=${domain}` : ''}; Path=${path}; HttpOnly`
     const sameSiteLine = `; SameSite=${sameSite[0]?.toUpperCase()}${sameSite.slice(1)}`
 
+    /** The scheme the app's server listens with, once known: then no request's URL is built to tell. */
+    let listening: string | undefined
+
     return {
+        /** Records the listening server's scheme (`'http'`, `'https'`); `undefined` when unknown. */
+        listenOn(protocol: string | undefined) {
+            listening = protocol
+        },
         /** Whether `request`'s response may set a `Secure` cookie. */
         secure: (request: Request) =>
             secureOption === 'auto'
-                ? request.url.startsWith('https:') || request.headers.get('x-forwarded-proto') === 'https'
+                ? request.headers.get('x-forwarded-proto') === 'https' ||
+                  (listening ? listening === 'https' : request.url.startsWith('https:'))
                 : secureOption,
         /** The `Set-Cookie` header value. Ids are base64url and dots: nothing to encode. */
         header: ({ value, maxAge, secure }: SentCookie) =>

@@ -141,7 +141,7 @@ export const createEngine = (config: EngineConfig) => {
 
     const ttlNow = (session: ScopedSession) => lifetime(session.id, seconds()) * 1000
     const paths = config.locking ? lockedPath() : synchronousPath()
-    return { ...paths, regenerate, destroy }
+    return { ...paths, regenerate, destroy, listenOn: cookie.listenOn }
 
     function synchronousPath() {
         return {

@@ -90,6 +90,8 @@ export const scopedState = <Setup extends StateSetup>(setup: Setup, options: Sco
         name: 'scoped-state',
         seed: { setup, ...options, store: undefined, now: undefined }
     })
+        // Knowing the scheme, the cookie's `Secure` flag needs no request URL (costly to build in Bun).
+        .onStart(({ server }) => engine.listenOn(server?.protocol ?? undefined))
         // Route modules may each use this instance: close the store once.
         .onStop(() => {
             if (!closing) closing = Promise.resolve(store.close())

@@ -42,7 +42,7 @@ export const resolveSecrets = (secret: string | readonly string[] | undefined, p
                 'scopedState: a secret is required in production (set SESSION_SECRET to at least 32 random bytes).'
             )
         console.warn('scopedState: no secret set, using a random one; sessions will not survive a restart.')
-        return [Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64url')]
+        return [randomToken(32)]
     }
     const short = secrets.findIndex((s) => Buffer.byteLength(s) < MIN_SECRET_BYTES)
     if (production && short !== -1)
@@ -66,6 +66,18 @@ export const createSigner = (secrets: readonly string[]): Signer => {
     }
 }
 
-/** `bytes` random bytes from the CSPRNG, base64url. */
-export const randomToken = (bytes: number) =>
-    Buffer.from(crypto.getRandomValues(new Uint8Array(bytes))).toString('base64url')
+/** CSPRNG output fetched in blocks: one call per block instead of one per id, each byte used once. */
+const RANDOM_BLOCK = 4096
+const randomBytes = Buffer.alloc(RANDOM_BLOCK)
+let randomOffset = RANDOM_BLOCK
+
+/** `bytes` (at most 4096) random bytes from the CSPRNG, base64url. */
+export const randomToken = (bytes: number) => {
+    if (randomOffset + bytes > RANDOM_BLOCK) {
+        crypto.getRandomValues(randomBytes)
+        randomOffset = 0
+    }
+    const token = randomBytes.toString('base64url', randomOffset, randomOffset + bytes)
+    randomOffset += bytes
+    return token
+}

@@ -28,6 +28,17 @@ describe('the session cookie', () => {
         expect(attributes(proxied)).toContain('Secure')
     })
 
+    test('on a listening http server: Secure only behind an https proxy', async () => {
+        const server = stateApp().listen({ port: 0, hostname: '127.0.0.1' })
+        try {
+            const url = `http://127.0.0.1:${server.server?.port}/count`
+            expect(attributes(await fetch(url))).not.toContain('Secure')
+            expect(attributes(await fetch(url, { headers: { 'x-forwarded-proto': 'https' } }))).toContain('Secure')
+        } finally {
+            await server.stop()
+        }
+    })
+
     test('name and attributes are configurable; __Host- forces Secure and Path=/', async () => {
         const custom = new Elysia()
             .use(
@@ -47,11 +58,21 @@ describe('the session cookie', () => {
             .use(scopedState({ count: { value: 0 } }, { secret: SECRET, cookie: { domain: 'example.com' } }))
             .get('/count', ({ scopedStore }) => scopedStore.count)
         const response = await withDomain.handle(new Request('http://localhost/count'))
-        expect(attributes(response)).toEqual(['Max-Age=604800', 'Domain=example.com', 'Path=/', 'HttpOnly', 'SameSite=Lax'])
+        expect(attributes(response)).toEqual([
+            'Max-Age=604800',
+            'Domain=example.com',
+            'Path=/',
+            'HttpOnly',
+            'SameSite=Lax'
+        ])
         const setup = { count: { value: 0 } }
         expect(() => scopedState(setup, { secret: SECRET, cookieName: 'a;b' })).toThrow("'a;b' cannot be a cookie name")
-        expect(() => scopedState(setup, { secret: SECRET, cookie: { path: '/x;y' } })).toThrow('cannot be a cookie path')
-        expect(() => scopedState(setup, { secret: SECRET, cookie: { domain: 'a b' } })).toThrow('cannot be a cookie domain')
+        expect(() => scopedState(setup, { secret: SECRET, cookie: { path: '/x;y' } })).toThrow(
+            'cannot be a cookie path'
+        )
+        expect(() => scopedState(setup, { secret: SECRET, cookie: { domain: 'a b' } })).toThrow(
+            'cannot be a cookie domain'
+        )
     })
 
     test("a handler using Elysia's cookie jar: both cookies are sent", async () => {
@@ -66,12 +87,12 @@ describe('the session cookie', () => {
         const cookies = response.headers.getSetCookie()
         expect(cookies.map((line) => line.split('=')[0]).sort()).toEqual(['seen', 'user_session_id'])
         const ours = cookies.find((line) => line.startsWith('user_session_id=')) as string
-        expect(ours.split(';').slice(1).map((part) => part.trim())).toEqual([
-            'Max-Age=604800',
-            'Path=/',
-            'HttpOnly',
-            'SameSite=Lax'
-        ])
+        expect(
+            ours
+                .split(';')
+                .slice(1)
+                .map((part) => part.trim())
+        ).toEqual(['Max-Age=604800', 'Path=/', 'HttpOnly', 'SameSite=Lax'])
         // The session it names is the one that was written.
         const again = await jarApp.handle(
             new Request('http://localhost/count', { headers: { cookie: ours.split(';')[0] as string } })
