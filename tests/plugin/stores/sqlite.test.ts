@@ -38,7 +38,10 @@ describe('sqlite store', () => {
         again.close()
     })
 
-    test('a read writes the expiry only once a tenth of the ttl has passed', () => {
+    test.each([
+        ['read', (store: ReturnType<typeof sqliteStore>) => store.load('a', 10_000)],
+        ['save', (store: ReturnType<typeof sqliteStore>) => store.save('a', '{"n":2}', 10_000)]
+    ])('a %s writes the expiry only once a tenth of the ttl has passed', (_, use) => {
         const path = newPath()
         let now = 1_000_000
         const store = sqliteStore({ path, now: () => now })
@@ -47,11 +50,19 @@ describe('sqlite store', () => {
         const saved = expires()
         expect(saved).toBeGreaterThanOrEqual(now + 10_000)
         now += 900
-        store.load('a', 10_000)
+        use(store)
         expect(expires()).toBe(saved)
         now += 200
-        store.load('a', 10_000)
+        use(store)
         expect(expires()).toBeGreaterThanOrEqual(now + 10_000)
+        store.close()
+    })
+
+    test('uses 1 KiB pages, the cheaper write for small records', () => {
+        const path = newPath()
+        const store = sqliteStore({ path })
+        store.save('a', '{}', 60_000)
+        expect(inspect<{ page_size: number }>(path, 'PRAGMA page_size').page_size).toBe(1024)
         store.close()
     })
 
