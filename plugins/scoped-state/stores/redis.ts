@@ -82,6 +82,13 @@ return {redis.call('ZCARD', KEYS[1]), tonumber(redis.call('GET', KEYS[2]) or '0'
 
 const LOCK_LOST = 'the session lock expired before the request finished; its changes were not saved'
 
+const sha1s = new Map<string, string>()
+const sha1 = (source: string) => {
+    let digest = sha1s.get(source)
+    if (!digest) sha1s.set(source, (digest = new Bun.CryptoHasher('sha1').update(source).digest('hex')))
+    return digest
+}
+
 /** Redis' whole-millisecond expiries; 0 would be an error. */
 const millis = (ms: number) => String(Math.max(1, Math.ceil(ms)))
 
@@ -109,8 +116,19 @@ export const redisStore = (options: RedisStoreOptions): Store => {
     const indexKey = `${prefix}index`
     const expiredKey = `${prefix}expired`
     const keysOf = (id: string) => [`${prefix}s:${id}`, lockKey(id), indexKey]
-    const script = (source: string, keys: string[], args: string[]) =>
-        redis.send('EVAL', [source, String(keys.length), ...keys, ...args])
+    /**
+     * Runs a script by its SHA-1, so neither side handles its text on every call. Redis
+     * forgets scripts when it restarts (or on SCRIPT FLUSH): then it is sent once in full.
+     */
+    const script = async (source: string, keys: string[], args: string[]) => {
+        const rest = [String(keys.length), ...keys, ...args]
+        try {
+            return await redis.send('EVALSHA', [sha1(source), ...rest])
+        } catch (error) {
+            if (!(error instanceof StoreUnavailableError) || !error.message.includes('NOSCRIPT')) throw error
+            return redis.send('EVAL', [source, ...rest])
+        }
+    }
 
     const load = async (id: string, ttlMs: number) => {
         const token = crypto.randomUUID()
