@@ -165,7 +165,10 @@ export const createEngine = (config: EngineConfig) => {
                         session.rebase(current)
                         record = session.serialize()
                     }
-                    if (record !== undefined) store.save(id, record, ttl)
+                    if (record !== undefined) {
+                        store.save(id, record, ttl)
+                        session.saved(record)
+                    }
                 }
                 if (session.discard) store.delete(session.discard)
             },
@@ -208,7 +211,10 @@ export const createEngine = (config: EngineConfig) => {
                 const id = session.locked
                 try {
                     const record = session.serialize()
-                    if (record !== undefined) await store.save(session.id.id, record, ttlNow(session))
+                    if (record !== undefined) {
+                        await store.save(session.id.id, record, ttlNow(session))
+                        session.saved(record)
+                    }
                     // A save ends the hold on the session it wrote; any other hold (none written,
                     // or regenerated to a new id) is released.
                     if (id !== undefined && (record === undefined || session.id.id !== id)) await store.release(id)

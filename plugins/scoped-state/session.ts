@@ -289,23 +289,26 @@ export class ScopedSession {
                 `Scoped state would take ${bytes} bytes, over the limit of ${maxStateBytes}; it was not saved.`,
                 413
             )
-        this.share(json)
         return json
     }
 
     /**
-     * Offers the record just serialized as the shared parse of `json`, so the next request
-     * reads it without parsing. Only when this request's values are all primitives:
-     * an object here may still be referenced, and changed, by the application.
+     * The record `json` (from `serialize`) was saved: it becomes the shared parse, so the
+     * session's next request reads it without parsing, and this request lets go of its
+     * copy (a late write starts over from the saved state and is not saved). Only when
+     * the values are all primitives: an object may still be referenced, and changed, by
+     * the application.
      */
-    private share(json: string) {
-        if (json.length > CACHED_RECORD_LENGTH) return
-        const page = this.pageScope
-        for (const scope of [this.sessionScope, page])
+    saved(json: string) {
+        const { record, sessionScope, pageScope } = this
+        if (!record || json.length > CACHED_RECORD_LENGTH) return
+        for (const scope of [sessionScope, pageScope])
             for (const key in scope) if (typeof scope[key] === 'object' && scope[key] !== null) return
-        const p = { ...(this.record as StateRecord).p }
-        if (Object.hasOwn(p, this.pageKey)) p[this.pageKey] = Object.freeze({ ...page })
-        const shared = { s: Object.freeze({ ...this.sessionScope }), p: Object.freeze(p) }
-        this.context.parsed.add(this.id.id, { raw: json, record: Object.freeze(shared) })
+        Object.freeze(sessionScope)
+        Object.freeze(pageScope)
+        Object.freeze(record.p)
+        this.context.parsed.add(this.id.id, { raw: json, record: Object.freeze(record) })
+        this.record = undefined
+        this.raw = json
     }
 }

@@ -35,15 +35,18 @@ const settledWithin = (promise: Promise<unknown>, ms: number) =>
     ])
 
 describe('redis store', () => {
-    redisTest('scripts run by digest; after Redis forgets them (restart, SCRIPT FLUSH) they are sent again', async () => {
-        const store = open()
-        await store.save('abc', '{"v":1}', 60_000)
-        await raw().send('SCRIPT', ['FLUSH'])
-        expect(await store.load('abc', 60_000)).toBe('{"v":1}')
-        await store.save('abc', '{"v":2}', 60_000)
-        expect(await store.load('abc', 60_000)).toBe('{"v":2}')
-        await store.release('abc')
-    })
+    redisTest(
+        'scripts run by digest; after Redis forgets them (restart, SCRIPT FLUSH) they are sent again',
+        async () => {
+            const store = open()
+            await store.save('abc', '{"v":1}', 60_000)
+            await raw().send('SCRIPT', ['FLUSH'])
+            expect(await store.load('abc', 60_000)).toBe('{"v":1}')
+            await store.save('abc', '{"v":2}', 60_000)
+            expect(await store.load('abc', 60_000)).toBe('{"v":2}')
+            await store.release('abc')
+        }
+    )
 
     redisTest('keys live under the prefix and expire with the session', async () => {
         const keys = prefix()
