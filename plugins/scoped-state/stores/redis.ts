@@ -83,9 +83,12 @@ return {redis.call('ZCARD', KEYS[1]), tonumber(redis.call('GET', KEYS[2]) or '0'
 const LOCK_LOST = 'the session lock expired before the request finished; its changes were not saved'
 
 const sha1s = new Map<string, string>()
+/** A script's name in Redis' script cache. */
 const sha1 = (source: string) => {
-    let digest = sha1s.get(source)
-    if (!digest) sha1s.set(source, (digest = new Bun.CryptoHasher('sha1').update(source).digest('hex')))
+    const known = sha1s.get(source)
+    if (known) return known
+    const digest = new Bun.CryptoHasher('sha1').update(source).digest('hex')
+    sha1s.set(source, digest)
     return digest
 }
 
