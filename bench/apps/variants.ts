@@ -5,9 +5,10 @@
 import type { Elysia } from 'elysia'
 import { memoryStore, type Store } from '../../plugins/scoped-state'
 import { bareApp } from './bare'
+import { minimalApp } from './minimal'
 import { scopedApp } from './scoped'
 
-export const VARIANTS = ['bare', 'memory', 'sqlite', 'sqlite-full', 'redis'] as const
+export const VARIANTS = ['bare', 'minimal', 'memory', 'sqlite', 'sqlite-full', 'redis'] as const
 export type Variant = (typeof VARIANTS)[number]
 
 /** What a variant needs from the runner: a database file, a Redis URL. */
@@ -19,6 +20,7 @@ export interface VariantOptions {
 
 export const LABELS: Record<Variant, string> = {
     bare: 'bare Elysia (ceiling)',
+    minimal: 'minimal derive: Cookie header + Map (reference)',
     memory: 'scoped-state, memory store',
     sqlite: 'scoped-state, SQLite store',
     'sqlite-full': "scoped-state, SQLite store, synchronous: 'full'",
@@ -54,4 +56,8 @@ const openStore = async (variant: Variant, options: VariantOptions): Promise<Sto
 
 /** The app of `variant`, not listening yet. */
 export const createVariant = async (variant: Variant, options: VariantOptions = {}): Promise<Elysia> =>
-    (variant === 'bare' ? bareApp() : scopedApp(await openStore(variant, options))) as unknown as Elysia
+    (variant === 'bare'
+        ? bareApp()
+        : variant === 'minimal'
+          ? minimalApp()
+          : scopedApp(await openStore(variant, options))) as unknown as Elysia
