@@ -7,8 +7,8 @@
  * copies of their defaults.
  *
  * A request that only reads primitive values never parses the record: it reads a
- * frozen parse shared by every request that loaded the same record. It parses its own
- * copy when it writes, resets, or reads an object (which it may mutate in place).
+ * frozen parse shared by the session's requests that loaded the same record. It makes
+ * its own copy when it writes, resets, or reads an object (which it may mutate in place).
  */
 
 import type { BoundedCache } from './bounded-cache'
@@ -101,6 +101,8 @@ export class ScopedSession {
     declare returning: boolean
     /** The cookie this request sends, if any. */
     declare sentCookie: SentCookie | undefined
+    /** The stored record as loaded; `undefined` for a session with no state yet. */
+    declare raw: string | undefined
 
     constructor(
         private readonly context: SessionContext,
@@ -110,10 +112,9 @@ export class ScopedSession {
         /** The signed page id views hand back (`''` for the default page scope). */
         public pageId: string,
         /** This request starts a fresh page: the default page scope is cleared too. */
-        private readonly pageLoad: boolean,
-        /** The stored record as loaded; `undefined` for a session with no state yet. */
-        public raw?: string
+        private readonly pageLoad: boolean
     ) {
+        this.raw = undefined
         this.record = undefined
         this.written = undefined
         this.handedOut = undefined
