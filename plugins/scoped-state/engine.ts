@@ -139,7 +139,8 @@ export const createEngine = (config: EngineConfig) => {
         sendCookie(session, info, 0)
     }
 
-    const ttlNow = (session: ScopedSession) => lifetime(session.id, seconds()) * 1000
+    /** Milliseconds the store keeps session `id` from `at` (seconds). */
+    const ttlOf = (id: SessionId, at = seconds()) => lifetime(id, at) * 1000
     const paths = config.locking ? lockedPath() : synchronousPath()
     return { ...paths, regenerate, destroy, listenOn: cookie.listenOn }
 
@@ -149,7 +150,7 @@ export const createEngine = (config: EngineConfig) => {
                 const at = seconds()
                 const session = identify(info, at)
                 if (session.returning)
-                    session.raw = store.load(session.id.id, lifetime(session.id, at) * 1000) as string | undefined
+                    session.raw = store.load(session.id.id, ttlOf(session.id, at)) as string | undefined
                 return session
             },
             commit(session: ScopedSession | undefined, set: Set): void {
@@ -158,13 +159,14 @@ export const createEngine = (config: EngineConfig) => {
                 let record = session.serialize()
                 if (record !== undefined) {
                     const id = session.id.id
-                    const ttl = ttlNow(session)
+                    const ttl = ttlOf(session.id)
                     // Saved by another request since this one loaded (its handler awaited)?
                     const current = session.returning ? (store.load(id, ttl) as string | undefined) : undefined
                     if (current !== session.raw) {
                         session.rebase(current)
                         record = session.serialize()
                     }
+                    // Rebased onto the other request's save, this one's changes may amount to nothing.
                     if (record !== undefined) {
                         store.save(id, record, ttl)
                         session.saved(record)
@@ -198,7 +200,7 @@ export const createEngine = (config: EngineConfig) => {
                 await mutex.acquire(id)
                 session.locked = id
                 try {
-                    session.raw = await store.load(id, lifetime(session.id, at) * 1000)
+                    session.raw = await store.load(id, ttlOf(session.id, at))
                 } catch (error) {
                     abort(session)
                     throw error
@@ -212,7 +214,7 @@ export const createEngine = (config: EngineConfig) => {
                 try {
                     const record = session.serialize()
                     if (record !== undefined) {
-                        await store.save(session.id.id, record, ttlNow(session))
+                        await store.save(session.id.id, record, ttlOf(session.id))
                         session.saved(record)
                     }
                     // A save ends the hold on the session it wrote; any other hold (none written,

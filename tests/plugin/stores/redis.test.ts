@@ -39,8 +39,17 @@ describe('redis store', () => {
         'scripts run by digest; after Redis forgets them (restart, SCRIPT FLUSH) they are sent again',
         async () => {
             const store = open()
+            const inspect = raw()
+            const calls = async (command: string) => {
+                const stats = String(await inspect.send('INFO', ['commandstats']))
+                return Number(new RegExp(`cmdstat_${command}:calls=(\\d+)`).exec(stats)?.[1] ?? 0)
+            }
+            await store.save('abc', '{"v":0}', 60_000)
+            const [evals, evalshas] = [await calls('eval'), await calls('evalsha')]
             await store.save('abc', '{"v":1}', 60_000)
-            await raw().send('SCRIPT', ['FLUSH'])
+            expect(await calls('evalsha')).toBe(evalshas + 1)
+            expect(await calls('eval')).toBe(evals)
+            await inspect.send('SCRIPT', ['FLUSH'])
             expect(await store.load('abc', 60_000)).toBe('{"v":1}')
             await store.save('abc', '{"v":2}', 60_000)
             expect(await store.load('abc', 60_000)).toBe('{"v":2}')
