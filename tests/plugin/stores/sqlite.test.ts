@@ -4,7 +4,7 @@ import { afterAll, describe, expect, test } from 'bun:test'
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { type StoreStats, sqliteStore } from '../../../plugins/scoped-state'
+import { type Store, type StoreStats, sqliteStore } from '../../../plugins/scoped-state'
 import { storeContract } from './contract'
 
 const dir = mkdtempSync(join(tmpdir(), 'scoped-state-sqlite-'))
@@ -14,7 +14,7 @@ const newPath = () => join(dir, `state-${++files}.db`)
 
 storeContract('sqlite', { create: () => sqliteStore({ path: newPath() }) })
 
-/** A second connection that looks at the file the way another process would. */
+/** Reads the file the way another process would: only once its store is closed, which holds it exclusively. */
 const inspect = <T>(path: string, sql: string) => {
     const db = new Database(path, { readonly: true })
     try {
@@ -25,13 +25,16 @@ const inspect = <T>(path: string, sql: string) => {
 }
 
 describe('sqlite store', () => {
-    test('creates its file and schema on first use, in WAL mode with incremental vacuum', () => {
+    test('creates its file and schema on first use, in WAL mode with incremental vacuum and 1 KiB pages', () => {
         const path = newPath()
         const store = sqliteStore({ path })
         store.save('a', '{}', 60_000)
-        expect(inspect<{ journal_mode: string }>(path, 'PRAGMA journal_mode').journal_mode).toBe('wal')
-        expect(inspect<{ auto_vacuum: number }>(path, 'PRAGMA auto_vacuum').auto_vacuum).toBe(2)
         store.close()
+        const pragma = <K extends string>(name: K) => inspect<Record<K, unknown>>(path, `PRAGMA ${name}`)[name]
+        expect(pragma('journal_mode')).toBe('wal')
+        expect(pragma('auto_vacuum')).toBe(2)
+        // The cheaper write for small records.
+        expect(pragma('page_size')).toBe(1024)
         // Reopening an existing file keeps its data.
         const again = sqliteStore({ path })
         expect(again.load('a', 60_000)).toBe('{}')
@@ -39,13 +42,19 @@ describe('sqlite store', () => {
     })
 
     test.each([
-        ['read', (store: ReturnType<typeof sqliteStore>) => store.load('a', 10_000)],
-        ['save', (store: ReturnType<typeof sqliteStore>) => store.save('a', '{"n":2}', 10_000)]
+        ['read', (store: Store) => store.load('a', 10_000)],
+        ['save', (store: Store) => store.save('a', '{"n":2}', 10_000)]
     ])('a %s writes the expiry only once a tenth of the ttl has passed', (_, use) => {
         const path = newPath()
         let now = 1_000_000
-        const store = sqliteStore({ path, now: () => now })
-        const expires = () => inspect<{ expires: number }>(path, 'SELECT expires FROM scoped_state').expires
+        const open = () => sqliteStore({ path, now: () => now })
+        let store = open()
+        const expires = () => {
+            store.close()
+            const { expires } = inspect<{ expires: number }>(path, 'SELECT expires FROM scoped_state')
+            store = open()
+            return expires
+        }
         store.save('a', '{}', 10_000)
         const saved = expires()
         expect(saved).toBeGreaterThanOrEqual(now + 10_000)
@@ -58,29 +67,24 @@ describe('sqlite store', () => {
         store.close()
     })
 
-    test('uses 1 KiB pages, the cheaper write for small records', () => {
-        const path = newPath()
-        const store = sqliteStore({ path })
-        store.save('a', '{}', 60_000)
-        expect(inspect<{ page_size: number }>(path, 'PRAGMA page_size').page_size).toBe(1024)
-        store.close()
-    })
-
     test('expired sessions are swept and their space given back', async () => {
         const path = newPath()
         let now = 1_000_000
-        const store = sqliteStore({ path, now: () => now, sweepInterval: 20 })
+        const open = () => sqliteStore({ path, now: () => now, sweepInterval: 20 })
+        let store = open()
         const record = JSON.stringify({ s: { text: 'x'.repeat(4_000) }, p: {} })
         for (let i = 0; i < 500; i++) store.save(`old-${i}`, record, 1_000)
         store.save('kept', '{}', 60_000)
+        store.close()
         const pages = inspect<{ page_count: number }>(path, 'PRAGMA page_count').page_count
+        store = open()
         now += 2_000
         for (let i = 0; i < 100 && (store.stats() as StoreStats).expirations < 500; i++) await Bun.sleep(20)
         expect(store.stats()).toMatchObject({ sessions: 1, expirations: 500 })
-        expect(inspect<{ page_count: number }>(path, 'PRAGMA page_count').page_count).toBeLessThan(pages / 10)
-        expect(inspect<{ freelist_count: number }>(path, 'PRAGMA freelist_count').freelist_count).toBe(0)
         expect(store.load('kept', 60_000)).toBe('{}')
         store.close()
+        expect(inspect<{ page_count: number }>(path, 'PRAGMA page_count').page_count).toBeLessThan(pages / 10)
+        expect(inspect<{ freelist_count: number }>(path, 'PRAGMA freelist_count').freelist_count).toBe(0)
     })
 
     test('close checkpoints the write-ahead log into the file', () => {
@@ -96,20 +100,55 @@ describe('sqlite store', () => {
         )
     })
 
-    test('a file that cannot be written answers 503', () => {
+    test('holds its file: another connection cannot read it, a second store fails at setup', () => {
         const path = newPath()
         const store = sqliteStore({ path })
         store.save('a', '{}', 60_000)
-        const blocked = sqliteStore({ path, busyTimeout: 50 })
-        const writer = new Database(path)
-        writer.run('BEGIN IMMEDIATE')
+        const reader = new Database(path, { readonly: true })
         try {
-            expect(() => blocked.save('b', '{}', 60_000)).toThrow(expect.objectContaining({ status: 503 }))
+            expect(() => reader.query('SELECT count(*) FROM scoped_state').get()).toThrow('database is locked')
         } finally {
-            writer.run('ROLLBACK')
-            writer.close()
-            blocked.close()
-            store.close()
+            reader.close()
         }
+        expect(() => sqliteStore({ path, busyTimeout: 50 })).toThrow(
+            expect.objectContaining({
+                name: 'ScopedStateSetupError',
+                message: expect.stringContaining('is open in another connection')
+            })
+        )
+        // Closed, the file is free again, and the state is still there.
+        store.close()
+        const next = sqliteStore({ path })
+        expect(next.load('a', 60_000)).toBe('{}')
+        next.close()
+    })
+
+    test('a write that fails (file size limit reached) answers 503 and keeps the state it had', async () => {
+        const path = newPath()
+        // A child process whose files may not grow past 200 KB (ulimit -f counts 512-byte blocks).
+        const script = `
+            const { sqliteStore } = await import(${JSON.stringify(join(import.meta.dir, '../../../plugins/scoped-state'))})
+            const store = sqliteStore({ path: ${JSON.stringify(path)} })
+            store.save('a', '{"v":1}', 60_000)
+            let failure
+            try {
+                for (let i = 0; i < 200; i++) store.save('b' + i, JSON.stringify({ v: 'x'.repeat(4_000) }), 60_000)
+            } catch (error) {
+                failure = { status: error.status, message: error.message }
+            }
+            console.log(JSON.stringify({ failure, kept: store.load('a', 60_000) }))
+            store.close()
+        `
+        const child = Bun.spawn(
+            ['sh', '-c', `trap '' XFSZ; ulimit -f 400 && exec "$0" -e "$1"`, process.execPath, script],
+            {
+                stderr: 'pipe'
+            }
+        )
+        const output = await new Response(child.stdout).text()
+        expect(await child.exited).toBe(0)
+        const { failure, kept } = JSON.parse(output)
+        expect(failure).toEqual({ status: 503, message: expect.stringContaining('Session store unavailable: SQLite:') })
+        expect(kept).toBe('{"v":1}')
     })
 })
