@@ -8,7 +8,7 @@ import { bareApp } from './bare'
 import { minimalApp } from './minimal'
 import { scopedApp } from './scoped'
 
-export const VARIANTS = ['bare', 'minimal', 'memory', 'sqlite', 'sqlite-full', 'redis'] as const
+export const VARIANTS = ['bare', 'minimal', 'memory', 'sqlite', 'sqlite-exclusive', 'sqlite-full', 'redis'] as const
 export type Variant = (typeof VARIANTS)[number]
 
 /** What a variant needs from the runner: a database file, a Redis URL. */
@@ -23,12 +23,14 @@ export const LABELS: Record<Variant, string> = {
     minimal: 'minimal derive: Cookie header + Map (reference)',
     memory: 'scoped-state, memory store',
     sqlite: 'scoped-state, SQLite store',
+    'sqlite-exclusive': 'scoped-state, SQLite store, exclusive: true',
     'sqlite-full': "scoped-state, SQLite store, synchronous: 'full'",
     redis: 'scoped-state, Redis store'
 }
 
 const STORE_MODULES: Partial<Record<Variant, string>> = {
     sqlite: '../../plugins/scoped-state/stores/sqlite',
+    'sqlite-exclusive': '../../plugins/scoped-state/stores/sqlite',
     'sqlite-full': '../../plugins/scoped-state/stores/sqlite',
     redis: '../../plugins/scoped-state/stores/redis'
 }
@@ -50,6 +52,7 @@ const openStore = async (variant: Variant, options: VariantOptions): Promise<Sto
     if (variant === 'memory') return memoryStore({ maxSessions: 1_000_000 })
     const module = await import(STORE_MODULES[variant] as string)
     if (variant === 'sqlite') return module.sqliteStore({ path: options.sqlitePath })
+    if (variant === 'sqlite-exclusive') return module.sqliteStore({ path: options.sqlitePath, exclusive: true })
     if (variant === 'sqlite-full') return module.sqliteStore({ path: options.sqlitePath, synchronous: 'full' })
     return module.redisStore({ url: options.redisUrl, prefix: options.redisPrefix })
 }

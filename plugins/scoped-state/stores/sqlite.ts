@@ -5,9 +5,8 @@ import { type Store, type StoreStats, StoreUnavailableError } from '../store'
 export interface SqliteStoreOptions {
     /**
      * Database file, created with its schema on first use; its directory must exist.
-     * The store holds the file exclusively while it is open: no other process, and no
-     * `sqlite3` shell, can open it until `close()`. Give every app process its own file
-     * (use the Redis store to share state between processes).
+     * Give every app process its own file: the store locks sessions inside one
+     * process only (use the Redis store to share state between processes).
      */
     path: string
     /**
@@ -25,9 +24,18 @@ export interface SqliteStoreOptions {
      */
     sweepInterval?: number
     /**
-     * How long opening waits for another connection to let go of the file (say, the
-     * previous process of a restart finishing its last requests), in milliseconds.
-     * After that, `sqliteStore()` throws a `ScopedStateSetupError`.
+     * Holds the file for this store alone until `close()`: reads and writes then take
+     * no file locks, which makes a load about 3× and a save about 2× cheaper (see
+     * docs/stores.md). But nothing else can open the file meanwhile: no other process,
+     * no `sqlite3` shell, no backup or replication tool (Litestream), and no second
+     * store in this process (`bun --hot` reopens it so: use `--watch`). Opening a file
+     * that is held waits `busyTimeout`, then throws a `ScopedStateSetupError`.
+     * @default false
+     */
+    exclusive?: boolean
+    /**
+     * How long a write waits for another connection to the same file (with `exclusive`:
+     * how long opening waits for it to let go), in milliseconds.
      * @default 5_000
      */
     busyTimeout?: number
@@ -60,7 +68,7 @@ const SCHEMA = `
     CREATE INDEX IF NOT EXISTS scoped_state_expires ON scoped_state (expires);
 `
 
-const open = (path: string, synchronous: string, busyTimeout: number) => {
+const open = ({ path, synchronous = 'normal', exclusive = false, busyTimeout = 5_000 }: SqliteStoreOptions) => {
     const db = new Database(path, { create: true, strict: true })
     try {
         db.run(`PRAGMA busy_timeout = ${Math.trunc(busyTimeout)}`)
@@ -69,26 +77,23 @@ const open = (path: string, synchronous: string, busyTimeout: number) => {
         // than the default 4 KiB. Incremental vacuum lets sweeps give freed pages back.
         db.run('PRAGMA page_size = 1024')
         db.run('PRAGMA auto_vacuum = INCREMENTAL')
-        // One connection owns the file, so the log's index lives in this process's memory:
-        // without it every read and write took and dropped file locks, system calls that
-        // made a load about 3× and a save about 2× as expensive. It also keeps a second
-        // process from writing sessions behind this one's back.
-        db.run('PRAGMA locking_mode = EXCLUSIVE')
+        // Before WAL mode, so that the log's index lives in this process's memory, not in a
+        // shared -shm file that every transaction locks.
+        if (exclusive) db.run('PRAGMA locking_mode = EXCLUSIVE')
         db.run('PRAGMA journal_mode = WAL')
         db.run(`PRAGMA synchronous = ${synchronous === 'normal' ? 'NORMAL' : 'FULL'}`)
         // Checkpoints leave the -wal file at most this big instead of at its high-water mark.
         db.run('PRAGMA journal_size_limit = 16777216')
         db.run(SCHEMA)
         // The exclusive lock comes with the first write: take it now, so a file in use fails here.
-        db.run('BEGIN IMMEDIATE')
-        db.run('COMMIT')
+        if (exclusive) db.run('BEGIN IMMEDIATE; COMMIT')
         return db
     } catch (error) {
         db.close()
         if ((error as { code?: string }).code !== 'SQLITE_BUSY') throw error
         throw new ScopedStateSetupError(
-            `SQLite: ${path} is open in another connection (another process, or a store not yet closed). ` +
-                'Each app process needs its own file; share state between processes with the Redis store.'
+            `SQLite: ${path} is locked by another connection (another process, or a store not yet closed); ` +
+                'a store with `exclusive` must have the file alone.'
         )
     }
 }
@@ -111,8 +116,8 @@ const guard = <T>(call: () => T): T => {
  * scopedState(setup, { store: sqliteStore({ path: './data/state.db' }) })
  */
 export const sqliteStore = (options: SqliteStoreOptions): Store => {
-    const { synchronous = 'normal', sweepInterval = 60_000, busyTimeout = 5_000, now = Date.now } = options
-    const db = open(options.path, synchronous, busyTimeout)
+    const { sweepInterval = 60_000, now = Date.now } = options
+    const db = open(options)
     const statements: Statement[] = []
     const prepare = <R = unknown, P extends SQLQueryBindings[] = string[]>(sql: string) => {
         const statement = db.prepare<R, P>(sql)

@@ -13,8 +13,9 @@ let files = 0
 const newPath = () => join(dir, `state-${++files}.db`)
 
 storeContract('sqlite', { create: () => sqliteStore({ path: newPath() }) })
+storeContract('sqlite, exclusive', { create: () => sqliteStore({ path: newPath(), exclusive: true }) })
 
-/** Reads the file the way another process would: only once its store is closed, which holds it exclusively. */
+/** Reads the file the way another process would (a store with `exclusive` must be closed first). */
 const inspect = <T>(path: string, sql: string) => {
     const db = new Database(path, { readonly: true })
     try {
@@ -100,27 +101,44 @@ describe('sqlite store', () => {
         )
     })
 
-    test('holds its file: another connection cannot read it, a second store fails at setup', () => {
+    test('another connection may read the file while the store is open (a sqlite3 shell, a backup tool)', () => {
         const path = newPath()
         const store = sqliteStore({ path })
-        store.save('a', '{}', 60_000)
-        const reader = new Database(path, { readonly: true })
+        store.save('a', '{"v":1}', 60_000)
+        expect(inspect<{ record: string }>(path, 'SELECT record FROM scoped_state').record).toBe('{"v":1}')
+        store.close()
+    })
+
+    test('a file locked by another connection answers 503', () => {
+        const path = newPath()
+        const store = sqliteStore({ path, busyTimeout: 50 })
+        const writer = new Database(path)
+        writer.run('BEGIN IMMEDIATE')
         try {
-            expect(() => reader.query('SELECT count(*) FROM scoped_state').get()).toThrow('database is locked')
+            expect(() => store.save('a', '{}', 60_000)).toThrow(expect.objectContaining({ status: 503 }))
         } finally {
-            reader.close()
+            writer.run('ROLLBACK')
+            writer.close()
         }
+        store.save('a', '{}', 60_000)
+        expect(store.load('a', 60_000)).toBe('{}')
+        store.close()
+    })
+
+    test('with exclusive, it holds its file: no other connection can read it, a second store fails at setup', () => {
+        const path = newPath()
+        const store = sqliteStore({ path, exclusive: true })
+        store.save('a', '{}', 60_000)
+        expect(() => inspect(path, 'SELECT count(*) FROM scoped_state')).toThrow('database is locked')
         expect(() => sqliteStore({ path, busyTimeout: 50 })).toThrow(
             expect.objectContaining({
                 name: 'ScopedStateSetupError',
-                message: expect.stringContaining('is open in another connection')
+                message: expect.stringContaining('is locked by another connection')
             })
         )
         // Closed, the file is free again, and the state is still there.
         store.close()
-        const next = sqliteStore({ path })
-        expect(next.load('a', 60_000)).toBe('{}')
-        next.close()
+        expect(inspect<{ record: string }>(path, 'SELECT record FROM scoped_state').record).toBe('{}')
     })
 
     test('a write that fails (file size limit reached) answers 503 and keeps the state it had', async () => {
