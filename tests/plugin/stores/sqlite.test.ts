@@ -143,7 +143,7 @@ describe('sqlite store', () => {
 
     test('a write that fails (file size limit reached) answers 503 and keeps the state it had', async () => {
         const path = newPath()
-        // A child process whose files may not grow past 200 KB (ulimit -f counts 512-byte blocks).
+        // A child process whose files may not grow past 400 blocks (200 or 400 KB, by shell).
         const script = `
             const { sqliteStore } = await import(${JSON.stringify(join(import.meta.dir, '../../../plugins/scoped-state'))})
             const store = sqliteStore({ path: ${JSON.stringify(path)} })
@@ -157,14 +157,13 @@ describe('sqlite store', () => {
             console.log(JSON.stringify({ failure, kept: store.load('a', 60_000) }))
             store.close()
         `
-        const child = Bun.spawn(
-            ['sh', '-c', `trap '' XFSZ; ulimit -f 400 && exec "$0" -e "$1"`, process.execPath, script],
-            {
-                stderr: 'pipe'
-            }
-        )
-        const output = await new Response(child.stdout).text()
-        expect(await child.exited).toBe(0)
+        const limited = `trap '' XFSZ; ulimit -f 400 && exec "$0" -e "$1"`
+        const child = Bun.spawn(['sh', '-c', limited, process.execPath, script], { stderr: 'pipe' })
+        const [output, errors] = await Promise.all([
+            new Response(child.stdout).text(),
+            new Response(child.stderr).text()
+        ])
+        expect({ exitCode: await child.exited, errors }).toEqual({ exitCode: 0, errors: '' })
         const { failure, kept } = JSON.parse(output)
         expect(failure).toEqual({ status: 503, message: expect.stringContaining('Session store unavailable: SQLite:') })
         expect(kept).toBe('{"v":1}')
