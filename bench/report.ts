@@ -65,6 +65,8 @@ export interface Summary {
     errors: number
     /** Median over rounds of req/s divided by bare Elysia's req/s in the same round. */
     ratio: number | undefined
+    /** That ratio in each round, in round order: how far the rounds disagree. */
+    roundRatios: number[]
     cpuMicroseconds: number | undefined
     /** Bare Elysia's CPU per request over this app's: the req/s ratio of an otherwise idle machine. */
     cpuRatio: number | undefined
@@ -77,17 +79,22 @@ export const summarize = (results: Results, variant: Variant, scenario: Scenario
     if (!runs?.length) return undefined
     const bare = results.runs.bare?.[scenario] ?? []
     const sameRound = (run: Measurement) => bare.find((other) => other.round === run.round)
-    const ratios = defined(runs.map((run) => run.requestsPerSecond / (sameRound(run)?.requestsPerSecond ?? Number.NaN)))
-    const cpuRatios = defined(
+    /** Ratios of runs with no same-round bare run (or no CPU reading) are NaN: left out. */
+    const measured = (values: number[]) => values.filter((value) => !Number.isNaN(value))
+    const ratios = measured(
+        runs.map((run) => run.requestsPerSecond / (sameRound(run)?.requestsPerSecond ?? Number.NaN))
+    )
+    const cpuRatios = measured(
         runs.map((run) => (sameRound(run)?.cpuMicroseconds ?? Number.NaN) / (run.cpuMicroseconds ?? Number.NaN))
     )
     return {
         requestsPerSecond: median(runs.map((run) => run.requestsPerSecond)) as number,
         p99Ms: median(runs.map((run) => run.p99Ms)) as number,
         errors: runs.reduce((sum, run) => sum + run.errors, 0),
-        ratio: median(ratios.filter((ratio) => !Number.isNaN(ratio))),
+        ratio: median(ratios),
+        roundRatios: ratios,
         cpuMicroseconds: median(defined(runs.map((run) => run.cpuMicroseconds))),
-        cpuRatio: median(cpuRatios.filter((ratio) => !Number.isNaN(ratio)))
+        cpuRatio: median(cpuRatios)
     }
 }
 
@@ -146,7 +153,9 @@ const targetList = (results: Results) =>
         const summary = summarize(results, variant, scenario)
         if (summary?.ratio === undefined)
             return `- ${LABELS[variant]}, ${SCENARIOS[scenario]}: ≥ ${min.toFixed(2)}: not measured`
-        return `- ${LABELS[variant]}, ${SCENARIOS[scenario]}: ≥ ${min.toFixed(2)}, measured ${fixed(summary.ratio)} (req/s), ${fixed(summary.cpuRatio)} (CPU): ${verdict(summary.ratio >= min)}`
+        const rounds =
+            summary.roundRatios.length > 1 ? `; rounds ${summary.roundRatios.map((r) => fixed(r)).join(', ')}` : ''
+        return `- ${LABELS[variant]}, ${SCENARIOS[scenario]}: ≥ ${min.toFixed(2)}, measured ${fixed(summary.ratio)} (req/s${rounds}), ${fixed(summary.cpuRatio)} (CPU): ${verdict(summary.ratio >= min)}`
     })
 
 export const renderReport = (results: Results) => {
@@ -168,7 +177,7 @@ export const renderReport = (results: Results) => {
         '',
         ...memoryTable(results),
         '',
-        'Targets (ratio of req/s to bare Elysia in the same round; the CPU ratio is shown alongside):',
+        'Targets (ratio of req/s to bare Elysia in the same round, median and each round; the CPU ratio is shown alongside):',
         '',
         ...targetList(results)
     ].join('\n')
