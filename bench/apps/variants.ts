@@ -3,7 +3,7 @@
  * at run time, so the benchmark still runs where they are not present.
  */
 import type { Elysia } from 'elysia'
-import { memoryStore, type Store } from '../../plugins/scoped-state'
+import { memoryStore, type SqliteStoreOptions, type Store } from '../../plugins/scoped-state'
 import { bareApp } from './bare'
 import { minimalApp } from './minimal'
 import { scopedApp } from './scoped'
@@ -28,16 +28,23 @@ export const LABELS: Record<Variant, string> = {
     redis: 'scoped-state, Redis store'
 }
 
-const STORE_MODULES: Partial<Record<Variant, string>> = {
-    sqlite: '../../plugins/scoped-state/stores/sqlite',
-    'sqlite-exclusive': '../../plugins/scoped-state/stores/sqlite',
-    'sqlite-full': '../../plugins/scoped-state/stores/sqlite',
-    redis: '../../plugins/scoped-state/stores/redis'
+/** The SQLite variants: one store, run with each of these options. */
+const SQLITE_OPTIONS: Partial<Record<Variant, Omit<SqliteStoreOptions, 'path'>>> = {
+    sqlite: {},
+    'sqlite-exclusive': { exclusive: true },
+    'sqlite-full': { synchronous: 'full' }
 }
+
+const storeModule = (variant: Variant) =>
+    SQLITE_OPTIONS[variant]
+        ? '../../plugins/scoped-state/stores/sqlite'
+        : variant === 'redis'
+          ? '../../plugins/scoped-state/stores/redis'
+          : undefined
 
 /** Why `variant` cannot run here, or `undefined` when it can. */
 export const unavailable = async (variant: Variant): Promise<string | undefined> => {
-    const path = STORE_MODULES[variant]
+    const path = storeModule(variant)
     if (!path) return undefined
     try {
         await import(path)
@@ -50,10 +57,9 @@ export const unavailable = async (variant: Variant): Promise<string | undefined>
 
 const openStore = async (variant: Variant, options: VariantOptions): Promise<Store> => {
     if (variant === 'memory') return memoryStore({ maxSessions: 1_000_000 })
-    const module = await import(STORE_MODULES[variant] as string)
-    if (variant === 'sqlite') return module.sqliteStore({ path: options.sqlitePath })
-    if (variant === 'sqlite-exclusive') return module.sqliteStore({ path: options.sqlitePath, exclusive: true })
-    if (variant === 'sqlite-full') return module.sqliteStore({ path: options.sqlitePath, synchronous: 'full' })
+    const module = await import(storeModule(variant) as string)
+    const sqlite = SQLITE_OPTIONS[variant]
+    if (sqlite) return module.sqliteStore({ path: options.sqlitePath, ...sqlite })
     return module.redisStore({ url: options.redisUrl, prefix: options.redisPrefix })
 }
 

@@ -118,8 +118,9 @@ describe('sqlite store', () => {
 
     test('with exclusive, it holds its file: no other connection can read it, a second store fails at setup', () => {
         const path = newPath()
+        // An existing file is held from the moment the store opens, before any write.
+        sqliteStore({ path }).close()
         const store = sqliteStore({ path, exclusive: true })
-        store.save('a', '{}', 60_000)
         expect(() => inspect(path, 'SELECT count(*) FROM scoped_state')).toThrow('database is locked')
         expect(() => sqliteStore({ path, busyTimeout: 50 })).toThrow(
             expect.objectContaining({
@@ -127,6 +128,7 @@ describe('sqlite store', () => {
                 message: expect.stringContaining('is locked by another connection')
             })
         )
+        store.save('a', '{}', 60_000)
         // Closed, the file is free again, and the state is still there.
         store.close()
         expect(inspect<{ record: string }>(path, 'SELECT record FROM scoped_state').record).toBe('{}')
