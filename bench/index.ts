@@ -28,8 +28,8 @@ import { findWrk, runWrk, WRK_MISSING } from './wrk'
 const quick = process.argv.includes('--quick')
 const write = !quick || process.argv.includes('--write')
 const settings: Settings = {
-    runs: quick ? 1 : 3,
-    seconds: quick ? 1 : 5,
+    pairs: quick ? 1 : 6,
+    seconds: quick ? 1 : 2,
     threads: 1,
     connections: 32,
     sessions: 256,
@@ -101,6 +101,46 @@ const measureMemory = async (kind: 'sessions' | 'visits'): Promise<MemoryUse> =>
     return JSON.parse(output.trim().split('\n').at(-1) as string) as MemoryUse
 }
 
+/** An app under test, with the cookies of its returning users. */
+interface App {
+    server: Server
+    cookies: string[]
+}
+
+const SCENARIO_KEYS = Object.keys(SCENARIOS) as Scenario[]
+
+const wrkRun = (app: App, scenario: Scenario, seconds: number) => ({
+    ...scenarioRequest(scenario, app.server.url, app.cookies),
+    seconds,
+    threads: settings.threads,
+    connections: settings.connections
+})
+
+const warmUp = async (wrk: string, app: App) => {
+    for (const scenario of SCENARIO_KEYS) await runWrk(wrk, wrkRun(app, scenario, WARM_UP_SECONDS))
+}
+
+/** One run of `scenario` against `app`, with the CPU time its process spent per request. */
+const measure = async (wrk: string, app: App, scenario: Scenario): Promise<Measurement> => {
+    const cpuBefore = await cpuSeconds(app.server.pid)
+    const measured = await runWrk(wrk, wrkRun(app, scenario, settings.seconds))
+    const cpuAfter = await cpuSeconds(app.server.pid)
+    const requests = measured.requestsPerSecond * settings.seconds
+    return {
+        ...measured,
+        cpuMicroseconds:
+            cpuBefore === undefined || cpuAfter === undefined ? undefined : ((cpuAfter - cpuBefore) * 1e6) / requests
+    }
+}
+
+const record = (results: Results, variant: Variant, scenario: Scenario, run: Measurement) => {
+    results.runs[variant] ??= { get: [], post: [], visitor: [] }
+    results.runs[variant][scenario].push(run)
+}
+
+const describe = (run: Measurement) =>
+    `${Math.round(run.requestsPerSecond)} req/s, p99 ${run.p99Ms.toFixed(2)} ms, ${run.cpuMicroseconds?.toFixed(1)} µs CPU/req${run.errors ? `, ${run.errors} errors` : ''}`
+
 const writeDocs = async (report: string) => {
     const block = `${START}\n${report}\n${END}`
     const current = existsSync(DOCS) ? await Bun.file(DOCS).text() : ''
@@ -139,54 +179,43 @@ const main = async () => {
     for (const [variant, reason] of Object.entries(results.skipped)) console.log(`${variant}: skipped: ${reason}`)
 
     const scratch = mkdtempSync(join(tmpdir(), 'bench-'))
+    // Bare Elysia stays up throughout, and each other app's runs alternate with its runs:
+    // on a shared machine background load changes from one minute to the next, and the
+    // ratio of two runs taken minutes apart measures that change as much as the apps.
+    const bareServer = await serve('bare', {})
     try {
-        // Rounds go through every app in turn, so a change in background load hits them alike.
-        for (let round = 1; round <= settings.runs; round++)
-            for (const variant of variants) {
-                const server = await serve(variant, {
-                    sqlitePath: join(scratch, `${variant}-${round}.sqlite`),
-                    redisUrl: redis?.url,
-                    redisPrefix: `bench${round}:`
-                })
-                try {
-                    const cookies = await returningUsers(server.url, settings.sessions)
-                    const scenarios = Object.keys(SCENARIOS) as Scenario[]
-                    for (const scenario of scenarios)
-                        await runWrk(wrk, {
-                            ...scenarioRequest(scenario, server.url, cookies),
-                            seconds: WARM_UP_SECONDS,
-                            threads: settings.threads,
-                            connections: settings.connections
-                        })
-                    for (const scenario of scenarios) {
-                        const cpuBefore = await cpuSeconds(server.pid)
-                        const measured = await runWrk(wrk, {
-                            ...scenarioRequest(scenario, server.url, cookies),
-                            seconds: settings.seconds,
-                            threads: settings.threads,
-                            connections: settings.connections
-                        })
-                        const cpuAfter = await cpuSeconds(server.pid)
-                        const requests = measured.requestsPerSecond * settings.seconds
-                        const result: Measurement = {
-                            ...measured,
-                            round,
-                            cpuMicroseconds:
-                                cpuBefore === undefined || cpuAfter === undefined
-                                    ? undefined
-                                    : ((cpuAfter - cpuBefore) * 1e6) / requests
-                        }
-                        results.runs[variant] ??= { get: [], post: [], visitor: [] }
-                        results.runs[variant][scenario].push(result)
+        const bare: App = { server: bareServer, cookies: await returningUsers(bareServer.url, settings.sessions) }
+        await warmUp(wrk, bare)
+        for (const variant of variants) {
+            if (variant === 'bare') continue
+            const server = await serve(variant, {
+                sqlitePath: join(scratch, `${variant}.sqlite`),
+                redisUrl: redis?.url,
+                redisPrefix: `bench-${variant}:`
+            })
+            try {
+                const app: App = { server, cookies: await returningUsers(server.url, settings.sessions) }
+                await warmUp(wrk, app)
+                for (const scenario of SCENARIO_KEYS)
+                    for (let pair = 1; pair <= settings.pairs; pair++) {
+                        // Each goes first in turn, so a steady rise or fall in load favours neither.
+                        const bareFirst = pair % 2 === 1
+                        const before = await measure(wrk, bareFirst ? bare : app, scenario)
+                        const after = await measure(wrk, bareFirst ? app : bare, scenario)
+                        const reference = bareFirst ? before : after
+                        record(results, 'bare', scenario, reference)
+                        const run = { ...(bareFirst ? after : before), reference }
+                        record(results, variant, scenario, run)
                         console.log(
-                            `round ${round} ${variant} ${scenario}: ${Math.round(result.requestsPerSecond)} req/s, p99 ${result.p99Ms.toFixed(2)} ms, ${result.cpuMicroseconds?.toFixed(1)} µs CPU/req${result.errors ? `, ${result.errors} errors` : ''}`
+                            `${variant} ${scenario} pair ${pair}: ${describe(run)}; bare ${describe(reference)}`
                         )
                     }
-                } finally {
-                    await server.stop()
-                }
+            } finally {
+                await server.stop()
             }
+        }
     } finally {
+        await bareServer.stop()
         await redis?.stop()
         rmSync(scratch, { recursive: true, force: true })
     }

@@ -11,7 +11,8 @@ export const SCENARIOS = {
 export type Scenario = keyof typeof SCENARIOS
 
 export interface Settings {
-    runs: number
+    /** Runs of each app and scenario, each paired with a run of bare Elysia. */
+    pairs: number
     seconds: number
     threads: number
     connections: number
@@ -21,9 +22,10 @@ export interface Settings {
 
 /** One wrk run of one scenario against one app. */
 export interface Measurement extends WrkResult {
-    round: number
     /** CPU time the app's process spent per request, when /proc can tell. */
     cpuMicroseconds: number | undefined
+    /** Bare Elysia's run of the same scenario right before or after this one (absent for bare's own runs). */
+    reference?: Measurement
 }
 
 /** Bytes retained per request, as printed by bench/memory.ts. */
@@ -63,10 +65,10 @@ export interface Summary {
     requestsPerSecond: number
     p99Ms: number
     errors: number
-    /** Median over rounds of req/s divided by bare Elysia's req/s in the same round. */
+    /** Median over pairs of req/s divided by bare Elysia's req/s in the same pair. */
     ratio: number | undefined
-    /** That ratio in each round, in round order: how far the rounds disagree. */
-    roundRatios: number[]
+    /** That ratio in each pair, in order: how far the pairs disagree. */
+    pairRatios: number[]
     cpuMicroseconds: number | undefined
     /** Bare Elysia's CPU per request over this app's: the req/s ratio of an otherwise idle machine. */
     cpuRatio: number | undefined
@@ -77,24 +79,24 @@ const defined = (values: Array<number | undefined>) => values.filter((value) => 
 export const summarize = (results: Results, variant: Variant, scenario: Scenario): Summary | undefined => {
     const runs = results.runs[variant]?.[scenario]
     if (!runs?.length) return undefined
-    const bare = results.runs.bare?.[scenario] ?? []
-    const sameRound = (run: Measurement) => bare.find((other) => other.round === run.round)
-    /** Ratios of runs with no same-round bare run (or no CPU reading) are NaN: left out. */
-    const measured = (values: number[]) => values.filter((value) => !Number.isNaN(value))
-    const ratios = measured(
-        runs.map((run) => run.requestsPerSecond / (sameRound(run)?.requestsPerSecond ?? Number.NaN))
+    const pairRatios = defined(
+        runs.map(({ requestsPerSecond, reference }) => reference && requestsPerSecond / reference.requestsPerSecond)
     )
-    const cpuRatios = measured(
-        runs.map((run) => (sameRound(run)?.cpuMicroseconds ?? Number.NaN) / (run.cpuMicroseconds ?? Number.NaN))
+    const cpuRatios = defined(
+        runs.map(
+            ({ cpuMicroseconds, reference }) =>
+                reference?.cpuMicroseconds && cpuMicroseconds && reference.cpuMicroseconds / cpuMicroseconds
+        )
     )
+    const bare = variant === 'bare'
     return {
         requestsPerSecond: median(runs.map((run) => run.requestsPerSecond)) as number,
         p99Ms: median(runs.map((run) => run.p99Ms)) as number,
         errors: runs.reduce((sum, run) => sum + run.errors, 0),
-        ratio: median(ratios),
-        roundRatios: ratios,
+        ratio: bare ? 1 : median(pairRatios),
+        pairRatios,
         cpuMicroseconds: median(defined(runs.map((run) => run.cpuMicroseconds))),
-        cpuRatio: median(cpuRatios)
+        cpuRatio: bare ? 1 : median(cpuRatios)
     }
 }
 
@@ -153,9 +155,9 @@ const targetList = (results: Results) =>
         const summary = summarize(results, variant, scenario)
         if (summary?.ratio === undefined)
             return `- ${LABELS[variant]}, ${SCENARIOS[scenario]}: ≥ ${min.toFixed(2)}: not measured`
-        const rounds =
-            summary.roundRatios.length > 1 ? `; rounds ${summary.roundRatios.map((r) => fixed(r)).join(', ')}` : ''
-        return `- ${LABELS[variant]}, ${SCENARIOS[scenario]}: ≥ ${min.toFixed(2)}, measured ${fixed(summary.ratio)} (req/s${rounds}), ${fixed(summary.cpuRatio)} (CPU): ${verdict(summary.ratio >= min)}`
+        const pairs =
+            summary.pairRatios.length > 1 ? `; pairs ${summary.pairRatios.map((r) => fixed(r)).join(', ')}` : ''
+        return `- ${LABELS[variant]}, ${SCENARIOS[scenario]}: ≥ ${min.toFixed(2)}, measured ${fixed(summary.ratio)} (req/s${pairs}), ${fixed(summary.cpuRatio)} (CPU): ${verdict(summary.ratio >= min)}`
     })
 
 export const renderReport = (results: Results) => {
@@ -166,10 +168,11 @@ export const renderReport = (results: Results) => {
     return [
         `Machine: ${machine.cpu}, ${machine.cores} cores, Bun ${machine.bun}, ${machine.date}, load average at start ${machine.loadAverage}.`,
         '',
-        `wrk \`-t${settings.threads} -c${settings.connections}\` on loopback, ${settings.seconds} s per run after a warm-up, ` +
-            `${settings.runs} round(s); in each round every app is started in turn as its own process and runs every scenario. ` +
+        `wrk \`-t${settings.threads} -c${settings.connections}\` on loopback, ${settings.seconds} s per run after a warm-up. ` +
+            'Every app is its own process. Bare Elysia stays up throughout; the other apps are started one at a time, and ' +
+            `each runs every scenario ${settings.pairs} time(s), each run paired with a run of bare Elysia right before or after it. ` +
             `Returning users cycle through ${settings.sessions} sessions that each hold state. ` +
-            'req/s and p99 are medians over rounds; "vs bare" is the median over rounds of the ratio to bare Elysia in the same round. ' +
+            'req/s and p99 are medians over runs; "vs bare" is the median over pairs of the app\'s req/s divided by bare Elysia\'s in the same pair. ' +
             "CPU per request is the app process's user + system time over the requests it answered: steadier than req/s on a shared machine (see below).",
         '',
         ...throughputTable(results),
@@ -177,7 +180,7 @@ export const renderReport = (results: Results) => {
         '',
         ...memoryTable(results),
         '',
-        'Targets (ratio of req/s to bare Elysia in the same round, median and each round; the CPU ratio is shown alongside):',
+        'Targets (ratio of req/s to bare Elysia in the same pair, median and each pair; the CPU ratio is shown alongside):',
         '',
         ...targetList(results)
     ].join('\n')
