@@ -5,7 +5,7 @@
  */
 import { expect } from 'bun:test'
 import { addToCart, button, cartLine, expectBadge } from './demo'
-import { expectGone, expectText, markDocument } from './expect'
+import { expectAttribute, expectGone, expectText, markDocument } from './expect'
 import { browserTest, e2eSuite } from './harness'
 
 e2eSuite('cart in a browser', (e2e) => {
@@ -46,6 +46,9 @@ e2eSuite('cart in a browser', (e2e) => {
         for (const invalid of ['0', '100']) {
             await tote.getByLabel('Quantity').fill(invalid)
             await button(tote, 'Update').click()
+            // The answer re-renders the line around the refused input. Waiting for that, not for
+            // a message, which the previous value's answer left on the page already.
+            await expectAttribute(tote.getByLabel('Quantity'), 'value', invalid)
             await tote.locator('.field-error').waitFor()
             expect((await tote.locator('.field-error').textContent())?.trim()).not.toBe('')
             await expectBadge(page, 1)
