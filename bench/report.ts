@@ -83,9 +83,10 @@ export const summarize = (results: Results, variant: Variant, scenario: Scenario
         runs.map(({ requestsPerSecond, reference }) => reference && requestsPerSecond / reference.requestsPerSecond)
     )
     const cpuRatios = defined(
-        runs.map(
-            ({ cpuMicroseconds, reference }) =>
-                reference?.cpuMicroseconds && cpuMicroseconds && reference.cpuMicroseconds / cpuMicroseconds
+        runs.map(({ cpuMicroseconds, reference }) =>
+            reference?.cpuMicroseconds === undefined || cpuMicroseconds === undefined
+                ? undefined
+                : reference.cpuMicroseconds / cpuMicroseconds
         )
     )
     const bare = variant === 'bare'
