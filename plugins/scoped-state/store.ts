@@ -2,12 +2,13 @@
  * The contract between the plugin and a session store.
  *
  * A store keeps one serialized record (a JSON string) per session id. The plugin
- * calls `load` once per request of a returning session, then `save` when the state
- * changed or `release` when it did not. Stores shared by several processes (Redis) lock
- * the session between the two so that concurrent requests never overwrite each other;
- * for those the plugin also serializes the requests of one session inside a process
- * (see engine.ts). A synchronous store holds no lock, and before a `save` the plugin
- * loads the record once more to see whether another request saved it meanwhile.
+ * calls `load` when a request of a returning session begins, then `save` when the state
+ * changed. Stores shared by several processes (Redis) lock the session from `load` until
+ * that `save`, or until `release` when nothing changed, so that concurrent requests never
+ * overwrite each other; for those the plugin also serializes the requests of one session
+ * inside a process (see engine.ts). With a synchronous store (and no `serializeRequests`)
+ * nothing is locked or released: before a `save` the plugin loads the record once more
+ * to see whether another request saved it meanwhile.
  */
 
 /** A value or a promise of it: the memory store answers synchronously. */

@@ -6,11 +6,11 @@
 
 import { afterAll, beforeAll, test } from 'bun:test'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Subprocess } from 'bun'
 import { RedisClient } from 'bun'
+import { freePort } from '../../bench/ports'
 
 export interface RedisServer {
     /** `redis://127.0.0.1:<port>` */
@@ -46,17 +46,6 @@ const running = new Set<Subprocess>()
 process.once('exit', () => {
     for (const child of running) child.kill('SIGKILL')
 })
-
-/** A port the OS reports free right now. */
-const freePort = () =>
-    new Promise<number>((resolve, reject) => {
-        const server = createServer()
-        server.once('error', reject)
-        server.listen(0, '127.0.0.1', () => {
-            const address = server.address()
-            server.close(() => resolve(typeof address === 'object' && address ? address.port : 0))
-        })
-    })
 
 const answers = async (url: string) => {
     const client = new RedisClient(url, { connectionTimeout: 500, autoReconnect: false })
