@@ -1,6 +1,12 @@
 /**
  * Cross-site request forgery defence and security headers for every response.
  *
+ * Responses are `Cache-Control: no-store` unless their route says otherwise (static
+ * assets do): a page or fragment shows one user's state at one moment. Stored, a proxy
+ * could serve it to another user, and the browser shows it again on Back/Forward with
+ * the page id it was rendered with, so the next click continues from a number that is no
+ * longer on screen.
+ *
  * CSRF is token-less, like Hono's `csrf` middleware: the session cookie is
  * SameSite=Lax, and an unsafe request (POST, PUT, PATCH, DELETE) is refused with
  * 403 before routing when the browser says it comes from another site:
@@ -28,7 +34,8 @@ const SECURITY_HEADERS = {
     'content-security-policy': CONTENT_SECURITY_POLICY,
     'x-content-type-options': 'nosniff',
     'referrer-policy': 'strict-origin-when-cross-origin',
-    'x-frame-options': 'DENY'
+    'x-frame-options': 'DENY',
+    'cache-control': 'no-store'
 }
 
 /** Whether an unsafe request comes from a page of another origin. */

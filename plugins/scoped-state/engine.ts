@@ -118,6 +118,9 @@ export const createEngine = (config: EngineConfig) => {
         // A request naming a valid page stays on it, so its headers need no page-load check.
         const freshPage = !requested && isPageLoad(request)
         if (freshPage) ({ key: pageKey, id: pageId } = newPageId(id.id, signer))
+        // A stored copy would come back on Back/Forward with this page id and the values it showed then,
+        // so the next click would continue from a number no longer on screen.
+        if (pageId) info.set.headers['cache-control'] ??= 'no-store'
         const session = new ScopedSession(context, id, pageKey, pageId, freshPage)
         session.returning = returning
         if (due) sendCookie(session, info, lifetime(id, at))

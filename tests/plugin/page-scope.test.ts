@@ -138,6 +138,23 @@ describe('page scope', () => {
         expect(await (await alice.get('/count', inPage(alicePage))).text()).toBe('1')
     })
 
+    test('a response in a page scope may not be stored by any cache, unless the handler says so', async () => {
+        const app = stateApp().get('/cached', ({ set }) => {
+            set.headers['cache-control'] = 'private, max-age=60'
+            return 'cached'
+        })
+        const user = client(app)
+        const page = (await load(user)).page
+        const cacheControl = async (path: string, headers: Record<string, string>) =>
+            (await user.get(path, headers)).headers.get('cache-control')
+        expect(await cacheControl('/count', NAVIGATE)).toBe('no-store')
+        expect(await cacheControl('/count', inPage(page))).toBe('no-store')
+        expect(await cacheControl(withPageId('/count', page), NAVIGATE)).toBe('no-store')
+        // No page scope named (API calls, curl): the application decides.
+        expect(await cacheControl('/count', HTMX)).toBeNull()
+        expect(await cacheControl('/cached', NAVIGATE)).toBe('private, max-age=60')
+    })
+
     test('at most maxPages page scopes are kept per session, least recently written dropped first', async () => {
         const user = client(stateApp({ maxPages: 3 }))
         const pages: string[] = []

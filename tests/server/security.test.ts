@@ -1,4 +1,4 @@
-/** CSRF refusal before any handler runs, and security headers on every response. */
+/** CSRF refusal before any handler runs, and security and caching headers on every response. */
 import { describe, expect, test } from 'bun:test'
 import { testApp } from '../helpers/app'
 import { client, HTMX } from '../helpers/client'
@@ -52,6 +52,23 @@ describe('security headers', () => {
         expect(csp).not.toContain('unsafe-eval')
         expect(response.headers.get('x-content-type-options')).toBe('nosniff')
         expect(response.headers.get('referrer-policy')).toBe('strict-origin-when-cross-origin')
+    })
+
+    test.each(['/counter', '/cart', '/api/count', '/no-such-page'])(
+        '%s may not be stored by any cache',
+        async (path) => {
+            const response = await testApp().handle(new Request(`http://localhost${path}`))
+            expect(response.headers.get('cache-control')).toBe('no-store')
+        }
+    )
+
+    test('static assets keep their own caching', async () => {
+        const app = testApp()
+        const asset = await app.handle(new Request('http://localhost/public/app.js'))
+        expect(asset.headers.get('cache-control')).toBe('public, max-age=86400')
+        expect(asset.headers.get('etag')).toBeTruthy()
+        const htmx = await app.handle(new Request('http://localhost/vendor/htmx-4.0.1.min.js'))
+        expect(htmx.headers.get('cache-control')).toBe('public, max-age=31536000, immutable')
     })
 
     test('pages carry no inline script', async () => {
