@@ -1,0 +1,59 @@
+/**
+ * `scopedStore` behaves like a plain object whose keys are the setup's: it can be listed,
+ * spread and serialized, and its shape cannot be changed (only its values).
+ */
+import { expect, test } from 'bun:test'
+import { client } from '../helpers/client'
+import { stateApp } from '../helpers/plugin-app'
+
+/** Runs `probe` on a returning user's `scopedStore` (count 1, theme dark) and answers its result as JSON. */
+const probe = async (probe: (store: Record<PropertyKey, unknown>) => unknown) => {
+    const app = stateApp().get('/probe', ({ scopedStore }) => JSON.stringify(probe(scopedStore as never)))
+    const user = client(app)
+    await user.post('/increment')
+    await user.post('/theme/dark')
+    const response = await user.get('/probe')
+    expect(response.status).toBe(200)
+    return JSON.parse(await response.text())
+}
+
+const SETUP_KEYS = ['count', 'tags', 'theme', 'cart']
+
+test('its keys are the setup keys, listed in setup order', async () => {
+    expect(await probe((store) => Object.keys(store))).toEqual(SETUP_KEYS)
+    expect(await probe((store) => SETUP_KEYS.map((key) => key in store))).toEqual([true, true, true, true])
+    expect(await probe((store) => 'nope' in store)).toBe(false)
+})
+
+test('it serializes and spreads to the current state', async () => {
+    const expected = { count: 1, tags: [], theme: 'dark', cart: { items: [] } }
+    expect(await probe((store) => JSON.parse(JSON.stringify(store)))).toEqual(expected)
+    expect(await probe((store) => ({ ...store }))).toEqual(expected)
+    expect(await probe((store) => Object.entries(store))).toEqual(Object.entries(expected))
+})
+
+test('unknown and symbol keys read as undefined', async () => {
+    // JSON turns `undefined` in an array into `null`.
+    const read = await probe((store) => [store.nope, store[Symbol.iterator], store.toString, store.constructor])
+    expect(read).toEqual([null, null, null, null])
+})
+
+test('keys cannot be deleted or redefined, and the state is left as it was', async () => {
+    const app = stateApp()
+        .post('/delete', ({ scopedStore }) => {
+            delete (scopedStore as Partial<typeof scopedStore>).count
+            return 'deleted?'
+        })
+        .post('/define', ({ scopedStore }) => {
+            Object.defineProperty(scopedStore, 'count', { value: 42 })
+            return 'defined?'
+        })
+    const user = client(app)
+    await user.post('/increment')
+    for (const path of ['/delete', '/define']) {
+        const response = await user.post(path)
+        expect(response.status).toBe(500)
+        expect(await response.text()).not.toContain('?')
+    }
+    expect(await user.text('/count')).toBe('1')
+})
