@@ -87,6 +87,17 @@ export const createEngine = (config: EngineConfig) => {
         }
     }
 
+    /**
+     * Responses in a page scope are `no-store` unless the handler set its own `Cache-Control` (in
+     * any case: Elysia would send both). Back/Forward may show a page from the HTTP cache, which
+     * would carry its page id with the values it showed then, not the ones that scope holds now.
+     */
+    const forbidStoring = (session: ScopedSession, set: Set) => {
+        if (!session.pageId) return
+        for (const name in set.headers) if (name.toLowerCase() === 'cache-control') return
+        set.headers['cache-control'] = 'no-store'
+    }
+
     /** The request's valid, unexpired session id, or `undefined` for a new session. */
     const currentId = (request: Request, at: number) => {
         const value = readCookie(request.headers.get('cookie'))
@@ -118,9 +129,6 @@ export const createEngine = (config: EngineConfig) => {
         // A request naming a valid page stays on it, so its headers need no page-load check.
         const freshPage = !requested && isPageLoad(request)
         if (freshPage) ({ key: pageKey, id: pageId } = newPageId(id.id, signer))
-        // A stored copy would come back on Back/Forward with this page id and the values it showed then,
-        // so the next click would continue from a number no longer on screen.
-        if (pageId) info.set.headers['cache-control'] ??= 'no-store'
         const session = new ScopedSession(context, id, pageKey, pageId, freshPage)
         session.returning = returning
         if (due) sendCookie(session, info, lifetime(id, at))
@@ -159,6 +167,7 @@ export const createEngine = (config: EngineConfig) => {
             commit(session: ScopedSession | undefined, set: Set): void {
                 if (!session) return
                 joinCookieJar(session, set)
+                forbidStoring(session, set)
                 let record = session.serialize()
                 if (record !== undefined) {
                     const id = session.id.id
@@ -213,6 +222,7 @@ export const createEngine = (config: EngineConfig) => {
             async commit(session: ScopedSession | undefined, set: Set): Promise<void> {
                 if (!session) return
                 joinCookieJar(session, set)
+                forbidStoring(session, set)
                 const id = session.locked
                 try {
                     const record = session.serialize()

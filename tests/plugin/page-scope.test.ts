@@ -139,10 +139,15 @@ describe('page scope', () => {
     })
 
     test('a response in a page scope may not be stored by any cache, unless the handler says so', async () => {
-        const app = stateApp().get('/cached', ({ set }) => {
-            set.headers['cache-control'] = 'private, max-age=60'
-            return 'cached'
-        })
+        const app = stateApp()
+            .get('/cached', ({ set }) => {
+                set.headers['cache-control'] = 'private, max-age=60'
+                return 'cached'
+            })
+            .get('/Cached', ({ set }) => {
+                set.headers['Cache-Control'] = 'private, max-age=60'
+                return 'cached'
+            })
         const user = client(app)
         const page = (await load(user)).page
         const cacheControl = async (path: string, headers: Record<string, string>) =>
@@ -153,6 +158,7 @@ describe('page scope', () => {
         // No page scope named (API calls, curl): the application decides.
         expect(await cacheControl('/count', HTMX)).toBeNull()
         expect(await cacheControl('/cached', NAVIGATE)).toBe('private, max-age=60')
+        expect(await cacheControl('/Cached', NAVIGATE)).toBe('private, max-age=60')
     })
 
     test('at most maxPages page scopes are kept per session, least recently written dropped first', async () => {
