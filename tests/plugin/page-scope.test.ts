@@ -148,6 +148,7 @@ describe('page scope', () => {
                 set.headers['Cache-Control'] = 'private, max-age=60'
                 return 'cached'
             })
+            .get('/response', () => new Response('cached', { headers: { 'cache-control': 'max-age=5' } }))
         const user = client(app)
         const page = (await load(user)).page
         const cacheControl = async (path: string, headers: Record<string, string>) =>
@@ -159,6 +160,7 @@ describe('page scope', () => {
         expect(await cacheControl('/count', HTMX)).toBeNull()
         expect(await cacheControl('/cached', NAVIGATE)).toBe('private, max-age=60')
         expect(await cacheControl('/Cached', NAVIGATE)).toBe('private, max-age=60')
+        expect(await cacheControl('/response', NAVIGATE)).toBe('max-age=5')
     })
 
     test('at most maxPages page scopes are kept per session, least recently written dropped first', async () => {
