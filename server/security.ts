@@ -2,10 +2,10 @@
  * Cross-site request forgery defence and security headers for every response.
  *
  * Responses are `Cache-Control: no-store` unless their route says otherwise (static
- * assets do): a page or fragment shows one user's state at one moment. Stored, a proxy
- * could serve it to another user, and the browser shows it again on Back/Forward with
- * the page id it was rendered with, so the next click continues from a number that is no
- * longer on screen.
+ * assets do, with `set.headers['cache-control']`: in lower case, or Elysia sends both): a
+ * page or fragment shows one user's state at one moment. Stored, a proxy could serve it to
+ * another user, and the browser shows it again on Back/Forward with the page id it was
+ * rendered with, so the next click continues from a number that is no longer on screen.
  *
  * CSRF is token-less, like Hono's `csrf` middleware: the session cookie is
  * SameSite=Lax, and an unsafe request (POST, PUT, PATCH, DELETE) is refused with
