@@ -6,9 +6,9 @@ import { expect, test } from 'bun:test'
 import { client } from '../helpers/client'
 import { stateApp } from '../helpers/plugin-app'
 
-/** Runs `probe` on a returning user's `scopedStore` (count 1, theme dark) and answers its result as JSON. */
-const probe = async (probe: (store: Record<PropertyKey, unknown>) => unknown) => {
-    const app = stateApp().get('/probe', ({ scopedStore }) => JSON.stringify(probe(scopedStore as never)))
+/** What `inspect` returns for a returning user's `scopedStore` (count 1, theme dark), sent as JSON. */
+const probe = async (inspect: (store: Record<PropertyKey, unknown>) => unknown) => {
+    const app = stateApp().get('/probe', ({ scopedStore }) => JSON.stringify(inspect(scopedStore as never)))
     const user = client(app)
     await user.post('/increment')
     await user.post('/theme/dark')
@@ -50,10 +50,7 @@ test('keys cannot be deleted or redefined, and the state is left as it was', asy
         })
     const user = client(app)
     await user.post('/increment')
-    for (const path of ['/delete', '/define']) {
-        const response = await user.post(path)
-        expect(response.status).toBe(500)
-        expect(await response.text()).not.toContain('?')
-    }
+    // The proxy refuses: the handler throws (a TypeError in strict mode) before it can answer.
+    for (const path of ['/delete', '/define']) expect((await user.post(path)).status).toBe(500)
     expect(await user.text('/count')).toBe('1')
 })
