@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, spyOn, test } from 'bun:test'
 import { Elysia } from 'elysia'
 import { ScopedStateSetupError, scopedState } from '../../plugins/scoped-state'
-import { client } from '../helpers/client'
+import { client, setCookieOf } from '../helpers/client'
 import { stateApp } from '../helpers/plugin-app'
 
 const OLD = 'the-old-secret-that-is-32-bytes-long!'
@@ -15,6 +15,18 @@ const userWithState = async (app: ReturnType<typeof stateApp>) => {
 }
 
 describe('signed session ids', () => {
+    test('every new visitor gets its own 144-bit id, across the random-byte blocks they are cut from', async () => {
+        const app = stateApp()
+        const ids: string[] = []
+        // 600 ids of 18 bytes use up 2.6 blocks of 4 096 random bytes.
+        for (let i = 0; i < 600; i++) {
+            const cookie = setCookieOf(await app.handle(new Request('http://localhost/count')))
+            ids.push(cookie?.split('=')[1]?.split('.')[0] ?? '')
+        }
+        for (const id of ids) expect(id).toMatch(/^[\w-]{24}$/)
+        expect(new Set(ids).size).toBe(ids.length)
+    })
+
     test('a tampered id, timestamp or signature gives a fresh session', async () => {
         const app = stateApp({ secret: OLD })
         const { cookie } = await userWithState(app)
