@@ -60,7 +60,9 @@ export const memoryStore = (options: MemoryStoreOptions = {}): Store => {
         entry.older.newer = entry.newer
         entry.newer.older = entry.older
     }
+    /** Moves `entry` (or links a new one, which points at itself) to the newest end. */
     const makeNewest = (entry: Entry) => {
+        unlink(entry)
         entry.older = newest.older
         entry.newer = newest
         newest.older.newer = entry
@@ -94,7 +96,6 @@ export const memoryStore = (options: MemoryStoreOptions = {}): Store => {
                 return undefined
             }
             entry.expires = time + ttlMs
-            unlink(entry)
             makeNewest(entry)
             return entry.record
         },
@@ -104,7 +105,6 @@ export const memoryStore = (options: MemoryStoreOptions = {}): Store => {
             if (entry) {
                 entry.record = record
                 entry.expires = expires
-                unlink(entry)
                 makeNewest(entry)
                 return
             }
