@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { run } from './helpers/run'
 
 const ROOT = join(import.meta.dir, '..')
 const TEMPLATE = await Bun.file(join(ROOT, 'package.json')).json()
@@ -19,32 +20,12 @@ let folder: string
 let app: string
 let output = ''
 
-/** Runs a command in the new app; resolves with its exit code and output. */
-const run = async (command: string[]) => {
-    const child = Bun.spawn(command, { cwd: app, stdout: 'pipe', stderr: 'pipe' })
-    const [code, stdout, stderr] = await Promise.all([
-        child.exited,
-        new Response(child.stdout).text(),
-        new Response(child.stderr).text()
-    ])
-    return { code, output: stdout + stderr }
-}
-
 beforeAll(async () => {
     folder = await mkdtemp(join(tmpdir(), 'create-test-'))
     app = join(folder, 'my-app')
-    const create = Bun.spawn([process.execPath, 'create', ROOT, 'my-app'], {
-        cwd: folder,
-        stdout: 'pipe',
-        stderr: 'pipe'
-    })
-    const [code, stdout, stderr] = await Promise.all([
-        create.exited,
-        new Response(create.stdout).text(),
-        new Response(create.stderr).text()
-    ])
-    output = stdout + stderr
-    if (code !== 0) throw new Error(`bun create failed with code ${code}:\n${output}`)
+    const create = await run([process.execPath, 'create', ROOT, 'my-app'], folder)
+    output = create.output
+    if (create.code !== 0) throw new Error(`bun create failed with code ${create.code}:\n${output}`)
 }, 60_000)
 
 afterAll(async () => {
@@ -94,7 +75,7 @@ test('the new app passes its typecheck, lint, XSS scan and server tests', async 
         ['run', 'xss'],
         ['test', 'tests/plugin', 'tests/server']
     ]) {
-        const result = await run([process.execPath, ...command])
+        const result = await run([process.execPath, ...command], app)
         if (result.code !== 0) throw new Error(`bun ${command.join(' ')} failed in the new app:\n${result.output}`)
     }
 }, 120_000)

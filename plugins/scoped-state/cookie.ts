@@ -8,17 +8,17 @@ import { ScopedStateSetupError } from './errors'
 /** Attributes of the session cookie. `HttpOnly` is always set. */
 export interface CookieAttributes {
     /** @default '/' */
-    path?: string
+    path?: string | undefined
     /** Omitted by default, so the cookie stays on this host. @default undefined */
-    domain?: string
+    domain?: string | undefined
     /** @default 'lax' */
-    sameSite?: 'lax' | 'strict' | 'none'
+    sameSite?: 'lax' | 'strict' | 'none' | undefined
     /**
      * `'auto'` sets `Secure` when the request came over https (its URL, or
      * `X-Forwarded-Proto: https` from a proxy). A `__Host-` name always gets `Secure`.
      * @default 'auto'
      */
-    secure?: boolean | 'auto'
+    secure?: boolean | 'auto' | undefined
 }
 
 const SPACE = 32

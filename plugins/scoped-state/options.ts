@@ -8,48 +8,48 @@ export interface ScopedStateOptions {
      * otherwise a random per-process secret is used and a warning logged.
      * @default undefined
      */
-    secret?: string | readonly string[]
+    secret?: string | readonly string[] | undefined
     /**
      * Where state lives. See `stores/` for SQLite and Redis.
      * @default memoryStore()
      */
-    store?: Store
+    store?: Store | undefined
     /**
      * Name of the session cookie. A `__Host-` prefix (e.g. `__Host-session`) pins
      * the cookie to this host over https, the safest choice in production.
      * @default 'user_session_id'
      */
-    cookieName?: string
+    cookieName?: string | undefined
     /** Session cookie attributes. @default { path: '/', sameSite: 'lax', secure: 'auto' } */
-    cookie?: CookieAttributes
+    cookie?: CookieAttributes | undefined
     /**
      * Seconds without a request after which a session expires.
      * @default 604_800 (7 days)
      */
-    idleTimeout?: number
+    idleTimeout?: number | undefined
     /**
      * Seconds after its creation at which a session expires, however active.
      * @default 2_592_000 (30 days)
      */
-    absoluteTimeout?: number
+    absoluteTimeout?: number | undefined
     /**
      * Seconds after which the cookie is sent again to extend its `Max-Age`. Until
      * then responses carry no `Set-Cookie`.
      * @default 3_600 (1 hour)
      */
-    refreshAfter?: number
+    refreshAfter?: number | undefined
     /**
      * Largest serialized state of one session, in bytes. A request that would write
      * more fails with 413 and the previous state is kept.
      * @default 16_384
      */
-    maxStateBytes?: number
+    maxStateBytes?: number | undefined
     /**
      * Most page scopes (tabs, page loads) kept per session; the least recently
      * written is dropped first.
      * @default 16
      */
-    maxPages?: number
+    maxPages?: number | undefined
     /**
      * Run a session's requests one at a time even with a synchronous store (memory,
      * SQLite), as the Redis store always does. Without it, requests run unhindered:
@@ -59,15 +59,15 @@ export interface ScopedStateOptions {
      * every route pays for Elysia's async path (a few µs per request).
      * @default false
      */
-    serializeRequests?: boolean
+    serializeRequests?: boolean | undefined
     /**
      * Refuses to start without a strong secret.
      * @default process.env.NODE_ENV === 'production'
      */
-    production?: boolean
+    production?: boolean | undefined
     /**
      * Clock in milliseconds, for tests.
      * @default Date.now
      */
-    now?: () => number
+    now?: (() => number) | undefined
 }

@@ -16,7 +16,7 @@ export interface StateField<T = unknown> {
      * the user's tabs). Without it the value belongs to one page load of one tab.
      * @default false
      */
-    preserve?: boolean
+    preserve?: boolean | undefined
 }
 
 export type StateSetup = Record<string, StateField>

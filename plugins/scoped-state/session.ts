@@ -14,6 +14,7 @@
 import type { BoundedCache } from './bounded-cache'
 import type { SentCookie } from './cookie'
 import { ScopedStateError } from './errors'
+import { DEFAULT_PAGE } from './page-id'
 import type { Field } from './schema'
 import { findNonJson, JSON_RULE } from './schema'
 import type { SessionId } from './session-id'
@@ -138,8 +139,8 @@ export class ScopedSession {
         this.record = record
         this.sessionScope = record.s
         this.pageScope = { ...shared.p[this.pageKey] }
-        if (this.pageLoad && record.p._) {
-            delete record.p._
+        if (this.pageLoad && record.p[DEFAULT_PAGE]) {
+            delete record.p[DEFAULT_PAGE]
             this.clearedDefault = true
         }
         return record

@@ -6,18 +6,18 @@ export interface MemoryStoreOptions {
      * Memory is bounded by `maxSessions × maxStateBytes` (plugin option).
      * @default 100_000
      */
-    maxSessions?: number
+    maxSessions?: number | undefined
     /**
      * How often expired sessions are swept, in milliseconds. The timer is unref'd
      * and stops with `close()` (the plugin closes its store when the app stops).
      * @default 60_000
      */
-    sweepInterval?: number
+    sweepInterval?: number | undefined
     /**
      * Clock, for tests.
      * @default Date.now
      */
-    now?: () => number
+    now?: (() => number) | undefined
 }
 
 /**

@@ -13,26 +13,26 @@ export interface RedisStoreOptions {
      * `stats()`. Give each app its own prefix when they share a server.
      * @default 'scoped-state:'
      */
-    prefix?: string
+    prefix?: string | undefined
     /**
      * Longest time one Redis command (or connecting) may take, in milliseconds.
      * Past it the request answers 503 instead of hanging.
      * @default 1_500
      */
-    commandTimeout?: number
+    commandTimeout?: number | undefined
     /**
      * How long a request waits for another request of the same session (in another
      * process) to finish, in milliseconds, before it answers 503.
      * @default 5_000
      */
-    lockTimeout?: number
+    lockTimeout?: number | undefined
     /**
      * How long a lock lives if its holder never releases it (the process died), in
      * milliseconds. Must exceed your slowest handler: a request that holds the lock
      * longer loses it, and its write is refused (503) instead of overwriting a newer one.
      * @default 10_000
      */
-    lockLease?: number
+    lockLease?: number | undefined
 }
 
 /**

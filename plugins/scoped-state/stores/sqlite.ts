@@ -16,13 +16,13 @@ export interface SqliteStoreOptions {
      * those too, at about 7× the cost of a write (measured in docs/stores.md).
      * @default 'normal'
      */
-    synchronous?: 'full' | 'normal'
+    synchronous?: 'full' | 'normal' | undefined
     /**
      * How often expired sessions are deleted and their pages handed back to the file
      * system, in milliseconds. The timer is unref'd and stops with `close()`.
      * @default 60_000
      */
-    sweepInterval?: number
+    sweepInterval?: number | undefined
     /**
      * Holds the file for this store alone until `close()`: reads and writes then take
      * no file locks, which makes a load about 3× and a save about 2× cheaper (see
@@ -32,18 +32,18 @@ export interface SqliteStoreOptions {
      * that is held waits `busyTimeout`, then throws a `ScopedStateSetupError`.
      * @default false
      */
-    exclusive?: boolean
+    exclusive?: boolean | undefined
     /**
      * How long a write waits for another connection to the same file (with `exclusive`:
      * how long opening waits for it to let go), in milliseconds.
      * @default 5_000
      */
-    busyTimeout?: number
+    busyTimeout?: number | undefined
     /**
      * Clock, for tests.
      * @default Date.now
      */
-    now?: () => number
+    now?: (() => number) | undefined
 }
 
 /**

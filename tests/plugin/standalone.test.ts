@@ -1,0 +1,144 @@
+/**
+ * `plugins/scoped-state/` copied on its own into an app that has nothing installed but
+ * `elysia` (and Bun's types, for the typecheck), as its README tells users to do: it
+ * compiles under a strict tsconfig, and the README's example serves over HTTP there,
+ * with the memory store and with the SQLite store.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { cpSync, existsSync, mkdirSync, symlinkSync } from 'node:fs'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { BASE, client, countOf } from '../helpers/client'
+import { SECRET } from '../helpers/plugin-app'
+import { run } from '../helpers/run'
+
+const ROOT = join(import.meta.dir, '../..')
+
+/**
+ * `@tsconfig/strictest`'s checks, which a user's app may have. The plugin's own files meet
+ * all of them; the app's files leave out `noPropertyAccessFromIndexSignature`, which
+ * would refuse the README's `process.env.SESSION_SECRET` itself.
+ */
+const STRICTEST = {
+    target: 'ESNext',
+    module: 'Preserve',
+    moduleResolution: 'bundler',
+    types: ['bun'],
+    noEmit: true,
+    skipLibCheck: true,
+    strict: true,
+    exactOptionalPropertyTypes: true,
+    noUncheckedIndexedAccess: true,
+    noImplicitOverride: true,
+    noImplicitReturns: true,
+    noFallthroughCasesInSwitch: true,
+    noUnusedLocals: true,
+    noUnusedParameters: true,
+    allowUnusedLabels: false,
+    allowUnreachableCode: false,
+    isolatedModules: true,
+    verbatimModuleSyntax: true
+}
+const TSCONFIGS = {
+    'tsconfig.json': { compilerOptions: STRICTEST, include: ['*.ts', 'plugins'] },
+    'tsconfig.plugin.json': {
+        compilerOptions: { ...STRICTEST, noPropertyAccessFromIndexSignature: true },
+        include: ['plugins']
+    }
+}
+
+/** Serves the README's example (memory store) and a counter on the SQLite store; prints both ports. */
+const SERVE = `
+import { Elysia } from 'elysia'
+import { app } from './app'
+import { scopedState, sqliteStore } from './plugins/scoped-state'
+
+const sqlite = new Elysia()
+    .use(scopedState({ count: { value: 0 } }, { secret: process.env.SESSION_SECRET, store: sqliteStore({ path: './state.db' }) }))
+    .post('/api/increment', ({ scopedStore }) => \`<span id="count">\${++scopedStore.count}</span>\`)
+app.listen({ port: 0, hostname: '127.0.0.1' })
+sqlite.listen({ port: 0, hostname: '127.0.0.1' })
+console.log(JSON.stringify({ memory: app.server?.port, sqlite: sqlite.server?.port }))
+`
+
+let folder: string
+
+/** A client's requests, sent over HTTP to the copy listening on `port`. */
+const overHttp = (port: number) => ({
+    handle: (request: Request) => fetch(request.url.replace(BASE, `http://127.0.0.1:${port}`), request)
+})
+
+/** The first line a child prints (it keeps running), or `''` when it exits first. */
+const firstLine = async (stream: ReadableStream<Uint8Array>) => {
+    const reader = stream.getReader()
+    const decoder = new TextDecoder()
+    let text = ''
+    while (!text.includes('\n')) {
+        const { value, done } = await reader.read()
+        if (done) return ''
+        text += decoder.decode(value, { stream: true })
+    }
+    return text.slice(0, text.indexOf('\n'))
+}
+
+beforeAll(async () => {
+    // Outside this checkout, so that no parent `node_modules` can resolve a package the copy is not given.
+    folder = await mkdtemp(join(tmpdir(), 'scoped-state-copy-'))
+    cpSync(join(ROOT, 'plugins/scoped-state'), join(folder, 'plugins/scoped-state'), { recursive: true })
+    mkdirSync(join(folder, 'node_modules/@types'), { recursive: true })
+    for (const name of ['elysia', '@types/bun'])
+        symlinkSync(join(ROOT, 'node_modules', name), join(folder, 'node_modules', name), 'dir')
+    const readme = await Bun.file(join(ROOT, 'plugins/scoped-state/README.md')).text()
+    const example = /```ts\n([\s\S]*?)```/.exec(readme)?.[1]
+    if (!example) throw new Error('the plugin README has no example')
+    await Bun.write(join(folder, 'app.ts'), example)
+    await Bun.write(join(folder, 'serve.ts'), SERVE)
+    for (const [name, config] of Object.entries(TSCONFIGS)) await Bun.write(join(folder, name), JSON.stringify(config))
+})
+
+afterAll(async () => {
+    if (folder) await rm(folder, { recursive: true, force: true })
+})
+
+describe('the plugin folder copied into an app with only elysia', () => {
+    test.each(Object.keys(TSCONFIGS))(
+        'typechecks with the strictest settings (%s)',
+        async (config) => {
+            const { code, output } = await run([join(ROOT, 'node_modules/.bin/tsc'), '-p', config], folder)
+            expect(output).toBe('')
+            expect(code).toBe(0)
+        },
+        30_000
+    )
+
+    test("serves the README's example, and a counter on the SQLite store", async () => {
+        const child = Bun.spawn([process.execPath, 'serve.ts'], {
+            cwd: folder,
+            env: { ...process.env, SESSION_SECRET: SECRET, NODE_ENV: 'production' },
+            stdout: 'pipe',
+            stderr: 'inherit'
+        })
+        try {
+            const ports = await firstLine(child.stdout)
+            if (!ports) throw new Error(`the copy did not start (exit code ${await child.exited})`)
+            const { memory, sqlite } = JSON.parse(ports) as { memory: number; sqlite: number }
+
+            const alice = client(overHttp(memory))
+            await alice.post('/api/increment')
+            expect(await countOf(await alice.post('/api/increment'))).toBe(2)
+            expect(alice.cookie).toStartWith('user_session_id=')
+            expect(await client(overHttp(memory)).text('/api/count')).toBe('<span id="count">0</span>')
+            expect(await (await alice.post('/api/reset')).text()).toBe('State reset!')
+            expect(await alice.text('/api/count')).toBe('<span id="count">0</span>')
+
+            const bob = client(overHttp(sqlite))
+            await bob.post('/api/increment')
+            expect(await countOf(await bob.post('/api/increment'))).toBe(2)
+            expect(existsSync(join(folder, 'state.db'))).toBe(true)
+        } finally {
+            child.kill()
+            await child.exited
+        }
+    }, 30_000)
+})
