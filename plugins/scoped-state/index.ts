@@ -15,6 +15,7 @@
  */
 import { Elysia } from 'elysia'
 import { type HandlerContext, ScopedContext } from './context'
+import { holdDefaultStore } from './default-store'
 import { createEngine, type RequestInfo } from './engine'
 import type { ScopedStateOptions } from './options'
 import { compileSetup, type StateSetup } from './schema'
@@ -39,7 +40,10 @@ type CommitContext<Setup extends StateSetup> = Partial<ScopedContext<Setup>> & P
 
 export const scopedState = <Setup extends StateSetup>(setup: Setup, options: ScopedStateOptions = {}) => {
     const now = options.now ?? Date.now
-    const store = options.store ?? memoryStore({ now })
+    const cookieName = options.cookieName ?? 'user_session_id'
+    const given = options.store ?? (options.now ? memoryStore({ now }) : undefined)
+    // A store given (or made for a custom clock) is this instance's to close; else it shares the default.
+    const { store, release } = given ? { store: given, release: () => given.close() } : holdDefaultStore(cookieName)
     const locking = options.serializeRequests === true || !store.synchronous
     const engine = createEngine({
         fields: compileSetup(setup),
@@ -47,7 +51,7 @@ export const scopedState = <Setup extends StateSetup>(setup: Setup, options: Sco
         signer: createSigner(
             resolveSecrets(options.secret, options.production ?? process.env.NODE_ENV === 'production')
         ),
-        cookieName: options.cookieName ?? 'user_session_id',
+        cookieName,
         cookie: options.cookie ?? {},
         idleTimeout: options.idleTimeout ?? 604_800,
         absoluteTimeout: options.absoluteTimeout ?? 2_592_000,
@@ -94,7 +98,7 @@ export const scopedState = <Setup extends StateSetup>(setup: Setup, options: Sco
         .onStart(({ server }) => engine.listenOn(server?.protocol ?? undefined))
         // Route modules may each use this instance: close the store once.
         .onStop(() => {
-            if (!closing) closing = Promise.resolve(store.close())
+            if (!closing) closing = Promise.resolve(release())
             return closing
         })
         .derive({ as: 'scoped' }, hooks.derive as (context: RequestInfo) => HandlerContext<Setup>)

@@ -5,13 +5,15 @@ export interface ScopedStateOptions {
     /**
      * Secret(s) that sign session ids, at least 32 bytes each. Give a list to
      * rotate: the first signs, all verify. Required when `production` is true;
-     * otherwise a random per-process secret is used and a warning logged.
+     * otherwise one random secret per process is used, with a warning logged once.
      * @default undefined
      */
     secret?: string | readonly string[] | undefined
     /**
-     * Where state lives. See `stores/` for SQLite and Redis.
-     * @default memoryStore()
+     * Where state lives. See `stores/` for SQLite and Redis. The plugin closes it when the
+     * app stops. Without one, instances with the same `cookieName` share one memory store
+     * in the process (each their own with a custom `now`).
+     * @default a `memoryStore()` per cookie name
      */
     store?: Store | undefined
     /**

@@ -28,6 +28,9 @@ const constantTimeEqual = (a: string, b: string) => {
     return difference === 0
 }
 
+/** One per process, so that instances mounted in different route modules accept each other's cookies. */
+let developmentSecret: string | undefined
+
 /**
  * Resolves the `secret` option: the first secret signs, all of them verify, so a
  * new secret can be put first while the old one still verifies live sessions.
@@ -41,8 +44,11 @@ export const resolveSecrets = (secret: string | readonly string[] | undefined, p
             throw new ScopedStateSetupError(
                 'scopedState: a secret is required in production (set SESSION_SECRET to at least 32 random bytes).'
             )
-        console.warn('scopedState: no secret set, using a random one; sessions will not survive a restart.')
-        return [randomToken(32)]
+        if (!developmentSecret) {
+            console.warn('scopedState: no secret set, using a random one; sessions will not survive a restart.')
+            developmentSecret = randomToken(32)
+        }
+        return [developmentSecret]
     }
     const short = secrets.findIndex((s) => Buffer.byteLength(s) < MIN_SECRET_BYTES)
     if (production && short !== -1)

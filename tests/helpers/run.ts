@@ -1,16 +1,16 @@
 /**
  * Runs a command to its end and collects what it printed, for tests that check a
- * tool's outcome: `bun create`, `tsc` on a copied folder.
+ * tool's or a script's outcome: `bun create`, `tsc` on a copied folder, a fresh process.
  *
  * @example
  * const { code, output } = await run(['bun', 'run', 'test'], appFolder)
  */
-export const run = async (command: string[], cwd: string) => {
-    const child = Bun.spawn(command, { cwd, stdout: 'pipe', stderr: 'pipe' })
+export const run = async (command: string[], cwd: string, env: Record<string, string> = {}) => {
+    const child = Bun.spawn(command, { cwd, env: { ...process.env, ...env }, stdout: 'pipe', stderr: 'pipe' })
     const [code, stdout, stderr] = await Promise.all([
         child.exited,
         new Response(child.stdout).text(),
         new Response(child.stderr).text()
     ])
-    return { code, output: stdout + stderr }
+    return { code, stdout, stderr, output: stdout + stderr }
 }

@@ -40,3 +40,46 @@ test('the same configuration used by two route modules shares one state and runs
     expect(await (await user.post('/b')).text()).toBe('2')
     expect(await (await user.post('/a')).text()).toBe('3')
 })
+
+test("route modules that each create the plugin with the same cookie share every user's state", async () => {
+    const setup = { count: { value: 0 } }
+    const counter = new Elysia({ name: 'counter' })
+        .use(scopedState(setup, { secret }))
+        .post('/increment', ({ scopedStore }) => ++scopedStore.count)
+    const reset = new Elysia({ name: 'reset' })
+        .use(scopedState(setup, { secret }))
+        .get('/count', ({ scopedStore }) => scopedStore.count)
+        .post('/reset', ({ resetScopedStore }) => {
+            resetScopedStore()
+            return 'reset'
+        })
+    const app = new Elysia().use(counter).use(reset)
+    const user = client(app)
+    await user.post('/increment')
+    await user.post('/increment')
+    expect(await user.text('/count')).toBe('2')
+    await user.post('/reset')
+    expect(await (await user.post('/increment')).text()).toBe('1')
+    expect(await client(app).text('/count')).toBe('0')
+})
+
+test('their shared store outlives an app that stops; once the last one stops, it is closed', async () => {
+    // A cookie name of its own: other tests' instances share the default store of theirs and never stop.
+    const cookieName = 'stopping_sid'
+    const counter = () =>
+        new Elysia()
+            .use(scopedState({ count: { value: 0 } }, { secret, cookieName }))
+            .get('/count', ({ scopedStore }) => scopedStore.count)
+            .post('/increment', ({ scopedStore }) => ++scopedStore.count)
+            .listen({ port: 0, hostname: '127.0.0.1' })
+    const first = counter()
+    const second = counter()
+    const user = client(first)
+    await user.post('/increment')
+    await first.stop()
+    expect(await client(second, user.cookie).text('/count')).toBe('1')
+    await second.stop()
+    const third = counter()
+    expect(await client(third, user.cookie).text('/count')).toBe('0')
+    await third.stop()
+})

@@ -1,8 +1,11 @@
-import { afterEach, describe, expect, spyOn, test } from 'bun:test'
-import { Elysia } from 'elysia'
+import { describe, expect, test } from 'bun:test'
+import { join } from 'node:path'
 import { ScopedStateSetupError, scopedState } from '../../plugins/scoped-state'
 import { client, setCookieOf } from '../helpers/client'
 import { stateApp } from '../helpers/plugin-app'
+import { run } from '../helpers/run'
+
+const PLUGIN = join(import.meta.dir, '../../plugins/scoped-state')
 
 const OLD = 'the-old-secret-that-is-32-bytes-long!'
 const NEW = 'the-new-secret-that-is-32-bytes-long!'
@@ -64,9 +67,6 @@ describe('signed session ids', () => {
 })
 
 describe('the secret', () => {
-    const warn = spyOn(console, 'warn')
-    afterEach(() => warn.mockClear())
-
     test('is required in production, with a clear message', () => {
         expect(() => scopedState({ count: { value: 0 } }, { production: true })).toThrow(
             'a secret is required in production'
@@ -84,14 +84,30 @@ describe('the secret', () => {
         )
     })
 
-    test('missing in development: a random secret and a one-line warning', async () => {
-        const app = new Elysia()
-            .use(scopedState({ count: { value: 0 } }, { production: false }))
-            .post('/', ({ scopedStore }) => ++scopedStore.count)
-        expect(warn).toHaveBeenCalledTimes(1)
-        expect(String(warn.mock.calls[0]?.[0])).not.toContain('\n')
-        const user = client(app)
-        await user.post('/')
-        expect(await (await user.post('/')).text()).toBe('2')
+    test('missing in development: one random secret per process, and a one-line warning once', async () => {
+        // In a process of its own: the secret and the warning are the process's, not this test's.
+        const script = `
+            import { Elysia } from 'elysia'
+            import { scopedState } from ${JSON.stringify(PLUGIN)}
+            const module = (path) => new Elysia({ name: path })
+                .use(scopedState({ count: { value: 0 } }, { production: false }))
+                .post(path, ({ scopedStore }) => ++scopedStore.count)
+            const app = new Elysia().use(module('/a')).use(module('/b'))
+            let cookie = ''
+            for (const path of ['/a', '/b', '/a']) {
+                const response = await app.handle(new Request('http://localhost' + path, { method: 'POST', headers: { cookie } }))
+                cookie = response.headers.get('set-cookie')?.split(';')[0] ?? cookie
+                console.log(await response.text())
+            }
+        `
+        const { code, stdout, stderr } = await run([process.execPath, '-e', script], import.meta.dir, {
+            NODE_ENV: 'development'
+        })
+        expect(code).toBe(0)
+        // Each module's instance accepts the cookie the other issued: one session throughout.
+        expect(stdout.trim().split('\n')).toEqual(['1', '2', '3'])
+        expect(stderr.trim().split('\n')).toEqual([
+            'scopedState: no secret set, using a random one; sessions will not survive a restart.'
+        ])
     })
 })
