@@ -64,11 +64,20 @@ export const createEngine = (config: EngineConfig) => {
     const seconds = () => Math.floor(now() / 1000)
     /** Seconds this session may still live from `at`. */
     const lifetime = (id: SessionId, at: number) => Math.min(idleTimeout, id.created + absoluteTimeout - at)
+    let reportedLateChange = false
     const context = {
         fields: config.fields,
         maxStateBytes: config.maxStateBytes,
         maxPages: config.maxPages,
-        parsed: new BoundedCache<ParsedRecord>(CACHE_SIZE)
+        parsed: new BoundedCache<ParsedRecord>(CACHE_SIZE),
+        reportLateChange() {
+            if (reportedLateChange) return
+            reportedLateChange = true
+            console.error(
+                'scopedState: scopedStore was changed after its request was answered (in a WebSocket handler, a ' +
+                    'timer?); the change was ignored. Change state while handling a request. (Reported once.)'
+            )
+        }
     }
 
     const sendCookie = (session: ScopedSession, { request, set }: RequestInfo, maxAge: number) => {
@@ -166,6 +175,7 @@ export const createEngine = (config: EngineConfig) => {
             },
             commit(session: ScopedSession | undefined, set: Set): void {
                 if (!session) return
+                session.answer()
                 joinCookieJar(session, set)
                 forbidStoring(session, set)
                 let record = session.serialize()
@@ -195,6 +205,7 @@ export const createEngine = (config: EngineConfig) => {
         const mutex = new SessionMutex()
         /** Releases after a failure; a store that is down must not keep the session locked here. */
         const abort = (session: ScopedSession | undefined) => {
+            session?.answer()
             const id = session?.locked
             if (!session || id === undefined) return
             session.locked = undefined
@@ -221,6 +232,7 @@ export const createEngine = (config: EngineConfig) => {
             },
             async commit(session: ScopedSession | undefined, set: Set): Promise<void> {
                 if (!session) return
+                session.answer()
                 joinCookieJar(session, set)
                 forbidStoring(session, set)
                 const id = session.locked

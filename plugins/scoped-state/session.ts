@@ -38,6 +38,8 @@ export interface SessionContext {
     maxPages: number
     /** The last record seen of recently used sessions, parsed and frozen, by session id. */
     parsed: BoundedCache<ParsedRecord>
+    /** Called when a request changes its state after commit: the change is ignored. */
+    reportLateChange: () => void
 }
 
 /** Longer records are parsed on every request instead of cached, which bounds the cache's memory. */
@@ -94,6 +96,8 @@ export class ScopedSession {
     /** This page load dropped the session's default page scope. */
     declare private clearedDefault: boolean
     declare private destroyed: boolean
+    /** The plugin committed this request: a change now could never be saved. */
+    declare private answered: boolean
     /** The session id whose lock this request holds until commit or abort (asynchronous stores). */
     declare locked: string | undefined
     /** A stored record to delete at commit (regenerated away from, or destroyed). */
@@ -122,6 +126,7 @@ export class ScopedSession {
         this.cleared = undefined
         this.clearedDefault = false
         this.destroyed = false
+        this.answered = false
         this.locked = undefined
         this.discard = undefined
         this.returning = false
@@ -175,6 +180,7 @@ export class ScopedSession {
 
     write(key: string, value: unknown) {
         if (!this.context.fields.has(key)) throw new TypeError(`scopedState: '${key}' is not a key of the state setup.`)
+        if (this.tooLate()) return
         this.scopeOf(key)[key] = value
         this.written ??= new Set()
         this.written.add(key)
@@ -190,6 +196,7 @@ export class ScopedSession {
 
     /** Back to defaults: the page scope, or with `ignorePreserve` everything. */
     reset(ignorePreserve = false) {
+        if (this.tooLate()) return
         this.state()
         this.pageScope = {}
         if (ignorePreserve) this.sessionScope = {}
@@ -198,6 +205,7 @@ export class ScopedSession {
 
     /** Starts over with `id`, keeping the preserved keys; the page scopes stay behind. */
     moveTo(id: SessionId) {
+        if (this.tooLate()) return
         const { s } = this.state()
         this.id = id
         this.raw = undefined
@@ -209,10 +217,25 @@ export class ScopedSession {
 
     /** Drops all state; nothing this request still writes is kept. */
     destroy() {
+        if (this.tooLate()) return
         this.record = { s: {}, p: {} }
         this.sessionScope = {}
         this.pageScope = {}
         this.destroyed = true
+    }
+
+    /** Commit has begun: the state may still be read; a change now is ignored, and reported. */
+    answer() {
+        this.answered = true
+    }
+
+    /**
+     * Whether a change comes after commit, which cannot save it any more (from a WebSocket
+     * handler, a timer). Reported, not thrown: thrown there, it would escape to the process.
+     */
+    private tooLate() {
+        if (this.answered) this.context.reportLateChange()
+        return this.answered
     }
 
     /** Keys this request changed: assigned, or handed out and mutated in place. */
@@ -297,7 +320,7 @@ export class ScopedSession {
     /**
      * The record `json` (from `serialize`) was saved: it becomes the shared parse, so the
      * session's next request reads it without parsing, and this request lets go of its
-     * copy (a late write starts over from the saved state and is not saved). Only when
+     * copy. Only when
      * the values are all primitives: an object may still be referenced, and changed, by
      * the application.
      */

@@ -17,6 +17,11 @@ export const NAVIGATE = { 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'docum
 /** Headers htmx 4 sends with its requests. */
 export const HTMX = { 'hx-request': 'true', accept: 'text/html' }
 
+/** A `Handler` sending the client's requests over HTTP to a server listening on `port` (127.0.0.1). */
+export const overHttp = (port: number | undefined): Handler => ({
+    handle: (request) => fetch(request.url.replace(BASE, `http://127.0.0.1:${port}`), request)
+})
+
 export const client = (app: Handler, cookie = '') => {
     const request = async (method: string, path: string, init: { headers?: HeadersInit; body?: BodyInit } = {}) => {
         const headers = new Headers(init.headers)

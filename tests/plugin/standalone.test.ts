@@ -9,7 +9,7 @@ import { cpSync, existsSync, mkdirSync, symlinkSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { BASE, client, countOf } from '../helpers/client'
+import { client, countOf, overHttp } from '../helpers/client'
 import { SECRET } from '../helpers/plugin-app'
 import { run } from '../helpers/run'
 
@@ -63,11 +63,6 @@ console.log(JSON.stringify({ memory: app.server?.port, sqlite: sqlite.server?.po
 `
 
 let folder: string
-
-/** A client's requests, sent over HTTP to the copy listening on `port`. */
-const overHttp = (port: number) => ({
-    handle: (request: Request) => fetch(request.url.replace(BASE, `http://127.0.0.1:${port}`), request)
-})
 
 /** The first line a child prints (it keeps running), or `''` when it exits first. */
 const firstLine = async (stream: ReadableStream<Uint8Array>) => {

@@ -1,0 +1,99 @@
+/**
+ * A change to the state after the plugin committed its request (from a WebSocket
+ * handler, a timer) cannot be saved any more: it is ignored and reported once, never
+ * thrown (in a timer, a throw would escape to the process), and the state stays as saved.
+ */
+import { afterEach, describe, expect, spyOn, test } from 'bun:test'
+import { Elysia } from 'elysia'
+import { redisStore, type Store, scopedState } from '../../plugins/scoped-state'
+import { client, overHttp } from '../helpers/client'
+import { SECRET, stateApp } from '../helpers/plugin-app'
+import { redisTest, useRedis } from '../helpers/redis'
+
+const redis = useRedis()
+const error = spyOn(console, 'error')
+afterEach(() => error.mockClear())
+
+const REPORT = 'scopedState: scopedStore was changed after its request was answered'
+
+describe('a change after the response', () => {
+    test('from a timer: assignments, resets and session changes are ignored, and reported once', async () => {
+        let late: (() => void) | undefined
+        const app = stateApp().post('/late', ({ scopedStore, resetScopedStore, destroyScopedSession }) => {
+            scopedStore.count = 1
+            late = () => {
+                scopedStore.count = 99
+                scopedStore.theme = 'dark'
+                resetScopedStore(true)
+                destroyScopedSession()
+            }
+            return 'ok'
+        })
+        const user = client(app)
+        await user.post('/late')
+        late?.()
+        expect(error).toHaveBeenCalledTimes(1)
+        expect(String(error.mock.calls[0]?.[0])).toStartWith(REPORT)
+        expect(await user.text('/count')).toBe('1')
+        expect(await user.text('/state')).toContain('"theme":"light"')
+        await user.post('/increment')
+        expect(await user.text('/count')).toBe('2')
+    })
+})
+
+/** An app with a WebSocket route that reads the state and tries to change it, listening. */
+const socketApp = (store?: Store) =>
+    new Elysia()
+        .use(scopedState({ count: { value: 0 } }, { secret: SECRET, store }))
+        .get('/count', ({ scopedStore }) => scopedStore.count)
+        .post('/increment', ({ scopedStore }) => ++scopedStore.count)
+        .ws('/socket', {
+            open(ws) {
+                ws.send(`count ${ws.data.scopedStore.count}`)
+            },
+            message(ws) {
+                ws.data.scopedStore.count = 99
+                ws.send('tried')
+            }
+        })
+        .listen({ port: 0, hostname: '127.0.0.1' })
+
+/** Bun's `WebSocket` sends request headers; the DOM lib's type of it, also loaded here, does not know that. */
+const BunWebSocket = WebSocket as unknown as new (url: string, options: Bun.WebSocketOptions) => WebSocket
+
+/** Opens the socket as the user with `cookie`, sends one message; resolves with what came back. */
+const talk = (port: number | undefined, cookie: string) =>
+    new Promise<string[]>((resolve, reject) => {
+        const socket = new BunWebSocket(`ws://127.0.0.1:${port}/socket`, { headers: { cookie } })
+        const received: string[] = []
+        socket.onerror = reject
+        socket.onmessage = ({ data }) => {
+            received.push(String(data))
+            if (received.length === 1) socket.send('change')
+            else {
+                socket.close()
+                resolve(received)
+            }
+        }
+    })
+
+describe('a WebSocket handler', () => {
+    const cases: [string, () => Store | undefined, typeof test][] = [
+        ['memory store', () => undefined, test],
+        ['Redis store', () => redisStore({ url: redis().url, prefix: `late-${crypto.randomUUID()}:` }), redisTest]
+    ]
+    for (const [name, store, run] of cases)
+        run(`reads the state as of the upgrade; a change is ignored and reported (${name})`, async () => {
+            const app = socketApp(store())
+            try {
+                const user = client(overHttp(app.server?.port))
+                await user.post('/increment')
+                expect(await talk(app.server?.port, user.cookie)).toEqual(['count 1', 'tried'])
+                expect(String(error.mock.calls[0]?.[0])).toStartWith(REPORT)
+                // Answered at the upgrade, the request holds no lock: the next one is not kept waiting.
+                expect(await (await user.post('/increment')).text()).toBe('2')
+            } finally {
+                await app.stop()
+            }
+        })
+})
