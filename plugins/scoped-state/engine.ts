@@ -75,7 +75,8 @@ export const createEngine = (config: EngineConfig) => {
             reportedLateChange = true
             console.error(
                 'scopedState: scopedStore was changed after its request was answered (in a WebSocket handler, a ' +
-                    'timer?); the change was ignored. Change state while handling a request. (Reported once.)'
+                    'timer, an onAfterHandle hook added after the plugin?); the change was ignored. Change state ' +
+                    'in the handler or an onBeforeHandle hook. (Reported once.)'
             )
         }
     }

@@ -16,7 +16,19 @@ afterEach(() => error.mockClear())
 
 const REPORT = 'scopedState: scopedStore was changed after its request was answered'
 
-describe('a change after the response', () => {
+describe('a change after the plugin committed', () => {
+    test('in an onAfterHandle hook added after the plugin: ignored and reported', async () => {
+        const app = stateApp()
+            .onAfterHandle(({ scopedStore }) => {
+                scopedStore.theme = 'dark'
+            })
+            .get('/theme', ({ scopedStore }) => scopedStore.theme)
+        const user = client(app)
+        expect(await user.text('/theme')).toBe('light')
+        expect(String(error.mock.calls[0]?.[0])).toStartWith(REPORT)
+        expect(await user.text('/theme')).toBe('light')
+    })
+
     test('from a timer: assignments, resets and session changes are ignored, and reported once', async () => {
         let late: (() => void) | undefined
         const app = stateApp().post('/late', ({ scopedStore, resetScopedStore, destroyScopedSession }) => {
