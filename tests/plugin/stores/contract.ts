@@ -3,6 +3,7 @@
  * memory, SQLite and Redis test files call `storeContract` with a factory.
  */
 import { afterAll, describe, expect, test } from 'bun:test'
+import { t } from 'elysia'
 import type { Store } from '../../../plugins/scoped-state'
 import { client } from '../../helpers/client'
 import { stateApp } from '../../helpers/plugin-app'
@@ -173,6 +174,33 @@ export const storeContract = (name: string, options: ContractOptions) => {
                 const response = await user.post('/bad')
                 expect(response.status).toBe(500)
                 expect(await response.text()).toStartWith('Cannot store scopedStore.tags[0] holds a bigint')
+                expect(await user.text('/count')).toBe('1')
+            })
+
+            it('a request that fails (its handler throws, its body is refused) writes nothing, holds nothing', async () => {
+                const app = stateApp({ store: make() })
+                    .post('/throws', ({ scopedStore }) => {
+                        scopedStore.count = 50
+                        throw new Error('boom')
+                    })
+                    .post(
+                        '/count',
+                        ({ scopedStore, body }) => {
+                            scopedStore.count = body.count
+                            return 'set'
+                        },
+                        { body: t.Object({ count: t.Number() }) }
+                    )
+                const user = client(app)
+                await user.post('/increment')
+                expect((await user.post('/throws')).status).toBe(500)
+                const refused = await user.post(
+                    '/count',
+                    { 'content-type': 'application/json' },
+                    JSON.stringify({ count: 'many' })
+                )
+                expect(refused.status).toBe(422)
+                // A lock kept by either would make this wait for lockTimeout, then answer 503.
                 expect(await user.text('/count')).toBe('1')
             })
 
