@@ -8,6 +8,7 @@ import { Elysia } from 'elysia'
 import { memoryStore, type ScopedStateOptions } from '../plugins/scoped-state'
 import { accessLog } from './access-log'
 import { HTMX_FILE, PUBLIC_DIR } from './assets'
+import { errors } from './errors'
 import { cartRoutes } from './routes/cart'
 import { counterRoutes } from './routes/counter'
 import { healthRoutes } from './routes/health'
@@ -35,6 +36,7 @@ export const createApp = (options: AppOptions = {}) => {
         new Elysia()
             .use(options.accessLog ? accessLog(options.accessLog) : new Elysia())
             .use(security)
+            .use(errors)
             .use(html())
             .use(publicAssets)
             // A versioned URL, so browsers may cache it for a year.

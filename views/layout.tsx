@@ -1,6 +1,7 @@
 import { Html, type PropsWithChildren } from '@kitajs/html'
 import { PAGE_HEADER } from '../plugins/scoped-state'
 import type { Theme } from '../server/state'
+import { Alerts } from './alerts'
 import { CartBadge } from './cart-badge'
 
 export type Section = 'home' | 'counter' | 'cart' | 'theme'
@@ -82,6 +83,7 @@ export const Layout = ({ title, section, theme, pageId, cartCount, children }: P
                 </div>
             </header>
             <main id="main" class="container" tabindex="-1">
+                <Alerts />
                 {children}
             </main>
             <footer class="site-footer">

@@ -4,7 +4,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, test } from 'bun:test'
 import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright-core'
-import { type RunningServer, startServer } from '../helpers/server'
+import { type RunningServer, type StartServerOptions, startServer } from '../helpers/server'
 import { findChromium, launchChromium } from './chromium'
 
 // The size of the committed screenshots.
@@ -44,8 +44,11 @@ export interface E2E {
  *         await expectText(page.locator('#count'), '0')
  *     })
  * })
+ *
+ * `server` gives the server's options when it starts (after the file's own `beforeAll`s,
+ * so a store started there can be named), e.g. `() => ({ env: { SCOPED_STATE_STORE: url } })`.
  */
-export const e2eSuite = (name: string, define: (e2e: E2E) => void) => {
+export const e2eSuite = (name: string, define: (e2e: E2E) => void, server?: () => StartServerOptions) => {
     const lookup = findChromium()
     if ('missing' in lookup) {
         if (process.env.REQUIRE_SERVICES === '1') {
@@ -61,14 +64,14 @@ export const e2eSuite = (name: string, define: (e2e: E2E) => void) => {
         return
     }
 
-    let server: RunningServer | undefined
+    let running: RunningServer | undefined
     let browser: Browser | undefined
     let open: BrowserContext[] = []
     let scriptErrors: string[] = []
 
     const newContext = async (options: BrowserContextOptions = {}) => {
-        if (!browser || !server) throw new Error('e2e harness not started')
-        const context = await browser.newContext({ baseURL: server.url, viewport: VIEWPORT, ...options })
+        if (!browser || !running) throw new Error('e2e harness not started')
+        const context = await browser.newContext({ baseURL: running.url, viewport: VIEWPORT, ...options })
         context.setDefaultTimeout(STEP_TIMEOUT_MS)
         // An uncaught script error (htmx, app.js) fails the test even when the page still looks right.
         context.on('weberror', (error) => scriptErrors.push(`${error.page()?.url()}: ${error.error().message}`))
@@ -86,9 +89,9 @@ export const e2eSuite = (name: string, define: (e2e: E2E) => void) => {
 
     describe(name, () => {
         beforeAll(async () => {
-            const [started, launched] = await Promise.allSettled([startServer(), launchChromium(lookup.path)])
+            const [started, launched] = await Promise.allSettled([startServer(server?.()), launchChromium(lookup.path)])
             // Keep whichever started, so afterAll stops it even when the other failed.
-            if (started.status === 'fulfilled') server = started.value
+            if (started.status === 'fulfilled') running = started.value
             if (launched.status === 'fulfilled') browser = launched.value
             for (const result of [started, launched]) if (result.status === 'rejected') throw result.reason
         }, TEST_TIMEOUT_MS)
@@ -101,7 +104,7 @@ export const e2eSuite = (name: string, define: (e2e: E2E) => void) => {
         }, TEST_TIMEOUT_MS)
         afterAll(async () => {
             await browser?.close()
-            await server?.stop()
+            await running?.stop()
         }, TEST_TIMEOUT_MS)
         define(e2e)
     })

@@ -29,8 +29,10 @@ export interface RedisServer {
 
 const REDIS_SERVER = Bun.which('redis-server') ?? Bun.which('valkey-server')
 
-const SKIP = !REDIS_SERVER && process.env.REQUIRE_SERVICES !== '1'
-if (SKIP) console.warn('redis-server is not installed: Redis tests skipped (REQUIRE_SERVICES=1 makes them fail).')
+/** No redis-server here, and tests may skip (`REQUIRE_SERVICES` is not 1): Redis tests are skipped. */
+export const REDIS_SKIPPED = !REDIS_SERVER && process.env.REQUIRE_SERVICES !== '1'
+if (REDIS_SKIPPED)
+    console.warn('redis-server is not installed: Redis tests skipped (REQUIRE_SERVICES=1 makes them fail).')
 
 /**
  * `test`, skipped when no redis-server is installed, unless `REQUIRE_SERVICES=1`
@@ -39,7 +41,7 @@ if (SKIP) console.warn('redis-server is not installed: Redis tests skipped (REQU
  * @example
  * redisTest('two instances share state', async () => { ... })
  */
-export const redisTest = test.skipIf(SKIP)
+export const redisTest = test.skipIf(REDIS_SKIPPED)
 
 /** Servers still running, killed if the test process exits without disposing them. */
 const running = new Set<Subprocess>()
@@ -132,7 +134,7 @@ export const startRedis = async (): Promise<RedisServer> => {
 export const useRedis = () => {
     let server: RedisServer | undefined
     beforeAll(async () => {
-        if (!SKIP) server = await startRedis()
+        if (!REDIS_SKIPPED) server = await startRedis()
     })
     afterAll(() => server?.dispose())
     return () => {

@@ -3,7 +3,7 @@
  * handler, a timer) cannot be saved any more: it is ignored and reported once, never
  * thrown (in a timer, a throw would escape to the process), and the state stays as saved.
  */
-import { afterEach, describe, expect, spyOn, test } from 'bun:test'
+import { beforeEach, describe, expect, spyOn, test } from 'bun:test'
 import { Elysia } from 'elysia'
 import { redisStore, type Store, scopedState } from '../../plugins/scoped-state'
 import { client, overHttp } from '../helpers/client'
@@ -12,7 +12,8 @@ import { redisTest, useRedis } from '../helpers/redis'
 
 const redis = useRedis()
 const error = spyOn(console, 'error')
-afterEach(() => error.mockClear())
+// Cleared before each test: calls from other files' tests, run in this process, would count too.
+beforeEach(() => error.mockClear())
 
 const REPORT = 'scopedState: scopedStore was changed after its request was answered'
 
