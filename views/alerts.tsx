@@ -8,7 +8,7 @@ export const ALERTS_ID = 'alerts'
  * request swaps, so the error cannot take the place of what the next click updates.
  * @example <Alerts />
  */
-export const Alerts = () => <div id={ALERTS_ID} class="alerts" role="alert" />
+export const Alerts = () => <div id={ALERTS_ID} role="alert" />
 
 /**
  * A failed request's message, for the alert region.
