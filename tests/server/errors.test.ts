@@ -66,7 +66,5 @@ test('a bug, from another client: logged, and a plain 500 without its details', 
 
 test('every page has the alert region, empty, outside the areas requests swap', async () => {
     const html = await client(testApp()).text('/counter')
-    expect(html).toContain(
-        '<main id="main" class="container" tabindex="-1"><div id="alerts" role="alert"></div>'
-    )
+    expect(html).toContain('<main id="main" class="container" tabindex="-1"><div id="alerts" role="alert"></div>')
 })
