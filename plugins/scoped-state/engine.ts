@@ -108,6 +108,13 @@ export const createEngine = (config: EngineConfig) => {
         set.headers['cache-control'] = 'no-store'
     }
 
+    /** The handler is done: later changes are refused, and the response gets its last headers. */
+    const closeHandling = (session: ScopedSession, set: Set) => {
+        session.answer()
+        joinCookieJar(session, set)
+        forbidStoring(session, set)
+    }
+
     /** The request's valid, unexpired session id, or `undefined` for a new session. */
     const currentId = (request: Request, at: number) => {
         const value = readCookie(request.headers.get('cookie'))
@@ -176,9 +183,7 @@ export const createEngine = (config: EngineConfig) => {
             },
             commit(session: ScopedSession | undefined, set: Set): void {
                 if (!session) return
-                session.answer()
-                joinCookieJar(session, set)
-                forbidStoring(session, set)
+                closeHandling(session, set)
                 let record = session.serialize()
                 if (record !== undefined) {
                     const id = session.id.id
@@ -233,9 +238,7 @@ export const createEngine = (config: EngineConfig) => {
             },
             async commit(session: ScopedSession | undefined, set: Set): Promise<void> {
                 if (!session) return
-                session.answer()
-                joinCookieJar(session, set)
-                forbidStoring(session, set)
+                closeHandling(session, set)
                 const id = session.locked
                 try {
                     const record = session.serialize()
