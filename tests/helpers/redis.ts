@@ -11,6 +11,7 @@ import { join } from 'node:path'
 import type { Subprocess } from 'bun'
 import { RedisClient } from 'bun'
 import { freePort } from '../../bench/ports'
+import { redisStore } from '../../plugins/scoped-state'
 
 export interface RedisServer {
     /** `redis://127.0.0.1:<port>` */
@@ -42,6 +43,16 @@ if (REDIS_SKIPPED)
  * redisTest('two instances share state', async () => { ... })
  */
 export const redisTest = test.skipIf(REDIS_SKIPPED)
+
+/**
+ * A real Redis store whose server is not there (a port nothing listens on): the store
+ * down, for tests of what requests answer then. Needs no redis-server.
+ *
+ * @example
+ * const down = await unreachableRedisStore()
+ */
+export const unreachableRedisStore = async () =>
+    redisStore({ url: `redis://127.0.0.1:${await freePort()}`, commandTimeout: 300 })
 
 /** Servers still running, killed if the test process exits without disposing them. */
 const running = new Set<Subprocess>()

@@ -4,15 +4,11 @@
  * except for a bug, which is logged and answered without its message.
  */
 import { afterAll, beforeEach, expect, spyOn, test } from 'bun:test'
-import { redisStore } from '../../plugins/scoped-state'
 import { testApp } from '../helpers/app'
 import { client, HTMX } from '../helpers/client'
+import { unreachableRedisStore } from '../helpers/redis'
 
-// A real Redis store whose server is not there: a port nothing listens on.
-const probe = Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data() {} } })
-const downUrl = `redis://127.0.0.1:${probe.port}`
-probe.stop(true)
-const down = redisStore({ url: downUrl, commandTimeout: 300 })
+const down = await unreachableRedisStore()
 afterAll(() => down.close())
 
 // Asserted on, and kept out of the test output.

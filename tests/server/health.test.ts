@@ -1,7 +1,8 @@
 import { expect, test } from 'bun:test'
-import { memoryStore, redisStore } from '../../plugins/scoped-state'
+import { memoryStore } from '../../plugins/scoped-state'
 import { testApp } from '../helpers/app'
 import { client } from '../helpers/client'
+import { unreachableRedisStore } from '../helpers/redis'
 
 test('/healthz reports the store counters as JSON', async () => {
     const app = testApp({ store: memoryStore({ maxSessions: 1 }) })
@@ -14,11 +15,7 @@ test('/healthz reports the store counters as JSON', async () => {
 })
 
 test('/healthz answers 503 when the store is down', async () => {
-    // A real Redis store whose server is not there: a port nothing listens on.
-    const probe = Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data() {} } })
-    const port = probe.port
-    probe.stop(true)
-    const down = redisStore({ url: `redis://127.0.0.1:${port}`, commandTimeout: 300 })
+    const down = await unreachableRedisStore()
     try {
         const response = await testApp({ store: down }).handle(new Request('http://localhost/healthz'))
         expect(response.status).toBe(503)
