@@ -138,7 +138,7 @@ const record = (results: Results, variant: Variant, scenario: Scenario, run: Mea
     results.runs[variant][scenario].push(run)
 }
 
-const describe = (run: Measurement) =>
+const describeRun = (run: Measurement) =>
     `${Math.round(run.requestsPerSecond)} req/s, p99 ${run.p99Ms.toFixed(2)} ms, ${run.cpuMicroseconds?.toFixed(1)} µs CPU/req${run.errors ? `, ${run.errors} errors` : ''}`
 
 const writeDocs = async (report: string) => {
@@ -207,7 +207,7 @@ const main = async () => {
                         const run = { ...(bareFirst ? after : before), reference }
                         record(results, variant, scenario, run)
                         console.log(
-                            `${variant} ${scenario} pair ${pair}: ${describe(run)}; bare ${describe(reference)}`
+                            `${variant} ${scenario} pair ${pair}: ${describeRun(run)}; bare ${describeRun(reference)}`
                         )
                     }
             } finally {
