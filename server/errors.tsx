@@ -1,26 +1,36 @@
 /**
- * What a request that failed answers: the session store down, a write that collided, a
- * bug. htmx gets the message in the page's alert region, with the error status: htmx 4
- * swaps error responses into the request's target, and a counter replaced by "Session
- * store unavailable" would leave nothing for the next click to update. A bug is logged
- * here and answered without its message, which may name files and hosts. Other errors
- * keep their own answer for other clients (a plain form post, curl).
+ * What a request that failed answers: an unknown address, the session store down, a
+ * write that collided, a bug. Each keeps its status, and its message names no internals;
+ * a bug is logged here, since its own message may name files and hosts.
+ * - htmx gets the message in the page's alert region: htmx 4 swaps error responses into
+ *   the request's target, and a counter replaced by "Session store unavailable" would
+ *   leave nothing for the next click to update.
+ * - A browser loading a page or posting a form without JavaScript gets a whole page.
+ * - Other clients (curl, scripts) keep the error's own answer; a bug's is replaced.
  */
 import { Html } from '@kitajs/html'
 import { Elysia } from 'elysia'
 import { ScopedStateError, StoreUnavailableError } from '../plugins/scoped-state'
 import { ALERTS_ID, Alert } from '../views/alerts'
-import { isHtmx } from './respond'
+import { ErrorPage } from '../views/error-page'
+import { isHtmx, wantsPage } from './respond'
 
-/** What the user is told: never the error's internals. */
-const messageOf = (error: unknown, status: number) => {
+/** What the user is told, as a page title and a message. */
+const explain = (error: unknown, status: number, page: boolean) => {
     if (error instanceof StoreUnavailableError)
-        return 'Your session is unavailable at the moment. Nothing was changed; please try again shortly.'
+        return {
+            title: 'Session unavailable',
+            message: 'Your session is unavailable at the moment. Nothing was changed; please try again shortly.'
+        }
     // 409 (a collision) and 413 (state too large) are written for the user.
-    if (error instanceof ScopedStateError && status < 500) return error.message
-    if (status === 404) return 'This action no longer exists. Reload the page.'
-    if (status < 500) return 'The request was refused. Nothing was changed.'
-    return 'Something went wrong. Nothing was changed; please try again.'
+    if (error instanceof ScopedStateError && status < 500) return { title: 'Not saved', message: error.message }
+    if (status === 404)
+        return {
+            title: 'Page not found',
+            message: page ? 'There is no page at this address.' : 'This action no longer exists. Reload the page.'
+        }
+    if (status < 500) return { title: 'Request refused', message: 'The request was refused. Nothing was changed.' }
+    return { title: 'Something went wrong', message: 'Something went wrong. Nothing was changed; please try again.' }
 }
 
 /** The error's own status (Elysia's errors and the plugin's have one), else the one set, else 500. */
@@ -34,16 +44,17 @@ export const errors = new Elysia({ name: 'errors' }).onError({ as: 'global' }, (
     const status = statusOf(error, set)
     const bug = status >= 500 && !(error instanceof StoreUnavailableError)
     if (bug) console.error(error)
-    if (isHtmx(request)) {
+    const htmx = isHtmx(request)
+    if (htmx || wantsPage(request)) {
         set.status = status
-        Object.assign(set.headers, {
-            'content-type': 'text/html; charset=utf-8',
-            'hx-retarget': `#${ALERTS_ID}`,
-            'hx-reswap': 'innerHTML',
-            vary: 'HX-Request'
-        })
+        set.headers['content-type'] = 'text/html; charset=utf-8'
+        set.headers.vary = 'HX-Request'
         if (error instanceof StoreUnavailableError) set.headers['retry-after'] = '1'
-        return <Alert message={messageOf(error, status)} />
+        const { title, message } = explain(error, status, !htmx)
+        if (!htmx) return <ErrorPage title={title} message={message} />
+        set.headers['hx-retarget'] = `#${ALERTS_ID}`
+        set.headers['hx-reswap'] = 'innerHTML'
+        return <Alert message={message} />
     }
     if (!bug) return
     set.status = 500

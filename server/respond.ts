@@ -16,14 +16,14 @@ export interface AnswerContext {
 
 export const isHtmx = (request: Request) => request.headers.get('hx-request') === 'true'
 
-/** A browser form post with JavaScript off: it wants a whole page back. */
-const isFormPost = (request: Request) =>
+/** A browser loading a page, or posting a form with JavaScript off: it shows a whole page. */
+export const wantsPage = (request: Request) =>
     !isHtmx(request) && request.headers.get('accept')?.includes('text/html') === true
 
 /** Call after the action: renders `fragment` for htmx and API clients, or redirects a form post to `page`. */
 export const answer = <T>(context: AnswerContext, page: string, fragment: () => T) => {
     context.set.headers.vary = 'HX-Request'
-    if (!isFormPost(context.request)) return fragment()
+    if (!wantsPage(context.request)) return fragment()
     return context.redirect(withPageId(page, context.scopedPageId), 303)
 }
 
@@ -35,5 +35,5 @@ export const answer = <T>(context: AnswerContext, page: string, fragment: () => 
 export const refuse = <T>(context: AnswerContext, status: number, page: () => T, fragment: () => T) => {
     context.set.headers.vary = 'HX-Request'
     context.set.status = status
-    return isFormPost(context.request) ? page() : fragment()
+    return wantsPage(context.request) ? page() : fragment()
 }

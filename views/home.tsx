@@ -23,7 +23,7 @@ const DEMOS = [
 ]
 
 export const HomePage = (shell: ShellProps) => (
-    <Layout title="Home" section="home" {...shell}>
+    <Layout title="Home" {...shell}>
         <div class="page-intro">
             <h1>Stateful htmx on Bun</h1>
             <p class="lead">

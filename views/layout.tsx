@@ -4,19 +4,21 @@ import type { Theme } from '../server/state'
 import { Alerts } from './alerts'
 import { CartBadge } from './cart-badge'
 
-export type Section = 'home' | 'counter' | 'cart' | 'theme'
+export type Section = 'counter' | 'cart' | 'theme'
 
 export interface ShellProps {
     /** The theme rendered into <html>, so the first paint already has it. */
     theme: Theme
     /** This page load's id: htmx requests from the page send it back. */
     pageId: string
-    cartCount: number
+    /** The cart badge's count; no badge on a page that reads no state (an error page). */
+    cartCount?: number | undefined
 }
 
 interface LayoutProps extends ShellProps {
     title: string
-    section: Section
+    /** The nav entry marked current; none on pages outside the demos. */
+    section?: Section
 }
 
 const NAV: { section: Section; href: string; label: string }[] = [
@@ -29,20 +31,28 @@ const NAV: { section: Section; href: string; label: string }[] = [
  * A nav entry. The cart's badge sits beside its link, not inside, so the link is named
  * just "Cart" and the count is its description; CSS stretches the link over the whole pill.
  */
-const NavItem = ({ item, current, cartCount }: { item: (typeof NAV)[number]; current: boolean; cartCount: number }) => {
-    const isCart = item.section === 'cart'
+const NavItem = ({
+    item,
+    current,
+    cartCount
+}: {
+    item: (typeof NAV)[number]
+    current: boolean
+    cartCount: number | undefined
+}) => {
+    const badge = item.section === 'cart' && cartCount !== undefined
     return (
         <li class={current ? 'nav-item is-current' : 'nav-item'}>
             <a
                 class="nav-link"
                 href={item.href}
                 aria-current={current ? 'page' : undefined}
-                aria-describedby={isCart ? 'cart-badge' : undefined}
+                aria-describedby={badge ? 'cart-badge' : undefined}
                 safe
             >
                 {item.label}
             </a>
-            {isCart ? <CartBadge count={cartCount} /> : ''}
+            {badge ? <CartBadge count={cartCount} /> : ''}
         </li>
     )
 }

@@ -2,11 +2,12 @@
  * The session store goes down while a page is open (a real redis-server, stopped and
  * started again): the click that fails says so in the page's alert region and leaves the
  * counter in place; once the store is back, the next click continues from the same count
- * and clears the message.
+ * and clears the message. A page loaded meanwhile says what happened, and loads again
+ * once the store is back.
  */
-import { test } from 'bun:test'
+import { expect, test } from 'bun:test'
 import { REDIS_SKIPPED, useRedis } from '../helpers/redis'
-import { button, expectCount, increment } from './demo'
+import { addToCart, button, expectBadge, expectCount, increment } from './demo'
 import { expectText } from './expect'
 import { browserTest, e2eSuite } from './harness'
 
@@ -37,6 +38,25 @@ else
                     .getByRole('alert')
                     .getByText(/session is unavailable/)
                     .waitFor({ state: 'detached' })
+            })
+
+            browserTest('a page loaded while the store is down says so; after recovery it loads', async () => {
+                const page = await e2e.openPage('/cart')
+                await addToCart(page, 'Enamel mug', 1)
+
+                await redis().stop()
+                try {
+                    const response = await page.reload()
+                    expect(response?.status()).toBe(503)
+                    await expectText(page.getByRole('heading', { level: 1 }), 'Session unavailable')
+                    await expectText(page.locator('.lead'), /session is unavailable/)
+                } finally {
+                    await redis().start()
+                }
+
+                await page.reload()
+                await expectText(page.getByRole('heading', { level: 1 }), 'Cart')
+                await expectBadge(page, 1)
             })
         },
         () => ({ env: { SCOPED_STATE_STORE: redis().url } })

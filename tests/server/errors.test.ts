@@ -1,11 +1,12 @@
 /**
- * A request that fails answers htmx in the page's alert region (`HX-Retarget`), with its
- * status and a message that names no internals. Other clients get the error's own answer,
- * except for a bug, which is logged and answered without its message.
+ * A request that fails answers htmx in the page's alert region (`HX-Retarget`), and a
+ * browser loading a page or posting a plain form with a whole page, each with its status
+ * and a message that names no internals. Other clients get the error's own answer, except
+ * for a bug, which is logged and answered without its message.
  */
 import { afterAll, beforeEach, expect, spyOn, test } from 'bun:test'
 import { testApp } from '../helpers/app'
-import { client, HTMX } from '../helpers/client'
+import { client, HTMX, NAVIGATE } from '../helpers/client'
 import { unreachableRedisStore } from '../helpers/redis'
 
 const down = await unreachableRedisStore()
@@ -37,6 +38,63 @@ test('the store down: a client that is not htmx keeps the plain 503', async () =
     expect(await response.text()).toBe('Session store unavailable, please retry in a moment.')
 })
 
+/** A browser posting a form with JavaScript off. */
+const FORM = { accept: 'text/html', 'content-type': 'application/x-www-form-urlencoded' }
+
+/** The parts of an error page: its status, the layout around the message, nothing from the state. */
+const expectErrorPage = async (response: Response, status: number, title: string, message: string) => {
+    expect(response.status).toBe(status)
+    expect(response.headers.get('content-type')).toStartWith('text/html')
+    expect(response.headers.get('hx-retarget')).toBeNull()
+    const html = await response.text()
+    expect(html).toStartWith('<!doctype html>')
+    expect(html).toContain(`<title>${title} · Scoped State</title>`)
+    expect(html).toContain(`<h1>${title}</h1><p class="lead">${message}</p>`)
+    expect(html).toContain('<nav class="site-nav" aria-label="Demos">')
+    expect(html).toContain('<a href="/">Back to the demos</a>')
+    // The store may be what failed: the page shows a new visitor's shell, not this user's.
+    expect(html).toContain('data-theme="system"')
+    expect(html).not.toContain('cart-badge')
+    return html
+}
+
+test('a page load of an unknown address: a 404 page in the layout, and no state touched', async () => {
+    const alice = client(testApp())
+    await alice.post('/cart/items', FORM, 'productId=mug')
+    await alice.post('/theme', FORM, 'theme=dark')
+    const cookie = alice.cookie
+
+    const response = await alice.get('/no/such/page', NAVIGATE)
+    await expectErrorPage(response, 404, 'Page not found', 'There is no page at this address.')
+    expect(response.headers.get('set-cookie')).toBeNull()
+    expect(alice.cookie).toBe(cookie)
+    // Her cart and theme are as they were.
+    const cart = await alice.text('/cart', NAVIGATE)
+    expect(cart).toContain('data-theme="dark"')
+    expect(cart).toContain('data-count="1"')
+})
+
+test('an unknown address from curl keeps the plain 404', async () => {
+    const response = await client(testApp()).get('/no/such/page')
+    expect(response.status).toBe(404)
+    expect(await response.text()).toBe('NOT_FOUND')
+})
+
+test('the store down: a page load and a plain form post get a 503 page', async () => {
+    // A session with state, then its store goes down.
+    const alice = client(testApp())
+    await alice.post('/api/increment', FORM)
+    const stranded = client(testApp({ store: down }), alice.cookie)
+    const message = 'Your session is unavailable at the moment. Nothing was changed; please try again shortly.'
+
+    const page = await stranded.get('/counter', NAVIGATE)
+    await expectErrorPage(page, 503, 'Session unavailable', message)
+    expect(page.headers.get('retry-after')).toBe('1')
+    const form = await stranded.post('/api/increment', FORM)
+    await expectErrorPage(form, 503, 'Session unavailable', message)
+    expect(error).not.toHaveBeenCalled()
+})
+
 const bug = new Error('cannot open /srv/app/secret.json')
 const buggyApp = () =>
     testApp().post('/api/broken', () => {
@@ -50,6 +108,20 @@ test('a bug, from htmx: logged on the server, a message without its details in t
     const body = await response.text()
     expect(body).toContain('Something went wrong. Nothing was changed; please try again.')
     expect(body).not.toContain('secret.json')
+    expect(error).toHaveBeenCalledWith(bug)
+})
+
+test('a bug in a page: logged on the server, a 500 page without its details', async () => {
+    const app = testApp().get('/broken', () => {
+        throw bug
+    })
+    const html = await expectErrorPage(
+        await client(app).get('/broken', NAVIGATE),
+        500,
+        'Something went wrong',
+        'Something went wrong. Nothing was changed; please try again.'
+    )
+    expect(html).not.toContain('secret.json')
     expect(error).toHaveBeenCalledWith(bug)
 })
 

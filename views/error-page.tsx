@@ -1,0 +1,27 @@
+import { Html } from '@kitajs/html'
+import { Layout } from './layout'
+
+export interface ErrorPageProps {
+    title: string
+    message: string
+}
+
+/**
+ * What a page load or a plain form post that failed shows: an unknown address, the session
+ * store down, a bug. It reads no state, since the store may be what failed and an unknown
+ * address must not touch anyone's: the shell is a new visitor's (system theme, no cart badge).
+ * @example <ErrorPage title="Page not found" message="There is no page at this address." />
+ */
+export const ErrorPage = ({ title, message }: ErrorPageProps) => (
+    <Layout title={title} theme="system" pageId="">
+        <div class="page-intro">
+            <h1 safe>{title}</h1>
+            <p class="lead" safe>
+                {message}
+            </p>
+            <p>
+                <a href="/">Back to the demos</a>
+            </p>
+        </div>
+    </Layout>
+)
