@@ -36,7 +36,11 @@ export interface Store {
     load(id: string, ttlMs: number): MaybePromise<string | undefined>
     /** Replaces the record of `id`, keeps it for `ttlMs`, and ends the request's hold on it. */
     save(id: string, record: string, ttlMs: number): MaybePromise<void>
-    /** Ends the request's hold on `id` without writing. */
+    /**
+     * Ends the request's hold on `id` without writing. The plugin does not wait for it, and
+     * lets the session's next request in right after the call: a store that locks must send
+     * the unlock before it returns, or queue it ahead of any later call.
+     */
     release(id: string): MaybePromise<void>
     /** Deletes the record of `id` (session destroyed or regenerated). */
     delete(id: string): MaybePromise<void>

@@ -60,12 +60,12 @@ export const redisConnection = (url: string, timeout: number, recycleAfter: numb
                 reject(new StoreUnavailableError(`Redis did not answer within ${timeout} ms`))
             }, timeout)
         })
-        const call = async () => {
-            await connect()
-            return client.send(command, args)
-        }
         try {
-            const reply = await Promise.race([call(), expired])
+            // Connected, the command is queued before `send` returns: callers rely on the
+            // order of commands that they send without waiting (see `Store.release`).
+            const pending = connect()
+            const call = pending ? pending.then(() => client.send(command, args)) : client.send(command, args)
+            const reply = await Promise.race([call, expired])
             silentSince = undefined
             return reply
         } catch (error) {

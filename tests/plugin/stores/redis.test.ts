@@ -137,6 +137,66 @@ describe('redis store', () => {
     })
 })
 
+describe('the session lock, through the plugin', () => {
+    /** The Redis key of the lock of the session whose cookie is `cookie`. */
+    const lockOf = (keys: string, cookie: string) => `${keys}lock:${cookie.split('=')[1]?.split('.')[0]}`
+
+    redisTest('a read-only request is answered without waiting for its unlock', async () => {
+        const keys = prefix()
+        const control = raw()
+        // The handler stops Redis from running writes (scripts included) until the test lets it.
+        const app = stateApp({ store: open({ prefix: keys }) }).get('/pause-writes', async ({ scopedStore }) => {
+            await control.send('CLIENT', ['PAUSE', '20000', 'WRITE'])
+            return scopedStore.count
+        })
+        const user = client(app)
+        await user.post('/increment')
+        const lock = lockOf(keys, user.cookie)
+        try {
+            expect(await user.text('/pause-writes')).toBe('1')
+            // Answered while its unlock still waits in Redis.
+            expect(await control.exists(lock)).toBe(true)
+            // The session's next request here queues its lock behind that unlock, and gets it.
+            const next = user.text('/count')
+            await control.send('CLIENT', ['UNPAUSE'])
+            expect(await next).toBe('1')
+        } finally {
+            await control.send('CLIENT', ['UNPAUSE'])
+            control.close()
+        }
+        expect(await raw().exists(lock)).toBe(false)
+    })
+
+    redisTest('a request that fails lets the next request of its session in, still locked', async () => {
+        const keys = prefix()
+        const inspect = raw()
+        let fail = () => {}
+        const failing = new Promise<void>((resolve) => {
+            fail = resolve
+        })
+        let lock = ''
+        const app = stateApp({ store: open({ prefix: keys }) })
+            .post('/fail', async () => {
+                await failing
+                throw new Error('the handler failed')
+            })
+            .get('/locked', async ({ scopedStore }) => ({
+                count: scopedStore.count,
+                locked: await inspect.exists(lock)
+            }))
+        const user = client(app)
+        await user.post('/increment')
+        lock = lockOf(keys, user.cookie)
+        const failed = user.post('/fail')
+        // Waits here for the failing request to let go of the session.
+        const next = user.get('/locked')
+        fail()
+        expect((await failed).status).toBe(500)
+        expect(await (await next).json()).toEqual({ count: 1, locked: true })
+        inspect.close()
+    })
+})
+
 describe('redis outage', () => {
     const USER_TIMEOUT = 5_000
 
