@@ -2,12 +2,14 @@
 import { ScopedStateSetupError } from '../plugins/scoped-state'
 import { createApp } from './app'
 import { ConfigError, readConfig } from './config'
+import { developmentSecret } from './development-secret'
 import { openStore } from './store'
 
 const start = () => {
     const config = readConfig()
+    const secret = config.secrets ?? (config.development ? [developmentSecret()] : undefined)
     const app = createApp({
-        state: { secret: config.secrets, production: config.production, store: openStore(config.store) },
+        state: { secret, production: config.production, store: openStore(config.store) },
         accessLog: config.development ? console.log : undefined
     })
     app.listen({ port: config.port, hostname: config.hostname })

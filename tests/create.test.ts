@@ -1,13 +1,16 @@
 /**
  * `bun create <this checkout> my-app` gives a working app: the package renamed, the
- * dependencies installed, nothing git ignores copied, and `bun run dev` as the next step.
+ * dependencies installed, nothing git ignores copied, and `bun run dev` as the next step,
+ * which keeps each user's state while it restarts on changes.
  */
 import { afterAll, beforeAll, expect, test } from 'bun:test'
 import { existsSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { setCookieOf } from './helpers/client'
 import { run } from './helpers/run'
+import { listeningUrls, startServer } from './helpers/server'
 
 const ROOT = join(import.meta.dir, '..')
 const TEMPLATE = await Bun.file(join(ROOT, 'package.json')).json()
@@ -79,3 +82,29 @@ test('the new app passes its typecheck, lint, XSS scan and server tests', async 
         if (result.code !== 0) throw new Error(`bun ${command.join(' ')} failed in the new app:\n${result.output}`)
     }
 }, 120_000)
+
+test("`bun run dev` keeps a user's session and state when a change restarts the server", async () => {
+    // No SESSION_SECRET: development makes one, kept in data/ for the next start.
+    const env = { NODE_ENV: 'development', SESSION_SECRET: '' }
+    const server = await startServer({ command: [process.execPath, 'run', 'dev'], cwd: app, env })
+    try {
+        const first = await fetch(`${server.url}/api/increment`, { method: 'POST' })
+        const cookie = setCookieOf(first) ?? ''
+        await fetch(`${server.url}/api/increment`, { method: 'POST', headers: { cookie } })
+
+        // A change to a source file: bun --watch restarts the server (on a new port, PORT=0).
+        const changed = join(app, 'server/routes/health.ts')
+        await Bun.write(changed, `${await Bun.file(changed).text()}\n`)
+        const deadline = Date.now() + 20_000
+        while (listeningUrls(server.output()).length < 2 && Date.now() < deadline) await Bun.sleep(50)
+        const restarted = listeningUrls(server.output())[1]
+        if (!restarted) throw new Error(`the server did not restart:\n${server.output()}`)
+
+        const count = await fetch(`${restarted}/api/count`, { headers: { cookie } })
+        expect(await count.text()).toBe('<span id="count">2</span>')
+        // The cookie was accepted, not replaced by a new session's.
+        expect(count.headers.get('set-cookie')).toBeNull()
+    } finally {
+        await server.stop()
+    }
+}, 60_000)

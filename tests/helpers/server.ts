@@ -20,12 +20,20 @@ export interface RunningServer {
 export interface StartServerOptions {
     /** Extra environment variables, e.g. a store URL, or the same `SESSION_SECRET` for several instances. */
     env?: Record<string, string>
+    /** What to run, from `cwd`; default `bun server/index.ts` of this checkout, what `bun run start` runs. */
+    command?: string[]
+    cwd?: string
     /** How long to wait for the server to answer; default 15 s. */
     timeoutMs?: number
 }
 
 const ENTRY = join(import.meta.dir, '../../server/index.ts')
-const LISTENING = /http:\/\/127\.0\.0\.1:(\d+)/
+/**
+ * The URLs in the lines the server printed when it began to listen: one, or one per
+ * start under `bun --watch`, which restarts it on every change.
+ */
+export const listeningUrls = (output: string) =>
+    [...output.matchAll(/http:\/\/127\.0\.0\.1:(\d+)/g)].map((match) => `http://127.0.0.1:${match[1]}`)
 
 /** Collects the child's output so a failed start can show it. */
 const drain = (stream: ReadableStream<Uint8Array>, onText: (text: string) => void) => {
@@ -74,7 +82,8 @@ const waitUntilAnswering = async (url: string, child: Subprocess, deadline: numb
  */
 export const startServer = async (options: StartServerOptions = {}): Promise<RunningServer> => {
     const timeoutMs = options.timeoutMs ?? 15_000
-    const child = Bun.spawn([process.execPath, ENTRY], {
+    const child = Bun.spawn(options.command ?? [process.execPath, ENTRY], {
+        cwd: options.cwd,
         env: {
             ...process.env,
             PORT: '0',
@@ -86,11 +95,11 @@ export const startServer = async (options: StartServerOptions = {}): Promise<Run
         stderr: 'pipe'
     })
     let output = ''
-    const port = Promise.withResolvers<string>()
+    const listening = Promise.withResolvers<string>()
     const onText = (text: string) => {
         output += text
-        const match = LISTENING.exec(output)
-        if (match?.[1]) port.resolve(match[1])
+        const [url] = listeningUrls(output)
+        if (url) listening.resolve(url)
     }
     drain(child.stdout, onText)
     drain(child.stderr, onText)
@@ -98,11 +107,10 @@ export const startServer = async (options: StartServerOptions = {}): Promise<Run
     const deadline = Date.now() + timeoutMs
     const failed = (reason: string) =>
         new Error(`server did not start (${reason}); its output:\n${output.trim() || '(none)'}`)
-    void child.exited.then((code) => port.reject(failed(`exited with code ${code}`)))
-    const timer = setTimeout(() => port.reject(failed(`no port printed within ${timeoutMs} ms`)), timeoutMs)
+    void child.exited.then((code) => listening.reject(failed(`exited with code ${code}`)))
+    const timer = setTimeout(() => listening.reject(failed(`no port printed within ${timeoutMs} ms`)), timeoutMs)
     try {
-        const found = await port.promise.finally(() => clearTimeout(timer))
-        const url = `http://127.0.0.1:${found}`
+        const url = await listening.promise.finally(() => clearTimeout(timer))
         if (!(await waitUntilAnswering(url, child, deadline))) throw failed('it does not answer')
         return { url, stop: () => stopProcess(child), child, output: () => output }
     } catch (error) {

@@ -1,0 +1,33 @@
+/** Development's session secret: made once, kept in a file only its owner reads, reused by every later start. */
+import { afterAll, expect, spyOn, test } from 'bun:test'
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { developmentSecret } from '../../server/development-secret'
+
+const dir = mkdtempSync(join(tmpdir(), 'development-secret-'))
+const log = spyOn(console, 'log').mockImplementation(() => {})
+afterAll(() => {
+    log.mockRestore()
+    rmSync(dir, { recursive: true, force: true })
+})
+
+test('made on first use, in a new folder, readable by its owner only; the same on every later use', () => {
+    const path = join(dir, 'data', 'development-secret')
+    const secret = developmentSecret(path)
+    expect(Buffer.byteLength(secret)).toBeGreaterThanOrEqual(32)
+    expect(statSync(path).mode & 0o777).toBe(0o600)
+    expect(log).toHaveBeenCalledTimes(1)
+    expect(developmentSecret(path)).toBe(secret)
+    expect(log).toHaveBeenCalledTimes(1)
+})
+
+test('a secret already in the file is used as it is', () => {
+    const path = join(dir, 'given')
+    writeFileSync(path, 'a-secret-someone-put-here-of-32-bytes\n')
+    expect(developmentSecret(path)).toBe('a-secret-someone-put-here-of-32-bytes')
+})
+
+test('a path that cannot be read fails the start instead of making a new secret each time', () => {
+    expect(() => developmentSecret(dir)).toThrow('EISDIR')
+})
