@@ -6,7 +6,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
 
-export const DEVELOPMENT_SECRET_FILE = 'data/development-secret'
+const DEVELOPMENT_SECRET_FILE = 'data/development-secret'
 
 const read = (path: string) => {
     try {
