@@ -228,6 +228,30 @@ describe('redis outage', () => {
     )
 
     redisTest(
+        'full (maxmemory with noeviction): requests answer 503 and keep the state; with room they go on',
+        async () => {
+            const admin = raw()
+            const user = client(stateApp({ store: open() }))
+            await user.post('/increment')
+            await admin.send('CONFIG', ['SET', 'maxmemory-policy', 'noeviction'])
+            await admin.send('CONFIG', ['SET', 'maxmemory', '1'])
+            try {
+                // Even a read takes the session's lock, a write: Redis refuses it.
+                for (const request of [() => user.post('/increment'), () => user.get('/count')]) {
+                    const response = await request()
+                    expect(response.status).toBe(503)
+                    expect(await response.text()).toContain('Session store unavailable')
+                }
+            } finally {
+                await admin.send('CONFIG', ['SET', 'maxmemory', '0'])
+                admin.close()
+            }
+            expect(await user.text('/count')).toBe('1')
+            expect(await (await user.post('/increment')).text()).toBe('2')
+        }
+    )
+
+    redisTest(
         'frozen (connected but silent): requests answer 503 in bounded time, then recover',
         async () => {
             const server = redis()
