@@ -8,33 +8,45 @@ import { dirname } from 'node:path'
 
 const DEVELOPMENT_SECRET_FILE = 'data/development-secret'
 
+const code = (error: unknown) => (error as NodeJS.ErrnoException).code
+
 const read = (path: string) => {
     try {
         return readFileSync(path, 'utf8').trim()
     } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+        if (code(error) === 'ENOENT') return undefined
         throw error
     }
 }
 
-/**
- * The secret in `path`, written there (readable by its owner only) when missing. Two
- * processes starting at once agree: the file is created exclusively, and the loser reads it.
- *
- * @example
- * const secret = config.secrets ?? (config.development ? [developmentSecret()] : undefined)
- */
-export const developmentSecret = (path = DEVELOPMENT_SECRET_FILE): string => {
-    const existing = read(path)
-    if (existing) return existing
+const create = (path: string) => {
     mkdirSync(dirname(path), { recursive: true })
     const secret = crypto.getRandomValues(Buffer.alloc(48)).toString('base64url')
     try {
         writeFileSync(path, `${secret}\n`, { mode: 0o600, flag: 'wx' })
     } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
-        return read(path) || secret
+        // Another process starting at the same moment made it first: use theirs.
+        if (code(error) === 'EEXIST') return read(path) || secret
+        throw error
     }
     console.log(`Created ${path}: the session secret for development (production needs SESSION_SECRET).`)
     return secret
+}
+
+/**
+ * The secret in `path`, written there (readable by its owner only) when missing; two
+ * processes starting at once agree. `undefined` when the file can be neither read nor
+ * made (a read-only folder): a convenience of development must not stop it from starting,
+ * so the plugin then uses a random secret, and says so.
+ *
+ * @example
+ * const secret = config.secrets ?? (config.development ? developmentSecret() : undefined)
+ */
+export const developmentSecret = (path = DEVELOPMENT_SECRET_FILE): [string] | undefined => {
+    try {
+        return [read(path) || create(path)]
+    } catch (error) {
+        console.warn(`Cannot keep a development session secret in ${path} (${code(error) ?? error}).`)
+        return undefined
+    }
 }

@@ -7,7 +7,7 @@ import { openStore } from './store'
 
 const start = () => {
     const config = readConfig()
-    const secret = config.secrets ?? (config.development ? [developmentSecret()] : undefined)
+    const secret = config.secrets ?? (config.development ? developmentSecret() : undefined)
     const app = createApp({
         state: { secret, production: config.production, store: openStore(config.store) },
         accessLog: config.development ? console.log : undefined

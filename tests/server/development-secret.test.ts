@@ -7,27 +7,39 @@ import { developmentSecret } from '../../server/development-secret'
 
 const dir = mkdtempSync(join(tmpdir(), 'development-secret-'))
 const log = spyOn(console, 'log').mockImplementation(() => {})
+const warn = spyOn(console, 'warn').mockImplementation(() => {})
 afterAll(() => {
     log.mockRestore()
+    warn.mockRestore()
     rmSync(dir, { recursive: true, force: true })
 })
 
 test('made on first use, in a new folder, readable by its owner only; the same on every later use', () => {
     const path = join(dir, 'data', 'development-secret')
-    const secret = developmentSecret(path)
-    expect(Buffer.byteLength(secret)).toBeGreaterThanOrEqual(32)
+    const [secret] = developmentSecret(path) ?? []
+    expect(Buffer.byteLength(secret ?? '')).toBeGreaterThanOrEqual(32)
     expect(statSync(path).mode & 0o777).toBe(0o600)
     expect(log).toHaveBeenCalledTimes(1)
-    expect(developmentSecret(path)).toBe(secret)
+    expect(developmentSecret(path)).toEqual([secret as string])
     expect(log).toHaveBeenCalledTimes(1)
 })
 
 test('a secret already in the file is used as it is', () => {
     const path = join(dir, 'given')
     writeFileSync(path, 'a-secret-someone-put-here-of-32-bytes\n')
-    expect(developmentSecret(path)).toBe('a-secret-someone-put-here-of-32-bytes')
+    expect(developmentSecret(path)).toEqual(['a-secret-someone-put-here-of-32-bytes'])
 })
 
-test('a path that cannot be read fails the start instead of making a new secret each time', () => {
-    expect(() => developmentSecret(dir)).toThrow('EISDIR')
+test('a file that can be neither read nor made: a warning, and no secret (the plugin then makes a random one)', () => {
+    // A folder where the file should be; a file where a folder should be (permissions bind no root).
+    const file = join(dir, 'a-file')
+    writeFileSync(file, '')
+    const underFile = join(file, 'development-secret')
+    warn.mockClear()
+    expect(developmentSecret(dir)).toBeUndefined()
+    expect(developmentSecret(underFile)).toBeUndefined()
+    expect(warn.mock.calls.map(([message]) => String(message))).toEqual([
+        `Cannot keep a development session secret in ${dir} (EISDIR).`,
+        `Cannot keep a development session secret in ${underFile} (ENOTDIR).`
+    ])
 })
