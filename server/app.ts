@@ -39,10 +39,11 @@ export const createApp = (options: AppOptions = {}) => {
             .use(errors)
             .use(html())
             .use(publicAssets)
-            // A versioned URL, so browsers may cache it for a year.
+            // A versioned URL, so browsers may cache it for a year. A `Response`, not the file:
+            // for a file Elysia sends `Content-Range` even on a whole 200.
             .get('/vendor/htmx-4.0.1.min.js', ({ set }) => {
                 set.headers['cache-control'] = `public, max-age=${YEAR}, immutable`
-                return Bun.file(HTMX_FILE)
+                return new Response(Bun.file(HTMX_FILE))
             })
             .use(healthRoutes(store))
             .use(pageRoutes(state))
