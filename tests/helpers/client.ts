@@ -48,5 +48,8 @@ export const client = (app: Handler, cookie = '') => {
 /** The `name=value` part of a response's Set-Cookie, or `undefined`. */
 export const setCookieOf = (response: Response) => response.headers.get('set-cookie')?.split(';')[0]
 
+/** The session id in a session cookie's `name=value` (`<id>.<created>.<issued>.<signature>`). */
+export const sessionIdOf = (cookie: string | undefined) => cookie?.split('=')[1]?.split('.')[0] ?? ''
+
 /** The number in the counter fragment `<span id="count">N</span>`. */
 export const countOf = async (response: Response) => Number(/>(-?\d+)</.exec(await response.text())?.[1])

@@ -2,7 +2,7 @@
 import { afterAll, describe, expect } from 'bun:test'
 import { RedisClient } from 'bun'
 import { redisStore, type Store, StoreUnavailableError } from '../../../plugins/scoped-state'
-import { client } from '../../helpers/client'
+import { client, sessionIdOf } from '../../helpers/client'
 import { stateApp } from '../../helpers/plugin-app'
 import { redisTest, useRedis } from '../../helpers/redis'
 import { storeContract } from './contract'
@@ -139,7 +139,7 @@ describe('redis store', () => {
 
 describe('the session lock, through the plugin', () => {
     /** The Redis key of the lock of the session whose cookie is `cookie`. */
-    const lockOf = (keys: string, cookie: string) => `${keys}lock:${cookie.split('=')[1]?.split('.')[0]}`
+    const lockOf = (keys: string, cookie: string) => `${keys}lock:${sessionIdOf(cookie)}`
 
     redisTest('a read-only request is answered without waiting for its unlock', async () => {
         const keys = prefix()
