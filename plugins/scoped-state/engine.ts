@@ -210,24 +210,28 @@ export const createEngine = (config: EngineConfig) => {
     function lockedPath() {
         const mutex = new SessionMutex()
         /**
-         * Lets go of session `id`: the store first, then the next request of the session here.
-         * The store's unlock is not waited for: no response depends on it, the store has sent
-         * it before the next request's lock (`Store.release`), and one that fails lapses with
-         * its lease. A read-only request is answered one round trip sooner.
+         * Ends the store's hold on session `id` without waiting: no response depends on it, the
+         * store has sent it before the session's next request here asks for the lock
+         * (`Store.release`), and one that fails lapses with its lease. So a read-only request
+         * is answered one round trip sooner. Call it before `leave`.
          */
-        const unlock = (session: ScopedSession, id: string, held: boolean) => {
+        const releaseStore = (id: string) => {
+            try {
+                Promise.resolve(store.release(id)).catch(() => {})
+            } catch {}
+        }
+        /** The session's next request in this process may go on. */
+        const leave = (session: ScopedSession, id: string) => {
             session.locked = undefined
-            if (held)
-                try {
-                    Promise.resolve(store.release(id)).catch(() => {})
-                } catch {}
             mutex.release(id)
         }
         /** Releases after a failure; a store that is down must not keep the session locked here. */
         const abort = (session: ScopedSession | undefined) => {
             session?.answer()
             const id = session?.locked
-            if (session && id !== undefined) unlock(session, id, true)
+            if (!session || id === undefined) return
+            releaseStore(id)
+            leave(session, id)
         }
         return {
             async open(info: RequestInfo): Promise<ScopedSession> {
@@ -261,9 +265,11 @@ export const createEngine = (config: EngineConfig) => {
                     abort(session)
                     throw error
                 }
+                if (id === undefined) return
                 // A save ended the store's hold on the session it wrote; any other hold (nothing
                 // written, or regenerated to a new id) ends here.
-                if (id !== undefined) unlock(session, id, record === undefined || session.id.id !== id)
+                if (record === undefined || session.id.id !== id) releaseStore(id)
+                leave(session, id)
             },
             abort
         }
