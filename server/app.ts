@@ -9,6 +9,7 @@ import { memoryStore, type ScopedStateOptions } from '../plugins/scoped-state'
 import { accessLog } from './access-log'
 import { HTMX_FILE, PUBLIC_DIR } from './assets'
 import { errors } from './errors'
+import { accountRoutes } from './routes/account'
 import { cartRoutes } from './routes/cart'
 import { counterRoutes } from './routes/counter'
 import { healthRoutes } from './routes/health'
@@ -50,6 +51,7 @@ export const createApp = (options: AppOptions = {}) => {
             .use(counterRoutes(state))
             .use(cartRoutes(state))
             .use(themeRoutes(state))
+            .use(accountRoutes(state))
     )
 }
 

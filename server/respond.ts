@@ -16,6 +16,10 @@ export interface AnswerContext {
 
 export const isHtmx = (request: Request) => request.headers.get('hx-request') === 'true'
 
+/** The posted fields, whatever the body was (form, JSON, or none). */
+export const fieldsOf = (body: unknown) =>
+    body !== null && typeof body === 'object' ? (body as Record<string, unknown>) : {}
+
 /** A browser loading a page, or posting a form with JavaScript off: it shows a whole page. */
 export const wantsPage = (request: Request) =>
     !isHtmx(request) && request.headers.get('accept')?.includes('text/html') === true

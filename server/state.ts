@@ -1,6 +1,6 @@
 /**
- * The demo's per-user state. `count` belongs to one page load of one tab; the cart
- * and the theme are preserved across refreshes, navigation and tabs.
+ * The demo's per-user state. `count` belongs to one page load of one tab; the cart,
+ * the theme and the signed-in name are preserved across refreshes, navigation and tabs.
  */
 import { type ScopedStateOptions, scopedState } from '../plugins/scoped-state'
 import type { CartLine } from './catalog'
@@ -13,7 +13,8 @@ export const appState = (options: ScopedStateOptions) =>
         {
             count: { value: 0 },
             cart: { value: [] as CartLine[], preserve: true },
-            theme: { value: 'system' as Theme, preserve: true }
+            theme: { value: 'system' as Theme, preserve: true },
+            username: { value: '', preserve: true }
         },
         options
     )

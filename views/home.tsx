@@ -19,6 +19,12 @@ const DEMOS = [
         title: 'Theme',
         tag: 'preserve: true',
         text: 'Light, dark or system, rendered by the server into the page, so it never flashes.'
+    },
+    {
+        href: '/account',
+        title: 'Account',
+        tag: 'regenerate · destroy',
+        text: 'Sign in and out: a new session id at login, your cart kept; everything deleted at logout.'
     }
 ]
 

@@ -4,7 +4,7 @@ import type { Theme } from '../server/state'
 import { Alerts } from './alerts'
 import { CartBadge } from './cart-badge'
 
-export type Section = 'counter' | 'cart' | 'theme'
+export type Section = 'counter' | 'cart' | 'theme' | 'account'
 
 export interface ShellProps {
     /** The theme rendered into <html>, so the first paint already has it. */
@@ -24,7 +24,8 @@ interface LayoutProps extends ShellProps {
 const NAV: { section: Section; href: string; label: string }[] = [
     { section: 'counter', href: '/counter', label: 'Counter' },
     { section: 'cart', href: '/cart', label: 'Cart' },
-    { section: 'theme', href: '/theme', label: 'Theme' }
+    { section: 'theme', href: '/theme', label: 'Theme' },
+    { section: 'account', href: '/account', label: 'Account' }
 ]
 
 /**

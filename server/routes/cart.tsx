@@ -8,7 +8,7 @@ import { Elysia } from 'elysia'
 import { CartPage, CartUpdate } from '../../views/cart'
 import { addToCart, type CartChange, removeFromCart, setQuantity } from '../cart'
 import type { CartLine } from '../catalog'
-import { type AnswerContext, answer, refuse } from '../respond'
+import { type AnswerContext, answer, fieldsOf, refuse } from '../respond'
 import { shellProps } from '../shell'
 import type { AppState, Theme } from '../state'
 
@@ -16,8 +16,6 @@ interface ActionContext extends AnswerContext {
     scopedStore: { cart: CartLine[]; theme: Theme }
 }
 
-/** The posted fields, whatever the body was (form, JSON, or none). */
-const fields = (body: unknown) => (body !== null && typeof body === 'object' ? (body as Record<string, unknown>) : {})
 const text = (value: unknown) => (typeof value === 'string' ? value : '')
 
 /**
@@ -47,11 +45,11 @@ export const cartRoutes = (state: AppState) =>
             <CartPage cart={scopedStore.cart} {...shellProps(scopedStore, scopedPageId)} />
         ))
         .post('/cart/items', (context) => {
-            const { productId, quantity } = fields(context.body)
+            const { productId, quantity } = fieldsOf(context.body)
             return apply(context, addToCart(context.scopedStore.cart, text(productId), quantity), 'added.')
         })
         .post('/cart/items/:productId', (context) => {
-            const { quantity } = fields(context.body)
+            const { quantity } = fieldsOf(context.body)
             const change = setQuantity(context.scopedStore.cart, context.params.productId, quantity)
             return apply(context, change, 'quantity updated.', true)
         })

@@ -7,7 +7,7 @@ import { Html } from '@kitajs/html'
 import { Elysia } from 'elysia'
 import { LiveStatus } from '../../views/live-status'
 import { ThemePage, ThemePicker, themeLabel } from '../../views/theme'
-import { answer, refuse } from '../respond'
+import { answer, fieldsOf, refuse } from '../respond'
 import { shellProps } from '../shell'
 import { type AppState, THEMES, type Theme } from '../state'
 
@@ -24,8 +24,7 @@ export const themeRoutes = (state: AppState) =>
         .get('/theme', ({ scopedStore, scopedPageId }) => <ThemePage {...shellProps(scopedStore, scopedPageId)} />)
         .post('/theme', (context) => {
             const { scopedStore: store, scopedPageId: pageId } = context
-            const body = context.body
-            const value = body !== null && typeof body === 'object' ? (body as { theme?: unknown }).theme : undefined
+            const value = fieldsOf(context.body).theme
             if (!isTheme(value)) {
                 const error = refusal(value)
                 return refuse(

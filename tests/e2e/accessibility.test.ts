@@ -1,7 +1,8 @@
 /**
  * Every demo page, in the light and the dark theme and in the states users put it in (a
- * counted counter, a filled cart with a refused quantity, an unknown address), passes
- * axe-core's WCAG 2.2 AA and best-practice rules: contrast, names, labels, landmarks.
+ * counted counter, a filled cart with a refused quantity, a refused name, a signed-in
+ * account, an unknown address), passes axe-core's WCAG 2.2 AA and best-practice rules:
+ * contrast, names, labels, landmarks.
  */
 import { expect } from 'bun:test'
 import { accessibilityViolations } from './axe'
@@ -37,6 +38,14 @@ e2eSuite('accessibility', (e2e) => {
             await mug.locator('.field-error').waitFor()
             await audit('cart with a refused quantity')
 
+            await navigate(page, 'Account')
+            await button(page, 'Sign in').click()
+            await page.locator('#account-error').waitFor()
+            await audit('sign-in with a refused name')
+            await page.getByLabel('Name').fill('Ada')
+            await Promise.all([page.waitForEvent('load'), button(page, 'Sign in').click()])
+            await audit('signed in')
+
             await page.goto('/no/such/page')
             await audit('page not found')
 
@@ -46,6 +55,8 @@ e2eSuite('accessibility', (e2e) => {
                 counter: [],
                 'empty cart': [],
                 'cart with a refused quantity': [],
+                'sign-in with a refused name': [],
+                'signed in': [],
                 'page not found': []
             })
         })

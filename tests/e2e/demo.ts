@@ -25,7 +25,7 @@ export const product = (page: Page, name: string) =>
 export const cartLine = (page: Page, productId: string) => page.locator(`[data-cart-line="${productId}"]`)
 
 /** Clicks a nav link and waits for the new page to load. */
-export const navigate = async (page: Page, label: 'Counter' | 'Cart' | 'Theme') => {
+export const navigate = async (page: Page, label: 'Counter' | 'Cart' | 'Theme' | 'Account') => {
     await Promise.all([
         page.waitForURL((url) => url.pathname === `/${label.toLowerCase()}`, { waitUntil: 'load' }),
         page.getByRole('navigation').getByRole('link', { name: label }).click()

@@ -7,7 +7,7 @@ import { expect } from 'bun:test'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Page } from 'playwright-core'
-import { addToCart, expectCount, increment, navigate, pickTheme } from './demo'
+import { addToCart, button, expectCount, increment, navigate, pickTheme } from './demo'
 import { browserTest, e2eSuite } from './harness'
 
 const ROOT = join(import.meta.dir, '../..')
@@ -25,7 +25,7 @@ const shoot = async (page: Page, name: string) => {
 
 e2eSuite('screenshots', (e2e) => {
     for (const theme of ['Light', 'Dark'] as const) {
-        browserTest(`counter, cart and theme pages, ${theme.toLowerCase()}`, async () => {
+        browserTest(`counter, cart, theme and account pages, ${theme.toLowerCase()}`, async () => {
             await mkdir(OUTPUT, { recursive: true })
             if (process.env.UPDATE_SCREENSHOTS === '1') await mkdir(COMMITTED, { recursive: true })
             const suffix = theme.toLowerCase()
@@ -44,6 +44,11 @@ e2eSuite('screenshots', (e2e) => {
             await expectCount(page, 0)
             await increment(page, 3)
             await shoot(page, `counter-${suffix}`)
+
+            await navigate(page, 'Account')
+            await page.getByLabel('Name').fill('Ada')
+            await Promise.all([page.waitForEvent('load'), button(page, 'Sign in').click()])
+            await shoot(page, `account-${suffix}`)
         })
     }
 })

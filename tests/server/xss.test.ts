@@ -1,6 +1,7 @@
 /**
  * Values a user sends and the app shows again come back escaped: in a 404 message, in a
- * refused quantity kept in its field, in a refused theme, in a product id in the path.
+ * refused quantity kept in its field, in a refused theme, in a product id in the path, in
+ * a signed-in name and a refused one kept in its field.
  */
 import { describe, expect, test } from 'bun:test'
 import { PAGE_PARAM } from '../../plugins/scoped-state'
@@ -61,5 +62,24 @@ describe('user input is escaped where it is shown again', () => {
         const response = await client(testApp()).post('/theme', { ...HTMX, ...FORM_TYPE }, body({ theme: PAYLOAD }))
         expect(response.status).toBe(422)
         expectEscaped(await response.text())
+    })
+
+    test('a signed-in name, shown on the account page', async () => {
+        const user = client(testApp())
+        await user.post('/account/sign-in', { ...HTMX, ...FORM_TYPE }, body({ name: PAYLOAD }))
+        expectEscaped(await user.text('/account', NAVIGATE))
+    })
+
+    test('a refused name kept in its field: its quotes are escaped, so the markup stays in the value', async () => {
+        const tooLong = `${PAYLOAD}${'x'.repeat(40)}`
+        const response = await client(testApp()).post(
+            '/account/sign-in',
+            { ...FORM_TYPE, accept: 'text/html' },
+            body({ name: tooLong })
+        )
+        expect(response.status).toBe(422)
+        const html = await response.text()
+        expect(html).not.toContain('"><script')
+        expect(html).toContain(`value="&#34;><script>alert(1)</script>${'x'.repeat(40)}"`)
     })
 })

@@ -1,0 +1,60 @@
+/**
+ * The account demo: what an app calls at login and logout. Signing in (a name, no password)
+ * calls `regenerateScopedSession()`: a new session id, the old one dead at once, preserved
+ * keys (cart, theme) carried over. Signing out calls `destroyScopedSession()`: the state is
+ * deleted and the cookie cleared. Both answer with a fresh load of /account (htmx:
+ * `HX-Redirect`; a plain form: 303), since the page's id belonged to the session that ended.
+ */
+import { Html } from '@kitajs/html'
+import { Elysia } from 'elysia'
+import { AccountPage, SignInForm } from '../../views/account'
+import { type AnswerContext, fieldsOf, isHtmx, refuse } from '../respond'
+import { shellProps } from '../shell'
+import type { AppState } from '../state'
+
+const MAX_NAME_LENGTH = 40
+
+/** The name to sign in with, trimmed, or why it is refused. */
+const checkName = (value: unknown): { name: string } | { error: string } => {
+    const name = typeof value === 'string' ? value.trim() : ''
+    if (name === '') return { error: 'Enter a name to sign in with.' }
+    if ([...name].length > MAX_NAME_LENGTH) return { error: `Use at most ${MAX_NAME_LENGTH} characters.` }
+    return { name }
+}
+
+/** Loads /account afresh, under the session the request ends with. */
+const reloadAccount = ({ request, set, redirect }: Omit<AnswerContext, 'scopedPageId'>) => {
+    if (!isHtmx(request)) return redirect('/account', 303)
+    set.headers['hx-redirect'] = '/account'
+    return ''
+}
+
+export const accountRoutes = (state: AppState) =>
+    new Elysia({ name: 'account-routes' })
+        .use(state)
+        .get('/account', ({ scopedStore, scopedPageId }) => (
+            <AccountPage username={scopedStore.username} {...shellProps(scopedStore, scopedPageId)} />
+        ))
+        .post('/account/sign-in', (context) => {
+            const { scopedStore: store, scopedPageId: pageId } = context
+            const typed = fieldsOf(context.body).name
+            const checked = checkName(typed)
+            if ('error' in checked) {
+                const shown = typeof typed === 'string' ? typed : ''
+                return refuse(
+                    context,
+                    422,
+                    () => (
+                        <AccountPage username="" error={checked.error} typed={shown} {...shellProps(store, pageId)} />
+                    ),
+                    () => <SignInForm pageId={pageId} error={checked.error} typed={shown} />
+                )
+            }
+            context.regenerateScopedSession()
+            store.username = checked.name
+            return reloadAccount(context)
+        })
+        .post('/account/sign-out', (context) => {
+            context.destroyScopedSession()
+            return reloadAccount(context)
+        })

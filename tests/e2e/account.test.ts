@@ -1,0 +1,53 @@
+/**
+ * The account demo in a real browser: signing in reloads the page under a new session
+ * cookie with the cart kept; signing out leaves a new visitor's page; a refused name says
+ * why next to the field. With JavaScript off the same forms work through redirects.
+ */
+import { expect } from 'bun:test'
+import type { BrowserContext, Page } from 'playwright-core'
+import { sessionIdOf } from '../helpers/client'
+import { addToCart, button, expectBadge, navigate } from './demo'
+import { expectText } from './expect'
+import { browserTest, e2eSuite } from './harness'
+
+/** The session id in the browser's cookie jar. */
+const sessionId = async (context: BrowserContext) => {
+    const cookie = (await context.cookies()).find(({ name }) => name === 'user_session_id')
+    return sessionIdOf(cookie && `${cookie.name}=${cookie.value}`)
+}
+
+const signIn = async (page: Page, name: string) => {
+    await page.getByLabel('Name').fill(name)
+    await Promise.all([page.waitForEvent('load'), button(page, 'Sign in').click()])
+}
+
+e2eSuite('account in a browser', (e2e) => {
+    for (const javaScript of [true, false])
+        browserTest(`sign in and out${javaScript ? '' : ', JavaScript off'}`, async () => {
+            const page = await e2e.openPage('/cart', { javaScriptEnabled: javaScript })
+            await addToCart(page, 'Enamel mug', 1)
+            await navigate(page, 'Account')
+            const visitor = await sessionId(page.context())
+
+            await signIn(page, 'Ada')
+            expect(new URL(page.url()).pathname).toBe('/account')
+            await expectText(page.locator('#account strong'), 'Ada')
+            await expectBadge(page, 1)
+            expect(await sessionId(page.context())).not.toBe(visitor)
+
+            await Promise.all([page.waitForEvent('load'), button(page, 'Sign out').click()])
+            await button(page, 'Sign in').waitFor()
+            await expectBadge(page, 0)
+        })
+
+    browserTest('a refused name says why next to the field and keeps what was typed', async () => {
+        const page = await e2e.openPage('/account')
+        const tooLong = 'x'.repeat(41)
+        await page.getByLabel('Name').fill(tooLong)
+        await button(page, 'Sign in').click()
+        await expectText(page.locator('#account-error'), /at most 40 characters/)
+        expect(await page.getByLabel('Name').inputValue()).toBe(tooLong)
+        await signIn(page, 'Grace')
+        await expectText(page.locator('#account strong'), 'Grace')
+    })
+})

@@ -1,0 +1,112 @@
+/**
+ * The account demo through `app.handle`: signing in gives a new session id, kills the old
+ * one and carries the cart and theme over; signing out deletes the state and clears the
+ * cookie; a refused name changes nothing (tests/server/xss.test.ts: names are escaped).
+ */
+import { describe, expect, test } from 'bun:test'
+import { testApp } from '../helpers/app'
+import { client, HTMX, NAVIGATE, sessionIdOf } from '../helpers/client'
+
+const FORM_TYPE = { 'content-type': 'application/x-www-form-urlencoded' }
+const FORM = { ...FORM_TYPE, accept: 'text/html' }
+const HTMX_FORM = { ...HTMX, ...FORM_TYPE }
+
+type User = ReturnType<typeof client>
+
+/** A user with a mug in the cart and the dark theme, not signed in. */
+const shopper = async () => {
+    const user = client(testApp())
+    await user.post('/cart/items', FORM, 'productId=mug')
+    await user.post('/theme', FORM, 'theme=dark')
+    return user
+}
+
+const accountPage = (user: User) => user.text('/account', NAVIGATE)
+const signedInAs = (page: string) => /Signed in as <strong>(.*?)<\/strong>/.exec(page)?.[1]
+const cartBadgeOf = (page: string) => /id="cart-badge" class="badge" data-count="(\d+)"/.exec(page)?.[1]
+
+describe('account demo', () => {
+    test('a new visitor sees the sign-in form', async () => {
+        const page = await accountPage(client(testApp()))
+        expect(page).toContain('<h2 id="account-heading">Sign in</h2>')
+        expect(page).toContain('<label for="account-name">Name</label>')
+        expect(signedInAs(page)).toBeUndefined()
+    })
+
+    test('htmx sign-in: a new session id, the old one dead, the cart and theme carried over', async () => {
+        const user = await shopper()
+        const before = user.cookie
+        const response = await user.post('/account/sign-in', HTMX_FORM, 'name=%20Ada%20')
+        expect(response.status).toBe(200)
+        // A full page load follows: the page's id belonged to the old session.
+        expect(response.headers.get('hx-redirect')).toBe('/account')
+        expect(sessionIdOf(user.cookie)).not.toBe(sessionIdOf(before))
+
+        const page = await accountPage(user)
+        expect(signedInAs(page)).toBe('Ada')
+        expect(page).toContain('data-theme="dark"')
+        expect(cartBadgeOf(page)).toBe('1')
+
+        // Whoever still holds the old cookie (it may have been planted: fixation) gets nothing.
+        const old = client(testApp(), before)
+        const stale = await accountPage(old)
+        expect(signedInAs(stale)).toBeUndefined()
+        expect(cartBadgeOf(stale)).toBe('0')
+    })
+
+    test('plain form sign-in and sign-out (JavaScript off) redirect to a fresh /account', async () => {
+        const user = await shopper()
+        const signIn = await user.post('/account/sign-in', FORM, 'name=Grace')
+        expect(signIn.status).toBe(303)
+        expect(signIn.headers.get('location')).toBe('/account')
+        expect(signedInAs(await accountPage(user))).toBe('Grace')
+        const signOut = await user.post('/account/sign-out', FORM)
+        expect(signOut.status).toBe(303)
+        expect(signOut.headers.get('location')).toBe('/account')
+    })
+
+    test('sign-out deletes the state and clears the cookie; the old cookie reaches nothing', async () => {
+        const user = await shopper()
+        await user.post('/account/sign-in', HTMX_FORM, 'name=Ada')
+        const signedIn = user.cookie
+        const response = await user.post('/account/sign-out', HTMX)
+        expect(response.headers.get('hx-redirect')).toBe('/account')
+        expect(response.headers.get('set-cookie')).toContain('Max-Age=0')
+        expect(user.cookie).toBe('')
+
+        for (const who of [user, client(testApp(), signedIn)]) {
+            const page = await accountPage(who)
+            expect(signedInAs(page)).toBeUndefined()
+            expect(cartBadgeOf(page)).toBe('0')
+            expect(page).toContain('data-theme="system"')
+        }
+    })
+
+    test('a refused name: 422 with the message next to the field, the name kept to correct, nothing changed', async () => {
+        const user = await shopper()
+        const before = user.cookie
+        for (const [body, message] of [
+            ['name=', 'Enter a name to sign in with.'],
+            ['name=%20%20', 'Enter a name to sign in with.'],
+            ['', 'Enter a name to sign in with.'],
+            [`name=${'a'.repeat(41)}`, 'Use at most 40 characters.']
+        ] as const) {
+            const response = await user.post('/account/sign-in', HTMX_FORM, body)
+            expect(response.status).toBe(422)
+            expect(response.headers.get('set-cookie')).toBeNull()
+            const fragment = await response.text()
+            expect(fragment).toStartWith('<section id="account"')
+            expect(fragment).toContain(`<p class="field-error" id="account-error" role="alert">${message}</p>`)
+            expect(fragment).toContain('aria-invalid="true" aria-describedby="account-error"')
+        }
+        // Without JavaScript: the whole page, with the name as typed.
+        const page = await user.post('/account/sign-in', FORM, `name=${'b'.repeat(41)}`)
+        expect(page.status).toBe(422)
+        expect(await page.text()).toContain(`value="${'b'.repeat(41)}"`)
+        expect(user.cookie).toBe(before)
+        expect(signedInAs(await accountPage(user))).toBeUndefined()
+        // Forty characters is fine, counted as characters, not UTF-16 units.
+        await user.post('/account/sign-in', HTMX_FORM, `name=${encodeURIComponent('🙂'.repeat(40))}`)
+        expect(signedInAs(await accountPage(user))).toBe('🙂'.repeat(40))
+    })
+})

@@ -1,0 +1,91 @@
+import { Html } from '@kitajs/html'
+import { withPageId } from '../plugins/scoped-state'
+import { Layout, type ShellProps } from './layout'
+
+interface SignInProps {
+    pageId: string
+    /** Why the last name was refused, and the name as typed, to correct. */
+    error?: string | undefined
+    typed?: string | undefined
+}
+
+/**
+ * The sign-in form, `#account`: a refused name answers htmx with it again, message included.
+ * @example <SignInForm pageId={scopedPageId} error="Enter a name to sign in with." />
+ */
+export const SignInForm = ({ pageId, error, typed }: SignInProps) => (
+    <section id="account" class="panel account" aria-labelledby="account-heading">
+        <h2 id="account-heading">Sign in</h2>
+        {/* novalidate: the server checks the name and answers with its message next to the field. */}
+        <form
+            method="post"
+            action={withPageId('/account/sign-in', pageId)}
+            hx-post="/account/sign-in"
+            hx-target="#account"
+            hx-swap="outerHTML"
+            class="account-form"
+            novalidate
+        >
+            <label for="account-name">Name</label>
+            <input
+                id="account-name"
+                type="text"
+                name="name"
+                autocomplete="username"
+                required
+                value={typed}
+                aria-invalid={error ? 'true' : undefined}
+                aria-describedby={error ? 'account-error' : undefined}
+            />
+            <button type="submit" class="button">
+                Sign in
+            </button>
+        </form>
+        {error ? (
+            <p class="field-error" id="account-error" role="alert" safe>
+                {error}
+            </p>
+        ) : (
+            ''
+        )}
+        <p class="hint">No password: this demo shows what an app calls once it has checked one.</p>
+    </section>
+)
+
+const SignedIn = ({ username, pageId }: { username: string; pageId: string }) => (
+    <section id="account" class="panel account" aria-labelledby="account-heading">
+        <h2 id="account-heading">Signed in</h2>
+        <p>
+            Signed in as <strong safe>{username}</strong>. Your cart and theme came with you.
+        </p>
+        <form method="post" action={withPageId('/account/sign-out', pageId)} hx-post="/account/sign-out">
+            <button type="submit" class="button button-secondary">
+                Sign out
+            </button>
+        </form>
+        <p class="hint">Signing out deletes your state, the cart and theme included, and clears the cookie.</p>
+    </section>
+)
+
+interface AccountPageProps extends ShellProps, Omit<SignInProps, 'pageId'> {
+    username: string
+}
+
+/** The whole account page; also the no-JavaScript answer to a refused name (with its status code). */
+export const AccountPage = ({ username, error, typed, ...shell }: AccountPageProps) => (
+    <Layout title="Account" section="account" {...shell}>
+        <div class="page-intro">
+            <h1>Account</h1>
+            <p class="lead">
+                Signing in calls <code>regenerateScopedSession()</code>: a new session id, the old one dead at once (no
+                session fixation), and what is kept with <code>preserve: true</code> carried over. Signing out calls{' '}
+                <code>destroyScopedSession()</code>.
+            </p>
+        </div>
+        {username ? (
+            <SignedIn username={username} pageId={shell.pageId} />
+        ) : (
+            <SignInForm pageId={shell.pageId} error={error} typed={typed} />
+        )}
+    </Layout>
+)
