@@ -1,5 +1,5 @@
 import { Html } from '@kitajs/html'
-import { withPageId } from '../plugins/scoped-state'
+import { ActionForm } from './action-form'
 import { Layout, type ShellProps } from './layout'
 
 interface SignInProps {
@@ -17,15 +17,7 @@ export const SignInForm = ({ pageId, error, typed }: SignInProps) => (
     <section id="account" class="panel account" aria-labelledby="account-heading">
         <h2 id="account-heading">Sign in</h2>
         {/* novalidate: the server checks the name and answers with its message next to the field. */}
-        <form
-            method="post"
-            action={withPageId('/account/sign-in', pageId)}
-            hx-post="/account/sign-in"
-            hx-target="#account"
-            hx-swap="outerHTML"
-            class="account-form"
-            novalidate
-        >
+        <ActionForm path="/account/sign-in" pageId={pageId} target="#account" class="account-form" novalidate>
             <label for="account-name">Name</label>
             <input
                 id="account-name"
@@ -40,7 +32,7 @@ export const SignInForm = ({ pageId, error, typed }: SignInProps) => (
             <button type="submit" class="button">
                 Sign in
             </button>
-        </form>
+        </ActionForm>
         {error ? (
             <p class="field-error" id="account-error" role="alert" safe>
                 {error}
@@ -58,11 +50,12 @@ const SignedIn = ({ username, pageId }: { username: string; pageId: string }) =>
         <p>
             Signed in as <strong safe>{username}</strong>. Your cart and theme came with you.
         </p>
-        <form method="post" action={withPageId('/account/sign-out', pageId)} hx-post="/account/sign-out">
+        {/* No target: the answer loads a page. */}
+        <ActionForm path="/account/sign-out" pageId={pageId}>
             <button type="submit" class="button button-secondary">
                 Sign out
             </button>
-        </form>
+        </ActionForm>
         <p class="hint">Signing out deletes your state, the cart and theme included, and clears the cookie.</p>
     </section>
 )

@@ -1,7 +1,7 @@
 import { Html, type PropsWithChildren } from '@kitajs/html'
-import { withPageId } from '../plugins/scoped-state'
 import { type CartError, cartCount, MAX_QUANTITY, type PricedLine, priceCart } from '../server/cart'
 import { type CartLine, formatMoney, PRODUCTS, type Product } from '../server/catalog'
+import { ActionForm } from './action-form'
 import { CartBadge } from './cart-badge'
 import { Layout, type ShellProps } from './layout'
 import { LiveStatus } from './live-status'
@@ -28,30 +28,11 @@ interface CartFormProps {
     inCart?: boolean
 }
 
-/**
- * Every cart action: a real form (works without JavaScript, the action carries the page id)
- * that htmx submits instead, swapping the answer over `#cart`; 4xx answers swap too.
- */
-const CartForm = ({
-    path,
-    pageId,
-    class: className,
-    novalidate = false,
-    inCart = false,
-    children
-}: PropsWithChildren<CartFormProps>) => (
-    <form
-        method="post"
-        // Browsers keep the #fragment across the 303, so the redirect lands on the cart too.
-        action={withPageId(path, pageId) + (inCart ? '#cart' : '')}
-        hx-post={path}
-        hx-target="#cart"
-        hx-swap="outerHTML"
-        class={className}
-        novalidate={novalidate}
-    >
+/** Every cart action: its answer replaces `#cart`. */
+const CartForm = ({ inCart = false, children, ...props }: PropsWithChildren<CartFormProps>) => (
+    <ActionForm target="#cart" anchor={inCart ? '#cart' : ''} {...props}>
         {children}
-    </form>
+    </ActionForm>
 )
 
 /** What a number field can show of a refused value: browsers blank anything else, so do we. */

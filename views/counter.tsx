@@ -1,5 +1,5 @@
 import { Html } from '@kitajs/html'
-import { withPageId } from '../plugins/scoped-state'
+import { ActionForm } from './action-form'
 import { Layout, type ShellProps } from './layout'
 
 /** The spec's fragment, exactly: `<span id="count">N</span>`. */
@@ -14,11 +14,11 @@ interface CounterButtonProps {
 }
 
 const CounterButton = ({ path, label, pageId, look = 'button' }: CounterButtonProps) => (
-    <form method="post" action={withPageId(path, pageId)} hx-post={path} hx-target="#count" hx-swap="outerHTML">
+    <ActionForm path={path} pageId={pageId} target="#count">
         <button type="submit" class={look} safe>
             {label}
         </button>
-    </form>
+    </ActionForm>
 )
 
 export const CounterPage = ({ count, ...shell }: ShellProps & { count: number }) => (

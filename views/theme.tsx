@@ -1,6 +1,6 @@
 import { Html } from '@kitajs/html'
-import { withPageId } from '../plugins/scoped-state'
 import type { Theme } from '../server/state'
+import { ActionForm } from './action-form'
 import { Layout, type ShellProps } from './layout'
 import { LiveStatus } from './live-status'
 
@@ -27,12 +27,10 @@ interface PickerProps {
 export const ThemePicker = ({ theme, pageId, error }: PickerProps) => (
     <section id="theme-picker" class="panel theme-picker" aria-labelledby="theme-heading">
         <h2 id="theme-heading">Appearance</h2>
-        <form
-            method="post"
-            action={withPageId('/theme', pageId)}
-            hx-post="/theme"
-            hx-target="#theme-picker"
-            hx-swap="outerHTML"
+        <ActionForm
+            path="/theme"
+            pageId={pageId}
+            target="#theme-picker"
             class="theme-options"
             aria-labelledby="theme-heading"
             aria-describedby={error ? 'theme-error' : undefined}
@@ -56,7 +54,7 @@ export const ThemePicker = ({ theme, pageId, error }: PickerProps) => (
                     </span>
                 </button>
             ))}
-        </form>
+        </ActionForm>
         {error ? (
             <p class="field-error" id="theme-error" role="alert" safe>
                 {error}

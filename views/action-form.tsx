@@ -1,0 +1,38 @@
+import { Html, type PropsWithChildren } from '@kitajs/html'
+import { withPageId } from '../plugins/scoped-state'
+
+interface ActionFormProps extends Omit<JSX.HtmlFormTag, 'action' | 'method'> {
+    /** Where the form posts. */
+    path: string
+    /** The page's id: the plain form's action carries it, so the page scope survives the redirect back. */
+    pageId: string
+    /** What htmx replaces with the answer; none when the answer loads a page (`HX-Redirect`). */
+    target?: string
+    /** Added to the plain form's action: a `#fragment`, which browsers keep across the redirect. */
+    anchor?: string
+}
+
+/**
+ * Every action of the demos: a real form that works without JavaScript, and that htmx
+ * submits instead, swapping the answer over `target` (4xx answers too).
+ * @example <ActionForm path="/api/increment" pageId={pageId} target="#count"><button>+1</button></ActionForm>
+ */
+export const ActionForm = ({
+    path,
+    pageId,
+    target,
+    anchor = '',
+    children,
+    ...attributes
+}: PropsWithChildren<ActionFormProps>) => (
+    <form
+        method="post"
+        action={withPageId(path, pageId) + anchor}
+        hx-post={path}
+        hx-target={target}
+        hx-swap={target ? 'outerHTML' : undefined}
+        {...attributes}
+    >
+        {children}
+    </form>
+)
