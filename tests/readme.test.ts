@@ -73,7 +73,12 @@ describe('plugins/scoped-state/README.md', () => {
         expect(first).toStartWith('user_session_id=')
         await user.post('/login')
         expect(user.cookie).not.toBe(first)
+        // htmx gets a full page load instead of a redirect it would follow inside fetch().
+        const htmx = await user.post('/login', { 'hx-request': 'true' })
+        expect(htmx.status).toBe(200)
+        expect(htmx.headers.get('hx-redirect')).toBe('/')
         const logout = await user.post('/logout')
+        expect(logout.status).toBe(303)
         expect(logout.headers.get('set-cookie')).toContain('Max-Age=0')
         expect(user.cookie).toBe('')
     })
