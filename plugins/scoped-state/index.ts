@@ -11,7 +11,8 @@
  * `regenerateScopedSession()` (new id, preserved keys kept: call it at login),
  * `destroyScopedSession()` (state deleted, cookie cleared) and `scopedPageId` (hand it
  * back from pages; see README). The caller still owns: a strong `secret` in
- * production, HTTPS, and CSRF checks on unsafe methods.
+ * production, HTTPS, CSRF checks on unsafe methods, and keeping shared caches off
+ * responses that show state (`Cache-Control: no-store`).
  */
 import { Elysia } from 'elysia'
 import { type HandlerContext, ScopedContext } from './context'
