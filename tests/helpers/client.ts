@@ -16,6 +16,11 @@ export const BASE = 'http://localhost'
 export const NAVIGATE = { 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document', accept: 'text/html' }
 /** Headers htmx 4 sends with its requests. */
 export const HTMX = { 'hx-request': 'true', accept: 'text/html' }
+const FORM_TYPE = { 'content-type': 'application/x-www-form-urlencoded' }
+/** Headers a browser sends when it posts a form with JavaScript off. */
+export const FORM_POST = { ...FORM_TYPE, accept: 'text/html' }
+/** Headers htmx 4 sends when it posts a form's fields. */
+export const HTMX_FORM = { ...HTMX, ...FORM_TYPE }
 
 /** A `Handler` sending the client's requests over HTTP to a server listening on `port` (127.0.0.1). */
 export const overHttp = (port: number | undefined): Handler => ({

@@ -5,19 +5,15 @@
  */
 import { describe, expect, test } from 'bun:test'
 import { testApp } from '../helpers/app'
-import { client, HTMX, NAVIGATE, sessionIdOf } from '../helpers/client'
-
-const FORM_TYPE = { 'content-type': 'application/x-www-form-urlencoded' }
-const FORM = { ...FORM_TYPE, accept: 'text/html' }
-const HTMX_FORM = { ...HTMX, ...FORM_TYPE }
+import { client, FORM_POST, HTMX, HTMX_FORM, NAVIGATE, sessionIdOf } from '../helpers/client'
 
 type User = ReturnType<typeof client>
 
 /** A user with a mug in the cart and the dark theme, not signed in. */
 const shopper = async () => {
     const user = client(testApp())
-    await user.post('/cart/items', FORM, 'productId=mug')
-    await user.post('/theme', FORM, 'theme=dark')
+    await user.post('/cart/items', FORM_POST, 'productId=mug')
+    await user.post('/theme', FORM_POST, 'theme=dark')
     return user
 }
 
@@ -56,11 +52,11 @@ describe('account demo', () => {
 
     test('plain form sign-in and sign-out (JavaScript off) redirect to a fresh /account', async () => {
         const user = await shopper()
-        const signIn = await user.post('/account/sign-in', FORM, 'name=Grace')
+        const signIn = await user.post('/account/sign-in', FORM_POST, 'name=Grace')
         expect(signIn.status).toBe(303)
         expect(signIn.headers.get('location')).toBe('/account')
         expect(signedInAs(await accountPage(user))).toBe('Grace')
-        const signOut = await user.post('/account/sign-out', FORM)
+        const signOut = await user.post('/account/sign-out', FORM_POST)
         expect(signOut.status).toBe(303)
         expect(signOut.headers.get('location')).toBe('/account')
     })
@@ -100,7 +96,7 @@ describe('account demo', () => {
             expect(fragment).toContain('aria-invalid="true" aria-describedby="account-error"')
         }
         // Without JavaScript: the whole page, with the name as typed.
-        const page = await user.post('/account/sign-in', FORM, `name=${'b'.repeat(41)}`)
+        const page = await user.post('/account/sign-in', FORM_POST, `name=${'b'.repeat(41)}`)
         expect(page.status).toBe(422)
         expect(await page.text()).toContain(`value="${'b'.repeat(41)}"`)
         expect(user.cookie).toBe(before)

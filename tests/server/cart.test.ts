@@ -7,11 +7,10 @@ import { describe, expect, test } from 'bun:test'
 import { PAGE_HEADER, PAGE_PARAM } from '../../plugins/scoped-state'
 import { addToCart, MAX_QUANTITY, parseQuantity, priceCart, removeFromCart, setQuantity } from '../../server/cart'
 import { testApp } from '../helpers/app'
-import { client, HTMX, NAVIGATE } from '../helpers/client'
+import { client, FORM_POST, HTMX_FORM, NAVIGATE } from '../helpers/client'
 
-const FORM_TYPE = { 'content-type': 'application/x-www-form-urlencoded' }
 /** A browser posting a form with JavaScript off. */
-const FORM = { ...FORM_TYPE, accept: 'text/html', origin: 'http://localhost' }
+const FORM = { ...FORM_POST, origin: 'http://localhost' }
 
 type User = ReturnType<typeof client>
 
@@ -28,7 +27,7 @@ const badgeOf = (html: string) => Number(/id="cart-badge"[^>]*>(\d+)/.exec(html)
 const openCart = async (user: User) => {
     const page = await user.text('/cart', NAVIGATE)
     const pageId = pageIdOf(page)
-    return { page, pageId, htmx: { ...HTMX, ...FORM_TYPE, [PAGE_HEADER]: pageId } }
+    return { page, pageId, htmx: { ...HTMX_FORM, [PAGE_HEADER]: pageId } }
 }
 
 /** What a fresh load of /cart shows: item count and total. */

@@ -3,9 +3,9 @@ import { describe, expect, test } from 'bun:test'
 import { PAGE_HEADER, PAGE_PARAM } from '../../plugins/scoped-state'
 import { HTMX_FILE } from '../../server/assets'
 import { testApp } from '../helpers/app'
-import { client, HTMX, NAVIGATE } from '../helpers/client'
+import { client, FORM_POST, HTMX, HTMX_FORM, NAVIGATE } from '../helpers/client'
 
-const FORM = { accept: 'text/html', 'content-type': 'application/x-www-form-urlencoded', origin: 'http://localhost' }
+const FORM = { ...FORM_POST, origin: 'http://localhost' }
 
 /** Opens /counter like a browser and returns the page id it carries. */
 const openCounter = async (user: ReturnType<typeof client>) => {
@@ -49,7 +49,7 @@ describe('counter demo', () => {
 
     test('reset keeps preserved state, full reset does not', async () => {
         const user = client(testApp())
-        await user.post('/theme', { ...HTMX, 'content-type': 'application/x-www-form-urlencoded' }, 'theme=dark')
+        await user.post('/theme', HTMX_FORM, 'theme=dark')
         await user.post('/api/increment')
         expect(await (await user.post('/api/reset', HTMX)).text()).toBe('<span id="count">0</span>')
         expect(await user.text('/counter', NAVIGATE)).toContain('data-theme="dark"')

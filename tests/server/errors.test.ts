@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeEach, expect, spyOn, test } from 'bun:test'
 import { testApp } from '../helpers/app'
-import { client, HTMX, NAVIGATE } from '../helpers/client'
+import { client, FORM_POST, HTMX, NAVIGATE } from '../helpers/client'
 import { unreachableRedisStore } from '../helpers/redis'
 
 const down = await unreachableRedisStore()
@@ -38,9 +38,6 @@ test('the store down: a client that is not htmx keeps the plain 503', async () =
     expect(await response.text()).toBe('Session store unavailable, please retry in a moment.')
 })
 
-/** A browser posting a form with JavaScript off. */
-const FORM = { accept: 'text/html', 'content-type': 'application/x-www-form-urlencoded' }
-
 /** The parts of an error page: its status, the layout around the message, nothing from the state. */
 const expectErrorPage = async (response: Response, status: number, title: string, message: string) => {
     expect(response.status).toBe(status)
@@ -60,8 +57,8 @@ const expectErrorPage = async (response: Response, status: number, title: string
 
 test('a page load of an unknown address: a 404 page in the layout, and no state touched', async () => {
     const alice = client(testApp())
-    await alice.post('/cart/items', FORM, 'productId=mug')
-    await alice.post('/theme', FORM, 'theme=dark')
+    await alice.post('/cart/items', FORM_POST, 'productId=mug')
+    await alice.post('/theme', FORM_POST, 'theme=dark')
     const cookie = alice.cookie
 
     const response = await alice.get('/no/such/page', NAVIGATE)
@@ -83,14 +80,14 @@ test('an unknown address from curl keeps the plain 404', async () => {
 test('the store down: a page load and a plain form post get a 503 page', async () => {
     // A session with state, then its store goes down.
     const alice = client(testApp())
-    await alice.post('/api/increment', FORM)
+    await alice.post('/api/increment', FORM_POST)
     const stranded = client(testApp({ store: down }), alice.cookie)
     const message = 'Your session is unavailable at the moment. Nothing was changed; please try again shortly.'
 
     const page = await stranded.get('/counter', NAVIGATE)
     await expectErrorPage(page, 503, 'Session unavailable', message)
     expect(page.headers.get('retry-after')).toBe('1')
-    const form = await stranded.post('/api/increment', FORM)
+    const form = await stranded.post('/api/increment', FORM_POST)
     await expectErrorPage(form, 503, 'Session unavailable', message)
     expect(error).not.toHaveBeenCalled()
 })

@@ -5,7 +5,7 @@
  */
 import { describe, expect, test } from 'bun:test'
 import { testApp } from '../helpers/app'
-import { client, HTMX, NAVIGATE } from '../helpers/client'
+import { client, HTMX_FORM, NAVIGATE } from '../helpers/client'
 
 const PAGES = [
     { path: '/', current: undefined },
@@ -46,9 +46,8 @@ describe('app shell', () => {
 
     test('the badge counts items (quantities summed) on every page', async () => {
         const user = client(testApp())
-        const headers = { ...HTMX, 'content-type': 'application/x-www-form-urlencoded' }
-        await user.post('/cart/items', headers, 'productId=mug&quantity=2')
-        await user.post('/cart/items', headers, 'productId=pen&quantity=3')
+        await user.post('/cart/items', HTMX_FORM, 'productId=mug&quantity=2')
+        await user.post('/cart/items', HTMX_FORM, 'productId=pen&quantity=3')
         for (const { path } of PAGES)
             expect(await user.text(path, NAVIGATE)).toMatch(
                 /<span id="cart-badge"[^>]*>5<span class="visually-hidden"> items/

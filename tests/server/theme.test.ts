@@ -6,10 +6,9 @@
 import { describe, expect, test } from 'bun:test'
 import { PAGE_HEADER, PAGE_PARAM } from '../../plugins/scoped-state'
 import { testApp } from '../helpers/app'
-import { client, HTMX, NAVIGATE } from '../helpers/client'
+import { client, FORM_POST, HTMX_FORM, NAVIGATE } from '../helpers/client'
 
-const FORM_TYPE = { 'content-type': 'application/x-www-form-urlencoded' }
-const FORM = { ...FORM_TYPE, accept: 'text/html', origin: 'http://localhost' }
+const FORM = { ...FORM_POST, origin: 'http://localhost' }
 
 type User = ReturnType<typeof client>
 
@@ -17,7 +16,7 @@ const openTheme = async (user: User) => {
     const page = await user.text('/theme', NAVIGATE)
     const pageId = /"x-page-id":"([^"]+)"/.exec(page.replaceAll('&#34;', '"'))?.[1] as string
     expect(pageId).toBeDefined()
-    return { page, pageId, htmx: { ...HTMX, ...FORM_TYPE, [PAGE_HEADER]: pageId } }
+    return { page, pageId, htmx: { ...HTMX_FORM, [PAGE_HEADER]: pageId } }
 }
 
 /** The theme a fresh page load renders into <html>. */
@@ -67,8 +66,8 @@ describe('theme demo', () => {
         const app = testApp()
         const alice = client(app)
         const bob = client(app)
-        await alice.post('/theme', { ...HTMX, ...FORM_TYPE }, 'theme=dark')
-        await bob.post('/theme', { ...HTMX, ...FORM_TYPE }, 'theme=light')
+        await alice.post('/theme', HTMX_FORM, 'theme=dark')
+        await bob.post('/theme', HTMX_FORM, 'theme=light')
         expect(await themeOf(alice)).toBe('dark')
         expect(await themeOf(bob)).toBe('light')
         expect(await themeOf(client(app))).toBe('system')

@@ -6,9 +6,8 @@
 import { describe, expect, test } from 'bun:test'
 import { PAGE_PARAM } from '../../plugins/scoped-state'
 import { testApp } from '../helpers/app'
-import { client, HTMX, NAVIGATE } from '../helpers/client'
+import { client, FORM_POST, HTMX, HTMX_FORM, NAVIGATE } from '../helpers/client'
 
-const FORM_TYPE = { 'content-type': 'application/x-www-form-urlencoded' }
 const PAYLOAD = '"><script>alert(1)</script>'
 const body = (fields: Record<string, string>) => new URLSearchParams(fields).toString()
 
@@ -22,11 +21,11 @@ const expectEscaped = (html: string) => {
 describe('user input is escaped where it is shown again', () => {
     test('an unknown product id, echoed in the 404 message (htmx and full page)', async () => {
         const user = client(testApp())
-        const fragment = await user.post('/cart/items', { ...HTMX, ...FORM_TYPE }, body({ productId: PAYLOAD }))
+        const fragment = await user.post('/cart/items', HTMX_FORM, body({ productId: PAYLOAD }))
         expect(fragment.status).toBe(404)
         expectEscaped(await fragment.text())
 
-        const page = await user.post('/cart/items', { ...FORM_TYPE, accept: 'text/html' }, body({ productId: PAYLOAD }))
+        const page = await user.post('/cart/items', FORM_POST, body({ productId: PAYLOAD }))
         expect(page.status).toBe(404)
         expectEscaped(await page.text())
     })
@@ -41,11 +40,8 @@ describe('user input is escaped where it is shown again', () => {
         const user = client(testApp())
         const page = await user.text('/cart', NAVIGATE)
         const pageId = /page_id=([^"&]+)/.exec(page)?.[1] as string
-        await user.post('/cart/items', { ...HTMX, ...FORM_TYPE }, body({ productId: 'mug' }))
-        for (const headers of [
-            { ...HTMX, ...FORM_TYPE },
-            { ...FORM_TYPE, accept: 'text/html' }
-        ]) {
+        await user.post('/cart/items', HTMX_FORM, body({ productId: 'mug' }))
+        for (const headers of [HTMX_FORM, FORM_POST]) {
             const refused = await user.post(
                 `/cart/items/mug?${PAGE_PARAM}=${pageId}`,
                 headers,
@@ -59,24 +55,20 @@ describe('user input is escaped where it is shown again', () => {
     })
 
     test('a refused theme, echoed in its message', async () => {
-        const response = await client(testApp()).post('/theme', { ...HTMX, ...FORM_TYPE }, body({ theme: PAYLOAD }))
+        const response = await client(testApp()).post('/theme', HTMX_FORM, body({ theme: PAYLOAD }))
         expect(response.status).toBe(422)
         expectEscaped(await response.text())
     })
 
     test('a signed-in name, shown on the account page', async () => {
         const user = client(testApp())
-        await user.post('/account/sign-in', { ...HTMX, ...FORM_TYPE }, body({ name: PAYLOAD }))
+        await user.post('/account/sign-in', HTMX_FORM, body({ name: PAYLOAD }))
         expectEscaped(await user.text('/account', NAVIGATE))
     })
 
     test('a refused name kept in its field: its quotes are escaped, so the markup stays in the value', async () => {
         const tooLong = `${PAYLOAD}${'x'.repeat(40)}`
-        const response = await client(testApp()).post(
-            '/account/sign-in',
-            { ...FORM_TYPE, accept: 'text/html' },
-            body({ name: tooLong })
-        )
+        const response = await client(testApp()).post('/account/sign-in', FORM_POST, body({ name: tooLong }))
         expect(response.status).toBe(422)
         const html = await response.text()
         expect(html).not.toContain('"><script')
