@@ -2,7 +2,8 @@
  * One URL, two clients: htmx gets the HTML fragment to swap; a plain form post
  * (JavaScript off) gets a 303 back to its page, carrying the page id so the page
  * scope survives the round trip (Post/Redirect/Get). API clients such as curl
- * (no `Accept: text/html`) get the fragment too, as in the spec.
+ * (no `Accept: text/html`) get the fragment too, as in the spec. Both send the same
+ * fields (`fieldsOf`). After login or logout, both load a page afresh (`reload`).
  */
 import type { Context } from 'elysia'
 import { withPageId } from '../plugins/scoped-state'
@@ -29,6 +30,17 @@ export const answer = <T>(context: AnswerContext, page: string, fragment: () => 
     context.set.headers.vary = 'HX-Request'
     if (!wantsPage(context.request)) return fragment()
     return context.redirect(withPageId(page, context.scopedPageId), 303)
+}
+
+/**
+ * Call after the session changed its id (login) or ended (logout): the page's id belonged to
+ * the old session, so the browser loads `page` afresh. htmx gets `HX-Redirect`: a 303 it would
+ * follow inside `fetch()` and swap the whole page into its target.
+ */
+export const reload = ({ request, set, redirect }: Omit<AnswerContext, 'scopedPageId'>, page: string) => {
+    if (!isHtmx(request)) return redirect(page, 303)
+    set.headers['hx-redirect'] = page
+    return ''
 }
 
 /**

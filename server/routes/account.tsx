@@ -8,7 +8,7 @@
 import { Html } from '@kitajs/html'
 import { Elysia } from 'elysia'
 import { AccountPage, SignInForm } from '../../views/account'
-import { type AnswerContext, fieldsOf, isHtmx, refuse } from '../respond'
+import { fieldsOf, refuse, reload } from '../respond'
 import { shellProps } from '../shell'
 import type { AppState } from '../state'
 
@@ -20,13 +20,6 @@ const checkName = (value: unknown): { name: string } | { error: string } => {
     if (name === '') return { error: 'Enter a name to sign in with.' }
     if ([...name].length > MAX_NAME_LENGTH) return { error: `Use at most ${MAX_NAME_LENGTH} characters.` }
     return { name }
-}
-
-/** Loads /account afresh, under the session the request ends with. */
-const reloadAccount = ({ request, set, redirect }: Omit<AnswerContext, 'scopedPageId'>) => {
-    if (!isHtmx(request)) return redirect('/account', 303)
-    set.headers['hx-redirect'] = '/account'
-    return ''
 }
 
 export const accountRoutes = (state: AppState) =>
@@ -52,9 +45,9 @@ export const accountRoutes = (state: AppState) =>
             }
             context.regenerateScopedSession()
             store.username = checked.name
-            return reloadAccount(context)
+            return reload(context, '/account')
         })
         .post('/account/sign-out', (context) => {
             context.destroyScopedSession()
-            return reloadAccount(context)
+            return reload(context, '/account')
         })
