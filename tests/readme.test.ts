@@ -6,6 +6,8 @@
 import { afterAll, describe, expect, test } from 'bun:test'
 import { mkdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
+import { Elysia } from 'elysia'
+import { scopedState } from '../plugins/scoped-state'
 import { client } from './helpers/client'
 
 const ROOT = join(import.meta.dir, '..')
@@ -57,7 +59,7 @@ describe('plugins/scoped-state/README.md', () => {
     const file = 'plugins/scoped-state/README.md'
 
     test('has exactly the samples this file exercises', async () => {
-        expect((await samples(file)).length).toBe(3)
+        expect((await samples(file)).length).toBe(4)
     })
 
     test('the 15-line example', async () => {
@@ -83,8 +85,23 @@ describe('plugins/scoped-state/README.md', () => {
         expect(user.cookie).toBe('')
     })
 
+    test('a new version of the setup migrates the state saved under the old one', async () => {
+        // Version 1, on the memory store and development secret that instances given none share.
+        const first = new Elysia()
+            .use(scopedState({ cart: { value: [] as string[], preserve: true } }))
+            .post('/cart/:id', ({ scopedStore, params }) => scopedStore.cart.push(params.id))
+        const user = client(first)
+        await user.post('/cart/mug')
+        await user.post('/cart/pen')
+        const { app } = await load(file, 2)
+        expect(await (await client(app, user.cookie).get('/cart')).json()).toEqual([
+            { id: 'mug', quantity: 1 },
+            { id: 'pen', quantity: 1 }
+        ])
+    })
+
     test('the page wiring: header for htmx, page_id for plain forms', async () => {
-        const { CounterPage } = await load(file, 2)
+        const { CounterPage } = await load(file, 3)
         const html = String(CounterPage({ pageId: 'abc.def', count: 2 }))
         expect(html).toContain('hx-headers:inherited="{&#34;x-page-id&#34;:&#34;abc.def&#34;}"')
         expect(html).toContain('action="/api/increment?page_id=abc.def"')

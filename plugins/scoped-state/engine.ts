@@ -19,14 +19,15 @@ import { type CookieAttributes, cookieReader, sessionCookie } from './cookie'
 import { SessionMutex } from './mutex'
 import { DEFAULT_PAGE, newPageId, verifyPageId } from './page-id'
 import { isPageLoad, requestedPageId } from './page-load'
-import type { Field } from './schema'
+import type { RecordFormat } from './record'
 import { type ParsedRecord, ScopedSession } from './session'
 import { decodeSessionId, encodeSessionId, newSessionId, type SessionId } from './session-id'
 import type { Signer } from './signer'
 import type { Store } from './store'
 
 export interface EngineConfig {
-    fields: Map<string, Field>
+    /** The setup's keys and version. */
+    format: RecordFormat
     store: Store
     signer: Signer
     cookieName: string
@@ -66,7 +67,7 @@ export const createEngine = (config: EngineConfig) => {
     const lifetime = (id: SessionId, at: number) => Math.min(idleTimeout, id.created + absoluteTimeout - at)
     let reportedLateChange = false
     const context = {
-        fields: config.fields,
+        ...config.format,
         maxStateBytes: config.maxStateBytes,
         maxPages: config.maxPages,
         parsed: new BoundedCache<ParsedRecord>(CACHE_SIZE),

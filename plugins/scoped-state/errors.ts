@@ -1,12 +1,12 @@
 /**
  * A request broke a state rule (a value that cannot be stored, state over the size
- * limit, a change that collided with a concurrent one). Nothing is written: the session
- * keeps its previous state.
+ * limit, a change that collided with a concurrent one), or met state saved by a newer
+ * version of the app (503). Nothing is written: the session keeps its previous state.
  */
 export class ScopedStateError extends Error {
     constructor(
         message: string,
-        readonly status: 409 | 413 | 500
+        readonly status: 409 | 413 | 500 | 503
     ) {
         super(message)
         this.name = 'ScopedStateError'

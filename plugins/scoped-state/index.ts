@@ -19,6 +19,7 @@ import { type HandlerContext, ScopedContext } from './context'
 import { holdDefaultStore } from './default-store'
 import { createEngine, type RequestInfo } from './engine'
 import type { ScopedStateOptions } from './options'
+import { recordFormat } from './record'
 import { compileSetup, type StateSetup } from './schema'
 import type { ScopedSession } from './session'
 import { createSigner, resolveSecrets } from './signer'
@@ -39,7 +40,10 @@ export { type SqliteStoreOptions, sqliteStore } from './stores/sqlite'
 /** What the after-hooks read from Elysia's context: the session is absent when `derive` failed. */
 type CommitContext<Setup extends StateSetup> = Partial<ScopedContext<Setup>> & Pick<RequestInfo, 'set'>
 
-export const scopedState = <Setup extends StateSetup>(setup: Setup, options: ScopedStateOptions = {}) => {
+export const scopedState = <Setup extends StateSetup>(
+    setup: Setup,
+    options: ScopedStateOptions<NoInfer<Setup>> = {}
+) => {
     const now = options.now ?? Date.now
     const cookieName = options.cookieName ?? 'user_session_id'
     const given = options.store ?? (options.now ? memoryStore({ now }) : undefined)
@@ -47,7 +51,7 @@ export const scopedState = <Setup extends StateSetup>(setup: Setup, options: Sco
     const { store, release } = given ? { store: given, release: () => given.close() } : holdDefaultStore(cookieName)
     const locking = options.serializeRequests === true || !store.synchronous
     const engine = createEngine({
-        fields: compileSetup(setup),
+        format: recordFormat(compileSetup(setup), options.version, options.migrate),
         store,
         signer: createSigner(
             resolveSecrets(options.secret, options.production ?? process.env.NODE_ENV === 'production')

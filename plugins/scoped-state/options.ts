@@ -1,7 +1,9 @@
 import type { CookieAttributes } from './cookie'
+import type { ScopedStore, StateSetup } from './schema'
 import type { Store } from './store'
 
-export interface ScopedStateOptions {
+/** Typed from the setup, so that `migrate` must return its keys with their types. */
+export interface ScopedStateOptions<Setup extends StateSetup = StateSetup> {
     /**
      * Secret(s) that sign session ids, at least 32 bytes each. Give a list to
      * rotate: the first signs, all verify. Required when `production` is true;
@@ -52,6 +54,26 @@ export interface ScopedStateOptions {
      * @default 16
      */
     maxPages?: number | undefined
+    /**
+     * The version of the setup's shape. Saved state outlives restarts and deploys: raise
+     * this when a key's type changes or a key is renamed or removed. State saved under an
+     * older version goes through `migrate`, or without it reads as defaults; state saved
+     * under a newer one (by instances already upgraded) answers 503 and is kept as it is.
+     * @default 1
+     */
+    version?: number | undefined
+    /**
+     * Upgrades state saved under an older `version`, so that users keep it. Gets one scope's
+     * keys at a time (the preserved keys, then each page scope's) as they were saved, and the
+     * version they were saved under; returns the keys whose value changes. The other keys
+     * are kept as saved, except those no longer in the setup. The result is saved at the
+     * session's next write.
+     * @default undefined (state of an older version reads as defaults)
+     * @example
+     * // version 2 keeps cart lines instead of product ids
+     * migrate: (saved, from) => (from < 2 && Array.isArray(saved.cart) ? { cart: saved.cart.map((id) => ({ id, quantity: 1 })) } : {})
+     */
+    migrate?: ((saved: Record<string, unknown>, from: number) => Partial<ScopedStore<Setup>>) | undefined
     /**
      * Run a session's requests one at a time even with a synchronous store (memory,
      * SQLite), as the Redis store always does. Without it, requests run unhindered:

@@ -19,7 +19,14 @@ export interface StateField<T = unknown> {
     preserve?: boolean | undefined
 }
 
-export type StateSetup = Record<string, StateField>
+/**
+ * What a default may be, as far as types tell (the JSON rule is checked at creation).
+ * Narrower than `unknown` so that literals keep their type where the setup is generic:
+ * `theme: 'dark'` returned from `migrate` stays `'dark'`, not `string`.
+ */
+export type StateValue = string | number | boolean | object | null
+
+export type StateSetup = Record<string, StateField<StateValue>>
 
 /** What handlers see as `scopedStore`: one flat, typed object. */
 export type ScopedStore<Setup extends StateSetup> = { [Key in keyof Setup]: Setup[Key]['value'] }

@@ -2,9 +2,8 @@
  * One request's view of one session: which session and page scope it names, the
  * state it reads and writes, and the single write at the end.
  *
- * Stored record (JSON): `{ "s": { preserved keys }, "p": { "<page>": { other keys } } }`.
- * Only keys that were read or written are present; missing keys read as fresh
- * copies of their defaults.
+ * The record (record.ts) holds only keys that were read or written; missing keys read
+ * as fresh copies of their defaults.
  *
  * A request that only reads primitive values never parses the record: it reads a
  * frozen parse shared by the session's requests that loaded the same record. It makes
@@ -15,15 +14,9 @@ import type { BoundedCache } from './bounded-cache'
 import type { SentCookie } from './cookie'
 import { ScopedStateError } from './errors'
 import { DEFAULT_PAGE } from './page-id'
-import type { Field } from './schema'
+import { parseRecord, type RecordFormat, type Scope, type StateRecord } from './record'
 import { findNonJson, JSON_RULE } from './schema'
 import type { SessionId } from './session-id'
-
-type Scope = Record<string, unknown>
-export interface StateRecord {
-    s: Scope
-    p: Record<string, Scope>
-}
 
 /** `raw` parsed and deeply frozen, so every request reading it may share it. */
 export interface ParsedRecord {
@@ -32,8 +25,7 @@ export interface ParsedRecord {
 }
 
 /** What a session needs from the plugin that created it. */
-export interface SessionContext {
-    fields: Map<string, Field>
+export interface SessionContext extends RecordFormat {
     maxStateBytes: number
     maxPages: number
     /** The last record seen of recently used sessions, parsed and frozen, by session id. */
@@ -47,16 +39,6 @@ const CACHED_RECORD_LENGTH = 1024
 
 const EMPTY: StateRecord = Object.freeze({ s: Object.freeze({}), p: Object.freeze({}) })
 
-const parse = (raw: string | undefined): StateRecord => {
-    if (raw === undefined) return { s: {}, p: {} }
-    try {
-        const record = JSON.parse(raw) as StateRecord
-        if (record && typeof record.s === 'object' && typeof record.p === 'object') return record
-    } catch {}
-    console.warn('scopedState: a stored session record was unreadable and has been reset.')
-    return { s: {}, p: {} }
-}
-
 const deepFreeze = (value: unknown) => {
     if (value === null || typeof value !== 'object' || Object.isFrozen(value)) return
     for (const key in value) deepFreeze((value as Record<string, unknown>)[key])
@@ -64,13 +46,13 @@ const deepFreeze = (value: unknown) => {
 }
 
 /** Session `id`'s record `raw`, parsed once for all the requests that load it. */
-const sharedParse = (id: string, raw: string | undefined, cache: BoundedCache<ParsedRecord>): StateRecord => {
+const sharedParse = (id: string, raw: string | undefined, context: SessionContext): StateRecord => {
     if (raw === undefined) return EMPTY
-    const cached = cache.get(id)
+    const cached = context.parsed.get(id)
     if (cached?.raw === raw) return cached.record
-    const record = parse(raw)
+    const record = parseRecord(raw, context)
     deepFreeze(record)
-    if (raw.length <= CACHED_RECORD_LENGTH) cache.add(id, { raw, record })
+    if (raw.length <= CACHED_RECORD_LENGTH) context.parsed.add(id, { raw, record })
     return record
 }
 
@@ -139,7 +121,7 @@ export class ScopedSession {
      */
     private state(): StateRecord {
         if (this.record) return this.record
-        const shared = sharedParse(this.id.id, this.raw, this.context.parsed)
+        const shared = sharedParse(this.id.id, this.raw, this.context)
         const record = { s: { ...shared.s }, p: { ...shared.p } }
         this.record = record
         this.sessionScope = record.s
@@ -161,7 +143,7 @@ export class ScopedSession {
         if (!field) return undefined
         if (!this.record && !this.pageLoad) {
             // Nothing changed yet: a primitive is read straight from the shared parse.
-            const shared = sharedParse(this.id.id, this.raw, this.context.parsed)
+            const shared = sharedParse(this.id.id, this.raw, this.context)
             const scope = field.preserve ? shared.s : shared.p[this.pageKey]
             const value = scope && Object.hasOwn(scope, key) ? scope[key] : field.initial()
             if (value === null || typeof value !== 'object') return value
@@ -255,7 +237,7 @@ export class ScopedSession {
     rebase(fresh: string | undefined) {
         const changed = this.changedKeys()
         const mine = { session: this.sessionScope, page: this.pageScope }
-        const before = parse(this.raw)
+        const before = parseRecord(this.raw, this.context)
         this.raw = fresh
         this.record = undefined
         const after = this.state()
@@ -299,6 +281,7 @@ export class ScopedSession {
                     if (problem) throw new ScopedStateError(`Cannot store ${problem}: ${JSON_RULE}.`, 500)
                 }
         const record = this.record
+        if (this.context.version !== 1) record.v = this.context.version
         record.s = this.sessionScope
         delete record.p[this.pageKey]
         if (Object.keys(this.pageScope).length > 0) record.p[this.pageKey] = this.pageScope

@@ -44,7 +44,25 @@ test('scopedStore is inferred from the setup, and misuse does not compile', asyn
     expect(await (await client(app).post('/')).text()).toBe('1')
 })
 
-test('a setup entry without a value does not compile', () => {
+test('a setup entry without a value, or with undefined, does not compile', () => {
     // @ts-expect-error: each key is { value, preserve? }
     expect(() => scopedState({ count: 0 }, { secret: SECRET })).toThrow("'count' must be { value, preserve? }")
+    // @ts-expect-error: state cannot hold undefined
+    expect(() => scopedState({ note: { value: undefined } }, { secret: SECRET })).toThrow("'note'")
+})
+
+test('migrate must return keys of the setup, with their types', () => {
+    const options = { secret: SECRET, version: 2 }
+    expect(
+        scopedState(setup, { ...options, migrate: (saved) => ({ count: Number(saved.count) || 0, theme: 'dark' }) })
+    ).toBeInstanceOf(Elysia)
+
+    // @ts-expect-error: count is a number
+    scopedState(setup, { ...options, migrate: () => ({ count: 'one' }) })
+    // @ts-expect-error: not one of the theme's values
+    scopedState(setup, { ...options, migrate: () => ({ theme: 'purple' }) })
+    // @ts-expect-error: no key of the setup
+    scopedState(setup, { ...options, migrate: () => ({ missing: 1 }) })
+    // @ts-expect-error: saved values are unknown until checked
+    scopedState(setup, { ...options, migrate: (saved) => ({ tags: saved.tags }) })
 })

@@ -5,8 +5,9 @@
  * for a bug, which is logged and answered without its message.
  */
 import { afterAll, beforeEach, expect, spyOn, test } from 'bun:test'
+import { memoryStore } from '../../plugins/scoped-state'
 import { testApp } from '../helpers/app'
-import { client, FORM_POST, HTMX, NAVIGATE } from '../helpers/client'
+import { client, FORM_POST, HTMX, NAVIGATE, sessionIdOf } from '../helpers/client'
 import { unreachableRedisStore } from '../helpers/redis'
 
 const down = await unreachableRedisStore()
@@ -89,6 +90,27 @@ test('the store down: a page load and a plain form post get a 503 page', async (
     expect(page.headers.get('retry-after')).toBe('1')
     const form = await stranded.post('/api/increment', FORM_POST)
     await expectErrorPage(form, 503, 'Session unavailable', message)
+    expect(error).not.toHaveBeenCalled()
+})
+
+test('state saved by a newer version of the app (a deploy underway): 503 like an outage, nothing changed', async () => {
+    const store = memoryStore()
+    const alice = client(testApp({ store }))
+    await alice.post('/theme', FORM_POST, 'theme=dark')
+    const id = sessionIdOf(alice.cookie)
+    const newer = JSON.stringify({ v: 2, s: { theme: 'dark', palette: 'warm' }, p: {} })
+    store.save(id, newer, 60_000)
+    const message = 'Your session is unavailable at the moment. Nothing was changed; please try again shortly.'
+
+    const click = await alice.post('/api/increment', HTMX)
+    expect(click.status).toBe(503)
+    expect(click.headers.get('hx-retarget')).toBe('#alerts')
+    expect(click.headers.get('retry-after')).toBe('1')
+    expect(await click.text()).toContain(message)
+    const page = await alice.get('/cart', NAVIGATE)
+    await expectErrorPage(page, 503, 'Session unavailable', message)
+    expect(page.headers.get('retry-after')).toBe('1')
+    expect(store.load(id, 60_000)).toBe(newer)
     expect(error).not.toHaveBeenCalled()
 })
 

@@ -1,0 +1,97 @@
+/**
+ * The stored record, and reading it back under a newer setup.
+ *
+ * Record (JSON): `{ "v": version, "s": { preserved keys }, "p": { "<page>": { other keys } } }`,
+ * without `v` at version 1. Saved state outlives deploys and restarts, so a record may
+ * come from an older setup: `migrate` turns it into the current shape, or it reads as
+ * defaults. A record from a newer setup (instances already deployed) is refused, never
+ * overwritten: this instance cannot know what its keys mean now.
+ */
+import { ScopedStateError, ScopedStateSetupError } from './errors'
+import { type Field, findNonJson, JSON_RULE } from './schema'
+
+export type Scope = Record<string, unknown>
+
+export interface StateRecord {
+    v?: number
+    s: Scope
+    p: Record<string, Scope>
+}
+
+/** Turns one scope's keys, as saved under version `from`, into the current shape. */
+export type Migrate = (saved: Scope, from: number) => Scope
+
+/** What reading a record needs to know of the setup. */
+export interface RecordFormat {
+    fields: Map<string, Field>
+    version: number
+    migrate: Migrate | undefined
+}
+
+/** Checks the version options once, when the plugin is created. */
+export const recordFormat = (fields: Map<string, Field>, version = 1, migrate?: Migrate): RecordFormat => {
+    if (!Number.isSafeInteger(version) || version < 1)
+        throw new ScopedStateSetupError(`scopedState: version must be a whole number from 1 up, got ${version}.`)
+    if (migrate && version === 1)
+        throw new ScopedStateSetupError(
+            'scopedState: migrate upgrades state saved under an older version: raise version above 1 to use it.'
+        )
+    return { fields, version, migrate }
+}
+
+const unreadable = (): StateRecord => {
+    console.warn('scopedState: a stored session record was unreadable and has been reset.')
+    return { s: {}, p: {} }
+}
+
+/**
+ * One saved scope in the current shape: the keys `migrate` changed, the other saved ones kept,
+ * each only if the setup still has it, in a scope of this kind.
+ */
+const migrateScope = (saved: Scope, from: number, preserved: boolean, { fields, migrate }: RecordFormat) => {
+    const scope: Scope = {}
+    if (!migrate) return scope
+    const changed = migrate({ ...saved }, from)
+    if (changed === null || typeof changed !== 'object' || Array.isArray(changed))
+        throw new ScopedStateError('scopedState: migrate must return an object of state keys.', 500)
+    for (const [key, field] of fields) {
+        if (field.preserve !== preserved) continue
+        if (!Object.hasOwn(changed, key)) {
+            if (Object.hasOwn(saved, key)) scope[key] = saved[key]
+            continue
+        }
+        const value = changed[key]
+        if (value === undefined) continue
+        const problem = findNonJson(value, `scopedStore.${key}`)
+        if (problem) throw new ScopedStateError(`scopedState: migrate returned ${problem}; ${JSON_RULE}.`, 500)
+        scope[key] = value
+    }
+    return scope
+}
+
+/** Record `raw` in the current setup's shape; a fresh empty record for `undefined`. */
+export const parseRecord = (raw: string | undefined, format: RecordFormat): StateRecord => {
+    if (raw === undefined) return { s: {}, p: {} }
+    let record: StateRecord
+    try {
+        record = JSON.parse(raw) as StateRecord
+    } catch {
+        return unreadable()
+    }
+    if (typeof record?.s !== 'object' || !record.s || typeof record.p !== 'object' || !record.p) return unreadable()
+    const from = record.v ?? 1
+    if (!Number.isSafeInteger(from) || from < 1) return unreadable()
+    if (from === format.version) return record
+    if (from > format.version)
+        throw new ScopedStateError(
+            `This session's state was saved by a newer version of the app (state version ${from}, this instance ` +
+                `has ${format.version}); nothing was changed. Please try again in a moment.`,
+            503
+        )
+    const migrated: StateRecord = { s: migrateScope(record.s, from, true, format), p: {} }
+    for (const page of Object.keys(record.p)) {
+        const scope = migrateScope(record.p[page] ?? {}, from, false, format)
+        if (Object.keys(scope).length > 0) migrated.p[page] = scope
+    }
+    return migrated
+}

@@ -1,0 +1,215 @@
+/**
+ * Saved state outlives deploys and restarts. A setup whose shape changed says so with
+ * `version`: state saved under an older version goes through `migrate` (or reads as
+ * defaults), and state saved by a newer version is refused with 503 and left as it is.
+ */
+import { afterAll, expect, test } from 'bun:test'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Elysia } from 'elysia'
+import {
+    memoryStore,
+    redisStore,
+    type ScopedStateOptions,
+    ScopedStateSetupError,
+    type Store,
+    scopedState,
+    sqliteStore
+} from '../../plugins/scoped-state'
+import { client, sessionIdOf } from '../helpers/client'
+import { SECRET } from '../helpers/plugin-app'
+import { redisTest, useRedis } from '../helpers/redis'
+
+const redis = useRedis()
+const scratch = mkdtempSync(join(tmpdir(), 'versions-'))
+afterAll(() => rmSync(scratch, { recursive: true, force: true }))
+
+/** Version 1: the cart holds product ids, and a key that version 2 drops. */
+const firstApp = (store: Store) =>
+    new Elysia()
+        .use(
+            scopedState(
+                {
+                    count: { value: 0 },
+                    cart: { value: [] as string[], preserve: true },
+                    theme: { value: 'light', preserve: true },
+                    legacy: { value: '', preserve: true }
+                },
+                { secret: SECRET, store }
+            )
+        )
+        .post('/increment', ({ scopedStore }) => ++scopedStore.count)
+        .post('/cart/:id', ({ scopedStore, params }) => {
+            scopedStore.cart.push(params.id)
+            scopedStore.legacy = 'old'
+            return scopedStore.cart.length
+        })
+        .post('/theme/:theme', ({ scopedStore, params }) => {
+            scopedStore.theme = params.theme
+            return scopedStore.theme
+        })
+        .get('/state', ({ scopedStore }) => ({ ...scopedStore }))
+
+type Line = { id: string; quantity: number }
+
+/** Version 2: cart lines with a quantity; `legacy` is gone. */
+const secondApp = (store: Store, options: ScopedStateOptions<typeof secondSetup> = {}) =>
+    new Elysia()
+        .use(scopedState(secondSetup, { secret: SECRET, store, version: 2, ...options }))
+        .post('/increment', ({ scopedStore }) => ++scopedStore.count)
+        .get('/state', ({ scopedStore }) => ({ ...scopedStore }))
+
+const secondSetup = {
+    count: { value: 0 },
+    cart: { value: [] as Line[], preserve: true },
+    theme: { value: 'light', preserve: true }
+}
+
+/** Product ids become lines of quantity 1; every call is recorded. */
+const cartLines = (calls: [Record<string, unknown>, number][]) => (saved: Record<string, unknown>, from: number) => {
+    calls.push([saved, from])
+    return Array.isArray(saved.cart) ? { cart: saved.cart.map((id: string) => ({ id, quantity: 1 })) } : {}
+}
+
+/** A user of version 1 with a mug in the cart, a dark theme and a count of 1. */
+const userOfVersionOne = async (store: Store) => {
+    const user = client(firstApp(store))
+    await user.post('/cart/mug')
+    await user.post('/theme/dark')
+    await user.post('/increment')
+    return { cookie: user.cookie, id: sessionIdOf(user.cookie) }
+}
+
+const json = async (response: Response) => {
+    expect(response.status).toBe(200)
+    return response.json()
+}
+
+test('without migrate, state saved under an older version reads as defaults; the next write saves the new version', async () => {
+    const store = memoryStore()
+    const { cookie, id } = await userOfVersionOne(store)
+    const saved = store.load(id, 60_000)
+
+    const user = client(secondApp(store), cookie)
+    expect(await json(await user.get('/state'))).toEqual({ count: 0, cart: [], theme: 'light' })
+    // Reading changed nothing; the first write replaces the old record.
+    expect(store.load(id, 60_000)).toBe(saved)
+    expect(await (await user.post('/increment')).text()).toBe('1')
+    expect(JSON.parse(store.load(id, 60_000) as string)).toEqual({ v: 2, s: {}, p: { _: { count: 1 } } })
+})
+
+test('migrate upgrades each scope: the keys it returns change, the others are kept, removed keys are dropped', async () => {
+    const store = memoryStore()
+    const { cookie, id } = await userOfVersionOne(store)
+    const calls: [Record<string, unknown>, number][] = []
+    const user = client(secondApp(store, { migrate: cartLines(calls) }), cookie)
+
+    expect(await json(await user.get('/state'))).toEqual({
+        count: 1,
+        cart: [{ id: 'mug', quantity: 1 }],
+        theme: 'dark'
+    })
+    // Once per scope, with the keys as saved: the preserved ones, then the default page scope's.
+    expect(calls).toEqual([
+        [{ cart: ['mug'], theme: 'dark', legacy: 'old' }, 1],
+        [{ count: 1 }, 1]
+    ])
+
+    expect(await (await user.post('/increment')).text()).toBe('2')
+    expect(JSON.parse(store.load(id, 60_000) as string)).toEqual({
+        v: 2,
+        s: { cart: [{ id: 'mug', quantity: 1 }], theme: 'dark' },
+        p: { _: { count: 2 } }
+    })
+    // Saved under version 2, the record needs no migration any more.
+    const later: [Record<string, unknown>, number][] = []
+    expect(
+        (await json(await client(secondApp(store, { migrate: cartLines(later) }), cookie).get('/state'))).count
+    ).toBe(2)
+    expect(later).toEqual([])
+})
+
+test('state saved by a newer version answers 503 and is left as it is', async () => {
+    const store = memoryStore()
+    const { cookie, id } = await userOfVersionOne(store)
+    await client(secondApp(store), cookie).post('/increment')
+    const saved = store.load(id, 60_000)
+
+    const older = client(firstApp(store), cookie)
+    for (const response of [await older.get('/state'), await older.post('/increment'), await older.post('/cart/pen')]) {
+        expect(response.status).toBe(503)
+        expect(await response.text()).toBe(
+            "This session's state was saved by a newer version of the app (state version 2, this instance has 1); " +
+                'nothing was changed. Please try again in a moment.'
+        )
+    }
+    expect(store.load(id, 60_000)).toBe(saved)
+    expect(await (await client(secondApp(store), cookie).post('/increment')).text()).toBe('2')
+})
+
+test('a migrate that returns a value that cannot be stored answers 500 naming the key; nothing is saved', async () => {
+    const store = memoryStore()
+    const { cookie, id } = await userOfVersionOne(store)
+    const saved = store.load(id, 60_000)
+    const user = client(secondApp(store, { migrate: () => ({ cart: new Date() as never }) }), cookie)
+    for (const response of [await user.get('/state'), await user.post('/increment')]) {
+        expect(response.status).toBe(500)
+        expect(await response.text()).toStartWith('scopedState: migrate returned scopedStore.cart holds a Date;')
+    }
+    expect(store.load(id, 60_000)).toBe(saved)
+})
+
+test('a version that is not a whole number from 1 up, or migrate at version 1, stops the plugin at creation', () => {
+    for (const version of [0, -1, 1.5, Number.NaN, '2' as never])
+        expect(() => scopedState({ count: { value: 0 } }, { secret: SECRET, version })).toThrow(
+            new ScopedStateSetupError(`scopedState: version must be a whole number from 1 up, got ${version}.`)
+        )
+    expect(() => scopedState({ count: { value: 0 } }, { secret: SECRET, migrate: () => ({}) })).toThrow(
+        'scopedState: migrate upgrades state saved under an older version: raise version above 1 to use it.'
+    )
+})
+
+test('a SQLite file written by version 1 is read by version 2 after a restart, migrated', async () => {
+    const path = join(scratch, 'deploy.sqlite')
+    const first = sqliteStore({ path })
+    const { cookie } = await userOfVersionOne(first)
+    first.close()
+
+    const second = sqliteStore({ path })
+    try {
+        const user = client(secondApp(second, { migrate: cartLines([]) }), cookie)
+        expect(await json(await user.get('/state'))).toEqual({
+            count: 1,
+            cart: [{ id: 'mug', quantity: 1 }],
+            theme: 'dark'
+        })
+    } finally {
+        second.close()
+    }
+})
+
+redisTest(
+    'a rolling deploy on one Redis: upgraded instances migrate, the old ones answer 503 and overwrite nothing',
+    async () => {
+        const prefix = `versions-${crypto.randomUUID()}:`
+        const oldInstance = redisStore({ url: redis().url, prefix })
+        const newInstance = redisStore({ url: redis().url, prefix })
+        try {
+            const { cookie } = await userOfVersionOne(oldInstance)
+            const upgraded = client(secondApp(newInstance, { migrate: cartLines([]) }), cookie)
+            expect(await (await upgraded.post('/increment')).text()).toBe('2')
+
+            const response = await client(firstApp(oldInstance), cookie).post('/cart/pen')
+            expect(response.status).toBe(503)
+            expect(await json(await upgraded.get('/state'))).toEqual({
+                count: 2,
+                cart: [{ id: 'mug', quantity: 1 }],
+                theme: 'dark'
+            })
+        } finally {
+            oldInstance.close()
+            newInstance.close()
+        }
+    }
+)
