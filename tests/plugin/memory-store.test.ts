@@ -1,8 +1,11 @@
 /** The default store stays bounded: a session cap, a sweep, and no entry until state is written. */
 import { describe, expect, test } from 'bun:test'
-import { memoryStore } from '../../plugins/scoped-state'
+import { memoryStore, type Store } from '../../plugins/scoped-state'
 import { client, NAVIGATE } from '../helpers/client'
 import { manualClock, stateApp } from '../helpers/plugin-app'
+
+/** Which of `ids` the store still holds (loading them, which counts as a use). */
+const kept = (store: Store, ids: string[]) => ids.filter((id) => store.load(id, 60_000) !== undefined)
 
 describe('memory store', () => {
     test('evicts the least recently used session at maxSessions', async () => {
@@ -21,7 +24,6 @@ describe('memory store', () => {
 
     test('keeps least-recently-used order through loads, saves and deletes', () => {
         const store = memoryStore({ maxSessions: 3 })
-        const kept = () => ['a', 'b', 'c', 'd', 'e', 'f'].filter((id) => store.load(id, 60_000) !== undefined)
         store.save('a', '1', 60_000)
         store.save('b', '1', 60_000)
         store.save('c', '1', 60_000)
@@ -31,7 +33,41 @@ describe('memory store', () => {
         store.save('e', '1', 60_000) // c d e
         store.save('f', '1', 60_000) // full again: evicts c, the oldest
         expect(store.stats()).toEqual({ sessions: 3, evictions: 2, expirations: 0 })
-        expect(kept()).toEqual(['d', 'e', 'f'])
+        expect(kept(store, ['a', 'b', 'c', 'd', 'e', 'f'])).toEqual(['d', 'e', 'f'])
+        store.close()
+    })
+
+    test('a flood of form posts without a cookie does not push out returning users', async () => {
+        const store = memoryStore({ maxSessions: 20 })
+        const app = stateApp({ store })
+        const alice = client(app)
+        await alice.post('/increment')
+        await alice.post('/increment') // she came back: her session is a returning one
+        for (let i = 0; i < 200; i++) await client(app).post('/increment')
+        expect(await store.stats()).toEqual({ sessions: 20, evictions: 181, expirations: 0 })
+        expect(await (await alice.post('/increment')).text()).toBe('3')
+    })
+
+    test('sessions that never came back are evicted first, oldest first', () => {
+        const store = memoryStore({ maxSessions: 5 })
+        for (const id of ['a', 'b', 'c']) {
+            store.save(id, '1', 60_000)
+            store.load(id, 60_000)
+        }
+        for (const id of ['x1', 'x2', 'x3', 'x4']) store.save(id, '1', 60_000)
+        expect(store.stats()).toEqual({ sessions: 5, evictions: 2, expirations: 0 })
+        expect(kept(store, ['a', 'b', 'c', 'x1', 'x2', 'x3', 'x4'])).toEqual(['a', 'b', 'c', 'x3', 'x4'])
+        store.close()
+    })
+
+    test('past four fifths of maxSessions, the oldest returning session steps back among the others', () => {
+        const store = memoryStore({ maxSessions: 5 })
+        for (const id of ['a', 'b', 'c', 'd', 'e']) {
+            store.save(id, '1', 60_000)
+            store.load(id, 60_000) // the fifth returning session: a, the oldest, steps back
+        }
+        store.save('f', '1', 60_000)
+        expect(kept(store, ['a', 'b', 'c', 'd', 'e', 'f'])).toEqual(['b', 'c', 'd', 'e', 'f'])
         store.close()
     })
 

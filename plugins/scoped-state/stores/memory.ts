@@ -2,8 +2,10 @@ import type { Store, StoreStats } from '../store'
 
 export interface MemoryStoreOptions {
     /**
-     * Most sessions kept at once; past it the least recently used one is evicted.
-     * Memory is bounded by `maxSessions × maxStateBytes` (plugin option).
+     * Most sessions kept at once. Past it, the least recently used session that has not
+     * come back since it was first written is evicted (or, when every session has, the
+     * least recently used one), so a flood of one-request sessions cannot push out
+     * returning users. Memory is bounded by `maxSessions × maxStateBytes` (plugin option).
      * @default 100_000
      */
     maxSessions?: number | undefined
@@ -29,6 +31,8 @@ export interface MemoryStoreOptions {
 class Entry {
     declare older: Entry
     declare newer: Entry
+    /** Loaded or saved again after its first write: linked into the returning users' ring. */
+    declare returned: boolean
 
     constructor(
         public id: string,
@@ -37,11 +41,34 @@ class Entry {
     ) {
         this.older = this
         this.newer = this
+        this.returned = false
     }
 }
 
+/** A ring of entries in least-recently-used order: `anchor.older` is the newest, `anchor.newer` the oldest. */
+const ring = () => new Entry('', '', 0)
+
+const unlink = (entry: Entry) => {
+    entry.older.newer = entry.newer
+    entry.newer.older = entry.older
+}
+
+/** Moves `entry` (or links a new one, which points at itself) to the newest end of `anchor`'s ring. */
+const makeNewest = (entry: Entry, anchor: Entry) => {
+    unlink(entry)
+    entry.older = anchor.older
+    entry.newer = anchor
+    anchor.older.newer = entry
+    anchor.older = entry
+}
+
 /**
- * The default store: a `Map` in this process, in least-recently-used order.
+ * The default store: a `Map` in this process, in least-recently-used order, kept as two
+ * rings (a segmented LRU). A session enters the first ring when it is first written and
+ * moves to the second when it comes back; eviction takes the first ring's oldest. So
+ * sessions that never return (a flood of form posts without a cookie) only push out each
+ * other. The second ring holds at most four fifths of `maxSessions`; past that its oldest
+ * moves back to the first.
  * State is lost on restart and not shared between processes; use the SQLite or
  * Redis store for that.
  *
@@ -50,26 +77,30 @@ class Entry {
  */
 export const memoryStore = (options: MemoryStoreOptions = {}): Store => {
     const { maxSessions = 100_000, sweepInterval = 60_000, now = Date.now } = options
+    const maxReturned = Math.floor(maxSessions * 0.8)
     const entries = new Map<string, Entry>()
-    /** The ring's anchor: `newest.older` is the newest entry, `newest.newer` the oldest. */
-    const newest = new Entry('', '', 0)
+    const firstWrites = ring()
+    const returning = ring()
+    let returned = 0
     let evictions = 0
     let expirations = 0
 
-    const unlink = (entry: Entry) => {
-        entry.older.newer = entry.newer
-        entry.newer.older = entry.older
-    }
-    /** Moves `entry` (or links a new one, which points at itself) to the newest end. */
-    const makeNewest = (entry: Entry) => {
-        unlink(entry)
-        entry.older = newest.older
-        entry.newer = newest
-        newest.older.newer = entry
-        newest.older = entry
+    /** A session used again: the newest of the returning ring, whose oldest may step back. */
+    const touch = (entry: Entry) => {
+        if (!entry.returned) {
+            entry.returned = true
+            returned++
+        }
+        makeNewest(entry, returning)
+        if (returned <= maxReturned) return
+        const oldest = returning.newer
+        oldest.returned = false
+        returned--
+        makeNewest(oldest, firstWrites)
     }
     const remove = (entry: Entry) => {
         unlink(entry)
+        if (entry.returned) returned--
         entries.delete(entry.id)
     }
 
@@ -96,7 +127,7 @@ export const memoryStore = (options: MemoryStoreOptions = {}): Store => {
                 return undefined
             }
             entry.expires = time + ttlMs
-            makeNewest(entry)
+            touch(entry)
             return entry.record
         },
         save(id, record, ttlMs) {
@@ -105,14 +136,14 @@ export const memoryStore = (options: MemoryStoreOptions = {}): Store => {
             if (entry) {
                 entry.record = record
                 entry.expires = expires
-                makeNewest(entry)
+                touch(entry)
                 return
             }
             const created = new Entry(id, record, expires)
             entries.set(id, created)
-            makeNewest(created)
+            makeNewest(created, firstWrites)
             if (entries.size > maxSessions) {
-                remove(newest.newer)
+                remove(firstWrites.newer === firstWrites ? returning.newer : firstWrites.newer)
                 evictions++
             }
         },
@@ -127,8 +158,11 @@ export const memoryStore = (options: MemoryStoreOptions = {}): Store => {
         close() {
             clearInterval(timer)
             entries.clear()
-            newest.older = newest
-            newest.newer = newest
+            for (const anchor of [firstWrites, returning]) {
+                anchor.older = anchor
+                anchor.newer = anchor
+            }
+            returned = 0
         }
     }
 }
