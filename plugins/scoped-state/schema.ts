@@ -77,6 +77,8 @@ export const JSON_RULE = 'state values must be JSON values (null, boolean, finit
 export const compileSetup = (setup: StateSetup): Map<string, Field> => {
     const fields = new Map<string, Field>()
     for (const key of Object.keys(setup)) {
+        // Assigned on a plain object, it would set the object's prototype instead of a value.
+        if (key === '__proto__') throw new ScopedStateSetupError("scopedState: '__proto__' cannot be a state key.")
         const field = setup[key]
         if (!field || typeof field !== 'object' || !('value' in field))
             throw new ScopedStateSetupError(`scopedState: '${key}' must be { value, preserve? }.`)

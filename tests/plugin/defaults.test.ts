@@ -62,6 +62,13 @@ describe('default values', () => {
         expect(() => scopedState(setup as never, { secret: 'x'.repeat(32) })).toThrow(named)
     })
 
+    test('a __proto__ key is refused at creation', () => {
+        const setup = JSON.parse('{ "__proto__": { "value": 1 } }')
+        expect(() => scopedState(setup, { secret: 'x'.repeat(32) })).toThrow(
+            "scopedState: '__proto__' cannot be a state key."
+        )
+    })
+
     test('a circular default is refused at creation', () => {
         const loop: Record<string, unknown> = {}
         loop.self = loop
