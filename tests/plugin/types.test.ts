@@ -65,4 +65,6 @@ test('migrate must return keys of the setup, with their types', () => {
     scopedState(setup, { ...options, migrate: () => ({ missing: 1 }) })
     // @ts-expect-error: saved values are unknown until checked
     scopedState(setup, { ...options, migrate: (saved) => ({ tags: saved.tags }) })
+    // @ts-expect-error: a version is a number
+    expect(() => scopedState(setup, { secret: SECRET, version: '2' })).toThrow('version must be a whole number')
 })
