@@ -13,10 +13,10 @@ export class ScopedStateError extends Error {
     }
 
     toResponse() {
-        return new Response(this.message, {
-            status: this.status,
-            headers: { 'content-type': 'text/plain; charset=utf-8' }
-        })
+        const headers: Record<string, string> = { 'content-type': 'text/plain; charset=utf-8' }
+        // A 503 comes from a rolling deploy: a retry may reach an upgraded instance.
+        if (this.status === 503) headers['retry-after'] = '1'
+        return new Response(this.message, { status: this.status, headers })
     }
 }
 

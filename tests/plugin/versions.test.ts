@@ -139,6 +139,7 @@ test('state saved by a newer version answers 503 and is left as it is', async ()
     const older = client(firstApp(store), cookie)
     for (const response of [await older.get('/state'), await older.post('/increment'), await older.post('/cart/pen')]) {
         expect(response.status).toBe(503)
+        expect(response.headers.get('retry-after')).toBe('1')
         expect(await response.text()).toBe(
             "This session's state was saved by a newer version of the app (state version 2, this instance has 1); " +
                 'nothing was changed. Please try again in a moment.'
