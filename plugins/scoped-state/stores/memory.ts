@@ -2,10 +2,11 @@ import type { Store, StoreStats } from '../store'
 
 export interface MemoryStoreOptions {
     /**
-     * Most sessions kept at once. Past it, the least recently used session that has not
-     * come back since it was first written is evicted (or, when every session has, the
-     * least recently used one), so a flood of one-request sessions cannot push out
-     * returning users. Memory is bounded by `maxSessions × maxStateBytes` (plugin option).
+     * Most sessions kept at once. Past it, the least recently used of the sessions that
+     * have not come back since their first write is evicted. Returning sessions are spared
+     * up to four fifths of `maxSessions` (past that, the least recently used rejoin the
+     * others), so a flood of one-request sessions cannot push out returning users.
+     * Memory is bounded by `maxSessions × maxStateBytes` (plugin option).
      * @default 100_000
      */
     maxSessions?: number | undefined
@@ -142,8 +143,9 @@ export const memoryStore = (options: MemoryStoreOptions = {}): Store => {
             const created = new Entry(id, record, expires)
             entries.set(id, created)
             makeNewest(created, firstWrites)
+            // The returning ring holds at most four fifths: the first ring is never this session alone.
             if (entries.size > maxSessions) {
-                remove(firstWrites.newer === firstWrites ? returning.newer : firstWrites.newer)
+                remove(firstWrites.newer)
                 evictions++
             }
         },
