@@ -130,6 +130,25 @@ test('migrate upgrades each scope: the keys it returns change, the others are ke
     expect(later).toEqual([])
 })
 
+test('a key whose preserve changed starts from its default: its saved values are in the other kind of scope', async () => {
+    const store = memoryStore()
+    const { cookie, id } = await userOfVersionOne(store)
+    const app = new Elysia()
+        .use(
+            scopedState(
+                { count: { value: 0, preserve: true }, theme: { value: 'light' } },
+                { secret: SECRET, store, version: 2, migrate: () => ({}) }
+            )
+        )
+        .post('/increment', ({ scopedStore }) => ++scopedStore.count)
+        .get('/state', ({ scopedStore }) => ({ ...scopedStore }))
+    const user = client(app, cookie)
+    expect(await json(await user.get('/state'))).toEqual({ count: 0, theme: 'light' })
+    // Nor are the old values kept where nothing reads them any more.
+    expect(await (await user.post('/increment')).text()).toBe('1')
+    expect(JSON.parse(store.load(id, 60_000) as string)).toEqual({ v: 2, s: { count: 1 }, p: {} })
+})
+
 test('state saved by a newer version answers 503 and is left as it is', async () => {
     const store = memoryStore()
     const { cookie, id } = await userOfVersionOne(store)
