@@ -54,17 +54,17 @@ const firstApp = (store: Store) =>
 type Line = { id: string; quantity: number }
 
 /** Version 2: cart lines with a quantity; `legacy` is gone. */
-const secondApp = (store: Store, options: ScopedStateOptions<typeof secondSetup> = {}) =>
-    new Elysia()
-        .use(scopedState(secondSetup, { secret: SECRET, store, version: 2, ...options }))
-        .post('/increment', ({ scopedStore }) => ++scopedStore.count)
-        .get('/state', ({ scopedStore }) => ({ ...scopedStore }))
-
 const secondSetup = {
     count: { value: 0 },
     cart: { value: [] as Line[], preserve: true },
     theme: { value: 'light', preserve: true }
 }
+
+const secondApp = (store: Store, options: ScopedStateOptions<typeof secondSetup> = {}) =>
+    new Elysia()
+        .use(scopedState(secondSetup, { secret: SECRET, store, version: 2, ...options }))
+        .post('/increment', ({ scopedStore }) => ++scopedStore.count)
+        .get('/state', ({ scopedStore }) => ({ ...scopedStore }))
 
 /** Product ids become lines of quantity 1; every call is recorded. */
 const cartLines = (calls: [Record<string, unknown>, number][]) => (saved: Record<string, unknown>, from: number) => {
