@@ -64,7 +64,8 @@ const migrateScope = (saved: Scope, from: number, preserved: boolean, { fields, 
         if (value === undefined) continue
         const problem = findNonJson(value, `scopedStore.${key}`)
         if (problem) throw new ScopedStateError(`scopedState: migrate returned ${problem}; ${JSON_RULE}.`, 500)
-        scope[key] = value
+        // A copy: the record is frozen for sharing, and `migrate` may return an object of the app's own.
+        scope[key] = structuredClone(value)
     }
     return scope
 }

@@ -130,6 +130,17 @@ test('migrate upgrades each scope: the keys it returns change, the others are ke
     expect(later).toEqual([])
 })
 
+test("what migrate returns is copied: an object of the app's own is neither frozen nor shared with the state", async () => {
+    const store = memoryStore()
+    const { cookie } = await userOfVersionOne(store)
+    const starter: Line[] = [{ id: 'welcome-card', quantity: 1 }]
+    const user = client(secondApp(store, { migrate: () => ({ cart: starter }) }), cookie)
+    expect((await json(await user.get('/state'))).cart).toEqual(starter)
+    expect(Object.isFrozen(starter)).toBe(false)
+    starter.push({ id: 'pen', quantity: 2 })
+    expect((await json(await user.get('/state'))).cart).toEqual([{ id: 'welcome-card', quantity: 1 }])
+})
+
 test('a key whose preserve changed starts from its default: its saved values are in the other kind of scope', async () => {
     const store = memoryStore()
     const { cookie, id } = await userOfVersionOne(store)
