@@ -10,18 +10,20 @@
  */
 import { Html } from '@kitajs/html'
 import { Elysia } from 'elysia'
-import { ScopedStateError, StoreUnavailableError } from '../plugins/scoped-state'
+import { ScopedStateError } from '../plugins/scoped-state'
 import { ALERTS_ID, Alert } from '../views/alerts'
 import { ErrorPage } from '../views/error-page'
 import { isHtmx, wantsPage } from './respond'
 
-/** The session cannot be served now: its store is down, or newer instances saved it (a deploy underway). */
-const isUnavailable = (error: unknown) =>
-    error instanceof StoreUnavailableError || (error instanceof ScopedStateError && error.status === 503)
+/**
+ * 503 is the session that cannot be served now, not a bug: its store is down, or newer
+ * instances saved it during a deploy (the plugin's two 503s). A retry soon may succeed.
+ */
+const UNAVAILABLE = 503
 
 /** What the user is told, as a page title and a message. */
 const explain = (error: unknown, status: number, page: boolean) => {
-    if (isUnavailable(error))
+    if (status === UNAVAILABLE)
         return {
             title: 'Session unavailable',
             message: 'Your session is unavailable at the moment. Nothing was changed; please try again shortly.'
@@ -46,14 +48,14 @@ const statusOf = (error: unknown, set: { status?: number | string }) => {
 
 export const errors = new Elysia({ name: 'errors' }).onError({ as: 'global' }, ({ error, request, set }) => {
     const status = statusOf(error, set)
-    const bug = status >= 500 && !isUnavailable(error)
+    const bug = status >= 500 && status !== UNAVAILABLE
     if (bug) console.error(error)
     const htmx = isHtmx(request)
     if (htmx || wantsPage(request)) {
         set.status = status
         set.headers['content-type'] = 'text/html; charset=utf-8'
         set.headers.vary = 'HX-Request'
-        if (isUnavailable(error)) set.headers['retry-after'] = '1'
+        if (status === UNAVAILABLE) set.headers['retry-after'] = '1'
         const { title, message } = explain(error, status, !htmx)
         if (!htmx) return <ErrorPage title={title} message={message} />
         set.headers['hx-retarget'] = `#${ALERTS_ID}`
