@@ -48,9 +48,14 @@ const unreadable = (): StateRecord => {
  * One saved scope in the current shape: the keys `migrate` changed, the other saved ones kept,
  * each only if the setup still has it, in a scope of this kind.
  */
-const migrateScope = (saved: Scope, from: number, preserved: boolean, { fields, migrate }: RecordFormat) => {
+const migrateScope = (
+    saved: Scope,
+    from: number,
+    preserved: boolean,
+    fields: RecordFormat['fields'],
+    migrate: Migrate
+) => {
     const scope: Scope = {}
-    if (!migrate) return scope
     const changed = migrate({ ...saved }, from)
     if (changed === null || typeof changed !== 'object' || Array.isArray(changed))
         throw new ScopedStateError('scopedState: migrate must return an object of state keys.', 500)
@@ -89,9 +94,11 @@ export const parseRecord = (raw: string | undefined, format: RecordFormat): Stat
                 `has ${format.version}); nothing was changed. Please try again in a moment.`,
             503
         )
-    const migrated: StateRecord = { s: migrateScope(record.s, from, true, format), p: {} }
+    const { fields, migrate } = format
+    if (!migrate) return { s: {}, p: {} }
+    const migrated: StateRecord = { s: migrateScope(record.s, from, true, fields, migrate), p: {} }
     for (const page of Object.keys(record.p)) {
-        const scope = migrateScope(record.p[page] ?? {}, from, false, format)
+        const scope = migrateScope(record.p[page] ?? {}, from, false, fields, migrate)
         if (Object.keys(scope).length > 0) migrated.p[page] = scope
     }
     return migrated
