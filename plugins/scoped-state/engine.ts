@@ -2,12 +2,13 @@
  * The request path: cookie → session id → page scope → store, and back.
  *
  * `open` runs before the handler (Elysia `derive`), `commit` after it
- * (`onAfterHandle`), `abort` when anything failed (`onError`). A new visitor
+ * (`onAfterHandle`), `abort` after the response (`onAfterResponse`) to release what a
+ * failed request still holds. A new visitor
  * touches no store until it writes. A returning session's requests are kept apart
  * in one of two ways:
  * - locking (asynchronous stores such as Redis, or `serializeRequests`): one request at
- *   a time per session, holding an in-process mutex and the store's own lock from
- *   `open` to `commit`/`abort`;
+ *   a time per session, holding the store's in-process mutex and the store's own lock
+ *   from `open` to `commit`/`abort`;
  * - otherwise (memory, SQLite): no waiting at all. Load, handler and save
  *   run without a break unless the handler awaits; a request whose session was saved
  *   by another meanwhile rebases its changes onto that record, key by key, and fails
@@ -51,6 +52,17 @@ type Set = Context['set']
 export interface RequestInfo {
     request: Request
     set: Set
+}
+
+/**
+ * One in-process mutex per store, shared by the plugin instances using it (route modules
+ * given one Redis store): a store holds one lock per session for this whole process.
+ */
+const mutexes = new WeakMap<Store, SessionMutex>()
+const mutexOf = (store: Store) => {
+    const mutex = mutexes.get(store) ?? new SessionMutex()
+    mutexes.set(store, mutex)
+    return mutex
 }
 
 /** Verified session cookies and page ids, and parsed records, remembered per plugin. */
@@ -209,7 +221,7 @@ export const createEngine = (config: EngineConfig) => {
     }
 
     function lockedPath() {
-        const mutex = new SessionMutex()
+        const mutex = mutexOf(store)
         /**
          * Ends the store's hold on session `id` without waiting: no response depends on it, the
          * store has sent it before the session's next request here asks for the lock
@@ -226,7 +238,10 @@ export const createEngine = (config: EngineConfig) => {
             session.locked = undefined
             mutex.release(id)
         }
-        /** Releases after a failure; a store that is down must not keep the session locked here. */
+        /**
+         * Releases what a request still holds after its response: nothing when it committed;
+         * after a failure, the lock, even when the store is down.
+         */
         const abort = (session: ScopedSession | undefined) => {
             session?.answer()
             const id = session?.locked

@@ -108,11 +108,12 @@ export const scopedState = <Setup extends StateSetup>(
         })
         .derive({ as: 'scoped' }, hooks.derive as (context: RequestInfo) => HandlerContext<Setup>)
         .onAfterHandle({ as: 'scoped' }, hooks.commit as (context: object) => void)
-    // Only a store that locks has something to release when a request fails; an error
-    // hook costs every route, so synchronous stores go without.
+    // Only a store that locks has something to release when a request fails; a hook costs
+    // every route, so synchronous stores go without. After the response, not on error:
+    // Elysia stops at the first error hook that answers, which may be the app's own.
     const abort = engine.abort
     if (!abort) return plugin
-    return plugin.onError({ as: 'scoped' }, function abortScopedState({
+    return plugin.onAfterResponse({ as: 'scoped' }, function releaseScopedState({
         scopedSession
     }: Partial<ScopedContext<Setup>>) {
         abort(scopedSession)

@@ -5,9 +5,10 @@
  * key by key. Asynchronous stores (Redis): one request at a time per session.
  */
 import { expect, test } from 'bun:test'
-import { memoryStore, type Store } from '../../plugins/scoped-state'
+import { Elysia } from 'elysia'
+import { memoryStore, type Store, scopedState } from '../../plugins/scoped-state'
 import { client } from '../helpers/client'
-import { stateApp } from '../helpers/plugin-app'
+import { SECRET, stateApp } from '../helpers/plugin-app'
 
 /** The test app plus a handler that reads `count`, awaits `ms`, then writes it plus one. */
 const slowIncrementApp = (options: Parameters<typeof stateApp>[0], ms: number) =>
@@ -97,4 +98,41 @@ test('awaiting handlers that change the same key never overwrite each other: the
     expect(refused.length).toBeGreaterThan(0)
     expect(await refused[0]?.text()).toContain('Another request changed the same state at the same time')
     expect(await user.text('/count')).toBe(String(saved))
+})
+
+test("a failed request answered by the app's own error hook still lets its session's next request in", async () => {
+    // Elysia stops at the first error hook that answers: here the app's, registered before the plugin's hooks.
+    const app = new Elysia()
+        .onError(() => 'sorry')
+        .use(scopedState({ count: { value: 0 } }, { secret: SECRET, serializeRequests: true }))
+        .post('/increment', ({ scopedStore }) => ++scopedStore.count)
+        .post('/fail', ({ scopedStore }) => {
+            scopedStore.count = 99
+            throw new Error('the handler failed')
+        })
+    const user = client(app)
+    await user.post('/increment')
+    const failed = await user.post('/fail')
+    expect(await failed.text()).toBe('sorry')
+    expect(await (await user.post('/increment')).text()).toBe('2')
+})
+
+test("instances sharing one store run a session's requests one at a time across their routes", async () => {
+    const store = asynchronous(memoryStore())
+    const app = new Elysia().use(slowIncrementApp({ store }, 1)).use(
+        new Elysia()
+            .use(scopedState({ count: { value: 0 } }, { secret: SECRET, store }))
+            .post('/other/slow-increment', async ({ scopedStore }) => {
+                const seen = scopedStore.count
+                await Bun.sleep(1)
+                scopedStore.count = seen + 1
+                return scopedStore.count
+            })
+    )
+    const user = client(app)
+    await user.get('/count')
+    const paths = Array.from({ length: 40 }, (_, i) => (i % 2 ? '/slow-increment' : '/other/slow-increment'))
+    const responses = await Promise.all(paths.map((path) => user.post(path)))
+    expect(responses.map((response) => response.status)).toEqual(Array(40).fill(200))
+    expect(await user.text('/count')).toBe('40')
 })

@@ -7,7 +7,7 @@
 import { afterAll, beforeEach, expect, spyOn, test } from 'bun:test'
 import { memoryStore } from '../../plugins/scoped-state'
 import { testApp } from '../helpers/app'
-import { client, FORM_POST, HTMX, NAVIGATE, sessionIdOf } from '../helpers/client'
+import { client, countOf, FORM_POST, HTMX, NAVIGATE, sessionIdOf } from '../helpers/client'
 import { unreachableRedisStore } from '../helpers/redis'
 
 const down = await unreachableRedisStore()
@@ -112,6 +112,20 @@ test('state saved by a newer version of the app (a deploy underway): 503 like an
     expect(page.headers.get('retry-after')).toBe('1')
     expect(store.load(id, 60_000)).toBe(newer)
     expect(error).not.toHaveBeenCalled()
+})
+
+test('with locking (as on Redis), a request that failed with an error page leaves its session usable', async () => {
+    const store = memoryStore()
+    const alice = client(testApp({ store, serializeRequests: true }))
+    await alice.post('/api/increment', HTMX)
+    const id = sessionIdOf(alice.cookie)
+    const saved = store.load(id, 60_000) as string
+    store.save(id, JSON.stringify({ v: 2, s: {}, p: {} }), 60_000)
+    expect((await alice.post('/api/increment', HTMX)).status).toBe(503)
+
+    // The newer version is rolled back: this session's requests are served again.
+    store.save(id, saved, 60_000)
+    expect(await countOf(await alice.post('/api/increment', HTMX))).toBe(2)
 })
 
 const bug = new Error('cannot open /srv/app/secret.json')

@@ -1,9 +1,10 @@
 /** The Redis store against a real redis-server: the shared contract, the lock, and outages. */
 import { afterAll, describe, expect } from 'bun:test'
 import { RedisClient } from 'bun'
-import { redisStore, type Store, StoreUnavailableError } from '../../../plugins/scoped-state'
+import { Elysia } from 'elysia'
+import { redisStore, type Store, StoreUnavailableError, scopedState } from '../../../plugins/scoped-state'
 import { client, sessionIdOf } from '../../helpers/client'
-import { stateApp } from '../../helpers/plugin-app'
+import { SECRET, stateApp } from '../../helpers/plugin-app'
 import { redisTest, useRedis } from '../../helpers/redis'
 import { storeContract } from './contract'
 
@@ -194,6 +195,21 @@ describe('the session lock, through the plugin', () => {
         expect((await failed).status).toBe(500)
         expect(await (await next).json()).toEqual({ count: 1, locked: true })
         inspect.close()
+    })
+})
+
+describe('one redis store, several plugin instances', () => {
+    redisTest("route modules sharing the store run a session's parallel requests one at a time", async () => {
+        const store = open()
+        const other = new Elysia()
+            .use(scopedState({ count: { value: 0 } }, { secret: SECRET, store }))
+            .post('/other/increment', ({ scopedStore }) => ++scopedStore.count)
+        const user = client(new Elysia().use(stateApp({ store })).use(other))
+        await user.post('/increment')
+        const paths = Array.from({ length: 20 }, (_, i) => (i % 2 ? '/increment' : '/other/increment'))
+        const responses = await Promise.all(paths.map((path) => user.post(path)))
+        expect(responses.map((response) => response.status)).toEqual(Array(20).fill(200))
+        expect(await user.text('/count')).toBe('21')
     })
 })
 
