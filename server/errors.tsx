@@ -7,6 +7,7 @@
  *   leave nothing for the next click to update.
  * - A browser loading a page or posting a form without JavaScript gets a whole page.
  * - Other clients (curl, scripts) keep the error's own answer; a bug's is replaced.
+ * Whatever the handler had planned (a redirect, an event, a new session cookie) is not sent.
  */
 import { Html } from '@kitajs/html'
 import { Elysia } from 'elysia'
@@ -50,6 +51,9 @@ export const errors = new Elysia({ name: 'errors' }).onError({ as: 'global' }, (
     const status = statusOf(error, set)
     const bug = status >= 500 && status !== UNAVAILABLE
     if (bug) console.error(error)
+    // The handler's htmx instructions (HX-Redirect, HX-Trigger) announced a success, and
+    // htmx 4 follows them on an error response too.
+    for (const name in set.headers) if (name.toLowerCase().startsWith('hx-')) delete set.headers[name]
     const htmx = isHtmx(request)
     if (htmx || wantsPage(request)) {
         set.status = status

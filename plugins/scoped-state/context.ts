@@ -6,14 +6,13 @@
  * and sync routes are served much faster. Its functions are own properties, so
  * Elysia's `Object.assign` into the handler context copies them.
  */
-import type { RequestInfo } from './engine'
 import type { ScopedStore, StateSetup } from './schema'
 import type { ScopedSession } from './session'
 
 /** The engine's session functions that handlers may call. */
 export interface SessionControl {
-    regenerate(session: ScopedSession, info: RequestInfo): void
-    destroy(session: ScopedSession, info: RequestInfo): void
+    regenerate(session: ScopedSession, request: Request): void
+    destroy(session: ScopedSession, request: Request): void
 }
 
 /** `scopedStore` is this proxy over the request's session: one flat object, typed from the setup. */
@@ -51,13 +50,13 @@ export class ScopedContext<Setup extends StateSetup> {
     // Declared above and assigned here, not emitted as class fields: JSC runs field
     // definitions as an extra pass per instance, which profiled at a sixth of a
     // request's CPU time.
-    constructor(session: ScopedSession, control: SessionControl, info: RequestInfo) {
+    constructor(session: ScopedSession, control: SessionControl, request: Request) {
         this.scopedStore = new Proxy(session, storeHandler) as unknown as ScopedStore<Setup>
         this.scopedPageId = session.pageId
         this.scopedSession = session
         this.resetScopedStore = (ignorePreserve = false) => session.reset(ignorePreserve)
-        this.regenerateScopedSession = () => control.regenerate(session, info)
-        this.destroyScopedSession = () => control.destroy(session, info)
+        this.regenerateScopedSession = () => control.regenerate(session, request)
+        this.destroyScopedSession = () => control.destroy(session, request)
     }
 }
 

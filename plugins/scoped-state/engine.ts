@@ -43,16 +43,8 @@ export interface EngineConfig {
     locking: boolean
 }
 
-type Set = Context['set']
-
-/**
- * What the engine takes from Elysia's context. Not `url`: asking for it makes Elysia
- * build the URL on every request, and only a new cookie or a navigation needs it.
- */
-export interface RequestInfo {
-    request: Request
-    set: Set
-}
+/** Elysia's response headers and cookie jar for the request. */
+export type ResponseSet = Context['set']
 
 /**
  * One in-process mutex per store, shared by the plugin instances using it (route modules
@@ -94,20 +86,26 @@ export const createEngine = (config: EngineConfig) => {
         }
     }
 
-    const sendCookie = (session: ScopedSession, { request, set }: RequestInfo, maxAge: number) => {
+    /** The cookie the response will send for `session`, `maxAge` 0 to clear it. */
+    const planCookie = (session: ScopedSession, request: Request, maxAge: number) => {
         const value = maxAge > 0 ? encodeSessionId(session.id, signer) : ''
-        session.sentCookie = { value, maxAge, secure: cookie.secure(request) }
-        set.headers['set-cookie'] = cookie.header(session.sentCookie)
+        session.cookie = { value, maxAge, secure: cookie.secure(request) }
     }
 
-    /** Elysia writes its cookie jar over `set-cookie`: when the handler used the jar, ours joins it. */
-    const joinCookieJar = (session: ScopedSession, set: Set) => {
-        const sent = session.sentCookie
-        if (!sent || !set.cookie) return
-        for (const _ in set.cookie) {
-            set.cookie[config.cookieName] = cookie.jarEntry(sent)
-            return
-        }
+    /**
+     * Sends the planned cookie, once the request's state is saved: a failed request leaves the
+     * browser on the session whose state stayed. Elysia writes its cookie jar over `set-cookie`,
+     * so when the handler used the jar, ours joins it.
+     */
+    const sendCookie = (session: ScopedSession, set: ResponseSet) => {
+        const planned = session.cookie
+        if (!planned) return
+        if (set.cookie)
+            for (const _ in set.cookie) {
+                set.cookie[config.cookieName] = cookie.jarEntry(planned)
+                return
+            }
+        set.headers['set-cookie'] = cookie.header(planned)
     }
 
     /**
@@ -115,16 +113,15 @@ export const createEngine = (config: EngineConfig) => {
      * any case: Elysia would send both). Back/Forward may show a page from the HTTP cache, which
      * would carry its page id with the values it showed then, not the ones that scope holds now.
      */
-    const forbidStoring = (session: ScopedSession, set: Set) => {
+    const forbidStoring = (session: ScopedSession, set: ResponseSet) => {
         if (!session.pageId) return
         for (const name in set.headers) if (name.toLowerCase() === 'cache-control') return
         set.headers['cache-control'] = 'no-store'
     }
 
-    /** The handler is done: later changes are refused, and the response gets its last headers. */
-    const closeHandling = (session: ScopedSession, set: Set) => {
+    /** The handler is done: later changes are refused. */
+    const closeHandling = (session: ScopedSession, set: ResponseSet) => {
         session.answer()
-        joinCookieJar(session, set)
         forbidStoring(session, set)
     }
 
@@ -145,9 +142,8 @@ export const createEngine = (config: EngineConfig) => {
         return verifiedPages.get(key) ?? verifiedPages.add(key, verifyPageId(pageId, sessionId, signer))
     }
 
-    /** Which session and page scope the request names; sends the cookie when it is new or due. */
-    const identify = (info: RequestInfo, at: number) => {
-        const { request } = info
+    /** Which session and page scope the request names; plans the cookie when it is new or due. */
+    const identify = (request: Request, at: number) => {
         const current = currentId(request, at)
         const returning = current !== undefined
         const due = !current || at - current.issued >= refreshAfter
@@ -161,23 +157,23 @@ export const createEngine = (config: EngineConfig) => {
         if (freshPage) ({ key: pageKey, id: pageId } = newPageId(id.id, signer))
         const session = new ScopedSession(context, id, pageKey, pageId, freshPage)
         session.returning = returning
-        if (due) sendCookie(session, info, lifetime(id, at))
+        if (due) planCookie(session, request, lifetime(id, at))
         return session
     }
 
-    const regenerate = (session: ScopedSession, info: RequestInfo) => {
+    const regenerate = (session: ScopedSession, request: Request) => {
         const at = seconds()
         const id = newSessionId(at)
         if (session.raw !== undefined) session.discard = session.id.id
         session.moveTo(id)
         session.returning = false
-        sendCookie(session, info, lifetime(id, at))
+        planCookie(session, request, lifetime(id, at))
     }
 
-    const destroy = (session: ScopedSession, info: RequestInfo) => {
+    const destroy = (session: ScopedSession, request: Request) => {
         if (session.raw !== undefined) session.discard = session.id.id
         session.destroy()
-        sendCookie(session, info, 0)
+        planCookie(session, request, 0)
     }
 
     /** Milliseconds the store keeps session `id` from `at` (seconds). */
@@ -187,14 +183,14 @@ export const createEngine = (config: EngineConfig) => {
 
     function synchronousPath() {
         return {
-            open(info: RequestInfo): ScopedSession {
+            open(request: Request): ScopedSession {
                 const at = seconds()
-                const session = identify(info, at)
+                const session = identify(request, at)
                 if (session.returning)
                     session.raw = store.load(session.id.id, ttlOf(session.id, at)) as string | undefined
                 return session
             },
-            commit(session: ScopedSession | undefined, set: Set): void {
+            commit(session: ScopedSession | undefined, set: ResponseSet): void {
                 if (!session) return
                 closeHandling(session, set)
                 let record = session.serialize()
@@ -214,6 +210,7 @@ export const createEngine = (config: EngineConfig) => {
                     }
                 }
                 if (session.discard) store.delete(session.discard)
+                sendCookie(session, set)
             },
             /** Nothing to release after a failure: this path holds no lock. */
             abort: undefined
@@ -250,9 +247,9 @@ export const createEngine = (config: EngineConfig) => {
             leave(session, id)
         }
         return {
-            async open(info: RequestInfo): Promise<ScopedSession> {
+            async open(request: Request): Promise<ScopedSession> {
                 const at = seconds()
-                const session = identify(info, at)
+                const session = identify(request, at)
                 if (!session.returning) return session
                 const id = session.id.id
                 await mutex.acquire(id)
@@ -265,7 +262,7 @@ export const createEngine = (config: EngineConfig) => {
                 }
                 return session
             },
-            async commit(session: ScopedSession | undefined, set: Set): Promise<void> {
+            async commit(session: ScopedSession | undefined, set: ResponseSet): Promise<void> {
                 if (!session) return
                 closeHandling(session, set)
                 const id = session.locked
@@ -281,6 +278,7 @@ export const createEngine = (config: EngineConfig) => {
                     abort(session)
                     throw error
                 }
+                sendCookie(session, set)
                 if (id === undefined) return
                 // A save ended the store's hold on the session it wrote; any other hold (nothing
                 // written, or regenerated to a new id) ends here.

@@ -17,7 +17,7 @@
 import { Elysia } from 'elysia'
 import { type HandlerContext, ScopedContext } from './context'
 import { holdDefaultStore } from './default-store'
-import { createEngine, type RequestInfo } from './engine'
+import { createEngine, type ResponseSet } from './engine'
 import type { ScopedStateOptions } from './options'
 import { recordFormat } from './record'
 import { compileSetup, type StateSetup } from './schema'
@@ -37,8 +37,13 @@ export { type MemoryStoreOptions, memoryStore } from './stores/memory'
 export { type RedisStoreOptions, redisStore } from './stores/redis'
 export { type SqliteStoreOptions, sqliteStore } from './stores/sqlite'
 
+/**
+ * What `derive` reads from Elysia's context. Not `url`: asking for it makes Elysia build the
+ * URL on every request, and only a new cookie or a navigation needs it.
+ */
+type RequestInfo = { request: Request }
 /** What the after-hooks read from Elysia's context: the session is absent when `derive` failed. */
-type CommitContext<Setup extends StateSetup> = Partial<ScopedContext<Setup>> & Pick<RequestInfo, 'set'>
+type CommitContext<Setup extends StateSetup> = Partial<ScopedContext<Setup>> & { set: ResponseSet }
 
 export const scopedState = <Setup extends StateSetup>(
     setup: Setup,
@@ -75,20 +80,18 @@ export const scopedState = <Setup extends StateSetup>(
     // store, or `serializeRequests`) pays for awaiting.
     const hooks = !locking
         ? {
-              derive: function deriveScopedState({ request, set }: RequestInfo) {
-                  const info = { request, set }
-                  const session = engine.open(info) as ScopedSession
-                  return new ScopedContext<Setup>(session, engine, info)
+              derive: function deriveScopedState({ request }: RequestInfo) {
+                  const session = engine.open(request) as ScopedSession
+                  return new ScopedContext<Setup>(session, engine, request)
               },
               commit: function commitScopedState({ scopedSession, set }: CommitContext<Setup>) {
                   engine.commit(scopedSession, set)
               }
           }
         : {
-              derive: async function deriveScopedState({ request, set }: RequestInfo) {
-                  const info = { request, set }
-                  const session = await engine.open(info)
-                  return new ScopedContext<Setup>(session, engine, info)
+              derive: async function deriveScopedState({ request }: RequestInfo) {
+                  const session = await engine.open(request)
+                  return new ScopedContext<Setup>(session, engine, request)
               },
               commit: async function commitScopedState({ scopedSession, set }: CommitContext<Setup>) {
                   await engine.commit(scopedSession, set)

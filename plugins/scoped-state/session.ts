@@ -86,8 +86,8 @@ export class ScopedSession {
     declare discard: string | undefined
     /** The id came with the request, so other requests may save this session too. */
     declare returning: boolean
-    /** The cookie this request sends, if any. */
-    declare sentCookie: SentCookie | undefined
+    /** The cookie this request's response sends if the request succeeds. */
+    declare cookie: SentCookie | undefined
     /** The stored record as loaded; `undefined` for a session with no state yet. */
     declare raw: string | undefined
 
@@ -112,7 +112,7 @@ export class ScopedSession {
         this.locked = undefined
         this.discard = undefined
         this.returning = false
-        this.sentCookie = undefined
+        this.cookie = undefined
     }
 
     /**

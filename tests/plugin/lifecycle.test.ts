@@ -2,6 +2,7 @@
 import { describe, expect, test } from 'bun:test'
 import { memoryStore } from '../../plugins/scoped-state'
 import { client } from '../helpers/client'
+import { flakyStore } from '../helpers/flaky-store'
 import { stateApp } from '../helpers/plugin-app'
 
 describe('regenerateScopedSession', () => {
@@ -49,5 +50,40 @@ describe('destroyScopedSession', () => {
         expect(user.cookie).toBe('')
         expect((await store.stats()).sessions).toBe(0)
         expect(await client(app, before).text('/cart')).toBe('')
+    })
+})
+
+describe('a login or logout that fails', () => {
+    test('whose store write fails sends no cookie: the browser stays on the session whose state stayed', async () => {
+        const store = flakyStore()
+        const user = client(stateApp({ store }))
+        await user.post('/cart/book')
+        const before = user.cookie
+
+        store.failing = true
+        for (const path of ['/login', '/logout']) {
+            const response = await user.post(path)
+            expect(response.status).toBe(503)
+            expect(response.headers.get('set-cookie')).toBeNull()
+        }
+        store.failing = false
+        expect(user.cookie).toBe(before)
+        expect(await user.text('/cart')).toBe('book')
+    })
+
+    test('whose handler throws after regenerating sends no cookie', async () => {
+        const app = stateApp().post('/login-then-fail', ({ regenerateScopedSession }) => {
+            regenerateScopedSession()
+            throw new Error('the directory is down')
+        })
+        const user = client(app)
+        await user.post('/cart/book')
+        const before = user.cookie
+
+        const response = await user.post('/login-then-fail')
+        expect(response.status).toBe(500)
+        expect(response.headers.get('set-cookie')).toBeNull()
+        expect(user.cookie).toBe(before)
+        expect(await user.text('/cart')).toBe('book')
     })
 })

@@ -7,7 +7,8 @@
 import { afterAll, beforeEach, expect, spyOn, test } from 'bun:test'
 import { memoryStore } from '../../plugins/scoped-state'
 import { testApp } from '../helpers/app'
-import { client, countOf, FORM_POST, HTMX, NAVIGATE, sessionIdOf } from '../helpers/client'
+import { client, countOf, FORM_POST, HTMX, HTMX_FORM, NAVIGATE, sessionIdOf } from '../helpers/client'
+import { flakyStore } from '../helpers/flaky-store'
 import { unreachableRedisStore } from '../helpers/redis'
 
 const down = await unreachableRedisStore()
@@ -126,6 +127,28 @@ test('with locking (as on Redis), a request that failed with an error page leave
     // The newer version is rolled back: this session's requests are served again.
     store.save(id, saved, 60_000)
     expect(await countOf(await alice.post('/api/increment', HTMX))).toBe(2)
+})
+
+test('a sign-in or a theme change whose save fails: no redirect, no event, no new cookie, the alert instead', async () => {
+    const store = flakyStore()
+    const alice = client(testApp({ store }))
+    await alice.post('/cart/items', HTMX_FORM, 'productId=mug')
+    const cookie = alice.cookie
+
+    store.failing = true
+    for (const [path, body] of [
+        ['/account/sign-in', 'name=alice'],
+        ['/theme', 'theme=dark']
+    ] as const) {
+        const response = await alice.post(path, HTMX_FORM, body)
+        expect(response.status).toBe(503)
+        expect(response.headers.get('hx-retarget')).toBe('#alerts')
+        for (const header of ['hx-redirect', 'hx-trigger', 'set-cookie'])
+            expect(response.headers.get(header)).toBeNull()
+    }
+    store.failing = false
+    expect(alice.cookie).toBe(cookie)
+    expect(await alice.text('/cart', NAVIGATE)).toContain('data-count="1"')
 })
 
 const bug = new Error('cannot open /srv/app/secret.json')
