@@ -21,18 +21,27 @@ export const PAGE_PARAM = 'page_id'
 const acceptsHtml = (headers: Headers) => headers.get('accept')?.includes('text/html') === true
 
 /**
- * Whether `request` loads a document: a GET that accepts HTML, is not an htmx request
- * (except htmx's history restore, which re-renders the page), and that the browser
- * marks `Sec-Fetch-Mode: navigate` (old browsers without Fetch Metadata: any such
- * GET). curl, scripts and `fetch()` calls are not page loads, so they keep using the
- * session's default page scope.
+ * htmx's history restore: Back or Forward to an entry htmx pushed fetches the page again and
+ * swaps the whole `<body>`, its attributes too. htmx 4.0.1 sends it without `HX-Request` and
+ * `Accept: text/html`, but with the page's own headers (`hx-headers` on `<body>`): the id of
+ * the page it replaces, not of the one it loads.
+ */
+const isHistoryRestore = (headers: Headers) => headers.get('hx-history-restore-request') === 'true'
+
+/**
+ * Whether `request` loads a document: a GET that accepts HTML, is not an htmx request,
+ * and that the browser marks `Sec-Fetch-Mode: navigate` (old browsers without Fetch
+ * Metadata: any such GET); or htmx's history restore, which renders the page anew. curl,
+ * scripts and `fetch()` calls are not page loads, so they keep using the session's
+ * default page scope.
  */
 export const isPageLoad = (request: Request) => {
     if (request.method !== 'GET' && request.method !== 'HEAD') return false
     const headers = request.headers
-    // Anything not asking for HTML is an API call, answered after reading one header.
-    if (!acceptsHtml(headers)) return false
-    if (headers.get('hx-request') === 'true') return headers.get('hx-history-restore-request') === 'true'
+    const accept = headers.get('accept')
+    // Without an Accept header, an API call (load tools, some scripts), told by one header read.
+    if (!accept) return false
+    if (!accept.includes('text/html') || headers.get('hx-request') === 'true') return isHistoryRestore(headers)
     const mode = headers.get('sec-fetch-mode')
     if (mode) return mode === 'navigate'
     const dest = headers.get('sec-fetch-dest')
@@ -47,7 +56,7 @@ export const isPageLoad = (request: Request) => {
 export const requestedPageId = (request: Request) => {
     const headers = request.headers
     const header = headers.get(PAGE_HEADER)
-    if (header) return header
+    if (header && !isHistoryRestore(headers)) return header
     if (!acceptsHtml(headers)) return undefined
     const url = request.url
     const query = url.indexOf('?')

@@ -37,6 +37,27 @@ describe('page scope', () => {
         expect(await (await user.get('/count', inPage(counter.page))).text()).toBe('2')
     })
 
+    test("htmx's history restore renders the page anew, though it sends the id of the page it replaces", async () => {
+        const user = client(stateApp())
+        const page = await load(user)
+        await user.post('/increment', inPage(page.page))
+        // What htmx 4.0.1 sends on Back to an entry it pushed (seen in Chromium): no HX-Request, no Accept: text/html.
+        const restore = {
+            accept: '*/*',
+            'hx-history-restore-request': 'true',
+            'hx-request-type': 'full',
+            'sec-fetch-mode': 'cors'
+        }
+        const restored = (await (await user.get('/state', { ...restore, [PAGE_HEADER]: page.page })).json()) as State
+        expect(restored.page).not.toBe(page.page)
+        expect(restored.count).toBe(0)
+        // Should a later htmx send HX-Request and Accept: text/html with it, as htmx 2 did: the same.
+        const withHtmxHeaders = { ...inPage(page.page), 'hx-history-restore-request': 'true' }
+        expect(((await (await user.get('/state', withHtmxHeaders)).json()) as State).count).toBe(0)
+        // Any other htmx request of the page stays in its scope.
+        expect(await (await user.get('/count', inPage(page.page))).text()).toBe('1')
+    })
+
     test('two page ids of one session: independent counts, one shared preserved state', async () => {
         const user = client(stateApp())
         const tabA = (await load(user)).page
