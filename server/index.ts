@@ -13,9 +13,10 @@ const start = () => {
         accessLog: config.development ? console.log : undefined
     })
     app.listen({ port: config.port, hostname: config.hostname })
-    console.log(
-        `Listening on http://${config.hostname === '0.0.0.0' ? 'localhost' : config.hostname}:${app.server?.port}`
-    )
+    // A wildcard address is not one to browse to; an IPv6 one is written in brackets.
+    const url = new URL(String(app.server?.url))
+    if (url.hostname === '0.0.0.0' || url.hostname === '[::]') url.hostname = 'localhost'
+    console.log(`Listening on ${url.origin}`)
 
     const shutdown = async () => {
         // Stops accepting connections, lets in-flight requests finish, then closes the store.
