@@ -11,7 +11,7 @@
  */
 import { Html } from '@kitajs/html'
 import { Elysia } from 'elysia'
-import { ScopedStateError } from '../plugins/scoped-state'
+import { ScopedStateError, StoreUnavailableError } from '../plugins/scoped-state'
 import { ALERTS_ID, Alert } from '../views/alerts'
 import { ErrorPage } from '../views/error-page'
 import { isHtmx, wantsPage } from './respond'
@@ -23,7 +23,14 @@ import { isHtmx, wantsPage } from './respond'
 const UNAVAILABLE = 503
 
 /** What the user is told, as a page title and a message. */
-const explain = (error: unknown, status: number, page: boolean) => {
+const explain = (error: unknown, status: number, page: boolean, changing: boolean) => {
+    // The store got the save and stopped answering: it may still apply it, and a retry would do it twice.
+    if (changing && error instanceof StoreUnavailableError && error.unanswered)
+        return {
+            title: 'Not confirmed',
+            message:
+                'The session store did not answer in time, so your change may or may not have been saved. Reload the page to see where things stand.'
+        }
     if (status === UNAVAILABLE)
         return {
             title: 'Session unavailable',
@@ -60,7 +67,8 @@ export const errors = new Elysia({ name: 'errors' }).onError({ as: 'global' }, (
         set.headers['content-type'] = 'text/html; charset=utf-8'
         set.headers.vary = 'HX-Request'
         if (status === UNAVAILABLE) set.headers['retry-after'] = '1'
-        const { title, message } = explain(error, status, !htmx)
+        const changing = request.method !== 'GET' && request.method !== 'HEAD'
+        const { title, message } = explain(error, status, !htmx, changing)
         if (!htmx) return <ErrorPage title={title} message={message} />
         set.headers['hx-retarget'] = `#${ALERTS_ID}`
         set.headers['hx-reswap'] = 'innerHTML'

@@ -50,14 +50,21 @@ export interface Store {
 }
 
 /**
- * Thrown by a store that cannot be reached. The plugin answers 503 and writes nothing.
+ * Thrown by a store that cannot be reached. The plugin answers 503 and writes nothing
+ * more; `unanswered` says whether a command it sent may still run.
  */
 export class StoreUnavailableError extends Error {
     readonly status = 503
+    /**
+     * The store got a command and did not answer in time: a save may still be applied after
+     * the 503 (Redis past `commandTimeout`). Otherwise nothing was written.
+     */
+    readonly unanswered: boolean
 
-    constructor(reason: string, options?: { cause?: unknown }) {
+    constructor(reason: string, options?: { cause?: unknown; unanswered?: boolean }) {
         super(`Session store unavailable: ${reason}`, options)
         this.name = 'StoreUnavailableError'
+        this.unanswered = options?.unanswered ?? false
     }
 
     toResponse() {

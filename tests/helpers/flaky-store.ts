@@ -1,6 +1,7 @@
 /**
  * The memory store with writes that fail while `failing` holds, as on a full disk or
- * during a store outage: reads still work.
+ * during a store outage: reads still work. With `unanswered`, they fail like a Redis
+ * that took the command and did not answer in time.
  *
  * @example
  * const store = flakyStore()
@@ -8,10 +9,10 @@
  */
 import { memoryStore, StoreUnavailableError } from '../../plugins/scoped-state'
 
-export const flakyStore = () => {
+export const flakyStore = ({ unanswered = false } = {}) => {
     const inner = memoryStore()
     const check = () => {
-        if (flaky.failing) throw new StoreUnavailableError('disk full')
+        if (flaky.failing) throw new StoreUnavailableError('disk full', { unanswered })
     }
     const flaky = {
         ...inner,

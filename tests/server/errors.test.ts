@@ -5,7 +5,7 @@
  * for a bug, which is logged and answered without its message.
  */
 import { afterAll, beforeEach, expect, spyOn, test } from 'bun:test'
-import { memoryStore } from '../../plugins/scoped-state'
+import { memoryStore, StoreUnavailableError } from '../../plugins/scoped-state'
 import { testApp } from '../helpers/app'
 import { client, countOf, FORM_POST, HTMX, HTMX_FORM, NAVIGATE, sessionIdOf } from '../helpers/client'
 import { flakyStore } from '../helpers/flaky-store'
@@ -13,6 +13,8 @@ import { unreachableRedisStore } from '../helpers/redis'
 
 const down = await unreachableRedisStore()
 afterAll(() => down.close())
+
+const UNAVAILABLE_MESSAGE = 'Your session is unavailable at the moment. Nothing was changed; please try again shortly.'
 
 // Asserted on, and kept out of the test output.
 const error = spyOn(console, 'error').mockImplementation(() => {})
@@ -26,9 +28,7 @@ test('the store down: an htmx click gets 503 and its message in the alert region
     expect(response.headers.get('hx-reswap')).toBe('innerHTML')
     expect(response.headers.get('retry-after')).toBe('1')
     expect(response.headers.get('content-type')).toStartWith('text/html')
-    expect(await response.text()).toBe(
-        '<p class="notice notice-error">Your session is unavailable at the moment. Nothing was changed; please try again shortly.</p>'
-    )
+    expect(await response.text()).toBe(`<p class="notice notice-error">${UNAVAILABLE_MESSAGE}</p>`)
     // An outage is not a bug: nothing is logged as one.
     expect(error).not.toHaveBeenCalled()
 })
@@ -84,13 +84,12 @@ test('the store down: a page load and a plain form post get a 503 page', async (
     const alice = client(testApp())
     await alice.post('/api/increment', FORM_POST)
     const stranded = client(testApp({ store: down }), alice.cookie)
-    const message = 'Your session is unavailable at the moment. Nothing was changed; please try again shortly.'
 
     const page = await stranded.get('/counter', NAVIGATE)
-    await expectErrorPage(page, 503, 'Session unavailable', message)
+    await expectErrorPage(page, 503, 'Session unavailable', UNAVAILABLE_MESSAGE)
     expect(page.headers.get('retry-after')).toBe('1')
     const form = await stranded.post('/api/increment', FORM_POST)
-    await expectErrorPage(form, 503, 'Session unavailable', message)
+    await expectErrorPage(form, 503, 'Session unavailable', UNAVAILABLE_MESSAGE)
     expect(error).not.toHaveBeenCalled()
 })
 
@@ -101,15 +100,14 @@ test('state saved by a newer version of the app (a deploy underway): 503 like an
     const id = sessionIdOf(alice.cookie)
     const newer = JSON.stringify({ v: 2, s: { theme: 'dark', palette: 'warm' }, p: {} })
     store.save(id, newer, 60_000)
-    const message = 'Your session is unavailable at the moment. Nothing was changed; please try again shortly.'
 
     const click = await alice.post('/api/increment', HTMX)
     expect(click.status).toBe(503)
     expect(click.headers.get('hx-retarget')).toBe('#alerts')
     expect(click.headers.get('retry-after')).toBe('1')
-    expect(await click.text()).toContain(message)
+    expect(await click.text()).toContain(UNAVAILABLE_MESSAGE)
     const page = await alice.get('/cart', NAVIGATE)
-    await expectErrorPage(page, 503, 'Session unavailable', message)
+    await expectErrorPage(page, 503, 'Session unavailable', UNAVAILABLE_MESSAGE)
     expect(page.headers.get('retry-after')).toBe('1')
     expect(store.load(id, 60_000)).toBe(newer)
     expect(error).not.toHaveBeenCalled()
@@ -149,6 +147,34 @@ test('a sign-in or a theme change whose save fails: no redirect, no event, no ne
     store.failing = false
     expect(alice.cookie).toBe(cookie)
     expect(await alice.text('/cart', NAVIGATE)).toContain('data-count="1"')
+})
+
+test('a save the store took and did not confirm: the user is told it may have been saved, not to try again', async () => {
+    const store = flakyStore({ unanswered: true })
+    const alice = client(testApp({ store }))
+    await alice.post('/cart/items', HTMX_FORM, 'productId=mug')
+    store.failing = true
+    const click = await alice.post('/cart/items', HTMX_FORM, 'productId=mug')
+    expect(click.status).toBe(503)
+    expect(click.headers.get('hx-retarget')).toBe('#alerts')
+    expect(await click.text()).toContain(
+        'The session store did not answer in time, so your change may or may not have been saved. Reload the page'
+    )
+    expect(error).not.toHaveBeenCalled()
+})
+
+test('a page load the store did not answer changed nothing, and says so', async () => {
+    const store = memoryStore()
+    const alice = client(testApp({ store }))
+    await alice.post('/cart/items', HTMX_FORM, 'productId=mug')
+    const silent = {
+        ...store,
+        load: () => {
+            throw new StoreUnavailableError('Redis did not answer within 1500 ms', { unanswered: true })
+        }
+    }
+    const page = await client(testApp({ store: silent }), alice.cookie).get('/cart', NAVIGATE)
+    await expectErrorPage(page, 503, 'Session unavailable', UNAVAILABLE_MESSAGE)
 })
 
 const bug = new Error('cannot open /srv/app/secret.json')

@@ -54,17 +54,23 @@ export const redisConnection = (url: string, timeout: number, recycleAfter: numb
     const send = async (command: string, args: string[]) => {
         if (closed) throw new StoreUnavailableError('the Redis store is closed')
         let timer: ReturnType<typeof setTimeout> | undefined
+        /** The command went to Redis, which may run it after the timeout. */
+        let sent = false
         const expired = new Promise<never>((_, reject) => {
             timer = setTimeout(() => {
                 timedOut()
-                reject(new StoreUnavailableError(`Redis did not answer within ${timeout} ms`))
+                reject(new StoreUnavailableError(`Redis did not answer within ${timeout} ms`, { unanswered: sent }))
             }, timeout)
         })
+        const sendNow = () => {
+            sent = true
+            return client.send(command, args)
+        }
         try {
             // Connected, the command is queued before `send` returns: callers rely on the
             // order of commands that they send without waiting (see `Store.release`).
             const pending = connect()
-            const call = pending ? pending.then(() => client.send(command, args)) : client.send(command, args)
+            const call = pending ? pending.then(sendNow) : sendNow()
             const reply = await Promise.race([call, expired])
             silentSince = undefined
             return reply

@@ -1,5 +1,5 @@
 /** The Redis store against a real redis-server: the shared contract, the lock, and outages. */
-import { afterAll, describe, expect } from 'bun:test'
+import { afterAll, describe, expect, test } from 'bun:test'
 import { RedisClient } from 'bun'
 import { Elysia } from 'elysia'
 import { redisStore, type Store, StoreUnavailableError, scopedState } from '../../../plugins/scoped-state'
@@ -195,6 +195,46 @@ describe('the session lock, through the plugin', () => {
         expect((await failed).status).toBe(500)
         expect(await (await next).json()).toEqual({ count: 1, locked: true })
         inspect.close()
+    })
+})
+
+describe('a save Redis takes and does not answer in time', () => {
+    redisTest('fails as unanswered, and Redis may apply it afterwards', async () => {
+        const control = raw()
+        let failure: unknown
+        // The handler stops Redis from running writes until the test lets it: its save then times out.
+        const app = stateApp({ store: open({ commandTimeout: 300 }) })
+            .onError(({ error }) => {
+                failure = error
+            })
+            .post('/increment-paused', async ({ scopedStore }) => {
+                await control.send('CLIENT', ['PAUSE', '20000', 'WRITE'])
+                return ++scopedStore.count
+            })
+        const user = client(app)
+        await user.post('/increment')
+        try {
+            expect((await user.post('/increment-paused')).status).toBe(503)
+            expect(failure).toBeInstanceOf(StoreUnavailableError)
+            expect((failure as StoreUnavailableError).unanswered).toBe(true)
+        } finally {
+            await control.send('CLIENT', ['UNPAUSE'])
+            control.close()
+        }
+        expect(await user.text('/count')).toBe('2')
+    })
+
+    test('a save that never reached Redis (the connection never opened) is not unanswered', async () => {
+        // Accepts connections and never answers, so the client's handshake never completes.
+        const silent = Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data() {} } })
+        try {
+            const store = open({ url: `redis://127.0.0.1:${silent.port}`, commandTimeout: 300 })
+            const failure = await Promise.resolve(store.save('never', '{"s":{},"p":{}}', DAY)).catch((error) => error)
+            expect(failure).toBeInstanceOf(StoreUnavailableError)
+            expect((failure as StoreUnavailableError).unanswered).toBe(false)
+        } finally {
+            silent.stop(true)
+        }
     })
 })
 
