@@ -24,16 +24,20 @@ export interface CookieAttributes {
 const SPACE = 32
 const SEMICOLON = 59
 
-/** A function returning the first value of cookie `name` in a `Cookie` header. */
+/**
+ * A function returning the value of the `nth` (from 0) cookie named `name` in a `Cookie`
+ * header: a browser sends one per matching path and domain, the longest path first.
+ */
 export const cookieReader = (name: string) => {
     const needle = `${name}=`
-    return (header: string | null): string | undefined => {
+    return (header: string | null, nth = 0): string | undefined => {
         if (!header) return undefined
         let at = header.indexOf(needle)
+        let seen = 0
         while (at !== -1) {
             let before = at - 1
             while (before >= 0 && header.charCodeAt(before) === SPACE) before--
-            if (before < 0 || header.charCodeAt(before) === SEMICOLON) {
+            if ((before < 0 || header.charCodeAt(before) === SEMICOLON) && seen++ === nth) {
                 const start = at + needle.length
                 const end = header.indexOf(';', start)
                 return header.slice(start, end === -1 ? undefined : end).trim()

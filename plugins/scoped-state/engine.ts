@@ -57,6 +57,9 @@ const mutexOf = (store: Store) => {
     return mutex
 }
 
+/** Cookies of the session cookie's name tried per request, which bounds a forged header's cost. */
+const SAME_NAME_COOKIES = 4
+
 /** Verified session cookies and page ids, and parsed records, remembered per plugin. */
 const CACHE_SIZE = 4096
 
@@ -127,12 +130,15 @@ export const createEngine = (config: EngineConfig) => {
 
     /** The request's valid, unexpired session id, or `undefined` for a new session. */
     const currentId = (request: Request, at: number) => {
-        const value = readCookie(request.headers.get('cookie'))
-        const id = value
-            ? (verifiedIds.get(value) ?? verifiedIds.add(value, Object.freeze(decodeSessionId(value, signer))))
-            : undefined
-        if (!id || at - id.created >= absoluteTimeout || at - id.issued >= idleTimeout) return undefined
-        return id
+        const header = request.headers.get('cookie')
+        // A stale cookie of our name (another path, a parent domain's) may come before ours.
+        for (let nth = 0; nth < SAME_NAME_COOKIES; nth++) {
+            const value = readCookie(header, nth)
+            if (value === undefined) return undefined
+            const id = verifiedIds.get(value) ?? verifiedIds.add(value, Object.freeze(decodeSessionId(value, signer)))
+            if (id && at - id.created < absoluteTimeout && at - id.issued < idleTimeout) return id
+        }
+        return undefined
     }
 
     /** The page scope's key when `pageId` was issued for session `sessionId`. */

@@ -176,4 +176,19 @@ describe('a cookie the server did not issue', () => {
         expect(await client(app, `a=1; ${value}; b=2`).text('/count')).toBe('1')
         expect(await client(app, `x${value}`).text('/count')).toBe('0')
     })
+
+    test('a stale or planted cookie of the same name sent first does not hide the valid one', async () => {
+        const user = client(app)
+        await user.post('/increment')
+        const value = user.cookie
+        // A browser sends one cookie per matching path and domain: a parent domain's may come first.
+        const stale =
+            'user_session_id=FjWxUqCFnmS4E3P7uGyLeF2k.tp4tlt.tp4tlt.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa'
+        const response = await client(app, `${stale}; user_session_id=junk; ${value}`).get('/count')
+        expect(await response.text()).toBe('1')
+        expect(response.headers.get('set-cookie')).toBeNull()
+        // The number of cookies tried is bounded: a valid one behind many forged ones is not reached.
+        const flood = Array.from({ length: 8 }, (_, i) => `user_session_id=forged${i}`).join('; ')
+        expect(await client(app, `${flood}; ${value}`).text('/count')).toBe('0')
+    })
 })
