@@ -43,8 +43,9 @@ export interface ScopedStateOptions<Setup extends StateSetup = StateSetup> {
      */
     refreshAfter?: number | undefined
     /**
-     * Largest serialized state of one session, in bytes. A request that would write
-     * more fails with 413 and the previous state is kept.
+     * Largest serialized state of one session, in bytes. Over it, other page scopes
+     * are dropped, least recently written first; a request that would still write more
+     * fails with 413 and the previous state is kept.
      * @default 16_384
      */
     maxStateBytes?: number | undefined

@@ -285,13 +285,22 @@ export class ScopedSession {
         record.s = this.sessionScope
         delete record.p[this.pageKey]
         if (Object.keys(this.pageScope).length > 0) record.p[this.pageKey] = this.pageScope
+        // Page scopes in the order they were last written: the current one is last.
         const pages = Object.keys(record.p)
         for (let i = 0; i < pages.length - this.context.maxPages; i++) delete record.p[pages[i] as string]
-        const json = JSON.stringify(record)
+        let json = JSON.stringify(record)
         if (json === this.raw) return undefined
         const { maxStateBytes } = this.context
         // A UTF-16 code unit takes at most 3 bytes in UTF-8: short records need no count.
-        const bytes = json.length * 3 <= maxStateBytes ? json.length : Buffer.byteLength(json)
+        const bytesOf = (text: string) => (text.length * 3 <= maxStateBytes ? text.length : Buffer.byteLength(text))
+        // Over the limit, other tabs' page scopes go first, least recently written first: tabs
+        // long closed must not keep this one from saving.
+        for (const page of Object.keys(record.p)) {
+            if (page === this.pageKey || bytesOf(json) <= maxStateBytes) break
+            delete record.p[page]
+            json = JSON.stringify(record)
+        }
+        const bytes = bytesOf(json)
         if (bytes > maxStateBytes)
             throw new ScopedStateError(
                 `Scoped state would take ${bytes} bytes, over the limit of ${maxStateBytes}; it was not saved.`,

@@ -196,6 +196,25 @@ describe('page scope', () => {
         expect(counts).toEqual(['0', '2', '3', '4'])
     })
 
+    test("over maxStateBytes, other tabs' page scopes are dropped, least recently written first", async () => {
+        const note = 'n'.repeat(150)
+        const user = client(stateApp({ maxStateBytes: 700 }))
+        const tabs: string[] = []
+        for (let i = 0; i < 5; i++) {
+            const page = (await load(user)).page
+            tabs.push(page)
+            expect((await user.post(`/tag/${note}${i}`, inPage(page))).status).toBe(200)
+        }
+        const tags = await Promise.all(tabs.map(async (page) => (await user.get('/tags', inPage(page))).text()))
+        // About four notes fit: the first tab's went to make room for the fifth's.
+        expect(tags[0]).toBe('')
+        expect(tags.slice(2)).toEqual([`${note}2`, `${note}3`, `${note}4`])
+        // One tab's state alone over the limit is still refused, and nothing is dropped for it.
+        const response = await user.post(`/tag/${'x'.repeat(800)}`, inPage(tabs[4] as string))
+        expect(response.status).toBe(413)
+        expect(await (await user.get('/tags', inPage(tabs[3] as string))).text()).toBe(`${note}3`)
+    })
+
     test('resetScopedStore() resets the page scope; (true) resets both scopes', async () => {
         const user = client(stateApp())
         const page = (await load(user)).page
