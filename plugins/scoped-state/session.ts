@@ -232,9 +232,16 @@ export class ScopedSession {
      * Re-applies this request's changes on top of `fresh`, the record as another request
      * of the same session has since saved it: both requests' changes are kept, key by key.
      * When the other request changed a key this one changed too, neither may overwrite
-     * the other: this request fails with 409 and writes nothing.
+     * the other: this request fails with 409 and writes nothing; so it does when the
+     * other request deleted the session.
      */
     rebase(fresh: string | undefined) {
+        // Deleted meanwhile (logout, login elsewhere, evicted): saving would bring it back.
+        if (this.raw !== undefined && fresh === undefined)
+            throw new ScopedStateError(
+                'This session ended while the request ran (signed out, or expired); nothing was saved. Please reload.',
+                409
+            )
         const changed = this.changedKeys()
         const mine = { session: this.sessionScope, page: this.pageScope }
         const before = parseRecord(this.raw, this.context)

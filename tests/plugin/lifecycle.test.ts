@@ -53,6 +53,31 @@ describe('destroyScopedSession', () => {
     })
 })
 
+describe('a request that outlives its session', () => {
+    test('a slow request answered after logout does not bring the session back', async () => {
+        let resume = () => {}
+        const paused = new Promise<void>((resolve) => {
+            resume = resolve
+        })
+        const app = stateApp().post('/slow-increment', async ({ scopedStore }) => {
+            await paused
+            return ++scopedStore.count
+        })
+        const user = client(app)
+        await user.post('/cart/book')
+        const old = user.cookie
+        const slow = client(app, old).post('/slow-increment')
+        await user.post('/logout')
+        resume()
+        const response = await slow
+        expect(response.status).toBe(409)
+        expect(await response.text()).toContain('This session ended while the request ran')
+        expect(response.headers.get('set-cookie')).toBeNull()
+        expect(await (await client(app, old).get('/state')).json()).toMatchObject({ count: 0, theme: 'light' })
+        expect(await client(app, old).text('/cart')).toBe('')
+    })
+})
+
 describe('a login or logout that fails', () => {
     test('whose store write fails sends no cookie: the browser stays on the session whose state stayed', async () => {
         const store = flakyStore()
