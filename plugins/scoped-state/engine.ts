@@ -82,9 +82,10 @@ export const createEngine = (config: EngineConfig) => {
             if (reportedLateChange) return
             reportedLateChange = true
             console.error(
-                'scopedState: scopedStore was changed after its request was answered (in a WebSocket handler, a ' +
-                    'timer, an onAfterHandle hook added after the plugin?); the change was ignored. Change state ' +
-                    'in the handler or an onBeforeHandle hook. (Reported once.)'
+                'scopedState: scopedStore was changed after its request was answered (in a generator handler, ' +
+                    'which streams after it returns, a WebSocket handler, a timer, an onAfterHandle hook added ' +
+                    'after the plugin?); the change was ignored. Change state in a plain handler or an ' +
+                    'onBeforeHandle hook. (Reported once.)'
             )
         }
     }

@@ -1,6 +1,6 @@
 /**
- * A change to the state after the plugin committed its request (from a WebSocket
- * handler, a timer) cannot be saved any more: it is ignored and reported once, never
+ * A change to the state after the plugin committed its request (from a generator or
+ * WebSocket handler, a timer) cannot be saved any more: it is ignored and reported once, never
  * thrown (in a timer, a throw would escape to the process), and the state stays as saved.
  */
 import { beforeEach, describe, expect, spyOn, test } from 'bun:test'
@@ -28,6 +28,17 @@ describe('a change after the plugin committed', () => {
         expect(await user.text('/theme')).toBe('light')
         expect(String(error.mock.calls[0]?.[0])).toStartWith(REPORT)
         expect(await user.text('/theme')).toBe('light')
+    })
+
+    test('in a generator handler, which streams after the plugin committed: ignored and reported', async () => {
+        const app = stateApp().get('/stream', function* ({ scopedStore }) {
+            scopedStore.theme = 'dark'
+            yield 'streamed'
+        })
+        const user = client(app)
+        expect(await user.text('/stream')).toBe('streamed')
+        expect(String(error.mock.calls[0]?.[0])).toStartWith(REPORT)
+        expect(await user.text('/state')).toContain('"theme":"light"')
     })
 
     test('from a timer: assignments, resets and session changes are ignored, and reported once', async () => {
