@@ -136,3 +136,26 @@ test("instances sharing one store run a session's requests one at a time across 
     expect(responses.map((response) => response.status)).toEqual(Array(40).fill(200))
     expect(await user.text('/count')).toBe('40')
 })
+
+test('an awaiting full reset that overlaps a change of a preserved key gets 409 instead of erasing it', async () => {
+    const app = stateApp()
+        .post('/slow-full-reset', async ({ resetScopedStore }) => {
+            await Bun.sleep(20)
+            resetScopedStore(true)
+            return 'reset'
+        })
+        .post('/slow-full-then-page-reset', async ({ resetScopedStore }) => {
+            await Bun.sleep(20)
+            resetScopedStore(true)
+            resetScopedStore()
+            return 'reset'
+        })
+    for (const path of ['/slow-full-reset', '/slow-full-then-page-reset']) {
+        const user = client(app)
+        await user.post('/increment')
+        const slow = user.post(path)
+        await user.post('/theme/dark')
+        expect((await slow).status).toBe(409)
+        expect(await (await user.get('/state')).json()).toMatchObject({ theme: 'dark', count: 1 })
+    }
+})

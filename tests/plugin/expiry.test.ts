@@ -1,7 +1,7 @@
 /** Idle and absolute timeouts and the cookie refresh, on an injected clock. */
 import { describe, expect, test } from 'bun:test'
 import { memoryStore } from '../../plugins/scoped-state'
-import { client } from '../helpers/client'
+import { client, sessionIdOf } from '../helpers/client'
 import { manualClock, stateApp } from '../helpers/plugin-app'
 
 const HOUR = 3600
@@ -60,5 +60,34 @@ describe('expiry', () => {
         // Created 3 hours ago: only DAY - 1 hour of its absolute lifetime is left.
         expect(maxAge(await user.get('/count'))).toBe(DAY - HOUR)
         expect(await user.text('/count')).toBe('1')
+    })
+
+    /** A second write at the moment the session expires: a new id, sent to live, and the write kept. */
+    const expectNewSession = async (user: ReturnType<typeof setup>['user'], before: string) => {
+        const response = await user.post('/increment')
+        expect(await response.text()).toBe('1')
+        expect(sessionIdOf(user.cookie)).not.toBe(sessionIdOf(before))
+        expect(maxAge(response)).toBeGreaterThan(0)
+        expect(await user.text('/count')).toBe('1')
+    }
+
+    test('at exactly idleTimeout the id is new, and its writes are kept', async () => {
+        const { clock, user } = setup({ idleTimeout: DAY })
+        await user.post('/increment')
+        const before = user.cookie
+        clock.advance(DAY)
+        await expectNewSession(user, before)
+    })
+
+    test('at exactly absoluteTimeout, however active, the id is new, and its writes are kept', async () => {
+        const { clock, user } = setup({ idleTimeout: DAY, absoluteTimeout: 2 * DAY })
+        await user.post('/increment')
+        const before = user.cookie
+        clock.advance(DAY - 10)
+        await user.get('/count')
+        clock.advance(DAY - 10)
+        await user.get('/count')
+        clock.advance(20)
+        await expectNewSession(user, before)
     })
 })

@@ -41,6 +41,18 @@ describe('a change after the plugin committed', () => {
         expect(await user.text('/state')).toContain('"theme":"light"')
     })
 
+    test('an object the handler stored and still holds: changing it later reaches no other request', async () => {
+        const mine = ['a']
+        const app = stateApp().post('/assign', ({ scopedStore }) => {
+            scopedStore.tags = mine
+            return 'assigned'
+        })
+        const user = client(app)
+        await user.post('/assign')
+        mine.push('changed later')
+        expect(await user.text('/tags')).toBe('a')
+    })
+
     test('from a timer: assignments, resets and session changes are ignored, and reported once', async () => {
         let late: (() => void) | undefined
         const app = stateApp().post('/late', ({ scopedStore, resetScopedStore, destroyScopedSession }) => {

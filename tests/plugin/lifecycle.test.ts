@@ -51,6 +51,21 @@ describe('destroyScopedSession', () => {
         expect((await store.stats()).sessions).toBe(0)
         expect(await client(app, before).text('/cart')).toBe('')
     })
+
+    test('nothing written after it is stored, even for a session that had no state yet', async () => {
+        const store = memoryStore()
+        const app = stateApp({ store }).post('/logout-with-note', ({ destroyScopedSession, scopedStore }) => {
+            destroyScopedSession()
+            scopedStore.theme = 'written after logout'
+            return 'destroyed'
+        })
+        const user = client(app)
+        await user.get('/count')
+        const before = user.cookie
+        await user.post('/logout-with-note')
+        expect((await store.stats()).sessions).toBe(0)
+        expect(await (await client(app, before).get('/state')).json()).toMatchObject({ theme: 'light' })
+    })
 })
 
 describe('a request that outlives its session', () => {

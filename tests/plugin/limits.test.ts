@@ -29,3 +29,38 @@ test('a handler that throws writes nothing', async () => {
     expect((await user.post('/fail')).status).toBe(500)
     expect(await user.text('/count')).toBe('1')
 })
+
+test('the size limit counts UTF-8 bytes, and a record of exactly maxStateBytes is kept', async () => {
+    const exact = JSON.stringify({ s: {}, p: { _: { tags: ['x'] } } }).length
+    const user = client(stateApp({ maxStateBytes: exact }))
+    expect((await user.post('/tag/x')).status).toBe(200)
+    expect(await user.text('/tags')).toBe('x')
+    // 30 characters, 90 bytes: over 100 bytes with the record around them.
+    const euro = client(stateApp({ maxStateBytes: 100 }))
+    expect((await euro.post(`/tag/${encodeURIComponent('€'.repeat(30))}`)).status).toBe(413)
+})
+
+test('Infinity is refused like any value JSON cannot hold', async () => {
+    const app = stateApp().post('/infinity', ({ scopedStore }) => {
+        scopedStore.count = Number.POSITIVE_INFINITY
+        return 'stored?'
+    })
+    const user = client(app)
+    await user.post('/increment')
+    const response = await user.post('/infinity')
+    expect(response.status).toBe(500)
+    expect(await response.text()).toContain('scopedStore.count')
+    expect(await user.text('/count')).toBe('1')
+})
+
+test('an in-place change by a request that fails does not reach the next request', async () => {
+    const app = stateApp().post('/push-then-fail', ({ scopedStore }) => {
+        scopedStore.tags.push('b')
+        throw new Error('boom')
+    })
+    const user = client(app)
+    await user.post('/tag/a')
+    expect(await user.text('/tags')).toBe('a')
+    expect((await user.post('/push-then-fail')).status).toBe(500)
+    expect(await user.text('/tags')).toBe('a')
+})

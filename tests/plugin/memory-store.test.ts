@@ -71,6 +71,20 @@ describe('memory store', () => {
         store.close()
     })
 
+    test('a record lives its ttl from its last load or save, and is gone at exactly its end', () => {
+        let now = Date.UTC(2026, 0, 1)
+        const store = memoryStore({ now: () => now })
+        store.save('a', '"a"', 1_000)
+        store.save('b', '"b"', 1_000)
+        now += 900
+        store.save('b', '"b2"', 1_000)
+        now += 100
+        expect(store.load('a', 1_000)).toBeUndefined()
+        now += 500
+        expect(store.load('b', 1_000)).toBe('"b2"')
+        store.close()
+    })
+
     test('sweeps expired sessions on a timer', async () => {
         const clock = manualClock()
         const store = memoryStore({ now: clock.now, sweepInterval: 10 })

@@ -39,18 +39,30 @@ describe('the session cookie', () => {
         }
     })
 
-    test('name and attributes are configurable; __Host- forces Secure and Path=/', async () => {
+    test('name and attributes are configurable; __Host- forces Secure and Path=/, and drops Domain', async () => {
         const custom = new Elysia()
             .use(
                 scopedState(
                     { count: { value: 0 } },
-                    { secret: SECRET, cookieName: '__Host-sid', cookie: { path: '/app', sameSite: 'strict' } }
+                    {
+                        secret: SECRET,
+                        cookieName: '__Host-sid',
+                        cookie: { path: '/app', domain: 'example.com', sameSite: 'strict' }
+                    }
                 )
             )
             .get('/count', ({ scopedStore }) => scopedStore.count)
         const response = await custom.handle(new Request('http://localhost/count'))
         expect(setCookieOf(response)).toStartWith('__Host-sid=')
         expect(attributes(response)).toEqual(['Max-Age=604800', 'Path=/', 'HttpOnly', 'Secure', 'SameSite=Strict'])
+    })
+
+    test('SameSite=None forces Secure, even over http: browsers refuse it without', async () => {
+        const crossSite = new Elysia()
+            .use(scopedState({ count: { value: 0 } }, { secret: SECRET, cookie: { sameSite: 'none', secure: false } }))
+            .get('/count', ({ scopedStore }) => scopedStore.count)
+        const response = await crossSite.handle(new Request('http://localhost/count'))
+        expect(attributes(response)).toEqual(['Max-Age=604800', 'Path=/', 'HttpOnly', 'Secure', 'SameSite=None'])
     })
 
     test('a domain is written as given; names, paths and domains a cookie cannot carry are refused at setup', async () => {

@@ -45,6 +45,19 @@ describe('signed session ids', () => {
         expect(await client(app, cookie).text('/count')).toBe('1')
     })
 
+    test('a timestamp moved later, to outlive the timeouts, breaks the signature', async () => {
+        const app = stateApp({ secret: OLD })
+        const { cookie } = await userWithState(app)
+        const [name, value] = cookie.split('=') as [string, string]
+        const [id, created, issued, signature] = value.split('.') as [string, string, string, string]
+        const later = (time: string) => (Number.parseInt(time, 36) + 1).toString(36)
+        for (const forged of [
+            [id, later(created), issued, signature],
+            [id, created, later(issued), signature]
+        ])
+            expect(await client(app, `${name}=${forged.join('.')}`).text('/count')).toBe('0')
+    })
+
     test('an id signed with another secret gives a fresh session', async () => {
         const store = (await import('../../plugins/scoped-state')).memoryStore()
         const { cookie } = await userWithState(stateApp({ secret: OLD, store }))
@@ -74,8 +87,9 @@ describe('the secret', () => {
         expect(() => scopedState({ count: { value: 0 } }, { production: true })).toThrow(ScopedStateSetupError)
     })
 
-    test('shorter than 32 bytes is refused in production', () => {
-        expect(() => scopedState({ count: { value: 0 } }, { production: true, secret: 'short' })).toThrow(
+    test('shorter than 32 bytes is refused in production; 32 bytes are enough', () => {
+        expect(() => scopedState({ count: { value: 0 } }, { production: true, secret: 'x'.repeat(32) })).not.toThrow()
+        expect(() => scopedState({ count: { value: 0 } }, { production: true, secret: 'x'.repeat(31) })).toThrow(
             'shorter than 32 bytes'
         )
         expect(() => scopedState({ count: { value: 0 } }, { production: true, secret: [NEW, 'short'] })).toThrow(

@@ -3,8 +3,10 @@
  * spread and serialized, and its shape cannot be changed (only its values).
  */
 import { expect, test } from 'bun:test'
+import { Elysia } from 'elysia'
+import { memoryStore, scopedState } from '../../plugins/scoped-state'
 import { client } from '../helpers/client'
-import { stateApp } from '../helpers/plugin-app'
+import { SECRET, stateApp } from '../helpers/plugin-app'
 
 /** What `inspect` returns for a returning user's `scopedStore` (count 1, theme dark), sent as JSON. */
 const probe = async (inspect: (store: Record<PropertyKey, unknown>) => unknown) => {
@@ -53,4 +55,37 @@ test('keys cannot be deleted or redefined, and the state is left as it was', asy
     // The proxy refuses: the handler throws (a TypeError in strict mode) before it can answer.
     for (const path of ['/delete', '/define']) expect((await user.post(path)).status).toBe(500)
     expect(await user.text('/count')).toBe('1')
+})
+
+test('a stored null reads back as null, not as the default', async () => {
+    const app = new Elysia()
+        .use(scopedState({ name: { value: 'anonymous' as string | null, preserve: true } }, { secret: SECRET }))
+        .post('/forget', ({ scopedStore }) => {
+            scopedStore.name = null
+            return 'forgotten'
+        })
+        .get('/name', ({ scopedStore }) => JSON.stringify(scopedStore.name))
+    const user = client(app)
+    await user.post('/forget')
+    expect(await user.text('/name')).toBe('null')
+})
+
+test('assigning the value already stored writes nothing', async () => {
+    const store = memoryStore()
+    let saves = 0
+    const counted = {
+        ...store,
+        save(id: string, record: string, ttlMs: number) {
+            saves++
+            return store.save(id, record, ttlMs)
+        }
+    }
+    const app = stateApp({ store: counted }).post('/same-theme', ({ scopedStore }) => {
+        scopedStore.theme = `${scopedStore.theme}`
+        return 'assigned'
+    })
+    const user = client(app)
+    await user.post('/theme/dark')
+    await user.post('/same-theme')
+    expect(saves).toBe(1)
 })

@@ -168,6 +168,16 @@ describe('the session lock, through the plugin', () => {
         expect(await raw().exists(lock)).toBe(false)
     })
 
+    redisTest('a login leaves no lock on the old id, even for a session with no state yet', async () => {
+        const app = stateApp({ store: open({ lockTimeout: 300 }) })
+        const user = client(app)
+        await user.get('/count')
+        const old = user.cookie
+        await user.post('/login')
+        // A request still using the old cookie (another tab) would wait lockTimeout, then answer 503.
+        expect((await client(app, old).get('/count')).status).toBe(200)
+    })
+
     redisTest('a request that fails lets the next request of its session in, still locked', async () => {
         const keys = prefix()
         const inspect = raw()
