@@ -62,6 +62,9 @@ const own = (value: unknown) =>
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b)
 
+/** `text`'s length in UTF-8, counted only when it may exceed `limit`: a UTF-16 code unit takes at most 3 bytes. */
+const utf8Length = (text: string, limit: number) => (text.length * 3 <= limit ? text.length : Buffer.byteLength(text))
+
 export class ScopedSession {
     // Declared, and assigned in the constructor: JSC runs class field definitions as an
     // extra pass per instance, and a session is created on every request.
@@ -298,16 +301,16 @@ export class ScopedSession {
         let json = JSON.stringify(record)
         if (json === this.raw) return undefined
         const { maxStateBytes } = this.context
-        // A UTF-16 code unit takes at most 3 bytes in UTF-8: short records need no count.
-        const bytesOf = (text: string) => (text.length * 3 <= maxStateBytes ? text.length : Buffer.byteLength(text))
+        let bytes = utf8Length(json, maxStateBytes)
         // Over the limit, other tabs' page scopes go first, least recently written first: tabs
         // long closed must not keep this one from saving.
-        for (const page of Object.keys(record.p)) {
-            if (page === this.pageKey || bytesOf(json) <= maxStateBytes) break
-            delete record.p[page]
-            json = JSON.stringify(record)
-        }
-        const bytes = bytesOf(json)
+        if (bytes > maxStateBytes)
+            for (const page of Object.keys(record.p)) {
+                if (page === this.pageKey || bytes <= maxStateBytes) break
+                delete record.p[page]
+                json = JSON.stringify(record)
+                bytes = utf8Length(json, maxStateBytes)
+            }
         if (bytes > maxStateBytes)
             throw new ScopedStateError(
                 `Scoped state would take ${bytes} bytes, over the limit of ${maxStateBytes}; it was not saved.`,
