@@ -99,7 +99,7 @@ export const createEngine = (config: EngineConfig) => {
     /**
      * Sends the planned cookie, once the request's state is saved: a failed request leaves the
      * browser on the session whose state stayed. Elysia writes its cookie jar over `set-cookie`,
-     * so when the handler used the jar, ours joins it.
+     * so when the handler used the jar, ours joins it; a `Set-Cookie` the handler set itself stays.
      */
     const sendCookie = (session: ScopedSession, set: ResponseSet) => {
         const planned = session.cookie
@@ -109,7 +109,9 @@ export const createEngine = (config: EngineConfig) => {
                 set.cookie[config.cookieName] = cookie.jarEntry(planned)
                 return
             }
-        set.headers['set-cookie'] = cookie.header(planned)
+        const line = cookie.header(planned)
+        const own = set.headers['set-cookie']
+        set.headers['set-cookie'] = own === undefined ? line : [...(Array.isArray(own) ? own : [own]), line]
     }
 
     /**

@@ -87,6 +87,25 @@ describe('the session cookie', () => {
         )
     })
 
+    test('a Set-Cookie header the handler sets itself (one or several) is sent along with ours', async () => {
+        const app = new Elysia()
+            .use(scopedState({ count: { value: 0 } }, { secret: SECRET }))
+            .post('/one', ({ scopedStore, set }) => {
+                set.headers['set-cookie'] = 'theme=dark; Path=/'
+                return ++scopedStore.count
+            })
+            .post('/two', ({ scopedStore, set }) => {
+                set.headers['set-cookie'] = ['theme=dark; Path=/', 'lang=fr; Path=/']
+                return ++scopedStore.count
+            })
+        const names = async (path: string) => {
+            const response = await app.handle(new Request(`http://localhost${path}`, { method: 'POST' }))
+            return response.headers.getSetCookie().map((line) => line.split('=')[0])
+        }
+        expect(await names('/one')).toEqual(['theme', 'user_session_id'])
+        expect(await names('/two')).toEqual(['theme', 'lang', 'user_session_id'])
+    })
+
     test("a handler using Elysia's cookie jar: both cookies are sent", async () => {
         const jarApp = new Elysia()
             .use(scopedState({ count: { value: 0 } }, { secret: SECRET }))
