@@ -51,13 +51,13 @@ export interface Store {
 
 /**
  * Thrown by a store that cannot be reached. The plugin answers 503 and writes nothing
- * more; `unanswered` says whether a command it sent may still run.
+ * more; `unanswered` says whether a write it sent may still be applied.
  */
 export class StoreUnavailableError extends Error {
     readonly status = 503
     /**
-     * The store got a command and did not answer in time: a save may still be applied after
-     * the 503 (Redis past `commandTimeout`). Otherwise nothing was written.
+     * The store got a save or a delete and did not answer in time: it may still be applied
+     * after the 503 (Redis past `commandTimeout`). Otherwise nothing was written.
      */
     readonly unanswered: boolean
 

@@ -2,8 +2,11 @@ import { RedisClient } from 'bun'
 import { StoreUnavailableError } from '../store'
 
 export interface RedisConnection {
-    /** Sends one command, connecting first if needed; fails with `StoreUnavailableError` within the timeout. */
-    send(command: string, args: string[]): Promise<unknown>
+    /**
+     * Sends one command, connecting first if needed; fails with `StoreUnavailableError` within
+     * the timeout, `unanswered` when the command `writes` state and went out.
+     */
+    send(command: string, args: string[], writes?: boolean): Promise<unknown>
     close(): void
 }
 
@@ -51,18 +54,23 @@ export const redisConnection = (url: string, timeout: number, recycleAfter: numb
         silentSince = undefined
     }
 
-    const send = async (command: string, args: string[]) => {
+    const send = async (command: string, args: string[], writes = false) => {
         if (closed) throw new StoreUnavailableError('the Redis store is closed')
         let timer: ReturnType<typeof setTimeout> | undefined
         /** The command went to Redis, which may run it after the timeout. */
         let sent = false
+        let late = false
         const expired = new Promise<never>((_, reject) => {
             timer = setTimeout(() => {
+                late = true
                 timedOut()
-                reject(new StoreUnavailableError(`Redis did not answer within ${timeout} ms`, { unanswered: sent }))
+                const unanswered = sent && writes
+                reject(new StoreUnavailableError(`Redis did not answer within ${timeout} ms`, { unanswered }))
             }, timeout)
         })
         const sendNow = () => {
+            // Connected just after the caller was told the command failed: it must not run then.
+            if (late) throw new StoreUnavailableError('connected too late')
             sent = true
             return client.send(command, args)
         }

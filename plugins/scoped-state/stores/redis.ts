@@ -122,14 +122,16 @@ export const redisStore = (options: RedisStoreOptions): Store => {
     /**
      * Runs a script by its SHA-1, so neither side handles its text on every call. Redis
      * forgets scripts when it restarts (or on SCRIPT FLUSH): then it is sent once in full.
+     * A script that `writes` a record may still run after its timeout (`unanswered`); the
+     * lock's scripts change no state the user sees.
      */
-    const script = async (source: string, keys: string[], args: string[]) => {
+    const script = async (source: string, keys: string[], args: string[], writes = false) => {
         const rest = [String(keys.length), ...keys, ...args]
         try {
-            return await redis.send('EVALSHA', [sha1(source), ...rest])
+            return await redis.send('EVALSHA', [sha1(source), ...rest], writes)
         } catch (error) {
             if (!(error instanceof StoreUnavailableError) || !error.message.includes('NOSCRIPT')) throw error
-            return redis.send('EVAL', [source, ...rest])
+            return redis.send('EVAL', [source, ...rest], writes)
         }
     }
 
@@ -162,7 +164,8 @@ export const redisStore = (options: RedisStoreOptions): Store => {
         const written = await script(
             WRITE,
             [...keysOf(id), expiredKey],
-            [token, record, millis(ttlMs), String(now + ttlMs), id, String(now)]
+            [token, record, millis(ttlMs), String(now + ttlMs), id, String(now)],
+            true
         )
         if (written !== 1) throw new StoreUnavailableError(LOCK_LOST)
     }
@@ -176,7 +179,7 @@ export const redisStore = (options: RedisStoreOptions): Store => {
 
     const remove = async (id: string) => {
         tokens.delete(id)
-        await script(DELETE, keysOf(id), [id])
+        await script(DELETE, keysOf(id), [id], true)
     }
 
     /** From the expiry index: O(log n), cheap enough for a health check. */

@@ -208,8 +208,8 @@ describe('the session lock, through the plugin', () => {
     })
 })
 
-describe('a save Redis takes and does not answer in time', () => {
-    redisTest('fails as unanswered, and Redis may apply it afterwards', async () => {
+describe('a command Redis takes and does not answer in time', () => {
+    redisTest('a save: fails as unanswered, and Redis may apply it afterwards', async () => {
         const control = raw()
         let failure: unknown
         // The handler stops Redis from running writes until the test lets it: its save then times out.
@@ -232,6 +232,32 @@ describe('a save Redis takes and does not answer in time', () => {
             control.close()
         }
         expect(await user.text('/count')).toBe('2')
+    })
+
+    redisTest('taking the lock: not unanswered, since the handler never ran', async () => {
+        const control = raw()
+        let failure: unknown
+        let ran = false
+        const app = stateApp({ store: open({ commandTimeout: 300 }) })
+            .onError(({ error }) => {
+                failure = error
+            })
+            .post('/mark', ({ scopedStore }) => {
+                ran = true
+                return ++scopedStore.count
+            })
+        const user = client(app)
+        await user.post('/increment')
+        await control.send('CLIENT', ['PAUSE', '20000', 'WRITE'])
+        try {
+            expect((await user.post('/mark')).status).toBe(503)
+            expect(ran).toBe(false)
+            expect((failure as StoreUnavailableError).unanswered).toBe(false)
+        } finally {
+            await control.send('CLIENT', ['UNPAUSE'])
+            control.close()
+        }
+        expect(await user.text('/count')).toBe('1')
     })
 
     test('a save that never reached Redis (the connection never opened) is not unanswered', async () => {
