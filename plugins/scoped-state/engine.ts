@@ -52,7 +52,9 @@ export type ResponseSet = Context['set']
  */
 const mutexes = new WeakMap<Store, SessionMutex>()
 const mutexOf = (store: Store) => {
-    const mutex = mutexes.get(store) ?? new SessionMutex()
+    const known = mutexes.get(store)
+    if (known) return known
+    const mutex = new SessionMutex()
     mutexes.set(store, mutex)
     return mutex
 }
@@ -261,7 +263,7 @@ export const createEngine = (config: EngineConfig) => {
                 const session = identify(request, at)
                 if (!session.returning) return session
                 const id = session.id.id
-                await mutex.acquire(id)
+                await mutex.acquire(id, request)
                 session.locked = id
                 try {
                     session.raw = await store.load(id, ttlOf(session.id, at))

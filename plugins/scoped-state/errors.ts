@@ -21,9 +21,10 @@ export class ScopedStateError extends Error {
 }
 
 /**
- * The plugin cannot start with the options or setup it was given (no secret in
+ * The plugin cannot work with the options or setup it was given (no secret in
  * production, a default that cannot be stored). Thrown by `scopedState()` itself, so
- * an app fails at startup, never on a request.
+ * an app fails at startup; only a misuse that no setup shows (two instances sharing a
+ * store on one route) is thrown by the first request that meets it.
  */
 export class ScopedStateSetupError extends Error {
     override name = 'ScopedStateSetupError'

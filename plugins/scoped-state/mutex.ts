@@ -4,24 +4,40 @@
  * lost to a concurrent request of the same session, even when handlers await.
  * Sessions never wait on each other.
  */
+import { ScopedStateSetupError } from './errors'
+
 export class SessionMutex {
     #waiting = new Map<string, Array<() => void>>()
+    /** The request holding each session. */
+    #holders = new Map<string, Request>()
 
-    /** Resolves (at once when the session is free) when the caller holds `id`. */
-    acquire(id: string): undefined | Promise<void> {
+    /** Resolves (at once when the session is free) when `request` holds `id`. */
+    acquire(id: string, request: Request): undefined | Promise<void> {
         const queue = this.#waiting.get(id)
         if (!queue) {
             this.#waiting.set(id, [])
+            this.#holders.set(id, request)
             return undefined
         }
-        return new Promise((resolve) => queue.push(resolve))
+        // Two plugin instances sharing a store on one route: the second would wait for the first forever.
+        if (this.#holders.get(id) === request)
+            throw new ScopedStateSetupError(
+                'scopedState: two instances that share a store run on one route; use one instance there, or a store each.'
+            )
+        return new Promise((resolve) =>
+            queue.push(() => {
+                this.#holders.set(id, request)
+                resolve()
+            })
+        )
     }
 
     /** Hands `id` to the next waiting request, or frees it. */
     release(id: string) {
         const queue = this.#waiting.get(id)
         const next = queue?.shift()
-        if (next) next()
-        else this.#waiting.delete(id)
+        if (next) return next()
+        this.#waiting.delete(id)
+        this.#holders.delete(id)
     }
 }

@@ -159,3 +159,20 @@ test('an awaiting full reset that overlaps a change of a preserved key gets 409 
         expect(await (await user.get('/state')).json()).toMatchObject({ theme: 'dark', count: 1 })
     }
 })
+
+test('two instances sharing a store on one route fail with a clear error instead of waiting for each other', async () => {
+    const store = memoryStore()
+    const options = { secret: SECRET, store, serializeRequests: true }
+    const app = new Elysia()
+        .onError(({ error }) => (error as Error).message)
+        .use(scopedState({ count: { value: 0 } }, options))
+        .use(scopedState({ theme: { value: 'light', preserve: true } }, options))
+        .post('/both', () => 'both')
+    const user = client(app)
+    await user.post('/both')
+    for (let i = 0; i < 2; i++) {
+        const response = await user.post('/both')
+        expect(response.status).toBe(500)
+        expect(await response.text()).toContain('two instances that share a store run on one route')
+    }
+})
