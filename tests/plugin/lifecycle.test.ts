@@ -1,7 +1,7 @@
 /** regenerateScopedSession() at login, destroyScopedSession() at logout. */
 import { describe, expect, test } from 'bun:test'
 import { memoryStore } from '../../plugins/scoped-state'
-import { client } from '../helpers/client'
+import { client, NAVIGATE } from '../helpers/client'
 import { flakyStore } from '../helpers/flaky-store'
 import { stateApp } from '../helpers/plugin-app'
 
@@ -90,6 +90,28 @@ describe('a request that outlives its session', () => {
         expect(response.headers.get('set-cookie')).toBeNull()
         expect(await (await client(app, old).get('/state')).json()).toMatchObject({ count: 0, theme: 'light' })
         expect(await client(app, old).text('/cart')).toBe('')
+    })
+
+    test('a slow page load answered after logout, which changed nothing itself, is served and stores nothing', async () => {
+        let resume = () => {}
+        const paused = new Promise<void>((resolve) => {
+            resume = resolve
+        })
+        const store = memoryStore()
+        const app = stateApp({ store }).get('/slow-page', async ({ scopedStore }) => {
+            await paused
+            return scopedStore.count
+        })
+        const user = client(app)
+        // A count in the default page scope, which a page load clears.
+        await user.post('/increment')
+        const slow = client(app, user.cookie).get('/slow-page', NAVIGATE)
+        await user.post('/logout')
+        resume()
+        const response = await slow
+        expect(response.status).toBe(200)
+        expect(await response.text()).toBe('0')
+        expect((await store.stats()).sessions).toBe(0)
     })
 })
 
