@@ -7,7 +7,8 @@
  *   leave nothing for the next click to update.
  * - A browser loading a page or posting a form without JavaScript gets a whole page.
  * - Other clients (curl, scripts) keep the error's own answer; a bug's is replaced.
- * Whatever the handler had planned (a redirect, an event, a new session cookie) is not sent.
+ * The handler's htmx instructions (a redirect, an event) are not sent; nor is a new
+ * session cookie, which the plugin sends only after a successful save.
  */
 import { Html } from '@kitajs/html'
 import { Elysia } from 'elysia'

@@ -3,9 +3,8 @@
  *
  * `open` runs before the handler (Elysia `derive`), `commit` after it
  * (`onAfterHandle`), `abort` after the response (`onAfterResponse`) to release what a
- * failed request still holds. A new visitor
- * touches no store until it writes. A returning session's requests are kept apart
- * in one of two ways:
+ * failed request still holds. A new visitor touches no store until it writes. A
+ * returning session's requests are kept apart in one of two ways:
  * - locking (asynchronous stores such as Redis, or `serializeRequests`): one request at
  *   a time per session, holding the store's in-process mutex and the store's own lock
  *   from `open` to `commit`/`abort`;
@@ -127,7 +126,7 @@ export const createEngine = (config: EngineConfig) => {
         set.headers['cache-control'] = 'no-store'
     }
 
-    /** The handler is done: later changes are refused. */
+    /** The handler is done: later changes are refused, and a page scope's response is `no-store`. */
     const closeHandling = (session: ScopedSession, set: ResponseSet) => {
         session.answer()
         forbidStoring(session, set)

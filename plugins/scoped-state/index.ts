@@ -113,7 +113,8 @@ export const scopedState = <Setup extends StateSetup>(
         .onAfterHandle({ as: 'scoped' }, hooks.commit as (context: object) => void)
     // Only a store that locks has something to release when a request fails; a hook costs
     // every route, so synchronous stores go without. After the response, not on error:
-    // Elysia stops at the first error hook that answers, which may be the app's own.
+    // Elysia stops at the first error hook that answers, which may be the app's own (one
+    // that throws skips this hook too, and leaves the session locked in this process).
     const abort = engine.abort
     if (!abort) return plugin
     return plugin.onAfterResponse({ as: 'scoped' }, function releaseScopedState({
