@@ -12,13 +12,15 @@ interface Handler {
 
 export const BASE = 'http://localhost'
 
+/** What Chromium sends as `Accept` when it loads a document or posts a form. */
+const BROWSER_ACCEPT = 'text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8'
 /** Headers a browser sends when it loads a document. */
-export const NAVIGATE = { 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document', accept: 'text/html' }
+export const NAVIGATE = { 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document', accept: BROWSER_ACCEPT }
 /** Headers htmx 4 sends with its requests. */
 export const HTMX = { 'hx-request': 'true', accept: 'text/html' }
 const FORM_TYPE = { 'content-type': 'application/x-www-form-urlencoded' }
 /** Headers a browser sends when it posts a form with JavaScript off. */
-export const FORM_POST = { ...FORM_TYPE, accept: 'text/html' }
+export const FORM_POST = { ...FORM_TYPE, accept: BROWSER_ACCEPT }
 /** Headers htmx 4 sends when it posts a form's fields. */
 export const HTMX_FORM = { ...HTMX, ...FORM_TYPE }
 

@@ -41,6 +41,7 @@ const form = (fields: Record<string, string>) => new URLSearchParams(fields).toS
 describe('cart rules', () => {
     test('quantities are whole numbers from 1 to 99', () => {
         expect(parseQuantity('3')).toEqual({ ok: true, quantity: 3 })
+        expect(parseQuantity(' 3 ')).toEqual({ ok: true, quantity: 3 })
         expect(parseQuantity(99)).toEqual({ ok: true, quantity: 99 })
         for (const bad of ['0', '100', '1.5', 'abc', '', '-1', '1e1', undefined, null, ['2']])
             expect(parseQuantity(bad).ok).toBe(false)
@@ -279,5 +280,26 @@ describe('refused input leaves the cart unchanged', () => {
             expect(fragment).toContain('There is no product “unicorn” in the catalog.')
         }
         expect((await cartOf(user)).count).toBe(2)
+    })
+
+    test('an add without a product: 404 naming no product, not “undefined”', async () => {
+        const { user, htmx } = await withMugs()
+        const refused = await user.post('/cart/items', htmx, form({ quantity: '1' }))
+        expect(refused.status).toBe(404)
+        const fragment = await refused.text()
+        expect(fragment).toContain('There is no product “” in the catalog.')
+        expect(fragment).not.toContain('undefined')
+    })
+
+    test("a refused quantity on one line leaves the other lines' fields alone", async () => {
+        const { user, htmx } = await withMugs()
+        await user.post('/cart/items', htmx, form({ productId: 'pen', quantity: '1' }))
+        const refused = await user.post('/cart/items/pen', htmx, form({ quantity: '0' }))
+        expect(refused.status).toBe(422)
+        const fragment = await refused.text()
+        const mugField = /<input id="quantity-mug"[^>]*>/.exec(fragment)?.[0] ?? ''
+        expect(mugField).toContain('value="2"')
+        expect(mugField).not.toContain('aria-invalid')
+        expect(fragment.match(/class="field-error"/g)).toHaveLength(1)
     })
 })

@@ -16,8 +16,17 @@ describe('readConfig', () => {
         expect(config).toMatchObject({ port: 8080, hostname: '127.0.0.1', production: true, secrets: ['new', 'old'] })
     })
 
-    test.each(['abc', '-1', '70000', '3.5'])('PORT=%s stops startup with a message naming PORT', (port) => {
+    test('PORT may be 0 (any free port) to 65535', () => {
+        expect(readConfig({ PORT: '0' }).port).toBe(0)
+        expect(readConfig({ PORT: '65535' }).port).toBe(65_535)
+    })
+
+    test.each(['abc', '-1', '65536', '70000', '3.5'])('PORT=%s stops startup with a message naming PORT', (port) => {
         expect(() => readConfig({ PORT: port })).toThrow(`PORT must be an integer from 0 to 65535, got '${port}'`)
+    })
+
+    test('NODE_ENV=test is neither production nor development', () => {
+        expect(readConfig({ NODE_ENV: 'test' })).toMatchObject({ production: false, development: false })
     })
 
     test('an unknown NODE_ENV stops startup', () => {

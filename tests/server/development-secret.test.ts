@@ -1,5 +1,6 @@
 /** Development's session secret: made once, kept in a file only its owner reads, reused by every later start. */
 import { afterAll, expect, spyOn, test } from 'bun:test'
+import * as fs from 'node:fs'
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -42,4 +43,27 @@ test('a file that can be neither read nor made: a warning, and no secret (the pl
         `Cannot keep a development session secret in ${dir} (EISDIR).`,
         `Cannot keep a development session secret in ${underFile} (ENOTDIR).`
     ])
+})
+
+test('two servers starting at once: the one that finds the file made by the other uses its secret', () => {
+    const path = join(dir, 'raced')
+    const realRead = fs.readFileSync
+    let reads = 0
+    // The other server creates the file right after this one's first read found none.
+    const read = spyOn(fs, 'readFileSync').mockImplementation(((...args: Parameters<typeof realRead>) => {
+        reads++
+        return reads === 1 ? realRead(join(dir, 'not-made-yet'), 'utf8') : realRead(...args)
+    }) as typeof realRead)
+    try {
+        writeFileSync(path, 'the-other-servers-secret-of-32-bytes\n')
+        expect(developmentSecret(path)).toEqual(['the-other-servers-secret-of-32-bytes'])
+        expect(reads).toBe(2)
+    } finally {
+        read.mockRestore()
+    }
+    // Made, even if not yet written, the other's file is never overwritten.
+    const empty = join(dir, 'being-written')
+    writeFileSync(empty, '')
+    expect(developmentSecret(empty)).toHaveLength(1)
+    expect(fs.readFileSync(empty, 'utf8')).toBe('')
 })

@@ -177,6 +177,43 @@ test('a page load the store did not answer changed nothing, and says so', async 
     await expectErrorPage(page, 503, 'Session unavailable', UNAVAILABLE_MESSAGE)
 })
 
+test('an htmx click on an action that no longer exists: 404, told to reload, in the alert region', async () => {
+    const response = await client(testApp()).post('/api/no-such-action', HTMX)
+    expect(response.status).toBe(404)
+    expect(response.headers.get('hx-retarget')).toBe('#alerts')
+    expect(response.headers.get('vary')).toBe('HX-Request')
+    expect(await response.text()).toBe(
+        '<p class="notice notice-error">This action no longer exists. Reload the page.</p>'
+    )
+})
+
+test("state over maxStateBytes: the plugin's own message, written for the user, in the alert region", async () => {
+    const response = await client(testApp({ maxStateBytes: 40 })).post(
+        '/account/sign-in',
+        HTMX_FORM,
+        `name=${'a'.repeat(40)}`
+    )
+    expect(response.status).toBe(413)
+    expect(response.headers.get('hx-retarget')).toBe('#alerts')
+    expect(await response.text()).toMatch(/over the limit of 40; it was not saved\.<\/p>$/)
+})
+
+test('a refused request (a body that does not parse, a 4xx a handler set before it threw) is not called a failure', async () => {
+    const app = testApp().post('/api/conflict', ({ set }) => {
+        set.status = 409
+        throw new Error('conflict')
+    })
+    const unparsable = await client(app).post('/theme', { ...HTMX, 'content-type': 'application/json' }, '{"theme":')
+    const conflict = await client(app).post('/api/conflict', HTMX)
+    for (const [response, status] of [
+        [unparsable, 400],
+        [conflict, 409]
+    ] as const) {
+        expect(response.status).toBe(status)
+        expect(await response.text()).toContain('The request was refused. Nothing was changed.')
+    }
+})
+
 const bug = new Error('cannot open /srv/app/secret.json')
 const buggyApp = () =>
     testApp().post('/api/broken', () => {

@@ -8,6 +8,7 @@ describe('CSRF', () => {
         ['Sec-Fetch-Site: cross-site', { 'sec-fetch-site': 'cross-site' }],
         ['Sec-Fetch-Site: same-site', { 'sec-fetch-site': 'same-site' }],
         ['a foreign Origin', { origin: 'https://evil.example' }],
+        ['an Origin on another port of this host', { origin: 'http://localhost:8080' }],
         ['Origin: null', { origin: 'null' }]
     ]
 
@@ -52,6 +53,14 @@ describe('security headers', () => {
         expect(csp).not.toContain('unsafe-eval')
         expect(response.headers.get('x-content-type-options')).toBe('nosniff')
         expect(response.headers.get('referrer-policy')).toBe('strict-origin-when-cross-origin')
+    })
+
+    test('the whole Content-Security-Policy, and X-Frame-Options for browsers without frame-ancestors', async () => {
+        const response = await testApp().handle(new Request('http://localhost/counter'))
+        expect(response.headers.get('content-security-policy')).toBe(
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+        )
+        expect(response.headers.get('x-frame-options')).toBe('DENY')
     })
 
     test.each(['/counter', '/cart', '/api/count', '/no-such-page'])(

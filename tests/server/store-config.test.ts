@@ -3,6 +3,7 @@ import { afterAll, describe, expect, test } from 'bun:test'
 import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { freePort } from '../../bench/ports'
 import { ConfigError, readConfig } from '../../server/config'
 import { openStore } from '../../server/store'
 
@@ -35,6 +36,15 @@ describe('SCOPED_STATE_STORE', () => {
             expect(() => storeOf(value)).toThrow(/^SCOPED_STATE_STORE must be .*, got '.*'\.$/)
         }
     )
+
+    test('openStore of a Redis URL talks to that server (none listens here: stats fail)', async () => {
+        const store = openStore({ kind: 'redis', url: `redis://127.0.0.1:${await freePort()}` })
+        try {
+            await expect(Promise.resolve().then(() => store.stats())).rejects.toThrow('Session store unavailable')
+        } finally {
+            await store.close()
+        }
+    })
 
     test('openStore creates the SQLite file’s directory', () => {
         const path = join(dir, 'nested', 'deeper', 'state.db')

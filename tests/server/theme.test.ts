@@ -73,10 +73,10 @@ describe('theme demo', () => {
         expect(await themeOf(client(app))).toBe('system')
     })
 
-    for (const [label, body] of [
-        ['an unknown theme', 'theme=purple'],
-        ['an empty theme', 'theme='],
-        ['no theme at all', '']
+    for (const [label, body, message] of [
+        ['an unknown theme', 'theme=purple', '“purple” is not a theme: choose Light, Dark or System.'],
+        ['an empty theme', 'theme=', 'Choose Light, Dark or System.'],
+        ['no theme at all', '', 'Choose Light, Dark or System.']
     ] as const) {
         test(`${label}: 422 with the message, theme unchanged`, async () => {
             const user = client(testApp())
@@ -89,7 +89,7 @@ describe('theme demo', () => {
             expect(refused.headers.get('hx-trigger')).toBeNull()
             const fragment = await refused.text()
             expect(fragment).toStartWith('<section id="theme-picker"')
-            expect(fragment).toMatch(/<p class="field-error" id="theme-error" role="alert">[^<]*Light, Dark or System/)
+            expect(fragment).toContain(`<p class="field-error" id="theme-error" role="alert">${message}</p>`)
             expect(pressed(fragment)).toEqual(['dark'])
 
             const page = await user.post(`/theme?${PAGE_PARAM}=${pageId}`, FORM, body)
