@@ -62,11 +62,6 @@ const own = (value: unknown) =>
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b)
 
-const isEmpty = (object: object) => {
-    for (const _ in object) return false
-    return true
-}
-
 /** `text`'s length in UTF-8, counted only when it may exceed `limit`: a UTF-16 code unit takes at most 3 bytes. */
 const utf8Length = (text: string, limit: number) => (text.length * 3 <= limit ? text.length : Buffer.byteLength(text))
 
@@ -245,12 +240,20 @@ export class ScopedSession {
      */
     rebase(fresh: string | undefined) {
         const changed = this.changedKeys()
-        // Deleted meanwhile (logout, login elsewhere, evicted): saving a change would bring it back.
-        if (this.raw !== undefined && fresh === undefined && changed.size > 0)
-            throw new ScopedStateError(
-                'This session ended while the request ran (signed out, or expired); nothing was saved. Please reload.',
-                409
-            )
+        if (this.raw !== undefined && fresh === undefined) {
+            // Deleted meanwhile (logout, login elsewhere, evicted): saving a change would bring it
+            // back; a request that changed nothing (a page load, a reset) has nothing left to save.
+            if (changed.size > 0)
+                throw new ScopedStateError(
+                    'This session ended while the request ran (signed out, or expired); nothing was saved. Please reload.',
+                    409
+                )
+            this.raw = undefined
+            this.record = undefined
+            // Nor is its cookie sent again, which would hand the ended session's id back.
+            this.cookie = undefined
+            return
+        }
         const mine = { session: this.sessionScope, page: this.pageScope }
         const before = parseRecord(this.raw, this.context)
         this.raw = fresh
@@ -296,9 +299,6 @@ export class ScopedSession {
                     if (problem) throw new ScopedStateError(`Cannot store ${problem}: ${JSON_RULE}.`, 500)
                 }
         const record = this.record
-        // Nothing kept and nothing stored: the defaults need no record.
-        if (this.raw === undefined && isEmpty(this.sessionScope) && isEmpty(this.pageScope) && isEmpty(record.p))
-            return undefined
         if (this.context.version !== 1) record.v = this.context.version
         record.s = this.sessionScope
         delete record.p[this.pageKey]

@@ -92,26 +92,39 @@ describe('a request that outlives its session', () => {
         expect(await client(app, old).text('/cart')).toBe('')
     })
 
-    test('a slow page load answered after logout, which changed nothing itself, is served and stores nothing', async () => {
+    test('a slow page load or reset answered after logout, which changed nothing itself, is served, stores nothing and sends no cookie', async () => {
         let resume = () => {}
-        const paused = new Promise<void>((resolve) => {
-            resume = resolve
-        })
         const store = memoryStore()
-        const app = stateApp({ store }).get('/slow-page', async ({ scopedStore }) => {
-            await paused
-            return scopedStore.count
-        })
-        const user = client(app)
-        // A count in the default page scope, which a page load clears.
-        await user.post('/increment')
-        const slow = client(app, user.cookie).get('/slow-page', NAVIGATE)
-        await user.post('/logout')
-        resume()
-        const response = await slow
-        expect(response.status).toBe(200)
-        expect(await response.text()).toBe('0')
-        expect((await store.stats()).sessions).toBe(0)
+        // refreshAfter 0: every response would re-send the cookie.
+        const app = stateApp({ store, refreshAfter: 0 })
+            .get('/slow-page', async ({ scopedStore }) => {
+                await new Promise<void>((resolve) => {
+                    resume = resolve
+                })
+                return scopedStore.count
+            })
+            .post('/slow-reset', async ({ resetScopedStore }) => {
+                await new Promise<void>((resolve) => {
+                    resume = resolve
+                })
+                resetScopedStore(true)
+                return 'reset'
+            })
+        for (const slowRequest of [
+            (cookie: string) => client(app, cookie).get('/slow-page', NAVIGATE),
+            (cookie: string) => client(app, cookie).post('/slow-reset')
+        ]) {
+            const user = client(app)
+            // A count in the default page scope, which a page load clears.
+            await user.post('/increment')
+            const slow = slowRequest(user.cookie)
+            await user.post('/logout')
+            resume()
+            const response = await slow
+            expect(response.status).toBe(200)
+            expect(response.headers.get('set-cookie')).toBeNull()
+            expect((await store.stats()).sessions).toBe(0)
+        }
     })
 })
 

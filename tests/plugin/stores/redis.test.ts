@@ -178,6 +178,22 @@ describe('the session lock, through the plugin', () => {
         expect((await client(app, old).get('/count')).status).toBe(200)
     })
 
+    redisTest('a login that writes a preserved key leaves no lock on the old id either', async () => {
+        const app = stateApp({ store: open({ lockTimeout: 300 }) }).post(
+            '/login-dark',
+            ({ regenerateScopedSession, scopedStore }) => {
+                regenerateScopedSession()
+                scopedStore.theme = 'dark'
+                return 'signed in'
+            }
+        )
+        const user = client(app)
+        await user.get('/count')
+        const old = user.cookie
+        await user.post('/login-dark')
+        expect((await client(app, old).get('/count')).status).toBe(200)
+    })
+
     redisTest('a request that fails lets the next request of its session in, still locked', async () => {
         const keys = prefix()
         const inspect = raw()
