@@ -257,12 +257,13 @@ export const createEngine = (config: EngineConfig) => {
             leave(session, id)
         }
         return {
-            async open(request: Request): Promise<ScopedSession> {
+            /** `handling` is this handling of the request (Elysia's `set`), which holds the lock. */
+            async open(request: Request, handling: object): Promise<ScopedSession> {
                 const at = seconds()
                 const session = identify(request, at)
                 if (!session.returning) return session
                 const id = session.id.id
-                await mutex.acquire(id, request)
+                await mutex.acquire(id, handling)
                 session.locked = id
                 try {
                     session.raw = await store.load(id, ttlOf(session.id, at))

@@ -41,7 +41,7 @@ export { type SqliteStoreOptions, sqliteStore } from './stores/sqlite'
  * What `derive` reads from Elysia's context. Not `url`: asking for it makes Elysia build the
  * URL on every request, and only a new cookie or a navigation needs it.
  */
-type RequestInfo = { request: Request }
+type RequestInfo = { request: Request; set: ResponseSet }
 /** What the after-hooks read from Elysia's context: the session is absent when `derive` failed. */
 type CommitContext<Setup extends StateSetup> = Partial<ScopedContext<Setup>> & { set: ResponseSet }
 
@@ -80,8 +80,8 @@ export const scopedState = <Setup extends StateSetup>(
     // store, or `serializeRequests`) pays for awaiting.
     const hooks = !locking
         ? {
-              derive: function deriveScopedState({ request }: RequestInfo) {
-                  const session = engine.open(request) as ScopedSession
+              derive: function deriveScopedState({ request, set }: RequestInfo) {
+                  const session = engine.open(request, set) as ScopedSession
                   return new ScopedContext<Setup>(session, engine, request)
               },
               commit: function commitScopedState({ scopedSession, set }: CommitContext<Setup>) {
@@ -89,8 +89,8 @@ export const scopedState = <Setup extends StateSetup>(
               }
           }
         : {
-              derive: async function deriveScopedState({ request }: RequestInfo) {
-                  const session = await engine.open(request)
+              derive: async function deriveScopedState({ request, set }: RequestInfo) {
+                  const session = await engine.open(request, set)
                   return new ScopedContext<Setup>(session, engine, request)
               },
               commit: async function commitScopedState({ scopedSession, set }: CommitContext<Setup>) {

@@ -176,3 +176,16 @@ test('two instances sharing a store on one route fail with a clear error instead
         expect(await response.text()).toContain('two instances that share a store run on one route')
     }
 })
+
+test('one Request object handled twice at once (a retry, a sub-app) waits its turn: only one route is a misuse', async () => {
+    const app = slowIncrementApp({ serializeRequests: true }, 5)
+    const user = client(app)
+    await user.post('/increment')
+    const shared = new Request('http://localhost/slow-increment', {
+        method: 'POST',
+        headers: { cookie: user.cookie }
+    })
+    const responses = await Promise.all([app.handle(shared), app.handle(shared)])
+    expect(responses.map((response) => response.status)).toEqual([200, 200])
+    expect(await user.text('/count')).toBe('3')
+})
