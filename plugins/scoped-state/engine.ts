@@ -99,12 +99,19 @@ export const createEngine = (config: EngineConfig) => {
 
     /**
      * Sends the planned cookie, once the request's state is saved: a failed request leaves the
-     * browser on the session whose state stayed. Elysia writes its cookie jar over `set-cookie`,
-     * so when the handler used the jar, ours joins it; a `Set-Cookie` the handler set itself stays.
+     * browser on the session whose state stayed. Elysia merges `set-cookie` into a returned
+     * `Response` only when it carries no cookie of its own, so ours goes onto the Response itself.
+     * Elysia writes its cookie jar over `set-cookie`, so when the handler used the jar, ours joins
+     * it; a `Set-Cookie` the handler set itself stays.
      */
-    const sendCookie = (session: ScopedSession, set: ResponseSet) => {
+    const sendCookie = (session: ScopedSession, set: ResponseSet, response: unknown) => {
         const planned = session.cookie
         if (!planned) return
+        if (response instanceof Response) {
+            // Bun's Response headers are never immutable, a fetch()'s included.
+            response.headers.append('set-cookie', cookie.header(planned))
+            return
+        }
         if (set.cookie)
             for (const _ in set.cookie) {
                 set.cookie[config.cookieName] = cookie.jarEntry(planned)
@@ -200,7 +207,7 @@ export const createEngine = (config: EngineConfig) => {
                     session.raw = store.load(session.id.id, ttlOf(session.id, at)) as string | undefined
                 return session
             },
-            commit(session: ScopedSession | undefined, set: ResponseSet): void {
+            commit(session: ScopedSession | undefined, set: ResponseSet, response?: unknown): void {
                 if (!session) return
                 closeHandling(session, set)
                 let record = session.serialize()
@@ -220,7 +227,7 @@ export const createEngine = (config: EngineConfig) => {
                     }
                 }
                 if (session.discard) store.delete(session.discard)
-                sendCookie(session, set)
+                sendCookie(session, set, response)
             },
             /** Nothing to release after a failure: this path holds no lock. */
             abort: undefined
@@ -273,7 +280,7 @@ export const createEngine = (config: EngineConfig) => {
                 }
                 return session
             },
-            async commit(session: ScopedSession | undefined, set: ResponseSet): Promise<void> {
+            async commit(session: ScopedSession | undefined, set: ResponseSet, response?: unknown): Promise<void> {
                 if (!session) return
                 closeHandling(session, set)
                 const id = session.locked
@@ -289,7 +296,7 @@ export const createEngine = (config: EngineConfig) => {
                     abort(session)
                     throw error
                 }
-                sendCookie(session, set)
+                sendCookie(session, set, response)
                 if (id === undefined) return
                 // A save ended the store's hold on the session it wrote; any other hold (nothing
                 // written, or regenerated to a new id) ends here.

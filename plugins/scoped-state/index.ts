@@ -43,7 +43,11 @@ export { type SqliteStoreOptions, sqliteStore } from './stores/sqlite'
  */
 type RequestInfo = { request: Request; set: ResponseSet }
 /** What the after-hooks read from Elysia's context: the session is absent when `derive` failed. */
-type CommitContext<Setup extends StateSetup> = Partial<ScopedContext<Setup>> & { set: ResponseSet }
+type CommitContext<Setup extends StateSetup> = Partial<ScopedContext<Setup>> & {
+    set: ResponseSet
+    /** What the handler returned. */
+    responseValue: unknown
+}
 
 export const scopedState = <Setup extends StateSetup>(
     setup: Setup,
@@ -84,8 +88,8 @@ export const scopedState = <Setup extends StateSetup>(
                   const session = engine.open(request, set) as ScopedSession
                   return new ScopedContext<Setup>(session, engine, request)
               },
-              commit: function commitScopedState({ scopedSession, set }: CommitContext<Setup>) {
-                  engine.commit(scopedSession, set)
+              commit: function commitScopedState({ scopedSession, set, responseValue }: CommitContext<Setup>) {
+                  engine.commit(scopedSession, set, responseValue)
               }
           }
         : {
@@ -93,8 +97,8 @@ export const scopedState = <Setup extends StateSetup>(
                   const session = await engine.open(request, set)
                   return new ScopedContext<Setup>(session, engine, request)
               },
-              commit: async function commitScopedState({ scopedSession, set }: CommitContext<Setup>) {
-                  await engine.commit(scopedSession, set)
+              commit: async function commitScopedState({ scopedSession, set, responseValue }: CommitContext<Setup>) {
+                  await engine.commit(scopedSession, set, responseValue)
               }
           }
 

@@ -106,6 +106,29 @@ describe('the session cookie', () => {
         expect(await names('/two')).toEqual(['theme', 'lang', 'user_session_id'])
     })
 
+    test('a Response the handler returns, a redirect or one with its own Set-Cookie, gets ours too', async () => {
+        const withCookie = () => new Response('ok', { headers: { 'set-cookie': 'seen=1; Path=/' } })
+        const app = new Elysia()
+            .use(scopedState({ count: { value: 0 } }, { secret: SECRET }))
+            .post('/response', ({ scopedStore }) => {
+                scopedStore.count++
+                return withCookie()
+            })
+            .post('/response-and-header', ({ scopedStore, set }) => {
+                set.headers['set-cookie'] = 'theme=dark; Path=/'
+                scopedStore.count++
+                return withCookie()
+            })
+            .post('/redirect', ({ scopedStore }) => {
+                scopedStore.count++
+                return Response.redirect('http://localhost/', 303)
+            })
+        for (const path of ['/response', '/response-and-header', '/redirect']) {
+            const response = await app.handle(new Request(`http://localhost${path}`, { method: 'POST' }))
+            expect(response.headers.getSetCookie().map((line) => line.split('=')[0])).toContain('user_session_id')
+        }
+    })
+
     test("a handler using Elysia's cookie jar: both cookies are sent", async () => {
         const jarApp = new Elysia()
             .use(scopedState({ count: { value: 0 } }, { secret: SECRET }))
