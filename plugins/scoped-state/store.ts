@@ -56,8 +56,8 @@ export interface Store {
 export class StoreUnavailableError extends Error {
     readonly status = 503
     /**
-     * The store got a save or a delete and did not answer in time: it may still be applied
-     * after the 503 (Redis past `commandTimeout`). Otherwise nothing was written.
+     * The store got a save or a delete and gave no answer (Redis past `commandTimeout`, or its
+     * connection lost): it may have been applied, or still be. Otherwise nothing was written.
      */
     readonly unanswered: boolean
 

@@ -153,3 +153,52 @@ export const useRedis = () => {
         return server
     }
 }
+
+/**
+ * A TCP proxy to the Redis server on `port` that passes everything on, except that it
+ * closes the client's connection instead of passing back the reply to the first command
+ * containing `cutOn`: the command ran, its answer never came.
+ *
+ * @example
+ * const cut = cuttingProxy(redis().port, 'MARKER')
+ * const store = redisStore({ url: `redis://127.0.0.1:${cut.port}` })
+ */
+export const cuttingProxy = (port: number, cutOn: string) => {
+    interface Link {
+        upstream?: Bun.Socket<undefined>
+        held: Uint8Array[]
+        cut: boolean
+    }
+    return Bun.listen<Link>({
+        hostname: '127.0.0.1',
+        port: 0,
+        socket: {
+            async open(client) {
+                client.data = { held: [], cut: false }
+                const upstream = await Bun.connect({
+                    hostname: '127.0.0.1',
+                    port,
+                    socket: {
+                        data(_, reply) {
+                            if (client.data.cut) client.end()
+                            else client.write(reply)
+                        },
+                        close() {
+                            client.end()
+                        }
+                    }
+                })
+                for (const chunk of client.data.held) upstream.write(chunk)
+                client.data.upstream = upstream
+            },
+            data(client, chunk) {
+                if (Buffer.from(chunk).includes(cutOn)) client.data.cut = true
+                if (client.data.upstream) client.data.upstream.write(chunk)
+                else client.data.held.push(Buffer.from(chunk))
+            },
+            close(client) {
+                client.data.upstream?.end()
+            }
+        }
+    })
+}

@@ -84,7 +84,10 @@ export const redisConnection = (url: string, timeout: number, recycleAfter: numb
             return reply
         } catch (error) {
             if (error instanceof StoreUnavailableError) throw error
-            throw new StoreUnavailableError(`Redis: ${(error as Error).message}`, { cause: error })
+            // An error reply is an answer; a write whose connection closed after it went out may have run.
+            const answered = (error as { code?: string }).code === 'ERR_REDIS_SERVER_ERROR'
+            const unanswered = sent && writes && !answered
+            throw new StoreUnavailableError(`Redis: ${(error as Error).message}`, { cause: error, unanswered })
         } finally {
             clearTimeout(timer)
         }

@@ -5,7 +5,7 @@ import { Elysia } from 'elysia'
 import { redisStore, type Store, StoreUnavailableError, scopedState } from '../../../plugins/scoped-state'
 import { client, sessionIdOf } from '../../helpers/client'
 import { SECRET, stateApp } from '../../helpers/plugin-app'
-import { redisTest, useRedis } from '../../helpers/redis'
+import { cuttingProxy, redisTest, useRedis } from '../../helpers/redis'
 import { storeContract } from './contract'
 
 const redis = useRedis()
@@ -224,7 +224,7 @@ describe('the session lock, through the plugin', () => {
     })
 })
 
-describe('a command Redis takes and does not answer in time', () => {
+describe('a command Redis takes and does not answer', () => {
     redisTest('a save: fails as unanswered, and Redis may apply it afterwards', async () => {
         const control = raw()
         let failure: unknown
@@ -274,6 +274,23 @@ describe('a command Redis takes and does not answer in time', () => {
             control.close()
         }
         expect(await user.text('/count')).toBe('1')
+    })
+
+    redisTest('a save whose connection closes before its answer: unanswered, and Redis applied it', async () => {
+        const keys = prefix()
+        // Redis knows the save's script already, so the cut command is the save itself.
+        await open({ prefix: keys }).save('warm', '{"s":{},"p":{}}', DAY)
+        const cut = cuttingProxy(redis().port, 'MARKER')
+        try {
+            const store = open({ url: `redis://127.0.0.1:${cut.port}`, prefix: keys })
+            const record = '{"s":{"note":"MARKER"},"p":{}}'
+            const failure = await Promise.resolve(store.save('cut', record, DAY)).catch((error) => error)
+            expect(failure).toBeInstanceOf(StoreUnavailableError)
+            expect((failure as StoreUnavailableError).unanswered).toBe(true)
+            expect(await raw().get(`${keys}s:cut`)).toBe(record)
+        } finally {
+            cut.stop(true)
+        }
     })
 
     test('a save that never reached Redis (the connection never opened) is not unanswered', async () => {
