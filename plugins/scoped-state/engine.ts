@@ -107,9 +107,10 @@ export const createEngine = (config: EngineConfig) => {
     const sendCookie = (session: ScopedSession, set: ResponseSet, response: unknown) => {
         const planned = session.cookie
         if (!planned) return
+        const line = cookie.header(planned)
         if (response instanceof Response) {
             // Bun's Response headers are never immutable, a fetch()'s included.
-            response.headers.append('set-cookie', cookie.header(planned))
+            response.headers.append('set-cookie', line)
             return
         }
         if (set.cookie)
@@ -117,7 +118,6 @@ export const createEngine = (config: EngineConfig) => {
                 set.cookie[config.cookieName] = cookie.jarEntry(planned)
                 return
             }
-        const line = cookie.header(planned)
         const own = set.headers['set-cookie']
         set.headers['set-cookie'] = own === undefined ? line : [...(Array.isArray(own) ? own : [own]), line]
     }
