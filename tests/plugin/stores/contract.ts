@@ -164,16 +164,26 @@ export const storeContract = (name: string, options: ContractOptions) => {
             })
 
             it('a value that cannot be stored fails the request, names the key, and keeps the stored state', async () => {
-                const app = stateApp({ store: make() }).post('/bad', ({ scopedStore }) => {
-                    scopedStore.count = 5
-                    scopedStore.tags = [1n] as unknown as string[]
-                    return 'bad'
-                })
+                const app = stateApp({ store: make() })
+                    .post('/bigint', ({ scopedStore }) => {
+                        scopedStore.count = 5
+                        scopedStore.tags = [1n] as unknown as string[]
+                        return 'bad'
+                    })
+                    .post('/infinity', ({ scopedStore }) => {
+                        scopedStore.count = Number.POSITIVE_INFINITY
+                        return 'bad'
+                    })
                 const user = client(app)
                 await user.post('/increment')
-                const response = await user.post('/bad')
-                expect(response.status).toBe(500)
-                expect(await response.text()).toStartWith('Cannot store scopedStore.tags[0] holds a bigint')
+                for (const [path, message] of [
+                    ['/bigint', 'Cannot store scopedStore.tags[0] holds a bigint'],
+                    ['/infinity', 'Cannot store scopedStore.count']
+                ] as const) {
+                    const response = await user.post(path)
+                    expect(response.status).toBe(500)
+                    expect(await response.text()).toStartWith(message)
+                }
                 expect(await user.text('/count')).toBe('1')
             })
 
