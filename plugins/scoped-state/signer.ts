@@ -30,6 +30,8 @@ const constantTimeEqual = (a: string, b: string) => {
 
 /** One per process, so that instances mounted in different route modules accept each other's cookies. */
 let developmentSecret: string | undefined
+/** A short secret is reported once per process, however many instances share it. */
+let reportedShortSecret = false
 
 /**
  * Resolves the `secret` option: the first secret signs, all of them verify, so a
@@ -51,10 +53,12 @@ export const resolveSecrets = (secret: string | readonly string[] | undefined, p
         return [developmentSecret]
     }
     const short = secrets.findIndex((s) => Buffer.byteLength(s) < MIN_SECRET_BYTES)
-    if (production && short !== -1)
-        throw new ScopedStateSetupError(
-            `scopedState: secret #${short + 1} is shorter than ${MIN_SECRET_BYTES} bytes; use a long random value in production.`
-        )
+    if (short === -1) return secrets
+    const problem = `scopedState: secret #${short + 1} is shorter than ${MIN_SECRET_BYTES} bytes`
+    if (production) throw new ScopedStateSetupError(`${problem}; use a long random value in production.`)
+    // Said in development too, so that it is not first heard of at deploy time.
+    if (!reportedShortSecret) console.warn(`${problem}: production will refuse it.`)
+    reportedShortSecret = true
     return secrets
 }
 

@@ -97,6 +97,21 @@ describe('the secret', () => {
         )
     })
 
+    test('shorter than 32 bytes in development: accepted, with a one-line warning once', async () => {
+        // In a process of its own: the warning is once per process.
+        const script = `
+            import { scopedState } from ${JSON.stringify(PLUGIN)}
+            for (let i = 0; i < 2; i++) scopedState({ count: { value: 0 } }, { production: false, secret: 'short' })
+        `
+        const { code, stderr } = await run([process.execPath, '-e', script], import.meta.dir, {
+            NODE_ENV: 'development'
+        })
+        expect(code).toBe(0)
+        expect(stderr.trim().split('\n')).toEqual([
+            'scopedState: secret #1 is shorter than 32 bytes: production will refuse it.'
+        ])
+    })
+
     test('missing in development: one random secret per process, and a one-line warning once', async () => {
         // In a process of its own: the secret and the warning are the process's, not this test's.
         const script = `
