@@ -59,18 +59,15 @@ export const redisConnection = (url: string, timeout: number, recycleAfter: numb
         let timer: ReturnType<typeof setTimeout> | undefined
         /** The command went to Redis, which may run it after the timeout. */
         let sent = false
-        let late = false
         const expired = new Promise<never>((_, reject) => {
             timer = setTimeout(() => {
-                late = true
                 timedOut()
                 const unanswered = sent && writes
                 reject(new StoreUnavailableError(`Redis did not answer within ${timeout} ms`, { unanswered }))
             }, timeout)
         })
+        // Connecting shares the command's timeout, so a command is never sent after its own.
         const sendNow = () => {
-            // Connected just after the caller was told the command failed: it must not run then.
-            if (late) throw new StoreUnavailableError('connected too late')
             sent = true
             return client.send(command, args)
         }
