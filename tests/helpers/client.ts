@@ -6,6 +6,8 @@
  * const alice = client(app)
  * await alice.post('/api/increment')
  */
+import { PAGE_HEADER } from '../../plugins/scoped-state'
+
 interface Handler {
     handle(request: Request): Promise<Response> | Response
 }
@@ -18,6 +20,8 @@ const BROWSER_ACCEPT = 'text/html,application/xhtml+xml,application/xml;q=0.9,im
 export const NAVIGATE = { 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document', accept: BROWSER_ACCEPT }
 /** Headers htmx 4 sends with its requests. */
 export const HTMX = { 'hx-request': 'true', accept: 'text/html' }
+/** Headers htmx 4 sends with the requests of the page whose id is `page`. */
+export const inPage = (page: string) => ({ ...HTMX, [PAGE_HEADER]: page })
 const FORM_TYPE = { 'content-type': 'application/x-www-form-urlencoded' }
 /** Headers a browser sends when it posts a form with JavaScript off. */
 export const FORM_POST = { ...FORM_TYPE, accept: BROWSER_ACCEPT }

@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'bun:test'
+import { Elysia } from 'elysia'
 import { scopedState } from '../../plugins/scoped-state'
 import { client } from '../helpers/client'
 import { stateApp } from '../helpers/plugin-app'
@@ -43,12 +44,26 @@ describe('default values', () => {
 
     test('the setup object itself is never mutated', async () => {
         const setup = { list: { value: ['seed'] } }
-        const { Elysia } = await import('elysia')
         const app = new Elysia()
             .use(scopedState(setup, { secret: 'x'.repeat(32) }))
             .post('/', ({ scopedStore }) => scopedStore.list.push('more'))
         await client(app).post('/')
         expect(setup.list.value).toEqual(['seed'])
+    })
+
+    test('an object without a prototype is a plain object: accepted as a default and as a value', async () => {
+        const bare = Object.assign(Object.create(null) as Record<string, unknown>, { a: 1 })
+        const app = new Elysia()
+            .use(scopedState({ options: { value: bare as object } }, { secret: 'x'.repeat(32) }))
+            .post('/set', ({ scopedStore }) => {
+                scopedStore.options = Object.assign(Object.create(null) as Record<string, unknown>, { b: 2 })
+                return 'set'
+            })
+            .get('/options', ({ scopedStore }) => scopedStore.options)
+        const user = client(app)
+        expect(await (await user.get('/options')).json()).toEqual({ a: 1 })
+        expect((await user.post('/set')).status).toBe(200)
+        expect(await (await user.get('/options')).json()).toEqual({ b: 2 })
     })
 
     test.each([
@@ -60,6 +75,12 @@ describe('default values', () => {
         ['a nested class instance', { deep: { value: { inner: [new URL('http://x')] } } }, 'deep.inner[0]']
     ])('a default holding %s is refused at creation, naming the key', (_, setup, named) => {
         expect(() => scopedState(setup as never, { secret: 'x'.repeat(32) })).toThrow(named)
+    })
+
+    test('an array is refused for any bad element, not only its last one', () => {
+        expect(() => scopedState({ ratios: { value: [Number.NaN, 1] } }, { secret: 'x'.repeat(32) })).toThrow(
+            'ratios[0] holds NaN'
+        )
     })
 
     test('a __proto__ key is refused at creation', () => {

@@ -1,9 +1,11 @@
-import { expect, test } from 'bun:test'
+import { describe, expect, test } from 'bun:test'
 import { Elysia } from 'elysia'
 import { scopedState } from '../../plugins/scoped-state'
+import { holdDefaultStore } from '../../plugins/scoped-state/default-store'
 import { client } from '../helpers/client'
 
 const secret = 'x'.repeat(32)
+const DAY = 86_400_000
 
 test('two differently configured instances coexist, each on its own routes', async () => {
     const counter = new Elysia()
@@ -82,4 +84,25 @@ test('their shared store outlives an app that stops; once the last one stops, it
     const third = counter()
     expect(await client(third, user.cookie).text('/count')).toBe('0')
     await third.stop()
+})
+
+describe('the default memory store', () => {
+    test('a holder that lets go twice counts once: the store stays open for the others', () => {
+        const first = holdDefaultStore('double_release_sid')
+        const second = holdDefaultStore('double_release_sid')
+        expect(second.store).toBe(first.store)
+        second.store.save('kept', '{}', DAY)
+        first.release()
+        first.release()
+        expect(second.store.load('kept', DAY)).toBe('{}')
+        second.release()
+    })
+
+    test('once the last holder lets go, the next one gets a new store, not the closed one', () => {
+        const first = holdDefaultStore('reopen_sid')
+        first.release()
+        const next = holdDefaultStore('reopen_sid')
+        expect(next.store).not.toBe(first.store)
+        next.release()
+    })
 })

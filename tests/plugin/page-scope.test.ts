@@ -1,7 +1,7 @@
 /** Non-preserved keys belong to one page load of one tab; preserved keys to the session. */
 import { describe, expect, test } from 'bun:test'
 import { PAGE_HEADER, withPageId } from '../../plugins/scoped-state'
-import { client, HTMX, NAVIGATE } from '../helpers/client'
+import { client, HTMX, inPage, NAVIGATE } from '../helpers/client'
 import { stateApp } from '../helpers/plugin-app'
 
 interface State {
@@ -12,8 +12,6 @@ interface State {
 
 /** Loads a page like a browser does; returns its page id and state. */
 const load = async (user: ReturnType<typeof client>) => (await (await user.get('/state', NAVIGATE)).json()) as State
-
-const inPage = (page: string) => ({ ...HTMX, [PAGE_HEADER]: page })
 
 describe('page scope', () => {
     test('a refresh resets non-preserved keys and keeps preserved ones', async () => {

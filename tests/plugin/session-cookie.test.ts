@@ -171,6 +171,13 @@ describe('the session cookie', () => {
         expect(again.headers.get('set-cookie')).toBeNull()
         expect(await again.text()).toBe('2')
     })
+
+    test('is read with the blanks a lenient client leaves around its value', async () => {
+        const user = client(stateApp())
+        await user.post('/increment')
+        const [name, value] = user.cookie.split('=') as [string, string]
+        expect(await user.text('/count', { cookie: `${name}= ${value} ; other=1` })).toBe('1')
+    })
 })
 
 describe('a cookie the server did not issue', () => {

@@ -57,6 +57,15 @@ test('keys cannot be deleted or redefined, and the state is left as it was', asy
     expect(await user.text('/count')).toBe('1')
 })
 
+test('assigning a symbol key throws (strict mode) instead of being dropped silently', async () => {
+    const app = stateApp().post('/symbol', ({ scopedStore }) => {
+        ;(scopedStore as unknown as Record<symbol, unknown>)[Symbol('k')] = 1
+        return 'assigned?'
+    })
+    const user = client(app)
+    expect((await user.post('/symbol')).status).toBe(500)
+})
+
 test('a stored null reads back as null, not as the default', async () => {
     const app = new Elysia()
         .use(scopedState({ name: { value: 'anonymous' as string | null, preserve: true } }, { secret: SECRET }))

@@ -3,7 +3,7 @@
  * `version`: state saved under an older version goes through `migrate` (or reads as
  * defaults), and state saved by a newer version is refused with 503 and left as it is.
  */
-import { afterAll, expect, test } from 'bun:test'
+import { afterAll, describe, expect, spyOn, test } from 'bun:test'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -22,6 +22,7 @@ import { SECRET } from '../helpers/plugin-app'
 import { redisTest, useRedis } from '../helpers/redis'
 
 const redis = useRedis()
+const DAY = 86_400_000
 const scratch = mkdtempSync(join(tmpdir(), 'versions-'))
 afterAll(() => rmSync(scratch, { recursive: true, force: true }))
 
@@ -244,3 +245,84 @@ redisTest(
         }
     }
 )
+
+describe('stored records', () => {
+    const setup = {
+        count: { value: 0 },
+        theme: { value: 'light', preserve: true }
+    }
+    /** An app at `version` over `store`, and a session whose stored record is then replaced by `raw`. */
+    const withRecord = async (raw: string, options: ScopedStateOptions<typeof setup> = {}) => {
+        const store = memoryStore()
+        const app = new Elysia()
+            .use(scopedState(setup, { secret: SECRET, store, ...options }))
+            .post('/increment', ({ scopedStore }) => ++scopedStore.count)
+            .get('/state', ({ scopedStore }) => ({ ...scopedStore }))
+        const user = client(app)
+        await user.post('/increment')
+        const id = sessionIdOf(user.cookie)
+        store.save(id, raw, DAY)
+        return { user, stored: () => JSON.parse(store.load(id, DAY) as string) }
+    }
+    const quietly = () => spyOn(console, 'warn').mockImplementation(() => {})
+
+    test('a record whose session scope is null reads as defaults, like any unreadable one', async () => {
+        const warn = quietly()
+        try {
+            const { user } = await withRecord('{"s":null,"p":{}}')
+            const response = await user.get('/state')
+            expect(response.status).toBe(200)
+            expect(await response.json()).toEqual({ count: 0, theme: 'light' })
+            expect(warn).toHaveBeenCalled()
+        } finally {
+            warn.mockRestore()
+        }
+    })
+
+    test('a record of version 0 is unreadable: migrate never sees it', async () => {
+        const warn = quietly()
+        const calls: number[] = []
+        try {
+            const migrate = (saved: Record<string, unknown>, from: number) => {
+                calls.push(from)
+                return saved
+            }
+            const { user } = await withRecord('{"v":0,"s":{"theme":"dark"},"p":{}}', { version: 2, migrate })
+            const response = await user.get('/state')
+            expect(response.status).toBe(200)
+            expect(await response.json()).toEqual({ count: 0, theme: 'light' })
+            expect(calls).toEqual([])
+        } finally {
+            warn.mockRestore()
+        }
+    })
+
+    test('a key migrate returns as undefined starts from its default', async () => {
+        const { user } = await withRecord('{"s":{"theme":"dark"},"p":{"_":{"count":3}}}', {
+            version: 2,
+            migrate: () => ({ theme: undefined as never })
+        })
+        const response = await user.get('/state')
+        expect(response.status).toBe(200)
+        expect(await response.json()).toEqual({ count: 3, theme: 'light' })
+    })
+
+    test('a page scope left empty by migrate is dropped from the record', async () => {
+        const { user, stored } = await withRecord('{"s":{},"p":{"old-tab-page":{"gone":1},"_":{"count":3}}}', {
+            version: 2,
+            migrate: () => ({})
+        })
+        expect(await (await user.post('/increment')).text()).toBe('4')
+        expect(stored()).toEqual({ v: 2, s: {}, p: { _: { count: 4 } } })
+    })
+
+    test('a migrate that returns an array answers 500', async () => {
+        const { user } = await withRecord('{"s":{"theme":"dark"},"p":{}}', {
+            version: 2,
+            migrate: () => ['dark'] as never
+        })
+        const response = await user.get('/state')
+        expect(response.status).toBe(500)
+        expect(await response.text()).toBe('scopedState: migrate must return an object of state keys.')
+    })
+})

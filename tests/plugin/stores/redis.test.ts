@@ -136,6 +136,47 @@ describe('redis store', () => {
         inspect.close()
         await fast.release('s')
     })
+
+    redisTest('a save that drops expired sessions from the index counts them as expirations', async () => {
+        const store = open()
+        await store.save('short', '{}', 100)
+        await Bun.sleep(250)
+        await store.save('other', '{}', DAY)
+        expect(await store.stats()).toEqual({ sessions: 1, evictions: 0, expirations: 1 })
+    })
+
+    redisTest('a session kept alive by loads stays counted by stats', async () => {
+        const store = open()
+        await store.save('read', '{}', 1_000)
+        await Bun.sleep(600)
+        expect(await store.load('read', 1_000)).toBe('{}')
+        await store.release('read')
+        await Bun.sleep(600)
+        expect(await store.stats()).toEqual({ sessions: 1, evictions: 0, expirations: 0 })
+    })
+
+    redisTest('deleting a session removes its lock too', async () => {
+        const keys = prefix()
+        const store = open({ prefix: keys })
+        await store.load('gone', DAY)
+        await store.delete('gone')
+        await store.release('gone')
+        expect(await raw().send('EXISTS', [`${keys}lock:gone`])).toBe(0)
+    })
+
+    redisTest('each script is sent in full at most once, then run by its SHA-1', async () => {
+        const redisControl = raw()
+        await redisControl.send('CONFIG', ['RESETSTAT'])
+        const store = open()
+        for (let i = 0; i < 5; i++) {
+            await store.load('s', DAY)
+            await store.save('s', `{"n":${i}}`, DAY)
+        }
+        const info = (await redisControl.send('INFO', ['commandstats'])) as string
+        redisControl.close()
+        expect(Number(/cmdstat_eval:calls=(\d+)/.exec(info)?.[1] ?? 0)).toBeLessThanOrEqual(2)
+        expect(Number(/cmdstat_evalsha:calls=(\d+)/.exec(info)?.[1] ?? 0)).toBeGreaterThanOrEqual(8)
+    })
 })
 
 describe('the session lock, through the plugin', () => {
@@ -276,14 +317,15 @@ describe('a command Redis takes and does not answer', () => {
         expect(await user.text('/count')).toBe('1')
     })
 
-    redisTest('a save whose connection closes before its answer: unanswered, and Redis applied it', async () => {
-        const keys = prefix()
-        // Redis knows the save's script already, so the cut command is the save itself.
-        await open({ prefix: keys }).save('warm', '{"s":{},"p":{}}', DAY)
-        const cut = cuttingProxy(redis().port, 'MARKER')
+    /**
+     * Saves `record` as session 'cut' under `keys` through a proxy that closes the connection
+     * instead of answering the first command containing `cutOn`: the save must fail as
+     * unanswered, and Redis must have applied it.
+     */
+    const expectCutSaveApplied = async (keys: string, cutOn: string, record: string) => {
+        const cut = cuttingProxy(redis().port, cutOn)
         try {
             const store = open({ url: `redis://127.0.0.1:${cut.port}`, prefix: keys })
-            const record = '{"s":{"note":"MARKER"},"p":{}}'
             const failure = await Promise.resolve(store.save('cut', record, DAY)).catch((error) => error)
             expect(failure).toBeInstanceOf(StoreUnavailableError)
             expect((failure as StoreUnavailableError).unanswered).toBe(true)
@@ -291,6 +333,22 @@ describe('a command Redis takes and does not answer', () => {
         } finally {
             cut.stop(true)
         }
+    }
+
+    redisTest('a save whose connection closes before its answer: unanswered, and Redis applied it', async () => {
+        const keys = prefix()
+        // Redis knows the save's script already, so the cut command is the save itself.
+        await open({ prefix: keys }).save('warm', '{"s":{},"p":{}}', DAY)
+        await expectCutSaveApplied(keys, 'MARKER', '{"s":{"note":"MARKER"},"p":{}}')
+    })
+
+    redisTest('a save sent in full after NOSCRIPT, whose answer never comes, is unanswered', async () => {
+        const keys = prefix()
+        const redisControl = raw()
+        await redisControl.send('SCRIPT', ['FLUSH'])
+        redisControl.close()
+        // Only the save's script text holds this: the cut command is its EVAL, not the EVALSHA before it.
+        await expectCutSaveApplied(keys, "INCRBY', KEYS[4]", '{"s":{},"p":{}}')
     })
 
     test('a save that never reached Redis (the connection never opened) is not unanswered', async () => {

@@ -1,7 +1,7 @@
 /** The SQLite store: the shared contract, then what only a file on disk has to prove. */
 import { Database } from 'bun:sqlite'
 import { afterAll, describe, expect, test } from 'bun:test'
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type Store, type StoreStats, sqliteStore } from '../../../plugins/scoped-state'
@@ -160,5 +160,59 @@ describe('sqlite store', () => {
         const { failure, kept } = JSON.parse(output)
         expect(failure).toEqual({ status: 503, message: expect.stringContaining('Session store unavailable: SQLite:') })
         expect(kept).toBe('{"v":1}')
+    })
+
+    test('opening a file another store holds waits busyTimeout before it gives up', () => {
+        const path = newPath()
+        const holder = sqliteStore({ path, exclusive: true })
+        try {
+            const started = performance.now()
+            expect(() => sqliteStore({ path, exclusive: true, busyTimeout: 300 })).toThrow(
+                'is locked by another connection'
+            )
+            expect(performance.now() - started).toBeGreaterThanOrEqual(250)
+        } finally {
+            holder.close()
+        }
+    })
+
+    test('a file that is not a database fails with its own error, not as a locked file', () => {
+        const path = newPath()
+        writeFileSync(path, 'this is not a SQLite database, only text. '.repeat(100))
+        expect(() => sqliteStore({ path })).toThrow(
+            expect.objectContaining({ message: expect.not.stringContaining('locked') })
+        )
+    })
+
+    test('an expired session, before any sweep: not counted by stats, and its load counts an expiration', () => {
+        let now = 1_000_000
+        const store = sqliteStore({ path: newPath(), now: () => now, sweepInterval: 3_600_000 })
+        try {
+            store.save('gone', '{}', 1_000)
+            store.save('kept', '{}', 60_000)
+            now += 2_000
+            expect(store.stats()).toEqual({ sessions: 1, evictions: 0, expirations: 0 })
+            expect(store.load('gone', 1_000)).toBeUndefined()
+            expect(store.stats()).toEqual({ sessions: 1, evictions: 0, expirations: 1 })
+        } finally {
+            store.close()
+        }
+    })
+
+    test('a record is gone from the millisecond its expiry names, as the sweep and stats see it', () => {
+        let now = 1_000_000
+        const path = newPath()
+        const store = sqliteStore({ path, now: () => now, sweepInterval: 3_600_000 })
+        try {
+            store.save('a', '{}', 1_000)
+            const { expires } = inspect<{ expires: number }>(path, 'SELECT expires FROM scoped_state')
+            now = expires - 1
+            expect(store.load('a', 1)).toBe('{}')
+            now = expires
+            expect(store.stats()).toMatchObject({ sessions: 0 })
+            expect(store.load('a', 1_000)).toBeUndefined()
+        } finally {
+            store.close()
+        }
     })
 })
