@@ -25,7 +25,7 @@ const UNAVAILABLE = 503
 
 /** What the user is told, as a page title and a message. */
 const explain = (error: unknown, status: number, page: boolean, changing: boolean) => {
-    // The store got the save and stopped answering: it may still apply it, and a retry would do it twice.
+    // The store got the save and gave no answer: it may have applied it, and a retry would do it twice.
     if (changing && error instanceof StoreUnavailableError && error.unanswered)
         return {
             title: 'Not confirmed',

@@ -236,7 +236,7 @@ export class ScopedSession {
      * of the same session has since saved it: both requests' changes are kept, key by key.
      * When the other request changed a key this one changed too, neither may overwrite
      * the other: this request fails with 409 and writes nothing; so it does when the
-     * other request deleted the session.
+     * other request deleted the session and this one changed a key.
      */
     rebase(fresh: string | undefined) {
         const changed = this.changedKeys()
