@@ -23,7 +23,7 @@ import type { RecordFormat } from './record'
 import { type ParsedRecord, ScopedSession } from './session'
 import { decodeSessionId, encodeSessionId, newSessionId, type SessionId } from './session-id'
 import type { Signer } from './signer'
-import type { Store } from './store'
+import { DEFAULT_LOCK_LEASE, LOCK_LOST, type Store, StoreUnavailableError } from './store'
 
 export interface EngineConfig {
     /** The setup's keys and version. */
@@ -53,7 +53,7 @@ const mutexes = new WeakMap<Store, SessionMutex>()
 const mutexOf = (store: Store) => {
     const known = mutexes.get(store)
     if (known) return known
-    const mutex = new SessionMutex()
+    const mutex = new SessionMutex(store.lockLease ?? DEFAULT_LOCK_LEASE)
     mutexes.set(store, mutex)
     return mutex
 }
@@ -240,28 +240,33 @@ export const createEngine = (config: EngineConfig) => {
          * Ends the store's hold on session `id` without waiting: no response depends on it, the
          * store has sent it before the session's next request here asks for the lock
          * (`Store.release`), and one that fails lapses with its lease. So a read-only request
-         * is answered one round trip sooner. Call it before `leave`.
+         * is answered one round trip sooner.
          */
         const releaseStore = (id: string) => {
             try {
                 Promise.resolve(store.release(id)).catch(() => {})
             } catch {}
         }
-        /** The session's next request in this process may go on. */
-        const leave = (session: ScopedSession, id: string) => {
+        /**
+         * The session's next request in this process may go on; `releasing` ends the store's
+         * hold too. Nothing to do once this request's hold lapsed: the session, and the
+         * store's lock on it in this process, are another request's now.
+         */
+        const leave = (session: ScopedSession, handling: object, releasing: boolean) => {
+            const id = session.locked
             session.locked = undefined
-            mutex.release(id)
+            if (id === undefined || !mutex.holds(id, handling)) return
+            if (releasing) releaseStore(id)
+            mutex.release(id, handling)
         }
         /**
          * Releases what a request still holds after its response: nothing when it committed;
          * after a failure, the lock, even when the store is down.
          */
-        const abort = (session: ScopedSession | undefined) => {
-            session?.answer()
-            const id = session?.locked
-            if (!session || id === undefined) return
-            releaseStore(id)
-            leave(session, id)
+        const abort = (session: ScopedSession | undefined, handling: object) => {
+            if (!session) return
+            session.answer()
+            leave(session, handling, true)
         }
         return {
             /** `handling` is this handling of the request (Elysia's `set`), which holds the lock. */
@@ -275,7 +280,7 @@ export const createEngine = (config: EngineConfig) => {
                 try {
                     session.raw = await store.load(id, ttlOf(session.id, at))
                 } catch (error) {
-                    abort(session)
+                    abort(session, handling)
                     throw error
                 }
                 return session
@@ -286,6 +291,7 @@ export const createEngine = (config: EngineConfig) => {
                 const id = session.locked
                 let record: string | undefined
                 try {
+                    if (id !== undefined && !mutex.holds(id, set)) throw new StoreUnavailableError(LOCK_LOST)
                     record = session.serialize()
                     if (record !== undefined) {
                         await store.save(session.id.id, record, ttlOf(session.id))
@@ -293,15 +299,13 @@ export const createEngine = (config: EngineConfig) => {
                     }
                     if (session.discard) await store.delete(session.discard)
                 } catch (error) {
-                    abort(session)
+                    abort(session, set)
                     throw error
                 }
                 sendCookie(session, set, response)
-                if (id === undefined) return
                 // A save ended the store's hold on the session it wrote; any other hold (nothing
                 // written, or regenerated to a new id) ends here.
-                if (record === undefined || session.id.id !== id) releaseStore(id)
-                leave(session, id)
+                leave(session, set, record === undefined || session.id.id !== id)
             },
             abort
         }

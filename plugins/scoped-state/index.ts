@@ -118,12 +118,13 @@ export const scopedState = <Setup extends StateSetup>(
     // Only a store that locks has something to release when a request fails; a hook costs
     // every route, so synchronous stores go without. After the response, not on error:
     // Elysia stops at the first error hook that answers, which may be the app's own (one
-    // that throws skips this hook too, and leaves the session locked in this process).
+    // that throws skips this hook too: the session's hold then lapses after `lockLease`).
     const abort = engine.abort
     if (!abort) return plugin
     return plugin.onAfterResponse({ as: 'scoped' }, function releaseScopedState({
-        scopedSession
-    }: Partial<ScopedContext<Setup>>) {
-        abort(scopedSession)
+        scopedSession,
+        set
+    }: Partial<ScopedContext<Setup>> & { set: ResponseSet }) {
+        abort(scopedSession, set)
     } as (context: object) => void)
 }

@@ -3,44 +3,79 @@
  * (asynchronous stores, `serializeRequests`): a handler's read-modify-write is never
  * lost to a concurrent request of the same session, even when handlers await.
  * Sessions never wait on each other.
+ *
+ * A hold lapses like the store's lock: once a request has held a session for `lease`
+ * milliseconds, the next request of that session waiting here takes it over, and the
+ * late request may no longer save (`holds`). Without that, a handler awaiting something
+ * that never settles, or an app error hook that throws (Elysia then skips the hook that
+ * lets go), would stall every later request of the session in this process for good.
  */
 import { ScopedStateSetupError } from './errors'
 
+/** Who holds a session, until when, and who waits for it. */
+interface Hold {
+    /** The handling of a request (Elysia's `set`) that holds the session. */
+    handling: object
+    /** `performance.now()` at which the hold lapses if another request waits. */
+    until: number
+    waiting: Array<{ handling: object; resume: () => void }>
+    /** Set while requests wait: hands the session on when the hold lapses. */
+    lapse: Timer | undefined
+}
+
 export class SessionMutex {
-    #waiting = new Map<string, Array<() => void>>()
-    /** The handling of a request that holds each session. */
-    #holders = new Map<string, object>()
+    #holds = new Map<string, Hold>()
+
+    constructor(private readonly lease: number) {}
 
     /**
      * Resolves (at once when the session is free) when `handling` holds `id`: one handling of a
      * request, which two plugin instances on its route share (a retry of it is another).
      */
     acquire(id: string, handling: object): undefined | Promise<void> {
-        const queue = this.#waiting.get(id)
-        if (!queue) {
-            this.#waiting.set(id, [])
-            this.#holders.set(id, handling)
+        const hold = this.#holds.get(id)
+        if (!hold) {
+            this.#holds.set(id, { handling, until: performance.now() + this.lease, waiting: [], lapse: undefined })
             return undefined
         }
         // Two plugin instances sharing a store on one route: the second would wait for the first forever.
-        if (this.#holders.get(id) === handling)
+        if (hold.handling === handling)
             throw new ScopedStateSetupError(
                 'scopedState: two instances that share a store run on one route; use one instance there, or a store each.'
             )
-        return new Promise((resolve) =>
-            queue.push(() => {
-                this.#holders.set(id, handling)
-                resolve()
-            })
-        )
+        return new Promise((resume) => {
+            hold.waiting.push({ handling, resume })
+            if (!hold.lapse) this.#armLapse(id, hold)
+        })
     }
 
-    /** Hands `id` to the next waiting request, or frees it. */
-    release(id: string) {
-        const queue = this.#waiting.get(id)
-        const next = queue?.shift()
-        if (next) return next()
-        this.#waiting.delete(id)
-        this.#holders.delete(id)
+    /** Whether `handling` still holds `id`: false once its hold lapsed and another took it. */
+    holds(id: string, handling: object): boolean {
+        return this.#holds.get(id)?.handling === handling
+    }
+
+    /** Hands `id` to the next waiting request, or frees it; nothing once the hold lapsed. */
+    release(id: string, handling: object) {
+        const hold = this.#holds.get(id)
+        if (hold?.handling === handling) this.#handOn(id, hold)
+    }
+
+    #handOn(id: string, hold: Hold) {
+        clearTimeout(hold.lapse)
+        hold.lapse = undefined
+        const next = hold.waiting.shift()
+        if (!next) {
+            this.#holds.delete(id)
+            return
+        }
+        hold.handling = next.handling
+        hold.until = performance.now() + this.lease
+        if (hold.waiting.length > 0) this.#armLapse(id, hold)
+        next.resume()
+    }
+
+    #armLapse(id: string, hold: Hold) {
+        hold.lapse = setTimeout(() => this.#handOn(id, hold), hold.until - performance.now())
+        hold.lapse.unref()
     }
 }

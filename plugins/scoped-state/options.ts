@@ -81,7 +81,8 @@ export interface ScopedStateOptions<Setup extends StateSetup = StateSetup> {
      * a synchronous handler cannot interleave with another request anyway, and when
      * handlers that await overlap, their changes merge key by key and the later one that
      * changed the same key fails with 409. With it, such handlers queue instead, and
-     * every route pays for Elysia's async path (a few µs per request).
+     * every route pays for Elysia's async path (a few µs per request). A request that
+     * keeps its turn for over 10 s (`Store.lockLease`) while another waits loses it (503).
      * @default false
      */
     serializeRequests?: boolean | undefined

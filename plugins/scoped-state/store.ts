@@ -32,6 +32,15 @@ export interface Store {
      * handler awaits, and then changes are merged key by key (`ScopedSession.rebase`).
      */
     readonly synchronous?: boolean
+    /**
+     * How long a request may hold a session while another request of it waits, in
+     * milliseconds (when the plugin locks: asynchronous stores, `serializeRequests`). Past
+     * it the waiting request goes on, and the late one's changes are refused with a 503. A
+     * store that locks gives its lock's lease, so that the plugin's lock in each process
+     * lapses with it.
+     * @default 10_000
+     */
+    readonly lockLease?: number
     /** Reads the record of `id` (`undefined` when there is none) and extends its life to `ttlMs`. */
     load(id: string, ttlMs: number): MaybePromise<string | undefined>
     /** Replaces the record of `id`, keeps it for `ttlMs`, and ends the request's hold on it. */
@@ -48,6 +57,12 @@ export interface Store {
     /** Frees timers and connections; the store is not used afterwards. */
     close(): MaybePromise<void>
 }
+
+/** `Store.lockLease` when a store gives none. */
+export const DEFAULT_LOCK_LEASE = 10_000
+
+/** Why a request whose lock lapsed may not save. */
+export const LOCK_LOST = 'the session lock expired before the request finished; its changes were not saved'
 
 /**
  * Thrown by a store that cannot be reached. The plugin answers 503 and writes nothing

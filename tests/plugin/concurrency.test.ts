@@ -4,10 +4,10 @@
  * cannot interleave with another request's; an awaiting handler's changes are merged
  * key by key. Asynchronous stores (Redis): one request at a time per session.
  */
-import { expect, test } from 'bun:test'
+import { describe, expect, test } from 'bun:test'
 import { Elysia } from 'elysia'
 import { memoryStore, type Store, scopedState } from '../../plugins/scoped-state'
-import { client } from '../helpers/client'
+import { client, overHttp } from '../helpers/client'
 import { SECRET, stateApp } from '../helpers/plugin-app'
 
 /** The test app plus a handler that reads `count`, awaits `ms`, then writes it plus one. */
@@ -188,4 +188,73 @@ test('one Request object handled twice at once (a retry, a sub-app) waits its tu
     const responses = await Promise.all([app.handle(shared), app.handle(shared)])
     expect(responses.map((response) => response.status)).toEqual([200, 200])
     expect(await user.text('/count')).toBe('3')
+})
+
+describe("a request that holds its session past the store's lockLease", () => {
+    /** An app whose `/stuck` handler waits for `unstick()`, then writes `count`. */
+    const stuckApp = (lockLease: number) => {
+        let unstick = () => {}
+        const stuck = new Promise<void>((resolve) => {
+            unstick = resolve
+        })
+        const app = stateApp({ store: { ...asynchronous(memoryStore()), lockLease } }).post(
+            '/stuck',
+            async ({ scopedStore }) => {
+                await stuck
+                scopedStore.count = 99
+                return 'late'
+            }
+        )
+        return { app, unstick }
+    }
+
+    test('loses it to a request that waits: that one goes on, the late one answers 503 and changes nothing', async () => {
+        const { app, unstick } = stuckApp(100)
+        const user = client(app)
+        await user.post('/increment')
+        const late = user.post('/stuck')
+        expect(await (await user.post('/increment')).text()).toBe('2')
+        unstick()
+        const refused = await late
+        expect(refused.status).toBe(503)
+        expect(await refused.text()).toContain('retry')
+        expect(await user.text('/count')).toBe('2')
+        // The session is not left locked by either.
+        expect(await (await user.post('/increment')).text()).toBe('3')
+    })
+
+    test('keeps it while no other request of the session waits', async () => {
+        const { app, unstick } = stuckApp(20)
+        const user = client(app)
+        await user.post('/increment')
+        const slow = user.post('/stuck')
+        await Bun.sleep(100)
+        unstick()
+        expect(await (await slow).text()).toBe('late')
+        expect(await user.text('/count')).toBe('99')
+    })
+
+    test('after an error hook that throws, the next request waits out the lease instead of forever', async () => {
+        // Bun answers what its own `error` handler returns.
+        const app = new Elysia({ serve: { error: () => new Response('sorry', { status: 500 }) } })
+            .use(
+                stateApp({ store: { ...asynchronous(memoryStore()), lockLease: 100 } })
+                    .onError(() => {
+                        throw new Error('the error hook failed too')
+                    })
+                    .post('/fail', () => {
+                        throw new Error('the handler failed')
+                    })
+            )
+            .listen({ port: 0, hostname: '127.0.0.1' })
+        try {
+            const user = client(overHttp(app.server?.port))
+            await user.post('/increment')
+            // Elysia skips the plugin's after-response hook, which would let go of the session.
+            expect((await user.post('/fail')).status).toBe(500)
+            expect(await (await user.post('/increment')).text()).toBe('2')
+        } finally {
+            await app.stop()
+        }
+    })
 })

@@ -1,4 +1,4 @@
-import { type Store, type StoreStats, StoreUnavailableError } from '../store'
+import { DEFAULT_LOCK_LEASE, LOCK_LOST, type Store, type StoreStats, StoreUnavailableError } from '../store'
 import { redisConnection } from './redis-connection'
 
 export interface RedisStoreOptions {
@@ -80,8 +80,6 @@ local expired = redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
 if expired > 0 then redis.call('INCRBY', KEYS[2], expired) end
 return {redis.call('ZCARD', KEYS[1]), tonumber(redis.call('GET', KEYS[2]) or '0')}`
 
-const LOCK_LOST = 'the session lock expired before the request finished; its changes were not saved'
-
 const sha1s = new Map<string, string>()
 /** A script's name in Redis' script cache. */
 const sha1 = (source: string) => {
@@ -110,7 +108,13 @@ const millis = (ms: number) => String(Math.max(1, Math.ceil(ms)))
  * scopedState(setup, { store: redisStore({ url: 'redis://127.0.0.1:6379' }) })
  */
 export const redisStore = (options: RedisStoreOptions): Store => {
-    const { url, prefix = 'scoped-state:', commandTimeout = 1_500, lockTimeout = 5_000, lockLease = 10_000 } = options
+    const {
+        url,
+        prefix = 'scoped-state:',
+        commandTimeout = 1_500,
+        lockTimeout = 5_000,
+        lockLease = DEFAULT_LOCK_LEASE
+    } = options
     const redis = redisConnection(url, commandTimeout, lockLease)
     /** Lock tokens this process holds; the plugin lets one request per session in at a time. */
     const tokens = new Map<string, string>()
@@ -193,6 +197,7 @@ export const redisStore = (options: RedisStoreOptions): Store => {
     }
 
     return {
+        lockLease,
         load,
         save,
         release,

@@ -259,6 +259,28 @@ describe('the session lock, through the plugin', () => {
         expect(await (await next).json()).toEqual({ count: 1, locked: true })
         inspect.close()
     })
+    redisTest(
+        'a request stuck past lockLease loses its session to the next one in its process; its late save is refused',
+        async () => {
+            let unstick = () => {}
+            const stuck = new Promise<void>((resolve) => {
+                unstick = resolve
+            })
+            const app = stateApp({ store: open({ lockLease: 200 }) }).post('/stuck', async ({ scopedStore }) => {
+                await stuck
+                scopedStore.count = 99
+                return 'late'
+            })
+            const user = client(app)
+            await user.post('/increment')
+            const late = user.post('/stuck')
+            expect(await (await user.post('/increment')).text()).toBe('2')
+            unstick()
+            expect((await late).status).toBe(503)
+            expect(await user.text('/count')).toBe('2')
+            expect(await (await user.post('/increment')).text()).toBe('3')
+        }
+    )
 })
 
 describe('a command Redis takes and does not answer', () => {
