@@ -28,8 +28,14 @@ export type StateValue = string | number | boolean | object | null
 
 export type StateSetup = Record<string, StateField<StateValue>>
 
+/**
+ * A default's type as a key's type. TypeScript infers `value: false` written inline as
+ * `false` (`boolean` is the union `true | false`), while `0` and `''` widen by themselves.
+ */
+type Widened<Value> = Value extends boolean ? boolean : Value
+
 /** What handlers see as `scopedStore`: one flat, typed object. */
-export type ScopedStore<Setup extends StateSetup> = { [Key in keyof Setup]: Setup[Key]['value'] }
+export type ScopedStore<Setup extends StateSetup> = { [Key in keyof Setup]: Widened<Setup[Key]['value']> }
 
 /** A compiled key of the setup. */
 export interface Field {

@@ -44,6 +44,30 @@ test('scopedStore is inferred from the setup, and misuse does not compile', asyn
     expect(await (await client(app).post('/')).text()).toBe('1')
 })
 
+test('a setup written inline, as in the spec, types its keys by kind: a boolean default can be toggled', async () => {
+    const app = new Elysia()
+        .use(
+            scopedState(
+                {
+                    dark: { value: false, preserve: true },
+                    count: { value: 0 },
+                    name: { value: '' },
+                    seen: { value: null }
+                },
+                { secret: SECRET }
+            )
+        )
+        .post('/', ({ scopedStore }) => {
+            assertType<Equal<typeof scopedStore.dark, boolean>>(true)
+            assertType<Equal<typeof scopedStore.count, number>>(true)
+            assertType<Equal<typeof scopedStore.name, string>>(true)
+            assertType<Equal<typeof scopedStore.seen, null>>(true)
+            scopedStore.dark = !scopedStore.dark
+            return String(scopedStore.dark)
+        })
+    expect(await (await client(app).post('/')).text()).toBe('true')
+})
+
 test('a setup entry without a value, or with undefined, does not compile', () => {
     // @ts-expect-error: each key is { value, preserve? }
     expect(() => scopedState({ count: 0 }, { secret: SECRET })).toThrow("'count' must be { value, preserve? }")
