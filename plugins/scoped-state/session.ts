@@ -286,7 +286,11 @@ export class ScopedSession {
 
     /** The record to store, or `undefined` when nothing changed. Throws when a rule is broken. */
     serialize(): string | undefined {
-        if (this.destroyed || !this.record) return undefined
+        if (this.destroyed) return undefined
+        // A page load drops the default page scope even when its page reads no state: a static
+        // page whose htmx requests carry no page id resets on refresh, as the spec's counter.html.
+        if (this.pageLoad && this.raw !== undefined) this.state()
+        if (!this.record) return undefined
         const { written, handedOut } = this
         const changed = written || this.cleared || this.clearedDefault || (handedOut && this.changedKeys().size > 0)
         if (!changed) return undefined

@@ -82,6 +82,18 @@ describe('page scope', () => {
         expect(await user.text('/count')).toBe('0')
     })
 
+    test("a page load resets the default scope even when its page reads no state (the spec's static counter.html)", async () => {
+        const app = stateApp().get(
+            '/static',
+            () => new Response('<p>static</p>', { headers: { 'content-type': 'text/html' } })
+        )
+        const user = client(app)
+        await user.post('/increment')
+        await user.post('/theme/dark')
+        await user.get('/static', NAVIGATE)
+        expect(await (await user.get('/state')).json()).toMatchObject({ count: 0, theme: 'dark' })
+    })
+
     test('htmx requests and fetch() calls are not page loads', async () => {
         const user = client(stateApp())
         await user.post('/increment')
