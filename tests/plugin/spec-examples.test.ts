@@ -1,11 +1,13 @@
 /**
  * Every example of the user's spec (/shared/spec/scoped-state.md), verbatim but for
- * the import path (the plugin is copied into the app, not installed from npm).
+ * the import paths (the plugin is copied into the app, not installed from npm;
+ * `handleHTMXPageRequest` is a stand-in) and `.listen(3000)`.
  */
 import { describe, expect, test } from 'bun:test'
 import Elysia from 'elysia'
 import { scopedState } from '../../plugins/scoped-state'
-import { client } from '../helpers/client'
+import { handleHTMXPageRequest } from '../helpers/absolute'
+import { client, NAVIGATE } from '../helpers/client'
 
 describe('Getting Started', () => {
     test('the plugin mounts with a count and a preserved username', async () => {
@@ -46,7 +48,12 @@ describe('Accessing State', () => {
     test('the "How It Works" table: two users, independent counts', async () => {
         const a = client(app)
         const b = client(app)
-        expect(await a.text('/api/count')).toBe('0')
+        // "On first request, a secure user_session_id cookie is created"
+        const first = await a.get('/api/count')
+        const cookie = first.headers.get('set-cookie') ?? ''
+        expect(cookie).toMatch(/^user_session_id=[\w.-]+;/)
+        for (const attribute of ['HttpOnly', 'SameSite=Lax', 'Path=/']) expect(cookie).toContain(attribute)
+        expect(await first.text()).toBe('0')
         expect(await b.text('/api/count')).toBe('0')
         expect(await (await a.post('/api/increment')).text()).toBe('1')
         expect(await (await b.post('/api/increment')).text()).toBe('1')
@@ -57,7 +64,7 @@ describe('Accessing State', () => {
 })
 
 describe('Preserve Option', () => {
-    test('the setup with preserved theme and username is accepted and typed', async () => {
+    test('count resets on a refresh or navigation; theme and username persist', async () => {
         const plugin =
             // The preserve option keeps state across page refreshes and navigation
             scopedState({
@@ -68,8 +75,24 @@ describe('Preserve Option', () => {
                 theme: { value: 'light', preserve: true },
                 username: { value: '', preserve: true }
             })
-        const app = new Elysia().use(plugin).get('/', ({ scopedStore }) => `${scopedStore.theme}/${scopedStore.count}`)
-        expect(await client(app).text('/')).toBe('light/0')
+        const app = new Elysia()
+            .use(plugin)
+            .get('/', ({ scopedStore }) => `${scopedStore.theme}/${scopedStore.count}`)
+            // Test-only: change all three, as a page's buttons would.
+            .post('/change', ({ scopedStore }) => {
+                scopedStore.count = 7
+                scopedStore.theme = 'dark'
+                scopedStore.username = 'ada'
+                return 'changed'
+            })
+            .get('/username', ({ scopedStore }) => scopedStore.username)
+        const user = client(app)
+        expect(await user.text('/')).toBe('light/0')
+        await user.post('/change')
+        expect(await user.text('/')).toBe('dark/7')
+        // A refresh, or navigating to another page: count resets, theme and username stay.
+        expect(await (await user.get('/', NAVIGATE)).text()).toBe('dark/0')
+        expect(await user.text('/username')).toBe('ada')
     })
 })
 
@@ -116,15 +139,15 @@ describe('Resetting State', () => {
 })
 
 describe('HTMX Integration', () => {
-    // Complete HTMX counter example with scoped state. The spec's `/app` route serves
-    // a built page with `handleHTMXPageRequest` from @absolutejs/absolute, a package
-    // this project does not use; its own counter page is tested in tests/server.
+    // Complete HTMX counter example with scoped state (its counter.html runs in Chromium in
+    // tests/e2e/spec-htmx.test.ts). The spec calls .listen(3000); these tests use app.handle.
     const app = new Elysia()
         .use(
             scopedState({
                 count: { value: 0 }
             })
         )
+        .get('/app', () => handleHTMXPageRequest('./build/pages/counter.html'))
         .get('/api/count', ({ scopedStore }) => {
             return `<span id="count">${scopedStore.count}</span>`
         })
@@ -135,14 +158,24 @@ describe('HTMX Integration', () => {
             return `<span id="count">${--scopedStore.count}</span>`
         })
 
-    test('User A clicks 3 times and sees 3; B sees 0, then 1; A still sees 3', async () => {
+    test('User A clicks 3 times and sees 3; B visits the page and sees 0, then 1; A still sees 3', async () => {
         const a = client(app)
         const b = client(app)
+        expect(await (await a.get('/app', NAVIGATE)).text()).toContain('hx-post="/api/increment"')
         for (const expected of [1, 2, 3])
             expect(await (await a.post('/api/increment')).text()).toBe(`<span id="count">${expected}</span>`)
+        await b.get('/app', NAVIGATE)
         expect(await b.text('/api/count')).toBe('<span id="count">0</span>')
         expect(await (await b.post('/api/increment')).text()).toBe('<span id="count">1</span>')
         expect(await a.text('/api/count')).toBe('<span id="count">3</span>')
         expect(await (await a.post('/api/decrement')).text()).toBe('<span id="count">2</span>')
+    })
+
+    test('the count resets when A refreshes the page, which reads no state itself', async () => {
+        const a = client(app)
+        await a.get('/app', NAVIGATE)
+        await a.post('/api/increment')
+        await a.get('/app', NAVIGATE)
+        expect(await a.text('/api/count')).toBe('<span id="count">0</span>')
     })
 })

@@ -1,0 +1,41 @@
+/**
+ * The spec's "HTMX Integration" example in a real browser: its server code and its
+ * counter.html (tests/e2e/fixtures), with htmx 4 from this origin.
+ */
+import { join } from 'node:path'
+import { expectText } from './expect'
+import { browserTest, e2eSuite } from './harness'
+
+const FIXTURE = join(import.meta.dir, 'fixtures/spec-htmx-app.ts')
+
+e2eSuite(
+    "the spec's HTMX counter",
+    (e2e) => {
+        browserTest('A clicks 3 times and sees 3; B sees 0, then 1; a refresh starts A again at 0', async () => {
+            // The page's span loads `<span id="count">` into itself (htmx's default innerHTML swap),
+            // so there are two until the first click replaces the outer one: the outer one reads the count.
+            const a = await e2e.openPage('/app')
+            const aCount = a.locator('#count').first()
+            await expectText(aCount, '0')
+            const increment = a.getByRole('button', { name: '+1' })
+            for (const expected of ['1', '2', '3']) {
+                await increment.click()
+                await expectText(aCount, expected)
+            }
+
+            const b = await e2e.openPage('/app')
+            const bCount = b.locator('#count').first()
+            await expectText(bCount, '0')
+            await b.getByRole('button', { name: '+1' }).click()
+            await expectText(bCount, '1')
+
+            await a.getByRole('button', { name: '-1' }).click()
+            await expectText(aCount, '2')
+            await a.reload()
+            await expectText(aCount, '0')
+            await increment.click()
+            await expectText(aCount, '1')
+        })
+    },
+    () => ({ command: [process.execPath, FIXTURE] })
+)
