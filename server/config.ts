@@ -64,10 +64,13 @@ export const readConfig = (env: Record<string, string | undefined> = process.env
     const nodeEnv = env.NODE_ENV || 'development'
     if (!['development', 'production', 'test'].includes(nodeEnv))
         throw new ConfigError(`NODE_ENV must be development, production or test, got '${nodeEnv}'.`)
+    const production = nodeEnv === 'production'
+    if (production && !env.SESSION_SECRET)
+        throw new ConfigError('NODE_ENV=production requires SESSION_SECRET: at least 32 random bytes.')
     return {
         port: port(env.PORT),
         hostname: hostname(env.HOST),
-        production: nodeEnv === 'production',
+        production,
         development: nodeEnv === 'development',
         secrets: secrets(env.SESSION_SECRET),
         store: store(env.SCOPED_STATE_STORE)

@@ -44,7 +44,8 @@ export const resolveSecrets = (secret: string | readonly string[] | undefined, p
     if (secrets.length === 0) {
         if (production)
             throw new ScopedStateSetupError(
-                'scopedState: a secret is required in production (set SESSION_SECRET to at least 32 random bytes).'
+                'scopedState: a secret is required in production: pass the `secret` option, at least 32 random bytes ' +
+                    '(e.g. `{ secret: process.env.SESSION_SECRET }`).'
             )
         if (!developmentSecret) {
             console.warn('scopedState: no secret set, using a random one; sessions will not survive a restart.')

@@ -80,8 +80,9 @@ describe('signed session ids', () => {
 
 describe('the secret', () => {
     test('is required in production, with a clear message', () => {
+        // It names the option: the plugin reads no environment variable itself.
         expect(() => scopedState({ count: { value: 0 } }, { production: true })).toThrow(
-            'a secret is required in production'
+            'a secret is required in production: pass the `secret` option'
         )
         // Its own class, so an app tells a bad setup from a bug and stops with the message.
         expect(() => scopedState({ count: { value: 0 } }, { production: true })).toThrow(ScopedStateSetupError)

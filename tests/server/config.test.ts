@@ -29,6 +29,13 @@ describe('readConfig', () => {
         expect(readConfig({ NODE_ENV: 'test' })).toMatchObject({ production: false, development: false })
     })
 
+    test('production without SESSION_SECRET stops startup, naming the variable', () => {
+        for (const SESSION_SECRET of [undefined, ''])
+            expect(() => readConfig({ NODE_ENV: 'production', SESSION_SECRET })).toThrow(
+                'NODE_ENV=production requires SESSION_SECRET'
+            )
+    })
+
     test('an unknown NODE_ENV stops startup', () => {
         expect(() => readConfig({ NODE_ENV: 'prod' })).toThrow(
             "NODE_ENV must be development, production or test, got 'prod'"

@@ -19,9 +19,7 @@ const start = async (env: Record<string, string>) => {
 test('production without SESSION_SECRET does not start', async () => {
     const { code, stderr } = await start({ NODE_ENV: 'production' })
     expect(code).toBe(1)
-    expect(stderr.trim()).toBe(
-        'scopedState: a secret is required in production (set SESSION_SECRET to at least 32 random bytes).'
-    )
+    expect(stderr.trim()).toBe('NODE_ENV=production requires SESSION_SECRET: at least 32 random bytes.')
 })
 
 test('production with a short SESSION_SECRET does not start', async () => {
