@@ -14,7 +14,9 @@ interface ActionFormProps extends Omit<JSX.HtmlFormTag, 'action' | 'method'> {
 
 /**
  * Every action of the demos: a real form that works without JavaScript, and that htmx
- * submits instead, swapping the answer over `target` (4xx answers too).
+ * submits instead, swapping the answer over `target` (4xx answers too). Morphed, not
+ * replaced: htmx 4 drops an answer whose target left the page, which a replaced target
+ * does as soon as an earlier answer lands (a double-click, a click while a request runs).
  * @example <ActionForm path="/api/increment" pageId={pageId} target="#count"><button>+1</button></ActionForm>
  */
 export const ActionForm = ({
@@ -30,7 +32,7 @@ export const ActionForm = ({
         action={withPageId(path, pageId) + anchor}
         hx-post={path}
         hx-target={target}
-        hx-swap={target ? 'outerHTML' : undefined}
+        hx-swap={target ? 'outerMorph' : undefined}
         {...attributes}
     >
         {children}

@@ -236,7 +236,8 @@ export const CartPage = ({ cart, problem, ...shell }: ShellProps & Omit<CartProp
                 nobody else sees it. Try it with JavaScript off, too.
             </p>
         </div>
-        <div class="shop">
+        {/* One queue for every cart action: each click counts, and answers land in the order they were asked. */}
+        <div class="shop" hx-sync:inherited="closest .shop:queue all">
             <section class="catalog" aria-labelledby="catalog-heading">
                 <h2 id="catalog-heading">Products</h2>
                 <ul class="products">

@@ -31,6 +31,8 @@ export const ThemePicker = ({ theme, pageId, error }: PickerProps) => (
             path="/theme"
             pageId={pageId}
             target="#theme-picker"
+            // Clicked while a choice is on its way, the last choice follows it; the ones between are skipped.
+            hx-sync="queue last"
             class="theme-options"
             aria-labelledby="theme-heading"
             aria-describedby={error ? 'theme-error' : undefined}

@@ -20,7 +20,9 @@ describe('counter demo', () => {
         const { page, pageId } = await openCounter(client(testApp()))
         expect(page).toStartWith('<!doctype html>')
         expect(page).toContain('<span id="count" hx-get="/api/count" hx-trigger="load">0</span>')
-        expect(page).toContain('hx-post="/api/increment" hx-target="#count" hx-swap="outerHTML"')
+        // Morphed, and queued with the panel's other requests: see tests/e2e/quick-clicks.test.ts.
+        expect(page).toContain('hx-post="/api/increment" hx-target="#count" hx-swap="outerMorph"')
+        expect(page).toContain('hx-sync:inherited="closest .counter-panel:queue all"')
         expect(page).toContain(`action="/api/increment?${PAGE_PARAM}=${encodeURIComponent(pageId)}"`)
         expect(page).toContain('src="/vendor/htmx-4.0.1.min.js"')
         expect(page).not.toContain('unpkg')

@@ -1,0 +1,77 @@
+/**
+ * Clicks faster than the server answers. htmx 4 sends a second click's request after
+ * the first answer is swapped, and drops an answer whose target left the page: the
+ * targets must survive the swap (morphed, not replaced), or the page stops showing what
+ * the server holds. A route that delays each answer stands in for a slow network.
+ */
+import type { Page } from 'playwright-core'
+import { button, cartLine, expectBadge, expectCount, expectTheme, product } from './demo'
+import { expectAttribute, expectText } from './expect'
+import { browserTest, e2eSuite } from './harness'
+
+/** Delays the answers to `pattern` by `ms` after the server gave them, as a slow network would. */
+const slowDown = (page: Page, pattern: string, ms = 150) =>
+    page.route(pattern, async (route) => {
+        const response = await route.fetch()
+        await Bun.sleep(ms)
+        await route.fulfill({ response })
+    })
+
+e2eSuite('clicks faster than the answers', (e2e) => {
+    browserTest('counter: a double-click counts twice, and +1 then -1 ends where the server does', async () => {
+        const page = await e2e.openPage('/counter')
+        await expectCount(page, 0)
+        await slowDown(page, '**/api/*')
+        await button(page, '+1').dblclick()
+        await expectCount(page, 2)
+        await button(page, '+1').click()
+        await button(page, '-1').click()
+        await expectCount(page, 2)
+        await button(page, '+1').click()
+        await expectCount(page, 3)
+    })
+
+    browserTest(
+        'counter: a click right after the page loads ends on its answer, whichever answer comes first',
+        async () => {
+            // The page loads its count again (`hx-trigger="load"`), as the spec's markup does.
+            for (const [countDelay, incrementDelay] of [
+                [100, 300],
+                [300, 0]
+            ]) {
+                const page = await (await e2e.newContext()).newPage()
+                await slowDown(page, '**/api/count', countDelay)
+                await slowDown(page, '**/api/increment', incrementDelay)
+                await page.goto('/counter')
+                await button(page, '+1').click()
+                // Both answers are in (no request for 500 ms): what the page shows now, it keeps.
+                await page.waitForLoadState('networkidle')
+                await expectCount(page, 1)
+                await button(page, '+1').click()
+                await expectCount(page, 2)
+            }
+        }
+    )
+
+    browserTest('cart: a double-click on Add to cart shows the two items the cart holds', async () => {
+        const page = await e2e.openPage('/cart')
+        await slowDown(page, '**/cart/items')
+        await button(product(page, 'Enamel mug'), 'Add to cart').dblclick()
+        await expectBadge(page, 2)
+        await expectAttribute(cartLine(page, 'mug').getByLabel('Quantity'), 'value', '2')
+        await page.reload()
+        await expectBadge(page, 2)
+    })
+
+    browserTest('theme: Dark then Light at once leaves the page, the picker and the server on Light', async () => {
+        const page = await e2e.openPage('/theme')
+        await slowDown(page, '**/theme')
+        await button(page, 'Dark').click()
+        await button(page, 'Light').click()
+        await expectTheme(page, 'light')
+        await expectAttribute(button(page, 'Light'), 'aria-pressed', 'true')
+        await expectText(page.locator('#theme-status'), /Light/)
+        await page.reload()
+        await expectTheme(page, 'light')
+    })
+})
