@@ -71,6 +71,13 @@ test('copies no file that git ignores', async () => {
     expect(existsSync(join(app, '.gitignore'))).toBe(true)
 })
 
+test("drops the template's own tests: of `bun create` itself, and of the README the new app rewrites", () => {
+    for (const file of ['tests/create.test.ts', 'tests/readme.test.ts']) {
+        expect(existsSync(join(ROOT, file))).toBe(true)
+        expect(existsSync(join(app, file))).toBe(false)
+    }
+})
+
 test('the new app passes its typecheck, lint, XSS scan and server tests', async () => {
     for (const command of [
         ['run', 'typecheck'],

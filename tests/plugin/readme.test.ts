@@ -1,0 +1,64 @@
+/**
+ * Every TypeScript sample of the plugin's README runs here as written.
+ */
+import { afterAll, describe, expect, test } from 'bun:test'
+import { Elysia } from 'elysia'
+import { scopedState } from '../../plugins/scoped-state'
+import { client } from '../helpers/client'
+import { counterSample, loadSample, removeSamples, samples } from '../helpers/readme-samples'
+
+afterAll(removeSamples)
+
+describe('plugins/scoped-state/README.md', () => {
+    const file = 'plugins/scoped-state/README.md'
+
+    test('has exactly the samples this file exercises', async () => {
+        expect((await samples(file)).length).toBe(4)
+    })
+
+    test('the 15-line example', async () => {
+        await counterSample((await loadSample(file, 0)).app)
+    })
+
+    test('login regenerates the session, logout destroys it', async () => {
+        const { app } = await loadSample(file, 1)
+        const user = client(app)
+        const login = await user.post('/login')
+        expect(login.status).toBe(303)
+        const first = user.cookie
+        expect(first).toStartWith('user_session_id=')
+        await user.post('/login')
+        expect(user.cookie).not.toBe(first)
+        // htmx gets a full page load instead of a redirect it would follow inside fetch().
+        const htmx = await user.post('/login', { 'hx-request': 'true' })
+        expect(htmx.status).toBe(200)
+        expect(htmx.headers.get('hx-redirect')).toBe('/')
+        const logout = await user.post('/logout')
+        expect(logout.status).toBe(303)
+        expect(logout.headers.get('set-cookie')).toContain('Max-Age=0')
+        expect(user.cookie).toBe('')
+    })
+
+    test('a new version of the setup migrates the state saved under the old one', async () => {
+        // Version 1, on the memory store and development secret that instances given none share.
+        const first = new Elysia()
+            .use(scopedState({ cart: { value: [] as string[], preserve: true } }))
+            .post('/cart/:id', ({ scopedStore, params }) => scopedStore.cart.push(params.id))
+        const user = client(first)
+        await user.post('/cart/mug')
+        await user.post('/cart/pen')
+        const { app } = await loadSample(file, 2)
+        expect(await (await client(app, user.cookie).get('/cart')).json()).toEqual([
+            { id: 'mug', quantity: 1 },
+            { id: 'pen', quantity: 1 }
+        ])
+    })
+
+    test('the page wiring: header for htmx, page_id for plain forms', async () => {
+        const { CounterPage } = await loadSample(file, 3)
+        const html = String(CounterPage({ pageId: 'abc.def', count: 2 }))
+        expect(html).toContain('hx-headers:inherited="{&#34;x-page-id&#34;:&#34;abc.def&#34;}"')
+        expect(html).toContain('action="/api/increment?page_id=abc.def"')
+        expect(html).toContain('<span id="count">2</span>')
+    })
+})
