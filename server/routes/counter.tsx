@@ -4,9 +4,12 @@
  */
 import { Html } from '@kitajs/html'
 import { Elysia } from 'elysia'
+import { CartBadge } from '../../views/cart-badge'
 import { Count } from '../../views/counter'
-import { answer } from '../respond'
+import { cartCount } from '../cart'
+import { answer, isHtmx } from '../respond'
 import type { AppState } from '../state'
+import { announceTheme } from './theme'
 
 export const counterRoutes = (state: AppState) =>
     new Elysia({ name: 'counter-routes' })
@@ -26,7 +29,15 @@ export const counterRoutes = (state: AppState) =>
             return answer(context, '/counter', () => <Count value={context.scopedStore.count} />)
         })
         .post('/api/full-reset', (context) => {
-            // Ignores preserve: the cart and the theme go too.
+            // Ignores preserve: the cart and the theme go too, so an htmx page also gets its badge and theme.
             context.resetScopedStore(true)
-            return answer(context, '/counter', () => <Count value={context.scopedStore.count} />)
+            const { scopedStore, request, set } = context
+            const htmx = isHtmx(request)
+            if (htmx) announceTheme(set, scopedStore.theme)
+            return answer(context, '/counter', () => (
+                <>
+                    <Count value={scopedStore.count} />
+                    {htmx ? <CartBadge count={cartCount(scopedStore.cart)} oob /> : ''}
+                </>
+            ))
         })

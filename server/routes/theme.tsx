@@ -4,12 +4,17 @@
  * which public/app.js applies at once.
  */
 import { Html } from '@kitajs/html'
-import { Elysia } from 'elysia'
+import { type Context, Elysia } from 'elysia'
 import { LiveStatus } from '../../views/live-status'
 import { ThemePage, ThemePicker, themeLabel } from '../../views/theme'
 import { answer, fieldsOf, refuse } from '../respond'
 import { shellProps } from '../shell'
 import { type AppState, THEMES, type Theme } from '../state'
+
+/** Tells an htmx page to apply `theme` at once (public/app.js listens). */
+export const announceTheme = (set: Context['set'], theme: Theme) => {
+    set.headers['hx-trigger'] = JSON.stringify({ 'theme-changed': { theme } })
+}
 
 const isTheme = (value: unknown): value is Theme => (THEMES as readonly unknown[]).includes(value)
 
@@ -35,7 +40,7 @@ export const themeRoutes = (state: AppState) =>
                 )
             }
             store.theme = value
-            context.set.headers['hx-trigger'] = JSON.stringify({ 'theme-changed': { theme: value } })
+            announceTheme(context.set, value)
             return answer(context, '/theme', () => (
                 <>
                     <ThemePicker theme={value} pageId={pageId} />

@@ -56,8 +56,21 @@ describe('counter demo', () => {
         expect(await (await user.post('/api/reset', HTMX)).text()).toBe('<span id="count">0</span>')
         expect(await user.text('/counter', NAVIGATE)).toContain('data-theme="dark"')
         await user.post('/api/increment')
-        expect(await (await user.post('/api/full-reset', HTMX)).text()).toBe('<span id="count">0</span>')
+        expect(await (await user.post('/api/full-reset')).text()).toBe('<span id="count">0</span>')
         expect(await user.text('/counter', NAVIGATE)).toContain('data-theme="system"')
+    })
+
+    test('over htmx, a full reset also updates what the page shows of the cart and the theme', async () => {
+        const user = client(testApp())
+        await user.post('/theme', HTMX_FORM, 'theme=dark')
+        await user.post('/cart/items', HTMX_FORM, 'productId=mug')
+        const response = await user.post('/api/full-reset', HTMX)
+        const fragment = await response.text()
+        expect(fragment).toStartWith('<span id="count">0</span>')
+        expect(fragment).toContain('id="cart-badge"')
+        expect(fragment).toContain('data-count="0"')
+        expect(fragment).toContain('hx-swap-oob="true"')
+        expect(JSON.parse(response.headers.get('hx-trigger') ?? '')).toEqual({ 'theme-changed': { theme: 'system' } })
     })
 
     test('without JavaScript: +1 twice shows 1, then 2 (Post/Redirect/Get keeps the page scope)', async () => {
