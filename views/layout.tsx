@@ -68,6 +68,8 @@ export const Layout = ({ title, section, theme, pageId, cartCount, children }: P
             <meta charset="utf-8" />
             <meta name="viewport" content="width=device-width, initial-scale=1" />
             <meta name="color-scheme" content="light dark" />
+            {/* No page pushes URLs; htmx's history would refetch the page on Back from #main (Firefox). */}
+            <meta name="htmx-config" content='{"history":false}' />
             <title safe>{title} · Scoped State</title>
             <link rel="icon" href="/public/favicon.svg" type="image/svg+xml" />
             <link rel="stylesheet" href="/public/styles.css" />

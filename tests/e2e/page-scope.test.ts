@@ -58,6 +58,25 @@ e2eSuite('page scope in a browser', (e2e) => {
         }
     })
 
+    browserTest('Back from the skip link keeps the count, where htmx watches popstate (Firefox)', async () => {
+        // htmx 4 restores history on any popstate when the browser has no Navigation API (it also
+        // leaves Firefox's unused): going Back from #main would fetch the page anew, count at 0.
+        const context = await e2e.newContext()
+        await context.addInitScript(() => Object.defineProperty(window, 'navigation', { value: undefined }))
+        const page = await context.newPage()
+        await page.goto('/counter')
+        await increment(page, 3)
+        // Shown only once focused, as a keyboard user reaches it.
+        await page.getByRole('link', { name: 'Skip to content' }).focus()
+        await page.keyboard.press('Enter')
+        await page.waitForURL(/#main$/)
+        await page.goBack()
+        await page.waitForURL(/\/counter$/)
+        await page.waitForLoadState('networkidle')
+        await expectCount(page, 3)
+        await increment(page, 1)
+    })
+
     browserTest('two tabs of one user: separate counters, one cart and one theme', async () => {
         const context = await e2e.newContext()
         const tabA = await context.newPage()
