@@ -37,7 +37,13 @@ const explain = (error: unknown, status: number, page: boolean, changing: boolea
             title: 'Session unavailable',
             message: 'Your session is unavailable at the moment. Nothing was changed; please try again shortly.'
         }
-    // 409 (a collision) and 413 (state too large) are written for the user.
+    // The plugin's 413 counts bytes, for the developer.
+    if (error instanceof ScopedStateError && status === 413)
+        return {
+            title: 'Not saved',
+            message: 'That is more than your session can hold, so it was not saved. Remove something and try again.'
+        }
+    // Its 409s (a collision, a session ended meanwhile) are written for the user.
     if (error instanceof ScopedStateError && status < 500) return { title: 'Not saved', message: error.message }
     if (status === 404)
         return {

@@ -5,21 +5,21 @@
  * Saved state outlives restarts and deploys: when a key's type changes, or a key is
  * renamed or removed, pass `version: 2` (then 3…) and a `migrate` for what users keep.
  */
-import { type ScopedStateOptions, scopedState } from '../plugins/scoped-state'
+import { type ScopedStateOptions, type ScopedStore, scopedState } from '../plugins/scoped-state'
 import type { CartLine } from './catalog'
 
 export const THEMES = ['light', 'dark', 'system'] as const
 export type Theme = (typeof THEMES)[number]
 
-export const appState = (options: ScopedStateOptions) =>
-    scopedState(
-        {
-            count: { value: 0 },
-            cart: { value: [] as CartLine[], preserve: true },
-            theme: { value: 'system' as Theme, preserve: true },
-            username: { value: '', preserve: true }
-        },
-        options
-    )
+const setup = {
+    count: { value: 0 },
+    cart: { value: [] as CartLine[], preserve: true },
+    theme: { value: 'system' as Theme, preserve: true },
+    username: { value: '', preserve: true }
+}
+
+export const appState = (options: ScopedStateOptions) => scopedState(setup, options)
 
 export type AppState = ReturnType<typeof appState>
+/** `scopedStore` in every handler: type helpers that take the store with it, so a change to the setup reaches them. */
+export type AppStore = ScopedStore<typeof setup>

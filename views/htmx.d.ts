@@ -7,5 +7,6 @@ declare namespace JSX {
     interface HtmlTag {
         'hx-headers:inherited'?: string
         'hx-swap:inherited'?: string
+        'hx-sync:inherited'?: string
     }
 }

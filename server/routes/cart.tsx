@@ -7,13 +7,12 @@ import { Html } from '@kitajs/html'
 import { Elysia } from 'elysia'
 import { CartPage, CartUpdate } from '../../views/cart'
 import { addToCart, type CartChange, removeFromCart, setQuantity } from '../cart'
-import type { CartLine } from '../catalog'
 import { type AnswerContext, answer, fieldsOf, refuse } from '../respond'
 import { shellProps } from '../shell'
-import type { AppState, Theme } from '../state'
+import type { AppState, AppStore } from '../state'
 
 interface ActionContext extends AnswerContext {
-    scopedStore: { cart: CartLine[]; theme: Theme }
+    scopedStore: AppStore
 }
 
 const text = (value: unknown) => (typeof value === 'string' ? value : '')

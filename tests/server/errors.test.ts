@@ -187,7 +187,7 @@ test('an htmx click on an action that no longer exists: 404, told to reload, in 
     )
 })
 
-test("state over maxStateBytes: the plugin's own message, written for the user, in the alert region", async () => {
+test('state over maxStateBytes: 413, told in words and not in bytes, in the alert region', async () => {
     const response = await client(testApp({ maxStateBytes: 40 })).post(
         '/account/sign-in',
         HTMX_FORM,
@@ -195,7 +195,9 @@ test("state over maxStateBytes: the plugin's own message, written for the user, 
     )
     expect(response.status).toBe(413)
     expect(response.headers.get('hx-retarget')).toBe('#alerts')
-    expect(await response.text()).toMatch(/over the limit of 40; it was not saved\.<\/p>$/)
+    expect(await response.text()).toBe(
+        '<p class="notice notice-error">That is more than your session can hold, so it was not saved. Remove something and try again.</p>'
+    )
 })
 
 test('a refused request (a body that does not parse, a 4xx a handler set before it threw) is not called a failure', async () => {
