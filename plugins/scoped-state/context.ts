@@ -40,7 +40,7 @@ export class ScopedContext<Setup extends StateSetup> {
     declare readonly scopedPageId: string
     /** For the plugin's after-hooks only (left out of the handler's type). */
     declare readonly scopedSession: ScopedSession
-    /** Back to defaults; keeps preserved keys unless `ignorePreserve`. */
+    /** Back to defaults: this page scope; with `ignorePreserve`, everything (preserved keys, every tab). */
     declare readonly resetScopedStore: (ignorePreserve?: boolean) => void
     /** New session id, old one dead at once, preserved keys carried over: call it at login. */
     declare readonly regenerateScopedSession: () => void

@@ -179,12 +179,15 @@ export class ScopedSession {
         return [...this.context.fields.keys()]
     }
 
-    /** Back to defaults: the page scope, or with `ignorePreserve` everything. */
+    /** Back to defaults: the page scope, or with `ignorePreserve` everything, the user's other tabs too. */
     reset(ignorePreserve = false) {
         if (this.tooLate()) return
-        this.state()
+        const record = this.state()
         this.pageScope = {}
-        if (ignorePreserve) this.sessionScope = {}
+        if (ignorePreserve) {
+            this.sessionScope = {}
+            record.p = {}
+        }
         this.cleared = ignorePreserve || this.cleared === 'all' ? 'all' : 'page'
     }
 
@@ -263,7 +266,7 @@ export class ScopedSession {
             (preserve ? record.s : record.p[this.pageKey]) ?? {}
         const conflict =
             (this.cleared && !same(scopeIn(before, false), scopeIn(after, false))) ||
-            (this.cleared === 'all' && !same(before.s, after.s)) ||
+            (this.cleared === 'all' && !same(before, parseRecord(fresh, this.context))) ||
             [...changed].some((key) => {
                 const preserve = this.context.fields.get(key)?.preserve
                 return !same(scopeIn(before, preserve)[key], scopeIn(after, preserve)[key])
@@ -274,7 +277,10 @@ export class ScopedSession {
                 409
             )
         if (this.cleared) this.pageScope = {}
-        if (this.cleared === 'all') this.sessionScope = {}
+        if (this.cleared === 'all') {
+            this.sessionScope = {}
+            after.p = {}
+        }
         for (const key of changed) {
             const preserve = this.context.fields.get(key)?.preserve
             const from = preserve ? mine.session : mine.page

@@ -7,7 +7,7 @@
 import { describe, expect, test } from 'bun:test'
 import { Elysia } from 'elysia'
 import { memoryStore, type Store, scopedState } from '../../plugins/scoped-state'
-import { client, overHttp } from '../helpers/client'
+import { client, inPage, NAVIGATE, overHttp } from '../helpers/client'
 import { SECRET, stateApp } from '../helpers/plugin-app'
 
 /** The test app plus a handler that reads `count`, awaits `ms`, then writes it plus one. */
@@ -158,6 +158,21 @@ test('an awaiting full reset that overlaps a change of a preserved key gets 409 
         expect((await slow).status).toBe(409)
         expect(await (await user.get('/state')).json()).toMatchObject({ theme: 'dark', count: 1 })
     }
+})
+
+test("an awaiting full reset that overlaps a change in another tab's page scope gets 409 too", async () => {
+    const app = stateApp().post('/slow-full-reset', async ({ resetScopedStore }) => {
+        await Bun.sleep(20)
+        resetScopedStore(true)
+        return 'reset'
+    })
+    const user = client(app)
+    const tab = (await (await user.get('/state', NAVIGATE)).json()).page
+    await user.post('/increment')
+    const slow = user.post('/slow-full-reset')
+    await user.post('/increment', inPage(tab))
+    expect((await slow).status).toBe(409)
+    expect(await (await user.get('/state', inPage(tab))).json()).toMatchObject({ count: 1 })
 })
 
 test('two instances sharing a store on one route fail with a clear error instead of waiting for each other', async () => {

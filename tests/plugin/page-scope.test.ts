@@ -236,4 +236,13 @@ describe('page scope', () => {
         await user.post('/full-reset', inPage(page))
         expect(await (await user.get('/state', inPage(page))).json()).toMatchObject({ count: 0, theme: 'light' })
     })
+
+    test("resetScopedStore(true) resets everything: the user's other tabs and the default scope too", async () => {
+        const user = client(stateApp())
+        const [first, second] = [(await load(user)).page, (await load(user)).page]
+        for (const headers of [inPage(first), inPage(second), {}]) await user.post('/increment', headers)
+        await user.post('/full-reset', inPage(first))
+        for (const headers of [inPage(second), {}])
+            expect(await (await user.get('/state', headers)).json()).toMatchObject({ count: 0 })
+    })
 })
