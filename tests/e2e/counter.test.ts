@@ -5,6 +5,7 @@
  */
 import { expect } from 'bun:test'
 import { button, expectCount, increment } from './demo'
+import { expectGone, expectText } from './expect'
 import { browserTest, e2eSuite } from './harness'
 
 e2eSuite('counter in a browser', (e2e) => {
@@ -35,6 +36,18 @@ e2eSuite('counter in a browser', (e2e) => {
         await increment(page, 1)
         await button(page, 'Full reset').click()
         await expectCount(page, 0)
+    })
+
+    browserTest('a click that reaches no server says so; the next one that is answered clears it', async () => {
+        const page = await e2e.openPage('/counter')
+        await increment(page, 1)
+        await page.route('**/api/increment', (route) => route.abort('internetdisconnected'))
+        await button(page, '+1').click()
+        await expectText(page.locator('#alerts'), /could not be reached/)
+        await expectCount(page, 1)
+        await page.unroute('**/api/increment')
+        await increment(page, 1)
+        await expectGone(page.locator('#alerts .notice'))
     })
 
     browserTest('without JavaScript, +1 posts a form and the redirect keeps the page scope', async () => {
