@@ -19,3 +19,18 @@ document.addEventListener('htmx:error', (event) => {
         'The server could not be reached, so this may not have been saved. Check your connection, then reload the page.'
     document.getElementById('alerts')?.replaceChildren(notice)
 })
+
+// A swap that removed the focused control (Remove, Clear cart) would leave keyboard users
+// on <body>, at the top of the page: they go on from the region that was updated instead.
+let focusedBeforeSwap = null
+document.addEventListener('htmx:before:swap', () => {
+    focusedBeforeSwap = document.activeElement
+})
+document.addEventListener('htmx:after:swap', (event) => {
+    const region = event.detail.ctx?.target
+    const lost = focusedBeforeSwap !== document.body && focusedBeforeSwap?.isConnected === false
+    focusedBeforeSwap = null
+    if (!lost || !region?.isConnected || document.activeElement !== document.body) return
+    if (!region.hasAttribute('tabindex')) region.setAttribute('tabindex', '-1')
+    region.focus({ preventScroll: true })
+})

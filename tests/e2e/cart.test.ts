@@ -38,6 +38,19 @@ e2eSuite('cart in a browser', (e2e) => {
         expect(await sameDocument()).toBe(true)
     })
 
+    browserTest('by keyboard, Remove and Clear cart leave focus in the cart, not on the page', async () => {
+        const page = await e2e.openPage('/cart')
+        await addToCart(page, 'Enamel mug', 1)
+        await addToCart(page, 'Dot-grid notebook', 2)
+        for (const control of [button(cartLine(page, 'mug'), 'Remove'), button(page, 'Clear cart')]) {
+            await control.focus()
+            await page.keyboard.press('Enter')
+            await expectGone(control)
+            await page.waitForFunction(() => document.getElementById('cart')?.contains(document.activeElement))
+        }
+        await page.getByText('Your cart is empty').waitFor()
+    })
+
     browserTest('an invalid quantity shows a message next to its field and changes nothing', async () => {
         const page = await e2e.openPage('/cart')
         await addToCart(page, 'Canvas tote', 1)
