@@ -20,7 +20,7 @@ export const ErrorPage = ({ title, message }: ErrorPageProps) => (
                 {message}
             </p>
             <p>
-                <a href="/">Back to the demos</a>
+                <a href="/">Back to the home page</a>
             </p>
         </div>
     </Layout>

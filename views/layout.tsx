@@ -4,6 +4,9 @@ import type { Theme } from '../server/state'
 import { Alerts } from './alerts'
 import { CartBadge } from './cart-badge'
 
+/** The app's name: the header's brand and every page title's suffix. */
+export const APP_NAME = 'Scoped State'
+
 export type Section = 'counter' | 'cart' | 'theme' | 'account'
 
 export interface ShellProps {
@@ -70,7 +73,7 @@ export const Layout = ({ title, section, theme, pageId, cartCount, children }: P
             <meta name="color-scheme" content="light dark" />
             {/* No page pushes URLs; htmx's history would refetch the page on Back from #main (Firefox). */}
             <meta name="htmx-config" content='{"history":false}' />
-            <title safe>{title} · Scoped State</title>
+            <title safe>{`${title} · ${APP_NAME}`}</title>
             <link rel="icon" href="/public/favicon.svg" type="image/svg+xml" />
             <link rel="stylesheet" href="/public/styles.css" />
             <script src="/vendor/htmx-4.0.1.min.js" defer />
@@ -84,9 +87,9 @@ export const Layout = ({ title, section, theme, pageId, cartCount, children }: P
                 <div class="container site-header-inner">
                     <a class="brand" href="/">
                         <span class="brand-mark" aria-hidden="true" />
-                        Scoped State
+                        {APP_NAME}
                     </a>
-                    <nav class="site-nav" aria-label="Demos">
+                    <nav class="site-nav" aria-label="Main">
                         <ul>
                             {NAV.map((item) => (
                                 <NavItem item={item} current={item.section === section} cartCount={cartCount} />

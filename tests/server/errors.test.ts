@@ -49,8 +49,8 @@ const expectErrorPage = async (response: Response, status: number, title: string
     expect(html).toStartWith('<!doctype html>')
     expect(html).toContain(`<title>${title} · Scoped State</title>`)
     expect(html).toContain(`<h1>${title}</h1><p class="lead">${message}</p>`)
-    expect(html).toContain('<nav class="site-nav" aria-label="Demos">')
-    expect(html).toContain('<a href="/">Back to the demos</a>')
+    expect(html).toContain('<nav class="site-nav" aria-label="Main">')
+    expect(html).toContain('<a href="/">Back to the home page</a>')
     // The store may be what failed: the page shows a new visitor's shell, not this user's.
     expect(html).toContain('data-theme="system"')
     expect(html).not.toContain('cart-badge')
