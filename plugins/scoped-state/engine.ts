@@ -289,15 +289,22 @@ export const createEngine = (config: EngineConfig) => {
                 if (!session) return
                 closeHandling(session, set)
                 const id = session.locked
+                /** This request still has its turn: once it lapsed, the session and its lock are the next request's. */
+                const holding = () => id === undefined || mutex.holds(id, set)
                 let record: string | undefined
                 try {
-                    if (id !== undefined && !mutex.holds(id, set)) throw new StoreUnavailableError(LOCK_LOST)
                     record = session.serialize()
+                    if ((record !== undefined || session.discard) && !holding())
+                        throw new StoreUnavailableError(LOCK_LOST)
                     if (record !== undefined) {
                         await store.save(session.id.id, record, ttlOf(session.id))
                         session.saved(record)
                     }
-                    if (session.discard) await store.delete(session.discard)
+                    // Checked again after the save's wait: deleting the old id would take the next request's lock.
+                    if (session.discard) {
+                        if (!holding()) throw new StoreUnavailableError(LOCK_LOST)
+                        await store.delete(session.discard)
+                    }
                 } catch (error) {
                     abort(session, set)
                     throw error

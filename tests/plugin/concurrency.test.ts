@@ -238,6 +238,67 @@ describe("a request that holds its session past the store's lockLease", () => {
         expect(await (await user.post('/increment')).text()).toBe('3')
     })
 
+    test('a late request that changes nothing is answered as usual', async () => {
+        let unstick = () => {}
+        const stuck = new Promise<void>((resolve) => {
+            unstick = resolve
+        })
+        const app = stateApp({ store: { ...asynchronous(memoryStore()), lockLease: 50 } }).get(
+            '/slow-count',
+            async ({ scopedStore }) => {
+                await stuck
+                return scopedStore.count
+            }
+        )
+        const user = client(app)
+        await user.post('/increment')
+        const late = user.get('/slow-count')
+        expect(await (await user.post('/increment')).text()).toBe('2')
+        unstick()
+        const answered = await late
+        expect(answered.status).toBe(200)
+        expect(await answered.text()).toBe('1')
+        expect(await (await user.post('/increment')).text()).toBe('3')
+    })
+
+    test('with two stuck requests ahead, each lapses in turn and the third goes on', async () => {
+        const { app, unstick } = stuckApp(50)
+        const user = client(app)
+        await user.post('/increment')
+        const late = [user.post('/stuck'), user.post('/stuck')]
+        expect(await (await user.post('/increment')).text()).toBe('2')
+        unstick()
+        expect((await Promise.all(late)).map((response) => response.status)).toEqual([503, 503])
+    })
+
+    test('a request handed the session early gets a whole lease of its own', async () => {
+        let unstick = () => {}
+        const stuck = new Promise<void>((resolve) => {
+            unstick = resolve
+        })
+        const app = stateApp({ store: { ...asynchronous(memoryStore()), lockLease: 200 } })
+            .post('/quick', async () => {
+                await Bun.sleep(100)
+                return 'quick'
+            })
+            .post('/held', async ({ scopedStore }) => {
+                await stuck
+                scopedStore.count = 50
+                return 'held'
+            })
+        const user = client(app)
+        await user.post('/increment')
+        const quick = user.post('/quick')
+        const held = user.post('/held')
+        const next = user.post('/increment')
+        // `/held` has the session from about 100 ms on: at 250 ms, its own lease still runs.
+        expect(await (await quick).text()).toBe('quick')
+        await Bun.sleep(150)
+        unstick()
+        expect((await held).status).toBe(200)
+        expect(await (await next).text()).toBe('51')
+    })
+
     test('keeps it while no other request of the session waits', async () => {
         const { app, unstick } = stuckApp(20)
         const user = client(app)

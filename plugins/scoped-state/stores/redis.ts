@@ -1,3 +1,4 @@
+import { ScopedStateSetupError } from '../errors'
 import { DEFAULT_LOCK_LEASE, LOCK_LOST, type Store, type StoreStats, StoreUnavailableError } from '../store'
 import { redisConnection } from './redis-connection'
 
@@ -30,6 +31,8 @@ export interface RedisStoreOptions {
      * How long a lock lives if its holder never releases it (the process died), in
      * milliseconds. Must exceed your slowest handler: a request that holds the lock
      * longer loses it, and its write is refused (503) instead of overwriting a newer one.
+     * It must also exceed `lockTimeout + commandTimeout`, the longest a request may wait
+     * for the lock before its handler runs (checked when the store is created).
      * @default 10_000
      */
     lockLease?: number | undefined
@@ -50,13 +53,16 @@ return {1, record}`
 
 /**
  * Writes the record and, given a token, unlocks; refused (0) when that lock is no
- * longer ours. Also drops expired ids from the index, counting them.
+ * longer ours, or, without a token (a session this request created), when the id is
+ * locked all the same. Also drops expired ids from the index, counting them.
  * KEYS: record, lock, index, expired count. ARGV: token or '', record, ttl, expiry time, id, now.
  */
 const WRITE = `
 if ARGV[1] ~= '' then
     if redis.call('GET', KEYS[2]) ~= ARGV[1] then return 0 end
     redis.call('DEL', KEYS[2])
+elseif redis.call('EXISTS', KEYS[2]) == 1 then
+    return 0
 end
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
 redis.call('ZADD', KEYS[3], ARGV[4], ARGV[5])
@@ -115,6 +121,11 @@ export const redisStore = (options: RedisStoreOptions): Store => {
         lockTimeout = 5_000,
         lockLease = DEFAULT_LOCK_LEASE
     } = options
+    // Else a request could get the lock after its turn in the process lapsed, and leave it to expire.
+    if (lockLease <= lockTimeout + commandTimeout)
+        throw new ScopedStateSetupError(
+            `redisStore: lockLease (${lockLease} ms) must exceed lockTimeout + commandTimeout (${lockTimeout + commandTimeout} ms).`
+        )
     const redis = redisConnection(url, commandTimeout, lockLease)
     /** Lock tokens this process holds; the plugin lets one request per session in at a time. */
     const tokens = new Map<string, string>()

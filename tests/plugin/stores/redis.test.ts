@@ -21,6 +21,8 @@ const open = (options: Partial<Parameters<typeof redisStore>[0]> = {}) => {
     return store
 }
 const raw = () => new RedisClient(redis().url)
+/** A lock that lapses soon, as short as the store allows: it must outlast a wait for it. */
+const SHORT_LEASE = { lockLease: 400, lockTimeout: 100, commandTimeout: 250 }
 afterAll(() => {
     for (const store of stores) store.close()
 })
@@ -111,12 +113,31 @@ describe('redis store', () => {
         await holder.release('s')
     })
 
+    test('refuses a lockLease no longer than a wait for the lock', () => {
+        expect(() => redisStore({ url: 'redis://127.0.0.1:1', lockLease: 5_000 })).toThrow(
+            'lockLease (5000 ms) must exceed lockTimeout + commandTimeout (6500 ms)'
+        )
+    })
+
+    redisTest(
+        'a save without a lock token (a session this request created) is refused where the id is locked',
+        async () => {
+            const keys = prefix()
+            const [holder, creator] = [open({ prefix: keys }), open({ prefix: keys })]
+            await holder.load('s', DAY)
+            expect(Promise.resolve(creator.save('s', '{"n":1}', DAY))).rejects.toThrow('lock expired')
+            await holder.save('s', '{"n":2}', DAY)
+            expect(await creator.load('s', DAY)).toBe('{"n":2}')
+            await creator.release('s')
+        }
+    )
+
     redisTest('a holder whose lease ran out cannot overwrite the newer state', async () => {
         const keys = prefix()
-        const [slow, fast] = [open({ prefix: keys, lockLease: 150 }), open({ prefix: keys })]
+        const [slow, fast] = [open({ prefix: keys, ...SHORT_LEASE }), open({ prefix: keys })]
         await slow.save('s', '{"n":0}', DAY)
         await slow.load('s', DAY)
-        await Bun.sleep(300)
+        await Bun.sleep(SHORT_LEASE.lockLease + 100)
         expect(await fast.load('s', DAY)).toBe('{"n":0}')
         await fast.save('s', '{"n":1}', DAY)
         expect(Promise.resolve(slow.save('s', '{"n":-1}', DAY))).rejects.toThrow('lock expired')
@@ -126,9 +147,9 @@ describe('redis store', () => {
 
     redisTest('a release does not unlock a lock that another process took over', async () => {
         const keys = prefix()
-        const [slow, fast] = [open({ prefix: keys, lockLease: 100 }), open({ prefix: keys })]
+        const [slow, fast] = [open({ prefix: keys, ...SHORT_LEASE }), open({ prefix: keys })]
         await slow.load('s', DAY)
-        await Bun.sleep(250)
+        await Bun.sleep(SHORT_LEASE.lockLease + 100)
         await fast.load('s', DAY)
         await slow.release('s')
         const inspect = raw()
@@ -266,7 +287,7 @@ describe('the session lock, through the plugin', () => {
             const stuck = new Promise<void>((resolve) => {
                 unstick = resolve
             })
-            const app = stateApp({ store: open({ lockLease: 200 }) }).post('/stuck', async ({ scopedStore }) => {
+            const app = stateApp({ store: open(SHORT_LEASE) }).post('/stuck', async ({ scopedStore }) => {
                 await stuck
                 scopedStore.count = 99
                 return 'late'
@@ -281,6 +302,58 @@ describe('the session lock, through the plugin', () => {
             expect(await (await user.post('/increment')).text()).toBe('3')
         }
     )
+    redisTest("a request whose turn lapsed leaves the next request's lock alone, late login or not", async () => {
+        const keys = prefix()
+        const inner = open({ prefix: keys, ...SHORT_LEASE })
+        // Redis answering the login's save late: the command goes out at once, its answer after the lease.
+        let slowSaves = false
+        const store: Store = {
+            ...inner,
+            save: async (id, record, ttl) => {
+                const saved = inner.save(id, record, ttl)
+                if (slowSaves) await Bun.sleep(SHORT_LEASE.lockLease + 100)
+                return saved
+            }
+        }
+        let entered = () => {}
+        const inNext = new Promise<void>((resolve) => {
+            entered = resolve
+        })
+        let finish = () => {}
+        const finishing = new Promise<void>((resolve) => {
+            finish = resolve
+        })
+        const app = stateApp({ store })
+            .post('/slow-login', ({ regenerateScopedSession, scopedStore }) => {
+                regenerateScopedSession()
+                scopedStore.theme = 'dark'
+                slowSaves = true
+                return 'signed in'
+            })
+            .post('/next', async ({ scopedStore }) => {
+                entered()
+                await finishing
+                scopedStore.count = 7
+                return 'next'
+            })
+        const user = client(app)
+        await user.post('/theme/blue')
+        const old = user.cookie
+        const lock = lockOf(keys, old)
+        const login = user.post('/slow-login')
+        const next = client(app, old).post('/next')
+        await inNext
+        const refused = await login
+        expect(refused.status).toBe(503)
+        expect(refused.headers.get('set-cookie')).toBeNull()
+        const inspect = raw()
+        expect(await inspect.exists(lock)).toBe(true)
+        inspect.close()
+        slowSaves = false
+        finish()
+        expect((await next).status).toBe(200)
+        expect(await (await user.get('/state')).json()).toMatchObject({ theme: 'blue', count: 7 })
+    })
 })
 
 describe('a command Redis takes and does not answer', () => {
@@ -481,7 +554,7 @@ describe('redis outage', () => {
         'silent for longer than the lock lease: the connection is replaced, and the app recovers',
         async () => {
             const server = redis()
-            const app = stateApp({ store: open({ commandTimeout: 100, lockLease: 300 }) })
+            const app = stateApp({ store: open({ commandTimeout: 100, lockTimeout: 100, lockLease: 300 }) })
             const user = client(app)
             await user.post('/increment')
             const inspect = raw()
