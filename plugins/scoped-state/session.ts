@@ -185,7 +185,8 @@ export class ScopedSession {
         const record = this.state()
         this.pageScope = {}
         if (ignorePreserve) {
-            this.sessionScope = {}
+            // The record's own scope too: `moveTo` (a login after the reset) carries it over.
+            record.s = this.sessionScope = {}
             record.p = {}
         }
         this.cleared = ignorePreserve || this.cleared === 'all' ? 'all' : 'page'
@@ -237,9 +238,10 @@ export class ScopedSession {
     /**
      * Re-applies this request's changes on top of `fresh`, the record as another request
      * of the same session has since saved it: both requests' changes are kept, key by key.
-     * When the other request changed a key this one changed too, neither may overwrite
-     * the other: this request fails with 409 and writes nothing; so it does when the
-     * other request deleted the session and this one changed a key.
+     * When the other request changed a key this one changed too (or anything at all, under
+     * this one's full reset), neither may overwrite the other: this request fails with 409
+     * and writes nothing; so it does when the other request deleted the session and this
+     * one changed a key. Called only when the record did change.
      */
     rebase(fresh: string | undefined) {
         const changed = this.changedKeys()
@@ -264,9 +266,10 @@ export class ScopedSession {
         const after = this.state()
         const scopeIn = (record: StateRecord, preserve: boolean | undefined) =>
             (preserve ? record.s : record.p[this.pageKey]) ?? {}
+        // A full reset meant everything the user held then: any change since is a collision.
         const conflict =
+            this.cleared === 'all' ||
             (this.cleared && !same(scopeIn(before, false), scopeIn(after, false))) ||
-            (this.cleared === 'all' && !same(before, parseRecord(fresh, this.context))) ||
             [...changed].some((key) => {
                 const preserve = this.context.fields.get(key)?.preserve
                 return !same(scopeIn(before, preserve)[key], scopeIn(after, preserve)[key])
@@ -277,10 +280,6 @@ export class ScopedSession {
                 409
             )
         if (this.cleared) this.pageScope = {}
-        if (this.cleared === 'all') {
-            this.sessionScope = {}
-            after.p = {}
-        }
         for (const key of changed) {
             const preserve = this.context.fields.get(key)?.preserve
             const from = preserve ? mine.session : mine.page

@@ -237,6 +237,31 @@ describe('page scope', () => {
         expect(await (await user.get('/state', inPage(page))).json()).toMatchObject({ count: 0, theme: 'light' })
     })
 
+    test('resetScopedStore(true) then a login: the preserved keys stay reset, and a write between them is kept', async () => {
+        const app = stateApp()
+            .post('/reset-and-login', ({ resetScopedStore, regenerateScopedSession }) => {
+                resetScopedStore(true)
+                regenerateScopedSession()
+                return 'ok'
+            })
+            .post('/reset-write-and-login', ({ resetScopedStore, regenerateScopedSession, scopedStore }) => {
+                resetScopedStore(true)
+                scopedStore.theme = 'blue'
+                regenerateScopedSession()
+                return 'ok'
+            })
+        for (const [path, theme] of [
+            ['/reset-and-login', 'light'],
+            ['/reset-write-and-login', 'blue']
+        ]) {
+            const user = client(app)
+            await user.post('/theme/dark')
+            await user.post('/cart/apple')
+            await user.post(path as string)
+            expect(await (await user.get('/state')).json()).toMatchObject({ theme, cart: { items: [] } })
+        }
+    })
+
     test("resetScopedStore(true) resets everything: the user's other tabs and the default scope too", async () => {
         const user = client(stateApp())
         const [first, second] = [(await load(user)).page, (await load(user)).page]
