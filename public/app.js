@@ -9,10 +9,13 @@ document.addEventListener('htmx:after:request', (event) => {
     if (event.detail.ctx.response?.status < 400) document.getElementById('alerts')?.replaceChildren()
 })
 
-// A request that got no answer (offline, the server down or restarting, a timeout) has no
-// message from the server: say so in the same place. One that was answered was told there.
+// A request that went out and got no answer (offline, the server down or restarting, a
+// timeout) has no message from the server: say so in the same place. One that was answered
+// was told there; other errors are the page's own, which htmx logs.
 document.addEventListener('htmx:error', (event) => {
-    if (event.detail.ctx?.text !== undefined) return
+    const { ctx, error } = event.detail
+    const unanswered = error instanceof TypeError || ctx?.request?.signal?.reason === 'timeout'
+    if (!ctx || ctx.text !== undefined || !unanswered) return
     const notice = document.createElement('p')
     notice.className = 'notice notice-error'
     notice.textContent =

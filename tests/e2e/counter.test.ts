@@ -4,7 +4,7 @@
  * plain forms answered with a 303 back to the page.
  */
 import { expect } from 'bun:test'
-import { button, expectCount, increment } from './demo'
+import { addToCart, button, expectBadge, expectCount, expectTheme, increment, navigate, pickTheme } from './demo'
 import { expectGone, expectText } from './expect'
 import { browserTest, e2eSuite } from './harness'
 
@@ -38,6 +38,19 @@ e2eSuite('counter in a browser', (e2e) => {
         await expectCount(page, 0)
     })
 
+    browserTest('Full reset also empties the badge and brings back the default theme, in place', async () => {
+        const page = await e2e.openPage('/cart')
+        await addToCart(page, 'Enamel mug', 1)
+        await navigate(page, 'Theme')
+        await pickTheme(page, 'Dark')
+        await navigate(page, 'Counter')
+        await increment(page, 1)
+        await button(page, 'Full reset').click()
+        await expectCount(page, 0)
+        await expectBadge(page, 0)
+        await expectTheme(page, 'system')
+    })
+
     browserTest('a click that reaches no server says so; the next one that is answered clears it', async () => {
         const page = await e2e.openPage('/counter')
         await increment(page, 1)
@@ -47,6 +60,21 @@ e2eSuite('counter in a browser', (e2e) => {
         await expectCount(page, 1)
         await page.unroute('**/api/increment')
         await increment(page, 1)
+        await expectGone(page.locator('#alerts .notice'))
+
+        // An error in the page itself (here an attribute htmx cannot parse) sends nothing: no such message.
+        const sent: string[] = []
+        page.on('request', (request) => sent.push(request.url()))
+        await page.evaluate(() => {
+            const broken = Object.assign(document.createElement('button'), { id: 'broken', textContent: 'Broken' })
+            broken.setAttribute('hx-post', '/api/increment')
+            broken.setAttribute('hx-vals', '{oops')
+            document.querySelector('main')?.append(broken)
+            ;(window as unknown as { htmx: { process(element: Element): void } }).htmx.process(broken)
+        })
+        await page.locator('#broken').click()
+        await page.waitForLoadState('networkidle')
+        expect(sent).toEqual([])
         await expectGone(page.locator('#alerts .notice'))
     })
 
