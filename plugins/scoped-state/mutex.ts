@@ -6,9 +6,10 @@
  *
  * A hold lapses after the store's lease, when another request waits: once a request has
  * held a session for `lease` milliseconds, the next request of that session waiting here
- * takes it over, and the late request may no longer save (`holds`). Without that, a handler awaiting something
- * that never settles, or an app error hook that throws (Elysia then skips the hook that
- * lets go), would stall every later request of the session in this process for good.
+ * takes it over, and the late request may no longer save (`holds`). Without that, a
+ * handler awaiting something that never settles, or an app error hook that throws (Elysia
+ * then skips the hook that lets go), would stall every later request of the session in
+ * this process for good.
  */
 import { ScopedStateSetupError } from './errors'
 
