@@ -70,12 +70,9 @@ test('serializeRequests queues awaiting handlers of one session with a synchrono
 })
 
 test('sessions do not wait for each other', async () => {
-    let release: () => void = () => {}
-    const gate = new Promise<void>((resolve) => {
-        release = resolve
-    })
+    const gate = Promise.withResolvers<void>()
     const app = stateApp({ store: asynchronous(memoryStore()) }).post('/wait', async ({ scopedStore }) => {
-        await gate
+        await gate.promise
         return ++scopedStore.count
     })
     const slow = client(app)
@@ -84,7 +81,7 @@ test('sessions do not wait for each other', async () => {
     await fast.get('/count')
     const pending = slow.post('/wait')
     expect(await (await fast.post('/increment')).text()).toBe('1')
-    release()
+    gate.resolve()
     expect(await (await pending).text()).toBe('1')
 })
 
@@ -206,30 +203,27 @@ test('one Request object handled twice at once (a retry, a sub-app) waits its tu
 })
 
 describe("a request that holds its session past the store's lockLease", () => {
-    /** An app whose `/stuck` handler waits for `unstick()`, then writes `count`. */
+    /** An app whose `/stuck` handler waits for `stuck.resolve()`, then writes `count`. */
     const stuckApp = (lockLease: number) => {
-        let unstick = () => {}
-        const stuck = new Promise<void>((resolve) => {
-            unstick = resolve
-        })
+        const stuck = Promise.withResolvers<void>()
         const app = stateApp({ store: { ...asynchronous(memoryStore()), lockLease } }).post(
             '/stuck',
             async ({ scopedStore }) => {
-                await stuck
+                await stuck.promise
                 scopedStore.count = 99
                 return 'late'
             }
         )
-        return { app, unstick }
+        return { app, stuck }
     }
 
     test('loses it to a request that waits: that one goes on, the late one answers 503 and changes nothing', async () => {
-        const { app, unstick } = stuckApp(100)
+        const { app, stuck } = stuckApp(100)
         const user = client(app)
         await user.post('/increment')
         const late = user.post('/stuck')
         expect(await (await user.post('/increment')).text()).toBe('2')
-        unstick()
+        stuck.resolve()
         const refused = await late
         expect(refused.status).toBe(503)
         expect(await refused.text()).toContain('retry')
@@ -239,14 +233,11 @@ describe("a request that holds its session past the store's lockLease", () => {
     })
 
     test('a late request that changes nothing is answered as usual', async () => {
-        let unstick = () => {}
-        const stuck = new Promise<void>((resolve) => {
-            unstick = resolve
-        })
+        const stuck = Promise.withResolvers<void>()
         const app = stateApp({ store: { ...asynchronous(memoryStore()), lockLease: 50 } }).get(
             '/slow-count',
             async ({ scopedStore }) => {
-                await stuck
+                await stuck.promise
                 return scopedStore.count
             }
         )
@@ -254,7 +245,7 @@ describe("a request that holds its session past the store's lockLease", () => {
         await user.post('/increment')
         const late = user.get('/slow-count')
         expect(await (await user.post('/increment')).text()).toBe('2')
-        unstick()
+        stuck.resolve()
         const answered = await late
         expect(answered.status).toBe(200)
         expect(await answered.text()).toBe('1')
@@ -262,27 +253,24 @@ describe("a request that holds its session past the store's lockLease", () => {
     })
 
     test('with two stuck requests ahead, each lapses in turn and the third goes on', async () => {
-        const { app, unstick } = stuckApp(50)
+        const { app, stuck } = stuckApp(50)
         const user = client(app)
         await user.post('/increment')
         const late = [user.post('/stuck'), user.post('/stuck')]
         expect(await (await user.post('/increment')).text()).toBe('2')
-        unstick()
+        stuck.resolve()
         expect((await Promise.all(late)).map((response) => response.status)).toEqual([503, 503])
     })
 
     test('a request handed the session early gets a whole lease of its own', async () => {
-        let unstick = () => {}
-        const stuck = new Promise<void>((resolve) => {
-            unstick = resolve
-        })
+        const stuck = Promise.withResolvers<void>()
         const app = stateApp({ store: { ...asynchronous(memoryStore()), lockLease: 200 } })
             .post('/quick', async () => {
                 await Bun.sleep(100)
                 return 'quick'
             })
             .post('/held', async ({ scopedStore }) => {
-                await stuck
+                await stuck.promise
                 scopedStore.count = 50
                 return 'held'
             })
@@ -294,18 +282,18 @@ describe("a request that holds its session past the store's lockLease", () => {
         // `/held` has the session from about 100 ms on: at 250 ms, its own lease still runs.
         expect(await (await quick).text()).toBe('quick')
         await Bun.sleep(150)
-        unstick()
+        stuck.resolve()
         expect((await held).status).toBe(200)
         expect(await (await next).text()).toBe('51')
     })
 
     test('keeps it while no other request of the session waits', async () => {
-        const { app, unstick } = stuckApp(20)
+        const { app, stuck } = stuckApp(20)
         const user = client(app)
         await user.post('/increment')
         const slow = user.post('/stuck')
         await Bun.sleep(100)
-        unstick()
+        stuck.resolve()
         expect(await (await slow).text()).toBe('late')
         expect(await user.text('/count')).toBe('99')
     })

@@ -255,14 +255,11 @@ describe('the session lock, through the plugin', () => {
     redisTest('a request that fails lets the next request of its session in, still locked', async () => {
         const keys = prefix()
         const inspect = raw()
-        let fail = () => {}
-        const failing = new Promise<void>((resolve) => {
-            fail = resolve
-        })
+        const failing = Promise.withResolvers<void>()
         let lock = ''
         const app = stateApp({ store: open({ prefix: keys }) })
             .post('/fail', async () => {
-                await failing
+                await failing.promise
                 throw new Error('the handler failed')
             })
             .get('/locked', async ({ scopedStore }) => ({
@@ -275,7 +272,7 @@ describe('the session lock, through the plugin', () => {
         const failed = user.post('/fail')
         // Waits here for the failing request to let go of the session.
         const next = user.get('/locked')
-        fail()
+        failing.resolve()
         expect((await failed).status).toBe(500)
         expect(await (await next).json()).toEqual({ count: 1, locked: true })
         inspect.close()
@@ -283,12 +280,9 @@ describe('the session lock, through the plugin', () => {
     redisTest(
         'a request stuck past lockLease loses its session to the next one in its process; its late save is refused',
         async () => {
-            let unstick = () => {}
-            const stuck = new Promise<void>((resolve) => {
-                unstick = resolve
-            })
+            const stuck = Promise.withResolvers<void>()
             const app = stateApp({ store: open(SHORT_LEASE) }).post('/stuck', async ({ scopedStore }) => {
-                await stuck
+                await stuck.promise
                 scopedStore.count = 99
                 return 'late'
             })
@@ -296,7 +290,7 @@ describe('the session lock, through the plugin', () => {
             await user.post('/increment')
             const late = user.post('/stuck')
             expect(await (await user.post('/increment')).text()).toBe('2')
-            unstick()
+            stuck.resolve()
             expect((await late).status).toBe(503)
             expect(await user.text('/count')).toBe('2')
             expect(await (await user.post('/increment')).text()).toBe('3')
@@ -315,14 +309,8 @@ describe('the session lock, through the plugin', () => {
                 return saved
             }
         }
-        let entered = () => {}
-        const inNext = new Promise<void>((resolve) => {
-            entered = resolve
-        })
-        let finish = () => {}
-        const finishing = new Promise<void>((resolve) => {
-            finish = resolve
-        })
+        const inNext = Promise.withResolvers<void>()
+        const finishing = Promise.withResolvers<void>()
         const app = stateApp({ store })
             .post('/slow-login', ({ regenerateScopedSession, scopedStore }) => {
                 regenerateScopedSession()
@@ -331,8 +319,8 @@ describe('the session lock, through the plugin', () => {
                 return 'signed in'
             })
             .post('/next', async ({ scopedStore }) => {
-                entered()
-                await finishing
+                inNext.resolve()
+                await finishing.promise
                 scopedStore.count = 7
                 return 'next'
             })
@@ -342,7 +330,7 @@ describe('the session lock, through the plugin', () => {
         const lock = lockOf(keys, old)
         const login = user.post('/slow-login')
         const next = client(app, old).post('/next')
-        await inNext
+        await inNext.promise
         const refused = await login
         expect(refused.status).toBe(503)
         expect(refused.headers.get('set-cookie')).toBeNull()
@@ -350,7 +338,7 @@ describe('the session lock, through the plugin', () => {
         expect(await inspect.exists(lock)).toBe(true)
         inspect.close()
         slowSaves = false
-        finish()
+        finishing.resolve()
         expect((await next).status).toBe(200)
         expect(await (await user.get('/state')).json()).toMatchObject({ theme: 'blue', count: 7 })
     })
