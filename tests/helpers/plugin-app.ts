@@ -56,6 +56,17 @@ export const stateApp = (options: ScopedStateOptions = {}) =>
             return 'destroyed'
         })
 
+/** The test app plus `/stuck`, whose handler waits for `stuck.resolve()`, then writes `count`: a request that overstays. */
+export const stuckApp = (options: ScopedStateOptions) => {
+    const stuck = Promise.withResolvers<void>()
+    const app = stateApp(options).post('/stuck', async ({ scopedStore }) => {
+        await stuck.promise
+        scopedStore.count = 99
+        return 'late'
+    })
+    return { app, stuck }
+}
+
 /** A clock tests move by hand. */
 export const manualClock = (start = Date.UTC(2026, 0, 1)) => {
     let time = start

@@ -8,7 +8,7 @@ import { describe, expect, test } from 'bun:test'
 import { Elysia } from 'elysia'
 import { memoryStore, type Store, scopedState } from '../../plugins/scoped-state'
 import { client, inPage, NAVIGATE, overHttp } from '../helpers/client'
-import { SECRET, stateApp } from '../helpers/plugin-app'
+import { SECRET, stateApp, stuckApp } from '../helpers/plugin-app'
 
 /** The test app plus a handler that reads `count`, awaits `ms`, then writes it plus one. */
 const slowIncrementApp = (options: Parameters<typeof stateApp>[0], ms: number) =>
@@ -203,22 +203,11 @@ test('one Request object handled twice at once (a retry, a sub-app) waits its tu
 })
 
 describe("a request that holds its session past the store's lockLease", () => {
-    /** An app whose `/stuck` handler waits for `stuck.resolve()`, then writes `count`. */
-    const stuckApp = (lockLease: number) => {
-        const stuck = Promise.withResolvers<void>()
-        const app = stateApp({ store: { ...asynchronous(memoryStore()), lockLease } }).post(
-            '/stuck',
-            async ({ scopedStore }) => {
-                await stuck.promise
-                scopedStore.count = 99
-                return 'late'
-            }
-        )
-        return { app, stuck }
-    }
+    /** `/stuck` on an asynchronous memory store whose lease is `lockLease`. */
+    const stuckOn = (lockLease: number) => stuckApp({ store: { ...asynchronous(memoryStore()), lockLease } })
 
     test('loses it to a request that waits: that one goes on, the late one answers 503 and changes nothing', async () => {
-        const { app, stuck } = stuckApp(100)
+        const { app, stuck } = stuckOn(100)
         const user = client(app)
         await user.post('/increment')
         const late = user.post('/stuck')
@@ -253,7 +242,7 @@ describe("a request that holds its session past the store's lockLease", () => {
     })
 
     test('with two stuck requests ahead, each lapses in turn and the third goes on', async () => {
-        const { app, stuck } = stuckApp(50)
+        const { app, stuck } = stuckOn(50)
         const user = client(app)
         await user.post('/increment')
         const late = [user.post('/stuck'), user.post('/stuck')]
@@ -288,7 +277,7 @@ describe("a request that holds its session past the store's lockLease", () => {
     })
 
     test('keeps it while no other request of the session waits', async () => {
-        const { app, stuck } = stuckApp(20)
+        const { app, stuck } = stuckOn(20)
         const user = client(app)
         await user.post('/increment')
         const slow = user.post('/stuck')

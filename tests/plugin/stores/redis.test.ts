@@ -4,7 +4,7 @@ import { RedisClient } from 'bun'
 import { Elysia } from 'elysia'
 import { redisStore, type Store, StoreUnavailableError, scopedState } from '../../../plugins/scoped-state'
 import { client, sessionIdOf } from '../../helpers/client'
-import { SECRET, stateApp } from '../../helpers/plugin-app'
+import { SECRET, stateApp, stuckApp } from '../../helpers/plugin-app'
 import { cuttingProxy, redisTest, useRedis } from '../../helpers/redis'
 import { storeContract } from './contract'
 
@@ -280,12 +280,7 @@ describe('the session lock, through the plugin', () => {
     redisTest(
         'a request stuck past lockLease loses its session to the next one in its process; its late save is refused',
         async () => {
-            const stuck = Promise.withResolvers<void>()
-            const app = stateApp({ store: open(SHORT_LEASE) }).post('/stuck', async ({ scopedStore }) => {
-                await stuck.promise
-                scopedStore.count = 99
-                return 'late'
-            })
+            const { app, stuck } = stuckApp({ store: open(SHORT_LEASE) })
             const user = client(app)
             await user.post('/increment')
             const late = user.post('/stuck')
