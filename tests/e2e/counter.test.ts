@@ -4,7 +4,7 @@
  * plain forms answered with a 303 back to the page.
  */
 import { expect } from 'bun:test'
-import { addToCart, button, expectBadge, expectCount, expectTheme, increment, navigate, pickTheme } from './demo'
+import { button, expectBadge, expectCount, expectTheme, holdSomeOfEverything, increment } from './demo'
 import { expectGone, expectText } from './expect'
 import { browserTest, e2eSuite } from './harness'
 
@@ -40,11 +40,7 @@ e2eSuite('counter in a browser', (e2e) => {
 
     browserTest('Full reset also empties the badge and brings back the default theme, in place', async () => {
         const page = await e2e.openPage('/cart')
-        await addToCart(page, 'Enamel mug', 1)
-        await navigate(page, 'Theme')
-        await pickTheme(page, 'Dark')
-        await navigate(page, 'Counter')
-        await increment(page, 1)
+        await holdSomeOfEverything(page, 1)
         await button(page, 'Full reset').click()
         await expectCount(page, 0)
         await expectBadge(page, 0)

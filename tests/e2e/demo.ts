@@ -57,3 +57,12 @@ export const increment = async (page: Page, times: number) => {
         await expectCount(page, start + step)
     }
 }
+
+/** From /cart: a mug in the cart, the Dark theme, then `count` on the counter: a user holding some of everything. */
+export const holdSomeOfEverything = async (page: Page, count: number) => {
+    await addToCart(page, 'Enamel mug', 1)
+    await navigate(page, 'Theme')
+    await pickTheme(page, 'Dark')
+    await navigate(page, 'Counter')
+    await increment(page, count)
+}

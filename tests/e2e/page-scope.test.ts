@@ -3,17 +3,23 @@
  * preserved cart and theme follow the user across refreshes, navigation and tabs.
  */
 import type { Page } from 'playwright-core'
-import { addToCart, cartLine, expectBadge, expectCount, expectTheme, increment, navigate, pickTheme } from './demo'
+import {
+    addToCart,
+    cartLine,
+    expectBadge,
+    expectCount,
+    expectTheme,
+    holdSomeOfEverything,
+    increment,
+    navigate,
+    pickTheme
+} from './demo'
 import { browserTest, e2eSuite } from './harness'
 
 e2eSuite('page scope in a browser', (e2e) => {
     browserTest('a refresh resets the count and keeps the cart and the theme', async () => {
         const page = await e2e.openPage('/cart')
-        await addToCart(page, 'Enamel mug', 1)
-        await navigate(page, 'Theme')
-        await pickTheme(page, 'Dark')
-        await navigate(page, 'Counter')
-        await increment(page, 2)
+        await holdSomeOfEverything(page, 2)
 
         await page.reload()
         await expectCount(page, 0)
