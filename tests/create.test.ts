@@ -26,7 +26,13 @@ let output = ''
 beforeAll(async () => {
     folder = await mkdtemp(join(tmpdir(), 'create-test-'))
     app = join(folder, 'my-app')
-    const create = await run([process.execPath, 'create', ROOT, 'my-app'], folder)
+    // An identity for the first commit bun create makes, on machines that have none.
+    const identity = { GIT_AUTHOR_NAME: 'test', GIT_AUTHOR_EMAIL: 'test@localhost' }
+    const create = await run([process.execPath, 'create', ROOT, 'my-app'], folder, {
+        ...identity,
+        GIT_COMMITTER_NAME: identity.GIT_AUTHOR_NAME,
+        GIT_COMMITTER_EMAIL: identity.GIT_AUTHOR_EMAIL
+    })
     output = create.output
     if (create.code !== 0) throw new Error(`bun create failed with code ${create.code}:\n${output}`)
 }, 60_000)
@@ -71,11 +77,15 @@ test('copies no file that git ignores', async () => {
     expect(existsSync(join(app, '.gitignore'))).toBe(true)
 })
 
-test("drops the template's own tests: of `bun create` itself, and of the README the new app rewrites", () => {
+test("drops the template's own tests: of `bun create` itself, and of the README the new app rewrites", async () => {
     for (const file of ['tests/create.test.ts', 'tests/readme.test.ts']) {
         expect(existsSync(join(ROOT, file))).toBe(true)
         expect(existsSync(join(app, file))).toBe(false)
     }
+    // Out of its first commit too: the new repository starts clean.
+    expect((await run(['git', 'status', '--porcelain'], app)).output).toBe('')
+    expect((await run(['git', 'ls-files', 'tests/create.test.ts', 'tests/readme.test.ts'], app)).output).toBe('')
+    expect((await run(['git', 'log', '--format=%s'], app)).output.trim()).toBe('Initial commit (via bun create)')
 })
 
 test('the new app passes its typecheck, lint, XSS scan and server tests', async () => {
