@@ -16,9 +16,10 @@
 import type { Context } from 'elysia'
 import { BoundedCache } from './bounded-cache'
 import { type CookieAttributes, cookieReader, sessionCookie } from './cookie'
+import { ScopedStateError } from './errors'
 import { SessionMutex } from './mutex'
 import { DEFAULT_PAGE, newPageId, verifyPageId } from './page-id'
-import { isPageLoad, requestedPageId } from './page-load'
+import { isPageLoad, PAGE_HEADER, requestedPageId } from './page-load'
 import type { RecordFormat } from './record'
 import { type ParsedRecord, ScopedSession } from './session'
 import { decodeSessionId, encodeSessionId, newSessionId, type SessionId } from './session-id'
@@ -57,6 +58,10 @@ const mutexOf = (store: Store) => {
     mutexes.set(store, mutex)
     return mutex
 }
+
+/** Why a request naming a page of another session (ended by a login, a logout or expiry, or forged) is refused. */
+const STALE_PAGE =
+    'This page belongs to a session that has ended (signed in or out in another tab, or expired); reload the page.'
 
 /** Cookies of the session cookie's name tried per request, which bounds a forged header's cost. */
 const SAME_NAME_COOKIES = 4
@@ -165,12 +170,15 @@ export const createEngine = (config: EngineConfig) => {
         const returning = current !== undefined
         const due = !current || at - current.issued >= refreshAfter
         const id = !current ? newSessionId(at) : due ? { ...current, issued: at } : current
-        const named = returning ? requestedPageId(request) : undefined
-        const requested = named ? pageKeyOf(named, id.id) : undefined
+        // A new visitor's page id can only be one of an ended session: its header is enough to tell.
+        const named = returning ? requestedPageId(request) : (request.headers.get(PAGE_HEADER) ?? undefined)
+        const requested = named && returning ? pageKeyOf(named, id.id) : undefined
         let pageKey = requested ?? DEFAULT_PAGE
         let pageId = requested ? (named as string) : ''
         // A request naming a valid page stays on it, so its headers need no page-load check.
         const freshPage = !requested && isPageLoad(request)
+        // Read as the default scope, the session's other tabs would share one scope: each asks to be reloaded.
+        if (named && !requested && !freshPage) throw new ScopedStateError(STALE_PAGE, 409)
         if (freshPage) ({ key: pageKey, id: pageId } = newPageId(id.id, signer))
         const session = new ScopedSession(context, id, pageKey, pageId, freshPage)
         session.returning = returning

@@ -1,6 +1,6 @@
 /** Non-preserved keys belong to one page load of one tab; preserved keys to the session. */
 import { describe, expect, test } from 'bun:test'
-import { PAGE_HEADER, withPageId } from '../../plugins/scoped-state'
+import { PAGE_HEADER, PAGE_PARAM, withPageId } from '../../plugins/scoped-state'
 import { client, HTMX, inPage, NAVIGATE } from '../helpers/client'
 import { stateApp } from '../helpers/plugin-app'
 
@@ -149,24 +149,45 @@ describe('page scope', () => {
         ['garbage', 'not-a-page-id'],
         ['a well-formed forgery', 'AAAAAAAAAAAA.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'],
         ['__proto__', '__proto__']
-    ])('a forged page id (%s) is treated like none', async (_, forged) => {
+    ])('a forged page id (%s) is refused, changing nothing; a page load naming it starts afresh', async (_, forged) => {
         const user = client(stateApp())
         await user.post('/increment')
-        const response = await user.get('/count', inPage(forged))
-        expect(response.status).toBe(200)
-        expect(await response.text()).toBe('1')
+        expect((await user.post('/increment', inPage(forged))).status).toBe(409)
+        expect(await user.text('/count')).toBe('1')
+        const page = (await (
+            await user.get(`/state?${PAGE_PARAM}=${encodeURIComponent(forged)}`, NAVIGATE)
+        ).json()) as State
+        expect(page.page).not.toBe(forged)
+        expect(page.count).toBe(0)
     })
 
-    test("another session's page id is treated like none", async () => {
+    test("another session's page id is refused with 409, not read as the default scope; a page load naming it starts afresh", async () => {
         const app = stateApp()
         const alice = client(app)
         const bob = client(app)
         const alicePage = (await load(alice)).page
         await alice.post('/increment', inPage(alicePage))
         await bob.post('/increment')
-        await bob.post('/increment')
-        expect(await (await bob.get('/count', inPage(alicePage))).text()).toBe('2')
+        const refused = await bob.get('/count', inPage(alicePage))
+        expect(refused.status).toBe(409)
+        expect(await refused.text()).toContain('reload the page')
+        expect(await (await bob.get(`/state?${PAGE_PARAM}=${alicePage}`, NAVIGATE)).json()).toMatchObject({ count: 0 })
         expect(await (await alice.get('/count', inPage(alicePage))).text()).toBe('1')
+    })
+
+    test('after a login or a logout in one tab, the other tabs ask to be reloaded instead of sharing one scope', async () => {
+        for (const end of ['/login', '/logout']) {
+            const user = client(stateApp())
+            const [first, second] = [(await load(user)).page, (await load(user)).page]
+            await user.post('/increment', inPage(first))
+            await user.post(end, inPage(second))
+            for (const page of [first, second]) {
+                const response = await user.post('/increment', inPage(page))
+                expect(response.status).toBe(409)
+            }
+            // A request that names no page still works, in the default scope.
+            expect(await (await user.post('/increment')).text()).toBe('1')
+        }
     })
 
     test('a response in a page scope may not be stored by any cache, unless the handler says so', async () => {

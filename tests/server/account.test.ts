@@ -78,6 +78,18 @@ describe('account demo', () => {
         }
     })
 
+    test("a tab left open across a sign-in in another tab is asked to reload, not mixed with the others' counts", async () => {
+        const user = await shopper()
+        const counter = await user.text('/counter', NAVIGATE)
+        const pageId = /"x-page-id":"([^"]+)"/.exec(counter.replaceAll('&#34;', '"'))?.[1] as string
+        await user.post('/api/increment', { ...HTMX, 'x-page-id': pageId })
+        await user.post('/account/sign-in', HTMX_FORM, 'name=Ada')
+        const response = await user.post('/api/increment', { ...HTMX, 'x-page-id': pageId })
+        expect(response.status).toBe(409)
+        expect(response.headers.get('hx-retarget')).toBe('#alerts')
+        expect(await response.text()).toContain('reload the page')
+    })
+
     test('a refused name: 422 with the message next to the field, the name kept to correct, nothing changed', async () => {
         const user = await shopper()
         const before = user.cookie
