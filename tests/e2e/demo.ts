@@ -24,12 +24,11 @@ export const product = (page: Page, name: string) =>
 /** The cart line of `productId` on /cart. */
 export const cartLine = (page: Page, productId: string) => page.locator(`[data-cart-line="${productId}"]`)
 
-/** Clicks a nav link and waits for the new page to load. */
+/** Clicks a nav link and waits for the page it points to to load. */
 export const navigate = async (page: Page, label: 'Counter' | 'Cart' | 'Theme' | 'Account') => {
-    await Promise.all([
-        page.waitForURL((url) => url.pathname === `/${label.toLowerCase()}`, { waitUntil: 'load' }),
-        page.getByRole('navigation').getByRole('link', { name: label }).click()
-    ])
+    const link = page.getByRole('navigation').getByRole('link', { name: label })
+    const path = await link.getAttribute('href')
+    await Promise.all([page.waitForURL((url) => url.pathname === path, { waitUntil: 'load' }), link.click()])
 }
 
 /**

@@ -27,7 +27,11 @@ const TEST_TIMEOUT_MS = 30_000
 export const browserTest = (name: string, scenario: () => Promise<void>) => test(name, scenario, TEST_TIMEOUT_MS)
 
 export interface E2E {
-    /** A fresh browser context (a new user: its own cookies), closed after the test; relative URLs go to the server. */
+    /**
+     * A fresh browser context (a new user: its own cookies), closed after the test; relative URLs go to the server.
+     * Of several tabs, only the one in front gets animation frames at full rate: `bringToFront()` the one a step
+     * drives, or each htmx swap there takes about two seconds.
+     */
     newContext: (options?: BrowserContextOptions) => Promise<BrowserContext>
     /** A page in a fresh context, already at `path`. */
     openPage: (path: string, options?: BrowserContextOptions) => Promise<Page>
