@@ -12,7 +12,7 @@
  */
 import { Html } from '@kitajs/html'
 import { Elysia } from 'elysia'
-import { ScopedStateError, StoreUnavailableError } from '../plugins/scoped-state'
+import { ScopedStateError, StalePageError, StoreUnavailableError } from '../plugins/scoped-state'
 import { ALERTS_ID, Alert } from '../views/alerts'
 import { ErrorPage } from '../views/error-page'
 import { isHtmx, wantsPage } from './respond'
@@ -36,6 +36,14 @@ const explain = (error: unknown, status: number, page: boolean, changing: boolea
         return {
             title: 'Session unavailable',
             message: 'Your session is unavailable at the moment. Nothing was changed; please try again shortly.'
+        }
+    // Reloading a plain form's answer would post its out-of-date page id again: the menu loads the page afresh.
+    if (error instanceof StalePageError)
+        return {
+            title: 'Page out of date',
+            message: page
+                ? 'This page is out of date: its session has ended (signed in or out, or expired). Open it again from the menu.'
+                : error.message
         }
     // The plugin's 413 counts bytes, for the developer.
     if (error instanceof ScopedStateError && status === 413)

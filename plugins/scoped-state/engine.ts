@@ -16,7 +16,6 @@
 import type { Context } from 'elysia'
 import { BoundedCache } from './bounded-cache'
 import { type CookieAttributes, cookieReader, sessionCookie } from './cookie'
-import { ScopedStateError } from './errors'
 import { SessionMutex } from './mutex'
 import { DEFAULT_PAGE, newPageId, verifyPageId } from './page-id'
 import { isPageLoad, PAGE_HEADER, requestedPageId } from './page-load'
@@ -59,9 +58,8 @@ const mutexOf = (store: Store) => {
     return mutex
 }
 
-/** Why a request naming a page of another session (ended by a login, a logout or expiry, or forged) is refused. */
-const STALE_PAGE =
-    'This page belongs to a session that has ended (signed in or out in another tab, or expired); reload the page.'
+/** The page scope key of a request naming a page of another session: never stored (its values are refused). */
+const STALE_PAGE = ''
 
 /** Cookies of the session cookie's name tried per request, which bounds a forged header's cost. */
 const SAME_NAME_COOKIES = 4
@@ -177,11 +175,13 @@ export const createEngine = (config: EngineConfig) => {
         let pageId = requested ? (named as string) : ''
         // A request naming a valid page stays on it, so its headers need no page-load check.
         const freshPage = !requested && isPageLoad(request)
-        // Read as the default scope, the session's other tabs would share one scope: each asks to be reloaded.
-        if (named && !requested && !freshPage) throw new ScopedStateError(STALE_PAGE, 409)
+        // Read as the default scope, the session's open tabs would share one scope: its page's values are refused.
+        const stalePage = named !== undefined && !requested && !freshPage
+        if (stalePage) pageKey = STALE_PAGE
         if (freshPage) ({ key: pageKey, id: pageId } = newPageId(id.id, signer))
         const session = new ScopedSession(context, id, pageKey, pageId, freshPage)
         session.returning = returning
+        session.stalePage = stalePage
         if (due) planCookie(session, request, lifetime(id, at))
         return session
     }

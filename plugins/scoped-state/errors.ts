@@ -21,6 +21,19 @@ export class ScopedStateError extends Error {
 }
 
 /**
+ * The request names a page of another session (one ended by a login, a logout or expiry,
+ * or a forged id) and read or wrote that page's values (keys without `preserve`). Read as
+ * the session's default scope, the user's open tabs would mix their values; the page is
+ * out of date and must be loaded again. Preserved keys, login and logout still work.
+ */
+export class StalePageError extends ScopedStateError {
+    constructor() {
+        super('This page is out of date: its session has ended (signed in or out, or expired). Reload it.', 409)
+        this.name = 'StalePageError'
+    }
+}
+
+/**
  * The plugin cannot work with the options or setup it was given (no secret in
  * production, a default that cannot be stored). Thrown by `scopedState()` itself, so
  * an app fails at startup; only a misuse that no setup shows (two instances sharing a

@@ -1,7 +1,7 @@
 /**
  * Page ids name a browser tab's page scope: `<nonce>.<signature>`, the signature
  * binding the nonce to its session. A forged id, or one from another session,
- * fails verification, and the request is refused (engine.ts).
+ * fails verification, and its page values are refused (`StalePageError`).
  * Because the signature proves the id is ours, a new page scope costs no storage
  * until it is written.
  */

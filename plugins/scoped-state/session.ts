@@ -12,7 +12,7 @@
 
 import type { BoundedCache } from './bounded-cache'
 import type { SentCookie } from './cookie'
-import { ScopedStateError } from './errors'
+import { ScopedStateError, StalePageError } from './errors'
 import { DEFAULT_PAGE } from './page-id'
 import { parseRecord, type RecordFormat, type Scope, type StateRecord } from './record'
 import { findNonJson, JSON_RULE } from './schema'
@@ -89,6 +89,8 @@ export class ScopedSession {
     declare discard: string | undefined
     /** The id came with the request, so other requests may save this session too. */
     declare returning: boolean
+    /** The request names a page of another session: its page's values are refused (`StalePageError`). */
+    declare stalePage: boolean
     /** The cookie this request's response sends if the request succeeds. */
     declare cookie: SentCookie | undefined
     /** The stored record as loaded; `undefined` for a session with no state yet. */
@@ -115,6 +117,7 @@ export class ScopedSession {
         this.locked = undefined
         this.discard = undefined
         this.returning = false
+        this.stalePage = false
         this.cookie = undefined
     }
 
@@ -144,6 +147,7 @@ export class ScopedSession {
     read(key: string): unknown {
         const field = this.context.fields.get(key)
         if (!field) return undefined
+        if (this.stalePage && !field.preserve) throw new StalePageError()
         if (!this.record && !this.pageLoad) {
             // Nothing changed yet: a primitive is read straight from the shared parse.
             const shared = sharedParse(this.id.id, this.raw, this.context)
@@ -164,7 +168,9 @@ export class ScopedSession {
     }
 
     write(key: string, value: unknown) {
-        if (!this.context.fields.has(key)) throw new TypeError(`scopedState: '${key}' is not a key of the state setup.`)
+        const field = this.context.fields.get(key)
+        if (!field) throw new TypeError(`scopedState: '${key}' is not a key of the state setup.`)
+        if (this.stalePage && !field.preserve) throw new StalePageError()
         if (this.tooLate()) return
         this.scopeOf(key)[key] = value
         this.written ??= new Set()
@@ -182,6 +188,7 @@ export class ScopedSession {
     /** Back to defaults: the page scope, or with `ignorePreserve` everything, the user's other tabs too. */
     reset(ignorePreserve = false) {
         if (this.tooLate()) return
+        if (this.stalePage && !ignorePreserve) throw new StalePageError()
         const record = this.state()
         this.pageScope = {}
         if (ignorePreserve) {

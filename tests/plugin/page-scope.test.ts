@@ -1,8 +1,8 @@
 /** Non-preserved keys belong to one page load of one tab; preserved keys to the session. */
 import { describe, expect, test } from 'bun:test'
 import { PAGE_HEADER, PAGE_PARAM, withPageId } from '../../plugins/scoped-state'
-import { client, HTMX, inPage, NAVIGATE } from '../helpers/client'
-import { stateApp } from '../helpers/plugin-app'
+import { client, FORM_POST, HTMX, inPage, NAVIGATE } from '../helpers/client'
+import { manualClock, stateApp } from '../helpers/plugin-app'
 
 interface State {
     count: number
@@ -170,7 +170,7 @@ describe('page scope', () => {
         await bob.post('/increment')
         const refused = await bob.get('/count', inPage(alicePage))
         expect(refused.status).toBe(409)
-        expect(await refused.text()).toContain('reload the page')
+        expect(await refused.text()).toContain('This page is out of date')
         expect(await (await bob.get(`/state?${PAGE_PARAM}=${alicePage}`, NAVIGATE)).json()).toMatchObject({ count: 0 })
         expect(await (await alice.get('/count', inPage(alicePage))).text()).toBe('1')
     })
@@ -188,6 +188,34 @@ describe('page scope', () => {
             // A request that names no page still works, in the default scope.
             expect(await (await user.post('/increment')).text()).toBe('1')
         }
+    })
+
+    test("after the session expired, its page's htmx requests are out of date; a plain form starts a new session", async () => {
+        const clock = manualClock()
+        const app = stateApp({ now: clock.now, idleTimeout: 60 })
+        const user = client(app)
+        const page = (await load(user)).page
+        await user.post('/increment', inPage(page))
+        clock.advance(61)
+        const expired = user.cookie
+        expect((await user.post('/increment', inPage(page))).status).toBe(409)
+        // A new visitor's page id is read from the header only: the plain form's is not looked at.
+        const form = await client(app, expired).post(`/increment?${PAGE_PARAM}=${encodeURIComponent(page)}`, FORM_POST)
+        expect(form.status).toBe(200)
+        expect(form.headers.get('set-cookie')).toStartWith('user_session_id=')
+    })
+
+    test('a page of an ended session still reaches the preserved keys, a full reset, a login and a logout', async () => {
+        const user = client(stateApp())
+        const [stale, current] = [(await load(user)).page, (await load(user)).page]
+        await user.post('/login', inPage(current))
+        expect(await (await user.post('/theme/dark', inPage(stale))).text()).toBe('dark')
+        expect((await user.post('/full-reset', inPage(stale))).status).toBe(200)
+        expect((await user.post('/reset', inPage(stale))).status).toBe(409)
+        expect((await user.post('/login', inPage(stale))).status).toBe(200)
+        const logout = await user.post('/logout', inPage(stale))
+        expect(logout.status).toBe(200)
+        expect(logout.headers.get('set-cookie')).toContain('Max-Age=0')
     })
 
     test('a response in a page scope may not be stored by any cache, unless the handler says so', async () => {

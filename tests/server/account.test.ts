@@ -87,7 +87,25 @@ describe('account demo', () => {
         const response = await user.post('/api/increment', { ...HTMX, 'x-page-id': pageId })
         expect(response.status).toBe(409)
         expect(response.headers.get('hx-retarget')).toBe('#alerts')
-        expect(await response.text()).toContain('reload the page')
+        expect(await response.text()).toContain('This page is out of date')
+
+        // Without JavaScript, the answer says how to load the page afresh: a reload would post the same id.
+        const form = await user.post(`/api/increment?page_id=${encodeURIComponent(pageId)}`, FORM_POST)
+        expect(form.status).toBe(409)
+        expect(await form.text()).toContain('Open it again from the menu.')
+    })
+
+    test('from a tab left open across a sign-in elsewhere, the cart, the theme and signing out still work', async () => {
+        const user = await shopper()
+        const account = await accountPage(user)
+        const pageId = /"x-page-id":"([^"]+)"/.exec(account.replaceAll('&#34;', '"'))?.[1] as string
+        await user.post('/account/sign-in', HTMX_FORM, 'name=Ada')
+        const stale = { 'x-page-id': pageId }
+        expect((await user.post('/cart/items', { ...HTMX_FORM, ...stale }, 'productId=pen')).status).toBe(200)
+        expect((await user.post('/theme', { ...HTMX_FORM, ...stale }, 'theme=light')).status).toBe(200)
+        const signOut = await user.post('/account/sign-out', { ...HTMX, ...stale })
+        expect(signOut.headers.get('hx-redirect')).toBe('/account')
+        expect(user.cookie).toBe('')
     })
 
     test('a refused name: 422 with the message next to the field, the name kept to correct, nothing changed', async () => {
