@@ -88,6 +88,17 @@ test("drops the template's own tests: of `bun create` itself, and of the README 
     expect((await run(['git', 'log', '--format=%s'], app)).output.trim()).toBe('Initial commit (via bun create)')
 })
 
+test('made with --no-git inside another repository, leaves that repository as it was', async () => {
+    const parent = join(folder, 'parent')
+    await run(['git', 'init', '-q', parent], folder)
+    const commit = ['git', '-c', 'user.name=test', '-c', 'user.email=test@localhost', 'commit', '-q', '--allow-empty']
+    await run([...commit, '-m', 'Initial commit (via bun create)'], parent)
+    const head = (await run(['git', 'rev-parse', 'HEAD'], parent)).output
+    const create = await run([process.execPath, 'create', '--no-git', ROOT, 'inner'], parent)
+    expect(create.code).toBe(0)
+    expect((await run(['git', 'rev-parse', 'HEAD'], parent)).output).toBe(head)
+}, 60_000)
+
 test('the new app passes its typecheck, lint, XSS scan and server tests', async () => {
     for (const command of [
         ['run', 'typecheck'],
