@@ -169,14 +169,14 @@ export const createEngine = (config: EngineConfig) => {
         const due = !current || at - current.issued >= refreshAfter
         const id = !current ? newSessionId(at) : due ? { ...current, issued: at } : current
         // A new visitor's page id can only be one of an ended session: its header is enough to tell.
-        const named = returning ? requestedPageId(request) : (request.headers.get(PAGE_HEADER) ?? undefined)
+        const named = returning ? requestedPageId(request) : request.headers.get(PAGE_HEADER) || undefined
         const requested = named && returning ? pageKeyOf(named, id.id) : undefined
         let pageKey = requested ?? DEFAULT_PAGE
         let pageId = requested ? (named as string) : ''
         // A request naming a valid page stays on it, so its headers need no page-load check.
         const freshPage = !requested && isPageLoad(request)
         // Read as the default scope, the session's open tabs would share one scope: its page's values are refused.
-        const stalePage = named !== undefined && !requested && !freshPage
+        const stalePage = !!named && !requested && !freshPage
         if (stalePage) pageKey = STALE_PAGE
         if (freshPage) ({ key: pageKey, id: pageId } = newPageId(id.id, signer))
         const session = new ScopedSession(context, id, pageKey, pageId, freshPage)

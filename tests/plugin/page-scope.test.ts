@@ -67,6 +67,12 @@ describe('page scope', () => {
         expect(await (await user.get('/cart', inPage(tabA))).text()).toBe('book')
     })
 
+    test('an empty page id (a page rendered outside any page scope) names no page, returning or new', async () => {
+        const user = client(stateApp())
+        expect(await (await user.post('/increment', inPage(''))).text()).toBe('1')
+        expect(await (await user.post('/increment', inPage(''))).text()).toBe('2')
+    })
+
     test('requests without a page id share the default scope (the curl scenario)', async () => {
         const user = client(stateApp())
         expect(await user.text('/count')).toBe('0')
