@@ -17,7 +17,7 @@ import type { Context } from 'elysia'
 import { BoundedCache } from './bounded-cache'
 import { type CookieAttributes, cookieReader, sessionCookie } from './cookie'
 import { SessionMutex } from './mutex'
-import { DEFAULT_PAGE, newPageId, verifyPageId } from './page-id'
+import { DEFAULT_PAGE, newPageId, STALE_PAGE, verifyPageId } from './page-id'
 import { isPageLoad, PAGE_HEADER, requestedPageId } from './page-load'
 import type { RecordFormat } from './record'
 import { type ParsedRecord, ScopedSession } from './session'
@@ -57,9 +57,6 @@ const mutexOf = (store: Store) => {
     mutexes.set(store, mutex)
     return mutex
 }
-
-/** The page scope key of a request naming a page of another session: never stored (its values are refused). */
-const STALE_PAGE = ''
 
 /** Cookies of the session cookie's name tried per request, which bounds a forged header's cost. */
 const SAME_NAME_COOKIES = 4
@@ -176,12 +173,10 @@ export const createEngine = (config: EngineConfig) => {
         // A request naming a valid page stays on it, so its headers need no page-load check.
         const freshPage = !requested && isPageLoad(request)
         // Read as the default scope, the session's open tabs would share one scope: its page's values are refused.
-        const stalePage = !!named && !requested && !freshPage
-        if (stalePage) pageKey = STALE_PAGE
+        if (named && !requested && !freshPage) pageKey = STALE_PAGE
         if (freshPage) ({ key: pageKey, id: pageId } = newPageId(id.id, signer))
         const session = new ScopedSession(context, id, pageKey, pageId, freshPage)
         session.returning = returning
-        session.stalePage = stalePage
         if (due) planCookie(session, request, lifetime(id, at))
         return session
     }

@@ -10,6 +10,12 @@ import { randomToken, type Signer } from './signer'
 /** The key of the page scope used by requests that carry no page id. */
 export const DEFAULT_PAGE = '_'
 
+/**
+ * The key of a request naming a page of another session (ended, or forged): never stored,
+ * since its values are refused (`StalePageError`).
+ */
+export const STALE_PAGE = ''
+
 const SHAPE = /^[\w-]{12}\.[\w-]{43}$/
 
 const payload = (sessionId: string, nonce: string) => `page.${sessionId}.${nonce}`

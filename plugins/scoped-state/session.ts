@@ -13,7 +13,7 @@
 import type { BoundedCache } from './bounded-cache'
 import type { SentCookie } from './cookie'
 import { ScopedStateError, StalePageError } from './errors'
-import { DEFAULT_PAGE } from './page-id'
+import { DEFAULT_PAGE, STALE_PAGE } from './page-id'
 import { parseRecord, type RecordFormat, type Scope, type StateRecord } from './record'
 import { findNonJson, JSON_RULE } from './schema'
 import type { SessionId } from './session-id'
@@ -89,8 +89,6 @@ export class ScopedSession {
     declare discard: string | undefined
     /** The id came with the request, so other requests may save this session too. */
     declare returning: boolean
-    /** The request names a page of another session: its page's values are refused (`StalePageError`). */
-    declare stalePage: boolean
     /** The cookie this request's response sends if the request succeeds. */
     declare cookie: SentCookie | undefined
     /** The stored record as loaded; `undefined` for a session with no state yet. */
@@ -117,7 +115,6 @@ export class ScopedSession {
         this.locked = undefined
         this.discard = undefined
         this.returning = false
-        this.stalePage = false
         this.cookie = undefined
     }
 
@@ -147,7 +144,7 @@ export class ScopedSession {
     read(key: string): unknown {
         const field = this.context.fields.get(key)
         if (!field) return undefined
-        if (this.stalePage && !field.preserve) throw new StalePageError()
+        if (this.pageKey === STALE_PAGE && !field.preserve) throw new StalePageError()
         if (!this.record && !this.pageLoad) {
             // Nothing changed yet: a primitive is read straight from the shared parse.
             const shared = sharedParse(this.id.id, this.raw, this.context)
@@ -170,7 +167,7 @@ export class ScopedSession {
     write(key: string, value: unknown) {
         const field = this.context.fields.get(key)
         if (!field) throw new TypeError(`scopedState: '${key}' is not a key of the state setup.`)
-        if (this.stalePage && !field.preserve) throw new StalePageError()
+        if (this.pageKey === STALE_PAGE && !field.preserve) throw new StalePageError()
         if (this.tooLate()) return
         this.scopeOf(key)[key] = value
         this.written ??= new Set()
@@ -188,7 +185,7 @@ export class ScopedSession {
     /** Back to defaults: the page scope, or with `ignorePreserve` everything, the user's other tabs too. */
     reset(ignorePreserve = false) {
         if (this.tooLate()) return
-        if (this.stalePage && !ignorePreserve) throw new StalePageError()
+        if (this.pageKey === STALE_PAGE && !ignorePreserve) throw new StalePageError()
         const record = this.state()
         this.pageScope = {}
         if (ignorePreserve) {
