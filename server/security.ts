@@ -9,9 +9,9 @@
  *
  * CSRF is token-less, like Hono's `csrf` middleware: the session cookie is
  * SameSite=Lax, and an unsafe request (POST, PUT, PATCH, DELETE) is refused with
- * 403 before routing when the browser says it comes from another site:
- * `Sec-Fetch-Site` other than `same-origin`/`none`, or else an `Origin` that is not
- * ours. Requests with neither header are not from a browser form (browsers send
+ * 403 before routing when the browser says it comes from another origin, a sibling
+ * subdomain too: `Sec-Fetch-Site` other than `same-origin`/`none`, or else an
+ * `Origin` that is not ours. Requests with neither header are not from a browser form (browsers send
  * `Origin` on every cross-site POST) and pass, so curl and API clients still work.
  */
 import { Elysia } from 'elysia'

@@ -6,9 +6,10 @@
 export class ScopedStateError extends Error {
     constructor(
         message: string,
-        readonly status: 409 | 413 | 500 | 503
+        readonly status: 409 | 413 | 500 | 503,
+        options?: ErrorOptions
     ) {
-        super(message)
+        super(message, options)
         this.name = 'ScopedStateError'
     }
 

@@ -18,6 +18,7 @@ import { Elysia } from 'elysia'
 import { type HandlerContext, ScopedContext } from './context'
 import { holdDefaultStore } from './default-store'
 import { createEngine, type ResponseSet } from './engine'
+import { ScopedStateSetupError } from './errors'
 import type { ScopedStateOptions } from './options'
 import { recordFormat } from './record'
 import { compileSetup, type StateSetup } from './schema'
@@ -49,6 +50,19 @@ type CommitContext<Setup extends StateSetup> = Partial<ScopedContext<Setup>> & {
     responseValue: unknown
 }
 
+/**
+ * How often the cookie is re-sent, which is also when a session's idle clock restarts (its
+ * `Max-Age` and its signed issue time): not shorter than `idleTimeout`, active sessions would end.
+ */
+const refreshInterval = (idleTimeout: number, refreshAfter = Math.min(3_600, Math.floor(idleTimeout / 10))) => {
+    if (refreshAfter >= idleTimeout)
+        throw new ScopedStateSetupError(
+            `scopedState: refreshAfter (${refreshAfter} s) must be shorter than idleTimeout (${idleTimeout} s): ` +
+                'the idle clock restarts only when the cookie is re-sent, so active sessions would expire.'
+        )
+    return refreshAfter
+}
+
 export const scopedState = <Setup extends StateSetup>(
     setup: Setup,
     options: ScopedStateOptions<NoInfer<Setup>> = {}
@@ -59,6 +73,7 @@ export const scopedState = <Setup extends StateSetup>(
     // A store given (or made for a custom clock) is this instance's to close; else it shares the default.
     const { store, release } = given ? { store: given, release: () => given.close() } : holdDefaultStore(cookieName)
     const locking = options.serializeRequests === true || !store.synchronous
+    const idleTimeout = options.idleTimeout ?? 604_800
     const engine = createEngine({
         format: recordFormat(compileSetup(setup), options.version, options.migrate),
         store,
@@ -67,9 +82,9 @@ export const scopedState = <Setup extends StateSetup>(
         ),
         cookieName,
         cookie: options.cookie ?? {},
-        idleTimeout: options.idleTimeout ?? 604_800,
+        idleTimeout,
         absoluteTimeout: options.absoluteTimeout ?? 2_592_000,
-        refreshAfter: options.refreshAfter ?? 3_600,
+        refreshAfter: refreshInterval(idleTimeout, options.refreshAfter),
         maxStateBytes: options.maxStateBytes ?? 16_384,
         maxPages: options.maxPages ?? 16,
         now,

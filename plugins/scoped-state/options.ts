@@ -27,7 +27,9 @@ export interface ScopedStateOptions<Setup extends StateSetup = StateSetup> {
     /** Session cookie attributes. @default { path: '/', sameSite: 'lax', secure: 'auto' } */
     cookie?: CookieAttributes | undefined
     /**
-     * Seconds without a request after which a session expires.
+     * Seconds without a request after which a session expires, counted from the last
+     * response that re-sent the cookie (see `refreshAfter`): so between
+     * `idleTimeout - refreshAfter` and `idleTimeout` after the last request.
      * @default 604_800 (7 days)
      */
     idleTimeout?: number | undefined
@@ -37,15 +39,17 @@ export interface ScopedStateOptions<Setup extends StateSetup = StateSetup> {
      */
     absoluteTimeout?: number | undefined
     /**
-     * Seconds after which the cookie is sent again to extend its `Max-Age`. Until
-     * then responses carry no `Set-Cookie`.
-     * @default 3_600 (1 hour)
+     * Seconds after which the cookie is sent again to extend its `Max-Age`, which
+     * restarts the idle clock. Until then responses carry no `Set-Cookie`. Must be
+     * shorter than `idleTimeout`.
+     * @default 3_600 (1 hour), or a tenth of a shorter `idleTimeout` than 10 hours
      */
     refreshAfter?: number | undefined
     /**
      * Largest serialized state of one session, in bytes. Over it, other page scopes
      * are dropped, least recently written first; a request that would still write more
-     * fails with 413 and the previous state is kept.
+     * fails with 413 and the previous state is kept. State already over it (the limit was
+     * lowered) may still shrink.
      * @default 16_384
      */
     maxStateBytes?: number | undefined
@@ -67,8 +71,9 @@ export interface ScopedStateOptions<Setup extends StateSetup = StateSetup> {
      * Upgrades state saved under an older `version`, so that users keep it. Gets one scope's
      * keys at a time (the preserved keys, then each page scope's) as they were saved, and the
      * version they were saved under; returns the keys whose value changes. The other keys
-     * are kept as saved, except those no longer in the setup. The result is saved at the
-     * session's next write.
+     * are kept as saved, except those no longer in the setup. Runs whenever such state is
+     * read, until the session's next write saves the result. When it throws, requests that
+     * read that state answer 500 and it is left as it is.
      * @default undefined (state of an older version reads as defaults)
      * @example
      * // version 2 keeps cart lines instead of product ids

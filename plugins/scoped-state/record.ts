@@ -39,6 +39,17 @@ export const recordFormat = (fields: Map<string, Field>, version = 1, migrate?: 
     return { fields, version, migrate }
 }
 
+const isScope = (value: unknown): value is Scope => value !== null && typeof value === 'object' && !Array.isArray(value)
+
+/** A parsed record with its scopes where the plugin looks for them: objects of keys. */
+const isRecord = (value: unknown): value is StateRecord => {
+    if (!isScope(value)) return false
+    const { s, p } = value as Partial<StateRecord>
+    if (!isScope(s) || !isScope(p)) return false
+    for (const page in p) if (!isScope(p[page])) return false
+    return true
+}
+
 const unreadable = (): StateRecord => {
     console.warn('scopedState: a stored session record was unreadable and has been reset.')
     return { s: {}, p: {} }
@@ -56,9 +67,19 @@ const migrateScope = (
     migrate: Migrate
 ) => {
     const scope: Scope = {}
-    const changed = migrate({ ...saved }, from)
-    if (changed === null || typeof changed !== 'object' || Array.isArray(changed))
-        throw new ScopedStateError('scopedState: migrate must return an object of state keys.', 500)
+    let changed: Scope
+    try {
+        changed = migrate({ ...saved }, from)
+    } catch (error) {
+        // Left as it is, the state can still be read once migrate is mended.
+        throw new ScopedStateError(
+            `scopedState: migrate failed on state saved under version ${from} (the error is this one's cause); ` +
+                'the saved state was left as it is.',
+            500,
+            { cause: error }
+        )
+    }
+    if (!isScope(changed)) throw new ScopedStateError('scopedState: migrate must return an object of state keys.', 500)
     for (const [key, field] of fields) {
         if (field.preserve !== preserved) continue
         if (!Object.hasOwn(changed, key)) {
@@ -78,13 +99,13 @@ const migrateScope = (
 /** Record `raw` in the current setup's shape; a fresh empty record for `undefined`. */
 export const parseRecord = (raw: string | undefined, format: RecordFormat): StateRecord => {
     if (raw === undefined) return { s: {}, p: {} }
-    let record: StateRecord
+    let record: unknown
     try {
-        record = JSON.parse(raw) as StateRecord
+        record = JSON.parse(raw)
     } catch {
         return unreadable()
     }
-    if (typeof record?.s !== 'object' || !record.s || typeof record.p !== 'object' || !record.p) return unreadable()
+    if (!isRecord(record)) return unreadable()
     const from = record.v ?? 1
     if (!Number.isSafeInteger(from) || from < 1) return unreadable()
     if (from === format.version) return record

@@ -185,15 +185,20 @@ export class ScopedSession {
     /** Back to defaults: the page scope, or with `ignorePreserve` everything, the user's other tabs too. */
     reset(ignorePreserve = false) {
         if (this.tooLate()) return
-        if (this.pageKey === STALE_PAGE && !ignorePreserve) throw new StalePageError()
-        const record = this.state()
-        this.pageScope = {}
         if (ignorePreserve) {
-            // The record's own scope too: `moveTo` (a login after the reset) carries it over.
-            record.s = this.sessionScope = {}
-            record.p = {}
+            // Nothing of the stored record is read, so even one this setup cannot read (a failing
+            // migrate, a newer version) is started over. The record's own scope is replaced too:
+            // `moveTo` (a login after the reset) carries it over.
+            this.record = { s: {}, p: {} }
+            this.sessionScope = this.record.s
+            this.pageScope = {}
+            this.cleared = 'all'
+            return
         }
-        this.cleared = ignorePreserve || this.cleared === 'all' ? 'all' : 'page'
+        if (this.pageKey === STALE_PAGE) throw new StalePageError()
+        this.state()
+        this.pageScope = {}
+        this.cleared = this.cleared === 'all' ? 'all' : 'page'
     }
 
     /** Starts over with `id`, keeping the preserved keys; the page scopes stay behind. */
@@ -263,6 +268,13 @@ export class ScopedSession {
             this.cookie = undefined
             return
         }
+        const collision = () =>
+            new ScopedStateError(
+                'Another request changed the same state at the same time; nothing was saved. Please try again.',
+                409
+            )
+        // A full reset meant everything the user held then: any change since is a collision.
+        if (this.cleared === 'all') throw collision()
         const mine = { session: this.sessionScope, page: this.pageScope }
         const before = parseRecord(this.raw, this.context)
         this.raw = fresh
@@ -270,19 +282,13 @@ export class ScopedSession {
         const after = this.state()
         const scopeIn = (record: StateRecord, preserve: boolean | undefined) =>
             (preserve ? record.s : record.p[this.pageKey]) ?? {}
-        // A full reset meant everything the user held then: any change since is a collision.
         const conflict =
-            this.cleared === 'all' ||
             (this.cleared && !same(scopeIn(before, false), scopeIn(after, false))) ||
             [...changed].some((key) => {
                 const preserve = this.context.fields.get(key)?.preserve
                 return !same(scopeIn(before, preserve)[key], scopeIn(after, preserve)[key])
             })
-        if (conflict)
-            throw new ScopedStateError(
-                'Another request changed the same state at the same time; nothing was saved. Please try again.',
-                409
-            )
+        if (conflict) throw collision()
         if (this.cleared) this.pageScope = {}
         for (const key of changed) {
             const preserve = this.context.fields.get(key)?.preserve
@@ -298,7 +304,15 @@ export class ScopedSession {
         if (this.destroyed) return undefined
         // A page load drops the default page scope even when its page reads no state: a static
         // page whose htmx requests carry no page id resets on refresh, as the spec's counter.html.
-        if (this.pageLoad && this.raw !== undefined) this.state()
+        // Unless this setup cannot read the record (a failing migrate, a newer version): the page
+        // still loads, and the record stays as it is.
+        if (this.pageLoad && this.raw !== undefined && !this.record)
+            try {
+                this.state()
+            } catch (error) {
+                if (error instanceof ScopedStateError) return undefined
+                throw error
+            }
         if (!this.record) return undefined
         const { written, handedOut } = this
         const changed = written || this.cleared || this.clearedDefault || (handedOut && this.changedKeys().size > 0)
@@ -332,7 +346,9 @@ export class ScopedSession {
                 json = JSON.stringify(record)
                 bytes = utf8Length(json, maxStateBytes)
             }
-        if (bytes > maxStateBytes)
+        // A record already over the limit (lowered since it was saved) may still shrink: refusing
+        // that would keep the larger one, and fail every page load that drops the default scope.
+        if (bytes > maxStateBytes && bytes > (this.raw === undefined ? 0 : Buffer.byteLength(this.raw)))
             throw new ScopedStateError(
                 `Scoped state would take ${bytes} bytes, over the limit of ${maxStateBytes}; it was not saved.`,
                 413

@@ -1,6 +1,6 @@
 /** Idle and absolute timeouts and the cookie refresh, on an injected clock. */
 import { describe, expect, test } from 'bun:test'
-import { memoryStore } from '../../plugins/scoped-state'
+import { memoryStore, ScopedStateSetupError } from '../../plugins/scoped-state'
 import { client, sessionIdOf } from '../helpers/client'
 import { manualClock, stateApp } from '../helpers/plugin-app'
 
@@ -34,6 +34,23 @@ describe('expiry', () => {
             clock.advance(DAY / 2)
             expect(await user.text('/count')).toBe('1')
         }
+    })
+
+    test('with a short idleTimeout, the cookie is re-sent often enough that an active session never expires', async () => {
+        const { clock, user } = setup({ idleTimeout: HOUR / 2 })
+        for (let count = 1; count <= 18; count++) {
+            expect(await (await user.post('/increment')).text()).toBe(String(count))
+            clock.advance(HOUR / 6)
+        }
+    })
+
+    test('a refreshAfter not shorter than idleTimeout stops the plugin at creation', () => {
+        expect(() => setup({ idleTimeout: HOUR, refreshAfter: HOUR })).toThrow(
+            new ScopedStateSetupError(
+                'scopedState: refreshAfter (3600 s) must be shorter than idleTimeout (3600 s): the idle clock ' +
+                    'restarts only when the cookie is re-sent, so active sessions would expire.'
+            )
+        )
     })
 
     test('a session older than absoluteTimeout ends however active it is', async () => {

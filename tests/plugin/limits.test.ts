@@ -3,7 +3,8 @@
  * Values that are not JSON and state over the size limit: see the store contract suite.
  */
 import { expect, test } from 'bun:test'
-import { client } from '../helpers/client'
+import { memoryStore } from '../../plugins/scoped-state'
+import { client, NAVIGATE, sessionIdOf } from '../helpers/client'
 import { stateApp } from '../helpers/plugin-app'
 
 test('an unknown key cannot be written', async () => {
@@ -38,6 +39,28 @@ test('the size limit counts UTF-8 bytes, and a record of exactly maxStateBytes i
     // 30 characters, 90 bytes: over 100 bytes with the record around them.
     const euro = client(stateApp({ maxStateBytes: 100 }))
     expect((await euro.post(`/tag/${encodeURIComponent('€'.repeat(30))}`)).status).toBe(413)
+})
+
+test('a record over a lowered maxStateBytes may still shrink; a change that grows it is refused', async () => {
+    const store = memoryStore()
+    const before = client(stateApp({ store }))
+    await before.post(`/theme/${'t'.repeat(100)}`)
+    await before.post(`/tag/${'x'.repeat(300)}`)
+    const stored = () => store.load(sessionIdOf(before.cookie), 60_000) as string
+    const large = stored().length
+
+    // Redeployed with a lower limit: the user's record is over it.
+    const user = client(
+        stateApp({ store, maxStateBytes: 200 }).get('/page', () => 'reads no state'),
+        before.cookie
+    )
+    expect(await (await user.post('/theme/dark')).text()).toBe('dark')
+    expect(stored().length).toBe(large - 96)
+    expect((await user.post('/tag/y')).status).toBe(413)
+    // A page load drops the default page scope, which holds the tags.
+    expect((await user.get('/page', NAVIGATE)).status).toBe(200)
+    expect(JSON.parse(stored())).toEqual({ s: { theme: 'dark' }, p: {} })
+    expect(await (await user.post('/tag/y')).text()).toBe('y')
 })
 
 test('an in-place change by a request that fails does not reach the next request', async () => {

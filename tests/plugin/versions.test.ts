@@ -17,7 +17,7 @@ import {
     scopedState,
     sqliteStore
 } from '../../plugins/scoped-state'
-import { client, sessionIdOf } from '../helpers/client'
+import { client, NAVIGATE, sessionIdOf } from '../helpers/client'
 import { SECRET } from '../helpers/plugin-app'
 import { redisTest, useRedis } from '../helpers/redis'
 
@@ -51,6 +51,12 @@ const firstApp = (store: Store) =>
             return scopedStore.theme
         })
         .get('/state', ({ scopedStore }) => ({ ...scopedStore }))
+        // Two routes that need none of the stored state.
+        .get('/page', () => 'a page that reads no state')
+        .post('/full-reset', ({ resetScopedStore }) => {
+            resetScopedStore(true)
+            return 'started over'
+        })
 
 type Line = { id: string; quantity: number }
 
@@ -66,6 +72,11 @@ const secondApp = (store: Store, options: ScopedStateOptions<typeof secondSetup>
         .use(scopedState(secondSetup, { secret: SECRET, store, version: 2, ...options }))
         .post('/increment', ({ scopedStore }) => ++scopedStore.count)
         .get('/state', ({ scopedStore }) => ({ ...scopedStore }))
+        .get('/page', () => 'a page that reads no state')
+        .post('/full-reset', ({ resetScopedStore }) => {
+            resetScopedStore(true)
+            return 'started over'
+        })
 
 /** Product ids become lines of quantity 1; every call is recorded. */
 const cartLines = (calls: [Record<string, unknown>, number][]) => (saved: Record<string, unknown>, from: number) => {
@@ -192,6 +203,63 @@ test('a migrate that returns a value that cannot be stored answers 500 naming th
     expect(store.load(id, 60_000)).toBe(saved)
 })
 
+test('a migrate that throws answers 500 where the state is read, and leaves it for a mended migrate', async () => {
+    const store = memoryStore()
+    const { cookie, id } = await userOfVersionOne(store)
+    const saved = store.load(id, 60_000)
+    const bug = new Error('a bug in migrate')
+    const user = client(
+        secondApp(store, {
+            migrate: () => {
+                throw bug
+            }
+        }),
+        cookie
+    )
+    for (const response of [await user.get('/state'), await user.post('/increment')]) {
+        expect(response.status).toBe(500)
+        expect(await response.text()).toBe(
+            "scopedState: migrate failed on state saved under version 1 (the error is this one's cause); " +
+                'the saved state was left as it is.'
+        )
+    }
+    // A page that reads no state loads: it leaves the default page scope, which it cannot read, alone.
+    const page = await user.get('/page', NAVIGATE)
+    expect(page.status).toBe(200)
+    expect(store.load(id, 60_000)).toBe(saved)
+
+    const mended = client(secondApp(store, { migrate: cartLines([]) }), cookie)
+    expect(await json(await mended.get('/state'))).toEqual({
+        count: 1,
+        cart: [{ id: 'mug', quantity: 1 }],
+        theme: 'dark'
+    })
+})
+
+test('a full reset starts over from state this setup cannot read: a failing migrate, a newer version', async () => {
+    const store = memoryStore()
+    const { cookie, id } = await userOfVersionOne(store)
+    const failing = client(
+        secondApp(store, {
+            migrate: () => {
+                throw new Error('a bug in migrate')
+            }
+        }),
+        cookie
+    )
+    expect(await (await failing.post('/full-reset')).text()).toBe('started over')
+    expect(await json(await failing.get('/state'))).toEqual({ count: 0, cart: [], theme: 'light' })
+    expect(JSON.parse(store.load(id, 60_000) as string)).toEqual({ v: 2, s: {}, p: {} })
+
+    // Saved under version 2, the record is newer than version 1 can read: a rollback.
+    await failing.post('/increment')
+    const older = client(firstApp(store), cookie)
+    expect((await older.get('/state')).status).toBe(503)
+    expect((await older.get('/page', NAVIGATE)).status).toBe(200)
+    expect(await (await older.post('/full-reset')).text()).toBe('started over')
+    expect(await json(await older.get('/state'))).toEqual({ count: 0, cart: [], theme: 'light', legacy: '' })
+})
+
 test('a version that is not a whole number from 1 up, or migrate at version 1, stops the plugin at creation', () => {
     for (const version of [0, -1, 1.5, Number.NaN, '2' as never])
         expect(() => scopedState({ count: { value: 0 } }, { secret: SECRET, version })).toThrow(
@@ -274,6 +342,21 @@ describe('stored records', () => {
             expect(response.status).toBe(200)
             expect(await response.json()).toEqual({ count: 0, theme: 'light' })
             expect(warn).toHaveBeenCalled()
+        } finally {
+            warn.mockRestore()
+        }
+    })
+
+    test('a record whose scopes are not objects of keys is unreadable, and the next write replaces it', async () => {
+        const warn = quietly()
+        try {
+            for (const raw of ['{"s":[1,2],"p":{}}', '{"s":{},"p":[3]}', '{"s":{"theme":"dark"},"p":{"_":"abc"}}']) {
+                const { user, stored } = await withRecord(raw)
+                expect(await (await user.get('/state')).json()).toEqual({ count: 0, theme: 'light' })
+                expect(await (await user.post('/increment')).text()).toBe('1')
+                expect(stored()).toEqual({ s: {}, p: { _: { count: 1 } } })
+            }
+            expect(warn).toHaveBeenCalledTimes(3)
         } finally {
             warn.mockRestore()
         }

@@ -5,8 +5,9 @@ import { type Store, type StoreStats, StoreUnavailableError } from '../store'
 export interface SqliteStoreOptions {
     /**
      * Database file, created with its schema on first use; its directory must exist.
-     * Give every app process its own file: the store locks sessions inside one
-     * process only (use the Redis store to share state between processes).
+     * Give every app process its own file: the plugin keeps a session's concurrent
+     * requests apart inside one process only (use the Redis store to share state
+     * between processes).
      */
     path: string
     /**
