@@ -5,6 +5,23 @@ import { ConfigError, readConfig } from './config'
 import { developmentSecret } from './development-secret'
 import { openStore } from './store'
 
+/** Far above what the app's forms send (a few hundred bytes); a larger body gets 413 before it is read in. */
+const MAX_BODY_BYTES = 1_048_576
+
+/** Listens, or explains why not. */
+const listen = (app: ReturnType<typeof createApp>, port: number, hostname: string) => {
+    try {
+        // Not `reusePort`, Elysia's default: a second copy would share the port without an error,
+        // and each would serve half the requests (with the memory store, from its own state).
+        app.listen({ port, hostname, reusePort: false, maxRequestBodySize: MAX_BODY_BYTES })
+    } catch (error) {
+        if ((error as { code?: string }).code !== 'EADDRINUSE') throw error
+        throw new ConfigError(
+            `Port ${port} on ${hostname} is in use: is the app already running? Set PORT to another port.`
+        )
+    }
+}
+
 const start = () => {
     const config = readConfig()
     const secret = config.secrets ?? (config.development ? developmentSecret() : undefined)
@@ -12,7 +29,7 @@ const start = () => {
         state: { secret, production: config.production, store: openStore(config.store) },
         accessLog: config.development ? console.log : undefined
     })
-    app.listen({ port: config.port, hostname: config.hostname })
+    listen(app, config.port, config.hostname)
     // A wildcard address is not one to browse to; an IPv6 one is written in brackets.
     const url = new URL(String(app.server?.url))
     if (url.hostname === '0.0.0.0' || url.hostname === '[::]') url.hostname = 'localhost'

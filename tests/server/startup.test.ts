@@ -1,6 +1,7 @@
 /** `bun run start` refuses a bad configuration with one clear line and exit code 1. */
 import { expect, test } from 'bun:test'
 import { join } from 'node:path'
+import { startServer } from '../helpers/server'
 
 const entry = join(import.meta.dir, '../../server/index.ts')
 
@@ -26,6 +27,37 @@ test('production with a short SESSION_SECRET does not start', async () => {
     const { code, stderr } = await start({ NODE_ENV: 'production', SESSION_SECRET: 'too-short' })
     expect(code).toBe(1)
     expect(stderr).toContain('shorter than 32 bytes')
+})
+
+test('a second copy on the same port does not start; the first serves on', async () => {
+    const first = await startServer()
+    try {
+        const { port } = new URL(first.url)
+        const { code, stderr } = await start({ PORT: port })
+        expect(code).toBe(1)
+        expect(stderr.trim()).toBe(
+            `Port ${port} on 127.0.0.1 is in use: is the app already running? Set PORT to another port.`
+        )
+        expect((await fetch(`${first.url}/healthz`)).status).toBe(200)
+    } finally {
+        await first.stop()
+    }
+})
+
+test('a request body over 1 MiB is refused with 413 before the app reads it', async () => {
+    const server = await startServer()
+    try {
+        const post = (bytes: number) =>
+            fetch(`${server.url}/api/increment`, {
+                method: 'POST',
+                headers: { 'content-type': 'application/x-www-form-urlencoded' },
+                body: `x=${'a'.repeat(bytes - 2)}`
+            })
+        expect((await post(1_048_576)).status).toBe(200)
+        expect((await post(1_048_577)).status).toBe(413)
+    } finally {
+        await server.stop()
+    }
 })
 
 test('an invalid PORT does not start', async () => {
