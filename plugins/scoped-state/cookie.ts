@@ -14,8 +14,9 @@ export interface CookieAttributes {
     /** @default 'lax' */
     sameSite?: 'lax' | 'strict' | 'none' | undefined
     /**
-     * `'auto'` sets `Secure` when the request came over https (its URL, or
-     * `X-Forwarded-Proto: https` from a proxy). A `__Host-` name always gets `Secure`.
+     * `'auto'` sets `Secure` when the request came over https (its URL, or a proxy's
+     * `X-Forwarded-Proto: https` or `Forwarded: proto=https`). A `__Host-` name always
+     * gets `Secure`.
      * @default 'auto'
      */
     secure?: boolean | 'auto' | undefined
@@ -56,6 +57,17 @@ const DOMAIN = /^([.]?[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)([.][a-z0-9]([a-z0-9-]{
 
 const keepAsIs = (value: string) => value
 
+/**
+ * Whether a proxy says the browser's request came over https. Each proxy on the way appends
+ * its own value, so the first one is the browser-facing proxy's.
+ */
+const forwardedHttps = (headers: Headers) => {
+    const proto = headers.get('x-forwarded-proto')
+    if (proto !== null) return /^\s*https\s*(,|$)/i.test(proto)
+    const forwarded = headers.get('forwarded')
+    return forwarded !== null && /^[^,]*\bproto="?https"?\s*(;|,|$)/i.test(forwarded)
+}
+
 /** The session cookie as this request sends it: what a `Set-Cookie` line is made of. */
 export interface SentCookie {
     value: string
@@ -95,7 +107,7 @@ export const sessionCookie = (name: string, attributes: CookieAttributes) => {
         /** Whether `request`'s response may set a `Secure` cookie. */
         secure: (request: Request) =>
             secureOption === 'auto'
-                ? request.headers.get('x-forwarded-proto') === 'https' ||
+                ? forwardedHttps(request.headers) ||
                   (listening ? listening === 'https' : request.url.startsWith('https:'))
                 : secureOption,
         /** The `Set-Cookie` header value. Ids are base64url and dots: nothing to encode. */

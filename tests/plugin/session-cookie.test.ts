@@ -28,6 +28,18 @@ describe('the session cookie', () => {
         expect(attributes(proxied)).toContain('Secure')
     })
 
+    test("behind proxies, Secure follows the browser-facing proxy's word, in either header", async () => {
+        const secure = async (headers: Record<string, string>) =>
+            attributes(await app.handle(new Request('http://localhost/count', { headers }))).includes('Secure')
+        expect(await secure({ 'x-forwarded-proto': 'https, http' })).toBe(true)
+        expect(await secure({ 'x-forwarded-proto': 'HTTPS' })).toBe(true)
+        expect(await secure({ forwarded: 'for=192.0.2.60;proto=https;by=203.0.113.43' })).toBe(true)
+        expect(await secure({ forwarded: 'proto="https", for=10.0.0.1;proto=http' })).toBe(true)
+        expect(await secure({ 'x-forwarded-proto': 'http, https' })).toBe(false)
+        expect(await secure({ forwarded: 'for=192.0.2.60;proto=http, for=10.0.0.1;proto=https' })).toBe(false)
+        expect(await secure({ forwarded: 'for=192.0.2.60;proto=httpsx' })).toBe(false)
+    })
+
     test('on a listening http server: Secure only behind an https proxy', async () => {
         const server = stateApp().listen({ port: 0, hostname: '127.0.0.1' })
         try {
