@@ -7,7 +7,8 @@
  * @example
  * app.get('/vendor/htmx.min.js', () => Bun.file(HTMX_FILE))
  */
-import { dirname } from 'node:path'
+import { readFileSync } from 'node:fs'
+import { basename, dirname } from 'node:path'
 import htmx from 'htmx.org/dist/htmx.min.js' with { type: 'file' }
 import appScript from '../public/app.js' with { type: 'file' }
 import favicon from '../public/favicon.svg' with { type: 'file' }
@@ -20,3 +21,12 @@ export const PUBLIC_FILES = [appScript, favicon, styles]
 export const PUBLIC_DIR = dirname(styles)
 
 export const HTMX_FILE = htmx
+
+/**
+ * The address of a file of `public/` with a hash of its content: browsers keep such files a
+ * day, and a deploy that changes one changes its address, so no page gets the old one.
+ */
+const versioned = (file: string) => `/public/${basename(file)}?v=${Bun.hash(readFileSync(file)).toString(36)}`
+
+export const STYLES_URL = versioned(styles)
+export const APP_SCRIPT_URL = versioned(appScript)

@@ -1,5 +1,6 @@
 /** CSRF refusal before any handler runs, and security and caching headers on every response. */
 import { describe, expect, test } from 'bun:test'
+import { join } from 'node:path'
 import { testApp } from '../helpers/app'
 import { client, HTMX } from '../helpers/client'
 
@@ -70,6 +71,18 @@ describe('security headers', () => {
             expect(response.headers.get('cache-control')).toBe('no-store')
         }
     )
+
+    test("pages name the stylesheet and script by their content's hash, which a changed file changes", async () => {
+        const page = await client(testApp()).text('/counter', { 'sec-fetch-mode': 'navigate' })
+        for (const name of ['styles.css', 'app.js']) {
+            const file = join(import.meta.dir, '../../public', name)
+            const url = `/public/${name}?v=${Bun.hash(await Bun.file(file).arrayBuffer()).toString(36)}`
+            expect(page).toContain(`"${url}"`)
+            const response = await testApp().handle(new Request(`http://localhost${url}`))
+            expect(response.status).toBe(200)
+            expect(await response.text()).toBe(await Bun.file(file).text())
+        }
+    })
 
     test('static assets keep their own caching', async () => {
         const app = testApp()
