@@ -78,7 +78,8 @@ export const scopedState = <Setup extends StateSetup>(
         format: recordFormat(compileSetup(setup), options.version, options.migrate),
         store,
         signer: createSigner(
-            resolveSecrets(options.secret, options.production ?? process.env.NODE_ENV === 'production')
+            // Not `process.env.NODE_ENV`: `bun build --compile` fixes that at build time, not at run time.
+            resolveSecrets(options.secret, options.production ?? Bun.env.NODE_ENV === 'production')
         ),
         cookieName,
         cookie: options.cookie ?? {},

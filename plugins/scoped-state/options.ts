@@ -93,7 +93,7 @@ export interface ScopedStateOptions<Setup extends StateSetup = StateSetup> {
     serializeRequests?: boolean | undefined
     /**
      * Refuses to start without a strong secret.
-     * @default process.env.NODE_ENV === 'production'
+     * @default NODE_ENV === 'production' when the app starts (in an executable too)
      */
     production?: boolean | undefined
     /**

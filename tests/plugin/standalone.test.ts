@@ -62,6 +62,13 @@ sqlite.listen({ port: 0, hostname: '127.0.0.1' })
 console.log(JSON.stringify({ memory: app.server?.port, sqlite: sqlite.server?.port }))
 `
 
+/** Creates the plugin without a secret: it must not start in production. */
+const NO_SECRET = `
+import { scopedState } from './plugins/scoped-state'
+scopedState({ count: { value: 0 } })
+console.log('started')
+`
+
 let folder: string
 
 /** The first line a child prints (it keeps running), or `''` when it exits first. */
@@ -89,6 +96,7 @@ beforeAll(async () => {
     if (!example) throw new Error('the plugin README has no example')
     await Bun.write(join(folder, 'app.ts'), example)
     await Bun.write(join(folder, 'serve.ts'), SERVE)
+    await Bun.write(join(folder, 'no-secret.ts'), NO_SECRET)
     for (const [name, config] of Object.entries(TSCONFIGS)) await Bun.write(join(folder, name), JSON.stringify(config))
 })
 
@@ -136,4 +144,18 @@ describe('the plugin folder copied into an app with only elysia', () => {
             await child.exited
         }
     }, 30_000)
+
+    test('compiled into an executable, it still reads NODE_ENV when it runs: no secret, no start in production', async () => {
+        const built = await run(
+            [process.execPath, 'build', '--compile', 'no-secret.ts', '--outfile', 'no-secret'],
+            folder
+        )
+        expect(built.code).toBe(0)
+        const production = await run([join(folder, 'no-secret')], folder, { NODE_ENV: 'production' })
+        expect(production.code).not.toBe(0)
+        expect(production.stderr).toContain('scopedState: a secret is required in production')
+        const development = await run([join(folder, 'no-secret')], folder, { NODE_ENV: 'development' })
+        expect(development.code).toBe(0)
+        expect(development.stdout).toBe('started\n')
+    })
 })
