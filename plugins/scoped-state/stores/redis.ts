@@ -1,3 +1,4 @@
+import { BoundedCache } from '../bounded-cache'
 import { ScopedStateSetupError } from '../errors'
 import { DEFAULT_LOCK_LEASE, LOCK_LOST, type Store, type StoreStats, StoreUnavailableError } from '../store'
 import { redisConnection } from './redis-connection'
@@ -96,6 +97,10 @@ const sha1 = (source: string) => {
     return digest
 }
 
+/** Sessions, and tokens per session, whose unanswered locks a store remembers (see `abandoned`). */
+const ABANDONED_SESSIONS = 4096
+const ABANDONED_TOKENS = 8
+
 /** Redis' whole-millisecond expiries; 0 would be an error. */
 const millis = (ms: number) => String(Math.max(1, Math.ceil(ms)))
 
@@ -129,6 +134,18 @@ export const redisStore = (options: RedisStoreOptions): Store => {
     const redis = redisConnection(url, commandTimeout, lockLease)
     /** Lock tokens this process holds; the plugin lets one request per session in at a time. */
     const tokens = new Map<string, string>()
+    /**
+     * By session, tokens whose unlock (or save) got no answer, so that Redis may still hold a
+     * lock with one that no request here knows of: a frozen server runs what it had received
+     * when it resumes, and a lock sent on a connection since replaced may run after the unlock
+     * sent on the new one. The session's next request that finds its lock taken removes such
+     * locks instead of waiting out their lease (after a freeze longer than `lockLease`, every
+     * active session was otherwise locked that long again).
+     */
+    const abandoned = new BoundedCache<string[]>(ABANDONED_SESSIONS)
+    const abandon = (id: string, token: string) => {
+        abandoned.add(id, [...(abandoned.get(id) ?? []), token].slice(-ABANDONED_TOKENS))
+    }
     const lockKey = (id: string) => `${prefix}lock:${id}`
     /** Sorted set of session ids by expiry time, so `stats` need not scan the keyspace. */
     const indexKey = `${prefix}index`
@@ -164,6 +181,13 @@ export const redisStore = (options: RedisStoreOptions): Store => {
                 id
             ])) as [number, string | null]
             if (locked) return record ?? undefined
+            const orphans = abandoned.get(id)
+            if (orphans) {
+                abandoned.delete(id)
+                // Each unlock deletes the lock only if it still holds that token: nobody else's.
+                for (const orphan of orphans) await script(UNLOCK, [lockKey(id)], [orphan])
+                continue
+            }
             if (Date.now() >= deadline)
                 throw new StoreUnavailableError(`another request kept this session locked for over ${lockTimeout} ms`)
             // Short, growing, jittered waits: a lock is usually held for one request's few milliseconds.
@@ -176,12 +200,18 @@ export const redisStore = (options: RedisStoreOptions): Store => {
         const token = tokens.get(id) ?? ''
         tokens.delete(id)
         const now = Date.now()
-        const written = await script(
-            WRITE,
-            [...keysOf(id), expiredKey],
-            [token, record, millis(ttlMs), String(now + ttlMs), id, String(now)],
-            true
-        )
+        let written: unknown
+        try {
+            written = await script(
+                WRITE,
+                [...keysOf(id), expiredKey],
+                [token, record, millis(ttlMs), String(now + ttlMs), id, String(now)],
+                true
+            )
+        } catch (error) {
+            if (token) abandon(id, token)
+            throw error
+        }
         if (written !== 1) throw new StoreUnavailableError(LOCK_LOST)
     }
 
@@ -189,7 +219,12 @@ export const redisStore = (options: RedisStoreOptions): Store => {
         const token = tokens.get(id)
         if (token === undefined) return
         tokens.delete(id)
-        await script(UNLOCK, [lockKey(id)], [token])
+        try {
+            await script(UNLOCK, [lockKey(id)], [token])
+        } catch (error) {
+            abandon(id, token)
+            throw error
+        }
     }
 
     const remove = async (id: string) => {
