@@ -9,6 +9,7 @@ import { memoryStore, type ScopedStateOptions } from '../plugins/scoped-state'
 import { accessLog } from './access-log'
 import { HTMX_FILE, PUBLIC_DIR } from './assets'
 import { errors } from './errors'
+import { outageLog } from './outage-log'
 import { accountRoutes } from './routes/account'
 import { cartRoutes } from './routes/cart'
 import { counterRoutes } from './routes/counter'
@@ -23,6 +24,8 @@ export interface AppOptions {
     state?: ScopedStateOptions
     /** Receives one line per request (`GET /counter 200 1.2ms`); no access log when absent. */
     accessLog?: (line: string) => void
+    /** Receives a line when the session store fails requests, at most one per 10 s. @default console.warn */
+    warn?: (line: string) => void
 }
 
 // Resolved once here: the plugin is async, and `app.handle` must find its routes at once.
@@ -37,7 +40,7 @@ export const createApp = (options: AppOptions = {}) => {
         new Elysia()
             .use(options.accessLog ? accessLog(options.accessLog) : new Elysia())
             .use(security)
-            .use(errors)
+            .use(errors(outageLog(options.warn ?? console.warn)))
             .use(html())
             .use(publicAssets)
             // A versioned URL, so browsers may cache it for a year. A `Response`, not the file:

@@ -69,28 +69,31 @@ const statusOf = (error: unknown, set: { status?: number | string }) => {
     return typeof set.status === 'number' && set.status >= 400 ? set.status : 500
 }
 
-export const errors = new Elysia({ name: 'errors' }).onError({ as: 'global' }, ({ error, request, set }) => {
-    const status = statusOf(error, set)
-    const bug = status >= 500 && status !== UNAVAILABLE
-    if (bug) console.error(error)
-    // The handler's htmx instructions (HX-Redirect, HX-Trigger) announced a success, and
-    // htmx 4 follows them on an error response too.
-    for (const name in set.headers) if (name.toLowerCase().startsWith('hx-')) delete set.headers[name]
-    const htmx = isHtmx(request)
-    if (htmx || wantsPage(request)) {
-        set.status = status
-        set.headers['content-type'] = 'text/html; charset=utf-8'
-        set.headers.vary = 'HX-Request'
-        if (status === UNAVAILABLE) set.headers['retry-after'] = '1'
-        const changing = request.method !== 'GET' && request.method !== 'HEAD'
-        const { title, message } = explain(error, status, !htmx, changing)
-        if (!htmx) return <ErrorPage title={title} message={message} />
-        set.headers['hx-retarget'] = `#${ALERTS_ID}`
-        set.headers['hx-reswap'] = 'innerHTML'
-        return <Alert message={message} />
-    }
-    if (!bug) return
-    set.status = 500
-    set.headers['content-type'] = 'text/plain; charset=utf-8'
-    return 'Internal Server Error'
-})
+/** `reportOutage` hears of each request the session store failed (see outage-log.ts). */
+export const errors = (reportOutage: (error: StoreUnavailableError) => void) =>
+    new Elysia({ name: 'errors' }).onError({ as: 'global' }, ({ error, request, set }) => {
+        const status = statusOf(error, set)
+        const bug = status >= 500 && status !== UNAVAILABLE
+        if (bug) console.error(error)
+        if (error instanceof StoreUnavailableError) reportOutage(error)
+        // The handler's htmx instructions (HX-Redirect, HX-Trigger) announced a success, and
+        // htmx 4 follows them on an error response too.
+        for (const name in set.headers) if (name.toLowerCase().startsWith('hx-')) delete set.headers[name]
+        const htmx = isHtmx(request)
+        if (htmx || wantsPage(request)) {
+            set.status = status
+            set.headers['content-type'] = 'text/html; charset=utf-8'
+            set.headers.vary = 'HX-Request'
+            if (status === UNAVAILABLE) set.headers['retry-after'] = '1'
+            const changing = request.method !== 'GET' && request.method !== 'HEAD'
+            const { title, message } = explain(error, status, !htmx, changing)
+            if (!htmx) return <ErrorPage title={title} message={message} />
+            set.headers['hx-retarget'] = `#${ALERTS_ID}`
+            set.headers['hx-reswap'] = 'innerHTML'
+            return <Alert message={message} />
+        }
+        if (!bug) return
+        set.status = 500
+        set.headers['content-type'] = 'text/plain; charset=utf-8'
+        return 'Internal Server Error'
+    })

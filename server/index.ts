@@ -3,7 +3,7 @@ import { ScopedStateSetupError } from '../plugins/scoped-state'
 import { createApp } from './app'
 import { ConfigError, readConfig } from './config'
 import { developmentSecret } from './development-secret'
-import { openStore } from './store'
+import { openStore, storeLabel } from './store'
 
 /** Far above what the app's forms send (a few hundred bytes); a larger body gets 413 before it is read in. */
 const MAX_BODY_BYTES = 1_048_576
@@ -33,7 +33,7 @@ const start = () => {
     // A wildcard address is not one to browse to; an IPv6 one is written in brackets.
     const url = new URL(String(app.server?.url))
     if (url.hostname === '0.0.0.0' || url.hostname === '[::]') url.hostname = 'localhost'
-    console.log(`Listening on ${url.origin}`)
+    console.log(`Listening on ${url.origin} (session state: ${storeLabel(config.store)})`)
 
     const shutdown = async () => {
         // Stops accepting connections, lets in-flight requests finish, then closes the store.

@@ -4,6 +4,16 @@ import { dirname } from 'node:path'
 import { memoryStore, redisStore, type Store, sqliteStore } from '../plugins/scoped-state'
 import type { StoreSetting } from './config'
 
+/** `setting` as the startup line names it: a Redis URL without its user name and password. */
+export const storeLabel = (setting: StoreSetting) => {
+    if (setting.kind === 'memory') return 'memory'
+    if (setting.kind === 'sqlite') return `sqlite:${setting.path}`
+    const url = new URL(setting.url)
+    url.username = ''
+    url.password = ''
+    return url.href
+}
+
 /**
  * The store for `setting`; a SQLite file's directory is created if missing.
  *

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { freePort } from '../../bench/ports'
 import { ConfigError, readConfig } from '../../server/config'
-import { openStore } from '../../server/store'
+import { openStore, storeLabel } from '../../server/store'
 
 const dir = mkdtempSync(join(tmpdir(), 'scoped-state-config-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -36,6 +36,13 @@ describe('SCOPED_STATE_STORE', () => {
             expect(() => storeOf(value)).toThrow(/^SCOPED_STATE_STORE must be .*, got '.*'\.$/)
         }
     )
+
+    test('the startup line names the store, a Redis URL without its credentials', () => {
+        expect(storeLabel(storeOf(undefined))).toBe('memory')
+        expect(storeLabel(storeOf('sqlite:./data/state.db'))).toBe('sqlite:./data/state.db')
+        expect(storeLabel(storeOf('rediss://user:secret@cache.example:6380/2'))).toBe('rediss://cache.example:6380/2')
+        expect(storeLabel(storeOf('redis://:secret@127.0.0.1:6379'))).toBe('redis://127.0.0.1:6379')
+    })
 
     test('openStore of a Redis URL talks to that server (none listens here: stats fail)', async () => {
         const store = openStore({ kind: 'redis', url: `redis://127.0.0.1:${await freePort()}` })
