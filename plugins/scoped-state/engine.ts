@@ -16,6 +16,7 @@
 import type { Context } from 'elysia'
 import { BoundedCache } from './bounded-cache'
 import { type CookieAttributes, cookieReader, sessionCookie } from './cookie'
+import { collisionError } from './errors'
 import { SessionMutex } from './mutex'
 import { DEFAULT_PAGE, newPageId, STALE_PAGE, verifyPageId } from './page-id'
 import { isPageLoad, PAGE_HEADER, requestedPageId } from './page-load'
@@ -217,6 +218,10 @@ export const createEngine = (config: EngineConfig) => {
                 if (record !== undefined) {
                     const id = session.id.id
                     const ttl = ttlOf(session.id)
+                    // A login carries over the preserved keys as this request loaded them: saved by
+                    // another request since (its handler awaited), they would lose that change.
+                    const moved = session.movedFrom
+                    if (moved && store.load(moved.id, ttl) !== moved.raw) throw collisionError()
                     // Saved by another request since this one loaded (its handler awaited)?
                     const current = session.returning ? (store.load(id, ttl) as string | undefined) : undefined
                     if (current !== session.raw) {

@@ -21,6 +21,13 @@ export class ScopedStateError extends Error {
     }
 }
 
+/** Another request of the session saved it while this one ran, and this one cannot merge with it. */
+export const collisionError = () =>
+    new ScopedStateError(
+        'Another request changed the same state at the same time; nothing was saved. Please try again.',
+        409
+    )
+
 /**
  * The request names a page of another session (one ended by a login, a logout or expiry,
  * or a forged id) and read or wrote that page's values (keys without `preserve`). Read as

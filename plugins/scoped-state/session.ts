@@ -12,7 +12,7 @@
 
 import type { BoundedCache } from './bounded-cache'
 import type { SentCookie } from './cookie'
-import { ScopedStateError, StalePageError } from './errors'
+import { collisionError, ScopedStateError, StalePageError } from './errors'
 import { DEFAULT_PAGE, STALE_PAGE } from './page-id'
 import { parseRecord, type RecordFormat, type Scope, type StateRecord } from './record'
 import { findNonJson, JSON_RULE } from './schema'
@@ -93,6 +93,8 @@ export class ScopedSession {
     declare cookie: SentCookie | undefined
     /** The stored record as loaded; `undefined` for a session with no state yet. */
     declare raw: string | undefined
+    /** The session this request moved away from (a login), and its record as loaded. */
+    declare movedFrom: { id: string; raw: string | undefined } | undefined
 
     constructor(
         private readonly context: SessionContext,
@@ -116,6 +118,7 @@ export class ScopedSession {
         this.discard = undefined
         this.returning = false
         this.cookie = undefined
+        this.movedFrom = undefined
     }
 
     /**
@@ -205,6 +208,7 @@ export class ScopedSession {
     moveTo(id: SessionId) {
         if (this.tooLate()) return
         const { s } = this.state()
+        this.movedFrom ??= { id: this.id.id, raw: this.raw }
         this.id = id
         this.raw = undefined
         this.record = { s, p: {} }
@@ -268,13 +272,8 @@ export class ScopedSession {
             this.cookie = undefined
             return
         }
-        const collision = () =>
-            new ScopedStateError(
-                'Another request changed the same state at the same time; nothing was saved. Please try again.',
-                409
-            )
         // A full reset meant everything the user held then: any change since is a collision.
-        if (this.cleared === 'all') throw collision()
+        if (this.cleared === 'all') throw collisionError()
         const mine = { session: this.sessionScope, page: this.pageScope }
         const before = parseRecord(this.raw, this.context)
         this.raw = fresh
@@ -288,7 +287,7 @@ export class ScopedSession {
                 const preserve = this.context.fields.get(key)?.preserve
                 return !same(scopeIn(before, preserve)[key], scopeIn(after, preserve)[key])
             })
-        if (conflict) throw collision()
+        if (conflict) throw collisionError()
         if (this.cleared) this.pageScope = {}
         for (const key of changed) {
             const preserve = this.context.fields.get(key)?.preserve

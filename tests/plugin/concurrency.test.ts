@@ -157,6 +157,29 @@ test('an awaiting full reset that overlaps a change of a preserved key gets 409 
     }
 })
 
+test('an awaiting login that overlaps a change of a preserved key gets 409 instead of losing it; a retry carries it', async () => {
+    for (const stored of [true, false]) {
+        const login = Promise.withResolvers<void>()
+        const app = stateApp().post('/slow-login', async ({ regenerateScopedSession }) => {
+            await login.promise
+            regenerateScopedSession()
+            return 'signed in'
+        })
+        const user = client(app)
+        // With nothing stored yet, the other request's save is the session's first.
+        await (stored ? user.post('/cart/book') : user.get('/count'))
+        const slow = user.post('/slow-login')
+        expect(await (await user.post('/cart/pen')).text()).toBe(stored ? 'book,pen' : 'pen')
+        login.resolve()
+        expect((await slow).status).toBe(409)
+        expect(await user.text('/cart')).toBe(stored ? 'book,pen' : 'pen')
+        const before = user.cookie
+        expect(await (await user.post('/slow-login')).text()).toBe('signed in')
+        expect(user.cookie).not.toBe(before)
+        expect(await user.text('/cart')).toBe(stored ? 'book,pen' : 'pen')
+    }
+})
+
 test("an awaiting full reset that overlaps a change in another tab's page scope gets 409 too", async () => {
     const app = stateApp().post('/slow-full-reset', async ({ resetScopedStore }) => {
         await Bun.sleep(20)
