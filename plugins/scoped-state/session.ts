@@ -336,6 +336,10 @@ export class ScopedSession {
         if (json === this.raw) return undefined
         const { maxStateBytes } = this.context
         let bytes = utf8Length(json, maxStateBytes)
+        // A record already over the limit (lowered since it was saved) may still shrink by this
+        // request's own changes: refusing that would keep the larger one, and fail every page load
+        // that drops the default scope.
+        const shrinks = bytes > maxStateBytes && bytes <= this.bytesAsRead()
         // Over the limit, other tabs' page scopes go first, least recently written first: tabs
         // long closed must not keep this one from saving.
         if (bytes > maxStateBytes)
@@ -345,14 +349,18 @@ export class ScopedSession {
                 json = JSON.stringify(record)
                 bytes = utf8Length(json, maxStateBytes)
             }
-        // A record already over the limit (lowered since it was saved) may still shrink: refusing
-        // that would keep the larger one, and fail every page load that drops the default scope.
-        if (bytes > maxStateBytes && bytes > (this.raw === undefined ? 0 : Buffer.byteLength(this.raw)))
+        if (bytes > maxStateBytes && !shrinks)
             throw new ScopedStateError(
                 `Scoped state would take ${bytes} bytes, over the limit of ${maxStateBytes}; it was not saved.`,
                 413
             )
         return json
+    }
+
+    /** The size of the record as this request read it (migrated, if it was), all its tabs included. */
+    private bytesAsRead() {
+        const raw = this.movedFrom ? this.movedFrom.raw : this.raw
+        return raw === undefined ? 0 : Buffer.byteLength(JSON.stringify(parseRecord(raw, this.context)))
     }
 
     /**

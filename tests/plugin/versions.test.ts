@@ -325,6 +325,10 @@ describe('stored records', () => {
         const app = new Elysia()
             .use(scopedState(setup, { secret: SECRET, store, ...options }))
             .post('/increment', ({ scopedStore }) => ++scopedStore.count)
+            .post('/theme/:theme', ({ scopedStore, params }) => {
+                scopedStore.theme = params.theme
+                return scopedStore.theme
+            })
             .get('/state', ({ scopedStore }) => ({ ...scopedStore }))
         const user = client(app)
         await user.post('/increment')
@@ -360,6 +364,17 @@ describe('stored records', () => {
         } finally {
             warn.mockRestore()
         }
+    })
+
+    test('the size limit counts state as migrated: a removed key over the limit makes no room for growth', async () => {
+        const { user, stored } = await withRecord(`{"s":{"removed":"${'x'.repeat(400)}"},"p":{}}`, {
+            version: 2,
+            migrate: () => ({}),
+            maxStateBytes: 200
+        })
+        expect((await user.post(`/theme/${'d'.repeat(300)}`)).status).toBe(413)
+        expect(await (await user.post('/theme/dark')).text()).toBe('dark')
+        expect(stored()).toEqual({ v: 2, s: { theme: 'dark' }, p: {} })
     })
 
     test('a record of version 0 is unreadable: migrate never sees it', async () => {
