@@ -50,12 +50,22 @@ type CommitContext<Setup extends StateSetup> = Partial<ScopedContext<Setup>> & {
     responseValue: unknown
 }
 
+/** `value` of option `name`, checked to be a number of seconds from `min` up. */
+const seconds = (name: string, value: number, min: number) => {
+    if (!Number.isFinite(value) || value < min)
+        throw new ScopedStateSetupError(
+            `scopedState: ${name} must be a number of seconds from ${min} up, got ${value}.`
+        )
+    return value
+}
+
 /**
- * How often the cookie is re-sent, which is also when a session's idle clock restarts (its
- * `Max-Age` and its signed issue time): not shorter than `idleTimeout`, active sessions would end.
+ * How often the cookie is re-sent. That is also when the session's idle clock restarts (its
+ * `Max-Age` and its signed issue time), so it must come before `idleTimeout` runs out: else
+ * even an active session would end.
  */
 const refreshInterval = (idleTimeout: number, refreshAfter = Math.min(3_600, Math.floor(idleTimeout / 10))) => {
-    if (refreshAfter >= idleTimeout)
+    if (seconds('refreshAfter', refreshAfter, 0) >= idleTimeout)
         throw new ScopedStateSetupError(
             `scopedState: refreshAfter (${refreshAfter} s) must be shorter than idleTimeout (${idleTimeout} s): ` +
                 'the idle clock restarts only when the cookie is re-sent, so active sessions would expire.'
@@ -73,7 +83,7 @@ export const scopedState = <Setup extends StateSetup>(
     // A store given (or made for a custom clock) is this instance's to close; else it shares the default.
     const { store, release } = given ? { store: given, release: () => given.close() } : holdDefaultStore(cookieName)
     const locking = options.serializeRequests === true || !store.synchronous
-    const idleTimeout = options.idleTimeout ?? 604_800
+    const idleTimeout = seconds('idleTimeout', options.idleTimeout ?? 604_800, 1)
     const engine = createEngine({
         format: recordFormat(compileSetup(setup), options.version, options.migrate),
         store,
@@ -84,7 +94,7 @@ export const scopedState = <Setup extends StateSetup>(
         cookieName,
         cookie: options.cookie ?? {},
         idleTimeout,
-        absoluteTimeout: options.absoluteTimeout ?? 2_592_000,
+        absoluteTimeout: seconds('absoluteTimeout', options.absoluteTimeout ?? 2_592_000, 1),
         refreshAfter: refreshInterval(idleTimeout, options.refreshAfter),
         maxStateBytes: options.maxStateBytes ?? 16_384,
         maxPages: options.maxPages ?? 16,

@@ -42,7 +42,7 @@ export interface ScopedStateOptions<Setup extends StateSetup = StateSetup> {
      * Seconds after which the cookie is sent again to extend its `Max-Age`, which
      * restarts the idle clock. Until then responses carry no `Set-Cookie`. Must be
      * shorter than `idleTimeout`.
-     * @default 3_600 (1 hour), or a tenth of a shorter `idleTimeout` than 10 hours
+     * @default 3_600 (1 hour); a tenth of `idleTimeout` when that is shorter
      */
     refreshAfter?: number | undefined
     /**
