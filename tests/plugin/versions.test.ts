@@ -260,6 +260,29 @@ test('a full reset starts over from state this setup cannot read: a failing migr
     expect(await json(await older.get('/state'))).toEqual({ count: 0, cart: [], theme: 'light', legacy: '' })
 })
 
+test('an awaiting full reset of state this setup cannot read, overtaken by another save, gets 409', async () => {
+    const store = memoryStore()
+    const { cookie } = await userOfVersionOne(store)
+    const resume = Promise.withResolvers<void>()
+    const app = secondApp(store, {
+        migrate: () => {
+            throw new Error('a bug in migrate')
+        }
+    }).post('/slow-full-reset', async ({ resetScopedStore }) => {
+        await resume.promise
+        resetScopedStore(true)
+        return 'started over'
+    })
+    const user = client(app, cookie)
+    const slow = user.post('/slow-full-reset')
+    expect(await (await user.post('/full-reset')).text()).toBe('started over')
+    expect(await (await user.post('/increment')).text()).toBe('1')
+    resume.resolve()
+    // Its reset meant the state as it stood before the other requests: it collides with them.
+    expect((await slow).status).toBe(409)
+    expect(await json(await user.get('/state'))).toEqual({ count: 1, cart: [], theme: 'light' })
+})
+
 test('a version that is not a whole number from 1 up, or migrate at version 1, stops the plugin at creation', () => {
     for (const version of [0, -1, 1.5, Number.NaN, '2' as never])
         expect(() => scopedState({ count: { value: 0 } }, { secret: SECRET, version })).toThrow(
