@@ -39,11 +39,6 @@ export class BoundedCache<T> {
         return value
     }
 
-    delete(key: string) {
-        this.#newer.delete(key)
-        this.#older.delete(key)
-    }
-
     #set(key: string, value: T) {
         if (this.#newer.size >= this.max / 2) {
             this.#older = this.#newer

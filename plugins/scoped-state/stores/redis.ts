@@ -40,11 +40,20 @@ export interface RedisStoreOptions {
 }
 
 /**
- * Takes the lock if free and, holding it, reads the record and extends its life: one round trip.
- * KEYS: record, lock, index. ARGV: token, lease, ttl, expiry time, id.
+ * Takes the lock if free, or held by a token this process abandoned (see `abandoned`), and,
+ * holding it, reads the record and extends its life: one round trip.
+ * KEYS: record, lock, index. ARGV: token, lease, ttl, expiry time, id, abandoned tokens….
  */
 const LOCK_AND_LOAD = `
-if not redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then return {0} end
+if not redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then
+    local holder = redis.call('GET', KEYS[2])
+    local abandoned = false
+    for i = 6, #ARGV do
+        if ARGV[i] == holder then abandoned = true end
+    end
+    if not abandoned then return {0} end
+    redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
+end
 local record = redis.call('GET', KEYS[1])
 if record then
     redis.call('PEXPIRE', KEYS[1], ARGV[3])
@@ -138,9 +147,12 @@ export const redisStore = (options: RedisStoreOptions): Store => {
      * By session, tokens whose unlock (or save) got no answer, so that Redis may still hold a
      * lock with one that no request here knows of: a frozen server runs what it had received
      * when it resumes, and a lock sent on a connection since replaced may run after the unlock
-     * sent on the new one. The session's next request that finds its lock taken removes such
-     * locks instead of waiting out their lease (after a freeze longer than `lockLease`, every
-     * active session was otherwise locked that long again).
+     * sent on the new one. The session's next request here takes over a lock held by one of
+     * them instead of waiting out its lease (after a freeze longer than `lockLease`, every
+     * active session was otherwise locked that long again). They are kept after the session
+     * locks again, since a frozen server may take more than one pass to run all it received:
+     * no request owns them, so taking their lock over is always safe. Only this process knows
+     * its tokens: another one waits for such a lock as for any other.
      */
     const abandoned = new BoundedCache<string[]>(ABANDONED_SESSIONS)
     const abandon = (id: string, token: string) => {
@@ -173,21 +185,16 @@ export const redisStore = (options: RedisStoreOptions): Store => {
         tokens.set(id, token)
         const deadline = Date.now() + lockTimeout
         for (let attempt = 0; ; attempt++) {
+            const orphans = abandoned.get(id) ?? []
             const [locked, record] = (await script(LOCK_AND_LOAD, keysOf(id), [
                 token,
                 millis(lockLease),
                 millis(ttlMs),
                 String(Date.now() + ttlMs),
-                id
+                id,
+                ...orphans
             ])) as [number, string | null]
             if (locked) return record ?? undefined
-            const orphans = abandoned.get(id)
-            if (orphans) {
-                abandoned.delete(id)
-                // Each unlock deletes the lock only if it still holds that token: nobody else's.
-                for (const orphan of orphans) await script(UNLOCK, [lockKey(id)], [orphan])
-                continue
-            }
             if (Date.now() >= deadline)
                 throw new StoreUnavailableError(`another request kept this session locked for over ${lockTimeout} ms`)
             // Short, growing, jittered waits: a lock is usually held for one request's few milliseconds.
