@@ -1,23 +1,36 @@
 /**
  * Tells the operator that the session store is failing, without a line per request: the
- * first failure at once, then at most one line per `every` milliseconds while failures go
- * on, counting the requests answered 503 since the last line. Requests themselves are
- * answered as usual (server/errors.tsx); an outage is not a bug, so this is a warning.
+ * first failure of a run at once, then, every `every` milliseconds while failures go on, how
+ * many requests were answered 503 meanwhile, the last of them too. Requests themselves are
+ * answered as usual (server/errors.tsx); an outage is not a bug, so these are warnings.
  *
  * @example
  * const report = outageLog(console.warn)
  * report(new StoreUnavailableError('Redis did not answer within 1500 ms'))
  */
-export const outageLog = (write: (line: string) => void, every = 10_000, now = Date.now) => {
-    let reportedAt = Number.NEGATIVE_INFINITY
+export const outageLog = (write: (line: string) => void, every = 10_000) => {
     let unreported = 0
+    let latest: Error | undefined
+    let timer: ReturnType<typeof setTimeout> | undefined
+
+    const flush = () => {
+        if (unreported > 0 && latest) {
+            const requests = unreported === 1 ? '1 more request' : `${unreported} more requests`
+            write(`${latest.message} (${requests} answered 503 in the last ${every / 1000} s)`)
+            unreported = 0
+            timer = setTimeout(flush, every)
+            timer.unref()
+        } else timer = undefined
+    }
+
     return (error: Error) => {
-        unreported++
-        const time = now()
-        if (time - reportedAt < every) return
-        const requests = unreported === 1 ? '1 request' : `${unreported} requests`
-        write(`${error.message} (${requests} answered 503 since the last report)`)
-        reportedAt = time
-        unreported = 0
+        if (timer) {
+            unreported++
+            latest = error
+            return
+        }
+        write(`${error.message} (further failures are counted every ${every / 1000} s)`)
+        timer = setTimeout(flush, every)
+        timer.unref()
     }
 }
