@@ -12,7 +12,7 @@
  */
 import { Html } from '@kitajs/html'
 import { Elysia } from 'elysia'
-import { ScopedStateError, StalePageError, StoreUnavailableError } from '../plugins/scoped-state'
+import { ScopedStateError, StalePageError, StoreUnavailableError, UnreadableStateError } from '../plugins/scoped-state'
 import { ALERTS_ID, Alert } from '../views/alerts'
 import { ErrorPage } from '../views/error-page'
 import { isHtmx, wantsPage } from './respond'
@@ -31,6 +31,14 @@ const explain = (error: unknown, status: number, page: boolean, changing: boolea
             title: 'Not confirmed',
             message:
                 'The session store did not answer in time, so your change may or may not have been saved. Reload the page to see where things stand.'
+        }
+    // Saved by a newer version (a rolling deploy, a rollback), or a failing migrate: the user's way out is to start over.
+    if (error instanceof UnreadableStateError)
+        return {
+            title: 'Saved session unreadable',
+            message: page
+                ? 'Your saved session cannot be read by this version of the app. Nothing was changed. Try again shortly, or start over, which clears your cart and settings.'
+                : 'Your saved session cannot be read by this version of the app. Nothing was changed. Try again shortly, or reload the page to start over.'
         }
     if (status === UNAVAILABLE)
         return {
@@ -87,7 +95,8 @@ export const errors = (reportOutage: (error: StoreUnavailableError) => void) =>
             if (status === UNAVAILABLE) set.headers['retry-after'] = '1'
             const changing = request.method !== 'GET' && request.method !== 'HEAD'
             const { title, message } = explain(error, status, !htmx, changing)
-            if (!htmx) return <ErrorPage title={title} message={message} />
+            if (!htmx)
+                return <ErrorPage title={title} message={message} startOver={error instanceof UnreadableStateError} />
             set.headers['hx-retarget'] = `#${ALERTS_ID}`
             set.headers['hx-reswap'] = 'innerHTML'
             return <Alert message={message} />

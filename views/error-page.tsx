@@ -4,6 +4,8 @@ import { Layout } from './layout'
 export interface ErrorPageProps {
     title: string
     message: string
+    /** Offers a plain form that resets all of the user's state (`/api/full-reset`): their way out of state that cannot be read. */
+    startOver?: boolean
 }
 
 /**
@@ -12,13 +14,18 @@ export interface ErrorPageProps {
  * address must not touch anyone's: the shell is a new visitor's (system theme, no cart badge).
  * @example <ErrorPage title="Page not found" message="There is no page at this address." />
  */
-export const ErrorPage = ({ title, message }: ErrorPageProps) => (
+export const ErrorPage = ({ title, message, startOver = false }: ErrorPageProps) => (
     <Layout title={title} theme="system" pageId="">
         <div class="page-intro">
             <h1 safe>{title}</h1>
             <p class="lead" safe>
                 {message}
             </p>
+            {startOver && (
+                <form method="post" action="/api/full-reset">
+                    <button type="submit">Start over</button>
+                </form>
+            )}
             <p>
                 <a href="/">Back to the home page</a>
             </p>

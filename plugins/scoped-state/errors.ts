@@ -21,6 +21,19 @@ export class ScopedStateError extends Error {
     }
 }
 
+/**
+ * The session's stored state cannot be read by this setup: it was saved by a newer version
+ * of the app (503: instances already upgraded, or a rollback), or `migrate` failed on it
+ * (500). It is left as it is. Pages that read no state still load, and
+ * `resetScopedStore(true)` and `destroyScopedSession()` start over: an app can offer those.
+ */
+export class UnreadableStateError extends ScopedStateError {
+    constructor(message: string, status: 500 | 503, options?: ErrorOptions) {
+        super(message, status, options)
+        this.name = 'UnreadableStateError'
+    }
+}
+
 /** Another request of the session saved it while this one ran, and this one cannot merge with it. */
 export const collisionError = () =>
     new ScopedStateError(

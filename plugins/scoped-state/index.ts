@@ -28,7 +28,7 @@ import { memoryStore } from './stores/memory'
 
 export type { HandlerContext as ScopedContext } from './context'
 export type { CookieAttributes } from './cookie'
-export { ScopedStateError, ScopedStateSetupError, StalePageError } from './errors'
+export { ScopedStateError, ScopedStateSetupError, StalePageError, UnreadableStateError } from './errors'
 export type { ScopedStateOptions } from './options'
 export { PAGE_HEADER, PAGE_PARAM, withPageId } from './page-load'
 export type { ScopedStore, StateField, StateSetup } from './schema'

@@ -7,7 +7,7 @@
  * defaults. A record from a newer setup (instances already deployed) is refused, never
  * overwritten: this instance cannot know what its keys mean now.
  */
-import { ScopedStateError, ScopedStateSetupError } from './errors'
+import { ScopedStateSetupError, UnreadableStateError } from './errors'
 import { type Field, findNonJson, JSON_RULE } from './schema'
 
 export type Scope = Record<string, unknown>
@@ -72,14 +72,15 @@ const migrateScope = (
         changed = migrate({ ...saved }, from)
     } catch (error) {
         // Left as it is, the state can still be read once migrate is mended.
-        throw new ScopedStateError(
+        throw new UnreadableStateError(
             `scopedState: migrate failed on state saved under version ${from} (the error is this one's cause); ` +
                 'the saved state was left as it is.',
             500,
             { cause: error }
         )
     }
-    if (!isScope(changed)) throw new ScopedStateError('scopedState: migrate must return an object of state keys.', 500)
+    if (!isScope(changed))
+        throw new UnreadableStateError('scopedState: migrate must return an object of state keys.', 500)
     for (const [key, field] of fields) {
         if (field.preserve !== preserved) continue
         if (!Object.hasOwn(changed, key)) {
@@ -89,7 +90,7 @@ const migrateScope = (
         const value = changed[key]
         if (value === undefined) continue
         const problem = findNonJson(value, `scopedStore.${key}`)
-        if (problem) throw new ScopedStateError(`scopedState: migrate returned ${problem}; ${JSON_RULE}.`, 500)
+        if (problem) throw new UnreadableStateError(`scopedState: migrate returned ${problem}; ${JSON_RULE}.`, 500)
         // A copy: the record is frozen for sharing, and `migrate` may return an object of the app's own.
         scope[key] = structuredClone(value)
     }
@@ -110,7 +111,7 @@ export const parseRecord = (raw: string | undefined, format: RecordFormat): Stat
     if (!Number.isSafeInteger(from) || from < 1) return unreadable()
     if (from === format.version) return record
     if (from > format.version)
-        throw new ScopedStateError(
+        throw new UnreadableStateError(
             `This session's state was saved by a newer version of the app (state version ${from}, this instance ` +
                 `has ${format.version}); nothing was changed. Please try again in a moment.`,
             503

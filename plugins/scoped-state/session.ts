@@ -12,7 +12,7 @@
 
 import type { BoundedCache } from './bounded-cache'
 import type { SentCookie } from './cookie'
-import { collisionError, ScopedStateError, StalePageError } from './errors'
+import { collisionError, ScopedStateError, StalePageError, UnreadableStateError } from './errors'
 import { DEFAULT_PAGE, STALE_PAGE } from './page-id'
 import { parseRecord, type RecordFormat, type Scope, type StateRecord } from './record'
 import { findNonJson, JSON_RULE } from './schema'
@@ -309,7 +309,7 @@ export class ScopedSession {
             try {
                 this.state()
             } catch (error) {
-                if (error instanceof ScopedStateError) return undefined
+                if (error instanceof UnreadableStateError) return undefined
                 throw error
             }
         if (!this.record) return undefined

@@ -93,24 +93,41 @@ test('the store down: a page load and a plain form post get a 503 page', async (
     expect(error).not.toHaveBeenCalled()
 })
 
-test('state saved by a newer version of the app (a deploy underway): 503 like an outage, nothing changed', async () => {
+test('state saved by a newer version of the app (a deploy, a rollback): 503, nothing changed, and a way to start over', async () => {
     const store = memoryStore()
     const alice = client(testApp({ store }))
     await alice.post('/theme', FORM_POST, 'theme=dark')
     const id = sessionIdOf(alice.cookie)
     const newer = JSON.stringify({ v: 2, s: { theme: 'dark', palette: 'warm' }, p: {} })
     store.save(id, newer, 60_000)
+    const unreadable =
+        'Your saved session cannot be read by this version of the app. Nothing was changed. Try again shortly, or '
 
     const click = await alice.post('/api/increment', HTMX)
     expect(click.status).toBe(503)
     expect(click.headers.get('hx-retarget')).toBe('#alerts')
     expect(click.headers.get('retry-after')).toBe('1')
-    expect(await click.text()).toContain(UNAVAILABLE_MESSAGE)
+    expect(await click.text()).toContain(`${unreadable}reload the page to start over.`)
+    // Every page reads the theme: each answers 503, with a plain form that resets everything.
     const page = await alice.get('/cart', NAVIGATE)
-    await expectErrorPage(page, 503, 'Session unavailable', UNAVAILABLE_MESSAGE)
+    const html = await expectErrorPage(
+        page,
+        503,
+        'Saved session unreadable',
+        `${unreadable}start over, which clears your cart and settings.`
+    )
+    expect(html).toContain(
+        '<form method="post" action="/api/full-reset"><button type="submit">Start over</button></form>'
+    )
     expect(page.headers.get('retry-after')).toBe('1')
     expect(store.load(id, 60_000)).toBe(newer)
     expect(error).not.toHaveBeenCalled()
+
+    const startOver = await alice.post('/api/full-reset', FORM_POST)
+    expect(startOver.status).toBe(303)
+    expect(startOver.headers.get('location')).toBe('/counter')
+    expect((await alice.get('/cart', NAVIGATE)).status).toBe(200)
+    expect(await countOf(await alice.post('/api/increment', HTMX))).toBe(1)
 })
 
 test('with locking (as on Redis), a request that failed with an error page leaves its session usable', async () => {
