@@ -7,7 +7,7 @@ import { staticPlugin } from '@elysiajs/static'
 import { Elysia } from 'elysia'
 import { memoryStore, type ScopedStateOptions } from '../plugins/scoped-state'
 import { accessLog } from './access-log'
-import { HTMX_FILE, PUBLIC_DIR } from './assets'
+import { APP_SCRIPT, HTMX_FILE, PUBLIC_DIR, STYLES, type VersionedAsset } from './assets'
 import { errors } from './errors'
 import { outageLog } from './outage-log'
 import { accountRoutes } from './routes/account'
@@ -28,9 +28,34 @@ export interface AppOptions {
     warn?: (line: string) => void
 }
 
+const VERSIONED = [STYLES, APP_SCRIPT]
 // Resolved once here: the plugin is async, and `app.handle` must find its routes at once.
-const publicAssets = await staticPlugin({ assets: PUBLIC_DIR, prefix: '/public' })
+// It serves the other files of public/ (cached a day); the plugin's own ignored names come first.
+const publicAssets = await staticPlugin({
+    assets: PUBLIC_DIR,
+    prefix: '/public',
+    ignorePatterns: [
+        '.DS_Store',
+        '.git',
+        '.env',
+        ...VERSIONED.map(({ path }) => new RegExp(`${path.slice('/public'.length)}$`))
+    ]
+})
 const YEAR = 31_536_000
+const IMMUTABLE = `public, max-age=${YEAR}, immutable`
+
+/**
+ * Kept a year at the address pages name it by. At any other (no version, or another
+ * instance's during a deploy) it is only revalidated, so that no browser keeps this file
+ * under an address that names another.
+ */
+const serveVersioned =
+    ({ file, version }: VersionedAsset) =>
+    ({ query, set }: { query: Record<string, string | undefined>; set: { headers: Record<string, unknown> } }) => {
+        set.headers['cache-control'] = query.v === version ? IMMUTABLE : 'no-cache'
+        set.headers['content-type'] = Bun.file(file).type
+        return new Response(Bun.file(file))
+    }
 
 export const createApp = (options: AppOptions = {}) => {
     const store = options.state?.store ?? memoryStore({ now: options.state?.now })
@@ -43,10 +68,12 @@ export const createApp = (options: AppOptions = {}) => {
             .use(errors(outageLog(options.warn ?? console.warn)))
             .use(html())
             .use(publicAssets)
+            .get(STYLES.path, serveVersioned(STYLES))
+            .get(APP_SCRIPT.path, serveVersioned(APP_SCRIPT))
             // A versioned URL, so browsers may cache it for a year. A `Response`, not the file:
             // for a file Elysia sends `Content-Range` even on a whole 200.
             .get('/vendor/htmx-4.0.1.min.js', ({ set }) => {
-                set.headers['cache-control'] = `public, max-age=${YEAR}, immutable`
+                set.headers['cache-control'] = IMMUTABLE
                 return new Response(Bun.file(HTMX_FILE))
             })
             .use(healthRoutes(store))

@@ -22,11 +22,21 @@ export const PUBLIC_DIR = dirname(styles)
 
 export const HTMX_FILE = htmx
 
-/**
- * The address of a file of `public/` with a hash of its content: browsers keep such files a
- * day, and a deploy that changes one changes its address, so no page gets the old one.
- */
-const versioned = (file: string) => `/public/${basename(file)}?v=${Bun.hash(readFileSync(file)).toString(36)}`
+/** A file of `public/` that pages name with a hash of its content (`url`), so browsers may keep it for good. */
+export interface VersionedAsset {
+    file: string
+    /** Its address without the version: `/public/styles.css`. */
+    path: string
+    version: string
+    /** What pages link to: `/public/styles.css?v=<version>`. */
+    url: string
+}
 
-export const STYLES_URL = versioned(styles)
-export const APP_SCRIPT_URL = versioned(appScript)
+const versioned = (file: string): VersionedAsset => {
+    const path = `/public/${basename(file)}`
+    const version = Bun.hash(readFileSync(file)).toString(36)
+    return { file, path, version, url: `${path}?v=${version}` }
+}
+
+export const STYLES = versioned(styles)
+export const APP_SCRIPT = versioned(appScript)

@@ -72,21 +72,34 @@ describe('security headers', () => {
         }
     )
 
-    test("pages name the stylesheet and script by their content's hash, which a changed file changes", async () => {
-        const page = await client(testApp()).text('/counter', { 'sec-fetch-mode': 'navigate' })
-        for (const name of ['styles.css', 'app.js']) {
-            const file = join(import.meta.dir, '../../public', name)
-            const url = `/public/${name}?v=${Bun.hash(await Bun.file(file).arrayBuffer()).toString(36)}`
+    test("pages name the stylesheet and script by their content's hash: kept a year there, only revalidated elsewhere", async () => {
+        const app = testApp()
+        const page = await client(app).text('/counter', { 'sec-fetch-mode': 'navigate' })
+        for (const [name, type] of [
+            ['styles.css', 'text/css'],
+            ['app.js', 'text/javascript']
+        ] as const) {
+            const file = Bun.file(join(import.meta.dir, '../../public', name))
+            const url = `/public/${name}?v=${Bun.hash(await file.arrayBuffer()).toString(36)}`
             expect(page).toContain(`"${url}"`)
-            const response = await testApp().handle(new Request(`http://localhost${url}`))
-            expect(response.status).toBe(200)
-            expect(await response.text()).toBe(await Bun.file(file).text())
+            // Another version's address (a page of another instance, during a deploy), or none.
+            for (const [address, caching] of [
+                [url, 'public, max-age=31536000, immutable'],
+                [`/public/${name}?v=another`, 'no-cache'],
+                [`/public/${name}`, 'no-cache']
+            ]) {
+                const response = await app.handle(new Request(`http://localhost${address}`))
+                expect(response.status).toBe(200)
+                expect(response.headers.get('cache-control')).toBe(caching)
+                expect(response.headers.get('content-type')).toStartWith(type)
+                expect(await response.text()).toBe(await file.text())
+            }
         }
     })
 
-    test('static assets keep their own caching', async () => {
+    test('other static assets keep their own caching', async () => {
         const app = testApp()
-        const asset = await app.handle(new Request('http://localhost/public/app.js'))
+        const asset = await app.handle(new Request('http://localhost/public/favicon.svg'))
         expect(asset.headers.get('cache-control')).toBe('public, max-age=86400')
         expect(asset.headers.get('etag')).toBeTruthy()
         const htmx = await app.handle(new Request('http://localhost/vendor/htmx-4.0.1.min.js'))
