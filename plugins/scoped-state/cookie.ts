@@ -59,7 +59,9 @@ const keepAsIs = (value: string) => value
 
 /**
  * Whether a proxy says the browser's request came over https. Each proxy on the way appends
- * its own value, so the first one is the browser-facing proxy's.
+ * its own value, so the first one is the browser-facing proxy's, provided that proxy replaces
+ * what the browser itself sent. A browser that sends its own can only change the `Secure` flag
+ * of its own cookie.
  */
 const forwardedHttps = (headers: Headers) => {
     const proto = headers.get('x-forwarded-proto')

@@ -55,6 +55,7 @@ test('a record over a lowered maxStateBytes may still shrink; a change that grow
         before.cookie
     )
     expect(await (await user.post('/theme/dark')).text()).toBe('dark')
+    // 100 't's became 'dark': 96 bytes fewer, still over the limit.
     expect(stored().length).toBe(large - 96)
     expect((await user.post('/tag/y')).status).toBe(413)
     // A page load drops the default page scope, which holds the tags.
