@@ -71,6 +71,20 @@ export const createEngine = (config: EngineConfig) => {
     const cookie = sessionCookie(config.cookieName, config.cookie)
     const verifiedIds = new BoundedCache<SessionId>(CACHE_SIZE)
     const verifiedPages = new BoundedCache<string>(CACHE_SIZE)
+    /**
+     * Session ids this process ended lately (logout, login). A request still carrying one (sent
+     * before the browser had the new cookie, or running when it ended) may not save into it,
+     * which would bring it back, nor send its cookie again, which would replace the browser's
+     * new one. It is not made a new visitor either, for the same reason. Other processes
+     * (several app instances on one Redis) do not know of these ids.
+     */
+    const endedIds = new BoundedCache<true>(CACHE_SIZE)
+    /** Whether `session` was ended here: then it saves nothing and sends no cookie, and a change fails. */
+    const endedMeanwhile = (session: ScopedSession) => {
+        if (!session.returning || !endedIds.get(session.id.id)) return false
+        session.ended()
+        return true
+    }
     const seconds = () => Math.floor(now() / 1000)
     /** Seconds this session may still live from `at`. */
     const lifetime = (id: SessionId, at: number) => Math.min(idleTimeout, id.created + absoluteTimeout - at)
@@ -185,14 +199,14 @@ export const createEngine = (config: EngineConfig) => {
     const regenerate = (session: ScopedSession, request: Request) => {
         const at = seconds()
         const id = newSessionId(at)
-        if (session.raw !== undefined) session.discard = session.id.id
+        session.discard ??= session.id.id
         session.moveTo(id)
         session.returning = false
         planCookie(session, request, lifetime(id, at))
     }
 
     const destroy = (session: ScopedSession, request: Request) => {
-        if (session.raw !== undefined) session.discard = session.id.id
+        session.discard ??= session.id.id
         session.destroy()
         planCookie(session, request, 0)
     }
@@ -215,6 +229,7 @@ export const createEngine = (config: EngineConfig) => {
                 if (!session) return
                 closeHandling(session, set)
                 let record = session.serialize()
+                if (endedMeanwhile(session)) record = session.serialize()
                 if (record !== undefined) {
                     const id = session.id.id
                     const ttl = ttlOf(session.id)
@@ -234,7 +249,10 @@ export const createEngine = (config: EngineConfig) => {
                         session.saved(record)
                     }
                 }
-                if (session.discard) store.delete(session.discard)
+                if (session.discard) {
+                    store.delete(session.discard)
+                    endedIds.add(session.discard, true)
+                }
                 sendCookie(session, set, response)
             },
             /** Nothing to release after a failure: this path holds no lock. */
@@ -302,6 +320,7 @@ export const createEngine = (config: EngineConfig) => {
                 let record: string | undefined
                 try {
                     record = session.serialize()
+                    if (endedMeanwhile(session)) record = session.serialize()
                     if ((record !== undefined || session.discard) && !holding())
                         throw new StoreUnavailableError(LOCK_LOST)
                     if (record !== undefined) {
@@ -312,6 +331,7 @@ export const createEngine = (config: EngineConfig) => {
                     if (session.discard) {
                         if (!holding()) throw new StoreUnavailableError(LOCK_LOST)
                         await store.delete(session.discard)
+                        endedIds.add(session.discard, true)
                     }
                 } catch (error) {
                     abort(session, set)

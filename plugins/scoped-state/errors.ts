@@ -41,6 +41,13 @@ export const collisionError = () =>
         409
     )
 
+/** The session was ended (a logout, a login, expiry) while this request ran, which changed it. */
+export const sessionEndedError = () =>
+    new ScopedStateError(
+        'This session ended while the request ran (signed out, or expired); nothing was saved. Please reload.',
+        409
+    )
+
 /**
  * The request names a page of another session (one ended by a login, a logout or expiry,
  * or a forged id) and read or wrote that page's values (keys without `preserve`). Read as

@@ -12,7 +12,7 @@
 
 import type { BoundedCache } from './bounded-cache'
 import type { SentCookie } from './cookie'
-import { collisionError, ScopedStateError, StalePageError, UnreadableStateError } from './errors'
+import { collisionError, ScopedStateError, StalePageError, sessionEndedError, UnreadableStateError } from './errors'
 import { DEFAULT_PAGE, STALE_PAGE } from './page-id'
 import { parseRecord, type RecordFormat, type Scope, type StateRecord } from './record'
 import { findNonJson, JSON_RULE } from './schema'
@@ -249,6 +249,19 @@ export class ScopedSession {
     }
 
     /**
+     * The session was ended or deleted while this request ran (a logout, a login elsewhere,
+     * evicted): saving a change would bring it back, so a request that changed a key fails
+     * with 409; one that changed nothing itself (a page load, a reset) has nothing to save.
+     */
+    ended() {
+        if (this.changedKeys().size > 0) throw sessionEndedError()
+        this.raw = undefined
+        this.record = undefined
+        // Nor is its cookie sent again, which would hand the ended session's id back.
+        this.cookie = undefined
+    }
+
+    /**
      * Re-applies this request's changes on top of `fresh`, the record as another request
      * of the same session has since saved it: both requests' changes are kept, key by key.
      * When the other request changed a key this one changed too (or anything at all, under
@@ -257,21 +270,8 @@ export class ScopedSession {
      * one changed a key. Called only when the record did change.
      */
     rebase(fresh: string | undefined) {
+        if (this.raw !== undefined && fresh === undefined) return this.ended()
         const changed = this.changedKeys()
-        if (this.raw !== undefined && fresh === undefined) {
-            // Deleted meanwhile (logout, login elsewhere, evicted): saving a change would bring it
-            // back; a request that changed nothing (a page load, a reset) has nothing left to save.
-            if (changed.size > 0)
-                throw new ScopedStateError(
-                    'This session ended while the request ran (signed out, or expired); nothing was saved. Please reload.',
-                    409
-                )
-            this.raw = undefined
-            this.record = undefined
-            // Nor is its cookie sent again, which would hand the ended session's id back.
-            this.cookie = undefined
-            return
-        }
         // A full reset meant everything the user held then: any change since is a collision.
         if (this.cleared === 'all') throw collisionError()
         const mine = { session: this.sessionScope, page: this.pageScope }

@@ -1,7 +1,7 @@
 /** regenerateScopedSession() at login, destroyScopedSession() at logout. */
 import { describe, expect, test } from 'bun:test'
 import { memoryStore } from '../../plugins/scoped-state'
-import { client, NAVIGATE } from '../helpers/client'
+import { client, NAVIGATE, sessionIdOf } from '../helpers/client'
 import { flakyStore } from '../helpers/flaky-store'
 import { stateApp } from '../helpers/plugin-app'
 
@@ -90,6 +90,63 @@ describe('a request that outlives its session', () => {
         expect(response.headers.get('set-cookie')).toBeNull()
         expect(await (await client(app, old).get('/state')).json()).toMatchObject({ count: 0, theme: 'light' })
         expect(await client(app, old).text('/cart')).toBe('')
+    })
+
+    test('nor after a login or logout of a session that had stored nothing, or queued behind one', async () => {
+        for (const serializeRequests of [false, true])
+            for (const ending of ['logout', 'login']) {
+                const store = memoryStore()
+                const paused = Promise.withResolvers<void>()
+                // refreshAfter 0: every response would re-send the cookie.
+                const app = stateApp({ store, serializeRequests, refreshAfter: 0 })
+                    .post('/slow-tag', async ({ scopedStore }) => {
+                        await paused.promise
+                        scopedStore.tags.push('late')
+                        return scopedStore.tags.join(',')
+                    })
+                    .post('/slow-logout', async ({ destroyScopedSession }) => {
+                        await paused.promise
+                        destroyScopedSession()
+                        return 'signed out'
+                    })
+                    .post('/slow-login', async ({ regenerateScopedSession }) => {
+                        await paused.promise
+                        regenerateScopedSession()
+                        return 'signed in'
+                    })
+                const user = client(app)
+                // A cookie, and nothing stored yet.
+                await user.get('/count')
+                const old = user.cookie
+                const oldId = sessionIdOf(old)
+                let late: Promise<Response>
+                if (serializeRequests) {
+                    // The ending holds the session; the change waits for its turn behind it.
+                    const ended = user.post(`/slow-${ending}`)
+                    late = client(app, old).post('/tag/late')
+                    paused.resolve()
+                    expect((await ended).status).toBe(200)
+                } else {
+                    // The change awaits while the session ends.
+                    late = client(app, old).post('/slow-tag')
+                    expect((await user.post(`/${ending}`)).status).toBe(200)
+                    paused.resolve()
+                }
+                const response = await late
+                expect(response.status).toBe(409)
+                expect(await response.text()).toContain('This session ended while the request ran')
+                expect(store.load(oldId, 60_000)).toBeUndefined()
+                // A request still carrying the old cookie changes nothing, and gets no cookie that
+                // would replace the browser's new one (a login's); a read is answered from defaults.
+                const change = await client(app, old).post('/tag/again')
+                expect(change.status).toBe(409)
+                expect(change.headers.get('set-cookie')).toBeNull()
+                const read = await client(app, old).get('/tags')
+                expect(read.status).toBe(200)
+                expect(await read.text()).toBe('')
+                expect(read.headers.get('set-cookie')).toBeNull()
+                expect(store.load(oldId, 60_000)).toBeUndefined()
+            }
     })
 
     test('a slow page load or reset answered after logout, which changed nothing itself, is served, stores nothing and sends no cookie', async () => {

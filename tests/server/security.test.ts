@@ -87,7 +87,7 @@ describe('security headers', () => {
                 [url, 'public, max-age=31536000, immutable'],
                 [`/public/${name}?v=another`, 'no-cache'],
                 [`/public/${name}`, 'no-cache']
-            ]) {
+            ] as const) {
                 const response = await app.handle(new Request(`http://localhost${address}`))
                 expect(response.status).toBe(200)
                 expect(response.headers.get('cache-control')).toBe(caching)
