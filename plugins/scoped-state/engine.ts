@@ -62,6 +62,13 @@ const mutexOf = (store: Store) => {
 /** Cookies of the session cookie's name tried per request, which bounds a forged header's cost. */
 const SAME_NAME_COOKIES = 4
 
+/**
+ * Seconds after a login or logout during which a request still carrying the old id is taken
+ * for one sent before the browser had its new cookie. Later, the browser itself still holds
+ * the old cookie (the response that replaced it was lost): it starts a new session.
+ */
+const ENDED_GRACE = 60
+
 /** Verified session cookies and page ids, and parsed records, remembered per plugin. */
 const CACHE_SIZE = 4096
 
@@ -72,16 +79,16 @@ export const createEngine = (config: EngineConfig) => {
     const verifiedIds = new BoundedCache<SessionId>(CACHE_SIZE)
     const verifiedPages = new BoundedCache<string>(CACHE_SIZE)
     /**
-     * Session ids this process ended lately (logout, login). A request still carrying one (sent
-     * before the browser had the new cookie, or running when it ended) may not save into it,
-     * which would bring it back, nor send its cookie again, which would replace the browser's
-     * new one. It is not made a new visitor either, for the same reason. Other processes
-     * (several app instances on one Redis) do not know of these ids.
+     * Session ids this process ended lately (logout, login), and when (seconds). A request still
+     * carrying one (sent before the browser had the new cookie, or running when it ended) may not
+     * save into it, which would bring it back, nor send its cookie again, which would replace the
+     * browser's new one; for `ENDED_GRACE` it is not made a new visitor either, for the same
+     * reason. Other processes (several app instances on one Redis) do not know of these ids.
      */
-    const endedIds = new BoundedCache<true>(CACHE_SIZE)
+    const endedIds = new BoundedCache<number>(CACHE_SIZE)
     /** Whether `session` was ended here: then it saves nothing and sends no cookie, and a change fails. */
     const endedMeanwhile = (session: ScopedSession) => {
-        if (!session.returning || !endedIds.get(session.id.id)) return false
+        if (!session.returning || endedIds.get(session.id.id) === undefined) return false
         session.ended()
         return true
     }
@@ -162,6 +169,8 @@ export const createEngine = (config: EngineConfig) => {
             const value = readCookie(header, nth)
             if (value === undefined) return undefined
             const id = verifiedIds.get(value) ?? verifiedIds.add(value, Object.freeze(decodeSessionId(value, signer)))
+            const ended = id && endedIds.get(id.id)
+            if (ended !== undefined && at - ended > ENDED_GRACE) continue
             if (id && at - id.created < absoluteTimeout && at - id.issued < idleTimeout) return id
         }
         return undefined
@@ -251,7 +260,7 @@ export const createEngine = (config: EngineConfig) => {
                 }
                 if (session.discard) {
                     store.delete(session.discard)
-                    endedIds.add(session.discard, true)
+                    endedIds.add(session.discard, seconds())
                 }
                 sendCookie(session, set, response)
             },
@@ -331,7 +340,7 @@ export const createEngine = (config: EngineConfig) => {
                     if (session.discard) {
                         if (!holding()) throw new StoreUnavailableError(LOCK_LOST)
                         await store.delete(session.discard)
-                        endedIds.add(session.discard, true)
+                        endedIds.add(session.discard, seconds())
                     }
                 } catch (error) {
                     abort(session, set)

@@ -3,7 +3,7 @@ import { describe, expect, test } from 'bun:test'
 import { memoryStore } from '../../plugins/scoped-state'
 import { client, NAVIGATE, sessionIdOf } from '../helpers/client'
 import { flakyStore } from '../helpers/flaky-store'
-import { stateApp } from '../helpers/plugin-app'
+import { manualClock, stateApp } from '../helpers/plugin-app'
 
 describe('regenerateScopedSession', () => {
     test('issues a new id, kills the old one at once, and carries the preserved keys', async () => {
@@ -147,6 +147,23 @@ describe('a request that outlives its session', () => {
                 expect(read.headers.get('set-cookie')).toBeNull()
                 expect(store.load(oldId, 60_000)).toBeUndefined()
             }
+    })
+
+    test('a browser still sending the old cookie a minute after logout (its answer lost) starts a new session', async () => {
+        const clock = manualClock()
+        const store = memoryStore({ now: clock.now })
+        const app = stateApp({ store, now: clock.now })
+        const user = client(app)
+        await user.post('/cart/book')
+        const old = user.cookie
+        await user.post('/logout')
+        // Within the minute: taken for a request sent before the logout's answer arrived.
+        expect((await client(app, old).post('/cart/pen')).status).toBe(409)
+        clock.advance(61)
+        const late = client(app, old)
+        expect(await (await late.post('/cart/pen')).text()).toBe('pen')
+        expect(sessionIdOf(late.cookie)).not.toBe(sessionIdOf(old))
+        expect(store.load(sessionIdOf(old), 60_000)).toBeUndefined()
     })
 
     test('a slow page load or reset answered after logout, which changed nothing itself, is served, stores nothing and sends no cookie', async () => {
