@@ -7,7 +7,7 @@ import { staticPlugin } from '@elysiajs/static'
 import { Elysia } from 'elysia'
 import { memoryStore, type ScopedStateOptions } from '../plugins/scoped-state'
 import { accessLog } from './access-log'
-import { APP_SCRIPT, HTMX_FILE, PUBLIC_DIR, STYLES, type VersionedAsset } from './assets'
+import { APP_SCRIPT, HTMX_FILE, PUBLIC_DIR, STYLES } from './assets'
 import { errors } from './errors'
 import { outageLog } from './outage-log'
 import { accountRoutes } from './routes/account'
@@ -45,17 +45,17 @@ const YEAR = 31_536_000
 const IMMUTABLE = `public, max-age=${YEAR}, immutable`
 
 /**
- * Kept a year at the address pages name it by. At any other (no version, or another
- * instance's during a deploy) it is only revalidated, so that no browser keeps this file
- * under an address that names another.
+ * The files pages name by a hash of their content: kept a year at that address. At any other
+ * (no version, or another instance's during a deploy) only revalidated, so that no browser
+ * keeps a file under an address that names another.
  */
-const serveVersioned =
-    ({ file, version }: VersionedAsset) =>
-    ({ query, set }: { query: Record<string, string | undefined>; set: { headers: Record<string, unknown> } }) => {
+const versionedAssets = new Elysia({ name: 'versioned-assets' })
+for (const { path, file, version } of VERSIONED)
+    versionedAssets.get(path, ({ query, set }) => {
         set.headers['cache-control'] = query.v === version ? IMMUTABLE : 'no-cache'
         set.headers['content-type'] = Bun.file(file).type
         return new Response(Bun.file(file))
-    }
+    })
 
 export const createApp = (options: AppOptions = {}) => {
     const store = options.state?.store ?? memoryStore({ now: options.state?.now })
@@ -68,8 +68,7 @@ export const createApp = (options: AppOptions = {}) => {
             .use(errors(outageLog(options.warn ?? console.warn)))
             .use(html())
             .use(publicAssets)
-            .get(STYLES.path, serveVersioned(STYLES))
-            .get(APP_SCRIPT.path, serveVersioned(APP_SCRIPT))
+            .use(versionedAssets)
             // A versioned URL, so browsers may cache it for a year. A `Response`, not the file:
             // for a file Elysia sends `Content-Range` even on a whole 200.
             .get('/vendor/htmx-4.0.1.min.js', ({ set }) => {

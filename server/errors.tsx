@@ -33,13 +33,14 @@ const explain = (error: unknown, status: number, page: boolean, changing: boolea
                 'The session store did not answer in time, so your change may or may not have been saved. Reload the page to see where things stand.'
         }
     // Saved by a newer version (a rolling deploy, a rollback), or a failing migrate: the user's way out is to start over.
-    if (error instanceof UnreadableStateError)
+    if (error instanceof UnreadableStateError) {
+        // A page shows the Start over button; an htmx click's alert points to that page.
+        const way = page ? 'start over, which clears your cart and settings' : 'reload the page to start over'
         return {
             title: 'Saved session unreadable',
-            message: page
-                ? 'Your saved session cannot be read by this version of the app. Nothing was changed. Try again shortly, or start over, which clears your cart and settings.'
-                : 'Your saved session cannot be read by this version of the app. Nothing was changed. Try again shortly, or reload the page to start over.'
+            message: `Your saved session cannot be read by this version of the app. Nothing was changed. Try again shortly, or ${way}.`
         }
+    }
     if (status === UNAVAILABLE)
         return {
             title: 'Session unavailable',

@@ -51,7 +51,7 @@ type CommitContext<Setup extends StateSetup> = Partial<ScopedContext<Setup>> & {
 }
 
 /** `value` of option `name`, checked to be a number of seconds from `min` up. */
-const seconds = (name: string, value: number, min: number) => {
+const secondsOption = (name: string, value: number, min: number) => {
     if (!Number.isFinite(value) || value < min)
         throw new ScopedStateSetupError(
             `scopedState: ${name} must be a number of seconds from ${min} up, got ${value}.`
@@ -65,7 +65,7 @@ const seconds = (name: string, value: number, min: number) => {
  * even an active session would end.
  */
 const refreshInterval = (idleTimeout: number, refreshAfter = Math.min(3_600, Math.floor(idleTimeout / 10))) => {
-    if (seconds('refreshAfter', refreshAfter, 0) >= idleTimeout)
+    if (secondsOption('refreshAfter', refreshAfter, 0) >= idleTimeout)
         throw new ScopedStateSetupError(
             `scopedState: refreshAfter (${refreshAfter} s) must be shorter than idleTimeout (${idleTimeout} s): ` +
                 'the idle clock restarts only when the cookie is re-sent, so active sessions would expire.'
@@ -83,7 +83,7 @@ export const scopedState = <Setup extends StateSetup>(
     // A store given (or made for a custom clock) is this instance's to close; else it shares the default.
     const { store, release } = given ? { store: given, release: () => given.close() } : holdDefaultStore(cookieName)
     const locking = options.serializeRequests === true || !store.synchronous
-    const idleTimeout = seconds('idleTimeout', options.idleTimeout ?? 604_800, 1)
+    const idleTimeout = secondsOption('idleTimeout', options.idleTimeout ?? 604_800, 1)
     const engine = createEngine({
         format: recordFormat(compileSetup(setup), options.version, options.migrate),
         store,
@@ -94,7 +94,7 @@ export const scopedState = <Setup extends StateSetup>(
         cookieName,
         cookie: options.cookie ?? {},
         idleTimeout,
-        absoluteTimeout: seconds('absoluteTimeout', options.absoluteTimeout ?? 2_592_000, 1),
+        absoluteTimeout: secondsOption('absoluteTimeout', options.absoluteTimeout ?? 2_592_000, 1),
         refreshAfter: refreshInterval(idleTimeout, options.refreshAfter),
         maxStateBytes: options.maxStateBytes ?? 16_384,
         maxPages: options.maxPages ?? 16,
