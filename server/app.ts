@@ -26,6 +26,8 @@ export interface AppOptions {
     accessLog?: (line: string) => void
     /** Receives a line when the session store fails requests, at most one per 10 s. @default console.warn */
     warn?: (line: string) => void
+    /** Send `Strict-Transport-Security` on every response (`server/security.ts`). @default false */
+    hsts?: boolean
 }
 
 const VERSIONED = [STYLES, APP_SCRIPT]
@@ -64,7 +66,7 @@ export const createApp = (options: AppOptions = {}) => {
     return (
         new Elysia()
             .use(options.accessLog ? accessLog(options.accessLog) : new Elysia())
-            .use(security)
+            .use(security({ hsts: options.hsts }))
             .use(errors(outageLog(options.warn ?? console.warn)))
             .use(html())
             .use(publicAssets)

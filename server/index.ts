@@ -27,7 +27,8 @@ const start = () => {
     const secret = config.secrets ?? (config.development ? developmentSecret() : undefined)
     const app = createApp({
         state: { secret, production: config.production, store: openStore(config.store) },
-        accessLog: config.development ? console.log : undefined
+        accessLog: config.development ? console.log : undefined,
+        hsts: config.production
     })
     listen(app, config.port, config.hostname)
     // A wildcard address is not one to browse to; an IPv6 one is written in brackets.

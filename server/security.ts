@@ -1,6 +1,10 @@
 /**
  * Cross-site request forgery defence and security headers for every response.
  *
+ * In production every response also carries `Strict-Transport-Security` (a year, this host only):
+ * browsers honour it only over https and ignore it over plain http. Not in development, where
+ * https on `localhost` would pin every local port to https for a year.
+ *
  * Responses are `Cache-Control: no-store` unless their route says otherwise (static
  * assets do, with `set.headers['cache-control']`: in lower case, or Elysia sends both): a
  * page or fragment shows one user's state at one moment. Stored, a proxy could serve it to
@@ -52,12 +56,22 @@ export const isCrossSite = (request: Request) => {
     }
 }
 
-export const security = new Elysia({ name: 'security' })
-    .onRequest(({ request, set }) => {
-        Object.assign(set.headers, SECURITY_HEADERS)
-        if (UNSAFE.has(request.method) && isCrossSite(request)) {
-            set.status = 403
-            return 'Cross-site request refused.'
-        }
-    })
-    .as('global')
+const HSTS = { 'strict-transport-security': 'max-age=31536000' }
+
+export interface SecurityOptions {
+    /** Send `Strict-Transport-Security`: turn on in production. @default false */
+    hsts?: boolean
+}
+
+export const security = ({ hsts = false }: SecurityOptions = {}) => {
+    const headers = hsts ? { ...SECURITY_HEADERS, ...HSTS } : SECURITY_HEADERS
+    return new Elysia({ name: 'security', seed: hsts })
+        .onRequest(({ request, set }) => {
+            Object.assign(set.headers, headers)
+            if (UNSAFE.has(request.method) && isCrossSite(request)) {
+                set.status = 403
+                return 'Cross-site request refused.'
+            }
+        })
+        .as('global')
+}

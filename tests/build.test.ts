@@ -82,10 +82,11 @@ test('every file of public/ is embedded', async () => {
     expect(PUBLIC_FILES.map((file) => basename(file)).sort()).toEqual((await readdir(PUBLIC)).sort())
 })
 
-test('serves the pages', async () => {
+test('serves the pages, in production with Strict-Transport-Security', async () => {
     const response = await fetch(`${url}/counter`)
     expect(response.status).toBe(200)
     expect(response.headers.get('content-type')).toStartWith('text/html')
+    expect(response.headers.get('strict-transport-security')).toBe('max-age=31536000')
     expect(await response.text()).toContain('id="count"')
 })
 

@@ -1,8 +1,10 @@
 /** CSRF refusal before any handler runs, and security and caching headers on every response. */
 import { describe, expect, test } from 'bun:test'
 import { join } from 'node:path'
+import { createApp } from '../../server/app'
 import { testApp } from '../helpers/app'
 import { client, HTMX } from '../helpers/client'
+import { SECRET } from '../helpers/plugin-app'
 
 describe('CSRF', () => {
     const crossSite: [string, Record<string, string>][] = [
@@ -62,6 +64,16 @@ describe('security headers', () => {
             "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
         )
         expect(response.headers.get('x-frame-options')).toBe('DENY')
+    })
+
+    test('Strict-Transport-Security only when asked for (production): https on localhost would pin every port', async () => {
+        const request = () => new Request('http://localhost/counter')
+        expect((await testApp().handle(request())).headers.get('strict-transport-security')).toBeNull()
+        const production = createApp({ state: { secret: SECRET }, hsts: true })
+        for (const path of ['/counter', '/api/count', '/public/app.js', '/no-such-page']) {
+            const response = await production.handle(new Request(`http://localhost${path}`))
+            expect(response.headers.get('strict-transport-security')).toBe('max-age=31536000')
+        }
     })
 
     test.each(['/counter', '/cart', '/api/count', '/no-such-page'])(
