@@ -18,7 +18,7 @@ const setup = {
     username: { value: '', preserve: true }
 }
 
-export const appState = (options: ScopedStateOptions) => scopedState(setup, options)
+export const appState = (options: ScopedStateOptions<typeof setup>) => scopedState(setup, options)
 
 export type AppState = ReturnType<typeof appState>
 /** `scopedStore` in every handler: type helpers that take the store with it, so a change to the setup reaches them. */

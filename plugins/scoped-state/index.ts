@@ -21,7 +21,7 @@ import { createEngine, type ResponseSet } from './engine'
 import { ScopedStateSetupError } from './errors'
 import type { ScopedStateOptions } from './options'
 import { recordFormat } from './record'
-import { compileSetup, type StateSetup } from './schema'
+import { compileSetup, type ScopedStore, type SetupCheck, type StateSetup } from './schema'
 import type { ScopedSession } from './session'
 import { createSigner, resolveSecrets } from './signer'
 import { memoryStore } from './stores/memory'
@@ -73,9 +73,9 @@ const refreshInterval = (idleTimeout: number, refreshAfter = Math.min(3_600, Mat
     return refreshAfter
 }
 
-export const scopedState = <Setup extends StateSetup>(
-    setup: Setup,
-    options: ScopedStateOptions<NoInfer<Setup>> = {}
+export const scopedState = <Setup extends StateSetup, Changed = Partial<ScopedStore<Setup>>>(
+    setup: Setup & NoInfer<SetupCheck<Setup>>,
+    options: ScopedStateOptions<NoInfer<Setup>, Changed> = {}
 ) => {
     const now = options.now ?? Date.now
     const cookieName = options.cookieName ?? 'user_session_id'

@@ -3,7 +3,13 @@ import type { ScopedStore, StateSetup } from './schema'
 import type { Store } from './store'
 
 /** Typed from the setup, so that `migrate` must return its keys with their types. */
-export interface ScopedStateOptions<Setup extends StateSetup = StateSetup> {
+/**
+ * @typeParam Setup the setup the options are for (`ScopedStateOptions<typeof setup>` where
+ * options are written apart from `scopedState`), which types `migrate`.
+ * @typeParam Changed inferred from what `migrate` returns, so that a key not in the setup
+ * (misspelt, or removed) is an error: it would be dropped without one.
+ */
+export interface ScopedStateOptions<Setup extends StateSetup = StateSetup, Changed = Partial<ScopedStore<Setup>>> {
     /**
      * Secret(s) that sign session ids, at least 32 bytes each. Give a list to
      * rotate: the first signs, all verify. Required when `production` is true;
@@ -79,7 +85,16 @@ export interface ScopedStateOptions<Setup extends StateSetup = StateSetup> {
      * // version 2 keeps cart lines instead of product ids
      * migrate: (saved, from) => (from < 2 && Array.isArray(saved.cart) ? { cart: saved.cart.map((id) => ({ id, quantity: 1 })) } : {})
      */
-    migrate?: ((saved: Record<string, unknown>, from: number) => Partial<ScopedStore<Setup>>) | undefined
+    migrate?:
+        | ((
+              saved: Record<string, unknown>,
+              from: number
+          ) => {
+              [Key in keyof Changed]: Key extends keyof Setup
+                  ? ScopedStore<Setup>[Key] | undefined
+                  : `'${Key & string}' is not a key of the setup`
+          })
+        | undefined
     /**
      * Run a session's requests one at a time even with a synchronous store (memory,
      * SQLite), as the Redis store always does. Without it, requests run unhindered:

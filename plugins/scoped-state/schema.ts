@@ -34,8 +34,44 @@ export type StateSetup = Record<string, StateField<StateValue>>
  */
 type Widened<Value> = Value extends boolean ? boolean : Value
 
-/** What handlers see as `scopedStore`: one flat, typed object. */
-export type ScopedStore<Setup extends StateSetup> = { [Key in keyof Setup]: Widened<Setup[Key]['value']> }
+/**
+ * What handlers see as `scopedStore`: one flat, typed object, `{ count: number, … }`. Name it
+ * as `ScopedStore<typeof setup>` to type a helper that takes the store. Writable even when
+ * the setup is `as const`.
+ */
+export type ScopedStore<Setup extends StateSetup> = { -readonly [Key in keyof Setup]: Widened<Setup[Key]['value']> }
+
+/** Objects the JSON rule refuses that `object` in `StateValue` would let through. */
+type NotJson =
+    | undefined
+    | ((...args: never[]) => unknown)
+    | Date
+    | RegExp
+    | Map<unknown, unknown>
+    | Set<unknown>
+    | WeakMap<object, unknown>
+    | WeakSet<object>
+    | Promise<unknown>
+    | ArrayBuffer
+    | ArrayBufferView
+type JsonOnly<Value> = Value extends NotJson
+    ? 'a JSON value (null, boolean, finite number, string, array, plain object)'
+    : Value extends object
+      ? { [Key in keyof Value]: JsonOnly<Value[Key]> }
+      : Value
+
+/**
+ * The checks of `compileSetup` that types can make, for `scopedState`'s `setup`: each default a
+ * JSON value (class instances pass here, and are refused at creation), and no field other than
+ * `value` and `preserve` (a misspelt `preserve` would make a key silently page-scoped).
+ */
+export type SetupCheck<Setup> = {
+    [Key in keyof Setup]: { value: JsonOnly<Setup[Key] extends { value: infer Value } ? Value : never> } & {
+        [Field in Exclude<keyof Setup[Key], keyof StateField>]: {
+            'unknown field: a key is { value, preserve? }': never
+        }
+    }
+}
 
 /** A compiled key of the setup. */
 export interface Field {
@@ -88,6 +124,11 @@ export const compileSetup = (setup: StateSetup): Map<string, Field> => {
         const field = setup[key]
         if (!field || typeof field !== 'object' || !('value' in field))
             throw new ScopedStateSetupError(`scopedState: '${key}' must be { value, preserve? }.`)
+        const unknown = Object.keys(field).find((name) => name !== 'value' && name !== 'preserve')
+        if (unknown !== undefined)
+            throw new ScopedStateSetupError(
+                `scopedState: '${key}' has an unknown field '${unknown}': a key is { value, preserve? }.`
+            )
         const problem = findNonJson(field.value, key)
         if (problem)
             throw new ScopedStateSetupError(

@@ -9,19 +9,16 @@ import { type ScopedStateOptions, scopedState } from '../../plugins/scoped-state
 
 export const SECRET = 'a-test-secret-of-at-least-32-bytes!!'
 
-export const stateApp = (options: ScopedStateOptions = {}) =>
+const setup = {
+    count: { value: 0 },
+    tags: { value: [] as string[] },
+    theme: { value: 'light', preserve: true },
+    cart: { value: { items: [] as string[] }, preserve: true }
+}
+
+export const stateApp = (options: ScopedStateOptions<typeof setup> = {}) =>
     new Elysia()
-        .use(
-            scopedState(
-                {
-                    count: { value: 0 },
-                    tags: { value: [] as string[] },
-                    theme: { value: 'light', preserve: true },
-                    cart: { value: { items: [] as string[] }, preserve: true }
-                },
-                { secret: SECRET, ...options }
-            )
-        )
+        .use(scopedState(setup, { secret: SECRET, ...options }))
         .get('/count', ({ scopedStore }) => scopedStore.count)
         .post('/increment', ({ scopedStore }) => ++scopedStore.count)
         .post('/tag/:tag', ({ scopedStore, params }) => {

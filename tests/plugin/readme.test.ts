@@ -5,6 +5,7 @@ import { afterAll, describe, expect, test } from 'bun:test'
 import { Elysia } from 'elysia'
 import { scopedState } from '../../plugins/scoped-state'
 import { client } from '../helpers/client'
+import { SECRET } from '../helpers/plugin-app'
 import { counterSample, loadSample, removeSamples, samples } from '../helpers/readme-samples'
 
 afterAll(removeSamples)
@@ -13,7 +14,7 @@ describe('plugins/scoped-state/README.md', () => {
     const file = 'plugins/scoped-state/README.md'
 
     test('has exactly the samples this file exercises', async () => {
-        expect((await samples(file)).length).toBe(4)
+        expect((await samples(file)).length).toBe(5)
     })
 
     test('the 15-line example', async () => {
@@ -39,6 +40,21 @@ describe('plugins/scoped-state/README.md', () => {
         expect(user.cookie).toBe('')
     })
 
+    test('the types named apart: a store helper, a handler, options', async () => {
+        const { setup, tagCount, increment, options } = await loadSample(file, 2)
+        const app = new Elysia()
+            .use(scopedState(setup, { ...options, secret: SECRET }))
+            .post('/increment', increment)
+            .post('/tag', ({ scopedStore }) => {
+                scopedStore.tags.push('new')
+                return tagCount(scopedStore)
+            })
+        const user = client(app)
+        expect(await (await user.post('/increment')).text()).toBe('1')
+        expect(await (await user.post('/increment')).text()).toBe('2')
+        expect(await (await user.post('/tag')).text()).toBe('1')
+    })
+
     test('a new version of the setup migrates the state saved under the old one', async () => {
         // Version 1, on the memory store and development secret that instances given none share.
         const first = new Elysia()
@@ -47,7 +63,7 @@ describe('plugins/scoped-state/README.md', () => {
         const user = client(first)
         await user.post('/cart/mug')
         await user.post('/cart/pen')
-        const { app } = await loadSample(file, 2)
+        const { app } = await loadSample(file, 3)
         expect(await (await client(app, user.cookie).get('/cart')).json()).toEqual([
             { id: 'mug', quantity: 1 },
             { id: 'pen', quantity: 1 }
@@ -55,7 +71,7 @@ describe('plugins/scoped-state/README.md', () => {
     })
 
     test('the page wiring: header for htmx, page_id for plain forms', async () => {
-        const { CounterPage } = await loadSample(file, 3)
+        const { CounterPage } = await loadSample(file, 4)
         const html = String(CounterPage({ pageId: 'abc.def', count: 2 }))
         expect(html).toContain('hx-headers:inherited="{&#34;x-page-id&#34;:&#34;abc.def&#34;}"')
         expect(html).toContain('action="/api/increment?page_id=abc.def"')

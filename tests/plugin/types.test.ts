@@ -4,7 +4,7 @@
  */
 import { expect, test } from 'bun:test'
 import { Elysia } from 'elysia'
-import { type ScopedStore, scopedState } from '../../plugins/scoped-state'
+import { type ScopedStateOptions, type ScopedStore, scopedState } from '../../plugins/scoped-state'
 import { client } from '../helpers/client'
 import { SECRET } from '../helpers/plugin-app'
 
@@ -75,6 +75,38 @@ test('a setup entry without a value, or with undefined, does not compile', () =>
     expect(() => scopedState({ note: { value: undefined } }, { secret: SECRET })).toThrow("'note'")
 })
 
+test('a misspelt field of a key does not compile, and is refused at creation', () => {
+    // @ts-expect-error: `preserve`, misspelt, would leave the key page-scoped without a word
+    expect(() => scopedState({ theme: { value: 'light', preserved: true } }, { secret: SECRET })).toThrow(
+        "'theme' has an unknown field 'preserved'"
+    )
+    const apart = { cart: { value: [] as string[], preserv: true } }
+    // @ts-expect-error: the same, in a setup declared apart
+    expect(() => scopedState(apart, { secret: SECRET })).toThrow("'cart' has an unknown field 'preserv'")
+})
+
+test('a default that is not a JSON value does not compile, and is refused at creation', () => {
+    // @ts-expect-error: a Date would read back as a string
+    expect(() => scopedState({ at: { value: new Date() } }, { secret: SECRET })).toThrow('at holds a Date')
+    // @ts-expect-error: a Map would read back as {}
+    expect(() => scopedState({ seen: { value: { ids: new Map() } } }, { secret: SECRET })).toThrow(
+        'seen.ids holds a Map'
+    )
+    // @ts-expect-error: a function cannot be stored
+    expect(() => scopedState({ next: { value: () => 1 } }, { secret: SECRET })).toThrow('next holds a Function')
+})
+
+test('a setup written `as const` keeps literal types and still gives a writable store', async () => {
+    const frozen = { count: { value: 0 }, on: { value: true }, mode: { value: 'light' } } as const
+    const app = new Elysia().use(scopedState(frozen, { secret: SECRET })).post('/', ({ scopedStore }) => {
+        assertType<Equal<typeof scopedStore.mode, 'light'>>(true)
+        scopedStore.count++
+        scopedStore.on = false
+        return `${scopedStore.count} ${scopedStore.on}`
+    })
+    expect(await (await client(app).post('/')).text()).toBe('1 false')
+})
+
 test('migrate must return keys of the setup, with their types', () => {
     const options = { secret: SECRET, version: 2 }
     expect(
@@ -87,8 +119,17 @@ test('migrate must return keys of the setup, with their types', () => {
     scopedState(setup, { ...options, migrate: () => ({ theme: 'purple' }) })
     // @ts-expect-error: no key of the setup
     scopedState(setup, { ...options, migrate: () => ({ missing: 1 }) })
+    // @ts-expect-error: a misspelt key beside a right one (it would be dropped)
+    scopedState(setup, { ...options, migrate: () => ({ count: 1, thme: 'dark' }) })
     // @ts-expect-error: saved values are unknown until checked
     scopedState(setup, { ...options, migrate: (saved) => ({ tags: saved.tags }) })
     // @ts-expect-error: a version is a number
     expect(() => scopedState(setup, { secret: SECRET, version: '2' })).toThrow('version must be a whole number')
+})
+
+test('options written apart are typed by the setup they are for', () => {
+    const wrap = (options: ScopedStateOptions<typeof setup>) => scopedState(setup, options)
+    expect(wrap({ secret: SECRET, version: 2, migrate: () => ({ theme: 'dark' }) })).toBeInstanceOf(Elysia)
+    // @ts-expect-error: count is a number
+    wrap({ secret: SECRET, version: 2, migrate: () => ({ count: 'one' }) })
 })
