@@ -22,11 +22,19 @@ const listen = (app: ReturnType<typeof createApp>, port: number, hostname: strin
     }
 }
 
+/**
+ * How long shutdown waits for requests in flight to finish before it closes their
+ * connections: a deploy replaces the process within its orchestrator's grace period (30 s in
+ * Kubernetes), and the store may take its own time to close after that.
+ */
+const SHUTDOWN_GRACE_MS = 10_000
+
 const start = () => {
     const config = readConfig()
     const secret = config.secrets ?? (config.development ? developmentSecret() : undefined)
+    const store = openStore(config.store)
     const app = createApp({
-        state: { secret, production: config.production, store: openStore(config.store) },
+        state: { secret, production: config.production, store },
         accessLog: config.development ? console.log : undefined,
         hsts: config.production
     })
@@ -37,8 +45,13 @@ const start = () => {
     console.log(`Listening on ${url.origin} (session state: ${storeLabel(config.store)})`)
 
     const shutdown = async () => {
-        // Stops accepting connections, lets in-flight requests finish, then closes the store.
+        // Stops accepting connections and lets in-flight requests finish (up to the grace period).
+        const cutOff = setTimeout(() => app.server?.stop(true), SHUTDOWN_GRACE_MS)
         await app.stop()
+        clearTimeout(cutOff)
+        // The plugin began closing the store as the app stopped; this waits for it (Redis waits
+        // for requests whose client went away, then unlocks what they hold).
+        await store.close()
         process.exit(0)
     }
     process.once('SIGINT', shutdown)

@@ -54,7 +54,12 @@ export interface Store {
     /** Deletes the record of `id` (session destroyed or regenerated). */
     delete(id: string): MaybePromise<void>
     stats(): MaybePromise<StoreStats>
-    /** Frees timers and connections; the store is not used afterwards. */
+    /**
+     * Frees timers and connections; the store is not used afterwards. The plugin calls it when
+     * the app stops, and Elysia does not wait for it: a store that needs time (Redis waits for
+     * the requests still running, then unlocks what they hold) returns a promise, the same one
+     * on every call, so that the app can await `close()` before its process exits.
+     */
     close(): MaybePromise<void>
 }
 

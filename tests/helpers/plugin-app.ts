@@ -54,7 +54,7 @@ export const stateApp = (options: ScopedStateOptions<typeof setup> = {}) =>
         })
 
 /** The test app plus `/stuck`, whose handler waits for `stuck.resolve()`, then writes `count`: a request that overstays. */
-export const stuckApp = (options: ScopedStateOptions) => {
+export const stuckApp = (options: ScopedStateOptions<typeof setup>) => {
     const stuck = Promise.withResolvers<void>()
     const app = stateApp(options).post('/stuck', async ({ scopedStore }) => {
         await stuck.promise

@@ -1,6 +1,7 @@
 /**
  * SIGTERM: the server stops taking connections, finishes the request it is in the
- * middle of (its state is saved), closes the store, and exits 0.
+ * middle of (its state is saved), closes the store, and exits 0; a request still unfinished
+ * after a grace period has its connection closed.
  */
 import { Database } from 'bun:sqlite'
 import { afterAll, expect, test } from 'bun:test'
@@ -77,4 +78,16 @@ test('SIGTERM finishes the in-flight request, closes the store and exits 0', asy
     const { record } = db.query('SELECT record FROM scoped_state').get() as { record: string }
     db.close()
     expect(JSON.parse(record).p._.count).toBe(2)
+}, 30_000)
+
+test('SIGTERM with a request that never completes: its connection is closed after a grace period, and the server exits 0', async () => {
+    server = await startServer({ env: { NODE_ENV: 'test' } })
+    // Its body never arrives in full.
+    const stalled = await slowPost(server.url, '/api/increment', '')
+    await Bun.sleep(200)
+    const stopping = performance.now()
+    server.child.kill('SIGTERM')
+    expect(await server.child.exited).toBe(0)
+    expect(performance.now() - stopping).toBeGreaterThan(5_000)
+    expect(await stalled.finish()).toBe('')
 }, 30_000)

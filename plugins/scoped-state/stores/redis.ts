@@ -110,6 +110,9 @@ const sha1 = (source: string) => {
 const ABANDONED_SESSIONS = 4096
 const ABANDONED_TOKENS = 8
 
+/** How often, in milliseconds, `close` looks whether the requests still running are done. */
+const DRAIN_POLL = 10
+
 /** Redis' whole-millisecond expiries; 0 would be an error. */
 const millis = (ms: number) => String(Math.max(1, Math.ceil(ms)))
 
@@ -163,6 +166,8 @@ export const redisStore = (options: RedisStoreOptions): Store => {
     const indexKey = `${prefix}index`
     const expiredKey = `${prefix}expired`
     const keysOf = (id: string) => [`${prefix}s:${id}`, lockKey(id), indexKey]
+    /** Scripts sent and not yet answered: `close` waits for them (a release is not awaited). */
+    let inFlight = 0
     /**
      * Runs a script by its SHA-1, so neither side handles its text on every call. Redis
      * forgets scripts when it restarts (or on SCRIPT FLUSH): then it is sent once in full.
@@ -171,11 +176,14 @@ export const redisStore = (options: RedisStoreOptions): Store => {
      */
     const script = async (source: string, keys: string[], args: string[], writes = false) => {
         const rest = [String(keys.length), ...keys, ...args]
+        inFlight++
         try {
             return await redis.send('EVALSHA', [sha1(source), ...rest], writes)
         } catch (error) {
             if (!(error instanceof StoreUnavailableError) || !error.message.includes('NOSCRIPT')) throw error
-            return redis.send('EVAL', [source, ...rest], writes)
+            return await redis.send('EVAL', [source, ...rest], writes)
+        } finally {
+            inFlight--
         }
     }
 
@@ -249,6 +257,21 @@ export const redisStore = (options: RedisStoreOptions): Store => {
         return { sessions, evictions: 0, expirations }
     }
 
+    /**
+     * The app stopped taking requests, but some may still run (a client that went away
+     * does not hold up the server's stop), and a failed one releases its lock after its
+     * response. Waits for them for up to `lockLease`, then unlocks what is still held: a
+     * lock left behind would hold up that user's requests to other instances for its
+     * whole lease (503 past `lockTimeout`).
+     */
+    const drain = async () => {
+        const deadline = Date.now() + lockLease
+        while ((tokens.size > 0 || inFlight > 0) && Date.now() < deadline) await Bun.sleep(DRAIN_POLL)
+        await Promise.allSettled([...tokens.keys()].map(release))
+        redis.close()
+    }
+    let closing: Promise<void> | undefined
+
     return {
         lockLease,
         load,
@@ -257,8 +280,8 @@ export const redisStore = (options: RedisStoreOptions): Store => {
         delete: remove,
         stats,
         close() {
-            tokens.clear()
-            redis.close()
+            closing ??= drain()
+            return closing
         }
     }
 }

@@ -3,7 +3,7 @@ import { afterAll, describe, expect, test } from 'bun:test'
 import { RedisClient } from 'bun'
 import { Elysia } from 'elysia'
 import { redisStore, type Store, StoreUnavailableError, scopedState } from '../../../plugins/scoped-state'
-import { client, sessionIdOf } from '../../helpers/client'
+import { client, sessionIdOf, setCookieOf } from '../../helpers/client'
 import { SECRET, stateApp, stuckApp } from '../../helpers/plugin-app'
 import { cuttingProxy, redisTest, useRedis } from '../../helpers/redis'
 import { storeContract } from './contract'
@@ -200,10 +200,10 @@ describe('redis store', () => {
     })
 })
 
-describe('the session lock, through the plugin', () => {
-    /** The Redis key of the lock of the session whose cookie is `cookie`. */
-    const lockOf = (keys: string, cookie: string) => `${keys}lock:${sessionIdOf(cookie)}`
+/** The Redis key of the lock of the session whose cookie is `cookie`. */
+const lockOf = (keys: string, cookie: string) => `${keys}lock:${sessionIdOf(cookie)}`
 
+describe('the session lock, through the plugin', () => {
     redisTest('a read-only request is answered without waiting for its unlock', async () => {
         const keys = prefix()
         const control = raw()
@@ -489,6 +489,58 @@ describe('one redis store, several plugin instances', () => {
         const responses = await Promise.all(paths.map((path) => user.post(path)))
         expect(responses.map((response) => response.status)).toEqual(Array(20).fill(200))
         expect(await user.text('/count')).toBe('21')
+    })
+})
+
+describe('closing the store as the app stops', () => {
+    /** An app on a loopback port, whose session `cookie` has state, with `store`. */
+    const listening = async (store: Store) => {
+        const { app, stuck } = stuckApp({ store })
+        app.post('/fail-late', async () => {
+            await Bun.sleep(100)
+            throw new Error('failed as the app stopped')
+        }).listen({ port: 0, hostname: '127.0.0.1' })
+        const base = `http://127.0.0.1:${app.server?.port}`
+        const cookie = setCookieOf(await fetch(`${base}/increment`, { method: 'POST' })) ?? ''
+        return { app, stuck, base, cookie }
+    }
+
+    redisTest('waits for a request whose client went away: its change is saved, its lock released', async () => {
+        const keys = prefix()
+        const store = redisStore({ url: redis().url, prefix: keys })
+        const { app, stuck, base, cookie } = await listening(store)
+        const inspect = raw()
+        const gone = new AbortController()
+        const request = fetch(`${base}/stuck`, { method: 'POST', headers: { cookie }, signal: gone.signal })
+        const lock = lockOf(keys, cookie)
+        while (!(await inspect.exists(lock))) await Bun.sleep(5)
+        gone.abort()
+        await request.catch(() => {})
+        // The server's stop does not wait for a request whose client went away.
+        await app.stop()
+        const closed = store.close()
+        expect(store.close()).toBe(closed)
+        stuck.resolve()
+        await closed
+        expect(await inspect.exists(lock)).toBe(false)
+        const record = (await inspect.get(`${keys}s:${sessionIdOf(cookie)}`)) ?? '{}'
+        expect(JSON.parse(record).p._.count).toBe(99)
+        inspect.close()
+    })
+
+    redisTest('waits for a request that fails as the app stops to release its lock', async () => {
+        const keys = prefix()
+        const store = redisStore({ url: redis().url, prefix: keys })
+        const { app, base, cookie } = await listening(store)
+        const failing = fetch(`${base}/fail-late`, { method: 'POST', headers: { cookie } })
+        await Bun.sleep(30)
+        // Its response is sent before the stop resolves; the release comes after it.
+        await app.stop()
+        expect((await failing).status).toBe(500)
+        await store.close()
+        const inspect = raw()
+        expect(await inspect.exists(lockOf(keys, cookie))).toBe(false)
+        inspect.close()
     })
 })
 
