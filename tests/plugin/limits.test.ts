@@ -31,6 +31,24 @@ test('a handler that throws writes nothing', async () => {
     expect(await user.text('/count')).toBe('1')
 })
 
+test('an error status thrown discards the change; returned, it keeps it (only a throw discards)', async () => {
+    const app = stateApp()
+        .post('/refuse-thrown', ({ scopedStore, status }) => {
+            scopedStore.count = 99
+            throw status(400, 'refused')
+        })
+        .post('/refuse-returned', ({ scopedStore, status }) => {
+            scopedStore.count = 42
+            return status(400, 'refused')
+        })
+    const user = client(app)
+    await user.post('/increment')
+    expect((await user.post('/refuse-thrown')).status).toBe(400)
+    expect(await user.text('/count')).toBe('1')
+    expect((await user.post('/refuse-returned')).status).toBe(400)
+    expect(await user.text('/count')).toBe('42')
+})
+
 test('the size limit counts UTF-8 bytes, and a record of exactly maxStateBytes is kept', async () => {
     const exact = JSON.stringify({ s: {}, p: { _: { tags: ['x'] } } }).length
     const user = client(stateApp({ maxStateBytes: exact }))
