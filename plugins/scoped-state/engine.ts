@@ -121,27 +121,31 @@ export const createEngine = (config: EngineConfig) => {
 
     /**
      * Sends the planned cookie, once the request's state is saved: a failed request leaves the
-     * browser on the session whose state stayed. Elysia merges `set-cookie` into a returned
-     * `Response` only when it carries no cookie of its own, so ours goes onto the Response itself.
-     * Elysia writes its cookie jar over `set-cookie`, so when the handler used the jar, ours joins
-     * it; a `Set-Cookie` the handler set itself stays.
+     * browser on the session whose state stayed. Ours goes where Elysia sends the app's cookies
+     * too, and never onto the handler's own `Response`, which it may return to every visitor:
+     * - a `Response` with a `Set-Cookie` of its own takes none of `set`'s: ours goes onto a copy,
+     *   returned to replace it;
+     * - once a hook of the route used Elysia's cookie jar (even one running after this), Elysia
+     *   writes the jar over `set-cookie` at the end: ours joins the jar, unless the handler set
+     *   `set-cookie` itself;
+     * - else it joins `set-cookie`, which Elysia merges into a returned `Response`.
      */
-    const sendCookie = (session: ScopedSession, set: ResponseSet, response: unknown) => {
+    const sendCookie = (session: ScopedSession, set: ResponseSet, response: unknown): Response | undefined => {
         const planned = session.cookie
-        if (!planned) return
-        const line = cookie.header(planned)
-        if (response instanceof Response) {
-            // Bun's Response headers are never immutable, a fetch()'s included.
-            response.headers.append('set-cookie', line)
-            return
+        if (!planned) return undefined
+        if (response instanceof Response && response.headers.has('set-cookie')) {
+            const copy = new Response(response.body, response)
+            copy.headers.append('set-cookie', cookie.header(planned))
+            return copy
         }
-        if (set.cookie)
-            for (const _ in set.cookie) {
-                set.cookie[config.cookieName] = cookie.jarEntry(planned)
-                return
-            }
         const own = set.headers['set-cookie']
+        if (set.cookie && own === undefined) {
+            set.cookie[config.cookieName] = cookie.jarEntry(planned)
+            return undefined
+        }
+        const line = cookie.header(planned)
         set.headers['set-cookie'] = own === undefined ? line : [...(Array.isArray(own) ? own : [own]), line]
+        return undefined
     }
 
     /**
@@ -234,8 +238,8 @@ export const createEngine = (config: EngineConfig) => {
                     session.raw = store.load(session.id.id, ttlOf(session.id, at)) as string | undefined
                 return session
             },
-            commit(session: ScopedSession | undefined, set: ResponseSet, response?: unknown): void {
-                if (!session) return
+            commit(session: ScopedSession | undefined, set: ResponseSet, response?: unknown): Response | undefined {
+                if (!session) return undefined
                 closeHandling(session, set)
                 let record = session.serialize()
                 if (endedMeanwhile(session)) record = session.serialize()
@@ -262,7 +266,7 @@ export const createEngine = (config: EngineConfig) => {
                     store.delete(session.discard)
                     endedIds.add(session.discard, seconds())
                 }
-                sendCookie(session, set, response)
+                return sendCookie(session, set, response)
             },
             /** Nothing to release after a failure: this path holds no lock. */
             abort: undefined
@@ -320,8 +324,12 @@ export const createEngine = (config: EngineConfig) => {
                 }
                 return session
             },
-            async commit(session: ScopedSession | undefined, set: ResponseSet, response?: unknown): Promise<void> {
-                if (!session) return
+            async commit(
+                session: ScopedSession | undefined,
+                set: ResponseSet,
+                response?: unknown
+            ): Promise<Response | undefined> {
+                if (!session) return undefined
                 closeHandling(session, set)
                 const id = session.locked
                 /** This request still has its turn: once it lapsed, the session and its lock are the next request's. */
@@ -346,10 +354,11 @@ export const createEngine = (config: EngineConfig) => {
                     abort(session, set)
                     throw error
                 }
-                sendCookie(session, set, response)
+                const replaced = sendCookie(session, set, response)
                 // A save ended the store's hold on the session it wrote; any other hold (nothing
                 // written, or regenerated to a new id) ends here.
                 leave(session, set, record === undefined || session.id.id !== id)
+                return replaced
             },
             abort
         }

@@ -42,7 +42,7 @@ export { type SqliteStoreOptions, sqliteStore } from './stores/sqlite'
  * What `derive` reads from Elysia's context. Not `url`: asking for it makes Elysia build the
  * URL on every request, and only a new cookie or a navigation needs it.
  */
-type RequestInfo = { request: Request; set: ResponseSet }
+type RequestInfo = { request: Request; set: ResponseSet; scopedSession?: ScopedSession }
 /** What the after-hooks read from Elysia's context: the session is absent when `derive` failed. */
 type CommitContext<Setup extends StateSetup> = Partial<ScopedContext<Setup>> & {
     set: ResponseSet
@@ -72,6 +72,27 @@ const refreshInterval = (idleTimeout: number, refreshAfter = Math.min(3_600, Mat
         )
     return refreshAfter
 }
+
+/**
+ * A number per object, for the dedup seed, which Elysia compares as JSON: there a store would
+ * lose its identity (two Redis stores print alike) and a function would vanish, so that an
+ * instance given another store or `migrate` would be dropped as a copy of the first.
+ */
+const identities = new WeakMap<object, number>()
+let identified = 0
+const identity = (value: object | undefined) => {
+    if (value === undefined) return undefined
+    const known = identities.get(value)
+    if (known !== undefined) return known
+    identities.set(value, ++identified)
+    return identified
+}
+
+/** A second instance on a route would replace the first's `scopedStore`, and both would commit its session. */
+const twoInstances = () =>
+    new ScopedStateSetupError(
+        'scopedState: two instances run on one route; use one instance there (one setup holding every key).'
+    )
 
 export const scopedState = <Setup extends StateSetup, Changed = Partial<ScopedStore<Setup>>>(
     setup: Setup & NoInfer<SetupCheck<Setup>>,
@@ -110,27 +131,38 @@ export const scopedState = <Setup extends StateSetup, Changed = Partial<ScopedSt
     // store, or `serializeRequests`) pays for awaiting.
     const hooks = !locking
         ? {
-              derive: function deriveScopedState({ request, set }: RequestInfo) {
+              derive: function deriveScopedState({ request, set, scopedSession }: RequestInfo) {
+                  if (scopedSession) throw twoInstances()
                   const session = engine.open(request, set) as ScopedSession
                   return new ScopedContext<Setup>(session, engine, request)
               },
               commit: function commitScopedState({ scopedSession, set, responseValue }: CommitContext<Setup>) {
-                  engine.commit(scopedSession, set, responseValue)
+                  // Not `return engine.commit(…)`: Elysia would take the hook for an async one.
+                  const replaced = engine.commit(scopedSession, set, responseValue) as Response | undefined
+                  if (replaced) return replaced
+                  return undefined
               }
           }
         : {
-              derive: async function deriveScopedState({ request, set }: RequestInfo) {
+              derive: async function deriveScopedState({ request, set, scopedSession }: RequestInfo) {
+                  if (scopedSession) throw twoInstances()
                   const session = await engine.open(request, set)
                   return new ScopedContext<Setup>(session, engine, request)
               },
               commit: async function commitScopedState({ scopedSession, set, responseValue }: CommitContext<Setup>) {
-                  await engine.commit(scopedSession, set, responseValue)
+                  return await engine.commit(scopedSession, set, responseValue)
               }
           }
 
     const plugin = new Elysia({
         name: 'scoped-state',
-        seed: { setup, ...options, store: undefined, now: undefined }
+        seed: {
+            setup,
+            ...options,
+            store: identity(options.store),
+            now: identity(options.now),
+            migrate: identity(options.migrate)
+        }
     })
         // Knowing the scheme, the cookie's `Secure` flag needs no request URL (costly to build in Bun).
         .onStart(({ server }) => engine.listenOn(server?.protocol ?? undefined))
@@ -140,7 +172,7 @@ export const scopedState = <Setup extends StateSetup, Changed = Partial<ScopedSt
             return closing
         })
         .derive({ as: 'scoped' }, hooks.derive as (context: RequestInfo) => HandlerContext<Setup>)
-        .onAfterHandle({ as: 'scoped' }, hooks.commit as (context: object) => void)
+        .onAfterHandle({ as: 'scoped' }, hooks.commit as (context: object) => undefined)
     // Only a store that locks has something to release when a request fails; a hook costs
     // every route, so synchronous stores go without. After the response, not on error:
     // Elysia stops at the first error hook that answers, which may be the app's own (one

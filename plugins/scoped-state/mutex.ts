@@ -11,7 +11,6 @@
  * then skips the hook that lets go), would stall every later request of the session in
  * this process for good.
  */
-import { ScopedStateSetupError } from './errors'
 
 /** Who holds a session, until when, and who waits for it. */
 interface Hold {
@@ -31,7 +30,7 @@ export class SessionMutex {
 
     /**
      * Resolves (at once when the session is free) when `handling` holds `id`: one handling of a
-     * request, which two plugin instances on its route share (a retry of it is another).
+     * request (a retry of it is another).
      */
     acquire(id: string, handling: object): undefined | Promise<void> {
         const hold = this.#holds.get(id)
@@ -39,11 +38,6 @@ export class SessionMutex {
             this.#holds.set(id, { handling, until: performance.now() + this.lease, waiting: [], lapse: undefined })
             return undefined
         }
-        // Two plugin instances sharing a store on one route: the second would wait for the first forever.
-        if (hold.handling === handling)
-            throw new ScopedStateSetupError(
-                'scopedState: two instances that share a store run on one route; use one instance there, or a store each.'
-            )
         return new Promise((resume) => {
             hold.waiting.push({ handling, resume })
             if (!hold.lapse) this.#armLapse(id, hold)

@@ -195,22 +195,32 @@ test("an awaiting full reset that overlaps a change in another tab's page scope 
     expect(await (await user.get('/state', inPage(tab))).json()).toMatchObject({ count: 1 })
 })
 
-test('two instances sharing a store on one route fail with a clear error instead of waiting for each other', async () => {
-    const store = memoryStore()
-    const options = { secret: SECRET, store, serializeRequests: true }
-    const app = new Elysia()
-        .onError(({ error }) => (error as Error).message)
-        .use(scopedState({ count: { value: 0 } }, options))
-        .use(scopedState({ theme: { value: 'light', preserve: true } }, options))
-        .post('/both', () => 'both')
-    const user = client(app)
-    await user.post('/both')
-    for (let i = 0; i < 2; i++) {
-        const response = await user.post('/both')
-        expect(response.status).toBe(500)
-        expect(await response.text()).toContain('two instances that share a store run on one route')
+test.each([
+    ['sharing a store, taking turns', true, true],
+    ['sharing a store', true, false],
+    ['each with its own store', false, false]
+])(
+    'two instances on one route (%s) fail with a clear error, and save nothing',
+    async (_, shared, serializeRequests) => {
+        const store = memoryStore()
+        const options = () => ({ secret: SECRET, store: shared ? store : memoryStore(), serializeRequests })
+        const app = new Elysia()
+            .onError(({ error }) => (error as Error).message)
+            .use(scopedState({ count: { value: 0 } }, options()))
+            .use(scopedState({ theme: { value: 'light', preserve: true } }, { ...options(), cookieName: 'prefs' }))
+            .post('/both', ({ scopedStore }) => {
+                scopedStore.count++
+                return 'both'
+            })
+        for (let i = 0; i < 2; i++) {
+            const response = await client(app).post('/both')
+            expect(response.status).toBe(500)
+            expect(await response.text()).toContain('two instances run on one route')
+            expect(response.headers.get('set-cookie')).toBeNull()
+        }
+        expect((await store.stats()).sessions).toBe(0)
     }
-})
+)
 
 test('one Request object handled twice at once (a retry, a sub-app) waits its turn: only one route is a misuse', async () => {
     const app = slowIncrementApp({ serializeRequests: true }, 5)

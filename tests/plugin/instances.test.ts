@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'bun:test'
 import { Elysia } from 'elysia'
-import { scopedState } from '../../plugins/scoped-state'
+import { memoryStore, scopedState } from '../../plugins/scoped-state'
 import { holdDefaultStore } from '../../plugins/scoped-state/default-store'
 import { client } from '../helpers/client'
 
@@ -31,6 +31,24 @@ test('two differently configured instances coexist, each on its own routes', asy
     const both = `${counterCookie}; ${profileCookie}`
     expect(await client(app, both).text('/profile')).toBe('ada')
     expect(await (await client(app, both).post('/counter')).text()).toBe('2')
+})
+
+test.each([
+    ['store', { store: memoryStore() }, { store: memoryStore() }],
+    ['migrate', { version: 2, migrate: () => ({ count: 1 }) }, { version: 2, migrate: () => ({ count: 2 }) }]
+])('an instance that differs from another only by its %s is not dropped as a copy of it', async (_, one, other) => {
+    const setup = { count: { value: 0 } }
+    const app = new Elysia()
+        .onError(({ error }) => (error as Error).message)
+        .use(scopedState(setup, { secret, ...one }))
+        .post('/one', ({ scopedStore }) => ++scopedStore.count)
+        .use(scopedState(setup, { secret, ...other }))
+        .post('/both', ({ scopedStore }) => ++scopedStore.count)
+    expect((await client(app).post('/one')).status).toBe(200)
+    // Dropped, it would leave the route to the first instance, its store and its migrate, without a word.
+    const both = await client(app).post('/both')
+    expect(both.status).toBe(500)
+    expect(await both.text()).toContain('two instances run on one route')
 })
 
 test('the same configuration used by two route modules shares one state and runs once per request', async () => {

@@ -141,6 +141,81 @@ describe('the session cookie', () => {
         }
     })
 
+    test('one Response returned to every visitor carries only each their own cookie, and stays as it was', async () => {
+        const redirect = Response.redirect('http://localhost/', 303)
+        const withCookie = new Response(null, { status: 204, headers: { 'set-cookie': 'seen=1; Path=/' } })
+        const app = new Elysia()
+            .use(scopedState({ count: { value: 0 } }, { secret: SECRET }))
+            .post('/redirect', ({ scopedStore }) => {
+                scopedStore.count++
+                return redirect
+            })
+            .post('/with-cookie', ({ scopedStore }) => {
+                scopedStore.count++
+                return withCookie
+            })
+        for (const [path, theirs] of [
+            ['/redirect', []],
+            ['/with-cookie', ['seen=1']]
+        ] as const) {
+            const sessions = new Set<string>()
+            for (let visitor = 0; visitor < 3; visitor++) {
+                const response = await app.handle(new Request(`http://localhost${path}`, { method: 'POST' }))
+                const cookies = response.headers.getSetCookie().map((line) => line.split(';')[0] as string)
+                const ours = cookies.filter((cookie) => cookie.startsWith('user_session_id='))
+                expect(ours).toHaveLength(1)
+                sessions.add(ours[0] as string)
+                expect(cookies.filter((cookie) => !ours.includes(cookie))).toEqual([...theirs])
+            }
+            expect(sessions.size).toBe(3)
+        }
+        expect(redirect.headers.getSetCookie()).toEqual([])
+        expect(withCookie.headers.getSetCookie()).toEqual(['seen=1; Path=/'])
+    })
+
+    test("the app's own cookies are kept beside ours on a returned Response", async () => {
+        const app = new Elysia()
+            .use(scopedState({ count: { value: 0 } }, { secret: SECRET }))
+            .post('/login', ({ regenerateScopedSession, cookie }) => {
+                regenerateScopedSession()
+                cookie.flash?.set({ value: 'welcome' })
+                cookie.csrf?.set({ value: 'token' })
+                return Response.redirect('http://localhost/', 303)
+            })
+            .post('/listed', ({ scopedStore, set }) => {
+                scopedStore.count++
+                set.headers['set-cookie'] = ['a=1; Path=/', 'b=2; Path=/']
+                return new Response('ok')
+            })
+        const names = async (path: string) => {
+            const response = await app.handle(new Request(`http://localhost${path}`, { method: 'POST' }))
+            return response.headers
+                .getSetCookie()
+                .map((line) => line.split('=')[0])
+                .sort()
+        }
+        expect(await names('/login')).toEqual(['csrf', 'flash', 'user_session_id'])
+        expect(await names('/listed')).toEqual(['a', 'b', 'user_session_id'])
+    })
+
+    test("a hook after the plugin that writes Elysia's cookie jar: both cookies are sent", async () => {
+        const app = new Elysia()
+            .use(scopedState({ count: { value: 0 } }, { secret: SECRET }))
+            .onAfterHandle({ as: 'global' }, ({ cookie }) => {
+                cookie.visited?.set({ value: 'yes' })
+            })
+            .post('/increment', ({ scopedStore }) => ++scopedStore.count)
+        const user = client(app)
+        const first = await user.post('/increment')
+        expect(
+            first.headers
+                .getSetCookie()
+                .map((line) => line.split('=')[0])
+                .sort()
+        ).toEqual(['user_session_id', 'visited'])
+        expect(await (await user.post('/increment')).text()).toBe('2')
+    })
+
     test("a handler using Elysia's cookie jar: both cookies are sent", async () => {
         const jarApp = new Elysia()
             .use(scopedState({ count: { value: 0 } }, { secret: SECRET }))
