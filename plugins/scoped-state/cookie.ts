@@ -81,7 +81,7 @@ export interface SentCookie {
  * Writes the session cookie. The `Set-Cookie` line is built here, once per plugin for its
  * fixed part, instead of through Elysia's cookie jar, whose serializer cost a new
  * visitor's request more than the rest of the plugin. The jar writes its own cookies over
- * `set-cookie`, so a response whose handler used the jar gets ours as a jar entry instead.
+ * `set-cookie`, so a route whose hooks use the jar gets ours as a jar entry instead.
  * Names, paths and domains are checked once, when the plugin is created.
  */
 export const sessionCookie = (name: string, attributes: CookieAttributes) => {

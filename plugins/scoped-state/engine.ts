@@ -59,6 +59,11 @@ const mutexOf = (store: Store) => {
     return mutex
 }
 
+const hasEntries = (object: object) => {
+    for (const _ in object) return true
+    return false
+}
+
 /** Cookies of the session cookie's name tried per request, which bounds a forged header's cost. */
 const SAME_NAME_COOKIES = 4
 
@@ -123,11 +128,12 @@ export const createEngine = (config: EngineConfig) => {
      * Sends the planned cookie, once the request's state is saved: a failed request leaves the
      * browser on the session whose state stayed. Ours goes where Elysia sends the app's cookies
      * too, and never onto the handler's own `Response`, which it may return to every visitor:
-     * - a `Response` with a `Set-Cookie` of its own takes none of `set`'s: ours goes onto a copy,
-     *   returned to replace it;
-     * - once a hook of the route used Elysia's cookie jar (even one running after this), Elysia
-     *   writes the jar over `set-cookie` at the end: ours joins the jar, unless the handler set
-     *   `set-cookie` itself;
+     * - a `Response` with a `Set-Cookie` of its own may drop `set`'s (Elysia adds one cookie, not
+     *   a list): ours goes onto a copy, returned to replace it (a body-less one, such as a
+     *   redirect, can be returned again and again; one with a body only once, by Elysia too);
+     * - Elysia writes a cookie jar that has entries over `set-cookie` at the end, and one that a
+     *   hook of the route uses (even after this) may get some: ours joins the jar, unless the
+     *   handler set `set-cookie` itself and the jar is still empty;
      * - else it joins `set-cookie`, which Elysia merges into a returned `Response`.
      */
     const sendCookie = (session: ScopedSession, set: ResponseSet, response: unknown): Response | undefined => {
@@ -139,7 +145,7 @@ export const createEngine = (config: EngineConfig) => {
             return copy
         }
         const own = set.headers['set-cookie']
-        if (set.cookie && own === undefined) {
+        if (set.cookie && (own === undefined || hasEntries(set.cookie))) {
             set.cookie[config.cookieName] = cookie.jarEntry(planned)
             return undefined
         }

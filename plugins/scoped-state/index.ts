@@ -31,7 +31,7 @@ export type { CookieAttributes } from './cookie'
 export { ScopedStateError, ScopedStateSetupError, StalePageError, UnreadableStateError } from './errors'
 export type { ScopedStateOptions } from './options'
 export { PAGE_HEADER, PAGE_PARAM, withPageId } from './page-load'
-export type { ScopedStore, StateField, StateSetup } from './schema'
+export type { ScopedStore, SetupCheck, StateField, StateSetup } from './schema'
 export type { Store, StoreStats } from './store'
 export { StoreUnavailableError } from './store'
 export { type MemoryStoreOptions, memoryStore } from './stores/memory'
@@ -74,9 +74,9 @@ const refreshInterval = (idleTimeout: number, refreshAfter = Math.min(3_600, Mat
 }
 
 /**
- * A number per object, for the dedup seed, which Elysia compares as JSON: there a store would
- * lose its identity (two Redis stores print alike) and a function would vanish, so that an
- * instance given another store or `migrate` would be dropped as a copy of the first.
+ * A number per object, for the dedup seed, which Elysia compares as JSON: there two stores
+ * would print alike, so that an instance given another store would be dropped as a copy of
+ * the first, and run on another store than its own.
  */
 const identities = new WeakMap<object, number>()
 let identified = 0
@@ -91,7 +91,8 @@ const identity = (value: object | undefined) => {
 /** A second instance on a route would replace the first's `scopedStore`, and both would commit its session. */
 const twoInstances = () =>
     new ScopedStateSetupError(
-        'scopedState: two instances run on one route; use one instance there (one setup holding every key).'
+        'scopedState: two instances run on one route (created apart, with another store, migrate or now?). ' +
+            'Create the instance once and .use() it in every module that reads state.'
     )
 
 export const scopedState = <Setup extends StateSetup, Changed = Partial<ScopedStore<Setup>>>(
@@ -160,8 +161,9 @@ export const scopedState = <Setup extends StateSetup, Changed = Partial<ScopedSt
             setup,
             ...options,
             store: identity(options.store),
-            now: identity(options.now),
-            migrate: identity(options.migrate)
+            // By their source: a factory that writes them inline makes new ones on every call.
+            now: options.now && String(options.now),
+            migrate: options.migrate && String(options.migrate)
         }
     })
         // Knowing the scheme, the cookie's `Secure` flag needs no request URL (costly to build in Bun).

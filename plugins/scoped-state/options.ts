@@ -4,6 +4,19 @@ import type { Store } from './store'
 
 /** Typed from the setup, so that `migrate` must return its keys with their types. */
 /**
+ * What `migrate` returns: keys of the setup, with their types; a key not in it names itself in
+ * the error. Options typed without their setup (`ScopedStateOptions`, keys of any name) are
+ * checked by the values' types only.
+ */
+type MigratedKeys<Setup extends StateSetup, Changed> = string extends keyof Changed
+    ? Partial<ScopedStore<Setup>>
+    : {
+          [Key in keyof Changed]: Key extends keyof Setup
+              ? ScopedStore<Setup>[Key] | undefined
+              : `'${Key & string}' is not a key of the setup`
+      }
+
+/**
  * @typeParam Setup the setup the options are for (`ScopedStateOptions<typeof setup>` where
  * options are written apart from `scopedState`), which types `migrate`.
  * @typeParam Changed inferred from what `migrate` returns, so that a key not in the setup
@@ -85,16 +98,7 @@ export interface ScopedStateOptions<Setup extends StateSetup = StateSetup, Chang
      * // version 2 keeps cart lines instead of product ids
      * migrate: (saved, from) => (from < 2 && Array.isArray(saved.cart) ? { cart: saved.cart.map((id) => ({ id, quantity: 1 })) } : {})
      */
-    migrate?:
-        | ((
-              saved: Record<string, unknown>,
-              from: number
-          ) => {
-              [Key in keyof Changed]: Key extends keyof Setup
-                  ? ScopedStore<Setup>[Key] | undefined
-                  : `'${Key & string}' is not a key of the setup`
-          })
-        | undefined
+    migrate?: ((saved: Record<string, unknown>, from: number) => MigratedKeys<Setup, Changed>) | undefined
     /**
      * Run a session's requests one at a time even with a synchronous store (memory,
      * SQLite), as the Redis store always does. Without it, requests run unhindered:

@@ -51,6 +51,20 @@ test.each([
     expect(await both.text()).toContain('two instances run on one route')
 })
 
+test('a factory that writes migrate inline, called by the app and by a module, makes one instance', async () => {
+    const setup = { count: { value: 0 } }
+    const state = () =>
+        scopedState(setup, { secret, version: 2, migrate: (saved) => ({ count: Number(saved.n) || 0 }) })
+    const module = new Elysia().use(state()).post('/module', ({ scopedStore }) => ++scopedStore.count)
+    const app = new Elysia()
+        .use(state())
+        .use(module)
+        .post('/app', ({ scopedStore }) => ++scopedStore.count)
+    const user = client(app)
+    expect(await (await user.post('/module')).text()).toBe('1')
+    expect(await (await user.post('/app')).text()).toBe('2')
+})
+
 test('the same configuration used by two route modules shares one state and runs once per request', async () => {
     const state = scopedState({ count: { value: 0 } }, { secret })
     const a = new Elysia({ name: 'a' }).use(state).post('/a', ({ scopedStore }) => ++scopedStore.count)

@@ -198,6 +198,20 @@ describe('the session cookie', () => {
         expect(await names('/listed')).toEqual(['a', 'b', 'user_session_id'])
     })
 
+    test("a login that also writes Elysia's cookie jar and a Set-Cookie header of its own sends the new session's cookie", async () => {
+        const app = new Elysia()
+            .use(scopedState({ count: { value: 0 } }, { secret: SECRET }))
+            .post('/login', ({ regenerateScopedSession, cookie, set }) => {
+                regenerateScopedSession()
+                cookie.flash?.set({ value: 'welcome' })
+                set.headers['set-cookie'] = 'legacy=1; Path=/'
+                return 'signed in'
+            })
+        const response = await app.handle(new Request('http://localhost/login', { method: 'POST' }))
+        // Elysia writes a jar with entries over the handler's own header: that one is Elysia's to drop.
+        expect(response.headers.getSetCookie().map((line) => line.split('=')[0])).toContain('user_session_id')
+    })
+
     test("a hook after the plugin that writes Elysia's cookie jar: both cookies are sent", async () => {
         const app = new Elysia()
             .use(scopedState({ count: { value: 0 } }, { secret: SECRET }))

@@ -4,7 +4,13 @@
  */
 import { expect, test } from 'bun:test'
 import { Elysia } from 'elysia'
-import { type ScopedStateOptions, type ScopedStore, scopedState } from '../../plugins/scoped-state'
+import {
+    type ScopedStateOptions,
+    type ScopedStore,
+    type SetupCheck,
+    type StateSetup,
+    scopedState
+} from '../../plugins/scoped-state'
 import { client } from '../helpers/client'
 import { SECRET } from '../helpers/plugin-app'
 
@@ -132,4 +138,14 @@ test('options written apart are typed by the setup they are for', () => {
     expect(wrap({ secret: SECRET, version: 2, migrate: () => ({ theme: 'dark' }) })).toBeInstanceOf(Elysia)
     // @ts-expect-error: count is a number
     wrap({ secret: SECRET, version: 2, migrate: () => ({ count: 'one' }) })
+})
+
+test('wrappers: options typed without their setup still fit; a generic one checks its setup with SetupCheck', () => {
+    const loose = (options: ScopedStateOptions) => scopedState(setup, options)
+    expect(loose({ secret: SECRET })).toBeInstanceOf(Elysia)
+    const generic = <S extends StateSetup>(given: S & SetupCheck<S>, options: ScopedStateOptions<S>) =>
+        scopedState<S>(given, options)
+    expect(generic(setup, { secret: SECRET })).toBeInstanceOf(Elysia)
+    // @ts-expect-error: the generic wrapper still refuses a misspelt field
+    expect(() => generic({ theme: { value: 'light', preserved: true } }, { secret: SECRET })).toThrow('preserved')
 })
