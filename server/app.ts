@@ -36,6 +36,9 @@ const VERSIONED = [STYLES, APP_SCRIPT]
 const publicAssets = await staticPlugin({
     assets: PUBLIC_DIR,
     prefix: '/public',
+    // Its default Cache-Control goes on a 200 only: on a 304 too, else the app's `no-store`
+    // would replace the browser's copy's caching when it revalidates.
+    headers: { 'Cache-Control': 'public, max-age=86400' },
     ignorePatterns: [
         '.DS_Store',
         '.git',
@@ -68,13 +71,16 @@ export const createApp = (options: AppOptions = {}) => {
             .use(options.accessLog ? accessLog(options.accessLog) : new Elysia())
             .use(security({ hsts: options.hsts }))
             .use(errors(outageLog(options.warn ?? console.warn)))
-            .use(html())
+            // `utf-8`, the charset's registered name: the plugin's default says `utf8`.
+            .use(html({ contentType: 'text/html; charset=utf-8' }))
             .use(publicAssets)
             .use(versionedAssets)
             // A versioned URL, so browsers may cache it for a year. A `Response`, not the file:
             // for a file Elysia sends `Content-Range` even on a whole 200.
             .get('/vendor/htmx-4.0.1.min.js', ({ set }) => {
                 set.headers['cache-control'] = IMMUTABLE
+                // Bun sets it from the file for GET only.
+                set.headers['content-type'] = Bun.file(HTMX_FILE).type
                 return new Response(Bun.file(HTMX_FILE))
             })
             .use(healthRoutes(store))

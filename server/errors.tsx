@@ -15,7 +15,7 @@ import { Elysia } from 'elysia'
 import { ScopedStateError, StalePageError, StoreUnavailableError, UnreadableStateError } from '../plugins/scoped-state'
 import { ALERTS_ID, Alert } from '../views/alerts'
 import { ErrorPage } from '../views/error-page'
-import { isHtmx, wantsPage } from './respond'
+import { isHtmx, VARY, wantsPage } from './respond'
 
 /**
  * 503 is the session that cannot be served now, not a bug: its store is down, or newer
@@ -92,7 +92,7 @@ export const errors = (reportOutage: (error: StoreUnavailableError) => void) =>
         if (htmx || wantsPage(request)) {
             set.status = status
             set.headers['content-type'] = 'text/html; charset=utf-8'
-            set.headers.vary = 'HX-Request'
+            set.headers.vary = VARY
             if (status === UNAVAILABLE) set.headers['retry-after'] = '1'
             const changing = request.method !== 'GET' && request.method !== 'HEAD'
             const { title, message } = explain(error, status, !htmx, changing)

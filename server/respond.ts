@@ -25,9 +25,12 @@ export const fieldsOf = (body: unknown) =>
 export const wantsPage = (request: Request) =>
     !isHtmx(request) && request.headers.get('accept')?.includes('text/html') === true
 
+/** The request headers that choose between a fragment, a page and a redirect (`wantsPage`). */
+export const VARY = 'HX-Request, Accept'
+
 /** Call after the action: renders `fragment` for htmx and API clients, or redirects a form post to `page`. */
 export const answer = <T>(context: AnswerContext, page: string, fragment: () => T) => {
-    context.set.headers.vary = 'HX-Request'
+    context.set.headers.vary = VARY
     if (!wantsPage(context.request)) return fragment()
     return context.redirect(withPageId(page, context.scopedPageId), 303)
 }
@@ -38,6 +41,7 @@ export const answer = <T>(context: AnswerContext, page: string, fragment: () => 
  * follow inside `fetch()` and swap the whole page into its target.
  */
 export const reload = ({ request, set, redirect }: Omit<AnswerContext, 'scopedPageId'>, page: string) => {
+    set.headers.vary = VARY
     if (!isHtmx(request)) return redirect(page, 303)
     set.headers['hx-redirect'] = page
     return ''
@@ -49,7 +53,7 @@ export const reload = ({ request, set, redirect }: Omit<AnswerContext, 'scopedPa
  * so the refused input is still there to correct).
  */
 export const refuse = <T>(context: AnswerContext, status: number, page: () => T, fragment: () => T) => {
-    context.set.headers.vary = 'HX-Request'
+    context.set.headers.vary = VARY
     context.set.status = status
     return wantsPage(context.request) ? page() : fragment()
 }

@@ -36,6 +36,8 @@ describe('account demo', () => {
         expect(response.status).toBe(200)
         // A full page load follows: the page's id belonged to the old session.
         expect(response.headers.get('hx-redirect')).toBe('/account')
+        // A plain form gets a 303 instead: what a cache keeps depends on both headers.
+        expect(response.headers.get('vary')).toBe('HX-Request, Accept')
         expect(sessionIdOf(user.cookie)).not.toBe(sessionIdOf(before))
 
         const page = await accountPage(user)

@@ -92,7 +92,7 @@ describe('cart demo over htmx', () => {
         const { htmx } = await openCart(user)
         const first = await user.post('/cart/items', htmx, form({ productId: 'mug' }))
         expect(first.status).toBe(200)
-        expect(first.headers.get('vary')).toBe('HX-Request')
+        expect(first.headers.get('vary')).toBe('HX-Request, Accept')
         const fragment = await first.text()
         expect(fragment).toStartWith('<section id="cart"')
         expect(fragment).not.toContain('<html')
@@ -114,7 +114,7 @@ describe('cart demo over htmx', () => {
 
         const set = await user.post('/cart/items/mug', htmx, form({ quantity: '5' }))
         expect(set.status).toBe(200)
-        expect(set.headers.get('vary')).toBe('HX-Request')
+        expect(set.headers.get('vary')).toBe('HX-Request, Accept')
         const setFragment = await set.text()
         expect(badgeOf(setFragment)).toBe(6)
         expect(setFragment).toContain('<strong id="cart-total">$124.00</strong>')
@@ -125,7 +125,7 @@ describe('cart demo over htmx', () => {
         expect(removed).toContain('<strong id="cart-total">$90.00</strong>')
 
         const cleared = await user.post('/cart/clear', htmx, '')
-        expect(cleared.headers.get('vary')).toBe('HX-Request')
+        expect(cleared.headers.get('vary')).toBe('HX-Request, Accept')
         const clearedFragment = await cleared.text()
         expect(clearedFragment).toContain('Your cart is empty')
         expect(badgeOf(clearedFragment)).toBe(0)
@@ -148,7 +148,7 @@ describe('cart demo without JavaScript', () => {
     const submit = async (user: User, pageId: string, path: string, fields: Record<string, string> = {}) => {
         const posted = await user.post(`${path}?${PAGE_PARAM}=${encodeURIComponent(pageId)}`, FORM, form(fields))
         expect(posted.status).toBe(303)
-        expect(posted.headers.get('vary')).toBe('HX-Request')
+        expect(posted.headers.get('vary')).toBe('HX-Request, Accept')
         const location = posted.headers.get('location') as string
         expect(location).toBe(`/cart?${PAGE_PARAM}=${encodeURIComponent(pageId)}`)
         return user.text(location, NAVIGATE)
@@ -179,7 +179,7 @@ describe('cart demo without JavaScript', () => {
         await submit(user, pageId, '/cart/items', { productId: 'mug', quantity: '2' })
         const refused = await user.post(`/cart/items/mug?${PAGE_PARAM}=${pageId}`, FORM, form({ quantity: '0' }))
         expect(refused.status).toBe(422)
-        expect(refused.headers.get('vary')).toBe('HX-Request')
+        expect(refused.headers.get('vary')).toBe('HX-Request, Accept')
         const page = await refused.text()
         expect(page).toStartWith('<!doctype html>')
         expect(page).toMatch(/<p class="field-error" id="quantity-error-mug">[^<]*1 to 99/)
@@ -247,7 +247,7 @@ describe('refused input leaves the cart unchanged', () => {
             const { user, htmx } = await withMugs()
             const refused = await user.post('/cart/items/mug', htmx, form(fields))
             expect(refused.status).toBe(422)
-            expect(refused.headers.get('vary')).toBe('HX-Request')
+            expect(refused.headers.get('vary')).toBe('HX-Request, Accept')
             const fragment = await refused.text()
             expect(fragment).toStartWith('<section id="cart"')
             expect(fragment).toMatch(/data-cart-line="mug"[\s\S]*<p class="field-error" id="quantity-error-mug">/)

@@ -80,7 +80,7 @@ describe('counter demo', () => {
         for (const expected of [1, 2]) {
             const posted = await user.post(action, FORM, '')
             expect(posted.status).toBe(303)
-            expect(posted.headers.get('vary')).toBe('HX-Request')
+            expect(posted.headers.get('vary')).toBe('HX-Request, Accept')
             const location = posted.headers.get('location') as string
             expect(location).toBe(`/counter?${PAGE_PARAM}=${encodeURIComponent(pageId)}`)
             const page = await user.text(location, NAVIGATE)
@@ -88,9 +88,9 @@ describe('counter demo', () => {
         }
     })
 
-    test('htmx answers vary on HX-Request', async () => {
+    test('htmx answers vary on HX-Request and Accept', async () => {
         const response = await client(testApp()).post('/api/increment', HTMX)
-        expect(response.headers.get('vary')).toBe('HX-Request')
+        expect(response.headers.get('vary')).toBe('HX-Request, Accept')
         expect(response.headers.get('content-type')).toStartWith('text/html')
     })
 

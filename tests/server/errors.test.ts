@@ -198,7 +198,7 @@ test('an htmx click on an action that no longer exists: 404, told to reload, in 
     const response = await client(testApp()).post('/api/no-such-action', HTMX)
     expect(response.status).toBe(404)
     expect(response.headers.get('hx-retarget')).toBe('#alerts')
-    expect(response.headers.get('vary')).toBe('HX-Request')
+    expect(response.headers.get('vary')).toBe('HX-Request, Accept')
     expect(await response.text()).toBe(
         '<p class="notice notice-error">This action no longer exists. Reload the page.</p>'
     )

@@ -2,9 +2,11 @@
 import { describe, expect, test } from 'bun:test'
 import { join } from 'node:path'
 import { createApp } from '../../server/app'
+import { STYLES } from '../../server/assets'
 import { testApp } from '../helpers/app'
 import { client, HTMX } from '../helpers/client'
 import { SECRET } from '../helpers/plugin-app'
+import { startServer } from '../helpers/server'
 
 describe('CSRF', () => {
     const crossSite: [string, Record<string, string>][] = [
@@ -116,6 +118,35 @@ describe('security headers', () => {
         expect(asset.headers.get('etag')).toBeTruthy()
         const htmx = await app.handle(new Request('http://localhost/vendor/htmx-4.0.1.min.js'))
         expect(htmx.headers.get('cache-control')).toBe('public, max-age=31536000, immutable')
+    })
+
+    test('HEAD answers with the headers of GET, on a listening server', async () => {
+        const app = testApp().listen({ port: 0, hostname: '127.0.0.1' })
+        try {
+            for (const path of ['/vendor/htmx-4.0.1.min.js', STYLES.url, '/public/favicon.svg', '/counter']) {
+                const url = `http://127.0.0.1:${app.server?.port}${path}`
+                const [get, head] = await Promise.all(['GET', 'HEAD'].map((method) => fetch(url, { method })))
+                for (const name of ['content-type', 'cache-control', 'content-length'])
+                    expect([path, name, head?.headers.get(name)]).toEqual([path, name, get?.headers.get(name) ?? null])
+            }
+        } finally {
+            await app.stop()
+        }
+    })
+
+    test('in production, a revalidated favicon (304) keeps its caching, not the no-store of app responses', async () => {
+        const server = await startServer({ env: { NODE_ENV: 'production', SESSION_SECRET: SECRET } })
+        try {
+            const url = `${server.url}/public/favicon.svg`
+            const first = await fetch(url)
+            const etag = first.headers.get('etag') ?? ''
+            expect(etag).not.toBe('')
+            const again = await fetch(url, { headers: { 'if-none-match': etag } })
+            expect(again.status).toBe(304)
+            expect(again.headers.get('cache-control')).toBe('public, max-age=86400')
+        } finally {
+            await server.stop()
+        }
     })
 
     test('pages carry no inline script', async () => {

@@ -38,7 +38,7 @@ describe('theme demo', () => {
         const { htmx } = await openTheme(user)
         const response = await user.post('/theme', htmx, 'theme=dark')
         expect(response.status).toBe(200)
-        expect(response.headers.get('vary')).toBe('HX-Request')
+        expect(response.headers.get('vary')).toBe('HX-Request, Accept')
         expect(JSON.parse(response.headers.get('hx-trigger') as string)).toEqual({ 'theme-changed': { theme: 'dark' } })
         const fragment = await response.text()
         expect(fragment).toStartWith('<section id="theme-picker"')
@@ -55,7 +55,7 @@ describe('theme demo', () => {
         const action = `/theme?${PAGE_PARAM}=${encodeURIComponent(pageId)}`
         const posted = await user.post(action, FORM, 'theme=light')
         expect(posted.status).toBe(303)
-        expect(posted.headers.get('vary')).toBe('HX-Request')
+        expect(posted.headers.get('vary')).toBe('HX-Request, Accept')
         expect(posted.headers.get('location')).toBe(action)
         const page = await user.text(posted.headers.get('location') as string, NAVIGATE)
         expect(page).toContain('<html lang="en" data-theme="light">')
@@ -85,7 +85,7 @@ describe('theme demo', () => {
 
             const refused = await user.post('/theme', htmx, body)
             expect(refused.status).toBe(422)
-            expect(refused.headers.get('vary')).toBe('HX-Request')
+            expect(refused.headers.get('vary')).toBe('HX-Request, Accept')
             expect(refused.headers.get('hx-trigger')).toBeNull()
             const fragment = await refused.text()
             expect(fragment).toStartWith('<section id="theme-picker"')
