@@ -1,6 +1,12 @@
 import { RedisClient } from 'bun'
 import { StoreUnavailableError } from '../store'
 
+/** Errors of commands that went out and got no answer: Redis may run them still. */
+const wentOut = new WeakSet<Error>()
+
+/** Whether the command that failed with `error` may still run in Redis (sent, never answered). */
+export const mayStillRun = (error: unknown) => error instanceof Error && wentOut.has(error)
+
 export interface RedisConnection {
     /**
      * Sends one command, connecting first if needed; fails with `StoreUnavailableError` within
@@ -63,8 +69,11 @@ export const redisConnection = (url: string, timeout: number, recycleAfter: numb
         const expired = new Promise<never>((_, reject) => {
             timer = setTimeout(() => {
                 timedOut()
-                const unanswered = sent && writes
-                reject(new StoreUnavailableError(`Redis did not answer within ${timeout} ms`, { unanswered }))
+                const error = new StoreUnavailableError(`Redis did not answer within ${timeout} ms`, {
+                    unanswered: sent && writes
+                })
+                if (sent) wentOut.add(error)
+                reject(error)
             }, timeout)
         })
         // Connecting shares the command's timeout, so a command is never sent after its own.
@@ -84,8 +93,12 @@ export const redisConnection = (url: string, timeout: number, recycleAfter: numb
             if (error instanceof StoreUnavailableError) throw error
             // An error reply is an answer; a write whose connection closed after it went out may have run.
             const answered = (error as { code?: string }).code === 'ERR_REDIS_SERVER_ERROR'
-            const unanswered = sent && writes && !answered
-            throw new StoreUnavailableError(`Redis: ${(error as Error).message}`, { cause: error, unanswered })
+            const failure = new StoreUnavailableError(`Redis: ${(error as Error).message}`, {
+                cause: error,
+                unanswered: sent && writes && !answered
+            })
+            if (sent && !answered) wentOut.add(failure)
+            throw failure
         } finally {
             clearTimeout(timer)
         }

@@ -1,7 +1,7 @@
 import { BoundedCache } from '../bounded-cache'
 import { ScopedStateSetupError } from '../errors'
 import { DEFAULT_LOCK_LEASE, LOCK_LOST, type Store, type StoreStats, StoreUnavailableError } from '../store'
-import { redisConnection } from './redis-connection'
+import { mayStillRun, redisConnection } from './redis-connection'
 
 export interface RedisStoreOptions {
     /**
@@ -191,6 +191,18 @@ export const redisStore = (options: RedisStoreOptions): Store => {
         const token = crypto.randomUUID()
         // Known before the first attempt, so a release after a failed attempt still unlocks.
         tokens.set(id, token)
+        try {
+            return await lockAndLoad(id, token, ttlMs)
+        } catch (error) {
+            // No lock can hold this token unless the last attempt went out unanswered: then
+            // `release` unlocks, or abandons the token. Else it would abandon it for nothing
+            // (Redis down), and fill `abandoned` for as long as an outage lasts.
+            if (!mayStillRun(error)) tokens.delete(id)
+            throw error
+        }
+    }
+
+    const lockAndLoad = async (id: string, token: string, ttlMs: number) => {
         const deadline = Date.now() + lockTimeout
         for (let attempt = 0; ; attempt++) {
             const orphans = abandoned.get(id) ?? []

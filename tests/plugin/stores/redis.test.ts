@@ -575,6 +575,42 @@ describe('redis outage', () => {
     )
 
     redisTest(
+        'a lock never sent (Redis down) leaves no token to take over: the next lock carries none',
+        async () => {
+            const server = redis()
+            const keys = prefix()
+            const user = client(stateApp({ store: open({ prefix: keys, commandTimeout: 500 }) }))
+            await user.post('/increment')
+            await server.stop()
+            try {
+                expect((await user.post('/increment')).status).toBe(503)
+            } finally {
+                await server.start()
+            }
+            // Every command logged, with its arguments.
+            const admin = raw()
+            await admin.send('CONFIG', ['SET', 'slowlog-log-slower-than', '0'])
+            await admin.send('SLOWLOG', ['RESET'])
+            try {
+                expect(await (await user.post('/increment')).text()).toBe('2')
+                const logged = (await admin.send('SLOWLOG', ['GET', '100'])) as [number, number, number, string[]][]
+                // The lock script, by digest or in full (Redis restarted without its scripts): EVALSHA or
+                // EVAL, the script, 3, three keys, then token, lease, ttl, expiry and id, and no abandoned token.
+                const locks = logged
+                    .map((entry) => entry[3])
+                    .filter((args) => args[0]?.startsWith('EVAL') && args[2] === '3')
+                    .filter((args) => args.includes(lockOf(keys, user.cookie)))
+                expect(locks.length).toBeGreaterThan(0)
+                expect(locks.map((args) => args.length)).toEqual(locks.map(() => 11))
+            } finally {
+                await admin.send('CONFIG', ['SET', 'slowlog-log-slower-than', '10000'])
+                admin.close()
+            }
+        },
+        20_000
+    )
+
+    redisTest(
         'full (maxmemory with noeviction): requests answer 503 and keep the state; with room they go on',
         async () => {
             const admin = raw()
