@@ -10,9 +10,10 @@
  * Handlers get `scopedStore` (read and assign keys), `resetScopedStore(ignorePreserve?)`,
  * `regenerateScopedSession()` (new id, preserved keys kept: call it at login),
  * `destroyScopedSession()` (state deleted, cookie cleared) and `scopedPageId` (hand it
- * back from pages; see README). The caller still owns: a strong `secret` in
- * production, HTTPS, CSRF checks on unsafe methods, and keeping shared caches off
- * responses that show state (`Cache-Control: no-store`).
+ * back from pages; see GUIDE.md). The caller still owns: a strong `secret` in
+ * production, HTTPS, CSRF checks on unsafe methods, keeping shared caches off responses
+ * that show state (`Cache-Control: no-store`), and awaiting the store's `close()` on
+ * shutdown (README.md).
  */
 import { Elysia } from 'elysia'
 import { type HandlerContext, ScopedContext } from './context'

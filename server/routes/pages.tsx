@@ -1,4 +1,4 @@
-/** Full pages. Each load starts a fresh page scope (see the plugin README). */
+/** Full pages. Each load starts a fresh page scope (see the plugin guide, plugins/scoped-state/GUIDE.md). */
 import { Html } from '@kitajs/html'
 import { Elysia } from 'elysia'
 import { CounterPage } from '../../views/counter'

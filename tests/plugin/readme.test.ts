@@ -1,5 +1,5 @@
 /**
- * Every TypeScript sample of the plugin's README runs here as written.
+ * Every TypeScript sample of the plugin's README and guide runs here as written.
  */
 import { afterAll, describe, expect, test } from 'bun:test'
 import { Elysia } from 'elysia'
@@ -10,11 +10,13 @@ import { counterSample, loadSample, removeSamples, samples } from '../helpers/re
 
 afterAll(removeSamples)
 
-describe('plugins/scoped-state/README.md', () => {
+describe('plugins/scoped-state/README.md and GUIDE.md', () => {
     const file = 'plugins/scoped-state/README.md'
+    const guide = 'plugins/scoped-state/GUIDE.md'
 
     test('has exactly the samples this file exercises', async () => {
-        expect((await samples(file)).length).toBe(5)
+        expect((await samples(file)).length).toBe(2)
+        expect((await samples(guide)).length).toBe(3)
     })
 
     test('the 15-line example', async () => {
@@ -41,7 +43,7 @@ describe('plugins/scoped-state/README.md', () => {
     })
 
     test('the types named apart: a store helper, a handler, options', async () => {
-        const { setup, tagCount, increment, options } = await loadSample(file, 2)
+        const { setup, tagCount, increment, options } = await loadSample(guide, 0)
         const app = new Elysia()
             .use(scopedState(setup, { ...options, secret: SECRET }))
             .post('/increment', increment)
@@ -63,7 +65,7 @@ describe('plugins/scoped-state/README.md', () => {
         const user = client(first)
         await user.post('/cart/mug')
         await user.post('/cart/pen')
-        const { app } = await loadSample(file, 3)
+        const { app } = await loadSample(guide, 1)
         expect(await (await client(app, user.cookie).get('/cart')).json()).toEqual([
             { id: 'mug', quantity: 1 },
             { id: 'pen', quantity: 1 }
@@ -71,7 +73,7 @@ describe('plugins/scoped-state/README.md', () => {
     })
 
     test('the page wiring: header for htmx, page_id for plain forms', async () => {
-        const { CounterPage } = await loadSample(file, 4)
+        const { CounterPage } = await loadSample(guide, 2)
         const html = String(CounterPage({ pageId: 'abc.def', count: 2 }))
         expect(html).toContain('hx-headers:inherited="{&#34;x-page-id&#34;:&#34;abc.def&#34;}"')
         expect(html).toContain('action="/api/increment?page_id=abc.def"')
