@@ -59,6 +59,16 @@ const mutexOf = (store: Store) => {
     return mutex
 }
 
+/** Logs `message` the first time the returned function is called, then never again. */
+const reportOnce = (message: string) => {
+    let reported = false
+    return () => {
+        if (reported) return
+        reported = true
+        console.error(message)
+    }
+}
+
 const hasEntries = (object: object) => {
     for (const _ in object) return true
     return false
@@ -100,22 +110,22 @@ export const createEngine = (config: EngineConfig) => {
     const seconds = () => Math.floor(now() / 1000)
     /** Seconds this session may still live from `at`. */
     const lifetime = (id: SessionId, at: number) => Math.min(idleTimeout, id.created + absoluteTimeout - at)
-    let reportedLateChange = false
     const context = {
         ...config.format,
         maxStateBytes: config.maxStateBytes,
         maxPages: config.maxPages,
         parsed: new BoundedCache<ParsedRecord>(CACHE_SIZE),
-        reportLateChange() {
-            if (reportedLateChange) return
-            reportedLateChange = true
-            console.error(
-                'scopedState: scopedStore was changed after its request was answered (in a generator handler, ' +
-                    'which streams after it returns, a WebSocket handler, a timer, an onAfterHandle hook added ' +
-                    'after the plugin?); the change was ignored. Change state in a plain handler or an ' +
-                    'onBeforeHandle hook. (Reported once.)'
-            )
-        }
+        reportLateChange: reportOnce(
+            'scopedState: scopedStore was changed after its request was answered (in a generator handler, ' +
+                'which streams after it returns, a WebSocket handler, a timer, an onAfterHandle hook added ' +
+                'after the plugin?); the change was ignored. Change state in a plain handler or an ' +
+                'onBeforeHandle hook. (Reported once.)'
+        ),
+        reportChangeAfterDestroy: reportOnce(
+            'scopedState: scopedStore was changed after destroyScopedSession() in the same request; the change ' +
+                'was ignored, since the session ended. To keep a value for the next page (a message after ' +
+                'logout), call regenerateScopedSession() and resetScopedStore(true) instead. (Reported once.)'
+        )
     }
 
     /** The cookie the response will send for `session`, `maxAge` 0 to clear it. */

@@ -32,6 +32,8 @@ export interface SessionContext extends RecordFormat {
     parsed: BoundedCache<ParsedRecord>
     /** Called when a request changes its state after commit: the change is ignored. */
     reportLateChange: () => void
+    /** Called when a request changes its state after destroying its session: the change is ignored. */
+    reportChangeAfterDestroy: () => void
 }
 
 /** Longer records are parsed on every request instead of cached, which bounds the cache's memory. */
@@ -217,12 +219,14 @@ export class ScopedSession {
         this.cleared = 'page'
     }
 
-    /** Drops all state; nothing this request still writes is kept. */
+    /** Drops all state; nothing this request still writes is kept (and a change is reported). */
     destroy() {
         if (this.tooLate()) return
         this.record = { s: {}, p: {} }
         this.sessionScope = {}
         this.pageScope = {}
+        this.written = undefined
+        this.handedOut = undefined
         this.destroyed = true
     }
 
@@ -300,7 +304,10 @@ export class ScopedSession {
 
     /** The record to store, or `undefined` when nothing changed. Throws when a rule is broken. */
     serialize(): string | undefined {
-        if (this.destroyed) return undefined
+        if (this.destroyed) {
+            if (this.written || (this.handedOut && this.changedKeys().size > 0)) this.context.reportChangeAfterDestroy()
+            return undefined
+        }
         // A page load drops the default page scope even when its page reads no state: a static
         // page whose htmx requests carry no page id resets on refresh, as the spec's counter.html.
         // Unless this setup cannot read the record (a failing migrate, a newer version): the page

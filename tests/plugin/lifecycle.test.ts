@@ -1,5 +1,5 @@
 /** regenerateScopedSession() at login, destroyScopedSession() at logout. */
-import { describe, expect, test } from 'bun:test'
+import { describe, expect, spyOn, test } from 'bun:test'
 import { memoryStore } from '../../plugins/scoped-state'
 import { client, NAVIGATE, sessionIdOf } from '../helpers/client'
 import { flakyStore } from '../helpers/flaky-store'
@@ -52,19 +52,58 @@ describe('destroyScopedSession', () => {
         expect(await client(app, before).text('/cart')).toBe('')
     })
 
-    test('nothing written after it is stored, even for a session that had no state yet', async () => {
-        const store = memoryStore()
-        const app = stateApp({ store }).post('/logout-with-note', ({ destroyScopedSession, scopedStore }) => {
-            destroyScopedSession()
-            scopedStore.theme = 'written after logout'
-            return 'destroyed'
-        })
+    test('nothing written after it is stored, even for a session that had no state yet, and that is reported', async () => {
+        const error = spyOn(console, 'error').mockImplementation(() => {})
+        try {
+            const store = memoryStore()
+            const app = stateApp({ store })
+                .post('/logout-with-note', ({ destroyScopedSession, scopedStore }) => {
+                    destroyScopedSession()
+                    scopedStore.theme = 'written after logout'
+                    return 'destroyed'
+                })
+                .post('/logout-with-tag', ({ destroyScopedSession, scopedStore }) => {
+                    destroyScopedSession()
+                    scopedStore.tags.push('mutated after logout')
+                    return 'destroyed'
+                })
+            for (const path of ['/logout-with-note', '/logout-with-tag']) {
+                error.mockClear()
+                const user = client(app)
+                await user.get('/count')
+                const before = user.cookie
+                await user.post(path)
+                expect((await store.stats()).sessions).toBe(0)
+                expect(await (await client(app, before).get('/state')).json()).toMatchObject({
+                    theme: 'light',
+                    tags: []
+                })
+                // Once per plugin instance: the second path's report was the first's.
+                if (path === '/logout-with-note')
+                    expect(String(error.mock.calls[0]?.[0])).toContain('changed after destroyScopedSession()')
+            }
+        } finally {
+            error.mockRestore()
+        }
+    })
+
+    test('a message for the next page after logout: regenerate and reset everything instead', async () => {
+        const app = stateApp().post(
+            '/logout-with-message',
+            ({ regenerateScopedSession, resetScopedStore, scopedStore }) => {
+                regenerateScopedSession()
+                resetScopedStore(true)
+                scopedStore.theme = 'signed out'
+                return 'signed out'
+            }
+        )
         const user = client(app)
-        await user.get('/count')
+        await user.post('/cart/book')
         const before = user.cookie
-        await user.post('/logout-with-note')
-        expect((await store.stats()).sessions).toBe(0)
-        expect(await (await client(app, before).get('/state')).json()).toMatchObject({ theme: 'light' })
+        await user.post('/logout-with-message')
+        expect(user.cookie).not.toBe(before)
+        expect(await (await user.get('/state')).json()).toMatchObject({ theme: 'signed out', cart: { items: [] } })
+        expect(await client(app, before).text('/cart')).toBe('')
     })
 })
 
