@@ -36,8 +36,9 @@ const VERSIONED = [STYLES, APP_SCRIPT]
 const publicAssets = await staticPlugin({
     assets: PUBLIC_DIR,
     prefix: '/public',
-    // Its default Cache-Control goes on a 200 only: on a 304 too, else the app's `no-store`
-    // would replace the browser's copy's caching when it revalidates.
+    // Its default Cache-Control goes on a 200 only: on a 304 too (in production; its 304 in
+    // development has no headers), else the app's `no-store` would replace the browser's
+    // copy's caching when it revalidates.
     headers: { 'Cache-Control': 'public, max-age=86400' },
     ignorePatterns: [
         '.DS_Store',

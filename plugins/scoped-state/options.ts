@@ -2,11 +2,11 @@ import type { CookieAttributes } from './cookie'
 import type { ScopedStore, StateSetup } from './schema'
 import type { Store } from './store'
 
-/** Typed from the setup, so that `migrate` must return its keys with their types. */
 /**
  * What `migrate` returns: keys of the setup, with their types; a key not in it names itself in
- * the error. Options typed without their setup (`ScopedStateOptions`, keys of any name) are
- * checked by the values' types only.
+ * the error. A return type with an index signature (`Record<string, …>`, `Object.fromEntries`,
+ * `saved` itself, or options typed without their setup) is not checked against the setup: only
+ * the JSON rule applies, at run time.
  */
 type MigratedKeys<Setup extends StateSetup, Changed> = string extends keyof Changed
     ? Partial<ScopedStore<Setup>>

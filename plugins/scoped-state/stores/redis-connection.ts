@@ -1,11 +1,14 @@
 import { RedisClient } from 'bun'
 import { StoreUnavailableError } from '../store'
 
-/** Errors of commands that went out and got no answer: Redis may run them still. */
+/** Errors of commands that went out: Redis ran them (a script may fail halfway), or may still. */
 const wentOut = new WeakSet<Error>()
 
-/** Whether the command that failed with `error` may still run in Redis (sent, never answered). */
-export const mayStillRun = (error: unknown) => error instanceof Error && wentOut.has(error)
+/**
+ * Whether the command that failed with `error` reached Redis: unanswered, it may still run;
+ * answered with an error, a script ran up to the failing call (Redis does not undo the rest).
+ */
+export const reachedRedis = (error: unknown) => error instanceof Error && wentOut.has(error)
 
 export interface RedisConnection {
     /**
@@ -66,8 +69,10 @@ export const redisConnection = (url: string, timeout: number, recycleAfter: numb
         let timer: ReturnType<typeof setTimeout> | undefined
         /** The command went to Redis, which may run it after the timeout. */
         let sent = false
+        let late = false
         const expired = new Promise<never>((_, reject) => {
             timer = setTimeout(() => {
+                late = true
                 timedOut()
                 const error = new StoreUnavailableError(`Redis did not answer within ${timeout} ms`, {
                     unanswered: sent && writes
@@ -78,6 +83,7 @@ export const redisConnection = (url: string, timeout: number, recycleAfter: numb
         })
         // Connecting shares the command's timeout, so a command is never sent after its own.
         const sendNow = () => {
+            if (late) throw new StoreUnavailableError(`Redis did not answer within ${timeout} ms`)
             sent = true
             return client.send(command, args)
         }
@@ -97,7 +103,7 @@ export const redisConnection = (url: string, timeout: number, recycleAfter: numb
                 cause: error,
                 unanswered: sent && writes && !answered
             })
-            if (sent && !answered) wentOut.add(failure)
+            if (sent) wentOut.add(failure)
             throw failure
         } finally {
             clearTimeout(timer)

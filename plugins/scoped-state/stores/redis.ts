@@ -1,7 +1,7 @@
 import { BoundedCache } from '../bounded-cache'
 import { ScopedStateSetupError } from '../errors'
 import { DEFAULT_LOCK_LEASE, LOCK_LOST, type Store, type StoreStats, StoreUnavailableError } from '../store'
-import { mayStillRun, redisConnection } from './redis-connection'
+import { reachedRedis, redisConnection } from './redis-connection'
 
 export interface RedisStoreOptions {
     /**
@@ -194,10 +194,11 @@ export const redisStore = (options: RedisStoreOptions): Store => {
         try {
             return await lockAndLoad(id, token, ttlMs)
         } catch (error) {
-            // No lock can hold this token unless the last attempt went out unanswered: then
-            // `release` unlocks, or abandons the token. Else it would abandon it for nothing
-            // (Redis down), and fill `abandoned` for as long as an outage lasts.
-            if (!mayStillRun(error)) tokens.delete(id)
+            // No lock can hold this token unless the last attempt reached Redis (a script that
+            // failed after taking the lock keeps it): then `release` unlocks, or abandons the
+            // token. Else it would abandon it for nothing (Redis down), and fill `abandoned` for
+            // as long as an outage lasts.
+            if (!reachedRedis(error)) tokens.delete(id)
             throw error
         }
     }

@@ -610,6 +610,25 @@ describe('redis outage', () => {
         20_000
     )
 
+    redisTest('a lock script that fails after taking the lock (an error reply) still releases it', async () => {
+        const keys = prefix()
+        const admin = raw()
+        const user = client(stateApp({ store: open({ prefix: keys }) }))
+        await user.post('/increment')
+        // The expiry index of another kind: the script has taken the lock when its ZADD fails.
+        await admin.del(`${keys}index`)
+        await admin.set(`${keys}index`, 'not a sorted set')
+        try {
+            expect((await user.post('/increment')).status).toBe(503)
+        } finally {
+            await admin.del(`${keys}index`)
+            admin.close()
+        }
+        // Held, the lock would make this wait lockTimeout (5 s), then answer 503.
+        const next = await user.post('/increment')
+        expect([next.status, await next.text()]).toEqual([200, '2'])
+    })
+
     redisTest(
         'full (maxmemory with noeviction): requests answer 503 and keep the state; with room they go on',
         async () => {
