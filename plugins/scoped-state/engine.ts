@@ -87,6 +87,12 @@ const ENDED_GRACE = 60
 /** Verified session cookies and page ids, and parsed records, remembered per plugin. */
 const CACHE_SIZE = 4096
 
+/**
+ * Ended ids remembered per plugin: at least the last half of them, so that each one is kept
+ * for its `ENDED_GRACE` up to about 500 logins and logouts a second (about 6 MB when full).
+ */
+const ENDED_IDS = 65_536
+
 export const createEngine = (config: EngineConfig) => {
     const { store, signer, idleTimeout, absoluteTimeout, refreshAfter, now } = config
     const readCookie = cookieReader(config.cookieName)
@@ -100,7 +106,7 @@ export const createEngine = (config: EngineConfig) => {
      * browser's new one; for `ENDED_GRACE` it is not made a new visitor either, for the same
      * reason. Other processes (several app instances on one Redis) do not know of these ids.
      */
-    const endedIds = new BoundedCache<number>(CACHE_SIZE)
+    const endedIds = new BoundedCache<number>(ENDED_IDS)
     /** Whether `session` was ended here: then it saves nothing and sends no cookie, and a change fails. */
     const endedMeanwhile = (session: ScopedSession) => {
         if (!session.returning || endedIds.get(session.id.id) === undefined) return false

@@ -188,6 +188,19 @@ describe('a request that outlives its session', () => {
             }
     })
 
+    test('a session ended among thousands of others in its minute is still known as ended', async () => {
+        const app = stateApp()
+        const user = client(app)
+        await user.post('/cart/book')
+        const old = user.cookie
+        await user.post('/logout')
+        // A busy site's logouts (and logins) of the same minute.
+        for (let i = 0; i < 5_000; i++) await app.handle(new Request('http://localhost/logout', { method: 'POST' }))
+        const late = await client(app, old).post('/cart/pen')
+        expect(late.status).toBe(409)
+        expect(late.headers.get('set-cookie')).toBeNull()
+    })
+
     test('a browser still sending the old cookie a minute after logout (its answer lost) starts a new session', async () => {
         const clock = manualClock()
         const store = memoryStore({ now: clock.now })
