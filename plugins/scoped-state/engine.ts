@@ -130,7 +130,7 @@ export const createEngine = (config: EngineConfig) => {
         reportChangeAfterDestroy: reportOnce(
             'scopedState: scopedStore was changed after destroyScopedSession() in the same request; the change ' +
                 'was ignored, since the session ended. To keep a value for the next page (a message after ' +
-                'logout), call regenerateScopedSession() and resetScopedStore(true) instead. (Reported once.)'
+                'logout), call regenerateScopedSession() after it: the new session starts empty. (Reported once.)'
         )
     }
 

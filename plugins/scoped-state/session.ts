@@ -206,9 +206,13 @@ export class ScopedSession {
         this.cleared = this.cleared === 'all' ? 'all' : 'page'
     }
 
-    /** Starts over with `id`, keeping the preserved keys; the page scopes stay behind. */
+    /**
+     * Starts over with `id`, keeping the preserved keys; the page scopes stay behind. After
+     * `destroy`, there are none: the new session starts empty, and keeps what is written next.
+     */
     moveTo(id: SessionId) {
         if (this.tooLate()) return
+        this.destroyed = false
         const { s } = this.state()
         this.movedFrom ??= { id: this.id.id, raw: this.raw }
         this.id = id
