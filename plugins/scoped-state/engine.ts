@@ -16,7 +16,7 @@
 import type { Context } from 'elysia'
 import { BoundedCache } from './bounded-cache'
 import { type CookieAttributes, cookieReader, sessionCookie } from './cookie'
-import { collisionError } from './errors'
+import { collisionError, sessionEndedError } from './errors'
 import { SessionMutex } from './mutex'
 import { DEFAULT_PAGE, newPageId, STALE_PAGE, verifyPageId } from './page-id'
 import { isPageLoad, PAGE_HEADER, requestedPageId } from './page-load'
@@ -109,6 +109,10 @@ export const createEngine = (config: EngineConfig) => {
     const endedIds = new BoundedCache<number>(ENDED_IDS)
     /** Whether `session` was ended here: then it saves nothing and sends no cookie, and a change fails. */
     const endedMeanwhile = (session: ScopedSession) => {
+        // A login from a session that another login or logout ended (a form sent twice): the
+        // preserved keys went with that one, so this one would start the user over.
+        const moved = session.movedFrom
+        if (moved && endedIds.get(moved.id) !== undefined) throw sessionEndedError()
         if (!session.returning || endedIds.get(session.id.id) === undefined) return false
         session.ended()
         return true

@@ -265,8 +265,9 @@ export class ScopedSession {
         if (this.changedKeys().size > 0) throw sessionEndedError()
         this.raw = undefined
         this.record = undefined
-        // Nor is its cookie sent again, which would hand the ended session's id back.
-        this.cookie = undefined
+        // Nor is its cookie sent again, which would hand the ended session's id back; a logout's
+        // clearing one is, since it hands back nothing: the user asked to be signed out.
+        if (this.cookie?.maxAge !== 0) this.cookie = undefined
     }
 
     /**

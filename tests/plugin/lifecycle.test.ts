@@ -37,6 +37,31 @@ describe('regenerateScopedSession', () => {
     })
 })
 
+describe('a login or logout sent twice, or both at once, from one session', () => {
+    test('a second login answers 409 and the first keeps the preserved keys', async () => {
+        const app = stateApp()
+        const user = client(app)
+        await user.post('/cart/book')
+        const old = user.cookie
+        expect((await user.post('/login')).status).toBe(200)
+        const second = await client(app, old).post('/login')
+        expect(second.status).toBe(409)
+        expect(second.headers.get('set-cookie')).toBeNull()
+        expect(await user.text('/cart')).toBe('book')
+    })
+
+    test('a logout after a login of the same session clears the cookie: the user asked to be signed out', async () => {
+        const app = stateApp()
+        const user = client(app)
+        await user.post('/cart/book')
+        const old = user.cookie
+        await user.post('/login')
+        const logout = await client(app, old).post('/logout')
+        expect(logout.status).toBe(200)
+        expect(logout.headers.get('set-cookie')).toStartWith('user_session_id=; Max-Age=0')
+    })
+})
+
 describe('destroyScopedSession', () => {
     test('removes the state and clears the cookie', async () => {
         const store = memoryStore()

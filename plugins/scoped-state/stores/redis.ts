@@ -62,22 +62,23 @@ end
 return {1, record}`
 
 /**
- * Writes the record and, given a token, unlocks; refused (0) when that lock is no
- * longer ours, or, without a token (a session this request created), when the id is
- * locked all the same. Also drops expired ids from the index, counting them.
+ * Writes the record and, given a token, unlocks; refused (0) when that lock is no longer
+ * ours, or, without a token (a session this request created), when the id is locked all the
+ * same. Also drops expired ids from the index, counting them. The calls that can fail (on a
+ * key of another type) come first: Redis keeps what a script wrote before it failed.
  * KEYS: record, lock, index, expired count. ARGV: token or '', record, ttl, expiry time, id, now.
  */
 const WRITE = `
 if ARGV[1] ~= '' then
     if redis.call('GET', KEYS[2]) ~= ARGV[1] then return 0 end
-    redis.call('DEL', KEYS[2])
 elseif redis.call('EXISTS', KEYS[2]) == 1 then
     return 0
 end
-redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
 redis.call('ZADD', KEYS[3], ARGV[4], ARGV[5])
 local expired = redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', ARGV[6])
 if expired > 0 then redis.call('INCRBY', KEYS[4], expired) end
+redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+if ARGV[1] ~= '' then redis.call('DEL', KEYS[2]) end
 return 1`
 
 /** Deletes the lock only if it is still ours: a lock that expired may belong to someone else now. */

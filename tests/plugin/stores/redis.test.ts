@@ -629,6 +629,29 @@ describe('redis outage', () => {
         expect([next.status, await next.text()]).toEqual([200, '2'])
     })
 
+    redisTest('a save that fails with an error reply writes nothing: the 503 means not saved', async () => {
+        const keys = prefix()
+        const admin = raw()
+        const app = stateApp({ store: open({ prefix: keys }) }).post(
+            '/break-index-then-increment',
+            async ({ scopedStore }) => {
+                // The expiry index of another kind: the save's ZADD fails.
+                await admin.del(`${keys}index`)
+                await admin.set(`${keys}index`, 'not a sorted set')
+                return ++scopedStore.count
+            }
+        )
+        const user = client(app)
+        await user.post('/increment')
+        try {
+            expect((await user.post('/break-index-then-increment')).status).toBe(503)
+        } finally {
+            await admin.del(`${keys}index`)
+            admin.close()
+        }
+        expect(await user.text('/count')).toBe('1')
+    })
+
     redisTest(
         'full (maxmemory with noeviction): requests answer 503 and keep the state; with room they go on',
         async () => {
