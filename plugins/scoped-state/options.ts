@@ -103,10 +103,11 @@ export interface ScopedStateOptions<Setup extends StateSetup = StateSetup, Chang
      * Run a session's requests one at a time even with a synchronous store (memory,
      * SQLite), as the Redis store always does. Without it, requests run unhindered:
      * a synchronous handler cannot interleave with another request anyway, and when
-     * handlers that await (or that Elysia runs as such: see GUIDE.md) overlap, their changes merge key by key and the later one that
-     * changed the same key fails with 409. With it, such handlers queue instead, and
-     * every route pays for Elysia's async path (a few µs per request). A request that
-     * keeps its turn for over 10 s (`Store.lockLease`) while another waits loses it (503).
+     * handlers that await (or that Elysia runs as such: see GUIDE.md) overlap, their
+     * changes merge key by key and the later one that changed the same key fails with 409.
+     * With it, such handlers queue instead, and every route pays for Elysia's async path (a
+     * few µs per request). A request that keeps its turn for over 10 s (`Store.lockLease`)
+     * while another waits loses it (503).
      * @default false
      */
     serializeRequests?: boolean | undefined
