@@ -120,6 +120,12 @@ describe('security headers', () => {
         expect(htmx.headers.get('cache-control')).toBe('public, max-age=31536000, immutable')
     })
 
+    test('pages and htmx fragments name their charset by its registered name, utf-8', async () => {
+        const user = client(testApp())
+        for (const response of [await user.get('/counter'), await user.post('/api/increment', HTMX)])
+            expect(response.headers.get('content-type')).toBe('text/html; charset=utf-8')
+    })
+
     test('HEAD answers with the headers of GET, on a listening server', async () => {
         const app = testApp().listen({ port: 0, hostname: '127.0.0.1' })
         try {
