@@ -107,7 +107,10 @@ export const createEngine = (config: EngineConfig) => {
      * reason. Other processes (several app instances on one Redis) do not know of these ids.
      */
     const endedIds = new BoundedCache<number>(ENDED_IDS)
-    /** Whether `session` was ended here: then it saves nothing and sends no cookie, and a change fails. */
+    /**
+     * Whether `session` was ended here: then it saves nothing and sends no cookie, and a change
+     * fails. A login whose source session was ended here fails (409) whatever it changed.
+     */
     const endedMeanwhile = (session: ScopedSession) => {
         // A login from a session that another login or logout ended (a form sent twice): the
         // preserved keys went with that one, so this one would start the user over.
