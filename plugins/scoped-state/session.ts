@@ -3,69 +3,30 @@
  * state it reads and writes, and the single write at the end.
  *
  * The record (record.ts) holds only keys that were read or written; missing keys read
- * as fresh copies of their defaults.
- *
- * A request that only reads primitive values never parses the record: it reads a
- * frozen parse shared by the session's requests that loaded the same record. It makes
- * its own copy when it writes, resets, or reads an object (which it may mutate in place).
+ * as fresh copies of their defaults. Until it changes something, a request reads the
+ * session's shared parse of the record (shared-parse.ts).
  */
 
-import type { BoundedCache } from './bounded-cache'
 import type { SentCookie } from './cookie'
 import { collisionError, ScopedStateError, StalePageError, sessionEndedError, UnreadableStateError } from './errors'
 import { DEFAULT_PAGE, STALE_PAGE } from './page-id'
-import { parseRecord, type RecordFormat, type Scope, type StateRecord } from './record'
+import { parseRecord, type Scope, type StateRecord } from './record'
+import { fitRecord } from './record-size'
 import { findNonJson, JSON_RULE } from './schema'
 import type { SessionId } from './session-id'
-
-/** `raw` parsed and deeply frozen, so every request reading it may share it. */
-export interface ParsedRecord {
-    raw: string
-    record: StateRecord
-}
+import { own, type ParseCache, sharedParse, shareSaved } from './shared-parse'
 
 /** What a session needs from the plugin that created it. */
-export interface SessionContext extends RecordFormat {
+export interface SessionContext extends ParseCache {
     maxStateBytes: number
     maxPages: number
-    /** The last record seen of recently used sessions, parsed and frozen, by session id. */
-    parsed: BoundedCache<ParsedRecord>
     /** Called when a request changes its state after commit: the change is ignored. */
     reportLateChange: () => void
     /** Called when a request changes its state after destroying its session: the change is ignored. */
     reportChangeAfterDestroy: () => void
 }
 
-/** Longer records are parsed on every request instead of cached, which bounds the cache's memory. */
-const CACHED_RECORD_LENGTH = 1024
-
-const EMPTY: StateRecord = Object.freeze({ s: Object.freeze({}), p: Object.freeze({}) })
-
-const deepFreeze = (value: unknown) => {
-    if (value === null || typeof value !== 'object' || Object.isFrozen(value)) return
-    for (const key in value) deepFreeze((value as Record<string, unknown>)[key])
-    Object.freeze(value)
-}
-
-/** Session `id`'s record `raw`, parsed once for all the requests that load it. */
-const sharedParse = (id: string, raw: string | undefined, context: SessionContext): StateRecord => {
-    if (raw === undefined) return EMPTY
-    const cached = context.parsed.get(id)
-    if (cached?.raw === raw) return cached.record
-    const record = parseRecord(raw, context)
-    deepFreeze(record)
-    if (raw.length <= CACHED_RECORD_LENGTH) context.parsed.add(id, { raw, record })
-    return record
-}
-
-/** A private copy of a value of the shared parse (objects are frozen there); other values as they are. */
-const own = (value: unknown) =>
-    Object.isFrozen(value) && value !== null && typeof value === 'object' ? structuredClone(value) : value
-
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b)
-
-/** `text`'s length in UTF-8, counted only when it may exceed `limit`: a UTF-16 code unit takes at most 3 bytes. */
-const utf8Length = (text: string, limit: number) => (text.length * 3 <= limit ? text.length : Buffer.byteLength(text))
 
 export class ScopedSession {
     // Declared, and assigned in the constructor: JSC runs class field definitions as an
@@ -344,29 +305,9 @@ export class ScopedSession {
         // Page scopes in the order they were last written: the current one is last.
         const pages = Object.keys(record.p)
         for (let i = 0; i < pages.length - this.context.maxPages; i++) delete record.p[pages[i] as string]
-        let json = JSON.stringify(record)
+        const json = JSON.stringify(record)
         if (json === this.raw) return undefined
-        const { maxStateBytes } = this.context
-        let bytes = utf8Length(json, maxStateBytes)
-        // A record already over the limit (lowered since it was saved) may still shrink by this
-        // request's own changes: refusing that would keep the larger one, and fail every page load
-        // that drops the default scope.
-        const shrinks = bytes > maxStateBytes && bytes <= this.bytesAsRead()
-        // Over the limit, other tabs' page scopes go first, least recently written first: tabs
-        // long closed must not keep this one from saving.
-        if (bytes > maxStateBytes)
-            for (const page of Object.keys(record.p)) {
-                if (page === this.pageKey || bytes <= maxStateBytes) break
-                delete record.p[page]
-                json = JSON.stringify(record)
-                bytes = utf8Length(json, maxStateBytes)
-            }
-        if (bytes > maxStateBytes && !shrinks)
-            throw new ScopedStateError(
-                `Scoped state would take ${bytes} bytes, over the limit of ${maxStateBytes}; it was not saved.`,
-                413
-            )
-        return json
+        return fitRecord(record, json, this.pageKey, this.context.maxStateBytes, () => this.bytesAsRead())
     }
 
     /** The size of the record as this request read it (migrated, if it was), all its tabs included. */
@@ -375,22 +316,10 @@ export class ScopedSession {
         return raw === undefined ? 0 : Buffer.byteLength(JSON.stringify(parseRecord(raw, this.context)))
     }
 
-    /**
-     * The record `json` (from `serialize`) was saved: it becomes the shared parse, so the
-     * session's next request reads it without parsing, and this request lets go of its
-     * copy. Only when
-     * the values are all primitives: an object may still be referenced, and changed, by
-     * the application.
-     */
+    /** The record `json` (from `serialize`) was saved: shared, it lets go of this request's copy. */
     saved(json: string) {
         const { record, sessionScope, pageScope } = this
-        if (!record || json.length > CACHED_RECORD_LENGTH) return
-        for (const scope of [sessionScope, pageScope])
-            for (const key in scope) if (typeof scope[key] === 'object' && scope[key] !== null) return
-        Object.freeze(sessionScope)
-        Object.freeze(pageScope)
-        Object.freeze(record.p)
-        this.context.parsed.add(this.id.id, { raw: json, record: Object.freeze(record) })
+        if (!record || !shareSaved(this.context, this.id.id, json, record, [sessionScope, pageScope])) return
         this.record = undefined
         this.raw = json
     }

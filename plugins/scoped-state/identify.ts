@@ -1,0 +1,95 @@
+/**
+ * Which session and page scope a request names: its cookie and page id, each verified
+ * once (then remembered) and checked for expiry on every request. A request without a
+ * valid cookie gets a new id here, and touches no store until it writes.
+ */
+import { BoundedCache } from './bounded-cache'
+import { cookieReader } from './cookie'
+import { DEFAULT_PAGE, newPageId, STALE_PAGE, verifyPageId } from './page-id'
+import { isPageLoad, PAGE_HEADER, requestedPageId } from './page-load'
+import { ScopedSession, type SessionContext } from './session'
+import { decodeSessionId, newSessionId, type SessionId } from './session-id'
+import type { Signer } from './signer'
+
+/** Cookies of the session cookie's name tried per request, which bounds a forged header's cost. */
+const SAME_NAME_COOKIES = 4
+
+/**
+ * Seconds after a login or logout during which a request still carrying the old id is taken
+ * for one sent before the browser had its new cookie. Later, the browser itself still holds
+ * the old cookie (the response that replaced it was lost): it starts a new session.
+ */
+const ENDED_GRACE = 60
+
+/** Verified session cookies and page ids remembered per plugin. */
+const VERIFIED_VALUES = 4096
+
+export interface IdentifyConfig {
+    signer: Signer
+    cookieName: string
+    idleTimeout: number
+    absoluteTimeout: number
+    refreshAfter: number
+    /** What the sessions created here are given. */
+    context: SessionContext
+    /** Ids this process ended lately, and when (seconds). */
+    endedIds: BoundedCache<number>
+    /** Seconds session `id` may still live from `at`. */
+    lifetime: (id: SessionId, at: number) => number
+    /** Plans the cookie the response will send for `session`. */
+    planCookie: (session: ScopedSession, request: Request, maxAge: number) => void
+}
+
+/**
+ * Returns `identify(request, at)`: the request's session, with its page scope, and its
+ * cookie planned when the id is new or due to be sent again (`refreshAfter`).
+ */
+export const sessionIdentifier = (config: IdentifyConfig) => {
+    const { signer, idleTimeout, absoluteTimeout, refreshAfter, context, endedIds, lifetime, planCookie } = config
+    const readCookie = cookieReader(config.cookieName)
+    const verifiedIds = new BoundedCache<SessionId>(VERIFIED_VALUES)
+    const verifiedPages = new BoundedCache<string>(VERIFIED_VALUES)
+
+    /** The request's valid, unexpired session id, or `undefined` for a new session. */
+    const currentId = (request: Request, at: number) => {
+        const header = request.headers.get('cookie')
+        // A stale cookie of our name (another path, a parent domain's) may come before ours.
+        for (let nth = 0; nth < SAME_NAME_COOKIES; nth++) {
+            const value = readCookie(header, nth)
+            if (value === undefined) return undefined
+            const id = verifiedIds.get(value) ?? verifiedIds.add(value, Object.freeze(decodeSessionId(value, signer)))
+            const ended = id && endedIds.get(id.id)
+            if (ended !== undefined && at - ended > ENDED_GRACE) continue
+            if (id && at - id.created < absoluteTimeout && at - id.issued < idleTimeout) return id
+        }
+        return undefined
+    }
+
+    /** The page scope's key when `pageId` was issued for session `sessionId`. */
+    const pageKeyOf = (pageId: string, sessionId: string) => {
+        // The cache key names both: a page id is only valid for the session it was issued to.
+        const key = `${sessionId} ${pageId}`
+        return verifiedPages.get(key) ?? verifiedPages.add(key, verifyPageId(pageId, sessionId, signer))
+    }
+
+    return (request: Request, at: number) => {
+        const current = currentId(request, at)
+        const returning = current !== undefined
+        const due = !current || at - current.issued >= refreshAfter
+        const id = !current ? newSessionId(at) : due ? { ...current, issued: at } : current
+        // A new visitor's page id can only be one of an ended session: its header is enough to tell.
+        const named = returning ? requestedPageId(request) : request.headers.get(PAGE_HEADER) || undefined
+        const requested = named && returning ? pageKeyOf(named, id.id) : undefined
+        let pageKey = requested ?? DEFAULT_PAGE
+        let pageId = requested ? (named as string) : ''
+        // A request naming a valid page stays on it, so its headers need no page-load check.
+        const freshPage = !requested && isPageLoad(request)
+        // Read as the default scope, the session's open tabs would share one scope: its page's values are refused.
+        if (named && !requested && !freshPage) pageKey = STALE_PAGE
+        if (freshPage) ({ key: pageKey, id: pageId } = newPageId(id.id, signer))
+        const session = new ScopedSession(context, id, pageKey, pageId, freshPage)
+        session.returning = returning
+        if (due) planCookie(session, request, lifetime(id, at))
+        return session
+    }
+}

@@ -1,0 +1,114 @@
+/**
+ * The request path with locking (asynchronous stores such as Redis, or
+ * `serializeRequests`): one request at a time per session, holding the store's in-process
+ * mutex and the store's own lock from `open` to `commit` or `abort`.
+ */
+import type { EngineCore, RequestPath } from './engine'
+import { SessionMutex } from './mutex'
+import type { ResponseSet } from './response-headers'
+import type { ScopedSession } from './session'
+import { DEFAULT_LOCK_LEASE, LOCK_LOST, type Store, StoreUnavailableError } from './store'
+
+/**
+ * One in-process mutex per store, shared by the plugin instances using it (route modules
+ * given one Redis store): a store holds one lock per session for this whole process.
+ */
+const mutexes = new WeakMap<Store, SessionMutex>()
+const mutexOf = (store: Store) => {
+    const known = mutexes.get(store)
+    if (known) return known
+    const mutex = new SessionMutex(store.lockLease ?? DEFAULT_LOCK_LEASE)
+    mutexes.set(store, mutex)
+    return mutex
+}
+
+export const lockedPath = (core: EngineCore): RequestPath => {
+    const { store, identify, seconds, ttlOf, closeHandling, endedMeanwhile, markEnded, sendCookie } = core
+    const mutex = mutexOf(store)
+    /**
+     * Ends the store's hold on session `id` without waiting: no response depends on it, the
+     * store has sent it before the session's next request here asks for the lock
+     * (`Store.release`), and one that fails lapses with its lease. So a read-only request
+     * is answered one round trip sooner.
+     */
+    const releaseStore = (id: string) => {
+        try {
+            Promise.resolve(store.release(id)).catch(() => {})
+        } catch {}
+    }
+    /**
+     * The session's next request in this process may go on; `releasing` ends the store's
+     * hold too. Nothing to do once this request's hold lapsed: the session, and the
+     * store's lock on it in this process, are another request's now.
+     */
+    const leave = (session: ScopedSession, handling: object, releasing: boolean) => {
+        const id = session.locked
+        session.locked = undefined
+        if (id === undefined || !mutex.holds(id, handling)) return
+        if (releasing) releaseStore(id)
+        mutex.release(id, handling)
+    }
+    /**
+     * Releases what a request still holds after its response: nothing when it committed;
+     * after a failure, the lock, even when the store is down.
+     */
+    const abort = (session: ScopedSession | undefined, handling: object) => {
+        if (!session) return
+        session.answer()
+        leave(session, handling, true)
+    }
+    return {
+        /** `handling` is this handling of the request (Elysia's `set`), which holds the lock. */
+        async open(request: Request, handling: object): Promise<ScopedSession> {
+            const at = seconds()
+            const session = identify(request, at)
+            if (!session.returning) return session
+            const id = session.id.id
+            await mutex.acquire(id, handling)
+            session.locked = id
+            try {
+                session.raw = await store.load(id, ttlOf(session.id, at))
+            } catch (error) {
+                abort(session, handling)
+                throw error
+            }
+            return session
+        },
+        async commit(
+            session: ScopedSession | undefined,
+            set: ResponseSet,
+            response?: unknown
+        ): Promise<Response | undefined> {
+            if (!session) return undefined
+            closeHandling(session, set)
+            const id = session.locked
+            /** This request still has its turn: once it lapsed, the session and its lock are the next request's. */
+            const holding = () => id === undefined || mutex.holds(id, set)
+            let record: string | undefined
+            try {
+                record = session.serialize()
+                if (endedMeanwhile(session)) record = session.serialize()
+                if ((record !== undefined || session.discard) && !holding()) throw new StoreUnavailableError(LOCK_LOST)
+                if (record !== undefined) {
+                    await store.save(session.id.id, record, ttlOf(session.id))
+                    session.saved(record)
+                }
+                // Checked again after the save's wait: deleting the old id would take the next request's lock.
+                if (session.discard) {
+                    if (!holding()) throw new StoreUnavailableError(LOCK_LOST)
+                    await store.delete(session.discard)
+                    markEnded(session.discard)
+                }
+            } catch (error) {
+                abort(session, set)
+                throw error
+            }
+            const replaced = sendCookie(session, set, response)
+            // A save ended the store's hold on the session it wrote; any other hold (nothing
+            // written, or regenerated to a new id) ends here.
+            leave(session, set, record === undefined || session.id.id !== id)
+            return replaced
+        },
+        abort
+    }
+}

@@ -1,0 +1,38 @@
+/** The budget of a session's record, `maxStateBytes`: the UTF-8 bytes of its JSON, all its tabs included. */
+import { ScopedStateError } from './errors'
+import type { StateRecord } from './record'
+
+/** `text`'s length in UTF-8, counted only when it may exceed `limit`: a UTF-16 code unit takes at most 3 bytes. */
+const utf8Length = (text: string, limit: number) => (text.length * 3 <= limit ? text.length : Buffer.byteLength(text))
+
+/**
+ * `json`, the JSON of `record`, or a smaller one within `maxBytes`. Over it, other tabs' page
+ * scopes go first, least recently written first: tabs long closed must not keep page `pageKey`
+ * from saving. Still over it, the save fails with 413, unless the record is no larger than it
+ * was as read (`bytesAsRead`): one already over the limit (lowered since it was saved) may
+ * shrink by this request's own changes, and refusing that would keep the larger one and fail
+ * every page load that drops the default scope.
+ */
+export const fitRecord = (
+    record: StateRecord,
+    json: string,
+    pageKey: string,
+    maxBytes: number,
+    bytesAsRead: () => number
+): string => {
+    let bytes = utf8Length(json, maxBytes)
+    if (bytes <= maxBytes) return json
+    const shrinks = bytes <= bytesAsRead()
+    for (const page of Object.keys(record.p)) {
+        if (page === pageKey || bytes <= maxBytes) break
+        delete record.p[page]
+        json = JSON.stringify(record)
+        bytes = utf8Length(json, maxBytes)
+    }
+    if (bytes > maxBytes && !shrinks)
+        throw new ScopedStateError(
+            `Scoped state would take ${bytes} bytes, over the limit of ${maxBytes}; it was not saved.`,
+            413
+        )
+    return json
+}

@@ -1,0 +1,61 @@
+/**
+ * A stored record parsed once for all the requests of a session that load it. A request
+ * that only reads primitive values never parses the record: it reads this parse, deeply
+ * frozen so that no request can change it for another, and makes its own copy when it
+ * writes, resets, or reads an object (which it may mutate in place).
+ */
+import type { BoundedCache } from './bounded-cache'
+import { parseRecord, type RecordFormat, type Scope, type StateRecord } from './record'
+
+/** `raw` parsed and deeply frozen, so every request reading it may share it. */
+export interface ParsedRecord {
+    raw: string
+    record: StateRecord
+}
+
+/** A plugin's setup, and its last parse of recently used sessions' records, by session id. */
+export interface ParseCache extends RecordFormat {
+    parsed: BoundedCache<ParsedRecord>
+}
+
+/** Longer records are parsed on every request instead of cached, which bounds the cache's memory. */
+const CACHED_RECORD_LENGTH = 1024
+
+const EMPTY: StateRecord = Object.freeze({ s: Object.freeze({}), p: Object.freeze({}) })
+
+const deepFreeze = (value: unknown) => {
+    if (value === null || typeof value !== 'object' || Object.isFrozen(value)) return
+    for (const key in value) deepFreeze((value as Record<string, unknown>)[key])
+    Object.freeze(value)
+}
+
+/** Session `id`'s record `raw`, parsed once for all the requests that load it. */
+export const sharedParse = (id: string, raw: string | undefined, cache: ParseCache): StateRecord => {
+    if (raw === undefined) return EMPTY
+    const cached = cache.parsed.get(id)
+    if (cached?.raw === raw) return cached.record
+    const record = parseRecord(raw, cache)
+    deepFreeze(record)
+    if (raw.length <= CACHED_RECORD_LENGTH) cache.parsed.add(id, { raw, record })
+    return record
+}
+
+/** A private copy of a value of the shared parse (objects are frozen there); other values as they are. */
+export const own = (value: unknown) =>
+    Object.isFrozen(value) && value !== null && typeof value === 'object' ? structuredClone(value) : value
+
+/**
+ * Makes `record`, just saved as `json`, session `id`'s shared parse, so that its next request
+ * reads it without parsing. Only when its `scopes` (those the request changed) hold primitives
+ * alone: an object may still be referenced, and changed, by the application. Returns whether
+ * it did: then `record` is frozen.
+ */
+export const shareSaved = (cache: ParseCache, id: string, json: string, record: StateRecord, scopes: Scope[]) => {
+    if (json.length > CACHED_RECORD_LENGTH) return false
+    for (const scope of scopes)
+        for (const key in scope) if (typeof scope[key] === 'object' && scope[key] !== null) return false
+    for (const scope of scopes) Object.freeze(scope)
+    Object.freeze(record.p)
+    cache.parsed.add(id, { raw: json, record: Object.freeze(record) })
+    return true
+}

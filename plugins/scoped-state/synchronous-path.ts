@@ -1,0 +1,54 @@
+/**
+ * The request path of a synchronous store (memory, SQLite) without `serializeRequests`: no
+ * waiting at all. Load, handler and save run without a break unless the handler awaits;
+ * a request whose session another request saved meanwhile rebases its changes onto that
+ * record, key by key, and fails with 409 when both changed the same key.
+ */
+import type { EngineCore, RequestPath } from './engine'
+import { collisionError } from './errors'
+import type { ResponseSet } from './response-headers'
+import type { ScopedSession } from './session'
+
+export const synchronousPath = (core: EngineCore): RequestPath => {
+    const { store, identify, seconds, ttlOf, closeHandling, endedMeanwhile, markEnded, sendCookie } = core
+    return {
+        open(request: Request): ScopedSession {
+            const at = seconds()
+            const session = identify(request, at)
+            if (session.returning) session.raw = store.load(session.id.id, ttlOf(session.id, at)) as string | undefined
+            return session
+        },
+        commit(session: ScopedSession | undefined, set: ResponseSet, response?: unknown): Response | undefined {
+            if (!session) return undefined
+            closeHandling(session, set)
+            let record = session.serialize()
+            if (endedMeanwhile(session)) record = session.serialize()
+            if (record !== undefined) {
+                const id = session.id.id
+                const ttl = ttlOf(session.id)
+                // A login carries over the preserved keys as this request loaded them: saved by
+                // another request since (its handler awaited), they would lose that change.
+                const moved = session.movedFrom
+                if (moved && store.load(moved.id, ttl) !== moved.raw) throw collisionError()
+                // Saved by another request since this one loaded (its handler awaited)?
+                const current = session.returning ? (store.load(id, ttl) as string | undefined) : undefined
+                if (current !== session.raw) {
+                    session.rebase(current)
+                    record = session.serialize()
+                }
+                // Rebased onto the other request's save, this one's changes may amount to nothing.
+                if (record !== undefined) {
+                    store.save(id, record, ttl)
+                    session.saved(record)
+                }
+            }
+            if (session.discard) {
+                store.delete(session.discard)
+                markEnded(session.discard)
+            }
+            return sendCookie(session, set, response)
+        },
+        /** Nothing to release after a failure: this path holds no lock. */
+        abort: undefined
+    }
+}
