@@ -9,9 +9,11 @@ export const MAX_QUANTITY = 99
 export type CartError =
     | { kind: 'unknown-product'; productId: string; message: string }
     | { kind: 'invalid-quantity'; productId: string; message: string; input: string }
+    | { kind: 'line-full'; productId: string; message: string }
 
 type Refused = { ok: false; error: CartError }
-export type CartChange = { ok: true; cart: CartLine[]; product?: Product } | Refused
+/** An accepted change; `note` says how it differs from what was asked. */
+export type CartChange = { ok: true; cart: CartLine[]; product?: Product; note?: string } | Refused
 
 export interface PricedLine extends CartLine {
     product: Product
@@ -51,7 +53,9 @@ const asText = (value: unknown) => (typeof value === 'string' || typeof value ==
  */
 export const parseQuantity = (value: unknown) => {
     const input = asText(value)
-    if (input === '') return { ok: false, input, message: `Enter a quantity from 1 to ${MAX_QUANTITY}.` } as const
+    // Only a field left empty is missing: a repeated one (an array) or a JSON `true` is not a number.
+    const missing = value === undefined || value === null || (typeof value === 'string' && input === '')
+    if (missing) return { ok: false, input, message: `Enter a quantity from 1 to ${MAX_QUANTITY}.` } as const
     const quantity = /^\d{1,3}$/.test(input) ? Number(input) : Number.NaN
     if (!(quantity >= 1 && quantity <= MAX_QUANTITY))
         return { ok: false, input, message: `Enter a whole number from 1 to ${MAX_QUANTITY}.` } as const
@@ -74,7 +78,8 @@ const validate = (
 }
 
 /**
- * Adds `quantity` (default 1) of a product; a line never goes above MAX_QUANTITY.
+ * Adds `quantity` (default 1) of a product. A line never goes above MAX_QUANTITY: an add that
+ * would is cut down to reach it (with a `note`), and one to a line already there is refused.
  * @example addToCart([], 'mug', '2') // { ok: true, cart: [{ productId: 'mug', quantity: 2 }], product }
  */
 export const addToCart = (cart: readonly CartLine[], productId: string, quantity: unknown = '1'): CartChange => {
@@ -83,8 +88,19 @@ export const addToCart = (cart: readonly CartLine[], productId: string, quantity
     const existing = cart.find((line) => line.productId === productId)
     if (!existing)
         return { ok: true, product: checked.product, cart: [...cart, { productId, quantity: checked.quantity }] }
-    const total = Math.min(existing.quantity + checked.quantity, MAX_QUANTITY)
-    return { ok: true, product: checked.product, cart: replaceLine(cart, productId, total) }
+    const { product } = checked
+    const room = MAX_QUANTITY - existing.quantity
+    const most = `${MAX_QUANTITY}, the most the cart takes of one product.`
+    if (room <= 0)
+        return { ok: false, error: { kind: 'line-full', productId, message: `${product.name}: already ${most}` } }
+    if (checked.quantity <= room)
+        return { ok: true, product, cart: replaceLine(cart, productId, existing.quantity + checked.quantity) }
+    return {
+        ok: true,
+        product,
+        cart: replaceLine(cart, productId, MAX_QUANTITY),
+        note: `added ${room} to reach ${most}`
+    }
 }
 
 /**

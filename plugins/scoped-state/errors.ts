@@ -41,10 +41,13 @@ export const collisionError = () =>
         409
     )
 
-/** The session was ended (a logout, a login, expiry) while this request ran, which changed it. */
+/**
+ * The request changed a session that was ended (a logout, a login, expiry) while it ran or
+ * just before it came (a form sent twice).
+ */
 export const sessionEndedError = () =>
     new ScopedStateError(
-        'This session ended while the request ran (signed out, or expired); nothing was saved. Please reload.',
+        'This session has ended (signed in or out, or expired); nothing was saved. Please reload.',
         409
     )
 

@@ -14,10 +14,14 @@ import type { AppState } from '../state'
 
 const MAX_NAME_LENGTH = 40
 
+/** A character that shows: not a space, a control character or an invisible one (a zero-width space). */
+const VISIBLE = /[^\p{White_Space}\p{Cc}\p{Default_Ignorable_Code_Point}]/u
+
 /** The name to sign in with, trimmed, or why it is refused. */
 const checkName = (value: unknown): { name: string } | { error: string } => {
     const name = typeof value === 'string' ? value.trim() : ''
-    if (name === '') return { error: 'Enter a name to sign in with.' }
+    if (!VISIBLE.test(name)) return { error: 'Enter a name to sign in with.' }
+    if (/\p{Cc}/u.test(name)) return { error: 'Use no control characters (tabs, line breaks).' }
     if ([...name].length > MAX_NAME_LENGTH) return { error: `Use at most ${MAX_NAME_LENGTH} characters.` }
     return { name }
 }

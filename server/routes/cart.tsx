@@ -25,7 +25,7 @@ const apply = (context: ActionContext, change: CartChange, done: string, onLine 
     const { scopedStore: store, scopedPageId: pageId } = context
     if (change.ok) {
         store.cart = change.cart
-        const status = change.product ? `${change.product.name}: ${done}` : done
+        const status = change.product ? `${change.product.name}: ${change.note ?? done}` : done
         return answer(context, '/cart', () => <CartUpdate cart={change.cart} pageId={pageId} status={status} />)
     }
     const problem = { error: change.error, onLine }

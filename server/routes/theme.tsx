@@ -18,10 +18,11 @@ export const announceTheme = (set: Context['set'], theme: Theme) => {
 
 const isTheme = (value: unknown): value is Theme => (THEMES as readonly unknown[]).includes(value)
 
+/** Only a string is echoed back: anything else (a JSON or multipart object) may not even convert to one. */
 const refusal = (value: unknown) =>
-    value === undefined || value === ''
-        ? 'Choose Light, Dark or System.'
-        : `“${String(value)}” is not a theme: choose Light, Dark or System.`
+    typeof value === 'string' && value !== ''
+        ? `“${value}” is not a theme: choose Light, Dark or System.`
+        : 'Choose Light, Dark or System.'
 
 export const themeRoutes = (state: AppState) =>
     new Elysia({ name: 'theme-routes' })

@@ -154,7 +154,7 @@ describe('destroyScopedSession', () => {
         resume()
         const response = await slow
         expect(response.status).toBe(409)
-        expect(await response.text()).toContain('This session ended while the request ran')
+        expect(await response.text()).toContain('This session has ended (signed in or out, or expired)')
         expect(response.headers.get('set-cookie')).toBeNull()
         expect(await (await client(app, old).get('/state')).json()).toMatchObject({ count: 0, theme: 'light' })
         expect(await client(app, old).text('/cart')).toBe('')
@@ -202,7 +202,7 @@ describe('destroyScopedSession', () => {
                 }
                 const response = await late
                 expect(response.status).toBe(409)
-                expect(await response.text()).toContain('This session ended while the request ran')
+                expect(await response.text()).toContain('This session has ended (signed in or out, or expired)')
                 expect(store.load(oldId, 60_000)).toBeUndefined()
                 // A request still carrying the old cookie changes nothing, and gets no cookie that
                 // would replace the browser's new one (a login's); a read is answered from defaults.

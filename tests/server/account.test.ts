@@ -117,6 +117,11 @@ describe('account demo', () => {
             ['name=', 'Enter a name to sign in with.'],
             ['name=%20%20', 'Enter a name to sign in with.'],
             ['', 'Enter a name to sign in with.'],
+            // Invisible: a zero-width space, a byte-order mark.
+            ['name=%E2%80%8B', 'Enter a name to sign in with.'],
+            ['name=%EF%BB%BF%20', 'Enter a name to sign in with.'],
+            ['name=Ada%09Lovelace', 'Use no control characters (tabs, line breaks).'],
+            ['name=Ada%00', 'Use no control characters (tabs, line breaks).'],
             [`name=${'a'.repeat(41)}`, 'Use at most 40 characters.']
         ] as const) {
             const response = await user.post('/account/sign-in', HTMX_FORM, body)

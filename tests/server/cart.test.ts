@@ -58,9 +58,24 @@ describe('cart rules', () => {
         expect(removed.ok && removed.cart).toEqual([])
     })
 
-    test('adding never takes a line above the maximum', () => {
+    test('adding never takes a line above the maximum: cut down to reach it, refused once there', () => {
         const added = addToCart([{ productId: 'mug', quantity: 98 }], 'mug', '5')
         expect(added.ok && added.cart).toEqual([{ productId: 'mug', quantity: MAX_QUANTITY }])
+        expect(added.ok && added.note).toBe('added 1 to reach 99, the most the cart takes of one product.')
+        expect(addToCart([{ productId: 'mug', quantity: 98 }], 'mug', '1')).not.toHaveProperty('note')
+        const full = addToCart([{ productId: 'mug', quantity: MAX_QUANTITY }], 'mug')
+        expect(full.ok ? undefined : full.error).toEqual({
+            kind: 'line-full',
+            productId: 'mug',
+            message: 'Enamel mug: already 99, the most the cart takes of one product.'
+        })
+    })
+
+    test('a quantity that is there but not a number is not reported as missing', () => {
+        expect(parseQuantity(undefined)).toMatchObject({ message: 'Enter a quantity from 1 to 99.' })
+        expect(parseQuantity('  ')).toMatchObject({ message: 'Enter a quantity from 1 to 99.' })
+        for (const value of [['2', '3'], true, {}])
+            expect(parseQuantity(value)).toMatchObject({ message: 'Enter a whole number from 1 to 99.' })
     })
 
     test('an unknown product is refused before its quantity is looked at', () => {
@@ -280,6 +295,24 @@ describe('refused input leaves the cart unchanged', () => {
             expect(fragment).toContain('There is no product “unicorn” in the catalog.')
         }
         expect((await cartOf(user)).count).toBe(2)
+    })
+
+    test('an add past the limit says what it added, and one to a full line answers 422 saying so', async () => {
+        const { user, htmx } = await withMugs()
+        await user.post('/cart/items/mug', htmx, form({ quantity: '98' }))
+        const capped = await user.post('/cart/items', htmx, form({ productId: 'mug', quantity: '5' }))
+        expect(capped.status).toBe(200)
+        expect(await capped.text()).toContain(
+            'Enamel mug: added 1 to reach 99, the most the cart takes of one product.'
+        )
+        const refused = await user.post('/cart/items', htmx, form({ productId: 'mug' }))
+        expect(refused.status).toBe(422)
+        const fragment = await refused.text()
+        expect(fragment).toContain(
+            '<p class="notice notice-error" id="cart-error">Enamel mug: already 99, the most the cart takes of one product.'
+        )
+        expect(badgeOf(fragment)).toBe(99)
+        expect((await cartOf(user)).count).toBe(99)
     })
 
     test('an add without a product: 404 naming no product, not “undefined”', async () => {

@@ -23,6 +23,13 @@ const openTheme = async (user: User) => {
 const themeOf = async (user: User, path = '/counter') =>
     /<html lang="en" data-theme="([^"]+)">/.exec(await user.text(path, NAVIGATE))?.[1]
 
+/** A multipart body whose `theme` field is `value`. */
+const multipart = (value: string) => {
+    const body = new FormData()
+    body.set('theme', value)
+    return body
+}
+
 const pressed = (html: string) => [...html.matchAll(/value="(\w+)" aria-pressed="true"/g)].map((match) => match[1])
 
 describe('theme demo', () => {
@@ -76,14 +83,22 @@ describe('theme demo', () => {
     for (const [label, body, message] of [
         ['an unknown theme', 'theme=purple', '“purple” is not a theme: choose Light, Dark or System.'],
         ['an empty theme', 'theme=', 'Choose Light, Dark or System.'],
-        ['no theme at all', '', 'Choose Light, Dark or System.']
+        ['no theme at all', '', 'Choose Light, Dark or System.'],
+        // Not text: a multipart field Elysia reads as JSON, which used to answer 500 (String() of it threw).
+        ['an object', multipart('{"toString":1}'), 'Choose Light, Dark or System.'],
+        ['a list', multipart('["dark"]'), 'Choose Light, Dark or System.']
     ] as const) {
         test(`${label}: 422 with the message, theme unchanged`, async () => {
             const user = client(testApp())
             const { htmx, pageId } = await openTheme(user)
             await user.post('/theme', htmx, 'theme=dark')
 
-            const refused = await user.post('/theme', htmx, body)
+            // A multipart body brings its own content type, with its boundary.
+            const as = (headers: Record<string, string>) =>
+                typeof body === 'string'
+                    ? headers
+                    : Object.fromEntries(Object.entries(headers).filter(([name]) => name !== 'content-type'))
+            const refused = await user.post('/theme', as(htmx), body)
             expect(refused.status).toBe(422)
             expect(refused.headers.get('vary')).toBe('HX-Request, Accept')
             expect(refused.headers.get('hx-trigger')).toBeNull()
@@ -92,7 +107,7 @@ describe('theme demo', () => {
             expect(fragment).toContain(`<p class="field-error" id="theme-error" role="alert">${message}</p>`)
             expect(pressed(fragment)).toEqual(['dark'])
 
-            const page = await user.post(`/theme?${PAGE_PARAM}=${pageId}`, FORM, body)
+            const page = await user.post(`/theme?${PAGE_PARAM}=${pageId}`, as(FORM), body)
             expect(page.status).toBe(422)
             const html = await page.text()
             expect(html).toStartWith('<!doctype html>')
