@@ -164,6 +164,7 @@ export const useRedis = () => {
  * const store = redisStore({ url: `redis://127.0.0.1:${cut.port}` })
  */
 export const cuttingProxy = (port: number, cutOn: string) => {
+    let armed = true
     interface Link {
         upstream?: Bun.Socket<undefined>
         held: Uint8Array[]
@@ -192,7 +193,10 @@ export const cuttingProxy = (port: number, cutOn: string) => {
                 client.data.upstream = upstream
             },
             data(client, chunk) {
-                if (Buffer.from(chunk).includes(cutOn)) client.data.cut = true
+                if (armed && Buffer.from(chunk).includes(cutOn)) {
+                    client.data.cut = true
+                    armed = false
+                }
                 if (client.data.upstream) client.data.upstream.write(chunk)
                 else client.data.held.push(Buffer.from(chunk))
             },

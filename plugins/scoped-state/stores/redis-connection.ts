@@ -3,12 +3,21 @@ import { StoreUnavailableError } from '../store'
 
 /** Errors of commands that went out: Redis ran them (a script may fail halfway), or may still. */
 const wentOut = new WeakSet<Error>()
+/** Errors of commands that got no answer in time, on a connection that is kept. */
+const timeouts = new WeakSet<Error>()
 
 /**
  * Whether the command that failed with `error` reached Redis: unanswered, it may still run;
  * answered with an error, a script ran up to the failing call (Redis does not undo the rest).
  */
 export const reachedRedis = (error: unknown) => error instanceof Error && wentOut.has(error)
+
+/**
+ * Whether `error` is a timeout: the connection is kept, so a command it sent may still run,
+ * in order. Any other failure closed the connection or never sent the command: nothing sent
+ * on it will run any more.
+ */
+export const timedOut = (error: unknown) => error instanceof Error && timeouts.has(error)
 
 export interface RedisConnection {
     /**
@@ -78,6 +87,7 @@ export const redisConnection = (url: string, timeout: number, recycleAfter: numb
                     unanswered: sent && writes
                 })
                 if (sent) wentOut.add(error)
+                timeouts.add(error)
                 reject(error)
             }, timeout)
         })

@@ -1,7 +1,7 @@
 import { BoundedCache } from '../bounded-cache'
 import { ScopedStateSetupError } from '../errors'
 import { DEFAULT_LOCK_LEASE, LOCK_LOST, type Store, type StoreStats, StoreUnavailableError } from '../store'
-import { reachedRedis, redisConnection } from './redis-connection'
+import { reachedRedis, redisConnection, timedOut } from './redis-connection'
 
 export interface RedisStoreOptions {
     /**
@@ -238,10 +238,25 @@ export const redisStore = (options: RedisStoreOptions): Store => {
                 true
             )
         } catch (error) {
-            if (token) abandon(id, token)
+            // An error reply: the script stopped before its unlock, and the request's release unlocks.
+            const answered = reachedRedis(error) && !(error as StoreUnavailableError).unanswered
+            if (token && answered) tokens.set(id, token)
+            else if (token) unlockLater(id, token, error)
             throw error
         }
         if (written !== 1) throw new StoreUnavailableError(LOCK_LOST)
+    }
+
+    /**
+     * The lock with `token` may still be held: its unlock, or the save that would have unlocked
+     * it, failed. After a timeout Redis may still run that command (a frozen server runs what it
+     * received): the token is abandoned, for this process's next request to take over. A closed
+     * connection runs nothing more: the unlock is sent again on a new one (it deletes the lock
+     * only if it still holds this token), so that other instances need not wait out the lease.
+     */
+    const unlockLater = (id: string, token: string, error: unknown) => {
+        abandon(id, token)
+        if (!timedOut(error)) script(UNLOCK, [lockKey(id)], [token]).catch(() => {})
     }
 
     const release = async (id: string) => {
@@ -251,7 +266,7 @@ export const redisStore = (options: RedisStoreOptions): Store => {
         try {
             await script(UNLOCK, [lockKey(id)], [token])
         } catch (error) {
-            abandon(id, token)
+            unlockLater(id, token, error)
             throw error
         }
     }

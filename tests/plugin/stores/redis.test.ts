@@ -1,5 +1,5 @@
 /** The Redis store against a real redis-server: the shared contract, the lock, and outages. */
-import { afterAll, describe, expect, test } from 'bun:test'
+import { afterAll, describe, expect, spyOn, test } from 'bun:test'
 import { RedisClient } from 'bun'
 import { Elysia } from 'elysia'
 import { redisStore, type Store, StoreUnavailableError, scopedState } from '../../../plugins/scoped-state'
@@ -734,4 +734,88 @@ describe('redis outage', () => {
         },
         20_000
     )
+})
+
+/**
+ * Failures that used to leave a session's lock in Redis for its whole lease, making the user's
+ * next request to another instance wait `lockTimeout` and answer 503 after Redis was fine again;
+ * and a login that lost the user's state. `elsewhere` is another instance: its own store object.
+ */
+describe('a failure leaves no lock behind, and loses no login', () => {
+    /** Another instance that waits 1 s for a lock (a lock left behind would hold it for 10 s). */
+    const elsewhere = (keys: string) =>
+        stateApp({ store: open({ prefix: keys, lockTimeout: 1_000, commandTimeout: 250, lockLease: 1_500 }) })
+    /** Arguments as RESP frames them on the wire: what the proxy looks for. */
+    const resp = (...args: string[]) => args.map((arg) => `$${arg.length}\r\n${arg}\r\n`).join('')
+
+    redisTest('a save answered with an error reply: its request releases the lock', async () => {
+        const keys = prefix()
+        const admin = raw()
+        const app = stateApp({ store: open({ prefix: keys }) }).post(
+            '/full-then-increment',
+            async ({ scopedStore }) => {
+                // Redis fills up (noeviction) while the handler runs: the save's script fails before its unlock.
+                await admin.send('CONFIG', ['SET', 'maxmemory-policy', 'noeviction'])
+                await admin.send('CONFIG', ['SET', 'maxmemory', '1'])
+                return ++scopedStore.count
+            }
+        )
+        const user = client(app)
+        await user.post('/increment')
+        try {
+            expect((await user.post('/full-then-increment')).status).toBe(503)
+        } finally {
+            await admin.send('CONFIG', ['SET', 'maxmemory', '0'])
+            admin.close()
+        }
+        const next = await client(elsewhere(keys), user.cookie).get('/count')
+        expect([next.status, await next.text()]).toEqual([200, '1'])
+    })
+
+    redisTest('an unlock whose connection closes is sent again on a new one', async () => {
+        const keys = prefix()
+        const user = client(stateApp({ store: open({ prefix: keys }) }))
+        await user.post('/increment')
+        const lock = `${keys}lock:${sessionIdOf(user.cookie)}`
+        // The unlock script is the one command with this lock as its only key.
+        const cut = cuttingProxy(redis().port, resp('1', lock))
+        try {
+            const proxied = client(stateApp({ store: open({ url: `redis://127.0.0.1:${cut.port}`, prefix: keys }) }))
+            proxied.cookie = user.cookie
+            expect(await proxied.text('/count')).toBe('1')
+            const next = await client(elsewhere(keys), user.cookie).get('/count')
+            expect([next.status, await next.text()]).toEqual([200, '1'])
+        } finally {
+            cut.stop(true)
+        }
+    })
+
+    redisTest('a login whose delete of the old session loses its answer still signs in, keys kept', async () => {
+        const keys = prefix()
+        const warn = spyOn(console, 'warn').mockImplementation(() => {})
+        const direct = stateApp({ store: open({ prefix: keys }) })
+        // Redis knows the delete script already (a logout), so the cut command is the delete itself.
+        const other = client(direct)
+        await other.post('/cart/pen')
+        await other.post('/logout')
+        const user = client(direct)
+        await user.post('/cart/mug')
+        const old = sessionIdOf(user.cookie)
+        // The delete script is the one command whose last two arguments are the index and the id.
+        const cut = cuttingProxy(redis().port, resp(`${keys}index`, old))
+        try {
+            const app = stateApp({ store: open({ url: `redis://127.0.0.1:${cut.port}`, prefix: keys }) })
+            const proxied = client(app, user.cookie)
+            const login = await proxied.post('/login')
+            expect([login.status, await login.text()]).toEqual([200, 'regenerated'])
+            expect(sessionIdOf(proxied.cookie)).not.toBe(old)
+            expect(await proxied.text('/cart')).toBe('mug')
+            // Redis ran the delete: the old id reaches nothing.
+            expect(await raw().get(`${keys}s:${old}`)).toBeNull()
+            expect(warn.mock.calls.flat().join()).toContain('deleting the old one failed')
+        } finally {
+            cut.stop(true)
+            warn.mockRestore()
+        }
+    })
 })
