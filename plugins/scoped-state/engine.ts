@@ -75,6 +75,14 @@ export interface EngineCore {
     endedMeanwhile: (session: ScopedSession) => boolean
     /** Session `id` was deleted at a login or logout. */
     markEnded: (id: string) => void
+    /**
+     * The delete of the session that a login (`loggedIn`: its new session is saved) or a logout
+     * ended failed with `error`. A logout fails: the user is still signed in. A login does not:
+     * the store may have run the delete and lost its answer (Redis), and failing would leave the
+     * browser on the old id, with nothing under it. An old record that stayed expires with its
+     * TTL, and this process refuses its id meanwhile.
+     */
+    keepOldRecord: (error: unknown, loggedIn: boolean) => void
     sendCookie: (session: ScopedSession, set: ResponseSet, response: unknown) => Response | undefined
 }
 
@@ -171,6 +179,12 @@ export const createEngine = (config: EngineConfig) => {
         },
         endedMeanwhile,
         markEnded: (id) => void endedIds.add(id, seconds()),
+        keepOldRecord(error, loggedIn) {
+            if (!loggedIn) throw error
+            console.warn(
+                `scopedState: a login saved its new session, but deleting the old one failed (${(error as Error).message}); it expires by itself.`
+            )
+        },
         sendCookie: cookieSender(config.cookieName, cookie)
     }
     const path = config.locking ? lockedPath(core) : synchronousPath(core)

@@ -23,7 +23,8 @@ const mutexOf = (store: Store) => {
 }
 
 export const lockedPath = (core: EngineCore): RequestPath => {
-    const { store, identify, seconds, ttlOf, closeHandling, endedMeanwhile, markEnded, sendCookie } = core
+    const { store, identify, seconds, ttlOf, closeHandling, endedMeanwhile, markEnded, keepOldRecord, sendCookie } =
+        core
     const mutex = mutexOf(store)
     /**
      * Ends the store's hold on session `id` without waiting: no response depends on it, the
@@ -56,23 +57,6 @@ export const lockedPath = (core: EngineCore): RequestPath => {
         if (!session) return
         session.answer()
         leave(session, handling, true)
-    }
-    /**
-     * Deletes the record of a session that a login (`loggedIn`: its new session is saved) or a
-     * logout ended. A failed logout fails: the user is still signed in. A login does not: the
-     * store may have run the delete and lost its answer, and failing would leave the browser on
-     * the old id, with nothing left under it. An old record that stayed expires with its TTL,
-     * and this process refuses its id meanwhile.
-     */
-    const deleteEnded = async (id: string, loggedIn: boolean) => {
-        try {
-            await store.delete(id)
-        } catch (error) {
-            if (!loggedIn) throw error
-            console.warn(
-                `scopedState: a login saved its new session, but deleting the old one failed (${(error as Error).message}); it expires by itself.`
-            )
-        }
     }
     return {
         /** `handling` is this handling of the request (Elysia's `set`), which holds the lock. */
@@ -113,7 +97,11 @@ export const lockedPath = (core: EngineCore): RequestPath => {
                 // Checked again after the save's wait: deleting the old id would take the next request's lock.
                 if (session.discard) {
                     if (!holding()) throw new StoreUnavailableError(LOCK_LOST)
-                    await deleteEnded(session.discard, record !== undefined)
+                    try {
+                        await store.delete(session.discard)
+                    } catch (error) {
+                        keepOldRecord(error, record !== undefined)
+                    }
                     markEnded(session.discard)
                 }
             } catch (error) {

@@ -10,7 +10,8 @@ import type { ResponseSet } from './response-headers'
 import type { ScopedSession } from './session'
 
 export const synchronousPath = (core: EngineCore): RequestPath => {
-    const { store, identify, seconds, ttlOf, closeHandling, endedMeanwhile, markEnded, sendCookie } = core
+    const { store, identify, seconds, ttlOf, closeHandling, endedMeanwhile, markEnded, keepOldRecord, sendCookie } =
+        core
     return {
         open(request: Request): ScopedSession {
             const at = seconds()
@@ -43,7 +44,11 @@ export const synchronousPath = (core: EngineCore): RequestPath => {
                 }
             }
             if (session.discard) {
-                store.delete(session.discard)
+                try {
+                    store.delete(session.discard)
+                } catch (error) {
+                    keepOldRecord(error, record !== undefined)
+                }
                 markEnded(session.discard)
             }
             return sendCookie(session, set, response)

@@ -1,7 +1,7 @@
 /**
  * The memory store with writes that fail while `failing` holds, as on a full disk or
  * during a store outage: reads still work. With `unanswered`, they fail like a Redis
- * that took the command and did not answer in time.
+ * that took the command and did not answer in time. `failingDeletes` fails deletes alone.
  *
  * @example
  * const store = flakyStore()
@@ -11,18 +11,19 @@ import { memoryStore, StoreUnavailableError } from '../../plugins/scoped-state'
 
 export const flakyStore = ({ unanswered = false } = {}) => {
     const inner = memoryStore()
-    const check = () => {
-        if (flaky.failing) throw new StoreUnavailableError('disk full', { unanswered })
+    const check = (failing: boolean) => {
+        if (failing) throw new StoreUnavailableError('disk full', { unanswered })
     }
     const flaky = {
         ...inner,
         failing: false,
+        failingDeletes: false,
         save(id: string, record: string, ttlMs: number) {
-            check()
+            check(flaky.failing)
             return inner.save(id, record, ttlMs)
         },
         delete(id: string) {
-            check()
+            check(flaky.failing || flaky.failingDeletes)
             return inner.delete(id)
         }
     }
