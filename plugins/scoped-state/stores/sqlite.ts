@@ -36,7 +36,9 @@ export interface SqliteStoreOptions {
     exclusive?: boolean | undefined
     /**
      * How long a write waits for another connection to the same file (with `exclusive`:
-     * how long opening waits for it to let go), in milliseconds.
+     * how long opening waits for it to let go), in milliseconds. SQLite waits synchronously,
+     * so the whole process waits with it: after one write gave up, writes give up at once
+     * (503) until one gets through.
      * @default 5_000
      */
     busyTimeout?: number | undefined
@@ -69,9 +71,15 @@ const SCHEMA = `
     CREATE INDEX IF NOT EXISTS scoped_state_expires ON scoped_state (expires);
 `
 
-const open = ({ path, synchronous = 'normal', exclusive = false, busyTimeout = 5_000 }: SqliteStoreOptions) => {
-    const db = new Database(path, { create: true, strict: true })
+const open = ({
+    path,
+    synchronous = 'normal',
+    exclusive = false,
+    busyTimeout
+}: SqliteStoreOptions & { busyTimeout: number }) => {
+    let db: Database | undefined
     try {
+        db = new Database(path, { create: true, strict: true })
         db.run(`PRAGMA busy_timeout = ${Math.trunc(busyTimeout)}`)
         // These two must come before the first table. Records are small, and each commit
         // writes whole pages to the log: 1 KiB pages make a save about a quarter cheaper
@@ -90,21 +98,16 @@ const open = ({ path, synchronous = 'normal', exclusive = false, busyTimeout = 5
         if (exclusive) db.run('BEGIN IMMEDIATE; COMMIT')
         return db
     } catch (error) {
-        db.close()
-        if ((error as { code?: string }).code !== 'SQLITE_BUSY') throw error
+        db?.close()
+        // Said with the file's path: SQLite's own messages ("file is not a database") name none.
+        if ((error as { code?: string }).code !== 'SQLITE_BUSY')
+            throw new ScopedStateSetupError(`SQLite: cannot open ${path}: ${(error as Error).message}`, {
+                cause: error
+            })
         throw new ScopedStateSetupError(
             `SQLite: ${path} is locked by another connection (another process, or a store not yet closed); ` +
                 'a store with `exclusive` must have the file alone.'
         )
-    }
-}
-
-/** Runs a database call, turning its failures (disk full, file locked, I/O error) into a 503. */
-const guard = <T>(call: () => T): T => {
-    try {
-        return call()
-    } catch (error) {
-        throw new StoreUnavailableError(`SQLite: ${(error as Error).message}`, { cause: error })
     }
 }
 
@@ -117,8 +120,8 @@ const guard = <T>(call: () => T): T => {
  * scopedState(setup, { store: sqliteStore({ path: './data/state.db' }) })
  */
 export const sqliteStore = (options: SqliteStoreOptions): Store => {
-    const { sweepInterval = 60_000, now = Date.now } = options
-    const db = open(options)
+    const { sweepInterval = 60_000, now = Date.now, busyTimeout = 5_000 } = options
+    const db = open({ ...options, busyTimeout })
     const statements: Statement[] = []
     const prepare = <R = unknown, P extends SQLQueryBindings[] = string[]>(sql: string) => {
         const statement = db.prepare<R, P>(sql)
@@ -138,6 +141,24 @@ export const sqliteStore = (options: SqliteStoreOptions): Store => {
         'SELECT count(*) AS sessions FROM scoped_state WHERE expires > ?'
     )
     let expirations = 0
+
+    /** Whether writes wait `busyTimeout` for another connection's lock (see the option). */
+    let waiting = true
+    const wait = (on: boolean) => {
+        waiting = on
+        db.run(`PRAGMA busy_timeout = ${on ? Math.trunc(busyTimeout) : 0}`)
+    }
+    /** Runs a database call, turning its failures (disk full, file locked, I/O error) into a 503. */
+    const guard = <T>(call: () => T, writes = false): T => {
+        try {
+            const result = call()
+            if (writes && !waiting) wait(true)
+            return result
+        } catch (error) {
+            if (waiting && String((error as { code?: string }).code).startsWith('SQLITE_BUSY')) wait(false)
+            throw new StoreUnavailableError(`SQLite: ${(error as Error).message}`, { cause: error })
+        }
+    }
 
     const expiry = (ttlMs: number) => Math.ceil(now() + ttlMs * (1 + SLACK))
 
@@ -169,9 +190,9 @@ export const sqliteStore = (options: SqliteStoreOptions): Store => {
                 if (row.expires < time + ttlMs) extend.run(expiry(ttlMs), id)
                 return row.record
             }),
-        save: (id, record, ttlMs) => guard(() => void upsert.run(id, record, expiry(ttlMs), now() + ttlMs)),
+        save: (id, record, ttlMs) => guard(() => void upsert.run(id, record, expiry(ttlMs), now() + ttlMs), true),
         release() {},
-        delete: (id) => guard(() => void remove.run(id)),
+        delete: (id) => guard(() => void remove.run(id), true),
         stats: (): StoreStats => ({
             sessions: guard(() => count.get(now())?.sessions ?? 0),
             evictions: 0,

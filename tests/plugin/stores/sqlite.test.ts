@@ -176,12 +176,43 @@ describe('sqlite store', () => {
         }
     })
 
-    test('a file that is not a database fails with its own error, not as a locked file', () => {
+    test('a file it cannot open fails at setup with SQLite’s reason and the path, not as a locked file', () => {
         const path = newPath()
         writeFileSync(path, 'this is not a SQLite database, only text. '.repeat(100))
-        expect(() => sqliteStore({ path })).toThrow(
-            expect.objectContaining({ message: expect.not.stringContaining('locked') })
-        )
+        const missing = join(dir, 'no such directory', 'state.db')
+        for (const [file, reason] of [
+            [path, 'file is not a database'],
+            [missing, 'unable to open database file']
+        ] as const)
+            expect(() => sqliteStore({ path: file })).toThrow(
+                expect.objectContaining({
+                    name: 'ScopedStateSetupError',
+                    message: `SQLite: cannot open ${file}: ${reason}`
+                })
+            )
+    })
+
+    test('after one write gave up waiting for another connection, writes fail at once until one gets through', () => {
+        const path = newPath()
+        // SQLite waits synchronously: every request of the process would wait busyTimeout per write.
+        const store = sqliteStore({ path, busyTimeout: 1_000 })
+        const writer = new Database(path)
+        const timedSave = () => {
+            const started = performance.now()
+            expect(() => store.save('a', '{}', 60_000)).toThrow(expect.objectContaining({ status: 503 }))
+            return performance.now() - started
+        }
+        writer.run('BEGIN IMMEDIATE')
+        expect(timedSave()).toBeGreaterThanOrEqual(900)
+        expect(timedSave()).toBeLessThan(500)
+        writer.run('ROLLBACK')
+        store.save('a', '{}', 60_000)
+        // Through again, writes wait as before.
+        writer.run('BEGIN IMMEDIATE')
+        expect(timedSave()).toBeGreaterThanOrEqual(900)
+        writer.run('ROLLBACK')
+        writer.close()
+        store.close()
     })
 
     test('an expired session, before any sweep: not counted by stats, and its load counts an expiration', () => {
