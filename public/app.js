@@ -4,23 +4,44 @@ document.addEventListener('theme-changed', (event) => {
     document.documentElement.dataset.theme = event.detail.theme
 })
 
-// A request that succeeds clears the message a failed one left in the alert region.
+// A request that succeeds clears the message a failed one left in the alert region, if the
+// user started it after that failure: a click already queued behind the failed one (a
+// double-click) would otherwise wipe the message at once, and with it the only sign that a
+// click was lost.
+let failures = 0
+document.addEventListener('htmx:config:request', (event) => {
+    event.detail.ctx.failuresBefore = failures
+})
 document.addEventListener('htmx:after:request', (event) => {
-    if (event.detail.ctx.response?.status < 400) document.getElementById('alerts')?.replaceChildren()
+    const { ctx } = event.detail
+    if (!(ctx.response?.status < 400)) failures++
+    else if (ctx.failuresBefore === failures) document.getElementById('alerts')?.replaceChildren()
 })
 
 // A request that went out and got no answer (offline, the server down or restarting, a
 // timeout) has no message from the server: say so in the same place. One that was answered
 // was told there; other errors are the page's own, which htmx logs.
+// (Not "reload the page": that would start the page's scope over, the counter at 0.)
 document.addEventListener('htmx:error', (event) => {
     const { ctx, error } = event.detail
     const unanswered = error instanceof TypeError || ctx?.request?.signal?.reason === 'timeout'
     if (!ctx || ctx.text !== undefined || !unanswered) return
+    failures++
     const notice = document.createElement('p')
     notice.className = 'notice notice-error'
     notice.textContent =
-        'The server could not be reached, so this may not have been saved. Check your connection, then reload the page.'
+        'The server could not be reached, so this may not have been saved. Check your connection, then try again.'
     document.getElementById('alerts')?.replaceChildren(notice)
+})
+
+// A morph keeps what a field shows when its value attribute did not change: a quantity typed
+// for a change that never reached the server would stay next to the state it never became.
+// The answer shows what is saved; only the field being typed in is left alone.
+document.addEventListener('htmx:after:swap', (event) => {
+    const region = event.detail.ctx?.target
+    if (!region?.isConnected) return
+    for (const field of region.querySelectorAll('input:not([type=hidden]):not([type=checkbox]):not([type=radio])'))
+        if (field !== document.activeElement) field.value = field.defaultValue
 })
 
 // A swap that removed the focused control (Remove, Clear cart) would leave keyboard users

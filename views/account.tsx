@@ -17,7 +17,16 @@ export const SignInForm = ({ pageId, error, typed }: SignInProps) => (
     <section id="account" class="panel account" aria-labelledby="account-heading">
         <h2 id="account-heading">Sign in</h2>
         {/* novalidate: the server checks the name and answers with its message next to the field. */}
-        <ActionForm path="/account/sign-in" pageId={pageId} target="#account" class="account-form" novalidate>
+        {/* hx-sync="drop": a second submit while the first runs would sign in again, and its new cookie
+            would be lost if the page the first answer loads is faster. */}
+        <ActionForm
+            path="/account/sign-in"
+            pageId={pageId}
+            target="#account"
+            class="account-form"
+            hx-sync="drop"
+            novalidate
+        >
             <label for="account-name">Name</label>
             <input
                 id="account-name"
@@ -51,7 +60,7 @@ const SignedIn = ({ username, pageId }: { username: string; pageId: string }) =>
             Signed in as <strong safe>{username}</strong>. Your cart and theme came with you.
         </p>
         {/* No target: the answer loads a page. */}
-        <ActionForm path="/account/sign-out" pageId={pageId}>
+        <ActionForm path="/account/sign-out" pageId={pageId} hx-sync="drop">
             <button type="submit" class="button button-secondary">
                 Sign out
             </button>

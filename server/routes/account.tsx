@@ -47,8 +47,12 @@ export const accountRoutes = (state: AppState) =>
                     () => <SignInForm pageId={pageId} error={checked.error} typed={shown} />
                 )
             }
-            context.regenerateScopedSession()
-            store.username = checked.name
+            // Already signed in under this name: a form sent twice. A second new id would be lost if
+            // the browser left for the first answer's page before this answer came.
+            if (store.username !== checked.name) {
+                context.regenerateScopedSession()
+                store.username = checked.name
+            }
             return reload(context, '/account')
         })
         .post('/account/sign-out', (context) => {

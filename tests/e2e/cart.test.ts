@@ -74,6 +74,23 @@ e2eSuite('cart in a browser', (e2e) => {
         await expectGone(page.locator('.field-error'))
     })
 
+    browserTest(
+        'a quantity whose update never reached the server is not shown once the cart answers again',
+        async () => {
+            const page = await e2e.openPage('/cart')
+            await addToCart(page, 'Enamel mug', 1)
+            const mug = cartLine(page, 'mug')
+            await page.route('**/cart/items/mug', (route) => route.abort('internetdisconnected'))
+            await mug.getByLabel('Quantity').fill('3')
+            await mug.getByLabel('Quantity').press('Enter')
+            await expectText(page.locator('#alerts'), /could not be reached/)
+            await page.unroute('**/cart/items/mug')
+            // Another change is answered: the field shows what the cart holds, not the 3 typed for nothing.
+            await addToCart(page, 'Canvas tote', 2)
+            expect(await mug.getByLabel('Quantity').inputValue()).toBe('1')
+        }
+    )
+
     browserTest('without JavaScript, adding a product posts a form and the badge counts it', async () => {
         const page = await e2e.openPage('/cart', { javaScriptEnabled: false })
         await expectBadge(page, 0)

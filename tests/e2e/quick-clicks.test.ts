@@ -4,9 +4,10 @@
  * targets must survive the swap (morphed, not replaced), or the page stops showing what
  * the server holds. A route that delays each answer stands in for a slow network.
  */
+import { expect } from 'bun:test'
 import type { Page } from 'playwright-core'
 import { button, cartLine, expectBadge, expectCount, expectTheme, product } from './demo'
-import { expectAttribute, expectText } from './expect'
+import { expectAttribute, expectGone, expectText } from './expect'
 import { browserTest, e2eSuite } from './harness'
 
 /** Delays the answers to `pattern` by `ms` after the server gave them, as a slow network would. */
@@ -61,6 +62,47 @@ e2eSuite('clicks faster than the answers', (e2e) => {
         await expectAttribute(cartLine(page, 'mug').getByLabel('Quantity'), 'value', '2')
         await page.reload()
         await expectBadge(page, 2)
+    })
+
+    browserTest(
+        'a double-click whose first request fails keeps the failure said until a new click succeeds',
+        async () => {
+            const page = await e2e.openPage('/counter')
+            await expectCount(page, 0)
+            let sent = 0
+            // The first request is lost on the way; the second, queued behind it, gets through.
+            await page.route('**/api/increment', async (route) => {
+                if (++sent > 1) return route.continue()
+                await Bun.sleep(150)
+                await route.abort('connectionreset')
+            })
+            await button(page, '+1').dblclick()
+            await page.waitForLoadState('networkidle')
+            await expectCount(page, 1)
+            await expectText(page.locator('#alerts'), /could not be reached, so this may not have been saved/)
+            await button(page, '+1').click()
+            await expectCount(page, 2)
+            await expectGone(page.locator('#alerts .notice'))
+        }
+    )
+
+    browserTest('sign in: a double-click signs in once, and the page keeps its session and cart', async () => {
+        const page = await e2e.openPage('/cart')
+        await button(product(page, 'Enamel mug'), 'Add to cart').click()
+        await expectBadge(page, 1)
+        await page.goto('/account')
+        const posts: string[] = []
+        page.on('request', (request) => {
+            if (request.method() === 'POST') posts.push(new URL(request.url()).pathname)
+        })
+        await slowDown(page, '**/account/sign-in')
+        await page.getByLabel('Name').fill('Ada')
+        await Promise.all([page.waitForEvent('load'), button(page, 'Sign in').dblclick()])
+        await expectText(page.locator('#account strong'), 'Ada')
+        expect(posts).toEqual(['/account/sign-in'])
+        await page.reload()
+        await expectText(page.locator('#account strong'), 'Ada')
+        await expectBadge(page, 1)
     })
 
     browserTest('theme: Dark then Light at once leaves the page, the picker and the server on Light', async () => {

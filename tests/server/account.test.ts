@@ -52,6 +52,23 @@ describe('account demo', () => {
         expect(cartBadgeOf(stale)).toBe('0')
     })
 
+    test('a sign-in sent again under the same name keeps the session; another name signs in anew', async () => {
+        const user = await shopper()
+        await user.post('/account/sign-in', HTMX_FORM, 'name=Ada')
+        const signedIn = user.cookie
+        // A second new id would be lost if the browser left for the first answer's page first.
+        const again = await user.post('/account/sign-in', HTMX_FORM, 'name=Ada')
+        expect(again.headers.get('hx-redirect')).toBe('/account')
+        expect(again.headers.get('set-cookie')).toBeNull()
+        expect(signedInAs(await accountPage(user))).toBe('Ada')
+        const other = await user.post('/account/sign-in', HTMX_FORM, 'name=Grace')
+        expect(other.headers.get('hx-redirect')).toBe('/account')
+        expect(sessionIdOf(user.cookie)).not.toBe(sessionIdOf(signedIn))
+        const page = await accountPage(user)
+        expect(signedInAs(page)).toBe('Grace')
+        expect(cartBadgeOf(page)).toBe('1')
+    })
+
     test('plain form sign-in and sign-out (JavaScript off) redirect to a fresh /account', async () => {
         const user = await shopper()
         const signIn = await user.post('/account/sign-in', FORM_POST, 'name=Grace')
