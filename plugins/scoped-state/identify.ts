@@ -21,6 +21,15 @@ const SAME_NAME_COOKIES = 4
  */
 const ENDED_GRACE = 60
 
+/**
+ * Seconds a cookie may have been issued ahead of this clock, which another instance's may
+ * run ahead of. Further ahead, this clock was set back (a server that started with a wrong
+ * clock): the cookie is sent again at once with times no later than now. Else it would not
+ * be refreshed until this clock caught up (the browser drops it after its `Max-Age`), and
+ * `absoluteTimeout` would count from a time still to come.
+ */
+const CLOCK_SKEW = 60
+
 /** Verified session cookies and page ids remembered per plugin. */
 const VERIFIED_VALUES = 4096
 
@@ -75,8 +84,12 @@ export const sessionIdentifier = (config: IdentifyConfig) => {
     return (request: Request, at: number) => {
         const current = currentId(request, at)
         const returning = current !== undefined
-        const due = !current || at - current.issued >= refreshAfter
-        const id = !current ? newSessionId(at) : due ? { ...current, issued: at } : current
+        const due = !current || at - current.issued >= refreshAfter || current.issued - at > CLOCK_SKEW
+        const id = !current
+            ? newSessionId(at)
+            : due
+              ? { ...current, created: Math.min(current.created, at), issued: at }
+              : current
         // A new visitor's page id can only be one of an ended session: its header is enough to tell.
         const named = returning ? requestedPageId(request) : request.headers.get(PAGE_HEADER) || undefined
         const requested = named && returning ? pageKeyOf(named, id.id) : undefined

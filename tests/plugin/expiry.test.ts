@@ -96,6 +96,35 @@ describe('expiry', () => {
         expect(await user.text('/count')).toBe('1')
     })
 
+    test('a clock set back (a server that started with a wrong one): the cookie is re-sent, and the session ends in time', async () => {
+        const { clock, user } = setup()
+        clock.advance(365 * DAY)
+        await user.post('/increment')
+        const before = user.cookie
+        clock.advance(-365 * DAY)
+        // Issued a year ahead, the cookie would not be refreshed for a year, and the browser drops it after its 7 days.
+        const corrected = await user.get('/count')
+        expect(maxAge(corrected)).toBe(7 * DAY)
+        expect(sessionIdOf(user.cookie)).toBe(sessionIdOf(before))
+        expect(await corrected.text()).toBe('1')
+        // Used daily, it lives its 30 days from the correction, not from a year ahead.
+        for (let day = 1; day < 30; day++) {
+            clock.advance(DAY)
+            expect(await user.text('/count')).toBe('1')
+        }
+        clock.advance(DAY)
+        expect(await user.text('/count')).toBe('0')
+        expect(sessionIdOf(user.cookie)).not.toBe(sessionIdOf(before))
+    })
+
+    test('a cookie issued a little ahead (another instance’s clock) is not sent again for it', async () => {
+        const { clock, user } = setup({ refreshAfter: HOUR })
+        clock.advance(30)
+        await user.post('/increment')
+        clock.advance(-30)
+        expect((await user.get('/count')).headers.get('set-cookie')).toBeNull()
+    })
+
     /** A second write at the moment the session expires: a new id, sent to live, and the write kept. */
     const expectNewSession = async (user: ReturnType<typeof setup>['user'], before: string) => {
         const response = await user.post('/increment')
