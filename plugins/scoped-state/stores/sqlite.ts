@@ -57,6 +57,17 @@ export interface SqliteStoreOptions {
  */
 const SLACK = 0.1
 
+/**
+ * Rows deleted, and pages handed back, per step of a sweep. A statement blocks the process
+ * while it runs, and a flood's sessions expire together: 200 000 rows took 0.8 s to delete
+ * and 0.5 s to hand back at once. A step takes about 10 ms, and requests go in between.
+ */
+const SWEEP_ROWS = 1_000
+const VACUUM_PAGES = 500
+
+/** Resolves once the requests waiting on the event loop had their turn. */
+const nextTurn = () => new Promise((resolve) => setImmediate(resolve))
+
 interface Row {
     record: string
     expires: number
@@ -136,7 +147,10 @@ export const sqliteStore = (options: SqliteStoreOptions): Store => {
     )
     const extend = prepare<unknown, [number, string]>('UPDATE scoped_state SET expires = ? WHERE id = ?')
     const remove = prepare('DELETE FROM scoped_state WHERE id = ?')
-    const removeExpired = prepare<unknown, [number]>('DELETE FROM scoped_state WHERE expires <= ?')
+    const removeExpired = prepare<unknown, [number]>(
+        `DELETE FROM scoped_state WHERE id IN (SELECT id FROM scoped_state WHERE expires <= ? LIMIT ${SWEEP_ROWS})`
+    )
+    const freePages = prepare<{ freelist_count: number }, []>('PRAGMA freelist_count')
     const count = prepare<{ sessions: number }, [number]>(
         'SELECT count(*) AS sessions FROM scoped_state WHERE expires > ?'
     )
@@ -162,14 +176,28 @@ export const sqliteStore = (options: SqliteStoreOptions): Store => {
 
     const expiry = (ttlMs: number) => Math.ceil(now() + ttlMs * (1 + SLACK))
 
-    const sweep = () => {
+    let sweeping = false
+    let closed = false
+    const sweep = async () => {
+        if (sweeping) return
+        sweeping = true
         try {
-            const { changes } = removeExpired.run(now())
-            if (changes === 0) return
-            expirations += changes
-            db.run('PRAGMA incremental_vacuum')
+            let removed = 0
+            let step = SWEEP_ROWS
+            while (step === SWEEP_ROWS && !closed) {
+                step = removeExpired.run(now()).changes
+                expirations += step
+                removed += step
+                await nextTurn()
+            }
+            while (removed > 0 && !closed && (freePages.get()?.freelist_count ?? 0) > 0) {
+                db.run(`PRAGMA incremental_vacuum(${VACUUM_PAGES})`)
+                await nextTurn()
+            }
         } catch (error) {
             console.warn(`scopedState: sweeping the SQLite store failed: ${(error as Error).message}`)
+        } finally {
+            sweeping = false
         }
     }
     const timer = setInterval(sweep, sweepInterval)
@@ -199,6 +227,7 @@ export const sqliteStore = (options: SqliteStoreOptions): Store => {
             expirations
         }),
         close() {
+            closed = true
             clearInterval(timer)
             // Unfinalized statements would keep the connection open and skip the final checkpoint.
             for (const statement of statements) statement.finalize()

@@ -79,11 +79,30 @@ describe('sqlite store', () => {
         store.save('kept', '{}', 60_000)
         const pages = inspect<{ page_count: number }>(path, 'PRAGMA page_count').page_count
         now += 2_000
-        for (let i = 0; i < 100 && (store.stats() as StoreStats).expirations < 500; i++) await Bun.sleep(20)
+        const freePages = () => inspect<{ freelist_count: number }>(path, 'PRAGMA freelist_count').freelist_count
+        for (let i = 0; i < 100 && ((store.stats() as StoreStats).expirations < 500 || freePages() > 0); i++)
+            await Bun.sleep(20)
         expect(store.stats()).toMatchObject({ sessions: 1, expirations: 500 })
         expect(inspect<{ page_count: number }>(path, 'PRAGMA page_count').page_count).toBeLessThan(pages / 10)
         expect(inspect<{ freelist_count: number }>(path, 'PRAGMA freelist_count').freelist_count).toBe(0)
         expect(store.load('kept', 60_000)).toBe('{}')
+        store.close()
+    })
+
+    test('a sweep of many expired sessions goes in steps, with requests served in between', async () => {
+        const path = newPath()
+        let now = 1_000_000
+        const store = sqliteStore({ path, now: () => now, sweepInterval: 20 })
+        for (let i = 0; i < 5_000; i++) store.save(`old-${i}`, '{}', 1_000)
+        now += 2_000
+        // What a request arriving at each turn of the event loop would see.
+        const seen = new Set<number>()
+        for (let i = 0; i < 10_000 && !seen.has(5_000); i++) {
+            seen.add((store.stats() as StoreStats).expirations)
+            await new Promise((resolve) => setImmediate(resolve))
+        }
+        expect([...seen].filter((count) => count > 0 && count < 5_000).length).toBeGreaterThan(0)
+        expect(seen.has(5_000)).toBe(true)
         store.close()
     })
 
