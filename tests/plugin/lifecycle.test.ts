@@ -284,6 +284,19 @@ describe('destroyScopedSession', () => {
 })
 
 describe('a login or logout that fails', () => {
+    /** `response` failed with `status`: no cookie sent, the browser still on `cookie`, its cart (`book`) kept. */
+    const expectUnchanged = async (
+        user: ReturnType<typeof client>,
+        response: Response,
+        status: number,
+        cookie: string
+    ) => {
+        expect(response.status).toBe(status)
+        expect(response.headers.get('set-cookie')).toBeNull()
+        expect(user.cookie).toBe(cookie)
+        expect(await user.text('/cart')).toBe('book')
+    }
+
     test('whose store write fails sends no cookie: the browser stays on the session whose state stayed', async () => {
         const store = flakyStore()
         const user = client(stateApp({ store }))
@@ -291,14 +304,9 @@ describe('a login or logout that fails', () => {
         const before = user.cookie
 
         store.failing = true
-        for (const path of ['/login', '/logout']) {
-            const response = await user.post(path)
-            expect(response.status).toBe(503)
-            expect(response.headers.get('set-cookie')).toBeNull()
-        }
+        const responses = [await user.post('/login'), await user.post('/logout')]
         store.failing = false
-        expect(user.cookie).toBe(before)
-        expect(await user.text('/cart')).toBe('book')
+        for (const response of responses) await expectUnchanged(user, response, 503, before)
     })
 
     test('whose delete of the old session fails: a login still signs in, a logout answers 503', async () => {
@@ -317,11 +325,7 @@ describe('a login or logout that fails', () => {
             expect(await user.text('/cart')).toBe('book')
             expect(warn.mock.calls.flat().join()).toContain('deleting the old one failed')
             const signedIn = user.cookie
-            const logout = await user.post('/logout')
-            expect(logout.status).toBe(503)
-            expect(logout.headers.get('set-cookie')).toBeNull()
-            expect(user.cookie).toBe(signedIn)
-            expect(await user.text('/cart')).toBe('book')
+            await expectUnchanged(user, await user.post('/logout'), 503, signedIn)
         } finally {
             warn.mockRestore()
         }
@@ -336,10 +340,6 @@ describe('a login or logout that fails', () => {
         await user.post('/cart/book')
         const before = user.cookie
 
-        const response = await user.post('/login-then-fail')
-        expect(response.status).toBe(500)
-        expect(response.headers.get('set-cookie')).toBeNull()
-        expect(user.cookie).toBe(before)
-        expect(await user.text('/cart')).toBe('book')
+        await expectUnchanged(user, await user.post('/login-then-fail'), 500, before)
     })
 })
