@@ -6,7 +6,7 @@
  *   signed value as received, only successes are stored, and the secrets cannot
  *   change while the plugin lives; expiry is still checked on every request;
  * - stored records, parsed and frozen, so a request that only reads skips
- *   `JSON.parse` (see `session.ts`).
+ *   `JSON.parse` (see `shared-parse.ts`).
  * A forgotten entry is simply computed again.
  *
  * Two generations of `max / 2` entries: when the newer one fills up it becomes the

@@ -76,13 +76,15 @@ export interface EngineCore {
     /** Session `id` was deleted at a login or logout. */
     markEnded: (id: string) => void
     /**
-     * The delete of the session that a login (`loggedIn`: its new session is saved) or a logout
-     * ended failed with `error`. A logout fails: the user is still signed in. A login does not:
-     * the store may have run the delete and lost its answer (Redis), and failing would leave the
-     * browser on the old id, with nothing under it. An old record that stayed expires with its
-     * TTL, and this process refuses its id meanwhile.
+     * Deleting `session.discard`, the record a login or logout left, failed with `error`. A
+     * logout (`destroyScopedSession()`, even followed by a regeneration) fails: the user is
+     * still signed in. A login (a regeneration alone) whose new session is `saved` does not: the
+     * store may have run the delete and lost its answer (Redis), and failing would leave the
+     * browser on the old id with nothing under it. The old record then keeps what the session
+     * held before the login until it expires (kept alive by any use of its id in another
+     * process; this one refuses it).
      */
-    keepOldRecord: (error: unknown, loggedIn: boolean) => void
+    keepOldRecord: (error: unknown, session: ScopedSession, saved: boolean) => void
     sendCookie: (session: ScopedSession, set: ResponseSet, response: unknown) => Response | undefined
 }
 
@@ -164,6 +166,7 @@ export const createEngine = (config: EngineConfig) => {
 
     const destroy = (session: ScopedSession, request: Request) => {
         session.discard ??= session.id.id
+        session.loggedOut = true
         session.destroy()
         planCookie(session, request, 0)
     }
@@ -179,8 +182,8 @@ export const createEngine = (config: EngineConfig) => {
         },
         endedMeanwhile,
         markEnded: (id) => void endedIds.add(id, seconds()),
-        keepOldRecord(error, loggedIn) {
-            if (!loggedIn) throw error
+        keepOldRecord(error, session, saved) {
+            if (session.loggedOut || !saved) throw error
             console.warn(
                 `scopedState: a login saved its new session, but deleting the old one failed (${(error as Error).message}); it expires by itself.`
             )

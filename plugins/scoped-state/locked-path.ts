@@ -100,7 +100,7 @@ export const lockedPath = (core: EngineCore): RequestPath => {
                     try {
                         await store.delete(session.discard)
                     } catch (error) {
-                        keepOldRecord(error, record !== undefined)
+                        keepOldRecord(error, session, record !== undefined)
                     }
                     markEnded(session.discard)
                 }

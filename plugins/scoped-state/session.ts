@@ -50,6 +50,8 @@ export class ScopedSession {
     declare locked: string | undefined
     /** A stored record to delete at commit (regenerated away from, or destroyed). */
     declare discard: string | undefined
+    /** `destroyScopedSession()` was called (a logout): the commit fails unless `discard` is deleted. */
+    declare loggedOut: boolean
     /** The id came with the request, so other requests may save this session too. */
     declare returning: boolean
     /** The cookie this request's response sends if the request succeeds. */
@@ -79,6 +81,7 @@ export class ScopedSession {
         this.answered = false
         this.locked = undefined
         this.discard = undefined
+        this.loggedOut = false
         this.returning = false
         this.cookie = undefined
         this.movedFrom = undefined

@@ -6,7 +6,7 @@
  * changed. Stores shared by several processes (Redis) lock the session from `load` until
  * that `save`, or until `release` when nothing changed, so that concurrent requests never
  * overwrite each other; for those the plugin also serializes the requests of one session
- * inside a process (see engine.ts). With a synchronous store (and no `serializeRequests`)
+ * inside a process (see locked-path.ts). With a synchronous store (and no `serializeRequests`)
  * nothing is locked or released: before a `save` the plugin loads the record once more
  * to see whether another request saved it meanwhile.
  */

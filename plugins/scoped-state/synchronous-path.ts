@@ -47,7 +47,7 @@ export const synchronousPath = (core: EngineCore): RequestPath => {
                 try {
                     store.delete(session.discard)
                 } catch (error) {
-                    keepOldRecord(error, record !== undefined)
+                    keepOldRecord(error, session, record !== undefined)
                 }
                 markEnded(session.discard)
             }

@@ -157,13 +157,14 @@ export const useRedis = () => {
 /**
  * A TCP proxy to the Redis server on `port` that passes everything on, except that it
  * closes the client's connection instead of passing back the reply to the first command
- * containing `cutOn`: the command ran, its answer never came.
+ * containing `cutOn`: the command ran, its answer never came. With `drop`, it closes the
+ * connection instead of passing that command on: it never ran.
  *
  * @example
  * const cut = cuttingProxy(redis().port, 'MARKER')
  * const store = redisStore({ url: `redis://127.0.0.1:${cut.port}` })
  */
-export const cuttingProxy = (port: number, cutOn: string) => {
+export const cuttingProxy = (port: number, cutOn: string, { drop = false } = {}) => {
     let armed = true
     interface Link {
         upstream?: Bun.Socket<undefined>
@@ -194,8 +195,9 @@ export const cuttingProxy = (port: number, cutOn: string) => {
             },
             data(client, chunk) {
                 if (armed && Buffer.from(chunk).includes(cutOn)) {
-                    client.data.cut = true
                     armed = false
+                    if (drop) return void client.end()
+                    client.data.cut = true
                 }
                 if (client.data.upstream) client.data.upstream.write(chunk)
                 else client.data.held.push(Buffer.from(chunk))

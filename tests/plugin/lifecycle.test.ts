@@ -309,10 +309,16 @@ describe('a login or logout that fails', () => {
         for (const response of responses) await expectUnchanged(user, response, 503, before)
     })
 
-    test('whose delete of the old session fails: a login still signs in, a logout answers 503', async () => {
+    test('whose delete of the old session fails: a login still signs in, a logout (with a message or not) answers 503', async () => {
         const warn = spyOn(console, 'warn').mockImplementation(() => {})
         const store = flakyStore()
-        const user = client(stateApp({ store }))
+        const app = stateApp({ store }).post('/logout-with-message', (context) => {
+            context.destroyScopedSession()
+            context.regenerateScopedSession()
+            context.scopedStore.theme = 'signed out'
+            return 'signed out'
+        })
+        const user = client(app)
         await user.post('/cart/book')
         const before = user.cookie
         store.failingDeletes = true
@@ -326,6 +332,9 @@ describe('a login or logout that fails', () => {
             expect(warn.mock.calls.flat().join()).toContain('deleting the old one failed')
             const signedIn = user.cookie
             await expectUnchanged(user, await user.post('/logout'), 503, signedIn)
+            // A logout that keeps a message for the next page is a logout all the same.
+            const withMessage = await user.post('/logout-with-message')
+            await expectUnchanged(user, withMessage, 503, signedIn)
         } finally {
             warn.mockRestore()
         }

@@ -238,10 +238,8 @@ export const redisStore = (options: RedisStoreOptions): Store => {
                 true
             )
         } catch (error) {
-            // An error reply: the script stopped before its unlock, and the request's release unlocks.
-            const answered = reachedRedis(error) && !(error as StoreUnavailableError).unanswered
-            if (token && answered) tokens.set(id, token)
-            else if (token) unlockLater(id, token, error)
+            // An error reply (Redis full) stops the script before its unlock: unlocked here, at once.
+            if (token) unlockLater(id, token, error)
             throw error
         }
         if (written !== 1) throw new StoreUnavailableError(LOCK_LOST)
@@ -250,9 +248,10 @@ export const redisStore = (options: RedisStoreOptions): Store => {
     /**
      * The lock with `token` may still be held: its unlock, or the save that would have unlocked
      * it, failed. After a timeout Redis may still run that command (a frozen server runs what it
-     * received): the token is abandoned, for this process's next request to take over. A closed
-     * connection runs nothing more: the unlock is sent again on a new one (it deletes the lock
-     * only if it still holds this token), so that other instances need not wait out the lease.
+     * received): the token is abandoned, for this process's next request to take over. Else
+     * (an error reply, a closed connection, which runs nothing more) the unlock is sent again,
+     * on a new connection if need be: it deletes the lock only if it still holds this token, so
+     * that other instances need not wait out the lease.
      */
     const unlockLater = (id: string, token: string, error: unknown) => {
         abandon(id, token)

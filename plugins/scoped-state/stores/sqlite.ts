@@ -151,6 +151,7 @@ export const sqliteStore = (options: SqliteStoreOptions): Store => {
         `DELETE FROM scoped_state WHERE id IN (SELECT id FROM scoped_state WHERE expires <= ? LIMIT ${SWEEP_ROWS})`
     )
     const freePages = prepare<{ freelist_count: number }, []>('PRAGMA freelist_count')
+    const freeCount = () => freePages.get()?.freelist_count ?? 0
     const count = prepare<{ sessions: number }, [number]>(
         'SELECT count(*) AS sessions FROM scoped_state WHERE expires > ?'
     )
@@ -185,14 +186,19 @@ export const sqliteStore = (options: SqliteStoreOptions): Store => {
             let removed = 0
             let step = SWEEP_ROWS
             while (step === SWEEP_ROWS && !closed) {
-                step = removeExpired.run(now()).changes
+                // Through the guard: while another connection holds the file, a sweep waits no more than a write.
+                step = guard(() => removeExpired.run(now()).changes, true)
                 expirations += step
                 removed += step
                 await nextTurn()
             }
-            while (removed > 0 && !closed && (freePages.get()?.freelist_count ?? 0) > 0) {
+            // Until no page is free, or none was handed back: a file made elsewhere may lack incremental vacuum.
+            let free = removed > 0 ? freeCount() : 0
+            while (free > 0 && !closed) {
                 db.run(`PRAGMA incremental_vacuum(${VACUUM_PAGES})`)
                 await nextTurn()
+                const left = closed ? 0 : freeCount()
+                free = left < free ? left : 0
             }
         } catch (error) {
             console.warn(`scopedState: sweeping the SQLite store failed: ${(error as Error).message}`)

@@ -106,6 +106,30 @@ describe('sqlite store', () => {
         store.close()
     })
 
+    test('a file made without incremental vacuum is swept all the same, sweep after sweep', async () => {
+        const path = newPath()
+        // As another tool would make it: the same table, the default auto_vacuum (none).
+        const made = new Database(path)
+        made.run(
+            'CREATE TABLE scoped_state (id TEXT PRIMARY KEY, record TEXT NOT NULL, expires INTEGER NOT NULL) WITHOUT ROWID'
+        )
+        made.run('CREATE INDEX scoped_state_expires ON scoped_state (expires)')
+        made.close()
+        let now = 1_000_000
+        const store = sqliteStore({ path, now: () => now, sweepInterval: 20 })
+        const sweptAll = async (count: number) => {
+            for (let i = 0; i < 100 && (store.stats() as StoreStats).expirations < count; i++) await Bun.sleep(20)
+            expect((store.stats() as StoreStats).expirations).toBe(count)
+        }
+        for (let i = 0; i < 300; i++) store.save(`old-${i}`, JSON.stringify({ s: { text: 'x'.repeat(2_000) } }), 1_000)
+        now += 2_000
+        await sweptAll(300)
+        store.save('later', '{}', 1_000)
+        now += 2_000
+        await sweptAll(301)
+        store.close()
+    })
+
     test('close checkpoints the write-ahead log into the file', () => {
         const path = newPath()
         const store = sqliteStore({ path })
