@@ -271,8 +271,9 @@ export const redisStore = (options: RedisStoreOptions): Store => {
     }
 
     const remove = async (id: string) => {
-        tokens.delete(id)
         await script(DELETE, keysOf(id), [id], true)
+        // Kept until the lock is gone with the record: a failed delete's request releases it.
+        tokens.delete(id)
     }
 
     /** From the expiry index: O(log n), cheap enough for a health check. */

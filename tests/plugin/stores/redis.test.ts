@@ -790,6 +790,26 @@ describe('a failure leaves no lock behind, and loses no login', () => {
         }
     })
 
+    redisTest('a logout whose delete never reaches Redis answers 503 and leaves no lock', async () => {
+        const keys = prefix()
+        const user = client(stateApp({ store: open({ prefix: keys }) }))
+        await user.post('/cart/mug')
+        // Redis knows the delete script already, so the dropped command is the delete itself.
+        const other = client(stateApp({ store: open({ prefix: keys }) }))
+        await other.post('/cart/pen')
+        await other.post('/logout')
+        const cut = cuttingProxy(redis().port, resp(`${keys}index`, sessionIdOf(user.cookie)), { drop: true })
+        try {
+            const proxied = client(stateApp({ store: open({ url: `redis://127.0.0.1:${cut.port}`, prefix: keys }) }))
+            proxied.cookie = user.cookie
+            expect((await proxied.post('/logout')).status).toBe(503)
+            const next = await client(elsewhere(keys), user.cookie).get('/cart')
+            expect([next.status, await next.text()]).toEqual([200, 'mug'])
+        } finally {
+            cut.stop(true)
+        }
+    })
+
     redisTest('a login whose delete of the old session loses its answer still signs in, keys kept', async () => {
         const keys = prefix()
         const warn = spyOn(console, 'warn').mockImplementation(() => {})
