@@ -19,9 +19,9 @@ document.addEventListener('htmx:after:request', (event) => {
 })
 
 // A request that went out and got no answer (offline, the server down or restarting, a
-// timeout) has no message from the server: say so in the same place. One that was answered
-// was told there; other errors are the page's own, which htmx logs.
-// (Not "reload the page": that would start the page's scope over, the counter at 0.)
+// timeout) has no message from the server: say so in the same place, and to try again (not
+// to reload, which would start the page's scope over: the counter at 0). One that was
+// answered was told there; other errors are the page's own, which htmx logs.
 document.addEventListener('htmx:error', (event) => {
     const { ctx, error } = event.detail
     const unanswered = error instanceof TypeError || ctx?.request?.signal?.reason === 'timeout'
