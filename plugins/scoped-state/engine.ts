@@ -23,7 +23,7 @@ import type { ScopedSession } from './session'
 import { encodeSessionId, newSessionId, type SessionId } from './session-id'
 import type { ParsedRecord } from './shared-parse'
 import type { Signer } from './signer'
-import type { Store } from './store'
+import { SESSION_ENDED, type Store } from './store'
 import { synchronousPath } from './synchronous-path'
 
 export interface EngineConfig {
@@ -76,6 +76,11 @@ export interface EngineCore {
     /** Session `id` was deleted at a login or logout. */
     markEnded: (id: string) => void
     /**
+     * The record `store.load` answered for session `id`. One that another process ended lately
+     * (`SESSION_ENDED`) is remembered as if this one had: it reads as no record.
+     */
+    loaded: (id: string, answer: string | undefined | typeof SESSION_ENDED) => string | undefined
+    /**
      * Deleting `session.discard`, the record a login or logout left, failed with `error`. A
      * logout (`destroyScopedSession()`, even followed by a regeneration) fails: the user is
      * still signed in. A login (a regeneration alone) whose new session is `saved` does not: the
@@ -116,7 +121,7 @@ export const createEngine = (config: EngineConfig) => {
      * carrying one (sent before the browser had the new cookie, or running when it ended) may not
      * save into it, which would bring it back, nor send its cookie again, which would replace the
      * browser's new one; for a grace minute it is not made a new visitor either, for the same
-     * reason. Other processes (several app instances on one Redis) do not know of these ids.
+     * reason. Other processes learn of them from a store shared by several (`SESSION_ENDED`).
      */
     const endedIds = new BoundedCache<number>(ENDED_IDS)
     const endedMeanwhile = (session: ScopedSession) => {
@@ -182,6 +187,11 @@ export const createEngine = (config: EngineConfig) => {
         },
         endedMeanwhile,
         markEnded: (id) => void endedIds.add(id, seconds()),
+        loaded(id, answer) {
+            if (answer !== SESSION_ENDED) return answer
+            if (endedIds.get(id) === undefined) endedIds.add(id, seconds())
+            return undefined
+        },
         keepOldRecord(error, session, saved) {
             if (session.loggedOut || !saved) throw error
             console.warn(

@@ -23,8 +23,18 @@ const mutexOf = (store: Store) => {
 }
 
 export const lockedPath = (core: EngineCore): RequestPath => {
-    const { store, identify, seconds, ttlOf, closeHandling, endedMeanwhile, markEnded, keepOldRecord, sendCookie } =
-        core
+    const {
+        store,
+        identify,
+        seconds,
+        ttlOf,
+        closeHandling,
+        endedMeanwhile,
+        markEnded,
+        keepOldRecord,
+        loaded,
+        sendCookie
+    } = core
     const mutex = mutexOf(store)
     /**
      * Ends the store's hold on session `id` without waiting: no response depends on it, the
@@ -68,7 +78,7 @@ export const lockedPath = (core: EngineCore): RequestPath => {
             await mutex.acquire(id, handling)
             session.locked = id
             try {
-                session.raw = await store.load(id, ttlOf(session.id, at))
+                session.raw = loaded(id, await store.load(id, ttlOf(session.id, at)))
             } catch (error) {
                 abort(session, handling)
                 throw error

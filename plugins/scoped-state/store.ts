@@ -41,8 +41,12 @@ export interface Store {
      * @default 10_000
      */
     readonly lockLease?: number
-    /** Reads the record of `id` (`undefined` when there is none) and extends its life to `ttlMs`. */
-    load(id: string, ttlMs: number): MaybePromise<string | undefined>
+    /**
+     * Reads the record of `id` (`undefined` when there is none) and extends its life to `ttlMs`.
+     * A store shared by several processes may answer `SESSION_ENDED` for a session that a login
+     * or logout in another one ended lately.
+     */
+    load(id: string, ttlMs: number): MaybePromise<string | undefined | typeof SESSION_ENDED>
     /** Replaces the record of `id`, keeps it for `ttlMs`, and ends the request's hold on it. */
     save(id: string, record: string, ttlMs: number): MaybePromise<void>
     /**
@@ -62,6 +66,13 @@ export interface Store {
      */
     close(): MaybePromise<void>
 }
+
+/**
+ * What `Store.load` answers for a session that another process ended lately (a login, a
+ * logout): the plugin treats it as one it ended itself, so that a request still carrying its
+ * id saves nothing, sends no cookie, and a second login from it answers 409.
+ */
+export const SESSION_ENDED: unique symbol = Symbol('scoped-state: session ended')
 
 /** `Store.lockLease` when a store gives none. */
 export const DEFAULT_LOCK_LEASE = 10_000

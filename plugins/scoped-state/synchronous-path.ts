@@ -8,15 +8,32 @@ import type { EngineCore, RequestPath } from './engine'
 import { collisionError } from './errors'
 import type { ResponseSet } from './response-headers'
 import type { ScopedSession } from './session'
+import type { SESSION_ENDED } from './store'
+
+/** What a synchronous store's `load` answers: no promise. */
+type Loaded = string | undefined | typeof SESSION_ENDED
 
 export const synchronousPath = (core: EngineCore): RequestPath => {
-    const { store, identify, seconds, ttlOf, closeHandling, endedMeanwhile, markEnded, keepOldRecord, sendCookie } =
-        core
+    const {
+        store,
+        identify,
+        seconds,
+        ttlOf,
+        closeHandling,
+        endedMeanwhile,
+        markEnded,
+        keepOldRecord,
+        loaded,
+        sendCookie
+    } = core
     return {
         open(request: Request): ScopedSession {
             const at = seconds()
             const session = identify(request, at)
-            if (session.returning) session.raw = store.load(session.id.id, ttlOf(session.id, at)) as string | undefined
+            if (session.returning) {
+                const id = session.id.id
+                session.raw = loaded(id, store.load(id, ttlOf(session.id, at)) as Loaded)
+            }
             return session
         },
         commit(session: ScopedSession | undefined, set: ResponseSet, response?: unknown): Response | undefined {
@@ -30,9 +47,9 @@ export const synchronousPath = (core: EngineCore): RequestPath => {
                 // A login carries over the preserved keys as this request loaded them: saved by
                 // another request since (its handler awaited), they would lose that change.
                 const moved = session.movedFrom
-                if (moved && store.load(moved.id, ttl) !== moved.raw) throw collisionError()
+                if (moved && loaded(moved.id, store.load(moved.id, ttl) as Loaded) !== moved.raw) throw collisionError()
                 // Saved by another request since this one loaded (its handler awaited)?
-                const current = session.returning ? (store.load(id, ttl) as string | undefined) : undefined
+                const current = session.returning ? loaded(id, store.load(id, ttl) as Loaded) : undefined
                 if (current !== session.raw) {
                     session.rebase(current)
                     record = session.serialize()

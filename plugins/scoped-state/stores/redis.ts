@@ -1,6 +1,13 @@
 import { BoundedCache } from '../bounded-cache'
 import { ScopedStateSetupError } from '../errors'
-import { DEFAULT_LOCK_LEASE, LOCK_LOST, type Store, type StoreStats, StoreUnavailableError } from '../store'
+import {
+    DEFAULT_LOCK_LEASE,
+    LOCK_LOST,
+    SESSION_ENDED,
+    type Store,
+    type StoreStats,
+    StoreUnavailableError
+} from '../store'
 import { reachedRedis, redisConnection, timedOut } from './redis-connection'
 
 export interface RedisStoreOptions {
@@ -41,10 +48,12 @@ export interface RedisStoreOptions {
 
 /**
  * Takes the lock if free, or held by a token this process abandoned (see `abandoned`), and,
- * holding it, reads the record and extends its life: one round trip.
- * KEYS: record, lock, index. ARGV: token, lease, ttl, expiry time, id, abandoned tokens….
+ * holding it, reads the record and extends its life: one round trip. Answers {2}, and takes
+ * no lock, for a session that `DELETE` ended lately (its mark): it has nothing left to guard.
+ * KEYS: record, lock, index, ended mark. ARGV: token, lease, ttl, expiry time, id, abandoned tokens….
  */
 const LOCK_AND_LOAD = `
+if redis.call('EXISTS', KEYS[4]) == 1 then return {2} end
 if not redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then
     local holder = redis.call('GET', KEYS[2])
     local abandoned = false
@@ -86,10 +95,18 @@ const UNLOCK = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`
 
-/** KEYS: record, lock, index. ARGV: id. */
+/**
+ * Leaves a mark for as long as the plugin's grace after a login or logout (a minute), so that
+ * other processes know the session ended (see `SESSION_ENDED`).
+ * KEYS: record, lock, index, ended mark. ARGV: id, mark's life in ms.
+ */
 const DELETE = `
 redis.call('DEL', KEYS[1], KEYS[2])
-redis.call('ZREM', KEYS[3], ARGV[1])`
+redis.call('ZREM', KEYS[3], ARGV[1])
+redis.call('SET', KEYS[4], '1', 'PX', ARGV[2])`
+
+/** How long, in milliseconds, other processes learn that a session ended: the plugin's grace (identify.ts). */
+const ENDED_MARK = 60_000
 
 /** KEYS: index, expired count. ARGV: now. */
 const STATS = `
@@ -167,6 +184,8 @@ export const redisStore = (options: RedisStoreOptions): Store => {
     const indexKey = `${prefix}index`
     const expiredKey = `${prefix}expired`
     const keysOf = (id: string) => [`${prefix}s:${id}`, lockKey(id), indexKey]
+    /** With the mark `DELETE` leaves, which `LOCK_AND_LOAD` reads. */
+    const keysWithMark = (id: string) => [...keysOf(id), `${prefix}ended:${id}`]
     /** Scripts sent and not yet answered: `close` waits for them (a release is not awaited). */
     let inFlight = 0
     /**
@@ -208,7 +227,7 @@ export const redisStore = (options: RedisStoreOptions): Store => {
         const deadline = Date.now() + lockTimeout
         for (let attempt = 0; ; attempt++) {
             const orphans = abandoned.get(id) ?? []
-            const [locked, record] = (await script(LOCK_AND_LOAD, keysOf(id), [
+            const [locked, record] = (await script(LOCK_AND_LOAD, keysWithMark(id), [
                 token,
                 millis(lockLease),
                 millis(ttlMs),
@@ -216,6 +235,10 @@ export const redisStore = (options: RedisStoreOptions): Store => {
                 id,
                 ...orphans
             ])) as [number, string | null]
+            if (locked === 2) {
+                tokens.delete(id)
+                return SESSION_ENDED
+            }
             if (locked) return record ?? undefined
             if (Date.now() >= deadline)
                 throw new StoreUnavailableError(`another request kept this session locked for over ${lockTimeout} ms`)
@@ -271,7 +294,7 @@ export const redisStore = (options: RedisStoreOptions): Store => {
     }
 
     const remove = async (id: string) => {
-        await script(DELETE, keysOf(id), [id], true)
+        await script(DELETE, keysWithMark(id), [id, String(ENDED_MARK)], true)
         // Kept until the lock is gone with the record: a failed delete's request releases it.
         tokens.delete(id)
     }

@@ -76,7 +76,9 @@ describe('redis store', () => {
         expect(await inspect.exists(`${keys}lock:abc`)).toBe(false)
         await store.load('abc', DAY)
         await store.delete('abc')
-        expect(await inspect.send('KEYS', [`${keys}*`])).toEqual([])
+        // Only the mark that tells other processes the session ended, for a minute.
+        expect(await inspect.send('KEYS', [`${keys}*`])).toEqual([`${keys}ended:abc`])
+        expect(Number(await inspect.send('PTTL', [`${keys}ended:abc`]))).toBeLessThanOrEqual(60_000)
         inspect.close()
     })
 
@@ -595,13 +597,14 @@ describe('redis outage', () => {
                 expect(await (await user.post('/increment')).text()).toBe('2')
                 const logged = (await admin.send('SLOWLOG', ['GET', '100'])) as [number, number, number, string[]][]
                 // The lock script, by digest or in full (Redis restarted without its scripts): EVALSHA or
-                // EVAL, the script, 3, three keys, then token, lease, ttl, expiry and id, and no abandoned token.
+                // EVAL, the script, 4, four keys (the ended mark last), then token, lease, ttl, expiry and id,
+                // and no abandoned token.
                 const locks = logged
                     .map((entry) => entry[3])
-                    .filter((args) => args[0]?.startsWith('EVAL') && args[2] === '3')
-                    .filter((args) => args.includes(lockOf(keys, user.cookie)))
+                    .filter((args) => args[0]?.startsWith('EVAL') && args[2] === '4')
+                    .filter((args) => args.includes(`${keys}ended:${sessionIdOf(user.cookie)}`))
                 expect(locks.length).toBeGreaterThan(0)
-                expect(locks.map((args) => args.length)).toEqual(locks.map(() => 11))
+                expect(locks.map((args) => args.length)).toEqual(locks.map(() => 12))
             } finally {
                 await admin.send('CONFIG', ['SET', 'slowlog-log-slower-than', '10000'])
                 admin.close()
@@ -736,6 +739,34 @@ describe('redis outage', () => {
     )
 })
 
+describe('a session ended in one process is ended in the others', () => {
+    redisTest('a login sent twice, its copies on two instances: the second answers 409, the cart kept', async () => {
+        const keys = prefix()
+        const first = client(stateApp({ store: open({ prefix: keys }) }))
+        await first.post('/cart/mug')
+        const before = first.cookie
+        const second = client(stateApp({ store: open({ prefix: keys }) }), before)
+        expect((await first.post('/login')).status).toBe(200)
+        // From the deleted session, it would sign in with an empty cart, the cookie the browser keeps last.
+        const again = await second.post('/login')
+        expect(again.status).toBe(409)
+        expect(again.headers.get('set-cookie')).toBeNull()
+        expect(await first.text('/cart')).toBe('mug')
+    })
+
+    redisTest('a request with the old cookie on another instance is not sent that cookie again', async () => {
+        const keys = prefix()
+        // refreshAfter 0: the cookie is due on every request.
+        const user = client(stateApp({ store: open({ prefix: keys }), refreshAfter: 0 }))
+        await user.post('/cart/mug')
+        const before = user.cookie
+        await user.post('/logout')
+        const late = await client(stateApp({ store: open({ prefix: keys }), refreshAfter: 0 }), before).get('/cart')
+        expect([late.status, await late.text()]).toEqual([200, ''])
+        expect(late.headers.get('set-cookie')).toBeNull()
+    })
+})
+
 /**
  * Failures that used to leave a session's lock in Redis for its whole lease, making the user's
  * next request to another instance wait `lockTimeout` and answer 503 after Redis was fine again;
@@ -798,7 +829,8 @@ describe('a failure leaves no lock behind, and loses no login', () => {
         const other = client(stateApp({ store: open({ prefix: keys }) }))
         await other.post('/cart/pen')
         await other.post('/logout')
-        const cut = cuttingProxy(redis().port, resp(`${keys}index`, sessionIdOf(user.cookie)), { drop: true })
+        const id = sessionIdOf(user.cookie)
+        const cut = cuttingProxy(redis().port, resp(`${keys}ended:${id}`, id), { drop: true })
         try {
             const proxied = client(stateApp({ store: open({ url: `redis://127.0.0.1:${cut.port}`, prefix: keys }) }))
             proxied.cookie = user.cookie
@@ -821,8 +853,8 @@ describe('a failure leaves no lock behind, and loses no login', () => {
         const user = client(direct)
         await user.post('/cart/mug')
         const old = sessionIdOf(user.cookie)
-        // The delete script is the one command whose last two arguments are the index and the id.
-        const cut = cuttingProxy(redis().port, resp(`${keys}index`, old))
+        // The delete script is the one command where the ended mark is followed by the id.
+        const cut = cuttingProxy(redis().port, resp(`${keys}ended:${old}`, old))
         try {
             const app = stateApp({ store: open({ url: `redis://127.0.0.1:${cut.port}`, prefix: keys }) })
             const proxied = client(app, user.cookie)
