@@ -23,18 +23,7 @@ const mutexOf = (store: Store) => {
 }
 
 export const lockedPath = (core: EngineCore): RequestPath => {
-    const {
-        store,
-        identify,
-        seconds,
-        ttlOf,
-        closeHandling,
-        endedMeanwhile,
-        markEnded,
-        keepOldRecord,
-        loaded,
-        sendCookie
-    } = core
+    const { store } = core
     const mutex = mutexOf(store)
     /**
      * Ends the store's hold on session `id` without waiting: no response depends on it, the
@@ -71,14 +60,14 @@ export const lockedPath = (core: EngineCore): RequestPath => {
     return {
         /** `handling` is this handling of the request (Elysia's `set`), which holds the lock. */
         async open(request: Request, handling: object): Promise<ScopedSession> {
-            const at = seconds()
-            const session = identify(request, at)
+            const at = core.seconds()
+            const session = core.identify(request, at)
             if (!session.returning) return session
             const id = session.id.id
             await mutex.acquire(id, handling)
             session.locked = id
             try {
-                session.raw = loaded(id, await store.load(id, ttlOf(session.id, at)))
+                session.raw = core.loaded(id, await store.load(id, core.ttlOf(session.id, at)))
             } catch (error) {
                 abort(session, handling)
                 throw error
@@ -91,17 +80,17 @@ export const lockedPath = (core: EngineCore): RequestPath => {
             response?: unknown
         ): Promise<Response | undefined> {
             if (!session) return undefined
-            closeHandling(session, set)
+            core.closeHandling(session, set)
             const id = session.locked
             /** This request still has its turn: once it lapsed, the session and its lock are the next request's. */
             const holding = () => id === undefined || mutex.holds(id, set)
             let record: string | undefined
             try {
                 record = session.serialize()
-                if (endedMeanwhile(session)) record = session.serialize()
+                if (core.endedMeanwhile(session)) record = session.serialize()
                 if ((record !== undefined || session.discard) && !holding()) throw new StoreUnavailableError(LOCK_LOST)
                 if (record !== undefined) {
-                    await store.save(session.id.id, record, ttlOf(session.id))
+                    await store.save(session.id.id, record, core.ttlOf(session.id))
                     session.saved(record)
                 }
                 // Checked again after the save's wait: deleting the old id would take the next request's lock.
@@ -110,15 +99,15 @@ export const lockedPath = (core: EngineCore): RequestPath => {
                     try {
                         await store.delete(session.discard)
                     } catch (error) {
-                        keepOldRecord(error, session, record !== undefined)
+                        core.keepOldRecord(error, session, record !== undefined)
                     }
-                    markEnded(session.discard)
+                    core.markEnded(session.discard)
                 }
             } catch (error) {
                 abort(session, set)
                 throw error
             }
-            const replaced = sendCookie(session, set, response)
+            const replaced = core.sendCookie(session, set, response)
             // A save ended the store's hold on the session it wrote; any other hold (nothing
             // written, or regenerated to a new id) ends here.
             leave(session, set, record === undefined || session.id.id !== id)

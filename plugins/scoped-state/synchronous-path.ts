@@ -14,42 +14,32 @@ import type { SESSION_ENDED } from './store'
 type Loaded = string | undefined | typeof SESSION_ENDED
 
 export const synchronousPath = (core: EngineCore): RequestPath => {
-    const {
-        store,
-        identify,
-        seconds,
-        ttlOf,
-        closeHandling,
-        endedMeanwhile,
-        markEnded,
-        keepOldRecord,
-        loaded,
-        sendCookie
-    } = core
+    const { store } = core
     return {
         open(request: Request): ScopedSession {
-            const at = seconds()
-            const session = identify(request, at)
+            const at = core.seconds()
+            const session = core.identify(request, at)
             if (session.returning) {
                 const id = session.id.id
-                session.raw = loaded(id, store.load(id, ttlOf(session.id, at)) as Loaded)
+                session.raw = core.loaded(id, store.load(id, core.ttlOf(session.id, at)) as Loaded)
             }
             return session
         },
         commit(session: ScopedSession | undefined, set: ResponseSet, response?: unknown): Response | undefined {
             if (!session) return undefined
-            closeHandling(session, set)
+            core.closeHandling(session, set)
             let record = session.serialize()
-            if (endedMeanwhile(session)) record = session.serialize()
+            if (core.endedMeanwhile(session)) record = session.serialize()
             if (record !== undefined) {
                 const id = session.id.id
-                const ttl = ttlOf(session.id)
+                const ttl = core.ttlOf(session.id)
                 // A login carries over the preserved keys as this request loaded them: saved by
                 // another request since (its handler awaited), they would lose that change.
                 const moved = session.movedFrom
-                if (moved && loaded(moved.id, store.load(moved.id, ttl) as Loaded) !== moved.raw) throw collisionError()
+                if (moved && core.loaded(moved.id, store.load(moved.id, ttl) as Loaded) !== moved.raw)
+                    throw collisionError()
                 // Saved by another request since this one loaded (its handler awaited)?
-                const current = session.returning ? loaded(id, store.load(id, ttl) as Loaded) : undefined
+                const current = session.returning ? core.loaded(id, store.load(id, ttl) as Loaded) : undefined
                 if (current !== session.raw) {
                     session.rebase(current)
                     record = session.serialize()
@@ -64,11 +54,11 @@ export const synchronousPath = (core: EngineCore): RequestPath => {
                 try {
                     store.delete(session.discard)
                 } catch (error) {
-                    keepOldRecord(error, session, record !== undefined)
+                    core.keepOldRecord(error, session, record !== undefined)
                 }
-                markEnded(session.discard)
+                core.markEnded(session.discard)
             }
-            return sendCookie(session, set, response)
+            return core.sendCookie(session, set, response)
         },
         /** Nothing to release after a failure: this path holds no lock. */
         abort: undefined
