@@ -76,10 +76,11 @@ export interface EngineCore {
     /** Session `id` was deleted at a login or logout. */
     markEnded: (id: string) => void
     /**
-     * The record `store.load` answered for session `id`. One that another process ended lately
-     * (`SESSION_ENDED`) is remembered as if this one had: it reads as no record.
+     * The record `store.load` answered for `session`. One that another process ended lately
+     * (`SESSION_ENDED`) reads as no record, and is ended for this request as if this process
+     * had ended it; for as long as the store says so, not for a grace of this process's own.
      */
-    loaded: (id: string, answer: string | undefined | typeof SESSION_ENDED) => string | undefined
+    loaded: (session: ScopedSession, answer: string | undefined | typeof SESSION_ENDED) => string | undefined
     /**
      * Deleting `session.discard`, the record a login or logout left, failed with `error`. A
      * logout (`destroyScopedSession()`, even followed by a regeneration) fails: the user is
@@ -128,8 +129,9 @@ export const createEngine = (config: EngineConfig) => {
         // A login from a session that another login or logout ended (a form sent twice): the
         // preserved keys went with that one, so this one would start the user over.
         const moved = session.movedFrom
-        if (moved && endedIds.get(moved.id) !== undefined) throw sessionEndedError()
-        if (!session.returning || endedIds.get(session.id.id) === undefined) return false
+        if (moved && (session.endedElsewhere || endedIds.get(moved.id) !== undefined)) throw sessionEndedError()
+        const ended = session.endedElsewhere || (session.returning && endedIds.get(session.id.id) !== undefined)
+        if (!ended) return false
         session.ended()
         return true
     }
@@ -187,9 +189,9 @@ export const createEngine = (config: EngineConfig) => {
         },
         endedMeanwhile,
         markEnded: (id) => void endedIds.add(id, seconds()),
-        loaded(id, answer) {
+        loaded(session, answer) {
             if (answer !== SESSION_ENDED) return answer
-            if (endedIds.get(id) === undefined) endedIds.add(id, seconds())
+            session.endedElsewhere = true
             return undefined
         },
         keepOldRecord(error, session, saved) {

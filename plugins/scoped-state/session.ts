@@ -52,6 +52,8 @@ export class ScopedSession {
     declare discard: string | undefined
     /** `destroyScopedSession()` was called (a logout): the commit fails unless `discard` is deleted. */
     declare loggedOut: boolean
+    /** The store said another process ended the session this request loaded (`SESSION_ENDED`). */
+    declare endedElsewhere: boolean
     /** The id came with the request, so other requests may save this session too. */
     declare returning: boolean
     /** The cookie this request's response sends if the request succeeds. */
@@ -82,6 +84,7 @@ export class ScopedSession {
         this.locked = undefined
         this.discard = undefined
         this.loggedOut = false
+        this.endedElsewhere = false
         this.returning = false
         this.cookie = undefined
         this.movedFrom = undefined

@@ -21,7 +21,7 @@ export const synchronousPath = (core: EngineCore): RequestPath => {
             const session = core.identify(request, at)
             if (session.returning) {
                 const id = session.id.id
-                session.raw = core.loaded(id, store.load(id, core.ttlOf(session.id, at)) as Loaded)
+                session.raw = core.loaded(session, store.load(id, core.ttlOf(session.id, at)) as Loaded)
             }
             return session
         },
@@ -36,11 +36,13 @@ export const synchronousPath = (core: EngineCore): RequestPath => {
                 // A login carries over the preserved keys as this request loaded them: saved by
                 // another request since (its handler awaited), they would lose that change.
                 const moved = session.movedFrom
-                if (moved && core.loaded(moved.id, store.load(moved.id, ttl) as Loaded) !== moved.raw)
+                if (moved && core.loaded(session, store.load(moved.id, ttl) as Loaded) !== moved.raw)
                     throw collisionError()
                 // Saved by another request since this one loaded (its handler awaited)?
-                const current = session.returning ? core.loaded(id, store.load(id, ttl) as Loaded) : undefined
-                if (current !== session.raw) {
+                const current = session.returning ? core.loaded(session, store.load(id, ttl) as Loaded) : undefined
+                // Or ended by another process meanwhile (a store shared by several)?
+                if (session.endedElsewhere && core.endedMeanwhile(session)) record = session.serialize()
+                else if (current !== session.raw) {
                     session.rebase(current)
                     record = session.serialize()
                 }

@@ -1,6 +1,6 @@
 /** regenerateScopedSession() at login, destroyScopedSession() at logout. */
 import { describe, expect, spyOn, test } from 'bun:test'
-import { memoryStore } from '../../plugins/scoped-state'
+import { memoryStore, SESSION_ENDED } from '../../plugins/scoped-state'
 import { client, NAVIGATE, sessionIdOf } from '../helpers/client'
 import { flakyStore } from '../helpers/flaky-store'
 import { manualClock, stateApp } from '../helpers/plugin-app'
@@ -280,6 +280,32 @@ describe('destroyScopedSession', () => {
             expect(response.headers.get('set-cookie')).toBeNull()
             expect((await store.stats()).sessions).toBe(0)
         }
+    })
+})
+
+describe('a store shared by several processes', () => {
+    test('that says the session ended while a synchronous request ran: a change answers 409, nothing is saved', async () => {
+        // A synchronous store that another process's logout reaches while the handler awaits.
+        const inner = memoryStore()
+        let endedElsewhere = false
+        const store = {
+            ...inner,
+            load: (id: string, ttl: number) => (endedElsewhere ? SESSION_ENDED : inner.load(id, ttl))
+        }
+        const app = stateApp({ store }).post('/slow-cart', async ({ scopedStore }) => {
+            endedElsewhere = true
+            await Bun.sleep(1)
+            scopedStore.cart = { items: ['late'] }
+            return 'late'
+        })
+        const user = client(app)
+        // A session with a cookie and no record yet: nothing stored to tell that it went.
+        await user.get('/count')
+        expect(user.cookie).not.toBe('')
+        const response = await user.post('/slow-cart')
+        expect(response.status).toBe(409)
+        endedElsewhere = false
+        expect(await user.text('/cart')).toBe('')
     })
 })
 

@@ -18,8 +18,9 @@ export interface RedisStoreOptions {
     url: string
     /**
      * Prepended to every key: `<prefix>s:<id>` holds a session's record,
-     * `<prefix>lock:<id>` its lock, `<prefix>index` and `<prefix>expired` feed
-     * `stats()`. Give each app its own prefix when they share a server.
+     * `<prefix>lock:<id>` its lock, `<prefix>ended:<id>` marks it ended for a minute,
+     * `<prefix>index` and `<prefix>expired` feed `stats()`. Give each app its own prefix
+     * when they share a server.
      * @default 'scoped-state:'
      */
     prefix?: string | undefined

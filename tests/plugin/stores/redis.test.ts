@@ -740,6 +740,29 @@ describe('redis outage', () => {
 })
 
 describe('a session ended in one process is ended in the others', () => {
+    redisTest(
+        'for as long as the store’s mark lives: then an instance that saw it answers as one that did not',
+        async () => {
+            const keys = prefix()
+            const instance = () => stateApp({ store: open({ prefix: keys }) })
+            const user = client(instance())
+            await user.post('/increment')
+            const ended = user.cookie
+            await user.post('/logout')
+            const [sawIt, didNot] = [instance(), instance()]
+            expect((await client(sawIt, ended).post('/increment')).status).toBe(409)
+            // The mark lapses (a minute after the logout).
+            const admin = raw()
+            await admin.del(`${keys}ended:${sessionIdOf(ended)}`)
+            admin.close()
+            const answers = [
+                await client(sawIt, ended).post('/increment'),
+                await client(didNot, ended).post('/increment')
+            ]
+            expect(answers.map((response) => response.status)).toEqual([200, 200])
+        }
+    )
+
     redisTest('a login sent twice, its copies on two instances: the second answers 409, the cart kept', async () => {
         const keys = prefix()
         const first = client(stateApp({ store: open({ prefix: keys }) }))
