@@ -801,6 +801,28 @@ describe('a failure leaves no lock behind, and loses no login', () => {
         stateApp({ store: open({ prefix: keys, lockTimeout: 1_000, commandTimeout: 250, lockLease: 1_500 }) })
     /** Arguments as RESP frames them on the wire: what the proxy looks for. */
     const resp = (...args: string[]) => args.map((arg) => `$${arg.length}\r\n${arg}\r\n`).join('')
+    /** The delete script, taught to Redis by a logout: a proxy's cut command is then the delete itself. */
+    const knowDeleteScript = async (keys: string) => {
+        const other = client(stateApp({ store: open({ prefix: keys }) }))
+        await other.post('/cart/pen')
+        await other.post('/logout')
+    }
+    /** Runs `check` with a user holding `cookie` on an instance that reaches Redis through `cuttingProxy`. */
+    const throughProxy = async (
+        keys: string,
+        cookie: string,
+        { on, drop = false }: { on: string; drop?: boolean },
+        check: (user: ReturnType<typeof client>) => Promise<void>
+    ) => {
+        const cut = cuttingProxy(redis().port, on, { drop })
+        try {
+            await check(
+                client(stateApp({ store: open({ url: `redis://127.0.0.1:${cut.port}`, prefix: keys }) }), cookie)
+            )
+        } finally {
+            cut.stop(true)
+        }
+    }
 
     redisTest('a save answered with an error reply unlocks at once', async () => {
         const keys = prefix()
@@ -832,64 +854,47 @@ describe('a failure leaves no lock behind, and loses no login', () => {
         await user.post('/increment')
         const lock = `${keys}lock:${sessionIdOf(user.cookie)}`
         // The unlock script is the one command with this lock as its only key: it never reaches Redis.
-        const cut = cuttingProxy(redis().port, resp('1', lock), { drop: true })
-        try {
-            const proxied = client(stateApp({ store: open({ url: `redis://127.0.0.1:${cut.port}`, prefix: keys }) }))
-            proxied.cookie = user.cookie
+        // The unlock is sent again through the proxy, so the other instance asks while it is up.
+        await throughProxy(keys, user.cookie, { on: resp('1', lock), drop: true }, async (proxied) => {
             expect(await proxied.text('/count')).toBe('1')
             const next = await client(elsewhere(keys), user.cookie).get('/count')
             expect([next.status, await next.text()]).toEqual([200, '1'])
-        } finally {
-            cut.stop(true)
-        }
+        })
     })
 
     redisTest('a logout whose delete never reaches Redis answers 503 and leaves no lock', async () => {
         const keys = prefix()
         const user = client(stateApp({ store: open({ prefix: keys }) }))
         await user.post('/cart/mug')
-        // Redis knows the delete script already, so the dropped command is the delete itself.
-        const other = client(stateApp({ store: open({ prefix: keys }) }))
-        await other.post('/cart/pen')
-        await other.post('/logout')
+        await knowDeleteScript(keys)
         const id = sessionIdOf(user.cookie)
-        const cut = cuttingProxy(redis().port, resp(`${keys}ended:${id}`, id), { drop: true })
-        try {
-            const proxied = client(stateApp({ store: open({ url: `redis://127.0.0.1:${cut.port}`, prefix: keys }) }))
-            proxied.cookie = user.cookie
+        // The delete script is the one command where the ended mark is followed by the id.
+        await throughProxy(keys, user.cookie, { on: resp(`${keys}ended:${id}`, id), drop: true }, async (proxied) => {
             expect((await proxied.post('/logout')).status).toBe(503)
             const next = await client(elsewhere(keys), user.cookie).get('/cart')
             expect([next.status, await next.text()]).toEqual([200, 'mug'])
-        } finally {
-            cut.stop(true)
-        }
+        })
     })
 
     redisTest('a login whose delete of the old session loses its answer still signs in, keys kept', async () => {
         const keys = prefix()
         const warn = spyOn(console, 'warn').mockImplementation(() => {})
-        const direct = stateApp({ store: open({ prefix: keys }) })
-        // Redis knows the delete script already (a logout), so the cut command is the delete itself.
-        const other = client(direct)
-        await other.post('/cart/pen')
-        await other.post('/logout')
-        const user = client(direct)
+        await knowDeleteScript(keys)
+        const user = client(stateApp({ store: open({ prefix: keys }) }))
         await user.post('/cart/mug')
         const old = sessionIdOf(user.cookie)
-        // The delete script is the one command where the ended mark is followed by the id.
-        const cut = cuttingProxy(redis().port, resp(`${keys}ended:${old}`, old))
         try {
-            const app = stateApp({ store: open({ url: `redis://127.0.0.1:${cut.port}`, prefix: keys }) })
-            const proxied = client(app, user.cookie)
-            const login = await proxied.post('/login')
-            expect([login.status, await login.text()]).toEqual([200, 'regenerated'])
-            expect(sessionIdOf(proxied.cookie)).not.toBe(old)
-            expect(await proxied.text('/cart')).toBe('mug')
+            // The delete script is the one command where the ended mark is followed by the id.
+            await throughProxy(keys, user.cookie, { on: resp(`${keys}ended:${old}`, old) }, async (proxied) => {
+                const login = await proxied.post('/login')
+                expect([login.status, await login.text()]).toEqual([200, 'regenerated'])
+                expect(sessionIdOf(proxied.cookie)).not.toBe(old)
+                expect(await proxied.text('/cart')).toBe('mug')
+            })
             // Redis ran the delete: the old id reaches nothing.
             expect(await raw().get(`${keys}s:${old}`)).toBeNull()
             expect(warn.mock.calls.flat().join()).toContain('deleting the old one failed')
         } finally {
-            cut.stop(true)
             warn.mockRestore()
         }
     })
