@@ -163,11 +163,15 @@ export const sqliteStore = (options: SqliteStoreOptions): Store => {
         waiting = on
         db.run(`PRAGMA busy_timeout = ${on ? Math.trunc(busyTimeout) : 0}`)
     }
+    /** A write got through: the file is free again, so later writes may wait for it. */
+    const wrote = () => {
+        if (!waiting) wait(true)
+    }
     /** Runs a database call, turning its failures (disk full, file locked, I/O error) into a 503. */
     const guard = <T>(call: () => T, writes = false): T => {
         try {
             const result = call()
-            if (writes && !waiting) wait(true)
+            if (writes) wrote()
             return result
         } catch (error) {
             if (waiting && String((error as { code?: string }).code).startsWith('SQLITE_BUSY')) wait(false)
@@ -201,7 +205,9 @@ export const sqliteStore = (options: SqliteStoreOptions): Store => {
                 free = left < free ? left : 0
             }
         } catch (error) {
-            console.warn(`scopedState: sweeping the SQLite store failed: ${(error as Error).message}`)
+            // SQLite's own words: the guard's error would add "Session store unavailable: SQLite:".
+            const reason = error instanceof StoreUnavailableError ? error.cause : error
+            console.warn(`scopedState: sweeping the SQLite store failed: ${(reason as Error).message}`)
         } finally {
             sweeping = false
         }
@@ -218,10 +224,14 @@ export const sqliteStore = (options: SqliteStoreOptions): Store => {
                 const time = now()
                 if (row.expires <= time) {
                     remove.run(id)
+                    wrote()
                     expirations++
                     return undefined
                 }
-                if (row.expires < time + ttlMs) extend.run(expiry(ttlMs), id)
+                if (row.expires < time + ttlMs) {
+                    extend.run(expiry(ttlMs), id)
+                    wrote()
+                }
                 return row.record
             }),
         save: (id, record, ttlMs) => guard(() => void upsert.run(id, record, expiry(ttlMs), now() + ttlMs), true),

@@ -1,6 +1,6 @@
 /** The SQLite store: the shared contract, then what only a file on disk has to prove. */
 import { Database } from 'bun:sqlite'
-import { afterAll, describe, expect, test } from 'bun:test'
+import { afterAll, describe, expect, spyOn, test } from 'bun:test'
 import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -14,6 +14,13 @@ const newPath = () => join(dir, `state-${++files}.db`)
 
 storeContract('sqlite', { create: () => sqliteStore({ path: newPath() }) })
 storeContract('sqlite, exclusive', { create: () => sqliteStore({ path: newPath(), exclusive: true }) })
+
+/** How long a save took to fail with 503: `busyTimeout` while writes wait for a held file, else at once. */
+const timedFailingSave = (store: Store) => {
+    const started = performance.now()
+    expect(() => store.save('a', '{}', 60_000)).toThrow(expect.objectContaining({ status: 503 }))
+    return performance.now() - started
+}
 
 /**
  * Reads the file the way another process would (a sqlite3 shell, a backup tool), even while
@@ -240,21 +247,61 @@ describe('sqlite store', () => {
         // SQLite waits synchronously: every request of the process would wait busyTimeout per write.
         const store = sqliteStore({ path, busyTimeout: 1_000 })
         const writer = new Database(path)
-        const timedSave = () => {
-            const started = performance.now()
-            expect(() => store.save('a', '{}', 60_000)).toThrow(expect.objectContaining({ status: 503 }))
-            return performance.now() - started
-        }
         writer.run('BEGIN IMMEDIATE')
-        expect(timedSave()).toBeGreaterThanOrEqual(900)
-        expect(timedSave()).toBeLessThan(500)
+        expect(timedFailingSave(store)).toBeGreaterThanOrEqual(900)
+        expect(timedFailingSave(store)).toBeLessThan(500)
         writer.run('ROLLBACK')
         store.save('a', '{}', 60_000)
         // Through again, writes wait as before.
         writer.run('BEGIN IMMEDIATE')
-        expect(timedSave()).toBeGreaterThanOrEqual(900)
+        expect(timedFailingSave(store)).toBeGreaterThanOrEqual(900)
         writer.run('ROLLBACK')
         writer.close()
+        store.close()
+    })
+
+    test('a load whose expiry extension gets through lets writes wait again', () => {
+        const path = newPath()
+        let now = 1_000_000
+        const store = sqliteStore({ path, now: () => now, busyTimeout: 1_000 })
+        const writer = new Database(path)
+        store.save('a', '{}', 60_000)
+        writer.run('BEGIN IMMEDIATE')
+        expect(timedFailingSave(store)).toBeGreaterThanOrEqual(900)
+        writer.run('ROLLBACK')
+        // Past a tenth of the TTL, the load writes the session's new expiry.
+        now += 10_000
+        expect(store.load('a', 60_000)).toBe('{}')
+        writer.run('BEGIN IMMEDIATE')
+        expect(timedFailingSave(store)).toBeGreaterThanOrEqual(900)
+        writer.run('ROLLBACK')
+        writer.close()
+        store.close()
+    })
+
+    test('a sweep while another connection holds the file gives up at once, and says why in SQLite’s words', async () => {
+        const path = newPath()
+        let now = 1_000_000
+        const store = sqliteStore({ path, now: () => now, busyTimeout: 1_000, sweepInterval: 20 })
+        const writer = new Database(path)
+        for (let i = 0; i < 10; i++) store.save(`old-${i}`, '{}', 1_000)
+        writer.run('BEGIN IMMEDIATE')
+        expect(timedFailingSave(store)).toBeGreaterThanOrEqual(900)
+        now += 2_000
+        const warn = spyOn(console, 'warn').mockImplementation(() => {})
+        try {
+            const started = performance.now()
+            while (warn.mock.calls.length === 0 && performance.now() - started < 5_000) await Bun.sleep(5)
+            expect(performance.now() - started).toBeLessThan(500)
+            expect(warn.mock.calls[0]).toEqual(['scopedState: sweeping the SQLite store failed: database is locked'])
+        } finally {
+            warn.mockRestore()
+        }
+        expect((store.stats() as StoreStats).expirations).toBe(0)
+        writer.run('ROLLBACK')
+        writer.close()
+        for (let i = 0; i < 100 && (store.stats() as StoreStats).expirations < 10; i++) await Bun.sleep(20)
+        expect((store.stats() as StoreStats).expirations).toBe(10)
         store.close()
     })
 
