@@ -307,6 +307,29 @@ describe('a store shared by several processes', () => {
         endedElsewhere = false
         expect(await user.text('/cart')).toBe('')
     })
+
+    test('that says the session ended when a synchronous request starts: the id is ended there too', async () => {
+        const inner = memoryStore()
+        let endedElsewhere = false
+        const store = {
+            ...inner,
+            load: (id: string, ttl: number) => (endedElsewhere ? SESSION_ENDED : inner.load(id, ttl))
+        }
+        // refreshAfter 0: the cookie is due on every request, and must not be sent for an ended id.
+        const user = client(stateApp({ store, refreshAfter: 0 }))
+        await user.post('/cart/mug')
+        endedElsewhere = true
+        const [change, login, read] = [
+            await user.post('/increment'),
+            await user.post('/login'),
+            await user.get('/cart')
+        ]
+        expect([change.status, login.status, read.status]).toEqual([409, 409, 200])
+        expect(await read.text()).toBe('')
+        for (const response of [change, login, read]) expect(response.headers.get('set-cookie')).toBeNull()
+        endedElsewhere = false
+        expect(await user.text('/cart')).toBe('mug')
+    })
 })
 
 describe('a login or logout that fails', () => {
