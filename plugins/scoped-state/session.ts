@@ -60,6 +60,12 @@ export class ScopedSession {
     declare cookie: SentCookie | undefined
     /** The stored record as loaded; `undefined` for a session with no state yet. */
     declare raw: string | undefined
+    /**
+     * Runs once, when the request first reads or changes its state: the synchronous path loads
+     * the record again there if another request saved it since (this one's handler awaited
+     * first), so that the change is made to what is stored, not to what was when it began.
+     */
+    declare beforeFirstTouch: (() => void) | undefined
     /** The session this request moved away from (a login), and its record as loaded. */
     declare movedFrom: { id: string; raw: string | undefined } | undefined
 
@@ -74,6 +80,7 @@ export class ScopedSession {
         private readonly pageLoad: boolean
     ) {
         this.raw = undefined
+        this.beforeFirstTouch = undefined
         this.record = undefined
         this.written = undefined
         this.handedOut = undefined
@@ -113,7 +120,15 @@ export class ScopedSession {
         return this.context.fields.get(key)?.preserve ? this.sessionScope : this.pageScope
     }
 
+    private touch() {
+        const first = this.beforeFirstTouch
+        if (!first) return
+        this.beforeFirstTouch = undefined
+        first()
+    }
+
     read(key: string): unknown {
+        this.touch()
         const field = this.context.fields.get(key)
         if (!field) return undefined
         if (this.pageKey === STALE_PAGE && !field.preserve) throw new StalePageError()
@@ -141,6 +156,7 @@ export class ScopedSession {
         if (!field) throw new TypeError(`scopedState: '${key}' is not a key of the state setup.`)
         if (this.pageKey === STALE_PAGE && !field.preserve) throw new StalePageError()
         if (this.tooLate()) return
+        this.touch()
         this.scopeOf(key)[key] = value
         this.written ??= new Set()
         this.written.add(key)
@@ -157,6 +173,7 @@ export class ScopedSession {
     /** Back to defaults: the page scope, or with `ignorePreserve` everything, the user's other tabs too. */
     reset(ignorePreserve = false) {
         if (this.tooLate()) return
+        this.touch()
         if (ignorePreserve) {
             // Nothing of the stored record is read, so even one this setup cannot read (a failing
             // migrate, a newer version) is started over. The record's own scope is replaced too:
@@ -179,6 +196,7 @@ export class ScopedSession {
      */
     moveTo(id: SessionId) {
         if (this.tooLate()) return
+        this.touch()
         this.destroyed = false
         const { s } = this.state()
         this.movedFrom ??= { id: this.id.id, raw: this.raw }

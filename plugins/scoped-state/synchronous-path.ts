@@ -1,8 +1,9 @@
 /**
  * The request path of a synchronous store (memory, SQLite) without `serializeRequests`: no
- * waiting at all. Load, handler and save run without a break unless the handler awaits;
- * a request whose session another request saved meanwhile rebases its changes onto that
- * record, key by key, and fails with 409 when both changed the same key.
+ * waiting at all. Load, handler and save run without a break unless the handler awaits.
+ * A handler that awaits before it first touches the state gets the record as stored then;
+ * one that awaits after has its changes rebased at commit onto what other requests of the
+ * session saved meanwhile, key by key, and fails with 409 when both changed the same key.
  */
 import type { EngineCore, RequestPath } from './engine'
 import { collisionError } from './errors'
@@ -13,8 +14,17 @@ import type { SESSION_ENDED } from './store'
 /** What a synchronous store's `load` answers: no promise. */
 type Loaded = string | undefined | typeof SESSION_ENDED
 
+/** Saves and deletes made through any synchronous path of this process, to tell whether a record may have changed. */
+let writes = 0
+
 export const synchronousPath = (core: EngineCore): RequestPath => {
     const { store } = core
+    /** Loads `session`'s record again if one of its requests saved it since. */
+    const reload = (session: ScopedSession) => {
+        const current = core.loaded(session, store.load(session.id.id, core.ttlOf(session.id)) as Loaded)
+        // Gone meanwhile (a logout, an eviction): the commit tells, and ends this request's session.
+        if (current !== undefined) session.raw = current
+    }
     return {
         open(request: Request): ScopedSession {
             const at = core.seconds()
@@ -22,6 +32,10 @@ export const synchronousPath = (core: EngineCore): RequestPath => {
             if (session.returning) {
                 const id = session.id.id
                 session.raw = core.loaded(session, store.load(id, core.ttlOf(session.id, at)) as Loaded)
+                const writesBefore = writes
+                session.beforeFirstTouch = () => {
+                    if (writes !== writesBefore) reload(session)
+                }
             }
             return session
         },
@@ -49,12 +63,14 @@ export const synchronousPath = (core: EngineCore): RequestPath => {
                 // Rebased onto the other request's save, this one's changes may amount to nothing.
                 if (record !== undefined) {
                     store.save(id, record, ttl)
+                    writes++
                     session.saved(record)
                 }
             }
             if (session.discard) {
                 try {
                     store.delete(session.discard)
+                    writes++
                 } catch (error) {
                     core.keepOldRecord(error, session, record !== undefined)
                 }

@@ -134,14 +134,63 @@ test("instances sharing one store run a session's requests one at a time across 
     expect(await user.text('/count')).toBe('40')
 })
 
-test('an awaiting full reset that overlaps a change of a preserved key gets 409 instead of erasing it', async () => {
+test('a handler that awaits before it first touches the state works on the state as stored then', async () => {
     const app = stateApp()
-        .post('/slow-full-reset', async ({ resetScopedStore }) => {
+        .post('/slow-then-increment', async ({ scopedStore }) => {
+            await Bun.sleep(5)
+            return ++scopedStore.count
+        })
+        .post('/slow-then-add', async ({ scopedStore }) => {
+            await Bun.sleep(5)
+            scopedStore.tags.push(`tag ${scopedStore.tags.length}`)
+            return 'added'
+        })
+        .post('/slow-then-full-reset', async ({ resetScopedStore }) => {
             await Bun.sleep(20)
             resetScopedStore(true)
             return 'reset'
         })
-        .post('/slow-full-then-page-reset', async ({ resetScopedStore }) => {
+        .post('/slow-then-login', async ({ regenerateScopedSession }) => {
+            await Bun.sleep(20)
+            regenerateScopedSession()
+            return 'signed in'
+        })
+    const user = client(app)
+    await user.get('/count')
+    // A double click, two tabs: no change is made to a record older than another's save.
+    const responses = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => user.post(i % 2 ? '/slow-then-increment' : '/slow-then-add'))
+    )
+    expect(responses.map((response) => response.status)).toEqual(Array(20).fill(200))
+    const state = await (await user.get('/state')).json()
+    expect(state.count).toBe(10)
+    expect([...state.tags].sort()).toEqual(Array.from({ length: 10 }, (_, i) => `tag ${i}`).sort())
+    // A login (a password check awaits first) carries the cart another request changed meanwhile.
+    await user.post('/cart/book')
+    const before = user.cookie
+    const login = user.post('/slow-then-login')
+    expect(await (await user.post('/cart/pen')).text()).toBe('book,pen')
+    expect(await (await login).text()).toBe('signed in')
+    expect(user.cookie).not.toBe(before)
+    expect(await user.text('/cart')).toBe('book,pen')
+    // A full reset made after another request's change resets that change too.
+    const reset = user.post('/slow-then-full-reset')
+    await user.post('/theme/dark')
+    expect((await reset).status).toBe(200)
+    expect(await (await user.get('/state')).json()).toMatchObject({ theme: 'light', count: 0, tags: [] })
+})
+
+test('an awaiting full reset that overlaps a change of a preserved key gets 409 instead of erasing it', async () => {
+    // Its handler read the state before awaiting: the reset meant the state it read.
+    const app = stateApp()
+        .post('/slow-full-reset', async ({ scopedStore, resetScopedStore }) => {
+            scopedStore.count
+            await Bun.sleep(20)
+            resetScopedStore(true)
+            return 'reset'
+        })
+        .post('/slow-full-then-page-reset', async ({ scopedStore, resetScopedStore }) => {
+            scopedStore.count
             await Bun.sleep(20)
             resetScopedStore(true)
             resetScopedStore()
@@ -160,7 +209,9 @@ test('an awaiting full reset that overlaps a change of a preserved key gets 409 
 test('an awaiting login that overlaps a change of a preserved key gets 409 instead of losing it; a retry carries it', async () => {
     for (const stored of [true, false]) {
         const login = Promise.withResolvers<void>()
-        const app = stateApp().post('/slow-login', async ({ regenerateScopedSession }) => {
+        // Its handler read the state before awaiting: the login carries the keys as it read them.
+        const app = stateApp().post('/slow-login', async ({ scopedStore, regenerateScopedSession }) => {
+            scopedStore.cart
             await login.promise
             regenerateScopedSession()
             return 'signed in'
@@ -181,7 +232,8 @@ test('an awaiting login that overlaps a change of a preserved key gets 409 inste
 })
 
 test("an awaiting full reset that overlaps a change in another tab's page scope gets 409 too", async () => {
-    const app = stateApp().post('/slow-full-reset', async ({ resetScopedStore }) => {
+    const app = stateApp().post('/slow-full-reset', async ({ scopedStore, resetScopedStore }) => {
+        scopedStore.count
         await Bun.sleep(20)
         resetScopedStore(true)
         return 'reset'

@@ -261,6 +261,7 @@ test('a full reset starts over from state this setup cannot read: a failing migr
 })
 
 test('an awaiting full reset of state this setup cannot read, overtaken by another save, gets 409', async () => {
+    // Its handler touched the state before awaiting (unreadable, it can only be reset).
     const store = memoryStore()
     const { cookie } = await userOfVersionOne(store)
     const resume = Promise.withResolvers<void>()
@@ -269,6 +270,7 @@ test('an awaiting full reset of state this setup cannot read, overtaken by anoth
             throw new Error('a bug in migrate')
         }
     }).post('/slow-full-reset', async ({ resetScopedStore }) => {
+        resetScopedStore(true)
         await resume.promise
         resetScopedStore(true)
         return 'started over'
