@@ -4,7 +4,8 @@
  * State values are JSON values (null, booleans, finite numbers, strings, arrays and
  * plain objects), so every store can keep them and they read back exactly as
  * written. Anything else (a Date, a Map, a class instance, a function, undefined,
- * NaN, a cycle) is refused with an error that names the key.
+ * NaN, a cycle) is refused with an error that names the key; only an object's
+ * property set to undefined is left out, as JSON leaves it out.
  */
 import { ScopedStateSetupError } from './errors'
 
@@ -105,7 +106,12 @@ export const findNonJson = (value: unknown, path: string, parents: object[] = []
         for (let i = 0; i < value.length && !problem; i++) problem = findNonJson(value[i], `${path}[${i}]`, parents)
     } else if (isPlainObject(value)) {
         for (const key of Object.keys(value)) {
-            problem = findNonJson((value as Record<string, unknown>)[key], `${path}.${key}`, parents)
+            const property = (value as Record<string, unknown>)[key]
+            // An optional property set to undefined (`{ ...note, due: undefined }`) is left out, as
+            // JSON leaves it out, and reads back as undefined all the same. In an array it would
+            // read back as null: refused there.
+            if (property === undefined) continue
+            problem = findNonJson(property, `${path}.${key}`, parents)
             if (problem) break
         }
     } else problem = `${path} holds ${describe(value)}`

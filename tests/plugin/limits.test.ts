@@ -3,9 +3,10 @@
  * Values that are not JSON and state over the size limit: see the store contract suite.
  */
 import { expect, test } from 'bun:test'
-import { memoryStore } from '../../plugins/scoped-state'
+import { Elysia } from 'elysia'
+import { memoryStore, scopedState } from '../../plugins/scoped-state'
 import { client, NAVIGATE, sessionIdOf } from '../helpers/client'
-import { stateApp } from '../helpers/plugin-app'
+import { SECRET, stateApp } from '../helpers/plugin-app'
 
 test('an unknown key cannot be written', async () => {
     const app = stateApp().post('/unknown', ({ scopedStore }) => {
@@ -92,4 +93,44 @@ test('an in-place change by a request that fails does not reach the next request
     expect(await user.text('/tags')).toBe('a')
     expect((await user.post('/push-then-fail')).status).toBe(500)
     expect(await user.text('/tags')).toBe('a')
+})
+
+test('an object property set to undefined is left out, as JSON leaves it out; undefined elsewhere is refused', async () => {
+    interface Note {
+        text: string
+        due?: string
+    }
+    const app = new Elysia()
+        .use(scopedState({ notes: { value: [] as Note[] }, count: { value: 0 } }, { secret: SECRET }))
+        .post('/add', ({ scopedStore }) => {
+            scopedStore.notes.push({ text: 'call', due: 'today' })
+            return 'added'
+        })
+        // What TypeScript lets a handler write for an optional field.
+        .post('/undue', ({ scopedStore }) => {
+            scopedStore.notes = scopedStore.notes.map((note) => ({ ...note, due: undefined }))
+            return 'saved'
+        })
+        .post('/in-array', ({ scopedStore }) => {
+            scopedStore.notes = [undefined] as unknown as Note[]
+            return 'saved?'
+        })
+        .post('/as-value', ({ scopedStore }) => {
+            scopedStore.count = undefined as unknown as number
+            return 'saved?'
+        })
+        .get('/notes', ({ scopedStore }) => JSON.stringify(scopedStore.notes))
+    const user = client(app)
+    await user.post('/add')
+    expect((await user.post('/undue')).status).toBe(200)
+    expect(await user.text('/notes')).toBe('[{"text":"call"}]')
+    for (const [path, named] of [
+        ['/in-array', 'scopedStore.notes[0] holds undefined'],
+        ['/as-value', 'scopedStore.count holds undefined']
+    ] as const) {
+        const response = await user.post(path)
+        expect(response.status).toBe(500)
+        expect(await response.text()).toStartWith(`Cannot store ${named}`)
+    }
+    expect(await user.text('/notes')).toBe('[{"text":"call"}]')
 })

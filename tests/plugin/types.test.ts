@@ -58,7 +58,8 @@ test('a setup written inline, as in the spec, types its keys by kind: a boolean 
                     dark: { value: false, preserve: true },
                     count: { value: 0 },
                     name: { value: '' },
-                    seen: { value: null }
+                    seen: { value: null },
+                    picked: { value: null as string | null }
                 },
                 { secret: SECRET }
             )
@@ -68,6 +69,10 @@ test('a setup written inline, as in the spec, types its keys by kind: a boolean 
             assertType<Equal<typeof scopedStore.count, number>>(true)
             assertType<Equal<typeof scopedStore.name, string>>(true)
             assertType<Equal<typeof scopedStore.seen, null>>(true)
+            assertType<Equal<typeof scopedStore.picked, string | null>>(true)
+            // @ts-expect-error: a bare null default holds only null: give it the type it stands in for
+            scopedStore.seen = 'x'
+            scopedStore.picked = 'x'
             scopedStore.dark = !scopedStore.dark
             return String(scopedStore.dark)
         })
