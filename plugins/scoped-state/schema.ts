@@ -94,16 +94,24 @@ const isPlainObject = (value: object) => {
     return proto === Object.prototype || proto === null
 }
 
-/** Where `value` stops being a JSON value, as `path holds …`, or `undefined` when it is one. */
-export const findNonJson = (value: unknown, path: string, parents: object[] = []): string | undefined => {
+/**
+ * Where `value` stops being a JSON value, as ` holds …` after the path below `value`, or
+ * `undefined` when it is one. The path is built on the way back from a problem only, and
+ * ancestors are kept in a set: a deep value (user-supplied JSON) costs its size, not its
+ * size times its depth.
+ */
+const problemIn = (value: unknown, parents: Set<object>): string | undefined => {
     if (value === null || typeof value === 'string' || typeof value === 'boolean') return undefined
-    if (typeof value === 'number') return Number.isFinite(value) ? undefined : `${path} holds ${value}`
-    if (typeof value !== 'object') return `${path} holds ${describe(value)}`
-    if (parents.includes(value)) return `${path} refers back to itself`
-    parents.push(value)
+    if (typeof value === 'number') return Number.isFinite(value) ? undefined : ` holds ${value}`
+    if (typeof value !== 'object') return ` holds ${describe(value)}`
+    if (parents.has(value)) return ' refers back to itself'
+    parents.add(value)
     let problem: string | undefined
     if (Array.isArray(value)) {
-        for (let i = 0; i < value.length && !problem; i++) problem = findNonJson(value[i], `${path}[${i}]`, parents)
+        for (let i = 0; i < value.length && !problem; i++) {
+            const inner = problemIn(value[i], parents)
+            if (inner) problem = `[${i}]${inner}`
+        }
     } else if (isPlainObject(value)) {
         for (const key of Object.keys(value)) {
             const property = (value as Record<string, unknown>)[key]
@@ -111,12 +119,21 @@ export const findNonJson = (value: unknown, path: string, parents: object[] = []
             // JSON leaves it out, and reads back as undefined all the same. In an array it would
             // read back as null: refused there.
             if (property === undefined) continue
-            problem = findNonJson(property, `${path}.${key}`, parents)
-            if (problem) break
+            const inner = problemIn(property, parents)
+            if (inner) {
+                problem = `.${key}${inner}`
+                break
+            }
         }
-    } else problem = `${path} holds ${describe(value)}`
-    parents.pop()
+    } else problem = ` holds ${describe(value)}`
+    parents.delete(value)
     return problem
+}
+
+/** Where `value` stops being a JSON value, as `path holds …`, or `undefined` when it is one. */
+export const findNonJson = (value: unknown, path: string): string | undefined => {
+    const problem = problemIn(value, new Set())
+    return problem === undefined ? undefined : path + problem
 }
 
 export const JSON_RULE = 'state values must be JSON values (null, boolean, finite number, string, array, plain object)'

@@ -28,11 +28,27 @@ export interface SessionContext extends ParseCache {
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b)
 
+/**
+ * The JSON of a value handed out, to tell whether it was mutated in place; `undefined` when it
+ * has none (a cycle, a BigInt made in place): then it counts as changed, and `serialize`
+ * names the key and what is wrong with it.
+ */
+const fingerprint = (value: unknown) => {
+    try {
+        return JSON.stringify(value)
+    } catch {
+        return undefined
+    }
+}
+
 export class ScopedSession {
     // Declared, and assigned in the constructor: JSC runs class field definitions as an
     // extra pass per instance, and a session is created on every request.
     /** This request's own copy of the record, once it needs one. */
     declare private record: StateRecord | undefined
+    /** The parse of `raw` this request reads until it needs its own copy: parsed at most once per request. */
+    declare private parsed: StateRecord | undefined
+    declare private parsedRaw: string | undefined
     declare private sessionScope: Scope
     declare private pageScope: Scope
     /** Keys this request assigned. */
@@ -82,6 +98,8 @@ export class ScopedSession {
         this.raw = undefined
         this.beforeFirstTouch = undefined
         this.record = undefined
+        this.parsed = undefined
+        this.parsedRaw = undefined
         this.written = undefined
         this.handedOut = undefined
         this.cleared = undefined
@@ -97,13 +115,21 @@ export class ScopedSession {
         this.movedFrom = undefined
     }
 
+    /** The session's shared parse of `raw` (or this request's private one, for a long record), once per request. */
+    private shared(): StateRecord {
+        if (this.parsed && this.parsedRaw === this.raw) return this.parsed
+        this.parsedRaw = this.raw
+        this.parsed = sharedParse(this.id.id, this.raw, this.context)
+        return this.parsed
+    }
+
     /**
      * This request's own copy of the record: its own containers over the shared parse's
      * values. Objects among those are frozen and copied when first read (`own`).
      */
     private state(): StateRecord {
         if (this.record) return this.record
-        const shared = sharedParse(this.id.id, this.raw, this.context)
+        const shared = this.shared()
         const record = { s: { ...shared.s }, p: { ...shared.p } }
         this.record = record
         this.sessionScope = record.s
@@ -134,7 +160,7 @@ export class ScopedSession {
         if (this.pageKey === STALE_PAGE && !field.preserve) throw new StalePageError()
         if (!this.record && !this.pageLoad) {
             // Nothing changed yet: a primitive is read straight from the shared parse.
-            const shared = sharedParse(this.id.id, this.raw, this.context)
+            const shared = this.shared()
             const scope = field.preserve ? shared.s : shared.p[this.pageKey]
             const value = scope && Object.hasOwn(scope, key) ? scope[key] : field.initial()
             if (value === null || typeof value !== 'object') return value
@@ -146,7 +172,7 @@ export class ScopedSession {
             // Handed out, the object may be mutated in place: keep its JSON to tell.
             scope[key] = value = own(value)
             this.handedOut ??= new Map()
-            this.handedOut.set(key, JSON.stringify(value))
+            this.handedOut.set(key, fingerprint(value) ?? '')
         }
         return value
     }
@@ -237,7 +263,7 @@ export class ScopedSession {
     private changedKeys() {
         const keys = new Set(this.written)
         if (this.handedOut)
-            for (const [key, json] of this.handedOut) if (JSON.stringify(this.scopeOf(key)[key]) !== json) keys.add(key)
+            for (const [key, json] of this.handedOut) if (fingerprint(this.scopeOf(key)[key]) !== json) keys.add(key)
         return keys
     }
 

@@ -35,8 +35,11 @@ export const sharedParse = (id: string, raw: string | undefined, cache: ParseCac
     const cached = cache.parsed.get(id)
     if (cached?.raw === raw) return cached.record
     const record = parseRecord(raw, cache)
+    // A longer record is not cached: this parse is the reading request's alone, so it needs
+    // neither freezing nor copying (`own` copies only frozen objects).
+    if (raw.length > CACHED_RECORD_LENGTH) return record
     deepFreeze(record)
-    if (raw.length <= CACHED_RECORD_LENGTH) cache.parsed.add(id, { raw, record })
+    cache.parsed.add(id, { raw, record })
     return record
 }
 

@@ -134,3 +134,27 @@ test('an object property set to undefined is left out, as JSON leaves it out; un
     }
     expect(await user.text('/notes')).toBe('[{"text":"call"}]')
 })
+
+test('a value made unstorable in place (a cycle, a BigInt) fails naming where, and keeps the stored state', async () => {
+    const app = stateApp()
+        .post('/cycle', ({ scopedStore }) => {
+            const cart = scopedStore.cart as { items: string[]; self?: unknown }
+            cart.self = cart
+            return 'saved?'
+        })
+        .post('/bigint', ({ scopedStore }) => {
+            ;(scopedStore.cart as unknown as Record<string, unknown>).total = 10n
+            return 'saved?'
+        })
+    const user = client(app)
+    await user.post('/cart/book')
+    for (const [path, problem] of [
+        ['/cycle', 'scopedStore.cart.self refers back to itself'],
+        ['/bigint', 'scopedStore.cart.total holds a bigint']
+    ] as const) {
+        const response = await user.post(path)
+        expect(response.status).toBe(500)
+        expect(await response.text()).toStartWith(`Cannot store ${problem}`)
+    }
+    expect(await user.text('/cart')).toBe('book')
+})

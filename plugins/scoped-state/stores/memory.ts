@@ -6,7 +6,8 @@ export interface MemoryStoreOptions {
      * have not come back since their first write is evicted. Returning sessions are spared
      * up to four fifths of `maxSessions` (past that, the least recently used rejoin the
      * others), so a flood of one-request sessions cannot push out returning users.
-     * Memory is bounded by `maxSessions × maxStateBytes` (plugin option).
+     * Memory is bounded by about `maxSessions × maxStateBytes × 1.25` (plugin option; a
+     * record of 16 KiB took 20.5 KiB of RSS, measured over 5 000 sessions).
      * @default 100_000
      */
     maxSessions?: number | undefined
