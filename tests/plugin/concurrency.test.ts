@@ -372,6 +372,27 @@ describe("a request that holds its session past the store's lockLease", () => {
         expect(await user.text('/count')).toBe('99')
     })
 
+    test('keeps it, once handed it by the request before, while no other request waits', async () => {
+        const first = Promise.withResolvers<void>()
+        const app = stateApp({ store: { ...memoryStore(), lockLease: 50 }, serializeRequests: true })
+            .post('/first', async () => {
+                await first.promise
+                return 'first'
+            })
+            .post('/long', async ({ scopedStore }) => {
+                await Bun.sleep(200)
+                scopedStore.count = 50
+                return 'long'
+            })
+        const user = client(app)
+        await user.post('/increment')
+        const [before, handed] = [user.post('/first'), user.post('/long')]
+        await Bun.sleep(10)
+        first.resolve()
+        expect([(await before).status, (await handed).status]).toEqual([200, 200])
+        expect(await user.text('/count')).toBe('50')
+    })
+
     test('after an error hook that throws, the next request waits out the lease instead of forever', async () => {
         // Bun answers what its own `error` handler returns.
         const app = new Elysia({ serve: { error: () => new Response('sorry', { status: 500 }) } })

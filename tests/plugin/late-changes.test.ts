@@ -30,6 +30,17 @@ describe('a change after the plugin committed', () => {
         expect(await user.text('/theme')).toBe('light')
     })
 
+    test('a read in an onAfterHandle hook added after the plugin, of a key the request never touched, after a save', async () => {
+        const app = stateApp().onAfterHandle(({ scopedStore, set }) => {
+            set.headers['x-tags'] = String(scopedStore.tags.length)
+        })
+        const user = client(app)
+        const response = await user.post('/increment')
+        expect([response.status, response.headers.get('x-tags')]).toEqual([200, '0'])
+        expect(await user.text('/count')).toBe('1')
+        expect(error).not.toHaveBeenCalled()
+    })
+
     test('in a generator handler, which streams after the plugin committed: ignored and reported', async () => {
         const app = stateApp().get('/stream', function* ({ scopedStore }) {
             scopedStore.theme = 'dark'

@@ -1,7 +1,7 @@
 /** regenerateScopedSession() at login, destroyScopedSession() at logout. */
 import { describe, expect, spyOn, test } from 'bun:test'
 import { memoryStore, SESSION_ENDED } from '../../plugins/scoped-state'
-import { client, NAVIGATE, sessionIdOf } from '../helpers/client'
+import { client, inPage, NAVIGATE, sessionIdOf } from '../helpers/client'
 import { flakyStore } from '../helpers/flaky-store'
 import { manualClock, stateApp } from '../helpers/plugin-app'
 
@@ -25,6 +25,19 @@ describe('regenerateScopedSession', () => {
         expect(await (await client(app, before).get('/state')).json()).toMatchObject({ theme: 'light', count: 0 })
         expect(await client(app, before).text('/cart')).toBe('')
         expect((await store.stats()).sessions).toBe(1)
+    })
+
+    test('stores only the preserved keys under the new id: page scopes are left behind', async () => {
+        const store = memoryStore()
+        const user = client(stateApp({ store }))
+        const { page } = await (await user.get('/state', NAVIGATE)).json()
+        await user.post('/increment', inPage(page))
+        await user.post('/theme/dark')
+        await user.post('/login')
+        expect(JSON.parse(store.load(sessionIdOf(user.cookie), 60_000) as string)).toEqual({
+            s: { theme: 'dark' },
+            p: {}
+        })
     })
 
     test('works for a visitor with no state yet', async () => {

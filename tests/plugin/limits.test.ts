@@ -5,7 +5,7 @@
 import { expect, test } from 'bun:test'
 import { Elysia } from 'elysia'
 import { memoryStore, scopedState } from '../../plugins/scoped-state'
-import { client, NAVIGATE, sessionIdOf } from '../helpers/client'
+import { client, inPage, NAVIGATE, sessionIdOf } from '../helpers/client'
 import { SECRET, stateApp } from '../helpers/plugin-app'
 
 test('an unknown key cannot be written', async () => {
@@ -157,4 +157,27 @@ test('a value made unstorable in place (a cycle, a BigInt) fails naming where, a
         expect(await response.text()).toStartWith(`Cannot store ${problem}`)
     }
     expect(await user.text('/cart')).toBe('book')
+})
+
+test('a value that is not JSON is refused in any key of an object, not only its last', async () => {
+    const app = stateApp().post('/dated-cart', ({ scopedStore }) => {
+        scopedStore.cart = { when: new Date(0), items: ['a'] } as never
+        return 'saved?'
+    })
+    const user = client(app)
+    const response = await user.post('/dated-cart')
+    expect(response.status).toBe(500)
+    expect(await response.text()).toStartWith('Cannot store scopedStore.cart.when holds a Date')
+    expect(await user.text('/cart')).toBe('')
+})
+
+test('over maxStateBytes, other tabs’ scopes go only until the record fits, to the byte', async () => {
+    const scope = { tags: ['x'] }
+    // Page keys are 12 characters: a record of two tabs' scopes is exactly the limit.
+    const exact = JSON.stringify({ s: {}, p: { aaaaaaaaaaaa: scope, bbbbbbbbbbbb: scope } }).length
+    const user = client(stateApp({ maxStateBytes: exact }))
+    const tabs: string[] = []
+    for (let i = 0; i < 3; i++) tabs.push((await (await user.get('/state', NAVIGATE)).json()).page)
+    for (const tab of tabs) expect((await user.post('/tag/x', inPage(tab))).status).toBe(200)
+    expect(await Promise.all(tabs.map((tab) => user.text('/tags', inPage(tab))))).toEqual(['', 'x', 'x'])
 })

@@ -71,6 +71,32 @@ describe('memory store', () => {
         store.close()
     })
 
+    test('a returning session stays spared however often it comes back', () => {
+        const store = memoryStore({ maxSessions: 10 })
+        store.save('alice', '1', 60_000)
+        for (let i = 0; i < 20; i++) store.load('alice', 60_000)
+        for (let i = 0; i < 30; i++) store.save(`x${i}`, '1', 60_000)
+        expect(kept(store, ['alice'])).toEqual(['alice'])
+        store.close()
+    })
+
+    test('sessions that never came back, once deleted, do not leave returning ones room to crowd out a first write', () => {
+        const store = memoryStore({ maxSessions: 10 })
+        // Logouts of one-request sessions.
+        for (let i = 0; i < 20; i++) {
+            store.save(`gone${i}`, '1', 60_000)
+            store.delete(`gone${i}`)
+        }
+        for (let i = 0; i < 10; i++) {
+            store.save(`r${i}`, '1', 60_000)
+            store.load(`r${i}`, 60_000)
+        }
+        // A returning session steps back and goes instead of the new visitor's first write.
+        store.save('fresh', '1', 60_000)
+        expect(kept(store, ['fresh'])).toEqual(['fresh'])
+        store.close()
+    })
+
     test('a record lives its ttl from its last load or save, and is gone at exactly its end', () => {
         let now = Date.UTC(2026, 0, 1)
         const store = memoryStore({ now: () => now })

@@ -249,6 +249,15 @@ describe('page scope', () => {
         expect(await cacheControl('/response', NAVIGATE)).toBe('max-age=5')
     })
 
+    test('a response in a page scope may not be stored with serializeRequests either (the locking path)', async () => {
+        const user = client(stateApp({ serializeRequests: true }))
+        await user.post('/increment')
+        const loaded = await user.get('/state', NAVIGATE)
+        expect(loaded.headers.get('cache-control')).toBe('no-store')
+        const { page } = (await loaded.json()) as { page: string }
+        expect((await user.post('/increment', inPage(page))).headers.get('cache-control')).toBe('no-store')
+    })
+
     test('at most maxPages page scopes are kept per session, least recently written dropped first', async () => {
         const user = client(stateApp({ maxPages: 3 }))
         const pages: string[] = []

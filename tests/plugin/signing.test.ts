@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'bun:test'
 import { join } from 'node:path'
 import { ScopedStateSetupError, scopedState } from '../../plugins/scoped-state'
-import { client, sessionIdOf, setCookieOf } from '../helpers/client'
+import { client, NAVIGATE, sessionIdOf, setCookieOf } from '../helpers/client'
 import { stateApp } from '../helpers/plugin-app'
 import { run } from '../helpers/run'
 
@@ -18,6 +18,26 @@ const userWithState = async (app: ReturnType<typeof stateApp>) => {
 }
 
 describe('signed session ids', () => {
+    test('a page id reshaped into a session cookie (one secret signs both) is never adopted', async () => {
+        const app = stateApp()
+        // A page id signs `page.<sid>.<nonce>`, which reads as id `page` with times parseInt(sid, 36)
+        // and parseInt(nonce, 36): far ahead when both start with 8 base-36 characters, so only the
+        // shape of a session id refuses it.
+        const far = /^[0-9a-z]{8}/i
+        for (let tries = 0; tries < 100; tries++) {
+            const user = client(app)
+            const { page } = await (await user.get('/state', NAVIGATE)).json()
+            const sid = sessionIdOf(user.cookie)
+            const [nonce, signature] = page.split('.') as [string, string]
+            if (!far.test(sid) || !far.test(nonce)) continue
+            const forged = `user_session_id=page.${sid}.${nonce}.${signature}`
+            const response = await client(app, forged).get('/count')
+            expect(sessionIdOf(setCookieOf(response) ?? '')).toMatch(/^[\w-]{24}$/)
+            return
+        }
+        throw new Error('no user with such ids in 100 tries')
+    })
+
     test('every new visitor gets its own 144-bit id, across the random-byte blocks they are cut from', async () => {
         const app = stateApp()
         const ids: string[] = []

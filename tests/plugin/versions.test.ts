@@ -376,6 +376,23 @@ describe('stored records', () => {
         }
     })
 
+    test('a record that is JSON but no object (null, a number, a list, a string) reads as defaults', async () => {
+        const warn = quietly()
+        try {
+            for (const junk of ['null', '5', '[]', '"s"']) {
+                const { user } = await withRecord(junk)
+                const response = await user.get('/state')
+                expect([junk, response.status, await response.json()]).toEqual([
+                    junk,
+                    200,
+                    { count: 0, theme: 'light' }
+                ])
+            }
+        } finally {
+            warn.mockRestore()
+        }
+    })
+
     test('a record whose scopes are not objects of keys is unreadable, and the next write replaces it', async () => {
         const warn = quietly()
         try {

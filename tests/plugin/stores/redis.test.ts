@@ -522,6 +522,8 @@ describe('closing the store as the app stops', () => {
         await app.stop()
         const closed = store.close()
         expect(store.close()).toBe(closed)
+        // Still in its handler as the store closes: no command of it in flight, only its lock held.
+        await Bun.sleep(50)
         stuck.resolve()
         await closed
         expect(await inspect.exists(lock)).toBe(false)
@@ -846,6 +848,33 @@ describe('a failure leaves no lock behind, and loses no login', () => {
         }
         const next = await client(elsewhere(keys), user.cookie).get('/count')
         expect([next.status, await next.text()]).toEqual([200, '1'])
+    })
+
+    redisTest("a token this process abandoned takes over its own lock only, never another process's", async () => {
+        const keys = prefix()
+        const [here, there] = [open({ prefix: keys }), open({ prefix: keys })]
+        await here.save('s', '{"n":0}', DAY)
+        await here.load('s', DAY)
+        // Redis fills up: the save fails with an error reply, and its token is abandoned here.
+        const admin = raw()
+        await admin.send('CONFIG', ['SET', 'maxmemory-policy', 'noeviction'])
+        await admin.send('CONFIG', ['SET', 'maxmemory', '1'])
+        try {
+            expect(Promise.resolve(here.save('s', '{"n":1}', DAY))).rejects.toThrow()
+            await Bun.sleep(50)
+        } finally {
+            await admin.send('CONFIG', ['SET', 'maxmemory', '0'])
+            admin.close()
+        }
+        // The unlock sent again after the error has run: the other process takes the lock.
+        await Bun.sleep(50)
+        expect(await there.load('s', DAY)).toBe('{"n":0}')
+        const waiting = Promise.resolve(here.load('s', DAY))
+        const first = await Promise.race([waiting.then(() => 'loaded'), Bun.sleep(150).then(() => 'waiting')])
+        expect(first).toBe('waiting')
+        await there.save('s', '{"n":2}', DAY)
+        expect(await waiting).toBe('{"n":2}')
+        await here.release('s')
     })
 
     redisTest('an unlock whose connection closes is sent again on a new one', async () => {
