@@ -53,6 +53,15 @@ export const stateApp = (options: ScopedStateOptions<typeof setup> = {}) =>
             return 'destroyed'
         })
 
+/** The test app plus `/slow-increment`, whose handler reads `count`, awaits `ms`, then writes it plus one. */
+export const slowIncrementApp = (options: ScopedStateOptions<typeof setup>, ms: number) =>
+    stateApp(options).post('/slow-increment', async ({ scopedStore }) => {
+        const seen = scopedStore.count
+        await Bun.sleep(ms)
+        scopedStore.count = seen + 1
+        return scopedStore.count
+    })
+
 /** The test app plus `/stuck`, whose handler waits for `stuck.resolve()`, then writes `count`: a request that overstays. */
 export const stuckApp = (options: ScopedStateOptions<typeof setup>) => {
     const stuck = Promise.withResolvers<void>()

@@ -8,16 +8,7 @@ import { describe, expect, test } from 'bun:test'
 import { Elysia } from 'elysia'
 import { memoryStore, type Store, scopedState } from '../../plugins/scoped-state'
 import { client, inPage, NAVIGATE, overHttp } from '../helpers/client'
-import { SECRET, stateApp, stuckApp } from '../helpers/plugin-app'
-
-/** The test app plus a handler that reads `count`, awaits `ms`, then writes it plus one. */
-const slowIncrementApp = (options: Parameters<typeof stateApp>[0], ms: number) =>
-    stateApp(options).post('/slow-increment', async ({ scopedStore }) => {
-        const seen = scopedStore.count
-        await Bun.sleep(ms)
-        scopedStore.count = seen + 1
-        return scopedStore.count
-    })
+import { SECRET, slowIncrementApp, stateApp, stuckApp } from '../helpers/plugin-app'
 
 test('100 parallel increments of one session end at 100', async () => {
     const user = client(stateApp())

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type Store, type StoreStats, sqliteStore } from '../../../plugins/scoped-state'
 import { client } from '../../helpers/client'
-import { stateApp } from '../../helpers/plugin-app'
+import { slowIncrementApp } from '../../helpers/plugin-app'
 import { storeContract } from './contract'
 
 const dir = mkdtempSync(join(tmpdir(), 'scoped-state-sqlite-'))
@@ -74,13 +74,7 @@ describe('sqlite store', () => {
     test('is synchronous: its sessions are not queued, an awaiting handler is rebased (one of several overlapping gets 409)', async () => {
         const store = sqliteStore({ path: newPath() })
         expect(store.synchronous).toBe(true)
-        const app = stateApp({ store }).post('/slow-increment', async ({ scopedStore }) => {
-            const seen = scopedStore.count
-            await Bun.sleep(5)
-            scopedStore.count = seen + 1
-            return scopedStore.count
-        })
-        const user = client(app)
+        const user = client(slowIncrementApp({ store }, 5))
         await user.get('/count')
         const responses = await Promise.all(Array.from({ length: 5 }, () => user.post('/slow-increment')))
         expect(responses.some((response) => response.status === 409)).toBe(true)
