@@ -165,8 +165,9 @@ export const createEngine = (config: EngineConfig) => {
     const regenerate = (session: ScopedSession, request: Request) => {
         const at = seconds()
         const id = newSessionId(at)
-        session.discard ??= session.id.id
+        const from = session.id.id
         session.moveTo(id)
+        session.discard ??= from
         session.returning = false
         planCookie(session, request, lifetime(id, at))
     }

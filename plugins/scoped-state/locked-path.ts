@@ -8,6 +8,7 @@ import { SessionMutex } from './mutex'
 import type { ResponseSet } from './response-headers'
 import type { ScopedSession } from './session'
 import { DEFAULT_LOCK_LEASE, LOCK_LOST, type Store, StoreUnavailableError } from './store'
+import { countWrite } from './synchronous-path'
 
 /**
  * One in-process mutex per store, shared by the plugin instances using it (route modules
@@ -91,6 +92,7 @@ export const lockedPath = (core: EngineCore): RequestPath => {
                 if ((record !== undefined || session.discard) && !holding()) throw new StoreUnavailableError(LOCK_LOST)
                 if (record !== undefined) {
                     await store.save(session.id.id, record, core.ttlOf(session.id))
+                    countWrite()
                     session.saved(record)
                 }
                 // Checked again after the save's wait: deleting the old id would take the next request's lock.
@@ -98,6 +100,7 @@ export const lockedPath = (core: EngineCore): RequestPath => {
                     if (!holding()) throw new StoreUnavailableError(LOCK_LOST)
                     try {
                         await store.delete(session.discard)
+                        countWrite()
                     } catch (error) {
                         core.keepOldRecord(error, session, record !== undefined)
                     }

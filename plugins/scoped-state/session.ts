@@ -77,9 +77,10 @@ export class ScopedSession {
     /** The stored record as loaded; `undefined` for a session with no state yet. */
     declare raw: string | undefined
     /**
-     * Runs once, when the request first reads or changes its state: the synchronous path loads
-     * the record again there if another request saved it since (this one's handler awaited
-     * first), so that the change is made to what is stored, not to what was when it began.
+     * Runs once, when the request first reads or changes its state before its commit: the
+     * synchronous path loads the record again there if a request of the process saved or
+     * deleted a session since (this one's handler awaited first), so that the change is made
+     * to what is stored, not to what was when it began.
      */
     declare beforeFirstTouch: (() => void) | undefined
     /** The session this request moved away from (a login), and its record as loaded. */
@@ -248,6 +249,7 @@ export class ScopedSession {
     /** Commit has begun: the state may still be read; a change now is ignored, and reported. */
     answer() {
         this.answered = true
+        this.beforeFirstTouch = undefined
     }
 
     /**

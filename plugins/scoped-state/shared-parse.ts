@@ -58,7 +58,8 @@ export const shareSaved = (cache: ParseCache, id: string, json: string, record: 
     for (const scope of scopes)
         for (const key in scope) if (typeof scope[key] === 'object' && scope[key] !== null) return false
     for (const scope of scopes) Object.freeze(scope)
-    Object.freeze(record.p)
+    // Other pages' scopes come from the parse this request read: a long record's is not frozen.
+    deepFreeze(record.p)
     cache.parsed.add(id, { raw: json, record: Object.freeze(record) })
     return true
 }

@@ -14,8 +14,12 @@ import type { SESSION_ENDED } from './store'
 /** What a synchronous store's `load` answers: no promise. */
 type Loaded = string | undefined | typeof SESSION_ENDED
 
-/** Saves and deletes made through any synchronous path of this process, to tell whether a record may have changed. */
+/** Saves and deletes of sessions in this process (both paths), to tell whether a record may have changed. */
 let writes = 0
+/** A session was saved or deleted (`beforeFirstTouch` then loads again). */
+export const countWrite = () => {
+    writes++
+}
 
 export const synchronousPath = (core: EngineCore): RequestPath => {
     const { store } = core
@@ -63,14 +67,14 @@ export const synchronousPath = (core: EngineCore): RequestPath => {
                 // Rebased onto the other request's save, this one's changes may amount to nothing.
                 if (record !== undefined) {
                     store.save(id, record, ttl)
-                    writes++
+                    countWrite()
                     session.saved(record)
                 }
             }
             if (session.discard) {
                 try {
                     store.delete(session.discard)
-                    writes++
+                    countWrite()
                 } catch (error) {
                     core.keepOldRecord(error, session, record !== undefined)
                 }

@@ -1,7 +1,8 @@
 /**
  * The memory store with writes that fail while `failing` holds, as on a full disk or
  * during a store outage: reads still work. With `unanswered`, they fail like a Redis
- * that took the command and did not answer in time. `failingDeletes` fails deletes alone.
+ * that took the command and did not answer in time. `failingDeletes` fails deletes alone,
+ * `failingLoads` loads alone.
  *
  * @example
  * const store = flakyStore()
@@ -18,6 +19,11 @@ export const flakyStore = ({ unanswered = false } = {}) => {
         ...inner,
         failing: false,
         failingDeletes: false,
+        failingLoads: false,
+        load(id: string, ttlMs: number) {
+            check(flaky.failingLoads)
+            return inner.load(id, ttlMs)
+        },
         save(id: string, record: string, ttlMs: number) {
             check(flaky.failing)
             return inner.save(id, record, ttlMs)

@@ -171,6 +171,27 @@ test('a handler that awaits before it first touches the state works on the state
     expect(await (await user.get('/state')).json()).toMatchObject({ theme: 'light', count: 0, tags: [] })
 })
 
+test('a handler that awaits before it first touches the state also sees what another instance saved through its queue', async () => {
+    const store = memoryStore()
+    const app = new Elysia()
+        .use(
+            stateApp({ store }).post('/slow-then-increment', async ({ scopedStore }) => {
+                await Bun.sleep(20)
+                return ++scopedStore.count
+            })
+        )
+        .use(
+            new Elysia({ prefix: '/queued' })
+                .use(scopedState({ count: { value: 0 } }, { secret: SECRET, store, serializeRequests: true }))
+                .post('/increment', ({ scopedStore }) => ++scopedStore.count)
+        )
+    const user = client(app)
+    await user.post('/increment')
+    const slow = user.post('/slow-then-increment')
+    expect(await (await user.post('/queued/increment')).text()).toBe('2')
+    expect([(await slow).status, await user.text('/count')]).toEqual([200, '3'])
+})
+
 test('an awaiting full reset that overlaps a change of a preserved key gets 409 instead of erasing it', async () => {
     // Its handler read the state before awaiting: the reset meant the state it read.
     const app = stateApp()

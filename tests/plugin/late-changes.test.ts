@@ -6,7 +6,8 @@
 import { beforeEach, describe, expect, spyOn, test } from 'bun:test'
 import { Elysia } from 'elysia'
 import { redisStore, type Store, scopedState } from '../../plugins/scoped-state'
-import { client, overHttp } from '../helpers/client'
+import { client, NAVIGATE, overHttp } from '../helpers/client'
+import { flakyStore } from '../helpers/flaky-store'
 import { SECRET, stateApp } from '../helpers/plugin-app'
 import { redisTest, useRedis } from '../helpers/redis'
 
@@ -39,6 +40,28 @@ describe('a change after the plugin committed', () => {
         expect([response.status, response.headers.get('x-tags')]).toEqual([200, '0'])
         expect(await user.text('/count')).toBe('1')
         expect(error).not.toHaveBeenCalled()
+    })
+
+    test('a first read after the commit reads the state as the request loaded it: the store is not asked again', async () => {
+        const store = flakyStore()
+        // A layout's hook reading the theme after a page load whose handler awaited and read nothing.
+        const app = stateApp({ store })
+            .get('/page', async () => {
+                await Bun.sleep(1)
+                return 'page'
+            })
+            .onAfterHandle(({ scopedStore, set }) => {
+                set.headers['x-theme'] = scopedStore.theme
+            })
+        const user = client(app)
+        await user.post('/theme/dark')
+        const page = user.get('/page', NAVIGATE)
+        // Another user's save meanwhile, then the store fails to load: the hook's read needs no load.
+        await client(app).post('/increment')
+        store.failingLoads = true
+        const response = await page
+        store.failingLoads = false
+        expect([response.status, response.headers.get('x-theme')]).toEqual([200, 'dark'])
     })
 
     test('in a generator handler, which streams after the plugin committed: ignored and reported', async () => {

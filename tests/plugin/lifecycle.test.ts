@@ -1,5 +1,6 @@
 /** regenerateScopedSession() at login, destroyScopedSession() at logout. */
 import { describe, expect, spyOn, test } from 'bun:test'
+import { status } from 'elysia'
 import { memoryStore, SESSION_ENDED } from '../../plugins/scoped-state'
 import { client, inPage, NAVIGATE, sessionIdOf } from '../helpers/client'
 import { flakyStore } from '../helpers/flaky-store'
@@ -358,6 +359,32 @@ describe('a login or logout that fails', () => {
         expect(user.cookie).toBe(cookie)
         expect(await user.text('/cart')).toBe('book')
     }
+
+    test('whose reload after an await fails, its error answered by the handler: nothing deleted, nothing ended', async () => {
+        const store = flakyStore()
+        const password = Promise.withResolvers<void>()
+        const app = stateApp({ store }).post('/slow-login', async ({ regenerateScopedSession }) => {
+            await password.promise
+            try {
+                regenerateScopedSession()
+            } catch {
+                return status(503, 'Sign-in is unavailable, please retry.')
+            }
+            return 'signed in'
+        })
+        const user = client(app)
+        await user.post('/cart/book')
+        const before = user.cookie
+        const login = user.post('/slow-login')
+        // Another user's save meanwhile: the login's first touch loads its record again, and fails.
+        await client(app).post('/increment')
+        store.failingLoads = true
+        password.resolve()
+        const response = await login
+        store.failingLoads = false
+        await expectUnchanged(user, response, 503, before)
+        expect((await user.post('/cart/pen')).status).toBe(200)
+    })
 
     test('whose store write fails sends no cookie: the browser stays on the session whose state stayed', async () => {
         const store = flakyStore()

@@ -5,7 +5,7 @@
 import { afterEach, expect, spyOn, test } from 'bun:test'
 import { Elysia } from 'elysia'
 import { scopedState } from '../../plugins/scoped-state'
-import { client } from '../helpers/client'
+import { client, inPage, NAVIGATE } from '../helpers/client'
 import { SECRET } from '../helpers/plugin-app'
 
 interface Line {
@@ -73,4 +73,32 @@ test("a long record's values are the request's own: changed in place without a c
     const { clones } = await counting(() => one.post('/more'))
     expect(clones).toBe(0)
     expect([await one.text('/first'), await two.text('/first')]).toEqual(['2', '1'])
+})
+
+test("a long record saved back under 1 KiB is shared frozen throughout: another tab's value, changed in place by a failed request, reaches no one", async () => {
+    const shared = new Elysia()
+        .use(scopedState({ list: { value: [] as string[] }, note: { value: '' } }, { secret: SECRET }))
+        .get('/page', ({ scopedPageId }) => scopedPageId)
+        .post('/add/:item', ({ scopedStore, params }) => {
+            scopedStore.list.push(params.item)
+            return scopedStore.list.join(',')
+        })
+        .post('/add-then-fail/:item', ({ scopedStore, params }) => {
+            scopedStore.list.push(params.item)
+            throw new Error('payment declined')
+        })
+        .post('/note/:length', ({ scopedStore, params }) => {
+            scopedStore.note = 'x'.repeat(Number(params.length))
+            return 'noted'
+        })
+        .get('/list', ({ scopedStore }) => scopedStore.list.join(','))
+    const user = client(shared)
+    const tab = await user.text('/page', NAVIGATE)
+    await user.post('/add/a', inPage(tab))
+    // Over 1 KiB (in the default page scope), then back under it: the save becomes the shared parse.
+    await user.post('/note/2000')
+    await user.post('/note/0')
+    expect((await user.post('/add-then-fail/lost', inPage(tab))).status).toBe(500)
+    expect(await user.text('/list', inPage(tab))).toBe('a')
+    expect(await (await user.post('/add/b', inPage(tab))).text()).toBe('a,b')
 })
