@@ -125,8 +125,8 @@ export class ScopedSession {
     }
 
     /**
-     * This request's own copy of the record: its own containers over the shared parse's
-     * values. Objects among those are frozen and copied when first read (`own`).
+     * This request's own copy of the record: its own containers over the parse's values.
+     * Objects among those, when the parse is shared (frozen), are copied when first read (`own`).
      */
     private state(): StateRecord {
         if (this.record) return this.record

@@ -23,7 +23,7 @@ export const countWrite = () => {
 
 export const synchronousPath = (core: EngineCore): RequestPath => {
     const { store } = core
-    /** Loads `session`'s record again if one of its requests saved it since. */
+    /** Loads `session`'s record again: another request may have saved it since this one loaded it. */
     const reload = (session: ScopedSession) => {
         const current = core.loaded(session, store.load(session.id.id, core.ttlOf(session.id)) as Loaded)
         // Gone meanwhile (a logout, an eviction): the commit tells, and ends this request's session.
