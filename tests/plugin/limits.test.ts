@@ -8,6 +8,15 @@ import { memoryStore, scopedState } from '../../plugins/scoped-state'
 import { client, inPage, NAVIGATE, sessionIdOf } from '../helpers/client'
 import { SECRET, stateApp } from '../helpers/plugin-app'
 
+/** Each POST of `problems` answers 500 "Cannot store <its problem>…". */
+const expectRefused = async (user: ReturnType<typeof client>, problems: Record<string, string>) => {
+    for (const [path, problem] of Object.entries(problems)) {
+        const response = await user.post(path)
+        expect(response.status).toBe(500)
+        expect(await response.text()).toStartWith(`Cannot store ${problem}`)
+    }
+}
+
 test('an unknown key cannot be written', async () => {
     const app = stateApp().post('/unknown', ({ scopedStore }) => {
         ;(scopedStore as unknown as Record<string, number>).nope = 1
@@ -124,14 +133,10 @@ test('an object property set to undefined is left out, as JSON leaves it out; un
     await user.post('/add')
     expect((await user.post('/undue')).status).toBe(200)
     expect(await user.text('/notes')).toBe('[{"text":"call"}]')
-    for (const [path, named] of [
-        ['/in-array', 'scopedStore.notes[0] holds undefined'],
-        ['/as-value', 'scopedStore.count holds undefined']
-    ] as const) {
-        const response = await user.post(path)
-        expect(response.status).toBe(500)
-        expect(await response.text()).toStartWith(`Cannot store ${named}`)
-    }
+    await expectRefused(user, {
+        '/in-array': 'scopedStore.notes[0] holds undefined',
+        '/as-value': 'scopedStore.count holds undefined'
+    })
     expect(await user.text('/notes')).toBe('[{"text":"call"}]')
 })
 
@@ -148,14 +153,10 @@ test('a value made unstorable in place (a cycle, a BigInt) fails naming where, a
         })
     const user = client(app)
     await user.post('/cart/book')
-    for (const [path, problem] of [
-        ['/cycle', 'scopedStore.cart.self refers back to itself'],
-        ['/bigint', 'scopedStore.cart.total holds a bigint']
-    ] as const) {
-        const response = await user.post(path)
-        expect(response.status).toBe(500)
-        expect(await response.text()).toStartWith(`Cannot store ${problem}`)
-    }
+    await expectRefused(user, {
+        '/cycle': 'scopedStore.cart.self refers back to itself',
+        '/bigint': 'scopedStore.cart.total holds a bigint'
+    })
     expect(await user.text('/cart')).toBe('book')
 })
 
@@ -165,9 +166,7 @@ test('a value that is not JSON is refused in any key of an object, not only its 
         return 'saved?'
     })
     const user = client(app)
-    const response = await user.post('/dated-cart')
-    expect(response.status).toBe(500)
-    expect(await response.text()).toStartWith('Cannot store scopedStore.cart.when holds a Date')
+    await expectRefused(user, { '/dated-cart': 'scopedStore.cart.when holds a Date' })
     expect(await user.text('/cart')).toBe('')
 })
 
