@@ -298,16 +298,22 @@ describe('destroyScopedSession', () => {
 })
 
 describe('a store shared by several processes', () => {
-    test('that says the session ended while a synchronous request ran: a change answers 409, nothing is saved', async () => {
-        // A synchronous store that another process's logout reaches while the handler awaits.
+    /** A synchronous store that answers `SESSION_ENDED` while `endedElsewhere` holds (another process's logout). */
+    const endingStore = () => {
         const inner = memoryStore()
-        let endedElsewhere = false
         const store = {
             ...inner,
-            load: (id: string, ttl: number) => (endedElsewhere ? SESSION_ENDED : inner.load(id, ttl))
+            endedElsewhere: false,
+            load: (id: string, ttl: number) => (store.endedElsewhere ? SESSION_ENDED : inner.load(id, ttl))
         }
+        return store
+    }
+
+    test('that says the session ended while a synchronous request ran: a change answers 409, nothing is saved', async () => {
+        const store = endingStore()
         const app = stateApp({ store }).post('/slow-cart', async ({ scopedStore }) => {
-            endedElsewhere = true
+            // Another process's logout reaches the store while the handler awaits.
+            store.endedElsewhere = true
             await Bun.sleep(1)
             scopedStore.cart = { items: ['late'] }
             return 'late'
@@ -318,21 +324,16 @@ describe('a store shared by several processes', () => {
         expect(user.cookie).not.toBe('')
         const response = await user.post('/slow-cart')
         expect(response.status).toBe(409)
-        endedElsewhere = false
+        store.endedElsewhere = false
         expect(await user.text('/cart')).toBe('')
     })
 
     test('that says the session ended when a synchronous request starts: the id is ended there too', async () => {
-        const inner = memoryStore()
-        let endedElsewhere = false
-        const store = {
-            ...inner,
-            load: (id: string, ttl: number) => (endedElsewhere ? SESSION_ENDED : inner.load(id, ttl))
-        }
+        const store = endingStore()
         // refreshAfter 0: the cookie is due on every request, and must not be sent for an ended id.
         const user = client(stateApp({ store, refreshAfter: 0 }))
         await user.post('/cart/mug')
-        endedElsewhere = true
+        store.endedElsewhere = true
         const [change, login, read] = [
             await user.post('/increment'),
             await user.post('/login'),
@@ -341,7 +342,7 @@ describe('a store shared by several processes', () => {
         expect([change.status, login.status, read.status]).toEqual([409, 409, 200])
         expect(await read.text()).toBe('')
         for (const response of [change, login, read]) expect(response.headers.get('set-cookie')).toBeNull()
-        endedElsewhere = false
+        store.endedElsewhere = false
         expect(await user.text('/cart')).toBe('mug')
     })
 })
