@@ -132,8 +132,14 @@ const problemIn = (value: unknown, parents: Set<object>): string | undefined => 
 
 /** Where `value` stops being a JSON value, as `path holds …`, or `undefined` when it is one. */
 export const findNonJson = (value: unknown, path: string): string | undefined => {
-    const problem = problemIn(value, new Set())
-    return problem === undefined ? undefined : path + problem
+    try {
+        const problem = problemIn(value, new Set())
+        return problem === undefined ? undefined : path + problem
+    } catch (error) {
+        // Nested tens of thousands deep (user-supplied JSON): the stack ends before the value does.
+        if (error instanceof RangeError) return `${path} is nested too deeply`
+        throw error
+    }
 }
 
 export const JSON_RULE = 'state values must be JSON values (null, boolean, finite number, string, array, plain object)'

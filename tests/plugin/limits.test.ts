@@ -180,3 +180,16 @@ test('over maxStateBytes, other tabs’ scopes go only until the record fits, to
     for (const tab of tabs) expect((await user.post('/tag/x', inPage(tab))).status).toBe(200)
     expect(await Promise.all(tabs.map((tab) => user.text('/tags', inPage(tab))))).toEqual(['', 'x', 'x'])
 })
+
+test('a value nested too deeply to check (user-supplied JSON) fails naming the key, and keeps the stored state', async () => {
+    const app = stateApp().post('/deep', ({ scopedStore }) => {
+        let nested: unknown = 'x'
+        for (let i = 0; i < 200_000; i++) nested = [nested]
+        scopedStore.tags = nested as string[]
+        return 'saved?'
+    })
+    const user = client(app)
+    await user.post('/tag/kept')
+    await expectRefused(user, { '/deep': 'scopedStore.tags is nested too deeply' })
+    expect(await user.text('/tags')).toBe('kept')
+})
