@@ -21,6 +21,17 @@ const open = (options: Partial<Parameters<typeof redisStore>[0]> = {}) => {
     return store
 }
 const raw = () => new RedisClient(redis().url)
+
+/** Fills Redis (`noeviction`, `maxmemory` 1): it refuses writes with an error reply until `makeRoom()`. */
+const fillRedis = async () => {
+    const admin = raw()
+    await admin.send('CONFIG', ['SET', 'maxmemory-policy', 'noeviction'])
+    await admin.send('CONFIG', ['SET', 'maxmemory', '1'])
+    return async function makeRoom() {
+        await admin.send('CONFIG', ['SET', 'maxmemory', '0'])
+        admin.close()
+    }
+}
 /** A lock that lapses soon, as short as the store allows: it must outlast a wait for it. */
 const SHORT_LEASE = { lockLease: 400, lockTimeout: 100, commandTimeout: 250 }
 afterAll(() => {
@@ -127,7 +138,7 @@ describe('redis store', () => {
             const keys = prefix()
             const [holder, creator] = [open({ prefix: keys }), open({ prefix: keys })]
             await holder.load('s', DAY)
-            expect(Promise.resolve(creator.save('s', '{"n":1}', DAY))).rejects.toThrow('lock expired')
+            await expect(Promise.resolve(creator.save('s', '{"n":1}', DAY))).rejects.toThrow('lock expired')
             await holder.save('s', '{"n":2}', DAY)
             expect(await creator.load('s', DAY)).toBe('{"n":2}')
             await creator.release('s')
@@ -142,7 +153,7 @@ describe('redis store', () => {
         await Bun.sleep(SHORT_LEASE.lockLease + 100)
         expect(await fast.load('s', DAY)).toBe('{"n":0}')
         await fast.save('s', '{"n":1}', DAY)
-        expect(Promise.resolve(slow.save('s', '{"n":-1}', DAY))).rejects.toThrow('lock expired')
+        await expect(Promise.resolve(slow.save('s', '{"n":-1}', DAY))).rejects.toThrow('lock expired')
         expect(await fast.load('s', DAY)).toBe('{"n":1}')
         await fast.release('s')
     })
@@ -660,11 +671,9 @@ describe('redis outage', () => {
     redisTest(
         'full (maxmemory with noeviction): requests answer 503 and keep the state; with room they go on',
         async () => {
-            const admin = raw()
             const user = client(stateApp({ store: open() }))
             await user.post('/increment')
-            await admin.send('CONFIG', ['SET', 'maxmemory-policy', 'noeviction'])
-            await admin.send('CONFIG', ['SET', 'maxmemory', '1'])
+            const makeRoom = await fillRedis()
             try {
                 // Even a read takes the session's lock, a write: Redis refuses it.
                 for (const request of [() => user.post('/increment'), () => user.get('/count')]) {
@@ -673,8 +682,7 @@ describe('redis outage', () => {
                     expect(await response.text()).toContain('Session store unavailable')
                 }
             } finally {
-                await admin.send('CONFIG', ['SET', 'maxmemory', '0'])
-                admin.close()
+                await makeRoom()
             }
             expect(await user.text('/count')).toBe('1')
             expect(await (await user.post('/increment')).text()).toBe('2')
@@ -828,13 +836,12 @@ describe('a failure leaves no lock behind, and loses no login', () => {
 
     redisTest('a save answered with an error reply unlocks at once', async () => {
         const keys = prefix()
-        const admin = raw()
+        let makeRoom: (() => Promise<void>) | undefined
         const app = stateApp({ store: open({ prefix: keys }) }).post(
             '/full-then-increment',
             async ({ scopedStore }) => {
-                // Redis fills up (noeviction) while the handler runs: the save's script fails before its unlock.
-                await admin.send('CONFIG', ['SET', 'maxmemory-policy', 'noeviction'])
-                await admin.send('CONFIG', ['SET', 'maxmemory', '1'])
+                // Redis fills up while the handler runs: the save's script fails before its unlock.
+                makeRoom = await fillRedis()
                 return ++scopedStore.count
             }
         )
@@ -843,8 +850,7 @@ describe('a failure leaves no lock behind, and loses no login', () => {
         try {
             expect((await user.post('/full-then-increment')).status).toBe(503)
         } finally {
-            await admin.send('CONFIG', ['SET', 'maxmemory', '0'])
-            admin.close()
+            await makeRoom?.()
         }
         const next = await client(elsewhere(keys), user.cookie).get('/count')
         expect([next.status, await next.text()]).toEqual([200, '1'])
@@ -856,15 +862,11 @@ describe('a failure leaves no lock behind, and loses no login', () => {
         await here.save('s', '{"n":0}', DAY)
         await here.load('s', DAY)
         // Redis fills up: the save fails with an error reply, and its token is abandoned here.
-        const admin = raw()
-        await admin.send('CONFIG', ['SET', 'maxmemory-policy', 'noeviction'])
-        await admin.send('CONFIG', ['SET', 'maxmemory', '1'])
+        const makeRoom = await fillRedis()
         try {
-            expect(Promise.resolve(here.save('s', '{"n":1}', DAY))).rejects.toThrow()
-            await Bun.sleep(50)
+            await expect(Promise.resolve(here.save('s', '{"n":1}', DAY))).rejects.toThrow()
         } finally {
-            await admin.send('CONFIG', ['SET', 'maxmemory', '0'])
-            admin.close()
+            await makeRoom()
         }
         // The unlock sent again after the error has run: the other process takes the lock.
         await Bun.sleep(50)
