@@ -52,12 +52,18 @@ const secrets = (value: string | undefined) => {
 
 const STORE_FORMS = "'memory', 'sqlite:<file path>' or 'redis://host:port[/db]'"
 
+/** `value` with whatever comes between `scheme://` and the last `@` hidden: it may be a password. */
+const withoutCredentials = (value: string) => value.replace(/^([a-z][\w+.-]*:\/\/).*@/is, '$1…@')
+
 const store = (value: string | undefined): StoreSetting => {
     if (value === undefined || value === '' || value === 'memory') return { kind: 'memory' }
     if (value.startsWith('sqlite:') && value.length > 'sqlite:'.length) return { kind: 'sqlite', path: value.slice(7) }
     if (/^rediss?:\/\//.test(value) && URL.canParse(value) && new URL(value).hostname)
         return { kind: 'redis', url: value }
-    throw new ConfigError(`SCOPED_STATE_STORE must be ${STORE_FORMS}, got '${value}'.`)
+    // Startup errors end up in deploy logs: the URL is named without the password it may hold.
+    const hidden = withoutCredentials(value)
+    const encode = hidden === value ? '' : ' (percent-encode / # ? @ in a user name or password)'
+    throw new ConfigError(`SCOPED_STATE_STORE must be ${STORE_FORMS}, got '${hidden}'${encode}.`)
 }
 
 export const readConfig = (env: Record<string, string | undefined> = process.env): Config => {

@@ -4,13 +4,14 @@ import { dirname } from 'node:path'
 import { memoryStore, redisStore, type Store, sqliteStore } from '../plugins/scoped-state'
 import type { StoreSetting } from './config'
 
-/** `setting` as the startup line names it: a Redis URL without its user name and password. */
+/** `setting` as the startup line names it: a Redis URL without its user name, password and query. */
 export const storeLabel = (setting: StoreSetting) => {
     if (setting.kind === 'memory') return 'memory'
     if (setting.kind === 'sqlite') return `sqlite:${setting.path}`
     const url = new URL(setting.url)
     url.username = ''
     url.password = ''
+    url.search = ''
     return url.href
 }
 

@@ -37,11 +37,29 @@ describe('SCOPED_STATE_STORE', () => {
         }
     )
 
+    test.each([
+        ['redis://:Zm9v/YmFy+c2VjcmV0@10.0.0.5:6379', "'redis://…@10.0.0.5:6379'"],
+        ['redis://app:p#ssW0rd@cache:6379', "'redis://…@cache:6379'"],
+        ['redis://app:hunter2@cache:99999', "'redis://…@cache:99999'"],
+        ['valkey://app:hunter2@cache:6379', "'valkey://…@cache:6379'"]
+    ])('a refused URL %p is named without its password', (value, named) => {
+        let message = ''
+        try {
+            storeOf(value)
+        } catch (error) {
+            message = (error as Error).message
+        }
+        expect(message).toStartWith('SCOPED_STATE_STORE must be ')
+        expect(message).toContain(`got ${named} (percent-encode / # ? @ in a user name or password).`)
+        expect(message).not.toMatch(/Zm9v|YmFy|ssW0rd|hunter2/)
+    })
+
     test('the startup line names the store, a Redis URL without its credentials', () => {
         expect(storeLabel(storeOf(undefined))).toBe('memory')
         expect(storeLabel(storeOf('sqlite:./data/state.db'))).toBe('sqlite:./data/state.db')
         expect(storeLabel(storeOf('rediss://user:secret@cache.example:6380/2'))).toBe('rediss://cache.example:6380/2')
         expect(storeLabel(storeOf('redis://:secret@127.0.0.1:6379'))).toBe('redis://127.0.0.1:6379')
+        expect(storeLabel(storeOf('redis://127.0.0.1:6379/0?password=secret'))).toBe('redis://127.0.0.1:6379/0')
     })
 
     test('openStore of a Redis URL talks to that server (none listens here: stats fail)', async () => {
