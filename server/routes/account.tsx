@@ -1,7 +1,7 @@
 /**
  * The account demo: what an app calls at login and logout. Signing in (a name, no password)
  * calls `regenerateScopedSession()`: a new session id, the old one deleted, preserved
- * keys (cart, theme) carried over. Signing out calls `destroyScopedSession()`: the state is
+ * keys (cart, theme) carried over, unless another name was signed in. Signing out calls `destroyScopedSession()`: the state is
  * deleted and the cookie cleared. Both answer with a fresh load of /account (htmx:
  * `HX-Redirect`; a plain form: 303), since the page's id belonged to the session that ended.
  */
@@ -50,6 +50,9 @@ export const accountRoutes = (state: AppState) =>
             // Already signed in under this name: a form sent twice. A second new id would be lost if
             // the browser left for the first answer's page before this answer came.
             if (store.username !== checked.name) {
+                // Another person signing in on this browser (a tab still showing the form) gets
+                // nothing of the signed-in one's: no cart, no theme.
+                if (store.username !== '') context.resetScopedStore(true)
                 context.regenerateScopedSession()
                 store.username = checked.name
             }

@@ -9,9 +9,9 @@ import { client, FORM_POST, HTMX, HTMX_FORM, NAVIGATE, sessionIdOf } from '../he
 
 type User = ReturnType<typeof client>
 
-/** A user with a mug in the cart and the dark theme, not signed in. */
-const shopper = async () => {
-    const user = client(testApp())
+/** A user of `app` with a mug in the cart and the dark theme, not signed in. */
+const shopper = async (app = testApp()) => {
+    const user = client(app)
     await user.post('/cart/items', FORM_POST, 'productId=mug')
     await user.post('/theme', FORM_POST, 'theme=dark')
     return user
@@ -30,7 +30,8 @@ describe('account demo', () => {
     })
 
     test('htmx sign-in: a new session id, the old one dead, the cart and theme carried over', async () => {
-        const user = await shopper()
+        const app = testApp()
+        const user = await shopper(app)
         const before = user.cookie
         const response = await user.post('/account/sign-in', HTMX_FORM, 'name=%20Ada%20')
         expect(response.status).toBe(200)
@@ -46,14 +47,15 @@ describe('account demo', () => {
         expect(cartBadgeOf(page)).toBe('1')
 
         // Whoever still holds the old cookie (it may have been planted: fixation) gets nothing.
-        const old = client(testApp(), before)
+        const old = client(app, before)
         const stale = await accountPage(old)
         expect(signedInAs(stale)).toBeUndefined()
         expect(cartBadgeOf(stale)).toBe('0')
     })
 
-    test('a sign-in sent again under the same name keeps the session; another name signs in anew', async () => {
-        const user = await shopper()
+    test('a sign-in sent again under the same name keeps the session; another name starts afresh', async () => {
+        const app = testApp()
+        const user = await shopper(app)
         await user.post('/account/sign-in', HTMX_FORM, 'name=Ada')
         const signedIn = user.cookie
         // A second new id would be lost if the browser left for the first answer's page first.
@@ -64,9 +66,15 @@ describe('account demo', () => {
         const other = await user.post('/account/sign-in', HTMX_FORM, 'name=Grace')
         expect(other.headers.get('hx-redirect')).toBe('/account')
         expect(sessionIdOf(user.cookie)).not.toBe(sessionIdOf(signedIn))
+        // Grace signed in on Ada's browser (a tab still showing the form): nothing of Ada's goes over.
         const page = await accountPage(user)
         expect(signedInAs(page)).toBe('Grace')
-        expect(cartBadgeOf(page)).toBe('1')
+        expect(cartBadgeOf(page)).toBe('0')
+        expect(page).toContain('data-theme="system"')
+        // And Ada's session is gone with its cart: her old cookie reaches nothing.
+        const ada = await accountPage(client(app, signedIn))
+        expect(signedInAs(ada)).toBeUndefined()
+        expect(cartBadgeOf(ada)).toBe('0')
     })
 
     test('plain form sign-in and sign-out (JavaScript off) redirect to a fresh /account', async () => {
@@ -81,7 +89,8 @@ describe('account demo', () => {
     })
 
     test('sign-out deletes the state and clears the cookie; the old cookie reaches nothing', async () => {
-        const user = await shopper()
+        const app = testApp()
+        const user = await shopper(app)
         await user.post('/account/sign-in', HTMX_FORM, 'name=Ada')
         const signedIn = user.cookie
         const response = await user.post('/account/sign-out', HTMX)
@@ -89,7 +98,7 @@ describe('account demo', () => {
         expect(response.headers.get('set-cookie')).toContain('Max-Age=0')
         expect(user.cookie).toBe('')
 
-        for (const who of [user, client(testApp(), signedIn)]) {
+        for (const who of [user, client(app, signedIn)]) {
             const page = await accountPage(who)
             expect(signedInAs(page)).toBeUndefined()
             expect(cartBadgeOf(page)).toBe('0')
