@@ -1,10 +1,12 @@
 import { Database, type SQLQueryBindings, type Statement } from 'bun:sqlite'
+import { closeSync, openSync } from 'node:fs'
 import { ScopedStateSetupError } from '../errors'
 import { type Store, type StoreStats, StoreUnavailableError } from '../store'
 
 export interface SqliteStoreOptions {
     /**
-     * Database file, created with its schema on first use; its directory must exist.
+     * Database file, created with its schema on first use, readable by its owner only;
+     * its directory must exist.
      * Give every app process its own file: the plugin keeps a session's concurrent
      * requests apart inside one process only (use the Redis store to share state
      * between processes).
@@ -82,6 +84,18 @@ const SCHEMA = `
     CREATE INDEX IF NOT EXISTS scoped_state_expires ON scoped_state (expires);
 `
 
+/**
+ * Creates a missing database file readable by its owner only: it holds what users put in
+ * their state. SQLite gives its -wal and -shm files the same mode. An existing file keeps
+ * its own, and a file that cannot be created is left for SQLite to say why.
+ */
+const createPrivately = (path: string) => {
+    if (path === ':memory:' || path === '') return
+    try {
+        closeSync(openSync(path, 'wx', 0o600))
+    } catch {}
+}
+
 const open = ({
     path,
     synchronous = 'normal',
@@ -90,8 +104,12 @@ const open = ({
 }: SqliteStoreOptions & { busyTimeout: number }) => {
     let db: Database | undefined
     try {
+        createPrivately(path)
         db = new Database(path, { create: true, strict: true })
         db.run(`PRAGMA busy_timeout = ${Math.trunc(busyTimeout)}`)
+        // What a logout or an expiry deletes, and the old versions of saved records, are
+        // overwritten in the file, not left in its free space (the log's copies go as it is reused).
+        db.run('PRAGMA secure_delete = ON')
         // These two must come before the first table. Records are small, and each commit
         // writes whole pages to the log: 1 KiB pages make a save about a quarter cheaper
         // than the default 4 KiB. Incremental vacuum lets sweeps give freed pages back.

@@ -1,7 +1,7 @@
 /** The SQLite store: the shared contract, then what only a file on disk has to prove. */
 import { Database } from 'bun:sqlite'
 import { afterAll, describe, expect, spyOn, test } from 'bun:test'
-import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type Store, type StoreStats, sqliteStore } from '../../../plugins/scoped-state'
@@ -147,6 +147,35 @@ describe('sqlite store', () => {
         now += 2_000
         await sweptAll(301)
         store.close()
+    })
+
+    test('creates its files readable by their owner only; an existing file keeps its mode', () => {
+        const path = newPath()
+        const store = sqliteStore({ path })
+        store.save('a', '{"name":"Ada"}', 60_000)
+        for (const file of [path, `${path}-wal`, `${path}-shm`]) expect(statSync(file).mode & 0o777).toBe(0o600)
+        store.close()
+
+        const shared = newPath()
+        writeFileSync(shared, '')
+        chmodSync(shared, 0o640)
+        const again = sqliteStore({ path: shared })
+        again.save('a', '{}', 60_000)
+        again.close()
+        expect(statSync(shared).mode & 0o777).toBe(0o640)
+    })
+
+    test('a deleted or overwritten record leaves no copy in the file', () => {
+        const path = newPath()
+        const store = sqliteStore({ path })
+        store.save('a', '{"name":"first-version-of-a"}', 60_000)
+        store.save('a', '{"name":"second"}', 60_000)
+        store.save('b', '{"name":"signed-out-user-b"}', 60_000)
+        store.delete('b')
+        store.close()
+        const bytes = readFileSync(path).toString('latin1')
+        const found = ['second', 'first-version-of-a', 'signed-out-user-b'].filter((text) => bytes.includes(text))
+        expect(found).toEqual(['second'])
     })
 
     test('close checkpoints the write-ahead log into the file', () => {
