@@ -1,7 +1,11 @@
 /**
  * What a handler gets from the plugin: `scopedStore` and the session functions.
  *
- * A class, so that the derive hook can end in `return new ScopedContext(…)`: Elysia
+ * `DerivedContext` is what the derive hook returns, with the session the after-hooks read;
+ * handlers see it without that session, as `HandlerContext`, exported by index.ts under the
+ * public name `ScopedContext`.
+ *
+ * A class, so that the derive hook can end in `return new DerivedContext(…)`: Elysia
  * reads hook sources to decide whether a route is async (`return call(…)` counts),
  * and sync routes are served much faster. Its functions are own properties, so
  * Elysia's `Object.assign` into the handler context copies them.
@@ -33,7 +37,7 @@ const storeHandler: ProxyHandler<ScopedSession> = {
     defineProperty: () => false
 }
 
-export class ScopedContext<Setup extends StateSetup> {
+export class DerivedContext<Setup extends StateSetup> {
     /** The user's state: read and assign keys. */
     declare readonly scopedStore: ScopedStore<Setup>
     /** This page load's id (`''` outside a page scope): hand it back from the page. */
@@ -61,4 +65,4 @@ export class ScopedContext<Setup extends StateSetup> {
 }
 
 /** What handlers see. */
-export type HandlerContext<Setup extends StateSetup> = Omit<ScopedContext<Setup>, 'scopedSession'>
+export type HandlerContext<Setup extends StateSetup> = Omit<DerivedContext<Setup>, 'scopedSession'>

@@ -16,7 +16,7 @@
  * shutdown (README.md).
  */
 import { Elysia } from 'elysia'
-import { type HandlerContext, ScopedContext } from './context'
+import { DerivedContext, type HandlerContext } from './context'
 import { holdDefaultStore } from './default-store'
 import { createEngine } from './engine'
 import { ScopedStateSetupError } from './errors'
@@ -46,7 +46,7 @@ export { type SqliteStoreOptions, sqliteStore } from './stores/sqlite'
  */
 type RequestInfo = { request: Request; set: ResponseSet; scopedSession?: ScopedSession }
 /** What the after-hooks read from Elysia's context: the session is absent when `derive` failed. */
-type CommitContext<Setup extends StateSetup> = Partial<ScopedContext<Setup>> & {
+type CommitContext<Setup extends StateSetup> = Partial<DerivedContext<Setup>> & {
     set: ResponseSet
     /** What the handler returned. */
     responseValue: unknown
@@ -137,7 +137,7 @@ export const scopedState = <Setup extends StateSetup, Changed = Partial<ScopedSt
               derive: function deriveScopedState({ request, set, scopedSession }: RequestInfo) {
                   if (scopedSession) throw twoInstances()
                   const session = engine.open(request, set) as ScopedSession
-                  return new ScopedContext<Setup>(session, engine, request)
+                  return new DerivedContext<Setup>(session, engine, request)
               },
               commit: function commitScopedState({ scopedSession, set, responseValue }: CommitContext<Setup>) {
                   // Not `return engine.commit(…)`: Elysia would take the hook for an async one.
@@ -150,7 +150,7 @@ export const scopedState = <Setup extends StateSetup, Changed = Partial<ScopedSt
               derive: async function deriveScopedState({ request, set, scopedSession }: RequestInfo) {
                   if (scopedSession) throw twoInstances()
                   const session = await engine.open(request, set)
-                  return new ScopedContext<Setup>(session, engine, request)
+                  return new DerivedContext<Setup>(session, engine, request)
               },
               commit: async function commitScopedState({ scopedSession, set, responseValue }: CommitContext<Setup>) {
                   return await engine.commit(scopedSession, set, responseValue)
@@ -186,7 +186,7 @@ export const scopedState = <Setup extends StateSetup, Changed = Partial<ScopedSt
     return plugin.onAfterResponse({ as: 'scoped' }, function releaseScopedState({
         scopedSession,
         set
-    }: Partial<ScopedContext<Setup>> & { set: ResponseSet }) {
+    }: Partial<DerivedContext<Setup>> & { set: ResponseSet }) {
         abort(scopedSession, set)
     } as (context: object) => void)
 }
