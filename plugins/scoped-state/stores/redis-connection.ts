@@ -63,7 +63,8 @@ export const redisConnection = (url: string, timeout: number, recycleAfter: numb
         return connecting
     }
 
-    const timedOut = () => {
+    /** A command got no answer: after `recycleAfter` of nothing but timeouts, the connection is replaced. */
+    const recycleIfSilent = () => {
         const now = Date.now()
         silentSince ??= now
         if (now - silentSince < recycleAfter) return
@@ -82,7 +83,7 @@ export const redisConnection = (url: string, timeout: number, recycleAfter: numb
         const expired = new Promise<never>((_, reject) => {
             timer = setTimeout(() => {
                 late = true
-                timedOut()
+                recycleIfSilent()
                 const error = new StoreUnavailableError(`Redis did not answer within ${timeout} ms`, {
                     unanswered: sent && writes
                 })
