@@ -82,15 +82,15 @@ export interface EngineCore {
      */
     loaded: (session: ScopedSession, answer: string | undefined | typeof SESSION_ENDED) => string | undefined
     /**
-     * Deleting `session.discard`, the record a login or logout left, failed with `error`. A
-     * logout (`destroyScopedSession()`, even followed by a regeneration) fails: the user is
-     * still signed in. A login (a regeneration alone) whose new session is `saved` does not: the
-     * store may have run the delete and lost its answer (Redis), and failing would leave the
-     * browser on the old id with nothing under it. The old record then keeps what the session
-     * held before the login until it expires (kept alive by any use of its id in another
-     * process; this one refuses it).
+     * Deleting `session.discard`, the record a login or logout left, failed with `error`: throws
+     * it, or only warns. A logout (`destroyScopedSession()`, even followed by a regeneration)
+     * fails: the user is still signed in. A login (a regeneration alone) whose new session is
+     * `saved` does not: the store may have run the delete and lost its answer (Redis), and
+     * failing would leave the browser on the old id with nothing under it. The old record then
+     * keeps what the session held before the login until it expires (kept alive by any use of
+     * its id in another process; this one refuses it).
      */
-    keepOldRecord: (error: unknown, session: ScopedSession, saved: boolean) => void
+    discardFailed: (error: unknown, session: ScopedSession, saved: boolean) => void
     sendCookie: (session: ScopedSession, set: ResponseSet, response: unknown) => Response | undefined
 }
 
@@ -195,7 +195,7 @@ export const createEngine = (config: EngineConfig) => {
             session.endedElsewhere = true
             return undefined
         },
-        keepOldRecord(error, session, saved) {
+        discardFailed(error, session, saved) {
             if (session.loggedOut || !saved) throw error
             console.warn(
                 `scopedState: a login saved its new session, but deleting the old one failed (${(error as Error).message}); it expires by itself.`

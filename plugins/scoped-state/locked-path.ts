@@ -102,7 +102,7 @@ export const lockedPath = (core: EngineCore): RequestPath => {
                         await store.delete(session.discard)
                         countWrite()
                     } catch (error) {
-                        core.keepOldRecord(error, session, record !== undefined)
+                        core.discardFailed(error, session, record !== undefined)
                     }
                     core.markEnded(session.discard)
                 }

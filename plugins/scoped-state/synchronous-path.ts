@@ -76,7 +76,7 @@ export const synchronousPath = (core: EngineCore): RequestPath => {
                     store.delete(session.discard)
                     countWrite()
                 } catch (error) {
-                    core.keepOldRecord(error, session, record !== undefined)
+                    core.discardFailed(error, session, record !== undefined)
                 }
                 core.markEnded(session.discard)
             }
