@@ -88,7 +88,7 @@ export const lockedPath = (core: EngineCore): RequestPath => {
             let record: string | undefined
             try {
                 record = session.serialize()
-                if (core.endedMeanwhile(session)) record = session.serialize()
+                if (core.endedMeanwhile(session)) record = undefined
                 if ((record !== undefined || session.discard) && !holding()) throw new StoreUnavailableError(LOCK_LOST)
                 if (record !== undefined) {
                     await store.save(session.id.id, record, core.ttlOf(session.id))

@@ -47,7 +47,7 @@ export const synchronousPath = (core: EngineCore): RequestPath => {
             if (!session) return undefined
             core.closeHandling(session, set)
             let record = session.serialize()
-            if (core.endedMeanwhile(session)) record = session.serialize()
+            if (core.endedMeanwhile(session)) record = undefined
             if (record !== undefined) {
                 const id = session.id.id
                 const ttl = core.ttlOf(session.id)
@@ -59,7 +59,7 @@ export const synchronousPath = (core: EngineCore): RequestPath => {
                 // Saved by another request since this one loaded (its handler awaited)?
                 const current = session.returning ? core.loaded(session, store.load(id, ttl) as Loaded) : undefined
                 // Or ended by another process meanwhile (a store shared by several)?
-                if (session.endedElsewhere && core.endedMeanwhile(session)) record = session.serialize()
+                if (session.endedElsewhere && core.endedMeanwhile(session)) record = undefined
                 else if (current !== session.raw) {
                     session.rebase(current)
                     record = session.serialize()
