@@ -76,9 +76,9 @@ const refreshInterval = (idleTimeout: number, refreshAfter = Math.min(3_600, Mat
 }
 
 /**
- * A number per object, for the dedup seed, which Elysia compares as JSON: there two stores
- * would print alike, so that an instance given another store would be dropped as a copy of
- * the first, and run on another store than its own.
+ * A number per store object, for the plugin's `seed`. Elysia drops a plugin whose name and
+ * seed it has seen, comparing seeds as JSON, in which two stores look alike: an instance
+ * given a store of its own would be dropped as a copy of another, and use that one's store.
  */
 const identities = new WeakMap<object, number>()
 let identified = 0

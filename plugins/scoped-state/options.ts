@@ -1,3 +1,7 @@
+/**
+ * The options of `scopedState(setup, options)`, each with its default; index.ts checks them
+ * when the plugin is created.
+ */
 import type { CookieAttributes } from './cookie'
 import type { ScopedStore, StateSetup } from './schema'
 import type { Store } from './store'

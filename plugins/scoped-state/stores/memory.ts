@@ -1,3 +1,7 @@
+/**
+ * The default store: sessions in this process's memory, lost on restart, evicted in a
+ * segmented least-recently-used order so that one-request visitors push out only each other.
+ */
 import type { Store, StoreStats } from '../store'
 
 export interface MemoryStoreOptions {

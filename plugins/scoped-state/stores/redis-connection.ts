@@ -1,3 +1,7 @@
+/**
+ * The Redis store's connection: every command settles within a timeout, a connection that
+ * stays silent is replaced, and a failed command's error tells whether it may still run.
+ */
 import { RedisClient } from 'bun'
 import { StoreUnavailableError } from '../store'
 

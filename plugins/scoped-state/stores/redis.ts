@@ -1,3 +1,8 @@
+/**
+ * The Redis (or Valkey) store: sessions shared by every app process, each session locked
+ * while one request uses it, by Lua scripts that load, write and unlock in one round trip.
+ * Timeouts and reconnects are in redis-connection.ts.
+ */
 import { BoundedCache } from '../bounded-cache'
 import { ScopedStateSetupError } from '../errors'
 import {

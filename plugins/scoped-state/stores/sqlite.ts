@@ -1,3 +1,7 @@
+/**
+ * The SQLite store: sessions in one file that survives restarts and crashes, for one app
+ * process; expired rows are swept in small steps so that requests go in between.
+ */
 import { Database, type SQLQueryBindings, type Statement } from 'bun:sqlite'
 import { closeSync, openSync } from 'node:fs'
 import { ScopedStateSetupError } from '../errors'
