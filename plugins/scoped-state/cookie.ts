@@ -31,7 +31,7 @@ const SEMICOLON = 59
  */
 export const cookieReader = (name: string) => {
     const needle = `${name}=`
-    return (header: string | null, nth = 0): string | undefined => {
+    return (header: string | null, nth: number): string | undefined => {
         if (!header) return undefined
         let at = header.indexOf(needle)
         let seen = 0

@@ -26,8 +26,8 @@ export const newPageId = (sessionId: string, signer: Signer) => {
 }
 
 /** The page scope's key when `pageId` was issued for `sessionId`, else `undefined`. */
-export const verifyPageId = (pageId: string | null | undefined, sessionId: string, signer: Signer) => {
-    if (!pageId || !SHAPE.test(pageId)) return undefined
+export const verifyPageId = (pageId: string, sessionId: string, signer: Signer) => {
+    if (!SHAPE.test(pageId)) return undefined
     const [nonce, signature] = pageId.split('.') as [string, string]
     return signer.verify(payload(sessionId, nonce), signature) ? nonce : undefined
 }

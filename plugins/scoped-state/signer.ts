@@ -6,7 +6,7 @@
 import { ScopedStateSetupError } from './errors'
 
 /** Below this many bytes a secret is refused in production. */
-export const MIN_SECRET_BYTES = 32
+const MIN_SECRET_BYTES = 32
 
 export interface Signer {
     /** The signature of `payload` with the current (first) secret, base64url. */
