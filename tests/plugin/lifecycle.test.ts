@@ -126,6 +126,28 @@ describe('destroyScopedSession', () => {
         }
     })
 
+    test('a logout that only reads after destroying, while another logout ends the session, reports no change', async () => {
+        const error = spyOn(console, 'error').mockImplementation(() => {})
+        try {
+            const store = memoryStore()
+            const app = stateApp({ store }).post('/slow-logout', async ({ destroyScopedSession, scopedStore }) => {
+                destroyScopedSession()
+                await Bun.sleep(20)
+                return scopedStore.cart.items.length
+            })
+            const user = client(app)
+            await user.post('/cart/pen')
+            const slow = client(app, user.cookie).post('/slow-logout')
+            await Bun.sleep(5)
+            expect((await user.post('/logout')).status).toBe(200)
+            expect((await slow).status).toBe(200)
+            expect((await store.stats()).sessions).toBe(0)
+            expect(error).not.toHaveBeenCalled()
+        } finally {
+            error.mockRestore()
+        }
+    })
+
     test('destroyed, then regenerated (a message for the next page after logout): a new, empty session keeps it', async () => {
         const error = spyOn(console, 'error').mockImplementation(() => {})
         try {
