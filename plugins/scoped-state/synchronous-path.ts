@@ -14,7 +14,11 @@ import type { SESSION_ENDED } from './store'
 /** What a synchronous store's `load` answers: no promise. */
 type Loaded = string | undefined | typeof SESSION_ENDED
 
-/** Saves and deletes of sessions in this process (both paths), to tell whether a record may have changed. */
+/**
+ * Saves and deletes of sessions in this process, to tell whether a record may have changed.
+ * The locking path counts its own too: an instance with `serializeRequests` may share a
+ * store (the default memory store, a SQLite one) with instances without it.
+ */
 let writes = 0
 /** A session was saved or deleted (`beforeFirstTouch` then loads again). */
 export const countWrite = () => {
