@@ -52,18 +52,25 @@ const secrets = (value: string | undefined) => {
 
 const STORE_FORMS = "'memory', 'sqlite:<file path>' or 'redis://host:port[/db]'"
 
-/** `value` with whatever comes between `scheme://` and the last `@` hidden: it may be a password. */
-const withoutCredentials = (value: string) => value.replace(/^([a-z][\w+.-]*:\/\/).*@/is, '$1…@')
+/**
+ * `value` as a startup error names it, which deploy logs keep: whatever comes before its last
+ * `@` (after `scheme://`, if any) may be a password, and is hidden.
+ */
+const shownStore = (value: string) => {
+    const credentials = /^(.*?:\/\/)?(.*)@/s.exec(value)
+    if (!credentials) return `'${value}'`
+    const [hidden, scheme = '', secret = ''] = credentials
+    const hint = /[/#?@]/.test(secret) ? ' (percent-encode / # ? @ in a user name or password)' : ''
+    return `'${scheme}…@${value.slice(hidden.length)}'${hint}`
+}
 
 const store = (value: string | undefined): StoreSetting => {
     if (value === undefined || value === '' || value === 'memory') return { kind: 'memory' }
     if (value.startsWith('sqlite:') && value.length > 'sqlite:'.length) return { kind: 'sqlite', path: value.slice(7) }
-    if (/^rediss?:\/\//.test(value) && URL.canParse(value) && new URL(value).hostname)
+    // A fragment is no part of a Redis URL: there, a `#` is the start of a password not percent-encoded.
+    if (/^rediss?:\/\//.test(value) && URL.canParse(value) && new URL(value).hostname && !new URL(value).hash)
         return { kind: 'redis', url: value }
-    // Startup errors end up in deploy logs: the URL is named without the password it may hold.
-    const hidden = withoutCredentials(value)
-    const encode = hidden === value ? '' : ' (percent-encode / # ? @ in a user name or password)'
-    throw new ConfigError(`SCOPED_STATE_STORE must be ${STORE_FORMS}, got '${hidden}'${encode}.`)
+    throw new ConfigError(`SCOPED_STATE_STORE must be ${STORE_FORMS}, got ${shownStore(value)}.`)
 }
 
 export const readConfig = (env: Record<string, string | undefined> = process.env): Config => {

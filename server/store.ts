@@ -4,7 +4,7 @@ import { dirname } from 'node:path'
 import { memoryStore, redisStore, type Store, sqliteStore } from '../plugins/scoped-state'
 import type { StoreSetting } from './config'
 
-/** `setting` as the startup line names it: a Redis URL without its user name, password and query. */
+/** `setting` as the startup line names it: a Redis URL without its user name, password, query and fragment. */
 export const storeLabel = (setting: StoreSetting) => {
     if (setting.kind === 'memory') return 'memory'
     if (setting.kind === 'sqlite') return `sqlite:${setting.path}`
@@ -12,6 +12,7 @@ export const storeLabel = (setting: StoreSetting) => {
     url.username = ''
     url.password = ''
     url.search = ''
+    url.hash = ''
     return url.href
 }
 
