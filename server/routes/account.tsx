@@ -1,9 +1,10 @@
 /**
  * The account demo: what an app calls at login and logout. Signing in (a name, no password)
- * calls `regenerateScopedSession()`: a new session id, the old one deleted, preserved
- * keys (cart, theme) carried over, unless another name was signed in. Signing out calls `destroyScopedSession()`: the state is
- * deleted and the cookie cleared. Both answer with a fresh load of /account (htmx:
- * `HX-Redirect`; a plain form: 303), since the page's id belonged to the session that ended.
+ * calls `regenerateScopedSession()`: a new session id, the old one deleted, preserved keys
+ * (cart, theme) carried over, unless another name was signed in. Signing out calls
+ * `destroyScopedSession()`: the state is deleted and the cookie cleared. Both answer with a
+ * fresh load of /account (htmx: `HX-Redirect`; a plain form: 303), since the page's id
+ * belonged to the session that ended.
  */
 import { Html } from '@kitajs/html'
 import { Elysia } from 'elysia'

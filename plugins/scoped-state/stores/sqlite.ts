@@ -112,7 +112,8 @@ const open = ({
         db = new Database(path, { create: true, strict: true })
         db.run(`PRAGMA busy_timeout = ${Math.trunc(busyTimeout)}`)
         // What a logout or an expiry deletes, and the old versions of saved records, are
-        // overwritten in the file, not left in its free space (the log's copies go as it is reused).
+        // overwritten in the file at the next checkpoint, not left in its free space (the
+        // log's own copies go as it is reused).
         db.run('PRAGMA secure_delete = ON')
         // These two must come before the first table. Records are small, and each commit
         // writes whole pages to the log: 1 KiB pages make a save about a quarter cheaper

@@ -150,22 +150,28 @@ describe('sqlite store', () => {
     })
 
     test('creates its files readable by their owner only; an existing file keeps its mode', () => {
-        const path = newPath()
-        const store = sqliteStore({ path })
-        store.save('a', '{"name":"Ada"}', 60_000)
-        for (const file of [path, `${path}-wal`, `${path}-shm`]) expect(statSync(file).mode & 0o777).toBe(0o600)
-        store.close()
+        // The usual umask: under 077 every file would be private anyway.
+        const umask = process.umask(0o022)
+        try {
+            const path = newPath()
+            const store = sqliteStore({ path })
+            store.save('a', '{"name":"Ada"}', 60_000)
+            for (const file of [path, `${path}-wal`, `${path}-shm`]) expect(statSync(file).mode & 0o777).toBe(0o600)
+            store.close()
 
-        const shared = newPath()
-        writeFileSync(shared, '')
-        chmodSync(shared, 0o640)
-        const again = sqliteStore({ path: shared })
-        again.save('a', '{}', 60_000)
-        again.close()
-        expect(statSync(shared).mode & 0o777).toBe(0o640)
+            const shared = newPath()
+            writeFileSync(shared, '')
+            chmodSync(shared, 0o640)
+            const again = sqliteStore({ path: shared })
+            again.save('a', '{}', 60_000)
+            again.close()
+            expect(statSync(shared).mode & 0o777).toBe(0o640)
+        } finally {
+            process.umask(umask)
+        }
     })
 
-    test('a deleted or overwritten record leaves no copy in the file', () => {
+    test('a deleted or overwritten record leaves no copy in the file once checkpointed (at close)', () => {
         const path = newPath()
         const store = sqliteStore({ path })
         store.save('a', '{"name":"first-version-of-a"}', 60_000)
