@@ -84,7 +84,7 @@ export const createApp = (options: AppOptions = {}) => {
                 set.headers['content-type'] = Bun.file(HTMX_FILE).type
                 return new Response(Bun.file(HTMX_FILE))
             })
-            .use(healthRoutes(store))
+            .use(healthRoutes(store, options.state?.now))
             .use(pageRoutes(state))
             .use(counterRoutes(state))
             .use(cartRoutes(state))

@@ -1,4 +1,4 @@
-import { expect, test } from 'bun:test'
+import { expect, spyOn, test } from 'bun:test'
 import { memoryStore } from '../../plugins/scoped-state'
 import { testApp } from '../helpers/app'
 import { client } from '../helpers/client'
@@ -23,4 +23,21 @@ test('/healthz answers 503 when the store is down', async () => {
     } finally {
         down.close()
     }
+})
+
+test('/healthz asks the store at most once per 5 s: polled in a loop, a costly count cannot stall the app', async () => {
+    let now = 1_000_000
+    const store = memoryStore({ now: () => now })
+    const stats = spyOn(store, 'stats')
+    const app = testApp({ store, now: () => now })
+    const sessions = async () => (await (await app.handle(new Request('http://localhost/healthz'))).json()).sessions
+    expect(await sessions()).toEqual({ sessions: 0, evictions: 0, expirations: 0 })
+    await client(app).post('/api/increment')
+    now += 4_999
+    for (const answer of await Promise.all([sessions(), sessions(), sessions()]))
+        expect(answer).toEqual({ sessions: 0, evictions: 0, expirations: 0 })
+    expect(stats).toHaveBeenCalledTimes(1)
+    now += 1
+    expect(await sessions()).toEqual({ sessions: 1, evictions: 0, expirations: 0 })
+    expect(stats).toHaveBeenCalledTimes(2)
 })
