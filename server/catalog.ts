@@ -24,5 +24,7 @@ const byId = new Map(PRODUCTS.map((product) => [product.id, product]))
 
 export const findProduct = (id: string) => byId.get(id)
 
-export const formatMoney = (cents: number) =>
-    new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD' }).format(cents / 100)
+/** One formatter for the app: making one costs about 50 times as much as formatting with it. */
+const money = new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD' })
+
+export const formatMoney = (cents: number) => money.format(cents / 100)
