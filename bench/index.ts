@@ -33,7 +33,8 @@ const settings: Settings = {
     threads: 1,
     connections: 32,
     sessions: 256,
-    memoryCount: quick ? 10_000 : 100_000
+    memoryCount: quick ? 10_000 : 100_000,
+    smoke: quick
 }
 const WARM_UP_SECONDS = 1
 const DOCS = join(import.meta.dir, '../docs/benchmarks.md')

@@ -19,7 +19,7 @@ const slow = run(40_000, 25)
 
 const results = (): Results => ({
     machine: { cpu: 'test', cores: 2, bun: '1', date: '2026-01-01T00:00:00Z', loadAverage: '0 0 0' },
-    settings: { pairs: 2, seconds: 1, threads: 1, connections: 32, sessions: 256, memoryCount: 10 },
+    settings: { pairs: 2, seconds: 1, threads: 1, connections: 32, sessions: 256, memoryCount: 10, smoke: false },
     runs: {
         bare: { get: [fast, slow], post: [], visitor: [] },
         memory: { get: [run(80_000, 12.5, fast), run(36_000, 27.5, slow)], post: [], visitor: [] }
@@ -54,5 +54,15 @@ describe('benchmark report', () => {
         )
         expect(report).toContain('GET /api/count: ≥ 0.90, measured 0.85 (req/s; pairs 0.80, 0.90)')
         expect(report).toContain('POST /api/increment: ≥ 0.90: not measured')
+        expect(report).toContain('(CPU): **missed**')
+    })
+
+    test('a smoke run (--quick) judges no target: its runs are too short, its sessions too few', () => {
+        const smoke = { ...results(), settings: { ...results().settings, smoke: true } }
+        const report = renderReport(smoke)
+        expect(report).toContain(
+            'GET /api/count: ≥ 0.90, measured 0.85 (req/s; pairs 0.80, 0.90), 0.85 (CPU): not judged (smoke run)'
+        )
+        expect(report).not.toMatch(/: met|missed/)
     })
 })
