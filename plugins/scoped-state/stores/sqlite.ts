@@ -96,6 +96,8 @@ const SCHEMA = `
 const createPrivately = (path: string) => {
     if (path === ':memory:' || path === '') return
     try {
+        // Exclusive, so an existing file is never opened here: closing a descriptor of a file
+        // drops every POSIX lock this process holds on it, another store's included.
         closeSync(openSync(path, 'wx', 0o600))
     } catch {}
 }
