@@ -36,6 +36,10 @@ const VERSIONED = [STYLES, APP_SCRIPT]
 const publicAssets = await staticPlugin({
     assets: PUBLIC_DIR,
     prefix: '/public',
+    // The plugin's own default reads `process.env.NODE_ENV`, which `bun build --compile` fixes
+    // at build time: the executable would serve public/ the development way (a catch-all route
+    // that answers a revalidation with the whole file) whatever NODE_ENV it runs with.
+    alwaysStatic: Bun.env.NODE_ENV === 'production',
     // Its default Cache-Control goes on a 200 only: on a 304 too (in production; its 304 in
     // development has no headers), else the app's `no-store` would replace the browser's
     // copy's caching when it revalidates.

@@ -101,6 +101,17 @@ test('serves every file of public/ as it is on disk, with its content type', asy
     }
 })
 
+test('in production, a revalidated file of public/ answers 304 with its caching, as from source', async () => {
+    const file = `${url}/public/favicon.svg`
+    const etag = (await fetch(file)).headers.get('etag') ?? ''
+    expect(etag).not.toBe('')
+    for (let time = 0; time < 2; time++) {
+        const again = await fetch(file, { headers: { 'if-none-match': etag } })
+        expect(again.status).toBe(304)
+        expect(again.headers.get('cache-control')).toBe('public, max-age=86400')
+    }
+})
+
 test('serves htmx at the URL the layout links', async () => {
     const page = await (await fetch(`${url}/counter`)).text()
     const src = /<script src="(\/vendor\/[^"]+)"/.exec(page)?.[1]
