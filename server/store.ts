@@ -2,7 +2,7 @@
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { memoryStore, redisStore, type Store, sqliteStore } from '../plugins/scoped-state'
-import type { StoreSetting } from './config'
+import { ConfigError, type StoreSetting } from './config'
 
 /** `setting` as the startup line names it: a Redis URL without its user name, password, query and fragment. */
 export const storeLabel = (setting: StoreSetting) => {
@@ -27,7 +27,13 @@ export const openStore = (setting: StoreSetting): Store => {
         case 'memory':
             return memoryStore()
         case 'sqlite':
-            mkdirSync(dirname(setting.path), { recursive: true })
+            try {
+                mkdirSync(dirname(setting.path), { recursive: true })
+            } catch (error) {
+                throw new ConfigError(
+                    `SCOPED_STATE_STORE: cannot create the directory of ${setting.path}: ${(error as Error).message}`
+                )
+            }
             return sqliteStore({ path: setting.path })
         case 'redis':
             return redisStore({ url: setting.url })

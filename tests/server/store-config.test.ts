@@ -1,6 +1,6 @@
 /** `SCOPED_STATE_STORE` picks the store; a wrong value stops startup with a message naming it. */
 import { afterAll, describe, expect, test } from 'bun:test'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { freePort } from '../../bench/ports'
@@ -86,13 +86,23 @@ describe('SCOPED_STATE_STORE', () => {
         expect(existsSync(path)).toBe(true)
     })
 
-    test('a wrong value stops `bun server/index.ts` with exit code 1 and the message', async () => {
+    test.each([
+        ['mongodb://db', "SCOPED_STATE_STORE must be 'memory'"],
+        // Its directory cannot be made: a file stands where it would go.
+        [
+            `sqlite:${join(dir, 'a-file', 'state.db')}`,
+            `SCOPED_STATE_STORE: cannot create the directory of ${join(dir, 'a-file', 'state.db')}: `
+        ]
+    ])('%p stops `bun server/index.ts` with exit code 1 and a message, no stack trace', async (value, message) => {
+        writeFileSync(join(dir, 'a-file'), '')
         const child = Bun.spawn([process.execPath, join(import.meta.dir, '../../server/index.ts')], {
-            env: { ...process.env, PORT: '0', HOST: '127.0.0.1', SCOPED_STATE_STORE: 'mongodb://db' },
+            env: { ...process.env, PORT: '0', HOST: '127.0.0.1', SCOPED_STATE_STORE: value },
             stdout: 'pipe',
             stderr: 'pipe'
         })
         expect(await child.exited).toBe(1)
-        expect(await new Response(child.stderr).text()).toContain("SCOPED_STATE_STORE must be 'memory'")
+        const stderr = await new Response(child.stderr).text()
+        expect(stderr).toStartWith(message)
+        expect(stderr.trim().split('\n')).toHaveLength(1)
     })
 })
