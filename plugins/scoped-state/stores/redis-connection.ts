@@ -59,9 +59,19 @@ export const redisConnection = (url: string, timeout: number, recycleAfter: numb
     const connect = () => {
         if (client.connected) return undefined
         if (!connecting) {
-            const attempt = client.connect().finally(() => {
-                if (connecting === attempt) connecting = undefined
-            })
+            const attempt = client
+                .connect()
+                .catch((error: Error) => {
+                    // Bun says "Connection closed" alike for a server that is not there and for one
+                    // that refused the URL's user name or password.
+                    throw new StoreUnavailableError(
+                        `Redis: cannot connect (${error.message}): is it running, and are the URL's user name and password right?`,
+                        { cause: error }
+                    )
+                })
+                .finally(() => {
+                    if (connecting === attempt) connecting = undefined
+                })
             connecting = attempt
         }
         return connecting

@@ -5,7 +5,7 @@ import { Elysia } from 'elysia'
 import { redisStore, type Store, StoreUnavailableError, scopedState } from '../../../plugins/scoped-state'
 import { client, sessionIdOf, setCookieOf } from '../../helpers/client'
 import { SECRET, stateApp, stuckApp } from '../../helpers/plugin-app'
-import { cuttingProxy, redisTest, useRedis } from '../../helpers/redis'
+import { cuttingProxy, redisTest, unreachableRedisStore, useRedis } from '../../helpers/redis'
 import { storeContract } from './contract'
 
 const redis = useRedis()
@@ -561,6 +561,31 @@ describe('closing the store as the app stops', () => {
 
 describe('redis outage', () => {
     const USER_TIMEOUT = 5_000
+
+    redisTest('a wrong password, or no server at all: the reason says what to check', async () => {
+        const control = raw()
+        await control.send('CONFIG', ['SET', 'requirepass', 'right'])
+        const wrongPassword = redisStore({
+            url: redis().url.replace('redis://', 'redis://:wrong@'),
+            commandTimeout: 500
+        })
+        const rightPassword = redisStore({
+            url: redis().url.replace('redis://', 'redis://:right@'),
+            commandTimeout: 500
+        })
+        const nobody = await unreachableRedisStore()
+        try {
+            expect(await rightPassword.stats()).toMatchObject({ evictions: 0 })
+            for (const store of [wrongPassword, nobody])
+                await expect(Promise.resolve().then(() => store.stats())).rejects.toThrow(
+                    "Session store unavailable: Redis: cannot connect (Connection closed): is it running, and are the URL's user name and password right?"
+                )
+        } finally {
+            await control.send('CONFIG', ['SET', 'requirepass', ''])
+            control.close()
+            await Promise.all([wrongPassword.close(), rightPassword.close(), nobody.close()])
+        }
+    })
 
     redisTest(
         'stopped: requests answer 503 in bounded time; restarted: the same state is back',
