@@ -46,7 +46,9 @@ const start = () => {
     // A wildcard address is not one to browse to; an IPv6 one is written in brackets.
     const url = new URL(String(app.server?.url))
     if (url.hostname === '0.0.0.0' || url.hostname === '[::]') url.hostname = 'localhost'
-    console.log(`Listening on ${url.origin} (session state: ${storeLabel(config.store)})`)
+    // The mode too: a binary started without NODE_ENV runs in development (no secret needed).
+    const mode = config.production ? 'production' : config.development ? 'development' : 'test'
+    console.log(`Listening on ${url.origin} (${mode}; session state: ${storeLabel(config.store)})`)
 
     const shutdown = async () => {
         // Stops accepting connections and lets in-flight requests finish (up to the grace period).

@@ -138,5 +138,7 @@ test('stops cleanly on SIGTERM, with no access log in production', async () => {
     server.kill('SIGTERM')
     expect(await server.exited).toBe(0)
     await outputRead
-    expect(output.trim().split('\n')).toEqual([expect.stringMatching(/^Listening on /)])
+    expect(output.trim().split('\n')).toEqual([
+        expect.stringMatching(/^Listening on http:\/\/127\.0\.0\.1:\d+ \(production; session state: memory\)$/)
+    ])
 })
