@@ -7,7 +7,7 @@ import { staticPlugin } from '@elysiajs/static'
 import { Elysia } from 'elysia'
 import { memoryStore, type ScopedStateOptions } from '../plugins/scoped-state'
 import { accessLog } from './access-log'
-import { APP_SCRIPT, HTMX_FILE, PUBLIC_DIR, STYLES } from './assets'
+import { APP_SCRIPT, HTMX_FILE, HTMX_URL, PUBLIC_DIR, STYLES } from './assets'
 import { errors } from './errors'
 import { outageLog } from './outage-log'
 import { accountRoutes } from './routes/account'
@@ -82,7 +82,7 @@ export const createApp = (options: AppOptions = {}) => {
             .use(versionedAssets)
             // A versioned URL, so browsers may cache it for a year. A `Response`, not the file:
             // for a file Elysia sends `Content-Range` even on a whole 200.
-            .get('/vendor/htmx-4.0.1.min.js', ({ set }) => {
+            .get(HTMX_URL, ({ set }) => {
                 set.headers['cache-control'] = IMMUTABLE
                 // Bun sets it from the file for GET only.
                 set.headers['content-type'] = Bun.file(HTMX_FILE).type

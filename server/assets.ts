@@ -5,11 +5,12 @@
  * imported this way. `Bun.file`, `node:fs` and `@elysiajs/static` read both.
  *
  * @example
- * app.get('/vendor/htmx.min.js', () => Bun.file(HTMX_FILE))
+ * app.get(HTMX_URL, () => Bun.file(HTMX_FILE))
  */
 import { readFileSync } from 'node:fs'
 import { basename, dirname } from 'node:path'
 import htmx from 'htmx.org/dist/htmx.min.js' with { type: 'file' }
+import { version as htmxVersion } from 'htmx.org/package.json'
 import appScript from '../public/app.js' with { type: 'file' }
 import favicon from '../public/favicon.svg' with { type: 'file' }
 import styles from '../public/styles.css' with { type: 'file' }
@@ -21,6 +22,11 @@ export const PUBLIC_FILES = [appScript, favicon, styles]
 export const PUBLIC_DIR = dirname(styles)
 
 export const HTMX_FILE = htmx
+/**
+ * Where pages load htmx, kept a year by browsers: the installed version is in the address, so
+ * that another version never goes out under an address a browser has kept.
+ */
+export const HTMX_URL = `/vendor/htmx-${htmxVersion}.min.js`
 
 /** A file of `public/` that pages name with a hash of its content (`url`), so browsers may keep it for good. */
 export interface VersionedAsset {

@@ -1,6 +1,6 @@
 import { Html, type PropsWithChildren } from '@kitajs/html'
 import { PAGE_HEADER } from '../plugins/scoped-state'
-import { APP_SCRIPT, STYLES } from '../server/assets'
+import { APP_SCRIPT, HTMX_URL, STYLES } from '../server/assets'
 import type { Theme } from '../server/state'
 import { Alerts } from './alerts'
 import { CartBadge } from './cart-badge'
@@ -77,7 +77,7 @@ export const Layout = ({ title, section, theme, pageId, cartCount, children }: P
             <title safe>{`${title} · ${APP_NAME}`}</title>
             <link rel="icon" href="/public/favicon.svg" type="image/svg+xml" />
             <link rel="stylesheet" href={STYLES.url} />
-            <script src="/vendor/htmx-4.0.1.min.js" defer />
+            <script src={HTMX_URL} defer />
             <script src={APP_SCRIPT.url} defer />
         </head>
         <body hx-headers:inherited={JSON.stringify({ [PAGE_HEADER]: pageId })}>

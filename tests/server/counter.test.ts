@@ -24,6 +24,7 @@ describe('counter demo', () => {
         expect(page).toContain('hx-post="/api/increment" hx-target="#count" hx-swap="outerMorph"')
         expect(page).toContain('hx-sync:inherited="closest .counter-panel:queue all"')
         expect(page).toContain(`action="/api/increment?${PAGE_PARAM}=${encodeURIComponent(pageId)}"`)
+        // The address names the installed htmx: another version than the one the project is fixed to fails here.
         expect(page).toContain('src="/vendor/htmx-4.0.1.min.js"')
         expect(page).not.toContain('unpkg')
     })
