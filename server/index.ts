@@ -1,4 +1,5 @@
 /** Entry point of `bun run start`: configuration from the environment, then listen. */
+import './bun-version'
 import { ScopedStateSetupError } from '../plugins/scoped-state'
 import { createApp } from './app'
 import { ConfigError, readConfig } from './config'
