@@ -147,6 +147,25 @@ const talk = (port: number | undefined, cookie: string) =>
         }
     })
 
+describe('not a change after the commit', () => {
+    /** Changes `count` after an await: an async function that the handler returns, not awaits. */
+    const bumpLater = async (store: { count: number }) => {
+        await Bun.sleep(1)
+        return ++store.count
+    }
+
+    // Elysia reads a handler's source, and compiles one that returns a call (`=> f(…)`) as
+    // async, so the plugin's commit sees the awaited value. Were it compiled as sync, the commit
+    // would run before the change and refuse it: this pins that behaviour of Elysia down.
+    test('a handler that returns a call to an async function: its change after the await is saved', async () => {
+        const app = stateApp().post('/later', ({ scopedStore }) => bumpLater(scopedStore))
+        const user = client(app)
+        expect(await (await user.post('/later')).text()).toBe('1')
+        expect(await user.text('/count')).toBe('1')
+        expect(error).not.toHaveBeenCalled()
+    })
+})
+
 describe('a WebSocket handler', () => {
     const cases: [string, () => Store | undefined, typeof test][] = [
         ['memory store', () => undefined, test],
