@@ -27,9 +27,12 @@ export const countWrite = () => {
 
 export const synchronousPath = (core: EngineCore): RequestPath => {
     const { store } = core
+    /** The record of `id` as `session` reads it (`SESSION_ENDED` marks the session, and reads as none). */
+    const load = (session: ScopedSession, id: string, ttl: number) =>
+        core.loaded(session, store.load(id, ttl) as Loaded)
     /** Loads `session`'s record again: another request may have saved it since this one loaded it. */
     const reload = (session: ScopedSession) => {
-        const current = core.loaded(session, store.load(session.id.id, core.ttlOf(session.id)) as Loaded)
+        const current = load(session, session.id.id, core.ttlOf(session.id))
         // Gone meanwhile (a logout, an eviction): the commit tells, and ends this request's session.
         if (current !== undefined) session.raw = current
     }
@@ -39,7 +42,7 @@ export const synchronousPath = (core: EngineCore): RequestPath => {
             const session = core.identify(request, at)
             if (session.returning) {
                 const id = session.id.id
-                session.raw = core.loaded(session, store.load(id, core.ttlOf(session.id, at)) as Loaded)
+                session.raw = load(session, id, core.ttlOf(session.id, at))
                 const writesBefore = writes
                 session.beforeFirstTouch = () => {
                     if (writes !== writesBefore) reload(session)
@@ -58,10 +61,9 @@ export const synchronousPath = (core: EngineCore): RequestPath => {
                 // A login carries over the preserved keys as this request loaded them: saved by
                 // another request since (its handler awaited), they would lose that change.
                 const moved = session.movedFrom
-                if (moved && core.loaded(session, store.load(moved.id, ttl) as Loaded) !== moved.raw)
-                    throw collisionError()
+                if (moved && load(session, moved.id, ttl) !== moved.raw) throw collisionError()
                 // Saved by another request since this one loaded (its handler awaited)?
-                const current = session.returning ? core.loaded(session, store.load(id, ttl) as Loaded) : undefined
+                const current = session.returning ? load(session, id, ttl) : undefined
                 // Or ended by another process meanwhile (a store shared by several)?
                 if (session.endedElsewhere && core.endedMeanwhile(session)) record = undefined
                 else if (current !== session.raw) {
