@@ -262,6 +262,8 @@ export const sqliteStore = (options: SqliteStoreOptions): Store => {
         save: (id, record, ttlMs) => guard(() => void upsert.run(id, record, expiry(ttlMs), now() + ttlMs), true),
         release() {},
         delete: (id) => guard(() => void remove.run(id), true),
+        // Counts the live rows: about 70 ms at a million, the process waiting. A public health
+        // check should reuse one answer for a while (the template's /healthz: 5 s).
         stats: (): StoreStats => ({
             sessions: guard(() => count.get(now())?.sessions ?? 0),
             evictions: 0,
