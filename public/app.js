@@ -46,6 +46,7 @@ document.addEventListener('htmx:after:swap', (event) => {
 
 // A swap that removed the focused control (Remove, Clear cart) would leave keyboard users
 // on <body>, at the top of the page: they go on from the region that was updated instead.
+// A region that morphs (#cart) renders its own tabindex: the next morph would drop one added here.
 let focusedBeforeSwap = null
 document.addEventListener('htmx:before:swap', () => {
     focusedBeforeSwap = document.activeElement

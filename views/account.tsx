@@ -1,6 +1,7 @@
 import { Html } from '@kitajs/html'
 import { ActionForm } from './action-form'
 import { Layout, type ShellProps } from './layout'
+import { LiveStatus } from './live-status'
 
 interface SignInProps {
     pageId: string
@@ -43,7 +44,7 @@ export const SignInForm = ({ pageId, error, typed }: SignInProps) => (
             </button>
         </ActionForm>
         {error ? (
-            <p class="field-error" id="account-error" role="alert" safe>
+            <p class="field-error" id="account-error" safe>
                 {error}
             </p>
         ) : (
@@ -75,7 +76,7 @@ interface AccountPageProps extends ShellProps, Omit<SignInProps, 'pageId'> {
 
 /** The whole account page; also the no-JavaScript answer to a refused name (with its status code). */
 export const AccountPage = ({ username, error, typed, ...shell }: AccountPageProps) => (
-    <Layout title="Account" section="account" {...shell}>
+    <Layout title={error ? 'Error: Account' : 'Account'} section="account" {...shell}>
         <div class="page-intro">
             <h1>Account</h1>
             <p class="lead">
@@ -89,5 +90,6 @@ export const AccountPage = ({ username, error, typed, ...shell }: AccountPagePro
         ) : (
             <SignInForm pageId={shell.pageId} error={error} typed={typed} />
         )}
+        <LiveStatus id="account-status" />
     </Layout>
 )

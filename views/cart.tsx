@@ -89,7 +89,11 @@ const LineRow = ({ line, pageId, problem }: { line: PricedLine; pageId: string; 
             <div class="cart-line-actions">
                 {/* novalidate: the server checks the quantity and answers with its message next to the field. */}
                 <CartForm path={linePath(id)} pageId={pageId} class="quantity-form" novalidate inCart>
-                    <label for={`quantity-${id}`}>Quantity</label>
+                    {/* The product in the name too: tabbing from field to field, "Quantity" alone does not say whose. */}
+                    <label for={`quantity-${id}`}>
+                        Quantity
+                        <span class="visually-hidden" safe>{` of ${line.product.name}`}</span>
+                    </label>
                     <input
                         id={`quantity-${id}`}
                         class="quantity-input"
@@ -166,8 +170,10 @@ export const CartPanel = ({ cart, pageId, problem }: CartProps) => {
     const { lines, totalCents } = priceCart(cart)
     const count = cartCount(cart)
     const onLine = problem?.onLine && lines.some((line) => line.productId === problem.error.productId)
+    // tabindex="-1": public/app.js moves focus here when a swap removed the focused button (Remove,
+    // Clear cart). Rendered, not added by the script: the next morph would remove it, and focus with it.
     return (
-        <section id="cart" class="panel cart" aria-labelledby="cart-heading">
+        <section id="cart" class="panel cart" aria-labelledby="cart-heading" tabindex="-1">
             <header class="cart-header">
                 <h2 id="cart-heading">Your cart</h2>
                 {lines.length > 0 ? (
@@ -228,7 +234,7 @@ export const CartUpdate = ({ status, ...props }: CartProps & { status?: string }
 
 /** The whole cart page; also the no-JavaScript answer to a refused change (with its status code). */
 export const CartPage = ({ cart, problem, ...shell }: ShellProps & Omit<CartProps, 'pageId'>) => (
-    <Layout title="Cart" section="cart" {...shell}>
+    <Layout title={problem ? 'Error: Cart' : 'Cart'} section="cart" {...shell}>
         <div class="page-intro">
             <h1>Cart</h1>
             <p class="lead">

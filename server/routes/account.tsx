@@ -9,6 +9,7 @@
 import { Html } from '@kitajs/html'
 import { Elysia } from 'elysia'
 import { AccountPage, SignInForm } from '../../views/account'
+import { LiveStatus } from '../../views/live-status'
 import { fieldsOf, refuse, reload } from '../respond'
 import { shellProps } from '../shell'
 import type { AppState } from '../state'
@@ -45,7 +46,14 @@ export const accountRoutes = (state: AppState) =>
                     () => (
                         <AccountPage username="" error={checked.error} typed={shown} {...shellProps(store, pageId)} />
                     ),
-                    () => <SignInForm pageId={pageId} error={checked.error} typed={shown} />
+                    // The message is said in #account-status too: the same message twice morphs into
+                    // nothing new, which a screen reader would not hear again.
+                    () => (
+                        <>
+                            <SignInForm pageId={pageId} error={checked.error} typed={shown} />
+                            <LiveStatus id="account-status" message={checked.error} oob />
+                        </>
+                    )
                 )
             }
             // Already signed in under this name: a form sent twice. A second new id would be lost if

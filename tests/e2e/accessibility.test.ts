@@ -2,12 +2,38 @@
  * Every demo page, in the light and the dark theme and in the states users put it in (a
  * counted counter, a filled cart with a refused quantity, a refused name, a signed-in
  * account, an unknown address), passes axe-core's WCAG 2.2 AA and best-practice rules:
- * contrast, names, labels, landmarks.
+ * contrast, names, labels, landmarks. Then what axe cannot see: reflow at 320 px, focus
+ * under the sticky header, a short window, the edges of text fields, whose field a label
+ * names, forced colours.
  */
 import { expect } from 'bun:test'
+import type { Page } from 'playwright-core'
+import { PRODUCTS } from '../../server/catalog'
 import { accessibilityViolations } from './axe'
 import { addToCart, button, cartLine, increment, navigate, pickTheme } from './demo'
 import { browserTest, e2eSuite } from './harness'
+
+/** WCAG's contrast ratio of two computed `rgb(…)` colours. */
+const contrast = (one: string, other: string) => {
+    const luminance = (color: string) => {
+        const [r, g, b] = (color.match(/[\d.]+/g) ?? []).map((part) => {
+            const c = Number(part) / 255
+            return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4
+        })
+        return 0.2126 * (r ?? 0) + 0.7152 * (g ?? 0) + 0.0722 * (b ?? 0)
+    }
+    const [light, dark] = [luminance(one), luminance(other)].sort((a, b) => b - a) as [number, number]
+    return (light + 0.05) / (dark + 0.05)
+}
+
+/** Every product in the cart, the last one 99 times: the widest lines and total. */
+const fillCart = async (page: Page) => {
+    for (const [index, { name }] of PRODUCTS.entries()) await addToCart(page, name, index + 1)
+    const last = cartLine(page, PRODUCTS.at(-1)?.id ?? '')
+    await last.getByLabel('Quantity').fill('99')
+    await button(last, 'Update').click()
+    await page.locator('#cart-badge[data-count="104"]').waitFor()
+}
 
 e2eSuite('accessibility', (e2e) => {
     for (const theme of ['Light', 'Dark'] as const) {
@@ -61,4 +87,98 @@ e2eSuite('accessibility', (e2e) => {
             })
         })
     }
+
+    // What axe does not check.
+
+    browserTest('at 320 px wide (400% zoom), no page scrolls sideways', async () => {
+        const page = await e2e.openPage('/cart', { viewport: { width: 320, height: 640 } })
+        await fillCart(page)
+        const widths: Record<string, number> = {}
+        for (const path of ['/', '/counter', '/cart', '/theme', '/account']) {
+            await page.goto(path)
+            widths[path] = await page.evaluate(() => document.documentElement.scrollWidth)
+        }
+        expect(widths).toEqual({ '/': 320, '/counter': 320, '/cart': 320, '/theme': 320, '/account': 320 })
+    })
+
+    // 320x256: a laptop zoomed to 500%, where the header would cover a third of the window.
+    for (const viewport of [
+        { width: 1280, height: 800 },
+        { width: 320, height: 256 }
+    ])
+        browserTest(
+            `moving focus backwards at ${viewport.width}x${viewport.height}, no focused control is under the sticky header`,
+            async () => {
+                const page = await e2e.openPage('/cart', { viewport })
+                await fillCart(page)
+                await page.evaluate(() => window.scrollTo(0, document.body.scrollHeight))
+                await page.locator('footer p').click()
+                const covered: string[] = []
+                for (let step = 0; step < 30; step++) {
+                    await page.keyboard.press('Shift+Tab')
+                    const hidden = await page.evaluate(() => {
+                        const header = document.querySelector('.site-header')?.getBoundingClientRect()
+                        const focused = document.activeElement
+                        if (!header || !focused?.closest('main')) return undefined
+                        return focused.getBoundingClientRect().top < header.bottom
+                            ? focused.id || focused.tagName
+                            : undefined
+                    })
+                    if (hidden) covered.push(hidden)
+                }
+                expect(covered).toEqual([])
+            }
+        )
+
+    browserTest(
+        'in a window 256 px tall (a laptop at 500%), the header scrolls away instead of covering half of it',
+        async () => {
+            const page = await e2e.openPage('/cart', { viewport: { width: 320, height: 256 } })
+            await page.evaluate(() => window.scrollTo(0, document.body.scrollHeight))
+            const headerBottom = await page
+                .locator('.site-header')
+                .evaluate((header) => header.getBoundingClientRect().bottom)
+            expect(headerBottom).toBeLessThanOrEqual(0)
+        }
+    )
+
+    for (const colorScheme of ['light', 'dark'] as const)
+        browserTest(`text fields show their edges at 3:1, ${colorScheme}`, async () => {
+            const page = await e2e.openPage('/cart', { colorScheme })
+            await addToCart(page, 'Enamel mug', 1)
+            await navigate(page, 'Account')
+            const edgeContrast = async (field: string, panel: string) => {
+                const [edge, background] = await page.evaluate(
+                    ([field, panel]) => [
+                        getComputedStyle(document.querySelector(field as string) as Element).borderTopColor,
+                        getComputedStyle(document.querySelector(panel as string) as Element).backgroundColor
+                    ],
+                    [field, panel] as const
+                )
+                return contrast(edge, background)
+            }
+            expect(await edgeContrast('#account-name', '#account')).toBeGreaterThanOrEqual(3)
+            await navigate(page, 'Cart')
+            expect(await edgeContrast('#quantity-mug', '#cart')).toBeGreaterThanOrEqual(3)
+        })
+
+    browserTest('each quantity field is named after its product', async () => {
+        const page = await e2e.openPage('/cart')
+        await addToCart(page, 'Enamel mug', 1)
+        await addToCart(page, 'Fountain pen', 2)
+        const names = await page
+            .getByRole('spinbutton')
+            .evaluateAll((fields) =>
+                fields.map((field) => (field as HTMLInputElement).labels?.[0]?.textContent?.replace(/\s+/g, ' ').trim())
+            )
+        expect(names).toEqual(['Quantity of Enamel mug', 'Quantity of Fountain pen'])
+    })
+
+    browserTest('in forced colours (Windows contrast themes), the current page is outlined', async () => {
+        const page = await e2e.openPage('/theme', { forcedColors: 'active' })
+        const outline = await page
+            .locator('.nav-item.is-current')
+            .evaluate((item) => getComputedStyle(item).outlineStyle)
+        expect(outline).toBe('solid')
+    })
 })

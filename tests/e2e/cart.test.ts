@@ -51,6 +51,28 @@ e2eSuite('cart in a browser', (e2e) => {
         await page.getByText('Your cart is empty').waitFor()
     })
 
+    browserTest('by keyboard, Remove pressed twice before its answer: focus stays in the cart', async () => {
+        const page = await e2e.openPage('/cart')
+        await addToCart(page, 'Enamel mug', 1)
+        await addToCart(page, 'Dot-grid notebook', 2)
+        // A slow answer, so the second press is queued behind the first; its answer morphs the cart again.
+        await page.route('**/cart/items/mug/remove', async (route) => {
+            await Bun.sleep(200)
+            await route.continue()
+        })
+        await page.evaluate(() => {
+            const counted = window as unknown as { e2eSwaps: number }
+            counted.e2eSwaps = 0
+            document.addEventListener('htmx:after:swap', () => counted.e2eSwaps++)
+        })
+        await button(cartLine(page, 'mug'), 'Remove').focus()
+        await page.keyboard.press('Enter')
+        await page.keyboard.press('Enter')
+        await page.waitForFunction(() => (window as unknown as { e2eSwaps: number }).e2eSwaps >= 2)
+        await expectBadge(page, 1)
+        expect(await page.evaluate(() => document.getElementById('cart')?.contains(document.activeElement))).toBe(true)
+    })
+
     browserTest('an invalid quantity shows a message next to its field and changes nothing', async () => {
         const page = await e2e.openPage('/cart')
         await addToCart(page, 'Canvas tote', 1)

@@ -197,6 +197,8 @@ describe('cart demo without JavaScript', () => {
         expect(refused.headers.get('vary')).toBe('HX-Request, Accept')
         const page = await refused.text()
         expect(page).toStartWith('<!doctype html>')
+        // The title is what a screen reader says first on the new page: it says it is a refusal.
+        expect(page).toContain('<title>Error: Cart · ')
         expect(page).toMatch(/<p class="field-error" id="quantity-error-mug">[^<]*1 to 99/)
         expect(page).toContain('aria-describedby="quantity-error-mug"')
         expect(page).toContain('value="0"')
