@@ -33,7 +33,8 @@ export const CounterPage = ({ count, ...shell }: ShellProps & { count: number })
         {/* One queue for the panel's requests, the load-time count's too: their answers land in the order they were asked. */}
         <section class="panel counter-panel" aria-label="Counter" hx-sync:inherited="closest .counter-panel:queue all">
             {/* The spec's markup loads the count into #count; inheriting outerMorph keeps that from nesting a second #count. */}
-            <p class="counter" aria-live="polite" hx-swap:inherited="outerMorph">
+            {/* aria-atomic: a screen reader says "Count 3", not a bare "3". */}
+            <p class="counter" aria-live="polite" aria-atomic="true" hx-swap:inherited="outerMorph">
                 <span class="counter-label">Count</span>
                 <span id="count" hx-get="/api/count" hx-trigger="load">
                     {count}

@@ -4,7 +4,7 @@
  * account, an unknown address), passes axe-core's WCAG 2.2 AA and best-practice rules:
  * contrast, names, labels, landmarks. Then what axe cannot see: reflow at 320 px, focus
  * under the sticky header, a short window, the edges of text fields, whose field a label
- * names, forced colours.
+ * names, the count's announcement, forced colours.
  */
 import { expect } from 'bun:test'
 import type { Page } from 'playwright-core'
@@ -172,6 +172,14 @@ e2eSuite('accessibility', (e2e) => {
                 fields.map((field) => (field as HTMLInputElement).labels?.[0]?.textContent?.replace(/\s+/g, ' ').trim())
             )
         expect(names).toEqual(['Quantity of Enamel mug', 'Quantity of Fountain pen'])
+    })
+
+    browserTest('a new count is announced with its label: "Count 3", not "3"', async () => {
+        const page = await e2e.openPage('/counter')
+        await increment(page, 3)
+        const region = page.locator('[aria-live]', { has: page.locator('#count') })
+        expect(await region.getAttribute('aria-atomic')).toBe('true')
+        expect(await region.ariaSnapshot()).toBe('- paragraph: Count 3')
     })
 
     browserTest('in forced colours (Windows contrast themes), the current page is outlined', async () => {
