@@ -28,11 +28,16 @@ export const wantsPage = (request: Request) =>
 /** The request headers that choose between a fragment, a page and a redirect (`wantsPage`). */
 export const VARY = 'HX-Request, Accept'
 
-/** Call after the action: renders `fragment` for htmx and API clients, or redirects a form post to `page`. */
+/**
+ * Call after the action: renders `fragment` for htmx and API clients, or redirects a form post
+ * to `page`, which may end with a `#fragment` to land on (the page id goes before it).
+ */
 export const answer = <T>(context: AnswerContext, page: string, fragment: () => T) => {
     context.set.headers.vary = VARY
     if (!wantsPage(context.request)) return fragment()
-    return context.redirect(withPageId(page, context.scopedPageId), 303)
+    const [path = page, landing] = page.split('#', 2)
+    const location = withPageId(path, context.scopedPageId)
+    return context.redirect(landing ? `${location}#${landing}` : location, 303)
 }
 
 /**

@@ -118,9 +118,12 @@ e2eSuite('cart in a browser', (e2e) => {
         await expectBadge(page, 0)
         await addToCart(page, 'Enamel mug', 1)
         await addToCart(page, 'Enamel mug', 2)
-        // Post/Redirect/Get brought the browser back to the cart page.
+        // Post/Redirect/Get brought the browser back to the cart page, scrolled to the cart, which
+        // is where Tab goes on from: a keyboard user is not sent back to the top of the page.
         expect(new URL(page.url()).pathname).toBe('/cart')
         await cartLine(page, 'mug').waitFor()
+        await page.keyboard.press('Tab')
+        expect(await page.evaluate(() => document.activeElement?.closest('#cart') !== null)).toBe(true)
         await expectText(page.locator('#cart-total'), /\$36\.00/)
 
         await button(cartLine(page, 'mug'), 'Remove').click()

@@ -165,7 +165,8 @@ describe('cart demo without JavaScript', () => {
         expect(posted.status).toBe(303)
         expect(posted.headers.get('vary')).toBe('HX-Request, Accept')
         const location = posted.headers.get('location') as string
-        expect(location).toBe(`/cart?${PAGE_PARAM}=${encodeURIComponent(pageId)}`)
+        // Lands on the cart, not at the top of the page; the page id goes before the fragment.
+        expect(location).toBe(`/cart?${PAGE_PARAM}=${encodeURIComponent(pageId)}#cart`)
         return user.text(location, NAVIGATE)
     }
 
