@@ -25,8 +25,11 @@ e2eSuite('clicks faster than the answers', (e2e) => {
         await slowDown(page, '**/api/*')
         await button(page, '+1').dblclick()
         await expectCount(page, 2)
+        // The page shows 2 before these answers too: wait for the last one, then read where the server ended.
+        const decremented = page.waitForResponse('**/api/decrement')
         await button(page, '+1').click()
         await button(page, '-1').click()
+        await decremented
         await expectCount(page, 2)
         await button(page, '+1').click()
         await expectCount(page, 3)
@@ -126,9 +129,12 @@ e2eSuite('clicks faster than the answers', (e2e) => {
         const page = await e2e.openPage('/theme')
         // Long enough for all three clicks to land while the first choice is on its way.
         await slowDown(page, '**/theme', 500)
+        // The page starts on System: only the answer to the last choice shows that the server has it.
+        const lastAnswered = page.waitForResponse(
+            (response) => new URLSearchParams(response.request().postData() ?? '').get('theme') === 'system'
+        )
         for (const label of ['Dark', 'Light', 'System'] as const) await button(page, label).click()
-        // Every answer is in (no request for 500 ms): the page and the server agree on the last choice.
-        await page.waitForLoadState('networkidle')
+        await lastAnswered
         await expectAttribute(button(page, 'System'), 'aria-pressed', 'true')
         await page.reload()
         await expectAttribute(button(page, 'System'), 'aria-pressed', 'true')

@@ -1,5 +1,6 @@
 /** The Redis store's connection against a real redis-server: timeouts, recycling, error replies, close. */
 import { describe, expect } from 'bun:test'
+import { RedisClient } from 'bun'
 import { StoreUnavailableError } from '../../../plugins/scoped-state'
 import { redisConnection } from '../../../plugins/scoped-state/stores/redis-connection'
 import { redisTest, useRedis } from '../../helpers/redis'
@@ -7,22 +8,34 @@ import { redisTest, useRedis } from '../../helpers/redis'
 const redis = useRedis()
 
 describe('redis connection', () => {
-    redisTest('a connection that answers between two timeouts is not recycled', async () => {
-        const connection = redisConnection(redis().url, 300, 800)
-        const key = `test-${crypto.randomUUID()}`
-        try {
-            const id = await connection.send('CLIENT', ['ID'])
-            // BLPOP holds the connection for 400 ms: it times out at 300 ms; the next command waits 100 ms for it.
-            await expect(connection.send('BLPOP', [key, '0.4'])).rejects.toThrow('did not answer')
-            expect(await connection.send('CLIENT', ['ID'])).toBe(id)
-            // Past recycleAfter since the first timeout, but the connection answered since.
-            await Bun.sleep(800)
-            await expect(connection.send('BLPOP', [key, '0.4'])).rejects.toThrow('did not answer')
-            expect(await connection.send('CLIENT', ['ID'])).toBe(id)
-        } finally {
-            connection.close()
-        }
-    })
+    redisTest(
+        'a connection that answers between two timeouts is not recycled',
+        async () => {
+            // Only the BLPOPs time out: the timeout leaves room for every other answer on a busy machine.
+            const connection = redisConnection(redis().url, 1_000, 1_500)
+            const other = new RedisClient(redis().url)
+            const key = `test-${crypto.randomUUID()}`
+            /** A BLPOP that blocks until the key gets an element: it times out, then is answered once the test pushes one. */
+            const answeredAfterItsTimeout = async () => {
+                await expect(connection.send('BLPOP', [key, '0'])).rejects.toThrow('did not answer')
+                await other.send('RPUSH', [key, 'x'])
+            }
+            try {
+                const id = await connection.send('CLIENT', ['ID'])
+                await answeredAfterItsTimeout()
+                // The next command is answered after the late BLPOP, on the same connection.
+                expect(await connection.send('CLIENT', ['ID'])).toBe(id)
+                // Past recycleAfter since the first timeout, but the connection answered since.
+                await Bun.sleep(1_500)
+                await answeredAfterItsTimeout()
+                expect(await connection.send('CLIENT', ['ID'])).toBe(id)
+            } finally {
+                connection.close()
+                other.close()
+            }
+        },
+        15_000
+    )
 
     redisTest('a write answered with an error reply is not unanswered', async () => {
         const connection = redisConnection(redis().url, 1_000, 10_000)
