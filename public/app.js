@@ -46,7 +46,8 @@ document.addEventListener('htmx:after:swap', (event) => {
 
 // A swap that removed the focused control (Remove, Clear cart) would leave keyboard users
 // on <body>, at the top of the page: they go on from the region that was updated instead.
-// A region that morphs (#cart) renders its own tabindex: the next morph would drop one added here.
+// Such a region renders tabindex="-1" (#cart): one added here would go with the region's next
+// morph, and focus with it.
 let focusedBeforeSwap = null
 document.addEventListener('htmx:before:swap', () => {
     focusedBeforeSwap = document.activeElement
@@ -56,6 +57,5 @@ document.addEventListener('htmx:after:swap', (event) => {
     const lost = focusedBeforeSwap !== document.body && focusedBeforeSwap?.isConnected === false
     focusedBeforeSwap = null
     if (!lost || !region?.isConnected || document.activeElement !== document.body) return
-    if (!region.hasAttribute('tabindex')) region.setAttribute('tabindex', '-1')
     region.focus({ preventScroll: true })
 })

@@ -30,14 +30,13 @@ export const VARY = 'HX-Request, Accept'
 
 /**
  * Call after the action: renders `fragment` for htmx and API clients, or redirects a form post
- * to `page`, which may end with a `#fragment` to land on (the page id goes before it).
+ * to `page`. To land on a part of the page, give the form's action the `#fragment`
+ * (`ActionForm`'s `anchor`): browsers keep it across the redirect, and on a refusal's page too.
  */
 export const answer = <T>(context: AnswerContext, page: string, fragment: () => T) => {
     context.set.headers.vary = VARY
     if (!wantsPage(context.request)) return fragment()
-    const [path = page, landing] = page.split('#', 2)
-    const location = withPageId(path, context.scopedPageId)
-    return context.redirect(landing ? `${location}#${landing}` : location, 303)
+    return context.redirect(withPageId(page, context.scopedPageId), 303)
 }
 
 /**

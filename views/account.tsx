@@ -88,8 +88,10 @@ export const AccountPage = ({ username, error, typed, ...shell }: AccountPagePro
         {username ? (
             <SignedIn username={username} pageId={shell.pageId} />
         ) : (
-            <SignInForm pageId={shell.pageId} error={error} typed={typed} />
+            <>
+                <SignInForm pageId={shell.pageId} error={error} typed={typed} />
+                <LiveStatus id="account-status" />
+            </>
         )}
-        <LiveStatus id="account-status" />
     </Layout>
 )

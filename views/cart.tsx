@@ -24,13 +24,14 @@ interface CartFormProps {
     pageId: string
     class?: string
     novalidate?: boolean
-    /** The form sits in the cart: without JavaScript, the page that comes back scrolls to the cart. */
-    inCart?: boolean
 }
 
-/** Every cart action: its answer replaces `#cart`. */
-const CartForm = ({ inCart = false, children, ...props }: PropsWithChildren<CartFormProps>) => (
-    <ActionForm target="#cart" anchor={inCart ? '#cart' : ''} {...props}>
+/**
+ * Every cart action: its answer replaces `#cart`. Without JavaScript, the page that comes back
+ * (the redirect's, or a refusal's) lands on the cart, which shows what changed or why not.
+ */
+const CartForm = ({ children, ...props }: PropsWithChildren<CartFormProps>) => (
+    <ActionForm target="#cart" anchor="#cart" {...props}>
         {children}
     </ActionForm>
 )
@@ -88,7 +89,7 @@ const LineRow = ({ line, pageId, problem }: { line: PricedLine; pageId: string; 
             </p>
             <div class="cart-line-actions">
                 {/* novalidate: the server checks the quantity and answers with its message next to the field. */}
-                <CartForm path={linePath(id)} pageId={pageId} class="quantity-form" novalidate inCart>
+                <CartForm path={linePath(id)} pageId={pageId} class="quantity-form" novalidate>
                     {/* The product in the name too: tabbing from field to field, "Quantity" alone does not say whose. */}
                     <label for={`quantity-${id}`}>
                         Quantity
@@ -118,7 +119,7 @@ const LineRow = ({ line, pageId, problem }: { line: PricedLine; pageId: string; 
                         Update
                     </button>
                 </CartForm>
-                <CartForm path={`${linePath(id)}/remove`} pageId={pageId} inCart>
+                <CartForm path={`${linePath(id)}/remove`} pageId={pageId}>
                     <button
                         type="submit"
                         id={`remove-${id}`}
@@ -201,7 +202,7 @@ export const CartPanel = ({ cart, pageId, problem }: CartProps) => {
                                 {formatMoney(totalCents)}
                             </strong>
                         </p>
-                        <CartForm path="/cart/clear" pageId={pageId} inCart>
+                        <CartForm path="/cart/clear" pageId={pageId}>
                             <button type="submit" id="cart-clear" class="button button-quiet button-small">
                                 Clear cart
                             </button>

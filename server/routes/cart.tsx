@@ -1,7 +1,7 @@
 /**
  * The cart demo. `cart` is preserved: it outlives page loads and is shared by the user's
  * tabs. Each action answers htmx with the cart region and the nav badge, a plain form
- * post with a redirect back to the cart on /cart; a refused change keeps the cart as it was.
+ * post with a redirect back to /cart; a refused change keeps the cart as it was.
  */
 import { Html } from '@kitajs/html'
 import { Elysia } from 'elysia'
@@ -26,8 +26,7 @@ const apply = (context: ActionContext, change: CartChange, done: string, onLine 
     if (change.ok) {
         store.cart = change.cart
         const status = change.product ? `${change.product.name}: ${change.note ?? done}` : done
-        // Without JavaScript, the browser lands on the cart, which shows what changed, not at the page's top.
-        return answer(context, '/cart#cart', () => <CartUpdate cart={change.cart} pageId={pageId} status={status} />)
+        return answer(context, '/cart', () => <CartUpdate cart={change.cart} pageId={pageId} status={status} />)
     }
     const problem = { error: change.error, onLine }
     return refuse(

@@ -122,6 +122,8 @@ e2eSuite('cart in a browser', (e2e) => {
         // is where Tab goes on from: a keyboard user is not sent back to the top of the page.
         expect(new URL(page.url()).pathname).toBe('/cart')
         await cartLine(page, 'mug').waitFor()
+        // Landing focuses the cart (tabindex="-1"): no ring around the whole panel after a click.
+        expect(await page.locator('#cart').evaluate((cart) => getComputedStyle(cart).outlineStyle)).toBe('none')
         await page.keyboard.press('Tab')
         expect(await page.evaluate(() => document.activeElement?.closest('#cart') !== null)).toBe(true)
         await expectText(page.locator('#cart-total'), /\$36\.00/)

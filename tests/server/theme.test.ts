@@ -112,6 +112,7 @@ describe('theme demo', () => {
             const html = await page.text()
             expect(html).toStartWith('<!doctype html>')
             expect(html).toContain('id="theme-error"')
+            expect(html).toContain('<title>Error: Theme · ')
             expect(await themeOf(user)).toBe('dark')
         })
     }
