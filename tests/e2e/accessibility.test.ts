@@ -3,8 +3,8 @@
  * counted counter, a filled cart with a refused quantity, a refused name, a signed-in
  * account, an unknown address), passes axe-core's WCAG 2.2 AA and best-practice rules:
  * contrast, names, labels, landmarks. Then what axe cannot see: reflow at 320 px, focus
- * under the sticky header, a short window, the edges of text fields, whose field a label
- * names, the count's announcement, forced colours.
+ * under the sticky header, a short window, an error out of sight, the edges of text fields,
+ * whose field a label names, the count's announcement, forced colours.
  */
 import { expect } from 'bun:test'
 import type { Page } from 'playwright-core'
@@ -141,6 +141,21 @@ e2eSuite('accessibility', (e2e) => {
             expect(headerBottom).toBeLessThanOrEqual(0)
         }
     )
+
+    browserTest('a failed request says so in sight, though its button was far down the page', async () => {
+        const page = await e2e.openPage('/cart', { viewport: { width: 390, height: 844 } })
+        await fillCart(page)
+        await page.route('**/cart/clear', (route) => route.abort('internetdisconnected'))
+        await button(page, 'Clear cart').click()
+        const alert = page.locator('#alerts .notice')
+        await alert.waitFor()
+        const [box, headerBottom] = await Promise.all([
+            alert.evaluate((notice) => notice.getBoundingClientRect().toJSON() as DOMRect),
+            page.locator('.site-header').evaluate((header) => header.getBoundingClientRect().bottom)
+        ])
+        expect(box.top).toBeGreaterThanOrEqual(headerBottom)
+        expect(box.bottom).toBeLessThanOrEqual(844)
+    })
 
     for (const colorScheme of ['light', 'dark'] as const)
         browserTest(`text fields show their edges at 3:1, ${colorScheme}`, async () => {
