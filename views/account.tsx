@@ -76,7 +76,7 @@ interface AccountPageProps extends ShellProps, Omit<SignInProps, 'pageId'> {
 
 /** The whole account page; also the no-JavaScript answer to a refused name (with its status code). */
 export const AccountPage = ({ username, error, typed, ...shell }: AccountPageProps) => (
-    <Layout title={error ? 'Error: Account' : 'Account'} section="account" {...shell}>
+    <Layout title="Account" refused={Boolean(error)} section="account" {...shell}>
         <div class="page-intro">
             <h1>Account</h1>
             <p class="lead">

@@ -235,7 +235,7 @@ export const CartUpdate = ({ status, ...props }: CartProps & { status?: string }
 
 /** The whole cart page; also the no-JavaScript answer to a refused change (with its status code). */
 export const CartPage = ({ cart, problem, ...shell }: ShellProps & Omit<CartProps, 'pageId'>) => (
-    <Layout title={problem ? 'Error: Cart' : 'Cart'} section="cart" {...shell}>
+    <Layout title="Cart" refused={Boolean(problem)} section="cart" {...shell}>
         <div class="page-intro">
             <h1>Cart</h1>
             <p class="lead">

@@ -21,6 +21,8 @@ export interface ShellProps {
 
 interface LayoutProps extends ShellProps {
     title: string
+    /** A form refused (422, 404): the title says so first, which is what a screen reader reads out. */
+    refused?: boolean
     /** The nav entry marked current; none on pages outside the demos. */
     section?: Section
 }
@@ -66,7 +68,15 @@ const NavItem = ({
  * The shell of every page: header with the app name, the demos' nav and the cart badge, then the page, then the footer.
  * @example <Layout title="Cart" section="cart" {...shellProps(scopedStore, scopedPageId)}>…</Layout>
  */
-export const Layout = ({ title, section, theme, pageId, cartCount, children }: PropsWithChildren<LayoutProps>) => (
+export const Layout = ({
+    title,
+    refused = false,
+    section,
+    theme,
+    pageId,
+    cartCount,
+    children
+}: PropsWithChildren<LayoutProps>) => (
     <html lang="en" data-theme={theme}>
         <head>
             <meta charset="utf-8" />
@@ -74,7 +84,7 @@ export const Layout = ({ title, section, theme, pageId, cartCount, children }: P
             <meta name="color-scheme" content="light dark" />
             {/* No page pushes URLs; htmx's history would refetch the page on Back from #main (Firefox). */}
             <meta name="htmx-config" content='{"history":false}' />
-            <title safe>{`${title} · ${APP_NAME}`}</title>
+            <title safe>{`${refused ? 'Error: ' : ''}${title} · ${APP_NAME}`}</title>
             <link rel="icon" href="/public/favicon.svg" type="image/svg+xml" />
             <link rel="stylesheet" href={STYLES.url} />
             <script src={HTMX_URL} defer />

@@ -97,7 +97,7 @@ const Palette = () => (
 
 /** The whole theme page; also the no-JavaScript answer to a refused choice (with its status code). */
 export const ThemePage = ({ error, ...shell }: ShellProps & { error?: string }) => (
-    <Layout title={error ? 'Error: Theme' : 'Theme'} section="theme" {...shell}>
+    <Layout title="Theme" refused={Boolean(error)} section="theme" {...shell}>
         <div class="page-intro">
             <h1>Theme</h1>
             <p class="lead">
