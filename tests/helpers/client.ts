@@ -56,6 +56,13 @@ export const client = (app: Handler, cookie = '') => {
     }
 }
 
+/** The page id a page carries for htmx (`hx-headers:inherited` on `<body>`); throws when it has none. */
+export const pageIdOf = (html: string) => {
+    const pageId = /"x-page-id":"([^"]+)"/.exec(html.replaceAll('&#34;', '"'))?.[1]
+    if (pageId === undefined) throw new Error('the page carries no page id')
+    return pageId
+}
+
 /** The `name=value` part of a response's Set-Cookie, or `undefined`. */
 export const setCookieOf = (response: Response) => response.headers.get('set-cookie')?.split(';')[0]
 

@@ -5,7 +5,7 @@
  */
 import { describe, expect, test } from 'bun:test'
 import { testApp } from '../helpers/app'
-import { client, FORM_POST, HTMX, HTMX_FORM, NAVIGATE, sessionIdOf } from '../helpers/client'
+import { client, FORM_POST, HTMX, HTMX_FORM, NAVIGATE, pageIdOf, sessionIdOf } from '../helpers/client'
 
 type User = ReturnType<typeof client>
 
@@ -109,7 +109,7 @@ describe('account demo', () => {
     test("a tab left open across a sign-in in another tab is asked to reload, not mixed with the others' counts", async () => {
         const user = await shopper()
         const counter = await user.text('/counter', NAVIGATE)
-        const pageId = /"x-page-id":"([^"]+)"/.exec(counter.replaceAll('&#34;', '"'))?.[1] as string
+        const pageId = pageIdOf(counter)
         await user.post('/api/increment', { ...HTMX, 'x-page-id': pageId })
         await user.post('/account/sign-in', HTMX_FORM, 'name=Ada')
         const response = await user.post('/api/increment', { ...HTMX, 'x-page-id': pageId })
@@ -126,7 +126,7 @@ describe('account demo', () => {
     test('from a tab left open across a sign-in elsewhere, the cart, the theme and signing out still work', async () => {
         const user = await shopper()
         const account = await accountPage(user)
-        const pageId = /"x-page-id":"([^"]+)"/.exec(account.replaceAll('&#34;', '"'))?.[1] as string
+        const pageId = pageIdOf(account)
         await user.post('/account/sign-in', HTMX_FORM, 'name=Ada')
         const stale = { 'x-page-id': pageId }
         expect((await user.post('/cart/items', { ...HTMX_FORM, ...stale }, 'productId=pen')).status).toBe(200)

@@ -7,18 +7,12 @@ import { describe, expect, test } from 'bun:test'
 import { PAGE_HEADER, PAGE_PARAM } from '../../plugins/scoped-state'
 import { addToCart, MAX_QUANTITY, parseQuantity, priceCart, removeFromCart, setQuantity } from '../../server/cart'
 import { testApp } from '../helpers/app'
-import { client, FORM_POST, HTMX_FORM, NAVIGATE } from '../helpers/client'
+import { client, FORM_POST, HTMX_FORM, NAVIGATE, pageIdOf } from '../helpers/client'
 
 /** A browser posting a form with JavaScript off. */
 const FORM = { ...FORM_POST, origin: 'http://localhost' }
 
 type User = ReturnType<typeof client>
-
-const pageIdOf = (page: string) => {
-    const pageId = /"x-page-id":"([^"]+)"/.exec(page.replaceAll('&#34;', '"'))?.[1]
-    expect(pageId).toBeDefined()
-    return pageId as string
-}
 
 /** The badge's count in a page or fragment. */
 const badgeOf = (html: string) => Number(/id="cart-badge"[^>]*>(\d+)/.exec(html)?.[1])

@@ -3,16 +3,14 @@ import { describe, expect, test } from 'bun:test'
 import { PAGE_HEADER, PAGE_PARAM } from '../../plugins/scoped-state'
 import { HTMX_FILE } from '../../server/assets'
 import { testApp } from '../helpers/app'
-import { client, FORM_POST, HTMX, HTMX_FORM, NAVIGATE } from '../helpers/client'
+import { client, FORM_POST, HTMX, HTMX_FORM, NAVIGATE, pageIdOf } from '../helpers/client'
 
 const FORM = { ...FORM_POST, origin: 'http://localhost' }
 
 /** Opens /counter like a browser and returns the page id it carries. */
 const openCounter = async (user: ReturnType<typeof client>) => {
     const page = await user.text('/counter', NAVIGATE)
-    const pageId = /"x-page-id":"([^"]+)"/.exec(page.replaceAll('&#34;', '"'))?.[1]
-    expect(pageId).toBeDefined()
-    return { page, pageId: pageId as string }
+    return { page, pageId: pageIdOf(page) }
 }
 
 describe('counter demo', () => {

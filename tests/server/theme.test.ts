@@ -6,7 +6,7 @@
 import { describe, expect, test } from 'bun:test'
 import { PAGE_HEADER, PAGE_PARAM } from '../../plugins/scoped-state'
 import { testApp } from '../helpers/app'
-import { client, FORM_POST, HTMX_FORM, NAVIGATE } from '../helpers/client'
+import { client, FORM_POST, HTMX_FORM, NAVIGATE, pageIdOf } from '../helpers/client'
 
 const FORM = { ...FORM_POST, origin: 'http://localhost' }
 
@@ -14,8 +14,7 @@ type User = ReturnType<typeof client>
 
 const openTheme = async (user: User) => {
     const page = await user.text('/theme', NAVIGATE)
-    const pageId = /"x-page-id":"([^"]+)"/.exec(page.replaceAll('&#34;', '"'))?.[1] as string
-    expect(pageId).toBeDefined()
+    const pageId = pageIdOf(page)
     return { page, pageId, htmx: { ...HTMX_FORM, [PAGE_HEADER]: pageId } }
 }
 
