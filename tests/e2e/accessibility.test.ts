@@ -93,12 +93,21 @@ e2eSuite('accessibility', (e2e) => {
     browserTest('at 320 px wide (400% zoom), no page scrolls sideways', async () => {
         const page = await e2e.openPage('/cart', { viewport: { width: 320, height: 640 } })
         await fillCart(page)
-        const widths: Record<string, number> = {}
-        for (const path of ['/', '/counter', '/cart', '/theme', '/account']) {
+        // Every page the nav leads to, so a page added to it is checked too.
+        const paths = [
+            '/',
+            ...(await page
+                .locator('.site-nav a')
+                .evaluateAll((links) => links.map((link) => link.getAttribute('href') ?? '')))
+        ]
+        expect(paths).toContain('/cart')
+        const tooWide: Record<string, number> = {}
+        for (const path of paths) {
             await page.goto(path)
-            widths[path] = await page.evaluate(() => document.documentElement.scrollWidth)
+            const width = await page.evaluate(() => document.documentElement.scrollWidth)
+            if (width > 320) tooWide[path] = width
         }
-        expect(widths).toEqual({ '/': 320, '/counter': 320, '/cart': 320, '/theme': 320, '/account': 320 })
+        expect(tooWide).toEqual({})
     })
 
     // 320x256: a laptop zoomed to 500%, where the header would cover a third of the window.

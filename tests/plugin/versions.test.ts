@@ -98,6 +98,27 @@ const json = async (response: Response) => {
     return response.json()
 }
 
+test('a key added without raising version reads as its default; the saved keys keep their values', async () => {
+    const store = memoryStore()
+    const { cookie } = await userOfVersionOne(store)
+    const grown = new Elysia()
+        .use(
+            scopedState(
+                {
+                    count: { value: 0 },
+                    cart: { value: [] as string[], preserve: true },
+                    theme: { value: 'light', preserve: true },
+                    legacy: { value: '', preserve: true },
+                    wishlist: { value: [] as string[], preserve: true }
+                },
+                { secret: SECRET, store }
+            )
+        )
+        .get('/state', ({ scopedStore }) => ({ ...scopedStore }))
+    const state = await json(await client(grown, cookie).get('/state'))
+    expect(state).toEqual({ count: 1, cart: ['mug'], theme: 'dark', legacy: 'old', wishlist: [] })
+})
+
 test('without migrate, state saved under an older version reads as defaults; the next write saves the new version', async () => {
     const store = memoryStore()
     const { cookie, id } = await userOfVersionOne(store)
