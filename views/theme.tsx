@@ -58,7 +58,7 @@ export const ThemePicker = ({ theme, pageId, error }: PickerProps) => (
             ))}
         </ActionForm>
         {error ? (
-            <p class="field-error" id="theme-error" role="alert" safe>
+            <p class="field-error" id="theme-error" safe>
                 {error}
             </p>
         ) : (

@@ -37,7 +37,13 @@ export const themeRoutes = (state: AppState) =>
                     context,
                     422,
                     () => <ThemePage error={error} {...shellProps(store, pageId)} />,
-                    () => <ThemePicker theme={store.theme} pageId={pageId} error={error} />
+                    // Said in #theme-status too, as the account's refusal is: a repeat is heard again.
+                    () => (
+                        <>
+                            <ThemePicker theme={store.theme} pageId={pageId} error={error} />
+                            <LiveStatus id="theme-status" message={error} oob />
+                        </>
+                    )
                 )
             }
             store.theme = value

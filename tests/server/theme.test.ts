@@ -103,7 +103,9 @@ describe('theme demo', () => {
             expect(refused.headers.get('hx-trigger')).toBeNull()
             const fragment = await refused.text()
             expect(fragment).toStartWith('<section id="theme-picker"')
-            expect(fragment).toContain(`<p class="field-error" id="theme-error" role="alert">${message}</p>`)
+            expect(fragment).toContain(`<p class="field-error" id="theme-error">${message}</p>`)
+            // Said out of band, so the same message again is heard again.
+            expect(fragment).toContain(`hx-swap-oob="innerHTML">${message}</p>`)
             expect(pressed(fragment)).toEqual(['dark'])
 
             const page = await user.post(`/theme?${PAGE_PARAM}=${pageId}`, as(FORM), body)
