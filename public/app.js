@@ -59,3 +59,11 @@ document.addEventListener('htmx:after:swap', (event) => {
     if (!lost || !region?.isConnected || document.activeElement !== document.body) return
     region.focus({ preventScroll: true })
 })
+
+// The alert region sticks below the header (styles.css): what focus scrolls to stops below the
+// message too, or a keyboard user going back up the page would land under it.
+const alerts = document.getElementById('alerts')
+if (alerts)
+    new ResizeObserver(() => {
+        document.documentElement.style.setProperty('--alerts-space', `${alerts.offsetHeight}px`)
+    }).observe(alerts)

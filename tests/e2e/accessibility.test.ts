@@ -164,6 +164,19 @@ e2eSuite('accessibility', (e2e) => {
         ])
         expect(box.top).toBeGreaterThanOrEqual(headerBottom)
         expect(box.bottom).toBeLessThanOrEqual(844)
+        // Going back up the cart, every control focused shows below the message, not under it.
+        const hidden: string[] = []
+        for (let step = 0; step < 12; step++) {
+            await page.keyboard.press('Shift+Tab')
+            const under = await page.evaluate(() => {
+                const focused = document.activeElement as HTMLElement
+                const { left, top, width, height } = focused.getBoundingClientRect()
+                const hit = document.elementFromPoint(left + width / 2, top + height / 2)
+                return hit?.closest('#alerts') ? focused.textContent?.trim() || focused.outerHTML.slice(0, 60) : null
+            })
+            if (under) hidden.push(under)
+        }
+        expect(hidden).toEqual([])
     })
 
     for (const colorScheme of ['light', 'dark'] as const)

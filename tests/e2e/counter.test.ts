@@ -69,11 +69,20 @@ e2eSuite('counter in a browser', (e2e) => {
             ;(window as unknown as { htmx: { process(element: Element): void } }).htmx.process(broken)
         })
         await page.locator('#broken').click()
-        // A real +1 after it: by its answer, any request of the broken button's was sent before it.
+        // A real +1 after it, its answer held: by its request, any request or message of the broken
+        // button's came first, and no answer has yet cleared a message.
+        const answer = Promise.withResolvers<void>()
+        await page.route('**/api/increment', async (route) => {
+            await answer.promise
+            await route.continue()
+        })
+        const requested = page.waitForRequest('**/api/increment')
         await button(page, '+1').click()
+        await requested
+        expect(await page.locator('#alerts .notice').count()).toBe(0)
+        answer.resolve()
         await expectCount(page, 3)
         expect(sent.map((url) => new URL(url).pathname)).toEqual(['/api/increment'])
-        await expectGone(page.locator('#alerts .notice'))
     })
 
     browserTest('without JavaScript, +1 posts a form and the redirect keeps the page scope', async () => {

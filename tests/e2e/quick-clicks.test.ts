@@ -25,11 +25,20 @@ e2eSuite('clicks faster than the answers', (e2e) => {
         await slowDown(page, '**/api/*')
         await button(page, '+1').dblclick()
         await expectCount(page, 2)
-        // The page shows 2 before these answers too: wait for the last one, then read where the server ended.
-        const decremented = page.waitForResponse('**/api/decrement')
+        // +1's answer is the slower: were -1 sent before it was in, its answer (2) would land first
+        // and +1's (3) last. The page shows 2 before these answers too: read it once both are swapped.
+        await page.unroute('**/api/*')
+        await slowDown(page, '**/api/increment', 300)
+        const swapped = page.evaluate(
+            () =>
+                new Promise<void>((resolve) => {
+                    let swaps = 0
+                    document.addEventListener('htmx:after:swap', () => ++swaps === 2 && resolve())
+                })
+        )
         await button(page, '+1').click()
         await button(page, '-1').click()
-        await decremented
+        await swapped
         await expectCount(page, 2)
         await button(page, '+1').click()
         await expectCount(page, 3)
@@ -43,13 +52,19 @@ e2eSuite('clicks faster than the answers', (e2e) => {
                 [100, 300],
                 [300, 0]
             ]) {
-                const page = await (await e2e.newContext()).newPage()
+                const context = await e2e.newContext()
+                await context.addInitScript(() => {
+                    const counted = window as unknown as { e2eSwaps: number }
+                    counted.e2eSwaps = 0
+                    document.addEventListener('htmx:after:swap', () => counted.e2eSwaps++)
+                })
+                const page = await context.newPage()
                 await slowDown(page, '**/api/count', countDelay)
                 await slowDown(page, '**/api/increment', incrementDelay)
                 await page.goto('/counter')
                 await button(page, '+1').click()
-                // Both answers are in (no request for 500 ms): what the page shows now, it keeps.
-                await page.waitForLoadState('networkidle')
+                // Both answers are swapped in: what the page shows now, it keeps.
+                await page.waitForFunction(() => (window as unknown as { e2eSwaps: number }).e2eSwaps >= 2)
                 await expectCount(page, 1)
                 await button(page, '+1').click()
                 await expectCount(page, 2)
@@ -80,7 +95,6 @@ e2eSuite('clicks faster than the answers', (e2e) => {
                 await route.abort('connectionreset')
             })
             await button(page, '+1').dblclick()
-            await page.waitForLoadState('networkidle')
             await expectCount(page, 1)
             // Not "reload the page", which would start the counter over.
             await expectText(
@@ -117,7 +131,6 @@ e2eSuite('clicks faster than the answers', (e2e) => {
         await slowDown(page, '**/theme')
         await button(page, 'Dark').click()
         await button(page, 'Light').click()
-        await page.waitForLoadState('networkidle')
         await expectTheme(page, 'light')
         await expectAttribute(button(page, 'Light'), 'aria-pressed', 'true')
         await expectText(page.locator('#theme-status'), /Light/)
@@ -128,13 +141,18 @@ e2eSuite('clicks faster than the answers', (e2e) => {
     browserTest('theme: three choices at once end on the last, though the one between is skipped', async () => {
         const page = await e2e.openPage('/theme')
         // Long enough for all three clicks to land while the first choice is on its way.
-        await slowDown(page, '**/theme', 500)
+        await slowDown(page, '**/theme', 1_000)
         // The page starts on System: only the answer to the last choice shows that the server has it.
         const lastAnswered = page.waitForResponse(
             (response) => new URLSearchParams(response.request().postData() ?? '').get('theme') === 'system'
         )
+        const posted: (string | null)[] = []
+        page.on('request', (request) => {
+            if (request.method() === 'POST') posted.push(new URLSearchParams(request.postData() ?? '').get('theme'))
+        })
         for (const label of ['Dark', 'Light', 'System'] as const) await button(page, label).click()
         await lastAnswered
+        expect(posted).toEqual(['dark', 'system'])
         await expectAttribute(button(page, 'System'), 'aria-pressed', 'true')
         await page.reload()
         await expectAttribute(button(page, 'System'), 'aria-pressed', 'true')
