@@ -35,6 +35,13 @@ const timedFailingSave = (store: Store) => {
     return performance.now() - started
 }
 
+/** With the file held by `writer`'s transaction, a save fails with 503 after waiting `busyTimeout`. */
+const expectSaveToWait = (store: Store, writer: Database) => {
+    writer.run('BEGIN IMMEDIATE')
+    expect(timedFailingSave(store)).toBeGreaterThanOrEqual(WAITED)
+    writer.run('ROLLBACK')
+}
+
 /**
  * Reads the file the way another process would (a sqlite3 shell, a backup tool), even while
  * a store has it open; a store with `exclusive` must be closed first.
@@ -313,9 +320,7 @@ describe('sqlite store', () => {
             writer.run('ROLLBACK')
             store.save('a', '{}', 60_000)
             // Through again, writes wait as before.
-            writer.run('BEGIN IMMEDIATE')
-            expect(timedFailingSave(store)).toBeGreaterThanOrEqual(WAITED)
-            writer.run('ROLLBACK')
+            expectSaveToWait(store, writer)
             writer.close()
             store.close()
         },
@@ -330,15 +335,11 @@ describe('sqlite store', () => {
             const store = sqliteStore({ path, now: () => now, busyTimeout: BUSY_TIMEOUT })
             const writer = new Database(path)
             store.save('a', '{}', 60_000)
-            writer.run('BEGIN IMMEDIATE')
-            expect(timedFailingSave(store)).toBeGreaterThanOrEqual(WAITED)
-            writer.run('ROLLBACK')
+            expectSaveToWait(store, writer)
             // Past a tenth of the TTL, the load writes the session's new expiry.
             now += 10_000
             expect(store.load('a', 60_000)).toBe('{}')
-            writer.run('BEGIN IMMEDIATE')
-            expect(timedFailingSave(store)).toBeGreaterThanOrEqual(WAITED)
-            writer.run('ROLLBACK')
+            expectSaveToWait(store, writer)
             writer.close()
             store.close()
         },
