@@ -27,6 +27,7 @@ import { compileSetup, type ScopedStore, type SetupCheck, type StateSetup } from
 import type { ScopedSession } from './session'
 import { createSigner, resolveSecrets } from './signer'
 import { memoryStore } from './stores/memory'
+import { wholeNumber } from './whole-number'
 
 export type { HandlerContext as ScopedContext } from './context'
 export type { CookieAttributes } from './cookie'
@@ -52,14 +53,9 @@ type CommitContext<Setup extends StateSetup> = Partial<DerivedContext<Setup>> & 
     responseValue: unknown
 }
 
-/** `value` of option `name`, checked to be a number of seconds from `min` up. */
-const secondsOption = (name: string, value: number, min: number) => {
-    if (!Number.isFinite(value) || value < min)
-        throw new ScopedStateSetupError(
-            `scopedState: ${name} must be a number of seconds from ${min} up, got ${value}.`
-        )
-    return value
-}
+/** `value` of option `name`, checked to be a whole number of seconds (a cookie's `Max-Age`) from `min` up. */
+const secondsOption = (name: string, value: number, min: number) =>
+    wholeNumber('scopedState', name, value, { unit: 'seconds', min })
 
 /**
  * How often the cookie is re-sent. That is also when the session's idle clock restarts (its
@@ -120,8 +116,12 @@ export const scopedState = <Setup extends StateSetup, Changed = Partial<ScopedSt
         idleTimeout,
         absoluteTimeout: secondsOption('absoluteTimeout', options.absoluteTimeout ?? 2_592_000, 1),
         refreshAfter: refreshInterval(idleTimeout, options.refreshAfter),
-        maxStateBytes: options.maxStateBytes ?? 16_384,
-        maxPages: options.maxPages ?? 16,
+        maxStateBytes: wholeNumber('scopedState', 'maxStateBytes', options.maxStateBytes ?? 16_384, {
+            unit: 'bytes',
+            min: 1
+        }),
+        // Fewer than one would drop the page scope a request just wrote.
+        maxPages: wholeNumber('scopedState', 'maxPages', options.maxPages ?? 16, { unit: 'page scopes', min: 1 }),
         now,
         locking
     })

@@ -9,6 +9,7 @@
  */
 import { ScopedStateSetupError, UnreadableStateError } from './errors'
 import { type Field, findNonJson, JSON_RULE } from './schema'
+import { wholeNumber } from './whole-number'
 
 export type Scope = Record<string, unknown>
 
@@ -30,8 +31,7 @@ export interface RecordFormat {
 
 /** Checks the version options once, when the plugin is created. */
 export const recordFormat = (fields: Map<string, Field>, version = 1, migrate?: Migrate): RecordFormat => {
-    if (!Number.isSafeInteger(version) || version < 1)
-        throw new ScopedStateSetupError(`scopedState: version must be a whole number from 1 up, got ${version}.`)
+    wholeNumber('scopedState', 'version', version, { min: 1 })
     if (migrate && version === 1)
         throw new ScopedStateSetupError(
             'scopedState: migrate upgrades state saved under an older version: raise version above 1 to use it.'

@@ -3,6 +3,7 @@
  * segmented least-recently-used order so that one-request visitors push out only each other.
  */
 import type { Store, StoreStats } from '../store'
+import { delay, wholeNumber } from '../whole-number'
 
 export interface MemoryStoreOptions {
     /**
@@ -82,7 +83,12 @@ const makeNewest = (entry: Entry, anchor: Entry) => {
  * scopedState(setup, { store: memoryStore({ maxSessions: 10_000 }) })
  */
 export const memoryStore = (options: MemoryStoreOptions = {}): Store => {
-    const { maxSessions = 100_000, sweepInterval = 60_000, now = Date.now } = options
+    const { now = Date.now } = options
+    const maxSessions = wholeNumber('memoryStore', 'maxSessions', options.maxSessions ?? 100_000, {
+        unit: 'sessions',
+        min: 1
+    })
+    const sweepInterval = delay('memoryStore', 'sweepInterval', options.sweepInterval ?? 60_000)
     const maxReturned = Math.floor(maxSessions * 0.8)
     const entries = new Map<string, Entry>()
     const firstWrites = ring()

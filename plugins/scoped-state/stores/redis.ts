@@ -13,6 +13,7 @@ import {
     type StoreStats,
     StoreUnavailableError
 } from '../store'
+import { delay } from '../whole-number'
 import { reachedRedis, redisConnection, timedOut } from './redis-connection'
 
 export interface RedisStoreOptions {
@@ -155,13 +156,10 @@ const millis = (ms: number) => String(Math.max(1, Math.ceil(ms)))
  * scopedState(setup, { store: redisStore({ url: 'redis://127.0.0.1:6379' }) })
  */
 export const redisStore = (options: RedisStoreOptions): Store => {
-    const {
-        url,
-        prefix = 'scoped-state:',
-        commandTimeout = 1_500,
-        lockTimeout = 5_000,
-        lockLease = DEFAULT_LOCK_LEASE
-    } = options
+    const { url, prefix = 'scoped-state:' } = options
+    const commandTimeout = delay('redisStore', 'commandTimeout', options.commandTimeout ?? 1_500)
+    const lockTimeout = delay('redisStore', 'lockTimeout', options.lockTimeout ?? 5_000, 0)
+    const lockLease = delay('redisStore', 'lockLease', options.lockLease ?? DEFAULT_LOCK_LEASE)
     // Else a request could get the lock after its turn in the process lapsed, and leave it to expire.
     if (lockLease <= lockTimeout + commandTimeout)
         throw new ScopedStateSetupError(

@@ -6,6 +6,7 @@ import { Database, type SQLQueryBindings, type Statement } from 'bun:sqlite'
 import { closeSync, openSync } from 'node:fs'
 import { ScopedStateSetupError } from '../errors'
 import { type Store, type StoreStats, StoreUnavailableError } from '../store'
+import { delay } from '../whole-number'
 
 export interface SqliteStoreOptions {
     /**
@@ -112,7 +113,7 @@ const open = ({
     try {
         createPrivately(path)
         db = new Database(path, { create: true, strict: true })
-        db.run(`PRAGMA busy_timeout = ${Math.trunc(busyTimeout)}`)
+        db.run(`PRAGMA busy_timeout = ${busyTimeout}`)
         // What a logout or an expiry deletes, and the old versions of saved records, are
         // overwritten in the file at the next checkpoint, not left in its free space (the
         // log's own copies go as it is reused).
@@ -156,7 +157,9 @@ const open = ({
  * scopedState(setup, { store: sqliteStore({ path: './data/state.db' }) })
  */
 export const sqliteStore = (options: SqliteStoreOptions): Store => {
-    const { sweepInterval = 60_000, now = Date.now, busyTimeout = 5_000 } = options
+    const { now = Date.now } = options
+    const sweepInterval = delay('sqliteStore', 'sweepInterval', options.sweepInterval ?? 60_000)
+    const busyTimeout = delay('sqliteStore', 'busyTimeout', options.busyTimeout ?? 5_000, 0)
     const db = open({ ...options, busyTimeout })
     const statements: Statement[] = []
     const prepare = <R = unknown, P extends SQLQueryBindings[] = string[]>(sql: string) => {
@@ -186,7 +189,7 @@ export const sqliteStore = (options: SqliteStoreOptions): Store => {
     let waiting = true
     const wait = (on: boolean) => {
         waiting = on
-        db.run(`PRAGMA busy_timeout = ${on ? Math.trunc(busyTimeout) : 0}`)
+        db.run(`PRAGMA busy_timeout = ${on ? busyTimeout : 0}`)
     }
     /** A write got through: the file is free again, so later writes may wait for it. */
     const wrote = () => {
