@@ -21,15 +21,6 @@ const SAME_NAME_COOKIES = 4
  */
 const ENDED_GRACE = 60
 
-/**
- * Seconds a cookie may have been issued ahead of this clock, which another instance's may
- * run ahead of. Further ahead, this clock was set back (a server that started with a wrong
- * clock): the cookie is sent again at once with times no later than now. Else it would not
- * be refreshed until this clock caught up (the browser drops it after its `Max-Age`), and
- * `absoluteTimeout` would count from a time still to come.
- */
-const CLOCK_SKEW = 60
-
 /** Verified session cookies and page ids remembered per plugin. */
 const VERIFIED_VALUES = 4096
 
@@ -55,6 +46,14 @@ export interface IdentifyConfig {
  */
 export const sessionIdentifier = (config: IdentifyConfig) => {
     const { signer, idleTimeout, absoluteTimeout, refreshAfter, context, endedIds, lifetime, planCookie } = config
+    /**
+     * Seconds ahead of this clock past which a cookie is sent again at once, with times no later
+     * than now: else the browser would drop it (its `Max-Age`) before its refresh came due on
+     * this clock, and `absoluteTimeout` would count from a time still to come. That is this clock
+     * set back (a server that started with a wrong one). Nearer, this clock may be the one behind
+     * (another instance's runs ahead): re-signed with it, the session would end early there.
+     */
+    const resendAhead = idleTimeout - refreshAfter
     const readCookie = cookieReader(config.cookieName)
     const verifiedIds = new BoundedCache<SessionId>(VERIFIED_VALUES)
     const verifiedPages = new BoundedCache<string>(VERIFIED_VALUES)
@@ -84,7 +83,7 @@ export const sessionIdentifier = (config: IdentifyConfig) => {
     return (request: Request, at: number) => {
         const current = currentId(request, at)
         const returning = current !== undefined
-        const due = !current || at - current.issued >= refreshAfter || current.issued - at > CLOCK_SKEW
+        const due = !current || at - current.issued >= refreshAfter || current.issued - at > resendAhead
         const id = !current
             ? newSessionId(at)
             : due

@@ -100,12 +100,36 @@ describe('expiry', () => {
         expect(sessionIdOf(user.cookie)).not.toBe(sessionIdOf(before))
     })
 
-    test('a cookie issued a little ahead (another instance’s clock) is not sent again for it', async () => {
-        const { clock, user } = setup({ refreshAfter: HOUR })
-        clock.advance(30)
-        await user.post('/increment')
-        clock.advance(-30)
-        expect((await user.get('/count')).headers.get('set-cookie')).toBeNull()
+    test('a cookie issued ahead is sent again only if the browser would drop it before its refresh', async () => {
+        // Dropped idleTimeout after it came, refreshed refreshAfter after it says it was issued: 27 minutes.
+        for (const [ahead, resent] of [
+            [30, false],
+            [27 * 60, false],
+            [27 * 60 + 1, true]
+        ] as const) {
+            const { clock, user } = setup({ idleTimeout: HOUR / 2, refreshAfter: HOUR / 20 })
+            clock.advance(ahead)
+            await user.post('/increment')
+            clock.advance(-ahead)
+            expect((await user.get('/count')).headers.has('set-cookie')).toBe(resent)
+        }
+    })
+
+    test('an instance whose clock is behind does not re-sign the cookie with it: the others count idleTimeout in full', async () => {
+        let real = Date.UTC(2026, 0, 1)
+        const store = memoryStore({ now: () => real })
+        const options = { store, idleTimeout: HOUR / 2, refreshAfter: HOUR / 20 }
+        const right = stateApp({ ...options, now: () => real })
+        const behind = stateApp({ ...options, now: () => real - 10 * 60_000 })
+        const onRight = client(right)
+        await onRight.post('/increment')
+        real += 60_000
+        // The browser keeps whatever cookie each instance sends.
+        const onBehind = client(behind, onRight.cookie)
+        expect(await onBehind.text('/count')).toBe('1')
+        // 21 minutes after its last request: inside the 30 minutes.
+        real += 21 * 60_000
+        expect(await client(right, onBehind.cookie).text('/count')).toBe('1')
     })
 
     /** A second write at the moment the session expires: a new id, sent to live, and the write kept. */
