@@ -10,7 +10,11 @@ import type { Store, StoreStats } from '../../plugins/scoped-state'
  */
 const REUSED_FOR = 5_000
 
-export const healthRoutes = (store: Store, now: () => number = Date.now) => {
+/**
+ * `now` is a monotonic clock in milliseconds unless a test gives its own: a wall clock set
+ * back an hour would serve one answer (a 503 too) for that hour.
+ */
+export const healthRoutes = (store: Store, now: () => number = () => performance.now()) => {
     let last: { at: number; stats: Promise<StoreStats> } | undefined
     const stats = () => {
         const at = now()

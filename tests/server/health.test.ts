@@ -1,4 +1,4 @@
-import { expect, spyOn, test } from 'bun:test'
+import { afterEach, expect, setSystemTime, spyOn, test } from 'bun:test'
 import { memoryStore } from '../../plugins/scoped-state'
 import { testApp } from '../helpers/app'
 import { client } from '../helpers/client'
@@ -40,4 +40,18 @@ test('/healthz asks the store at most once per 5 s: polled in a loop, a costly c
     now += 1
     expect(await sessions()).toEqual({ sessions: 1, evictions: 0, expirations: 0 })
     expect(stats).toHaveBeenCalledTimes(2)
+})
+
+afterEach(() => void setSystemTime())
+
+test('/healthz times its reuse on a monotonic clock: a step of the wall clock does not end it', async () => {
+    const store = memoryStore()
+    const stats = spyOn(store, 'stats')
+    const app = testApp({ store })
+    const health = () => app.handle(new Request('http://localhost/healthz'))
+    expect((await health()).status).toBe(200)
+    // A step forward would end the reuse early; a step back (the harm) would stretch it until the clock caught up.
+    setSystemTime(Date.now() + 3_600_000)
+    expect((await health()).status).toBe(200)
+    expect(stats).toHaveBeenCalledTimes(1)
 })

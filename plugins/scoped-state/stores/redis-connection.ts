@@ -79,7 +79,7 @@ export const redisConnection = (url: string, timeout: number, recycleAfter: numb
 
     /** A command got no answer: after `recycleAfter` of nothing but timeouts, the connection is replaced. */
     const recycleIfSilent = () => {
-        const now = Date.now()
+        const now = performance.now()
         silentSince ??= now
         if (now - silentSince < recycleAfter) return
         client.close()

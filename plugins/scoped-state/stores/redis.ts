@@ -228,7 +228,7 @@ export const redisStore = (options: RedisStoreOptions): Store => {
     }
 
     const lockAndLoad = async (id: string, token: string, ttlMs: number) => {
-        const deadline = Date.now() + lockTimeout
+        const deadline = performance.now() + lockTimeout
         for (let attempt = 0; ; attempt++) {
             const orphans = abandoned.get(id) ?? []
             const [locked, record] = (await script(LOCK_AND_LOAD, keysWithMark(id), [
@@ -244,7 +244,7 @@ export const redisStore = (options: RedisStoreOptions): Store => {
                 return SESSION_ENDED
             }
             if (locked) return record ?? undefined
-            if (Date.now() >= deadline)
+            if (performance.now() >= deadline)
                 throw new StoreUnavailableError(`another request kept this session locked for over ${lockTimeout} ms`)
             // Short, growing, jittered waits: a lock is usually held for one request's few milliseconds.
             await Bun.sleep(Math.min(2 ** attempt, 50) * (0.5 + Math.random()))
@@ -321,8 +321,8 @@ export const redisStore = (options: RedisStoreOptions): Store => {
      * whole lease (503 past `lockTimeout`).
      */
     const drain = async () => {
-        const deadline = Date.now() + lockLease
-        while ((tokens.size > 0 || inFlight > 0) && Date.now() < deadline) await Bun.sleep(DRAIN_POLL)
+        const deadline = performance.now() + lockLease
+        while ((tokens.size > 0 || inFlight > 0) && performance.now() < deadline) await Bun.sleep(DRAIN_POLL)
         await Promise.allSettled([...tokens.keys()].map(release))
         redis.close()
     }

@@ -1,5 +1,5 @@
 /** The Redis store's connection against a real redis-server: timeouts, recycling, error replies, close. */
-import { describe, expect } from 'bun:test'
+import { describe, expect, setSystemTime } from 'bun:test'
 import { RedisClient } from 'bun'
 import { StoreUnavailableError } from '../../../plugins/scoped-state'
 import { redisConnection } from '../../../plugins/scoped-state/stores/redis-connection'
@@ -35,6 +35,27 @@ describe('redis connection', () => {
             }
         },
         15_000
+    )
+
+    redisTest(
+        'silence is timed on a monotonic clock: a wall clock stepped forward does not recycle the connection',
+        async () => {
+            const connection = redisConnection(redis().url, 200, 10_000)
+            const other = new RedisClient(redis().url)
+            const key = `test-${crypto.randomUUID()}`
+            try {
+                const id = await connection.send('CLIENT', ['ID'])
+                await expect(connection.send('BLPOP', [key, '0'])).rejects.toThrow('did not answer')
+                setSystemTime(Date.now() + 3_600_000)
+                await expect(connection.send('BLPOP', [key, '0'])).rejects.toThrow('did not answer')
+                await other.send('RPUSH', [key, 'x', 'y'])
+                expect(await connection.send('CLIENT', ['ID'])).toBe(id)
+            } finally {
+                setSystemTime()
+                connection.close()
+                other.close()
+            }
+        }
     )
 
     redisTest('a write answered with an error reply is not unanswered', async () => {

@@ -1,5 +1,5 @@
 /** The Redis store against a real redis-server: the shared contract, the lock, and outages. */
-import { afterAll, describe, expect, spyOn, test } from 'bun:test'
+import { afterAll, describe, expect, setSystemTime, spyOn, test } from 'bun:test'
 import { RedisClient } from 'bun'
 import { Elysia } from 'elysia'
 import { redisStore, type Store, StoreUnavailableError, scopedState } from '../../../plugins/scoped-state'
@@ -125,6 +125,26 @@ describe('redis store', () => {
         await waiter.release('s')
         await holder.release('s')
     })
+
+    redisTest(
+        'the wait for a lock is timed on a monotonic clock: a wall clock set back does not stretch it',
+        async () => {
+            const keys = prefix()
+            const [holder, waiter] = [open({ prefix: keys }), open({ prefix: keys, lockTimeout: 200 })]
+            await holder.load('s', DAY)
+            try {
+                const waiting = Promise.resolve(waiter.load('s', DAY)).catch((caught) => caught)
+                setSystemTime(Date.now() - 3_600_000)
+                // Timed on the wall clock, it would wait out the holder's lease (10 s) and take the lock.
+                expect(await settledWithin(waiting, 2_000)).toBe('fulfilled')
+                expect(await waiting).toBeInstanceOf(StoreUnavailableError)
+            } finally {
+                setSystemTime()
+                await waiter.release('s')
+                await holder.release('s')
+            }
+        }
+    )
 
     test('refuses a lockLease no longer than a wait for the lock', () => {
         expect(() => redisStore({ url: 'redis://127.0.0.1:1', lockLease: 5_000 })).toThrow(
