@@ -116,13 +116,16 @@ export const memoryStore = (options: MemoryStoreOptions = {}): Store => {
         entries.delete(entry.id)
     }
 
+    /** The longest TTL asked for: an entry expiring further ahead was written while the clock ran ahead. */
+    let longestTtl = 0
     const sweep = () => {
         const time = now()
+        const furthest = time + longestTtl
         for (const entry of entries.values())
             if (entry.expires <= time) {
                 remove(entry)
                 expirations++
-            }
+            } else if (entry.expires > furthest) entry.expires = furthest
     }
     const timer = setInterval(sweep, sweepInterval)
     timer.unref()
@@ -130,6 +133,7 @@ export const memoryStore = (options: MemoryStoreOptions = {}): Store => {
     return {
         synchronous: true,
         load(id, ttlMs) {
+            if (ttlMs > longestTtl) longestTtl = ttlMs
             const entry = entries.get(id)
             if (!entry) return undefined
             const time = now()
@@ -143,6 +147,7 @@ export const memoryStore = (options: MemoryStoreOptions = {}): Store => {
             return entry.record
         },
         save(id, record, ttlMs) {
+            if (ttlMs > longestTtl) longestTtl = ttlMs
             const expires = now() + ttlMs
             const entry = entries.get(id)
             if (entry) {
