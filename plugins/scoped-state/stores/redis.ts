@@ -54,17 +54,26 @@ export interface RedisStoreOptions {
 }
 
 /**
+ * Redis's own clock in milliseconds, for the expiry index: the records expire on it, and the
+ * app instances' clocks may disagree (effects replication, Redis 5+'s default, lets a script
+ * write after reading the time).
+ */
+const NOW = `
+local time = redis.call('TIME')
+local now = time[1] * 1000 + math.floor(time[2] / 1000)`
+
+/**
  * Takes the lock if free, or held by a token this process abandoned (see `abandoned`), and,
  * holding it, reads the record and extends its life: one round trip. Answers {2}, and takes
  * no lock, for a session that `DELETE` ended lately (its mark): it has nothing left to guard.
- * KEYS: record, lock, index, ended mark. ARGV: token, lease, ttl, expiry time, id, abandoned tokens….
+ * KEYS: record, lock, index, ended mark. ARGV: token, lease, ttl, id, abandoned tokens….
  */
-const LOCK_AND_LOAD = `
+const LOCK_AND_LOAD = `${NOW}
 if redis.call('EXISTS', KEYS[4]) == 1 then return {2} end
 if not redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then
     local holder = redis.call('GET', KEYS[2])
     local abandoned = false
-    for i = 6, #ARGV do
+    for i = 5, #ARGV do
         if ARGV[i] == holder then abandoned = true end
     end
     if not abandoned then return {0} end
@@ -73,7 +82,7 @@ end
 local record = redis.call('GET', KEYS[1])
 if record then
     redis.call('PEXPIRE', KEYS[1], ARGV[3])
-    redis.call('ZADD', KEYS[3], ARGV[4], ARGV[5])
+    redis.call('ZADD', KEYS[3], now + ARGV[3], ARGV[4])
 end
 return {1, record}`
 
@@ -82,16 +91,16 @@ return {1, record}`
  * ours, or, without a token (a session this request created), when the id is locked all the
  * same. Also drops expired ids from the index, counting them. The calls that can fail (on a
  * key of another type) come first: Redis keeps what a script wrote before it failed.
- * KEYS: record, lock, index, expired count. ARGV: token or '', record, ttl, expiry time, id, now.
+ * KEYS: record, lock, index, expired count. ARGV: token or '', record, ttl, id.
  */
-const WRITE = `
+const WRITE = `${NOW}
 if ARGV[1] ~= '' then
     if redis.call('GET', KEYS[2]) ~= ARGV[1] then return 0 end
 elseif redis.call('EXISTS', KEYS[2]) == 1 then
     return 0
 end
-redis.call('ZADD', KEYS[3], ARGV[4], ARGV[5])
-local expired = redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', ARGV[6])
+redis.call('ZADD', KEYS[3], now + ARGV[3], ARGV[4])
+local expired = redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
 if expired > 0 then redis.call('INCRBY', KEYS[4], expired) end
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
 if ARGV[1] ~= '' then redis.call('DEL', KEYS[2]) end
@@ -115,9 +124,9 @@ redis.call('SET', KEYS[4], '1', 'PX', ARGV[2])`
 /** How long, in milliseconds, other processes learn that a session ended: the plugin's grace (identify.ts). */
 const ENDED_MARK = 60_000
 
-/** KEYS: index, expired count. ARGV: now. */
-const STATS = `
-local expired = redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+/** KEYS: index, expired count. */
+const STATS = `${NOW}
+local expired = redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 if expired > 0 then redis.call('INCRBY', KEYS[2], expired) end
 return {redis.call('ZCARD', KEYS[1]), tonumber(redis.call('GET', KEYS[2]) or '0')}`
 
@@ -235,7 +244,6 @@ export const redisStore = (options: RedisStoreOptions): Store => {
                 token,
                 millis(lockLease),
                 millis(ttlMs),
-                String(Date.now() + ttlMs),
                 id,
                 ...orphans
             ])) as [number, string | null]
@@ -255,15 +263,9 @@ export const redisStore = (options: RedisStoreOptions): Store => {
         // No token: a session created by this request (new visitor, regenerated id), whose id nobody else knows.
         const token = tokens.get(id) ?? ''
         tokens.delete(id)
-        const now = Date.now()
         let written: unknown
         try {
-            written = await script(
-                WRITE,
-                [...keysOf(id), expiredKey],
-                [token, record, millis(ttlMs), String(now + ttlMs), id, String(now)],
-                true
-            )
+            written = await script(WRITE, [...keysOf(id), expiredKey], [token, record, millis(ttlMs), id], true)
         } catch (error) {
             // An error reply (Redis full) stops the script before its unlock: unlocked here, at once.
             if (token) unlockLater(id, token, error)
@@ -305,10 +307,7 @@ export const redisStore = (options: RedisStoreOptions): Store => {
 
     /** From the expiry index: O(log n), cheap enough for a health check. */
     const stats = async (): Promise<StoreStats> => {
-        const [sessions, expirations] = (await script(STATS, [indexKey, expiredKey], [String(Date.now())])) as [
-            number,
-            number
-        ]
+        const [sessions, expirations] = (await script(STATS, [indexKey, expiredKey], [])) as [number, number]
         // Redis evicts under memory pressure by its own policy and does not report it per prefix.
         return { sessions, evictions: 0, expirations }
     }
