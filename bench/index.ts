@@ -78,6 +78,8 @@ const returningUsers = async (url: string, count: number) => {
     for (let i = 0; i < count; i++) {
         const response = await fetch(`${url}/api/increment`, { method: 'POST' })
         await response.text()
+        if (response.status !== 200)
+            throw new Error(`POST /api/increment answered ${response.status} while making users`)
         const cookie = response.headers.get('set-cookie')?.split(';')[0]
         // Bare Elysia sets no cookie; it gets one of the same size, so its requests weigh the same.
         cookies.push(cookie ?? `user_session_id=${'x'.repeat(24)}.${'0'.repeat(6)}.${'0'.repeat(6)}.${'s'.repeat(43)}`)
@@ -225,6 +227,21 @@ const main = async () => {
     results.memory = memory
     const report = renderReport(results)
     console.log(`\n${report}`)
+    // A run that got errors measured error answers, and a skipped app was not measured: neither keeps the script working.
+    const problems = Object.entries(results.runs).flatMap(([variant, scenarios]) =>
+        Object.entries(scenarios).flatMap(([scenario, runs]) => {
+            const errors = runs.reduce((sum, run) => sum + run.errors, 0)
+            return errors
+                ? [`${variant} ${scenario}: ${errors} errors (socket errors, timeouts or non-2xx/3xx answers)`]
+                : []
+        })
+    )
+    if (process.env.REQUIRE_SERVICES === '1')
+        for (const [variant, reason] of Object.entries(results.skipped)) problems.push(`${variant}: skipped: ${reason}`)
+    if (problems.length) {
+        console.error(`\nthe benchmark did not measure what it should:\n${problems.join('\n')}`)
+        process.exit(1)
+    }
     if (write) {
         await writeDocs(report)
         console.log(`\nwritten to ${DOCS}`)

@@ -28,6 +28,8 @@ const describeActual = async (locator: Locator) => {
 export const expectText = async (locator: Locator, expected: string | RegExp, timeout?: number) => {
     try {
         await locator.filter({ hasText: textPattern(expected) }).waitFor({ timeout })
+        // The filter picks the matching one of several: the locator itself must be that one element.
+        await locator.waitFor({ state: 'attached', timeout })
     } catch {
         throw new Error(`expected ${locator} to read ${expected}, but ${await describeActual(locator)}`)
     }
@@ -57,6 +59,7 @@ export const expectAttribute = async (locator: Locator, name: string, value: str
     const selector = `[${name}="${value.replace(/["\\]/g, '\\$&')}"]`
     try {
         await locator.and(locator.page().locator(selector)).waitFor({ state: 'attached', timeout })
+        await locator.waitFor({ state: 'attached', timeout })
     } catch {
         const actual = await locator.getAttribute(name, { timeout: 100 }).catch(() => undefined)
         throw new Error(`expected ${locator} to have ${name}="${value}", but it is ${JSON.stringify(actual)}`)

@@ -79,6 +79,11 @@ export const e2eSuite = (name: string, define: (e2e: E2E) => void, server?: () =
         context.setDefaultTimeout(STEP_TIMEOUT_MS)
         // An uncaught script error (htmx, app.js) fails the test even when the page still looks right.
         context.on('weberror', (error) => scriptErrors.push(`${error.page()?.url()}: ${error.error().message}`))
+        // So does what the CSP blocked (an inline script or handler, a style attribute): the browser only logs it.
+        context.on('console', (message) => {
+            if (message.type() === 'error' && message.text().includes('Content Security Policy'))
+                scriptErrors.push(`${message.page()?.url()}: ${message.text()}`)
+        })
         open.push(context)
         return context
     }

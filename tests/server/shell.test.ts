@@ -7,12 +7,14 @@ import { describe, expect, test } from 'bun:test'
 import { testApp } from '../helpers/app'
 import { client, HTMX_FORM, NAVIGATE } from '../helpers/client'
 
-const PAGES = [
-    { path: '/', current: undefined },
+/** The pages the nav leads to, with their labels: the last test checks this list against the nav itself. */
+const NAV_PAGES = [
     { path: '/counter', current: 'Counter' },
     { path: '/cart', current: 'Cart' },
-    { path: '/theme', current: 'Theme' }
+    { path: '/theme', current: 'Theme' },
+    { path: '/account', current: 'Account' }
 ]
+const PAGES = [{ path: '/', current: undefined }, ...NAV_PAGES]
 
 describe('app shell', () => {
     for (const { path, current } of PAGES) {
@@ -22,8 +24,8 @@ describe('app shell', () => {
             expect(page).toContain('<meta name="viewport" content="width=device-width, initial-scale=1"/>')
             expect(page).toContain('<a class="skip-link" href="#main">')
             expect(page).toContain('Scoped State</a>')
-            for (const label of ['Counter', 'Cart', 'Theme'])
-                expect(page).toMatch(new RegExp(`<a class="nav-link" href="/${label.toLowerCase()}"[^>]*>${label}</a>`))
+            for (const nav of NAV_PAGES)
+                expect(page).toMatch(new RegExp(`<a class="nav-link" href="${nav.path}"[^>]*>${nav.current}</a>`))
             expect(page).toMatch(/<span id="cart-badge" class="badge" data-count="0">0<span class="visually-hidden">/)
             expect(page).toContain('<main id="main"')
             expect(page).toContain('<footer class="site-footer">')
@@ -72,5 +74,11 @@ describe('app shell', () => {
         const response = await testApp().handle(new Request('http://localhost/public/app.js'))
         expect(response.status).toBe(200)
         expect(await response.text()).toContain("addEventListener('theme-changed'")
+    })
+
+    test('the pages checked above are every page the nav leads to', async () => {
+        const home = await client(testApp()).text('/', NAVIGATE)
+        const linked = [...home.matchAll(/<a class="nav-link" href="([^"]+)"[^>]*>([^<]+)<\/a>/g)]
+        expect(linked.map(([, path, current]) => ({ path, current }))).toEqual(NAV_PAGES)
     })
 })
