@@ -48,12 +48,14 @@ export const sessionIdentifier = (config: IdentifyConfig) => {
     const { signer, idleTimeout, absoluteTimeout, refreshAfter, context, endedIds, lifetime, planCookie } = config
     /**
      * Seconds ahead of this clock past which a cookie is sent again at once, with times no later
-     * than now: else the browser would drop it (its `Max-Age`) before its refresh came due on
-     * this clock, and `absoluteTimeout` would count from a time still to come. That is this clock
-     * set back (a server that started with a wrong one). Nearer, this clock may be the one behind
-     * (another instance's runs ahead): re-signed with it, the session would end early there.
+     * than now: that is this clock set back (a server that started with a wrong one), and else
+     * `absoluteTimeout` would count from a time still to come, and past `idleTimeout -
+     * refreshAfter` the browser would drop the cookie (its `Max-Age`) before its refresh came
+     * due. Nearer, this clock may be the one behind (another instance's runs ahead): re-signed
+     * with it, the session would end early there. So up to `refreshAfter` (an hour by default)
+     * of skew between instances costs nothing, and a session outlives `absoluteTimeout` by no more.
      */
-    const resendAhead = idleTimeout - refreshAfter
+    const resendAhead = Math.min(refreshAfter, idleTimeout - refreshAfter)
     const readCookie = cookieReader(config.cookieName)
     const verifiedIds = new BoundedCache<SessionId>(VERIFIED_VALUES)
     const verifiedPages = new BoundedCache<string>(VERIFIED_VALUES)

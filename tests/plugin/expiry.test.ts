@@ -100,14 +100,16 @@ describe('expiry', () => {
         expect(sessionIdOf(user.cookie)).not.toBe(sessionIdOf(before))
     })
 
-    test('a cookie issued ahead is sent again only if the browser would drop it before its refresh', async () => {
-        // Dropped idleTimeout after it came, refreshed refreshAfter after it says it was issued: 27 minutes.
-        for (const [ahead, resent] of [
-            [30, false],
-            [27 * 60, false],
-            [27 * 60 + 1, true]
+    test('a cookie issued ahead is sent again past refreshAfter, or past where the browser would drop it first', async () => {
+        for (const [ahead, resent, refreshAfter] of [
+            [30, false, 3 * 60],
+            [3 * 60, false, 3 * 60],
+            [3 * 60 + 1, true, 3 * 60],
+            // Dropped idleTimeout (30 minutes) after it came, refreshed refreshAfter after it says it was issued.
+            [10 * 60, false, 20 * 60],
+            [10 * 60 + 1, true, 20 * 60]
         ] as const) {
-            const { clock, user } = setup({ idleTimeout: HOUR / 2, refreshAfter: HOUR / 20 })
+            const { clock, user } = setup({ idleTimeout: HOUR / 2, refreshAfter })
             clock.advance(ahead)
             await user.post('/increment')
             clock.advance(-ahead)
@@ -120,15 +122,16 @@ describe('expiry', () => {
         const store = memoryStore({ now: () => real })
         const options = { store, idleTimeout: HOUR / 2, refreshAfter: HOUR / 20 }
         const right = stateApp({ ...options, now: () => real })
-        const behind = stateApp({ ...options, now: () => real - 10 * 60_000 })
+        // Behind by less than refreshAfter (3 minutes).
+        const behind = stateApp({ ...options, now: () => real - 2.5 * 60_000 })
         const onRight = client(right)
         await onRight.post('/increment')
         real += 60_000
         // The browser keeps whatever cookie each instance sends.
         const onBehind = client(behind, onRight.cookie)
         expect(await onBehind.text('/count')).toBe('1')
-        // 21 minutes after its last request: inside the 30 minutes.
-        real += 21 * 60_000
+        // 29.5 minutes after the cookie was issued: inside the 30 minutes, unless re-signed 2.5 minutes behind.
+        real += 28.5 * 60_000
         expect(await client(right, onBehind.cookie).text('/count')).toBe('1')
     })
 

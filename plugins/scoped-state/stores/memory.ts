@@ -23,8 +23,10 @@ export interface MemoryStoreOptions {
      */
     sweepInterval?: number | undefined
     /**
-     * Clock, for tests.
-     * @default Date.now
+     * Clock in milliseconds, for tests. Monotonic by default: entries never leave the
+     * process, and on a wall clock set back (a server that started with a wrong one) they
+     * would outlive their TTL by as much.
+     * @default performance.now
      */
     now?: (() => number) | undefined
 }
@@ -83,7 +85,7 @@ const makeNewest = (entry: Entry, anchor: Entry) => {
  * scopedState(setup, { store: memoryStore({ maxSessions: 10_000 }) })
  */
 export const memoryStore = (options: MemoryStoreOptions = {}): Store => {
-    const { now = Date.now } = options
+    const { now = () => performance.now() } = options
     const maxSessions = wholeNumber('memoryStore', 'maxSessions', options.maxSessions ?? 100_000, {
         unit: 'sessions',
         min: 1
@@ -116,16 +118,13 @@ export const memoryStore = (options: MemoryStoreOptions = {}): Store => {
         entries.delete(entry.id)
     }
 
-    /** The longest TTL asked for: an entry expiring further ahead was written while the clock ran ahead. */
-    let longestTtl = 0
     const sweep = () => {
         const time = now()
-        const furthest = time + longestTtl
         for (const entry of entries.values())
             if (entry.expires <= time) {
                 remove(entry)
                 expirations++
-            } else if (entry.expires > furthest) entry.expires = furthest
+            }
     }
     const timer = setInterval(sweep, sweepInterval)
     timer.unref()
@@ -133,7 +132,6 @@ export const memoryStore = (options: MemoryStoreOptions = {}): Store => {
     return {
         synchronous: true,
         load(id, ttlMs) {
-            if (ttlMs > longestTtl) longestTtl = ttlMs
             const entry = entries.get(id)
             if (!entry) return undefined
             const time = now()
@@ -147,7 +145,6 @@ export const memoryStore = (options: MemoryStoreOptions = {}): Store => {
             return entry.record
         },
         save(id, record, ttlMs) {
-            if (ttlMs > longestTtl) longestTtl = ttlMs
             const expires = now() + ttlMs
             const entry = entries.get(id)
             if (entry) {

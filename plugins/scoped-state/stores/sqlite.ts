@@ -174,7 +174,6 @@ export const sqliteStore = (options: SqliteStoreOptions): Store => {
              expires = CASE WHEN expires < ?4 OR expires > ?5 THEN excluded.expires ELSE expires END`
     )
     const extend = prepare<unknown, [number, string]>('UPDATE scoped_state SET expires = ? WHERE id = ?')
-    const bringBack = prepare<unknown, [number, number]>('UPDATE scoped_state SET expires = ?1 WHERE expires > ?2')
     const remove = prepare('DELETE FROM scoped_state WHERE id = ?')
     const removeExpired = prepare<unknown, [number]>(
         `DELETE FROM scoped_state WHERE id IN (SELECT id FROM scoped_state WHERE expires <= ? LIMIT ${SWEEP_ROWS})`
@@ -211,14 +210,9 @@ export const sqliteStore = (options: SqliteStoreOptions): Store => {
     const expiry = (ttlMs: number) => Math.ceil(now() + ttlMs * (1 + SLACK))
     /**
      * Past this, an expiry was written while the clock ran ahead (a server that started with a
-     * wrong one): it is written again, else the row would outlive its TTL by as much.
+     * wrong one): a read or a save writes it again, else the row would outlive its TTL by as much.
      */
     const ahead = (ttlMs: number) => now() + ttlMs * (1 + 2 * SLACK)
-    /** The longest TTL asked for since the store opened: the sweep brings back rows no request reaches. */
-    let longestTtl = 0
-    const noteTtl = (ttlMs: number) => {
-        if (ttlMs > longestTtl) longestTtl = ttlMs
-    }
 
     let sweeping = false
     let closed = false
@@ -228,7 +222,6 @@ export const sqliteStore = (options: SqliteStoreOptions): Store => {
         try {
             let removed = 0
             let step = SWEEP_ROWS
-            if (longestTtl > 0) guard(() => bringBack.run(expiry(longestTtl), ahead(longestTtl)), true)
             while (step === SWEEP_ROWS && !closed) {
                 // Through the guard: while another connection holds the file, a sweep waits no more than a write.
                 step = guard(() => removeExpired.run(now()).changes, true)
@@ -259,7 +252,6 @@ export const sqliteStore = (options: SqliteStoreOptions): Store => {
         synchronous: true,
         load: (id, ttlMs) =>
             guard(() => {
-                noteTtl(ttlMs)
                 const row = select.get(id)
                 if (!row) return undefined
                 const time = now()
@@ -276,10 +268,7 @@ export const sqliteStore = (options: SqliteStoreOptions): Store => {
                 return row.record
             }),
         save: (id, record, ttlMs) =>
-            guard(() => {
-                noteTtl(ttlMs)
-                upsert.run(id, record, expiry(ttlMs), now() + ttlMs, ahead(ttlMs))
-            }, true),
+            guard(() => void upsert.run(id, record, expiry(ttlMs), now() + ttlMs, ahead(ttlMs)), true),
         release() {},
         delete: (id) => guard(() => void remove.run(id), true),
         // Counts the live rows: about 70 ms at a million, the process waiting. A public health
