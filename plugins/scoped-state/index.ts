@@ -99,14 +99,10 @@ export const scopedState = <Setup extends StateSetup, Changed = Partial<ScopedSt
 ) => {
     const now = options.now ?? Date.now
     const cookieName = options.cookieName ?? 'user_session_id'
-    const given = options.store ?? (options.now ? memoryStore({ now }) : undefined)
-    // A store given (or made for a custom clock) is this instance's to close; else it shares the default.
-    const { store, release } = given ? { store: given, release: () => given.close() } : holdDefaultStore(cookieName)
-    const locking = options.serializeRequests === true || !store.synchronous
     const idleTimeout = secondsOption('idleTimeout', options.idleTimeout ?? 604_800, 1)
-    const engine = createEngine({
+    // Checked before a store is taken: a refused option leaves none held.
+    const settings = {
         format: recordFormat(compileSetup(setup), options.version, options.migrate),
-        store,
         signer: createSigner(
             // Not `process.env.NODE_ENV`: `bun build --compile` fixes that at build time, not at run time.
             resolveSecrets(options.secret, options.production ?? Bun.env.NODE_ENV === 'production')
@@ -122,9 +118,13 @@ export const scopedState = <Setup extends StateSetup, Changed = Partial<ScopedSt
         }),
         // Fewer than one would drop the page scope a request just wrote.
         maxPages: wholeNumber('scopedState', 'maxPages', options.maxPages ?? 16, { unit: 'page scopes', min: 1 }),
-        now,
-        locking
-    })
+        now
+    }
+    const given = options.store ?? (options.now ? memoryStore({ now }) : undefined)
+    // A store given (or made for a custom clock) is this instance's to close; else it shares the default.
+    const { store, release } = given ? { store: given, release: () => given.close() } : holdDefaultStore(cookieName)
+    const locking = options.serializeRequests === true || !store.synchronous
+    const engine = createEngine({ ...settings, store, locking })
 
     let closing: Promise<void> | undefined
 

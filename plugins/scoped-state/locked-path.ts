@@ -9,6 +9,7 @@ import type { ResponseSet } from './response-headers'
 import type { ScopedSession } from './session'
 import { DEFAULT_LOCK_LEASE, LOCK_LOST, type Store, StoreUnavailableError } from './store'
 import { countWrite } from './synchronous-path'
+import { delay } from './whole-number'
 
 /**
  * One in-process mutex per store, shared by the plugin instances using it (route modules
@@ -18,7 +19,7 @@ const mutexes = new WeakMap<Store, SessionMutex>()
 const mutexOf = (store: Store) => {
     const known = mutexes.get(store)
     if (known) return known
-    const mutex = new SessionMutex(store.lockLease ?? DEFAULT_LOCK_LEASE)
+    const mutex = new SessionMutex(delay('scopedState', 'store.lockLease', store.lockLease ?? DEFAULT_LOCK_LEASE))
     mutexes.set(store, mutex)
     return mutex
 }

@@ -33,7 +33,7 @@ export const wholeNumber = (
     if (!Number.isInteger(value) || value < min || value > max)
         throw new ScopedStateSetupError(
             `${owner}: ${name} must be a whole number${unit ? ` of ${unit}` : ''} from ${min} ` +
-                `${max === Number.MAX_SAFE_INTEGER ? 'up' : `to ${max}`}, got ${value}.`
+                `${max === Number.MAX_SAFE_INTEGER ? 'up' : `to ${max}`}, got ${typeof value === 'number' ? value : `${typeof value} ${JSON.stringify(value)}`}.`
         )
     return value
 }

@@ -19,6 +19,12 @@ const describeActual = async (locator: Locator) => {
 }
 
 /**
+ * Waits until `locator` matches at most one element: checking one of several that matches
+ * would pass beside a stale copy. Not `locator.waitFor()`, which throws at once on several.
+ */
+const noSecond = (locator: Locator, timeout?: number) => locator.nth(1).waitFor({ state: 'detached', timeout })
+
+/**
  * Waits until `locator` is one element whose text matches `expected`.
  *
  * @example
@@ -28,8 +34,7 @@ const describeActual = async (locator: Locator) => {
 export const expectText = async (locator: Locator, expected: string | RegExp, timeout?: number) => {
     try {
         await locator.filter({ hasText: textPattern(expected) }).waitFor({ timeout })
-        // The filter picks the matching one of several: the locator itself must be that one element.
-        await locator.waitFor({ state: 'attached', timeout })
+        await noSecond(locator, timeout)
     } catch {
         throw new Error(`expected ${locator} to read ${expected}, but ${await describeActual(locator)}`)
     }
@@ -59,10 +64,14 @@ export const expectAttribute = async (locator: Locator, name: string, value: str
     const selector = `[${name}="${value.replace(/["\\]/g, '\\$&')}"]`
     try {
         await locator.and(locator.page().locator(selector)).waitFor({ state: 'attached', timeout })
-        await locator.waitFor({ state: 'attached', timeout })
+        await noSecond(locator, timeout)
     } catch {
-        const actual = await locator.getAttribute(name, { timeout: 100 }).catch(() => undefined)
-        throw new Error(`expected ${locator} to have ${name}="${value}", but it is ${JSON.stringify(actual)}`)
+        const count = await locator.count()
+        const actual =
+            count > 1
+                ? `it matches ${count} elements`
+                : `it is ${JSON.stringify(await locator.getAttribute(name, { timeout: 100 }).catch(() => undefined))}`
+        throw new Error(`expected ${locator} to have ${name}="${value}", but ${actual}`)
     }
 }
 

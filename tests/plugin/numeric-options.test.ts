@@ -75,6 +75,9 @@ const OPTIONS: Option[] = [
         closed(sqliteStore({ path: sqlitePath(), sweepInterval }))
     ),
     timer('sqliteStore', 'busyTimeout', (busyTimeout) => closed(sqliteStore({ path: sqlitePath(), busyTimeout })), 0),
+    timer('scopedState', 'store.lockLease', (lockLease) =>
+        scopedState(setup, { secret: SECRET, store: { ...memoryStore(), synchronous: false, lockLease } })
+    ),
     timer('redisStore', 'commandTimeout', (commandTimeout) => redis({ commandTimeout, lockTimeout: 0 }), 1, [
         1,
         TIMER_MAX - 1
@@ -98,6 +101,14 @@ describe('numeric options', () => {
                 )
             for (const value of accepted) expect(() => make(value)).not.toThrow()
         })
+
+    test('a string (an environment variable not converted) is named as one', () => {
+        expect(() => scopedState(setup, { secret: SECRET, idleTimeout: '3600' as never })).toThrow(
+            new ScopedStateSetupError(
+                'scopedState: idleTimeout must be a whole number of seconds from 1 up, got string "3600".'
+            )
+        )
+    })
 
     test('a refused SQLite option creates no file', () => {
         const path = sqlitePath()
