@@ -579,6 +579,27 @@ describe('closing the store as the app stops', () => {
         inspect.close()
     })
 
+    redisTest(
+        'its wait is timed on a monotonic clock: a wall clock stepped forward does not cut it short',
+        async () => {
+            const keys = prefix()
+            const store = redisStore({ url: redis().url, prefix: keys })
+            await store.load('s', DAY)
+            const closed = store.close()
+            try {
+                setSystemTime(Date.now() + 3_600_000)
+                expect(await settledWithin(closed, 100)).toBe('pending')
+            } finally {
+                setSystemTime()
+            }
+            await store.save('s', '{"n":1}', DAY)
+            await closed
+            const inspect = raw()
+            expect(await inspect.get(`${keys}s:s`)).toBe('{"n":1}')
+            inspect.close()
+        }
+    )
+
     redisTest('waits for a request that fails as the app stops to release its lock', async () => {
         const keys = prefix()
         const store = redisStore({ url: redis().url, prefix: keys })
