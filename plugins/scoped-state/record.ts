@@ -5,7 +5,10 @@
  * without `v` at version 1. Saved state outlives deploys and restarts, so a record may
  * come from an older setup: `migrate` turns it into the current shape, or it reads as
  * defaults. A record from a newer setup (instances already deployed) is refused, never
- * overwritten: this instance cannot know what its keys mean now.
+ * overwritten: this instance cannot know what its keys mean now. So is one with a field
+ * other than these three: a later version of this plugin that changes the record's format
+ * adds a field, so that this one, still running during a deploy or rolled back to, keeps
+ * those records instead of reading them as unreadable and starting them over.
  */
 import { ScopedStateSetupError, UnreadableStateError } from './errors'
 import { type Field, findNonJson, JSON_RULE } from './schema'
@@ -49,6 +52,9 @@ const isRecord = (value: unknown): value is StateRecord => {
     for (const page in p) if (!isScope(p[page])) return false
     return true
 }
+
+/** The record's fields; any other is a later format's (see above). */
+const FIELDS = new Set(['v', 's', 'p'])
 
 const unreadable = (): StateRecord => {
     console.warn('scopedState: a stored session record was unreadable and has been reset.')
@@ -107,6 +113,13 @@ export const parseRecord = (raw: string | undefined, format: RecordFormat): Stat
         return unreadable()
     }
     if (!isRecord(record)) return unreadable()
+    for (const field in record)
+        if (!FIELDS.has(field))
+            throw new UnreadableStateError(
+                "This session's state was saved by a newer version of the app (its state format); nothing was " +
+                    'changed. Please try again in a moment.',
+                503
+            )
     const from = record.v ?? 1
     if (!Number.isSafeInteger(from) || from < 1) return unreadable()
     if (from === format.version) return record

@@ -588,7 +588,7 @@ describe('closing the store as the app stops', () => {
             const closed = store.close()
             try {
                 setSystemTime(Date.now() + 3_600_000)
-                expect(await settledWithin(closed, 100)).toBe('pending')
+                expect(await settledWithin(Promise.resolve(closed), 100)).toBe('pending')
             } finally {
                 setSystemTime()
             }
