@@ -80,6 +80,13 @@ interface Row {
     expires: number
 }
 
+/**
+ * The file's format, in its `user_version`: a later version of this store that changes the
+ * table raises it, so that this one, still running during a deploy or rolled back to, refuses
+ * the file at startup instead of failing on every save. 0 is a file made before it was set.
+ */
+const FILE_FORMAT = 1
+
 const SCHEMA = `
     CREATE TABLE IF NOT EXISTS scoped_state (
         id TEXT PRIMARY KEY,
@@ -130,7 +137,13 @@ const open = ({
         db.run(`PRAGMA synchronous = ${synchronous === 'normal' ? 'NORMAL' : 'FULL'}`)
         // Checkpoints leave the -wal file at most this big instead of at its high-water mark.
         db.run('PRAGMA journal_size_limit = 16777216')
+        const { user_version: format } = db.query('PRAGMA user_version').get() as { user_version: number }
+        if (format > FILE_FORMAT)
+            throw new Error(
+                `it was written by a newer version of scoped-state (file format ${format}, this one reads ${FILE_FORMAT})`
+            )
         db.run(SCHEMA)
+        if (format < FILE_FORMAT) db.run(`PRAGMA user_version = ${FILE_FORMAT}`)
         // The exclusive lock comes with the first write: take it now, so a file in use fails here.
         if (exclusive) db.run('BEGIN IMMEDIATE; COMMIT')
         return db

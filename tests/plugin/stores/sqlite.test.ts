@@ -115,6 +115,24 @@ describe('sqlite store', () => {
         store.close()
     })
 
+    test('marks its file format in user_version, and refuses a file of a later one, leaving it as it is', () => {
+        const path = newPath()
+        sqliteStore({ path }).close()
+        expect(inspect<{ user_version: number }>(path, 'PRAGMA user_version').user_version).toBe(1)
+
+        const later = newPath()
+        const made = new Database(later)
+        made.run('PRAGMA user_version = 2')
+        made.run('CREATE TABLE sessions (id TEXT PRIMARY KEY)')
+        made.close()
+        expect(() => sqliteStore({ path: later })).toThrow(
+            `SQLite: cannot open ${later}: it was written by a newer version of scoped-state (file format 2, this one reads 1)`
+        )
+        expect(
+            inspect<{ tables: string }>(later, 'SELECT group_concat(name) AS tables FROM sqlite_master').tables
+        ).toBe('sessions,sqlite_autoindex_sessions_1')
+    })
+
     test('uses 1 KiB pages, the cheaper write for small records', () => {
         const path = newPath()
         const store = sqliteStore({ path })
