@@ -55,10 +55,11 @@ export interface RedisStoreOptions {
 
 /**
  * Redis's own clock in milliseconds, for the expiry index: the records expire on it, and the
- * app instances' clocks may disagree (effects replication, Redis 5+'s default, lets a script
- * write after reading the time).
+ * app instances' clocks may disagree. A script may write after reading the time only under
+ * effects replication: Redis 5+'s default, asked for in case a Redis 6 is set otherwise.
  */
 const NOW = `
+redis.replicate_commands()
 local time = redis.call('TIME')
 local now = time[1] * 1000 + math.floor(time[2] / 1000)`
 
