@@ -7,20 +7,32 @@ import { redisTest, useRedis } from '../../helpers/redis'
 
 const redis = useRedis()
 
+/** Runs `use` with a connection under test, a second client (to answer its BLPOPs) and a fresh key. */
+const withConnection = async (
+    [commandTimeout, recycleAfter]: [number, number],
+    use: (connection: ReturnType<typeof redisConnection>, other: RedisClient, key: string) => Promise<void>
+) => {
+    const connection = redisConnection(redis().url, commandTimeout, recycleAfter)
+    const other = new RedisClient(redis().url)
+    try {
+        await use(connection, other, `test-${crypto.randomUUID()}`)
+    } finally {
+        connection.close()
+        other.close()
+    }
+}
+
 describe('redis connection', () => {
     redisTest(
         'a connection that answers between two timeouts is not recycled',
-        async () => {
+        () =>
             // Only the BLPOPs time out: the timeout leaves room for every other answer on a busy machine.
-            const connection = redisConnection(redis().url, 1_000, 1_500)
-            const other = new RedisClient(redis().url)
-            const key = `test-${crypto.randomUUID()}`
-            /** A BLPOP that blocks until the key gets an element: it times out, then is answered once the test pushes one. */
-            const answeredAfterItsTimeout = async () => {
-                await expect(connection.send('BLPOP', [key, '0'])).rejects.toThrow('did not answer')
-                await other.send('RPUSH', [key, 'x'])
-            }
-            try {
+            withConnection([1_000, 1_500], async (connection, other, key) => {
+                /** A BLPOP that blocks until the key gets an element: it times out, then is answered once the test pushes one. */
+                const answeredAfterItsTimeout = async () => {
+                    await expect(connection.send('BLPOP', [key, '0'])).rejects.toThrow('did not answer')
+                    await other.send('RPUSH', [key, 'x'])
+                }
                 const id = await connection.send('CLIENT', ['ID'])
                 await answeredAfterItsTimeout()
                 // The next command is answered after the late BLPOP, on the same connection.
@@ -29,33 +41,25 @@ describe('redis connection', () => {
                 await Bun.sleep(1_500)
                 await answeredAfterItsTimeout()
                 expect(await connection.send('CLIENT', ['ID'])).toBe(id)
-            } finally {
-                connection.close()
-                other.close()
-            }
-        },
+            }),
         15_000
     )
 
     redisTest(
         'silence is timed on a monotonic clock: a wall clock stepped forward does not recycle the connection',
-        async () => {
-            const connection = redisConnection(redis().url, 200, 10_000)
-            const other = new RedisClient(redis().url)
-            const key = `test-${crypto.randomUUID()}`
-            try {
+        () =>
+            withConnection([200, 10_000], async (connection, other, key) => {
                 const id = await connection.send('CLIENT', ['ID'])
                 await expect(connection.send('BLPOP', [key, '0'])).rejects.toThrow('did not answer')
-                setSystemTime(Date.now() + 3_600_000)
-                await expect(connection.send('BLPOP', [key, '0'])).rejects.toThrow('did not answer')
+                try {
+                    setSystemTime(Date.now() + 3_600_000)
+                    await expect(connection.send('BLPOP', [key, '0'])).rejects.toThrow('did not answer')
+                } finally {
+                    setSystemTime()
+                }
                 await other.send('RPUSH', [key, 'x', 'y'])
                 expect(await connection.send('CLIENT', ['ID'])).toBe(id)
-            } finally {
-                setSystemTime()
-                connection.close()
-                other.close()
-            }
-        }
+            })
     )
 
     redisTest('a write answered with an error reply is not unanswered', async () => {
