@@ -128,3 +128,5 @@ export const sessionCookie = (name: string, attributes: CookieAttributes) => {
         })
     }
 }
+
+export type SessionCookie = ReturnType<typeof sessionCookie>

@@ -13,7 +13,7 @@
  * and logouts ended, and what the response carries (response-headers.ts).
  */
 import { BoundedCache } from './bounded-cache'
-import { type CookieAttributes, sessionCookie } from './cookie'
+import type { SessionCookie } from './cookie'
 import { sessionEndedError } from './errors'
 import { sessionIdentifier } from './identify'
 import { lockedPath } from './locked-path'
@@ -32,7 +32,8 @@ export interface EngineConfig {
     store: Store
     signer: Signer
     cookieName: string
-    cookie: CookieAttributes
+    /** The session cookie's writer, made (and its attributes checked) with the plugin. */
+    cookie: SessionCookie
     idleTimeout: number
     absoluteTimeout: number
     refreshAfter: number
@@ -115,8 +116,7 @@ const PARSED_RECORDS = 4096
 const ENDED_IDS = 65_536
 
 export const createEngine = (config: EngineConfig) => {
-    const { store, signer, idleTimeout, absoluteTimeout, now } = config
-    const cookie = sessionCookie(config.cookieName, config.cookie)
+    const { store, signer, idleTimeout, absoluteTimeout, now, cookie } = config
     /**
      * Session ids this process ended lately (logout, login), and when (seconds). A request still
      * carrying one (sent before the browser had the new cookie, or running when it ended) may not

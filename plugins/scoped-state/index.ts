@@ -17,6 +17,7 @@
  */
 import { Elysia } from 'elysia'
 import { DerivedContext, type HandlerContext } from './context'
+import { sessionCookie } from './cookie'
 import { holdDefaultStore } from './default-store'
 import { createEngine } from './engine'
 import { ScopedStateSetupError } from './errors'
@@ -108,7 +109,7 @@ export const scopedState = <Setup extends StateSetup, Changed = Partial<ScopedSt
             resolveSecrets(options.secret, options.production ?? Bun.env.NODE_ENV === 'production')
         ),
         cookieName,
-        cookie: options.cookie ?? {},
+        cookie: sessionCookie(cookieName, options.cookie ?? {}),
         idleTimeout,
         absoluteTimeout: secondsOption('absoluteTimeout', options.absoluteTimeout ?? 2_592_000, 1),
         refreshAfter: refreshInterval(idleTimeout, options.refreshAfter),

@@ -3,7 +3,7 @@
  * saved, and `no-store` on the responses of a page scope.
  */
 import type { Context } from 'elysia'
-import type { sessionCookie } from './cookie'
+import type { SessionCookie } from './cookie'
 import type { ScopedSession } from './session'
 
 /** Elysia's response headers and cookie jar for the request. */
@@ -28,7 +28,7 @@ const hasEntries = (object: object) => {
  * - else it joins `set-cookie`, which Elysia merges into a returned `Response`.
  */
 export const cookieSender =
-    (name: string, cookie: ReturnType<typeof sessionCookie>) =>
+    (name: string, cookie: SessionCookie) =>
     (session: ScopedSession, set: ResponseSet, response: unknown): Response | undefined => {
         const planned = session.cookie
         if (!planned) return undefined

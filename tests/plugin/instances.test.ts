@@ -97,15 +97,16 @@ test("route modules that each create the plugin with the same cookie share every
     expect(await client(app).text('/count')).toBe('0')
 })
 
+/** A listening counter on the default store of `cookieName`: one of its own, as other tests' instances never stop. */
+const counterOn = (cookieName: string) =>
+    new Elysia()
+        .use(scopedState({ count: { value: 0 } }, { secret, cookieName }))
+        .get('/count', ({ scopedStore }) => scopedStore.count)
+        .post('/increment', ({ scopedStore }) => ++scopedStore.count)
+        .listen({ port: 0, hostname: '127.0.0.1' })
+
 test('their shared store outlives an app that stops; once the last one stops, it is closed', async () => {
-    // A cookie name of its own: other tests' instances share the default store of theirs and never stop.
-    const cookieName = 'stopping_sid'
-    const counter = () =>
-        new Elysia()
-            .use(scopedState({ count: { value: 0 } }, { secret, cookieName }))
-            .get('/count', ({ scopedStore }) => scopedStore.count)
-            .post('/increment', ({ scopedStore }) => ++scopedStore.count)
-            .listen({ port: 0, hostname: '127.0.0.1' })
+    const counter = () => counterOn('stopping_sid')
     const first = counter()
     const second = counter()
     const user = client(first)
@@ -116,6 +117,20 @@ test('their shared store outlives an app that stops; once the last one stops, it
     const third = counter()
     expect(await client(third, user.cookie).text('/count')).toBe('0')
     await third.stop()
+})
+
+test('an instance refused at creation holds no default store: the last app to stop still closes it', async () => {
+    for (const refused of [{ maxPages: 0 }, { cookie: { path: 'a;b' } }]) {
+        const cookieName = `refused_${crypto.randomUUID().slice(0, 8)}`
+        const app = counterOn(cookieName)
+        expect(() => scopedState({ count: { value: 0 } }, { secret, cookieName, ...refused })).toThrow()
+        const user = client(app)
+        await user.post('/increment')
+        await app.stop()
+        const next = counterOn(cookieName)
+        expect(await client(next, user.cookie).text('/count')).toBe('0')
+        await next.stop()
+    }
 })
 
 describe('the default memory store', () => {
