@@ -48,12 +48,12 @@ export const sessionIdentifier = (config: IdentifyConfig) => {
     const { signer, idleTimeout, absoluteTimeout, refreshAfter, context, endedIds, lifetime, planCookie } = config
     /**
      * Seconds ahead of this clock past which a cookie is sent again at once, with times no later
-     * than now: that is this clock set back (a server that started with a wrong one), and else
-     * `absoluteTimeout` would count from a time still to come, and past `idleTimeout -
-     * refreshAfter` the browser would drop the cookie (its `Max-Age`) before its refresh came
-     * due. Nearer, this clock may be the one behind (another instance's runs ahead): re-signed
-     * with it, the session would end early there. So up to `refreshAfter` (an hour by default)
-     * of skew between instances costs nothing, and a session outlives `absoluteTimeout` by no more.
+     * than now. That is this clock set back (a server that started with a wrong one): else the
+     * browser would drop the cookie (its `Max-Age`) before its refresh came due, past
+     * `idleTimeout - refreshAfter`, and `absoluteTimeout` would count from a creation time still
+     * to come. Nearer, this clock may be the one behind another instance's: re-signed with it,
+     * the session would end early there. So instances whose clocks differ by up to this (with
+     * the defaults, `refreshAfter`: an hour) cost nothing.
      */
     const resendAhead = Math.min(refreshAfter, idleTimeout - refreshAfter)
     const readCookie = cookieReader(config.cookieName)
