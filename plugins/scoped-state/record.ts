@@ -112,14 +112,16 @@ export const parseRecord = (raw: string | undefined, format: RecordFormat): Stat
     } catch {
         return unreadable()
     }
+    // Before the shape is checked: a later format may change `s` or `p` too.
+    if (isScope(record))
+        for (const field in record)
+            if (!FIELDS.has(field))
+                throw new UnreadableStateError(
+                    "This session's state was saved by a newer version of the app (its state format); nothing " +
+                        'was changed. Please try again in a moment.',
+                    503
+                )
     if (!isRecord(record)) return unreadable()
-    for (const field in record)
-        if (!FIELDS.has(field))
-            throw new UnreadableStateError(
-                "This session's state was saved by a newer version of the app (its state format); nothing was " +
-                    'changed. Please try again in a moment.',
-                503
-            )
     const from = record.v ?? 1
     if (!Number.isSafeInteger(from) || from < 1) return unreadable()
     if (from === format.version) return record
