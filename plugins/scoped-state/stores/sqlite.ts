@@ -81,11 +81,35 @@ interface Row {
 }
 
 /**
- * The file's format, in its `user_version`: a later version of this store that changes the
- * table raises it, so that this one, still running during a deploy or rolled back to, refuses
- * the file at startup instead of failing on every save. 0 is a file made before it was set.
+ * The format of the store's tables, kept in a table of its own (the file's `user_version` is
+ * the app's, whose tables may share the file): a later version of this store that changes
+ * them raises it, so that this one, still running during a deploy or rolled back to, refuses
+ * the file at startup instead of failing on every save. A file without it predates it.
  */
 const FILE_FORMAT = 1
+
+/**
+ * Refuses a file of a later format, and marks one that has none, in one transaction: a later
+ * version may be changing it meanwhile. A refused file is left as it was.
+ */
+const checkFormat = (db: Database) => {
+    db.run('BEGIN IMMEDIATE')
+    try {
+        db.run('CREATE TABLE IF NOT EXISTS scoped_state_format (version INTEGER NOT NULL)')
+        const { version } = db.query('SELECT max(version) AS version FROM scoped_state_format').get() as {
+            version: number | null
+        }
+        if (version === null) db.run(`INSERT INTO scoped_state_format VALUES (${FILE_FORMAT})`)
+        else if (version > FILE_FORMAT)
+            throw new Error(
+                `it was written by a newer version of scoped-state (format ${version}, this one reads ${FILE_FORMAT})`
+            )
+        db.run('COMMIT')
+    } catch (error) {
+        db.run('ROLLBACK')
+        throw error
+    }
+}
 
 const SCHEMA = `
     CREATE TABLE IF NOT EXISTS scoped_state (
@@ -130,6 +154,7 @@ const open = ({
         // than the default 4 KiB. Incremental vacuum lets sweeps give freed pages back.
         db.run('PRAGMA page_size = 1024')
         db.run('PRAGMA auto_vacuum = INCREMENTAL')
+        checkFormat(db)
         // Before WAL mode, so that the log's index lives in this process's memory, not in a
         // shared -shm file that every transaction locks.
         if (exclusive) db.run('PRAGMA locking_mode = EXCLUSIVE')
@@ -137,13 +162,7 @@ const open = ({
         db.run(`PRAGMA synchronous = ${synchronous === 'normal' ? 'NORMAL' : 'FULL'}`)
         // Checkpoints leave the -wal file at most this big instead of at its high-water mark.
         db.run('PRAGMA journal_size_limit = 16777216')
-        const { user_version: format } = db.query('PRAGMA user_version').get() as { user_version: number }
-        if (format > FILE_FORMAT)
-            throw new Error(
-                `it was written by a newer version of scoped-state (file format ${format}, this one reads ${FILE_FORMAT})`
-            )
         db.run(SCHEMA)
-        if (format < FILE_FORMAT) db.run(`PRAGMA user_version = ${FILE_FORMAT}`)
         // The exclusive lock comes with the first write: take it now, so a file in use fails here.
         if (exclusive) db.run('BEGIN IMMEDIATE; COMMIT')
         return db
@@ -155,8 +174,8 @@ const open = ({
                 cause: error
             })
         throw new ScopedStateSetupError(
-            `SQLite: ${path} is locked by another connection (another process, or a store not yet closed); ` +
-                'a store with `exclusive` must have the file alone.'
+            `SQLite: ${path} is locked by another connection (another process, or a store not yet closed)` +
+                (exclusive ? '; a store with `exclusive` must have the file alone.' : '.')
         )
     }
 }

@@ -115,22 +115,36 @@ describe('sqlite store', () => {
         store.close()
     })
 
-    test('marks its file format in user_version, and refuses a file of a later one, leaving it as it is', () => {
+    test('marks its format in a table of its own, and refuses a file of a later format, leaving it as it was', () => {
         const path = newPath()
         sqliteStore({ path }).close()
-        expect(inspect<{ user_version: number }>(path, 'PRAGMA user_version').user_version).toBe(1)
+        expect(inspect<{ version: number }>(path, 'SELECT version FROM scoped_state_format').version).toBe(1)
 
         const later = newPath()
         const made = new Database(later)
-        made.run('PRAGMA user_version = 2')
-        made.run('CREATE TABLE sessions (id TEXT PRIMARY KEY)')
+        made.run(
+            'CREATE TABLE scoped_state_format (version INTEGER NOT NULL); INSERT INTO scoped_state_format VALUES (2)'
+        )
         made.close()
         expect(() => sqliteStore({ path: later })).toThrow(
-            `SQLite: cannot open ${later}: it was written by a newer version of scoped-state (file format 2, this one reads 1)`
+            `SQLite: cannot open ${later}: it was written by a newer version of scoped-state (format 2, this one reads 1)`
         )
         expect(
             inspect<{ tables: string }>(later, 'SELECT group_concat(name) AS tables FROM sqlite_master').tables
-        ).toBe('sessions,sqlite_autoindex_sessions_1')
+        ).toBe('scoped_state_format')
+        expect(inspect<{ journal_mode: string }>(later, 'PRAGMA journal_mode').journal_mode).toBe('delete')
+    })
+
+    test("shares a file with the app's own tables, and leaves its user_version to the app", () => {
+        const path = newPath()
+        const app = new Database(path)
+        app.run('PRAGMA user_version = 3; CREATE TABLE notes (id INTEGER PRIMARY KEY)')
+        app.close()
+        const store = sqliteStore({ path })
+        store.save('a', '{}', 60_000)
+        expect(store.load('a', 60_000)).toBe('{}')
+        store.close()
+        expect(inspect<{ user_version: number }>(path, 'PRAGMA user_version').user_version).toBe(3)
     })
 
     test('uses 1 KiB pages, the cheaper write for small records', () => {
