@@ -17,6 +17,12 @@ interface Range {
     max?: number
 }
 
+/** A value given where a number belongs, for the message: `string "3600"` for a variable not converted. */
+const describe = (value: unknown) =>
+    typeof value === 'number'
+        ? String(value)
+        : `${typeof value} ${typeof value === 'string' ? `"${value}"` : String(value)}`
+
 /**
  * `value`, checked to be a whole number from `min` to `max`, else a `ScopedStateSetupError`
  * naming `owner`'s option `name`.
@@ -33,7 +39,7 @@ export const wholeNumber = (
     if (!Number.isInteger(value) || value < min || value > max)
         throw new ScopedStateSetupError(
             `${owner}: ${name} must be a whole number${unit ? ` of ${unit}` : ''} from ${min} ` +
-                `${max === Number.MAX_SAFE_INTEGER ? 'up' : `to ${max}`}, got ${typeof value === 'number' ? value : `${typeof value} ${JSON.stringify(value)}`}.`
+                `${max === Number.MAX_SAFE_INTEGER ? 'up' : `to ${max}`}, got ${describe(value)}.`
         )
     return value
 }

@@ -19,10 +19,15 @@ const describeActual = async (locator: Locator) => {
 }
 
 /**
- * Waits until `locator` matches at most one element: checking one of several that matches
- * would pass beside a stale copy. Not `locator.waitFor()`, which throws at once on several.
+ * Waits until `locator` is one element and `matching` (it, narrowed to what is expected) is
+ * that one: checking one of several would pass beside a stale copy. Not `locator.waitFor()`
+ * alone, which throws at once on several instead of waiting for the copy to go.
  */
-const noSecond = (locator: Locator, timeout?: number) => locator.nth(1).waitFor({ state: 'detached', timeout })
+const waitForOnly = async (locator: Locator, matching: Locator, timeout?: number) => {
+    await matching.first().waitFor({ timeout })
+    await locator.nth(1).waitFor({ state: 'detached', timeout })
+    await matching.waitFor({ timeout })
+}
 
 /**
  * Waits until `locator` is one element whose text matches `expected`.
@@ -33,8 +38,7 @@ const noSecond = (locator: Locator, timeout?: number) => locator.nth(1).waitFor(
  */
 export const expectText = async (locator: Locator, expected: string | RegExp, timeout?: number) => {
     try {
-        await locator.filter({ hasText: textPattern(expected) }).waitFor({ timeout })
-        await noSecond(locator, timeout)
+        await waitForOnly(locator, locator.filter({ hasText: textPattern(expected) }), timeout)
     } catch {
         throw new Error(`expected ${locator} to read ${expected}, but ${await describeActual(locator)}`)
     }
@@ -63,8 +67,7 @@ export const expectGone = async (locator: Locator, timeout?: number) => {
 export const expectAttribute = async (locator: Locator, name: string, value: string, timeout?: number) => {
     const selector = `[${name}="${value.replace(/["\\]/g, '\\$&')}"]`
     try {
-        await locator.and(locator.page().locator(selector)).waitFor({ state: 'attached', timeout })
-        await noSecond(locator, timeout)
+        await waitForOnly(locator, locator.and(locator.page().locator(selector)), timeout)
     } catch {
         const count = await locator.count()
         const actual =

@@ -102,12 +102,16 @@ describe('numeric options', () => {
             for (const value of accepted) expect(() => make(value)).not.toThrow()
         })
 
-    test('a string (an environment variable not converted) is named as one', () => {
-        expect(() => scopedState(setup, { secret: SECRET, idleTimeout: '3600' as never })).toThrow(
-            new ScopedStateSetupError(
-                'scopedState: idleTimeout must be a whole number of seconds from 1 up, got string "3600".'
+    test('a value of another type (an environment variable not converted) is named with its type', () => {
+        for (const [value, shown] of [
+            ['3600', 'string "3600"'],
+            [3600n, 'bigint 3600']
+        ] as const)
+            expect(() => scopedState(setup, { secret: SECRET, idleTimeout: value as never })).toThrow(
+                new ScopedStateSetupError(
+                    `scopedState: idleTimeout must be a whole number of seconds from 1 up, got ${shown}.`
+                )
             )
-        )
     })
 
     test('a refused SQLite option creates no file', () => {

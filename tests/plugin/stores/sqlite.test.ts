@@ -105,6 +105,40 @@ describe('sqlite store', () => {
         store.close()
     })
 
+    test('an expiry up to ttl × 1.2 ahead is left alone by a save; further, it is written again', () => {
+        const path = newPath()
+        let now = 1_000_000
+        const store = sqliteStore({ path, now: () => now })
+        const expiresOf = (id: string) =>
+            inspect<{ expires: number }>(path, `SELECT expires FROM scoped_state WHERE id = '${id}'`).expires
+        for (const [id, ahead, written] of [
+            ['kept', 1_000, false],
+            ['rewritten', 1_001, true]
+        ] as const) {
+            now += ahead
+            store.save(id, '{}', 10_000)
+            now -= ahead
+            const before = expiresOf(id)
+            store.save(id, '{"n":1}', 10_000)
+            expect(expiresOf(id)).toBe(written ? now + 11_000 : before)
+        }
+        store.close()
+    })
+
+    test('a restart whose first request has a short TTL (a session near absoluteTimeout) shortens no other row', async () => {
+        const path = newPath()
+        const week = 7 * 86_400_000
+        const first = sqliteStore({ path })
+        first.save('idle', '{}', week)
+        first.close()
+        const store = sqliteStore({ path, sweepInterval: 20 })
+        store.save('ending', '{}', 60_000)
+        await Bun.sleep(200)
+        const { expires } = inspect<{ expires: number }>(path, "SELECT expires FROM scoped_state WHERE id = 'idle'")
+        expect(expires).toBeGreaterThan(Date.now() + week)
+        store.close()
+    })
+
     test('is synchronous: its sessions are not queued, an awaiting handler is rebased (one of several overlapping gets 409)', async () => {
         const store = sqliteStore({ path: newPath() })
         expect(store.synchronous).toBe(true)
