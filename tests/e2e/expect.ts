@@ -23,10 +23,15 @@ const describeActual = async (locator: Locator) => {
  * that one: checking one of several would pass beside a stale copy. Not `locator.waitFor()`
  * alone, which throws at once on several instead of waiting for the copy to go.
  */
-const waitForOnly = async (locator: Locator, matching: Locator, timeout?: number) => {
-    await matching.first().waitFor({ timeout })
+const waitForOnly = async (
+    locator: Locator,
+    matching: Locator,
+    timeout: number | undefined,
+    state: 'visible' | 'attached'
+) => {
+    await matching.first().waitFor({ state, timeout })
     await locator.nth(1).waitFor({ state: 'detached', timeout })
-    await matching.waitFor({ timeout })
+    await matching.waitFor({ state, timeout })
 }
 
 /**
@@ -38,7 +43,7 @@ const waitForOnly = async (locator: Locator, matching: Locator, timeout?: number
  */
 export const expectText = async (locator: Locator, expected: string | RegExp, timeout?: number) => {
     try {
-        await waitForOnly(locator, locator.filter({ hasText: textPattern(expected) }), timeout)
+        await waitForOnly(locator, locator.filter({ hasText: textPattern(expected) }), timeout, 'visible')
     } catch {
         throw new Error(`expected ${locator} to read ${expected}, but ${await describeActual(locator)}`)
     }
@@ -67,7 +72,7 @@ export const expectGone = async (locator: Locator, timeout?: number) => {
 export const expectAttribute = async (locator: Locator, name: string, value: string, timeout?: number) => {
     const selector = `[${name}="${value.replace(/["\\]/g, '\\$&')}"]`
     try {
-        await waitForOnly(locator, locator.and(locator.page().locator(selector)), timeout)
+        await waitForOnly(locator, locator.and(locator.page().locator(selector)), timeout, 'attached')
     } catch {
         const count = await locator.count()
         const actual =
