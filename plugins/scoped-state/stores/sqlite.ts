@@ -239,12 +239,13 @@ export const sqliteStore = (options: SqliteStoreOptions): Store => {
         }
     }
 
-    const expiry = (ttlMs: number) => Math.ceil(now() + ttlMs * (1 + SLACK))
+    /** The expiry a read or a save writes at `time` (one clock read per call of the store). */
+    const expiry = (time: number, ttlMs: number) => Math.ceil(time + ttlMs * (1 + SLACK))
     /**
      * Past this, an expiry was written while the clock ran ahead (a server that started with a
      * wrong one): a read or a save writes it again, else the row would outlive its TTL by as much.
      */
-    const ahead = (ttlMs: number) => now() + ttlMs * (1 + 2 * SLACK)
+    const ahead = (time: number, ttlMs: number) => time + ttlMs * (1 + 2 * SLACK)
 
     let sweeping = false
     let closed = false
@@ -293,14 +294,17 @@ export const sqliteStore = (options: SqliteStoreOptions): Store => {
                     expirations++
                     return undefined
                 }
-                if (row.expires < time + ttlMs || row.expires > ahead(ttlMs)) {
-                    extend.run(expiry(ttlMs), id)
+                if (row.expires < time + ttlMs || row.expires > ahead(time, ttlMs)) {
+                    extend.run(expiry(time, ttlMs), id)
                     wrote()
                 }
                 return row.record
             }),
         save: (id, record, ttlMs) =>
-            guard(() => void upsert.run(id, record, expiry(ttlMs), now() + ttlMs, ahead(ttlMs)), true),
+            guard(() => {
+                const time = now()
+                upsert.run(id, record, expiry(time, ttlMs), time + ttlMs, ahead(time, ttlMs))
+            }, true),
         release() {},
         delete: (id) => guard(() => void remove.run(id), true),
         // Counts the live rows: about 70 ms at a million, the process waiting. A public health
