@@ -16,6 +16,7 @@
  * shutdown (README.md).
  */
 import { Elysia } from 'elysia'
+import { refuseUnsupportedConfig } from './app-config'
 import { DerivedContext, type HandlerContext } from './context'
 import { sessionCookie } from './cookie'
 import { holdDefaultStore } from './default-store'
@@ -169,8 +170,11 @@ export const scopedState = <Setup extends StateSetup, Changed = Partial<ScopedSt
             migrate: options.migrate && String(options.migrate)
         }
     })
-        // Knowing the scheme, the cookie's `Secure` flag needs no request URL (costly to build in Bun).
-        .onStart(({ server }) => engine.listenOn(server?.protocol ?? undefined))
+        .onStart(({ server, config }) => {
+            refuseUnsupportedConfig(config, cookieName, !locking)
+            // Knowing the scheme, the cookie's `Secure` flag needs no request URL (costly to build in Bun).
+            engine.listenOn(server?.protocol ?? undefined)
+        })
         // Route modules may each use this instance: close the store once.
         .onStop(() => {
             if (!closing) closing = Promise.resolve(release())
