@@ -24,7 +24,10 @@ export interface AppOptions {
     state?: ScopedStateOptions
     /** Receives one line per request (`GET /counter 200 1.2ms`); no access log when absent. */
     accessLog?: (line: string) => void
-    /** Receives a line when the session store fails requests, at most one per 10 s. @default console.warn */
+    /**
+     * Receives a line when requests are answered 503 (the session store failing, or state saved
+     * by a newer version of the app), at most one per 10 s. @default console.warn
+     */
     warn?: (line: string) => void
     /** Send `Strict-Transport-Security` on every response (`server/security.ts`). @default false */
     hsts?: boolean

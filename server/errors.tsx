@@ -78,13 +78,18 @@ const statusOf = (error: unknown, set: { status?: number | string }) => {
     return typeof set.status === 'number' && set.status >= 400 ? set.status : 500
 }
 
-/** `reportOutage` hears of each request the session store failed (see outage-log.ts). */
-export const errors = (reportOutage: (error: StoreUnavailableError) => void) =>
+/**
+ * `reportUnavailable` hears of each request answered 503 (see outage-log.ts): the store failed,
+ * or the state was saved by a newer version of the app, which after a rollback lasts until
+ * those users start over.
+ */
+export const errors = (reportUnavailable: (error: Error) => void) =>
     new Elysia({ name: 'errors' }).onError({ as: 'global' }, ({ error, request, set }) => {
         const status = statusOf(error, set)
         const bug = status >= 500 && status !== UNAVAILABLE
         if (bug) console.error(error)
-        if (error instanceof StoreUnavailableError) reportOutage(error)
+        if (error instanceof StoreUnavailableError || (error instanceof UnreadableStateError && status === UNAVAILABLE))
+            reportUnavailable(error)
         // The handler's htmx instructions (HX-Redirect, HX-Trigger) announced a success, and
         // htmx 4 follows them on an error response too.
         for (const name in set.headers) if (name.toLowerCase().startsWith('hx-')) delete set.headers[name]

@@ -1,8 +1,9 @@
 /**
- * Tells the operator that the session store is failing, without a line per request: the
- * first failure of a run at once, then, every `every` milliseconds while failures go on, how
- * many requests were answered 503 meanwhile, the last of them too. Requests themselves are
- * answered as usual (server/errors.tsx); an outage is not a bug, so these are warnings.
+ * Tells the operator that sessions cannot be served, without a line per request: the
+ * session store failing, or state saved by a newer version of the app (after a rollback).
+ * The first failure of a run at once, then, every `every` milliseconds while failures go on,
+ * how many requests were answered 503 meanwhile, the last of them too. Requests themselves
+ * are answered as usual (server/errors.tsx); these are not bugs, so they are warnings.
  *
  * @example
  * const report = outageLog(console.warn)

@@ -1,9 +1,12 @@
-/** The session store failing is told to the operator once, then once per window with a count. */
+/**
+ * Requests answered 503 (the session store failing, state saved by a newer version) are told
+ * to the operator once, then once per window with a count.
+ */
 import { expect, test } from 'bun:test'
-import { StoreUnavailableError } from '../../plugins/scoped-state'
+import { memoryStore, StoreUnavailableError } from '../../plugins/scoped-state'
 import { createApp } from '../../server/app'
 import { outageLog } from '../../server/outage-log'
-import { client } from '../helpers/client'
+import { client, sessionIdOf } from '../helpers/client'
 import { SECRET } from '../helpers/plugin-app'
 import { unreachableRedisStore } from '../helpers/redis'
 
@@ -44,4 +47,17 @@ test('the app reports its store down once for a burst of failed requests', async
     } finally {
         down.close()
     }
+})
+
+test('the app reports state saved by a newer version too: a rollback leaves those users at 503', async () => {
+    const store = memoryStore()
+    const warnings: string[] = []
+    const user = client(createApp({ state: { secret: SECRET, store }, warn: (line) => warnings.push(line) }))
+    await user.post('/api/increment')
+    store.save(sessionIdOf(user.cookie), JSON.stringify({ v: 2, s: {}, p: {} }), 60_000)
+    for (let i = 0; i < 3; i++) expect((await user.post('/api/increment')).status).toBe(503)
+    expect(warnings).toEqual([
+        "This session's state was saved by a newer version of the app (state version 2, this instance has 1); " +
+            'nothing was changed. Please try again in a moment. (further failures are counted every 10 s)'
+    ])
 })
