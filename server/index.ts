@@ -20,6 +20,8 @@ const listen = (app: ReturnType<typeof createApp>, port: number, hostname: strin
         // and each would serve half the requests (with the memory store, from its own state).
         app.listen({ port, hostname, reusePort: false, maxRequestBodySize: MAX_BODY_BYTES })
     } catch (error) {
+        // A setting refused as the app starts (scopedState's `onStart`) comes with the server up.
+        void app.server?.stop(true)
         if ((error as { code?: string }).code !== 'EADDRINUSE') throw error
         throw new ConfigError(
             `Port ${port} on ${hostname} is in use: is the app already running? Set PORT to another port.`
@@ -70,5 +72,7 @@ try {
 } catch (error) {
     if (!(error instanceof ConfigError || error instanceof ScopedStateSetupError)) throw error
     console.error(error.message)
-    process.exit(1)
+    // Not `process.exit`, which would end `bun run dev` too: its watcher then restarts the app
+    // once the mistake is fixed, as it does after an error thrown at startup.
+    process.exitCode = 1
 }

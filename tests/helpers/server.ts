@@ -35,8 +35,8 @@ const ENTRY = join(import.meta.dir, '../../server/index.ts')
 export const listeningUrls = (output: string) =>
     [...output.matchAll(/http:\/\/127\.0\.0\.1:(\d+)/g)].map((match) => `http://127.0.0.1:${match[1]}`)
 
-/** Collects the child's output so a failed start can show it. */
-const drain = (stream: ReadableStream<Uint8Array>, onText: (text: string) => void) => {
+/** Collects a child's output as it comes (so a failed start can show it). */
+export const drain = (stream: ReadableStream<Uint8Array>, onText: (text: string) => void) => {
     const decoder = new TextDecoder()
     const reader = stream.getReader()
     void (async () => {

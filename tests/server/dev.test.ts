@@ -1,0 +1,65 @@
+/** `bun run dev` (`bun --watch server/dev.ts`) keeps watching after a mistake that stops the app. */
+import { afterAll, expect, test } from 'bun:test'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { drain, listeningUrls } from '../helpers/server'
+
+const folder = mkdtempSync(join(tmpdir(), 'dev-'))
+afterAll(() => rmSync(folder, { recursive: true, force: true }))
+
+/** Stands for the developer's file: `port` is what it sets, as a mistake in it would. */
+const writeEntry = (port: string) =>
+    Bun.write(
+        join(folder, 'entry.ts'),
+        `process.env.PORT = '${port}'\nawait import(${JSON.stringify(join(import.meta.dir, '../../server/dev.ts'))})\n`
+    )
+
+const waitFor = async (found: () => boolean, what: string, output: () => string) => {
+    const deadline = Date.now() + 20_000
+    while (!found()) {
+        if (Date.now() > deadline) throw new Error(`${what} did not happen; the output:\n${output()}`)
+        await Bun.sleep(50)
+    }
+}
+
+test('a configuration error stops the app, not the watcher: the fix starts it again', async () => {
+    await writeEntry('eighty')
+    // A store and a secret of its own: the development ones would go to this checkout's `data/`.
+    const child = Bun.spawn([process.execPath, '--watch', '--no-clear-screen', join(folder, 'entry.ts')], {
+        cwd: join(import.meta.dir, '../..'),
+        env: {
+            PATH: process.env.PATH ?? '',
+            HOME: process.env.HOME ?? '',
+            HOST: '127.0.0.1',
+            SCOPED_STATE_STORE: 'memory',
+            SESSION_SECRET: crypto.getRandomValues(Buffer.alloc(32)).toString('base64url')
+        },
+        stdout: 'pipe',
+        stderr: 'pipe'
+    })
+    let output = ''
+    const collect = (text: string) => {
+        output += text
+    }
+    drain(child.stdout, collect)
+    drain(child.stderr, collect)
+    try {
+        await waitFor(
+            () => output.includes('PORT must be an integer'),
+            'the error',
+            () => output
+        )
+        await writeEntry('0')
+        await waitFor(
+            () => listeningUrls(output).length > 0,
+            'a restart',
+            () => output
+        )
+        const [url] = listeningUrls(output)
+        expect((await fetch(`${url}/healthz`)).status).toBe(200)
+    } finally {
+        child.kill('SIGINT')
+        await child.exited
+    }
+}, 60_000)
