@@ -3,7 +3,7 @@
  * process; expired rows are swept in small steps so that requests go in between.
  */
 import { Database, type SQLQueryBindings, type Statement } from 'bun:sqlite'
-import { closeSync, openSync } from 'node:fs'
+import { closeSync, openSync, statSync } from 'node:fs'
 import { ScopedStateSetupError } from '../errors'
 import { type Store, type StoreStats, StoreUnavailableError } from '../store'
 import { delay } from '../whole-number'
@@ -134,6 +134,16 @@ const createPrivately = (path: string) => {
     } catch {}
 }
 
+/** Which file `path` names now (device and inode), or undefined: none, or not a file path (`:memory:`, a URI). */
+const fileAt = (path: string) => {
+    try {
+        const { dev, ino } = statSync(path)
+        return `${dev}:${ino}`
+    } catch {
+        return undefined
+    }
+}
+
 const open = ({
     path,
     synchronous = 'normal',
@@ -193,6 +203,17 @@ export const sqliteStore = (options: SqliteStoreOptions): Store => {
     const sweepInterval = delay('sqliteStore', 'sweepInterval', options.sweepInterval ?? 60_000)
     const busyTimeout = delay('sqliteStore', 'busyTimeout', options.busyTimeout ?? 5_000, 0)
     const db = open({ ...options, busyTimeout })
+    const opened = fileAt(options.path)
+    /**
+     * SQLite goes on writing to the file it opened when another takes its path (a backup copied
+     * over it, a rename, a delete): what is saved then is lost at the next start. Checked by
+     * `stats` (so /healthz answers 503) and each sweep (a warning), not per request.
+     */
+    const fileProblem = () =>
+        opened && fileAt(options.path) !== opened
+            ? `${options.path} is no longer the file this store opened (moved, deleted or replaced while in use): ` +
+              'what is saved now is lost at the next start. Put it back, or stop the app before you restore a copy.'
+            : undefined
     const statements: Statement[] = []
     const prepare = <R = unknown, P extends SQLQueryBindings[] = string[]>(sql: string) => {
         const statement = db.prepare<R, P>(sql)
@@ -253,6 +274,8 @@ export const sqliteStore = (options: SqliteStoreOptions): Store => {
         if (sweeping) return
         sweeping = true
         try {
+            const problem = fileProblem()
+            if (problem) console.warn(`scopedState: ${problem}`)
             let removed = 0
             let step = SWEEP_ROWS
             while (step === SWEEP_ROWS && !closed) {
@@ -309,11 +332,11 @@ export const sqliteStore = (options: SqliteStoreOptions): Store => {
         delete: (id) => guard(() => void remove.run(id), true),
         // Counts the live rows: about 70 ms at a million, the process waiting. A public health
         // check should reuse one answer for a while (the template's /healthz: 5 s).
-        stats: (): StoreStats => ({
-            sessions: guard(() => count.get(now())?.sessions ?? 0),
-            evictions: 0,
-            expirations
-        }),
+        stats: (): StoreStats => {
+            const problem = fileProblem()
+            if (problem) throw new StoreUnavailableError(`SQLite: ${problem}`)
+            return { sessions: guard(() => count.get(now())?.sessions ?? 0), evictions: 0, expirations }
+        },
         close() {
             closed = true
             clearInterval(timer)

@@ -1,7 +1,17 @@
 /** The SQLite store: the shared contract, then what only a file on disk has to prove. */
 import { Database } from 'bun:sqlite'
 import { afterAll, describe, expect, spyOn, test } from 'bun:test'
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import {
+    chmodSync,
+    copyFileSync,
+    existsSync,
+    mkdtempSync,
+    readFileSync,
+    renameSync,
+    rmSync,
+    statSync,
+    writeFileSync
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type Store, type StoreStats, sqliteStore } from '../../../plugins/scoped-state'
@@ -295,6 +305,35 @@ describe('sqlite store', () => {
         expect(inspect<{ record: string }>(path, "SELECT record FROM scoped_state WHERE id = 'a'").record).toBe(
             '{"v":1}'
         )
+    })
+
+    test('its file moved, replaced or deleted while open: stats answers 503 (so /healthz does), sweeps warn', async () => {
+        const path = newPath()
+        const store = sqliteStore({ path, sweepInterval: 20 })
+        store.save('a', '{}', 60_000)
+        const notItsFile = `Session store unavailable: SQLite: ${path} is no longer the file this store opened`
+        const warn = spyOn(console, 'warn').mockImplementation(() => {})
+        try {
+            renameSync(path, `${path}.moved`)
+            expect(() => store.stats()).toThrow(notItsFile)
+            const started = performance.now()
+            while (warn.mock.calls.length === 0 && performance.now() - started < 5_000) await Bun.sleep(5)
+            expect(String(warn.mock.calls[0])).toStartWith(
+                `scopedState: ${path} is no longer the file this store opened`
+            )
+
+            renameSync(`${path}.moved`, path)
+            expect((store.stats() as StoreStats).sessions).toBe(1)
+            // A copy put in its place (a backup restored) is another file, with the same content.
+            copyFileSync(path, `${path}.copy`)
+            renameSync(`${path}.copy`, path)
+            expect(() => store.stats()).toThrow(notItsFile)
+            rmSync(path)
+            expect(() => store.stats()).toThrow(notItsFile)
+        } finally {
+            warn.mockRestore()
+            store.close()
+        }
     })
 
     test('a file locked by another connection answers 503', () => {
