@@ -64,9 +64,23 @@ const shownStore = (value: string) => {
     return `'${scheme}…@${value.slice(hidden.length)}'${hint}`
 }
 
+/** The file path of `sqlite:<path>`, refused where it would name another file than the operator meant. */
+const sqlitePath = (path: string) => {
+    // An env file or a unit file keeps `~` as it is: it would make a directory named `~`.
+    if (path.startsWith('~'))
+        throw new ConfigError(
+            `SCOPED_STATE_STORE: only a shell reads '~' as the home directory: write out 'sqlite:${path}'.`
+        )
+    // bun:sqlite takes it as a file name: a directory `file:` and a file named with the query.
+    if (path.startsWith('file:'))
+        throw new ConfigError(`SCOPED_STATE_STORE: 'sqlite:' takes a file path, not a URI, got 'sqlite:${path}'.`)
+    return path
+}
+
 const store = (value: string | undefined): StoreSetting => {
     if (value === undefined || value === '' || value === 'memory') return { kind: 'memory' }
-    if (value.startsWith('sqlite:') && value.length > 'sqlite:'.length) return { kind: 'sqlite', path: value.slice(7) }
+    if (value.startsWith('sqlite:') && value.length > 'sqlite:'.length)
+        return { kind: 'sqlite', path: sqlitePath(value.slice(7)) }
     // A fragment is no part of a Redis URL: there, a `#` is the start of a password not percent-encoded.
     if (/^rediss?:\/\//.test(value) && URL.canParse(value) && new URL(value).hostname && !new URL(value).hash)
         return { kind: 'redis', url: value }

@@ -24,6 +24,20 @@ describe('SCOPED_STATE_STORE', () => {
         expect(storeOf('sqlite:/var/lib/app/state.db')).toEqual({ kind: 'sqlite', path: '/var/lib/app/state.db' })
     })
 
+    test.each([
+        [
+            'sqlite:~/state.db',
+            "SCOPED_STATE_STORE: only a shell reads '~' as the home directory: write out 'sqlite:~/state.db'."
+        ],
+        [
+            'sqlite:file:/var/lib/app/state.db?mode=ro',
+            "SCOPED_STATE_STORE: 'sqlite:' takes a file path, not a URI, got 'sqlite:file:/var/lib/app/state.db?mode=ro'."
+        ]
+    ])('%p, a path that would name another file, is refused', (value, message) => {
+        expect(() => storeOf(value)).toThrow(ConfigError)
+        expect(() => storeOf(value)).toThrow(message)
+    })
+
     test('redis:// and rediss:// URLs name a server', () => {
         for (const url of ['redis://127.0.0.1:6379', 'redis://cache:6380/2', 'rediss://user:pw@cache.example:6379'])
             expect(storeOf(url)).toEqual({ kind: 'redis', url })
