@@ -4,6 +4,7 @@
  */
 import { Database, type SQLQueryBindings, type Statement } from 'bun:sqlite'
 import { closeSync, openSync, statSync } from 'node:fs'
+import { resolve } from 'node:path'
 import { ScopedStateSetupError } from '../errors'
 import { type Store, type StoreStats, StoreUnavailableError } from '../store'
 import { delay } from '../whole-number'
@@ -134,7 +135,7 @@ const createPrivately = (path: string) => {
     } catch {}
 }
 
-/** Which file `path` names now (device and inode), or undefined: none, or not a file path (`:memory:`, a URI). */
+/** Which file `path` names now (device and inode), or undefined: none, or not a file path (a URI). */
 const fileAt = (path: string) => {
     try {
         const { dev, ino } = statSync(path)
@@ -203,14 +204,16 @@ export const sqliteStore = (options: SqliteStoreOptions): Store => {
     const sweepInterval = delay('sqliteStore', 'sweepInterval', options.sweepInterval ?? 60_000)
     const busyTimeout = delay('sqliteStore', 'busyTimeout', options.busyTimeout ?? 5_000, 0)
     const db = open({ ...options, busyTimeout })
-    const opened = fileAt(options.path)
+    // Resolved now, as SQLite did: a later `process.chdir` would make a relative path name another file.
+    const path = resolve(options.path)
+    const opened = options.path === ':memory:' || options.path === '' ? undefined : fileAt(path)
     /**
      * SQLite goes on writing to the file it opened when another takes its path (a backup copied
      * over it, a rename, a delete): what is saved then is lost at the next start. Checked by
      * `stats` (so /healthz answers 503) and each sweep (a warning), not per request.
      */
     const fileProblem = () =>
-        opened && fileAt(options.path) !== opened
+        opened && fileAt(path) !== opened
             ? `${options.path} is no longer the file this store opened (moved, deleted or replaced while in use): ` +
               'what is saved now is lost at the next start. Put it back, or stop the app before you restore a copy.'
             : undefined

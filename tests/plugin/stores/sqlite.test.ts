@@ -336,6 +336,19 @@ describe('sqlite store', () => {
         }
     })
 
+    test('a relative path stays the file it named at open, after the process changes directory', () => {
+        const cwd = process.cwd()
+        process.chdir(dir)
+        const store = sqliteStore({ path: 'relative.db' })
+        try {
+            process.chdir(tmpdir())
+            expect((store.stats() as StoreStats).sessions).toBe(0)
+        } finally {
+            process.chdir(cwd)
+            store.close()
+        }
+    })
+
     test('a file locked by another connection answers 503', () => {
         const path = newPath()
         const store = sqliteStore({ path, busyTimeout: 50 })
