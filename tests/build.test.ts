@@ -3,7 +3,7 @@
  * here from an empty folder, with no node_modules and no public/ next to it.
  */
 import { afterAll, beforeAll, expect, test } from 'bun:test'
-import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises'
+import { mkdtemp, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
 import type { Subprocess } from 'bun'
@@ -20,37 +20,21 @@ const CONTENT_TYPES: Record<string, string> = {
 const TIMEOUT_MS = 120_000
 
 let folder: string
-let server: Subprocess<'ignore', 'pipe', 'pipe'>
+let executable: string
+let server: Running
 let url: string
-let output = ''
-let outputRead: Promise<unknown>
-const listening = Promise.withResolvers<string>()
 
-/** Appends a stream of the executable to `output`, watching for the port it listens on. */
-const collect = async (stream: ReadableStream<Uint8Array>) => {
-    const decoder = new TextDecoder()
-    const reader = stream.getReader()
-    for (let read = await reader.read(); !read.done; read = await reader.read()) {
-        output += decoder.decode(read.value, { stream: true })
-        const port = /Listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(output)?.[1]
-        if (port) listening.resolve(`http://127.0.0.1:${port}`)
-    }
+interface Running {
+    url: string
+    child: Subprocess<'ignore', 'pipe', 'pipe'>
+    /** Resolves with all it printed once it exits. */
+    output: Promise<string>
 }
 
-beforeAll(async () => {
-    folder = await mkdtemp(join(tmpdir(), 'build-test-'))
-    const executable = join(folder, 'app')
-    // The project's own build script; a second --outfile wins, so dist/ stays untouched.
-    const build = Bun.spawn([process.execPath, 'run', 'build', '--outfile', executable], {
-        cwd: ROOT,
-        stdout: 'ignore',
-        stderr: 'pipe'
-    })
-    if ((await build.exited) !== 0) throw new Error(`bun run build failed:\n${await new Response(build.stderr).text()}`)
-
-    const emptyFolder = join(folder, 'run')
-    await mkdir(emptyFolder)
-    server = Bun.spawn([executable], {
+/** Starts the executable from an empty folder with only the documented variables, and waits for its port. */
+const run = async (): Promise<Running> => {
+    const emptyFolder = await mkdtemp(join(folder, 'run-'))
+    const child = Bun.spawn([executable], {
         cwd: emptyFolder,
         // Only the documented variables: nothing from this project or shell leaks in.
         env: {
@@ -63,17 +47,44 @@ beforeAll(async () => {
         stdout: 'pipe',
         stderr: 'pipe'
     })
-    const timer = setTimeout(() => server.kill('SIGKILL'), 15_000)
-    outputRead = Promise.all([collect(server.stdout), collect(server.stderr)]).then(() =>
-        listening.reject(new Error(`the executable exited without listening; its output:\n${output}`))
-    )
-    url = await listening.promise.finally(() => clearTimeout(timer))
+    let printed = ''
+    const listening = Promise.withResolvers<string>()
+    /** Appends a stream of the executable to `printed`, watching for the port it listens on. */
+    const collect = async (stream: ReadableStream<Uint8Array>) => {
+        const decoder = new TextDecoder()
+        const reader = stream.getReader()
+        for (let read = await reader.read(); !read.done; read = await reader.read()) {
+            printed += decoder.decode(read.value, { stream: true })
+            const port = /Listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(printed)?.[1]
+            if (port) listening.resolve(`http://127.0.0.1:${port}`)
+        }
+    }
+    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000)
+    const output = Promise.all([collect(child.stdout), collect(child.stderr)]).then(() => {
+        listening.reject(new Error(`the executable exited without listening; its output:\n${printed}`))
+        return printed
+    })
+    return { url: await listening.promise.finally(() => clearTimeout(timer)), child, output }
+}
+
+beforeAll(async () => {
+    folder = await mkdtemp(join(tmpdir(), 'build-test-'))
+    executable = join(folder, 'app')
+    // The project's own build script; a second --outfile wins, so dist/ stays untouched.
+    const build = Bun.spawn([process.execPath, 'run', 'build', '--outfile', executable], {
+        cwd: ROOT,
+        stdout: 'ignore',
+        stderr: 'pipe'
+    })
+    if ((await build.exited) !== 0) throw new Error(`bun run build failed:\n${await new Response(build.stderr).text()}`)
+    server = await run()
+    url = server.url
 }, TIMEOUT_MS)
 
 afterAll(async () => {
-    if (server && server.exitCode === null) {
-        server.kill('SIGKILL')
-        await server.exited
+    if (server && server.child.exitCode === null) {
+        server.child.kill('SIGKILL')
+        await server.child.exited
     }
     if (folder) await rm(folder, { recursive: true, force: true })
 })
@@ -135,10 +146,13 @@ test('keeps state between requests of one session', async () => {
 })
 
 test('stops cleanly on SIGTERM, with no access log in production', async () => {
-    server.kill('SIGTERM')
-    expect(await server.exited).toBe(0)
-    await outputRead
-    expect(output.trim().split('\n')).toEqual([
+    // One of its own: the other tests share theirs, in whatever order they run.
+    const own = await run()
+    expect((await fetch(`${own.url}/api/increment`, { method: 'POST' })).status).toBe(200)
+    expect((await fetch(`${own.url}/counter`)).status).toBe(200)
+    own.child.kill('SIGTERM')
+    expect(await own.child.exited).toBe(0)
+    expect((await own.output).trim().split('\n')).toEqual([
         expect.stringMatching(/^Listening on http:\/\/127\.0\.0\.1:\d+ \(production; session state: memory\)$/)
     ])
 })

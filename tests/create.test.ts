@@ -117,14 +117,15 @@ test("`bun run dev` keeps a user's session and state when a change restarts the 
     // No SESSION_SECRET: development makes one, kept in data/ for the next start.
     const env = { NODE_ENV: 'development', SESSION_SECRET: '' }
     const server = await startServer({ command: [process.execPath, 'run', 'dev'], cwd: app, env })
+    const changed = join(app, 'server/routes/health.ts')
+    const original = await Bun.file(changed).text()
     try {
         const first = await fetch(`${server.url}/api/increment`, { method: 'POST' })
         const cookie = setCookieOf(first) ?? ''
         await fetch(`${server.url}/api/increment`, { method: 'POST', headers: { cookie } })
 
         // A change to a source file: bun --watch restarts the server (on a new port, PORT=0).
-        const changed = join(app, 'server/routes/health.ts')
-        await Bun.write(changed, `${await Bun.file(changed).text()}\n`)
+        await Bun.write(changed, `${original}\n`)
         const deadline = Date.now() + 20_000
         while (listeningUrls(server.output()).length < 2 && Date.now() < deadline) await Bun.sleep(50)
         const restarted = listeningUrls(server.output())[1]
@@ -136,5 +137,8 @@ test("`bun run dev` keeps a user's session and state when a change restarts the 
         expect(count.headers.get('set-cookie')).toBeNull()
     } finally {
         await server.stop()
+        // As created, for the other tests of the new app, in whatever order they run.
+        await Bun.write(changed, original)
+        await rm(join(app, 'data'), { recursive: true, force: true })
     }
 }, 60_000)

@@ -136,7 +136,7 @@ describe('memory store', () => {
         expect((await store.stats()).sessions).toBe(1)
     })
 
-    test('is closed when the app stops, and its sweep timer with it', async () => {
+    test('is closed when the app stops', async () => {
         let closed = 0
         const inner = memoryStore()
         const close = () => {

@@ -33,7 +33,8 @@ test('a second copy on the same port does not start; the first serves on', async
     const first = await startServer()
     try {
         const { port } = new URL(first.url)
-        const { code, stderr } = await start({ PORT: port })
+        // A secret of its own: in development it would make one in this checkout's data/.
+        const { code, stderr } = await start({ PORT: port, SESSION_SECRET: 'a-secret-of-at-least-32-bytes-here' })
         expect(code).toBe(1)
         expect(stderr.trim()).toBe(
             `Port ${port} on 127.0.0.1 is in use: is the app already running? Set PORT to another port.`
