@@ -14,6 +14,13 @@ export interface AppConfig {
     cookie?: { sign?: unknown }
 }
 
+/** The cookies an app-wide `sign` has Elysia sign: none for '' (it tests `if (sign)`), every one for `true`. */
+const signedBy = (sign: unknown, cookieName: string): unknown[] => {
+    if (sign === true) return [cookieName]
+    if (typeof sign === 'string') return sign ? [sign] : []
+    return Array.isArray(sign) ? sign : []
+}
+
 /**
  * Throws for a setting of `config` the plugin cannot work with, given the session cookie's
  * name and whether the plugin's hooks are synchronous (a store that does not lock).
@@ -25,13 +32,12 @@ export const refuseUnsupportedConfig = (config: AppConfig, cookieName: string, s
                 "returns a value skips the plugin's save (the change is lost while the answer shows it), and " +
                 "response schemas go unchecked on the plugin's routes. Remove `aot: false`."
         )
-    const sign = config.cookie?.sign
-    const signed = sign === true ? [cookieName] : typeof sign === 'string' ? [sign] : Array.isArray(sign) ? sign : []
+    const signed = signedBy(config.cookie?.sign, cookieName)
     if (signed.includes(cookieName))
         throw new ScopedStateSetupError(
             `scopedState: the app signs the session cookie '${cookieName}' (\`cookie: { sign }\` in \`new Elysia(...)\`), ` +
-                "which the plugin signs itself: Elysia would answer 400 ('invalid cookie signature') on every route " +
-                'that reads cookies. Name only your own cookies there.'
+                'which the plugin signs itself: Elysia would check and sign it again, so routes that read cookies ' +
+                "answer 400 ('invalid cookie signature') or start the session over. Name only your own cookies there."
         )
     // Elysia 1.4.30 writes `await signCookie(…)` into a synchronous route that has a synchronous
     // after-hook: the route does not compile, and Elysia prints its code, secret included, and exits.

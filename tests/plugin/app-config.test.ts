@@ -6,14 +6,20 @@ import { SECRET } from '../helpers/plugin-app'
 
 const FLASH_SECRET = 'another-secret-of-at-least-32-bytes'
 
-const appWith = (config: ElysiaConfig<''>, serializeRequests = false) =>
+/** The plugin's options that matter here. */
+interface PluginOptions {
+    serializeRequests?: boolean
+    cookieName?: string
+}
+
+const appWith = (config: ElysiaConfig<''>, options: PluginOptions = {}) =>
     new Elysia(config)
-        .use(scopedState({ count: { value: 0 } }, { secret: SECRET, store: memoryStore(), serializeRequests }))
+        .use(scopedState({ count: { value: 0 } }, { secret: SECRET, store: memoryStore(), ...options }))
         .post('/increment', ({ scopedStore }) => ++scopedStore.count)
 
 /** What listening throws; the server, already up when a start hook throws, is stopped. */
-const refusal = async (config: ElysiaConfig<''>, serializeRequests = false) => {
-    const app = appWith(config, serializeRequests)
+const refusal = async (config: ElysiaConfig<''>, options: PluginOptions = {}) => {
+    const app = appWith(config, options)
     try {
         app.listen({ port: 0, hostname: '127.0.0.1' })
     } catch (error) {
@@ -42,19 +48,27 @@ test('signing cookies for all routes is refused with a synchronous store, and th
 test('signing the session cookie is refused with any store: Elysia would check the signature the plugin made', async () => {
     for (const sign of [true, 'user_session_id', ['flash', 'user_session_id']] as (true | string | string[])[])
         for (const serializeRequests of [false, true]) {
-            const error = await refusal({ cookie: { secrets: FLASH_SECRET, sign } }, serializeRequests)
+            const error = await refusal({ cookie: { secrets: FLASH_SECRET, sign } }, { serializeRequests })
             expect(error).toBeInstanceOf(ScopedStateSetupError)
             expect((error as Error).message).toContain("the app signs the session cookie 'user_session_id'")
         }
+    // The plugin's cookie name, whichever it is.
+    const error = await refusal(
+        { cookie: { secrets: FLASH_SECRET, sign: ['sid'] } },
+        { cookieName: 'sid', serializeRequests: true }
+    )
+    expect((error as Error).message).toContain("the app signs the session cookie 'sid'")
 })
 
 test('signing no cookie, or with hooks that await (a store that locks), the app listens and serves', async () => {
     const cases: [ElysiaConfig<''>, boolean][] = [
         [{ cookie: { secrets: FLASH_SECRET, sign: [] } }, false],
+        // Elysia signs nothing for '' either.
+        [{ cookie: { secrets: FLASH_SECRET, sign: '' } }, false],
         [{ cookie: { secrets: FLASH_SECRET, sign: ['flash'] } }, true]
     ]
     for (const [config, serializeRequests] of cases) {
-        const app = appWith(config, serializeRequests).listen({ port: 0, hostname: '127.0.0.1' })
+        const app = appWith(config, { serializeRequests }).listen({ port: 0, hostname: '127.0.0.1' })
         try {
             const response = await fetch(`${app.server?.url}increment`, { method: 'POST' })
             expect(await response.text()).toBe('1')
