@@ -135,13 +135,17 @@ const createPrivately = (path: string) => {
     } catch {}
 }
 
-/** Which file `path` names now (device and inode), or undefined: none, or not a file path (a URI). */
+/**
+ * Which file `path` names now (device and inode), `'none'` when none does, or undefined when
+ * that cannot be told (no permission to look): only what is known is compared.
+ */
 const fileAt = (path: string) => {
     try {
-        const { dev, ino } = statSync(path)
+        const { dev, ino } = statSync(path, { bigint: true })
         return `${dev}:${ino}`
-    } catch {
-        return undefined
+    } catch (error) {
+        const code = (error as { code?: string }).code
+        return code === 'ENOENT' || code === 'ENOTDIR' ? 'none' : undefined
     }
 }
 
@@ -206,17 +210,22 @@ export const sqliteStore = (options: SqliteStoreOptions): Store => {
     const db = open({ ...options, busyTimeout })
     // Resolved now, as SQLite did: a later `process.chdir` would make a relative path name another file.
     const path = resolve(options.path)
-    const opened = options.path === ':memory:' || options.path === '' ? undefined : fileAt(path)
+    const atOpen = options.path === ':memory:' || options.path === '' ? undefined : fileAt(path)
+    const opened = atOpen === 'none' ? undefined : atOpen
     /**
-     * SQLite goes on writing to the file it opened when another takes its path (a backup copied
-     * over it, a rename, a delete): what is saved then is lost at the next start. Checked by
-     * `stats` (so /healthz answers 503) and each sweep (a warning), not per request.
+     * SQLite goes on writing to the file it opened when another takes its path (a rename, a
+     * delete, a copy renamed over it): what is saved then is lost at the next start. Checked by
+     * `stats` (so /healthz answers 503) and each sweep (a warning), not per request. (A copy
+     * written over the file itself, `cp` onto it, keeps its inode and goes unseen.)
      */
-    const fileProblem = () =>
-        opened && fileAt(path) !== opened
-            ? `${options.path} is no longer the file this store opened (moved, deleted or replaced while in use): ` +
-              'what is saved now is lost at the next start. Put it back, or stop the app before you restore a copy.'
-            : undefined
+    const fileProblem = () => {
+        const now = opened && fileAt(path)
+        if (!now || now === opened) return undefined
+        return (
+            `${options.path} is no longer the file this store opened (moved, deleted or replaced while in use): ` +
+            'what is saved now is lost at the next start. Put it back, or stop the app before you restore a copy.'
+        )
+    }
     const statements: Statement[] = []
     const prepare = <R = unknown, P extends SQLQueryBindings[] = string[]>(sql: string) => {
         const statement = db.prepare<R, P>(sql)

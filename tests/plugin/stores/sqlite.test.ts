@@ -14,7 +14,7 @@ import {
 } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { type Store, type StoreStats, sqliteStore } from '../../../plugins/scoped-state'
+import { type Store, type StoreStats, StoreUnavailableError, sqliteStore } from '../../../plugins/scoped-state'
 import { client } from '../../helpers/client'
 import { slowIncrementApp } from '../../helpers/plugin-app'
 import { storeContract } from './contract'
@@ -315,6 +315,7 @@ describe('sqlite store', () => {
         const warn = spyOn(console, 'warn').mockImplementation(() => {})
         try {
             renameSync(path, `${path}.moved`)
+            expect(() => store.stats()).toThrow(StoreUnavailableError)
             expect(() => store.stats()).toThrow(notItsFile)
             const started = performance.now()
             while (warn.mock.calls.length === 0 && performance.now() - started < 5_000) await Bun.sleep(5)
