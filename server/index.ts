@@ -4,30 +4,8 @@ import { ScopedStateSetupError } from '../plugins/scoped-state'
 import { createApp } from './app'
 import { ConfigError, readConfig } from './config'
 import { developmentSecret } from './development-secret'
+import { listen } from './listen'
 import { openStore, storeLabel } from './store'
-
-/**
- * Far above what the app's forms send (a few hundred bytes); a larger body gets 413 before it
- * is read in. Elysia parses a whole body before the handler runs: at 1 MiB, a body shaped to
- * be costly (deeply nested JSON, tens of thousands of form fields) took 30–65 ms of CPU to parse.
- */
-const MAX_BODY_BYTES = 65_536
-
-/** Listens, or explains why not. */
-const listen = (app: ReturnType<typeof createApp>, port: number, hostname: string) => {
-    try {
-        // Not `reusePort`, Elysia's default: a second copy would share the port without an error,
-        // and each would serve half the requests (with the memory store, from its own state).
-        app.listen({ port, hostname, reusePort: false, maxRequestBodySize: MAX_BODY_BYTES })
-    } catch (error) {
-        // A setting refused as the app starts (scopedState's `onStart`) comes with the server up.
-        void app.server?.stop(true)
-        if ((error as { code?: string }).code !== 'EADDRINUSE') throw error
-        throw new ConfigError(
-            `Port ${port} on ${hostname} is in use: is the app already running? Set PORT to another port.`
-        )
-    }
-}
 
 /**
  * How long shutdown waits for requests in flight to finish before it closes their

@@ -1,0 +1,32 @@
+/**
+ * Starts the app on its port, or explains why not, leaving nothing running: `bun run start`
+ * ends by itself on a refused start (not `process.exit`, so that `bun run dev` keeps watching).
+ *
+ * @example
+ * listen(createApp(), 3000, '0.0.0.0')
+ */
+import type { AnyElysia } from 'elysia'
+import { ConfigError } from './config'
+
+/**
+ * Far above what the app's forms send (a few hundred bytes); a larger body gets 413 before it
+ * is read in. Elysia parses a whole body before the handler runs: at 1 MiB, a body shaped to
+ * be costly (deeply nested JSON, tens of thousands of form fields) took 30–65 ms of CPU to parse.
+ */
+const MAX_BODY_BYTES = 65_536
+
+export const listen = (app: AnyElysia, port: number, hostname: string) => {
+    try {
+        // Not `reusePort`, Elysia's default: a second copy would share the port without an error,
+        // and each would serve half the requests (with the memory store, from its own state).
+        app.listen({ port, hostname, reusePort: false, maxRequestBodySize: MAX_BODY_BYTES })
+    } catch (error) {
+        // A setting refused as the app starts (scopedState's `onStart`) comes with the server up,
+        // which would keep the process running.
+        void app.server?.stop(true)
+        if ((error as { code?: string }).code !== 'EADDRINUSE') throw error
+        throw new ConfigError(
+            `Port ${port} on ${hostname} is in use: is the app already running? Set PORT to another port.`
+        )
+    }
+}
