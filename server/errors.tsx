@@ -23,6 +23,11 @@ import { isHtmx, VARY, wantsPage } from './respond'
  */
 const UNAVAILABLE = 503
 
+/** What the operator's log says of state saved by a newer version, before the user's message. */
+const NEWER_STATE =
+    'State saved by a newer version of the app was refused: a deploy under way, or a rollback, after which ' +
+    'its users get 503 until they start over.'
+
 /** What the user is told, as a page title and a message. */
 const explain = (error: unknown, status: number, page: boolean, changing: boolean) => {
     // The store got the save and gave no answer: it may have applied it, and a retry would do it twice.
@@ -88,8 +93,10 @@ export const errors = (reportUnavailable: (error: Error) => void) =>
         const status = statusOf(error, set)
         const bug = status >= 500 && status !== UNAVAILABLE
         if (bug) console.error(error)
-        if (error instanceof StoreUnavailableError || (error instanceof UnreadableStateError && status === UNAVAILABLE))
-            reportUnavailable(error)
+        if (error instanceof StoreUnavailableError) reportUnavailable(error)
+        // Its message is the user's; the operator is told what it means for them.
+        else if (error instanceof UnreadableStateError && status === UNAVAILABLE)
+            reportUnavailable(new Error(`${NEWER_STATE} ${error.message}`))
         // The handler's htmx instructions (HX-Redirect, HX-Trigger) announced a success, and
         // htmx 4 follows them on an error response too.
         for (const name in set.headers) if (name.toLowerCase().startsWith('hx-')) delete set.headers[name]

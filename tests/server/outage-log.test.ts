@@ -2,7 +2,7 @@
  * Requests answered 503 (the session store failing, state saved by a newer version) are told
  * to the operator once, then once per window with a count.
  */
-import { expect, test } from 'bun:test'
+import { expect, spyOn, test } from 'bun:test'
 import { memoryStore, StoreUnavailableError } from '../../plugins/scoped-state'
 import { createApp } from '../../server/app'
 import { outageLog } from '../../server/outage-log'
@@ -57,7 +57,38 @@ test('the app reports state saved by a newer version too: a rollback leaves thos
     store.save(sessionIdOf(user.cookie), JSON.stringify({ v: 2, s: {}, p: {} }), 60_000)
     for (let i = 0; i < 3; i++) expect((await user.post('/api/increment')).status).toBe(503)
     expect(warnings).toEqual([
-        "This session's state was saved by a newer version of the app (state version 2, this instance has 1); " +
-            'nothing was changed. Please try again in a moment. (further failures are counted every 10 s)'
+        'State saved by a newer version of the app was refused: a deploy under way, or a rollback, after which ' +
+            "its users get 503 until they start over. This session's state was saved by a newer version of the app " +
+            '(state version 2, this instance has 1); nothing was changed. Please try again in a moment. ' +
+            '(further failures are counted every 10 s)'
     ])
+})
+
+test('a migrate that fails is a bug, logged as one, not reported as an outage', async () => {
+    const store = memoryStore()
+    const warnings: string[] = []
+    const error = spyOn(console, 'error').mockImplementation(() => {})
+    try {
+        const user = client(createApp({ state: { secret: SECRET, store }, warn: (line) => warnings.push(line) }))
+        await user.post('/api/increment')
+        const failing = createApp({
+            state: {
+                secret: SECRET,
+                store,
+                version: 2,
+                migrate: () => {
+                    throw new Error('a bug in migrate')
+                }
+            },
+            warn: (line) => warnings.push(line)
+        })
+        const response = await failing.handle(
+            new Request('http://localhost/api/increment', { method: 'POST', headers: { cookie: user.cookie } })
+        )
+        expect(response.status).toBe(500)
+        expect(warnings).toEqual([])
+        expect(error).toHaveBeenCalledTimes(1)
+    } finally {
+        error.mockRestore()
+    }
 })
