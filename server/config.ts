@@ -69,7 +69,7 @@ const sqlitePath = (path: string) => {
     // An env file or a unit file keeps `~` as it is: it would make a directory named `~`.
     if (path.startsWith('~'))
         throw new ConfigError(
-            `SCOPED_STATE_STORE: only a shell reads '~' as the home directory: write out 'sqlite:${path}'.`
+            `SCOPED_STATE_STORE: only a shell reads '~' as the home directory, got 'sqlite:${path}': write the full path.`
         )
     // bun:sqlite takes it as a file name: a directory `file:` and a file named with the query.
     if (path.startsWith('file:'))

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { drain, listeningUrls } from '../helpers/server'
 
+const ROOT = join(import.meta.dir, '../..')
 const folder = mkdtempSync(join(tmpdir(), 'dev-'))
 afterAll(() => rmSync(folder, { recursive: true, force: true }))
 
@@ -12,7 +13,7 @@ afterAll(() => rmSync(folder, { recursive: true, force: true }))
 const writeEntry = (port: string) =>
     Bun.write(
         join(folder, 'entry.ts'),
-        `process.env.PORT = '${port}'\nawait import(${JSON.stringify(join(import.meta.dir, '../../server/dev.ts'))})\n`
+        `process.env.PORT = '${port}'\nawait import(${JSON.stringify(join(ROOT, 'server/dev.ts'))})\n`
     )
 
 const waitFor = async (found: () => boolean, what: string, output: () => string) => {
@@ -25,9 +26,12 @@ const waitFor = async (found: () => boolean, what: string, output: () => string)
 
 test('a configuration error stops the app, not the watcher: the fix starts it again', async () => {
     await writeEntry('eighty')
-    // A store and a secret of its own: the development ones would go to this checkout's `data/`.
-    const child = Bun.spawn([process.execPath, '--watch', '--no-clear-screen', join(folder, 'entry.ts')], {
-        cwd: join(import.meta.dir, '../..'),
+    // package.json's `dev` script, run on this entry, which loads server/dev.ts as the script does.
+    const [, ...flags] = (await Bun.file(join(ROOT, 'package.json')).json()).scripts.dev.split(' ') as string[]
+    expect(flags.pop()).toBe('server/dev.ts')
+    const child = Bun.spawn([process.execPath, ...flags, join(folder, 'entry.ts')], {
+        cwd: ROOT,
+        // A store and a secret of its own: the development ones would go to this checkout's `data/`.
         env: {
             PATH: process.env.PATH ?? '',
             HOME: process.env.HOME ?? '',

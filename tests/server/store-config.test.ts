@@ -27,7 +27,7 @@ describe('SCOPED_STATE_STORE', () => {
     test.each([
         [
             'sqlite:~/state.db',
-            "SCOPED_STATE_STORE: only a shell reads '~' as the home directory: write out 'sqlite:~/state.db'."
+            "SCOPED_STATE_STORE: only a shell reads '~' as the home directory, got 'sqlite:~/state.db': write the full path."
         ],
         [
             'sqlite:file:/var/lib/app/state.db?mode=ro',
