@@ -219,8 +219,8 @@ export const sqliteStore = (options: SqliteStoreOptions): Store => {
      * written over the file itself, `cp` onto it, keeps its inode and goes unseen.)
      */
     const fileProblem = () => {
-        const now = opened && fileAt(path)
-        if (!now || now === opened) return undefined
+        const current = opened && fileAt(path)
+        if (!current || current === opened) return undefined
         return (
             `${options.path} is no longer the file this store opened (moved, deleted or replaced while in use): ` +
             'what is saved now is lost at the next start. Put it back, or stop the app before you restore a copy.'
