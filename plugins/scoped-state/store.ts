@@ -78,7 +78,9 @@ export const SESSION_ENDED: unique symbol = Symbol('scoped-state: session ended'
 export const DEFAULT_LOCK_LEASE = 10_000
 
 /** Why a request whose lock lapsed may not save. */
-export const LOCK_LOST = 'the session lock expired before the request finished; its changes were not saved'
+export const LOCK_LOST =
+    'the session lock was lost before the request finished (it expired, or Redis dropped it: evicted, or restarted ' +
+    'without it); its changes were not saved'
 
 /**
  * Thrown by a store that cannot be reached. The plugin answers 503 and writes nothing

@@ -64,6 +64,18 @@ local time = redis.call('TIME')
 local now = time[1] * 1000 + math.floor(time[2] / 1000)`
 
 /**
+ * Puts the session in the expiry index, and gives the index a life of its own: with none, a
+ * `volatile-*` eviction policy could never drop it, and a burst of new sessions once left
+ * Redis holding only the index, every write refused as out of memory until those sessions
+ * expired, a week later. It outlives the session by an hour to a day, so that sessions
+ * expiring meanwhile are still counted (`stats`) unless the app is idle that long.
+ * KEYS[3]: index. ARGV[3]: ttl, ARGV[4]: id.
+ */
+const INDEX = `
+redis.call('ZADD', KEYS[3], now + ARGV[3], ARGV[4])
+if redis.call('PTTL', KEYS[3]) < ARGV[3] + 3600000 then redis.call('PEXPIRE', KEYS[3], ARGV[3] + 86400000) end`
+
+/**
  * Takes the lock if free, or held by a token this process abandoned (see `abandoned`), and,
  * holding it, reads the record and extends its life: one round trip. Answers {2}, and takes
  * no lock, for a session that `DELETE` ended lately (its mark): it has nothing left to guard.
@@ -82,8 +94,7 @@ if not redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then
 end
 local record = redis.call('GET', KEYS[1])
 if record then
-    redis.call('PEXPIRE', KEYS[1], ARGV[3])
-    redis.call('ZADD', KEYS[3], now + ARGV[3], ARGV[4])
+    redis.call('PEXPIRE', KEYS[1], ARGV[3])${INDEX}
 end
 return {1, record}`
 
@@ -100,7 +111,7 @@ if ARGV[1] ~= '' then
 elseif redis.call('EXISTS', KEYS[2]) == 1 then
     return 0
 end
-redis.call('ZADD', KEYS[3], now + ARGV[3], ARGV[4])
+${INDEX}
 local expired = redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
 if expired > 0 then redis.call('INCRBY', KEYS[4], expired) end
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
@@ -125,8 +136,13 @@ redis.call('SET', KEYS[4], '1', 'PX', ARGV[2])`
 /** How long, in milliseconds, other processes learn that a session ended: the plugin's grace (identify.ts). */
 const ENDED_MARK = 60_000
 
-/** KEYS: index, expired count. */
+/**
+ * First a write that changes nothing, which Redis refuses when full as it refuses every
+ * request's lock: the health check then fails with the requests, not only when Redis is gone.
+ * KEYS: index, expired count.
+ */
 const STATS = `${NOW}
+redis.call('INCRBY', KEYS[2], 0)
 local expired = redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 if expired > 0 then redis.call('INCRBY', KEYS[2], expired) end
 return {redis.call('ZCARD', KEYS[1]), tonumber(redis.call('GET', KEYS[2]) or '0')}`

@@ -93,6 +93,23 @@ describe('redis store', () => {
         inspect.close()
     })
 
+    redisTest(
+        'the expiry index expires too, a while after its sessions: a volatile-* policy may evict it',
+        async () => {
+            const keys = prefix()
+            const store = open({ prefix: keys })
+            const inspect = raw()
+            const indexLife = async () => Number(await inspect.send('PTTL', [`${keys}index`]))
+            await store.save('week', '{}', 7 * DAY)
+            expect(await indexLife()).toBeGreaterThan(7 * DAY + 3_600_000)
+            expect(await indexLife()).toBeLessThanOrEqual(8 * DAY)
+            // A shorter session does not shorten it.
+            await store.save('minute', '{}', 60_000)
+            expect(await indexLife()).toBeGreaterThan(7 * DAY + 3_600_000)
+            inspect.close()
+        }
+    )
+
     redisTest('stats are shared by every process and count expired sessions', async () => {
         const keys = prefix()
         const [a, b] = [open({ prefix: keys }), open({ prefix: keys })]
@@ -174,7 +191,9 @@ describe('redis store', () => {
             const keys = prefix()
             const [holder, creator] = [open({ prefix: keys }), open({ prefix: keys })]
             await holder.load('s', DAY)
-            await expect(Promise.resolve(creator.save('s', '{"n":1}', DAY))).rejects.toThrow('lock expired')
+            await expect(Promise.resolve(creator.save('s', '{"n":1}', DAY))).rejects.toThrow(
+                'the session lock was lost'
+            )
             await holder.save('s', '{"n":2}', DAY)
             expect(await creator.load('s', DAY)).toBe('{"n":2}')
             await creator.release('s')
@@ -189,7 +208,7 @@ describe('redis store', () => {
         await Bun.sleep(SHORT_LEASE.lockLease + 100)
         expect(await fast.load('s', DAY)).toBe('{"n":0}')
         await fast.save('s', '{"n":1}', DAY)
-        await expect(Promise.resolve(slow.save('s', '{"n":-1}', DAY))).rejects.toThrow('lock expired')
+        await expect(Promise.resolve(slow.save('s', '{"n":-1}', DAY))).rejects.toThrow('the session lock was lost')
         expect(await fast.load('s', DAY)).toBe('{"n":1}')
         await fast.release('s')
     })
@@ -751,9 +770,10 @@ describe('redis outage', () => {
     })
 
     redisTest(
-        'full (maxmemory with noeviction): requests answer 503 and keep the state; with room they go on',
+        'full (maxmemory with noeviction): requests answer 503 and keep the state, and so do stats; with room they go on',
         async () => {
-            const user = client(stateApp({ store: open() }))
+            const store = open()
+            const user = client(stateApp({ store }))
             await user.post('/increment')
             const makeRoom = await fillRedis()
             try {
@@ -763,11 +783,14 @@ describe('redis outage', () => {
                     expect(response.status).toBe(503)
                     expect(await response.text()).toContain('Session store unavailable')
                 }
+                // A health check on stats fails with the requests.
+                await expect(store.stats()).rejects.toThrow(StoreUnavailableError)
             } finally {
                 await makeRoom()
             }
             expect(await user.text('/count')).toBe('1')
             expect(await (await user.post('/increment')).text()).toBe('2')
+            expect((await store.stats()).sessions).toBe(1)
         }
     )
 
