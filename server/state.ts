@@ -18,7 +18,16 @@ const setup = {
     username: { value: '', preserve: true }
 }
 
-export const appState = (options: ScopedStateOptions<typeof setup>) => scopedState(setup, options)
+/**
+ * In production the session cookie is `__Host-session`, which browsers keep only from this
+ * host over https, for every path: a sibling subdomain cannot plant a session of its own
+ * that the app would take for the user's (cookie tossing). Plain http in development keeps
+ * the plugin's default name, which browsers accept there.
+ */
+const PRODUCTION_COOKIE = '__Host-session'
+
+export const appState = (options: ScopedStateOptions<typeof setup>) =>
+    scopedState(setup, { cookieName: options.production ? PRODUCTION_COOKIE : undefined, ...options })
 
 export type AppState = ReturnType<typeof appState>
 /** `scopedStore` in every handler: type helpers that take the store with it, so a change to the setup reaches them. */

@@ -138,8 +138,11 @@ test('keeps state between requests of one session', async () => {
     const first = await fetch(`${url}/api/increment`, { method: 'POST' })
     expect(first.status).toBe(200)
     expect(await first.text()).toContain('>1<')
-    const cookie = first.headers.get('set-cookie')?.split(';')[0]
-    expect(cookie).toStartWith('user_session_id=')
+    const setCookie = first.headers.get('set-cookie') ?? ''
+    // In production a `__Host-` cookie, Secure even on a request that came over http.
+    expect(setCookie).toStartWith('__Host-session=')
+    expect(setCookie).toEndWith('; Path=/; HttpOnly; Secure; SameSite=Lax')
+    const cookie = setCookie.split(';')[0]
 
     const second = await fetch(`${url}/api/increment`, { method: 'POST', headers: { cookie: cookie ?? '' } })
     expect(await second.text()).toContain('>2<')

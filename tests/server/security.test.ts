@@ -78,6 +78,20 @@ describe('security headers', () => {
         }
     })
 
+    test('in production the session cookie is __Host-session: a sibling subdomain cannot plant one', async () => {
+        const cookieOf = async (production: boolean) => {
+            const app = createApp({ state: { secret: SECRET, production }, warn: () => {} })
+            const response = await app.handle(new Request('http://localhost/api/increment', { method: 'POST' }))
+            return response.headers.get('set-cookie') ?? ''
+        }
+        // Browsers refuse a `__Host-` cookie with a Domain, so another host cannot set this one.
+        expect(await cookieOf(true)).toMatch(
+            /^__Host-session=[^;]+; Max-Age=\d+; Path=\/; HttpOnly; Secure; SameSite=Lax$/
+        )
+        // Development is plain http, where a `__Host-` cookie would be refused.
+        expect(await cookieOf(false)).toStartWith('user_session_id=')
+    })
+
     test.each(['/counter', '/cart', '/api/count', '/no-such-page'])(
         '%s may not be stored by any cache',
         async (path) => {
