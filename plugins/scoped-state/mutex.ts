@@ -70,7 +70,8 @@ export class SessionMutex {
     }
 
     #armLapse(id: string, hold: Hold) {
-        hold.lapse = setTimeout(() => this.#handOn(id, hold), hold.until - performance.now())
+        // Not below 0: a lease already over (a stalled event loop) would make Bun warn of a negative delay.
+        hold.lapse = setTimeout(() => this.#handOn(id, hold), Math.max(0, hold.until - performance.now()))
         hold.lapse.unref()
     }
 }

@@ -79,8 +79,8 @@ export const DEFAULT_LOCK_LEASE = 10_000
 
 /** Why a request whose lock lapsed may not save. */
 export const LOCK_LOST =
-    'the session lock was lost before the request finished (it expired, or Redis dropped it: evicted, or restarted ' +
-    'without it); its changes were not saved'
+    'the session lock was lost before the request finished (its lease ran out, or the store dropped it); ' +
+    'its changes were not saved'
 
 /**
  * Thrown by a store that cannot be reached. The plugin answers 503 and writes nothing

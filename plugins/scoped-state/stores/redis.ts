@@ -73,7 +73,8 @@ local now = time[1] * 1000 + math.floor(time[2] / 1000)`
  */
 const INDEX = `
 redis.call('ZADD', KEYS[3], now + ARGV[3], ARGV[4])
-if redis.call('PTTL', KEYS[3]) < ARGV[3] + 3600000 then redis.call('PEXPIRE', KEYS[3], ARGV[3] + 86400000) end`
+local ttl = tonumber(ARGV[3])
+if redis.call('PTTL', KEYS[3]) < ttl + 3600000 then redis.call('PEXPIRE', KEYS[3], ttl + 86400000) end`
 
 /**
  * Takes the lock if free, or held by a token this process abandoned (see `abandoned`), and,
@@ -137,12 +138,13 @@ redis.call('SET', KEYS[4], '1', 'PX', ARGV[2])`
 const ENDED_MARK = 60_000
 
 /**
- * First a write that changes nothing, which Redis refuses when full as it refuses every
- * request's lock: the health check then fails with the requests, not only when Redis is gone.
+ * First a write that changes nothing once the counter exists (so nothing to replicate or
+ * persist), which Redis refuses when full as it refuses every request's lock: the health
+ * check then fails with the requests, not only when Redis is gone.
  * KEYS: index, expired count.
  */
 const STATS = `${NOW}
-redis.call('INCRBY', KEYS[2], 0)
+redis.call('SET', KEYS[2], 0, 'NX')
 local expired = redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 if expired > 0 then redis.call('INCRBY', KEYS[2], expired) end
 return {redis.call('ZCARD', KEYS[1]), tonumber(redis.call('GET', KEYS[2]) or '0')}`

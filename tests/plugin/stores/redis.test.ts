@@ -106,6 +106,10 @@ describe('redis store', () => {
             // A shorter session does not shorten it.
             await store.save('minute', '{}', 60_000)
             expect(await indexLife()).toBeGreaterThan(7 * DAY + 3_600_000)
+            // A session kept alive by reads keeps it too.
+            await store.load('minute', 30 * DAY)
+            await store.release('minute')
+            expect(await indexLife()).toBeGreaterThan(30 * DAY + 3_600_000)
             inspect.close()
         }
     )

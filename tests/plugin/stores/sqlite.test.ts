@@ -5,6 +5,7 @@ import {
     chmodSync,
     copyFileSync,
     existsSync,
+    mkdirSync,
     mkdtempSync,
     readFileSync,
     renameSync,
@@ -308,7 +309,9 @@ describe('sqlite store', () => {
     })
 
     test('its file moved, replaced or deleted while open: stats answers 503 (so /healthz does), sweeps warn', async () => {
-        const path = newPath()
+        const folder = join(dir, 'moved-file')
+        mkdirSync(folder)
+        const path = join(folder, 'state.db')
         const store = sqliteStore({ path, sweepInterval: 20 })
         store.save('a', '{}', 60_000)
         const notItsFile = `Session store unavailable: SQLite: ${path} is no longer the file this store opened`
@@ -330,6 +333,10 @@ describe('sqlite store', () => {
             renameSync(`${path}.copy`, path)
             expect(() => store.stats()).toThrow(notItsFile)
             rmSync(path)
+            expect(() => store.stats()).toThrow(notItsFile)
+            // Its folder replaced by a file: the path names nothing (ENOTDIR).
+            renameSync(folder, `${folder}.moved`)
+            writeFileSync(folder, '')
             expect(() => store.stats()).toThrow(notItsFile)
         } finally {
             warn.mockRestore()
