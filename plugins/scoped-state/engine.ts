@@ -162,18 +162,27 @@ export const createEngine = (config: EngineConfig) => {
         session.cookie = { value, maxAge, secure: cookie.secure(request) }
     }
 
+    /**
+     * The id a login or logout ends: deleted from the store and remembered as ended. Only one
+     * a cookie brought: a new visitor's id was never sent, and remembering it would let a flood
+     * of cookieless logins push out the ids that logouts ended, which must stay refused.
+     */
+    const end = (session: ScopedSession, id: string) => {
+        if (session.returning) session.discard ??= id
+    }
+
     const regenerate = (session: ScopedSession, request: Request) => {
         const at = seconds()
         const id = newSessionId(at)
         const from = session.id.id
         session.moveTo(id)
-        session.discard ??= from
+        end(session, from)
         session.returning = false
         planCookie(session, request, lifetime(id, at))
     }
 
     const destroy = (session: ScopedSession, request: Request) => {
-        session.discard ??= session.id.id
+        end(session, session.id.id)
         session.loggedOut = true
         session.destroy()
         planCookie(session, request, 0)

@@ -272,11 +272,26 @@ describe('destroyScopedSession', () => {
         await user.post('/cart/book')
         const old = user.cookie
         await user.post('/logout')
-        // A busy site's logouts (and logins) of the same minute.
-        for (let i = 0; i < 5_000; i++) await app.handle(new Request('http://localhost/logout', { method: 'POST' }))
+        // A busy site's logouts of the same minute, each of a session that stored something.
+        for (let i = 0; i < 5_000; i++) {
+            const other = client(app)
+            await other.post('/increment')
+            await other.post('/logout')
+        }
         const late = await client(app, old).post('/cart/pen')
         expect(late.status).toBe(409)
         expect(late.headers.get('set-cookie')).toBeNull()
+    })
+
+    test('logins and logouts without a cookie end nothing: a flood of them keeps an ended id refused', async () => {
+        const app = stateApp()
+        const user = client(app)
+        await user.post('/cart/book')
+        const old = user.cookie
+        await user.post('/logout')
+        // More than the ended ids remembered (65 536): each would have pushed one out.
+        for (let i = 0; i < 70_000; i++) await app.handle(new Request('http://localhost/login', { method: 'POST' }))
+        expect((await client(app, old).post('/cart/pen')).status).toBe(409)
     })
 
     test('a browser still sending the old cookie a minute after logout (its answer lost) starts a new session', async () => {
