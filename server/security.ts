@@ -15,7 +15,7 @@
  * SameSite=Lax, and an unsafe request (POST, PUT, PATCH, DELETE) is refused with
  * 403 before routing when the browser says it comes from another origin, a sibling
  * subdomain too: `Sec-Fetch-Site` other than `same-origin`/`none`, or else an
- * `Origin` that is not ours. Requests with neither header are not from a browser form (browsers send
+ * `Origin` that is not ours (scheme, host and port). Requests with neither header are not from a browser form (browsers send
  * `Origin` on every cross-site POST) and pass, so curl and API clients still work.
  */
 import { Elysia } from 'elysia'
@@ -42,15 +42,24 @@ const SECURITY_HEADERS = {
     'cache-control': 'no-store'
 }
 
+/** The scheme the browser used: the word of the proxy that terminates TLS, else the request's own. */
+const schemeOf = (request: Request) => {
+    const forwarded =
+        request.headers.get('x-forwarded-proto') ?? /proto=(https?)/i.exec(request.headers.get('forwarded') ?? '')?.[1]
+    return forwarded?.split(',')[0]?.trim().toLowerCase() || new URL(request.url).protocol.slice(0, -1)
+}
+
 /** Whether an unsafe request comes from a page of another origin. */
 export const isCrossSite = (request: Request) => {
     const site = request.headers.get('sec-fetch-site')
     if (site) return site !== 'same-origin' && site !== 'none'
     const origin = request.headers.get('origin')
     if (!origin) return false
-    const host = request.headers.get('host') ?? new URL(request.url).host
     try {
-        return new URL(origin).host !== host
+        const host = request.headers.get('host') ?? new URL(request.url).host
+        // Scheme too: a page of this host over plain http (a network attacker's) is another origin.
+        // Both as URL writes them: host in lower case, no default port.
+        return new URL(origin).origin !== new URL(`${schemeOf(request)}://${host}`).origin
     } catch {
         return true
     }

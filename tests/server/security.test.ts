@@ -14,6 +14,11 @@ describe('CSRF', () => {
         ['Sec-Fetch-Site: same-site', { 'sec-fetch-site': 'same-site' }],
         ['a foreign Origin', { origin: 'https://evil.example' }],
         ['an Origin on another port of this host', { origin: 'http://localhost:8080' }],
+        ['an Origin of this host over another scheme', { origin: 'https://localhost' }],
+        [
+            'an Origin over http behind a proxy that says https',
+            { origin: 'http://localhost', 'x-forwarded-proto': 'https' }
+        ],
         ['Origin: null', { origin: 'null' }]
     ]
 
@@ -36,6 +41,15 @@ describe('CSRF', () => {
         ['same-origin htmx', { ...HTMX, 'sec-fetch-site': 'same-origin', origin: 'http://localhost' }],
         ['a typed URL or bookmark', { 'sec-fetch-site': 'none' }],
         ['a same-origin form without Fetch Metadata', { origin: 'http://localhost' }],
+        ['the same behind a proxy that terminates TLS', { origin: 'https://localhost', 'x-forwarded-proto': 'https' }],
+        [
+            'the same, said in a Forwarded header',
+            { origin: 'https://localhost', forwarded: 'for=10.0.0.1;proto=https' }
+        ],
+        [
+            'the same, its Host in capitals and with the default port',
+            { origin: 'http://localhost', host: 'LOCALHOST:80' }
+        ],
         ['curl (no Origin, no Fetch Metadata)', {}]
     ])('%s passes', async (_, headers) => {
         const response = await client(testApp()).post('/api/increment', headers)
