@@ -15,8 +15,9 @@
  * SameSite=Lax, and an unsafe request (POST, PUT, PATCH, DELETE) is refused with
  * 403 before routing when the browser says it comes from another origin, a sibling
  * subdomain too: `Sec-Fetch-Site` other than `same-origin`/`none`, or else an
- * `Origin` that is not ours (scheme, host and port). Requests with neither header are not from a browser form (browsers send
- * `Origin` on every cross-site POST) and pass, so curl and API clients still work.
+ * `Origin` that is not ours (scheme, host and port). Requests with neither header are not
+ * from a browser form (browsers send `Origin` on every cross-site POST) and pass, so curl
+ * and API clients still work.
  */
 import { Elysia } from 'elysia'
 
