@@ -19,6 +19,10 @@ describe('CSRF', () => {
             'an Origin over http behind a proxy that says https',
             { origin: 'http://localhost', 'x-forwarded-proto': 'https' }
         ],
+        [
+            'an Origin of a scheme with no origin, as a proxy header says',
+            { origin: 'foo://evil', 'x-forwarded-proto': 'foo' }
+        ],
         ['Origin: null', { origin: 'null' }]
     ]
 
@@ -46,6 +50,8 @@ describe('CSRF', () => {
             'the same, said in a Forwarded header',
             { origin: 'https://localhost', forwarded: 'for=10.0.0.1;proto=https' }
         ],
+        ['the same, quoted and in capitals', { origin: 'https://localhost', forwarded: 'for=10.0.0.1;Proto="HTTPS"' }],
+        ['the same, through two proxies', { origin: 'https://localhost', 'x-forwarded-proto': 'https, http' }],
         [
             'the same, its Host in capitals and with the default port',
             { origin: 'http://localhost', host: 'LOCALHOST:80' }
