@@ -9,29 +9,40 @@ document.addEventListener('theme-changed', (event) => {
 // double-click) would otherwise wipe the message at once, and with it the only sign that a
 // click was lost.
 let failures = 0
-document.addEventListener('htmx:config:request', (event) => {
-    event.detail.ctx.failuresBefore = failures
-})
-document.addEventListener('htmx:after:request', (event) => {
-    const { ctx } = event.detail
-    if (!(ctx.response?.status < 400)) failures++
-    else if (ctx.failuresBefore === failures) document.getElementById('alerts')?.replaceChildren()
-})
 
-// A request that went out and got no answer (offline, the server down or restarting, a
-// timeout) has no message from the server: say so in the same place, and to try again (not
-// to reload, which would start the page's scope over: the counter at 0). One that was
-// answered was told there; other errors are the page's own, which htmx logs.
-document.addEventListener('htmx:error', (event) => {
-    const { ctx, error } = event.detail
-    const unanswered = error instanceof TypeError || ctx?.request?.signal?.reason === 'timeout'
-    if (!ctx || ctx.text !== undefined || !unanswered) return
+// A request that got no answer from the app (offline, the server down or restarting, a
+// timeout) has no message from it: say so in the alert region, and to try again (not to
+// reload, which would start the page's scope over: the counter at 0).
+const tellUnreachable = () => {
     failures++
     const notice = document.createElement('p')
     notice.className = 'notice notice-error'
     notice.textContent =
         'The server could not be reached, so this may not have been saved. Check your connection, then try again.'
     document.getElementById('alerts')?.replaceChildren(notice)
+}
+
+document.addEventListener('htmx:config:request', (event) => {
+    event.detail.ctx.failuresBefore = failures
+})
+document.addEventListener('htmx:after:request', (event) => {
+    const { ctx } = event.detail
+    // A server error the app did not write (a proxy's 502 while the app restarts) has no
+    // HX-Retarget, as the app's own have: swapped, its page would take the place of what the
+    // next click updates.
+    if (ctx.response?.status >= 500 && !ctx.response.headers.get('hx-retarget')) {
+        event.preventDefault()
+        tellUnreachable()
+    } else if (!(ctx.response?.status < 400)) failures++
+    else if (ctx.failuresBefore === failures) document.getElementById('alerts')?.replaceChildren()
+})
+
+// One that was answered was told there; other errors are the page's own, which htmx logs.
+document.addEventListener('htmx:error', (event) => {
+    const { ctx, error } = event.detail
+    const unanswered = error instanceof TypeError || ctx?.request?.signal?.reason === 'timeout'
+    if (!ctx || ctx.text !== undefined || !unanswered) return
+    tellUnreachable()
 })
 
 // A morph keeps what a field shows when its value attribute did not change: a quantity typed

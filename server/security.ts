@@ -20,6 +20,8 @@
  * and API clients still work.
  */
 import { Elysia } from 'elysia'
+import { ALERTS_ID, Alert } from '../views/alerts'
+import { isHtmx } from './respond'
 
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
 
@@ -88,7 +90,14 @@ export const security = ({ hsts = false }: SecurityOptions = {}) => {
             Object.assign(set.headers, headers)
             if (UNSAFE.has(request.method) && isCrossSite(request)) {
                 set.status = 403
-                return 'Cross-site request refused.'
+                if (!isHtmx(request)) return 'Cross-site request refused.'
+                // Only this site's pages can send an htmx request (another site's would need CORS), so
+                // this one met a proxy that hides where it came from. htmx swaps error answers into the
+                // target: as the app's other errors, it goes to the alert region instead.
+                set.headers['content-type'] = 'text/html; charset=utf-8'
+                set.headers['hx-retarget'] = `#${ALERTS_ID}`
+                set.headers['hx-reswap'] = 'innerHTML'
+                return Alert({ message: 'This request was refused as coming from another site. Nothing was changed.' })
             }
         })
         .as('global')

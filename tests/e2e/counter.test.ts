@@ -58,6 +58,17 @@ e2eSuite('counter in a browser', (e2e) => {
         await increment(page, 1)
         await expectGone(page.locator('#alerts .notice'))
 
+        // A proxy's error page while the app restarts: the same message, and the count stays in place.
+        await page.route('**/api/increment', (route) =>
+            route.fulfill({ status: 502, contentType: 'text/html', body: '<h1>502 Bad Gateway</h1>' })
+        )
+        await button(page, '+1').click()
+        await expectText(page.locator('#alerts'), /could not be reached/)
+        await expectCount(page, 2)
+        await page.unroute('**/api/increment')
+        await increment(page, 1)
+        await expectGone(page.locator('#alerts .notice'))
+
         // An error in the page itself (here an attribute htmx cannot parse) sends nothing: no such message.
         const sent: string[] = []
         page.on('request', (request) => sent.push(request.url()))
@@ -81,7 +92,7 @@ e2eSuite('counter in a browser', (e2e) => {
         await requested
         expect(await page.locator('#alerts .notice').count()).toBe(0)
         answer.resolve()
-        await expectCount(page, 3)
+        await expectCount(page, 4)
         expect(sent.map((url) => new URL(url).pathname)).toEqual(['/api/increment'])
     })
 

@@ -41,6 +41,16 @@ describe('CSRF', () => {
         expect(await user.text('/api/count')).toBe('<span id="count">1</span>')
     })
 
+    test('an htmx request refused (behind a proxy that hides its origin) gets its message in the alert region', async () => {
+        const response = await client(testApp()).post('/api/increment', { ...HTMX, origin: 'https://localhost' })
+        expect(response.status).toBe(403)
+        expect(response.headers.get('hx-retarget')).toBe('#alerts')
+        expect(response.headers.get('hx-reswap')).toBe('innerHTML')
+        expect(await response.text()).toBe(
+            '<p class="notice notice-error">This request was refused as coming from another site. Nothing was changed.</p>'
+        )
+    })
+
     test.each([
         ['same-origin htmx', { ...HTMX, 'sec-fetch-site': 'same-origin', origin: 'http://localhost' }],
         ['a typed URL or bookmark', { 'sec-fetch-site': 'none' }],
