@@ -4,10 +4,7 @@ document.addEventListener('theme-changed', (event) => {
     document.documentElement.dataset.theme = event.detail.theme
 })
 
-// A request that succeeds clears the message a failed one left in the alert region, if the
-// user started it after that failure: a click already queued behind the failed one (a
-// double-click) would otherwise wipe the message at once, and with it the only sign that a
-// click was lost.
+// How many requests have failed: a success clears only a message older than itself (below).
 let failures = 0
 
 // A request that got no answer from the app (offline, the server down or restarting, a
@@ -22,6 +19,10 @@ const tellUnreachable = () => {
     document.getElementById('alerts')?.replaceChildren(notice)
 }
 
+// A request that succeeds clears the message a failed one left in the alert region, if the
+// user started it after that failure: a click already queued behind the failed one (a
+// double-click) would otherwise wipe the message at once, and with it the only sign that a
+// click was lost.
 document.addEventListener('htmx:config:request', (event) => {
     event.detail.ctx.failuresBefore = failures
 })
@@ -37,7 +38,8 @@ document.addEventListener('htmx:after:request', (event) => {
     else if (ctx.failuresBefore === failures) document.getElementById('alerts')?.replaceChildren()
 })
 
-// One that was answered was told there; other errors are the page's own, which htmx logs.
+// Unanswered: a request that was answered was told by the app, and other errors are the
+// page's own, which htmx logs.
 document.addEventListener('htmx:error', (event) => {
     const { ctx, error } = event.detail
     const unanswered = error instanceof TypeError || ctx?.request?.signal?.reason === 'timeout'
