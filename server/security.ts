@@ -20,6 +20,7 @@
  * and API clients still work.
  */
 import { Elysia } from 'elysia'
+import { cameOverHttps } from '../plugins/scoped-state'
 import { ALERTS_ID, Alert } from '../views/alerts'
 import { isHtmx } from './respond'
 
@@ -45,18 +46,6 @@ const SECURITY_HEADERS = {
     'cache-control': 'no-store'
 }
 
-/**
- * The scheme the browser used: the word of the proxy that terminates TLS (the first value, the
- * browser-facing proxy's, read as the plugin reads it for the cookie's `Secure` flag), else the
- * request's own.
- */
-const schemeOf = (request: Request) => {
-    const forwarded =
-        request.headers.get('x-forwarded-proto')?.split(',')[0] ??
-        /^[^,]*\bproto="?([a-z]+)"?\s*(;|,|$)/i.exec(request.headers.get('forwarded') ?? '')?.[1]
-    return forwarded?.trim().toLowerCase() || new URL(request.url).protocol.slice(0, -1)
-}
-
 /** Whether an unsafe request comes from a page of another origin. */
 export const isCrossSite = (request: Request) => {
     const site = request.headers.get('sec-fetch-site')
@@ -65,12 +54,10 @@ export const isCrossSite = (request: Request) => {
     if (!origin) return false
     try {
         const host = request.headers.get('host') ?? new URL(request.url).host
-        const scheme = schemeOf(request)
-        // Any other scheme's origin is "null", which would equal the Origin `foo://evil` gives.
-        if (scheme !== 'http' && scheme !== 'https') return true
         // Scheme too: a page of this host over plain http (a network attacker's) is another origin.
         // Both as URL writes them: host in lower case, no default port.
-        return new URL(origin).origin !== new URL(`${scheme}://${host}`).origin
+        const own = `${cameOverHttps(request) ? 'https' : 'http'}://${host}`
+        return new URL(origin).origin !== new URL(own).origin
     } catch {
         return true
     }

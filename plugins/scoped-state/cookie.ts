@@ -70,6 +70,15 @@ const forwardedHttps = (headers: Headers) => {
     return forwarded !== null && /^[^,]*\bproto="?https"?\s*(;|,|$)/i.test(forwarded)
 }
 
+/**
+ * Whether the browser's request came over https: its proxy says so, or its own URL does. For
+ * a CSRF check, which compares the request's `Origin`, scheme included, with the app's own.
+ *
+ * @example
+ * const own = `${cameOverHttps(request) ? 'https' : 'http'}://${request.headers.get('host')}`
+ */
+export const cameOverHttps = (request: Request) => forwardedHttps(request.headers) || request.url.startsWith('https:')
+
 /** The session cookie as this request sends it: what a `Set-Cookie` line is made of. */
 export interface SentCookie {
     value: string

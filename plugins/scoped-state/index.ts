@@ -32,7 +32,7 @@ import { memoryStore } from './stores/memory'
 import { wholeNumber } from './whole-number'
 
 export type { HandlerContext as ScopedContext } from './context'
-export type { CookieAttributes } from './cookie'
+export { type CookieAttributes, cameOverHttps } from './cookie'
 export { ScopedStateError, ScopedStateSetupError, StalePageError, UnreadableStateError } from './errors'
 export type { ScopedStateOptions } from './options'
 export { PAGE_HEADER, PAGE_PARAM, withPageId } from './page-load'
