@@ -126,8 +126,11 @@ const SCHEMA = `
  * their state. SQLite gives its -wal and -shm files the same mode. An existing file keeps
  * its own, and a file that cannot be created is left for SQLite to say why.
  */
+/** A database SQLite keeps in memory or in a temporary file: no file of its own at `path`. */
+const noFile = (path: string) => path === ':memory:' || path === ''
+
 const createPrivately = (path: string) => {
-    if (path === ':memory:' || path === '') return
+    if (noFile(path)) return
     try {
         // Exclusive, so an existing file is never opened here: closing a descriptor of a file
         // drops every POSIX lock this process holds on it, another store's included.
@@ -210,8 +213,7 @@ export const sqliteStore = (options: SqliteStoreOptions): Store => {
     const db = open({ ...options, busyTimeout })
     // Resolved now, as SQLite did: a later `process.chdir` would make a relative path name another file.
     const path = resolve(options.path)
-    const atOpen = options.path === ':memory:' || options.path === '' ? undefined : fileAt(path)
-    const opened = atOpen === 'none' ? undefined : atOpen
+    const opened = noFile(options.path) ? 'none' : fileAt(path)
     /**
      * SQLite goes on writing to the file it opened when another takes its path (a rename, a
      * delete, a copy renamed over it): what is saved then is lost at the next start. Checked by
@@ -219,8 +221,9 @@ export const sqliteStore = (options: SqliteStoreOptions): Store => {
      * written over the file itself, `cp` onto it, keeps its inode and goes unseen.)
      */
     const fileProblem = () => {
-        const current = opened && fileAt(path)
-        if (!current || current === opened) return undefined
+        if (opened === undefined || opened === 'none') return undefined
+        const current = fileAt(path)
+        if (current === undefined || current === opened) return undefined
         return (
             `${options.path} is no longer the file this store opened (moved, deleted or replaced while in use): ` +
             'what is saved now is lost at the next start. Put it back, or stop the app before you restore a copy.'
