@@ -58,8 +58,20 @@ export const sessionEndedError = () =>
  * out of date and must be loaded again. Preserved keys, login and logout still work.
  */
 export class StalePageError extends ScopedStateError {
-    constructor() {
-        super('This page is out of date: its session has ended (signed in or out, or expired). Reload it.', 409)
+    constructor(
+        /**
+         * The request brought no session cookie at all: the browser dropped it (expired, cleared)
+         * or refuses it (cookies blocked, a `Secure` cookie over plain http). A reload only helps
+         * in the first case, so the message says what the second looks like.
+         */
+        readonly cookieMissing = false
+    ) {
+        super(
+            cookieMissing
+                ? "This page is out of date: your browser did not send back its session cookie. Reload it. If this message returns, your browser is refusing this site's cookie (cookies blocked, or the site served over plain http)."
+                : 'This page is out of date: its session has ended (signed in or out, or expired). Reload it.',
+            409
+        )
         this.name = 'StalePageError'
     }
 }

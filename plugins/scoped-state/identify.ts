@@ -103,6 +103,8 @@ export const sessionIdentifier = (config: IdentifyConfig) => {
         if (freshPage) ({ key: pageKey, id: pageId } = newPageId(id.id, signer))
         const session = new ScopedSession(context, id, pageKey, pageId, freshPage)
         session.returning = returning
+        if (pageKey === STALE_PAGE && !returning)
+            session.cookieMissing = readCookie(request.headers.get('cookie'), 0) === undefined
         if (due) planCookie(session, request, lifetime(id, at))
         return session
     }

@@ -72,6 +72,8 @@ export class ScopedSession {
     declare endedElsewhere: boolean
     /** The id came with the request, so other requests may save this session too. */
     declare returning: boolean
+    /** The request named a page but brought no cookie of the session's name: see `StalePageError`. */
+    declare cookieMissing: boolean
     /** The cookie this request's response sends if the request succeeds. */
     declare cookie: SentCookie | undefined
     /** The stored record as loaded; `undefined` for a session with no state yet. */
@@ -112,6 +114,7 @@ export class ScopedSession {
         this.loggedOut = false
         this.endedElsewhere = false
         this.returning = false
+        this.cookieMissing = false
         this.cookie = undefined
         this.movedFrom = undefined
     }
@@ -158,7 +161,7 @@ export class ScopedSession {
         this.touch()
         const field = this.context.fields.get(key)
         if (!field) return undefined
-        if (this.pageKey === STALE_PAGE && !field.preserve) throw new StalePageError()
+        if (this.pageKey === STALE_PAGE && !field.preserve) throw new StalePageError(this.cookieMissing)
         if (!this.record && !this.pageLoad) {
             // Nothing changed yet: a primitive is read straight from the shared parse.
             const shared = this.shared()
@@ -181,7 +184,7 @@ export class ScopedSession {
     write(key: string, value: unknown) {
         const field = this.context.fields.get(key)
         if (!field) throw new TypeError(`scopedState: '${key}' is not a key of the state setup.`)
-        if (this.pageKey === STALE_PAGE && !field.preserve) throw new StalePageError()
+        if (this.pageKey === STALE_PAGE && !field.preserve) throw new StalePageError(this.cookieMissing)
         if (this.tooLate()) return
         this.touch()
         this.scopeOf(key)[key] = value
@@ -211,7 +214,7 @@ export class ScopedSession {
             this.cleared = 'all'
             return
         }
-        if (this.pageKey === STALE_PAGE) throw new StalePageError()
+        if (this.pageKey === STALE_PAGE) throw new StalePageError(this.cookieMissing)
         this.state()
         this.pageScope = {}
         this.cleared = this.cleared === 'all' ? 'all' : 'page'

@@ -7,9 +7,14 @@ import { type Browser, chromium } from 'playwright-core'
 
 const NAMES = ['chromium', 'chromium-browser', 'google-chrome']
 
+/** A host name Chromium resolves to the test server's 127.0.0.1 but, unlike `localhost`, treats as insecure over http. */
+export const PLAIN_HTTP_HOST = 'plain-http.test'
+
 // Headless and quiet: no GPU, no update checks or sync traffic, no first-run UI.
 // `--no-sandbox` because CI containers run as root, where the sandbox refuses to start.
+// `PLAIN_HTTP_HOST` reaches the test server under a name that is not local, as a LAN address does.
 const ARGS = [
+    `--host-resolver-rules=MAP ${PLAIN_HTTP_HOST} 127.0.0.1`,
     '--no-sandbox',
     '--disable-gpu',
     '--disable-background-networking',

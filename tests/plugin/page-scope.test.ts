@@ -211,6 +211,21 @@ describe('page scope', () => {
         expect(form.headers.get('set-cookie')).toStartWith('user_session_id=')
     })
 
+    test("a page's request that brings no session cookie at all says the browser did not send it back", async () => {
+        const app = stateApp()
+        const page = (await load(client(app))).page
+        // Cookies blocked, or a Secure cookie refused over plain http: a reload alone would not help.
+        const cookieless = await client(app).post('/increment', inPage(page))
+        expect(cookieless.status).toBe(409)
+        expect(await cookieless.text()).toContain('your browser did not send back its session cookie')
+        // A cookie that came but names no live session: the session ended.
+        for (const cookie of ['user_session_id=forged', 'user_session_id=']) {
+            const ended = await client(app, cookie).post('/increment', inPage(page))
+            expect(ended.status).toBe(409)
+            expect(await ended.text()).toContain('its session has ended')
+        }
+    })
+
     test('a page of an ended session still reaches the preserved keys, a full reset, a login and a logout', async () => {
         const user = client(stateApp())
         const [stale, current] = [(await load(user)).page, (await load(user)).page]
