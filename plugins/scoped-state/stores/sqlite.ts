@@ -121,14 +121,14 @@ const SCHEMA = `
     CREATE INDEX IF NOT EXISTS scoped_state_expires ON scoped_state (expires);
 `
 
+/** A database SQLite keeps in memory or in a temporary file: no file of its own at `path`. */
+const noFile = (path: string) => path === ':memory:' || path === ''
+
 /**
  * Creates a missing database file readable by its owner only: it holds what users put in
  * their state. SQLite gives its -wal and -shm files the same mode. An existing file keeps
  * its own, and a file that cannot be created is left for SQLite to say why.
  */
-/** A database SQLite keeps in memory or in a temporary file: no file of its own at `path`. */
-const noFile = (path: string) => path === ':memory:' || path === ''
-
 const createPrivately = (path: string) => {
     if (noFile(path)) return
     try {
