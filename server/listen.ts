@@ -24,9 +24,19 @@ export const listen = (app: AnyElysia, port: number, hostname: string) => {
         // A setting refused as the app starts (scopedState's `onStart`) comes with the server up,
         // which would keep the process running.
         void app.server?.stop(true)
-        if ((error as { code?: string }).code !== 'EADDRINUSE') throw error
-        throw new ConfigError(
-            `Port ${port} on ${hostname} is in use: is the app already running? Set PORT to another port.`
-        )
+        const refused = refusal((error as { code?: string }).code, port, hostname)
+        if (!refused) throw error
+        throw new ConfigError(refused)
     }
+}
+
+/** What to change when the system refuses the port or address (`PORT`, `HOST`), else `undefined`. */
+const refusal = (code: string | undefined, port: number, hostname: string) => {
+    if (code === 'EADDRINUSE')
+        return `Port ${port} on ${hostname} is in use: is the app already running? Set PORT to another port.`
+    if (code === 'EACCES')
+        return `Port ${port} on ${hostname} is not allowed to this user (ports below 1024 need privileges): set PORT to 1024 or above, behind a proxy that serves ports 80 and 443.`
+    if (code === 'EADDRNOTAVAIL')
+        return `HOST=${hostname} is not an address of this machine: set HOST to one of its addresses, or 0.0.0.0 for all of them.`
+    return undefined
 }

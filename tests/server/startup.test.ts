@@ -1,12 +1,13 @@
 /** `bun run start` refuses a bad configuration with one clear line and exit code 1. */
 import { expect, test } from 'bun:test'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { startServer } from '../helpers/server'
 
 const entry = join(import.meta.dir, '../../server/index.ts')
 
-const start = async (env: Record<string, string>) => {
-    const child = Bun.spawn(['bun', entry], {
+const start = async (env: Record<string, string>, script = entry) => {
+    const child = Bun.spawn(['bun', script], {
         env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', PORT: '0', HOST: '127.0.0.1', ...env },
         stdout: 'pipe',
         stderr: 'pipe'
@@ -43,6 +44,30 @@ test('a second copy on the same port does not start; the first serves on', async
     } finally {
         await first.stop()
     }
+})
+
+test('a HOST that is not an address of this machine does not start, and says so', async () => {
+    // TEST-NET-3 (RFC 5737): documentation only, never a machine's address.
+    const { code, stderr } = await start({ HOST: '203.0.113.7', SESSION_SECRET: 'a-secret-of-at-least-32-bytes-here' })
+    expect(code).toBe(1)
+    expect(stderr.trim()).toBe(
+        'HOST=203.0.113.7 is not an address of this machine: set HOST to one of its addresses, or 0.0.0.0 for all of them.'
+    )
+})
+
+// Below this port, the kernel refuses a user without privileges (a sysctl, 1024 unless changed).
+const privilegedBelow = Number(readFileSync('/proc/sys/net/ipv4/ip_unprivileged_port_start', 'utf8'))
+
+test.skipIf(privilegedBelow === 0)('a privileged port for an ordinary user does not start, and says so', async () => {
+    const port = privilegedBelow - 1
+    const { code, stderr } = await start(
+        { PORT: String(port), SESSION_SECRET: 'a-secret-of-at-least-32-bytes-here' },
+        join(import.meta.dir, 'fixtures/unprivileged-start.ts')
+    )
+    expect(code).toBe(1)
+    expect(stderr.trim()).toBe(
+        `Port ${port} on 127.0.0.1 is not allowed to this user (ports below 1024 need privileges): set PORT to 1024 or above, behind a proxy that serves ports 80 and 443.`
+    )
 })
 
 test('a request body over 64 KiB is refused with 413 before the app reads it', async () => {
