@@ -4,7 +4,7 @@
  * every browser's session cookie would be refused and its state left behind.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { dirname } from 'node:path'
+import { dirname, resolve } from 'node:path'
 
 const DEVELOPMENT_SECRET_FILE = 'data/development-secret'
 
@@ -46,7 +46,8 @@ export const developmentSecret = (path = DEVELOPMENT_SECRET_FILE): [string] | un
     try {
         return [read(path) || create(path)]
     } catch (error) {
-        console.warn(`Cannot keep a development session secret in ${path} (${code(error) ?? error}).`)
+        // The full path: relative, it names a file under whatever folder the server was started from.
+        console.warn(`Cannot keep a development session secret in ${resolve(path)} (${code(error) ?? error}).`)
         return undefined
     }
 }

@@ -3,7 +3,7 @@ import { afterAll, expect, spyOn, test } from 'bun:test'
 import * as fs from 'node:fs'
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { join, relative } from 'node:path'
 import { developmentSecret } from '../../server/development-secret'
 
 const dir = mkdtempSync(join(tmpdir(), 'development-secret-'))
@@ -39,8 +39,10 @@ test('a file that can be neither read nor made: a warning, and no secret (the pl
     warn.mockClear()
     expect(developmentSecret(dir)).toBeUndefined()
     expect(developmentSecret(underFile)).toBeUndefined()
+    expect(developmentSecret(relative(process.cwd(), underFile))).toBeUndefined()
     expect(warn.mock.calls.map(([message]) => String(message))).toEqual([
         `Cannot keep a development session secret in ${dir} (EISDIR).`,
+        `Cannot keep a development session secret in ${underFile} (ENOTDIR).`,
         `Cannot keep a development session secret in ${underFile} (ENOTDIR).`
     ])
 })
