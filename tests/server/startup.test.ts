@@ -1,10 +1,14 @@
 /** `bun run start` refuses a bad configuration with one clear line and exit code 1. */
 import { expect, test } from 'bun:test'
-import { readFileSync } from 'node:fs'
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startServer } from '../helpers/server'
 
 const entry = join(import.meta.dir, '../../server/index.ts')
+/** `entry` as an ordinary user: as root, the fixture becomes `nobody` (uid and gid 65534) first. */
+const unprivileged = join(import.meta.dir, 'fixtures/unprivileged-start.ts')
+const NOBODY = 65_534
 
 const start = async (env: Record<string, string>, script = entry) => {
     const child = Bun.spawn(['bun', script], {
@@ -62,12 +66,48 @@ test.skipIf(privilegedBelow === 0)('a privileged port for an ordinary user does 
     const port = privilegedBelow - 1
     const { code, stderr } = await start(
         { PORT: String(port), SESSION_SECRET: 'a-secret-of-at-least-32-bytes-here' },
-        join(import.meta.dir, 'fixtures/unprivileged-start.ts')
+        unprivileged
     )
     expect(code).toBe(1)
     expect(stderr.trim()).toBe(
         `Port ${port} on 127.0.0.1 is not allowed to this user (ports below 1024 need privileges): set PORT to 1024 or above, behind a proxy that serves ports 80 and 443.`
     )
+})
+
+test('a SQLite file this user cannot write does not start, and the message says why', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'unwritable-'))
+    try {
+        // A folder this user may read but not write, holding a database file of this user's.
+        const folder = join(dir, 'read-only')
+        mkdirSync(folder)
+        const owned = join(folder, 'owned.db')
+        writeFileSync(owned, '')
+        if (process.getuid?.() === 0) chownSync(owned, NOBODY, NOBODY)
+        // A file that only its owner (not this user) may read, in a folder anyone may write.
+        const shared = join(dir, 'shared')
+        mkdirSync(shared)
+        const unreadable = join(shared, 'private.db')
+        writeFileSync(unreadable, '')
+        chmodSync(unreadable, process.getuid?.() === 0 ? 0o600 : 0o000)
+        chmodSync(shared, 0o777)
+        chmodSync(dir, 0o755)
+        chmodSync(folder, 0o555)
+        const unwritableFolder = `this user cannot write its directory ${folder}, where SQLite also keeps the -wal and -shm files`
+        for (const [file, reason, problem] of [
+            [join(folder, 'new.db'), 'unable to open database file', unwritableFolder],
+            [owned, 'attempt to write a readonly database', unwritableFolder],
+            [unreadable, 'unable to open database file', 'this user cannot read and write the file']
+        ]) {
+            const { code, stderr } = await start(
+                { SCOPED_STATE_STORE: `sqlite:${file}`, SESSION_SECRET: 'a-secret-of-at-least-32-bytes-here' },
+                unprivileged
+            )
+            expect(code).toBe(1)
+            expect(stderr.trim()).toBe(`SQLite: cannot open ${file}: ${reason} (${problem})`)
+        }
+    } finally {
+        rmSync(dir, { recursive: true, force: true })
+    }
 })
 
 test('a request body over 64 KiB is refused with 413 before the app reads it', async () => {

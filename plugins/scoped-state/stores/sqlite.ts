@@ -3,8 +3,8 @@
  * process; expired rows are swept in small steps so that requests go in between.
  */
 import { Database, type SQLQueryBindings, type Statement } from 'bun:sqlite'
-import { closeSync, openSync, statSync } from 'node:fs'
-import { resolve } from 'node:path'
+import { accessSync, closeSync, constants, openSync, statSync } from 'node:fs'
+import { dirname, resolve } from 'node:path'
 import { ScopedStateSetupError } from '../errors'
 import { type Store, type StoreStats, StoreUnavailableError } from '../store'
 import { delay } from '../whole-number'
@@ -139,6 +139,28 @@ const createPrivately = (path: string) => {
 }
 
 /**
+ * What keeps this process from writing the database at `path`, or `undefined`: SQLite's own
+ * "unable to open database file" says neither which file nor why.
+ */
+const writeProblem = (path: string) => {
+    const directory = dirname(path)
+    try {
+        accessSync(directory, constants.W_OK)
+    } catch (error) {
+        const code = (error as { code?: string }).code
+        return code === 'ENOENT' || code === 'ENOTDIR'
+            ? `its directory ${directory} does not exist`
+            : `this user cannot write its directory ${directory}, where SQLite also keeps the -wal and -shm files`
+    }
+    try {
+        accessSync(path, constants.R_OK | constants.W_OK)
+    } catch (error) {
+        if ((error as { code?: string }).code !== 'ENOENT') return 'this user cannot read and write the file'
+    }
+    return undefined
+}
+
+/**
  * Which file `path` names now (device and inode), `'none'` when none does, or undefined when
  * that cannot be told (no permission to look): only what is known is compared.
  */
@@ -187,10 +209,13 @@ const open = ({
     } catch (error) {
         db?.close()
         // Said with the file's path: SQLite's own messages ("file is not a database") name none.
-        if ((error as { code?: string }).code !== 'SQLITE_BUSY')
-            throw new ScopedStateSetupError(`SQLite: cannot open ${path}: ${(error as Error).message}`, {
-                cause: error
-            })
+        if ((error as { code?: string }).code !== 'SQLITE_BUSY') {
+            const problem = noFile(path) ? undefined : writeProblem(path)
+            throw new ScopedStateSetupError(
+                `SQLite: cannot open ${path}: ${(error as Error).message}${problem ? ` (${problem})` : ''}`,
+                { cause: error }
+            )
+        }
         throw new ScopedStateSetupError(
             `SQLite: ${path} is locked by another connection (another process, or a store not yet closed)` +
                 (exclusive ? '; a store with `exclusive` must have the file alone.' : '.')

@@ -14,7 +14,7 @@ import {
     writeFileSync
 } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { type Store, type StoreStats, StoreUnavailableError, sqliteStore } from '../../../plugins/scoped-state'
 import { client } from '../../helpers/client'
 import { slowIncrementApp } from '../../helpers/plugin-app'
@@ -439,7 +439,7 @@ describe('sqlite store', () => {
         const missing = join(dir, 'no such directory', 'state.db')
         for (const [file, reason] of [
             [path, 'file is not a database'],
-            [missing, 'unable to open database file']
+            [missing, `unable to open database file (its directory ${dirname(missing)} does not exist)`]
         ] as const)
             expect(() => sqliteStore({ path: file })).toThrow(
                 expect.objectContaining({
