@@ -6,12 +6,16 @@ import { join } from 'node:path'
 import { startServer } from '../helpers/server'
 
 const entry = join(import.meta.dir, '../../server/index.ts')
-/** `entry` as an ordinary user: as root, the fixture becomes `nobody` (uid and gid 65534) first. */
-const unprivileged = join(import.meta.dir, 'fixtures/unprivileged-start.ts')
+const isRoot = process.getuid?.() === 0
+/**
+ * Run as an ordinary user: as root (CI), without any capability, so that the system checks
+ * file permissions and privileged ports as it does for any user (root still owns its files).
+ */
+const asOrdinaryUser = isRoot ? ['setpriv', '--bounding-set', '-all', '--'] : []
 const NOBODY = 65_534
 
-const start = async (env: Record<string, string>, script = entry) => {
-    const child = Bun.spawn(['bun', script], {
+const start = async (env: Record<string, string>, prefix: string[] = []) => {
+    const child = Bun.spawn([...prefix, 'bun', entry], {
         env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', PORT: '0', HOST: '127.0.0.1', ...env },
         stdout: 'pipe',
         stderr: 'pipe'
@@ -66,7 +70,7 @@ test.skipIf(privilegedBelow === 0)('a privileged port for an ordinary user does 
     const port = privilegedBelow - 1
     const { code, stderr } = await start(
         { PORT: String(port), SESSION_SECRET: 'a-secret-of-at-least-32-bytes-here' },
-        unprivileged
+        asOrdinaryUser
     )
     expect(code).toBe(1)
     expect(stderr.trim()).toBe(
@@ -82,16 +86,12 @@ test('a SQLite file this user cannot write does not start, and the message says 
         mkdirSync(folder)
         const owned = join(folder, 'owned.db')
         writeFileSync(owned, '')
-        if (process.getuid?.() === 0) chownSync(owned, NOBODY, NOBODY)
-        // A file that only its owner (not this user) may read, in a folder anyone may write.
-        const shared = join(dir, 'shared')
-        mkdirSync(shared)
-        const unreadable = join(shared, 'private.db')
-        writeFileSync(unreadable, '')
-        chmodSync(unreadable, process.getuid?.() === 0 ? 0o600 : 0o000)
-        chmodSync(shared, 0o777)
-        chmodSync(dir, 0o755)
         chmodSync(folder, 0o555)
+        // A file that only another user may read (as root, nobody), in a folder this user may write.
+        const unreadable = join(dir, 'private.db')
+        writeFileSync(unreadable, '')
+        if (isRoot) chownSync(unreadable, NOBODY, NOBODY)
+        chmodSync(unreadable, isRoot ? 0o600 : 0o000)
         const unwritableFolder = `this user cannot write its directory ${folder}, where SQLite also keeps the -wal and -shm files`
         for (const [file, reason, problem] of [
             [join(folder, 'new.db'), 'unable to open database file', unwritableFolder],
@@ -100,7 +100,7 @@ test('a SQLite file this user cannot write does not start, and the message says 
         ]) {
             const { code, stderr } = await start(
                 { SCOPED_STATE_STORE: `sqlite:${file}`, SESSION_SECRET: 'a-secret-of-at-least-32-bytes-here' },
-                unprivileged
+                asOrdinaryUser
             )
             expect(code).toBe(1)
             expect(stderr.trim()).toBe(`SQLite: cannot open ${file}: ${reason} (${problem})`)
