@@ -60,15 +60,15 @@ export const sessionEndedError = () =>
 export class StalePageError extends ScopedStateError {
     constructor(
         /**
-         * The request brought no session cookie at all: the browser dropped it (expired, cleared)
-         * or refuses it (cookies blocked, a `Secure` cookie over plain http). A reload only helps
-         * in the first case, so the message says what the second looks like.
+         * The request brought no cookie of the session's name: signed out in another tab, expired,
+         * cleared, or refused by the browser (cookies blocked, a `Secure` cookie over plain http).
+         * A reload does not help in the last case, so the message says what it looks like.
          */
         readonly cookieMissing = false
     ) {
         super(
             cookieMissing
-                ? "This page is out of date: your browser did not send back its session cookie. Reload it. If this message returns, your browser is refusing this site's cookie (cookies blocked, or the site served over plain http)."
+                ? "This page is out of date: its session cookie did not come with the request (signed out, expired, or refused by your browser). Reload it; if this message returns, your browser is refusing this site's cookie (cookies blocked, or the site served over plain http)."
                 : 'This page is out of date: its session has ended (signed in or out, or expired). Reload it.',
             409
         )

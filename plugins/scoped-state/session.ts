@@ -72,7 +72,7 @@ export class ScopedSession {
     declare endedElsewhere: boolean
     /** The id came with the request, so other requests may save this session too. */
     declare returning: boolean
-    /** The request named a page but brought no cookie of the session's name: see `StalePageError`. */
+    /** The request named a page of another session and brought no cookie of the session's name: see `StalePageError`. */
     declare cookieMissing: boolean
     /** The cookie this request's response sends if the request succeeds. */
     declare cookie: SentCookie | undefined

@@ -31,7 +31,7 @@ e2eSuite(
                 insecure.hostname = PLAIN_HTTP_HOST
                 await page.goto(insecure.href)
                 await button(page, '+1').click()
-                await expectText(page.locator('#alerts'), /your browser did not send back its session cookie/)
+                await expectText(page.locator('#alerts'), /its session cookie did not come with the request/)
                 expect(await page.context().cookies(insecure.href)).toEqual([])
             }
         )

@@ -211,13 +211,21 @@ describe('page scope', () => {
         expect(form.headers.get('set-cookie')).toStartWith('user_session_id=')
     })
 
-    test("a page's request that brings no session cookie at all says the browser did not send it back", async () => {
+    test("a page's request that brings no session cookie says so, and that the browser may refuse it", async () => {
         const app = stateApp()
         const page = (await load(client(app))).page
+        const cookieMissing =
+            'its session cookie did not come with the request (signed out, expired, or refused by your browser)'
         // Cookies blocked, or a Secure cookie refused over plain http: a reload alone would not help.
         const cookieless = await client(app).post('/increment', inPage(page))
         expect(cookieless.status).toBe(409)
-        expect(await cookieless.text()).toContain('your browser did not send back its session cookie')
+        expect(await cookieless.text()).toContain(cookieMissing)
+        // Signed out in another tab: the logout cleared the cookie.
+        const user = client(app)
+        const [tab, other] = [(await load(user)).page, (await load(user)).page]
+        await user.post('/logout', inPage(other))
+        expect(user.cookie).toBe('')
+        expect(await (await user.post('/increment', inPage(tab))).text()).toContain(cookieMissing)
         // A cookie that came but names no live session: the session ended.
         for (const cookie of ['user_session_id=forged', 'user_session_id=']) {
             const ended = await client(app, cookie).post('/increment', inPage(page))
