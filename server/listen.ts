@@ -34,9 +34,10 @@ export const listen = (app: AnyElysia, port: number, hostname: string) => {
 const refusal = (code: string | undefined, port: number, hostname: string) => {
     if (code === 'EADDRINUSE')
         return `Port ${port} on ${hostname} is in use: is the app already running? Set PORT to another port.`
-    if (code === 'EACCES')
-        return `Port ${port} on ${hostname} is not allowed to this user (ports below 1024 need privileges): set PORT to 1024 or above, behind a proxy that serves ports 80 and 443.`
-    if (code === 'EADDRNOTAVAIL')
+    if (code === 'EACCES' && port < 1024)
+        return `This user may not listen on port ${port}: ports below 1024 need privileges. Set PORT to 1024 or above, behind a proxy that serves ports 80 and 443.`
+    // EINVAL: a name that resolves to no address, or an IPv6 link-local address without its zone.
+    if (code === 'EADDRNOTAVAIL' || code === 'EINVAL')
         return `HOST=${hostname} is not an address of this machine: set HOST to one of its addresses, or 0.0.0.0 for all of them.`
     return undefined
 }

@@ -138,25 +138,31 @@ const createPrivately = (path: string) => {
     } catch {}
 }
 
+/** The error code with which the system refuses `mode` access to `target`, or `undefined`. */
+const denied = (target: string, mode: number) => {
+    try {
+        accessSync(target, mode)
+        return undefined
+    } catch (error) {
+        return (error as { code?: string }).code ?? 'EACCES'
+    }
+}
+
 /**
- * What keeps this process from writing the database at `path`, or `undefined`: SQLite's own
- * "unable to open database file" says neither which file nor why.
+ * Why this process cannot create or write the database at `path`, or `undefined`: SQLite's
+ * "unable to open database file" and "attempt to write a readonly database" say neither.
  */
 const writeProblem = (path: string) => {
-    const directory = dirname(path)
-    try {
-        accessSync(directory, constants.W_OK)
-    } catch (error) {
-        const code = (error as { code?: string }).code
-        return code === 'ENOENT' || code === 'ENOTDIR'
-            ? `its directory ${directory} does not exist`
-            : `this user cannot write its directory ${directory}, where SQLite also keeps the -wal and -shm files`
-    }
-    try {
-        accessSync(path, constants.R_OK | constants.W_OK)
-    } catch (error) {
-        if ((error as { code?: string }).code !== 'ENOENT') return 'this user cannot read and write the file'
-    }
+    const file = resolve(path)
+    const directory = dirname(file)
+    const onDirectory = denied(directory, constants.W_OK)
+    if (onDirectory === 'ENOENT' || onDirectory === 'ENOTDIR') return `its directory ${directory} does not exist`
+    if (onDirectory === 'EROFS') return `its directory ${directory} is on a read-only file system`
+    if (onDirectory)
+        return `this user cannot write its directory ${directory}, where SQLite also keeps the -wal and -shm files`
+    if (!statSync(directory).isDirectory()) return `${directory} is a file, not a directory`
+    if (denied(file, constants.R_OK) === 'EACCES') return 'this user cannot read the file'
+    if (denied(file, constants.W_OK) === 'EACCES') return 'this user cannot write the file'
     return undefined
 }
 
@@ -208,17 +214,18 @@ const open = ({
         return db
     } catch (error) {
         db?.close()
-        // Said with the file's path: SQLite's own messages ("file is not a database") name none.
-        if ((error as { code?: string }).code !== 'SQLITE_BUSY') {
-            const problem = noFile(path) ? undefined : writeProblem(path)
+        const code = String((error as { code?: string }).code)
+        if (code === 'SQLITE_BUSY')
             throw new ScopedStateSetupError(
-                `SQLite: cannot open ${path}: ${(error as Error).message}${problem ? ` (${problem})` : ''}`,
-                { cause: error }
+                `SQLite: ${path} is locked by another connection (another process, or a store not yet closed)` +
+                    (exclusive ? '; a store with `exclusive` must have the file alone.' : '.')
             )
-        }
+        // Said with the file's path: SQLite's own messages ("file is not a database") name none. And
+        // where it could not open or write the file, why: its words for that say nothing of it.
+        const problem = /^SQLITE_(CANTOPEN|READONLY)/.test(code) && !noFile(path) ? writeProblem(path) : undefined
         throw new ScopedStateSetupError(
-            `SQLite: ${path} is locked by another connection (another process, or a store not yet closed)` +
-                (exclusive ? '; a store with `exclusive` must have the file alone.' : '.')
+            `SQLite: cannot open ${path}: ${(error as Error).message}${problem ? ` (${problem})` : ''}`,
+            { cause: error }
         )
     }
 }

@@ -14,7 +14,7 @@ import {
     writeFileSync
 } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
+import { dirname, join, relative } from 'node:path'
 import { type Store, type StoreStats, StoreUnavailableError, sqliteStore } from '../../../plugins/scoped-state'
 import { client } from '../../helpers/client'
 import { slowIncrementApp } from '../../helpers/plugin-app'
@@ -437,9 +437,14 @@ describe('sqlite store', () => {
         const path = newPath()
         writeFileSync(path, 'this is not a SQLite database, only text. '.repeat(100))
         const missing = join(dir, 'no such directory', 'state.db')
+        const underFile = join(path, 'state.db')
+        // Relative, the path is said as given, and its directory in full.
+        const relativeMissing = relative(process.cwd(), missing)
         for (const [file, reason] of [
             [path, 'file is not a database'],
-            [missing, `unable to open database file (its directory ${dirname(missing)} does not exist)`]
+            [missing, `unable to open database file (its directory ${dirname(missing)} does not exist)`],
+            [relativeMissing, `unable to open database file (its directory ${dirname(missing)} does not exist)`],
+            [underFile, `unable to open database file (${path} is a file, not a directory)`]
         ] as const)
             expect(() => sqliteStore({ path: file })).toThrow(
                 expect.objectContaining({

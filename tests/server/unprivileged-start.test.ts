@@ -1,0 +1,111 @@
+/**
+ * What the system refuses an ordinary user as the app starts (a privileged port, a SQLite file
+ * it may not write), and the one line that then says why. Run as root, the app is started
+ * without capabilities (`asOrdinaryUser`), so that these refusals happen there too.
+ */
+import { expect, test } from 'bun:test'
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { asOrdinaryUser, sysctl } from '../helpers/ordinary-user'
+import { startApp } from '../helpers/start-app'
+
+const ordinaryUser = asOrdinaryUser()
+const SECRET = 'a-secret-of-at-least-32-bytes-here'
+const NOBODY = 65_534
+
+// Below this port the kernel refuses a user without privileges: 1024 unless changed (containers often set 0).
+const privilegedBelow = Math.min(Number(sysctl('net/ipv4/ip_unprivileged_port_start') ?? 0), 1024)
+const portTest = 'a privileged port does not start, and the message says what to do'
+
+test.skipIf(privilegedBelow === 0)(
+    privilegedBelow === 0 ? `${portTest} (skipped: here every user may listen on every port)` : portTest,
+    async () => {
+        const port = privilegedBelow - 1
+        const { code, stderr } = await startApp({ PORT: String(port), SESSION_SECRET: SECRET }, ordinaryUser)
+        expect(code).toBe(1)
+        expect(stderr.trim()).toBe(
+            `This user may not listen on port ${port}: ports below 1024 need privileges. Set PORT to 1024 or above, behind a proxy that serves ports 80 and 443.`
+        )
+    }
+)
+
+/** Runs `use` in a new temporary folder, then removes it, with its `read-only` folder if made. */
+const inTemporaryFolder = async (use: (dir: string) => Promise<void>) => {
+    const dir = mkdtempSync(join(tmpdir(), 'unprivileged-start-'))
+    try {
+        await use(dir)
+    } finally {
+        // Writable again, or its files could not be removed.
+        if (existsSync(join(dir, 'read-only'))) chmodSync(join(dir, 'read-only'), 0o755)
+        rmSync(dir, { recursive: true, force: true })
+    }
+}
+
+/** Starts the app on the SQLite file `path`; returns what it printed, expecting it to refuse. */
+const refusedStore = async (path: string, prefix = ordinaryUser) => {
+    const { code, stderr } = await startApp({ SCOPED_STATE_STORE: `sqlite:${path}`, SESSION_SECRET: SECRET }, prefix)
+    expect(code).toBe(1)
+    return stderr.trim()
+}
+
+test('a SQLite file this user may not create, read or write does not start, and the message says which', () =>
+    inTemporaryFolder(async (dir) => {
+        // A folder this user may read but not write, holding a database file of this user's.
+        const folder = join(dir, 'read-only')
+        mkdirSync(folder)
+        const inFolder = join(folder, 'owned.db')
+        writeFileSync(inFolder, '')
+        const notDatabase = join(folder, 'text.db')
+        writeFileSync(notDatabase, 'not a database, only text. '.repeat(100))
+        chmodSync(folder, 0o555)
+        // Files in a folder this user may write: one only another user may read, one nobody may write.
+        const others = join(dir, 'others.db')
+        writeFileSync(others, '')
+        if (ordinaryUser.length > 0) chownSync(others, NOBODY, NOBODY)
+        chmodSync(others, ordinaryUser.length > 0 ? 0o600 : 0o000)
+        const readOnly = join(dir, 'read-only.db')
+        writeFileSync(readOnly, '')
+        chmodSync(readOnly, 0o444)
+
+        const folderProblem = `this user cannot write its directory ${folder}, where SQLite also keeps the -wal and -shm files`
+        const newFile = join(folder, 'new.db')
+        expect(await refusedStore(newFile)).toBe(
+            `SQLite: cannot open ${newFile}: unable to open database file (${folderProblem})`
+        )
+        expect(await refusedStore(inFolder)).toBe(
+            `SQLite: cannot open ${inFolder}: attempt to write a readonly database (${folderProblem})`
+        )
+        // SQLite's other errors come as they are: a folder's permissions are not their cause.
+        expect(await refusedStore(notDatabase)).toBe(`SQLite: cannot open ${notDatabase}: file is not a database`)
+        expect(await refusedStore(others)).toBe(
+            `SQLite: cannot open ${others}: unable to open database file (this user cannot read the file)`
+        )
+        expect(await refusedStore(readOnly)).toBe(
+            `SQLite: cannot open ${readOnly}: attempt to write a readonly database (this user cannot write the file)`
+        )
+    }))
+
+/** Mounts an empty read-only file system on the command's first argument, in namespaces of its own. */
+const READ_ONLY_MOUNT = [
+    'unshare',
+    '--user',
+    '--map-root-user',
+    '--mount',
+    '--',
+    'sh',
+    '-c',
+    'mount -t tmpfs -o ro tmpfs "$0" && exec "$@"'
+]
+const canMount = Bun.spawnSync([...READ_ONLY_MOUNT, tmpdir(), 'true']).exitCode === 0
+const readOnlyTest = 'a SQLite file on a read-only file system does not start, and the message says so'
+
+test.skipIf(!canMount)(canMount ? readOnlyTest : `${readOnlyTest} (skipped: no user and mount namespaces here)`, () =>
+    inTemporaryFolder(async (dir) => {
+        mkdirSync(join(dir, 'read-only'))
+        const file = join(dir, 'read-only', 'state.db')
+        expect(await refusedStore(file, [...READ_ONLY_MOUNT, join(dir, 'read-only')])).toBe(
+            `SQLite: cannot open ${file}: unable to open database file (its directory ${join(dir, 'read-only')} is on a read-only file system)`
+        )
+    })
+)
