@@ -1,7 +1,8 @@
 /**
  * Development only: the session secret kept in a git-ignored file, made on first start.
  * `bun run dev` restarts the server on every change; with a new random secret each time,
- * every browser's session cookie would be refused and its state left behind.
+ * every browser's session cookie would be refused and its state left behind. Messages name
+ * the file by its full path: a relative one depends on the folder the server started from.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
@@ -29,7 +30,7 @@ const create = (path: string) => {
         if (code(error) === 'EEXIST') return read(path) || secret
         throw error
     }
-    console.log(`Created ${path}: the session secret for development (production needs SESSION_SECRET).`)
+    console.log(`Created ${resolve(path)}: the session secret for development (production needs SESSION_SECRET).`)
     return secret
 }
 
@@ -46,7 +47,6 @@ export const developmentSecret = (path = DEVELOPMENT_SECRET_FILE): [string] | un
     try {
         return [read(path) || create(path)]
     } catch (error) {
-        // The full path: relative, it names a file under whatever folder the server was started from.
         console.warn(`Cannot keep a development session secret in ${resolve(path)} (${code(error) ?? error}).`)
         return undefined
     }

@@ -16,11 +16,15 @@ afterAll(() => {
 })
 
 test('made on first use, in a new folder, readable by its owner only; the same on every later use', () => {
-    const path = join(dir, 'data', 'development-secret')
+    const absolute = join(dir, 'data', 'development-secret')
+    // Given relative, as the app gives it: the message names the file in full.
+    const path = relative(process.cwd(), absolute)
     const [secret] = developmentSecret(path) ?? []
     expect(Buffer.byteLength(secret ?? '')).toBeGreaterThanOrEqual(32)
     expect(statSync(path).mode & 0o777).toBe(0o600)
-    expect(log).toHaveBeenCalledTimes(1)
+    expect(log.mock.calls).toEqual([
+        [`Created ${absolute}: the session secret for development (production needs SESSION_SECRET).`]
+    ])
     expect(developmentSecret(path)).toEqual([secret as string])
     expect(log).toHaveBeenCalledTimes(1)
 })
