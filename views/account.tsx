@@ -58,7 +58,12 @@ const SignedIn = ({ username, pageId }: { username: string; pageId: string }) =>
     <section id="account" class="panel account" aria-labelledby="account-heading">
         <h2 id="account-heading">Signed in</h2>
         <p>
-            Signed in as <strong safe>{username}</strong>. Your cart and theme came with you.
+            {/* <bdi>: a name in a right-to-left script keeps its direction without turning the sentence around it. */}
+            Signed in as{' '}
+            <strong>
+                <bdi safe>{username}</bdi>
+            </strong>
+            . Your cart and theme came with you.
         </p>
         {/* No target: the answer loads a page. */}
         <ActionForm path="/account/sign-out" pageId={pageId} hx-sync="drop">

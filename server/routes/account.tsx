@@ -18,12 +18,21 @@ const MAX_NAME_LENGTH = 40
 
 /** A character that shows: not a space, a control character or an invisible one (a zero-width space). */
 const VISIBLE = /[^\p{White_Space}\p{Cc}\p{Default_Ignorable_Code_Point}]/u
+/**
+ * Characters that change the text around a name rather than show: controls, line and paragraph
+ * separators, and direction marks (U+202E would show the rest of a sentence reversed).
+ */
+const CONTROL = /[\p{Cc}\p{Zl}\p{Zp}\p{Bidi_Control}]/u
 
-/** The name to sign in with, trimmed, or why it is refused. */
+/**
+ * The name to sign in with, trimmed and in one Unicode form (NFC: "é" typed as one character
+ * or as "e" and an accent is one name), or why it is refused.
+ */
 const checkName = (value: unknown): { name: string } | { error: string } => {
-    const name = typeof value === 'string' ? value.trim() : ''
+    // A lone surrogate (from JSON) is no character at all.
+    const name = typeof value === 'string' && value.isWellFormed() ? value.normalize('NFC').trim() : ''
     if (!VISIBLE.test(name)) return { error: 'Enter a name to sign in with.' }
-    if (/\p{Cc}/u.test(name)) return { error: 'Use no control characters (tabs, line breaks).' }
+    if (CONTROL.test(name)) return { error: 'Use no control characters (tabs, line breaks, direction marks).' }
     if ([...name].length > MAX_NAME_LENGTH) return { error: `Use at most ${MAX_NAME_LENGTH} characters.` }
     return { name }
 }

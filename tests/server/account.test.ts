@@ -18,7 +18,7 @@ const shopper = async (app = testApp()) => {
 }
 
 const accountPage = (user: User) => user.text('/account', NAVIGATE)
-const signedInAs = (page: string) => /Signed in as <strong>(.*?)<\/strong>/.exec(page)?.[1]
+const signedInAs = (page: string) => /Signed in as <strong><bdi>(.*?)<\/bdi><\/strong>/.exec(page)?.[1]
 const cartBadgeOf = (page: string) => /id="cart-badge" class="badge" data-count="(\d+)"/.exec(page)?.[1]
 
 describe('account demo', () => {
@@ -146,8 +146,11 @@ describe('account demo', () => {
             // Invisible: a zero-width space, a byte-order mark.
             ['name=%E2%80%8B', 'Enter a name to sign in with.'],
             ['name=%EF%BB%BF%20', 'Enter a name to sign in with.'],
-            ['name=Ada%09Lovelace', 'Use no control characters (tabs, line breaks).'],
-            ['name=Ada%00', 'Use no control characters (tabs, line breaks).'],
+            ['name=Ada%09Lovelace', 'Use no control characters (tabs, line breaks, direction marks).'],
+            ['name=Ada%00', 'Use no control characters (tabs, line breaks, direction marks).'],
+            // A line separator; a right-to-left override, which would show "Signed in as …" reversed.
+            ['name=Ada%E2%80%A8Lovelace', 'Use no control characters (tabs, line breaks, direction marks).'],
+            ['name=%E2%80%AEnimda', 'Use no control characters (tabs, line breaks, direction marks).'],
             [`name=${'a'.repeat(41)}`, 'Use at most 40 characters.']
         ] as const) {
             const response = await user.post('/account/sign-in', HTMX_FORM, body)
@@ -171,5 +174,28 @@ describe('account demo', () => {
         // Forty characters is fine, counted as characters, not UTF-16 units.
         await user.post('/account/sign-in', HTMX_FORM, `name=${encodeURIComponent('🙂'.repeat(40))}`)
         expect(signedInAs(await accountPage(user))).toBe('🙂'.repeat(40))
+    })
+
+    test('a name sent as JSON with a lone surrogate (no character at all) is refused', async () => {
+        const user = await shopper()
+        const response = await user.post(
+            '/account/sign-in',
+            { ...HTMX, 'content-type': 'application/json' },
+            '{"name":"\\ud800"}'
+        )
+        expect(response.status).toBe(422)
+        expect(await response.text()).toContain('Enter a name to sign in with.')
+    })
+
+    test('one name however its accents were typed: "José" composed or as "e" and an accent', async () => {
+        const user = await shopper()
+        await user.post('/account/sign-in', HTMX_FORM, `name=${encodeURIComponent('José'.normalize('NFC'))}`)
+        const cart = cartBadgeOf(await accountPage(user))
+        // The same person again, from a tab still showing the form: the cart stays.
+        await user.post('/account/sign-in', HTMX_FORM, `name=${encodeURIComponent('José'.normalize('NFD'))}`)
+        const page = await accountPage(user)
+        expect(signedInAs(page)).toBe('José'.normalize('NFC'))
+        expect(cartBadgeOf(page)).toBe(cart as string)
+        expect(cart).not.toBe('0')
     })
 })
