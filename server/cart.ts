@@ -41,7 +41,11 @@ export const priceCart = (cart: readonly CartLine[]) => {
 
 const unknownProduct = (productId: string): Refused => ({
     ok: false,
-    error: { kind: 'unknown-product', productId, message: `There is no product “${productId}” in the catalog.` }
+    error: {
+        kind: 'unknown-product',
+        productId,
+        message: productId ? `There is no product “${productId}” in the catalog.` : 'Choose a product from the catalog.'
+    }
 })
 
 /** A form field as text: forms send strings, JSON clients may send numbers. */

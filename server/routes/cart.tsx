@@ -15,6 +15,7 @@ interface ActionContext extends AnswerContext {
     scopedStore: AppStore
 }
 
+// Path parameters too: Elysia gives `null` for one that is not valid percent-encoding.
 const text = (value: unknown) => (typeof value === 'string' ? value : '')
 
 /**
@@ -49,10 +50,10 @@ export const cartRoutes = (state: AppState) =>
         })
         .post('/cart/items/:productId', (context) => {
             const { quantity } = fieldsOf(context.body)
-            const change = setQuantity(context.scopedStore.cart, context.params.productId, quantity)
+            const change = setQuantity(context.scopedStore.cart, text(context.params.productId), quantity)
             return apply(context, change, 'quantity updated.', true)
         })
         .post('/cart/items/:productId/remove', (context) =>
-            apply(context, removeFromCart(context.scopedStore.cart, context.params.productId), 'removed.')
+            apply(context, removeFromCart(context.scopedStore.cart, text(context.params.productId)), 'removed.')
         )
         .post('/cart/clear', (context) => apply(context, { ok: true, cart: [] }, 'Cart cleared.'))

@@ -313,13 +313,20 @@ describe('refused input leaves the cart unchanged', () => {
         expect((await cartOf(user)).count).toBe(99)
     })
 
-    test('an add without a product: 404 naming no product, not “undefined”', async () => {
+    test('an add without a product, or a product id that is not valid percent-encoding: 404, naming none', async () => {
         const { user, htmx } = await withMugs()
-        const refused = await user.post('/cart/items', htmx, form({ quantity: '1' }))
-        expect(refused.status).toBe(404)
-        const fragment = await refused.text()
-        expect(fragment).toContain('There is no product “” in the catalog.')
-        expect(fragment).not.toContain('undefined')
+        for (const [path, body] of [
+            ['/cart/items', form({ quantity: '1' })],
+            // Elysia reads such a path parameter as null.
+            ['/cart/items/mug%FF', form({ quantity: '1' })],
+            ['/cart/items/%E0%A4A/remove', '']
+        ] as const) {
+            const refused = await user.post(path, htmx, body)
+            expect(refused.status).toBe(404)
+            const fragment = await refused.text()
+            expect(fragment).toContain('Choose a product from the catalog.')
+            expect(fragment).not.toMatch(/undefined|null/)
+        }
     })
 
     test("a refused quantity on one line leaves the other lines' fields alone", async () => {
