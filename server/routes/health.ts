@@ -1,4 +1,4 @@
-/** `GET /healthz`: liveness plus the session store's counters, as JSON. 503 when the store is down. */
+/** `GET /healthz`: readiness (the session store answers) with its counters, as JSON. 503 when the store is down. */
 import { Elysia } from 'elysia'
 import type { Store, StoreStats } from '../../plugins/scoped-state'
 
