@@ -48,7 +48,9 @@ export const resolveSecrets = (secret: string | readonly string[] | undefined, p
                     '(e.g. `{ secret: process.env.SESSION_SECRET }`).'
             )
         if (!developmentSecret) {
-            console.warn('scopedState: no secret set, using a random one; sessions will not survive a restart.')
+            console.warn(
+                'scopedState: no secret set, using a random one; sessions will not survive a restart, nor be known to other instances sharing the store.'
+            )
             developmentSecret = randomToken(32)
         }
         return [developmentSecret]

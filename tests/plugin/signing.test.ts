@@ -156,7 +156,7 @@ describe('the secret', () => {
         // Each module's instance accepts the cookie the other issued: one session throughout.
         expect(stdout.trim().split('\n')).toEqual(['1', '2', '3'])
         expect(stderr.trim().split('\n')).toEqual([
-            'scopedState: no secret set, using a random one; sessions will not survive a restart.'
+            'scopedState: no secret set, using a random one; sessions will not survive a restart, nor be known to other instances sharing the store.'
         ])
     })
 })
