@@ -44,7 +44,10 @@ const unknownProduct = (productId: string): Refused => ({
     error: {
         kind: 'unknown-product',
         productId,
-        message: productId ? `There is no product “${productId}” in the catalog.` : 'Choose a product from the catalog.'
+        message:
+            productId === ''
+                ? 'Choose a product from the catalog.'
+                : `There is no product “${productId}” in the catalog.`
     }
 })
 
