@@ -39,7 +39,7 @@ export { PAGE_HEADER, PAGE_PARAM, withPageId } from './page-load'
 export type { ScopedStore, SetupCheck, StateField, StateSetup } from './schema'
 export type { Store, StoreStats } from './store'
 export { SESSION_ENDED, StoreUnavailableError } from './store'
-export { type MemoryStoreOptions, memoryStore } from './stores/memory'
+export { type MemoryStoreOptions, memoryStore, SESSION_BYTES } from './stores/memory'
 export { type RedisStoreOptions, redisStore } from './stores/redis'
 export { type SqliteStoreOptions, sqliteStore } from './stores/sqlite'
 

@@ -18,6 +18,8 @@ export type MaybePromise<T> = T | Promise<T>
 export interface StoreStats {
     /** Sessions currently holding state. */
     sessions: number
+    /** Memory they take, as the memory store counts it against its `maxBytes`; other stores leave it out. */
+    bytes?: number
     /** Sessions dropped to stay under a size cap. */
     evictions: number
     /** Sessions removed because they idled out. */

@@ -1,11 +1,14 @@
 /** The default store stays bounded: a session cap, a sweep, and no entry until state is written. */
 import { describe, expect, test } from 'bun:test'
-import { memoryStore, type Store } from '../../plugins/scoped-state'
+import { memoryStore, SESSION_BYTES, type Store } from '../../plugins/scoped-state'
 import { client, NAVIGATE } from '../helpers/client'
 import { manualClock, stateApp } from '../helpers/plugin-app'
 
 /** Which of `ids` the store still holds (loading them, which counts as a use). */
 const kept = (store: Store, ids: string[]) => ids.filter((id) => store.load(id, 60_000) !== undefined)
+
+/** What a session holding `record` counts against `maxBytes`. */
+const cost = (record: string) => SESSION_BYTES + Buffer.byteLength(record)
 
 describe('memory store', () => {
     test('evicts the least recently used session at maxSessions', async () => {
@@ -19,7 +22,7 @@ describe('memory store', () => {
         expect(await a.text('/count')).toBe('1')
         expect(await b.text('/count')).toBe('0')
         expect(await c.text('/count')).toBe('1')
-        expect(await store.stats()).toEqual({ sessions: 2, evictions: 1, expirations: 0 })
+        expect(await store.stats()).toMatchObject({ sessions: 2, evictions: 1, expirations: 0 })
     })
 
     test('keeps least-recently-used order through loads, saves and deletes', () => {
@@ -32,7 +35,7 @@ describe('memory store', () => {
         store.delete('a') // c d
         store.save('e', '1', 60_000) // c d e
         store.save('f', '1', 60_000) // full again: evicts c, the oldest
-        expect(store.stats()).toEqual({ sessions: 3, evictions: 2, expirations: 0 })
+        expect(store.stats()).toEqual({ sessions: 3, bytes: 3 * cost('1'), evictions: 2, expirations: 0 })
         expect(kept(store, ['a', 'b', 'c', 'd', 'e', 'f'])).toEqual(['d', 'e', 'f'])
         store.close()
     })
@@ -44,7 +47,7 @@ describe('memory store', () => {
         await alice.post('/increment')
         await alice.post('/increment') // she came back: her session is a returning one
         for (let i = 0; i < 200; i++) await client(app).post('/increment')
-        expect(await store.stats()).toEqual({ sessions: 20, evictions: 181, expirations: 0 })
+        expect(await store.stats()).toMatchObject({ sessions: 20, evictions: 181, expirations: 0 })
         expect(await (await alice.post('/increment')).text()).toBe('3')
     })
 
@@ -55,7 +58,7 @@ describe('memory store', () => {
             store.load(id, 60_000)
         }
         for (const id of ['x1', 'x2', 'x3', 'x4']) store.save(id, '1', 60_000)
-        expect(store.stats()).toEqual({ sessions: 5, evictions: 2, expirations: 0 })
+        expect(store.stats()).toEqual({ sessions: 5, bytes: 5 * cost('1'), evictions: 2, expirations: 0 })
         expect(kept(store, ['a', 'b', 'c', 'x1', 'x2', 'x3', 'x4'])).toEqual(['a', 'b', 'c', 'x3', 'x4'])
         store.close()
     })
@@ -97,6 +100,81 @@ describe('memory store', () => {
         store.close()
     })
 
+    test('evicts the least recently used sessions past maxBytes, counting each record in UTF-8', () => {
+        const record = 'x'.repeat(100)
+        const store = memoryStore({ maxBytes: 3 * cost(record) })
+        for (const id of ['a', 'b', 'c']) store.save(id, record, 60_000)
+        expect(store.stats()).toEqual({ sessions: 3, bytes: 3 * cost(record), evictions: 0, expirations: 0 })
+        store.save('d', 'é'.repeat(50), 60_000) // as many bytes as `record`: a goes
+        expect(store.stats()).toEqual({ sessions: 3, bytes: 3 * cost(record), evictions: 1, expirations: 0 })
+        store.save('e', 'x'.repeat(101), 60_000) // one byte more: b and c go
+        expect(store.stats()).toEqual({
+            sessions: 2,
+            bytes: cost(record) + cost(`${record}x`),
+            evictions: 3,
+            expirations: 0
+        })
+        expect(kept(store, ['a', 'b', 'c', 'd', 'e'])).toEqual(['d', 'e'])
+        store.close()
+    })
+
+    test('a session whose record grows pushes out others, never itself', () => {
+        const store = memoryStore({ maxBytes: 10_000 })
+        for (const id of ['a', 'b', 'c', 'd']) store.save(id, '1', 60_000)
+        store.save('b', 'x'.repeat(9_000), 60_000)
+        expect(kept(store, ['a', 'b', 'c', 'd'])).toEqual(['b', 'c', 'd'])
+        store.save('b', 'x'.repeat(20_000), 60_000) // over the limit alone: kept, with the others gone
+        expect(store.stats()).toEqual({ sessions: 1, bytes: cost('x'.repeat(20_000)), evictions: 3, expirations: 0 })
+        store.save('b', '1', 60_000)
+        expect(store.stats()).toMatchObject({ sessions: 1, bytes: cost('1') })
+        store.close()
+    })
+
+    test('a flood of large first writes does not push out returning users, up to four fifths of maxBytes', () => {
+        const big = 'x'.repeat(1_000 - SESSION_BYTES)
+        const store = memoryStore({ maxBytes: 10_000 })
+        for (let i = 0; i < 9; i++) {
+            store.save(`r${i}`, big, 60_000)
+            store.load(`r${i}`, 60_000) // the ninth: r0, the oldest returning, steps back
+        }
+        for (let i = 0; i < 50; i++) store.save(`x${i}`, big, 60_000)
+        expect(store.stats()).toEqual({ sessions: 10, bytes: 10_000, evictions: 49, expirations: 0 })
+        expect(kept(store, ['r0', 'r1', 'r8', 'x48', 'x49'])).toEqual(['r1', 'r8', 'x48', 'x49'])
+        store.close()
+    })
+
+    test('counts every byte back out: deletes, expiry, eviction and overwrites leave the sum of what is kept', async () => {
+        let now = 0
+        let seed = 7
+        const random = (below: number) => {
+            seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31
+            return Math.floor((seed / 2 ** 31) * below) // the high bits: the low ones of this generator cycle
+        }
+        const store = memoryStore({ maxSessions: 40, maxBytes: 30_000, now: () => now })
+        const records = new Map<string, string>()
+        for (let step = 0; step < 5_000; step++) {
+            const id = `s${random(80)}`
+            const action = random(10)
+            now += random(50)
+            if (action < 5) {
+                const record = (random(2) ? 'é' : 'x').repeat(random(1_500))
+                store.save(id, record, 1_000 + random(5_000))
+                records.set(id, record)
+            } else if (action < 8) store.load(id, 1_000 + random(5_000))
+            else store.delete(id)
+            const { sessions, bytes = Number.NaN } = await store.stats()
+            expect(sessions).toBeLessThanOrEqual(40)
+            // No record here takes a fifth of maxBytes, so the limit holds after every step.
+            expect(bytes).toBeLessThanOrEqual(30_000)
+        }
+        const { bytes, evictions, expirations } = await store.stats()
+        expect(Math.min(evictions, expirations)).toBeGreaterThan(20)
+        const present = [...records.keys()].filter((id) => store.load(id, 60_000) !== undefined)
+        expect(present.length).toBeGreaterThan(10)
+        expect(bytes).toBe(present.reduce((sum, id) => sum + cost(records.get(id) ?? ''), 0))
+        store.close()
+    })
+
     test('a record lives its ttl from its last load or save, and is gone at exactly its end', () => {
         let now = Date.UTC(2026, 0, 1)
         const store = memoryStore({ now: () => now })
@@ -120,7 +198,7 @@ describe('memory store', () => {
         expect(await store.stats()).toMatchObject({ sessions: 2 })
         clock.advance(61)
         await Bun.sleep(50)
-        expect(await store.stats()).toEqual({ sessions: 0, evictions: 0, expirations: 2 })
+        expect(await store.stats()).toEqual({ sessions: 0, bytes: 0, evictions: 0, expirations: 2 })
         store.close()
     })
 

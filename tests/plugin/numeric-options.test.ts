@@ -8,7 +8,14 @@ import { afterAll, describe, expect, test } from 'bun:test'
 import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { memoryStore, redisStore, ScopedStateSetupError, scopedState, sqliteStore } from '../../plugins/scoped-state'
+import {
+    memoryStore,
+    redisStore,
+    ScopedStateSetupError,
+    SESSION_BYTES,
+    scopedState,
+    sqliteStore
+} from '../../plugins/scoped-state'
 import { SECRET } from '../helpers/plugin-app'
 
 const folder = mkdtempSync(join(tmpdir(), 'numeric-options-'))
@@ -69,6 +76,14 @@ const OPTIONS: Option[] = [
         range: 'of sessions from 1 up',
         refused: [0, Number.NaN, 10.5, Number.POSITIVE_INFINITY],
         accepted: [1, 1_000_000]
+    },
+    {
+        owner: 'memoryStore',
+        name: 'maxBytes',
+        make: (maxBytes) => closed(memoryStore({ maxBytes })),
+        range: `of bytes from ${SESSION_BYTES} up`,
+        refused: [SESSION_BYTES - 1, Number.NaN, 1e6 + 0.5, Number.POSITIVE_INFINITY],
+        accepted: [SESSION_BYTES, 2 ** 40]
     },
     timer('memoryStore', 'sweepInterval', (sweepInterval) => closed(memoryStore({ sweepInterval }))),
     timer('sqliteStore', 'sweepInterval', (sweepInterval) =>

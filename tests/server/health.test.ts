@@ -5,13 +5,17 @@ import { client } from '../helpers/client'
 import { unreachableRedisStore } from '../helpers/redis'
 
 test('/healthz reports the store counters as JSON', async () => {
-    const app = testApp({ store: memoryStore({ maxSessions: 1 }) })
+    const store = memoryStore({ maxSessions: 1 })
+    const app = testApp({ store })
     await client(app).post('/api/increment')
     await client(app).post('/api/increment')
     const response = await app.handle(new Request('http://localhost/healthz'))
     expect(response.status).toBe(200)
     expect(response.headers.get('content-type')).toStartWith('application/json')
-    expect(await response.json()).toEqual({ status: 'ok', sessions: { sessions: 1, evictions: 1, expirations: 0 } })
+    expect(await response.json()).toEqual({
+        status: 'ok',
+        sessions: { sessions: 1, bytes: (await store.stats()).bytes, evictions: 1, expirations: 0 }
+    })
 })
 
 test('/healthz answers 503 when the store is down', async () => {
@@ -31,14 +35,14 @@ test('/healthz asks the store at most once per 5 s: polled in a loop, a costly c
     const stats = spyOn(store, 'stats')
     const app = testApp({ store, now: () => now })
     const sessions = async () => (await (await app.handle(new Request('http://localhost/healthz'))).json()).sessions
-    expect(await sessions()).toEqual({ sessions: 0, evictions: 0, expirations: 0 })
+    expect(await sessions()).toEqual({ sessions: 0, bytes: 0, evictions: 0, expirations: 0 })
     await client(app).post('/api/increment')
     now += 4_999
     for (const answer of await Promise.all([sessions(), sessions(), sessions()]))
-        expect(answer).toEqual({ sessions: 0, evictions: 0, expirations: 0 })
+        expect(answer).toEqual({ sessions: 0, bytes: 0, evictions: 0, expirations: 0 })
     expect(stats).toHaveBeenCalledTimes(1)
     now += 1
-    expect(await sessions()).toEqual({ sessions: 1, evictions: 0, expirations: 0 })
+    expect(await sessions()).toMatchObject({ sessions: 1, evictions: 0, expirations: 0 })
     expect(stats).toHaveBeenCalledTimes(2)
 })
 
