@@ -15,6 +15,7 @@ import { cartRoutes } from './routes/cart'
 import { counterRoutes } from './routes/counter'
 import { healthRoutes } from './routes/health'
 import { pageRoutes } from './routes/pages'
+import { startOverRoutes } from './routes/start-over'
 import { themeRoutes } from './routes/theme'
 import { security } from './security'
 import { appState } from './state'
@@ -93,6 +94,7 @@ export const createApp = (options: AppOptions = {}) => {
             })
             .use(healthRoutes(store, options.state?.now))
             .use(pageRoutes(state))
+            .use(startOverRoutes(state))
             .use(counterRoutes(state))
             .use(cartRoutes(state))
             .use(themeRoutes(state))

@@ -40,7 +40,9 @@ const explain = (error: unknown, status: number, page: boolean, changing: boolea
     // Saved by a newer version (a rolling deploy, a rollback), or a failing migrate: the user's way out is to start over.
     if (error instanceof UnreadableStateError) {
         // A page shows the Start over button; an htmx click's alert points to that page.
-        const way = page ? 'start over, which clears your cart and settings' : 'reload the page to start over'
+        const way = page
+            ? 'start over, which clears everything this site saved for you'
+            : 'reload the page to start over'
         return {
             title: 'Saved session unreadable',
             message: `Your saved session cannot be read by this version of the app. Nothing was changed. Try again shortly, or ${way}.`

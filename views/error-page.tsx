@@ -1,10 +1,11 @@
 import { Html } from '@kitajs/html'
+import { START_OVER_PATH } from '../server/routes/start-over'
 import { Layout } from './layout'
 
 export interface ErrorPageProps {
     title: string
     message: string
-    /** Offers a plain form that resets all of the user's state (`/api/full-reset`): their way out of state that cannot be read. */
+    /** Offers a plain form that resets all of the user's state (`POST /start-over`): their way out of state that cannot be read. */
     startOver?: boolean
 }
 
@@ -22,7 +23,7 @@ export const ErrorPage = ({ title, message, startOver = false }: ErrorPageProps)
                 {message}
             </p>
             {startOver && (
-                <form method="post" action="/api/full-reset">
+                <form method="post" action={START_OVER_PATH}>
                     <button type="submit">Start over</button>
                 </form>
             )}

@@ -98,7 +98,7 @@ export const Layout = ({
                 <div class="container site-header-inner">
                     <a class="brand" href="/">
                         <span class="brand-mark" aria-hidden="true" />
-                        {APP_NAME}
+                        {Html.escapeHtml(APP_NAME)}
                     </a>
                     <nav class="site-nav" aria-label="Main">
                         <ul>

@@ -5,7 +5,9 @@
  * for a bug, which is logged and answered without its message.
  */
 import { afterAll, beforeEach, expect, spyOn, test } from 'bun:test'
+import { Html } from '@kitajs/html'
 import { memoryStore, StoreUnavailableError } from '../../plugins/scoped-state'
+import { APP_NAME } from '../../views/layout'
 import { testApp } from '../helpers/app'
 import { client, countOf, FORM_POST, HTMX, HTMX_FORM, NAVIGATE, sessionIdOf } from '../helpers/client'
 import { flakyStore } from '../helpers/flaky-store'
@@ -47,7 +49,7 @@ const expectErrorPage = async (response: Response, status: number, title: string
     expect(response.headers.get('hx-retarget')).toBeNull()
     const html = await response.text()
     expect(html).toStartWith('<!doctype html>')
-    expect(html).toContain(`<title>${title} · Scoped State</title>`)
+    expect(html).toContain(`<title>${Html.escapeHtml(`${title} · ${APP_NAME}`)}</title>`)
     expect(html).toContain(`<h1>${title}</h1><p class="lead">${message}</p>`)
     expect(html).toContain('<nav class="site-nav" aria-label="Main">')
     expect(html).toContain('<a href="/">Back to the home page</a>')
@@ -114,18 +116,16 @@ test('state saved by a newer version of the app (a deploy, a rollback): 503, not
         page,
         503,
         'Saved session unreadable',
-        `${unreadable}start over, which clears your cart and settings.`
+        `${unreadable}start over, which clears everything this site saved for you.`
     )
-    expect(html).toContain(
-        '<form method="post" action="/api/full-reset"><button type="submit">Start over</button></form>'
-    )
+    expect(html).toContain('<form method="post" action="/start-over"><button type="submit">Start over</button></form>')
     expect(page.headers.get('retry-after')).toBe('1')
     expect(store.load(id, 60_000)).toBe(newer)
     expect(error).not.toHaveBeenCalled()
 
-    const startOver = await alice.post('/api/full-reset', FORM_POST)
+    const startOver = await alice.post('/start-over', FORM_POST)
     expect(startOver.status).toBe(303)
-    expect(startOver.headers.get('location')).toBe('/counter')
+    expect(startOver.headers.get('location')).toBe('/')
     expect((await alice.get('/cart', NAVIGATE)).status).toBe(200)
     expect(await countOf(await alice.post('/api/increment', HTMX))).toBe(1)
 })

@@ -78,9 +78,13 @@ describe('CSRF', () => {
     })
 })
 
+/** The status `path` answers a GET with: a test of a page's headers must fail once the page is gone, not check the 404's. */
+const statusOf = (path: string) => (path === '/no-such-page' ? 404 : 200)
+
 describe('security headers', () => {
     test.each(['/counter', '/api/count', '/public/app.js', '/no-such-page'])('are on %s', async (path) => {
         const response = await testApp().handle(new Request(`http://localhost${path}`))
+        expect(response.status).toBe(statusOf(path))
         const csp = response.headers.get('content-security-policy') ?? ''
         expect(csp).toContain("script-src 'self'")
         expect(csp).toContain("frame-ancestors 'none'")
@@ -92,6 +96,7 @@ describe('security headers', () => {
 
     test('the whole Content-Security-Policy, and X-Frame-Options for browsers without frame-ancestors', async () => {
         const response = await testApp().handle(new Request('http://localhost/counter'))
+        expect(response.status).toBe(200)
         expect(response.headers.get('content-security-policy')).toBe(
             "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
         )
@@ -104,6 +109,7 @@ describe('security headers', () => {
         const production = createApp({ state: { secret: SECRET }, hsts: true })
         for (const path of ['/counter', '/api/count', '/public/app.js', '/no-such-page']) {
             const response = await production.handle(new Request(`http://localhost${path}`))
+            expect(response.status).toBe(statusOf(path))
             expect(response.headers.get('strict-transport-security')).toBe('max-age=31536000')
         }
     })
@@ -126,6 +132,7 @@ describe('security headers', () => {
         '%s may not be stored by any cache',
         async (path) => {
             const response = await testApp().handle(new Request(`http://localhost${path}`))
+            expect(response.status).toBe(statusOf(path))
             expect(response.headers.get('cache-control')).toBe('no-store')
         }
     )
@@ -176,6 +183,7 @@ describe('security headers', () => {
             for (const path of ['/vendor/htmx-4.0.1.min.js', STYLES.url, '/public/favicon.svg', '/counter']) {
                 const url = `http://127.0.0.1:${app.server?.port}${path}`
                 const [get, head] = await Promise.all(['GET', 'HEAD'].map((method) => fetch(url, { method })))
+                expect([path, get?.status]).toEqual([path, 200])
                 for (const name of ['content-type', 'cache-control', 'content-length'])
                     expect([path, name, head?.headers.get(name)]).toEqual([path, name, get?.headers.get(name) ?? null])
             }

@@ -4,6 +4,8 @@
  * scripts from our origin only); the stylesheet and script it links are served.
  */
 import { describe, expect, test } from 'bun:test'
+import { Html } from '@kitajs/html'
+import { APP_NAME } from '../../views/layout'
 import { testApp } from '../helpers/app'
 import { client, HTMX_FORM, NAVIGATE } from '../helpers/client'
 
@@ -23,7 +25,7 @@ describe('app shell', () => {
             expect(page).toStartWith('<!doctype html><html lang="en" data-theme="system">')
             expect(page).toContain('<meta name="viewport" content="width=device-width, initial-scale=1"/>')
             expect(page).toContain('<a class="skip-link" href="#main">')
-            expect(page).toContain('Scoped State</a>')
+            expect(page).toContain(`${Html.escapeHtml(APP_NAME)}</a>`)
             for (const nav of NAV_PAGES)
                 expect(page).toMatch(new RegExp(`<a class="nav-link" href="${nav.path}"[^>]*>${nav.current}</a>`))
             expect(page).toMatch(/<span id="cart-badge" class="badge" data-count="0">0<span class="visually-hidden">/)
