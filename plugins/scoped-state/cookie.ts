@@ -16,7 +16,7 @@ export interface CookieAttributes {
     /**
      * `'auto'` sets `Secure` when the request came over https (its URL, or a proxy's
      * `X-Forwarded-Proto: https` or `Forwarded: proto=https`). A `__Host-` name always
-     * gets `Secure`.
+     * gets `Secure`, and so does `sameSite: 'none'`, which browsers refuse without it.
      * @default 'auto'
      */
     secure?: boolean | 'auto' | undefined

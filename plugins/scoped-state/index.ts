@@ -91,7 +91,7 @@ const identity = (value: object | undefined) => {
 /** A second instance on a route would replace the first's `scopedStore`, and both would commit its session. */
 const twoInstances = () =>
     new ScopedStateSetupError(
-        'scopedState: two instances run on one route (created apart, with another store, migrate or now?). ' +
+        'scopedState: two instances run on one route (created apart, with another setup, store, migrate or now?). ' +
             'Create the instance once and .use() it in every module that reads state.'
     )
 

@@ -117,7 +117,7 @@ export interface ScopedStateOptions<Setup extends StateSetup = StateSetup, Chang
     serializeRequests?: boolean | undefined
     /**
      * Refuses to start without a strong secret.
-     * @default NODE_ENV === 'production' when the app starts (in an executable too)
+     * @default NODE_ENV === 'production' when `scopedState()` is called (in an executable too)
      */
     production?: boolean | undefined
     /**

@@ -5,18 +5,10 @@
  * the server holds. A route that delays each answer stands in for a slow network.
  */
 import { expect } from 'bun:test'
-import type { Page } from 'playwright-core'
 import { button, cartLine, expectBadge, expectCount, expectTheme, product } from './demo'
 import { expectAttribute, expectGone, expectText } from './expect'
 import { browserTest, e2eSuite } from './harness'
-
-/** Delays the answers to `pattern` by `ms` after the server gave them, as a slow network would. */
-const slowDown = (page: Page, pattern: string, ms = 150) =>
-    page.route(pattern, async (route) => {
-        const response = await route.fetch()
-        await Bun.sleep(ms)
-        await route.fulfill({ response })
-    })
+import { slowDown } from './slow-network'
 
 e2eSuite('clicks faster than the answers', (e2e) => {
     browserTest('counter: a double-click counts twice, and +1 then -1 ends where the server does', async () => {

@@ -1,6 +1,7 @@
 /**
  * Stands in for `handleHTMXPageRequest` of `@absolutejs/absolute`, which the spec's HTMX
- * example imports and this project does not use: it serves a built page as HTML. The
+ * example imports and this project does not use: like it (0.17), it returns the built page's
+ * file, not a `Response`, which the plugin must still give its cookie. The
  * spec's page is in `tests/e2e/fixtures/build/pages/`, verbatim but for htmx, which it
  * loads from its own origin (`/htmx.js`) instead of a CDN.
  *
@@ -11,5 +12,4 @@ import { join } from 'node:path'
 
 const FIXTURES = join(import.meta.dir, '../e2e/fixtures')
 
-export const handleHTMXPageRequest = (path: string) =>
-    new Response(Bun.file(join(FIXTURES, path)), { headers: { 'content-type': 'text/html; charset=utf-8' } })
+export const handleHTMXPageRequest = (path: string) => Bun.file(join(FIXTURES, path))

@@ -1,5 +1,5 @@
 /**
- * Every example of the user's spec (/shared/spec/scoped-state.md), verbatim but for
+ * Every example of the user's spec (../shared/spec/scoped-state.md from the project's root), verbatim but for
  * the import paths (the plugin is copied into the app, not installed from npm;
  * `handleHTMXPageRequest` is a stand-in) and `.listen(3000)`.
  */
@@ -53,6 +53,10 @@ describe('Accessing State', () => {
         const cookie = first.headers.get('set-cookie') ?? ''
         expect(cookie).toMatch(/^user_session_id=[\w.-]+;/)
         for (const attribute of ['HttpOnly', 'SameSite=Lax', 'Path=/']) expect(cookie).toContain(attribute)
+        // Secure over https: over plain http (development) browsers would refuse it.
+        expect(cookie).not.toContain('Secure')
+        const overHttps = await app.handle(new Request('https://localhost/api/count'))
+        expect(overHttps.headers.get('set-cookie')).toEndWith('; HttpOnly; Secure; SameSite=Lax')
         expect(await first.text()).toBe('0')
         expect(await b.text('/api/count')).toBe('0')
         expect(await (await a.post('/api/increment')).text()).toBe('1')
