@@ -183,15 +183,18 @@ export const scopedState = <Setup extends StateSetup, Changed = Partial<ScopedSt
         .derive({ as: 'scoped' }, hooks.derive as (context: RequestInfo) => HandlerContext<Setup>)
         .onAfterHandle({ as: 'scoped' }, hooks.commit as (context: object) => undefined)
     // Only a store that locks has something to release when a request fails; a hook costs
-    // every route, so synchronous stores go without. After the response, not on error:
-    // Elysia stops at the first error hook that answers, which may be the app's own (one
-    // that throws skips this hook too: the session's hold then lapses after `lockLease`).
+    // every route, so synchronous stores go without. Released on error and after the
+    // response, whichever runs first (the second finds nothing held): Elysia stops at the
+    // first error hook that answers, which may be the app's own, and skips after-response
+    // hooks when no error hook answers (Elysia 1.4). An app error hook that throws skips
+    // both: the session's hold then lapses after `lockLease`.
     const abort = engine.abort
     if (!abort) return plugin
-    return plugin.onAfterResponse({ as: 'scoped' }, function releaseScopedState({
+    const releaseScopedState = function releaseScopedState({
         scopedSession,
         set
     }: Partial<DerivedContext<Setup>> & { set: ResponseSet }) {
         abort(scopedSession, set)
-    } as (context: object) => void)
+    } as (context: object) => void
+    return plugin.onError({ as: 'scoped' }, releaseScopedState).onAfterResponse({ as: 'scoped' }, releaseScopedState)
 }

@@ -4,7 +4,7 @@
  * cannot interleave with another request's; an awaiting handler's changes are merged
  * key by key. Asynchronous stores (Redis): one request at a time per session.
  */
-import { describe, expect, test } from 'bun:test'
+import { describe, expect, spyOn, test } from 'bun:test'
 import { Elysia } from 'elysia'
 import { memoryStore, type Store, scopedState } from '../../plugins/scoped-state'
 import { client, inPage, NAVIGATE, overHttp } from '../helpers/client'
@@ -103,6 +103,34 @@ test("a failed request answered by the app's own error hook still lets its sessi
     const failed = await user.post('/fail')
     expect(await failed.text()).toBe('sorry')
     expect(await (await user.post('/increment')).text()).toBe('2')
+})
+
+describe('a failed request that no error hook answers (Elysia then skips after-response hooks)', () => {
+    const FORGED_PAGE = `AAAAAAAAAAAA.${'A'.repeat(43)}`
+    for (const [hooks, withHooks] of [
+        ['no error hook', (app: Elysia) => app],
+        ['an error hook that returns nothing', (app: Elysia) => app.onError(() => undefined)]
+    ] as const)
+        test(`with ${hooks}, lets go of its session at once: 500 from the handler, 409 from the plugin`, async () => {
+            // Held, the session would keep its next request waiting a whole lease: past the test's timeout.
+            const store = { ...asynchronous(memoryStore()), lockLease: 120_000 }
+            const app = withHooks(new Elysia())
+                .use(scopedState({ count: { value: 0 } }, { secret: SECRET, store }))
+                .post('/increment', ({ scopedStore }) => ++scopedStore.count)
+                .post('/fail', ({ scopedStore }) => {
+                    scopedStore.count = 99
+                    throw new Error('the handler failed')
+                })
+            const user = client(app)
+            await user.post('/increment')
+            const id = user.cookie.split('=')[1]?.split('.')[0]
+            const release = spyOn(store, 'release')
+            expect((await user.post('/fail')).status).toBe(500)
+            expect(release).toHaveBeenCalledWith(id)
+            expect((await user.post('/increment', inPage(FORGED_PAGE))).status).toBe(409)
+            expect(release).toHaveBeenCalledTimes(2)
+            expect(await (await user.post('/increment')).text()).toBe('2')
+        })
 })
 
 test("instances sharing one store run a session's requests one at a time across their routes", async () => {
