@@ -10,6 +10,18 @@ import { Elysia } from 'elysia'
 
 type Handle = (request: Request) => Response | Promise<Response>
 
+/**
+ * The request's path. Not `new URL(url).pathname`: Bun builds the URL from the `Host` header,
+ * and one that is no host (`Host: [`) makes it unparsable, which would throw after the app
+ * has answered, and so turn an applied change into a 500.
+ */
+const pathOf = (url: string) => {
+    const start = url.indexOf('/', url.indexOf('//') + 2)
+    if (start < 0) return '/'
+    const query = url.indexOf('?', start)
+    return url.slice(start, query < 0 ? undefined : query)
+}
+
 export const accessLog = (write: (line: string) => void) =>
     // A wrap around the whole handler, not an `onAfterResponse` hook: that hook misses the
     // requests an `onRequest` hook answers early, such as the 403 of a cross-site POST.
@@ -20,7 +32,7 @@ export const accessLog = (write: (line: string) => void) =>
             const startedAt = performance.now()
             const response = await next(request)
             const ms = (performance.now() - startedAt).toFixed(1)
-            write(`${request.method} ${new URL(request.url).pathname} ${response.status} ${ms}ms`)
+            write(`${request.method} ${pathOf(request.url)} ${response.status} ${ms}ms`)
             return response
         }
     })

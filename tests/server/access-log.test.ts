@@ -29,3 +29,35 @@ test('logs requests refused before routing, such as a cross-site POST', async ()
     const line = await request('/api/increment', { method: 'POST', headers: { origin: 'https://evil.example' } })
     expect(line).toStartWith('POST /api/increment 403 ')
 })
+
+test('a Host header that makes no URL is logged with its path, and the answer stays the app’s', async () => {
+    const lines: string[] = []
+    const app = createApp({ state: { secret: SECRET }, accessLog: (line) => lines.push(line) }).listen({
+        port: 0,
+        hostname: '127.0.0.1'
+    })
+    try {
+        // fetch() would not send it: a raw request, as any client may.
+        const answer = await new Promise<string>((resolve, reject) => {
+            let received = ''
+            Bun.connect({
+                hostname: '127.0.0.1',
+                port: Number(app.server?.port),
+                socket: {
+                    open: (socket) => {
+                        socket.write('GET /counter?page_id=x HTTP/1.1\r\nHost: [\r\nConnection: close\r\n\r\n')
+                    },
+                    data: (_, chunk) => {
+                        received += chunk.toString()
+                    },
+                    close: () => resolve(received),
+                    error: (_, error) => reject(error)
+                }
+            })
+        })
+        expect(answer).toStartWith('HTTP/1.1 200 ')
+        expect(lines).toEqual([expect.stringMatching(/^GET \/counter 200 \d+\.\dms$/)])
+    } finally {
+        await app.stop()
+    }
+})

@@ -3,6 +3,7 @@
  * stays silent is replaced, and a failed command's error tells whether it may still run.
  */
 import { RedisClient } from 'bun'
+import { ScopedStateSetupError } from '../errors'
 import { StoreUnavailableError } from '../store'
 
 /** Errors of commands that went out: Redis ran them (a script may fail halfway), or may still. */
@@ -50,7 +51,13 @@ export interface RedisConnection {
 export const redisConnection = (url: string, timeout: number, recycleAfter: number): RedisConnection => {
     const open = () =>
         new RedisClient(url, { connectionTimeout: timeout, enableOfflineQueue: false, autoReconnect: false })
-    let client = open()
+    let client: RedisClient
+    try {
+        client = open()
+    } catch (error) {
+        // Bun checks the URL here (a database that is not a number, port 0); its message names no password.
+        throw new ScopedStateSetupError(`redisStore: the url is refused: ${(error as Error).message}`)
+    }
     let connecting: Promise<unknown> | undefined
     /** When the current run of timeouts began. */
     let silentSince: number | undefined

@@ -2,7 +2,13 @@
 import { afterAll, describe, expect, setSystemTime, spyOn, test } from 'bun:test'
 import { RedisClient } from 'bun'
 import { Elysia } from 'elysia'
-import { redisStore, type Store, StoreUnavailableError, scopedState } from '../../../plugins/scoped-state'
+import {
+    redisStore,
+    ScopedStateSetupError,
+    type Store,
+    StoreUnavailableError,
+    scopedState
+} from '../../../plugins/scoped-state'
 import { client, sessionIdOf, setCookieOf } from '../../helpers/client'
 import { SECRET, stateApp, stuckApp } from '../../helpers/plugin-app'
 import { cuttingProxy, redisTest, unreachableRedisStore, useRedis } from '../../helpers/redis'
@@ -187,6 +193,17 @@ describe('redis store', () => {
         expect(() => redisStore({ url: 'redis://127.0.0.1:1', lockLease: 5_000 })).toThrow(
             'lockLease (5000 ms) must exceed lockTimeout + commandTimeout (6500 ms)'
         )
+    })
+
+    test("refuses a URL that Bun's client refuses, at once and naming no password", () => {
+        for (const [url, reason] of [
+            ['redis://:hunter2@127.0.0.1:6379/abc', 'Invalid database number in Redis URL: "abc"'],
+            ['redis://:hunter2@127.0.0.1:6379/1/2', 'Invalid database number in Redis URL: "1/2"'],
+            ['redis://:hunter2@127.0.0.1:0', 'Port 0 is not valid for TCP connections']
+        ] as const)
+            expect(() => redisStore({ url })).toThrow(
+                new ScopedStateSetupError(`redisStore: the url is refused: ${reason}`)
+            )
     })
 
     redisTest(
