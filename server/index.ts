@@ -31,7 +31,14 @@ const start = () => {
     const mode = config.production ? 'production' : config.development ? 'development' : 'test'
     console.log(`Listening on ${url.origin} (${mode}; session state: ${storeLabel(config.store)})`)
 
-    const shutdown = async () => {
+    let stopping = false
+    const shutdown = async (signal: NodeJS.Signals) => {
+        // A second signal does not cut the first short: Ctrl-C reaches both `bun run start` and
+        // the app, which `bun run` then sends it again, as does systemd's stop of the whole
+        // group. Shutdown ends within the grace period anyway; SIGKILL ends it at once.
+        if (stopping) return
+        stopping = true
+        console.log(`${signal}: stopping once requests in flight finish (at most ${SHUTDOWN_GRACE_MS / 1000} s).`)
         // Stops accepting connections and lets in-flight requests finish (up to the grace period).
         const cutOff = setTimeout(() => app.server?.stop(true), SHUTDOWN_GRACE_MS)
         await app.stop()
@@ -39,10 +46,11 @@ const start = () => {
         // The plugin began closing the store as the app stopped; this waits for it (Redis waits
         // for requests whose client went away, then unlocks what they hold).
         await store.close()
+        console.log('Stopped.')
         process.exit(0)
     }
-    process.once('SIGINT', shutdown)
-    process.once('SIGTERM', shutdown)
+    process.on('SIGINT', shutdown)
+    process.on('SIGTERM', shutdown)
 }
 
 try {

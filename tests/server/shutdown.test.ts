@@ -68,7 +68,7 @@ const slowPost = async (url: string, path: string, cookie: string) => {
     }
 }
 
-test('SIGTERM finishes the in-flight request, closes the store and exits 0', async () => {
+test('SIGTERM finishes the in-flight request, closes the store and exits 0; a second signal does not cut it short', async () => {
     const path = join(dir, 'state.db')
     server = await startServer({ env: { NODE_ENV: 'test', SCOPED_STATE_STORE: `sqlite:${path}` } })
     const first = await fetch(`${server.url}/api/increment`, { method: 'POST' })
@@ -89,11 +89,17 @@ test('SIGTERM finishes the in-flight request, closes the store and exits 0', asy
     expect(await refused()).toBe(true)
     expect(server.child.exitCode).toBeNull()
     expect(inFlight.received()).toBe('')
+    // Ctrl-C reaches `bun run start` and the app, which `bun run` sends it again.
+    server.child.kill('SIGINT')
+    server.child.kill('SIGTERM')
+    await Bun.sleep(100)
+    expect(server.child.exitCode).toBeNull()
 
     const answer = await inFlight.finish()
     expect(answer).toStartWith('HTTP/1.1 200')
     expect(answer).toContain('<span id="count">2</span>')
     expect(await server.child.exited).toBe(0)
+    expect(server.output()).toContain('SIGTERM: stopping once requests in flight finish (at most 10 s).\nStopped.\n')
 
     // Closed cleanly: the write-ahead log was checkpointed into the file and removed.
     expect(existsSync(`${path}-wal`)).toBe(false)
