@@ -8,6 +8,7 @@ import { Elysia } from 'elysia'
 import { memoryStore, type ScopedStateOptions } from '../plugins/scoped-state'
 import { accessLog } from './access-log'
 import { APP_SCRIPT, HTMX_FILE, HTMX_URL, PUBLIC_DIR, STYLES } from './assets'
+import { bugLog } from './bug-log'
 import { errors } from './errors'
 import { outageLog } from './outage-log'
 import { accountRoutes } from './routes/account'
@@ -75,11 +76,18 @@ export const createApp = (options: AppOptions = {}) => {
     const store = options.state?.store ?? memoryStore({ now: options.state?.now })
     // One plugin instance, used by every route module that reads state.
     const state = appState({ ...options.state, store })
+    const outages = outageLog(options.warn ?? console.warn)
+    const bugs = bugLog(console.error)
     return (
         new Elysia()
             .use(options.accessLog ? accessLog(options.accessLog) : new Elysia())
             .use(security({ hsts: options.hsts }))
-            .use(errors(outageLog(options.warn ?? console.warn)))
+            .use(errors(outages.report, bugs.report))
+            // What the logs counted and did not tell yet.
+            .onStop(() => {
+                outages.stop()
+                bugs.stop()
+            })
             // `utf-8`, the charset's registered name: the plugin's default says `utf8`.
             .use(html({ contentType: 'text/html; charset=utf-8' }))
             .use(publicAssets)

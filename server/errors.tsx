@@ -88,13 +88,13 @@ const statusOf = (error: unknown, set: { status?: number | string }) => {
 /**
  * `reportUnavailable` hears of each request answered 503 (see outage-log.ts): the store failed,
  * or the state was saved by a newer version of the app, which after a rollback lasts until
- * those users start over.
+ * those users start over. `reportBug` hears of each error answered 500 (see bug-log.ts).
  */
-export const errors = (reportUnavailable: (error: Error) => void) =>
+export const errors = (reportUnavailable: (error: Error) => void, reportBug: (error: unknown) => void) =>
     new Elysia({ name: 'errors' }).onError({ as: 'global' }, ({ error, request, set }) => {
         const status = statusOf(error, set)
         const bug = status >= 500 && status !== UNAVAILABLE
-        if (bug) console.error(error)
+        if (bug) reportBug(error)
         if (error instanceof StoreUnavailableError) reportUnavailable(error)
         // Its message is the user's; the operator is told what it means for them.
         else if (error instanceof UnreadableStateError && status === UNAVAILABLE)

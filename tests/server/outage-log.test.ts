@@ -17,22 +17,42 @@ const linesReach = async (lines: string[], count: number) => {
 
 test('the first failure is reported at once; later ones once per window with their count, the last ones too', async () => {
     const lines: string[] = []
-    const report = outageLog((line) => lines.push(line), 50)
+    const { report } = outageLog((line) => lines.push(line), 50)
     report(new StoreUnavailableError('Redis did not answer within 1500 ms'))
     expect(lines).toEqual([
         'Session store unavailable: Redis did not answer within 1500 ms (further failures are counted every 0.05 s)'
     ])
     for (let i = 0; i < 4; i++) report(new StoreUnavailableError('Redis: Connection closed'))
-    // Nothing more fails: the count still comes, once.
-    await linesReach(lines, 2)
+    // Nothing more fails: the count still comes, once, then a window without any says so.
+    await linesReach(lines, 3)
     await Bun.sleep(120)
     expect(lines.slice(1)).toEqual([
-        'Session store unavailable: Redis: Connection closed (4 more requests answered 503 in the last 0.05 s)'
+        'Session store unavailable: Redis: Connection closed (4 more requests answered 503 in the last 0.05 s)',
+        'No request answered 503 in the last 0.05 s.'
     ])
     // A later failure starts a new run, reported at once.
     report(new StoreUnavailableError('Redis: Connection closed'))
-    expect(lines).toHaveLength(3)
-    expect(lines[2]).toStartWith('Session store unavailable: Redis: Connection closed (further failures')
+    expect(lines).toHaveLength(4)
+    expect(lines[3]).toStartWith('Session store unavailable: Redis: Connection closed (further failures')
+})
+
+test('a count not told yet is told when the app stops, and nothing after', async () => {
+    const store = memoryStore()
+    const warnings: string[] = []
+    // Elysia runs its stop hooks only for a server that listens.
+    const app = createApp({ state: { secret: SECRET, store }, warn: (line) => warnings.push(line) }).listen({
+        port: 0,
+        hostname: '127.0.0.1'
+    })
+    const user = client(app)
+    await user.post('/api/increment')
+    store.save(sessionIdOf(user.cookie), JSON.stringify({ v: 2, s: {}, p: {} }), 60_000)
+    for (let i = 0; i < 3; i++) expect((await user.post('/api/increment')).status).toBe(503)
+    await app.stop()
+    expect(warnings).toHaveLength(2)
+    expect(warnings[1]).toEndWith('(2 more requests answered 503 before the app stopped)')
+    await Bun.sleep(50)
+    expect(warnings).toHaveLength(2)
 })
 
 test('the app reports its store down once for a burst of failed requests', async () => {
