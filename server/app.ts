@@ -5,7 +5,7 @@
 import { html } from '@elysiajs/html'
 import { staticPlugin } from '@elysiajs/static'
 import { Elysia } from 'elysia'
-import { memoryStore, type ScopedStateOptions } from '../plugins/scoped-state'
+import { memoryStore, type ScopedStateOptions, StoreUnavailableError } from '../plugins/scoped-state'
 import { accessLog } from './access-log'
 import { APP_SCRIPT, HTMX_FILE, HTMX_URL, PUBLIC_DIR, STYLES } from './assets'
 import { bugLog } from './bug-log'
@@ -76,13 +76,19 @@ export const createApp = (options: AppOptions = {}) => {
     const store = options.state?.store ?? memoryStore({ now: options.state?.now })
     // One plugin instance, used by every route module that reads state.
     const state = appState({ ...options.state, store })
+    const now = options.state?.now ?? (() => performance.now())
     const outages = outageLog(options.warn ?? console.warn)
     const bugs = bugLog(console.error)
+    let storeFailedAt: number | undefined
+    const reportUnavailable = (error: Error) => {
+        if (error instanceof StoreUnavailableError) storeFailedAt = now()
+        outages.report(error)
+    }
     return (
         new Elysia()
             .use(options.accessLog ? accessLog(options.accessLog) : new Elysia())
             .use(security({ hsts: options.hsts }))
-            .use(errors(outages.report, bugs.report))
+            .use(errors(reportUnavailable, bugs.report))
             // What the logs counted and did not tell yet.
             .onStop(() => {
                 outages.stop()
@@ -100,7 +106,7 @@ export const createApp = (options: AppOptions = {}) => {
                 set.headers['content-type'] = Bun.file(HTMX_FILE).type
                 return new Response(Bun.file(HTMX_FILE))
             })
-            .use(healthRoutes(store, options.state?.now))
+            .use(healthRoutes(store, { now, storeFailedAt: () => storeFailedAt, report: outages.report }))
             .use(pageRoutes(state))
             .use(startOverRoutes(state))
             .use(counterRoutes(state))

@@ -9,25 +9,50 @@ import type { Store, StoreStats } from '../../plugins/scoped-state'
  * stall every other request.
  */
 const REUSED_FOR = 5_000
-
 /**
- * `now` is a monotonic clock in milliseconds unless a test gives its own: a wall clock set
- * back an hour would serve one answer (a 503 too) for that hour.
+ * How long, in milliseconds, a request that failed because the store did keeps the check at 503:
+ * a store that answers `stats()` may still refuse writes (a full disk, a lock held elsewhere).
  */
-export const healthRoutes = (store: Store, now: () => number = () => performance.now()) => {
+const FAILING_FOR = 5_000
+
+export interface HealthOptions {
+    /**
+     * A monotonic clock in milliseconds: a wall clock set back an hour would serve one answer
+     * (a 503 too) for that hour. @default performance.now
+     */
+    now?: () => number
+    /** When, on `now`'s clock, a request last failed because the store did; `undefined` if none has. */
+    storeFailedAt?: () => number | undefined
+    /** Hears why the store did not answer a check, once per answer reused. */
+    report?: (error: Error) => void
+}
+
+export const healthRoutes = (store: Store, options: HealthOptions = {}) => {
+    const { now = () => performance.now(), storeFailedAt = () => undefined, report = () => {} } = options
     let last: { at: number; stats: Promise<StoreStats> } | undefined
     const stats = () => {
         const at = now()
-        if (!last || at - last.at >= REUSED_FOR) last = { at, stats: Promise.resolve().then(() => store.stats()) }
+        if (!last || at - last.at >= REUSED_FOR) {
+            const asked = Promise.resolve().then(() => store.stats())
+            asked.catch((error) => report(error instanceof Error ? error : new Error(String(error))))
+            last = { at, stats: asked }
+        }
         return last.stats
     }
     return new Elysia({ name: 'health-routes' }).get('/healthz', async ({ set }) => {
         set.headers['cache-control'] = 'no-store'
+        let sessions: StoreStats
         try {
-            return { status: 'ok', sessions: await stats() }
+            sessions = await stats()
         } catch {
             set.status = 503
             return { status: 'store unavailable' }
         }
+        const failedAt = storeFailedAt()
+        if (failedAt !== undefined && now() - failedAt < FAILING_FOR) {
+            set.status = 503
+            return { status: 'store failing requests', sessions }
+        }
+        return { status: 'ok', sessions }
     })
 }

@@ -1,7 +1,10 @@
 import { afterEach, expect, setSystemTime, spyOn, test } from 'bun:test'
 import { memoryStore } from '../../plugins/scoped-state'
+import { createApp } from '../../server/app'
 import { testApp } from '../helpers/app'
-import { client } from '../helpers/client'
+import { client, sessionIdOf } from '../helpers/client'
+import { flakyStore } from '../helpers/flaky-store'
+import { SECRET } from '../helpers/plugin-app'
 import { unreachableRedisStore } from '../helpers/redis'
 
 test('/healthz reports the store counters as JSON', async () => {
@@ -58,4 +61,47 @@ test('/healthz times its reuse on a monotonic clock: a step of the wall clock do
     setSystemTime(Date.now() + 3_600_000)
     expect((await health()).status).toBe(200)
     expect(stats).toHaveBeenCalledTimes(1)
+})
+
+test('/healthz answers 503 for 5 s after a request failed because the store did, though its counts still come', async () => {
+    let now = 1_000_000
+    // Reads work, writes fail: a full disk.
+    const store = flakyStore()
+    const app = testApp({ store, now: () => now })
+    const health = async () => {
+        const response = await app.handle(new Request('http://localhost/healthz'))
+        return [response.status, (await response.json()).status]
+    }
+    const user = client(app)
+    await user.post('/api/increment')
+    expect(await health()).toEqual([200, 'ok'])
+    store.failing = true
+    expect((await user.post('/api/increment')).status).toBe(503)
+    expect(await health()).toEqual([503, 'store failing requests'])
+    now += 4_999
+    expect(await health()).toEqual([503, 'store failing requests'])
+    now += 1
+    expect(await health()).toEqual([200, 'ok'])
+})
+
+test('/healthz stays ready while the 503s are state saved by a newer version: the store is fine', async () => {
+    const store = memoryStore()
+    const app = testApp({ store })
+    const user = client(app)
+    await user.post('/api/increment')
+    store.save(sessionIdOf(user.cookie), JSON.stringify({ v: 2, s: {}, p: {} }), 60_000)
+    expect((await user.post('/api/increment')).status).toBe(503)
+    expect((await app.handle(new Request('http://localhost/healthz'))).status).toBe(200)
+})
+
+test('a check the store cannot answer is logged with its reason, once per answer reused', async () => {
+    const down = await unreachableRedisStore()
+    const warnings: string[] = []
+    try {
+        const app = createApp({ state: { secret: SECRET, store: down }, warn: (line) => warnings.push(line) })
+        for (let i = 0; i < 3; i++) expect((await app.handle(new Request('http://localhost/healthz'))).status).toBe(503)
+        expect(warnings).toEqual([expect.stringMatching(/^Session store unavailable: Redis: .* \(further failures/)])
+    } finally {
+        down.close()
+    }
 })
