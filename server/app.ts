@@ -9,8 +9,8 @@ import { memoryStore, type ScopedStateOptions, StoreUnavailableError } from '../
 import { accessLog } from './access-log'
 import { APP_SCRIPT, HTMX_FILE, HTMX_URL, PUBLIC_DIR, STYLES } from './assets'
 import { bugLog } from './bug-log'
+import { countedLog } from './counted-log'
 import { errors } from './errors'
-import { outageLog } from './outage-log'
 import { accountRoutes } from './routes/account'
 import { cartRoutes } from './routes/cart'
 import { counterRoutes } from './routes/counter'
@@ -28,7 +28,8 @@ export interface AppOptions {
     accessLog?: (line: string) => void
     /**
      * Receives a line when requests are answered 503 (the session store failing, or state saved
-     * by a newer version of the app), at most one per 10 s. @default console.warn
+     * by a newer version of the app) or 403 (refused as cross-site), at most one per 10 s for
+     * each (`server/counted-log.ts`). @default console.warn
      */
     warn?: (line: string) => void
     /** Send `Strict-Transport-Security` on every response (`server/security.ts`). @default false */
@@ -77,7 +78,9 @@ export const createApp = (options: AppOptions = {}) => {
     // One plugin instance, used by every route module that reads state.
     const state = appState({ ...options.state, store })
     const now = options.state?.now ?? (() => performance.now())
-    const outages = outageLog(options.warn ?? console.warn)
+    const warn = options.warn ?? console.warn
+    const outages = countedLog(warn, 503)
+    const refusals = countedLog(warn, 403)
     const bugs = bugLog(console.error)
     let storeFailedAt: number | undefined
     const reportUnavailable = (error: Error) => {
@@ -87,11 +90,12 @@ export const createApp = (options: AppOptions = {}) => {
     return (
         new Elysia()
             .use(options.accessLog ? accessLog(options.accessLog) : new Elysia())
-            .use(security({ hsts: options.hsts }))
+            .use(security({ hsts: options.hsts, refused: refusals.report }))
             .use(errors(reportUnavailable, bugs.report))
             // What the logs counted and did not tell yet.
             .onStop(() => {
                 outages.stop()
+                refusals.stop()
                 bugs.stop()
             })
             // `utf-8`, the charset's registered name: the plugin's default says `utf8`.

@@ -86,7 +86,7 @@ const statusOf = (error: unknown, set: { status?: number | string }) => {
 }
 
 /**
- * `reportUnavailable` hears of each request answered 503 (see outage-log.ts): the store failed,
+ * `reportUnavailable` hears of each request answered 503 (see counted-log.ts): the store failed,
  * or the state was saved by a newer version of the app, which after a rollback lasts until
  * those users start over. `reportBug` hears of each error answered 500 (see bug-log.ts).
  */

@@ -46,21 +46,25 @@ const SECURITY_HEADERS = {
     'cache-control': 'no-store'
 }
 
-/** Whether an unsafe request comes from a page of another origin. */
-export const isCrossSite = (request: Request) => {
+/** Why an unsafe request is taken to come from a page of another origin, or `undefined` when it is not. */
+const crossSite = (request: Request) => {
     const site = request.headers.get('sec-fetch-site')
-    if (site) return site !== 'same-origin' && site !== 'none'
+    // Quoted in the reasons: they are the client's, and may hold anything a header can.
+    if (site)
+        return site === 'same-origin' || site === 'none'
+            ? undefined
+            : `the browser says so (Sec-Fetch-Site: ${JSON.stringify(site)})`
     const origin = request.headers.get('origin')
-    if (!origin) return false
-    try {
-        const host = request.headers.get('host') ?? new URL(request.url).host
-        // Scheme too: a page of this host over plain http (a network attacker's) is another origin.
-        // Both as URL writes them: host in lower case, no default port.
-        const own = `${cameOverHttps(request) ? 'https' : 'http'}://${host}`
-        return new URL(origin).origin !== new URL(own).origin
-    } catch {
-        return true
-    }
+    if (!origin) return undefined
+    // Scheme too: a page of this host over plain http (a network attacker's) is another origin.
+    const host = request.headers.get('host') ?? URL.parse(request.url)?.host
+    const own = `${cameOverHttps(request) ? 'https' : 'http'}://${host}`
+    // Both as URL writes them: host in lower case, no default port.
+    if (URL.canParse(origin) && URL.canParse(own) && new URL(origin).origin === new URL(own).origin) return undefined
+    return (
+        `its Origin, ${JSON.stringify(origin)}, is not this site, ${JSON.stringify(own)} ` +
+        '(behind a proxy, it must pass the Host it was asked for, port included, and X-Forwarded-Proto)'
+    )
 }
 
 const HSTS = { 'strict-transport-security': 'max-age=31536000' }
@@ -68,14 +72,18 @@ const HSTS = { 'strict-transport-security': 'max-age=31536000' }
 export interface SecurityOptions {
     /** Send `Strict-Transport-Security`: turn on in production. @default false */
     hsts?: boolean
+    /** Hears of each request refused as cross-site, and why. @default nothing */
+    refused?: (reason: Error) => void
 }
 
-export const security = ({ hsts = false }: SecurityOptions = {}) => {
+export const security = ({ hsts = false, refused = () => {} }: SecurityOptions = {}) => {
     const headers = hsts ? { ...SECURITY_HEADERS, ...HSTS } : SECURITY_HEADERS
     return new Elysia({ name: 'security', seed: hsts })
         .onRequest(({ request, set }) => {
             Object.assign(set.headers, headers)
-            if (UNSAFE.has(request.method) && isCrossSite(request)) {
+            const reason = UNSAFE.has(request.method) ? crossSite(request) : undefined
+            if (reason) {
+                refused(new Error(`Refused ${request.method} as cross-site: ${reason}`))
                 set.status = 403
                 if (!isHtmx(request)) return 'Cross-site request refused.'
                 // Only this site's pages can send an htmx request (another site's would need CORS), so

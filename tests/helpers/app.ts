@@ -1,6 +1,6 @@
 /**
  * The demo app as tests build it: a fixed secret, the memory store unless given another,
- * and no store-outage warnings in the test output (tests/server/outage-log.test.ts hears them).
+ * and no outage or refusal warnings in the test output (tests/server/counted-log.test.ts hears them).
  */
 import { type AppOptions, createApp } from '../../server/app'
 import { SECRET } from './plugin-app'

@@ -100,7 +100,7 @@ test('a check the store cannot answer is logged with its reason, once per answer
     try {
         const app = createApp({ state: { secret: SECRET, store: down }, warn: (line) => warnings.push(line) })
         for (let i = 0; i < 3; i++) expect((await app.handle(new Request('http://localhost/healthz'))).status).toBe(503)
-        expect(warnings).toEqual([expect.stringMatching(/^Session store unavailable: Redis: .* \(further failures/)])
+        expect(warnings).toEqual([expect.stringMatching(/^Session store unavailable: Redis: .* \(further ones/)])
     } finally {
         down.close()
     }

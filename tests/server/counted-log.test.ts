@@ -1,11 +1,11 @@
 /**
- * Requests answered 503 (the session store failing, state saved by a newer version) are told
- * to the operator once, then once per window with a count.
+ * Requests answered 503 (the session store failing, state saved by a newer version) or 403
+ * (refused as cross-site) are told to the operator once, then once per window with a count.
  */
 import { expect, spyOn, test } from 'bun:test'
 import { memoryStore, StoreUnavailableError } from '../../plugins/scoped-state'
 import { createApp } from '../../server/app'
-import { outageLog } from '../../server/outage-log'
+import { countedLog } from '../../server/counted-log'
 import { client, sessionIdOf } from '../helpers/client'
 import { SECRET } from '../helpers/plugin-app'
 import { unreachableRedisStore } from '../helpers/redis'
@@ -17,10 +17,10 @@ const linesReach = async (lines: string[], count: number) => {
 
 test('the first failure is reported at once; later ones once per window with their count, the last ones too', async () => {
     const lines: string[] = []
-    const { report } = outageLog((line) => lines.push(line), 50)
+    const { report } = countedLog((line) => lines.push(line), 503, 50)
     report(new StoreUnavailableError('Redis did not answer within 1500 ms'))
     expect(lines).toEqual([
-        'Session store unavailable: Redis did not answer within 1500 ms (further failures are counted every 0.05 s)'
+        'Session store unavailable: Redis did not answer within 1500 ms (further ones are counted every 0.05 s)'
     ])
     for (let i = 0; i < 4; i++) report(new StoreUnavailableError('Redis: Connection closed'))
     // Nothing more fails: the count still comes, once, then a window without any says so.
@@ -33,7 +33,7 @@ test('the first failure is reported at once; later ones once per window with the
     // A later failure starts a new run, reported at once.
     report(new StoreUnavailableError('Redis: Connection closed'))
     expect(lines).toHaveLength(4)
-    expect(lines[3]).toStartWith('Session store unavailable: Redis: Connection closed (further failures')
+    expect(lines[3]).toStartWith('Session store unavailable: Redis: Connection closed (further ones')
 })
 
 test('a count not told yet is told when the app stops, and nothing after', async () => {
@@ -80,7 +80,7 @@ test('the app reports state saved by a newer version too: a rollback leaves thos
         'State saved by a newer version of the app was refused: a deploy under way, or a rollback, after which ' +
             "its users get 503 until they start over. This session's state was saved by a newer version of the app " +
             '(state version 2, this instance has 1); nothing was changed. Please try again in a moment. ' +
-            '(further failures are counted every 10 s)'
+            '(further ones are counted every 10 s)'
     ])
 })
 
@@ -111,4 +111,30 @@ test('a migrate that fails is a bug, logged as one, not reported as an outage', 
     } finally {
         error.mockRestore()
     }
+})
+
+test('the app tells why it refused a request as cross-site, once for a burst: a proxy that drops the port refuses every form', async () => {
+    const warnings: string[] = []
+    const app = createApp({ state: { secret: SECRET }, warn: (line) => warnings.push(line) })
+    const behindProxy = { host: 'example.com', origin: 'https://example.com:8443', 'x-forwarded-proto': 'https' }
+    for (let i = 0; i < 3; i++) expect((await client(app).post('/api/increment', behindProxy)).status).toBe(403)
+    expect((await client(app).post('/api/increment', { 'sec-fetch-site': 'cross-site' })).status).toBe(403)
+    expect(warnings).toEqual([
+        'Refused POST as cross-site: its Origin, "https://example.com:8443", is not this site, "https://example.com" ' +
+            '(behind a proxy, it must pass the Host it was asked for, port included, and X-Forwarded-Proto) ' +
+            '(further ones are counted every 10 s)'
+    ])
+    // Nothing for a request of this site.
+    const own = { host: 'example.com:8443', origin: 'https://example.com:8443', 'x-forwarded-proto': 'https' }
+    expect((await client(app).post('/api/increment', own)).status).toBe(200)
+    expect(warnings).toHaveLength(1)
+})
+
+test('a refusal the browser decided says so', async () => {
+    const lines: string[] = []
+    const app = createApp({ state: { secret: SECRET }, warn: (line) => lines.push(line) })
+    expect((await client(app).post('/api/increment', { 'sec-fetch-site': 'same-site' })).status).toBe(403)
+    expect(lines).toEqual([
+        'Refused POST as cross-site: the browser says so (Sec-Fetch-Site: "same-site") (further ones are counted every 10 s)'
+    ])
 })
