@@ -79,8 +79,8 @@ export const createApp = (options: AppOptions = {}) => {
     const state = appState({ ...options.state, store })
     const now = options.state?.now ?? (() => performance.now())
     const warn = options.warn ?? console.warn
-    const outages = countedLog(warn, 503)
-    const refusals = countedLog(warn, 403)
+    const outages = countedLog(warn, { one: 'request answered 503', many: 'requests answered 503' })
+    const refusals = countedLog(warn, { one: 'request answered 403', many: 'requests answered 403' })
     const bugs = bugLog(console.error)
     let storeFailedAt: number | undefined
     const reportUnavailable = (error: Error) => {

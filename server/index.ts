@@ -3,9 +3,10 @@ import './bun-version'
 import { ScopedStateSetupError } from '../plugins/scoped-state'
 import { createApp } from './app'
 import { ConfigError, readConfig } from './config'
+import { countedLog } from './counted-log'
 import { developmentSecret } from './development-secret'
 import { listen } from './listen'
-import { openStore, storeLabel } from './store'
+import { MEMORY_FULL, openStore, storeLabel } from './store'
 
 /**
  * How long shutdown waits for requests in flight to finish before it closes their
@@ -17,7 +18,8 @@ const SHUTDOWN_GRACE_MS = 10_000
 const start = () => {
     const config = readConfig()
     const secret = config.secrets ?? (config.development ? developmentSecret() : undefined)
-    const store = openStore(config.store)
+    const evictions = countedLog(console.warn, { one: 'session evicted', many: 'sessions evicted' })
+    const store = openStore(config.store, () => evictions.report(MEMORY_FULL))
     const app = createApp({
         state: { secret, production: config.production, store },
         accessLog: config.development ? console.log : undefined,
@@ -46,6 +48,7 @@ const start = () => {
         // The plugin began closing the store as the app stopped; this waits for it (Redis waits
         // for requests whose client went away, then unlocks what they hold).
         await store.close()
+        evictions.stop()
         console.log('Stopped.')
         process.exit(0)
     }

@@ -16,16 +16,23 @@ export const storeLabel = (setting: StoreSetting) => {
     return url.href
 }
 
+/** What the operator is told when the memory store evicts a session (`server/counted-log.ts` counts the others). */
+export const MEMORY_FULL = new Error(
+    'The memory store is full: it evicted the least recently used session, whose user starts over. Raise ' +
+        'maxSessions or maxBytes in server/store.ts to what the memory limit allows, or keep state in SQLite or Redis.'
+)
+
 /**
- * The store for `setting`; a SQLite file's directory is created if missing.
+ * The store for `setting`; a SQLite file's directory is created if missing. `onEvict` hears of
+ * each session the memory store evicts at its limits.
  *
  * @example
  * openStore({ kind: 'sqlite', path: './data/state.db' })
  */
-export const openStore = (setting: StoreSetting): Store => {
+export const openStore = (setting: StoreSetting, onEvict?: () => void): Store => {
     switch (setting.kind) {
         case 'memory':
-            return memoryStore()
+            return memoryStore({ onEvict })
         case 'sqlite':
             try {
                 mkdirSync(dirname(setting.path), { recursive: true })

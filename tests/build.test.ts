@@ -156,6 +156,8 @@ test('stops cleanly on SIGTERM, with no access log in production', async () => {
     own.child.kill('SIGTERM')
     expect(await own.child.exited).toBe(0)
     expect((await own.output).trim().split('\n')).toEqual([
-        expect.stringMatching(/^Listening on http:\/\/127\.0\.0\.1:\d+ \(production; session state: memory\)$/)
+        expect.stringMatching(/^Listening on http:\/\/127\.0\.0\.1:\d+ \(production; session state: memory\)$/),
+        'SIGTERM: stopping once requests in flight finish (at most 10 s).',
+        'Stopped.'
     ])
 })

@@ -118,6 +118,22 @@ describe('memory store', () => {
         store.close()
     })
 
+    test('onEvict hears of each eviction, not of expiry or deletion', () => {
+        let now = 0
+        let evicted = 0
+        const store = memoryStore({ maxSessions: 2, maxBytes: 3 * cost('1'), now: () => now, onEvict: () => evicted++ })
+        for (const id of ['a', 'b', 'c']) store.save(id, '1', 1_000) // a goes: maxSessions
+        store.save('b', '1'.repeat(300), 1_000) // c goes: maxBytes
+        expect(evicted).toBe(2)
+        store.save('d', '1', 1_000)
+        store.delete('d')
+        now += 1_000
+        expect(store.load('b', 1_000)).toBeUndefined()
+        expect(store.stats()).toMatchObject({ sessions: 0, evictions: 2, expirations: 1 })
+        expect(evicted).toBe(2)
+        store.close()
+    })
+
     test('a session whose record grows pushes out others, never itself', () => {
         const store = memoryStore({ maxBytes: 10_000 })
         for (const id of ['a', 'b', 'c', 'd']) store.save(id, '1', 60_000)

@@ -17,7 +17,11 @@ const linesReach = async (lines: string[], count: number) => {
 
 test('the first failure is reported at once; later ones once per window with their count, the last ones too', async () => {
     const lines: string[] = []
-    const { report } = countedLog((line) => lines.push(line), 503, 50)
+    const { report } = countedLog(
+        (line) => lines.push(line),
+        { one: 'request answered 503', many: 'requests answered 503' },
+        50
+    )
     report(new StoreUnavailableError('Redis did not answer within 1500 ms'))
     expect(lines).toEqual([
         'Session store unavailable: Redis did not answer within 1500 ms (further ones are counted every 0.05 s)'
@@ -28,7 +32,7 @@ test('the first failure is reported at once; later ones once per window with the
     await Bun.sleep(120)
     expect(lines.slice(1)).toEqual([
         'Session store unavailable: Redis: Connection closed (4 more requests answered 503 in the last 0.05 s)',
-        'No request answered 503 in the last 0.05 s.'
+        'No requests answered 503 in the last 0.05 s.'
     ])
     // A later failure starts a new run, reported at once.
     report(new StoreUnavailableError('Redis: Connection closed'))

@@ -83,6 +83,14 @@ describe('SCOPED_STATE_STORE', () => {
         expect(storeLabel({ kind: 'redis', url: 'redis://127.0.0.1:6379/0#secret' })).toBe('redis://127.0.0.1:6379/0')
     })
 
+    test('openStore of memory tells of each session it evicts past its 100 000', () => {
+        let evicted = 0
+        const store = openStore({ kind: 'memory' }, () => evicted++)
+        for (let i = 0; i < 100_003; i++) store.save(`s${i}`, '{}', 60_000)
+        expect(evicted).toBe(3)
+        store.close()
+    })
+
     test('openStore of a Redis URL talks to that server (none listens here: stats fail)', async () => {
         const store = openStore({ kind: 'redis', url: `redis://127.0.0.1:${await freePort()}` })
         try {

@@ -27,6 +27,12 @@ export interface MemoryStoreOptions {
      */
     maxBytes?: number | undefined
     /**
+     * Called for each session evicted to stay within `maxSessions` or `maxBytes` (not for
+     * expiry), whose user starts over: a store at its limits loses state without a trace
+     * unless someone is told. @default nothing
+     */
+    onEvict?: (() => void) | undefined
+    /**
      * How often expired sessions are swept, in milliseconds. The timer is unref'd
      * and stops with `close()` (the plugin closes its store when the app stops).
      * @default 60_000
@@ -105,7 +111,7 @@ const makeNewest = (entry: Entry, anchor: Entry) => {
  * scopedState(setup, { store: memoryStore({ maxSessions: 10_000 }) })
  */
 export const memoryStore = (options: MemoryStoreOptions = {}): Store => {
-    const { now = () => performance.now() } = options
+    const { now = () => performance.now(), onEvict = () => {} } = options
     const maxSessions = wholeNumber('memoryStore', 'maxSessions', options.maxSessions ?? 100_000, {
         unit: 'sessions',
         min: 1
@@ -168,6 +174,7 @@ export const memoryStore = (options: MemoryStoreOptions = {}): Store => {
             if (oldest === kept || oldest === firstWrites) return
             remove(oldest)
             evictions++
+            onEvict()
         }
     }
 
