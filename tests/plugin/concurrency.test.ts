@@ -7,7 +7,7 @@
 import { describe, expect, spyOn, test } from 'bun:test'
 import { Elysia } from 'elysia'
 import { memoryStore, type Store, scopedState } from '../../plugins/scoped-state'
-import { client, inPage, NAVIGATE, overHttp } from '../helpers/client'
+import { client, inPage, NAVIGATE, overHttp, sessionIdOf } from '../helpers/client'
 import { SECRET, slowIncrementApp, stateApp, stuckApp } from '../helpers/plugin-app'
 
 test('100 parallel increments of one session end at 100', async () => {
@@ -88,16 +88,25 @@ test('awaiting handlers that change the same key never overwrite each other: the
     expect(await user.text('/count')).toBe(String(saved))
 })
 
-test("a failed request answered by the app's own error hook still lets its session's next request in", async () => {
-    // Elysia stops at the first error hook that answers: here the app's, registered before the plugin's hooks.
+/**
+ * An app with `onError` registered first (Elysia mutates the app it is given), then the plugin
+ * (locking), a counter, and a route that changes the count, then throws.
+ */
+const failingApp = (options: { serializeRequests?: boolean; store?: Store }, onError?: () => unknown) => {
     const app = new Elysia()
-        .onError(() => 'sorry')
-        .use(scopedState({ count: { value: 0 } }, { secret: SECRET, serializeRequests: true }))
+    if (onError) app.onError(onError)
+    return app
+        .use(scopedState({ count: { value: 0 } }, { secret: SECRET, ...options }))
         .post('/increment', ({ scopedStore }) => ++scopedStore.count)
         .post('/fail', ({ scopedStore }) => {
             scopedStore.count = 99
             throw new Error('the handler failed')
         })
+}
+
+test("a failed request answered by the app's own error hook still lets its session's next request in", async () => {
+    // Elysia stops at the first error hook that answers: here the app's, registered before the plugin's hooks.
+    const app = failingApp({ serializeRequests: true }, () => 'sorry')
     const user = client(app)
     await user.post('/increment')
     const failed = await user.post('/fail')
@@ -107,23 +116,16 @@ test("a failed request answered by the app's own error hook still lets its sessi
 
 describe('a failed request that no error hook answers (Elysia then skips after-response hooks)', () => {
     const FORGED_PAGE = `AAAAAAAAAAAA.${'A'.repeat(43)}`
-    for (const [hooks, withHooks] of [
-        ['no error hook', (app: Elysia) => app],
-        ['an error hook that returns nothing', (app: Elysia) => app.onError(() => undefined)]
+    for (const [hooks, onError] of [
+        ['no error hook', undefined],
+        ['an error hook that returns nothing', () => undefined]
     ] as const)
         test(`with ${hooks}, lets go of its session at once: 500 from the handler, 409 from the plugin`, async () => {
             // Held, the session would keep its next request waiting a whole lease: past the test's timeout.
             const store = { ...asynchronous(memoryStore()), lockLease: 120_000 }
-            const app = withHooks(new Elysia())
-                .use(scopedState({ count: { value: 0 } }, { secret: SECRET, store }))
-                .post('/increment', ({ scopedStore }) => ++scopedStore.count)
-                .post('/fail', ({ scopedStore }) => {
-                    scopedStore.count = 99
-                    throw new Error('the handler failed')
-                })
-            const user = client(app)
+            const user = client(failingApp({ store }, onError))
             await user.post('/increment')
-            const id = user.cookie.split('=')[1]?.split('.')[0]
+            const id = sessionIdOf(user.cookie)
             const release = spyOn(store, 'release')
             expect((await user.post('/fail')).status).toBe(500)
             expect(release).toHaveBeenCalledWith(id)
