@@ -7,8 +7,8 @@ import { manualClock, stateApp } from '../helpers/plugin-app'
 /** Which of `ids` the store still holds (loading them, which counts as a use). */
 const kept = (store: Store, ids: string[]) => ids.filter((id) => store.load(id, 60_000) !== undefined)
 
-/** What a session holding `record` counts against `maxBytes`. */
-const cost = (record: string) => SESSION_BYTES + Buffer.byteLength(record)
+/** What a session holding `record` counts against `maxBytes`: its length, twice that past ASCII. */
+const cost = (record: string) => SESSION_BYTES + (/^[\x20-\x7e]*$/.test(record) ? 1 : 2) * record.length
 
 describe('memory store', () => {
     test('evicts the least recently used session at maxSessions', async () => {
@@ -100,12 +100,13 @@ describe('memory store', () => {
         store.close()
     })
 
-    test('evicts the least recently used sessions past maxBytes, counting each record in UTF-8', () => {
+    test('evicts the least recently used sessions past maxBytes, counting a character past ASCII twice', () => {
         const record = 'x'.repeat(100)
         const store = memoryStore({ maxBytes: 3 * cost(record) })
         for (const id of ['a', 'b', 'c']) store.save(id, record, 60_000)
         expect(store.stats()).toEqual({ sessions: 3, bytes: 3 * cost(record), evictions: 0, expirations: 0 })
-        store.save('d', 'é'.repeat(50), 60_000) // as many bytes as `record`: a goes
+        // 50 UTF-16 units, one past ASCII: all kept at two bytes, so counted as `record`'s 100. a goes.
+        store.save('d', `${'x'.repeat(48)}😀`, 60_000)
         expect(store.stats()).toEqual({ sessions: 3, bytes: 3 * cost(record), evictions: 1, expirations: 0 })
         store.save('e', 'x'.repeat(101), 60_000) // one byte more: b and c go
         expect(store.stats()).toEqual({
@@ -131,6 +132,21 @@ describe('memory store', () => {
         expect(store.load('b', 1_000)).toBeUndefined()
         expect(store.stats()).toMatchObject({ sessions: 0, evictions: 2, expirations: 1 })
         expect(evicted).toBe(2)
+        store.close()
+    })
+
+    test('an onEvict that throws leaves the store within its limits, the record saved', () => {
+        const store = memoryStore({
+            maxBytes: 3 * cost('1'),
+            onEvict: () => {
+                throw new Error('the log is down')
+            }
+        })
+        for (const id of ['a', 'b', 'c']) store.save(id, '1', 60_000)
+        const large = 'x'.repeat(300)
+        expect(() => store.save('d', large, 60_000)).toThrow('the log is down')
+        expect(store.stats()).toEqual({ sessions: 1, bytes: cost(large), evictions: 3, expirations: 0 })
+        expect(store.load('d', 60_000)).toBe(large)
         store.close()
     })
 
@@ -173,7 +189,7 @@ describe('memory store', () => {
             const action = random(10)
             now += random(50)
             if (action < 5) {
-                const record = (random(2) ? 'é' : 'x').repeat(random(1_500))
+                const record = `${(random(2) ? 'é' : 'x').repeat(random(1_500))}${random(2) ? '😀' : ''}`
                 store.save(id, record, 1_000 + random(5_000))
                 records.set(id, record)
             } else if (action < 8) store.load(id, 1_000 + random(5_000))
@@ -183,9 +199,10 @@ describe('memory store', () => {
             // No record here takes a fifth of maxBytes, so the limit holds after every step.
             expect(bytes).toBeLessThanOrEqual(30_000)
         }
+        // Loading drops what expired unswept, which the count still holds until then.
+        const present = [...records.keys()].filter((id) => store.load(id, 60_000) !== undefined)
         const { bytes, evictions, expirations } = await store.stats()
         expect(Math.min(evictions, expirations)).toBeGreaterThan(20)
-        const present = [...records.keys()].filter((id) => store.load(id, 60_000) !== undefined)
         expect(present.length).toBeGreaterThan(10)
         expect(bytes).toBe(present.reduce((sum, id) => sum + cost(records.get(id) ?? ''), 0))
         store.close()

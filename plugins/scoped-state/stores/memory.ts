@@ -17,12 +17,12 @@ export interface MemoryStoreOptions {
     maxSessions?: number | undefined
     /**
      * Most memory the sessions may take, in bytes, counted as `SESSION_BYTES` (256) per
-     * session plus its record's UTF-8 length. Past it, sessions are evicted in the same
-     * order as past `maxSessions`, returning ones spared up to four fifths of it. The
-     * count alone bounds memory only by `maxSessions × maxStateBytes` (plugin option).
-     * Measured RSS per session: 262 B holding `{ count }`, 4.4 KB for 4 KB of ASCII, 5.5 KB
-     * for 4 KB of UTF-8 mixing accents and emoji (which JavaScriptCore keeps at two bytes a
-     * character); at the default, RSS grew by 80–82 MB with either. Leave that much room.
+     * session plus its record's length, twice that when the record holds a character past
+     * ASCII (JavaScriptCore then keeps it at two bytes a character). Past it, sessions are
+     * evicted in the same order as past `maxSessions`, returning ones spared up to four
+     * fifths of it. The count alone bounds memory only by `maxSessions × maxStateBytes`
+     * (plugin option). At the default, with records of 2 KB, RSS grew by 82–83 MB (ASCII;
+     * emoji; CJK; ASCII with one emoji) or 44 MB (accents only): leave a quarter more room.
      * @default 67_108_864 (64 MiB)
      */
     maxBytes?: number | undefined
@@ -78,7 +78,14 @@ class Entry {
  */
 export const SESSION_BYTES = 256
 
-const sessionBytes = (record: string) => SESSION_BYTES + Buffer.byteLength(record)
+/**
+ * What a session holding `record` counts against `maxBytes`. JavaScriptCore keeps a string at
+ * one byte a character while all its characters are Latin-1, else at two: a record with a
+ * single emoji or CJK character takes twice its length. Counted as two for any character
+ * past ASCII, which overcounts only text with accents and no such character.
+ */
+const sessionBytes = (record: string) =>
+    SESSION_BYTES + (Buffer.byteLength(record) === record.length ? record.length : 2 * record.length)
 
 /** A ring of entries in least-recently-used order: `anchor.older` is the newest, `anchor.newer` the oldest. */
 const ring = () => new Entry('', '', 0, 0)
@@ -169,13 +176,16 @@ export const memoryStore = (options: MemoryStoreOptions = {}): Store => {
      * the one just written: a record larger than a fifth of `maxBytes` overruns it by itself.
      */
     const evict = (kept: Entry) => {
+        let evicted = 0
         while (entries.size > maxSessions || bytes > maxBytes) {
             const oldest = firstWrites.newer
-            if (oldest === kept || oldest === firstWrites) return
+            if (oldest === kept || oldest === firstWrites) break
             remove(oldest)
             evictions++
-            onEvict()
+            evicted++
         }
+        // Told once the store is within its limits again: a callback that throws leaves it whole.
+        for (; evicted > 0; evicted--) onEvict()
     }
 
     const sweep = () => {
