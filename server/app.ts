@@ -84,7 +84,8 @@ export const createApp = (options: AppOptions = {}) => {
     const bugs = bugLog(console.error)
     let storeFailedAt: number | undefined
     const reportUnavailable = (error: Error) => {
-        if (error instanceof StoreUnavailableError) storeFailedAt = now()
+        // Not for one session held too long elsewhere: the store answers, and every instance would go unready.
+        if (error instanceof StoreUnavailableError && !error.busy) storeFailedAt = now()
         outages.report(error)
     }
     return (

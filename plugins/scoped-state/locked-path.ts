@@ -90,7 +90,8 @@ export const lockedPath = (core: EngineCore): RequestPath => {
             try {
                 record = session.serialize()
                 if (core.endedMeanwhile(session)) record = undefined
-                if ((record !== undefined || session.discard) && !holding()) throw new StoreUnavailableError(LOCK_LOST)
+                if ((record !== undefined || session.discard) && !holding())
+                    throw new StoreUnavailableError(LOCK_LOST, { busy: true })
                 if (record !== undefined) {
                     await store.save(session.id.id, record, core.ttlOf(session.id))
                     countWrite()
@@ -98,7 +99,7 @@ export const lockedPath = (core: EngineCore): RequestPath => {
                 }
                 // Checked again after the save's wait: deleting the old id would take the next request's lock.
                 if (session.discard) {
-                    if (!holding()) throw new StoreUnavailableError(LOCK_LOST)
+                    if (!holding()) throw new StoreUnavailableError(LOCK_LOST, { busy: true })
                     try {
                         await store.delete(session.discard)
                         countWrite()

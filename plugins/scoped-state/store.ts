@@ -95,11 +95,17 @@ export class StoreUnavailableError extends Error {
      * connection lost): it may have been applied, or still be. Otherwise nothing was written.
      */
     readonly unanswered: boolean
+    /**
+     * One session was held past the wait for it (its lock taken by a request elsewhere that ran
+     * long, or lapsed under this one): the store itself answers. A readiness check ignores it.
+     */
+    readonly busy: boolean
 
-    constructor(reason: string, options?: { cause?: unknown; unanswered?: boolean }) {
+    constructor(reason: string, options?: { cause?: unknown; unanswered?: boolean; busy?: boolean }) {
         super(`Session store unavailable: ${reason}`, options)
         this.name = 'StoreUnavailableError'
         this.unanswered = options?.unanswered ?? false
+        this.busy = options?.busy ?? false
     }
 
     toResponse() {

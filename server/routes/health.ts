@@ -1,4 +1,7 @@
-/** `GET /healthz`: readiness (the session store answers) with its counters, as JSON. 503 when the store is down. */
+/**
+ * `GET /healthz`: readiness (the session store answers) with its counters, as JSON. 503 when
+ * the store is down, and for a while after a request failed because the store did.
+ */
 import { Elysia } from 'elysia'
 import type { Store, StoreStats } from '../../plugins/scoped-state'
 
@@ -21,9 +24,12 @@ export interface HealthOptions {
      * (a 503 too) for that hour. @default performance.now
      */
     now?: () => number
-    /** When, on `now`'s clock, a request last failed because the store did; `undefined` if none has. */
+    /**
+     * When, on `now`'s clock, a request last failed because the store did; `undefined` if none has.
+     * @default () => undefined
+     */
     storeFailedAt?: () => number | undefined
-    /** Hears why the store did not answer a check, once per answer reused. */
+    /** Hears why the store did not answer a check, once per answer reused. @default nothing */
     report?: (error: Error) => void
 }
 
@@ -48,8 +54,9 @@ export const healthRoutes = (store: Store, options: HealthOptions = {}) => {
             set.status = 503
             return { status: 'store unavailable' }
         }
-        const failedAt = storeFailedAt()
-        if (failedAt !== undefined && now() - failedAt < FAILING_FOR) {
+        // A clock stepped back (tests give a wall clock) must not stretch the window.
+        const since = now() - (storeFailedAt() ?? Number.NEGATIVE_INFINITY)
+        if (since >= 0 && since < FAILING_FOR) {
             set.status = 503
             return { status: 'store failing requests', sessions }
         }

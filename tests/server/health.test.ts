@@ -1,6 +1,7 @@
 import { afterEach, expect, setSystemTime, spyOn, test } from 'bun:test'
-import { memoryStore } from '../../plugins/scoped-state'
+import { memoryStore, StoreUnavailableError } from '../../plugins/scoped-state'
 import { createApp } from '../../server/app'
+import { healthRoutes } from '../../server/routes/health'
 import { testApp } from '../helpers/app'
 import { client, sessionIdOf } from '../helpers/client'
 import { flakyStore } from '../helpers/flaky-store'
@@ -82,6 +83,23 @@ test('/healthz answers 503 for 5 s after a request failed because the store did,
     expect(await health()).toEqual([503, 'store failing requests'])
     now += 1
     expect(await health()).toEqual([200, 'ok'])
+    // A clock stepped back does not bring the window back, nor stretch it.
+    expect((await user.post('/api/increment')).status).toBe(503)
+    now -= 3_600_000
+    expect(await health()).toEqual([200, 'ok'])
+})
+
+test('/healthz stays ready when one session was held too long elsewhere: the store answers', async () => {
+    const store = memoryStore()
+    const busy = {
+        ...store,
+        save: () => {
+            throw new StoreUnavailableError('another request kept this session locked', { busy: true })
+        }
+    }
+    const app = testApp({ store: busy })
+    expect((await client(app).post('/api/increment')).status).toBe(503)
+    expect((await app.handle(new Request('http://localhost/healthz'))).status).toBe(200)
 })
 
 test('/healthz stays ready while the 503s are state saved by a newer version: the store is fine', async () => {
@@ -94,12 +112,31 @@ test('/healthz stays ready while the 503s are state saved by a newer version: th
     expect((await app.handle(new Request('http://localhost/healthz'))).status).toBe(200)
 })
 
-test('a check the store cannot answer is logged with its reason, once per answer reused', async () => {
+test('a check the store cannot answer tells why, once per answer reused', async () => {
+    const down = await unreachableRedisStore()
+    let now = 1_000_000
+    const reasons: Error[] = []
+    try {
+        const app = healthRoutes(down, { now: () => now, report: (error) => reasons.push(error) })
+        const check = async () => (await app.handle(new Request('http://localhost/healthz'))).status
+        for (let i = 0; i < 3; i++) expect(await check()).toBe(503)
+        expect(reasons.map(String)).toEqual([
+            expect.stringMatching(/^StoreUnavailableError: Session store unavailable: Redis: /)
+        ])
+        now += 5_000
+        expect(await check()).toBe(503)
+        expect(reasons).toHaveLength(2)
+    } finally {
+        down.close()
+    }
+})
+
+test('the app sends that reason to its outage log', async () => {
     const down = await unreachableRedisStore()
     const warnings: string[] = []
     try {
         const app = createApp({ state: { secret: SECRET, store: down }, warn: (line) => warnings.push(line) })
-        for (let i = 0; i < 3; i++) expect((await app.handle(new Request('http://localhost/healthz'))).status).toBe(503)
+        expect((await app.handle(new Request('http://localhost/healthz'))).status).toBe(503)
         expect(warnings).toEqual([expect.stringMatching(/^Session store unavailable: Redis: .* \(further ones/)])
     } finally {
         down.close()

@@ -272,7 +272,9 @@ export const redisStore = (options: RedisStoreOptions): Store => {
             }
             if (locked) return record ?? undefined
             if (performance.now() >= deadline)
-                throw new StoreUnavailableError(`another request kept this session locked for over ${lockTimeout} ms`)
+                throw new StoreUnavailableError(`another request kept this session locked for over ${lockTimeout} ms`, {
+                    busy: true
+                })
             // Short, growing, jittered waits: a lock is usually held for one request's few milliseconds.
             await Bun.sleep(Math.min(2 ** attempt, 50) * (0.5 + Math.random()))
         }
@@ -290,7 +292,7 @@ export const redisStore = (options: RedisStoreOptions): Store => {
             if (token) unlockLater(id, token, error)
             throw error
         }
-        if (written !== 1) throw new StoreUnavailableError(LOCK_LOST)
+        if (written !== 1) throw new StoreUnavailableError(LOCK_LOST, { busy: true })
     }
 
     /**

@@ -165,6 +165,8 @@ describe('redis store', () => {
         const error = await Promise.resolve(waiter.load('s', DAY)).catch((caught) => caught)
         expect(error).toBeInstanceOf(StoreUnavailableError)
         expect(String(error.message)).toContain('locked')
+        // One session held, not the store failing: a readiness check ignores it.
+        expect(error.busy).toBe(true)
         await waiter.release('s')
         await holder.release('s')
     })
