@@ -10,6 +10,9 @@ import { client } from '../helpers/client'
 /** Errors made on one line, so thrown from one place, as a bug on a route is at each request. */
 const fromOnePlace = (...messages: string[]) => messages.map((message) => new Error(message))
 
+/** Waits out `ticks` windows of 50 ms (and a little), for the log's timer to run. */
+const entriesReachAfterTicks = (ticks: number) => Bun.sleep(ticks * 50 + 30)
+
 /** Resolves once `entries` has `count` of them, or after 5 s (then the test's expectations fail). */
 const entriesReach = async (entries: unknown[], count: number) => {
     for (const deadline = Date.now() + 5_000; entries.length < count && Date.now() < deadline; ) await Bun.sleep(5)
@@ -40,6 +43,75 @@ test('stopping tells the repeats not told yet, and nothing comes after', async (
     expect(entries.slice(1)).toEqual(['Error: no file: thrown once more before the app stopped, as logged above'])
     await Bun.sleep(120)
     expect(entries).toHaveLength(2)
+})
+
+test('a place is the first frame in a file: bugs that pass through a built-in stay apart', () => {
+    const entries: unknown[] = []
+    const bugs = bugLog((entry) => entries.push(entry))
+    // Two routes whose JSON.parse fails: the stacks begin in the built-in alike.
+    let first: unknown
+    let second: unknown
+    try {
+        JSON.parse('<')
+    } catch (error) {
+        first = error
+    }
+    try {
+        JSON.parse('<')
+    } catch (error) {
+        second = error
+    }
+    for (const error of [first, second, first]) bugs.report(error)
+    expect(entries).toEqual([first, second])
+    bugs.stop()
+})
+
+test('a value thrown that is no error, even one String() cannot show, is logged and counted', () => {
+    const entries: unknown[] = []
+    const bugs = bugLog((entry) => entries.push(entry))
+    const bare = Object.assign(Object.create(null), { code: 7 })
+    for (let i = 0; i < 3; i++) bugs.report(bare)
+    bugs.stop()
+    expect(entries).toEqual([
+        bare,
+        '[Object: null prototype] { code: 7, }: thrown 2 more times before the app stopped, as logged above'
+    ])
+})
+
+test('a place first seen just before a window ends is counted in the next, and forgotten once quiet a whole window', async () => {
+    let now = 0
+    const entries: unknown[] = []
+    const bugs = bugLog(
+        (entry) => entries.push(entry),
+        50,
+        () => now
+    )
+    const [first, again, later] = fromOnePlace('first', 'again', 'later')
+    bugs.report(first)
+    // The window ends 40 ms after the place was seen: it is kept, and its next error counted.
+    now = 40
+    await entriesReachAfterTicks(1)
+    bugs.report(again)
+    expect(entries).toEqual([first])
+    await entriesReach(entries, 2)
+    expect(entries[1]).toBe('Error: again: thrown once more in the last 0.05 s, as logged above')
+    // Quiet for a whole window since: forgotten, so logged in full again.
+    now = 200
+    await entriesReachAfterTicks(1)
+    bugs.report(later)
+    expect(entries.at(-1)).toBe(later)
+    bugs.stop()
+})
+
+test('past 100 places at once, each more is logged in full every time', () => {
+    const entries: unknown[] = []
+    const bugs = bugLog((entry) => entries.push(entry))
+    for (let i = 0; i < 101; i++) bugs.report(`value ${i}`)
+    bugs.report('value 100')
+    bugs.report('value 0')
+    expect(entries).toHaveLength(102)
+    expect(entries.at(-1)).toBe('value 100')
+    bugs.stop()
 })
 
 const error = spyOn(console, 'error').mockImplementation(() => {})
