@@ -13,10 +13,11 @@ type Handle = (request: Request) => Response | Promise<Response>
 /**
  * The request's path. Not `new URL(url).pathname`: Bun builds the URL from the `Host` header,
  * and one that is no host (`Host: [`) makes it unparsable, which would throw after the app
- * has answered, and so turn an applied change into a 500.
+ * has answered, and so turn an applied change into a 500. A `Host` Bun will not put in a URL
+ * (`exé.com`, one with a space) leaves it relative: `/api/count?q=1`.
  */
 const pathOf = (url: string) => {
-    const start = url.indexOf('/', url.indexOf('//') + 2)
+    const start = url.startsWith('/') ? 0 : url.indexOf('/', url.indexOf('//') + 2)
     if (start < 0) return '/'
     const query = url.indexOf('?', start)
     return url.slice(start, query < 0 ? undefined : query)

@@ -30,33 +30,38 @@ test('logs requests refused before routing, such as a cross-site POST', async ()
     expect(line).toStartWith('POST /api/increment 403 ')
 })
 
-test('a Host header that makes no URL is logged with its path, and the answer stays the app’s', async () => {
+/** Sends `GET path` with a `Host` header that fetch() would not send, as any client may; resolves to the raw answer. */
+const rawGet = (port: number, path: string, host: string) =>
+    new Promise<string>((resolve, reject) => {
+        let received = ''
+        Bun.connect({
+            hostname: '127.0.0.1',
+            port,
+            socket: {
+                open: (socket) => {
+                    socket.write(`GET ${path} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`)
+                },
+                data: (_, chunk) => {
+                    received += chunk.toString()
+                },
+                close: () => resolve(received),
+                error: (_, error) => reject(error)
+            }
+        })
+    })
+
+test('a Host header that makes no URL, or one Bun leaves out of it, is logged with the path; the answer stays the app’s', async () => {
     const lines: string[] = []
     const app = createApp({ state: { secret: SECRET }, accessLog: (line) => lines.push(line) }).listen({
         port: 0,
         hostname: '127.0.0.1'
     })
     try {
-        // fetch() would not send it: a raw request, as any client may.
-        const answer = await new Promise<string>((resolve, reject) => {
-            let received = ''
-            Bun.connect({
-                hostname: '127.0.0.1',
-                port: Number(app.server?.port),
-                socket: {
-                    open: (socket) => {
-                        socket.write('GET /counter?page_id=x HTTP/1.1\r\nHost: [\r\nConnection: close\r\n\r\n')
-                    },
-                    data: (_, chunk) => {
-                        received += chunk.toString()
-                    },
-                    close: () => resolve(received),
-                    error: (_, error) => reject(error)
-                }
-            })
-        })
-        expect(answer).toStartWith('HTTP/1.1 200 ')
-        expect(lines).toEqual([expect.stringMatching(/^GET \/counter 200 \d+\.\dms$/)])
+        for (const host of ['[', 'exé.com']) {
+            expect(await rawGet(Number(app.server?.port), '/counter?page_id=x', host)).toStartWith('HTTP/1.1 200 ')
+            expect([host, lines.at(-1)]).toEqual([host, expect.stringMatching(/^GET \/counter 200 \d+\.\dms$/)])
+        }
+        expect(lines).toHaveLength(2)
     } finally {
         await app.stop()
     }
