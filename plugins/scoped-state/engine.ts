@@ -2,8 +2,8 @@
  * The request path: cookie → session id → page scope → store, and back.
  *
  * `open` runs before the handler (Elysia `derive`), `commit` after it
- * (`onAfterHandle`), `abort` after the response (`onAfterResponse`) to release what a
- * failed request still holds. A new visitor touches no store until it writes. A
+ * (`onAfterHandle`), `release` on error (`onError`) and `abort` after the response
+ * (`onAfterResponse`) to release what a failed request still holds. A new visitor touches no store until it writes. A
  * returning session's requests are kept apart in one of two ways:
  * - locking (asynchronous stores such as Redis, or `serializeRequests`): one request at
  *   a time per session (locked-path.ts);
@@ -54,8 +54,16 @@ export interface RequestPath {
         set: ResponseSet,
         response?: unknown
     ): Response | undefined | Promise<Response | undefined>
-    /** After the response, when the path can hold something that a failed request must release. */
+    /**
+     * After the response, when the path can hold something that a failed request must release:
+     * the request is answered (a later change is reported), and what it holds is released.
+     */
     abort: ((session: ScopedSession | undefined, handling: object) => void) | undefined
+    /**
+     * On error, with `abort`: releases what the request holds, but does not mark it answered, as
+     * the app's own error hooks still run. Elysia skips after-response hooks when none answers.
+     */
+    release: ((session: ScopedSession | undefined, handling: object) => void) | undefined
 }
 
 /** What both paths are built from. */

@@ -188,13 +188,14 @@ export const scopedState = <Setup extends StateSetup, Changed = Partial<ScopedSt
     // first error hook that answers, which may be the app's own, and skips after-response
     // hooks when no error hook answers (Elysia 1.4). An app error hook that throws skips
     // both: the session's hold then lapses after `lockLease`.
-    const abort = engine.abort
-    if (!abort) return plugin
-    const releaseScopedState = function releaseScopedState({
-        scopedSession,
-        set
-    }: Partial<DerivedContext<Setup>> & { set: ResponseSet }) {
-        abort(scopedSession, set)
-    } as (context: object) => void
-    return plugin.onError({ as: 'scoped' }, releaseScopedState).onAfterResponse({ as: 'scoped' }, releaseScopedState)
+    const { abort, release: releaseHeld } = engine
+    if (!abort || !releaseHeld) return plugin
+    type Held = Partial<DerivedContext<Setup>> & { set: ResponseSet }
+    return plugin
+        .onError({ as: 'scoped' }, function releaseScopedState({ scopedSession, set }: Held) {
+            releaseHeld(scopedSession, set)
+        } as (context: object) => void)
+        .onAfterResponse({ as: 'scoped' }, function abortScopedState({ scopedSession, set }: Held) {
+            abort(scopedSession, set)
+        } as (context: object) => void)
 }

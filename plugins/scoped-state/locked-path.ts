@@ -50,14 +50,14 @@ export const lockedPath = (core: EngineCore): RequestPath => {
         if (releasing) releaseStore(id)
         mutex.release(id, handling)
     }
-    /**
-     * Releases what a request still holds after its response: nothing when it committed;
-     * after a failure, the lock, even when the store is down.
-     */
+    /** Releases what a failed request still holds (nothing once it committed): the lock, even with the store down. */
+    const release = (session: ScopedSession | undefined, handling: object) => {
+        if (session) leave(session, handling, true)
+    }
+    /** After a request's response: it is answered, and what it still holds released. */
     const abort = (session: ScopedSession | undefined, handling: object) => {
-        if (!session) return
-        session.answer()
-        leave(session, handling, true)
+        session?.answer()
+        release(session, handling)
     }
     return {
         /** `handling` is this handling of the request (Elysia's `set`), which holds the lock. */
@@ -118,6 +118,7 @@ export const lockedPath = (core: EngineCore): RequestPath => {
             leave(session, set, record === undefined || session.id.id !== id)
             return replaced
         },
-        abort
+        abort,
+        release
     }
 }

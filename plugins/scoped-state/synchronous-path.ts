@@ -89,6 +89,7 @@ export const synchronousPath = (core: EngineCore): RequestPath => {
             return core.sendCookie(session, set, response)
         },
         /** Nothing to release after a failure: this path holds no lock. */
-        abort: undefined
+        abort: undefined,
+        release: undefined
     }
 }

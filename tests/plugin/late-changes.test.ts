@@ -64,6 +64,23 @@ describe('a change after the plugin committed', () => {
         expect([response.status, response.headers.get('x-theme')]).toEqual([200, 'dark'])
     })
 
+    test('in an error hook added after the plugin, with locking: not saved, and not reported as late', async () => {
+        const app = stateApp({ serializeRequests: true })
+            .onError(({ scopedStore }) => {
+                if (!scopedStore) return 'the error hook has no scopedStore'
+                scopedStore.theme = 'dark'
+                return 'sorry'
+            })
+            .post('/fail', () => {
+                throw new Error('the handler failed')
+            })
+        const user = client(app)
+        await user.post('/increment')
+        expect(await (await user.post('/fail')).text()).toBe('sorry')
+        expect(error).not.toHaveBeenCalled()
+        expect(await user.text('/state')).toContain('"theme":"light"')
+    })
+
     test('in a generator handler, which streams after the plugin committed: ignored and reported', async () => {
         const app = stateApp().get('/stream', function* ({ scopedStore }) {
             scopedStore.theme = 'dark'
