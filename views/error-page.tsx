@@ -1,6 +1,8 @@
 import { Html } from '@kitajs/html'
-import { START_OVER_PATH } from '../server/routes/start-over'
 import { Layout } from './layout'
+
+/** Where the Start over button posts (`server/routes/start-over.ts`). */
+export const START_OVER_PATH = '/start-over'
 
 export interface ErrorPageProps {
     title: string

@@ -5,10 +5,9 @@
  * afresh. It belongs to no demo, so that removing them all keeps it.
  */
 import { Elysia } from 'elysia'
+import { START_OVER_PATH } from '../../views/error-page'
 import { reload } from '../respond'
 import type { AppState } from '../state'
-
-export const START_OVER_PATH = '/start-over'
 
 export const startOverRoutes = (state: AppState) =>
     new Elysia({ name: 'start-over-routes' }).use(state).post(START_OVER_PATH, (context) => {
