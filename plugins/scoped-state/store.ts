@@ -108,10 +108,20 @@ export class StoreUnavailableError extends Error {
         this.busy = options?.busy ?? false
     }
 
+    /**
+     * What a client gets when no error hook answers. A write that got no answer is not to be
+     * retried blindly: a script obeying `Retry-After` would apply it twice.
+     */
     toResponse() {
-        return new Response('Session store unavailable, please retry in a moment.', {
-            status: 503,
-            headers: { 'content-type': 'text/plain; charset=utf-8', 'retry-after': '1' }
-        })
+        const type = { 'content-type': 'text/plain; charset=utf-8' }
+        if (this.unanswered)
+            return new Response(
+                'The session store did not answer in time: the change may or may not have been saved. Read the state before trying again.',
+                { status: 503, headers: type }
+            )
+        const message = this.busy
+            ? 'Another request of this session is still being handled, please retry in a moment.'
+            : 'Session store unavailable, please retry in a moment.'
+        return new Response(message, { status: 503, headers: { ...type, 'retry-after': '1' } })
     }
 }

@@ -180,6 +180,35 @@ test('a save the store took and did not confirm: the user is told it may have be
     expect(error).not.toHaveBeenCalled()
 })
 
+test('a save the store did not confirm, from a script: no Retry-After, which would apply it twice', async () => {
+    const store = flakyStore({ unanswered: true })
+    const script = client(testApp({ store }))
+    await script.post('/api/increment')
+    store.failing = true
+    const response = await script.post('/api/increment')
+    expect(response.status).toBe(503)
+    expect(response.headers.get('retry-after')).toBeNull()
+    expect(await response.text()).toBe(
+        'The session store did not answer in time: the change may or may not have been saved. Read the state before trying again.'
+    )
+})
+
+test('one session held too long elsewhere, from a script: 503 saying so, to retry', async () => {
+    const store = memoryStore()
+    const busy = {
+        ...store,
+        save: () => {
+            throw new StoreUnavailableError('another request kept this session locked', { busy: true })
+        }
+    }
+    const response = await client(testApp({ store: busy })).post('/api/increment')
+    expect(response.status).toBe(503)
+    expect(response.headers.get('retry-after')).toBe('1')
+    expect(await response.text()).toBe(
+        'Another request of this session is still being handled, please retry in a moment.'
+    )
+})
+
 test('a page load the store did not answer changed nothing, and says so', async () => {
     const store = memoryStore()
     const alice = client(testApp({ store }))
