@@ -35,7 +35,9 @@ export const VARY = 'HX-Request, Accept'
  */
 export const answer = <T>(context: AnswerContext, page: string, fragment: () => T) => {
     context.set.headers.vary = VARY
-    if (!wantsPage(context.request)) return fragment()
+    // No page id: not a page's form (each carries one) but a script asking for HTML, in the
+    // session's default scope, which the page load after a redirect would start over.
+    if (!wantsPage(context.request) || !context.scopedPageId) return fragment()
     return context.redirect(withPageId(page, context.scopedPageId), 303)
 }
 

@@ -48,6 +48,14 @@ describe('counter demo', () => {
         expect(await (await user.post('/api/increment')).text()).toBe('<span id="count">2</span>')
     })
 
+    test('a script that asks for HTML but sends no page id gets the fragment: a redirect it followed would start its scope over', async () => {
+        const user = client(testApp())
+        for (const expected of [1, 2, 3]) {
+            const response = await user.post('/api/increment', { accept: 'text/html' })
+            expect([response.status, await response.text()]).toEqual([200, `<span id="count">${expected}</span>`])
+        }
+    })
+
     test('reset keeps preserved state, full reset does not', async () => {
         const user = client(testApp())
         await user.post('/theme', HTMX_FORM, 'theme=dark')
