@@ -107,8 +107,10 @@ export const errors = (reportUnavailable: (error: Error) => void, reportBug: (er
             set.status = status
             set.headers['content-type'] = 'text/html; charset=utf-8'
             set.headers.vary = VARY
-            if (status === UNAVAILABLE) set.headers['retry-after'] = '1'
             const changing = request.method !== 'GET' && request.method !== 'HEAD'
+            // Not for a write the store may have applied: a client that obeys it would apply it twice.
+            const unanswered = changing && error instanceof StoreUnavailableError && error.unanswered
+            if (status === UNAVAILABLE && !unanswered) set.headers['retry-after'] = '1'
             const { title, message } = explain(error, status, !htmx, changing)
             if (!htmx)
                 return <ErrorPage title={title} message={message} startOver={error instanceof UnreadableStateError} />

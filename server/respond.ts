@@ -2,11 +2,11 @@
  * One URL, two clients: htmx gets the HTML fragment to swap; a plain form post
  * (JavaScript off) gets a 303 back to its page, carrying the page id so the page
  * scope survives the round trip (Post/Redirect/Get). API clients such as curl
- * (no `Accept: text/html`) get the fragment too, as in the spec. Both send the same
+ * (no `Accept: text/html`, or no page id) get the fragment too, as in the spec. Both send the same
  * fields (`fieldsOf`). After login or logout, both load a page afresh (`reload`).
  */
 import type { Context } from 'elysia'
-import { withPageId } from '../plugins/scoped-state'
+import { PAGE_PARAM, withPageId } from '../plugins/scoped-state'
 
 export interface AnswerContext {
     request: Request
@@ -25,6 +25,10 @@ export const fieldsOf = (body: unknown) =>
 export const wantsPage = (request: Request) =>
     !isHtmx(request) && request.headers.get('accept')?.includes('text/html') === true
 
+/** A browser's navigation: it says so (Fetch Metadata), or it posts a page's form, which names its page. */
+const isNavigation = (request: Request) =>
+    request.headers.get('sec-fetch-mode') === 'navigate' || request.url.includes(`${PAGE_PARAM}=`)
+
 /** The request headers that choose between a fragment, a page and a redirect (`wantsPage`). */
 export const VARY = 'HX-Request, Accept'
 
@@ -35,9 +39,10 @@ export const VARY = 'HX-Request, Accept'
  */
 export const answer = <T>(context: AnswerContext, page: string, fragment: () => T) => {
     context.set.headers.vary = VARY
-    // No page id: not a page's form (each carries one) but a script asking for HTML, in the
-    // session's default scope, which the page load after a redirect would start over.
-    if (!wantsPage(context.request) || !context.scopedPageId) return fragment()
+    // A script asking for HTML is in the session's default scope, which the page load after a
+    // redirect would start over. A browser's form from a page whose id no longer holds (its
+    // session ended) has no page id either, and gets the redirect to a page.
+    if (!wantsPage(context.request) || (!context.scopedPageId && !isNavigation(context.request))) return fragment()
     return context.redirect(withPageId(page, context.scopedPageId), 303)
 }
 

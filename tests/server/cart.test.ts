@@ -184,6 +184,28 @@ describe('cart demo without JavaScript', () => {
         expect(shown).toContain('Your cart is empty')
     })
 
+    test('a form from a page whose session ended (cookie cleared, another tab signed in) still lands on a page', async () => {
+        const app = testApp()
+        const cleared = client(app)
+        const { pageId } = await openCart(cleared)
+        cleared.cookie = ''
+        const tabs = client(app)
+        const [first, second] = [await openCart(tabs), await openCart(tabs)]
+        await tabs.post(`/account/sign-in?${PAGE_PARAM}=${encodeURIComponent(first.pageId)}`, FORM, 'name=Ann')
+        for (const [user, id] of [
+            [cleared, pageId],
+            [tabs, second.pageId]
+        ] as const) {
+            const posted = await user.post(
+                `/cart/items?${PAGE_PARAM}=${encodeURIComponent(id)}`,
+                FORM,
+                form({ productId: 'mug' })
+            )
+            // Not the cart's fragment, shown bare as a page: the page, afresh.
+            expect([posted.status, posted.headers.get('location')]).toEqual([303, '/cart'])
+        }
+    })
+
     test('a refused quantity answers 422 with the whole page and the message by the field', async () => {
         const user = client(testApp())
         const { pageId } = await openCart(user)

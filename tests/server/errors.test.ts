@@ -173,6 +173,7 @@ test('a save the store took and did not confirm: the user is told it may have be
     store.failing = true
     const click = await alice.post('/cart/items', HTMX_FORM, 'productId=mug')
     expect(click.status).toBe(503)
+    expect(click.headers.get('retry-after')).toBeNull()
     expect(click.headers.get('hx-retarget')).toBe('#alerts')
     expect(await click.text()).toContain(
         'The session store did not answer in time, so your change may or may not have been saved. Reload the page'
