@@ -1,7 +1,8 @@
 /**
  * The memory store with writes that fail while `failing` holds, as on a full disk or
  * during a store outage: reads still work. With `unanswered`, they fail like a Redis
- * that took the command and did not answer in time. `failingDeletes` fails deletes alone,
+ * that took the command and did not answer in time; with `busy`, like a session whose lock
+ * another request held too long. `failingDeletes` fails deletes alone,
  * `failingLoads` loads alone.
  *
  * @example
@@ -10,10 +11,10 @@
  */
 import { memoryStore, StoreUnavailableError } from '../../plugins/scoped-state'
 
-export const flakyStore = ({ unanswered = false } = {}) => {
+export const flakyStore = ({ unanswered = false, busy = false } = {}) => {
     const inner = memoryStore()
     const check = (failing: boolean) => {
-        if (failing) throw new StoreUnavailableError('disk full', { unanswered })
+        if (failing) throw new StoreUnavailableError(busy ? 'the session is locked' : 'disk full', { unanswered, busy })
     }
     const flaky = {
         ...inner,

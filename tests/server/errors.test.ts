@@ -195,13 +195,8 @@ test('a save the store did not confirm, from a script: no Retry-After, which wou
 })
 
 test('one session held too long elsewhere, from a script: 503 saying so, to retry', async () => {
-    const store = memoryStore()
-    const busy = {
-        ...store,
-        save: () => {
-            throw new StoreUnavailableError('another request kept this session locked', { busy: true })
-        }
-    }
+    const busy = flakyStore({ busy: true })
+    busy.failing = true
     const response = await client(testApp({ store: busy })).post('/api/increment')
     expect(response.status).toBe(503)
     expect(response.headers.get('retry-after')).toBe('1')

@@ -1,5 +1,5 @@
 import { afterEach, expect, setSystemTime, spyOn, test } from 'bun:test'
-import { memoryStore, StoreUnavailableError } from '../../plugins/scoped-state'
+import { memoryStore } from '../../plugins/scoped-state'
 import { createApp } from '../../server/app'
 import { healthRoutes } from '../../server/routes/health'
 import { testApp } from '../helpers/app'
@@ -90,13 +90,8 @@ test('/healthz answers 503 for 5 s after a request failed because the store did,
 })
 
 test('/healthz stays ready when one session was held too long elsewhere: the store answers', async () => {
-    const store = memoryStore()
-    const busy = {
-        ...store,
-        save: () => {
-            throw new StoreUnavailableError('another request kept this session locked', { busy: true })
-        }
-    }
+    const busy = flakyStore({ busy: true })
+    busy.failing = true
     const app = testApp({ store: busy })
     expect((await client(app).post('/api/increment')).status).toBe(503)
     expect((await app.handle(new Request('http://localhost/healthz'))).status).toBe(200)
