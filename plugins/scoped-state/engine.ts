@@ -3,8 +3,8 @@
  *
  * `open` runs before the handler (Elysia `derive`), `commit` after it
  * (`onAfterHandle`), `release` on error (`onError`) and `abort` after the response
- * (`onAfterResponse`) to release what a failed request still holds. A new visitor touches no store until it writes. A
- * returning session's requests are kept apart in one of two ways:
+ * (`onAfterResponse`) to release what a failed request still holds. A new visitor touches
+ * no store until it writes. A returning session's requests are kept apart in one of two ways:
  * - locking (asynchronous stores such as Redis, or `serializeRequests`): one request at
  *   a time per session (locked-path.ts);
  * - otherwise (memory, SQLite): no waiting at all, and a request whose session was saved
