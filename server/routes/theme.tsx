@@ -7,7 +7,7 @@ import { Html } from '@kitajs/html'
 import { type Context, Elysia } from 'elysia'
 import { LiveStatus } from '../../views/live-status'
 import { ThemePage, ThemePicker, themeLabel } from '../../views/theme'
-import { answer, fieldsOf, refuse } from '../respond'
+import { answer, fieldsOf, isHtmx, refuse } from '../respond'
 import { shellProps } from '../shell'
 import { type AppState, THEMES, type Theme } from '../state'
 
@@ -47,7 +47,8 @@ export const themeRoutes = (state: AppState) =>
                 )
             }
             store.theme = value
-            announceTheme(context.set, value)
+            // Only htmx acts on it: a plain form's page and a script get the theme another way.
+            if (isHtmx(context.request)) announceTheme(context.set, value)
             return answer(context, '/theme', () => (
                 <>
                     <ThemePicker theme={value} pageId={pageId} />

@@ -62,6 +62,7 @@ describe('theme demo', () => {
         const posted = await user.post(action, FORM, 'theme=light')
         expect(posted.status).toBe(303)
         expect(posted.headers.get('vary')).toBe('HX-Request, Accept')
+        expect(posted.headers.get('hx-trigger')).toBeNull()
         expect(posted.headers.get('location')).toBe(action)
         const page = await user.text(posted.headers.get('location') as string, NAVIGATE)
         expect(page).toContain('<html lang="en" data-theme="light">')
