@@ -27,9 +27,10 @@ export interface AppOptions {
     /** Receives one line per request (`GET /counter 200 1.2ms`); no access log when absent. */
     accessLog?: (line: string) => void
     /**
-     * Receives a line when requests are answered 503 (the session store failing, or state saved
-     * by a newer version of the app) or 403 (refused as cross-site), at most one per 10 s for
-     * each (`server/counted-log.ts`). @default console.warn
+     * Receives lines about requests answered 503 (the session store failing or not answering a
+     * health check, or state saved by a newer version of the app) or 403 (refused as cross-site):
+     * for each, the first at once, a count every 10 s while they go on, and a line when 10 s pass
+     * without one (`server/counted-log.ts`). @default console.warn
      */
     warn?: (line: string) => void
     /** Send `Strict-Transport-Security` on every response (`server/security.ts`). @default false */

@@ -2,7 +2,8 @@
  * One URL, two clients: htmx gets the HTML fragment to swap; a plain form post
  * (JavaScript off) gets a 303 back to its page, carrying the page id so the page
  * scope survives the round trip (Post/Redirect/Get). API clients such as curl
- * (no `Accept: text/html`, or no page id) get the fragment too, as in the spec. Both send the same
+ * (no `Accept: text/html`, or no page id and no `Sec-Fetch-Mode: navigate`) get the fragment
+ * too, as in the spec. Both send the same
  * fields (`fieldsOf`). After login or logout, both load a page afresh (`reload`).
  */
 import type { Context } from 'elysia'

@@ -1,7 +1,7 @@
 /** Opens the session store that `SCOPED_STATE_STORE` names (see `StoreSetting` in config.ts). */
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
-import { memoryStore, redisStore, type Store, sqliteStore } from '../plugins/scoped-state'
+import { memoryStore, redisStore, ScopedStateSetupError, type Store, sqliteStore } from '../plugins/scoped-state'
 import { ConfigError, type StoreSetting } from './config'
 
 /** `setting` as the startup line names it: a Redis URL without its user name, password, query and fragment. */
@@ -18,8 +18,9 @@ export const storeLabel = (setting: StoreSetting) => {
 
 /** What the operator is told when the memory store evicts a session (`server/counted-log.ts` counts the others). */
 export const MEMORY_FULL = new Error(
-    'The memory store is full: it evicted the least recently used session, whose user starts over. Raise ' +
-        'maxSessions or maxBytes in server/store.ts to what the memory limit allows, or keep state in SQLite or Redis.'
+    'The memory store is full: it evicted the least recently used of the sessions that never came back, whose ' +
+        'user starts over. Raise maxSessions or maxBytes in server/store.ts to what the memory limit allows, or ' +
+        'keep state in SQLite or Redis.'
 )
 
 /**
@@ -43,6 +44,12 @@ export const openStore = (setting: StoreSetting, onEvict?: () => void): Store =>
             }
             return sqliteStore({ path: setting.path })
         case 'redis':
-            return redisStore({ url: setting.url })
+            try {
+                return redisStore({ url: setting.url })
+            } catch (error) {
+                // Bun's client refuses some URLs config.ts lets through (a database that is not a number).
+                if (!(error instanceof ScopedStateSetupError)) throw error
+                throw new ConfigError(`SCOPED_STATE_STORE: ${error.message}`)
+            }
     }
 }

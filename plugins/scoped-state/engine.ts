@@ -61,7 +61,8 @@ export interface RequestPath {
     abort: ((session: ScopedSession | undefined, handling: object) => void) | undefined
     /**
      * On error, with `abort`: releases what the request holds, but does not mark it answered, as
-     * the app's own error hooks still run. Elysia skips after-response hooks when none answers.
+     * the app's own error hooks still run. When none answers, Elysia runs after-response hooks
+     * only once the response is out, or for some errors not at all.
      */
     release: ((session: ScopedSession | undefined, handling: object) => void) | undefined
 }

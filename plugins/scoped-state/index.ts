@@ -185,9 +185,10 @@ export const scopedState = <Setup extends StateSetup, Changed = Partial<ScopedSt
     // Only a store that locks has something to release when a request fails; a hook costs
     // every route, so synchronous stores go without. Released on error and after the
     // response, whichever runs first (the second finds nothing held): Elysia stops at the
-    // first error hook that answers, which may be the app's own, and skips after-response
-    // hooks when no error hook answers (Elysia 1.4). An app error hook that throws skips
-    // both: the session's hold then lapses after `lockLease`.
+    // first error hook that answers, which may be the app's own; when none answers, it runs
+    // after-response hooks only once the response is out, or not at all (Elysia 1.4, for the
+    // plugin's own 409 of a forged page id). An app error hook that throws skips both: the
+    // session's hold then lapses after `lockLease`.
     const { abort, release: releaseHeld } = engine
     if (!abort || !releaseHeld) return plugin
     type Held = Partial<DerivedContext<Setup>> & { set: ResponseSet }

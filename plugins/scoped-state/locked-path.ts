@@ -1,7 +1,7 @@
 /**
  * The request path with locking (asynchronous stores such as Redis, or
  * `serializeRequests`): one request at a time per session, holding the store's in-process
- * mutex and the store's own lock from `open` to `commit` or `abort`.
+ * mutex and the store's own lock from `open` to `commit`, or to `release` or `abort` when it fails.
  */
 import type { EngineCore, RequestPath } from './engine'
 import { SessionMutex } from './mutex'

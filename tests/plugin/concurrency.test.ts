@@ -114,7 +114,7 @@ test("a failed request answered by the app's own error hook still lets its sessi
     expect(await (await user.post('/increment')).text()).toBe('2')
 })
 
-describe('a failed request that no error hook answers (Elysia then skips after-response hooks)', () => {
+describe('a failed request that no error hook answers (Elysia runs after-response hooks late, or not at all)', () => {
     const FORGED_PAGE = `AAAAAAAAAAAA.${'A'.repeat(43)}`
     for (const [hooks, onError] of [
         ['no error hook', undefined],

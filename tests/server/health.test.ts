@@ -126,7 +126,7 @@ test('a check the store cannot answer tells why, once per answer reused', async 
     }
 })
 
-test('the app sends that reason to its outage log', async () => {
+test('the app sends that reason to its log of 503s', async () => {
     const down = await unreachableRedisStore()
     const warnings: string[] = []
     try {

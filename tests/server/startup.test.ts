@@ -70,5 +70,7 @@ test('an invalid PORT does not start', async () => {
 test('a Redis URL that Bun’s client refuses does not start, and says why in one line without its password', async () => {
     const { code, stderr } = await startApp({ SCOPED_STATE_STORE: 'redis://:hunter2@127.0.0.1:6379/abc' })
     expect(code).toBe(1)
-    expect(stderr.trim()).toBe('redisStore: the url is refused: Invalid database number in Redis URL: "abc"')
+    expect(stderr.trim()).toBe(
+        'SCOPED_STATE_STORE: redisStore: the url is refused: Invalid database number in Redis URL: "abc"'
+    )
 })

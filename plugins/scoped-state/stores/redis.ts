@@ -335,8 +335,8 @@ export const redisStore = (options: RedisStoreOptions): Store => {
 
     /**
      * The app stopped taking requests, but some may still run (a client that went away
-     * does not hold up the server's stop), and a failed one releases its lock after its
-     * response. Waits for them for up to `lockLease`, then unlocks what is still held: a
+     * does not hold up the server's stop), and a failed one may release its lock only after
+     * its response. Waits for them for up to `lockLease`, then unlocks what is still held: a
      * lock left behind would hold up that user's requests to other instances for its
      * whole lease (503 past `lockTimeout`).
      */
