@@ -6,17 +6,13 @@ import { afterEach, expect, spyOn, test } from 'bun:test'
 import { bugLog } from '../../server/bug-log'
 import { testApp } from '../helpers/app'
 import { client } from '../helpers/client'
+import { lengthReaches } from '../helpers/wait'
 
 /** Errors made on one line, so thrown from one place, as a bug on a route is at each request. */
 const fromOnePlace = (...messages: string[]) => messages.map((message) => new Error(message))
 
-/** Waits out `ticks` windows of 50 ms (and a little), for the log's timer to run. */
-const entriesReachAfterTicks = (ticks: number) => Bun.sleep(ticks * 50 + 30)
-
-/** Resolves once `entries` has `count` of them, or after 5 s (then the test's expectations fail). */
-const entriesReach = async (entries: unknown[], count: number) => {
-    for (const deadline = Date.now() + 5_000; entries.length < count && Date.now() < deadline; ) await Bun.sleep(5)
-}
+/** Waits out `windows` windows of 50 ms (and a little), for the log's timer to run. */
+const windowsPass = (windows: number) => Bun.sleep(windows * 50 + 30)
 
 test('the first error from a place in full; its repeats counted once per window; each place apart', async () => {
     const entries: unknown[] = []
@@ -25,7 +21,7 @@ test('the first error from a place in full; its repeats counted once per window;
     const other = new TypeError('x is undefined')
     for (const error of [first, ...repeats, other]) bugs.report(error)
     expect(entries).toEqual([first, other])
-    await entriesReach(entries, 3)
+    await lengthReaches(entries, 3)
     expect(entries.slice(2)).toEqual(['Error: no file again: thrown 3 more times in the last 0.05 s, as logged above'])
     // A place quiet for a whole window is logged in full again.
     await Bun.sleep(150)
@@ -90,14 +86,14 @@ test('a place first seen just before a window ends is counted in the next, and f
     bugs.report(first)
     // The window ends 40 ms after the place was seen: it is kept, and its next error counted.
     now = 40
-    await entriesReachAfterTicks(1)
+    await windowsPass(1)
     bugs.report(again)
     expect(entries).toEqual([first])
-    await entriesReach(entries, 2)
+    await lengthReaches(entries, 2)
     expect(entries[1]).toBe('Error: again: thrown once more in the last 0.05 s, as logged above')
     // Quiet for a whole window since: forgotten, so logged in full again.
     now = 200
-    await entriesReachAfterTicks(1)
+    await windowsPass(1)
     bugs.report(later)
     expect(entries.at(-1)).toBe(later)
     bugs.stop()

@@ -9,11 +9,7 @@ import { countedLog } from '../../server/counted-log'
 import { client, sessionIdOf } from '../helpers/client'
 import { SECRET } from '../helpers/plugin-app'
 import { unreachableRedisStore } from '../helpers/redis'
-
-/** Resolves once `lines` has `count` entries, or after 5 s (then the test's expectations fail). */
-const linesReach = async (lines: string[], count: number) => {
-    for (const deadline = Date.now() + 5_000; lines.length < count && Date.now() < deadline; ) await Bun.sleep(5)
-}
+import { lengthReaches } from '../helpers/wait'
 
 test('the first failure is reported at once; later ones once per window with their count, the last ones too', async () => {
     const lines: string[] = []
@@ -28,7 +24,7 @@ test('the first failure is reported at once; later ones once per window with the
     ])
     for (let i = 0; i < 4; i++) report(new StoreUnavailableError('Redis: Connection closed'))
     // Nothing more fails: the count still comes, once, then a window without any says so.
-    await linesReach(lines, 3)
+    await lengthReaches(lines, 3)
     await Bun.sleep(120)
     expect(lines.slice(1)).toEqual([
         'Session store unavailable: Redis: Connection closed (4 more requests answered 503 in the last 0.05 s)',
