@@ -31,13 +31,12 @@ export const counterRoutes = (state: AppState) =>
         .post('/api/full-reset', (context) => {
             // Ignores preserve: the cart and the theme go too, so an htmx page also gets its badge and theme.
             context.resetScopedStore(true)
-            const { scopedStore, request, set } = context
-            const htmx = isHtmx(request)
-            if (htmx) announceTheme(set, scopedStore.theme)
+            const { scopedStore, request } = context
+            announceTheme(context, scopedStore.theme)
             return answer(context, '/counter', () => (
                 <>
                     <Count value={scopedStore.count} />
-                    {htmx ? <CartBadge count={cartCount(scopedStore.cart)} oob /> : ''}
+                    {isHtmx(request) ? <CartBadge count={cartCount(scopedStore.cart)} oob /> : ''}
                 </>
             ))
         })

@@ -11,9 +11,12 @@ import { answer, fieldsOf, isHtmx, refuse } from '../respond'
 import { shellProps } from '../shell'
 import { type AppState, THEMES, type Theme } from '../state'
 
-/** Tells an htmx page to apply `theme` at once (public/app.js listens). */
-export const announceTheme = (set: Context['set'], theme: Theme) => {
-    set.headers['hx-trigger'] = JSON.stringify({ 'theme-changed': { theme } })
+/**
+ * Tells an htmx page to apply `theme` at once (public/app.js listens). Only htmx acts on it: a
+ * plain form's page and a script get the theme another way.
+ */
+export const announceTheme = ({ request, set }: { request: Request; set: Context['set'] }, theme: Theme) => {
+    if (isHtmx(request)) set.headers['hx-trigger'] = JSON.stringify({ 'theme-changed': { theme } })
 }
 
 const isTheme = (value: unknown): value is Theme => (THEMES as readonly unknown[]).includes(value)
@@ -47,8 +50,7 @@ export const themeRoutes = (state: AppState) =>
                 )
             }
             store.theme = value
-            // Only htmx acts on it: a plain form's page and a script get the theme another way.
-            if (isHtmx(context.request)) announceTheme(context.set, value)
+            announceTheme(context, value)
             return answer(context, '/theme', () => (
                 <>
                     <ThemePicker theme={value} pageId={pageId} />
