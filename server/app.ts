@@ -80,8 +80,9 @@ export const createApp = (options: AppOptions = {}) => {
     const state = appState({ ...options.state, store })
     const now = options.state?.now ?? (() => performance.now())
     const warn = options.warn ?? console.warn
-    const outages = countedLog(warn, { one: 'request answered 503', many: 'requests answered 503' })
-    const refusals = countedLog(warn, { one: 'request answered 403', many: 'requests answered 403' })
+    const answered = (status: number) => ({ one: `request answered ${status}`, many: `requests answered ${status}` })
+    const outages = countedLog(warn, answered(503))
+    const refusals = countedLog(warn, answered(403))
     const bugs = bugLog(console.error)
     let storeFailedAt: number | undefined
     const reportUnavailable = (error: Error) => {
