@@ -27,7 +27,8 @@ export interface StartServerOptions {
     timeoutMs?: number
 }
 
-const ENTRY = join(import.meta.dir, '../../server/index.ts')
+/** The entry of `bun run start`. */
+export const ENTRY = join(import.meta.dir, '../../server/index.ts')
 /**
  * The URLs in the lines the server printed when it began to listen: one, or one per
  * start under `bun --watch`, which restarts it on every change.

@@ -1,19 +1,28 @@
 /**
- * Runs the entry of `bun run start` with `env` (port 0 on 127.0.0.1 unless it says otherwise)
- * and waits for it to exit, as it does when it refuses its configuration; one that starts
- * instead is stopped after 10 s, and its exit code is then not 1.
+ * Runs the entry of `bun run start` with `env` (port 0 on 127.0.0.1 and a secret unless it says
+ * otherwise) and waits for it to exit, as it does when it refuses its configuration; one that
+ * starts instead is stopped after 10 s, and its exit code is then not 1. The secret keeps
+ * development mode from writing `data/development-secret` into the checkout, which would make
+ * `bun create` from it fail for another user.
  *
  * @example
- * const { code, stderr } = await startApp({ NODE_ENV: 'production' })
+ * const { code, stderr } = await startApp({ NODE_ENV: 'production', SESSION_SECRET: '' })
  */
-import { join } from 'node:path'
+import { ENTRY } from './server'
 
-const entry = join(import.meta.dir, '../../server/index.ts')
+const SECRET = 'a-secret-of-at-least-32-bytes-for-tests'
 
 /** `prefix` comes before `bun` on the command line: `setpriv …`, `unshare …`. */
 export const startApp = async (env: Record<string, string>, prefix: readonly string[] = []) => {
-    const child = Bun.spawn([...prefix, 'bun', entry], {
-        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', PORT: '0', HOST: '127.0.0.1', ...env },
+    const child = Bun.spawn([...prefix, 'bun', ENTRY], {
+        env: {
+            PATH: process.env.PATH ?? '',
+            HOME: process.env.HOME ?? '',
+            PORT: '0',
+            HOST: '127.0.0.1',
+            SESSION_SECRET: SECRET,
+            ...env
+        },
         stdout: 'pipe',
         stderr: 'pipe'
     })

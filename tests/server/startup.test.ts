@@ -5,7 +5,7 @@ import { startServer } from '../helpers/server'
 import { startApp } from '../helpers/start-app'
 
 test('production without SESSION_SECRET does not start', async () => {
-    const { code, stderr } = await startApp({ NODE_ENV: 'production' })
+    const { code, stderr } = await startApp({ NODE_ENV: 'production', SESSION_SECRET: '' })
     expect(code).toBe(1)
     expect(stderr.trim()).toBe('NODE_ENV=production requires SESSION_SECRET: at least 32 random bytes.')
 })
@@ -21,7 +21,7 @@ test('a second copy on the same port does not start; the first serves on', async
     try {
         const { port } = new URL(first.url)
         // A secret of its own: in development it would make one in this checkout's data/.
-        const { code, stderr } = await startApp({ PORT: port, SESSION_SECRET: 'a-secret-of-at-least-32-bytes-here' })
+        const { code, stderr } = await startApp({ PORT: port })
         expect(code).toBe(1)
         expect(stderr.trim()).toBe(
             `Port ${port} on 127.0.0.1 is in use: is the app already running? Set PORT to another port.`
@@ -37,7 +37,7 @@ test('a HOST that is not an address of this machine does not start, and says so'
     // a name under .invalid (RFC 6761) never resolves.
     const hosts = sysctl('net/ipv4/ip_nonlocal_bind') === '1' ? [] : ['203.0.113.7']
     for (const host of [...hosts, 'nowhere.invalid']) {
-        const { code, stderr } = await startApp({ HOST: host, SESSION_SECRET: 'a-secret-of-at-least-32-bytes-here' })
+        const { code, stderr } = await startApp({ HOST: host })
         expect(code).toBe(1)
         expect(stderr.trim()).toBe(
             `HOST=${host} is not an address of this machine: set HOST to one of its addresses, or 0.0.0.0 for all of them.`

@@ -11,7 +11,6 @@ import { asOrdinaryUser, sysctl } from '../helpers/ordinary-user'
 import { startApp } from '../helpers/start-app'
 
 const ordinaryUser = asOrdinaryUser()
-const SECRET = 'a-secret-of-at-least-32-bytes-here'
 const NOBODY = 65_534
 
 // Below this port the kernel refuses a user without privileges: 1024 unless changed (containers often set 0).
@@ -22,7 +21,7 @@ test.skipIf(privilegedBelow === 0)(
     privilegedBelow === 0 ? `${portTest} (skipped: here every user may listen on every port)` : portTest,
     async () => {
         const port = privilegedBelow - 1
-        const { code, stderr } = await startApp({ PORT: String(port), SESSION_SECRET: SECRET }, ordinaryUser)
+        const { code, stderr } = await startApp({ PORT: String(port) }, ordinaryUser)
         expect(code).toBe(1)
         expect(stderr.trim()).toBe(
             `This user may not listen on port ${port}: ports below 1024 need privileges. Set PORT to 1024 or above, behind a proxy that serves ports 80 and 443.`
@@ -44,7 +43,7 @@ const inTemporaryFolder = async (use: (dir: string) => Promise<void>) => {
 
 /** Starts the app on the SQLite file `path`; returns what it printed, expecting it to refuse. */
 const refusedStore = async (path: string, prefix = ordinaryUser) => {
-    const { code, stderr } = await startApp({ SCOPED_STATE_STORE: `sqlite:${path}`, SESSION_SECRET: SECRET }, prefix)
+    const { code, stderr } = await startApp({ SCOPED_STATE_STORE: `sqlite:${path}` }, prefix)
     expect(code).toBe(1)
     return stderr.trim()
 }
