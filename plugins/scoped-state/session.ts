@@ -161,7 +161,7 @@ export class ScopedSession {
         this.touch()
         const field = this.context.fields.get(key)
         if (!field) return undefined
-        if (this.pageKey === STALE_PAGE && !field.preserve) throw new StalePageError(this.cookieMissing)
+        if (this.pageKey === STALE_PAGE && !field.preserve) throw this.stalePage()
         if (!this.record && !this.pageLoad) {
             // Nothing changed yet: a primitive is read straight from the shared parse.
             const shared = this.shared()
@@ -184,12 +184,17 @@ export class ScopedSession {
     write(key: string, value: unknown) {
         const field = this.context.fields.get(key)
         if (!field) throw new TypeError(`scopedState: '${key}' is not a key of the state setup.`)
-        if (this.pageKey === STALE_PAGE && !field.preserve) throw new StalePageError(this.cookieMissing)
+        if (this.pageKey === STALE_PAGE && !field.preserve) throw this.stalePage()
         if (this.tooLate()) return
         this.touch()
         this.scopeOf(key)[key] = value
         this.written ??= new Set()
         this.written.add(key)
+    }
+
+    /** Why the page's scope cannot be reached: its page id no longer holds, and whether the cookie came at all. */
+    private stalePage() {
+        return new StalePageError(this.cookieMissing)
     }
 
     has(key: string) {
@@ -214,7 +219,7 @@ export class ScopedSession {
             this.cleared = 'all'
             return
         }
-        if (this.pageKey === STALE_PAGE) throw new StalePageError(this.cookieMissing)
+        if (this.pageKey === STALE_PAGE) throw this.stalePage()
         this.state()
         this.pageScope = {}
         this.cleared = this.cleared === 'all' ? 'all' : 'page'

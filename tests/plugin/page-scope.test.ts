@@ -212,14 +212,20 @@ describe('page scope', () => {
     })
 
     test("a page's request that brings no session cookie says so, and that the browser may refuse it", async () => {
-        const app = stateApp()
+        const app = stateApp().post('/zero', ({ scopedStore }) => {
+            scopedStore.count = 0
+            return 'zero'
+        })
         const page = (await load(client(app))).page
         const cookieMissing =
             'its session cookie did not come with the request (signed out, expired, or refused by your browser)'
         // Cookies blocked, or a Secure cookie refused over plain http: a reload alone would not help.
-        const cookieless = await client(app).post('/increment', inPage(page))
-        expect(cookieless.status).toBe(409)
-        expect(await cookieless.text()).toContain(cookieMissing)
+        // Whether the page's scope is read, only written, or reset.
+        for (const path of ['/increment', '/zero', '/reset']) {
+            const cookieless = await client(app).post(path, inPage(page))
+            expect([path, cookieless.status]).toEqual([path, 409])
+            expect(await cookieless.text()).toContain(cookieMissing)
+        }
         // Signed out in another tab: the logout cleared the cookie.
         const user = client(app)
         const [tab, other] = [(await load(user)).page, (await load(user)).page]
