@@ -148,8 +148,9 @@ describe('account demo', () => {
             ['name=%EF%BB%BF%20', 'Enter a name to sign in with.'],
             ['name=Ada%09Lovelace', 'Use no control characters (tabs, line breaks, direction marks).'],
             ['name=Ada%00', 'Use no control characters (tabs, line breaks, direction marks).'],
-            // A line separator; a right-to-left override, which would show "Signed in as …" reversed.
+            // Line and paragraph separators; a right-to-left override, which would show "Signed in as …" reversed.
             ['name=Ada%E2%80%A8Lovelace', 'Use no control characters (tabs, line breaks, direction marks).'],
+            ['name=Ada%E2%80%A9Lovelace', 'Use no control characters (tabs, line breaks, direction marks).'],
             ['name=%E2%80%AEnimda', 'Use no control characters (tabs, line breaks, direction marks).'],
             [`name=${'a'.repeat(41)}`, 'Use at most 40 characters.']
         ] as const) {
