@@ -438,6 +438,42 @@ describe("a request that holds its session past the store's lockLease", () => {
         expect(await user.text('/count')).toBe('50')
     })
 
+    test('a login whose save outlasts it keeps the old session, which the request that waited goes on with', async () => {
+        const inner = asynchronous(memoryStore())
+        const saving = Promise.withResolvers<void>()
+        let holdNextSave = false
+        const store: Store = {
+            ...inner,
+            lockLease: 50,
+            save: async (id, record, ttl) => {
+                if (holdNextSave) {
+                    holdNextSave = false
+                    await saving.promise
+                }
+                return inner.save(id, record, ttl)
+            }
+        }
+        const app = stateApp({ store }).post('/login', ({ regenerateScopedSession }) => {
+            regenerateScopedSession()
+            return 'signed in'
+        })
+        const user = client(app)
+        await user.post('/increment')
+        const before = user.cookie
+        holdNextSave = true
+        const login = user.post('/login')
+        expect(await (await user.post('/increment')).text()).toBe('2')
+        saving.resolve()
+        const refused = await login
+        // Deleting the old id now would end the session under the request that has it.
+        expect([refused.status, await refused.text()]).toEqual([
+            503,
+            'Another request of this session is still being handled, please retry in a moment.'
+        ])
+        expect(user.cookie).toBe(before)
+        expect(await (await user.post('/increment')).text()).toBe('3')
+    })
+
     test('after an error hook that throws, the next request waits out the lease instead of forever', async () => {
         // Bun answers what its own `error` handler returns.
         const app = new Elysia({ serve: { error: () => new Response('sorry', { status: 500 }) } })
