@@ -5,6 +5,7 @@
  * @example
  * listen(createApp(), 3000, '0.0.0.0')
  */
+import { readFileSync } from 'node:fs'
 import type { AnyElysia } from 'elysia'
 import { ConfigError } from './config'
 
@@ -34,10 +35,20 @@ export const listen = (app: AnyElysia, port: number, hostname: string) => {
 const refusal = (code: string | undefined, port: number, hostname: string) => {
     if (code === 'EADDRINUSE')
         return `Port ${port} on ${hostname} is in use: is the app already running? Set PORT to another port.`
-    if (code === 'EACCES' && port < 1024)
-        return `This user may not listen on port ${port}: ports below 1024 need privileges. Set PORT to 1024 or above, behind a proxy that serves ports 80 and 443.`
+    const privileged = code === 'EACCES' ? privilegedBelow() : 0
+    if (port < privileged)
+        return `This user may not listen on port ${port}: ports below ${privileged} need privileges. Set PORT to ${privileged} or above, behind a proxy that serves ports 80 and 443.`
     // EINVAL: a name that resolves to no address, or an IPv6 link-local address without its zone.
     if (code === 'EADDRNOTAVAIL' || code === 'EINVAL')
         return `HOST=${hostname} is not an address of this machine: set HOST to one of its addresses, or 0.0.0.0 for all of them.`
     return undefined
+}
+
+/** Ports below this need privileges: Linux lets it be set (containers often lower it), elsewhere 1024. */
+const privilegedBelow = () => {
+    try {
+        return Number(readFileSync('/proc/sys/net/ipv4/ip_unprivileged_port_start', 'utf8'))
+    } catch {
+        return 1024
+    }
 }
