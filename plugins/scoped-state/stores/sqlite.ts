@@ -156,7 +156,8 @@ const writeProblem = (path: string) => {
     const file = resolve(path)
     const directory = dirname(file)
     const onDirectory = denied(directory, constants.W_OK)
-    if (onDirectory === 'ENOENT' || onDirectory === 'ENOTDIR') return `its directory ${directory} does not exist`
+    if (onDirectory === 'ENOENT') return `its directory ${directory} does not exist`
+    if (onDirectory === 'ENOTDIR') return `its directory ${directory} cannot exist: a part of that path is a file`
     if (onDirectory === 'EROFS') return `its directory ${directory} is on a read-only file system`
     if (onDirectory)
         return `this user cannot write its directory ${directory}, where SQLite also keeps the -wal and -shm files`

@@ -438,13 +438,18 @@ describe('sqlite store', () => {
         writeFileSync(path, 'this is not a SQLite database, only text. '.repeat(100))
         const missing = join(dir, 'no such directory', 'state.db')
         const underFile = join(path, 'state.db')
+        const deepUnderFile = join(path, 'sessions', 'state.db')
         // Relative, the path is said as given, and its directory in full.
         const relativeMissing = relative(process.cwd(), missing)
         for (const [file, reason] of [
             [path, 'file is not a database'],
             [missing, `unable to open database file (its directory ${dirname(missing)} does not exist)`],
             [relativeMissing, `unable to open database file (its directory ${dirname(missing)} does not exist)`],
-            [underFile, `unable to open database file (${path} is a file, not a directory)`]
+            [underFile, `unable to open database file (${path} is a file, not a directory)`],
+            [
+                deepUnderFile,
+                `unable to open database file (its directory ${dirname(deepUnderFile)} cannot exist: a part of that path is a file)`
+            ]
         ] as const)
             expect(() => sqliteStore({ path: file })).toThrow(
                 expect.objectContaining({
