@@ -429,6 +429,22 @@ describe('stored records', () => {
         }
     })
 
+    test('a record that is not JSON (cut short, or edited by hand) reads as defaults, and the next write replaces it', async () => {
+        const warn = quietly()
+        try {
+            for (const raw of ['{"s":{"theme":"dark"},"p":{"_":{"cou', 'count=3', '']) {
+                const { user, stored } = await withRecord(raw)
+                const response = await user.get('/state')
+                expect([raw, response.status, await response.json()]).toEqual([raw, 200, { count: 0, theme: 'light' }])
+                expect(await (await user.post('/increment')).text()).toBe('1')
+                expect(stored()).toEqual({ s: {}, p: { _: { count: 1 } } })
+            }
+            expect(warn).toHaveBeenCalledWith('scopedState: a stored session record was unreadable and has been reset.')
+        } finally {
+            warn.mockRestore()
+        }
+    })
+
     test('a record whose scopes are not objects of keys is unreadable, and the next write replaces it', async () => {
         const warn = quietly()
         try {
