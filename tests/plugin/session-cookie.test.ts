@@ -118,6 +118,22 @@ describe('the session cookie', () => {
         expect(await names('/two')).toEqual(['theme', 'lang', 'user_session_id'])
     })
 
+    test('a handler that reads the cookie jar, writes none, and sets its own Set-Cookie header: both cookies are sent', async () => {
+        const app = new Elysia()
+            .use(scopedState({ count: { value: 0 } }, { secret: SECRET }))
+            .post('/increment', ({ scopedStore, cookie, set }) => {
+                // Read only: the jar is there, and empty. Elysia writes a jar with entries over this header.
+                set.headers['set-cookie'] = `theme=${cookie.theme?.value ?? 'light'}; Path=/`
+                return ++scopedStore.count
+            })
+        const response = await app.handle(new Request('http://localhost/increment', { method: 'POST' }))
+        expect(response.headers.getSetCookie().map((line) => line.split(';')[0]?.split('=')[0])).toEqual([
+            'theme',
+            'user_session_id'
+        ])
+        expect(response.headers.getSetCookie()[0]).toBe('theme=light; Path=/')
+    })
+
     test('a Response the handler returns, a redirect or one with its own Set-Cookie, gets ours too', async () => {
         const withCookie = () => new Response('ok', { headers: { 'set-cookie': 'seen=1; Path=/' } })
         const app = new Elysia()
