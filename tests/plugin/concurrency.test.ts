@@ -135,6 +135,23 @@ describe('a failed request that no error hook answers (Elysia runs after-respons
         })
 })
 
+test('a store whose release throws at once (its connection closed) fails no response and holds no session', async () => {
+    const store = {
+        ...asynchronous(memoryStore()),
+        release: () => {
+            throw new Error('the connection is closed')
+        }
+    }
+    const user = client(stateApp({ store }))
+    await user.post('/increment')
+    // A read-only request ends its hold with release; its next request waits for that end.
+    for (let i = 0; i < 3; i++) {
+        const response = await user.get('/count')
+        expect([response.status, await response.text()]).toEqual([200, '1'])
+    }
+    expect(await (await user.post('/increment')).text()).toBe('2')
+})
+
 test("instances sharing one store run a session's requests one at a time across their routes", async () => {
     const store = asynchronous(memoryStore())
     const app = new Elysia().use(slowIncrementApp({ store }, 1)).use(
