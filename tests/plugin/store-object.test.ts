@@ -25,6 +25,13 @@ test('its keys are the setup keys, listed in setup order', async () => {
     expect(await probe((store) => Object.keys(store))).toEqual(SETUP_KEYS)
     expect(await probe((store) => SETUP_KEYS.map((key) => key in store))).toEqual([true, true, true, true])
     expect(await probe((store) => 'nope' in store)).toBe(false)
+    // Own properties as `Object.hasOwn` sees them: a form field's name checked before it is assigned.
+    expect(await probe((store) => [...SETUP_KEYS, 'nope', 'toString'].map((key) => Object.hasOwn(store, key)))).toEqual(
+        [true, true, true, true, false, false]
+    )
+    expect(
+        await probe((store) => [Object.getOwnPropertyDescriptor(store, 'nope'), Object.hasOwn(store, Symbol.iterator)])
+    ).toEqual([null, false])
 })
 
 test('it serializes and spreads to the current state', async () => {
