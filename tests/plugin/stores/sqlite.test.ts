@@ -449,7 +449,9 @@ describe('sqlite store', () => {
             [
                 deepUnderFile,
                 `unable to open database file (its directory ${dirname(deepUnderFile)} cannot exist: a part of that path is a file)`
-            ]
+            ],
+            // Its directory and the path both writable: no reason is made up.
+            [dir, 'unable to open database file']
         ] as const)
             expect(() => sqliteStore({ path: file })).toThrow(
                 expect.objectContaining({
