@@ -21,6 +21,13 @@ type MigratedKeys<Setup extends StateSetup, Changed> = string extends keyof Chan
       }
 
 /**
+ * One saved scope as `migrate` gets it, each value unknown until checked. The setup's keys are
+ * named, so that `saved.cart` compiles under `noPropertyAccessFromIndexSignature`; a key no
+ * longer in the setup reads as `saved['old']` there.
+ */
+type SavedScope<Setup extends StateSetup> = { [Key in keyof Setup]?: unknown } & Record<string, unknown>
+
+/**
  * @typeParam Setup the setup the options are for (`ScopedStateOptions<typeof setup>` where
  * options are written apart from `scopedState`), which types `migrate`.
  * @typeParam Changed inferred from what `migrate` returns, so that a key not in the setup
@@ -102,7 +109,7 @@ export interface ScopedStateOptions<Setup extends StateSetup = StateSetup, Chang
      * // version 2 keeps cart lines instead of product ids
      * migrate: (saved, from) => (from < 2 && Array.isArray(saved.cart) ? { cart: saved.cart.map((id) => ({ id, quantity: 1 })) } : {})
      */
-    migrate?: ((saved: Record<string, unknown>, from: number) => MigratedKeys<Setup, Changed>) | undefined
+    migrate?: ((saved: SavedScope<Setup>, from: number) => MigratedKeys<Setup, Changed>) | undefined
     /**
      * Run a session's requests one at a time even with a synchronous store (memory,
      * SQLite), as the Redis store always does. Without it, requests run unhindered:

@@ -44,9 +44,20 @@ const TSCONFIGS = {
     'tsconfig.json': { compilerOptions: STRICTEST, include: ['*.ts', 'plugins'] },
     'tsconfig.plugin.json': {
         compilerOptions: { ...STRICTEST, noPropertyAccessFromIndexSignature: true },
-        include: ['plugins']
+        include: ['plugins', 'migrate.ts']
     }
 }
+
+/** The guide's `migrate`: `saved.cart` names a key of the setup, so it compiles under `noPropertyAccessFromIndexSignature`. */
+const MIGRATE = `
+import { scopedState } from './plugins/scoped-state'
+type CartLine = { id: string; quantity: number }
+export const plugin = scopedState({ cart: { value: [] as CartLine[], preserve: true } }, {
+    version: 2,
+    migrate: (saved, from) =>
+        from < 2 && Array.isArray(saved.cart) ? { cart: saved.cart.map((id) => ({ id: String(id), quantity: 1 })) } : {}
+})
+`
 
 /** Serves the README's example (memory store) and a counter on the SQLite store; prints both ports. */
 const SERVE = `
@@ -97,6 +108,7 @@ beforeAll(async () => {
     await Bun.write(join(folder, 'app.ts'), example)
     await Bun.write(join(folder, 'serve.ts'), SERVE)
     await Bun.write(join(folder, 'no-secret.ts'), NO_SECRET)
+    await Bun.write(join(folder, 'migrate.ts'), MIGRATE)
     for (const [name, config] of Object.entries(TSCONFIGS)) await Bun.write(join(folder, name), JSON.stringify(config))
 })
 
