@@ -6,7 +6,7 @@
  * @example
  * new Elysia({ aot: false }).use(scopedState(setup)).listen(3000) // throws ScopedStateSetupError
  */
-import { ScopedStateSetupError } from './errors'
+import { ScopedStateSetupError } from './errors.js'
 
 /** The part of Elysia's config read here. */
 export interface AppConfig {

@@ -10,8 +10,8 @@
  * and sync routes are served much faster. Its functions are own properties, so
  * Elysia's `Object.assign` into the handler context copies them.
  */
-import type { ScopedStore, StateSetup } from './schema'
-import type { ScopedSession } from './session'
+import type { ScopedStore, StateSetup } from './schema.js'
+import type { ScopedSession } from './session.js'
 
 /** The engine's session functions that handlers may call. */
 export interface SessionControl {

@@ -3,7 +3,7 @@
  * name instead of parsing every cookie: it is faster, and Elysia's cookie jar turns
  * JSON-looking or numeric values into objects and numbers, which an id must never be.
  */
-import { ScopedStateSetupError } from './errors'
+import { ScopedStateSetupError } from './errors.js'
 
 /** Attributes of the session cookie. `HttpOnly` is always set. */
 export interface CookieAttributes {

@@ -5,8 +5,8 @@
  * user's state would split between them. Each instance holds the store until its app
  * stops, and the last one to stop closes it.
  */
-import type { Store } from './store'
-import { memoryStore } from './stores/memory'
+import type { Store } from './store.js'
+import { memoryStore } from './stores/memory.js'
 
 const held = new Map<string, { store: Store; holders: number }>()
 

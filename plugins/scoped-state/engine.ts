@@ -12,19 +12,19 @@
  * Both share what is built here: who the request is (identify.ts), the ids that logins
  * and logouts ended, and what the response carries (response-headers.ts).
  */
-import { BoundedCache } from './bounded-cache'
-import type { SessionCookie } from './cookie'
-import { sessionEndedError } from './errors'
-import { sessionIdentifier } from './identify'
-import { lockedPath } from './locked-path'
-import type { RecordFormat } from './record'
-import { cookieSender, forbidStoring, type ResponseSet } from './response-headers'
-import type { ScopedSession } from './session'
-import { encodeSessionId, newSessionId, type SessionId } from './session-id'
-import type { ParsedRecord } from './shared-parse'
-import type { Signer } from './signer'
-import { SESSION_ENDED, type Store } from './store'
-import { synchronousPath } from './synchronous-path'
+import { BoundedCache } from './bounded-cache.js'
+import type { SessionCookie } from './cookie.js'
+import { sessionEndedError } from './errors.js'
+import { sessionIdentifier } from './identify.js'
+import { lockedPath } from './locked-path.js'
+import type { RecordFormat } from './record.js'
+import { cookieSender, forbidStoring, type ResponseSet } from './response-headers.js'
+import type { ScopedSession } from './session.js'
+import { encodeSessionId, newSessionId, type SessionId } from './session-id.js'
+import type { ParsedRecord } from './shared-parse.js'
+import type { Signer } from './signer.js'
+import { SESSION_ENDED, type Store } from './store.js'
+import { synchronousPath } from './synchronous-path.js'
 
 export interface EngineConfig {
     /** The setup's keys and version. */

@@ -3,13 +3,13 @@
  * once (then remembered) and checked for expiry on every request. A request without a
  * valid cookie gets a new id here, and touches no store until it writes.
  */
-import { BoundedCache } from './bounded-cache'
-import { cookieReader } from './cookie'
-import { DEFAULT_PAGE, newPageId, STALE_PAGE, verifyPageId } from './page-id'
-import { isPageLoad, PAGE_HEADER, requestedPageId } from './page-load'
-import { ScopedSession, type SessionContext } from './session'
-import { decodeSessionId, newSessionId, type SessionId } from './session-id'
-import type { Signer } from './signer'
+import { BoundedCache } from './bounded-cache.js'
+import { cookieReader } from './cookie.js'
+import { DEFAULT_PAGE, newPageId, STALE_PAGE, verifyPageId } from './page-id.js'
+import { isPageLoad, PAGE_HEADER, requestedPageId } from './page-load.js'
+import { ScopedSession, type SessionContext } from './session.js'
+import { decodeSessionId, newSessionId, type SessionId } from './session-id.js'
+import type { Signer } from './signer.js'
 
 /** Cookies of the session cookie's name tried per request, which bounds a forged header's cost. */
 const SAME_NAME_COOKIES = 4

@@ -3,13 +3,13 @@
  * `serializeRequests`): one request at a time per session, holding the store's in-process
  * mutex and the store's own lock from `open` to `commit`, or to `release` or `abort` when it fails.
  */
-import type { EngineCore, RequestPath } from './engine'
-import { SessionMutex } from './mutex'
-import type { ResponseSet } from './response-headers'
-import type { ScopedSession } from './session'
-import { DEFAULT_LOCK_LEASE, LOCK_LOST, type Store, StoreUnavailableError } from './store'
-import { countWrite } from './synchronous-path'
-import { delay } from './whole-number'
+import type { EngineCore, RequestPath } from './engine.js'
+import { SessionMutex } from './mutex.js'
+import type { ResponseSet } from './response-headers.js'
+import type { ScopedSession } from './session.js'
+import { DEFAULT_LOCK_LEASE, LOCK_LOST, type Store, StoreUnavailableError } from './store.js'
+import { countWrite } from './synchronous-path.js'
+import { delay } from './whole-number.js'
 
 /**
  * One in-process mutex per store, shared by the plugin instances using it (route modules

@@ -2,9 +2,9 @@
  * The options of `scopedState(setup, options)`, each with its default; index.ts checks them
  * when the plugin is created.
  */
-import type { CookieAttributes } from './cookie'
-import type { ScopedStore, StateSetup } from './schema'
-import type { Store } from './store'
+import type { CookieAttributes } from './cookie.js'
+import type { ScopedStore, StateSetup } from './schema.js'
+import type { Store } from './store.js'
 
 /**
  * What `migrate` returns: keys of the setup, with their types; a key not in it names itself in

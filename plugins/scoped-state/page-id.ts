@@ -5,7 +5,7 @@
  * Because the signature proves the id is ours, a new page scope costs no storage
  * until it is written.
  */
-import { randomToken, type Signer } from './signer'
+import { randomToken, type Signer } from './signer.js'
 
 /** The key of the page scope used by requests that carry no page id. */
 export const DEFAULT_PAGE = '_'

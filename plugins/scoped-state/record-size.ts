@@ -1,6 +1,6 @@
 /** The budget of a session's record, `maxStateBytes`: the UTF-8 bytes of its JSON, all its tabs included. */
-import { ScopedStateError } from './errors'
-import type { StateRecord } from './record'
+import { ScopedStateError } from './errors.js'
+import type { StateRecord } from './record.js'
 
 /** `text`'s length in UTF-8, counted only when it may exceed `limit`: a UTF-16 code unit takes at most 3 bytes. */
 const utf8Length = (text: string, limit: number) => (text.length * 3 <= limit ? text.length : Buffer.byteLength(text))

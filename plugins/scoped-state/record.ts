@@ -10,9 +10,9 @@
  * adds a field, so that this one, still running during a deploy or rolled back to, keeps
  * those records instead of reading them as unreadable and starting them over.
  */
-import { ScopedStateSetupError, UnreadableStateError } from './errors'
-import { type Field, findNonJson, JSON_RULE } from './schema'
-import { wholeNumber } from './whole-number'
+import { ScopedStateSetupError, UnreadableStateError } from './errors.js'
+import { type Field, findNonJson, JSON_RULE } from './schema.js'
+import { wholeNumber } from './whole-number.js'
 
 export type Scope = Record<string, unknown>
 

@@ -3,8 +3,8 @@
  * saved, and `no-store` on the responses of a page scope.
  */
 import type { Context } from 'elysia'
-import type { SessionCookie } from './cookie'
-import type { ScopedSession } from './session'
+import type { SessionCookie } from './cookie.js'
+import type { ScopedSession } from './session.js'
 
 /** Elysia's response headers and cookie jar for the request. */
 export type ResponseSet = Context['set']

@@ -7,7 +7,7 @@
  * NaN, a cycle) is refused with an error that names the key; only an object's
  * property set to undefined is left out, as JSON leaves it out.
  */
-import { ScopedStateSetupError } from './errors'
+import { ScopedStateSetupError } from './errors.js'
 
 /** One key of the setup: its initial value, and whether it survives page loads. */
 export interface StateField<T = unknown> {

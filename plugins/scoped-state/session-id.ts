@@ -9,7 +9,7 @@
  * Anything else (wrong shape, bad signature, 10 KB of junk, `__proto__`) decodes to
  * `undefined`, and the caller starts a fresh session.
  */
-import { randomToken, type Signer } from './signer'
+import { randomToken, type Signer } from './signer.js'
 
 export interface SessionId {
     id: string

@@ -7,14 +7,14 @@
  * session's shared parse of the record (shared-parse.ts).
  */
 
-import type { SentCookie } from './cookie'
-import { collisionError, ScopedStateError, StalePageError, sessionEndedError, UnreadableStateError } from './errors'
-import { DEFAULT_PAGE, STALE_PAGE } from './page-id'
-import { parseRecord, type Scope, type StateRecord } from './record'
-import { fitRecord } from './record-size'
-import { findNonJson, JSON_RULE } from './schema'
-import type { SessionId } from './session-id'
-import { own, type ParseCache, sharedParse, shareSaved } from './shared-parse'
+import type { SentCookie } from './cookie.js'
+import { collisionError, ScopedStateError, StalePageError, sessionEndedError, UnreadableStateError } from './errors.js'
+import { DEFAULT_PAGE, STALE_PAGE } from './page-id.js'
+import { parseRecord, type Scope, type StateRecord } from './record.js'
+import { fitRecord } from './record-size.js'
+import { findNonJson, JSON_RULE } from './schema.js'
+import type { SessionId } from './session-id.js'
+import { own, type ParseCache, sharedParse, shareSaved } from './shared-parse.js'
 
 /** What a session needs from the plugin that created it. */
 export interface SessionContext extends ParseCache {

@@ -4,8 +4,8 @@
  * frozen so that no request can change it for another, and makes its own copy when it
  * writes, resets, or reads an object (which it may mutate in place).
  */
-import type { BoundedCache } from './bounded-cache'
-import { parseRecord, type RecordFormat, type Scope, type StateRecord } from './record'
+import type { BoundedCache } from './bounded-cache.js'
+import { parseRecord, type RecordFormat, type Scope, type StateRecord } from './record.js'
 
 /** `raw` parsed and deeply frozen, so every request reading it may share it. */
 export interface ParsedRecord {

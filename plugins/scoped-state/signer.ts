@@ -3,7 +3,7 @@
  * server issued an id, so unknown ids are never adopted and a new visitor needs no
  * store entry until it writes state.
  */
-import { ScopedStateSetupError } from './errors'
+import { ScopedStateSetupError } from './errors.js'
 
 /** Below this many bytes a secret is refused in production. */
 const MIN_SECRET_BYTES = 32

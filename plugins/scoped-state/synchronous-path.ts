@@ -5,11 +5,11 @@
  * one that awaits after has its changes rebased at commit onto what other requests of the
  * session saved meanwhile, key by key, and fails with 409 when both changed the same key.
  */
-import type { EngineCore, RequestPath } from './engine'
-import { collisionError } from './errors'
-import type { ResponseSet } from './response-headers'
-import type { ScopedSession } from './session'
-import type { SESSION_ENDED } from './store'
+import type { EngineCore, RequestPath } from './engine.js'
+import { collisionError } from './errors.js'
+import type { ResponseSet } from './response-headers.js'
+import type { ScopedSession } from './session.js'
+import type { SESSION_ENDED } from './store.js'
 
 /** What a synchronous store's `load` answers: no promise. */
 type Loaded = string | undefined | typeof SESSION_ENDED

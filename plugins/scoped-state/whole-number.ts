@@ -4,7 +4,7 @@
  * fail far from its cause: no size is over a NaN limit, a timer given NaN or more than
  * `TIMER_MAX` runs every millisecond, and browsers ignore a fractional `Max-Age`.
  */
-import { ScopedStateSetupError } from './errors'
+import { ScopedStateSetupError } from './errors.js'
 
 /** The longest delay a timer takes, in milliseconds: past it, Bun (like Node) waits 1 ms instead. */
 const TIMER_MAX = 2_147_483_647

@@ -45,12 +45,22 @@ const TSCONFIGS = {
     'tsconfig.plugin.json': {
         compilerOptions: { ...STRICTEST, noPropertyAccessFromIndexSignature: true },
         include: ['plugins', 'migrate.ts']
+    },
+    // Node's ESM resolution (the folder's package.json says "type": "module"): relative imports name their file.
+    'tsconfig.nodenext.json': {
+        compilerOptions: {
+            ...STRICTEST,
+            noPropertyAccessFromIndexSignature: true,
+            module: 'NodeNext',
+            moduleResolution: 'NodeNext'
+        },
+        include: ['plugins', 'migrate.ts']
     }
 }
 
 /** The guide's `migrate`: `saved.cart` names a key of the setup, so it compiles under `noPropertyAccessFromIndexSignature`. */
 const MIGRATE = `
-import { scopedState } from './plugins/scoped-state'
+import { scopedState } from './plugins/scoped-state/index.js'
 type CartLine = { id: string; quantity: number }
 export const plugin = scopedState({ cart: { value: [] as CartLine[], preserve: true } }, {
     version: 2,
@@ -109,6 +119,7 @@ beforeAll(async () => {
     await Bun.write(join(folder, 'serve.ts'), SERVE)
     await Bun.write(join(folder, 'no-secret.ts'), NO_SECRET)
     await Bun.write(join(folder, 'migrate.ts'), MIGRATE)
+    await Bun.write(join(folder, 'package.json'), JSON.stringify({ type: 'module' }))
     for (const [name, config] of Object.entries(TSCONFIGS)) await Bun.write(join(folder, name), JSON.stringify(config))
 })
 

@@ -3,8 +3,8 @@
  * by bytes, evicted in a segmented least-recently-used order so that one-request visitors push
  * out only each other.
  */
-import type { Store, StoreStats } from '../store'
-import { delay, wholeNumber } from '../whole-number'
+import type { Store, StoreStats } from '../store.js'
+import { delay, wholeNumber } from '../whole-number.js'
 
 export interface MemoryStoreOptions {
     /**

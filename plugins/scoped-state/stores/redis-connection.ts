@@ -3,8 +3,8 @@
  * stays silent is replaced, and a failed command's error tells whether it may still run.
  */
 import { RedisClient } from 'bun'
-import { ScopedStateSetupError } from '../errors'
-import { StoreUnavailableError } from '../store'
+import { ScopedStateSetupError } from '../errors.js'
+import { StoreUnavailableError } from '../store.js'
 
 /** Errors of commands that went out: Redis ran them (a script may fail halfway), or may still. */
 const wentOut = new WeakSet<Error>()

@@ -3,8 +3,8 @@
  * while one request uses it, by Lua scripts that load, write and unlock in one round trip.
  * Timeouts and reconnects are in redis-connection.ts.
  */
-import { BoundedCache } from '../bounded-cache'
-import { ScopedStateSetupError } from '../errors'
+import { BoundedCache } from '../bounded-cache.js'
+import { ScopedStateSetupError } from '../errors.js'
 import {
     DEFAULT_LOCK_LEASE,
     LOCK_LOST,
@@ -12,9 +12,9 @@ import {
     type Store,
     type StoreStats,
     StoreUnavailableError
-} from '../store'
-import { delay } from '../whole-number'
-import { reachedRedis, redisConnection, timedOut } from './redis-connection'
+} from '../store.js'
+import { delay } from '../whole-number.js'
+import { reachedRedis, redisConnection, timedOut } from './redis-connection.js'
 
 export interface RedisStoreOptions {
     /**

@@ -5,9 +5,9 @@
 import { Database, type SQLQueryBindings, type Statement } from 'bun:sqlite'
 import { accessSync, closeSync, constants, openSync, statSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
-import { ScopedStateSetupError } from '../errors'
-import { type Store, type StoreStats, StoreUnavailableError } from '../store'
-import { delay } from '../whole-number'
+import { ScopedStateSetupError } from '../errors.js'
+import { type Store, type StoreStats, StoreUnavailableError } from '../store.js'
+import { delay } from '../whole-number.js'
 
 export interface SqliteStoreOptions {
     /**
