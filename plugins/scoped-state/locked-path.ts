@@ -87,17 +87,21 @@ export const lockedPath = (core: EngineCore): RequestPath => {
             /** This request still has its turn: once it lapsed, the session and its lock are the next request's. */
             const holding = () => id === undefined || mutex.holds(id, set)
             let record: string | undefined
+            /** Called once this request's writes settled: till then its turn does not lapse (mutex.ts). */
+            let written = () => {}
             try {
                 record = session.serialize()
                 if (core.endedMeanwhile(session)) record = undefined
                 if ((record !== undefined || session.discard) && !holding())
                     throw new StoreUnavailableError(LOCK_LOST, { busy: true })
+                if (id !== undefined) written = mutex.writing(id, set)
                 if (record !== undefined) {
                     await store.save(session.id.id, record, core.ttlOf(session.id))
                     countWrite()
                     session.saved(record)
                 }
-                // Checked again after the save's wait: deleting the old id would take the next request's lock.
+                // Checked again after the save's wait (a turn does not lapse while it writes, but
+                // deleting the old id would take the next request's lock).
                 if (session.discard) {
                     if (!holding()) throw new StoreUnavailableError(LOCK_LOST, { busy: true })
                     try {
@@ -109,9 +113,11 @@ export const lockedPath = (core: EngineCore): RequestPath => {
                     core.markEnded(session.discard)
                 }
             } catch (error) {
+                written()
                 abort(session, set)
                 throw error
             }
+            written()
             const replaced = core.sendCookie(session, set, response)
             // A save ended the store's hold on the session it wrote; any other hold (nothing
             // written, or regenerated to a new id) ends here.

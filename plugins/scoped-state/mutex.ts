@@ -9,7 +9,9 @@
  * takes it over, and the late request may no longer save (`holds`). Without that, a
  * handler awaiting something that never settles, or an app error hook that throws (Elysia
  * then skips the hook that lets go), would stall every later request of the session in
- * this process for good.
+ * this process for good. A hold does not lapse while its request writes to the store
+ * (`writing`): a store that takes no lock of its own would apply that write after the next
+ * request had loaded the record, and that request's save would undo it.
  */
 
 /** Who holds a session, until when, and who waits for it. */
@@ -21,6 +23,10 @@ interface Hold {
     waiting: Array<{ handling: object; resume: () => void }>
     /** Set while requests wait: hands the session on when the hold lapses. */
     lapse: Timer | undefined
+    /** The holder is writing to the store: a lapse waits for the write to settle. */
+    writing: boolean
+    /** The hold lapsed while its holder was writing: it lapses again once the write settles. */
+    lapsed: boolean
 }
 
 export class SessionMutex {
@@ -35,7 +41,14 @@ export class SessionMutex {
     acquire(id: string, handling: object): undefined | Promise<void> {
         const hold = this.#holds.get(id)
         if (!hold) {
-            this.#holds.set(id, { handling, until: performance.now() + this.lease, waiting: [], lapse: undefined })
+            this.#holds.set(id, {
+                handling,
+                until: performance.now() + this.lease,
+                waiting: [],
+                lapse: undefined,
+                writing: false,
+                lapsed: false
+            })
             return undefined
         }
         return new Promise((resume) => {
@@ -49,6 +62,21 @@ export class SessionMutex {
         return this.#holds.get(id)?.handling === handling
     }
 
+    /**
+     * `handling`, holding `id`, writes to the store: its hold does not lapse until the returned
+     * function is called, when the write settled. Nothing once the hold lapsed.
+     */
+    writing(id: string, handling: object): () => void {
+        const hold = this.#holds.get(id)
+        if (hold?.handling !== handling) return () => {}
+        hold.writing = true
+        return () => {
+            if (hold.handling !== handling || !hold.writing) return
+            hold.writing = false
+            if (hold.lapsed) this.#armLapse(id, hold)
+        }
+    }
+
     /** Hands `id` to the next waiting request, or frees it; nothing once the hold lapsed. */
     release(id: string, handling: object) {
         const hold = this.#holds.get(id)
@@ -58,6 +86,8 @@ export class SessionMutex {
     #handOn(id: string, hold: Hold) {
         clearTimeout(hold.lapse)
         hold.lapse = undefined
+        hold.writing = false
+        hold.lapsed = false
         const next = hold.waiting.shift()
         if (!next) {
             this.#holds.delete(id)
@@ -70,8 +100,16 @@ export class SessionMutex {
     }
 
     #armLapse(id: string, hold: Hold) {
+        hold.lapsed = false
         // Not below 0: a lease already over (a stalled event loop) would make Bun warn of a negative delay.
-        hold.lapse = setTimeout(() => this.#handOn(id, hold), Math.max(0, hold.until - performance.now()))
+        hold.lapse = setTimeout(
+            () => {
+                hold.lapse = undefined
+                if (hold.writing) hold.lapsed = true
+                else this.#handOn(id, hold)
+            },
+            Math.max(0, hold.until - performance.now())
+        )
         hold.lapse.unref()
     }
 }

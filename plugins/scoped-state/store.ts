@@ -37,9 +37,10 @@ export interface Store {
     /**
      * How long a request may hold a session while another request of it waits, in
      * milliseconds (when the plugin locks: asynchronous stores, `serializeRequests`). Past
-     * it the waiting request goes on, and the late one's changes are refused with a 503. A
-     * store that locks gives its lock's lease, so that the plugin's lock in each process
-     * lapses with it.
+     * it the waiting request goes on, and the late one's changes are refused with a 503;
+     * a `save` or `delete` already called is waited for first, so that the next request loads
+     * what it wrote. A store that locks gives its lock's lease, so that the plugin's lock in
+     * each process lapses with it.
      * @default 10_000
      */
     readonly lockLease?: number

@@ -368,6 +368,31 @@ describe("a request that holds its session past the store's lockLease", () => {
         expect(await (await user.post('/increment')).text()).toBe('3')
     })
 
+    test('a save already sent when the lease runs out is waited for: the waiting request reads what it wrote', async () => {
+        // A store of its own without a lock (a table in a database): only the plugin keeps the
+        // session's requests apart, so a request let in before the save lands would undo it.
+        const inner = asynchronous(memoryStore())
+        const saving = Promise.withResolvers<void>()
+        let slowSaves = 1
+        const store: Store = {
+            ...inner,
+            lockLease: 50,
+            save: async (id, record, ttl) => {
+                if (slowSaves-- > 0) await saving.promise
+                return inner.save(id, record, ttl)
+            }
+        }
+        const user = client(stateApp({ store }))
+        await user.get('/count')
+        const first = user.post('/increment')
+        const second = user.post('/increment')
+        // Both leases' worth: the first request's hold lapsed while its save was on its way.
+        await Bun.sleep(150)
+        saving.resolve()
+        expect([await (await first).text(), await (await second).text()]).toEqual(['1', '2'])
+        expect(await user.text('/count')).toBe('2')
+    })
+
     test('a late request that changes nothing is answered as usual', async () => {
         const stuck = Promise.withResolvers<void>()
         const app = stateApp({ store: { ...asynchronous(memoryStore()), lockLease: 50 } }).get(
