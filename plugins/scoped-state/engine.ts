@@ -14,7 +14,7 @@
  */
 import { BoundedCache } from './bounded-cache.js'
 import type { SessionCookie } from './cookie.js'
-import { sessionEndedError } from './errors.js'
+import { sessionEndedError, storeContractError } from './errors.js'
 import { sessionIdentifier } from './identify.js'
 import { lockedPath } from './locked-path.js'
 import type { RecordFormat } from './record.js'
@@ -89,6 +89,7 @@ export interface EngineCore {
      * The record `store.load` answered for `session`. One that another process ended lately
      * (`SESSION_ENDED`) reads as no record, and is ended for this request as if this process
      * had ended it; for as long as the store says so, not for a grace of this process's own.
+     * Any answer but a string, `undefined` or that mark throws (`storeContractError`).
      */
     loaded: (session: ScopedSession, answer: string | undefined | typeof SESSION_ENDED) => string | undefined
     /**
@@ -209,6 +210,7 @@ export const createEngine = (config: EngineConfig) => {
         endedMeanwhile,
         markEnded: (id) => void endedIds.add(id, seconds()),
         loaded(session, answer) {
+            if (typeof answer === 'object') throw storeContractError('load', answer)
             if (answer !== SESSION_ENDED) return answer
             session.endedElsewhere = true
             return undefined

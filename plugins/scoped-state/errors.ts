@@ -80,8 +80,24 @@ export class StalePageError extends ScopedStateError {
  * The plugin cannot work with the options or setup it was given (no secret in
  * production, a default that cannot be stored). Thrown by `scopedState()` itself, so
  * an app fails at startup; only a misuse that no setup shows (two instances sharing a
- * store on one route) is thrown by the first request that meets it.
+ * store on one route, a store that breaks its contract) is thrown by the first request
+ * that meets it.
  */
 export class ScopedStateSetupError extends Error {
     override name = 'ScopedStateSetupError'
 }
+
+/**
+ * A store's `call` answered what store.ts rules out: a promise from a store that says it is
+ * `synchronous` (read as a record, it would start every session over, and a failed write
+ * would be an unhandled rejection, which ends a Bun process), or a `load` answer that is
+ * neither a string nor `undefined` (a driver's `null`, a JSON column's parsed object).
+ */
+export const storeContractError = (call: 'load' | 'save' | 'delete', answer: unknown) =>
+    new ScopedStateSetupError(
+        typeof (answer as PromiseLike<unknown> | null)?.then === 'function'
+            ? `scopedState: the store says synchronous: true, but its ${call}() returned a promise. Leave synchronous ` +
+                  'unset for a store whose calls are asynchronous: the plugin then awaits them.'
+            : `scopedState: the store's load() answered ${answer === null ? 'null' : 'an object'}: it must answer ` +
+                  'the string its save() was given, as it was, or undefined when it holds none.'
+    )

@@ -6,7 +6,7 @@
  * session saved meanwhile, key by key, and fails with 409 when both changed the same key.
  */
 import type { EngineCore, RequestPath } from './engine.js'
-import { collisionError } from './errors.js'
+import { collisionError, storeContractError } from './errors.js'
 import type { ResponseSet } from './response-headers.js'
 import type { ScopedSession } from './session.js'
 import type { SESSION_ENDED } from './store.js'
@@ -23,6 +23,16 @@ let writes = 0
 /** A session was saved or deleted (`beforeFirstTouch` then loads again). */
 export const countWrite = () => {
     writes++
+}
+
+/**
+ * Throws when a synchronous store's `call` answered a promise: it is not synchronous. Its
+ * rejection is caught, which would otherwise end the process.
+ */
+const settled = (call: 'save' | 'delete', answer: unknown) => {
+    if (typeof (answer as PromiseLike<unknown> | undefined)?.then !== 'function') return
+    Promise.resolve(answer).catch(() => {})
+    throw storeContractError(call, answer)
 }
 
 export const synchronousPath = (core: EngineCore): RequestPath => {
@@ -72,18 +82,20 @@ export const synchronousPath = (core: EngineCore): RequestPath => {
                 }
                 // Rebased onto the other request's save, this one's changes may amount to nothing.
                 if (record !== undefined) {
-                    store.save(id, record, ttl)
+                    settled('save', store.save(id, record, ttl))
                     countWrite()
                     session.saved(record)
                 }
             }
             if (session.discard) {
+                let deleted: unknown
                 try {
-                    store.delete(session.discard)
+                    deleted = store.delete(session.discard)
                     countWrite()
                 } catch (error) {
                     core.discardFailed(error, session, record !== undefined)
                 }
+                settled('delete', deleted)
                 core.markEnded(session.discard)
             }
             return core.sendCookie(session, set, response)

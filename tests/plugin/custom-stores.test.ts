@@ -1,0 +1,76 @@
+/**
+ * A store written for an app breaks the contract of store.ts in ways a type does not always
+ * catch: the plugin fails the request with a `ScopedStateSetupError` that says what is wrong,
+ * instead of reading every session as new and overwriting what was stored.
+ */
+import { afterAll, beforeAll, expect, test } from 'bun:test'
+import { memoryStore, type Store } from '../../plugins/scoped-state'
+import { client } from '../helpers/client'
+import { stateApp } from '../helpers/plugin-app'
+
+/** The memory store answering with promises, as a database driver does. */
+const asynchronous = (inner: Store) => ({
+    ...inner,
+    synchronous: false,
+    load: async (id: string, ttl: number) => inner.load(id, ttl),
+    save: async (id: string, record: string, ttl: number) => inner.save(id, record, ttl),
+    delete: async (id: string) => inner.delete(id)
+})
+
+/** Rejections no one handled: Bun would end the process for each, but for this listener. */
+const unhandled: unknown[] = []
+const onUnhandled = (reason: unknown) => void unhandled.push(reason)
+beforeAll(() => void process.on('unhandledRejection', onUnhandled))
+afterAll(() => void process.off('unhandledRejection', onUnhandled))
+
+const NOT_SYNCHRONOUS =
+    /scopedState: the store says synchronous: true, but its (load|save|delete)\(\) returned a promise/
+
+test('a store that says synchronous: true but answers promises fails each request that uses it, saying so', async () => {
+    const inner = memoryStore()
+    const user = client(stateApp({ store: inner }))
+    await user.post('/theme/dark')
+    const app = stateApp({ store: { ...asynchronous(inner), synchronous: true } })
+    // A returning session: its load answered a promise.
+    const returning = await client(app, user.cookie).post('/theme/light')
+    expect(returning.status).toBe(500)
+    expect(await returning.text()).toMatch(NOT_SYNCHRONOUS)
+    // A new visitor's first write: its save answered one.
+    const newcomer = await client(app).post('/increment')
+    expect(newcomer.status).toBe(500)
+    expect(await newcomer.text()).toContain('synchronous: true, but its save() returned a promise')
+    // Read as a record, the promise started the session over, and its save overwrote the theme.
+    expect(await user.text('/state')).toContain('"theme":"dark"')
+})
+
+test("a lying store's failed write is no unhandled rejection, which would end the process", async () => {
+    const store: Store = {
+        ...memoryStore(),
+        synchronous: true,
+        save: () => Promise.reject(new Error('backend down')) as never
+    }
+    const response = await client(stateApp({ store })).post('/increment')
+    expect(response.status).toBe(500)
+    expect(await response.text()).toMatch(NOT_SYNCHRONOUS)
+    await Bun.sleep(10)
+    expect(unhandled).toEqual([])
+})
+
+for (const [what, answer, named] of [
+    ["null (a driver's missing row)", null, 'null'],
+    ["a parsed object (a JSON column's)", { s: {}, p: {} }, 'an object']
+] as const)
+    for (const synchronous of [true, false])
+        test(`${synchronous ? 'a synchronous' : 'an asynchronous'} store whose load answers ${what} fails the request, naming it`, async () => {
+            const inner = memoryStore()
+            const store: Store = synchronous
+                ? { ...inner, load: () => answer as never }
+                : { ...asynchronous(inner), load: async () => answer as never }
+            const user = client(stateApp({ store }))
+            await user.get('/count')
+            const response = await user.get('/count')
+            expect(response.status).toBe(500)
+            expect(await response.text()).toBe(
+                `scopedState: the store's load() answered ${named}: it must answer the string its save() was given, as it was, or undefined when it holds none.`
+            )
+        })
