@@ -74,7 +74,7 @@ export interface EngineCore {
     identify: (request: Request, at: number) => ScopedSession
     /** The plugin's clock, in seconds. */
     seconds: () => number
-    /** Milliseconds the store keeps session `id` from `at` (seconds, by default now). */
+    /** Milliseconds the store keeps session `id` from `at` (seconds, by default now): a whole number, at least 1. */
     ttlOf: (id: SessionId, at?: number) => number
     /** The handler is done: later changes are refused, and a page scope's response is `no-store`. */
     closeHandling: (session: ScopedSession, set: ResponseSet) => void
@@ -202,7 +202,8 @@ export const createEngine = (config: EngineConfig) => {
         store,
         identify: sessionIdentifier({ ...config, context, endedIds, lifetime, planCookie }),
         seconds,
-        ttlOf: (id, at = seconds()) => lifetime(id, at) * 1000,
+        // At least 1: a request that ran past `absoluteTimeout` commits with none left.
+        ttlOf: (id, at = seconds()) => Math.max(1, lifetime(id, at) * 1000),
         closeHandling(session, set) {
             session.answer()
             forbidStoring(session, set)

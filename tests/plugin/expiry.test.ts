@@ -1,6 +1,6 @@
 /** Idle and absolute timeouts and the cookie refresh, on an injected clock. */
 import { describe, expect, test } from 'bun:test'
-import { memoryStore, ScopedStateSetupError } from '../../plugins/scoped-state'
+import { memoryStore, ScopedStateSetupError, type Store } from '../../plugins/scoped-state'
 import { client, sessionIdOf } from '../helpers/client'
 import { manualClock, stateApp } from '../helpers/plugin-app'
 
@@ -162,5 +162,39 @@ describe('expiry', () => {
         await user.get('/count')
         clock.advance(20)
         await expectNewSession(user, before)
+    })
+
+    test('a request that runs past absoluteTimeout gives the store a ttl of 1 ms, not 0 or less', async () => {
+        // A store of an app's own passes it on: Redis refuses `SET … PX 0` ("invalid expire time").
+        // This one keeps the record past its ttl, as SQLite's may, for up to a tenth more.
+        const clock = manualClock()
+        const inner = memoryStore()
+        const ttls: number[] = []
+        const store: Store = {
+            ...inner,
+            load: (id, ttl) => {
+                ttls.push(ttl)
+                return inner.load(id, ttl)
+            },
+            save: (id, record, ttl) => {
+                ttls.push(ttl)
+                return inner.save(id, record, ttl)
+            }
+        }
+        const app = stateApp({ now: clock.now, store, idleTimeout: HOUR, absoluteTimeout: HOUR }).post(
+            '/slow-increment',
+            ({ scopedStore }) => {
+                clock.advance(2)
+                return ++scopedStore.count
+            }
+        )
+        const user = client(app)
+        await user.post('/increment')
+        clock.advance(HOUR - 1)
+        ttls.length = 0
+        const late = await user.post('/slow-increment')
+        expect(late.status).toBe(200)
+        // The load that began the request, with a second left; then the commit's load and save.
+        expect(ttls).toEqual([1000, 1, 1])
     })
 })
