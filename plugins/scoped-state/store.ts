@@ -9,6 +9,21 @@
  * inside a process (see locked-path.ts). With a synchronous store (and no `serializeRequests`)
  * nothing is locked or released: before a `save` the plugin loads the record once more
  * to see whether another request saved it meanwhile.
+ *
+ * A store of your own must also:
+ * - Throw `StoreUnavailableError` (the driver's error as its `cause`) when its backend fails:
+ *   the request answers 503 with `Retry-After`. Any other error is a bug to Elysia, which
+ *   answers 500 with the error's message in the body, production or not: a driver's message
+ *   may name the database's host and user.
+ * - Settle every call in time, with a timeout of its own well under `lockLease` (then
+ *   `StoreUnavailableError`, `unanswered` for a `save` or `delete` already sent): the plugin
+ *   sets none, and a session's later requests in the process wait for a write in flight.
+ * - Lock, if several processes share it: `load` takes a lock on the session that `save`,
+ *   `release` and `delete` end, as the Redis store does with a token, or two requests of one
+ *   session in two processes lose one's update (the plugin keeps them apart only inside a
+ *   process). It should then also answer `SESSION_ENDED` (below).
+ * - Be checked: the template's `tests/plugin/stores/contract.ts` runs against any store
+ *   (`storeContract('mine', { create: () => myStore() })`).
  */
 
 /** A value or a promise of it: the memory store answers synchronously. */
@@ -32,6 +47,10 @@ export interface Store {
      * runs its hooks synchronously, which Elysia serves much faster, and needs no lock:
      * a request's load, handler and save cannot interleave with another's unless the
      * handler awaits, and then changes are merged key by key (`ScopedSession.rebase`).
+     * Leave it unset for a store over a network, whose calls return promises: the plugin
+     * then awaits them, one request of a session at a time in each process. A store that
+     * says `true` and answers a promise fails the request with a `ScopedStateSetupError`.
+     * A synchronous call holds the whole process while it runs: keep it short.
      */
     readonly synchronous?: boolean
     /**
@@ -45,12 +64,24 @@ export interface Store {
      */
     readonly lockLease?: number
     /**
-     * Reads the record of `id` (`undefined` when there is none) and extends its life to `ttlMs`.
-     * A store shared by several processes may answer `SESSION_ENDED` for a session that a login
-     * or logout in another one ended lately.
+     * Reads the record of `id` (`undefined` when there is none, or it expired) and extends its
+     * life to `ttlMs`. It answers the string `save` was given: not `null` (a driver's missing
+     * row), not a parsed object (a JSON column's); any other answer fails the request with a
+     * `ScopedStateSetupError`. A store shared by several processes may answer `SESSION_ENDED`
+     * for a session that a login or logout in another one ended lately.
+     *
+     * `id`: 24 characters of `A-Z a-z 0-9 _ -`, random, compared case-sensitively (not in a
+     * case-insensitive column). `ttlMs`: a whole number of milliseconds, at least 1 (a request
+     * that ran past `absoluteTimeout` gives 1). The plugin checks expiry itself from the signed
+     * cookie, so no request reads a record kept past its ttl; the store must still drop it.
      */
     load(id: string, ttlMs: number): MaybePromise<string | undefined | typeof SESSION_ENDED>
-    /** Replaces the record of `id`, keeps it for `ttlMs`, and ends the request's hold on it. */
+    /**
+     * Replaces the record of `id`, keeps it for `ttlMs`, and ends the request's hold on it. It
+     * may come without a `load` (a new session's first write, a login's new id). `record` is
+     * JSON text of up to `maxStateBytes` UTF-8 bytes (16 KiB by default; more when the limit
+     * was lowered since it was saved): store it whole, in a column that keeps any Unicode.
+     */
     save(id: string, record: string, ttlMs: number): MaybePromise<void>
     /**
      * Ends the request's hold on `id` without writing. The plugin does not wait for it, and
@@ -58,14 +89,23 @@ export interface Store {
      * the unlock before it returns, or queue it ahead of any later call.
      */
     release(id: string): MaybePromise<void>
-    /** Deletes the record of `id` (session destroyed or regenerated). */
+    /**
+     * Deletes the record of `id` (session destroyed or regenerated). An id with no record (a
+     * session that never wrote) is no error: throwing would fail that user's logout with 500.
+     */
     delete(id: string): MaybePromise<void>
+    /**
+     * Not called by the plugin: for the app's health route. Throws `StoreUnavailableError`
+     * when the backend is down, so that a readiness check answers 503.
+     */
     stats(): MaybePromise<StoreStats>
     /**
      * Frees timers and connections; the store is not used afterwards. The plugin calls it when
      * the app stops, and Elysia does not wait for it: a store that needs time (Redis waits for
      * the requests still running, then unlocks what they hold) returns a promise, the same one
-     * on every call, so that the app can await `close()` before its process exits.
+     * on every call, so that the app can await `close()` before its process exits. It is called
+     * more than once (by each plugin instance given the store, then by the app): a second call
+     * must not throw.
      */
     close(): MaybePromise<void>
 }

@@ -104,6 +104,14 @@ export const storeContract = (name: string, options: ContractOptions) => {
             await store.release(id)
         })
 
+        it('deleting an id that holds no record is no error (a logout of a session that never wrote)', async () => {
+            const store = make()
+            const id = ids()
+            await store.delete(id)
+            expect(gone(await store.load(id, DAY))).toBe(true)
+            await store.release(id)
+        })
+
         it('sessions are independent', async () => {
             const store = make()
             const [a, b] = [ids(), ids()]
@@ -143,6 +151,12 @@ export const storeContract = (name: string, options: ContractOptions) => {
             await store.save(ids(), '{}', DAY)
             await store.save(ids(), '{}', DAY)
             expect((await store.stats()).sessions).toBe(before + 2)
+        })
+
+        it('closes more than once: by each plugin instance given it, then by the app', async () => {
+            const store = options.create()
+            await store.close()
+            await store.close()
         })
 
         describe('behind the plugin', () => {
