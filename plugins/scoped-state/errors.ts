@@ -89,15 +89,18 @@ export class ScopedStateSetupError extends Error {
 
 /**
  * A store's `call` answered what store.ts rules out: a promise from a store that says it is
- * `synchronous` (read as a record, it would start every session over, and a failed write
- * would be an unhandled rejection, which ends a Bun process), or a `load` answer that is
- * neither a string nor `undefined` (a driver's `null`, a JSON column's parsed object).
+ * `synchronous` (read as a record, it would start every session over), or a `load` answer
+ * that is neither a string nor `undefined` (a driver's `null`, a JSON column's parsed
+ * object). Such a promise's rejection is caught here: unhandled, it would end a Bun process.
  */
-export const storeContractError = (call: 'load' | 'save' | 'delete', answer: unknown) =>
-    new ScopedStateSetupError(
-        typeof (answer as PromiseLike<unknown> | null)?.then === 'function'
+export const storeContractError = (call: 'load' | 'save' | 'delete', answer: unknown) => {
+    const promised = typeof (answer as PromiseLike<unknown> | null)?.then === 'function'
+    if (promised) Promise.resolve(answer).catch(() => {})
+    return new ScopedStateSetupError(
+        promised
             ? `scopedState: the store says synchronous: true, but its ${call}() returned a promise. Leave synchronous ` +
                   'unset for a store whose calls are asynchronous: the plugin then awaits them.'
             : `scopedState: the store's load() answered ${answer === null ? 'null' : 'an object'}: it must answer ` +
                   'the string its save() was given, as it was, or undefined when it holds none.'
     )
+}

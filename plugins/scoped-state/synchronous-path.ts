@@ -25,14 +25,9 @@ export const countWrite = () => {
     writes++
 }
 
-/**
- * Throws when a synchronous store's `call` answered a promise: it is not synchronous. Its
- * rejection is caught, which would otherwise end the process.
- */
+/** Throws when a synchronous store's `call` answered a promise: it is not synchronous. */
 const settled = (call: 'save' | 'delete', answer: unknown) => {
-    if (typeof (answer as PromiseLike<unknown> | undefined)?.then !== 'function') return
-    Promise.resolve(answer).catch(() => {})
-    throw storeContractError(call, answer)
+    if (typeof (answer as PromiseLike<unknown> | undefined)?.then === 'function') throw storeContractError(call, answer)
 }
 
 export const synchronousPath = (core: EngineCore): RequestPath => {

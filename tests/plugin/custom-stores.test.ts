@@ -39,19 +39,23 @@ test('a store that says synchronous: true but answers promises fails each reques
     const newcomer = await client(app).post('/increment')
     expect(newcomer.status).toBe(500)
     expect(await newcomer.text()).toContain('synchronous: true, but its save() returned a promise')
-    // Read as a record, the promise started the session over, and its save overwrote the theme.
+    // Read as a record, the promise would have started the session over, and its save overwritten the theme.
     expect(await user.text('/state')).toContain('"theme":"dark"')
 })
 
-test("a lying store's failed write is no unhandled rejection, which would end the process", async () => {
-    const store: Store = {
-        ...memoryStore(),
-        synchronous: true,
-        save: () => Promise.reject(new Error('backend down')) as never
+test("a lying store's failed read or write is no unhandled rejection, which would end the process", async () => {
+    const inner = memoryStore()
+    const user = client(stateApp({ store: inner }))
+    await user.post('/increment')
+    const failing = () => Promise.reject(new Error('backend down')) as never
+    for (const store of [
+        { ...inner, synchronous: true, load: failing },
+        { ...inner, synchronous: true, save: failing }
+    ]) {
+        const response = await client(stateApp({ store }), user.cookie).post('/increment')
+        expect(response.status).toBe(500)
+        expect(await response.text()).toMatch(NOT_SYNCHRONOUS)
     }
-    const response = await client(stateApp({ store })).post('/increment')
-    expect(response.status).toBe(500)
-    expect(await response.text()).toMatch(NOT_SYNCHRONOUS)
     await Bun.sleep(10)
     expect(unhandled).toEqual([])
 })
