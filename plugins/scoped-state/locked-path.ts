@@ -84,26 +84,23 @@ export const lockedPath = (core: EngineCore): RequestPath => {
             if (!session) return undefined
             core.closeHandling(session, set)
             const id = session.locked
-            /** This request still has its turn: once it lapsed, the session and its lock are the next request's. */
-            const holding = () => id === undefined || mutex.holds(id, set)
             let record: string | undefined
             /** Called once this request's writes settled: till then its turn does not lapse (mutex.ts). */
             let written = () => {}
             try {
                 record = session.serialize()
                 if (core.endedMeanwhile(session)) record = undefined
-                if ((record !== undefined || session.discard) && !holding())
+                // Once this request's turn lapsed, the session and its lock are the next request's.
+                if (id !== undefined && (record !== undefined || session.discard) && !mutex.holds(id, set))
                     throw new StoreUnavailableError(LOCK_LOST, { busy: true })
+                // From here on its turn does not lapse: the next request loads what it writes.
                 if (id !== undefined) written = mutex.writing(id, set)
                 if (record !== undefined) {
                     await store.save(session.id.id, record, core.ttlOf(session.id))
                     countWrite()
                     session.saved(record)
                 }
-                // Checked again after the save's wait (a turn does not lapse while it writes, but
-                // deleting the old id would take the next request's lock).
                 if (session.discard) {
-                    if (!holding()) throw new StoreUnavailableError(LOCK_LOST, { busy: true })
                     try {
                         await store.delete(session.discard)
                         countWrite()
