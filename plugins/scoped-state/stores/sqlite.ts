@@ -218,14 +218,14 @@ const open = ({
         const code = String((error as { code?: string }).code)
         if (code === 'SQLITE_BUSY')
             throw new ScopedStateSetupError(
-                `SQLite: ${path} is locked by another connection (another process, or a store not yet closed)` +
+                `sqliteStore: ${path} is locked by another connection (another process, or a store not yet closed)` +
                     (exclusive ? '; a store with `exclusive` must have the file alone.' : '.')
             )
         // Said with the file's path: SQLite's own messages ("file is not a database") name none. And
         // where it could not open or write the file, why: its words for that say nothing of it.
         const problem = /^SQLITE_(CANTOPEN|READONLY)/.test(code) && !noFile(path) ? writeProblem(path) : undefined
         throw new ScopedStateSetupError(
-            `SQLite: cannot open ${path}: ${(error as Error).message}${problem ? ` (${problem})` : ''}`,
+            `sqliteStore: cannot open ${path}: ${(error as Error).message}${problem ? ` (${problem})` : ''}`,
             { cause: error }
         )
     }

@@ -172,7 +172,7 @@ describe('sqlite store', () => {
         )
         made.close()
         expect(() => sqliteStore({ path: later })).toThrow(
-            `SQLite: cannot open ${later}: it was written by a newer version of scoped-state (format 2, this one reads 1)`
+            `sqliteStore: cannot open ${later}: it was written by a newer version of scoped-state (format 2, this one reads 1)`
         )
         expect(
             inspect<{ tables: string }>(later, 'SELECT group_concat(name) AS tables FROM sqlite_master').tables
@@ -425,7 +425,8 @@ describe('sqlite store', () => {
         try {
             const started = performance.now()
             expect(() => sqliteStore({ path, exclusive: true, busyTimeout: 300 })).toThrow(
-                'is locked by another connection'
+                `sqliteStore: ${path} is locked by another connection (another process, or a store not yet closed); ` +
+                    'a store with `exclusive` must have the file alone.'
             )
             expect(performance.now() - started).toBeGreaterThanOrEqual(250)
         } finally {
@@ -456,7 +457,7 @@ describe('sqlite store', () => {
             expect(() => sqliteStore({ path: file })).toThrow(
                 expect.objectContaining({
                     name: 'ScopedStateSetupError',
-                    message: `SQLite: cannot open ${file}: ${reason}`
+                    message: `sqliteStore: cannot open ${file}: ${reason}`
                 })
             )
     })
