@@ -42,14 +42,20 @@ export const openStore = (setting: StoreSetting, onEvict?: () => void): Store =>
                     `SCOPED_STATE_STORE: cannot create the directory of ${setting.path}: ${(error as Error).message}`
                 )
             }
-            return sqliteStore({ path: setting.path })
+            // A file SQLite cannot open or write, or one another process holds.
+            return named(() => sqliteStore({ path: setting.path }))
         case 'redis':
-            try {
-                return redisStore({ url: setting.url })
-            } catch (error) {
-                // Bun's client refuses some URLs config.ts lets through (a database that is not a number).
-                if (!(error instanceof ScopedStateSetupError)) throw error
-                throw new ConfigError(`SCOPED_STATE_STORE: ${error.message}`)
-            }
+            // Bun's client refuses some URLs config.ts lets through (a database that is not a number).
+            return named(() => redisStore({ url: setting.url }))
+    }
+}
+
+/** The store `open` makes; a setting it refuses is said with the variable that gave it. */
+const named = (open: () => Store) => {
+    try {
+        return open()
+    } catch (error) {
+        if (!(error instanceof ScopedStateSetupError)) throw error
+        throw new ConfigError(`SCOPED_STATE_STORE: ${error.message}`)
     }
 }

@@ -114,9 +114,11 @@ describe('SCOPED_STATE_STORE', () => {
         [
             `sqlite:${join(dir, 'a-file', 'state.db')}`,
             `SCOPED_STATE_STORE: cannot create the directory of ${join(dir, 'a-file', 'state.db')}: `
-        ]
+        ],
+        // A file SQLite cannot open: the message names the variable, as the others do.
+        [`sqlite:${join(dir, 'a-file')}`, `SCOPED_STATE_STORE: sqliteStore: cannot open ${join(dir, 'a-file')}: `]
     ])('%p stops `bun server/index.ts` with exit code 1 and a message, no stack trace', async (value, message) => {
-        writeFileSync(join(dir, 'a-file'), '')
+        writeFileSync(join(dir, 'a-file'), 'not a database, only text. '.repeat(100))
         const child = Bun.spawn([process.execPath, join(import.meta.dir, '../../server/index.ts')], {
             env: { ...process.env, PORT: '0', HOST: '127.0.0.1', SCOPED_STATE_STORE: value },
             stdout: 'pipe',

@@ -70,18 +70,20 @@ test('a SQLite file this user may not create, read or write does not start, and 
         const folderProblem = `this user cannot write its directory ${folder}, where SQLite also keeps the -wal and -shm files`
         const newFile = join(folder, 'new.db')
         expect(await refusedStore(newFile)).toBe(
-            `sqliteStore: cannot open ${newFile}: unable to open database file (${folderProblem})`
+            `SCOPED_STATE_STORE: sqliteStore: cannot open ${newFile}: unable to open database file (${folderProblem})`
         )
         expect(await refusedStore(inFolder)).toBe(
-            `sqliteStore: cannot open ${inFolder}: attempt to write a readonly database (${folderProblem})`
+            `SCOPED_STATE_STORE: sqliteStore: cannot open ${inFolder}: attempt to write a readonly database (${folderProblem})`
         )
         // SQLite's other errors come as they are: a folder's permissions are not their cause.
-        expect(await refusedStore(notDatabase)).toBe(`sqliteStore: cannot open ${notDatabase}: file is not a database`)
+        expect(await refusedStore(notDatabase)).toBe(
+            `SCOPED_STATE_STORE: sqliteStore: cannot open ${notDatabase}: file is not a database`
+        )
         expect(await refusedStore(others)).toBe(
-            `sqliteStore: cannot open ${others}: unable to open database file (this user cannot read the file)`
+            `SCOPED_STATE_STORE: sqliteStore: cannot open ${others}: unable to open database file (this user cannot read the file)`
         )
         expect(await refusedStore(readOnly)).toBe(
-            `sqliteStore: cannot open ${readOnly}: attempt to write a readonly database (this user cannot write the file)`
+            `SCOPED_STATE_STORE: sqliteStore: cannot open ${readOnly}: attempt to write a readonly database (this user cannot write the file)`
         )
     }))
 
@@ -104,7 +106,7 @@ test.skipIf(!canMount)(canMount ? readOnlyTest : `${readOnlyTest} (skipped: no u
         mkdirSync(join(dir, 'read-only'))
         const file = join(dir, 'read-only', 'state.db')
         expect(await refusedStore(file, [...READ_ONLY_MOUNT, join(dir, 'read-only')])).toBe(
-            `sqliteStore: cannot open ${file}: unable to open database file (its directory ${join(dir, 'read-only')} is on a read-only file system)`
+            `SCOPED_STATE_STORE: sqliteStore: cannot open ${file}: unable to open database file (its directory ${join(dir, 'read-only')} is on a read-only file system)`
         )
     })
 )
