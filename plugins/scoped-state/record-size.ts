@@ -31,7 +31,7 @@ export const fitRecord = (
     }
     if (bytes > maxBytes && !shrinks)
         throw new ScopedStateError(
-            `Scoped state would take ${bytes} bytes, over the limit of ${maxBytes}; it was not saved.`,
+            `Scoped state would take ${bytes} bytes, over the limit of ${maxBytes} (maxStateBytes); it was not saved.`,
             413
         )
     return json

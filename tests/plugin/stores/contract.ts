@@ -240,7 +240,9 @@ export const storeContract = (name: string, options: ContractOptions) => {
                 await user.post('/increment')
                 const response = await user.post('/big')
                 expect(response.status).toBe(413)
-                expect(await response.text()).toMatch(/^Scoped state would take \d+ bytes, over the limit of 200/)
+                expect(await response.text()).toMatch(
+                    /^Scoped state would take \d+ bytes, over the limit of 200 \(maxStateBytes\); it was not saved\.$/
+                )
                 expect(await user.text('/count')).toBe('1')
             })
 
