@@ -22,7 +22,8 @@
 import { Elysia } from 'elysia'
 import { cameOverHttps } from '../plugins/scoped-state'
 import { ALERTS_ID, Alert } from '../views/alerts'
-import { isHtmx } from './respond'
+import { ErrorPage } from '../views/error-page'
+import { isHtmx, VARY, wantsPage } from './respond'
 
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
 
@@ -69,6 +70,9 @@ const crossSite = (request: Request) => {
 
 const HSTS = { 'strict-transport-security': 'max-age=31536000' }
 
+/** What a browser is told of a refused request: as the app's other errors, in the alert region or as a page. */
+const REFUSED = 'This request was refused as coming from another site. Nothing was changed.'
+
 export interface SecurityOptions {
     /** Send `Strict-Transport-Security`: turn on in production. @default false */
     hsts?: boolean
@@ -85,14 +89,20 @@ export const security = ({ hsts = false, refused = () => {} }: SecurityOptions =
             if (reason) {
                 refused(new Error(`Refused ${request.method} as cross-site: ${reason}`))
                 set.status = 403
-                if (!isHtmx(request)) return 'Cross-site request refused.'
+                const htmx = isHtmx(request)
+                if (!htmx && !wantsPage(request)) return 'Cross-site request refused.'
+                set.headers['content-type'] = 'text/html; charset=utf-8'
+                set.headers.vary = VARY
+                // A form posted without JavaScript: another site's, or this site's behind a proxy that does
+                // not pass the host it was asked for. Its answer is a page, as the app's other errors are
+                // (answered before routing, it gets no doctype from the html plugin).
+                if (!htmx) return `<!doctype html>${ErrorPage({ title: 'Request refused', message: REFUSED })}`
                 // Only this site's pages can send an htmx request (another site's would need CORS), so
                 // this one met a proxy that hides where it came from. htmx swaps error answers into the
                 // target: as the app's other errors, it goes to the alert region instead.
-                set.headers['content-type'] = 'text/html; charset=utf-8'
                 set.headers['hx-retarget'] = `#${ALERTS_ID}`
                 set.headers['hx-reswap'] = 'innerHTML'
-                return Alert({ message: 'This request was refused as coming from another site. Nothing was changed.' })
+                return Alert({ message: REFUSED })
             }
         })
         .as('global')

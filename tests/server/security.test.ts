@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { createApp } from '../../server/app'
 import { STYLES } from '../../server/assets'
 import { testApp } from '../helpers/app'
-import { client, HTMX } from '../helpers/client'
+import { client, FORM_POST, HTMX } from '../helpers/client'
 import { SECRET } from '../helpers/plugin-app'
 import { startServer } from '../helpers/server'
 
@@ -49,6 +49,22 @@ describe('CSRF', () => {
         expect(await response.text()).toBe(
             '<p class="notice notice-error">This request was refused as coming from another site. Nothing was changed.</p>'
         )
+    })
+
+    test('a form posted without JavaScript and refused gets a whole page saying so, as other refusals do', async () => {
+        const user = client(testApp())
+        await user.post('/api/increment')
+        const response = await user.post('/api/increment', { ...FORM_POST, 'sec-fetch-site': 'cross-site' })
+        expect(response.status).toBe(403)
+        expect(response.headers.get('content-type')).toBe('text/html; charset=utf-8')
+        expect(response.headers.get('vary')).toBe('HX-Request, Accept')
+        const html = await response.text()
+        expect(html).toStartWith('<!doctype html>')
+        expect(html).toContain(
+            '<h1>Request refused</h1><p class="lead">This request was refused as coming from another site. Nothing was changed.</p>'
+        )
+        expect(html).toContain('<a href="/">Back to the home page</a>')
+        expect(await user.text('/api/count')).toBe('<span id="count">1</span>')
     })
 
     test.each([
