@@ -181,6 +181,41 @@ test('a save the store took and did not confirm: the user is told it may have be
     expect(error).not.toHaveBeenCalled()
 })
 
+test('without JavaScript, each refusal is a page that says what happened: unconfirmed, too large, unreadable', async () => {
+    const store = flakyStore({ unanswered: true })
+    const alice = client(testApp({ store }))
+    await alice.post('/api/increment', FORM_POST)
+    store.failing = true
+    const unconfirmed = await alice.post('/api/increment', FORM_POST)
+    await expectErrorPage(
+        unconfirmed,
+        503,
+        'Not confirmed',
+        'The session store did not answer in time, so your change may or may not have been saved. Reload the page to see where things stand.'
+    )
+    expect(unconfirmed.headers.get('retry-after')).toBeNull()
+
+    const tooLarge = await client(testApp({ maxStateBytes: 40 })).post(
+        '/account/sign-in',
+        FORM_POST,
+        `name=${'a'.repeat(40)}`
+    )
+    await expectErrorPage(
+        tooLarge,
+        413,
+        'Not saved',
+        'That is more than your session can hold, so it was not saved. Remove something and try again.'
+    )
+
+    const unparsable = await client(testApp()).post(
+        '/theme',
+        { ...FORM_POST, 'content-type': 'application/json' },
+        '{"theme":'
+    )
+    await expectErrorPage(unparsable, 400, 'Request refused', 'The request was refused. Nothing was changed.')
+    expect(error).not.toHaveBeenCalled()
+})
+
 test('a save the store did not confirm, from a script: no Retry-After, which would apply it twice', async () => {
     const store = flakyStore({ unanswered: true })
     const script = client(testApp({ store }))
