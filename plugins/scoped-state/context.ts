@@ -15,7 +15,7 @@ import type { ScopedSession } from './session.js'
 
 /** The engine's session functions that handlers may call. */
 export interface SessionControl {
-    regenerate(session: ScopedSession, request: Request): void
+    regenerate(session: ScopedSession, request: Request, persistent?: boolean): void
     destroy(session: ScopedSession, request: Request): void
 }
 
@@ -46,8 +46,17 @@ export class DerivedContext<Setup extends StateSetup> {
     declare readonly scopedSession: ScopedSession
     /** Back to defaults: this page scope; with `ignorePreserve`, everything (preserved keys, every tab). */
     declare readonly resetScopedStore: (ignorePreserve?: boolean) => void
-    /** New session id, old one dead at once, preserved keys carried over: call it at login. */
-    declare readonly regenerateScopedSession: () => void
+    /**
+     * New session id, old one dead at once, preserved keys carried over: call it at login.
+     * `persistent: false` sends the cookie without `Max-Age`, so that the browser drops it
+     * when it closes (a shared computer, "remember me" left unchecked); the session still
+     * ends after `idleTimeout` and `absoluteTimeout`. Left out, the session keeps its own
+     * (a new visitor's outlives the browser).
+     *
+     * @example
+     * regenerateScopedSession({ persistent: body.remember === 'on' })
+     */
+    declare readonly regenerateScopedSession: (options?: { persistent?: boolean }) => void
     /** Deletes the state and clears the cookie: call it at logout. */
     declare readonly destroyScopedSession: () => void
 
@@ -59,7 +68,7 @@ export class DerivedContext<Setup extends StateSetup> {
         this.scopedPageId = session.pageId
         this.scopedSession = session
         this.resetScopedStore = (ignorePreserve = false) => session.reset(ignorePreserve)
-        this.regenerateScopedSession = () => control.regenerate(session, request)
+        this.regenerateScopedSession = (options) => control.regenerate(session, request, options?.persistent)
         this.destroyScopedSession = () => control.destroy(session, request)
     }
 }

@@ -82,7 +82,8 @@ export const cameOverHttps = (request: Request) => forwardedHttps(request.header
 /** The session cookie as this request sends it: what a `Set-Cookie` line is made of. */
 export interface SentCookie {
     value: string
-    maxAge: number
+    /** Seconds; `undefined` for a cookie that ends with the browser. */
+    maxAge: number | undefined
     secure: boolean
 }
 
@@ -123,7 +124,7 @@ export const sessionCookie = (name: string, attributes: CookieAttributes) => {
                 : secureOption,
         /** The `Set-Cookie` header value. Ids are base64url and dots: nothing to encode. */
         header: ({ value, maxAge, secure }: SentCookie) =>
-            `${name}=${value}; Max-Age=${maxAge}${attributesLine}${secure ? '; Secure' : ''}${sameSiteLine}`,
+            `${name}=${value}${maxAge === undefined ? '' : `; Max-Age=${maxAge}`}${attributesLine}${secure ? '; Secure' : ''}${sameSiteLine}`,
         /** The same cookie as an entry of Elysia's cookie jar (`set.cookie[name]`). */
         jarEntry: ({ value, maxAge, secure }: SentCookie) => ({
             value,

@@ -166,10 +166,17 @@ export const createEngine = (config: EngineConfig) => {
         )
     }
 
-    /** The cookie the response will send for `session`, `maxAge` 0 to clear it. */
+    /**
+     * The cookie the response will send for `session`, `maxAge` 0 to clear it. One that ends
+     * with the browser goes without `Max-Age`: its session still ends at `maxAge` here.
+     */
     const planCookie = (session: ScopedSession, request: Request, maxAge: number) => {
-        const value = maxAge > 0 ? encodeSessionId(session.id, signer) : ''
-        session.cookie = { value, maxAge, secure: cookie.secure(request) }
+        const kept = maxAge > 0
+        session.cookie = {
+            value: kept ? encodeSessionId(session.id, signer) : '',
+            maxAge: kept && !session.id.persistent ? undefined : maxAge,
+            secure: cookie.secure(request)
+        }
     }
 
     /**
@@ -181,9 +188,9 @@ export const createEngine = (config: EngineConfig) => {
         if (session.returning) session.discard ??= id
     }
 
-    const regenerate = (session: ScopedSession, request: Request) => {
+    const regenerate = (session: ScopedSession, request: Request, persistent = session.id.persistent) => {
         const at = seconds()
-        const id = newSessionId(at)
+        const id = newSessionId(at, persistent)
         const from = session.id.id
         session.moveTo(id)
         end(session, from)

@@ -1,9 +1,10 @@
 /**
- * The session cookie's value: `<id>.<created>.<issued>.<signature>`.
+ * The session cookie's value: `<id>.<created>.<issued>[.b].<signature>`.
  *
  * - `id`: 144 random bits, the store key;
  * - `created`: when the session began (absolute timeout), seconds, base 36;
  * - `issued`: when this cookie was sent (idle timeout, refresh), seconds, base 36;
+ * - `b`: present when the cookie ends with the browser (sent without `Max-Age`);
  * - `signature`: HMAC-SHA-256 of the rest.
  *
  * Anything else (wrong shape, bad signature, 10 KB of junk, `__proto__`) decodes to
@@ -17,19 +18,22 @@ export interface SessionId {
     created: number
     /** Seconds since the epoch. */
     issued: number
+    /** The cookie outlives the browser (`Max-Age`); else the browser drops it when it closes. */
+    persistent: boolean
 }
 
-const SHAPE = /^[\w-]{24}\.[0-9a-z]{1,9}\.[0-9a-z]{1,9}\.[\w-]{43}$/
+const SHAPE = /^[\w-]{24}\.[0-9a-z]{1,9}\.[0-9a-z]{1,9}(?:\.b)?\.[\w-]{43}$/
 const MAX_LENGTH = 100
 
-export const newSessionId = (nowSeconds: number): SessionId => ({
+export const newSessionId = (nowSeconds: number, persistent = true): SessionId => ({
     id: randomToken(18),
     created: nowSeconds,
-    issued: nowSeconds
+    issued: nowSeconds,
+    persistent
 })
 
-export const encodeSessionId = ({ id, created, issued }: SessionId, signer: Signer) => {
-    const payload = `${id}.${created.toString(36)}.${issued.toString(36)}`
+export const encodeSessionId = ({ id, created, issued, persistent }: SessionId, signer: Signer) => {
+    const payload = `${id}.${created.toString(36)}.${issued.toString(36)}${persistent ? '' : '.b'}`
     return `${payload}.${signer.sign(payload)}`
 }
 
@@ -37,6 +41,11 @@ export const decodeSessionId = (value: string, signer: Signer): SessionId | unde
     if (value.length > MAX_LENGTH || !SHAPE.test(value)) return undefined
     const end = value.lastIndexOf('.')
     if (!signer.verify(value.slice(0, end), value.slice(end + 1))) return undefined
-    const [id, created, issued] = value.split('.') as [string, string, string]
-    return { id, created: Number.parseInt(created, 36), issued: Number.parseInt(issued, 36) }
+    const [id, created, issued, flag] = value.split('.') as [string, string, string, string]
+    return {
+        id,
+        created: Number.parseInt(created, 36),
+        issued: Number.parseInt(issued, 36),
+        persistent: flag !== 'b'
+    }
 }

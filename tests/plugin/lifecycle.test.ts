@@ -51,6 +51,62 @@ describe('regenerateScopedSession', () => {
     })
 })
 
+describe('a session whose cookie ends with the browser: regenerateScopedSession({ persistent: false })', () => {
+    const HOUR = 3_600
+    const WEEK = 604_800
+    const appOn = (clock = manualClock()) =>
+        stateApp({ now: clock.now }).post('/sign-in/:remember', ({ params, regenerateScopedSession }) => {
+            regenerateScopedSession({ persistent: params.remember === 'remember' })
+            return 'signed in'
+        })
+    const maxAgeOf = (response: Response) => /Max-Age=(\d+)/.exec(response.headers.get('set-cookie') ?? '')?.[1]
+
+    test('gets its cookie without Max-Age at the login and at each refresh; the server still ends it when idle', async () => {
+        const clock = manualClock()
+        const user = client(appOn(clock))
+        expect(maxAgeOf(await user.post('/cart/book'))).toBe(String(WEEK))
+        const signedIn = await user.post('/sign-in/once')
+        expect(signedIn.headers.get('set-cookie')).toMatch(/^user_session_id=[\w.-]+; Path=\/; HttpOnly; SameSite=Lax$/)
+        clock.advance(HOUR)
+        const refreshed = await user.get('/cart')
+        expect([await refreshed.text(), refreshed.headers.has('set-cookie'), maxAgeOf(refreshed)]).toEqual([
+            'book',
+            true,
+            undefined
+        ])
+        // A later regenerate without options keeps it so.
+        expect(maxAgeOf(await user.post('/login'))).toBeUndefined()
+        expect(await user.text('/cart')).toBe('book')
+        clock.advance(WEEK)
+        expect(await user.text('/cart')).toBe('')
+    })
+
+    test('persistent: true gives Max-Age back, and a logout still clears the cookie with Max-Age=0', async () => {
+        const user = client(appOn())
+        await user.post('/cart/book')
+        await user.post('/sign-in/once')
+        expect(maxAgeOf(await user.post('/sign-in/remember'))).toBe(String(WEEK))
+        await user.post('/sign-in/once')
+        expect(maxAgeOf(await user.post('/logout'))).toBe('0')
+        // The next visitor on that browser starts a session that outlives it, as any new one.
+        expect(maxAgeOf(await user.post('/increment'))).toBe(String(WEEK))
+    })
+
+    test('the choice is signed: a cookie with it taken away or added is refused', async () => {
+        const app = appOn()
+        const once = client(app)
+        await once.post('/cart/book')
+        await once.post('/sign-in/once')
+        const remembered = client(app)
+        await remembered.post('/cart/pen')
+        await remembered.post('/sign-in/remember')
+        expect(once.cookie).toContain('.b.')
+        for (const forged of [once.cookie.replace('.b.', '.'), remembered.cookie.replace(/\.(?=[\w-]{43}$)/, '.b.')])
+            expect(await client(app, forged).text('/cart')).toBe('')
+        expect([await once.text('/cart'), await remembered.text('/cart')]).toEqual(['book', 'pen'])
+    })
+})
+
 describe('a login or logout sent twice, or both at once, from one session', () => {
     test('a second login answers 409 and the first keeps the preserved keys', async () => {
         const app = stateApp()

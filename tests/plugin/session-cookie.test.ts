@@ -228,6 +228,19 @@ describe('the session cookie', () => {
         expect(response.headers.getSetCookie().map((line) => line.split('=')[0])).toContain('user_session_id')
     })
 
+    test("a login that ends with the browser, on a route writing Elysia's cookie jar, goes without Max-Age there too", async () => {
+        const app = new Elysia()
+            .use(scopedState({ count: { value: 0 } }, { secret: SECRET }))
+            .post('/login', ({ regenerateScopedSession, cookie }) => {
+                regenerateScopedSession({ persistent: false })
+                cookie.flash?.set({ value: 'welcome' })
+                return 'signed in'
+            })
+        const response = await app.handle(new Request('http://localhost/login', { method: 'POST' }))
+        const session = response.headers.getSetCookie().find((line) => line.startsWith('user_session_id='))
+        expect(session).toMatch(/^user_session_id=[\w.-]+; Path=\/; HttpOnly; SameSite=Lax$/)
+    })
+
     test("a hook after the plugin that writes Elysia's cookie jar: both cookies are sent", async () => {
         const app = new Elysia()
             .use(scopedState({ count: { value: 0 } }, { secret: SECRET }))

@@ -26,7 +26,7 @@ const setup = {
 test('scopedStore is inferred from the setup, and misuse does not compile', async () => {
     const app = new Elysia()
         .use(scopedState(setup, { secret: SECRET }))
-        .post('/', ({ scopedStore, resetScopedStore }) => {
+        .post('/', ({ scopedStore, resetScopedStore, regenerateScopedSession }) => {
             assertType<Equal<typeof scopedStore, ScopedStore<typeof setup>>>(true)
             assertType<Equal<typeof scopedStore.count, number>>(true)
             assertType<Equal<typeof scopedStore.theme, 'light' | 'dark'>>(true)
@@ -42,6 +42,14 @@ test('scopedStore is inferred from the setup, and misuse does not compile', asyn
             scopedStore.tags.push(1)
             // @ts-expect-error: the flag is a boolean
             resetScopedStore('everything')
+            // Never run: a login's options are checked as written.
+            if (scopedStore.count < 0) {
+                // @ts-expect-error: persistent is a boolean
+                regenerateScopedSession({ persistent: 'no' })
+                // @ts-expect-error: not an option of the login
+                regenerateScopedSession({ remember: true })
+                regenerateScopedSession({ persistent: false })
+            }
 
             scopedStore.count += 1
             scopedStore.theme = 'dark'
