@@ -39,6 +39,9 @@ export const SignInForm = ({ pageId, error, typed }: SignInProps) => (
                 aria-invalid={error ? 'true' : undefined}
                 aria-describedby={error ? 'account-error' : undefined}
             />
+            <label class="remember">
+                <input type="checkbox" name="remember" value="on" /> Keep me signed in after the browser closes
+            </label>
             <button type="submit" class="button">
                 Sign in
             </button>
@@ -50,7 +53,10 @@ export const SignInForm = ({ pageId, error, typed }: SignInProps) => (
         ) : (
             ''
         )}
-        <p class="hint">No password: this demo shows what an app calls once it has checked one.</p>
+        <p class="hint">
+            No password: this demo shows what an app calls once it has checked one. Leave the box unticked on a computer
+            others use: the browser then forgets the session, cart and theme included, when it closes.
+        </p>
     </section>
 )
 

@@ -1,7 +1,8 @@
 /**
  * The account demo: what an app calls at login and logout. Signing in (a name, no password)
  * calls `regenerateScopedSession()`: a new session id, the old one deleted, preserved keys
- * (cart, theme) carried over, unless another name was signed in. Signing out calls
+ * (cart, theme) carried over, unless another name was signed in; its cookie outlives the
+ * browser only when "Keep me signed in" is ticked (`persistent`). Signing out calls
  * `destroyScopedSession()`: the state is deleted and the cookie cleared. Both answer with a
  * fresh load of /account (htmx: `HX-Redirect`; a plain form: 303), since the page's id
  * belonged to the session that ended.
@@ -45,7 +46,7 @@ export const accountRoutes = (state: AppState) =>
         ))
         .post('/account/sign-in', (context) => {
             const { scopedStore: store, scopedPageId: pageId } = context
-            const typed = fieldsOf(context.body).name
+            const { name: typed, remember } = fieldsOf(context.body)
             const checked = checkName(typed)
             if ('error' in checked) {
                 const shown = typeof typed === 'string' ? typed : ''
@@ -71,7 +72,7 @@ export const accountRoutes = (state: AppState) =>
                 // Another person signing in on this browser (a tab still showing the form) gets
                 // nothing of the signed-in one's: no cart, no theme.
                 if (store.username !== '') context.resetScopedStore(true)
-                context.regenerateScopedSession()
+                context.regenerateScopedSession({ persistent: remember === 'on' })
                 store.username = checked.name
             }
             return reload(context, '/account')

@@ -10,14 +10,18 @@ import { addToCart, button, expectBadge, navigate } from './demo'
 import { expectText } from './expect'
 import { browserTest, e2eSuite } from './harness'
 
+const sessionCookie = async (context: BrowserContext) =>
+    (await context.cookies()).find(({ name }) => name === 'user_session_id')
+
 /** The session id in the browser's cookie jar. */
 const sessionId = async (context: BrowserContext) => {
-    const cookie = (await context.cookies()).find(({ name }) => name === 'user_session_id')
+    const cookie = await sessionCookie(context)
     return sessionIdOf(cookie && `${cookie.name}=${cookie.value}`)
 }
 
-const signIn = async (page: Page, name: string) => {
+const signIn = async (page: Page, name: string, { remember = false } = {}) => {
     await page.getByLabel('Name').fill(name)
+    if (remember) await page.getByLabel('Keep me signed in').check()
     await Promise.all([page.waitForEvent('load'), button(page, 'Sign in').click()])
 }
 
@@ -34,6 +38,8 @@ e2eSuite('account in a browser', (e2e) => {
             await expectText(page.locator('#account strong'), 'Ada')
             await expectBadge(page, 1)
             expect(await sessionId(page.context())).not.toBe(visitor)
+            // The box left unticked: the browser drops the cookie when it closes (-1: no expiry).
+            expect((await sessionCookie(page.context()))?.expires).toBe(-1)
 
             await Promise.all([page.waitForEvent('load'), button(page, 'Sign out').click()])
             await button(page, 'Sign in').waitFor()
@@ -47,7 +53,10 @@ e2eSuite('account in a browser', (e2e) => {
         await button(page, 'Sign in').click()
         await expectText(page.locator('#account-error'), /at most 40 characters/)
         expect(await page.getByLabel('Name').inputValue()).toBe(tooLong)
-        await signIn(page, 'Grace')
+        await signIn(page, 'Grace', { remember: true })
         await expectText(page.locator('#account strong'), 'Grace')
+        // Ticked, it outlives the browser: for idleTimeout, a week.
+        const expires = (await sessionCookie(page.context()))?.expires ?? 0
+        expect(expires - Date.now() / 1000).toBeGreaterThan(6 * 24 * 3600)
     })
 })

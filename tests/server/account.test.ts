@@ -53,6 +53,18 @@ describe('account demo', () => {
         expect(cartBadgeOf(stale)).toBe('0')
     })
 
+    test('the session cookie outlives the browser only when "Keep me signed in" is ticked', async () => {
+        const maxAgeAfter = async (body: string) => {
+            const user = await shopper()
+            expect(await accountPage(user)).toContain('<input type="checkbox" name="remember" value="on"/>')
+            const response = await user.post('/account/sign-in', HTMX_FORM, body)
+            expect(response.headers.get('set-cookie')).toStartWith('user_session_id=')
+            return /Max-Age=(\d+)/.exec(response.headers.get('set-cookie') ?? '')?.[1]
+        }
+        expect(await maxAgeAfter('name=Ada')).toBeUndefined()
+        expect(await maxAgeAfter('name=Ada&remember=on')).toBe('604800')
+    })
+
     test('a sign-in sent again under the same name keeps the session; another name starts afresh', async () => {
         const app = testApp()
         const user = await shopper(app)
