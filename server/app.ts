@@ -61,18 +61,27 @@ const publicAssets = await staticPlugin({
 const YEAR = 31_536_000
 const IMMUTABLE = `public, max-age=${YEAR}, immutable`
 
+/** Whether `If-None-Match` names `etag`: compared weakly, as a proxy that compresses makes it weak (`W/"…"`). */
+const matches = (ifNoneMatch: string | null, etag: string) =>
+    ifNoneMatch?.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag) === true
+
 /**
  * The files pages name by a hash of their content: kept a year at that address. At any other
  * (no version, or another instance's during a deploy) only revalidated, so that no browser
- * keeps a file under an address that names another.
+ * keeps a file under an address that names another: the hash is the ETag too, so that a
+ * revalidation of an unchanged file is a 304, not the whole file again.
  */
 const versionedAssets = new Elysia({ name: 'versioned-assets' })
-for (const { path, file, version } of VERSIONED)
-    versionedAssets.get(path, ({ query, set }) => {
+for (const { path, file, version } of VERSIONED) {
+    const etag = `"${version}"`
+    versionedAssets.get(path, ({ query, request, set }) => {
         set.headers['cache-control'] = query.v === version ? IMMUTABLE : 'no-cache'
+        set.headers.etag = etag
+        if (matches(request.headers.get('if-none-match'), etag)) return new Response(null, { status: 304 })
         set.headers['content-type'] = Bun.file(file).type
         return new Response(Bun.file(file))
     })
+}
 
 export const createApp = (options: AppOptions = {}) => {
     const store = options.state?.store ?? memoryStore({ now: options.state?.now })

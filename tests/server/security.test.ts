@@ -2,7 +2,7 @@
 import { describe, expect, test } from 'bun:test'
 import { join } from 'node:path'
 import { createApp } from '../../server/app'
-import { STYLES } from '../../server/assets'
+import { APP_SCRIPT, STYLES } from '../../server/assets'
 import { testApp } from '../helpers/app'
 import { client, FORM_POST, HTMX } from '../helpers/client'
 import { SECRET } from '../helpers/plugin-app'
@@ -175,6 +175,34 @@ describe('security headers', () => {
                 expect(response.headers.get('content-type')).toStartWith(type)
                 expect(await response.text()).toBe(await file.text())
             }
+        }
+    })
+
+    test('a revalidation of the stylesheet or script is answered 304 when the file is the one the browser has', async () => {
+        const app = testApp()
+        for (const { path, url, version } of [STYLES, APP_SCRIPT]) {
+            const file = await app.handle(new Request(`http://localhost${path}`))
+            expect(file.headers.get('etag')).toBe(`"${version}"`)
+            // The browser's copy of this content (weak when a compressing proxy passed it): no body again.
+            for (const [address, tag, caching] of [
+                [path, `"${version}"`, 'no-cache'],
+                [path, `"other", W/"${version}"`, 'no-cache'],
+                [url, `"${version}"`, 'public, max-age=31536000, immutable']
+            ] as const) {
+                const again = await app.handle(
+                    new Request(`http://localhost${address}`, { headers: { 'if-none-match': tag } })
+                )
+                expect([address, tag, again.status]).toEqual([address, tag, 304])
+                expect(again.headers.get('cache-control')).toBe(caching)
+                expect(again.headers.get('etag')).toBe(`"${version}"`)
+                expect(await again.text()).toBe('')
+            }
+            // A copy of another content (the file changed): the whole file.
+            const changed = await app.handle(
+                new Request(`http://localhost${path}`, { headers: { 'if-none-match': '"other"' } })
+            )
+            expect(changed.status).toBe(200)
+            expect(await changed.text()).toBe(await Bun.file(join(import.meta.dir, '../..', path)).text())
         }
     })
 
