@@ -258,4 +258,11 @@ describe('security headers', () => {
         expect(scripts.length).toBeGreaterThan(0)
         for (const script of scripts) expect(script).toMatch(/^<script [^>]*src="\/[^>]*><\/script>$/)
     })
+
+    test('no script blocks the first paint: each is deferred, so only the stylesheet holds it', async () => {
+        const page = await client(testApp()).text('/counter', { 'sec-fetch-mode': 'navigate' })
+        const scripts = page.match(/<script\b[^>]*>/g) ?? []
+        expect(scripts.length).toBeGreaterThan(0)
+        for (const script of scripts) expect(script).toMatch(/\sdefer[\s>]/)
+    })
 })
