@@ -128,7 +128,8 @@ afterAll(async () => {
 })
 
 describe('the plugin folder copied into an app with only elysia', () => {
-    test.each(Object.keys(TSCONFIGS))(
+    // Three compilers at once: each is one process on its own core, and the copy is only read.
+    test.concurrent.each(Object.keys(TSCONFIGS))(
         'typechecks with the strictest settings (%s)',
         async (config) => {
             const { code, output } = await run([join(ROOT, 'node_modules/.bin/tsc'), '-p', config], folder)
