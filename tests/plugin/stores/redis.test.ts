@@ -437,8 +437,8 @@ describe('the session lock, through the plugin', () => {
         async () => {
             const server = redis()
             const failures: string[] = []
-            // A long lease: a lock left behind would refuse the session's requests for 2 s.
-            const app = stateApp({ store: open({ commandTimeout: 200, lockTimeout: 500, lockLease: 2_000 }) })
+            // A lease twice lockTimeout: a lock left behind would refuse the session's requests for 1 s.
+            const app = stateApp({ store: open({ commandTimeout: 200, lockTimeout: 500, lockLease: 1_000 }) })
                 .onError(({ error }) => {
                     failures.push((error as Error).message)
                 })
@@ -459,7 +459,8 @@ describe('the session lock, through the plugin', () => {
             })
             await Bun.sleep(100)
             server.freeze()
-            await Bun.sleep(2_800)
+            // Past the lease, with 800 ms to spare for the timeouts that replace the connection.
+            await Bun.sleep(1_800)
             server.thaw()
             thawedAt = Date.now()
             failures.length = 0
