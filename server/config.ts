@@ -14,6 +14,8 @@ export interface Config {
     secrets: string[] | undefined
     /** Where session state lives (`SCOPED_STATE_STORE`). */
     store: StoreSetting
+    /** Milliseconds shutdown waits for requests in flight (`SHUTDOWN_GRACE_SECONDS`). */
+    shutdownGrace: number
 }
 
 export type StoreSetting = { kind: 'memory' } | { kind: 'sqlite'; path: string } | { kind: 'redis'; url: string }
@@ -36,6 +38,20 @@ const hostname = (value: string | undefined) => {
     throw new ConfigError(
         `HOST must be a host name or an IP address such as 127.0.0.1 or ::1, without scheme or port, got '${value}'.`
     )
+}
+
+/**
+ * Under the orchestrator's own grace period (30 s in Kubernetes, 10 s for `docker stop`), which
+ * ends the process however far shutdown got: the store may take its own time to close after.
+ */
+const shutdownGrace = (value: string | undefined) => {
+    if (value === undefined || value === '') return 10_000
+    const seconds = Number(value)
+    if (!Number.isInteger(seconds) || seconds < 0 || seconds > 3_600)
+        throw new ConfigError(
+            `SHUTDOWN_GRACE_SECONDS must be a whole number of seconds from 0 to 3600, got '${value}'.`
+        )
+    return seconds * 1000
 }
 
 // Comma-separated: put a new secret first to rotate, keep the old one after it.
@@ -100,6 +116,7 @@ export const readConfig = (env: Record<string, string | undefined> = process.env
         production,
         development: nodeEnv === 'development',
         secrets: secrets(env.SESSION_SECRET),
-        store: store(env.SCOPED_STATE_STORE)
+        store: store(env.SCOPED_STATE_STORE),
+        shutdownGrace: shutdownGrace(env.SHUTDOWN_GRACE_SECONDS)
     }
 }

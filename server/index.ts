@@ -8,13 +8,6 @@ import { developmentSecret } from './development-secret'
 import { listen } from './listen'
 import { MEMORY_FULL, openStore, storeLabel } from './store'
 
-/**
- * How long shutdown waits for requests in flight to finish before it closes their
- * connections: a deploy replaces the process within its orchestrator's grace period (30 s in
- * Kubernetes), and the store may take its own time to close after that.
- */
-const SHUTDOWN_GRACE_MS = 10_000
-
 const start = () => {
     const config = readConfig()
     const secret = config.secrets ?? (config.development ? developmentSecret() : undefined)
@@ -40,9 +33,9 @@ const start = () => {
         // group. Shutdown ends within the grace period anyway; SIGKILL ends it at once.
         if (stopping) return
         stopping = true
-        console.log(`${signal}: stopping once requests in flight finish (at most ${SHUTDOWN_GRACE_MS / 1000} s).`)
+        console.log(`${signal}: stopping once requests in flight finish (at most ${config.shutdownGrace / 1000} s).`)
         // Stops accepting connections and lets in-flight requests finish (up to the grace period).
-        const cutOff = setTimeout(() => app.server?.stop(true), SHUTDOWN_GRACE_MS)
+        const cutOff = setTimeout(() => app.server?.stop(true), config.shutdownGrace)
         await app.stop()
         clearTimeout(cutOff)
         // The plugin began closing the store as the app stopped; this waits for it (Redis waits

@@ -25,6 +25,17 @@ describe('readConfig', () => {
         expect(() => readConfig({ PORT: port })).toThrow(`PORT must be an integer from 0 to 65535, got '${port}'`)
     })
 
+    test('SHUTDOWN_GRACE_SECONDS: 10 s by default, else a whole number of seconds up to an hour', () => {
+        expect(readConfig({}).shutdownGrace).toBe(10_000)
+        expect(readConfig({ SHUTDOWN_GRACE_SECONDS: '' }).shutdownGrace).toBe(10_000)
+        expect(readConfig({ SHUTDOWN_GRACE_SECONDS: '0' }).shutdownGrace).toBe(0)
+        expect(readConfig({ SHUTDOWN_GRACE_SECONDS: '25' }).shutdownGrace).toBe(25_000)
+        for (const value of ['-1', '2.5', '10s', '3601'])
+            expect(() => readConfig({ SHUTDOWN_GRACE_SECONDS: value })).toThrow(
+                `SHUTDOWN_GRACE_SECONDS must be a whole number of seconds from 0 to 3600, got '${value}'.`
+            )
+    })
+
     test('NODE_ENV=test is neither production nor development', () => {
         expect(readConfig({ NODE_ENV: 'test' })).toMatchObject({ production: false, development: false })
     })
