@@ -85,7 +85,7 @@ export const lockedPath = (core: EngineCore): RequestPath => {
             core.closeHandling(session, set)
             const id = session.locked
             let record: string | undefined
-            /** Called once this request's writes settled: till then its turn does not lapse (mutex.ts). */
+            /** Called once this request's writes settled: till then its turn does not lapse, for a lease at most (mutex.ts). */
             let written = () => {}
             try {
                 record = session.serialize()
@@ -93,7 +93,7 @@ export const lockedPath = (core: EngineCore): RequestPath => {
                 // Once this request's turn lapsed, the session and its lock are the next request's.
                 if (id !== undefined && (record !== undefined || session.discard) && !mutex.holds(id, set))
                     throw new StoreUnavailableError(LOCK_LOST, { busy: true })
-                // From here on its turn does not lapse: the next request loads what it writes.
+                // From here on its turn does not lapse, unless a write runs a lease too long: the next request loads what it writes.
                 if (id !== undefined) written = mutex.writing(id, set)
                 if (record !== undefined) {
                     await store.save(session.id.id, record, core.ttlOf(session.id))
@@ -101,6 +101,10 @@ export const lockedPath = (core: EngineCore): RequestPath => {
                     session.saved(record)
                 }
                 if (session.discard) {
+                    // A save that ran a lease too long lost the turn (mutex.ts): the old id's record, and in
+                    // Redis its lock, are the next request's now.
+                    if (id !== undefined && !mutex.holds(id, set))
+                        throw new StoreUnavailableError(LOCK_LOST, { busy: true })
                     try {
                         await store.delete(session.discard)
                         countWrite()

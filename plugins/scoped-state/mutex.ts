@@ -11,7 +11,10 @@
  * then skips the hook that lets go), would stall every later request of the session in
  * this process for good. A hold does not lapse while its request writes to the store
  * (`writing`): a store that takes no lock of its own would apply that write after the next
- * request had loaded the record, and that request's save would undo it.
+ * request had loaded the record, and that request's save would undo it. It does once that
+ * write has run a lease (from the hold's lapse, or from the write's start if later): a
+ * store's calls settle well within it (store.ts), and one that never settles would
+ * otherwise stall the session for good.
  */
 
 /** Who holds a session, until when, and who waits for it. */
@@ -23,9 +26,11 @@ interface Hold {
     waiting: Array<{ handling: object; resume: () => void }>
     /** Set while requests wait: hands the session on when the hold lapses. */
     lapse: Timer | undefined
-    /** The holder is writing to the store: a lapse waits for the write to settle. */
+    /** The holder is writing to the store: a lapse waits for the write to settle, up to `writeBy`. */
     writing: boolean
-    /** The hold lapsed while its holder was writing: it lapses again once the write settles. */
+    /** `performance.now()` past which a write in flight no longer keeps the hold. */
+    writeBy: number
+    /** The hold lapsed while its holder was writing: it lapses again once the write settles (or at `writeBy`). */
     lapsed: boolean
 }
 
@@ -47,6 +52,7 @@ export class SessionMutex {
                 waiting: [],
                 lapse: undefined,
                 writing: false,
+                writeBy: 0,
                 lapsed: false
             })
             return undefined
@@ -64,12 +70,14 @@ export class SessionMutex {
 
     /**
      * `handling`, holding `id`, writes to the store: its hold does not lapse until the returned
-     * function is called, when the write settled. Nothing once the hold lapsed.
+     * function is called, when the write settled, or until the write ran a lease past the
+     * hold's own. Nothing once the hold lapsed.
      */
     writing(id: string, handling: object): () => void {
         const hold = this.#holds.get(id)
         if (hold?.handling !== handling) return () => {}
         hold.writing = true
+        hold.writeBy = Math.max(hold.until, performance.now()) + this.lease
         return () => {
             if (hold.handling !== handling || !hold.writing) return
             hold.writing = false
@@ -100,16 +108,23 @@ export class SessionMutex {
     }
 
     #armLapse(id: string, hold: Hold) {
+        clearTimeout(hold.lapse)
         hold.lapsed = false
-        // Not below 0: a lease already over (a stalled event loop) would make Bun warn of a negative delay.
-        hold.lapse = setTimeout(
-            () => {
-                hold.lapse = undefined
-                if (hold.writing) hold.lapsed = true
-                else this.#handOn(id, hold)
-            },
-            Math.max(0, hold.until - performance.now())
-        )
-        hold.lapse.unref()
+        hold.lapse = this.#timer(() => this.#lapse(id, hold), hold.until)
+    }
+
+    /** The lease is over: the hold goes to the next request, unless its holder is still writing. */
+    #lapse(id: string, hold: Hold) {
+        hold.lapse = undefined
+        if (!hold.writing || performance.now() >= hold.writeBy) return this.#handOn(id, hold)
+        hold.lapsed = true
+        hold.lapse = this.#timer(() => this.#handOn(id, hold), hold.writeBy)
+    }
+
+    #timer(run: () => void, at: number) {
+        // Not below 0: a time already past (a stalled event loop) would make Bun warn of a negative delay.
+        const timer = setTimeout(run, Math.max(0, at - performance.now()))
+        timer.unref()
+        return timer
     }
 }

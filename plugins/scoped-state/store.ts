@@ -17,7 +17,8 @@
  *   may name the database's host and user.
  * - Settle every call in time, with a timeout of its own well under `lockLease` (then
  *   `StoreUnavailableError`, `unanswered` for a `save` or `delete` already sent): the plugin
- *   sets none, and a session's later requests in the process wait for a write in flight.
+ *   sets none, and a session's later requests in the process wait for a write in flight (for
+ *   a lease more at most: then they go on, and a late save may be undone).
  * - Lock, if several processes share it: `load` takes a lock on the session that `save`,
  *   `release` and `delete` end, as the Redis store does with a token, or two requests of one
  *   session in two processes lose one's update (the plugin keeps them apart only inside a
@@ -58,8 +59,9 @@ export interface Store {
      * milliseconds (when the plugin locks: asynchronous stores, `serializeRequests`). Past
      * it the waiting request goes on, and the late one's changes are refused with a 503;
      * a `save` or `delete` already called is waited for first, so that the next request loads
-     * what it wrote. A store that locks gives its lock's lease, so that the plugin's lock in
-     * each process lapses with it.
+     * what it wrote, for up to one more lease (a call that never settles holds the session no
+     * longer). A store that locks gives its lock's lease, so that the plugin's lock in each
+     * process lapses with it.
      * @default 10_000
      */
     readonly lockLease?: number

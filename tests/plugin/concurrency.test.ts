@@ -376,7 +376,7 @@ describe("a request that holds its session past the store's lockLease", () => {
         let slowSaves = 1
         const store: Store = {
             ...inner,
-            lockLease: 50,
+            lockLease: 200,
             save: async (id, record, ttl) => {
                 if (slowSaves-- > 0) await saving.promise
                 return inner.save(id, record, ttl)
@@ -386,8 +386,9 @@ describe("a request that holds its session past the store's lockLease", () => {
         await user.get('/count')
         const first = user.post('/increment')
         const second = user.post('/increment')
-        // Both leases' worth: the first request's hold lapsed while its save was on its way.
-        await Bun.sleep(150)
+        // Past the lease, so the first request's hold lapsed while its save was on its way; a
+        // lease before its write would have run one lease too long.
+        await Bun.sleep(300)
         saving.resolve()
         expect([await (await first).text(), await (await second).text()]).toEqual(['1', '2'])
         expect(await user.text('/count')).toBe('2')
@@ -482,12 +483,13 @@ describe("a request that holds its session past the store's lockLease", () => {
 
     test('a login whose save outlasts it keeps its turn: the request that waited finds the old session ended', async () => {
         const inner = asynchronous(memoryStore())
-        let slowSaves = 1
+        let slowSaves = 0
         const store: Store = {
             ...inner,
-            lockLease: 50,
+            lockLease: 200,
+            // Past the lease, within a lease more.
             save: async (id, record, ttl) => {
-                if (slowSaves-- > 0) await Bun.sleep(150)
+                if (slowSaves-- > 0) await Bun.sleep(300)
                 return inner.save(id, record, ttl)
             }
         }
@@ -506,6 +508,71 @@ describe("a request that holds its session past the store's lockLease", () => {
         // Let in while the save was on its way, it would have run on the session the login ended.
         expect((await waiting).status).toBe(409)
         expect(await (await user.post('/cart/pen')).text()).toBe('book,pen')
+    })
+
+    test('a write begun past the lease, while no request waited, keeps its turn for a lease of its own', async () => {
+        const inner = asynchronous(memoryStore())
+        /** Called by the next save, which then takes half a lease. */
+        let onSlowSave: (() => void) | undefined
+        const store: Store = {
+            ...inner,
+            lockLease: 200,
+            save: async (id, record, ttl) => {
+                const started = onSlowSave
+                onSlowSave = undefined
+                if (started) {
+                    started()
+                    await Bun.sleep(100)
+                }
+                return inner.save(id, record, ttl)
+            }
+        }
+        const app = stateApp({ store }).post('/slow-increment', async ({ scopedStore }) => {
+            await Bun.sleep(450)
+            return ++scopedStore.count
+        })
+        const user = client(app)
+        await user.get('/count')
+        let second: Promise<Response> | undefined
+        // The next request comes while the slow one writes, two leases after it began.
+        onSlowSave = () => {
+            second = user.post('/increment')
+        }
+        expect(await (await user.post('/slow-increment')).text()).toBe('1')
+        expect(await second?.then((response) => response.text())).toBe('2')
+        expect(await user.text('/count')).toBe('2')
+    })
+
+    test('a write that runs a lease past the lease loses its turn: a store call that never settles stalls no session for good', async () => {
+        const inner = asynchronous(memoryStore())
+        const saving = Promise.withResolvers<void>()
+        let slowSaves = 0
+        const store: Store = {
+            ...inner,
+            lockLease: 50,
+            save: async (id, record, ttl) => {
+                if (slowSaves-- > 0) await saving.promise
+                return inner.save(id, record, ttl)
+            }
+        }
+        const app = stateApp({ store }).post('/login', ({ regenerateScopedSession }) => {
+            regenerateScopedSession()
+            return 'signed in'
+        })
+        const user = client(app)
+        await user.post('/cart/book')
+        const before = user.cookie
+        slowSaves = 1
+        const login = user.post('/login')
+        const waiting = client(app, before).post('/cart/pencil')
+        // Let in after two leases, while the login's save still hangs.
+        expect(await (await waiting).text()).toBe('book,pencil')
+        saving.resolve()
+        // The old id is the other request's now: the login deletes nothing, and is refused.
+        const refused = await login
+        expect([refused.status, refused.headers.get('set-cookie')]).toEqual([503, null])
+        expect(await store.load(sessionIdOf(before), 60_000)).toContain('pencil')
+        expect(await client(app, before).text('/cart')).toBe('book,pencil')
     })
 
     test('after an error hook that throws, the next request waits out the lease instead of forever', async () => {
