@@ -218,8 +218,9 @@ export const createEngine = (config: EngineConfig) => {
         endedMeanwhile,
         markEnded: (id) => void endedIds.add(id, seconds()),
         loaded(session, answer) {
-            if (typeof answer === 'object') throw storeContractError('load', answer)
-            if (answer !== SESSION_ENDED) return answer
+            if (typeof answer === 'string') return answer
+            if (answer === undefined) return undefined
+            if (answer !== SESSION_ENDED) throw storeContractError('load', answer)
             session.endedElsewhere = true
             return undefined
         },

@@ -87,11 +87,16 @@ export class ScopedStateSetupError extends Error {
     override name = 'ScopedStateSetupError'
 }
 
+/** What a store answered, said in a message. */
+const answered = (answer: unknown) =>
+    answer === null ? 'null' : typeof answer === 'object' ? 'an object' : `a ${typeof answer}`
+
 /**
  * A store's `call` answered what store.ts rules out: a promise from a store that says it is
  * `synchronous` (read as a record, it would start every session over), or a `load` answer
- * that is neither a string nor `undefined` (a driver's `null`, a JSON column's parsed
- * object). Such a promise's rejection is caught here: unhandled, it would end a Bun process.
+ * that is neither a string, `undefined` nor `SESSION_ENDED` (a driver's `null` or `false`, a
+ * JSON column's parsed object, the `SESSION_ENDED` of another copy of the plugin). Such a
+ * promise's rejection is caught here: unhandled, it would end a Bun process.
  */
 export const storeContractError = (call: 'load' | 'save' | 'delete', answer: unknown) => {
     const promised = typeof (answer as PromiseLike<unknown> | null)?.then === 'function'
@@ -100,7 +105,7 @@ export const storeContractError = (call: 'load' | 'save' | 'delete', answer: unk
         promised
             ? `scopedState: the store says synchronous: true, but its ${call}() returned a promise. Leave synchronous ` +
                   'unset for a store whose calls are asynchronous: the plugin then awaits them.'
-            : `scopedState: the store's load() answered ${answer === null ? 'null' : 'an object'}: it must answer ` +
+            : `scopedState: the store's load() answered ${answered(answer)}: it must answer ` +
                   'the string its save() was given, as it was, or undefined when it holds none.'
     )
 }

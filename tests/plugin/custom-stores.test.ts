@@ -62,7 +62,10 @@ test("a lying store's failed read or write is no unhandled rejection, which woul
 
 for (const [what, answer, named] of [
     ["null (a driver's missing row)", null, 'null'],
-    ["a parsed object (a JSON column's)", { s: {}, p: {} }, 'an object']
+    ["a parsed object (a JSON column's)", { s: {}, p: {} }, 'an object'],
+    ["false (a client's miss)", false, 'a boolean'],
+    ['a number', 0, 'a number'],
+    ['the SESSION_ENDED of another copy of the plugin', Symbol('scoped-state: session ended'), 'a symbol']
 ] as const)
     for (const synchronous of [true, false])
         test(`${synchronous ? 'a synchronous' : 'an asynchronous'} store whose load answers ${what} fails the request, naming it`, async () => {
