@@ -56,7 +56,7 @@ export class DerivedContext<Setup extends StateSetup> {
      * @example
      * regenerateScopedSession({ persistent: body.remember === 'on' })
      */
-    declare readonly regenerateScopedSession: (options?: { persistent?: boolean }) => void
+    declare readonly regenerateScopedSession: (options?: { persistent?: boolean | undefined }) => void
     /** Deletes the state and clears the cookie: call it at logout. */
     declare readonly destroyScopedSession: () => void
 

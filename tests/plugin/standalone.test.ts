@@ -69,6 +69,19 @@ export const plugin = scopedState({ cart: { value: [] as CartLine[], preserve: t
 })
 `
 
+/** A login whose choice may be missing: `persistent` takes `undefined` under `exactOptionalPropertyTypes`, as every option does. */
+const LOGIN = `
+import { Elysia } from 'elysia'
+import { scopedState } from './plugins/scoped-state/index.js'
+export const login = new Elysia()
+    .use(scopedState({ count: { value: 0 } }, { secret: process.env['SESSION_SECRET'] }))
+    .post('/login', ({ body, regenerateScopedSession }) => {
+        const remember: boolean | undefined = (body as { remember?: boolean } | undefined)?.remember
+        regenerateScopedSession({ persistent: remember })
+        return 'signed in'
+    })
+`
+
 /** Serves the README's example (memory store) and a counter on the SQLite store; prints both ports. */
 const SERVE = `
 import { Elysia } from 'elysia'
@@ -119,6 +132,7 @@ beforeAll(async () => {
     await Bun.write(join(folder, 'serve.ts'), SERVE)
     await Bun.write(join(folder, 'no-secret.ts'), NO_SECRET)
     await Bun.write(join(folder, 'migrate.ts'), MIGRATE)
+    await Bun.write(join(folder, 'login.ts'), LOGIN)
     await Bun.write(join(folder, 'package.json'), JSON.stringify({ type: 'module' }))
     for (const [name, config] of Object.entries(TSCONFIGS)) await Bun.write(join(folder, name), JSON.stringify(config))
 })
