@@ -5,16 +5,17 @@ import { LiveStatus } from './live-status'
 
 interface SignInProps {
     pageId: string
-    /** Why the last name was refused, and the name as typed, to correct. */
+    /** Why the last name was refused, and the name as typed, to correct, with the box as it was left. */
     error?: string | undefined
     typed?: string | undefined
+    remember?: boolean | undefined
 }
 
 /**
  * The sign-in form, `#account`: a refused name answers htmx with it again, message included.
  * @example <SignInForm pageId={scopedPageId} error="Enter a name to sign in with." />
  */
-export const SignInForm = ({ pageId, error, typed }: SignInProps) => (
+export const SignInForm = ({ pageId, error, typed, remember }: SignInProps) => (
     <section id="account" class="panel account" aria-labelledby="account-heading">
         <h2 id="account-heading">Sign in</h2>
         {/* novalidate: the server checks the name and answers with its message next to the field. */}
@@ -40,7 +41,8 @@ export const SignInForm = ({ pageId, error, typed }: SignInProps) => (
                 aria-describedby={error ? 'account-error' : undefined}
             />
             <label class="remember">
-                <input type="checkbox" name="remember" value="on" /> Keep me signed in after the browser closes
+                <input type="checkbox" name="remember" value="on" checked={remember} /> Keep me signed in after the
+                browser closes
             </label>
             <button type="submit" class="button">
                 Sign in
@@ -86,7 +88,7 @@ interface AccountPageProps extends ShellProps, Omit<SignInProps, 'pageId'> {
 }
 
 /** The whole account page; also the no-JavaScript answer to a refused name (with its status code). */
-export const AccountPage = ({ username, error, typed, ...shell }: AccountPageProps) => (
+export const AccountPage = ({ username, error, typed, remember, ...shell }: AccountPageProps) => (
     <Layout title="Account" refused={Boolean(error)} section="account" {...shell}>
         <div class="page-intro">
             <h1>Account</h1>
@@ -100,7 +102,7 @@ export const AccountPage = ({ username, error, typed, ...shell }: AccountPagePro
             <SignedIn username={username} pageId={shell.pageId} />
         ) : (
             <>
-                <SignInForm pageId={shell.pageId} error={error} typed={typed} />
+                <SignInForm pageId={shell.pageId} error={error} typed={typed} remember={remember} />
                 <LiveStatus id="account-status" />
             </>
         )}

@@ -50,17 +50,24 @@ export const accountRoutes = (state: AppState) =>
             const checked = checkName(typed)
             if ('error' in checked) {
                 const shown = typeof typed === 'string' ? typed : ''
+                const ticked = remember === 'on'
                 return refuse(
                     context,
                     422,
                     () => (
-                        <AccountPage username="" error={checked.error} typed={shown} {...shellProps(store, pageId)} />
+                        <AccountPage
+                            username=""
+                            error={checked.error}
+                            typed={shown}
+                            remember={ticked}
+                            {...shellProps(store, pageId)}
+                        />
                     ),
                     // The message is said in #account-status too: the same message twice morphs into
                     // nothing new, which a screen reader would not hear again.
                     () => (
                         <>
-                            <SignInForm pageId={pageId} error={checked.error} typed={shown} />
+                            <SignInForm pageId={pageId} error={checked.error} typed={shown} remember={ticked} />
                             <LiveStatus id="account-status" message={checked.error} oob />
                         </>
                     )

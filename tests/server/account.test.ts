@@ -65,6 +65,22 @@ describe('account demo', () => {
         expect(await maxAgeAfter('name=Ada&remember=on')).toBe('604800')
     })
 
+    test('a refused name keeps "Keep me signed in" as the user left it, with JavaScript or without', async () => {
+        const user = await shopper()
+        const box = /<input type="checkbox" name="remember" value="on"[^>]*>/
+        for (const [headers, remember] of [
+            [HTMX_FORM, '&remember=on'],
+            [FORM_POST, '&remember=on'],
+            [HTMX_FORM, '']
+        ] as const) {
+            const refused = await user.post('/account/sign-in', headers, `name=${'a'.repeat(41)}${remember}`)
+            expect(refused.status).toBe(422)
+            expect(box.exec(await refused.text())?.[0]).toBe(
+                `<input type="checkbox" name="remember" value="on"${remember ? ' checked' : ''}/>`
+            )
+        }
+    })
+
     test('a sign-in sent again under the same name keeps the session; another name starts afresh', async () => {
         const app = testApp()
         const user = await shopper(app)
