@@ -57,7 +57,8 @@ export const SignInForm = ({ pageId, error, typed, remember }: SignInProps) => (
         )}
         <p class="hint">
             No password: this demo shows what an app calls once it has checked one. Leave the box unticked on a computer
-            others use: the browser then forgets the session, cart and theme included, when it closes.
+            others use: the browser then forgets the session, cart and theme included, when it closes (unless it reopens
+            the last session's tabs). Signing out always ends it.
         </p>
     </section>
 )

@@ -49,8 +49,9 @@ export class DerivedContext<Setup extends StateSetup> {
     /**
      * New session id, old one dead at once, preserved keys carried over: call it at login.
      * `persistent: false` sends the cookie without `Max-Age`, so that the browser drops it
-     * when it closes (a shared computer, "remember me" left unchecked); the session still
-     * ends after `idleTimeout` and `absoluteTimeout`. Left out, the session keeps its own
+     * when it closes (a shared computer, "remember me" left unchecked), unless it is set to
+     * restore its last session, which keeps such cookies too; the session still ends after
+     * `idleTimeout` and `absoluteTimeout`. Left out, the session keeps its own
      * (a new visitor's outlives the browser).
      *
      * @example
