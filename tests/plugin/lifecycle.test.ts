@@ -4,7 +4,7 @@ import { status } from 'elysia'
 import { memoryStore, SESSION_ENDED } from '../../plugins/scoped-state'
 import { client, inPage, NAVIGATE, sessionIdOf } from '../helpers/client'
 import { flakyStore } from '../helpers/flaky-store'
-import { manualClock, stateApp } from '../helpers/plugin-app'
+import { manualClock, SECRET, stateApp } from '../helpers/plugin-app'
 
 describe('regenerateScopedSession', () => {
     test('issues a new id, kills the old one at once, and carries the preserved keys', async () => {
@@ -90,6 +90,56 @@ describe('a session whose cookie ends with the browser: regenerateScopedSession(
         expect(maxAgeOf(await user.post('/logout'))).toBe('0')
         // The next visitor on that browser starts a session that outlives it, as any new one.
         expect(maxAgeOf(await user.post('/increment'))).toBe(String(WEEK))
+    })
+
+    test('stays so when the cookie is re-sent under a rotated secret, and after a clock set back', async () => {
+        const clock = manualClock()
+        const store = memoryStore()
+        const NEW = 'the-new-secret-that-is-32-bytes-long!'
+        const signIn = (secret: string | string[]) =>
+            stateApp({ now: clock.now, store, secret }).post('/sign-in', ({ regenerateScopedSession }) => {
+                regenerateScopedSession({ persistent: false })
+                return 'signed in'
+            })
+        const before = client(signIn(SECRET))
+        await before.post('/cart/book')
+        await before.post('/sign-in')
+        const user = client(signIn([NEW, SECRET]), before.cookie)
+        clock.advance(HOUR)
+        const rotated = await user.get('/cart')
+        expect([await rotated.text(), rotated.headers.has('set-cookie'), maxAgeOf(rotated)]).toEqual([
+            'book',
+            true,
+            undefined
+        ])
+        clock.advance(-365 * 86_400)
+        const setBack = await user.get('/cart')
+        expect([await setBack.text(), setBack.headers.has('set-cookie'), maxAgeOf(setBack)]).toEqual([
+            'book',
+            true,
+            undefined
+        ])
+        expect(user.cookie).toContain('.b.')
+        // Signed with the new secret only: the old one can go.
+        expect(await client(signIn(NEW), user.cookie).text('/cart')).toBe('book')
+    })
+
+    test('a logout that starts a new session for its message keeps the choice (regenerate after destroy)', async () => {
+        const app = appOn().post('/logout-with-message', ({ destroyScopedSession, regenerateScopedSession }) => {
+            destroyScopedSession()
+            regenerateScopedSession()
+            return 'signed out'
+        })
+        for (const [choice, maxAge] of [
+            ['once', undefined],
+            ['remember', String(WEEK)]
+        ] as const) {
+            const user = client(app)
+            await user.post('/cart/book')
+            await user.post(`/sign-in/${choice}`)
+            expect(maxAgeOf(await user.post('/logout-with-message'))).toBe(maxAge)
+            expect(await user.text('/cart')).toBe('')
+        }
     })
 
     test('the choice is signed: a cookie with it taken away or added is refused', async () => {
