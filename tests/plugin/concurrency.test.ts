@@ -7,6 +7,7 @@
 import { describe, expect, spyOn, test } from 'bun:test'
 import { Elysia } from 'elysia'
 import { memoryStore, type Store, scopedState } from '../../plugins/scoped-state'
+import { asynchronous } from '../helpers/asynchronous-store'
 import { client, inPage, NAVIGATE, overHttp, sessionIdOf } from '../helpers/client'
 import { SECRET, slowIncrementApp, stateApp, stuckApp } from '../helpers/plugin-app'
 
@@ -33,16 +34,6 @@ test('awaiting handlers that change different keys keep both changes', async () 
     await user.post('/increment')
     await Promise.all([user.post('/slow-theme'), user.post('/slow-tag'), user.post('/increment')])
     expect(await (await user.get('/state')).json()).toMatchObject({ count: 2, theme: 'dark', tags: ['first'] })
-})
-
-/** The memory store answering with promises, as a networked store does. */
-const asynchronous = (inner: Store): Store => ({
-    load: async (id, ttl) => inner.load(id, ttl),
-    save: async (id, record, ttl) => inner.save(id, record, ttl),
-    release: async (id) => inner.release(id),
-    delete: async (id) => inner.delete(id),
-    stats: async () => inner.stats(),
-    close: async () => inner.close()
 })
 
 test('with an asynchronous store, awaiting read-modify-write handlers run one at a time', async () => {

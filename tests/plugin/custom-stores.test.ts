@@ -5,17 +5,9 @@
  */
 import { afterAll, beforeAll, expect, test } from 'bun:test'
 import { memoryStore, type Store } from '../../plugins/scoped-state'
+import { asynchronous } from '../helpers/asynchronous-store'
 import { client } from '../helpers/client'
 import { stateApp } from '../helpers/plugin-app'
-
-/** The memory store answering with promises, as a database driver does. */
-const asynchronous = (inner: Store) => ({
-    ...inner,
-    synchronous: false,
-    load: async (id: string, ttl: number) => inner.load(id, ttl),
-    save: async (id: string, record: string, ttl: number) => inner.save(id, record, ttl),
-    delete: async (id: string) => inner.delete(id)
-})
 
 /** Rejections no one handled: Bun would end the process for each, but for this listener. */
 const unhandled: unknown[] = []
