@@ -91,6 +91,9 @@ export class ScopedStateSetupError extends Error {
 const answered = (answer: unknown) =>
     answer === null ? 'null' : typeof answer === 'object' ? 'an object' : `a ${typeof answer}`
 
+/** Whether a store's answer is a promise (or any thenable). */
+export const isPromise = (answer: unknown) => typeof (answer as PromiseLike<unknown> | null)?.then === 'function'
+
 /**
  * A store's `call` answered what store.ts rules out: a promise from a store that says it is
  * `synchronous` (read as a record, it would start every session over), or a `load` answer
@@ -99,7 +102,7 @@ const answered = (answer: unknown) =>
  * promise's rejection is caught here: unhandled, it would end a Bun process.
  */
 export const storeContractError = (call: 'load' | 'save' | 'delete', answer: unknown) => {
-    const promised = typeof (answer as PromiseLike<unknown> | null)?.then === 'function'
+    const promised = isPromise(answer)
     if (promised) Promise.resolve(answer).catch(() => {})
     return new ScopedStateSetupError(
         promised

@@ -90,11 +90,13 @@ export const lockedPath = (core: EngineCore): RequestPath => {
             try {
                 record = session.serialize()
                 if (core.endedMeanwhile(session)) record = undefined
-                // Once this request's turn lapsed, the session and its lock are the next request's.
-                if (id !== undefined && (record !== undefined || session.discard) && !mutex.holds(id, set))
-                    throw new StoreUnavailableError(LOCK_LOST, { busy: true })
-                // From here on its turn does not lapse, unless a write runs a lease too long: the next request loads what it writes.
-                if (id !== undefined) written = mutex.writing(id, set)
+                if (id !== undefined && (record !== undefined || session.discard)) {
+                    // Once this request's turn lapsed, the session and its lock are the next request's.
+                    if (!mutex.holds(id, set)) throw new StoreUnavailableError(LOCK_LOST, { busy: true })
+                    // From here on its turn does not lapse, unless a write runs a lease too long: the
+                    // next request loads what it writes.
+                    written = mutex.writing(id, set)
+                }
                 if (record !== undefined) {
                     await store.save(session.id.id, record, core.ttlOf(session.id))
                     countWrite()

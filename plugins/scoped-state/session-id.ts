@@ -22,6 +22,7 @@ export interface SessionId {
     persistent: boolean
 }
 
+// `.b`: a cookie that ends with the browser (no `Max-Age`).
 const SHAPE = /^[\w-]{24}\.[0-9a-z]{1,9}\.[0-9a-z]{1,9}(?:\.b)?\.[\w-]{43}$/
 const MAX_LENGTH = 100
 

@@ -288,7 +288,7 @@ export class ScopedSession {
         this.record = undefined
         // Nor is its cookie sent again, which would hand the ended session's id back; a logout's
         // clearing one is, since it hands back nothing: the user asked to be signed out.
-        if (this.cookie?.maxAge !== 0) this.cookie = undefined
+        if (this.cookie?.value !== '') this.cookie = undefined
     }
 
     /**

@@ -6,7 +6,7 @@
  * session saved meanwhile, key by key, and fails with 409 when both changed the same key.
  */
 import type { EngineCore, RequestPath } from './engine.js'
-import { collisionError, storeContractError } from './errors.js'
+import { collisionError, isPromise, storeContractError } from './errors.js'
 import type { ResponseSet } from './response-headers.js'
 import type { ScopedSession } from './session.js'
 import type { SESSION_ENDED } from './store.js'
@@ -27,7 +27,7 @@ export const countWrite = () => {
 
 /** Throws when a synchronous store's `call` answered a promise: it is not synchronous. */
 const settled = (call: 'save' | 'delete', answer: unknown) => {
-    if (typeof (answer as PromiseLike<unknown> | undefined)?.then === 'function') throw storeContractError(call, answer)
+    if (isPromise(answer)) throw storeContractError(call, answer)
 }
 
 export const synchronousPath = (core: EngineCore): RequestPath => {
