@@ -472,15 +472,19 @@ describe("a request that holds its session past the store's lockLease", () => {
         expect(await user.text('/count')).toBe('50')
     })
 
-    test('a login whose save outlasts it keeps its turn: the request that waited finds the old session ended', async () => {
+    /**
+     * `/login` (a regenerate) on a store whose save first awaits `wait()`, started by
+     * `loginWhileOneWaits()`: a session with a book in its cart signs in while another of its
+     * requests (adding a pencil) waits for its turn.
+     */
+    const loginOnSlowSave = (lockLease: number, wait: () => Promise<unknown>) => {
         const inner = asynchronous(memoryStore())
         let slowSaves = 0
         const store: Store = {
             ...inner,
-            lockLease: 200,
-            // Past the lease, within a lease more.
+            lockLease,
             save: async (id, record, ttl) => {
-                if (slowSaves-- > 0) await Bun.sleep(300)
+                if (slowSaves-- > 0) await wait()
                 return inner.save(id, record, ttl)
             }
         }
@@ -488,12 +492,20 @@ describe("a request that holds its session past the store's lockLease", () => {
             regenerateScopedSession()
             return 'signed in'
         })
-        const user = client(app)
-        await user.post('/cart/book')
-        const before = user.cookie
-        slowSaves = 1
-        const login = user.post('/login')
-        const waiting = client(app, before).post('/cart/pencil')
+        const loginWhileOneWaits = async () => {
+            const user = client(app)
+            await user.post('/cart/book')
+            const before = user.cookie
+            slowSaves = 1
+            return { user, before, login: user.post('/login'), waiting: client(app, before).post('/cart/pencil') }
+        }
+        return { app, store, loginWhileOneWaits }
+    }
+
+    test('a login whose save outlasts it keeps its turn: the request that waited finds the old session ended', async () => {
+        // Past the lease, within a lease more.
+        const { loginWhileOneWaits } = loginOnSlowSave(200, () => Bun.sleep(300))
+        const { user, before, login, waiting } = await loginWhileOneWaits()
         expect(await (await login).text()).toBe('signed in')
         expect(user.cookie).not.toBe(before)
         // Let in while the save was on its way, it would have run on the session the login ended.
@@ -535,27 +547,9 @@ describe("a request that holds its session past the store's lockLease", () => {
     })
 
     test('a write that runs a lease past the lease loses its turn: a store call that never settles stalls no session for good', async () => {
-        const inner = asynchronous(memoryStore())
         const saving = Promise.withResolvers<void>()
-        let slowSaves = 0
-        const store: Store = {
-            ...inner,
-            lockLease: 50,
-            save: async (id, record, ttl) => {
-                if (slowSaves-- > 0) await saving.promise
-                return inner.save(id, record, ttl)
-            }
-        }
-        const app = stateApp({ store }).post('/login', ({ regenerateScopedSession }) => {
-            regenerateScopedSession()
-            return 'signed in'
-        })
-        const user = client(app)
-        await user.post('/cart/book')
-        const before = user.cookie
-        slowSaves = 1
-        const login = user.post('/login')
-        const waiting = client(app, before).post('/cart/pencil')
+        const { app, store, loginWhileOneWaits } = loginOnSlowSave(50, () => saving.promise)
+        const { before, login, waiting } = await loginWhileOneWaits()
         // Let in after two leases, while the login's save still hangs.
         expect(await (await waiting).text()).toBe('book,pencil')
         saving.resolve()
