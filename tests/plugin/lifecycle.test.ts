@@ -60,6 +60,12 @@ describe('a session whose cookie ends with the browser: regenerateScopedSession(
             return 'signed in'
         })
     const maxAgeOf = (response: Response) => /Max-Age=(\d+)/.exec(response.headers.get('set-cookie') ?? '')?.[1]
+    /** The cart the response shows, whether it re-sent the cookie, and its Max-Age. */
+    const resent = async (response: Response) => [
+        await response.text(),
+        response.headers.has('set-cookie'),
+        maxAgeOf(response)
+    ]
 
     test('gets its cookie without Max-Age at the login and at each refresh; the server still ends it when idle', async () => {
         const clock = manualClock()
@@ -69,11 +75,7 @@ describe('a session whose cookie ends with the browser: regenerateScopedSession(
         expect(signedIn.headers.get('set-cookie')).toMatch(/^user_session_id=[\w.-]+; Path=\/; HttpOnly; SameSite=Lax$/)
         clock.advance(HOUR)
         const refreshed = await user.get('/cart')
-        expect([await refreshed.text(), refreshed.headers.has('set-cookie'), maxAgeOf(refreshed)]).toEqual([
-            'book',
-            true,
-            undefined
-        ])
+        expect(await resent(refreshed)).toEqual(['book', true, undefined])
         // A later regenerate without options keeps it so.
         expect(maxAgeOf(await user.post('/login'))).toBeUndefined()
         expect(await user.text('/cart')).toBe('book')
@@ -107,18 +109,10 @@ describe('a session whose cookie ends with the browser: regenerateScopedSession(
         const user = client(signIn([NEW, SECRET]), before.cookie)
         clock.advance(HOUR)
         const rotated = await user.get('/cart')
-        expect([await rotated.text(), rotated.headers.has('set-cookie'), maxAgeOf(rotated)]).toEqual([
-            'book',
-            true,
-            undefined
-        ])
+        expect(await resent(rotated)).toEqual(['book', true, undefined])
         clock.advance(-365 * 86_400)
         const setBack = await user.get('/cart')
-        expect([await setBack.text(), setBack.headers.has('set-cookie'), maxAgeOf(setBack)]).toEqual([
-            'book',
-            true,
-            undefined
-        ])
+        expect(await resent(setBack)).toEqual(['book', true, undefined])
         expect(user.cookie).toContain('.b.')
         // Signed with the new secret only: the old one can go.
         expect(await client(signIn(NEW), user.cookie).text('/cart')).toBe('book')
