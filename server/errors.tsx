@@ -11,7 +11,7 @@
  * session cookie, which the plugin sends only after a successful save.
  */
 import { Html } from '@kitajs/html'
-import { Elysia } from 'elysia'
+import { type Context, Elysia } from 'elysia'
 import { ScopedStateError, StalePageError, StoreUnavailableError, UnreadableStateError } from '../plugins/scoped-state'
 import { ALERTS_ID, Alert } from '../views/alerts'
 import { ErrorPage } from '../views/error-page'
@@ -78,6 +78,24 @@ const explain = (error: unknown, status: number, page: boolean, changing: boolea
     return { title: 'Something went wrong', message: 'Something went wrong. Nothing was changed; please try again.' }
 }
 
+/**
+ * An error answer as a browser shows it: htmx gets `message` in the page's alert region, a
+ * page load or a form without JavaScript a whole page. The doctype is written here: an
+ * answer given before routing (security.ts) gets none from the html plugin.
+ */
+export const shownError = (
+    request: Request,
+    set: Context['set'],
+    { title, message, startOver = false }: { title: string; message: string; startOver?: boolean }
+) => {
+    set.headers['content-type'] = 'text/html; charset=utf-8'
+    set.headers.vary = VARY
+    if (!isHtmx(request)) return `<!doctype html>${<ErrorPage title={title} message={message} startOver={startOver} />}`
+    set.headers['hx-retarget'] = `#${ALERTS_ID}`
+    set.headers['hx-reswap'] = 'innerHTML'
+    return <Alert message={message} />
+}
+
 /** The error's own status (Elysia's errors and the plugin's have one), else the one set, else 500. */
 const statusOf = (error: unknown, set: { status?: number | string }) => {
     const own = (error as { status?: unknown }).status
@@ -105,18 +123,12 @@ export const errors = (reportUnavailable: (error: Error) => void, reportBug: (er
         const htmx = isHtmx(request)
         if (htmx || wantsPage(request)) {
             set.status = status
-            set.headers['content-type'] = 'text/html; charset=utf-8'
-            set.headers.vary = VARY
             const changing = request.method !== 'GET' && request.method !== 'HEAD'
             // Not for a write the store may have applied: a client that obeys it would apply it twice.
             const unanswered = changing && error instanceof StoreUnavailableError && error.unanswered
             if (status === UNAVAILABLE && !unanswered) set.headers['retry-after'] = '1'
-            const { title, message } = explain(error, status, !htmx, changing)
-            if (!htmx)
-                return <ErrorPage title={title} message={message} startOver={error instanceof UnreadableStateError} />
-            set.headers['hx-retarget'] = `#${ALERTS_ID}`
-            set.headers['hx-reswap'] = 'innerHTML'
-            return <Alert message={message} />
+            const startOver = error instanceof UnreadableStateError
+            return shownError(request, set, { ...explain(error, status, !htmx, changing), startOver })
         }
         if (!bug) return
         set.status = 500

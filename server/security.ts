@@ -21,9 +21,8 @@
  */
 import { Elysia } from 'elysia'
 import { cameOverHttps } from '../plugins/scoped-state'
-import { ALERTS_ID, Alert } from '../views/alerts'
-import { ErrorPage } from '../views/error-page'
-import { isHtmx, VARY, wantsPage } from './respond'
+import { shownError } from './errors'
+import { isHtmx, wantsPage } from './respond'
 
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
 
@@ -89,20 +88,12 @@ export const security = ({ hsts = false, refused = () => {} }: SecurityOptions =
             if (reason) {
                 refused(new Error(`Refused ${request.method} as cross-site: ${reason}`))
                 set.status = 403
-                const htmx = isHtmx(request)
-                if (!htmx && !wantsPage(request)) return 'Cross-site request refused.'
-                set.headers['content-type'] = 'text/html; charset=utf-8'
-                set.headers.vary = VARY
+                if (!isHtmx(request) && !wantsPage(request)) return 'Cross-site request refused.'
                 // A form posted without JavaScript: another site's, or this site's behind a proxy that does
-                // not pass the host it was asked for. Its answer is a page, as the app's other errors are
-                // (answered before routing, it gets no doctype from the html plugin).
-                if (!htmx) return `<!doctype html>${ErrorPage({ title: 'Request refused', message: REFUSED })}`
-                // Only this site's pages can send an htmx request (another site's would need CORS), so
-                // this one met a proxy that hides where it came from. htmx swaps error answers into the
-                // target: as the app's other errors, it goes to the alert region instead.
-                set.headers['hx-retarget'] = `#${ALERTS_ID}`
-                set.headers['hx-reswap'] = 'innerHTML'
-                return Alert({ message: REFUSED })
+                // not pass the host it was asked for. htmx: only this site's pages can send its requests
+                // (another site's would need CORS), so this one met such a proxy. Either is told as the
+                // app's other errors are.
+                return shownError(request, set, { title: 'Request refused', message: REFUSED })
             }
         })
         .as('global')

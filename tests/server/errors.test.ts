@@ -49,6 +49,7 @@ const expectErrorPage = async (response: Response, status: number, title: string
     expect(response.headers.get('hx-retarget')).toBeNull()
     const html = await response.text()
     expect(html).toStartWith('<!doctype html>')
+    expect(html.match(/<!doctype/gi)).toHaveLength(1)
     expect(html).toContain(`<title>${Html.escapeHtml(`${title} · ${APP_NAME}`)}</title>`)
     expect(html).toContain(`<h1>${title}</h1><p class="lead">${message}</p>`)
     expect(html).toContain('<nav class="site-nav" aria-label="Main">')
