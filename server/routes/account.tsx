@@ -46,11 +46,12 @@ export const accountRoutes = (state: AppState) =>
         ))
         .post('/account/sign-in', (context) => {
             const { scopedStore: store, scopedPageId: pageId } = context
-            const { name: typed, remember } = fieldsOf(context.body)
+            const fields = fieldsOf(context.body)
+            const typed = fields.name
+            const remember = fields.remember === 'on'
             const checked = checkName(typed)
             if ('error' in checked) {
                 const shown = typeof typed === 'string' ? typed : ''
-                const ticked = remember === 'on'
                 return refuse(
                     context,
                     422,
@@ -59,7 +60,7 @@ export const accountRoutes = (state: AppState) =>
                             username=""
                             error={checked.error}
                             typed={shown}
-                            remember={ticked}
+                            remember={remember}
                             {...shellProps(store, pageId)}
                         />
                     ),
@@ -67,7 +68,7 @@ export const accountRoutes = (state: AppState) =>
                     // nothing new, which a screen reader would not hear again.
                     () => (
                         <>
-                            <SignInForm pageId={pageId} error={checked.error} typed={shown} remember={ticked} />
+                            <SignInForm pageId={pageId} error={checked.error} typed={shown} remember={remember} />
                             <LiveStatus id="account-status" message={checked.error} oob />
                         </>
                     )
@@ -79,7 +80,7 @@ export const accountRoutes = (state: AppState) =>
                 // Another person signing in on this browser (a tab still showing the form) gets
                 // nothing of the signed-in one's: no cart, no theme.
                 if (store.username !== '') context.resetScopedStore(true)
-                context.regenerateScopedSession({ persistent: remember === 'on' })
+                context.regenerateScopedSession({ persistent: remember })
                 store.username = checked.name
             }
             return reload(context, '/account')
