@@ -56,6 +56,9 @@ export const client = (app: Handler, cookie = '') => {
     }
 }
 
+/** The `Max-Age` of the cookie `response` sets; `undefined` when it sets none, or one without it. */
+export const maxAgeOf = (response: Response) => /Max-Age=(\d+)/.exec(response.headers.get('set-cookie') ?? '')?.[1]
+
 /** The page id a page carries for htmx (`hx-headers:inherited` on `<body>`); throws when it has none. */
 export const pageIdOf = (html: string) => {
     const pageId = /"x-page-id":"([^"]+)"/.exec(html.replaceAll('&#34;', '"'))?.[1]

@@ -1,7 +1,7 @@
 /** Idle and absolute timeouts and the cookie refresh, on an injected clock. */
 import { describe, expect, test } from 'bun:test'
 import { memoryStore, ScopedStateSetupError, type Store } from '../../plugins/scoped-state'
-import { client, sessionIdOf } from '../helpers/client'
+import { client, maxAgeOf, sessionIdOf } from '../helpers/client'
 import { manualClock, stateApp } from '../helpers/plugin-app'
 
 const HOUR = 3600
@@ -13,7 +13,7 @@ const setup = (options: { idleTimeout?: number; absoluteTimeout?: number; refres
     return { clock, app, user: client(app) }
 }
 
-const maxAge = (response: Response) => Number(/Max-Age=(\d+)/.exec(response.headers.get('set-cookie') ?? '')?.[1])
+const maxAge = (response: Response) => Number(maxAgeOf(response))
 
 describe('expiry', () => {
     test('a session idle longer than idleTimeout is treated as new', async () => {

@@ -2,7 +2,7 @@
 import { describe, expect, spyOn, test } from 'bun:test'
 import { status } from 'elysia'
 import { memoryStore, SESSION_ENDED } from '../../plugins/scoped-state'
-import { client, inPage, NAVIGATE, sessionIdOf } from '../helpers/client'
+import { client, inPage, maxAgeOf, NAVIGATE, sessionIdOf } from '../helpers/client'
 import { flakyStore } from '../helpers/flaky-store'
 import { manualClock, SECRET, stateApp } from '../helpers/plugin-app'
 
@@ -59,7 +59,6 @@ describe('a session whose cookie ends with the browser: regenerateScopedSession(
             regenerateScopedSession({ persistent: params.remember === 'remember' })
             return 'signed in'
         })
-    const maxAgeOf = (response: Response) => /Max-Age=(\d+)/.exec(response.headers.get('set-cookie') ?? '')?.[1]
     /** The cart the response shows, whether it re-sent the cookie, and its Max-Age. */
     const resent = async (response: Response) => [
         await response.text(),

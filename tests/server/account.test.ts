@@ -5,7 +5,7 @@
  */
 import { describe, expect, test } from 'bun:test'
 import { testApp } from '../helpers/app'
-import { client, FORM_POST, HTMX, HTMX_FORM, NAVIGATE, pageIdOf, sessionIdOf } from '../helpers/client'
+import { client, FORM_POST, HTMX, HTMX_FORM, maxAgeOf, NAVIGATE, pageIdOf, sessionIdOf } from '../helpers/client'
 
 type User = ReturnType<typeof client>
 
@@ -59,7 +59,7 @@ describe('account demo', () => {
             expect(await accountPage(user)).toContain('<input type="checkbox" name="remember" value="on"/>')
             const response = await user.post('/account/sign-in', HTMX_FORM, body)
             expect(response.headers.get('set-cookie')).toStartWith('user_session_id=')
-            return /Max-Age=(\d+)/.exec(response.headers.get('set-cookie') ?? '')?.[1]
+            return maxAgeOf(response)
         }
         expect(await maxAgeAfter('name=Ada')).toBeUndefined()
         expect(await maxAgeAfter('name=Ada&remember=on')).toBe('604800')
