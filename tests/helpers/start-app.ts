@@ -8,9 +8,8 @@
  * @example
  * const { code, stderr } = await startApp({ NODE_ENV: 'production', SESSION_SECRET: '' })
  */
+import { SECRET } from './plugin-app'
 import { ENTRY } from './server'
-
-const SECRET = 'a-secret-of-at-least-32-bytes-for-tests'
 
 /** `prefix` comes before `bun` on the command line: `setpriv …`, `unshare …`. */
 export const startApp = async (env: Record<string, string>, prefix: readonly string[] = []) => {
