@@ -61,9 +61,15 @@ const publicAssets = await staticPlugin({
 const YEAR = 31_536_000
 const IMMUTABLE = `public, max-age=${YEAR}, immutable`
 
-/** Whether `If-None-Match` names `etag`: compared weakly, as a proxy that compresses makes it weak (`W/"…"`). */
+/**
+ * Whether `If-None-Match` names `etag`, or is `*` (any copy: there always is a current one).
+ * Compared weakly, as a proxy that compresses makes it weak (`W/"…"`).
+ */
 const matches = (ifNoneMatch: string | null, etag: string) =>
-    ifNoneMatch?.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag) === true
+    ifNoneMatch?.split(',').some((tag) => {
+        const name = tag.trim()
+        return name === '*' || name.replace(/^W\//, '') === etag
+    }) === true
 
 /**
  * The files pages name by a hash of their content: kept a year at that address. At any other

@@ -187,6 +187,7 @@ describe('security headers', () => {
             for (const [address, tag, caching] of [
                 [path, `"${version}"`, 'no-cache'],
                 [path, `"other", W/"${version}"`, 'no-cache'],
+                [path, '*', 'no-cache'],
                 [url, `"${version}"`, 'public, max-age=31536000, immutable']
             ] as const) {
                 const again = await app.handle(
