@@ -11,6 +11,7 @@ import { APP_SCRIPT, HTMX_FILE, HTMX_URL, PUBLIC_DIR, STYLES } from './assets'
 import { bugLog } from './bug-log'
 import { countedLog } from './counted-log'
 import { errors } from './errors'
+import type { LiveReload } from './live-reload'
 import { accountRoutes } from './routes/account'
 import { cartRoutes } from './routes/cart'
 import { counterRoutes } from './routes/counter'
@@ -35,6 +36,8 @@ export interface AppOptions {
     warn?: (line: string) => void
     /** Send `Strict-Transport-Security` on every response (`server/security.ts`). @default false */
     hsts?: boolean
+    /** Reload open pages when the server restarts (`server/live-reload.ts`); development only. */
+    liveReload?: LiveReload
 }
 
 const VERSIONED = [STYLES, APP_SCRIPT]
@@ -116,6 +119,8 @@ export const createApp = (options: AppOptions = {}) => {
                 refusals.stop()
                 bugs.stop()
             })
+            // Before the html plugin, which then sends the pages it changed.
+            .use(options.liveReload?.plugin ?? new Elysia())
             // `utf-8`, the charset's registered name: the plugin's default says `utf8`.
             .use(html({ contentType: 'text/html; charset=utf-8' }))
             .use(publicAssets)

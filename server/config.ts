@@ -16,6 +16,8 @@ export interface Config {
     store: StoreSetting
     /** Milliseconds shutdown waits for requests in flight (`SHUTDOWN_GRACE_SECONDS`). */
     shutdownGrace: number
+    /** Open pages reload when the server restarts (`LIVE_RELOAD=1`, which `bun run dev` sets). */
+    liveReload: boolean
 }
 
 export type StoreSetting = { kind: 'memory' } | { kind: 'sqlite'; path: string } | { kind: 'redis'; url: string }
@@ -103,6 +105,14 @@ const store = (value: string | undefined): StoreSetting => {
     throw new ConfigError(`SCOPED_STATE_STORE must be ${STORE_FORMS}, got ${shownStore(value)}.`)
 }
 
+// Not in production: it adds a script to every page and an open connection per tab.
+const liveReload = (value: string | undefined, production: boolean) => {
+    if (value === undefined || value === '' || value === '0') return false
+    if (value !== '1') throw new ConfigError(`LIVE_RELOAD must be 1 or 0, got '${value}'.`)
+    if (production) throw new ConfigError('LIVE_RELOAD=1 is for development: unset it when NODE_ENV is production.')
+    return true
+}
+
 export const readConfig = (env: Record<string, string | undefined> = process.env): Config => {
     const nodeEnv = env.NODE_ENV || 'development'
     if (!['development', 'production', 'test'].includes(nodeEnv))
@@ -117,6 +127,7 @@ export const readConfig = (env: Record<string, string | undefined> = process.env
         development: nodeEnv === 'development',
         secrets: secrets(env.SESSION_SECRET),
         store: store(env.SCOPED_STATE_STORE),
-        shutdownGrace: shutdownGrace(env.SHUTDOWN_GRACE_SECONDS)
+        shutdownGrace: shutdownGrace(env.SHUTDOWN_GRACE_SECONDS),
+        liveReload: liveReload(env.LIVE_RELOAD, production)
     }
 }

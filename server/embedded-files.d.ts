@@ -15,6 +15,11 @@ declare module '*/public/app.js' {
     export default path
 }
 
+declare module '*/public/live-reload.js' {
+    const path: string
+    export default path
+}
+
 declare module 'htmx.org/dist/htmx.min.js' {
     const path: string
     export default path

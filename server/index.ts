@@ -6,6 +6,7 @@ import { ConfigError, readConfig } from './config'
 import { countedLog } from './counted-log'
 import { developmentSecret } from './development-secret'
 import { listen } from './listen'
+import { liveReload } from './live-reload'
 import { MEMORY_FULL, openStore, storeLabel } from './store'
 
 const start = () => {
@@ -13,10 +14,12 @@ const start = () => {
     const secret = config.secrets ?? (config.development ? developmentSecret() : undefined)
     const evictions = countedLog(console.warn, { one: 'session evicted', many: 'sessions evicted' })
     const store = openStore(config.store, () => evictions.report(MEMORY_FULL))
+    const reload = config.liveReload ? liveReload() : undefined
     const app = createApp({
         state: { secret, production: config.production, store },
         accessLog: config.development ? console.log : undefined,
-        hsts: config.production
+        hsts: config.production,
+        liveReload: reload
     })
     listen(app, config.port, config.hostname)
     // A wildcard address is not one to browse to; an IPv6 one is written in brackets.
@@ -36,6 +39,7 @@ const start = () => {
         console.log(`${signal}: stopping once requests in flight finish (at most ${config.shutdownGrace / 1000} s).`)
         // Stops accepting connections and lets in-flight requests finish (up to the grace period).
         const cutOff = setTimeout(() => app.server?.stop(true), config.shutdownGrace)
+        reload?.close()
         await app.stop()
         clearTimeout(cutOff)
         // The plugin began closing the store as the app stopped; this waits for it (Redis waits

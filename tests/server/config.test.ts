@@ -36,6 +36,18 @@ describe('readConfig', () => {
             )
     })
 
+    test('LIVE_RELOAD: off unless 1, and refused in production', () => {
+        expect(readConfig({}).liveReload).toBe(false)
+        for (const LIVE_RELOAD of ['', '0']) expect(readConfig({ LIVE_RELOAD }).liveReload).toBe(false)
+        expect(readConfig({ LIVE_RELOAD: '1' }).liveReload).toBe(true)
+        expect(readConfig({ LIVE_RELOAD: '1', NODE_ENV: 'test' }).liveReload).toBe(true)
+        for (const LIVE_RELOAD of ['true', 'yes', '2'])
+            expect(() => readConfig({ LIVE_RELOAD })).toThrow(`LIVE_RELOAD must be 1 or 0, got '${LIVE_RELOAD}'.`)
+        expect(() => readConfig({ LIVE_RELOAD: '1', NODE_ENV: 'production', SESSION_SECRET: 'x' })).toThrow(
+            'LIVE_RELOAD=1 is for development: unset it when NODE_ENV is production.'
+        )
+    })
+
     test('NODE_ENV=test is neither production nor development', () => {
         expect(readConfig({ NODE_ENV: 'test' })).toMatchObject({ production: false, development: false })
     })

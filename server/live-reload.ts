@@ -1,0 +1,52 @@
+/**
+ * `bun run dev` only: an open page reloads itself once the server restarts after a change,
+ * so that an edited view, route or stylesheet shows without reloading by hand.
+ *
+ * Every page gets `public/live-reload.js`, which keeps a WebSocket open to this process and
+ * is told its id. `bun --watch` starts a new process after each change: the page reconnects,
+ * hears another id, and reloads. A WebSocket, not an event stream: browsers allow six
+ * connections to a host over HTTP/1.1, and an event stream in each open tab would use them up.
+ *
+ * @example
+ * const reload = liveReload()
+ * const app = createApp({ liveReload: reload.plugin })
+ * // on shutdown, before app.stop(): the server waits for every connection, and these stay open
+ * reload.close()
+ */
+import { Elysia } from 'elysia'
+
+export const LIVE_RELOAD_PATH = '/_dev/live-reload'
+const SCRIPT = '<script src="/public/live-reload.js" defer></script>'
+
+export const liveReload = () => {
+    const id = crypto.randomUUID()
+    const sockets = new Set<{ close(code: number, reason: string): void }>()
+    const plugin = new Elysia({ name: 'live-reload' })
+        .ws(LIVE_RELOAD_PATH, {
+            open(socket) {
+                sockets.add(socket.raw)
+                socket.send(id)
+            },
+            close(socket) {
+                sockets.delete(socket.raw)
+            }
+        })
+        // Every whole page, error pages too: after the fix of a bug, its page reloads as well.
+        // The page stays a string, for the html plugin to send: Elysia maps whatever this hook
+        // returns, though its types name a `Response` only.
+        .mapResponse({ as: 'global' }, ({ responseValue }) =>
+            typeof responseValue === 'string' && responseValue.includes('</head>')
+                ? (responseValue.replace('</head>', `${SCRIPT}</head>`) as unknown as Response)
+                : undefined
+        )
+    return {
+        plugin,
+        /** Closes the open connections: a server stopping waits for every one, and these never end on their own. */
+        close() {
+            for (const socket of sockets) socket.close(1001, 'server stopping')
+            sockets.clear()
+        }
+    }
+}
+
+export type LiveReload = ReturnType<typeof liveReload>

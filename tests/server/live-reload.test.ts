@@ -1,0 +1,104 @@
+/**
+ * `bun run dev`'s live reload as the app serves it: the script on whole pages only, and a
+ * WebSocket that names the process. The browser's side (a restart under `bun --watch`
+ * reloads the open page) is in tests/e2e/live-reload.test.ts.
+ */
+import { afterEach, describe, expect, test } from 'bun:test'
+import { createApp } from '../../server/app'
+import { LIVE_RELOAD_PATH, liveReload } from '../../server/live-reload'
+import { testApp } from '../helpers/app'
+import { SECRET } from '../helpers/plugin-app'
+
+const SCRIPT = '<script src="/public/live-reload.js" defer></script></head>'
+
+const withLiveReload = (reload = liveReload()) =>
+    createApp({ state: { secret: SECRET }, warn: () => {}, liveReload: reload })
+
+const page = (app: ReturnType<typeof testApp>, path: string, init: RequestInit = {}) =>
+    app.handle(new Request(`http://localhost${path}`, { ...init, headers: { accept: 'text/html', ...init.headers } }))
+
+describe('live reload in the app', () => {
+    test('every whole page loads the script, error pages too; fragments and other answers do not', async () => {
+        const app = withLiveReload()
+        for (const [path, status] of [
+            ['/', 200],
+            ['/counter', 200],
+            ['/cart', 200],
+            ['/no-such-page', 404]
+        ] as const) {
+            const response = await page(app, path)
+            expect([path, response.status]).toEqual([path, status])
+            expect(response.headers.get('content-type')).toBe('text/html; charset=utf-8')
+            const body = await response.text()
+            expect(body).toStartWith('<!doctype html>')
+            expect(body).toContain(SCRIPT)
+        }
+        // A refused form without JavaScript: its page, status and session cookie as without live reload.
+        const refused = await page(app, '/cart/items', {
+            method: 'POST',
+            headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'http://localhost' },
+            body: 'productId=no-such-product&quantity=1'
+        })
+        expect(refused.status).toBe(404)
+        expect(refused.headers.get('set-cookie')).toContain('HttpOnly')
+        expect(await refused.text()).toContain(SCRIPT)
+        const fragment = await app.handle(new Request('http://localhost/api/count'))
+        expect(await fragment.text()).toBe('<span id="count">0</span>')
+        const script = await app.handle(new Request('http://localhost/public/live-reload.js'))
+        expect(script.status).toBe(200)
+        expect(await script.text()).toContain(LIVE_RELOAD_PATH)
+    })
+
+    test('without it (production, tests, `bun run start`) no page names the script and there is no socket', async () => {
+        const app = testApp()
+        expect(await (await page(app, '/counter')).text()).not.toContain('live-reload')
+        expect((await app.handle(new Request(`http://localhost${LIVE_RELOAD_PATH}`))).status).toBe(404)
+    })
+})
+
+describe('live reload socket', () => {
+    const stops: (() => Promise<unknown>)[] = []
+    afterEach(async () => {
+        await Promise.all(stops.splice(0).map((stop) => stop()))
+    })
+
+    /** A listening app, as a process of its own would be, and a page's socket to it. */
+    const started = (reload: ReturnType<typeof liveReload>) => {
+        const app = withLiveReload(reload).listen({ port: 0, hostname: '127.0.0.1' })
+        stops.push(() => app.stop(true))
+        return app
+    }
+    const firstMessage = async (port: number | undefined) => {
+        const socket = new WebSocket(`ws://127.0.0.1:${port}${LIVE_RELOAD_PATH}`)
+        const { data } = await new Promise<MessageEvent>((resolve, reject) => {
+            socket.addEventListener('message', resolve, { once: true })
+            socket.addEventListener('error', reject, { once: true })
+        })
+        return { socket, id: data as string }
+    }
+
+    test('names its process: the same id on every connection, another process another', async () => {
+        const one = started(liveReload())
+        const other = started(liveReload())
+        const [first, again, second] = await Promise.all([
+            firstMessage(one.server?.port),
+            firstMessage(one.server?.port),
+            firstMessage(other.server?.port)
+        ])
+        expect(first.id).toMatch(/^[\da-f-]{36}$/)
+        expect(again.id).toBe(first.id)
+        expect(second.id).not.toBe(first.id)
+        for (const { socket } of [first, again, second]) socket.close()
+    })
+
+    test('close() ends the open connections, so that stopping the server does not wait for them', async () => {
+        const reload = liveReload()
+        const app = withLiveReload(reload).listen({ port: 0, hostname: '127.0.0.1' })
+        const { socket } = await firstMessage(app.server?.port)
+        const closed = new Promise<CloseEvent>((resolve) => socket.addEventListener('close', resolve, { once: true }))
+        reload.close()
+        // Without close() this waits for the page to go away: the test times out.
+        await app.stop()
+        expect((await closed).code).toBe(1001)
+    })
+})
