@@ -15,8 +15,8 @@ export interface CookieAttributes {
     sameSite?: 'lax' | 'strict' | 'none' | undefined
     /**
      * `'auto'` sets `Secure` when the request came over https (its URL, or a proxy's
-     * `X-Forwarded-Proto: https` or `Forwarded: proto=https`). A `__Host-` name always
-     * gets `Secure`, and so does `sameSite: 'none'`, which browsers refuse without it.
+     * `X-Forwarded-Proto: https` or `Forwarded: proto=https`). A `__Host-` or `__Secure-`
+     * name always gets `Secure`, and so does `sameSite: 'none'`: browsers refuse them without it.
      * @default 'auto'
      */
     secure?: boolean | 'auto' | undefined
@@ -95,11 +95,15 @@ export interface SentCookie {
  * Names, paths and domains are checked once, when the plugin is created.
  */
 export const sessionCookie = (name: string, attributes: CookieAttributes) => {
-    const hostOnly = name.startsWith('__Host-')
+    // Browsers read the prefixes in any case (RFC 6265bis): `__host-sid` must meet `__Host-`'s rules.
+    const hostOnly = /^__host-/i.test(name)
+    const secureOnly = hostOnly || /^__secure-/i.test(name)
     const path = hostOnly ? '/' : (attributes.path ?? '/')
     const domain = hostOnly ? undefined : attributes.domain
     const sameSite = attributes.sameSite ?? 'lax'
-    const secureOption = hostOnly || sameSite === 'none' ? true : (attributes.secure ?? 'auto')
+    // Without `Secure` (a request that came over http, as a proxy that sends no X-Forwarded-Proto
+    // makes every one), the browser would drop the cookie, a logout's clearing one too.
+    const secureOption = secureOnly || sameSite === 'none' ? true : (attributes.secure ?? 'auto')
     if (!NAME.test(name)) throw new ScopedStateSetupError(`scopedState: '${name}' cannot be a cookie name.`)
     if (!PATH.test(path)) throw new ScopedStateSetupError(`scopedState: '${path}' cannot be a cookie path.`)
     if (domain !== undefined && !DOMAIN.test(domain))

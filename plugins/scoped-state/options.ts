@@ -50,7 +50,8 @@ export interface ScopedStateOptions<Setup extends StateSetup = StateSetup, Chang
     store?: Store | undefined
     /**
      * Name of the session cookie. A `__Host-` prefix (e.g. `__Host-session`) pins
-     * the cookie to this host over https, the safest choice in production.
+     * the cookie to this host over https, the safest choice in production; `__Secure-`
+     * (a cookie shared with subdomains through `cookie.domain`) keeps it to https.
      * @default 'user_session_id'
      */
     cookieName?: string | undefined

@@ -69,6 +69,32 @@ describe('the session cookie', () => {
         expect(attributes(response)).toEqual(['Max-Age=604800', 'Path=/', 'HttpOnly', 'Secure', 'SameSite=Strict'])
     })
 
+    test('__Secure- forces Secure, even over http, and keeps Path and Domain; either prefix in any case', async () => {
+        // Browsers refuse such a cookie without Secure: the user would start over on every request.
+        const set = async (cookieName: string) => {
+            const app = new Elysia()
+                .use(
+                    scopedState(
+                        { count: { value: 0 } },
+                        { secret: SECRET, cookieName, cookie: { path: '/app', domain: 'example.com', secure: false } }
+                    )
+                )
+                .get('/app/count', ({ scopedStore }) => scopedStore.count)
+            return attributes(await app.handle(new Request('http://localhost/app/count')))
+        }
+        const secure = ['Max-Age=604800', 'Domain=example.com', 'Path=/app', 'HttpOnly', 'Secure', 'SameSite=Lax']
+        expect(await set('__Secure-sid')).toEqual(secure)
+        expect(await set('__SECURE-sid')).toEqual(secure)
+        expect(await set('__host-sid')).toEqual(['Max-Age=604800', 'Path=/', 'HttpOnly', 'Secure', 'SameSite=Lax'])
+        expect(await set('Secure-sid')).toEqual([
+            'Max-Age=604800',
+            'Domain=example.com',
+            'Path=/app',
+            'HttpOnly',
+            'SameSite=Lax'
+        ])
+    })
+
     test('SameSite=None forces Secure, even over http: browsers refuse it without', async () => {
         const crossSite = new Elysia()
             .use(scopedState({ count: { value: 0 } }, { secret: SECRET, cookie: { sameSite: 'none', secure: false } }))
