@@ -2,7 +2,7 @@ import { describe, expect, test } from 'bun:test'
 import { Elysia } from 'elysia'
 import { scopedState } from '../../plugins/scoped-state'
 import { client, sessionIdOf, setCookieOf } from '../helpers/client'
-import { SECRET, stateApp } from '../helpers/plugin-app'
+import { manualClock, SECRET, stateApp } from '../helpers/plugin-app'
 
 const attributes = (response: Response) =>
     (response.headers.get('set-cookie') ?? '')
@@ -238,6 +238,54 @@ describe('the session cookie', () => {
         }
         expect(await names('/login')).toEqual(['csrf', 'flash', 'user_session_id'])
         expect(await names('/listed')).toEqual(['a', 'b', 'user_session_id'])
+    })
+
+    test('a response that carries the cookie is stored by no cache, whatever the route allows: only that one', async () => {
+        // Kept by a proxy or CDN, it would hand one session to every visitor served the copy.
+        const clock = manualClock()
+        // One Response returned to every visitor, with a cookie of its own: each gets a copy.
+        const shared = new Response(null, {
+            status: 204,
+            headers: { 'set-cookie': 'seen=1', 'cache-control': 'max-age=60' }
+        })
+        const app = stateApp({ now: clock.now, idleTimeout: 3600 })
+            .get('/public', ({ set }) => {
+                set.headers['Cache-Control'] = 'public, max-age=300'
+                return 'public'
+            })
+            .get('/private', ({ set }) => {
+                set.headers['cache-control'] = 'private, max-age=60'
+                return 'private'
+            })
+            .get('/response', () => new Response('shared', { headers: { 'cache-control': 's-maxage=60' } }))
+            .get('/redirect', () => Response.redirect('http://localhost/', 303))
+            .get('/shared', () => shared)
+        const cacheControl = async (user: ReturnType<typeof client>, path: string) => {
+            const response = await user.get(path)
+            return [response.headers.has('set-cookie'), response.headers.get('cache-control')]
+        }
+        expect(await cacheControl(client(app), '/public')).toEqual([true, 'public, max-age=300, no-store'])
+        expect(await cacheControl(client(app), '/response')).toEqual([true, 's-maxage=60, no-store'])
+        // A cache may keep a 200 that says nothing (heuristic freshness), nor must a route say `public` to be kept.
+        expect(await cacheControl(client(app), '/count')).toEqual([true, 'no-store'])
+        expect(await cacheControl(client(app), '/redirect')).toEqual([true, 'no-store'])
+        expect(await cacheControl(client(app), '/private')).toEqual([true, 'private, max-age=60'])
+        expect(await cacheControl(client(app), '/shared')).toEqual([true, 'max-age=60, no-store'])
+        expect(shared.headers.get('cache-control')).toBe('max-age=60')
+        const user = client(app)
+        await user.get('/count')
+        expect(await cacheControl(user, '/public')).toEqual([false, 'public, max-age=300'])
+        expect(await cacheControl(user, '/response')).toEqual([false, 's-maxage=60'])
+        expect(await cacheControl(user, '/count')).toEqual([false, null])
+        // The cookie re-sent (refreshAfter), and a logout's clearing one: that response only.
+        clock.advance(400)
+        expect(await cacheControl(user, '/public')).toEqual([true, 'public, max-age=300, no-store'])
+        expect(await cacheControl(user, '/public')).toEqual([false, 'public, max-age=300'])
+        const logout = await user.post('/logout')
+        expect([logout.headers.get('set-cookie'), logout.headers.get('cache-control')]).toEqual([
+            expect.stringContaining('Max-Age=0'),
+            'no-store'
+        ])
     })
 
     test("a login that also writes Elysia's cookie jar and a Set-Cookie header of its own sends the new session's cookie", async () => {
