@@ -16,7 +16,7 @@ describe('plugins/scoped-state/README.md and GUIDE.md', () => {
 
     test('has exactly the samples this file exercises', async () => {
         expect((await samples(file)).length).toBe(2)
-        expect((await samples(guide)).length).toBe(3)
+        expect((await samples(guide)).length).toBe(4)
     })
 
     test('the 15-line example', async () => {
@@ -70,6 +70,25 @@ describe('plugins/scoped-state/README.md and GUIDE.md', () => {
             { id: 'mug', quantity: 1 },
             { id: 'pen', quantity: 1 }
         ])
+    })
+
+    test('signing a user out everywhere: a password change ends the other sessions, not this one', async () => {
+        const { app } = await loadSample(guide, 3)
+        const [laptop, phone] = [client(app), client(app)]
+        await laptop.post('/login')
+        await phone.post('/login')
+        expect(await phone.text('/me')).toBe('alice')
+        const before = laptop.cookie
+        expect(await (await laptop.post('/password')).text()).toBe('password changed')
+        expect(laptop.cookie).not.toBe(before)
+        expect(await laptop.text('/me')).toBe('alice')
+        expect(await phone.text('/me')).toBe('signed out')
+        // Its cookie is cleared, and its old one reaches nothing; signing in again works.
+        expect(phone.cookie).toBe('')
+        expect(await (await phone.post('/password')).text()).toBe('signed out')
+        await phone.post('/login')
+        expect(await phone.text('/me')).toBe('alice')
+        expect(await laptop.text('/me')).toBe('alice')
     })
 
     test('the page wiring: header for htmx, page_id for plain forms', async () => {
