@@ -18,6 +18,8 @@ const IGNORED = (await Bun.file(join(ROOT, '.gitignore')).text())
     .split('\n')
     .map((line) => line.trim())
     .filter((line) => line && !line.startsWith('#'))
+/** The commands `bun create` runs before it installs: one, or a list run in turn. */
+const PREINSTALL: string[] = [TEMPLATE['bun-create'].preinstall].flat()
 
 let folder: string
 let app: string
@@ -58,8 +60,25 @@ test('installs the dependencies and prints `bun run dev` as the next step', () =
 test('removes every ignored folder that bun create copies', () => {
     // bun create copies everything but node_modules and .git: each ignored folder must be removed.
     const folders = IGNORED.filter((line) => line.endsWith('/') && line !== 'node_modules/')
-    const removed = TEMPLATE['bun-create'].preinstall.split(' ')
+    const removed = PREINSTALL.join(' ').split(' ')
     for (const ignored of folders) expect(removed).toContain(ignored.slice(0, -1))
+})
+
+test("the preinstall cleans up under Bun's own shell too, which runs no command whose glob matches nothing", async () => {
+    // `bun run` runs its scripts with that shell on Windows (and with --shell=bun).
+    const files = ['data/development-secret', 'dist/app', 'tests/create.test.ts', 'tests/readme.test.ts', 'state.db']
+    const shells = {
+        sh: (task: string, cwd: string) => run(['sh', '-c', task], cwd),
+        bun: (task: string, cwd: string) => Bun.$`${{ raw: task }}`.cwd(cwd).nothrow().quiet()
+    }
+    for (const [shell, runTask] of Object.entries(shells)) {
+        const checkout = await mkdtemp(join(folder, `preinstall-${shell}-`))
+        // A SQLite file closed cleanly, so without its -shm and -wal files, and a test of the app's own.
+        for (const file of [...files, 'tests/app.test.ts']) await Bun.write(join(checkout, file), '')
+        for (const task of PREINSTALL) await runTask(task, checkout)
+        const left = await Array.fromAsync(new Bun.Glob('**').scan({ cwd: checkout, onlyFiles: false }))
+        expect({ shell, left: left.sort() }).toEqual({ shell, left: ['tests', 'tests/app.test.ts'] })
+    }
 })
 
 /** A .gitignore line as a glob: anchored at the root when it has an inner slash, else at any depth. */
