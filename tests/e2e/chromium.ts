@@ -1,11 +1,38 @@
 /**
- * The system Chromium (Debian package `chromium`), driven by playwright-core. No browser
- * is downloaded: the tests use what the machine has, or skip.
+ * The system Chromium (Debian package `chromium`) or Google Chrome, driven by playwright-core.
+ * No browser is downloaded: the tests use what the machine has, or skip.
  */
 import { existsSync } from 'node:fs'
+import { posix, win32 } from 'node:path'
 import { type Browser, chromium } from 'playwright-core'
 
 const NAMES = ['chromium', 'chromium-browser', 'google-chrome']
+
+type Env = Record<string, string | undefined>
+
+/**
+ * Where the browser is installed off the PATH, as an app (macOS) or by Chrome's installer
+ * (Windows: for all users or one, where Playwright looks for its `chrome` channel too).
+ */
+const installed = (platform: NodeJS.Platform, env: Env): string[] => {
+    if (platform === 'darwin') {
+        const folders = ['/Applications', ...(env.HOME ? [posix.join(env.HOME, 'Applications')] : [])]
+        const apps = ['Google Chrome.app/Contents/MacOS/Google Chrome', 'Chromium.app/Contents/MacOS/Chromium']
+        return folders.flatMap((folder) => apps.map((app) => posix.join(folder, app)))
+    }
+    if (platform === 'win32')
+        return [env.LOCALAPPDATA, env.PROGRAMFILES, env['PROGRAMFILES(X86)']]
+            .filter((folder) => folder !== undefined && folder !== '')
+            .map((folder) => win32.join(folder as string, 'Google', 'Chrome', 'Application', 'chrome.exe'))
+    return []
+}
+
+/** What to install, said where the tests skip. */
+const INSTALL: Partial<Record<NodeJS.Platform, string>> = {
+    darwin: 'install Google Chrome (brew install --cask google-chrome)',
+    win32: 'install Google Chrome'
+}
+const INSTALL_ELSEWHERE = 'install Chromium (Debian: apt-get install chromium)'
 
 /** A host name Chromium resolves to the test server's 127.0.0.1 but, unlike `localhost`, treats as insecure over http. */
 export const PLAIN_HTTP_HOST = 'plain-http.test'
@@ -27,20 +54,30 @@ export type ChromiumLookup = { path: string } | { missing: string }
 
 /**
  * Finds Chromium: env `CHROMIUM_PATH` if set, else the first of chromium, chromium-browser,
- * google-chrome on the PATH.
+ * google-chrome on the PATH, else Google Chrome or Chromium where macOS and Windows install it.
  *
  * @example
  * const lookup = findChromium()
  * if ('missing' in lookup) console.warn(lookup.missing)
  */
-export const findChromium = (env: Record<string, string | undefined> = process.env): ChromiumLookup => {
+export const findChromium = (
+    env: Env = process.env,
+    platform: NodeJS.Platform = process.platform,
+    exists: (path: string) => boolean = existsSync
+): ChromiumLookup => {
     const override = env.CHROMIUM_PATH
-    if (override) return existsSync(override) ? { path: override } : { missing: `CHROMIUM_PATH=${override} not found` }
+    if (override) return exists(override) ? { path: override } : { missing: `CHROMIUM_PATH=${override} not found` }
     for (const name of NAMES) {
-        const path = Bun.which(name)
+        const path = Bun.which(name, { PATH: env.PATH ?? '' })
         if (path) return { path }
     }
-    return { missing: `no Chromium on the PATH (${NAMES.join(', ')}); set CHROMIUM_PATH` }
+    const places = installed(platform, env)
+    const path = places.find(exists)
+    if (path) return { path }
+    const elsewhere = places.length > 0 ? ` nor at ${places.join(', ')}` : ''
+    return {
+        missing: `no Chromium on the PATH (${NAMES.join(', ')})${elsewhere}: ${INSTALL[platform] ?? INSTALL_ELSEWHERE}, or set CHROMIUM_PATH`
+    }
 }
 
 /**
