@@ -29,11 +29,11 @@ export interface RedisServer {
 }
 
 const REDIS_SERVER = Bun.which('redis-server') ?? Bun.which('valkey-server')
+const NOT_INSTALLED = 'redis-server is not installed (Debian: apt-get install redis-server; macOS: brew install redis)'
 
 /** No redis-server here, and tests may skip (`REQUIRE_SERVICES` is not 1): Redis tests are skipped. */
 export const REDIS_SKIPPED = !REDIS_SERVER && process.env.REQUIRE_SERVICES !== '1'
-if (REDIS_SKIPPED)
-    console.warn('redis-server is not installed: Redis tests skipped (REQUIRE_SERVICES=1 makes them fail).')
+if (REDIS_SKIPPED) console.warn(`${NOT_INSTALLED}: Redis tests skipped (REQUIRE_SERVICES=1 makes them fail).`)
 
 /**
  * `test`, skipped when no redis-server is installed, unless `REQUIRE_SERVICES=1`
@@ -79,7 +79,7 @@ const answers = async (url: string) => {
  * afterAll(() => redis.dispose())
  */
 export const startRedis = async (): Promise<RedisServer> => {
-    if (!REDIS_SERVER) throw new Error('redis-server is not installed (apt-get install redis-server)')
+    if (!REDIS_SERVER) throw new Error(NOT_INSTALLED)
     const dir = mkdtempSync(join(tmpdir(), 'scoped-state-redis-'))
     const port = await freePort()
     const url = `redis://127.0.0.1:${port}`
