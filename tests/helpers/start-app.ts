@@ -11,9 +11,12 @@
 import { SECRET } from './plugin-app'
 import { ENTRY } from './server'
 
-/** `prefix` comes before `bun` on the command line: `setpriv …`, `unshare …`. */
+/**
+ * `prefix` comes before `bun` on the command line: `setpriv …`, `unshare …`. The Bun running the
+ * tests, not the first on the PATH, which may be another one (Homebrew's and `bun upgrade`'s).
+ */
 export const startApp = async (env: Record<string, string>, prefix: readonly string[] = []) => {
-    const child = Bun.spawn([...prefix, 'bun', ENTRY], {
+    const child = Bun.spawn([...prefix, process.execPath, ENTRY], {
         env: {
             PATH: process.env.PATH ?? '',
             HOME: process.env.HOME ?? '',
