@@ -277,6 +277,12 @@ export class ScopedSession {
         return keys
     }
 
+    /** Whether this request changed a key of its page scope. */
+    private changesPage() {
+        for (const key of this.changedKeys()) if (!this.context.fields.get(key)?.preserve) return true
+        return false
+    }
+
     /**
      * The session was ended or deleted while this request ran (a logout, a login elsewhere,
      * evicted): saving a change would bring it back, so a request that changed a key fails
@@ -360,8 +366,13 @@ export class ScopedSession {
         const record = this.record
         if (this.context.version !== 1) record.v = this.context.version
         record.s = this.sessionScope
+        const stored = Object.hasOwn(record.p, this.pageKey)
         delete record.p[this.pageKey]
-        if (Object.keys(this.pageScope).length > 0) record.p[this.pageKey] = this.pageScope
+        // A new page scope is stored once a key of it changes: the defaults that reading put there
+        // (a page load showing them, as it drops the default scope) would take one of `maxPages`
+        // from a tab that holds values.
+        if (Object.keys(this.pageScope).length > 0 && (stored || this.changesPage()))
+            record.p[this.pageKey] = this.pageScope
         // Page scopes in the order they were last written: the current one is last.
         const pages = Object.keys(record.p)
         for (let i = 0; i < pages.length - this.context.maxPages; i++) delete record.p[pages[i] as string]

@@ -299,6 +299,18 @@ describe('page scope', () => {
         expect(counts).toEqual(['0', '2', '3', '4'])
     })
 
+    test('a page load that only shows its state takes no page scope from a tab that holds values', async () => {
+        const user = client(stateApp({ maxPages: 2 }))
+        const written = (await load(user)).page
+        await user.post('/increment', inPage(written))
+        // The default scope, which the next page load drops: that load saves, yet writes no page of its own.
+        await user.post('/increment')
+        await load(user)
+        const other = (await load(user)).page
+        await user.post('/increment', inPage(other))
+        expect(await (await user.get('/count', inPage(written))).text()).toBe('1')
+    })
+
     test("over maxStateBytes, other tabs' page scopes are dropped, least recently written first", async () => {
         const note = 'n'.repeat(150)
         const user = client(stateApp({ maxStateBytes: 700 }))
