@@ -119,11 +119,25 @@ const reportOnce = (message: string) => {
 const PARSED_RECORDS = 4096
 
 /**
- * Ended ids remembered per plugin: at least the last half of them, so that each one is kept
+ * Ended ids remembered per store: at least the last half of them, so that each one is kept
  * for its grace minute (identify.ts) up to about 500 logins and logouts a second (about 14 MB
  * of heap when full, measured).
  */
 const ENDED_IDS = 65_536
+
+/**
+ * The ended ids of each store object, shared by the plugin instances given it: route modules that
+ * each create the plugin share a store (the default one of their cookie name, or one passed to
+ * each), so a logout through one module must end the session in the others too.
+ */
+const endedIdsByStore = new WeakMap<Store, BoundedCache<number>>()
+const endedIdsOf = (store: Store) => {
+    const known = endedIdsByStore.get(store)
+    if (known) return known
+    const endedIds = new BoundedCache<number>(ENDED_IDS)
+    endedIdsByStore.set(store, endedIds)
+    return endedIds
+}
 
 export const createEngine = (config: EngineConfig) => {
     const { store, signer, idleTimeout, absoluteTimeout, now, cookie } = config
@@ -134,7 +148,7 @@ export const createEngine = (config: EngineConfig) => {
      * browser's new one; for a grace minute it is not made a new visitor either, for the same
      * reason. Other processes learn of them from a store shared by several (`SESSION_ENDED`).
      */
-    const endedIds = new BoundedCache<number>(ENDED_IDS)
+    const endedIds = endedIdsOf(store)
     const endedMeanwhile = (session: ScopedSession) => {
         // A login from a session that another login or logout ended (a form sent twice): the
         // preserved keys went with that one, so this one would start the user over.

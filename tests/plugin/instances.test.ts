@@ -97,6 +97,30 @@ test("route modules that each create the plugin with the same cookie share every
     expect(await client(app).text('/count')).toBe('0')
 })
 
+test.each([
+    ['logout', 'destroyScopedSession'],
+    ['login', 'regenerateScopedSession']
+] as const)('a %s through one route module ends the old session in the others too', async (_, end) => {
+    const setup = { count: { value: 0 } }
+    const account = new Elysia({ name: 'account' }).use(scopedState(setup, { secret })).post('/end', (context) => {
+        context[end]()
+        return 'ended'
+    })
+    const counter = new Elysia({ name: 'counter' })
+        .use(scopedState(setup, { secret }))
+        .post('/increment', ({ scopedStore }) => ++scopedStore.count)
+    const app = new Elysia().use(account).use(counter)
+    const user = client(app)
+    await user.post('/increment')
+    const before = user.cookie
+    await user.post('/end')
+    // Sent with the old cookie (another tab's request, before the browser had the new one): it
+    // may not bring the ended session back, nor send its cookie again.
+    const late = await client(app, before).post('/increment')
+    expect(late.status).toBe(409)
+    expect(late.headers.get('set-cookie')).toBeNull()
+})
+
 /** A listening counter on the default store of `cookieName`: one of its own, as other tests' instances never stop. */
 const counterOn = (cookieName: string) =>
     new Elysia()
