@@ -279,7 +279,7 @@ interface Plan {
     status: number
     body: BodyExpect
     cookie: CookieExpect
-    /** Whether the response is `Cache-Control: no-store`; `undefined`: not checked. */
+    /** Whether the response is `Cache-Control: no-store` (a page scope's, or one carrying the cookie); `undefined`: not checked. */
     noStore: boolean | undefined
     /** The session id the request ran in; `undefined` for a new visitor's, learnt from its cookie. */
     session: string | undefined
@@ -420,7 +420,8 @@ class Model {
             status,
             body,
             cookie,
-            noStore: status < 409 ? noStore : undefined,
+            // A page scope's responses, and those carrying the cookie: no cache may keep the session.
+            noStore: status < 409 ? noStore || cookie.kind !== 'none' : undefined,
             session: id,
             apply
         })
@@ -895,7 +896,7 @@ const request = async (op: Request_, model: Model, browsers: Browser[], handle: 
         count('event: view with values')
     if (plan.body.kind === 'view' && plan.body.page !== '' && plan.body.count > 0) count('event: page view with values')
     if (plan.body.kind === 'stale' && plan.body.cookieMissing) count('event: stale, cookie missing')
-    const tag = `${op.route} ${plan.status} ${plan.body.kind}${plan.body.kind === 'view' && plan.body.fresh ? ' fresh' : ''} cookie:${plan.cookie.kind}${plan.cookie.kind === 'set' && plan.cookie.id === undefined ? ' new' : ''}${plan.noStore ? ' page' : ''}`
+    const tag = `${op.route} ${plan.status} ${plan.body.kind}${plan.body.kind === 'view' && plan.body.fresh ? ' fresh' : ''} cookie:${plan.cookie.kind}${plan.cookie.kind === 'set' && plan.cookie.id === undefined ? ' new' : ''}${plan.noStore ? ' no-store' : ''}`
     STATS.set(tag, (STATS.get(tag) ?? 0) + 1)
     if (cookieMeta && cookieValue !== undefined) {
         model.cookies.set(cookieValue, cookieMeta)
