@@ -1,0 +1,380 @@
+/**
+ * The reference model: what README.md and GUIDE.md promise each request answers (status, body,
+ * cookie, caching), and the store, cookies and page ids that promise depends on.
+ */
+import {
+    ABSOLUTE,
+    DEFAULT_PAGE,
+    fits,
+    GRACE,
+    IDLE,
+    MAX_PAGES,
+    NOTES,
+    REFRESH,
+    RESEND_AHEAD,
+    SECRETS,
+    type StoreKind
+} from './app'
+import { type Request_, ROUTES } from './ops'
+import { count } from './stats'
+
+// ---- The model ----
+
+type Scope = Map<string, unknown>
+interface Rec {
+    s: Scope
+    /** Page scopes, least recently written first. */
+    p: Map<string, Scope>
+}
+export interface CookieMeta {
+    id: string
+    created: number
+    issued: number
+    persistent: boolean
+    secret: string
+}
+export interface PageMeta {
+    session: string
+    key: string
+    secret: string
+}
+
+const DEFAULTS: Record<string, unknown> = { count: 0, tags: [], note: '', theme: 'light' }
+const PRESERVED = new Set(['theme'])
+
+const copyRec = (rec: Rec | undefined): Rec =>
+    rec
+        ? { s: new Map(rec.s), p: new Map([...rec.p].map(([key, scope]) => [key, new Map(scope)])) }
+        : { s: new Map(), p: new Map() }
+
+const noteBytes = (rec: Rec) => {
+    let bytes = 0
+    for (const scope of rec.p.values()) bytes += String(scope.get('note') ?? '').length
+    return bytes
+}
+
+/**
+ * What a save does to `rec` written from page `pageKey` (README, GUIDE "Options"): the page
+ * written last; `maxPages` kept, least recently written dropped first; over `maxStateBytes`, other
+ * page scopes dropped, least recently written first, then 413.
+ */
+const fitRecord = (rec: Rec, pageKey: string): Rec | 'tooLarge' => {
+    const scope = rec.p.get(pageKey)
+    rec.p.delete(pageKey)
+    if (scope && scope.size > 0) rec.p.set(pageKey, scope)
+    for (const key of [...rec.p.keys()].slice(0, Math.max(0, rec.p.size - MAX_PAGES))) {
+        rec.p.delete(key)
+        count('event: maxPages drop')
+    }
+    for (const key of [...rec.p.keys()]) {
+        if (key === pageKey || fits(noteBytes(rec))) break
+        rec.p.delete(key)
+        count('event: size drop')
+    }
+    return fits(noteBytes(rec)) ? rec : 'tooLarge'
+}
+
+type CookieExpect =
+    | { kind: 'none' }
+    | { kind: 'clear'; secure: boolean }
+    | {
+          kind: 'set'
+          /** `undefined`: a new id. */
+          id: string | undefined
+          created: number | 'now'
+          issued: number
+          persistent: boolean
+          maxAge: number | undefined
+          secure: boolean
+      }
+
+type BodyExpect =
+    | { kind: 'text'; text: string }
+    | { kind: 'view'; fresh: boolean; page: string; count: number; tags: string[]; note: number; theme: string }
+    | { kind: 'stale'; cookieMissing: boolean }
+    | { kind: 'ended' }
+    | { kind: 'tooLarge' }
+
+interface Plan {
+    status: number
+    body: BodyExpect
+    cookie: CookieExpect
+    /** Whether the response is `Cache-Control: no-store` (a page scope's, or one carrying the cookie); `undefined`: not checked. */
+    noStore: boolean | undefined
+    /** The session id the request ran in; `undefined` for a new visitor's, learnt from its cookie. */
+    session: string | undefined
+    /** Applies the request's effect; `cookieId` is the id of the cookie the response set, if any. */
+    apply: (cookieId: string | undefined) => void
+}
+
+export class Model {
+    secrets: string[] = [SECRETS[0] as string]
+    nextSecret = 1
+    /** The store: each session's record, and when the store lets it go (milliseconds). */
+    readonly records = new Map<string, { rec: Rec; expires: number }>()
+    /** Ids a login or logout ended through this store object, and when (seconds). */
+    readonly ended = new Map<string, number>()
+    readonly cookies = new Map<string, CookieMeta>()
+    readonly pages = new Map<string, PageMeta>()
+
+    constructor(
+        public t: number,
+        readonly kind: StoreKind
+    ) {}
+
+    /**
+     * `Store.load`: a record past its time is gone; else its life is extended to `ttl` (store.ts).
+     * The SQLite store keeps a record for `ttl` to `ttl × 1.1`, rewriting its expiry only when
+     * it falls out of that (stores/sqlite.ts).
+     */
+    private load(id: string, ttl: number) {
+        const stored = this.records.get(id)
+        if (!stored) return undefined
+        if (stored.expires <= this.t) {
+            count('event: store expired')
+            this.records.delete(id)
+            return undefined
+        }
+        stored.expires = this.expiry(stored.expires, ttl)
+        return stored.rec
+    }
+
+    private expiry(expires: number | undefined, ttl: number) {
+        if (this.kind !== 'sqlite') return this.t + ttl
+        if (expires === undefined || expires < this.t + ttl || expires > this.t + ttl * 1.2)
+            return Math.ceil(this.t + ttl * 1.1)
+        return expires
+    }
+
+    /** `Store.save`. */
+    save(id: string, rec: Rec, ttl: number) {
+        this.records.set(id, { rec, expires: this.expiry(this.records.get(id)?.expires, ttl) })
+    }
+
+    get at() {
+        return Math.floor(this.t / 1000)
+    }
+
+    /** The session a cookie value names, if the server still honours it. */
+    private valid(value: string) {
+        const meta = this.cookies.get(value)
+        if (!meta || !this.secrets.includes(meta.secret)) return undefined
+        const ended = this.ended.get(meta.id)
+        if (ended !== undefined && this.at - ended > GRACE) return undefined
+        return this.at - meta.created < ABSOLUTE && this.at - meta.issued < IDLE ? meta : undefined
+    }
+
+    plan(op: Request_, sent: string[], named: string | undefined): Plan {
+        const at = this.at
+        // "Of several cookies of that name, the first valid one among the first four counts."
+        let current: CookieMeta | undefined
+        for (const value of sent.slice(0, 4)) {
+            current = this.valid(value)
+            if (current) break
+        }
+        const returning = current !== undefined
+        const due = !current || at - current.issued >= REFRESH || current.issued - at > RESEND_AHEAD
+        const id = current?.id
+        const created = current ? Math.min(current.created, at) : 'now'
+        const persistent = current?.persistent ?? true
+        const secure = op.https === true
+        const lifetime = (from: number | 'now') => Math.min(IDLE, (from === 'now' ? at : from) + ABSOLUTE - at)
+        const refresh: CookieExpect = due
+            ? {
+                  kind: 'set',
+                  id,
+                  created,
+                  issued: at,
+                  persistent,
+                  maxAge: persistent ? lifetime(created) : undefined,
+                  secure
+              }
+            : { kind: 'none' }
+
+        // Which page scope (GUIDE "Preserve and page scopes"). A full page load: a navigation, a
+        // history restore, or an old browser's GET asking for HTML with no Fetch Metadata.
+        const restore = op.route === 'restore'
+        const pageLoad = op.route === 'page' || restore || (op.via === 'query' && ROUTES[op.route].method === 'GET')
+        // What names a page: for a returning session the header (not in a history restore, which
+        // sends the old page's), else an HTML request's `page_id`; for a new visitor the header.
+        const given = named === '' ? undefined : named
+        const names = returning ? (restore ? undefined : given) : op.via === 'header' || restore ? given : undefined
+        const requestedMeta = (() => {
+            if (!returning || names === undefined) return undefined
+            const meta = this.pages.get(names)
+            return meta && meta.session === id && this.secrets.includes(meta.secret) ? meta : undefined
+        })()
+        const fresh = !requestedMeta && pageLoad
+        // A page id that does not verify: its page's values are refused, unless this loads a page.
+        const stale = names !== undefined && !requestedMeta && !fresh
+        const cookieMissing = stale && !returning && sent.length === 0
+        const pageKey = requestedMeta ? requestedMeta.key : DEFAULT_PAGE
+        const pageId = requestedMeta ? (names as string) : ''
+        const noStore = fresh || requestedMeta !== undefined
+        const endedHere = returning && this.ended.has(id as string)
+        if (endedHere) count('event: ended session, in its grace minute')
+        if (current && current.secret !== this.secrets[0]) count('event: cookie of an older secret')
+        const namedPage = names === undefined ? undefined : this.pages.get(names)
+        if (namedPage?.session === id && !this.secrets.includes(namedPage?.secret ?? ''))
+            count('event: page of a dropped secret')
+
+        // The request loads its record (a returning session's), which extends the record's life.
+        const ttl = Math.max(1, lifetime(created) * 1000)
+        const rec = copyRec(id === undefined ? undefined : this.load(id, ttl))
+        const page = fresh ? new Map<string, unknown>() : (rec.p.get(pageKey) ?? new Map<string, unknown>())
+        const read = (key: string) => {
+            const scope = PRESERVED.has(key) ? rec.s : page
+            return scope.has(key) ? scope.get(key) : DEFAULTS[key]
+        }
+        const view = (): BodyExpect => ({
+            kind: 'view',
+            fresh,
+            page: pageId,
+            count: read('count') as number,
+            tags: read('tags') as string[],
+            note: String(read('note')).length,
+            theme: read('theme') as string
+        })
+        const nothing = (_: string | undefined) => {}
+        const plan = (status: number, body: BodyExpect, cookie: CookieExpect, apply = nothing): Plan => ({
+            status,
+            body,
+            cookie,
+            // A page scope's responses, and those carrying the cookie: no cache may keep the session.
+            noStore: status < 409 ? noStore || cookie.kind !== 'none' : undefined,
+            session: id,
+            apply
+        })
+        const failed = (status: number, body: BodyExpect) => plan(status, body, { kind: 'none' })
+        const staleError = () => failed(409, { kind: 'stale', cookieMissing })
+        // Routes that read or write page-scoped keys, or reset the page.
+        const writesPage = ['inc', 'tag', 'note', 'reset', 'softFail', 'state'].includes(op.route)
+        if (stale && writesPage) return staleError()
+        if (op.route === 'fail') return failed(418, { kind: 'text', text: 'nope' })
+
+        // A session a login or logout ended within the minute: defaults, nothing saved, no cookie sent.
+        if (endedHere) {
+            const endedId = id as string
+            switch (op.route) {
+                case 'page':
+                case 'restore':
+                case 'state':
+                    return plan(200, view(), { kind: 'none' })
+                case 'themeGet':
+                    return plan(200, { kind: 'text', text: String(read('theme')) }, { kind: 'none' })
+                case 'note':
+                    // Its size is checked as the state is written out, before the session is found ended.
+                    if (op.arg === 'large') return failed(413, { kind: 'tooLarge' })
+                    return failed(409, { kind: 'ended' })
+                case 'inc':
+                case 'tag':
+                case 'theme':
+                case 'softFail':
+                case 'login':
+                case 'logoutNotice':
+                    return failed(409, { kind: 'ended' })
+                case 'reset':
+                    return plan(200, { kind: 'text', text: 'reset' }, { kind: 'none' })
+                case 'fullReset':
+                    return plan(200, { kind: 'text', text: 'full reset' }, { kind: 'none' })
+                case 'logout':
+                    return plan(200, { kind: 'text', text: 'destroyed' }, { kind: 'clear', secure }, () => {
+                        this.ended.set(endedId, at)
+                    })
+            }
+        }
+
+        /** Saves `next` (written from the request's page) under the request's session, or answers 413. */
+        const save = (status: number, body: BodyExpect, next: Rec) => {
+            const fitted = fitRecord(next, pageKey)
+            if (fitted === 'tooLarge') return failed(413, { kind: 'tooLarge' })
+            return plan(status, body, refresh, (cookieId) => this.store(id ?? cookieId, fitted, ttl))
+        }
+        const inPage = (key: string, value: unknown) => {
+            const scope = rec.p.get(pageKey) ?? new Map<string, unknown>()
+            rec.p.set(pageKey, scope)
+            scope.set(key, value)
+        }
+        /** The id a login or logout ends: only one a cookie brought. */
+        const end = () => {
+            if (!returning) return
+            this.records.delete(id as string)
+            this.ended.set(id as string, at)
+        }
+        const newSession = (kept: boolean | undefined): CookieExpect => {
+            const persists = kept ?? persistent
+            return {
+                kind: 'set',
+                id: undefined,
+                created: 'now',
+                issued: at,
+                persistent: persists,
+                maxAge: persists ? lifetime('now') : undefined,
+                secure
+            }
+        }
+
+        switch (op.route) {
+            case 'page':
+            case 'restore':
+            case 'state':
+            case 'themeGet': {
+                const body = op.route === 'themeGet' ? { kind: 'text' as const, text: String(read('theme')) } : view()
+                // A page load drops the default page scope, even one whose handler reads no state.
+                if (fresh && rec.p.has(DEFAULT_PAGE)) {
+                    rec.p.delete(DEFAULT_PAGE)
+                    return plan(200, body, refresh, (cookieId) => this.store(id ?? cookieId, rec, ttl))
+                }
+                return plan(200, body, refresh)
+            }
+            case 'inc': {
+                const next = (read('count') as number) + 1
+                inPage('count', next)
+                return save(200, { kind: 'text', text: String(next) }, rec)
+            }
+            case 'softFail':
+                inPage('count', (read('count') as number) + 10)
+                return save(400, { kind: 'text', text: 'kept' }, rec)
+            case 'tag': {
+                const tags = [...(read('tags') as string[]), op.arg as string]
+                inPage('tags', tags)
+                return save(200, { kind: 'text', text: tags.join(',') }, rec)
+            }
+            case 'note': {
+                const size = NOTES[op.arg as keyof typeof NOTES]
+                inPage('note', 'x'.repeat(size))
+                return save(200, { kind: 'text', text: String(size) }, rec)
+            }
+            case 'theme':
+                rec.s.set('theme', op.arg)
+                return save(200, { kind: 'text', text: op.arg as string }, rec)
+            case 'reset':
+                rec.p.delete(pageKey)
+                return save(200, { kind: 'text', text: 'reset' }, rec)
+            case 'fullReset':
+                return save(200, { kind: 'text', text: 'full reset' }, { s: new Map(), p: new Map() })
+            case 'login': {
+                const kept = op.arg === 'remember' ? true : op.arg === 'forget' ? false : undefined
+                const carried: Rec = { s: rec.s, p: new Map() }
+                return plan(200, { kind: 'text', text: 'regenerated' }, newSession(kept), (cookieId) => {
+                    end()
+                    this.save(cookieId as string, carried, IDLE * 1000)
+                })
+            }
+            case 'logout':
+                return plan(200, { kind: 'text', text: 'destroyed' }, { kind: 'clear', secure }, end)
+            case 'logoutNotice':
+                return plan(200, { kind: 'text', text: 'bye' }, newSession(undefined), (cookieId) => {
+                    end()
+                    this.save(cookieId as string, { s: new Map([['theme', 'bye']]), p: new Map() }, IDLE * 1000)
+                })
+        }
+        throw new Error(`unplanned route ${op.route}`)
+    }
+
+    /** Saves `rec` under session `id`, a new visitor's learnt from its cookie. */
+    private store(id: string | undefined, rec: Rec, ttl: number) {
+        if (id === undefined) throw new Error('a save with no session id known')
+        this.save(id, rec, ttl)
+    }
+}
