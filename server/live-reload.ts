@@ -17,6 +17,8 @@ import { Elysia } from 'elysia'
 
 export const LIVE_RELOAD_PATH = '/_dev/live-reload'
 const SCRIPT = '<script src="/public/live-reload.js" defer></script>'
+/** The html plugin's content type, as `server/app.ts` sets it. */
+const HTML = 'text/html; charset=utf-8'
 
 export const liveReload = () => {
     const id = crypto.randomUUID()
@@ -32,13 +34,18 @@ export const liveReload = () => {
             }
         })
         // Every whole page, error pages too: after the fix of a bug, its page reloads as well.
-        // The page stays a string, for the html plugin to send: Elysia maps whatever this hook
-        // returns, though its types name a `Response` only.
-        .mapResponse({ as: 'global' }, ({ responseValue }) =>
-            typeof responseValue === 'string' && responseValue.includes('</head>')
-                ? (responseValue.replace('</head>', `${SCRIPT}</head>`) as unknown as Response)
-                : undefined
-        )
+        .mapResponse({ as: 'global' }, ({ responseValue, set }) => {
+            const type = set.headers['content-type']
+            if (typeof responseValue !== 'string' || !responseValue.includes('</head>')) return undefined
+            if (type !== undefined && !String(type).startsWith('text/html')) return undefined
+            // On a route without an onAfterHandle hook (one that reads no state), Elysia runs no
+            // mapResponse hook after the first that answers: the html plugin's would not add its
+            // content type and doctype, so they are added here. Where it does run, it keeps both.
+            set.headers['content-type'] ??= HTML
+            const page = /^\s*<html/i.test(responseValue) ? `<!doctype html>${responseValue}` : responseValue
+            // Elysia maps whatever this hook returns, though its types name a `Response` only.
+            return page.replace('</head>', `${SCRIPT}</head>`) as unknown as Response
+        })
     return {
         plugin,
         /** Closes the open connections: a server stopping waits for every one, and these never end on their own. */

@@ -14,7 +14,7 @@ const SCRIPT = '<script src="/public/live-reload.js" defer></script></head>'
 const withLiveReload = (reload = liveReload()) =>
     createApp({ state: { secret: SECRET }, warn: () => {}, liveReload: reload })
 
-const page = (app: ReturnType<typeof testApp>, path: string, init: RequestInit = {}) =>
+const page = (app: { handle: (request: Request) => Promise<Response> }, path: string, init: RequestInit = {}) =>
     app.handle(new Request(`http://localhost${path}`, { ...init, headers: { accept: 'text/html', ...init.headers } }))
 
 describe('live reload in the app', () => {
@@ -47,6 +47,31 @@ describe('live reload in the app', () => {
         const script = await app.handle(new Request('http://localhost/public/live-reload.js'))
         expect(script.status).toBe(200)
         expect(await script.text()).toContain(LIVE_RELOAD_PATH)
+    })
+
+    test("a page of a route that reads no state keeps the html plugin's content type and doctype", async () => {
+        // Elysia runs only the first mapResponse hook that answers on a route with no onAfterHandle
+        // hook: the html plugin's, after live reload's, would not run there.
+        const app = withLiveReload().get(
+            '/static',
+            () => '<html><head><title>Static</title></head><body></body></html>'
+        )
+        const response = await page(app, '/static')
+        expect(response.headers.get('content-type')).toBe('text/html; charset=utf-8')
+        const body = await response.text()
+        expect(body).toStartWith('<!doctype html><html>')
+        expect(body).toContain(SCRIPT)
+        // Nor does a string that is no page become one.
+        const text = await withLiveReload()
+            .get('/text', ({ set }) => {
+                set.headers['content-type'] = 'text/plain; charset=utf-8'
+                return 'a note on </head>'
+            })
+            .handle(new Request('http://localhost/text'))
+        expect([text.headers.get('content-type'), await text.text()]).toEqual([
+            'text/plain; charset=utf-8',
+            'a note on </head>'
+        ])
     })
 
     test('without it (production, tests, `bun run start`) no page names the script and there is no socket', async () => {
