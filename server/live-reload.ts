@@ -2,10 +2,10 @@
  * `bun run dev` only: an open page reloads itself once the server restarts after a change,
  * so that an edited view, route or stylesheet shows without reloading by hand.
  *
- * Every page gets `public/live-reload.js`, which keeps a WebSocket open to this process and
- * is told its id. `bun --watch` starts a new process after each change: the page reconnects,
- * hears another id, and reloads. A WebSocket, not an event stream: browsers allow six
- * connections to a host over HTTP/1.1, and an event stream in each open tab would use them up.
+ * Every page a GET loads gets `public/live-reload.js`, which keeps a WebSocket open to this
+ * process and is told its id. `bun --watch` starts a new process after each change: the page
+ * reconnects, hears another id, and reloads. A WebSocket, not an event stream: browsers allow
+ * six connections to a host over HTTP/1.1, and an event stream in each open tab would use them up.
  *
  * @example
  * const reload = liveReload()
@@ -33,10 +33,12 @@ export const liveReload = () => {
                 sockets.delete(socket.raw)
             }
         })
-        // Every whole page, error pages too: after the fix of a bug, its page reloads as well.
-        .mapResponse({ as: 'global' }, ({ responseValue, set }) => {
+        // Every whole page, error pages too: after the fix of a bug, its page reloads as well. Not
+        // the answer to a form (a POST), which the browser would reload by sending the form again.
+        .mapResponse({ as: 'global' }, ({ request, responseValue, set }) => {
             const type = set.headers['content-type']
-            if (typeof responseValue !== 'string' || !responseValue.includes('</head>')) return undefined
+            if (request.method !== 'GET' || typeof responseValue !== 'string' || !responseValue.includes('</head>'))
+                return undefined
             if (type !== undefined && !String(type).startsWith('text/html')) return undefined
             // On a route without an onAfterHandle hook (one that reads no state), Elysia runs no
             // mapResponse hook after the first that answers: the html plugin's would not add its

@@ -18,7 +18,7 @@ const page = (app: { handle: (request: Request) => Promise<Response> }, path: st
     app.handle(new Request(`http://localhost${path}`, { ...init, headers: { accept: 'text/html', ...init.headers } }))
 
 describe('live reload in the app', () => {
-    test('every whole page loads the script, error pages too; fragments and other answers do not', async () => {
+    test('every whole page loads the script, error pages too; fragments, answers to a form and other answers do not', async () => {
         const app = withLiveReload()
         for (const [path, status] of [
             ['/', 200],
@@ -33,7 +33,8 @@ describe('live reload in the app', () => {
             expect(body).toStartWith('<!doctype html>')
             expect(body).toContain(SCRIPT)
         }
-        // A refused form without JavaScript: its page, status and session cookie as without live reload.
+        // A refused form without JavaScript: its page, status and session cookie as without live
+        // reload, and no script, since reloading the answer to a POST sends the form again.
         const refused = await page(app, '/cart/items', {
             method: 'POST',
             headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'http://localhost' },
@@ -41,7 +42,9 @@ describe('live reload in the app', () => {
         })
         expect(refused.status).toBe(404)
         expect(refused.headers.get('set-cookie')).toContain('HttpOnly')
-        expect(await refused.text()).toContain(SCRIPT)
+        const answer = await refused.text()
+        expect(answer).toStartWith('<!doctype html>')
+        expect(answer).not.toContain('live-reload')
         const fragment = await app.handle(new Request('http://localhost/api/count'))
         expect(await fragment.text()).toBe('<span id="count">0</span>')
         const script = await app.handle(new Request('http://localhost/public/live-reload.js'))
