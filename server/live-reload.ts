@@ -2,10 +2,12 @@
  * `bun run dev` only: an open page reloads itself once the server restarts after a change,
  * so that an edited view, route or stylesheet shows without reloading by hand.
  *
- * Every page a GET loads gets `public/live-reload.js`, which keeps a WebSocket open to this
- * process and is told its id. `bun --watch` starts a new process after each change: the page
- * reconnects, hears another id, and reloads. A WebSocket, not an event stream: browsers allow
- * six connections to a host over HTTP/1.1, and an event stream in each open tab would use them up.
+ * Every page a GET loads gets `public/live-reload.js`, with the id of the process that rendered
+ * it, and keeps a WebSocket open to this process, which sends its own. `bun --watch` starts a
+ * new process after each change: the page reconnects, hears another id, and reloads; so does a
+ * page rendered by a process that restarted before the page connected. A WebSocket, not an
+ * event stream: browsers allow six connections to a host over HTTP/1.1, and an event stream in
+ * each open tab would use them up.
  *
  * @example
  * const reload = liveReload()
@@ -16,12 +18,12 @@
 import { Elysia } from 'elysia'
 
 export const LIVE_RELOAD_PATH = '/_dev/live-reload'
-const SCRIPT = '<script src="/public/live-reload.js" defer></script>'
 /** The html plugin's content type, as `server/app.ts` sets it. */
 const HTML = 'text/html; charset=utf-8'
 
 export const liveReload = () => {
     const id = crypto.randomUUID()
+    const script = `<script src="/public/live-reload.js" data-server="${id}" defer></script>`
     const sockets = new Set<{ close(code: number, reason: string): void }>()
     const plugin = new Elysia({ name: 'live-reload' })
         .ws(LIVE_RELOAD_PATH, {
@@ -46,7 +48,7 @@ export const liveReload = () => {
             set.headers['content-type'] ??= HTML
             const page = /^\s*<html/i.test(responseValue) ? `<!doctype html>${responseValue}` : responseValue
             // Elysia maps whatever this hook returns, though its types name a `Response` only.
-            return page.replace('</head>', `${SCRIPT}</head>`) as unknown as Response
+            return page.replace('</head>', `${script}</head>`) as unknown as Response
         })
     return {
         plugin,

@@ -9,7 +9,8 @@ import { LIVE_RELOAD_PATH, liveReload } from '../../server/live-reload'
 import { testApp } from '../helpers/app'
 import { SECRET } from '../helpers/plugin-app'
 
-const SCRIPT = '<script src="/public/live-reload.js" defer></script></head>'
+/** The script, at the end of the head, with the id of the process that rendered the page. */
+const SCRIPT = /<script src="\/public\/live-reload\.js" data-server="([\da-f-]{36})" defer><\/script><\/head>/
 
 const withLiveReload = (reload = liveReload()) =>
     createApp({ state: { secret: SECRET }, warn: () => {}, liveReload: reload })
@@ -31,7 +32,7 @@ describe('live reload in the app', () => {
             expect(response.headers.get('content-type')).toBe('text/html; charset=utf-8')
             const body = await response.text()
             expect(body).toStartWith('<!doctype html>')
-            expect(body).toContain(SCRIPT)
+            expect(body).toMatch(SCRIPT)
         }
         // A refused form without JavaScript: its page, status and session cookie as without live
         // reload, and no script, since reloading the answer to a POST sends the form again.
@@ -63,7 +64,7 @@ describe('live reload in the app', () => {
         expect(response.headers.get('content-type')).toBe('text/html; charset=utf-8')
         const body = await response.text()
         expect(body).toStartWith('<!doctype html><html>')
-        expect(body).toContain(SCRIPT)
+        expect(body).toMatch(SCRIPT)
         // Nor does a string that is no page become one.
         const text = await withLiveReload()
             .get('/text', ({ set }) => {
@@ -117,6 +118,14 @@ describe('live reload socket', () => {
         expect(again.id).toBe(first.id)
         expect(second.id).not.toBe(first.id)
         for (const { socket } of [first, again, second]) socket.close()
+    })
+
+    test('a page names the process that rendered it, so that a restart before its socket connects still reloads it', async () => {
+        const app = started(liveReload())
+        const body = await (await fetch(`http://127.0.0.1:${app.server?.port}/counter`)).text()
+        const { socket, id } = await firstMessage(app.server?.port)
+        expect(SCRIPT.exec(body)?.[1]).toBe(id)
+        socket.close()
     })
 
     test('close() ends the open connections, so that stopping the server does not wait for them', async () => {
