@@ -16,6 +16,7 @@
  * reload.close()
  */
 import { Elysia } from 'elysia'
+import { crossSite } from './security'
 
 export const LIVE_RELOAD_PATH = '/_dev/live-reload'
 /** The html plugin's content type, as `server/app.ts` sets it. */
@@ -27,6 +28,11 @@ export const liveReload = () => {
     const sockets = new Set<{ close(code: number, reason: string): void }>()
     const plugin = new Elysia({ name: 'live-reload' })
         .ws(LIVE_RELOAD_PATH, {
+            // Any site the developer visits may open a WebSocket to this server (on localhost, or on
+            // the LAN under HOST=0.0.0.0), and would learn when a file is saved: only its own pages may.
+            beforeHandle({ request, status }) {
+                if (crossSite(request)) return status(403, 'Cross-site WebSocket refused.')
+            },
             open(socket) {
                 sockets.add(socket.raw)
                 socket.send(id)

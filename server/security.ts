@@ -46,8 +46,11 @@ const SECURITY_HEADERS = {
     'cache-control': 'no-store'
 }
 
-/** Why an unsafe request is taken to come from a page of another origin, or `undefined` when it is not. */
-const crossSite = (request: Request) => {
+/**
+ * Why an unsafe request (or a WebSocket's handshake, `server/live-reload.ts`) is taken to come
+ * from a page of another origin, or `undefined` when it is not.
+ */
+export const crossSite = (request: Request) => {
     const site = request.headers.get('sec-fetch-site')
     // Quoted in the reasons: they are the client's, and may hold anything a header can.
     if (site)

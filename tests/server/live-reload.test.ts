@@ -97,8 +97,9 @@ describe('live reload socket', () => {
         stops.push(() => app.stop(true))
         return app
     }
-    const firstMessage = async (port: number | undefined) => {
-        const socket = new WebSocket(`ws://127.0.0.1:${port}${LIVE_RELOAD_PATH}`)
+    const firstMessage = async (port: number | undefined, headers: Record<string, string> = {}) => {
+        // Bun's WebSocket takes headers, as a browser's does not: the browser sends its page's Origin.
+        const socket = new WebSocket(`ws://127.0.0.1:${port}${LIVE_RELOAD_PATH}`, { headers } as never)
         const { data } = await new Promise<MessageEvent>((resolve, reject) => {
             socket.addEventListener('message', resolve, { once: true })
             socket.addEventListener('error', reject, { once: true })
@@ -126,6 +127,23 @@ describe('live reload socket', () => {
         const { socket, id } = await firstMessage(app.server?.port)
         expect(SCRIPT.exec(body)?.[1]).toBe(id)
         socket.close()
+    })
+
+    test("only this server's pages may connect: another site's would learn when the developer saves a file", async () => {
+        const app = started(liveReload())
+        const own = `http://127.0.0.1:${app.server?.port}`
+        const opened = await firstMessage(app.server?.port, { origin: own, 'sec-fetch-site': 'same-origin' })
+        opened.socket.close()
+        // Any site the developer visits may open a WebSocket to localhost, or to a LAN address under HOST=0.0.0.0.
+        const otherSites: Record<string, string>[] = [
+            { origin: 'https://attacker.example' },
+            { origin: own, 'sec-fetch-site': 'cross-site' }
+        ]
+        for (const headers of otherSites) await expect(firstMessage(app.server?.port, headers)).rejects.toBeDefined()
+        const refused = await fetch(`${own}${LIVE_RELOAD_PATH}`, {
+            headers: { origin: 'https://attacker.example', upgrade: 'websocket', connection: 'Upgrade' }
+        })
+        expect(refused.status).toBe(403)
     })
 
     test('close() ends the open connections, so that stopping the server does not wait for them', async () => {
