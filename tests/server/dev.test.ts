@@ -1,9 +1,12 @@
-/** `bun run dev` (`bun --watch server/dev.ts`) keeps watching after a mistake that stops the app. */
+/**
+ * `bun run dev` (`bun --watch server/dev.ts`) keeps watching after a mistake that stops the app,
+ * and runs under NODE_ENV=production too, without the live reload that production refuses.
+ */
 import { afterAll, expect, test } from 'bun:test'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { drain, listeningUrls } from '../helpers/server'
+import { drain, listeningUrls, startServer } from '../helpers/server'
 
 const ROOT = join(import.meta.dir, '../..')
 const folder = mkdtempSync(join(tmpdir(), 'dev-'))
@@ -67,3 +70,17 @@ test('a configuration error stops the app, not the watcher: the fix starts it ag
         await child.exited
     }
 }, 60_000)
+
+test('under NODE_ENV=production it starts, without live reload, which production refuses', async () => {
+    const server = await startServer({
+        command: [process.execPath, join(ROOT, 'server/dev.ts')],
+        env: { NODE_ENV: 'production', SCOPED_STATE_STORE: 'memory' }
+    })
+    try {
+        const page = await fetch(`${server.url}/counter`, { headers: { accept: 'text/html' } })
+        expect(page.status).toBe(200)
+        expect(await page.text()).not.toContain('live-reload')
+    } finally {
+        await server.stop()
+    }
+})
