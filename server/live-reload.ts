@@ -11,7 +11,7 @@
  *
  * @example
  * const reload = liveReload()
- * const app = createApp({ liveReload: reload.plugin })
+ * const app = createApp({ liveReload: reload })
  * // on shutdown, before app.stop(): the server waits for every connection, and these stay open
  * reload.close()
  */
