@@ -12,7 +12,7 @@ import { BASE, NAVIGATE } from '../../helpers/client'
 import { BROWSER_ACCEPT, CLIENTS, COOKIE, makeApp, SECRETS, type StoreKind } from './app'
 import { type CookieMeta, Model, type PageMeta } from './model'
 import { type Op, type PageRef, type Request_, ROUTES } from './ops'
-import { count, STATS } from './stats'
+import { count } from './stats'
 
 // ---- The harness ----
 
@@ -315,7 +315,7 @@ const request = async (op: Request_, model: Model, browsers: Browser[], handle: 
     if (plan.body.kind === 'view' && plan.body.page !== '' && plan.body.count > 0) count('event: page view with values')
     if (plan.body.kind === 'stale' && plan.body.cookieMissing) count('event: stale, cookie missing')
     const tag = `${op.route} ${plan.status} ${plan.body.kind}${plan.body.kind === 'view' && plan.body.fresh ? ' fresh' : ''} cookie:${plan.cookie.kind}${plan.cookie.kind === 'set' && plan.cookie.id === undefined ? ' new' : ''}${plan.noStore ? ' no-store' : ''}`
-    STATS.set(tag, (STATS.get(tag) ?? 0) + 1)
+    count(tag)
     if (cookieMeta && cookieValue !== undefined) {
         model.cookies.set(cookieValue, cookieMeta)
         browser.received.push(cookieValue)

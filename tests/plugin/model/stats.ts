@@ -5,7 +5,7 @@
 import { afterAll } from 'bun:test'
 
 /** What the sequences reached, by kind of response and event: printed with `MODEL_STATS=1`. */
-export const STATS = new Map<string, number>()
+const STATS = new Map<string, number>()
 export const count = (tag: string) => STATS.set(tag, (STATS.get(tag) ?? 0) + 1)
 afterAll(() => {
     if (Bun.env.MODEL_STATS)
