@@ -43,6 +43,7 @@ export const liveReload = () => {
         })
         // Every whole page, error pages too: after the fix of a bug, its page reloads as well. Not
         // the answer to a form (a POST), which the browser would reload by sending the form again.
+        // A page the handler returns as a `Response` or a stream is sent as it is, without it.
         .mapResponse({ as: 'global' }, ({ request, responseValue, set }) => {
             const type = set.headers['content-type']
             if (request.method !== 'GET' || typeof responseValue !== 'string' || !responseValue.includes('</head>'))
