@@ -1,6 +1,7 @@
 /**
  * What the plugin adds to a response: the session cookie, once the request's state is
- * saved, and `no-store` on the responses of a page scope and on those that carry the cookie.
+ * saved; `no-store` on the responses of a page scope whose route sets no `Cache-Control`,
+ * and on those that carry the cookie, added to the route's own unless that says `private`.
  */
 import type { Context } from 'elysia'
 import type { SessionCookie } from './cookie.js'

@@ -240,7 +240,7 @@ describe('the session cookie', () => {
         expect(await names('/listed')).toEqual(['a', 'b', 'user_session_id'])
     })
 
-    test('a response that carries the cookie is stored by no cache, whatever the route allows: only that one', async () => {
+    test('a response that carries the cookie is stored by no shared cache, whatever the route allows: only that one', async () => {
         // Kept by a proxy or CDN, it would hand one session to every visitor served the copy.
         const clock = manualClock()
         // One Response returned to every visitor, with a cookie of its own: each gets a copy.
