@@ -1,0 +1,62 @@
+/**
+ * Every relative link of the project's Markdown leads somewhere: the file exists and, for a
+ * `#section`, a heading of that file makes that anchor (as GitHub writes them). The plugin's
+ * own docs link only inside its folder, which people copy on its own.
+ */
+import { describe, expect, test } from 'bun:test'
+import { existsSync, readFileSync } from 'node:fs'
+import { dirname, join, relative } from 'node:path'
+
+const ROOT = join(import.meta.dir, '..')
+const PLUGIN = 'plugins/scoped-state'
+// The project's own: not node_modules', nor what tests and tools leave in ignored folders.
+const FILES = ['*.md', 'docs/**/*.md', 'plugins/**/*.md'].flatMap((pattern) => [
+    ...new Bun.Glob(pattern).scanSync(ROOT)
+])
+
+/** The text outside fenced code blocks, where `#` starts no heading and `](…)` is no link. */
+const prose = (markdown: string) => markdown.replace(/^(```|~~~)[^\n]*\n[\s\S]*?^\1[^\n]*$/gm, '')
+
+/** The anchors GitHub gives a file's headings: lower case, punctuation dropped, spaces as `-`, repeats numbered. */
+const anchorsOf = (file: string) => {
+    const seen = new Map<string, number>()
+    const anchors = new Set<string>()
+    for (const [, title = ''] of prose(readFileSync(join(ROOT, file), 'utf8')).matchAll(/^#{1,6}\s+(.+?)\s*#*$/gm)) {
+        const slug = title
+            .toLowerCase()
+            .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+            .replace(/\s/g, '-')
+        const repeats = seen.get(slug) ?? 0
+        seen.set(slug, repeats + 1)
+        anchors.add(repeats === 0 ? slug : `${slug}-${repeats}`)
+    }
+    return anchors
+}
+
+/** The relative links of a file: `[text](target)`, without web addresses. */
+const linksOf = (file: string) =>
+    [...prose(readFileSync(join(ROOT, file), 'utf8')).matchAll(/\]\(([^)\s]+)\)/g)]
+        .map(([, target = '']) => target)
+        .filter((target) => !/^[a-z]+:/i.test(target))
+
+describe('Markdown links', () => {
+    test('the project has Markdown files to check', () => {
+        expect(FILES).toContain('README.md')
+        expect(FILES).toContain(`${PLUGIN}/GUIDE.md`)
+    })
+
+    for (const file of FILES)
+        test(`${file}: every relative link and #section exists`, () => {
+            const broken: string[] = []
+            for (const link of linksOf(file)) {
+                const [path = '', anchor] = link.split('#')
+                const target = path === '' ? file : relative(ROOT, join(ROOT, dirname(file), path))
+                if (!existsSync(join(ROOT, target))) broken.push(`${link}: no file ${target}`)
+                else if (anchor && target.endsWith('.md') && !anchorsOf(target).has(anchor))
+                    broken.push(`${link}: no heading of ${target} makes #${anchor}`)
+                else if (file.startsWith(`${PLUGIN}/`) && !target.startsWith(`${PLUGIN}/`))
+                    broken.push(`${link}: outside ${PLUGIN}/, which is copied on its own`)
+            }
+            expect(broken).toEqual([])
+        })
+})
