@@ -2,8 +2,8 @@
  * The demo's per-user state. `count` belongs to one page load of one tab; the cart,
  * the theme and the signed-in name are preserved across refreshes, navigation and tabs.
  *
- * Saved state outlives restarts and deploys: when a key's type changes, or a key is
- * renamed or removed, pass `version: 2` (then 3…) and a `migrate` for what users keep.
+ * State saved in SQLite or Redis outlives restarts and deploys: when a key's type changes, or
+ * a key is renamed or removed, pass `version: 2` (then 3…) and a `migrate` for what users keep.
  */
 import { type ScopedStateOptions, type ScopedStore, scopedState } from '../plugins/scoped-state'
 import type { CartLine } from './catalog'
