@@ -8,7 +8,7 @@ import { SessionMutex } from './mutex.js'
 import type { ResponseSet } from './response-headers.js'
 import type { ScopedSession } from './session.js'
 import { DEFAULT_LOCK_LEASE, LOCK_LOST, type Store, StoreUnavailableError } from './store.js'
-import { countWrite } from './synchronous-path.js'
+import { countWrite, rebaseOnStored } from './synchronous-path.js'
 import { delay } from './whole-number.js'
 
 /**
@@ -97,6 +97,11 @@ export const lockedPath = (core: EngineCore): RequestPath => {
                     // next request loads what it writes.
                     written = mutex.writing(id, set)
                 }
+                // A synchronous store (`serializeRequests`) may be shared with instances without it (the
+                // default memory store of a cookie name, a SQLite file): their requests take no turn, so
+                // one of them may have saved the session since this one loaded it. Rebased onto that
+                // save, as on the synchronous path, instead of overwriting it.
+                if (record !== undefined && store.synchronous) record = rebaseOnStored(core, session, record)
                 if (record !== undefined) {
                     await store.save(session.id.id, record, core.ttlOf(session.id))
                     countWrite()

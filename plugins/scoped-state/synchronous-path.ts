@@ -25,6 +25,29 @@ export const countWrite = () => {
     writes++
 }
 
+/**
+ * `record`, about to be saved for `session` into a synchronous store, rebased onto what another
+ * request saved since this one loaded: `undefined` when nothing is left to save. Throws 409 on a
+ * collision. Both paths call it: the locking one too, since instances without
+ * `serializeRequests` sharing its store take no turn.
+ */
+export const rebaseOnStored = (core: EngineCore, session: ScopedSession, record: string) => {
+    const { store } = core
+    const ttl = core.ttlOf(session.id)
+    // A login carries over the preserved keys as this request loaded them: saved by
+    // another request since (its handler awaited), they would lose that change.
+    const moved = session.movedFrom
+    if (moved && core.loaded(session, store.load(moved.id, ttl) as Loaded) !== moved.raw) throw collisionError()
+    // Saved by another request since this one loaded (its handler awaited)?
+    const current = session.returning ? core.loaded(session, store.load(session.id.id, ttl) as Loaded) : undefined
+    // Or ended by another process meanwhile (a store shared by several)?
+    if (session.endedElsewhere && core.endedMeanwhile(session)) return undefined
+    if (current === session.raw) return record
+    session.rebase(current)
+    // Rebased onto the other request's save, this one's changes may amount to nothing.
+    return session.serialize()
+}
+
 /** Throws when a synchronous store's `call` answered a promise: it is not synchronous. */
 const settled = (call: 'save' | 'delete', answer: unknown) => {
     if (isPromise(answer)) throw storeContractError(call, answer)
@@ -60,27 +83,11 @@ export const synchronousPath = (core: EngineCore): RequestPath => {
             core.closeHandling(session, set)
             let record = session.serialize()
             if (core.endedMeanwhile(session)) record = undefined
+            if (record !== undefined) record = rebaseOnStored(core, session, record)
             if (record !== undefined) {
-                const id = session.id.id
-                const ttl = core.ttlOf(session.id)
-                // A login carries over the preserved keys as this request loaded them: saved by
-                // another request since (its handler awaited), they would lose that change.
-                const moved = session.movedFrom
-                if (moved && load(session, moved.id, ttl) !== moved.raw) throw collisionError()
-                // Saved by another request since this one loaded (its handler awaited)?
-                const current = session.returning ? load(session, id, ttl) : undefined
-                // Or ended by another process meanwhile (a store shared by several)?
-                if (session.endedElsewhere && core.endedMeanwhile(session)) record = undefined
-                else if (current !== session.raw) {
-                    session.rebase(current)
-                    record = session.serialize()
-                }
-                // Rebased onto the other request's save, this one's changes may amount to nothing.
-                if (record !== undefined) {
-                    settled('save', store.save(id, record, ttl))
-                    countWrite()
-                    session.saved(record)
-                }
+                settled('save', store.save(session.id.id, record, core.ttlOf(session.id)))
+                countWrite()
+                session.saved(record)
             }
             if (session.discard) {
                 let deleted: unknown

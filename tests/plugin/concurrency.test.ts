@@ -230,6 +230,40 @@ test('a handler that awaits before it first touches the state also sees what ano
     expect([(await slow).status, await user.text('/count')]).toEqual([200, '3'])
 })
 
+test('a queued request rebases onto what an instance without serializeRequests saved while it held its turn', async () => {
+    // That instance's requests take no turn: the queued request must not save over their changes.
+    const store = memoryStore()
+    let entered = Promise.withResolvers<void>()
+    let gate = Promise.withResolvers<void>()
+    const queued = stateApp({ store, serializeRequests: true }).post(
+        '/slow-tag/:tag',
+        async ({ scopedStore, params }) => {
+            scopedStore.tags.push(params.tag)
+            entered.resolve()
+            await gate.promise
+            return scopedStore.tags.join(',')
+        }
+    )
+    const app = new Elysia().use(stateApp({ store })).use(new Elysia({ prefix: '/queued' }).use(queued))
+    const user = client(app)
+    await user.post('/increment')
+    const tagged = user.post('/queued/slow-tag/first')
+    await entered.promise
+    expect(await (await user.post('/theme/dark')).text()).toBe('dark')
+    gate.resolve()
+    expect([(await tagged).status, await (await tagged).text()]).toEqual([200, 'first'])
+    expect(await (await user.get('/state')).json()).toMatchObject({ count: 1, tags: ['first'], theme: 'dark' })
+    // One that changed the same key fails with 409 and writes nothing, as on the synchronous path.
+    entered = Promise.withResolvers<void>()
+    gate = Promise.withResolvers<void>()
+    const collided = user.post('/queued/slow-tag/second')
+    await entered.promise
+    expect(await (await user.post('/tag/other')).text()).toBe('first,other')
+    gate.resolve()
+    expect((await collided).status).toBe(409)
+    expect(await user.text('/tags')).toBe('first,other')
+})
+
 test('an awaiting full reset that overlaps a change of a preserved key gets 409 instead of erasing it', async () => {
     // Its handler read the state before awaiting: the reset meant the state it read.
     const app = stateApp()
