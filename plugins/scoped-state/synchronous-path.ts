@@ -35,8 +35,9 @@ export const rebaseOnStored = (core: EngineCore, session: ScopedSession, record:
     const { store } = core
     const ttl = core.ttlOf(session.id)
     // A login carries over the preserved keys as this request loaded them: saved by
-    // another request since (its handler awaited), they would lose that change.
-    const moved = session.movedFrom
+    // another request since (its handler awaited), they would lose that change. Not after a
+    // logout: the new session starts empty (a message for the next page), and carries nothing.
+    const moved = session.loggedOut ? undefined : session.movedFrom
     if (moved && core.loaded(session, store.load(moved.id, ttl) as Loaded) !== moved.raw) throw collisionError()
     // Saved by another request since this one loaded (its handler awaited)?
     const current = session.returning ? core.loaded(session, store.load(session.id.id, ttl) as Loaded) : undefined

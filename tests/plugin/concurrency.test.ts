@@ -315,6 +315,30 @@ test('an awaiting login that overlaps a change of a preserved key gets 409 inste
     }
 })
 
+test('an awaiting logout that leaves a message in a new session is not refused for a change of the old one meanwhile', async () => {
+    // It carries nothing over (GUIDE.md: a message for the next page): the old session's changes are no collision.
+    const gate = Promise.withResolvers<void>()
+    const app = stateApp().post(
+        '/slow-logout',
+        async ({ scopedStore, destroyScopedSession, regenerateScopedSession }) => {
+            destroyScopedSession()
+            regenerateScopedSession()
+            await gate.promise
+            scopedStore.theme = 'bye'
+            return 'signed out'
+        }
+    )
+    const user = client(app)
+    await user.post('/cart/book')
+    const before = user.cookie
+    const logout = user.post('/slow-logout')
+    expect(await (await user.post('/cart/pen')).text()).toBe('book,pen')
+    gate.resolve()
+    expect([(await logout).status, await (await logout).text()]).toEqual([200, 'signed out'])
+    expect(user.cookie).not.toBe(before)
+    expect(await (await user.get('/state')).json()).toMatchObject({ theme: 'bye', cart: { items: [] } })
+})
+
 test("an awaiting full reset that overlaps a change in another tab's page scope gets 409 too", async () => {
     const app = stateApp().post('/slow-full-reset', async ({ scopedStore, resetScopedStore }) => {
         scopedStore.count
