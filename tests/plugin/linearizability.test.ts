@@ -1,0 +1,91 @@
+/**
+ * Linearizability under concurrency: seeded rounds of concurrent requests (several sessions,
+ * several requests of each at once, in the default page scope and two tabs' ones, handlers that
+ * await at random points, increments, appends, overwrites, resets, page loads, logins and
+ * logouts), against the memory store, a SQLite file, `serializeRequests`, an instance with it
+ * and one without on one store, and two app instances sharing a real redis-server (as two
+ * processes would: each with its own store object). The history is then checked against
+ * GUIDE.md's security model (linearizability/check.ts): some order of the requests consistent
+ * with real time explains every status, what each handler saw, the cookies sent, and the state
+ * read after each round; so no accepted change is lost or applied twice, a refused request
+ * changed nothing, and no session holds another's values.
+ *
+ * On a failure it prints the seed and the client's last rounds. `LIN_SEEDS=n` runs n seeds.
+ */
+import { afterAll, describe, expect, test } from 'bun:test'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { memoryStore, redisStore, type Store, sqliteStore } from '../../plugins/scoped-state'
+import { redisTest, useRedis } from '../helpers/redis'
+import { check, type Path } from './linearizability/check'
+import { type Handler, historyOf } from './linearizability/history'
+import { programApp, Recorder } from './linearizability/program'
+
+const SEEDS = Array.from({ length: Number(process.env.LIN_SEEDS ?? 16) }, (_, i) => 1 + i * 7919)
+const SHAPE = { rounds: 12, clients: 3 }
+/** Generous: 16 seeds take a second or two a store; more seeds (`LIN_SEEDS`) take longer. */
+const TIMEOUT = 120_000
+
+const scratch = mkdtempSync(join(tmpdir(), 'scoped-state-lin-'))
+afterAll(() => rmSync(scratch, { recursive: true, force: true }))
+
+/**
+ * An app instance: its store (instances may share one) and whether it has `serializeRequests`.
+ * The plugin takes its locking path with `serializeRequests` or an asynchronous store.
+ */
+type Instance = { store: Store; serializeRequests?: boolean }
+const pathOf = ({ store, serializeRequests }: Instance): Path =>
+    serializeRequests || !store.synchronous ? 'locking' : 'synchronous'
+
+/** Runs every seed on the instances `open` makes, then checks each history. */
+const runSeeds = async (kind: string, open: (seed: number) => Instance[]) => {
+    const stats = { calls: 0, refused: 0, paged: 0, steps: 0 }
+    for (const seed of SEEDS) {
+        const instances = open(seed)
+        const recorder = new Recorder()
+        const apps = instances.map((options) => programApp(options, recorder) as unknown as Handler)
+        try {
+            const history = await historyOf(apps, recorder, { seed, ...SHAPE })
+            let violation: string | undefined
+            try {
+                violation = check(history, instances.map(pathOf), stats)
+            } catch (error) {
+                violation = (error as Error).message
+            }
+            if (violation) throw new Error(`seed ${seed} (${kind}): ${violation}`)
+        } finally {
+            await Promise.all(instances.map(({ store }) => store.close()))
+        }
+    }
+    console.log(
+        `linearizability, ${kind}: ${SEEDS.length} seeds, ${stats.calls} requests (${stats.paged} in a tab's page scope), ${stats.refused} refused (409), longest search ${stats.steps} steps`
+    )
+    expect(stats.calls).toBeGreaterThan(SEEDS.length * SHAPE.rounds * SHAPE.clients)
+}
+
+describe('concurrent requests are linearizable as GUIDE.md promises', () => {
+    const redis = useRedis()
+    const cases: [string, (seed: number) => Instance[]][] = [
+        ['memory store', () => [{ store: memoryStore() }]],
+        ['SQLite file', (seed) => [{ store: sqliteStore({ path: join(scratch, `${seed}.db`) }) }]],
+        ['serializeRequests', () => [{ store: memoryStore(), serializeRequests: true }]],
+        [
+            'two instances on one memory store, one with serializeRequests',
+            () => {
+                const store = memoryStore()
+                return [{ store }, { store, serializeRequests: true }]
+            }
+        ]
+    ]
+    for (const [kind, open] of cases) test(kind, () => runSeeds(kind, open), TIMEOUT)
+    redisTest(
+        'two instances on one Redis, each with its own store (as two processes)',
+        () =>
+            runSeeds('Redis', (seed) => {
+                const options = { url: redis().url, prefix: `lin-${seed}:` }
+                return [{ store: redisStore(options) }, { store: redisStore(options) }]
+            }),
+        TIMEOUT
+    )
+})

@@ -1,0 +1,126 @@
+/**
+ * Seeded random rounds of requests for the linearizability test: per client, a few requests
+ * sent at once, each a small program (program.ts), some awaiting at random points, now and
+ * then a page load, a login or a logout.
+ */
+import { KEYS, type Step } from './program'
+
+export const mulberry32 = (seed: number) => () => {
+    seed = (seed + 0x6d2b79f5) | 0
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+}
+
+export interface Op {
+    /** Unique in a run: `c<client>.<n>`, which also prefixes every value it writes. */
+    id: string
+    client: number
+    steps: Step[]
+    /** A page load (a browser navigation): its page scope is new, and the session's default one is dropped. */
+    navigate: boolean
+    /** Which app instance takes it (two with Redis). */
+    instance: number
+    /** Which page scope it names: 0 for none (the session's default one), n for the client's nth newest page. */
+    tab: number
+}
+
+/** A read of every key: what each client does alone after each round, which pins the state down. */
+export const readAll = (): Step[] => KEYS.map((key) => ({ do: 'read', key }))
+
+export const generator = (seed: number, instances: number) => {
+    const random = mulberry32(seed)
+    const below = (n: number) => Math.floor(random() * n)
+    const chance = (p: number) => random() < p
+    const counters = new Map<number, number>()
+    const nextId = (client: number) => {
+        const n = (counters.get(client) ?? 0) + 1
+        counters.set(client, n)
+        return `c${client}.${n}`
+    }
+    const pauseStep = (): Step => {
+        const kind = below(3)
+        return kind === 0 ? { do: 'tick' } : kind === 1 ? { do: 'turn' } : { do: 'sleep', ms: 1 + below(3) }
+    }
+    /** Inserts up to `most` pauses at random places: before the first touch, between steps, after the last. */
+    const withPauses = (steps: Step[], most: number) => {
+        const result = [...steps]
+        for (let i = below(most + 1); i > 0; i--) result.splice(below(result.length + 1), 0, pauseStep())
+        return result
+    }
+    const action = (id: string, n: number): Step => {
+        const value = `${id}.${n}`
+        const roll = below(20)
+        if (roll < 6) return { do: 'inc' }
+        if (roll < 8) return { do: 'push', key: 'tags', value }
+        if (roll < 10) return { do: 'push', key: 'cart', value }
+        if (roll < 12) return { do: 'theme', value }
+        if (roll < 13) return { do: 'setCount', value: 100 + below(900) }
+        if (roll < 17) return { do: 'read', key: KEYS[below(KEYS.length)] ?? 'count' }
+        if (roll < 19) return { do: 'reset', all: false }
+        return { do: 'reset', all: true }
+    }
+    const op = (client: number, steps: (id: string) => Step[], navigate = false): Op => {
+        const id = nextId(client)
+        const tab = navigate ? 0 : below(3)
+        return { id, client, steps: steps(id), navigate, instance: below(instances), tab }
+    }
+    const plain = (client: number) =>
+        op(client, (id) => {
+            const steps = Array.from({ length: 1 + below(3) }, (_, n) => action(id, n))
+            return chance(0.55) ? withPauses(steps, 2) : steps
+        })
+    /** A page load reads, and may change a preserved key; its own page scope is left alone (it is new). */
+    const pageLoad = (client: number) =>
+        op(
+            client,
+            (id) => {
+                const steps: Step[] = [
+                    { do: 'read', key: 'theme' },
+                    { do: 'read', key: 'count' }
+                ]
+                if (chance(0.5)) steps.push({ do: 'push', key: 'cart', value: `${id}.0` })
+                return chance(0.5) ? withPauses(steps, 1) : steps
+            },
+            true
+        )
+    /**
+     * A login (carrying over the preserved keys, then setting one; or after a full reset, as when
+     * someone else signs in on that browser), a logout, or a logout that leaves a message for the
+     * next page (a new session, after GUIDE.md), after what they read first.
+     */
+    const session = (client: number) =>
+        op(client, (id) => {
+            const before: Step[] = chance(0.5) ? [{ do: 'read', key: 'theme' }] : []
+            if (chance(0.3)) before.push({ do: 'push', key: 'cart', value: `${id}.0` })
+            const roll = below(10)
+            const ending: Step[] =
+                roll < 4
+                    ? [{ do: 'login' }, ...(chance(0.5) ? [{ do: 'theme', value: `${id}.1` } as Step] : [])]
+                    : roll < 5
+                      ? [{ do: 'reset', all: true }, { do: 'login' }]
+                      : roll < 8
+                        ? [{ do: 'logout' }]
+                        : [{ do: 'logout' }, { do: 'login' }, { do: 'theme', value: `${id}.1` }]
+            const steps = [...before, ...ending]
+            return chance(0.6) ? withPauses(steps, 2) : steps
+        })
+    /** One round: for each client, the ops it sends at once (at most one login or logout among them). */
+    return (clients: number): Op[][] =>
+        Array.from({ length: clients }, (_, client) => {
+            const ops = Array.from({ length: 1 + below(5) }, () => (chance(0.1) ? pageLoad(client) : plain(client)))
+            // In the session's default page scope: the ids of its pages would not verify after a login.
+            if (chance(0.15)) ops.splice(below(ops.length + 1), 0, { ...session(client), tab: 0 })
+            return ops
+        })
+}
+
+/** The op each client sends after a round, alone but for its other tabs' (and, with no cookie, to begin a session). */
+export const pinOp = (client: number, n: number, instance: number, tab: number): Op => ({
+    id: `c${client}.pin${n}.${tab}`,
+    client,
+    steps: readAll(),
+    navigate: false,
+    instance,
+    tab
+})
