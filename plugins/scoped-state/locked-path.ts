@@ -4,6 +4,7 @@
  * mutex and the store's own lock from `open` to `commit`, or to `release` or `abort` when it fails.
  */
 import type { EngineCore, RequestPath } from './engine.js'
+import { isPromise } from './errors.js'
 import { SessionMutex } from './mutex.js'
 import type { ResponseSet } from './response-headers.js'
 import type { ScopedSession } from './session.js'
@@ -102,8 +103,13 @@ export const lockedPath = (core: EngineCore): RequestPath => {
                 // one of them may have saved the session since this one loaded it. Rebased onto that
                 // save, as on the synchronous path, instead of overwriting it.
                 if (record !== undefined && store.synchronous) record = rebaseOnStored(core, session, record)
+                // Awaited only when a promise: with a synchronous store, nothing runs between that check,
+                // the save, and the delete and mark of a login's or logout's old id, as on the synchronous
+                // path; else a request of such an instance could commit in between, into a session about
+                // to be deleted (its answer 200, its change lost).
                 if (record !== undefined) {
-                    await store.save(session.id.id, record, core.ttlOf(session.id))
+                    const saving = store.save(session.id.id, record, core.ttlOf(session.id))
+                    if (isPromise(saving)) await saving
                     countWrite()
                     session.saved(record)
                 }
@@ -113,7 +119,8 @@ export const lockedPath = (core: EngineCore): RequestPath => {
                     if (id !== undefined && !mutex.holds(id, set))
                         throw new StoreUnavailableError(LOCK_LOST, { busy: true })
                     try {
-                        await store.delete(session.discard)
+                        const deleting = store.delete(session.discard)
+                        if (isPromise(deleting)) await deleting
                         countWrite()
                     } catch (error) {
                         core.discardFailed(error, session, record !== undefined)

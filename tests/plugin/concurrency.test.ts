@@ -264,6 +264,50 @@ test('a queued request rebases onto what an instance without serializeRequests s
     expect(await user.text('/tags')).toBe('first,other')
 })
 
+test('a queued login or logout leaves no moment for an instance without serializeRequests to save into the ended session', async () => {
+    // With a synchronous store, the queued request's check, save and delete run without a break, as on
+    // the synchronous path. The other request commits some microtasks after the gate opens: one of these
+    // counts met the await there was between the save and the delete (a 200 whose change was deleted
+    // with the old session, or a save that brought the ended session back).
+    for (const ending of ['login', 'logout'])
+        for (const stored of [true, false])
+            for (let ticks = 0; ticks < 6; ticks++) {
+                const store = memoryStore()
+                const gate = Promise.withResolvers<void>()
+                const queued = stateApp({ store, serializeRequests: true }).post(
+                    '/slow-end',
+                    async ({ scopedStore, regenerateScopedSession, destroyScopedSession }) => {
+                        scopedStore.theme
+                        await gate.promise
+                        if (ending === 'login') regenerateScopedSession()
+                        else destroyScopedSession()
+                        return ending
+                    }
+                )
+                const plain = stateApp({ store }).post('/slow-theme', async ({ scopedStore }) => {
+                    await gate.promise
+                    for (let i = 0; i < ticks; i++) await Promise.resolve()
+                    scopedStore.theme = 'dark'
+                    return 'dark'
+                })
+                const app = new Elysia().use(plain).use(new Elysia({ prefix: '/queued' }).use(queued))
+                const user = client(app)
+                await (stored ? user.post('/cart/book') : user.get('/count'))
+                const old = sessionIdOf(user.cookie)
+                const other = client(app, user.cookie)
+                const ended = user.post('/queued/slow-end')
+                const themed = other.post('/slow-theme')
+                await Bun.sleep(1)
+                gate.resolve()
+                const statuses = [(await ended).status, (await themed).status]
+                const at = `${ending}, ${stored ? 'stored' : 'nothing stored'}, ${ticks} ticks`
+                // A login carries the theme as it read it: both accepted, the change would be lost.
+                if (ending === 'login') expect(statuses, at).not.toEqual([200, 200])
+                // Ended, the old session holds nothing, whatever the other request answered.
+                if (statuses[0] === 200) expect(store.load(old, 60_000), at).toBeUndefined()
+            }
+})
+
 test('an awaiting full reset that overlaps a change of a preserved key gets 409 instead of erasing it', async () => {
     // Its handler read the state before awaiting: the reset meant the state it read.
     const app = stateApp()
