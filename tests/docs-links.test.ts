@@ -17,21 +17,27 @@ const FILES = ['*.md', 'docs/**/*.md', 'plugins/**/*.md'].flatMap((pattern) => [
 /** The text outside fenced code blocks, where `#` starts no heading and `](…)` is no link. */
 const prose = (markdown: string) => markdown.replace(/^(```|~~~)[^\n]*\n[\s\S]*?^\1[^\n]*$/gm, '')
 
-/** The anchors GitHub gives a file's headings: lower case, punctuation dropped, spaces as `-`, repeats numbered. */
-const anchorsOf = (file: string) => {
+/**
+ * The anchors GitHub gives the headings of `markdown`: the heading's text (a link's or code's, without
+ * its markup) in lower case, all but letters, digits, `_`, `-` and spaces dropped, each space a `-`;
+ * a repeat of an anchor gets `-1`, `-2`… after it.
+ */
+const anchorsIn = (markdown: string) => {
     const seen = new Map<string, number>()
     const anchors = new Set<string>()
-    for (const [, title = ''] of prose(readFileSync(join(ROOT, file), 'utf8')).matchAll(/^#{1,6}\s+(.+?)\s*#*$/gm)) {
+    for (const [, title = ''] of prose(markdown).matchAll(/^#{1,6}\s+(.+?)\s*#*$/gm)) {
         const slug = title
+            .replace(/\[([^\]]*)\]\([^)]*\)/g, '$1')
             .toLowerCase()
-            .replace(/[^\p{L}\p{N}\s_-]/gu, '')
-            .replace(/\s/g, '-')
+            .replace(/[^\p{L}\p{M}\p{N}\p{Pc} -]/gu, '')
+            .replace(/ /g, '-')
         const repeats = seen.get(slug) ?? 0
         seen.set(slug, repeats + 1)
         anchors.add(repeats === 0 ? slug : `${slug}-${repeats}`)
     }
     return anchors
 }
+const anchorsOf = (file: string) => anchorsIn(readFileSync(join(ROOT, file), 'utf8'))
 
 /** The relative links of a file: `[text](target)`, without web addresses. */
 const linksOf = (file: string) =>
@@ -43,6 +49,32 @@ describe('Markdown links', () => {
     test('the project has Markdown files to check', () => {
         expect(FILES).toContain('README.md')
         expect(FILES).toContain(`${PLUGIN}/GUIDE.md`)
+    })
+
+    test('anchors are made as GitHub makes them', () => {
+        const headings = [
+            "# Architecture: a request's path",
+            '## SQLite (`bun:sqlite`)',
+            '## `/healthz`',
+            '### No lost updates: a per-session lock',
+            '## The [plugin](plugins/scoped-state/README.md) and `max_age`',
+            '## Notes',
+            '## Notes',
+            '```sh',
+            '# not a heading',
+            '```',
+            '## Notes'
+        ]
+        expect([...anchorsIn(headings.join('\n'))]).toEqual([
+            'architecture-a-requests-path',
+            'sqlite-bunsqlite',
+            'healthz',
+            'no-lost-updates-a-per-session-lock',
+            'the-plugin-and-max_age',
+            'notes',
+            'notes-1',
+            'notes-2'
+        ])
     })
 
     for (const file of FILES)
