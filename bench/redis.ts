@@ -14,9 +14,13 @@ export interface RedisServer {
     stop(): Promise<void>
 }
 
+/** The `redis-server` on `PATH`, or Valkey's, which speaks the same protocol; `null` when neither is there. */
+export const redisServerBinary = (PATH = process.env.PATH ?? '') =>
+    Bun.which('redis-server', { PATH }) ?? Bun.which('valkey-server', { PATH })
+
 export const startRedis = async (): Promise<RedisServer | string> => {
-    const binary = Bun.which('redis-server')
-    if (!binary) return 'redis-server not installed'
+    const binary = redisServerBinary()
+    if (!binary) return 'redis-server (or valkey-server) not installed'
     const port = await freePort()
     const child = Bun.spawn(
         [binary, '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],

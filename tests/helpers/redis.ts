@@ -11,6 +11,7 @@ import { join } from 'node:path'
 import type { Subprocess } from 'bun'
 import { RedisClient } from 'bun'
 import { freePort } from '../../bench/ports'
+import { redisServerBinary } from '../../bench/redis'
 import { redisStore } from '../../plugins/scoped-state'
 
 export interface RedisServer {
@@ -28,7 +29,7 @@ export interface RedisServer {
     dispose: () => Promise<void>
 }
 
-const REDIS_SERVER = Bun.which('redis-server') ?? Bun.which('valkey-server')
+const REDIS_SERVER = redisServerBinary()
 const NOT_INSTALLED = 'redis-server is not installed (Debian: apt-get install redis-server; macOS: brew install redis)'
 
 /** No redis-server here, and tests may skip (`REQUIRE_SERVICES` is not 1): Redis tests are skipped. */
