@@ -63,7 +63,9 @@ export const parseQuantity = (value: unknown) => {
     // Only a field left empty is missing: a repeated one (an array) or a JSON `true` is not a number.
     const missing = value === undefined || value === null || (typeof value === 'string' && input === '')
     if (missing) return { ok: false, input, message: `Enter a quantity from 1 to ${MAX_QUANTITY}.` } as const
-    const quantity = /^\d{1,3}$/.test(input) ? Number(input) : Number.NaN
+    // Digits only, however many: a number field sends what was typed, leading zeros too ("0005"),
+    // and a long run is out of range anyway.
+    const quantity = /^\d+$/.test(input) ? Number(input) : Number.NaN
     if (!(quantity >= 1 && quantity <= MAX_QUANTITY))
         return { ok: false, input, message: `Enter a whole number from 1 to ${MAX_QUANTITY}.` } as const
     return { ok: true, quantity } as const

@@ -41,6 +41,12 @@ describe('cart rules', () => {
             expect(parseQuantity(bad).ok).toBe(false)
     })
 
+    test('leading zeros, which a number field sends as typed, do not change the number', () => {
+        expect(parseQuantity('0005')).toEqual({ ok: true, quantity: 5 })
+        expect(parseQuantity('00099')).toEqual({ ok: true, quantity: 99 })
+        for (const bad of ['0000', '0100', '9'.repeat(400)]) expect(parseQuantity(bad).ok).toBe(false)
+    })
+
     test('changes return a new cart and never touch the one given', () => {
         const cart = [{ productId: 'mug', quantity: 2 }]
         const added = addToCart(cart, 'mug', '3')
