@@ -33,9 +33,12 @@ export const counterRoutes = (state: AppState) =>
             context.resetScopedStore(true)
             const { scopedStore, request } = context
             announceTheme(context, scopedStore.theme)
+            // Every page's count is back at 0. Not read back: from a page whose session ended (signed in or
+            // out in another tab) reading it is refused (409), which would undo a reset that works from there,
+            // as it does for a plain form.
             return answer(context, '/counter', () => (
                 <>
-                    <Count value={scopedStore.count} />
+                    <Count value={0} />
                     {isHtmx(request) ? <CartBadge count={cartCount(scopedStore.cart)} oob /> : ''}
                 </>
             ))

@@ -80,6 +80,23 @@ describe('counter demo', () => {
         expect(JSON.parse(response.headers.get('hx-trigger') ?? '')).toEqual({ 'theme-changed': { theme: 'system' } })
     })
 
+    test('a full reset works from a page whose session ended, over htmx as without JavaScript', async () => {
+        const user = client(testApp())
+        const { pageId } = await openCounter(user)
+        await user.post('/cart/items', HTMX_FORM, 'productId=mug')
+        await user.post('/theme', HTMX_FORM, 'theme=dark')
+        // Signed in from another tab: this page's id belonged to the session that ended.
+        await user.post('/account/sign-in', HTMX_FORM, 'name=Ada')
+        expect((await user.post('/api/increment', { ...HTMX, [PAGE_HEADER]: pageId })).status).toBe(409)
+        const response = await user.post('/api/full-reset', { ...HTMX, [PAGE_HEADER]: pageId })
+        expect(response.status).toBe(200)
+        expect(await response.text()).toStartWith('<span id="count">0</span>')
+        const page = await user.text('/account', NAVIGATE)
+        expect(page).toContain('data-theme="system"')
+        expect(page).toContain('data-count="0"')
+        expect(page).not.toContain('Signed in as')
+    })
+
     test('without JavaScript: +1 twice shows 1, then 2 (Post/Redirect/Get keeps the page scope)', async () => {
         const user = client(testApp())
         const { pageId } = await openCounter(user)
