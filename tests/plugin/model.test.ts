@@ -7,30 +7,45 @@
  * then reads. Against the memory store, a SQLite file, and the locking path (`serializeRequests`,
  * an asynchronous store).
  *
+ * With store faults (model/faults.ts), one store call of a fifth of the requests (three fifths of
+ * logins and logouts) fails: the store down, or a write that lost its answer, having run or not.
+ * Each answer, the state after it, and which sessions it wrote are compared with what the GUIDE
+ * promises then.
+ *
  * On a mismatch it prints the seed and a shortened sequence that still fails. `MODEL_SEEDS=500`
- * draws more sequences; `MODEL_STATS=1` counts what they reached.
+ * draws more sequences (`MODEL_FAULT_SEEDS=500` with faults); `MODEL_STATS=1` counts what they reached.
  */
 import { describe, expect, test } from 'bun:test'
-import { generator, LENGTH, profileOf, SEEDS, shrink } from './model/generate'
+import type { StoreKind } from './model/app'
+import { FAULT_RATE, FAULT_SEEDS, generator, LENGTH, profileOf, SEEDS, shrink } from './model/generate'
 import { run } from './model/harness'
 
+const KINDS = ['memory', 'sqlite', 'serialized', 'asynchronous'] as const
+
+/** Runs each seed's sequence on `kind`; on a mismatch, throws with the seed and a shortened sequence that still fails. */
+const runSeeds = async (kind: StoreKind, seeds: number[], faults: number) => {
+    let steps = 0
+    for (const seed of seeds) {
+        const { ops, error } = await run(kind, generator(seed, LENGTH, profileOf(seed), faults))
+        steps += ops.length
+        if (!error) continue
+        const shortened = await shrink(kind, ops)
+        const again = await run(kind, (step) => shortened[step])
+        const lines = shortened.map((op) => JSON.stringify(op)).join('\n')
+        throw new Error(
+            `seed ${seed} (${kind}${faults ? ', faults' : ''}) failed at step ${ops.length - 1}: ${error.message}\n` +
+                `shortened to ${shortened.length} ops, which fail with: ${again.error?.message}\n${lines}`
+        )
+    }
+    // Every sequence ran to its end, final probes included.
+    expect(steps).toBeGreaterThan(seeds.length * LENGTH)
+}
+
 describe('model-based: random sequences agree with the documented behaviour', () => {
-    for (const kind of ['memory', 'sqlite', 'serialized', 'asynchronous'] as const)
-        test(`${kind} store, ${SEEDS.length} seeds`, async () => {
-            let steps = 0
-            for (const seed of SEEDS) {
-                const { ops, error } = await run(kind, generator(seed, LENGTH, profileOf(seed)))
-                steps += ops.length
-                if (!error) continue
-                const shortened = await shrink(kind, ops)
-                const again = await run(kind, (step) => shortened[step])
-                const lines = shortened.map((op) => JSON.stringify(op)).join('\n')
-                throw new Error(
-                    `seed ${seed} (${kind}) failed at step ${ops.length - 1}: ${error.message}\n` +
-                        `shortened to ${shortened.length} ops, which fail with: ${again.error?.message}\n${lines}`
-                )
-            }
-            // Every sequence ran to its end, final probes included.
-            expect(steps).toBeGreaterThan(SEEDS.length * LENGTH)
-        }, 60_000)
+    for (const kind of KINDS) test(`${kind} store, ${SEEDS.length} seeds`, () => runSeeds(kind, SEEDS, 0), 60_000)
+})
+
+describe('model-based, with store faults: a failed call answers as documented and leaves the state as promised', () => {
+    for (const kind of KINDS)
+        test(`${kind} store, ${FAULT_SEEDS.length} seeds`, () => runSeeds(kind, FAULT_SEEDS, FAULT_RATE), 60_000)
 })

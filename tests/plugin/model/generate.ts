@@ -3,6 +3,7 @@
  * fixed seeds, and the shrinking of a failing sequence to a shorter one that still fails.
  */
 import { GRACE, IDLE, REFRESH, type StoreKind } from './app'
+import { drawFault } from './faults'
 import { type Browser, run, type World } from './harness'
 import type { Op, PageRef, Request_, Route } from './ops'
 
@@ -89,8 +90,13 @@ const PROFILES: Record<'wide' | 'tabs', Profile> = {
     }
 }
 
-export const generator = (seed: number, length: number, profile: Profile) => {
+/**
+ * `faults`: the chance that a request's store fails one of its calls, drawn from a stream of
+ * its own, so that a seed's requests are the same with faults and without.
+ */
+export const generator = (seed: number, length: number, profile: Profile, faults = 0) => {
     const random = mulberry32(seed)
+    const faultRandom = mulberry32(seed ^ 0xfa17)
     const total = profile.routes.reduce((sum, [, weight]) => sum + weight, 0)
     let threshold = 0
     const [advance, rotate, close, replay, forge] = [
@@ -182,6 +188,8 @@ export const generator = (seed: number, length: number, profile: Profile) => {
         if (chance(0.1)) op.https = true
         if (chance(0.05)) op.junkFirst = true
         if (chance(0.3)) op.second = true
+        const fault = faults > 0 ? drawFault(faultRandom, route, faults) : undefined
+        if (fault) op.fault = fault
         return op
     }
 }
@@ -189,6 +197,9 @@ export const generator = (seed: number, length: number, profile: Profile) => {
 /** Fixed seeds: the same sequences on every run (`MODEL_SEEDS=500` draws more, to explore). */
 export const SEEDS = Array.from({ length: Number(Bun.env.MODEL_SEEDS ?? 32) }, (_, i) => 0x5eed + i * 7919)
 export const LENGTH = 200
+/** Seeds run with store faults, and the chance of one per request. */
+export const FAULT_SEEDS = Array.from({ length: Number(Bun.env.MODEL_FAULT_SEEDS ?? 12) }, (_, i) => 0xfa17 + i * 7919)
+export const FAULT_RATE = 0.2
 /** Even seeds draw `wide` sequences, odd ones `tabs`. */
 export const profileOf = (seed: number) => (seed % 2 === 0 ? PROFILES.wide : PROFILES.tabs)
 

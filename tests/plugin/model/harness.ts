@@ -10,6 +10,7 @@ import { memoryStore, PAGE_HEADER, PAGE_PARAM, sqliteStore } from '../../../plug
 import { asynchronous } from '../../helpers/asynchronous-store'
 import { BASE, NAVIGATE } from '../../helpers/client'
 import { BROWSER_ACCEPT, CLIENTS, COOKIE, makeApp, SECRETS, type StoreKind } from './app'
+import { faulty, planFaulted, sendWith, type Tap } from './faults'
 import { type CookieMeta, Model, type PageMeta } from './model'
 import { type Op, type PageRef, type Request_, ROUTES } from './ops'
 import { count } from './stats'
@@ -39,13 +40,11 @@ export const run = async (kind: StoreKind, next: (step: number, world: World) =>
     const model = new Model(start, kind)
     const now = () => model.t
     const path = join(scratch, `state-${++files}.db`)
-    const open = () =>
-        kind === 'sqlite'
-            ? sqliteStore({ path, now })
-            : kind === 'asynchronous'
-              ? asynchronous(memoryStore({ now }))
-              : memoryStore({ now })
-    let store = open()
+    // Each store behind the one that fails a request's calls on cue (faults.ts).
+    const open = () => faulty(kind === 'sqlite' ? sqliteStore({ path, now }) : memoryStore({ now }))
+    const outer = (tap: Tap) => (kind === 'asynchronous' ? asynchronous(tap.store) : tap.store)
+    let tap = open()
+    let store = outer(tap)
     const serialize = kind === 'serialized'
     let app = makeApp(model.secrets, store, now, serialize)
     const browsers: Browser[] = Array.from({ length: CLIENTS }, () => ({ jar: undefined, received: [], pages: [] }))
@@ -62,11 +61,13 @@ export const run = async (kind: StoreKind, next: (step: number, world: World) =>
                 () => {
                     if (kind === 'sqlite') {
                         store.close()
-                        store = open()
+                        tap = open()
+                        store = outer(tap)
                     }
                     app = makeApp(model.secrets, store, now, serialize)
                 },
-                (request) => app.handle(request)
+                (request) => app.handle(request),
+                tap
             )
         }
         return { ops, error: undefined }
@@ -93,7 +94,8 @@ const apply = async (
     op: Op,
     { model, browsers }: World,
     restart: () => void,
-    handle: (r: Request) => Promise<Response>
+    handle: (r: Request) => Promise<Response>,
+    tap: Tap
 ) => {
     switch (op.t) {
         case 'advance':
@@ -156,7 +158,7 @@ const apply = async (
             return
         }
         case 'req':
-            return request(op, model, browsers, handle)
+            return request(op, model, browsers, handle, tap)
     }
 }
 
@@ -164,7 +166,16 @@ const STALE_START = 'This page is out of date'
 const COOKIE_MISSING = 'did not come with the request'
 const ENDED = 'This session has ended'
 
-const request = async (op: Request_, model: Model, browsers: Browser[], handle: (r: Request) => Promise<Response>) => {
+const UNAVAILABLE = 'Session store unavailable, please retry in a moment.'
+const UNANSWERED = 'The session store did not answer in time'
+
+const request = async (
+    op: Request_,
+    model: Model,
+    browsers: Browser[],
+    handle: (r: Request) => Promise<Response>,
+    tap: Tap
+) => {
     const browser = browsers[op.c] as Browser
     // A browser no longer sends a cookie past its Max-Age.
     if (browser.jar?.expires !== undefined && model.t >= browser.jar.expires) browser.jar = undefined
@@ -190,16 +201,19 @@ const request = async (op: Request_, model: Model, browsers: Browser[], handle: 
     // The page ids the model sees as named are those the request carries.
     const carried = named !== undefined && (op.via !== undefined || op.route === 'restore') ? named : undefined
 
-    const plan = model.plan(op, sent, carried)
     const prefix = op.second ? '/b' : '/a'
-    const response = await handle(new Request(BASE + prefix + path, { method: route.method, headers }))
+    const send = () => handle(new Request(BASE + prefix + path, { method: route.method, headers }))
+    const { response, tapped, warned } = await sendWith(tap, op.fault, send)
+    // Planned once the request ran: the model learns from the store which call failed, and whether it ran.
+    const { plan, problems } = planFaulted(model, tapped, (loaded) => model.plan(op, sent, carried, loaded))
     const text = await response.text()
-    const problems: string[] = []
     const check = (what: string, actual: unknown, expected: unknown) => {
         if (!Bun.deepEquals(actual, expected))
             problems.push(`${what}: got ${JSON.stringify(actual)}, expected ${JSON.stringify(expected)}`)
     }
     check('status', response.status, plan.status)
+    check('retry-after', response.headers.get('retry-after'), plan.body.kind === 'unavailable' ? '1' : null)
+    check('warned', warned, plan.warns === true)
 
     // The cookie.
     const line = response.headers.get('set-cookie')
@@ -277,6 +291,12 @@ const request = async (op: Request_, model: Model, browsers: Browser[], handle: 
         case 'tooLarge':
             check('body (413)', text.includes('maxStateBytes'), true)
             break
+        case 'unavailable':
+            check('body (503)', text, UNAVAILABLE)
+            break
+        case 'unanswered':
+            check('body (503, unanswered)', text.startsWith(UNANSWERED), true)
+            break
         case 'view': {
             let actual: Record<string, unknown> = {}
             try {
@@ -314,6 +334,8 @@ const request = async (op: Request_, model: Model, browsers: Browser[], handle: 
         count('event: view with values')
     if (plan.body.kind === 'view' && plan.body.page !== '' && plan.body.count > 0) count('event: page view with values')
     if (plan.body.kind === 'stale' && plan.body.cookieMissing) count('event: stale, cookie missing')
+    const { fired } = tapped
+    if (fired) count(`fault: ${fired.call}#${fired.nth} ${fired.how} on ${op.route} -> ${plan.status}`)
     const tag = `${op.route} ${plan.status} ${plan.body.kind}${plan.body.kind === 'view' && plan.body.fresh ? ' fresh' : ''} cookie:${plan.cookie.kind}${plan.cookie.kind === 'set' && plan.cookie.id === undefined ? ' new' : ''}${plan.noStore ? ' no-store' : ''}`
     count(tag)
     if (cookieMeta && cookieValue !== undefined) {

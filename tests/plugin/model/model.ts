@@ -2,17 +2,7 @@
  * The reference model: what README.md and GUIDE.md promise each request answers (status, body,
  * cookie, caching), and the store, cookies and page ids that promise depends on.
  */
-import {
-    ABSOLUTE,
-    DEFAULT_PAGE,
-    GRACE,
-    IDLE,
-    NOTES,
-    REFRESH,
-    RESEND_AHEAD,
-    SECRETS,
-    type StoreKind
-} from './app'
+import { ABSOLUTE, DEFAULT_PAGE, GRACE, IDLE, NOTES, REFRESH, RESEND_AHEAD, SECRETS, type StoreKind } from './app'
 import { type Request_, ROUTES } from './ops'
 import { copyRec, DEFAULTS, fitRecord, PRESERVED, type Rec } from './record'
 import { count } from './stats'
@@ -52,8 +42,12 @@ type BodyExpect =
     | { kind: 'stale'; cookieMissing: boolean }
     | { kind: 'ended' }
     | { kind: 'tooLarge' }
+    /** 503 with `Retry-After`: the store is down. */
+    | { kind: 'unavailable' }
+    /** 503 without: a write got no answer, and may have run. */
+    | { kind: 'unanswered' }
 
-interface Plan {
+export interface Plan {
     status: number
     body: BodyExpect
     cookie: CookieExpect
@@ -63,7 +57,16 @@ interface Plan {
     session: string | undefined
     /** Applies the request's effect; `cookieId` is the id of the cookie the response set, if any. */
     apply: (cookieId: string | undefined) => void
+    /** What it saves, under the session's id (a new visitor's or a login's `cookieId`). */
+    write?: ((cookieId: string | undefined) => void) | undefined
+    /** The session id it deletes and ends (a login's or logout's, one a cookie brought). */
+    ends?: string | undefined
+    /** A logout (`destroyScopedSession()`): its delete failing fails it. */
+    logout?: boolean
+    /** A warning is logged (a login whose delete of the old session failed). */
+    warns?: boolean
 }
+type Effects = Pick<Plan, 'write' | 'ends' | 'logout'>
 
 export class Model {
     secrets: string[] = [SECRETS[0] as string]
@@ -122,7 +125,8 @@ export class Model {
         return this.at - meta.created < ABSOLUTE && this.at - meta.issued < IDLE ? meta : undefined
     }
 
-    plan(op: Request_, sent: string[], named: string | undefined): Plan {
+    /** `loaded`: the request's first load ran (else it failed before acting: the record's life is not extended). */
+    plan(op: Request_, sent: string[], named: string | undefined, loaded = true): Plan {
         const at = this.at
         // "Of several cookies of that name, the first valid one among the first four counts."
         let current: CookieMeta | undefined
@@ -178,7 +182,7 @@ export class Model {
 
         // The request loads its record (a returning session's), which extends the record's life.
         const ttl = Math.max(1, lifetime(created) * 1000)
-        const rec = copyRec(id === undefined ? undefined : this.load(id, ttl))
+        const rec = copyRec(id === undefined || !loaded ? undefined : this.load(id, ttl))
         const page = fresh ? new Map<string, unknown>() : (rec.p.get(pageKey) ?? new Map<string, unknown>())
         const read = (key: string) => {
             const scope = PRESERVED.has(key) ? rec.s : page
@@ -193,15 +197,21 @@ export class Model {
             note: String(read('note')).length,
             theme: read('theme') as string
         })
-        const nothing = (_: string | undefined) => {}
-        const plan = (status: number, body: BodyExpect, cookie: CookieExpect, apply = nothing): Plan => ({
+        const plan = (status: number, body: BodyExpect, cookie: CookieExpect, effects: Effects = {}): Plan => ({
             status,
             body,
             cookie,
             // A page scope's responses, and those carrying the cookie: no cache may keep the session.
             noStore: status < 409 ? noStore || cookie.kind !== 'none' : undefined,
             session: id,
-            apply
+            apply: (cookieId) => {
+                if (effects.ends !== undefined) {
+                    this.records.delete(effects.ends)
+                    this.ended.set(effects.ends, at)
+                }
+                effects.write?.(cookieId)
+            },
+            ...effects
         })
         const failed = (status: number, body: BodyExpect) => plan(status, body, { kind: 'none' })
         const staleError = () => failed(409, { kind: 'stale', cookieMissing })
@@ -236,9 +246,13 @@ export class Model {
                 case 'fullReset':
                     return plan(200, { kind: 'text', text: 'full reset' }, { kind: 'none' })
                 case 'logout':
-                    return plan(200, { kind: 'text', text: 'destroyed' }, { kind: 'clear', secure }, () => {
-                        this.ended.set(endedId, at)
-                    })
+                    // Its delete runs again (the record is gone), and the id is ended anew.
+                    return plan(
+                        200,
+                        { kind: 'text', text: 'destroyed' },
+                        { kind: 'clear', secure },
+                        { ends: endedId, logout: true }
+                    )
             }
         }
 
@@ -246,7 +260,7 @@ export class Model {
         const save = (status: number, body: BodyExpect, next: Rec) => {
             const fitted = fitRecord(next, pageKey)
             if (fitted === 'tooLarge') return failed(413, { kind: 'tooLarge' })
-            return plan(status, body, refresh, (cookieId) => this.store(id ?? cookieId, fitted, ttl))
+            return plan(status, body, refresh, { write: (cookieId) => this.store(id ?? cookieId, fitted, ttl) })
         }
         const inPage = (key: string, value: unknown) => {
             const scope = rec.p.get(pageKey) ?? new Map<string, unknown>()
@@ -254,11 +268,7 @@ export class Model {
             scope.set(key, value)
         }
         /** The id a login or logout ends: only one a cookie brought. */
-        const end = () => {
-            if (!returning) return
-            this.records.delete(id as string)
-            this.ended.set(id as string, at)
-        }
+        const ends = returning ? id : undefined
         const newSession = (kept: boolean | undefined): CookieExpect => {
             const persists = kept ?? persistent
             return {
@@ -281,7 +291,7 @@ export class Model {
                 // A page load drops the default page scope, even one whose handler reads no state.
                 if (fresh && rec.p.has(DEFAULT_PAGE)) {
                     rec.p.delete(DEFAULT_PAGE)
-                    return plan(200, body, refresh, (cookieId) => this.store(id ?? cookieId, rec, ttl))
+                    return plan(200, body, refresh, { write: (cookieId) => this.store(id ?? cookieId, rec, ttl) })
                 }
                 return plan(200, body, refresh)
             }
@@ -314,17 +324,19 @@ export class Model {
             case 'login': {
                 const kept = op.arg === 'remember' ? true : op.arg === 'forget' ? false : undefined
                 const carried: Rec = { s: rec.s, p: new Map() }
-                return plan(200, { kind: 'text', text: 'regenerated' }, newSession(kept), (cookieId) => {
-                    end()
-                    this.save(cookieId as string, carried, IDLE * 1000)
+                return plan(200, { kind: 'text', text: 'regenerated' }, newSession(kept), {
+                    ends,
+                    write: (cookieId) => this.save(cookieId as string, carried, IDLE * 1000)
                 })
             }
             case 'logout':
-                return plan(200, { kind: 'text', text: 'destroyed' }, { kind: 'clear', secure }, end)
+                return plan(200, { kind: 'text', text: 'destroyed' }, { kind: 'clear', secure }, { ends, logout: true })
             case 'logoutNotice':
-                return plan(200, { kind: 'text', text: 'bye' }, newSession(undefined), (cookieId) => {
-                    end()
-                    this.save(cookieId as string, { s: new Map([['theme', 'bye']]), p: new Map() }, IDLE * 1000)
+                return plan(200, { kind: 'text', text: 'bye' }, newSession(undefined), {
+                    ends,
+                    logout: true,
+                    write: (cookieId) =>
+                        this.save(cookieId as string, { s: new Map([['theme', 'bye']]), p: new Map() }, IDLE * 1000)
                 })
         }
         throw new Error(`unplanned route ${op.route}`)

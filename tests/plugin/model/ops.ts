@@ -3,6 +3,7 @@
  * secrets, replayed or forged cookies) and the method and path each kind of request is sent to.
  */
 import { NOTES } from './app'
+import type { Fault } from './faults'
 
 // ---- Operations ----
 
@@ -37,6 +38,8 @@ export type Request_ = {
     junkFirst?: boolean
     /** Sent to the second route module (`/b`), which has its own instance of the plugin. */
     second?: boolean
+    /** A call of the store that fails while the request runs (faults.ts). */
+    fault?: Fault
 }
 export type Op =
     | Request_
