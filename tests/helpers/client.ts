@@ -22,7 +22,8 @@ export const NAVIGATE = { 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'docum
 export const HTMX = { 'hx-request': 'true', accept: 'text/html' }
 /** Headers htmx 4 sends with the requests of the page whose id is `page`. */
 export const inPage = (page: string) => ({ ...HTMX, [PAGE_HEADER]: page })
-const FORM_TYPE = { 'content-type': 'application/x-www-form-urlencoded' }
+/** The `Content-Type` of a form's fields, as browsers and curl's `-d` send them. */
+export const FORM_TYPE = { 'content-type': 'application/x-www-form-urlencoded' }
 /** Headers a browser sends when it posts a form with JavaScript off. */
 export const FORM_POST = { ...FORM_TYPE, accept: BROWSER_ACCEPT }
 /** Headers htmx 4 sends when it posts a form's fields. */

@@ -8,8 +8,7 @@
  * Each encodes the fields as it would and returns what the server parses of them.
  */
 import { PAGE_PARAM } from '../../../plugins/scoped-state'
-import { client, FORM_POST, NAVIGATE } from '../../helpers/client'
-import { pageIdOf } from './observe'
+import { client, FORM_POST, FORM_TYPE, HTMX_FORM, inPage, NAVIGATE, pageIdOf } from '../../helpers/client'
 
 type Handler = Parameters<typeof client>[0]
 
@@ -27,6 +26,7 @@ export type Fields = Record<string, unknown>
 const OWN = 'http://localhost'
 const EVIL = 'https://evil.example'
 
+/** What a plain form's `action` and its 303 carry; written apart from the plugin's `withPageId`, which it checks. */
 export const pathWithPage = (path: string, pageId: string) =>
     pageId ? `${path}?${PAGE_PARAM}=${encodeURIComponent(pageId)}` : path
 
@@ -59,16 +59,13 @@ export const browser = (app: Handler) => {
                 return { response: jar.post(path, { ...headers, 'content-type': 'application/json' }, body), parsed }
             }
             const { body, parsed } = formBody(fields)
-            const type = { 'content-type': 'application/x-www-form-urlencoded' }
-            return { response: jar.post(path, { ...headers, ...type }, body), parsed }
+            return { response: jar.post(path, { ...headers, ...FORM_TYPE }, body), parsed }
         }
         const { body, parsed } = formBody(fields)
         if (channel.kind === 'htmx') {
             const headers = {
-                'hx-request': 'true',
-                accept: 'text/html',
-                'content-type': 'application/x-www-form-urlencoded',
-                'x-page-id': channel.tab.pageId,
+                ...inPage(channel.tab.pageId),
+                ...HTMX_FORM,
                 'sec-fetch-mode': 'cors',
                 'sec-fetch-site': site,
                 origin
@@ -81,15 +78,13 @@ export const browser = (app: Handler) => {
 
     /** A GET of the count: htmx from its page, or a script. */
     const count = (channel: Channel) =>
-        channel.kind === 'api'
-            ? jar.get('/api/count')
-            : jar.get('/api/count', { 'hx-request': 'true', accept: 'text/html', 'x-page-id': channel.tab.pageId })
+        channel.kind === 'api' ? jar.get('/api/count') : jar.get('/api/count', inPage(channel.tab.pageId))
 
     /** Loads `url` in `tab` as a document; the tab then shows that page, with its id. */
     const load = async (tab: Tab, url: string) => {
         const response = await jar.get(url, NAVIGATE)
         const html = await response.text()
-        tab.pageId = pageIdOf(html) ?? ''
+        tab.pageId = pageIdOf(html)
         return { response, html }
     }
 

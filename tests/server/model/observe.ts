@@ -47,9 +47,6 @@ export const pickedThemeOf = (html: string) =>
 /** The signed-in name as the account page shows it (escaped), or `undefined` on the sign-in form. */
 export const signedInOf = (html: string) => /Signed in as <strong><bdi>([\s\S]*?)<\/bdi><\/strong>/.exec(html)?.[1]
 
-/** The page id a page hands its htmx requests. */
-export const pageIdOf = (html: string) => /"x-page-id":"([^"]+)"/.exec(html.replaceAll('&#34;', '"'))?.[1]
-
 export const escaped = (text: string) => Html.escapeHtml(text)
 
 /** Whether `html` shows `message` as text: escaped, where it may hold what a user typed. */

@@ -6,6 +6,7 @@
  * its cookie's lifetime, and that nothing a client sent comes back unescaped.
  */
 import { testApp } from '../../helpers/app'
+import { maxAgeOf } from '../../helpers/client'
 import { type Action, draw, eq, shellShown } from './actions'
 import { type Browser, browser, type Channel, pathWithPage, type Tab } from './clients'
 import { cartOf, countOf, escaped, shows, signedInOf, unescaped } from './observe'
@@ -22,9 +23,9 @@ const PAGES = ['/', '/counter', '/cart', '/theme', '/account']
 
 /** Every answer: the cookie lives as long as the model says, and nothing sent comes back as markup. */
 const common = (who: Someone, response: Response, html: string, sent: unknown[]) => {
-    const cookie = response.headers.get('set-cookie')
-    if (cookie && !/Max-Age=0(;|$)/.test(cookie))
-        eq('cookie outlives the browser', /Max-Age=\d/.test(cookie), who.p.persistent)
+    const maxAge = maxAgeOf(response)
+    if (response.headers.has('set-cookie') && maxAge !== '0')
+        eq('cookie outlives the browser', maxAge !== undefined, who.p.persistent)
     eq('sent text shown unescaped', unescaped(html, sent), undefined)
 }
 
