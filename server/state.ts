@@ -11,8 +11,11 @@ import type { CartLine } from './catalog'
 export const THEMES = ['light', 'dark', 'system'] as const
 export type Theme = (typeof THEMES)[number]
 
+/** Where every page's count starts, and where a reset puts it back. */
+export const COUNT_START = 0
+
 const setup = {
-    count: { value: 0 },
+    count: { value: COUNT_START },
     cart: { value: [] as CartLine[], preserve: true },
     theme: { value: 'system' as Theme, preserve: true },
     username: { value: '', preserve: true }

@@ -8,7 +8,7 @@ import { CartBadge } from '../../views/cart-badge'
 import { Count } from '../../views/counter'
 import { cartCount } from '../cart'
 import { answer, isHtmx } from '../respond'
-import type { AppState } from '../state'
+import { type AppState, COUNT_START } from '../state'
 import { announceTheme } from './theme'
 
 export const counterRoutes = (state: AppState) =>
@@ -33,12 +33,12 @@ export const counterRoutes = (state: AppState) =>
             context.resetScopedStore(true)
             const { scopedStore, request } = context
             announceTheme(context, scopedStore.theme)
-            // Every page's count is back at 0. Not read back: from a page whose session ended (signed in or
-            // out in another tab) reading it is refused (409), which would undo a reset that works from there,
-            // as it does for a plain form.
+            // Every page's count is back at its start. Not read back: from a page whose session ended (signed
+            // in or out in another tab) reading it is refused (409), which would undo a reset that works from
+            // there, as it does for a plain form.
             return answer(context, '/counter', () => (
                 <>
-                    <Count value={0} />
+                    <Count value={COUNT_START} />
                     {isHtmx(request) ? <CartBadge count={cartCount(scopedStore.cart)} oob /> : ''}
                 </>
             ))
