@@ -63,8 +63,8 @@ export const parseQuantity = (value: unknown) => {
     // Only a field left empty is missing: a repeated one (an array) or a JSON `true` is not a number.
     const missing = value === undefined || value === null || (typeof value === 'string' && input === '')
     if (missing) return { ok: false, input, message: `Enter a quantity from 1 to ${MAX_QUANTITY}.` } as const
-    // Digits only, however many: a number field sends what was typed, leading zeros too ("0005"),
-    // and a long run is out of range anyway.
+    // Digits only, however many: a number field sends what was typed, leading zeros too ("0005");
+    // the range check refuses the rest (a long run of other digits is past 99, or Infinity).
     const quantity = /^\d+$/.test(input) ? Number(input) : Number.NaN
     if (!(quantity >= 1 && quantity <= MAX_QUANTITY))
         return { ok: false, input, message: `Enter a whole number from 1 to ${MAX_QUANTITY}.` } as const
