@@ -30,7 +30,8 @@ export interface RedisServer {
 }
 
 const REDIS_SERVER = redisServerBinary()
-const NOT_INSTALLED = 'redis-server is not installed (Debian: apt-get install redis-server; macOS: brew install redis)'
+const NOT_INSTALLED =
+    'neither redis-server nor valkey-server is installed (Debian: apt-get install redis-server; macOS: brew install redis)'
 
 /** No redis-server here, and tests may skip (`REQUIRE_SERVICES` is not 1): Redis tests are skipped. */
 export const REDIS_SKIPPED = !REDIS_SERVER && process.env.REQUIRE_SERVICES !== '1'
