@@ -5,7 +5,9 @@
  * response is compared with a model of what README.md and GUIDE.md promise: its status, body,
  * `Set-Cookie` (value, signature, attributes) and `Cache-Control`; so is the state each client
  * then reads. Against the memory store, a SQLite file, and the locking path (`serializeRequests`,
- * an asynchronous store).
+ * an asynchronous store); and on a real redis-server, through one app instance or two (each with
+ * its own Redis store object, as two processes behind a load balancer: one state whichever
+ * serves), where the model says what Redis does on its own clock (model/model.ts).
  *
  * With store faults (model/faults.ts), one store call of a fifth of the requests (three fifths of
  * logins and logouts) fails: the store down, or a write that lost its answer, having run or not.
@@ -16,17 +18,25 @@
  * draws more sequences (`MODEL_FAULT_SEEDS=500` with faults); `MODEL_STATS=1` counts what they reached.
  */
 import { describe, expect, test } from 'bun:test'
+import { redisTest, useRedis } from '../helpers/redis'
 import type { StoreKind } from './model/app'
 import { FAULT_RATE, FAULT_SEEDS, generator, LENGTH, profileOf, SEEDS, shrink } from './model/generate'
 import { run } from './model/harness'
+import { onRedis } from './model/setups'
 
 const KINDS = ['memory', 'sqlite', 'serialized', 'asynchronous'] as const
+const REDIS_KINDS = ['redis', 'redisPair'] as const
+/** Fewer on Redis, whose round trips cost more: the first of the same seeds. */
+const REDIS_SEEDS = SEEDS.slice(0, Number(Bun.env.MODEL_REDIS_SEEDS ?? 8))
+const REDIS_FAULT_SEEDS = FAULT_SEEDS.slice(0, Number(Bun.env.MODEL_REDIS_SEEDS ?? 8) / 2)
+onRedis(useRedis())
 
 /** Runs each seed's sequence on `kind`; on a mismatch, throws with the seed and a shortened sequence that still fails. */
 const runSeeds = async (kind: StoreKind, seeds: number[], faults: number) => {
     let steps = 0
     for (const seed of seeds) {
-        const { ops, error } = await run(kind, generator(seed, LENGTH, profileOf(seed), faults))
+        const instances = kind === 'redisPair' ? 2 : 1
+        const { ops, error } = await run(kind, generator(seed, LENGTH, profileOf(seed), faults, instances))
         steps += ops.length
         if (!error) continue
         const shortened = await shrink(kind, ops)
@@ -48,4 +58,15 @@ describe('model-based: random sequences agree with the documented behaviour', ()
 describe('model-based, with store faults: a failed call answers as documented and leaves the state as promised', () => {
     for (const kind of KINDS)
         test(`${kind} store, ${FAULT_SEEDS.length} seeds`, () => runSeeds(kind, FAULT_SEEDS, FAULT_RATE), 60_000)
+})
+
+describe('model-based, on a real redis-server: one app instance, or two sharing it', () => {
+    for (const kind of REDIS_KINDS) {
+        redisTest(`${kind}, ${REDIS_SEEDS.length} seeds`, () => runSeeds(kind, REDIS_SEEDS, 0), 60_000)
+        redisTest(
+            `${kind} with store faults, ${REDIS_FAULT_SEEDS.length} seeds`,
+            () => runSeeds(kind, REDIS_FAULT_SEEDS, FAULT_RATE),
+            60_000
+        )
+    }
 })

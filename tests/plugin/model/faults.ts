@@ -6,7 +6,8 @@
  * succeeding anyway).
  */
 import { type Store, StoreUnavailableError } from '../../../plugins/scoped-state'
-import type { Model, Plan } from './model'
+import type { Model } from './model'
+import type { Plan } from './plan'
 
 /**
  * The `nth` call (from 0) of kind `call` in a request: `down` throws before it acts; a write
@@ -28,7 +29,22 @@ export interface Tapped {
     deleted: string[]
 }
 
-/** `inner` (a synchronous store) with the fault `arm` sets for the next request, and what `collect` reports of it. */
+/** `then` once `answer` settled well (at once when it is no promise); the answer kept. */
+const after = <T>(answer: T, then: () => void): T => {
+    if (!(answer instanceof Promise)) {
+        then()
+        return answer
+    }
+    return answer.then((value) => {
+        then()
+        return value
+    }) as T
+}
+
+/**
+ * `inner` with the fault `arm` sets for the next request, and what `collect` reports of it. A store
+ * answering with promises (Redis) fails with a rejected one, after the write that ran settled.
+ */
 export const faulty = (inner: Store) => {
     let armed: Fault | undefined
     let counts = { load: 0, save: 0, delete: 0, release: 0 }
@@ -36,24 +52,23 @@ export const faulty = (inner: Store) => {
     const call = <T>(kind: Fault['call'], id: string, act: () => T): T => {
         const fault = armed?.call === kind && armed.nth === counts[kind]++ ? armed : undefined
         if (!fault) return act()
-        const applied = fault.how === 'unanswered'
+        // A store that locks sends its unlock before `release` returns (store.ts): this one was
+        // sent, and its answer lost. One that never reached Redis is the store's own to recover
+        // (it sends it again, or takes its lock over: redis.test.ts); failed here, unsent, its lock
+        // would hold the session for its whole lease.
+        const applied = fault.how === 'unanswered' || (kind === 'release' && !inner.synchronous)
         tapped.fired = { ...fault, id, applied }
-        if (applied) act()
-        throw new StoreUnavailableError('injected fault', { unanswered: fault.how !== 'down' })
+        const error = new StoreUnavailableError('injected fault', { unanswered: fault.how !== 'down' })
+        const answer = applied ? act() : undefined
+        if (inner.synchronous) throw error
+        return Promise.resolve(answer).then(() => Promise.reject(error)) as T
     }
     const store: Store = {
         ...inner,
         load: (id, ttl) => call('load', id, () => inner.load(id, ttl)),
         save: (id, record, ttl) =>
-            call('save', id, () => {
-                inner.save(id, record, ttl)
-                tapped.saved.push(id)
-            }),
-        delete: (id) =>
-            call('delete', id, () => {
-                inner.delete(id)
-                tapped.deleted.push(id)
-            }),
+            call('save', id, () => after(inner.save(id, record, ttl), () => tapped.saved.push(id))),
+        delete: (id) => call('delete', id, () => after(inner.delete(id), () => tapped.deleted.push(id))),
         release: (id) => call('release', id, () => inner.release(id))
     }
     return {
@@ -163,7 +178,7 @@ export const faulted = (model: Model, plan: Plan, { fired, saved }: Tapped): Pla
                 return failed(() => {
                     // A logout that regenerated saved its new session first: no cookie carries it.
                     if (saved[0] !== undefined) plan.write?.(saved[0])
-                    if (fired.applied) model.records.delete(ended)
+                    if (fired.applied) model.deleted(ended)
                 })
             return {
                 ...plan,
@@ -172,7 +187,7 @@ export const faulted = (model: Model, plan: Plan, { fired, saved }: Tapped): Pla
                     plan.write?.(cookieId)
                     // Ended here either way; its record is gone only if the delete ran.
                     model.ended.set(ended, model.at)
-                    if (fired.applied) model.records.delete(ended)
+                    if (fired.applied) model.deleted(ended)
                 }
             }
         }

@@ -92,11 +92,13 @@ const PROFILES: Record<'wide' | 'tabs', Profile> = {
 
 /**
  * `faults`: the chance that a request's store fails one of its calls, drawn from a stream of
- * its own, so that a seed's requests are the same with faults and without.
+ * its own, so that a seed's requests are the same with faults and without. `instances`: with
+ * two, each request goes to one of them at random (from a stream of its own too).
  */
-export const generator = (seed: number, length: number, profile: Profile, faults = 0) => {
+export const generator = (seed: number, length: number, profile: Profile, faults = 0, instances = 1) => {
     const random = mulberry32(seed)
     const faultRandom = mulberry32(seed ^ 0xfa17)
+    const balancer = mulberry32(seed ^ 0xba1a)
     const total = profile.routes.reduce((sum, [, weight]) => sum + weight, 0)
     let threshold = 0
     const [advance, rotate, close, replay, forge] = [
@@ -190,6 +192,7 @@ export const generator = (seed: number, length: number, profile: Profile, faults
         if (chance(0.3)) op.second = true
         const fault = faults > 0 ? drawFault(faultRandom, route, faults) : undefined
         if (fault) op.fault = fault
+        if (instances > 1 && balancer() < 0.5) op.elsewhere = true
         return op
     }
 }

@@ -6,14 +6,16 @@ import { afterAll } from 'bun:test'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { memoryStore, PAGE_HEADER, PAGE_PARAM, sqliteStore } from '../../../plugins/scoped-state'
-import { asynchronous } from '../../helpers/asynchronous-store'
+import { PAGE_HEADER, PAGE_PARAM } from '../../../plugins/scoped-state'
 import { BASE, NAVIGATE } from '../../helpers/client'
-import { BROWSER_ACCEPT, CLIENTS, COOKIE, makeApp, SECRETS, type StoreKind } from './app'
-import { faulty, planFaulted, sendWith, type Tap } from './faults'
+import { BROWSER_ACCEPT, CLIENTS, COOKIE, SECRETS, type StoreKind } from './app'
+import { planFaulted, sendWith, type Tap } from './faults'
 import { type CookieMeta, Model, type PageMeta } from './model'
 import { type Op, type PageRef, type Request_, ROUTES } from './ops'
+import { onRedisKinds, openSetup } from './setups'
 import { count } from './stats'
+
+type Setup = ReturnType<typeof openSetup>
 
 // ---- The harness ----
 
@@ -38,15 +40,13 @@ let files = 0
 export const run = async (kind: StoreKind, next: (step: number, world: World) => Op | undefined) => {
     const start = Date.UTC(2026, 0, 1) + 500
     const model = new Model(start, kind)
-    const now = () => model.t
     const path = join(scratch, `state-${++files}.db`)
-    // Each store behind the one that fails a request's calls on cue (faults.ts).
-    const open = () => faulty(kind === 'sqlite' ? sqliteStore({ path, now }) : memoryStore({ now }))
-    const outer = (tap: Tap) => (kind === 'asynchronous' ? asynchronous(tap.store) : tap.store)
-    let tap = open()
-    let store = outer(tap)
-    const serialize = kind === 'serialized'
-    let app = makeApp(model.secrets, store, now, serialize)
+    const setup = openSetup(
+        kind,
+        path,
+        () => model.t,
+        () => model.secrets
+    )
     const browsers: Browser[] = Array.from({ length: CLIENTS }, () => ({ jar: undefined, received: [], pages: [] }))
     const world = { model, browsers }
     const ops: Op[] = []
@@ -55,27 +55,14 @@ export const run = async (kind: StoreKind, next: (step: number, world: World) =>
             const op = next(step, world)
             if (!op) break
             ops.push(op)
-            await apply(
-                op,
-                world,
-                () => {
-                    if (kind === 'sqlite') {
-                        store.close()
-                        tap = open()
-                        store = outer(tap)
-                    }
-                    app = makeApp(model.secrets, store, now, serialize)
-                },
-                (request) => app.handle(request),
-                tap
-            )
+            await apply(op, world, setup)
         }
         return { ops, error: undefined }
     } catch (error) {
         if (error instanceof Mismatch) return { ops, error }
         throw error
     } finally {
-        store.close()
+        await setup.close()
         rmSync(path, { force: true })
         rmSync(`${path}-wal`, { force: true })
         rmSync(`${path}-shm`, { force: true })
@@ -90,25 +77,20 @@ const pageOf = (ref: PageRef | undefined, browsers: Browser[]) => {
     return pages.length === 0 ? undefined : pages[ref.nth % pages.length]
 }
 
-const apply = async (
-    op: Op,
-    { model, browsers }: World,
-    restart: () => void,
-    handle: (r: Request) => Promise<Response>,
-    tap: Tap
-) => {
+const apply = async (op: Op, { model, browsers }: World, setup: Setup) => {
     switch (op.t) {
         case 'advance':
             model.t += op.ms
+            await setup.lapse(model.lapseMarks())
             return
         case 'rotate':
             if (op.how === 'add')
                 model.secrets = [SECRETS[model.nextSecret++ % SECRETS.length] as string, ...model.secrets].slice(0, 3)
             if (op.how === 'drop') model.secrets = model.secrets.slice(0, 1)
-            // Ended ids are known by the instances sharing a store object: the SQLite file opened
-            // again, as after a restart, knows of none.
-            if (model.kind === 'sqlite') model.ended.clear()
-            restart()
+            // Ended ids are known by the instances sharing a store object: the SQLite file or the
+            // Redis stores opened again, as after a restart, know of none (Redis keeps its marks).
+            if (model.kind === 'sqlite' || onRedisKinds(model.kind)) model.forgetEnded()
+            await setup.restart()
             return
         case 'close': {
             const browser = browsers[op.c] as Browser
@@ -157,8 +139,11 @@ const apply = async (
             browser.jar = { value, expires: undefined }
             return
         }
-        case 'req':
-            return request(op, model, browsers, handle, tap)
+        case 'req': {
+            const { app, tap } = setup.at(op.elsewhere ? 1 : 0)
+            model.instance = op.elsewhere ? 1 : 0
+            return request(op, model, browsers, (r) => app.handle(r), tap)
+        }
     }
 }
 

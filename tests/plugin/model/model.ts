@@ -4,6 +4,7 @@
  */
 import { ABSOLUTE, DEFAULT_PAGE, GRACE, IDLE, NOTES, REFRESH, RESEND_AHEAD, SECRETS, type StoreKind } from './app'
 import { type Request_, ROUTES } from './ops'
+import type { BodyExpect, CookieExpect, Effects, Plan } from './plan'
 import { copyRec, DEFAULTS, fitRecord, PRESERVED, type Rec } from './record'
 import { count } from './stats'
 
@@ -22,66 +23,64 @@ export interface PageMeta {
     secret: string
 }
 
-type CookieExpect =
-    | { kind: 'none' }
-    | { kind: 'clear'; secure: boolean }
-    | {
-          kind: 'set'
-          /** `undefined`: a new id. */
-          id: string | undefined
-          created: number | 'now'
-          issued: number
-          persistent: boolean
-          maxAge: number | undefined
-          secure: boolean
-      }
-
-type BodyExpect =
-    | { kind: 'text'; text: string }
-    | { kind: 'view'; fresh: boolean; page: string; count: number; tags: string[]; note: number; theme: string }
-    | { kind: 'stale'; cookieMissing: boolean }
-    | { kind: 'ended' }
-    | { kind: 'tooLarge' }
-    /** 503 with `Retry-After`: the store is down. */
-    | { kind: 'unavailable' }
-    /** 503 without: a write got no answer, and may have run. */
-    | { kind: 'unanswered' }
-
-export interface Plan {
-    status: number
-    body: BodyExpect
-    cookie: CookieExpect
-    /** Whether the response is `Cache-Control: no-store` (a page scope's, or one carrying the cookie); `undefined`: not checked. */
-    noStore: boolean | undefined
-    /** The session id the request ran in; `undefined` for a new visitor's, learnt from its cookie. */
-    session: string | undefined
-    /** Applies the request's effect; `cookieId` is the id of the cookie the response set, if any. */
-    apply: (cookieId: string | undefined) => void
-    /** What it saves, under the session's id (a new visitor's or a login's `cookieId`). */
-    write?: ((cookieId: string | undefined) => void) | undefined
-    /** The session id it deletes and ends (a login's or logout's, one a cookie brought). */
-    ends?: string | undefined
-    /** A logout (`destroyScopedSession()`): its delete failing fails it. */
-    logout?: boolean
-    /** A warning is logged (a login whose delete of the old session failed). */
-    warns?: boolean
-}
-type Effects = Pick<Plan, 'write' | 'ends' | 'logout'>
-
 export class Model {
     secrets: string[] = [SECRETS[0] as string]
     nextSecret = 1
-    /** The store: each session's record, and when the store lets it go (milliseconds). */
+    /** The store: each session's record, and when the store lets it go (milliseconds, on its clock). */
     readonly records = new Map<string, { rec: Rec; expires: number }>()
-    /** Ids a login or logout ended through this store object, and when (seconds). */
-    readonly ended = new Map<string, number>()
+    /** By app instance (store object): ids a login or logout ended through it, and when (seconds). */
+    private readonly endedBy = [new Map<string, number>(), new Map<string, number>()]
+    /** The app instance the request being planned is sent to (`redisPair`: 0 or 1). */
+    instance = 0
+    /**
+     * Redis's ended marks: ids whose delete ran there, and when (milliseconds), which every
+     * instance's `load` answers as ended (`SESSION_ENDED`) for a minute of Redis's own clock
+     * (stores/redis.ts). The test moves Redis's clock for them: as the injected clock passes that
+     * minute, the harness deletes the mark (`lapseMarks`), as redis.test.ts does. Then an instance
+     * that did not end the id takes its cookie back, state gone, while the one that did starts it a
+     * new session (docs/stores.md "Sessions ended in another process"): `ended` is per instance.
+     */
+    private readonly marks = new Map<string, number>()
     readonly cookies = new Map<string, CookieMeta>()
     readonly pages = new Map<string, PageMeta>()
+    private readonly redis: boolean
 
     constructor(
         public t: number,
         readonly kind: StoreKind
-    ) {}
+    ) {
+        this.redis = kind === 'redis' || kind === 'redisPair'
+    }
+
+    /** Those of the serving instance's store object. */
+    get ended() {
+        return this.endedBy[this.instance] as Map<string, number>
+    }
+    /** The instances were started anew: their store objects know of no ended ids. */
+    forgetEnded() {
+        for (const ended of this.endedBy) ended.clear()
+    }
+    /** A delete of `id` ran in the store: its record is gone and, in Redis, its mark left. */
+    deleted(id: string) {
+        this.records.delete(id)
+        if (this.redis) this.marks.set(id, this.t)
+    }
+    /** Redis's marks that have lived their minute by now: the harness deletes them there. */
+    lapseMarks() {
+        const lapsed = [...this.marks].filter(([, at]) => this.t - at >= GRACE * 1000).map(([id]) => id)
+        for (const id of lapsed) this.marks.delete(id)
+        return lapsed
+    }
+
+    /**
+     * The clock a store's records expire on: the injected one, but for Redis, which expires keys
+     * on its own (the wall clock, which the test does not move). Every ttl is a second or more
+     * (store.ts): only one given near a session's absolute end can lapse there within a sequence
+     * (`MODEL_STATS` counts those under 5 s: none with the default seeds).
+     */
+    private get storeClock() {
+        return this.redis ? Date.now() : this.t
+    }
 
     /**
      * `Store.load`: a record past its time is gone; else its life is extended to `ttl` (store.ts).
@@ -91,7 +90,7 @@ export class Model {
     private load(id: string, ttl: number) {
         const stored = this.records.get(id)
         if (!stored) return undefined
-        if (stored.expires <= this.t) {
+        if (stored.expires <= this.storeClock) {
             count('event: store expired')
             this.records.delete(id)
             return undefined
@@ -101,7 +100,8 @@ export class Model {
     }
 
     private expiry(expires: number | undefined, ttl: number) {
-        if (this.kind !== 'sqlite') return this.t + ttl
+        if (this.redis && ttl < 5000) count('event: Redis record given under 5 s of wall clock')
+        if (this.kind !== 'sqlite') return this.storeClock + ttl
         if (expires === undefined || expires < this.t + ttl || expires > this.t + ttl * 1.2)
             return Math.ceil(this.t + ttl * 1.1)
         return expires
@@ -173,8 +173,12 @@ export class Model {
         const pageKey = requestedMeta ? requestedMeta.key : DEFAULT_PAGE
         const pageId = requestedMeta ? (names as string) : ''
         const noStore = fresh || requestedMeta !== undefined
-        const endedHere = returning && this.ended.has(id as string)
+        // Ended through this instance, or, in Redis, anywhere (the mark, learnt by the load).
+        const endedHere = returning && (this.ended.has(id as string) || (loaded && this.marks.has(id as string)))
         if (endedHere) count('event: ended session, in its grace minute')
+        if (endedHere && !this.ended.has(id as string)) count('event: ended session, from its Redis mark')
+        if (returning && !endedHere && this.endedBy.some((ended) => ended.has(id as string)))
+            count('event: ended session going on where it was not ended, its mark lapsed')
         if (current && current.secret !== this.secrets[0]) count('event: cookie of an older secret')
         const namedPage = names === undefined ? undefined : this.pages.get(names)
         if (namedPage?.session === id && !this.secrets.includes(namedPage?.secret ?? ''))
@@ -206,7 +210,7 @@ export class Model {
             session: id,
             apply: (cookieId) => {
                 if (effects.ends !== undefined) {
-                    this.records.delete(effects.ends)
+                    this.deleted(effects.ends)
                     this.ended.set(effects.ends, at)
                 }
                 effects.write?.(cookieId)

@@ -38,6 +38,8 @@ export type Request_ = {
     junkFirst?: boolean
     /** Sent to the second route module (`/b`), which has its own instance of the plugin. */
     second?: boolean
+    /** Served by the other app instance (`redisPair`): another process, its own Redis store object. */
+    elsewhere?: boolean
     /** A call of the store that fails while the request runs (faults.ts). */
     fault?: Fault
 }
@@ -46,7 +48,7 @@ export type Op =
     | { t: 'advance'; ms: number }
     /**
      * New instances of the plugin (new route modules) on the same state: `add` puts a new secret
-     * first, `drop` keeps only the first. The SQLite file is opened again.
+     * first, `drop` keeps only the first. The SQLite file and the Redis stores are opened again.
      */
     | { t: 'rotate'; how: 'add' | 'drop' | 'restart' }
     /** The browser closes: its cookie without `Max-Age` goes. */
