@@ -2,7 +2,7 @@
  * The actions of the model-based test: for each, the request (path and fields, drawn at
  * random) and, given the fields as the server parsed them, what the reference model says
  * must happen: a change and what the answer then shows, a refusal with its status and
- * message, a page out of date (409), or a fresh page load (sign-in, sign-out).
+ * message, a page out of date (409), or a fresh page load (sign-in, sign-out, start over).
  */
 
 import { badgeOf, cartOf, countOf, escaped, pageThemeOf, pickedThemeOf, signedInOf } from './observe'
@@ -121,7 +121,8 @@ export const draw = (r: Random, json: boolean): Action => {
     if (roll < 0.82)
         return counterAction(r.pick(['increment', 'increment', 'decrement', 'reset', 'full-reset'] as const))
     if (roll < 0.95) return signInAction({ name: input.name(r, json), remember: input.remember(r, json) })
-    return signOutAction()
+    if (roll < 0.98) return signOutAction()
+    return startOverAction()
 }
 
 const themeAction = (fields: Record<string, unknown>): Action => ({
@@ -180,5 +181,17 @@ const signOutAction = (): Action => ({
             shellShown(p, html)
         }
         return { kind: 'reload', newSession: true, check }
+    }
+})
+
+/** The error page's way out (server/routes/start-over.ts): every key goes, the session stays, the home page loads. */
+const startOverAction = (): Action => ({
+    name: 'start over',
+    path: '/start-over',
+    fields: {},
+    page: '/',
+    outcome: (_parsed, p) => {
+        model.fullReset(p)
+        return { kind: 'reload', newSession: false, check: (html) => shellShown(p, html) }
     }
 })

@@ -102,12 +102,12 @@ const act = async (who: Someone, channel: Channel, action: Action, crossSite: bo
         }
         if (channel.kind === 'htmx') {
             eq('status', response.status, 200)
-            eq('HX-Redirect', response.headers.get('hx-redirect'), '/account')
+            eq('HX-Redirect', response.headers.get('hx-redirect'), action.page)
         } else {
             eq('status', response.status, 303)
-            eq('Location', response.headers.get('location'), '/account')
+            eq('Location', response.headers.get('location'), action.page)
         }
-        if (tab) outcome.check(await load(who, tab, '/account'), true)
+        if (tab) outcome.check(await load(who, tab, action.page), true)
         return
     }
     if (channel.kind !== 'form') {
