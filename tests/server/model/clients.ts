@@ -84,7 +84,7 @@ export const browser = (app: Handler) => {
     const load = async (tab: Tab, url: string) => {
         const response = await jar.get(url, NAVIGATE)
         const html = await response.text()
-        tab.pageId = pageIdOf(html)
+        if (response.ok) tab.pageId = pageIdOf(html)
         return { response, html }
     }
 

@@ -6,9 +6,10 @@
  * its cookie's lifetime, and that nothing a client sent comes back unescaped.
  */
 import { testApp } from '../../helpers/app'
-import { maxAgeOf } from '../../helpers/client'
+import { maxAgeOf, sessionIdOf } from '../../helpers/client'
 import { type Action, draw, eq, shellShown } from './actions'
 import { type Browser, browser, type Channel, pathWithPage, type Tab } from './clients'
+import { expectFailed, type FaultRun, fails, faultRun, learn } from './faults'
 import { cartOf, countOf, escaped, shows, signedInOf, unescaped } from './observe'
 import { random } from './random'
 import * as model from './reference'
@@ -17,6 +18,8 @@ interface Someone {
     label: string
     p: model.Person
     b: Browser
+    /** The run's store faults, when it has them. */
+    faults: FaultRun | undefined
 }
 
 const PAGES = ['/', '/counter', '/cart', '/theme', '/account']
@@ -29,11 +32,24 @@ const common = (who: Someone, response: Response, html: string, sent: unknown[])
     eq('sent text shown unescaped', unescaped(html, sent), undefined)
 }
 
-/** Loads `url` in `tab` as a browser does, and checks the page against the model. */
-const load = async (who: Someone, tab: Tab, url: string) => {
+/**
+ * Loads `url` in `tab` as a browser does, and checks the page against the model. `faulty`: the
+ * store may fail it; the tab then still shows its page (the user goes back).
+ */
+const load = async (who: Someone, tab: Tab, url: string, faulty = false) => {
     const asked = new URL(url, 'http://localhost').searchParams.get('page_id') ?? undefined
+    const [before, ownId] = [structuredClone(who.p), sessionIdOf(who.b.cookie)]
+    if (faulty) who.faults?.arm('page')
     const { response, html } = await who.b.load(tab, url)
+    const fired = who.faults?.collect()
     common(who, response, html, [])
+    if (fired) {
+        expectFailed(response, html, 'page', false, fired)
+        model.pageLoad(who.p, asked, 'lost')
+        learn(who.p, before, fired, ownId)
+        await who.faults?.after(`page ${fired.how}`, 'page', true)
+        return html
+    }
     eq(`GET ${url}`, response.status, 200)
     model.pageLoad(who.p, asked, tab.pageId)
     if (model.isCurrent(who.p, asked)) eq('adopted page id', tab.pageId, asked)
@@ -65,8 +81,11 @@ const act = async (who: Someone, channel: Channel, action: Action, crossSite: bo
     // (plugins/scoped-state/identify.ts): a plain form's `?page_id=` is not looked at, and the post
     // lands in a new session's default scope rather than being refused as out of date (409).
     const cookieless = channel.kind === 'form' && b.cookie === ''
+    const [before, ownId] = [structuredClone(p), sessionIdOf(b.cookie)]
+    if (!crossSite) who.faults?.arm(action.name)
     const { response: answer, parsed } = b.post(channel, action.path, action.fields, crossSite)
     const response = await answer
+    const fired = who.faults?.collect()
     const html = await response.text()
     // The path's product id too, as the server decodes it (nothing, when it is not valid percent-encoding).
     const sent = [...Object.values(action.fields), safeDecode(action.path)]
@@ -78,12 +97,25 @@ const act = async (who: Someone, channel: Channel, action: Action, crossSite: bo
         else eq('refusal shown', html.includes('refused as coming from another site'), true)
         return
     }
-    eq('Vary', response.headers.get('vary'), 'HX-Request, Accept')
     const pageId = tab?.pageId
     const current = model.isCurrent(p, pageId)
     const outcome = action.outcome(parsed, p, cookieless ? undefined : pageId)
     saw(outcome.kind === 'refused' ? `refused ${outcome.status}` : outcome.kind)
     common(who, response, html, sent)
+    if (fired) {
+        const failed = fails(fired, action.name)
+        if (failed) {
+            expectFailed(response, html, channel.kind === 'form' ? 'page' : channel.kind, true, fired)
+            learn(p, before, fired, ownId)
+        }
+        await who.faults?.after(
+            `${channel.kind} ${failed ? fired.how : 'login kept the old session'}`,
+            action.name,
+            failed
+        )
+        if (failed) return
+    }
+    eq('Vary', response.headers.get('vary'), 'HX-Request, Accept')
     if (outcome.kind === 'stale') {
         eq('out-of-date page', response.status, 409)
         if (channel.kind === 'htmx') eq('alert region', response.headers.get('hx-retarget'), '#alerts')
@@ -133,7 +165,7 @@ const step = async (r: ReturnType<typeof random>, people: Someone[], log: string
         b.tabs.push(tab)
         const url = r.pick(PAGES)
         log.push(`${who.label} opens a ${tab.js ? 'htmx' : 'no-JS'} tab on ${url}`)
-        await load(who, tab, url)
+        await load(who, tab, url, true)
         return
     }
     const tab = r.pick(b.tabs)
@@ -141,16 +173,24 @@ const step = async (r: ReturnType<typeof random>, people: Someone[], log: string
         // A link (a fresh page), or without JavaScript a reload of the address bar (its page id).
         const url = !tab.js && r.chance(0.4) ? pathWithPage(r.pick(PAGES), tab.pageId) : r.pick(PAGES)
         log.push(`${who.label} loads ${url} in tab ${b.tabs.indexOf(tab)}`)
-        await load(who, tab, url)
+        await load(who, tab, url, true)
         return
     }
     const script = r.chance(0.2)
     const channel: Channel = script ? { kind: 'api', json: r.chance(0.5) } : { kind: tab.js ? 'htmx' : 'form', tab }
     if (!script && r.chance(0.08)) {
         // htmx reads the count as the counter page loads; a script asks it too.
+        who.faults?.arm('count')
         const response = await b.count(channel)
+        const fired = who.faults?.collect()
         const count = model.counter(who.p, channel.kind === 'api' ? undefined : tab.pageId)
         log.push(`${who.label} reads the count`)
+        if (fired) {
+            // htmx's request, whatever the tab (clients.ts).
+            const shown = channel.kind === 'api' ? 'api' : 'htmx'
+            expectFailed(response, await response.text(), shown, false, fired)
+            return who.faults?.after(`${shown} count ${fired.how}`, 'count', true)
+        }
         eq('GET /api/count', response.status, count ? 200 : 409)
         if (count) eq('count read', countOf(await response.text()), count.get())
         return
@@ -171,25 +211,34 @@ const step = async (r: ReturnType<typeof random>, people: Someone[], log: string
 
 /**
  * Runs `steps` actions from `seed` over `people` people; throws at the first mismatch, with the
- * steps before it. Returns what kinds of answer it saw.
+ * steps before it. Returns what kinds of answer it saw. With `faults`, the store fails one call
+ * of some requests (./faults.ts): the kinds it saw then are `fault <client> <how>`.
  */
-export const run = async (seed: number, steps: number, people = 3) => {
+export const run = async (seed: number, steps: number, { people = 3, faults = false } = {}) => {
     const r = random(seed)
-    const app = testApp()
+    const faulty = faults ? faultRun(seed) : undefined
+    const app = faulty?.app ?? testApp()
     const everyone = Array.from({ length: people }, (_, i) => ({
         label: 'ABC'[i] ?? `P${i}`,
         p: model.person(),
-        b: browser(app)
+        b: browser(app),
+        faults: faulty
     }))
     const log: string[] = []
     const seen: Seen = new Map()
-    for (let i = 0; i < steps; i++) {
-        try {
-            await step(r, everyone, log, seen)
-        } catch (error) {
-            const recent = log.slice(-12).map((line, n) => `  ${i - Math.min(log.length, 12) + n + 1}: ${line}`)
-            throw new Error(`seed ${seed}, step ${i}: ${(error as Error).message}\n${recent.join('\n')}`)
+    try {
+        for (let i = 0; i < steps; i++) {
+            try {
+                await step(r, everyone, log, seen)
+            } catch (error) {
+                const recent = log.slice(-12).map((line, n) => `  ${i - Math.min(log.length, 12) + n + 1}: ${line}`)
+                const fault = faulty?.last() ? ` (store fault ${JSON.stringify(faulty.last())})` : ''
+                throw new Error(`seed ${seed}, step ${i}: ${(error as Error).message}${fault}\n${recent.join('\n')}`)
+            }
         }
+    } finally {
+        faulty?.stop()
     }
+    for (const [kind, times] of faulty?.seen ?? []) seen.set(`fault ${kind}`, times)
     return seen
 }
