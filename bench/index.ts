@@ -14,6 +14,7 @@ import { cpuSeconds } from './cpu'
 import { describeMachine } from './machine'
 import { type RedisServer, startRedis } from './redis'
 import {
+    describeRun,
     type Measurement,
     type Memory,
     type MemoryUse,
@@ -140,9 +141,6 @@ const record = (results: Results, variant: Variant, scenario: Scenario, run: Mea
     results.runs[variant] ??= { get: [], post: [], visitor: [] }
     results.runs[variant][scenario].push(run)
 }
-
-const describeRun = (run: Measurement) =>
-    `${Math.round(run.requestsPerSecond)} req/s, p99 ${run.p99Ms.toFixed(2)} ms, ${run.cpuMicroseconds?.toFixed(1)} µs CPU/req${run.errors ? `, ${run.errors} errors` : ''}`
 
 const writeDocs = async (report: string) => {
     const block = `${START}\n${report}\n${END}`

@@ -113,6 +113,10 @@ const TARGETS: Array<{ variant: Variant; scenario: Scenario; min: number }> = [
 
 const number = (value: number) => Math.round(value).toLocaleString('en-US')
 const fixed = (value: number | undefined, digits = 2) => (value === undefined ? '–' : value.toFixed(digits))
+/** One run as the progress lines show it; the CPU time is `–` where it cannot be read (no `/proc`). */
+export const describeRun = (run: Measurement) =>
+    `${Math.round(run.requestsPerSecond)} req/s, p99 ${fixed(run.p99Ms)} ms, ${fixed(run.cpuMicroseconds, 1)} µs CPU/req${run.errors ? `, ${run.errors} errors` : ''}`
+
 const verdict = (settings: Settings, ok: boolean) =>
     settings.smoke ? 'not judged (smoke run)' : ok ? 'met' : '**missed**'
 

@@ -3,7 +3,7 @@
  * Elysia's in the same pair, never by a run taken at another time.
  */
 import { describe, expect, test } from 'bun:test'
-import { type Measurement, type Results, renderReport, summarize } from '../../bench/report'
+import { describeRun, type Measurement, type Results, renderReport, summarize } from '../../bench/report'
 
 const run = (requestsPerSecond: number, cpuMicroseconds: number, reference?: Measurement): Measurement => ({
     requestsPerSecond,
@@ -64,5 +64,14 @@ describe('benchmark report', () => {
             'GET /api/count: ≥ 0.90, measured 0.85 (req/s; pairs 0.80, 0.90), 0.85 (CPU): not judged (smoke run)'
         )
         expect(report).not.toMatch(/: met|missed/)
+    })
+
+    test("a run's progress line shows its CPU time, or – where there is no /proc to read it from", () => {
+        expect(describeRun({ ...run(58_000, 17.25), errors: 3 })).toBe(
+            '58000 req/s, p99 1.00 ms, 17.3 µs CPU/req, 3 errors'
+        )
+        expect(describeRun({ ...run(58_000, 0), cpuMicroseconds: undefined })).toBe(
+            '58000 req/s, p99 1.00 ms, – µs CPU/req'
+        )
     })
 })
