@@ -471,6 +471,18 @@ describe('stored records', () => {
         expect(stored()).toEqual({ v: 2, s: { theme: 'dark' }, p: {} })
     })
 
+    test('a state migrated over the limit is saved by a change that leaves it smaller, though its record now names its version', async () => {
+        // Read under version 2, the version 1 record (no `v`) is counted with the `"v":2` it will be saved with.
+        const { user, stored } = await withRecord(`{"s":{"theme":"${'d'.repeat(300)}"},"p":{}}`, {
+            version: 2,
+            migrate: () => ({}),
+            maxStateBytes: 200
+        })
+        const shorter = 'e'.repeat(297)
+        expect(await (await user.post(`/theme/${shorter}`)).text()).toBe(shorter)
+        expect(stored()).toEqual({ v: 2, s: { theme: shorter }, p: {} })
+    })
+
     test('a record of version 0 is unreadable: migrate never sees it', async () => {
         const warn = quietly()
         const calls: number[] = []
