@@ -25,6 +25,10 @@ export const countWrite = () => {
     writes++
 }
 
+/** The record of `id` as `session` reads it from a synchronous store (`SESSION_ENDED` marks the session, and reads as none). */
+const loadFor = (core: EngineCore, session: ScopedSession, id: string, ttl: number) =>
+    core.loaded(session, core.store.load(id, ttl) as Loaded)
+
 /**
  * `record`, about to be saved for `session` into a synchronous store, rebased onto what another
  * request saved since this one loaded: `undefined` when nothing is left to save. Throws 409 on a
@@ -32,15 +36,14 @@ export const countWrite = () => {
  * `serializeRequests` sharing its store take no turn.
  */
 export const rebaseOnStored = (core: EngineCore, session: ScopedSession, record: string) => {
-    const { store } = core
     const ttl = core.ttlOf(session.id)
     // A login carries over the preserved keys as this request loaded them: saved by
     // another request since (its handler awaited), they would lose that change. Not after a
     // logout: the new session starts empty (a message for the next page), and carries nothing.
     const moved = session.loggedOut ? undefined : session.movedFrom
-    if (moved && core.loaded(session, store.load(moved.id, ttl) as Loaded) !== moved.raw) throw collisionError()
+    if (moved && loadFor(core, session, moved.id, ttl) !== moved.raw) throw collisionError()
     // Saved by another request since this one loaded (its handler awaited)?
-    const current = session.returning ? core.loaded(session, store.load(session.id.id, ttl) as Loaded) : undefined
+    const current = session.returning ? loadFor(core, session, session.id.id, ttl) : undefined
     // Or ended by another process meanwhile (a store shared by several)?
     if (session.endedElsewhere && core.endedMeanwhile(session)) return undefined
     if (current === session.raw) return record
@@ -56,12 +59,9 @@ const settled = (call: 'save' | 'delete', answer: unknown) => {
 
 export const synchronousPath = (core: EngineCore): RequestPath => {
     const { store } = core
-    /** The record of `id` as `session` reads it (`SESSION_ENDED` marks the session, and reads as none). */
-    const load = (session: ScopedSession, id: string, ttl: number) =>
-        core.loaded(session, store.load(id, ttl) as Loaded)
     /** Loads `session`'s record again: another request may have saved it since this one loaded it. */
     const reload = (session: ScopedSession) => {
-        const current = load(session, session.id.id, core.ttlOf(session.id))
+        const current = loadFor(core, session, session.id.id, core.ttlOf(session.id))
         // Gone meanwhile (a logout, an eviction): the commit tells, and ends this request's session.
         if (current !== undefined) session.raw = current
     }
@@ -71,7 +71,7 @@ export const synchronousPath = (core: EngineCore): RequestPath => {
             const session = core.identify(request, at)
             if (session.returning) {
                 const id = session.id.id
-                session.raw = load(session, id, core.ttlOf(session.id, at))
+                session.raw = loadFor(core, session, id, core.ttlOf(session.id, at))
                 const writesBefore = writes
                 session.beforeFirstTouch = () => {
                     if (writes !== writesBefore) reload(session)
