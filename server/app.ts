@@ -12,6 +12,7 @@ import { bugLog } from './bug-log'
 import { countedLog } from './counted-log'
 import { errors } from './errors'
 import type { LiveReload } from './live-reload'
+import { HTML_TYPE } from './respond'
 import { accountRoutes } from './routes/account'
 import { cartRoutes } from './routes/cart'
 import { counterRoutes } from './routes/counter'
@@ -121,8 +122,7 @@ export const createApp = (options: AppOptions = {}) => {
             })
             // Before the html plugin, which then sends the pages it changed.
             .use(options.liveReload?.plugin ?? new Elysia())
-            // `utf-8`, the charset's registered name: the plugin's default says `utf8`.
-            .use(html({ contentType: 'text/html; charset=utf-8' }))
+            .use(html({ contentType: HTML_TYPE }))
             .use(publicAssets)
             .use(versionedAssets)
             // A versioned URL, so browsers may cache it for a year. A `Response`, not the file:

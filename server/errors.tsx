@@ -15,7 +15,7 @@ import { type Context, Elysia } from 'elysia'
 import { ScopedStateError, StalePageError, StoreUnavailableError, UnreadableStateError } from '../plugins/scoped-state'
 import { ALERTS_ID, Alert } from '../views/alerts'
 import { ErrorPage } from '../views/error-page'
-import { isHtmx, VARY, wantsPage } from './respond'
+import { HTML_TYPE, isHtmx, VARY, wantsPage } from './respond'
 
 /**
  * 503 is the session that cannot be served now, not a bug: its store is down, or newer
@@ -88,7 +88,7 @@ export const shownError = (
     set: Context['set'],
     { title, message, startOver = false }: { title: string; message: string; startOver?: boolean }
 ) => {
-    set.headers['content-type'] = 'text/html; charset=utf-8'
+    set.headers['content-type'] = HTML_TYPE
     set.headers.vary = VARY
     if (!isHtmx(request)) return `<!doctype html>${<ErrorPage title={title} message={message} startOver={startOver} />}`
     set.headers['hx-retarget'] = `#${ALERTS_ID}`

@@ -16,11 +16,10 @@
  * reload.close()
  */
 import { Elysia } from 'elysia'
+import { HTML_TYPE } from './respond'
 import { crossSite } from './security'
 
 export const LIVE_RELOAD_PATH = '/_dev/live-reload'
-/** The html plugin's content type, as `server/app.ts` sets it. */
-const HTML = 'text/html; charset=utf-8'
 
 export const liveReload = () => {
     const id = crypto.randomUUID()
@@ -52,7 +51,7 @@ export const liveReload = () => {
             // On a route without an onAfterHandle hook (one that reads no state), Elysia runs no
             // mapResponse hook after the first that answers: the html plugin's would not add its
             // content type and doctype, so they are added here. Where it does run, it keeps both.
-            set.headers['content-type'] ??= HTML
+            set.headers['content-type'] ??= HTML_TYPE
             const page = /^\s*<html/i.test(responseValue) ? `<!doctype html>${responseValue}` : responseValue
             // Elysia maps whatever this hook returns, though its types name a `Response` only.
             return page.replace('</head>', `${script}</head>`) as unknown as Response

@@ -33,6 +33,9 @@ const isNavigation = (request: Request) =>
 /** The request headers that choose between a fragment, a page and a redirect (`wantsPage`). */
 export const VARY = 'HX-Request, Accept'
 
+/** What pages and fragments are sent as. `utf-8`, the charset's registered name: the html plugin's default says `utf8`. */
+export const HTML_TYPE = 'text/html; charset=utf-8'
+
 /**
  * Call after the action: renders `fragment` for htmx and API clients, or redirects a form post
  * to `page`. To land on a part of the page, give the form's action the `#fragment`
