@@ -80,7 +80,8 @@ export interface EngineCore {
     closeHandling: (session: ScopedSession, set: ResponseSet) => void
     /**
      * Whether `session` was ended here: then it saves nothing and sends no cookie, and a change
-     * fails. A login whose source session was ended here fails (409) whatever it changed.
+     * fails. A login whose source session was ended fails (409) whatever it changed; a logout's
+     * new session (destroyed, then regenerated) goes on.
      */
     endedMeanwhile: (session: ScopedSession) => boolean
     /** Session `id` was deleted at a login or logout. */
@@ -150,10 +151,16 @@ export const createEngine = (config: EngineConfig) => {
      */
     const endedIds = endedIdsOf(store)
     const endedMeanwhile = (session: ScopedSession) => {
-        // A login from a session that another login or logout ended (a form sent twice): the
-        // preserved keys went with that one, so this one would start the user over.
         const moved = session.movedFrom
-        if (moved && (session.endedElsewhere || endedIds.get(moved.id) !== undefined)) throw sessionEndedError()
+        if (moved) {
+            // A login from a session that another login or logout ended (a form sent twice): the
+            // preserved keys went with that one, so this one would start the user over. A logout's
+            // new session (a message for the next page) carries nothing over: it goes on, as a plain
+            // logout of an ended session does.
+            if (!session.loggedOut && (session.endedElsewhere || endedIds.get(moved.id) !== undefined))
+                throw sessionEndedError()
+            return false
+        }
         const ended = session.endedElsewhere || (session.returning && endedIds.get(session.id.id) !== undefined)
         if (!ended) return false
         session.ended()

@@ -173,6 +173,33 @@ describe('a login or logout sent twice, or both at once, from one session', () =
         expect(logout.status).toBe(200)
         expect(logout.headers.get('set-cookie')).toStartWith('user_session_id=; Max-Age=0')
     })
+
+    test.each(['/login', '/logout'])(
+        'a logout that leaves a message in a new session, after a %s of the same session, starts it as a plain logout would',
+        async (first) => {
+            const app = stateApp().post(
+                '/logout-with-message',
+                ({ destroyScopedSession, regenerateScopedSession, scopedStore }) => {
+                    destroyScopedSession()
+                    regenerateScopedSession()
+                    scopedStore.theme = 'signed out'
+                    return 'signed out'
+                }
+            )
+            const user = client(app)
+            await user.post('/cart/book')
+            const old = user.cookie
+            expect((await user.post(first)).status).toBe(200)
+            const late = client(app, old)
+            const logout = await late.post('/logout-with-message')
+            expect([logout.status, await logout.text()]).toEqual([200, 'signed out'])
+            expect(late.cookie).not.toBe(old)
+            expect(await (await late.get('/state')).json()).toMatchObject({ theme: 'signed out', cart: { items: [] } })
+            // The session it ended stays ended: the first answer's session, if any, is untouched.
+            expect(await client(app, old).text('/cart')).toBe('')
+            if (first === '/login') expect(await user.text('/cart')).toBe('book')
+        }
+    )
 })
 
 describe('destroyScopedSession', () => {

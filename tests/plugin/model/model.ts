@@ -8,6 +8,9 @@ import type { BodyExpect, CookieExpect, Effects, Plan } from './plan'
 import { copyRec, DEFAULTS, fitRecord, PRESERVED, type Rec } from './record'
 import { count } from './stats'
 
+/** What the logout-notice route's new session holds. */
+const NOTICE_REC = (): Rec => ({ s: new Map([['theme', 'bye']]), p: new Map() })
+
 // ---- The model ----
 
 export interface CookieMeta {
@@ -224,6 +227,19 @@ export class Model {
         if (stale && writesPage) return staleError()
         if (op.route === 'fail') return failed(418, { kind: 'text', text: 'nope' })
 
+        const newSession = (kept: boolean | undefined): CookieExpect => {
+            const persists = kept ?? persistent
+            return {
+                kind: 'set',
+                id: undefined,
+                created: 'now',
+                issued: at,
+                persistent: persists,
+                maxAge: persists ? lifetime('now') : undefined,
+                secure
+            }
+        }
+
         // A session a login or logout ended within the minute: defaults, nothing saved, no cookie sent.
         if (endedHere) {
             const endedId = id as string
@@ -243,8 +259,15 @@ export class Model {
                 case 'theme':
                 case 'softFail':
                 case 'login':
-                case 'logoutNotice':
                     return failed(409, { kind: 'ended' })
+                case 'logoutNotice':
+                    // Its new session carries nothing over: it starts, as after any logout.
+                    count('event: logout notice from an ended session')
+                    return plan(200, { kind: 'text', text: 'bye' }, newSession(undefined), {
+                        ends: endedId,
+                        logout: true,
+                        write: (cookieId) => this.save(cookieId as string, NOTICE_REC(), IDLE * 1000)
+                    })
                 case 'reset':
                     return plan(200, { kind: 'text', text: 'reset' }, { kind: 'none' })
                 case 'fullReset':
@@ -273,18 +296,6 @@ export class Model {
         }
         /** The id a login or logout ends: only one a cookie brought. */
         const ends = returning ? id : undefined
-        const newSession = (kept: boolean | undefined): CookieExpect => {
-            const persists = kept ?? persistent
-            return {
-                kind: 'set',
-                id: undefined,
-                created: 'now',
-                issued: at,
-                persistent: persists,
-                maxAge: persists ? lifetime('now') : undefined,
-                secure
-            }
-        }
 
         switch (op.route) {
             case 'page':
@@ -339,8 +350,7 @@ export class Model {
                 return plan(200, { kind: 'text', text: 'bye' }, newSession(undefined), {
                     ends,
                     logout: true,
-                    write: (cookieId) =>
-                        this.save(cookieId as string, { s: new Map([['theme', 'bye']]), p: new Map() }, IDLE * 1000)
+                    write: (cookieId) => this.save(cookieId as string, NOTICE_REC(), IDLE * 1000)
                 })
         }
         throw new Error(`unplanned route ${op.route}`)
