@@ -37,6 +37,13 @@ export const VARY = 'HX-Request, Accept'
 export const HTML_TYPE = 'text/html; charset=utf-8'
 
 /**
+ * Whether `answer` will redirect to a page in this request's page scope: a form post from a
+ * page of the current session. A message kept in that scope now is shown by the page the
+ * redirect loads (GUIDE: a message for the next page); htmx users hear the fragment's instead.
+ */
+export const redirectsInPage = (context: AnswerContext) => wantsPage(context.request) && context.scopedPageId !== ''
+
+/**
  * Call after the action: renders `fragment` for htmx and API clients, or redirects a form post
  * to `page`. To land on a part of the page, give the form's action the `#fragment`
  * (`ActionForm`'s `anchor`): browsers keep it across the redirect, and on a refusal's page too.

@@ -1,6 +1,6 @@
 /**
- * The demo's per-user state. `count` belongs to one page load of one tab; the cart,
- * the theme and the signed-in name are preserved across refreshes, navigation and tabs.
+ * The demo's per-user state. `count` and `notice` belong to one page load of one tab; the
+ * cart, the theme and the signed-in name are preserved across refreshes, navigation and tabs.
  *
  * State saved in SQLite or Redis outlives restarts and deploys: when a key's type changes, or
  * a key is renamed or removed, pass `version: 2` (then 3…) and a `migrate` for what users keep.
@@ -16,6 +16,8 @@ export const COUNT_START = 0
 
 const setup = {
     count: { value: COUNT_START },
+    /** What a plain form's action did, for the page its redirect loads to show once (GUIDE: a message for the next page). */
+    notice: { value: null as string | null },
     cart: { value: [] as CartLine[], preserve: true },
     theme: { value: 'system' as Theme, preserve: true },
     username: { value: '', preserve: true }

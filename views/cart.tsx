@@ -17,6 +17,8 @@ interface CartProps {
     cart: readonly CartLine[]
     pageId: string
     problem?: CartProblem
+    /** What a plain form's change did, shown on the page its redirect loads (htmx users hear `CartUpdate`'s status). */
+    notice?: string | null
 }
 
 interface CartFormProps {
@@ -167,7 +169,7 @@ const itemsLabel = (count: number) => `${count} ${count === 1 ? 'item' : 'items'
  * The cart region, `#cart`: every cart action answers htmx with it (and the badge out of band).
  * @example <CartPanel cart={[{ productId: 'mug', quantity: 2 }]} pageId={scopedPageId} />
  */
-export const CartPanel = ({ cart, pageId, problem }: CartProps) => {
+export const CartPanel = ({ cart, pageId, problem, notice }: CartProps) => {
     const { lines, totalCents } = priceCart(cart)
     const count = cartCount(cart)
     const onLine = problem?.onLine && lines.some((line) => line.productId === problem.error.productId)
@@ -185,6 +187,13 @@ export const CartPanel = ({ cart, pageId, problem }: CartProps) => {
                     ''
                 )}
             </header>
+            {notice ? (
+                <p class="notice notice-done" safe>
+                    {notice}
+                </p>
+            ) : (
+                ''
+            )}
             {problem && !onLine ? <CartNotice problem={problem} /> : ''}
             {lines.length === 0 ? (
                 <EmptyCart />
@@ -234,7 +243,7 @@ export const CartUpdate = ({ status, ...props }: CartProps & { status?: string }
 )
 
 /** The whole cart page; also the no-JavaScript answer to a refused change (with its status code). */
-export const CartPage = ({ cart, problem, ...shell }: ShellProps & Omit<CartProps, 'pageId'>) => (
+export const CartPage = ({ cart, problem, notice, ...shell }: ShellProps & Omit<CartProps, 'pageId'>) => (
     <Layout title="Cart" refused={Boolean(problem)} section="cart" {...shell}>
         <div class="page-intro">
             <h1>Cart</h1>
@@ -253,7 +262,7 @@ export const CartPage = ({ cart, problem, ...shell }: ShellProps & Omit<CartProp
                     ))}
                 </ul>
             </section>
-            <CartPanel cart={cart} pageId={shell.pageId} problem={problem} />
+            <CartPanel cart={cart} pageId={shell.pageId} problem={problem} notice={notice} />
         </div>
         <LiveStatus id="cart-status" />
     </Layout>

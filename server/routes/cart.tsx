@@ -1,13 +1,14 @@
 /**
  * The cart demo. `cart` is preserved: it outlives page loads and is shared by the user's
  * tabs. Each action answers htmx with the cart region and the nav badge, a plain form
- * post with a redirect back to /cart; a refused change keeps the cart as it was.
+ * post with a redirect back to /cart, which then says what changed (`notice`); a refused
+ * change keeps the cart as it was.
  */
 import { Html } from '@kitajs/html'
 import { Elysia } from 'elysia'
 import { CartPage, CartUpdate } from '../../views/cart'
 import { addToCart, type CartChange, removeFromCart, setQuantity } from '../cart'
-import { type AnswerContext, answer, fieldsOf, refuse } from '../respond'
+import { type AnswerContext, answer, fieldsOf, redirectsInPage, refuse } from '../respond'
 import { shellProps } from '../shell'
 import type { AppState, AppStore } from '../state'
 
@@ -27,6 +28,7 @@ const apply = (context: ActionContext, change: CartChange, done: string, onLine 
     if (change.ok) {
         store.cart = change.cart
         const status = change.product ? `${change.product.name}: ${change.note ?? done}` : done
+        if (redirectsInPage(context)) store.notice = status
         return answer(context, '/cart', () => <CartUpdate cart={change.cart} pageId={pageId} status={status} />)
     }
     const problem = { error: change.error, onLine }
@@ -41,9 +43,12 @@ const apply = (context: ActionContext, change: CartChange, done: string, onLine 
 export const cartRoutes = (state: AppState) =>
     new Elysia({ name: 'cart-routes' })
         .use(state)
-        .get('/cart', ({ scopedStore, scopedPageId }) => (
-            <CartPage cart={scopedStore.cart} {...shellProps(scopedStore, scopedPageId)} />
-        ))
+        .get('/cart', ({ scopedStore, scopedPageId }) => {
+            // Shown once: a reload of the page (a new page scope) or the next redirect's page does not repeat it.
+            const notice = scopedStore.notice
+            if (notice !== null) scopedStore.notice = null
+            return <CartPage cart={scopedStore.cart} notice={notice} {...shellProps(scopedStore, scopedPageId)} />
+        })
         .post('/cart/items', (context) => {
             const { productId, quantity } = fieldsOf(context.body)
             return apply(context, addToCart(context.scopedStore.cart, text(productId), quantity), 'added.')

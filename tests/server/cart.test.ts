@@ -190,6 +190,38 @@ describe('cart demo without JavaScript', () => {
         expect(shown).toContain('Your cart is empty')
     })
 
+    test('the page the redirect loads says what changed, as htmx users hear it, and only once', async () => {
+        const user = client(testApp())
+        const { pageId } = await openCart(user)
+        const other = await openCart(user)
+        /** The visible message atop the cart, if any. */
+        const noticeOf = (page: string) => /<p class="notice notice-done">([^<]*)<\/p>/.exec(page)?.[1]
+        expect(noticeOf(await submit(user, pageId, '/cart/items', { productId: 'tote', quantity: '2' }))).toBe(
+            'Canvas tote: added.'
+        )
+        expect(noticeOf(await submit(user, pageId, '/cart/items', { productId: 'tote', quantity: '98' }))).toBe(
+            'Canvas tote: added 97 to reach 99, the most the cart takes of one product.'
+        )
+        expect(noticeOf(await submit(user, pageId, '/cart/items/tote', { quantity: '3' }))).toBe(
+            'Canvas tote: quantity updated.'
+        )
+        expect(noticeOf(await submit(user, pageId, '/cart/clear'))).toBe('Cart cleared.')
+        // Loaded again in that scope (Back to the redirect's URL), a reload, or another tab: no message.
+        expect(noticeOf(await user.text(`/cart?${PAGE_PARAM}=${encodeURIComponent(pageId)}`, NAVIGATE))).toBeUndefined()
+        expect(noticeOf(await user.text('/cart', NAVIGATE))).toBeUndefined()
+        expect(
+            noticeOf(await user.text(`/cart?${PAGE_PARAM}=${encodeURIComponent(other.pageId)}`, NAVIGATE))
+        ).toBeUndefined()
+        // A refusal shows its problem, not an earlier change's message; htmx gets none on the page.
+        await user.post(`/cart/items?${PAGE_PARAM}=${encodeURIComponent(pageId)}`, FORM, form({ productId: 'mug' }))
+        const refused = await user.post(`/cart/items/mug?${PAGE_PARAM}=${pageId}`, FORM, form({ quantity: '0' }))
+        expect([refused.status, noticeOf(await refused.text())]).toEqual([422, undefined])
+        await user.post('/cart/items', other.htmx, form({ productId: 'mug' }))
+        expect(
+            noticeOf(await user.text(`/cart?${PAGE_PARAM}=${encodeURIComponent(other.pageId)}`, NAVIGATE))
+        ).toBeUndefined()
+    })
+
     test('a form from a page whose session ended (cookie cleared, another tab signed in) still lands on a page', async () => {
         const app = testApp()
         const cleared = client(app)

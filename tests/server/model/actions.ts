@@ -87,6 +87,8 @@ const counterAction = (name: 'increment' | 'decrement' | 'reset' | 'full-reset')
         if (name === 'full-reset') model.fullReset(p)
         else if (!count) return { kind: 'stale' }
         else count.put(name === 'reset' ? 0 : count.get() + (name === 'increment' ? 1 : -1))
+        // A reset starts the page's scope over: a message it kept goes too.
+        if (name === 'reset' && pageId !== undefined) model.takeNotice(p, pageId)
         const expected = count?.get() ?? 0
         const check: Check = (html, whole) => {
             // A whole page shows its own scope's count, which loading it checked (run.ts).

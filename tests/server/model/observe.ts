@@ -30,6 +30,9 @@ export const cartOf = (html: string) => {
     return { lines, totalCents: total === undefined ? 0 : centsOf(total), hasCart: html.includes('id="cart"') }
 }
 
+/** The message atop the cart saying what a plain form's change did, if any. */
+export const noticeOf = (html: string) => /<p class="notice notice-done">([^<]*)<\/p>/.exec(html)?.[1]
+
 /** The nav badge's count (a page's, or the one sent out of band). */
 export const badgeOf = (html: string) => {
     const found = /id="cart-badge"[^>]*data-count="(\d+)"/.exec(html)?.[1]

@@ -8,6 +8,8 @@
  *   is refused (422); an unknown product is 404 before its quantity is looked at; a bad
  *   quantity is 422; a refused change leaves the cart as it was.
  * - Theme: light, dark or system; anything else is 422 and changes nothing.
+ * - Cart without JavaScript: the page a change's redirect loads says what changed, once; a
+ *   page loaded afresh, or again, says nothing. The message is kept in the tab's page scope.
  * - Counter: per page scope; reset zeroes this scope; full reset clears everything (every
  *   scope, cart, theme, and the name). A page whose session ended is refused (409) when it
  *   touches its count; its cart and theme still work.
@@ -34,8 +36,11 @@ export interface Person {
     username: string
     /** Whether the session cookie outlives the browser (has a Max-Age). */
     persistent: boolean
-    /** Counts by page id; a page id is valid when it was opened in the current epoch. */
-    scopes: Map<string, { epoch: number; count: number }>
+    /**
+     * Counts by page id, and whether the page has a cart change's message to show; a page id is
+     * valid when it was opened in the current epoch.
+     */
+    scopes: Map<string, { epoch: number; count: number; notice: boolean }>
     /** The scope of requests that name no page (scripts). */
     defaultCount: number
 }
@@ -145,8 +150,22 @@ export const isCurrent = (p: Person, pageId: string | undefined) =>
 export const pageLoad = (p: Person, asked: string | undefined, pageId: string) => {
     if (isCurrent(p, asked)) return
     // A fresh page scope, and a fresh default one: scripts start over with every page load.
-    p.scopes.set(pageId, { epoch: p.epoch, count: 0 })
+    p.scopes.set(pageId, { epoch: p.epoch, count: 0, notice: false })
     p.defaultCount = 0
+}
+
+/** Whether a load of the cart in page `pageId` shows a change's message: then it is shown, and gone. */
+export const takeNotice = (p: Person, pageId: string | undefined) => {
+    const scope = isCurrent(p, pageId) ? p.scopes.get(pageId as string) : undefined
+    const shown = scope?.notice === true
+    if (scope) scope.notice = false
+    return shown
+}
+
+/** A plain form's cart change in page `pageId`: the page its redirect loads says what changed. */
+export const keepNotice = (p: Person, pageId: string) => {
+    const scope = p.scopes.get(pageId)
+    if (scope) scope.notice = true
 }
 
 /** The count a request reads or writes: its page's, or the default scope's. */
@@ -175,7 +194,7 @@ const newSession = (p: Person) => {
 }
 
 export const fullReset = (p: Person) => {
-    for (const scope of p.scopes.values()) scope.count = 0
+    for (const scope of p.scopes.values()) Object.assign(scope, { count: 0, notice: false })
     p.defaultCount = 0
     p.cart = []
     p.theme = 'system'

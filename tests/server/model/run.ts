@@ -10,7 +10,7 @@ import { maxAgeOf, sessionIdOf } from '../../helpers/client'
 import { type Action, draw, eq, shellShown } from './actions'
 import { type Browser, browser, type Channel, pathWithPage, type Tab } from './clients'
 import { expectFailed, type FaultRun, fails, faultRun, learn } from './faults'
-import { cartOf, countOf, escaped, shows, signedInOf, unescaped } from './observe'
+import { cartOf, countOf, escaped, noticeOf, shows, signedInOf, unescaped } from './observe'
 import { random } from './random'
 import * as model from './reference'
 
@@ -43,6 +43,9 @@ const load = async (who: Someone, tab: Tab, url: string, faulty = false) => {
     const { response, html } = await who.b.load(tab, url)
     const fired = who.faults?.collect()
     common(who, response, html, [])
+    const path = url.split('?')[0]
+    // Taken even when the store fails: a save it applied cleared it (`learn` puts it back otherwise).
+    const notice = path === '/cart' && model.takeNotice(who.p, asked)
     if (fired) {
         expectFailed(response, html, 'page', false, fired)
         model.pageLoad(who.p, asked, 'lost')
@@ -54,9 +57,11 @@ const load = async (who: Someone, tab: Tab, url: string, faulty = false) => {
     model.pageLoad(who.p, asked, tab.pageId)
     if (model.isCurrent(who.p, asked)) eq('adopted page id', tab.pageId, asked)
     shellShown(who.p, html)
-    const path = url.split('?')[0]
     if (path === '/counter') eq('count on the page', countOf(html), model.counter(who.p, tab.pageId)?.get())
-    if (path === '/cart') eq('cart on the page', cartOf(html).lines, who.p.cart)
+    if (path === '/cart') {
+        eq('cart on the page', cartOf(html).lines, who.p.cart)
+        eq('message of a cart change', noticeOf(html) !== undefined, notice)
+    }
     if (path === '/account')
         eq('signed in on the page', signedInOf(html), who.p.username ? escaped(who.p.username) : undefined)
     return html
@@ -100,6 +105,10 @@ const act = async (who: Someone, channel: Channel, action: Action, crossSite: bo
     const pageId = tab?.pageId
     const current = model.isCurrent(p, pageId)
     const outcome = action.outcome(parsed, p, cookieless ? undefined : pageId)
+    // A plain form's cart change keeps a message for the page its redirect loads (undone with the
+    // change when the store fails it: `learn`).
+    if (channel.kind === 'form' && outcome.kind === 'ok' && action.page === '/cart' && current && pageId)
+        model.keepNotice(p, pageId)
     saw(outcome.kind === 'refused' ? `refused ${outcome.status}` : outcome.kind)
     common(who, response, html, sent)
     if (fired) {
