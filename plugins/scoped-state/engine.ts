@@ -15,7 +15,7 @@
 import { BoundedCache } from './bounded-cache.js'
 import type { SessionCookie } from './cookie.js'
 import { sessionEndedError, storeContractError } from './errors.js'
-import { sessionIdentifier } from './identify.js'
+import { pastGrace, sessionIdentifier } from './identify.js'
 import { lockedPath } from './locked-path.js'
 import type { RecordFormat } from './record.js'
 import { cookieSender, forbidStoring, type ResponseSet } from './response-headers.js'
@@ -23,7 +23,7 @@ import type { ScopedSession } from './session.js'
 import { encodeSessionId, newSessionId, type SessionId } from './session-id.js'
 import type { ParsedRecord } from './shared-parse.js'
 import type { Signer } from './signer.js'
-import { SESSION_ENDED, type Store } from './store.js'
+import { type EndedSession, SESSION_ENDED, type Store } from './store.js'
 import { synchronousPath } from './synchronous-path.js'
 
 export interface EngineConfig {
@@ -87,14 +87,24 @@ export interface EngineCore {
     /** Session `id` was deleted at a login or logout. */
     markEnded: (id: string) => void
     /**
-     * The record `store.load` answered for `session`. One that another process ended lately
-     * (`SESSION_ENDED`) reads as no record, and is ended for this request as if this process
-     * had ended it; for as long as the store says so, not for a grace of this process's own.
-     * Any answer but a string, `undefined` or that mark throws (`storeContractError`).
+     * The record `store.load` answered for `session` at `at` (seconds, by default now). One that
+     * another process ended reads as no record, and is ended for this request as if this process
+     * had ended it; told when (`endedAgo`), this process remembers the end as its own, so that
+     * its later requests, like that process's, start a new session once the grace has passed.
+     * Any other answer but a string or `undefined` throws (`storeContractError`).
      */
-    loaded: (session: ScopedSession, answer: string | undefined | typeof SESSION_ENDED) => string | undefined
+    loaded: (
+        session: ScopedSession,
+        answer: string | undefined | typeof SESSION_ENDED | EndedSession,
+        at?: number
+    ) => string | undefined
     /**
-     * Deleting `session.discard`, the record a login or logout left, failed with `error`: throws
+     * Whether `session`'s request, which the store said another process ended (`loaded` at `at`),
+     * must start a new session instead: the end is past its grace, as `identify` then finds too.
+     */
+    startsOver: (session: ScopedSession, at: number) => boolean
+    /**
+     * Deleting `session.discard.id`, the record a login or logout left, failed with `error`: throws
      * it, or only warns. A logout (`destroyScopedSession()`, even followed by a regeneration)
      * fails: the user is still signed in. A login (a regeneration alone) whose new session is
      * `saved` does not: the store may have run the delete and lost its answer (Redis), and
@@ -205,14 +215,15 @@ export const createEngine = (config: EngineConfig) => {
      * a cookie brought: a new visitor's id was never sent, and remembering it would let a flood
      * of cookieless logins push out the ids that logouts ended, which must stay refused.
      */
-    const end = (session: ScopedSession, id: string) => {
-        if (session.returning) session.discard ??= id
+    const end = (session: ScopedSession, id: SessionId) => {
+        // With how long its cookie may still be sent: a shared store remembers the end that long.
+        if (session.returning) session.discard ??= { id: id.id, ttl: core.ttlOf(id) }
     }
 
     const regenerate = (session: ScopedSession, request: Request, persistent = session.id.persistent) => {
         const at = seconds()
         const id = newSessionId(at, persistent)
-        const from = session.id.id
+        const from = session.id
         session.moveTo(id)
         end(session, from)
         session.returning = false
@@ -220,7 +231,7 @@ export const createEngine = (config: EngineConfig) => {
     }
 
     const destroy = (session: ScopedSession, request: Request) => {
-        end(session, session.id.id)
+        end(session, session.id)
         session.loggedOut = true
         session.destroy()
         planCookie(session, request, 0)
@@ -238,13 +249,19 @@ export const createEngine = (config: EngineConfig) => {
         },
         endedMeanwhile,
         markEnded: (id) => void endedIds.add(id, seconds()),
-        loaded(session, answer) {
+        loaded(session, answer, at = seconds()) {
             if (typeof answer === 'string') return answer
             if (answer === undefined) return undefined
-            if (answer !== SESSION_ENDED) throw storeContractError('load', answer)
+            if (answer !== SESSION_ENDED) {
+                const ago = typeof answer === 'object' && answer !== null ? answer[SESSION_ENDED] : undefined
+                if (typeof ago !== 'number' || !(ago >= 0)) throw storeContractError('load', answer)
+                const id = session.id.id
+                if (endedIds.get(id) === undefined) endedIds.add(id, at - Math.floor(ago / 1000))
+            }
             session.endedElsewhere = true
             return undefined
         },
+        startsOver: (session, at) => session.endedElsewhere && pastGrace(endedIds.get(session.id.id), at),
         discardFailed(error, session, saved) {
             if (session.loggedOut || !saved) throw error
             console.warn(

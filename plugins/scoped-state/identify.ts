@@ -21,6 +21,9 @@ const SAME_NAME_COOKIES = 4
  */
 const ENDED_GRACE = 60
 
+/** Whether a session that ended at `ended` (seconds), if it did, is past its grace at `at`: its cookie then starts a new session. */
+export const pastGrace = (ended: number | undefined, at: number) => ended !== undefined && at - ended > ENDED_GRACE
+
 /** Verified session cookies and page ids remembered per plugin. */
 const VERIFIED_VALUES = 4096
 
@@ -68,8 +71,7 @@ export const sessionIdentifier = (config: IdentifyConfig) => {
             const value = readCookie(header, nth)
             if (value === undefined) return undefined
             const id = verifiedIds.get(value) ?? verifiedIds.add(value, Object.freeze(decodeSessionId(value, signer)))
-            const ended = id && endedIds.get(id.id)
-            if (ended !== undefined && at - ended > ENDED_GRACE) continue
+            if (id && pastGrace(endedIds.get(id.id), at)) continue
             if (id && at - id.created < absoluteTimeout && at - id.issued < idleTimeout) return id
         }
         return undefined

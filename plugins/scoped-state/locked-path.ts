@@ -64,18 +64,22 @@ export const lockedPath = (core: EngineCore): RequestPath => {
         /** `handling` is this handling of the request (Elysia's `set`), which holds the lock. */
         async open(request: Request, handling: object): Promise<ScopedSession> {
             const at = core.seconds()
-            const session = core.identify(request, at)
-            if (!session.returning) return session
-            const id = session.id.id
-            await mutex.acquire(id, handling)
-            session.locked = id
-            try {
-                session.raw = core.loaded(session, await store.load(id, core.ttlOf(session.id, at)))
-            } catch (error) {
-                abort(session, handling)
-                throw error
+            for (;;) {
+                const session = core.identify(request, at)
+                if (!session.returning) return session
+                const id = session.id.id
+                await mutex.acquire(id, handling)
+                session.locked = id
+                try {
+                    session.raw = core.loaded(session, await store.load(id, core.ttlOf(session.id, at)), at)
+                } catch (error) {
+                    abort(session, handling)
+                    throw error
+                }
+                if (!core.startsOver(session, at)) return session
+                // Ended by another process past the grace: a new session, as there (identify now passes it over).
+                leave(session, handling, true)
             }
-            return session
         },
         async commit(
             session: ScopedSession | undefined,
@@ -118,14 +122,15 @@ export const lockedPath = (core: EngineCore): RequestPath => {
                     // Redis its lock, are the next request's now.
                     if (id !== undefined && !mutex.holds(id, set))
                         throw new StoreUnavailableError(LOCK_LOST, { busy: true })
+                    const ended = session.discard
                     try {
-                        const deleting = store.delete(session.discard)
+                        const deleting = store.delete(ended.id, ended.ttl)
                         if (isPromise(deleting)) await deleting
                         countWrite()
                     } catch (error) {
                         core.discardFailed(error, session, record !== undefined)
                     }
-                    core.markEnded(session.discard)
+                    core.markEnded(ended.id)
                 }
             } catch (error) {
                 written()

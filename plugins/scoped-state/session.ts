@@ -64,11 +64,11 @@ export class ScopedSession {
     declare private answered: boolean
     /** The session id whose lock this request holds until commit or abort (asynchronous stores). */
     declare locked: string | undefined
-    /** A stored record to delete at commit (regenerated away from, or destroyed). */
-    declare discard: string | undefined
+    /** A stored record to delete at commit (regenerated away from, or destroyed), and how long its cookie may still be sent (ms). */
+    declare discard: { id: string; ttl: number } | undefined
     /** `destroyScopedSession()` was called (a logout): the commit fails unless `discard` is deleted. */
     declare loggedOut: boolean
-    /** The store said another process ended the session this request loaded (`SESSION_ENDED`). */
+    /** The store said another process ended the session this request loaded (`SESSION_ENDED`, `endedAgo`). */
     declare endedElsewhere: boolean
     /** The id came with the request, so other requests may save this session too. */
     declare returning: boolean

@@ -22,7 +22,7 @@
  * - Lock, if several processes share it: `load` takes a lock on the session that `save`,
  *   `release` and `delete` end, as the Redis store does with a token, or two requests of one
  *   session in two processes lose one's update (the plugin keeps them apart only inside a
- *   process). It should then also answer `SESSION_ENDED` (below).
+ *   process). It should then also answer `endedAgo` (below).
  * - Be checked: the template's `tests/plugin/stores/contract.ts` runs against any store
  *   (`storeContract('mine', { create: () => myStore() })`).
  */
@@ -69,15 +69,16 @@ export interface Store {
      * Reads the record of `id` (`undefined` when there is none, or it expired) and extends its
      * life to `ttlMs`. It answers the string `save` was given: not `null` (a driver's missing
      * row), not a parsed object (a JSON column's); any other answer fails the request with a
-     * `ScopedStateSetupError`. A store shared by several processes may answer `SESSION_ENDED`
-     * for a session that a login or logout in another one ended lately.
+     * `ScopedStateSetupError`. A store shared by several processes answers `endedAgo(ms)` for
+     * a session that a login or logout in another one ended (see `delete`), or `SESSION_ENDED`
+     * when it cannot tell how long ago.
      *
      * `id`: 24 characters of `A-Z a-z 0-9 _ -`, random, compared case-sensitively (not in a
      * case-insensitive column). `ttlMs`: a whole number of milliseconds, at least 1 (a request
      * that ran past `absoluteTimeout` gives 1). The plugin checks expiry itself from the signed
      * cookie, so no request reads a record kept past its ttl; the store must still drop it.
      */
-    load(id: string, ttlMs: number): MaybePromise<string | undefined | typeof SESSION_ENDED>
+    load(id: string, ttlMs: number): MaybePromise<string | undefined | typeof SESSION_ENDED | EndedSession>
     /**
      * Replaces the record of `id`, keeps it for `ttlMs`, and ends the request's hold on it. It
      * may come without a `load` (a new session's first write, a login's new id). `record` is
@@ -94,8 +95,13 @@ export interface Store {
     /**
      * Deletes the record of `id` (session destroyed or regenerated). An id with no record (a
      * session that never wrote) is no error: throwing would fail that user's logout with 500.
+     * `ttlMs`: how long a browser may still send the ended session's cookie (the plugin always
+     * gives it; an app deleting a session itself may not). A store shared by several processes
+     * remembers the end that long, so that `load` answers `endedAgo` there: every process then
+     * treats the old cookie as the one that ended it does (a grace minute of refusals, then a
+     * new session), and none saves a change under the ended id.
      */
-    delete(id: string): MaybePromise<void>
+    delete(id: string, ttlMs?: number): MaybePromise<void>
     /**
      * Not called by the plugin: for the app's health route. Throws `StoreUnavailableError`
      * when the backend is down, so that a readiness check answers 503.
@@ -114,10 +120,28 @@ export interface Store {
 
 /**
  * What `Store.load` answers for a session that another process ended lately (a login, a
- * logout): the plugin treats it as one it ended itself, so that a request still carrying its
- * id saves nothing, sends no cookie, and a second login from it answers 409.
+ * logout), when the store cannot tell how long ago: the plugin treats it as one it ended
+ * itself within the last minute, so that a request still carrying its id saves nothing, sends
+ * no cookie, and a second login from it answers 409.
  */
 export const SESSION_ENDED: unique symbol = Symbol('scoped-state: session ended')
+
+/** A session another process ended, and how long ago (`endedAgo`). */
+export interface EndedSession {
+    /** Milliseconds since it ended, by the store's clock. */
+    readonly [SESSION_ENDED]: number
+}
+
+/**
+ * What `Store.load` answers for a session that another process ended `ms` milliseconds ago, by
+ * the store's own clock (the processes' clocks may differ). Within a minute the plugin treats it
+ * as `SESSION_ENDED`; later, as the process that ended it does: the old cookie's request starts
+ * a new session.
+ *
+ * @example
+ * if (endedAt !== null) return endedAgo(storeNow - endedAt)
+ */
+export const endedAgo = (ms: number): EndedSession => ({ [SESSION_ENDED]: ms })
 
 /** `Store.lockLease` when a store gives none. */
 export const DEFAULT_LOCK_LEASE = 10_000

@@ -9,10 +9,10 @@ import type { EngineCore, RequestPath } from './engine.js'
 import { collisionError, isPromise, storeContractError } from './errors.js'
 import type { ResponseSet } from './response-headers.js'
 import type { ScopedSession } from './session.js'
-import type { SESSION_ENDED } from './store.js'
+import type { EndedSession, SESSION_ENDED } from './store.js'
 
 /** What a synchronous store's `load` answers: no promise. */
-type Loaded = string | undefined | typeof SESSION_ENDED
+type Loaded = string | undefined | typeof SESSION_ENDED | EndedSession
 
 /**
  * Saves and deletes of sessions in this process, to tell whether a record may have changed.
@@ -25,9 +25,12 @@ export const countWrite = () => {
     writes++
 }
 
-/** The record of `id` as `session` reads it from a synchronous store (`SESSION_ENDED` marks the session, and reads as none). */
-const loadFor = (core: EngineCore, session: ScopedSession, id: string, ttl: number) =>
-    core.loaded(session, core.store.load(id, ttl) as Loaded)
+/**
+ * The record of `id` as `session` reads it from a synchronous store at `at` (seconds): one that
+ * another process ended marks the session, and reads as none (`EngineCore.loaded`).
+ */
+const loadFor = (core: EngineCore, session: ScopedSession, id: string, ttl: number, at?: number) =>
+    core.loaded(session, core.store.load(id, ttl) as Loaded, at)
 
 /**
  * `record`, about to be saved for `session` into a synchronous store, rebased onto what another
@@ -68,16 +71,18 @@ export const synchronousPath = (core: EngineCore): RequestPath => {
     return {
         open(request: Request): ScopedSession {
             const at = core.seconds()
-            const session = core.identify(request, at)
-            if (session.returning) {
-                const id = session.id.id
-                session.raw = loadFor(core, session, id, core.ttlOf(session.id, at))
+            for (;;) {
+                const session = core.identify(request, at)
+                if (!session.returning) return session
+                session.raw = loadFor(core, session, session.id.id, core.ttlOf(session.id, at), at)
+                // Ended by another process past the grace: a new session, as there (identify now passes it over).
+                if (core.startsOver(session, at)) continue
                 const writesBefore = writes
                 session.beforeFirstTouch = () => {
                     if (writes !== writesBefore) reload(session)
                 }
+                return session
             }
-            return session
         },
         commit(session: ScopedSession | undefined, set: ResponseSet, response?: unknown): Response | undefined {
             if (!session) return undefined
@@ -91,15 +96,16 @@ export const synchronousPath = (core: EngineCore): RequestPath => {
                 session.saved(record)
             }
             if (session.discard) {
+                const { id, ttl } = session.discard
                 let deleted: unknown
                 try {
-                    deleted = store.delete(session.discard)
+                    deleted = store.delete(id, ttl)
                     countWrite()
                 } catch (error) {
                     core.discardFailed(error, session, record !== undefined)
                 }
                 settled('delete', deleted)
-                core.markEnded(session.discard)
+                core.markEnded(id)
             }
             return core.sendCookie(session, set, response)
         },

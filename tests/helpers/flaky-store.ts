@@ -29,9 +29,9 @@ export const flakyStore = ({ unanswered = false, busy = false } = {}) => {
             check(flaky.failing)
             return inner.save(id, record, ttlMs)
         },
-        delete(id: string) {
+        delete(id: string, ttl?: number) {
             check(flaky.failing || flaky.failingDeletes)
-            return inner.delete(id)
+            return inner.delete(id, ttl)
         }
     }
     return flaky

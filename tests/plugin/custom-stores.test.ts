@@ -4,7 +4,7 @@
  * instead of reading every session as new and overwriting what was stored.
  */
 import { afterAll, beforeAll, expect, test } from 'bun:test'
-import { memoryStore, type Store } from '../../plugins/scoped-state'
+import { endedAgo, memoryStore, type Store } from '../../plugins/scoped-state'
 import { asynchronous } from '../helpers/asynchronous-store'
 import { client } from '../helpers/client'
 import { stateApp } from '../helpers/plugin-app'
@@ -57,7 +57,10 @@ for (const [what, answer, named] of [
     ["a parsed object (a JSON column's)", { s: {}, p: {} }, 'an object'],
     ["false (a client's miss)", false, 'a boolean'],
     ['a number', 0, 'a number'],
-    ['the SESSION_ENDED of another copy of the plugin', Symbol('scoped-state: session ended'), 'a symbol']
+    ['the SESSION_ENDED of another copy of the plugin', Symbol('scoped-state: session ended'), 'a symbol'],
+    ['the endedAgo of another copy of the plugin', { [Symbol('scoped-state: session ended')]: 5 }, 'an object'],
+    ['an endedAgo that is not a time', endedAgo(Number.NaN), 'an object'],
+    ['an endedAgo in the future', endedAgo(-5), 'an object']
 ] as const)
     for (const synchronous of [true, false])
         test(`${synchronous ? 'a synchronous' : 'an asynchronous'} store whose load answers ${what} fails the request, naming it`, async () => {

@@ -1,7 +1,8 @@
 /** regenerateScopedSession() at login, destroyScopedSession() at logout. */
 import { describe, expect, spyOn, test } from 'bun:test'
 import { status } from 'elysia'
-import { memoryStore, SESSION_ENDED } from '../../plugins/scoped-state'
+import { endedAgo, memoryStore, SESSION_ENDED, type Store } from '../../plugins/scoped-state'
+import { asynchronous } from '../helpers/asynchronous-store'
 import { client, inPage, maxAgeOf, NAVIGATE, sessionIdOf } from '../helpers/client'
 import { flakyStore } from '../helpers/flaky-store'
 import { manualClock, SECRET, stateApp } from '../helpers/plugin-app'
@@ -522,6 +523,56 @@ describe('a store shared by several processes', () => {
         store.endedElsewhere = false
         expect(await user.text('/cart')).toBe('mug')
     })
+
+    /** A store that answers `endedAgo(ms)` for the ids in `ended` (another process's logout, `ms` ago by the store's clock). */
+    const telling = (synchronous: boolean) => {
+        const inner = memoryStore()
+        const ended = new Map<string, number>()
+        const load = (id: string, ttl: number) => {
+            const ago = ended.get(id)
+            return ago === undefined ? inner.load(id, ttl) : endedAgo(ago)
+        }
+        const store: Store = synchronous
+            ? { ...inner, load }
+            : { ...asynchronous(inner), load: async (id, ttl) => load(id, ttl) }
+        return { store, ended }
+    }
+
+    test.each([true, false])(
+        'that says the session ended over a minute ago (synchronous: %p): its cookie starts a new session, as where it ended',
+        async (synchronous) => {
+            const { store, ended } = telling(synchronous)
+            const user = client(stateApp({ store }))
+            await user.post('/cart/mug')
+            const old = user.cookie
+            ended.set(sessionIdOf(old), 61_000)
+            const response = await user.post('/increment')
+            expect([response.status, await response.text()]).toEqual([200, '1'])
+            expect(sessionIdOf(user.cookie)).not.toBe(sessionIdOf(old))
+            expect(await user.text('/cart')).toBe('')
+            // Nothing saved under the old id: the store still says it ended.
+            expect(await store.load(sessionIdOf(old), 1_000)).toEqual(endedAgo(61_000))
+        }
+    )
+
+    test.each([true, false])(
+        'that says the session ended within the minute (synchronous: %p): refused till the minute is up, then a new session',
+        async (synchronous) => {
+            const { store, ended } = telling(synchronous)
+            const clock = manualClock()
+            const user = client(stateApp({ store, now: clock.now }))
+            await user.post('/cart/mug')
+            const old = user.cookie
+            ended.set(sessionIdOf(old), 5_000)
+            const refused = await user.post('/increment')
+            expect([refused.status, refused.headers.get('set-cookie')]).toEqual([409, null])
+            // The process remembers when it ended: 56 s on it is past the minute, whatever the store says.
+            clock.advance(56)
+            const response = await user.post('/increment')
+            expect([response.status, await response.text()]).toEqual([200, '1'])
+            expect(sessionIdOf(user.cookie)).not.toBe(sessionIdOf(old))
+        }
+    )
 })
 
 describe('a login or logout that fails', () => {

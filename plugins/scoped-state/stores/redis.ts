@@ -7,8 +7,8 @@ import { BoundedCache } from '../bounded-cache.js'
 import { ScopedStateSetupError } from '../errors.js'
 import {
     DEFAULT_LOCK_LEASE,
+    endedAgo,
     LOCK_LOST,
-    SESSION_ENDED,
     type Store,
     type StoreStats,
     StoreUnavailableError
@@ -24,7 +24,8 @@ export interface RedisStoreOptions {
     url: string
     /**
      * Prepended to every key: `<prefix>s:<id>` holds a session's record,
-     * `<prefix>lock:<id>` its lock, `<prefix>ended:<id>` marks it ended for a minute,
+     * `<prefix>lock:<id>` its lock, `<prefix>ended:<id>` marks it ended (and when) for as long
+     * as its cookie may still be sent,
      * `<prefix>index` and `<prefix>expired` feed `stats()`. Give each app its own prefix
      * when they share a server.
      * @default 'scoped-state:'
@@ -78,12 +79,14 @@ if redis.call('PTTL', KEYS[3]) < ttl + 3600000 then redis.call('PEXPIRE', KEYS[3
 
 /**
  * Takes the lock if free, or held by a token this process abandoned (see `abandoned`), and,
- * holding it, reads the record and extends its life: one round trip. Answers {2}, and takes
- * no lock, for a session that `DELETE` ended lately (its mark): it has nothing left to guard.
+ * holding it, reads the record and extends its life: one round trip. Answers {2, milliseconds
+ * since}, and takes no lock, for a session that `DELETE` ended (its mark): it has nothing left
+ * to guard. A mark of a version before the time was kept in it (`1`) counts as just made.
  * KEYS: record, lock, index, ended mark. ARGV: token, lease, ttl, id, abandoned tokens….
  */
 const LOCK_AND_LOAD = `${NOW}
-if redis.call('EXISTS', KEYS[4]) == 1 then return {2} end
+local ended = redis.call('GET', KEYS[4])
+if ended then return {2, ended == '1' and 0 or math.max(0, now - tonumber(ended))} end
 if not redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then
     local holder = redis.call('GET', KEYS[2])
     local abandoned = false
@@ -125,16 +128,19 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0`
 
 /**
- * Leaves a mark for as long as the plugin's grace after a login or logout (a minute), so that
- * other processes know the session ended (see `SESSION_ENDED`).
+ * Leaves a mark holding when the session ended, by Redis's clock, for as long as its cookie may
+ * still be sent, so that other processes know it ended, and when (see `endedAgo`).
  * KEYS: record, lock, index, ended mark. ARGV: id, mark's life in ms.
  */
-const DELETE = `
+const DELETE = `${NOW}
 redis.call('DEL', KEYS[1], KEYS[2])
 redis.call('ZREM', KEYS[3], ARGV[1])
-redis.call('SET', KEYS[4], '1', 'PX', ARGV[2])`
+redis.call('SET', KEYS[4], now, 'PX', ARGV[2])`
 
-/** How long, in milliseconds, other processes learn that a session ended: the plugin's grace (identify.ts). */
+/**
+ * The shortest life of an ended mark, in milliseconds: the plugin's grace (identify.ts), for a
+ * delete not told how long the cookie lives (an app's own).
+ */
 const ENDED_MARK = 60_000
 
 /**
@@ -265,12 +271,12 @@ export const redisStore = (options: RedisStoreOptions): Store => {
                 millis(ttlMs),
                 id,
                 ...orphans
-            ])) as [number, string | null]
+            ])) as [number, string | number | null]
             if (locked === 2) {
                 tokens.delete(id)
-                return SESSION_ENDED
+                return endedAgo(Number(record))
             }
-            if (locked) return record ?? undefined
+            if (locked) return (record as string | null) ?? undefined
             if (performance.now() >= deadline)
                 throw new StoreUnavailableError(`another request kept this session locked for over ${lockTimeout} ms`, {
                     busy: true
@@ -320,8 +326,8 @@ export const redisStore = (options: RedisStoreOptions): Store => {
         }
     }
 
-    const remove = async (id: string) => {
-        await script(DELETE, keysWithMark(id), [id, String(ENDED_MARK)], true)
+    const remove = async (id: string, ttlMs = 0) => {
+        await script(DELETE, keysWithMark(id), [id, millis(Math.max(ttlMs, ENDED_MARK))], true)
         // Kept until the lock is gone with the record: a failed delete's request releases it.
         tokens.delete(id)
     }

@@ -68,7 +68,7 @@ export const faulty = (inner: Store) => {
         load: (id, ttl) => call('load', id, () => inner.load(id, ttl)),
         save: (id, record, ttl) =>
             call('save', id, () => after(inner.save(id, record, ttl), () => tapped.saved.push(id))),
-        delete: (id) => call('delete', id, () => after(inner.delete(id), () => tapped.deleted.push(id))),
+        delete: (id, ttl) => call('delete', id, () => after(inner.delete(id, ttl), () => tapped.deleted.push(id))),
         release: (id) => call('release', id, () => inner.release(id))
     }
     return {

@@ -81,7 +81,6 @@ const apply = async (op: Op, { model, browsers }: World, setup: Setup) => {
     switch (op.t) {
         case 'advance':
             model.t += op.ms
-            await setup.lapse(model.lapseMarks())
             return
         case 'rotate':
             if (op.how === 'add')
@@ -142,6 +141,7 @@ const apply = async (op: Op, { model, browsers }: World, setup: Setup) => {
         case 'req': {
             const { app, tap } = setup.at(op.elsewhere ? 1 : 0)
             model.instance = op.elsewhere ? 1 : 0
+            await setup.ageMarks(model.markAges())
             return request(op, model, browsers, (r) => app.handle(r), tap)
         }
     }

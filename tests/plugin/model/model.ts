@@ -37,11 +37,11 @@ export class Model {
     instance = 0
     /**
      * Redis's ended marks: ids whose delete ran there, and when (milliseconds), which every
-     * instance's `load` answers as ended (`SESSION_ENDED`) for a minute of Redis's own clock
-     * (stores/redis.ts). The test moves Redis's clock for them: as the injected clock passes that
-     * minute, the harness deletes the mark (`lapseMarks`), as redis.test.ts does. Then an instance
-     * that did not end the id takes its cookie back, state gone, while the one that did starts it a
-     * new session (docs/stores.md "Sessions ended in another process"): `ended` is per instance.
+     * instance's `load` answers as `endedAgo` for as long as the old cookie lives (stores/redis.ts).
+     * An instance that did not end the id learns the end from it, and when, as if it had ended it
+     * (docs/stores.md "Sessions ended in another process"): `ended` is per instance. Redis counts
+     * the time on its own clock, which the test does not move: before each request the harness
+     * sets each mark's time so that Redis finds it as old as the injected clock says (`markAges`).
      */
     private readonly marks = new Map<string, number>()
     readonly cookies = new Map<string, CookieMeta>()
@@ -68,11 +68,13 @@ export class Model {
         this.records.delete(id)
         if (this.redis) this.marks.set(id, this.t)
     }
-    /** Redis's marks that have lived their minute by now: the harness deletes them there. */
-    lapseMarks() {
-        const lapsed = [...this.marks].filter(([, at]) => this.t - at >= GRACE * 1000).map(([id]) => id)
-        for (const id of lapsed) this.marks.delete(id)
-        return lapsed
+    /**
+     * How old Redis is to find each mark, in milliseconds, by the injected clock: in the middle of
+     * its second, which is all the plugin reads of it, so that the few milliseconds Redis's own
+     * clock moves by before the request reads it change nothing. Never less than 0, as Redis answers.
+     */
+    markAges(): [string, number][] {
+        return [...this.marks].map(([id, at]) => [id, Math.floor(Math.max(0, this.t - at) / 1000) * 1000 + 500])
     }
 
     /**
@@ -119,13 +121,33 @@ export class Model {
         return Math.floor(this.t / 1000)
     }
 
-    /** The session a cookie value names, if the server still honours it. */
-    private valid(value: string) {
+    /**
+     * The session a cookie value names, if the server still honours it. `loads`: the serving
+     * instance loads it when it does, and so learns from Redis's mark that it ended, and when.
+     */
+    private valid(value: string, loads: boolean) {
         const meta = this.cookies.get(value)
         if (!meta || !this.secrets.includes(meta.secret)) return undefined
-        const ended = this.ended.get(meta.id)
-        if (ended !== undefined && this.at - ended > GRACE) return undefined
-        return this.at - meta.created < ABSOLUTE && this.at - meta.issued < IDLE ? meta : undefined
+        let ended = this.ended.get(meta.id)
+        if (ended !== undefined && this.at - ended > GRACE) return this.startsOver()
+        if (!(this.at - meta.created < ABSOLUTE && this.at - meta.issued < IDLE)) return undefined
+        const mark = this.marks.get(meta.id)
+        if (ended === undefined && loads && mark !== undefined) {
+            ended = this.at - Math.floor(Math.max(0, this.t - mark) / 1000)
+            this.ended.set(meta.id, ended)
+            count('event: ended session learnt from its Redis mark')
+            if (this.at - ended > GRACE) {
+                count('event: ended session past its minute, learnt from its Redis mark')
+                return this.startsOver()
+            }
+        }
+        return meta
+    }
+
+    /** A cookie of a session ended past its grace minute: passed over, for a new session. */
+    private startsOver() {
+        count('event: ended session past its minute starts a new session')
+        return undefined
     }
 
     /** `loaded`: the request's first load ran (else it failed before acting: the record's life is not extended). */
@@ -134,7 +156,8 @@ export class Model {
         // "Of several cookies of that name, the first valid one among the first four counts."
         let current: CookieMeta | undefined
         for (const value of sent.slice(0, 4)) {
-            current = this.valid(value)
+            // Only the first load can fail before it runs (`loaded`): a later one follows a load that ran.
+            current = this.valid(value, loaded)
             if (current) break
         }
         const returning = current !== undefined
@@ -179,9 +202,9 @@ export class Model {
         // Ended through this instance, or, in Redis, anywhere (the mark, learnt by the load).
         const endedHere = returning && (this.ended.has(id as string) || (loaded && this.marks.has(id as string)))
         if (endedHere) count('event: ended session, in its grace minute')
-        if (endedHere && !this.ended.has(id as string)) count('event: ended session, from its Redis mark')
-        if (returning && !endedHere && this.endedBy.some((ended) => ended.has(id as string)))
-            count('event: ended session going on where it was not ended, its mark lapsed')
+        // Every instance knows of an end its load could learn: none goes on with the ended id.
+        if (loaded && returning && !endedHere && this.endedBy.some((ended) => ended.has(id as string)))
+            throw new Error('the model let an ended session go on where it was not ended')
         if (current && current.secret !== this.secrets[0]) count('event: cookie of an older secret')
         const namedPage = names === undefined ? undefined : this.pages.get(names)
         if (namedPage?.session === id && !this.secrets.includes(namedPage?.secret ?? ''))

@@ -15,6 +15,12 @@ export const onRedis = (server: () => { url: string }) => {
     redisServer = server
 }
 
+/** Sets each mark (KEYS) to Redis's time less its age (ARGV, ms), keeping its expiry. */
+const AGE_MARKS = `
+local time = redis.call('TIME')
+local now = time[1] * 1000 + math.floor(time[2] / 1000)
+for i, key in ipairs(KEYS) do redis.call('SET', key, now - tonumber(ARGV[i]), 'KEEPTTL') end`
+
 /** Kinds whose store is Redis: its records, locks and ended marks shared by every instance. */
 export const onRedisKinds = (kind: StoreKind) => kind === 'redis' || kind === 'redisPair'
 
@@ -51,7 +57,7 @@ export const openSetup = (kind: StoreKind, path: string, now: () => number, secr
         })
     let instances = fresh()
     const reopens = kind === 'sqlite' || onRedisKinds(kind)
-    // To delete Redis's ended marks as they lapse (`lapse`).
+    // To age Redis's ended marks as the injected clock moves (`ageMarks`).
     const admin = onRedisKinds(kind) ? new RedisClient(redisServer?.().url) : undefined
     const close = () => Promise.all(instances.map(({ store }) => store.close()))
     return {
@@ -66,9 +72,11 @@ export const openSetup = (kind: StoreKind, path: string, now: () => number, secr
             await close()
             instances = fresh()
         },
-        /** Deletes the ended marks of `ids` in Redis: their minute passed. */
-        async lapse(ids: string[]) {
-            if (admin && ids.length > 0) await admin.del(...ids.map((id) => `${prefix}ended:${id}`))
+        /** Sets the time in Redis's ended marks so that Redis finds each as old as given (ms), by its own clock. */
+        async ageMarks(ages: [string, number][]) {
+            if (!admin || ages.length === 0) return
+            const keys = ages.map(([id]) => `${prefix}ended:${id}`)
+            await admin.send('EVAL', [AGE_MARKS, String(keys.length), ...keys, ...ages.map(([, age]) => String(age))])
         },
         async close() {
             await close()

@@ -4,12 +4,15 @@
  */
 import { afterAll, describe, expect, test } from 'bun:test'
 import { t } from 'elysia'
-import { SESSION_ENDED, type Store } from '../../../plugins/scoped-state'
+import { type EndedSession, SESSION_ENDED, type Store } from '../../../plugins/scoped-state'
 import { client } from '../../helpers/client'
 import { stateApp } from '../../helpers/plugin-app'
 
-/** What `load` answers for a deleted session: nothing, or, from a store shared by several processes, that it ended. */
-const gone = (answer: unknown) => answer === undefined || answer === SESSION_ENDED
+/** What `load` answers for a deleted session: nothing, or, from a store shared by several processes, that it ended (and when). */
+const gone = (answer: unknown) =>
+    answer === undefined ||
+    answer === SESSION_ENDED ||
+    typeof (answer as EndedSession | null)?.[SESSION_ENDED] === 'number'
 
 export interface ContractOptions {
     /** Makes a fresh, empty store (e.g. a new file or a unique Redis prefix). */
@@ -42,9 +45,9 @@ const counting = (store: Store) => {
             calls.release++
             return store.release(id)
         },
-        delete(id) {
+        delete(id, ttl) {
             calls.delete++
-            return store.delete(id)
+            return store.delete(id, ttl)
         },
         stats: () => store.stats(),
         close: () => store.close()

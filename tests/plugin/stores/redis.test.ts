@@ -3,14 +3,16 @@ import { afterAll, describe, expect, setSystemTime, spyOn, test } from 'bun:test
 import { RedisClient } from 'bun'
 import { Elysia } from 'elysia'
 import {
+    type EndedSession,
     redisStore,
     ScopedStateSetupError,
+    SESSION_ENDED,
     type Store,
     StoreUnavailableError,
     scopedState
 } from '../../../plugins/scoped-state'
 import { client, sessionIdOf, setCookieOf } from '../../helpers/client'
-import { SECRET, stateApp, stuckApp } from '../../helpers/plugin-app'
+import { manualClock, SECRET, stateApp, stuckApp } from '../../helpers/plugin-app'
 import { cuttingProxy, redisTest, unreachableRedisStore, useRedis } from '../../helpers/redis'
 import { storeContract } from './contract'
 
@@ -93,9 +95,16 @@ describe('redis store', () => {
         expect(await inspect.exists(`${keys}lock:abc`)).toBe(false)
         await store.load('abc', DAY)
         await store.delete('abc')
-        // Only the mark that tells other processes the session ended, for a minute.
+        // Only the mark that tells other processes the session ended, and when: for a minute when
+        // the delete does not say how long the cookie lives (an app's own call), else that long.
         expect(await inspect.send('KEYS', [`${keys}*`])).toEqual([`${keys}ended:abc`])
         expect(Number(await inspect.send('PTTL', [`${keys}ended:abc`]))).toBeLessThanOrEqual(60_000)
+        await store.delete('abc', DAY)
+        expect(Number(await inspect.send('PTTL', [`${keys}ended:abc`]))).toBeGreaterThan(DAY - 60_000)
+        const ended = (await store.load('abc', DAY)) as EndedSession
+        expect(ended[SESSION_ENDED]).toBeGreaterThanOrEqual(0)
+        expect(ended[SESSION_ENDED]).toBeLessThan(5_000)
+        expect(await inspect.exists(`${keys}lock:abc`)).toBe(false)
         inspect.close()
     })
 
@@ -883,27 +892,47 @@ describe('redis outage', () => {
 
 describe('a session ended in one process is ended in the others', () => {
     redisTest(
-        'for as long as the store’s mark lives: then an instance that saw it answers as one that did not',
+        'a minute on, every instance, the one that ended it too, starts the old cookie a new session, and none saves under the old id',
         async () => {
+            // The browser kept the old cookie: the logout's answer was lost.
             const keys = prefix()
-            const instance = () => stateApp({ store: open({ prefix: keys }) })
-            const user = client(instance())
+            const clock = manualClock()
+            const instance = () => stateApp({ store: open({ prefix: keys }), now: clock.now })
+            const [ender, sawIt, didNot] = [instance(), instance(), instance()]
+            const user = client(ender)
             await user.post('/increment')
             const ended = user.cookie
             await user.post('/logout')
-            const [sawIt, didNot] = [instance(), instance()]
+            const old = sessionIdOf(ended)
             expect((await client(sawIt, ended).post('/increment')).status).toBe(409)
-            // The mark lapses (a minute after the logout).
+            // A minute passes, on the instances' clocks and on Redis's (the mark holds when it was made).
+            clock.advance(61)
             const admin = raw()
-            await admin.del(`${keys}ended:${sessionIdOf(ended)}`)
+            const mark = `${keys}ended:${old}`
+            await admin.send('SET', [mark, String(Number(await admin.get(mark)) - 61_000), 'KEEPTTL'])
+            for (const app of [ender, sawIt, didNot]) {
+                const late = client(app, ended)
+                const response = await late.post('/increment')
+                expect([response.status, await response.text()]).toEqual([200, '1'])
+                expect(sessionIdOf(late.cookie)).not.toBe(old)
+                expect(await late.text('/count')).toBe('1')
+            }
+            expect(await admin.exists(`${keys}s:${old}`)).toBe(false)
+            expect(await admin.exists(mark)).toBe(true)
             admin.close()
-            const answers = [
-                await client(sawIt, ended).post('/increment'),
-                await client(didNot, ended).post('/increment')
-            ]
-            expect(answers.map((response) => response.status)).toEqual([200, 200])
         }
     )
+
+    redisTest('a mark left by an earlier version, without its time, counts as just made', async () => {
+        const keys = prefix()
+        const user = client(stateApp({ store: open({ prefix: keys }) }))
+        await user.post('/increment')
+        const admin = raw()
+        await admin.send('SET', [`${keys}ended:${sessionIdOf(user.cookie)}`, '1', 'PX', '60000'])
+        admin.close()
+        const response = await user.post('/increment')
+        expect([response.status, response.headers.get('set-cookie')]).toEqual([409, null])
+    })
 
     redisTest('a login sent twice, its copies on two instances: the second answers 409, the cart kept', async () => {
         const keys = prefix()

@@ -48,7 +48,7 @@ export const faulty = (inner: Store) => {
         ...inner,
         load: (id, ttl) => call('load', id, () => inner.load(id, ttl)),
         save: (id, record, ttl) => call('save', id, () => inner.save(id, record, ttl)),
-        delete: (id) => call('delete', id, () => inner.delete(id))
+        delete: (id, ttl) => call('delete', id, () => inner.delete(id, ttl))
     }
     return {
         store,
