@@ -7,16 +7,47 @@ document.addEventListener('theme-changed', (event) => {
 // How many requests have failed: a success clears only a message older than itself (below).
 let failures = 0
 
+/** An error notice for the alert region. */
+const errorNotice = (text) => {
+    const notice = document.createElement('p')
+    notice.className = 'notice notice-error'
+    notice.textContent = text
+    return notice
+}
+
+// With the browser blocking this site's cookies, the session cookie never comes back: each
+// request starts a session of its own, so adding to the cart, switching the theme or signing
+// in seems to work, and is gone at the next click or page. Say so, and keep saying it: the
+// alert region's other messages come and go below it.
+// (Chromium reports `navigator.cookieEnabled` even then: a cookie written and read back tells.)
+const refusesCookies = () => {
+    if (!navigator.cookieEnabled) return true
+    // biome-ignore lint/suspicious/noDocumentCookie: the Cookie Store API is async and newer; this runs before first paint
+    document.cookie = 'cookie_check=1; Path=/; SameSite=Strict'
+    const kept = document.cookie.split('; ').includes('cookie_check=1')
+    // biome-ignore lint/suspicious/noDocumentCookie: as above
+    document.cookie = 'cookie_check=; Path=/; Max-Age=0; SameSite=Strict'
+    return !kept
+}
+const cookiesBlocked = refusesCookies()
+    ? errorNotice(
+          'Your browser is blocking cookies for this site, so nothing you do here is kept: the cart, the theme and signing in are lost at the next click or page. Allow cookies for this site, then reload.'
+      )
+    : undefined
+const showAlert = (...notices) =>
+    document.getElementById('alerts')?.replaceChildren(...(cookiesBlocked ? [cookiesBlocked] : []), ...notices)
+if (cookiesBlocked) showAlert()
+
 // A request that got no answer from the app (offline, the server down or restarting, a
 // timeout) has no message from it: say so in the alert region, and to try again (not to
 // reload, which would start the page's scope over: the counter at 0).
 const tellUnreachable = () => {
     failures++
-    const notice = document.createElement('p')
-    notice.className = 'notice notice-error'
-    notice.textContent =
-        'The server could not be reached, so this may not have been saved. Check your connection, then try again.'
-    document.getElementById('alerts')?.replaceChildren(notice)
+    showAlert(
+        errorNotice(
+            'The server could not be reached, so this may not have been saved. Check your connection, then try again.'
+        )
+    )
 }
 
 // A request that succeeds clears the message a failed one left in the alert region, if the
@@ -35,7 +66,7 @@ document.addEventListener('htmx:after:request', (event) => {
         event.preventDefault()
         tellUnreachable()
     } else if (!(ctx.response?.status < 400)) failures++
-    else if (ctx.failuresBefore === failures) document.getElementById('alerts')?.replaceChildren()
+    else if (ctx.failuresBefore === failures) showAlert()
 })
 
 // Unanswered: a request that was answered was told by the app, and other errors are the

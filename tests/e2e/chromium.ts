@@ -2,9 +2,10 @@
  * The system Chromium (Debian package `chromium`) or Google Chrome, driven by playwright-core.
  * No browser is downloaded: the tests use what the machine has, or skip.
  */
-import { existsSync } from 'node:fs'
-import { posix, win32 } from 'node:path'
-import { type Browser, chromium } from 'playwright-core'
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, posix, win32 } from 'node:path'
+import { type Browser, type BrowserContext, type BrowserContextOptions, chromium } from 'playwright-core'
 
 const NAMES = ['chromium', 'chromium-browser', 'google-chrome']
 
@@ -90,3 +91,35 @@ export const findChromium = (
  */
 export const launchChromium = (executablePath: string): Promise<Browser> =>
     chromium.launch({ executablePath, headless: true, args: ARGS })
+
+/**
+ * Launches headless Chromium on a profile of its own whose settings block every site's cookies
+ * (Settings, Privacy, "Block all cookies"), as a user who blocks them has it. One context: closing
+ * it ends that browser and deletes the profile.
+ *
+ * @example
+ * const context = await launchWithCookiesBlocked('/usr/bin/chromium', { baseURL })
+ */
+export const launchWithCookiesBlocked = async (
+    executablePath: string,
+    options: BrowserContextOptions
+): Promise<BrowserContext> => {
+    const profile = mkdtempSync(join(tmpdir(), 'cookies-blocked-'))
+    mkdirSync(join(profile, 'Default'))
+    // 2: block, the content setting chrome://settings/cookies writes.
+    const blocked = { profile: { default_content_setting_values: { cookies: 2 } } }
+    writeFileSync(join(profile, 'Default', 'Preferences'), JSON.stringify(blocked))
+    try {
+        const context = await chromium.launchPersistentContext(profile, {
+            executablePath,
+            headless: true,
+            args: ARGS,
+            ...options
+        })
+        context.on('close', () => rmSync(profile, { recursive: true, force: true }))
+        return context
+    } catch (error) {
+        rmSync(profile, { recursive: true, force: true })
+        throw error
+    }
+}
