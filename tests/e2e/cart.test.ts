@@ -131,4 +131,21 @@ e2eSuite('cart in a browser', (e2e) => {
         await button(cartLine(page, 'mug'), 'Remove').click()
         await expectBadge(page, 0)
     })
+
+    browserTest(
+        'without JavaScript, the page a change lands on says what it did, and a reload does not say it again',
+        async () => {
+            const page = await e2e.openPage('/cart', { javaScriptEnabled: false })
+            const notice = page.locator('#cart .notice-done')
+            expect(await notice.count()).toBe(0)
+            await addToCart(page, 'Enamel mug', 1)
+            await expectText(notice, /^Enamel mug: added\.$/)
+            await button(cartLine(page, 'mug'), 'Remove').click()
+            await expectText(notice, /^Enamel mug: removed\.$/)
+            // The address still names the tab's page scope: reloading it shows the cart, not the message.
+            await page.reload()
+            await expectBadge(page, 0)
+            expect(await notice.count()).toBe(0)
+        }
+    )
 })
