@@ -87,20 +87,21 @@ export interface EngineCore {
     /** Session `id` was deleted at a login or logout. */
     markEnded: (id: string) => void
     /**
-     * The record `store.load` answered for `session` at `at` (seconds, by default now). One that
-     * another process ended reads as no record, and is ended for this request as if this process
-     * had ended it; told when (`endedAgo`), this process remembers the end as its own, so that
-     * its later requests, like that process's, start a new session once the grace has passed.
+     * The record `store.load` answered for `session`, just now. One that another process ended
+     * reads as no record, and is ended for this request as if this process had ended it; told
+     * when (`endedAgo`), this process remembers the end as its own, counted back from now (not
+     * from when the request came: its load may have waited for the session's lock), so that its
+     * later requests, like that process's, start a new session once the grace has passed.
      * Any other answer but a string or `undefined` throws (`storeContractError`).
      */
     loaded: (
         session: ScopedSession,
-        answer: string | undefined | typeof SESSION_ENDED | EndedSession,
-        at?: number
+        answer: string | undefined | typeof SESSION_ENDED | EndedSession
     ) => string | undefined
     /**
-     * Whether `session`'s request, which the store said another process ended (`loaded` at `at`),
-     * must start a new session instead: the end is past its grace, as `identify` then finds too.
+     * Whether `session`'s request, which the store said another process ended (`loaded`), must
+     * start a new session instead: at `at`, the time `identify` was given, the end is past its
+     * grace, as `identify` given that time again then finds too (so `open` asks once per id).
      */
     startsOver: (session: ScopedSession, at: number) => boolean
     /**
@@ -249,14 +250,14 @@ export const createEngine = (config: EngineConfig) => {
         },
         endedMeanwhile,
         markEnded: (id) => void endedIds.add(id, seconds()),
-        loaded(session, answer, at = seconds()) {
+        loaded(session, answer) {
             if (typeof answer === 'string') return answer
             if (answer === undefined) return undefined
             if (answer !== SESSION_ENDED) {
                 const ago = typeof answer === 'object' && answer !== null ? answer[SESSION_ENDED] : undefined
                 if (typeof ago !== 'number' || !(ago >= 0)) throw storeContractError('load', answer)
                 const id = session.id.id
-                if (endedIds.get(id) === undefined) endedIds.add(id, at - Math.floor(ago / 1000))
+                if (endedIds.get(id) === undefined) endedIds.add(id, seconds() - Math.floor(ago / 1000))
             }
             session.endedElsewhere = true
             return undefined

@@ -26,11 +26,11 @@ export const countWrite = () => {
 }
 
 /**
- * The record of `id` as `session` reads it from a synchronous store at `at` (seconds): one that
- * another process ended marks the session, and reads as none (`EngineCore.loaded`).
+ * The record of `id` as `session` reads it from a synchronous store: one that another process
+ * ended marks the session, and reads as none (`EngineCore.loaded`).
  */
-const loadFor = (core: EngineCore, session: ScopedSession, id: string, ttl: number, at?: number) =>
-    core.loaded(session, core.store.load(id, ttl) as Loaded, at)
+const loadFor = (core: EngineCore, session: ScopedSession, id: string, ttl: number) =>
+    core.loaded(session, core.store.load(id, ttl) as Loaded)
 
 /**
  * `record`, about to be saved for `session` into a synchronous store, rebased onto what another
@@ -74,7 +74,7 @@ export const synchronousPath = (core: EngineCore): RequestPath => {
             for (;;) {
                 const session = core.identify(request, at)
                 if (!session.returning) return session
-                session.raw = loadFor(core, session, session.id.id, core.ttlOf(session.id, at), at)
+                session.raw = loadFor(core, session, session.id.id, core.ttlOf(session.id, at))
                 // Ended by another process past the grace: a new session, as there (identify now passes it over).
                 if (core.startsOver(session, at)) continue
                 const writesBefore = writes

@@ -573,6 +573,35 @@ describe('a store shared by several processes', () => {
             expect(sessionIdOf(user.cookie)).not.toBe(sessionIdOf(old))
         }
     )
+
+    test('whose answer came after a wait (the session locked elsewhere): the end counts from that answer, not from when the request came', async () => {
+        // A login sent twice, its copies on two instances: this one waits for the other's lock,
+        // and is told, once it is let in, that the session ended just now.
+        const { store, ended } = telling(false)
+        const clock = manualClock()
+        const load = store.load.bind(store)
+        let waits = 0
+        store.load = async (id, ttl) => {
+            clock.advance(waits)
+            return load(id, ttl)
+        }
+        const user = client(stateApp({ store, now: clock.now }))
+        await user.post('/cart/mug')
+        const old = user.cookie
+        ended.set(sessionIdOf(old), 0)
+        waits = 10
+        expect((await user.post('/login')).status).toBe(409)
+        waits = 0
+        // 55 s after the store's answer, 65 s after the request came: within the minute, as on the
+        // instance that ended it.
+        clock.advance(55)
+        const refused = await user.post('/increment')
+        expect([refused.status, refused.headers.get('set-cookie')]).toEqual([409, null])
+        clock.advance(6)
+        const response = await user.post('/increment')
+        expect([response.status, await response.text()]).toEqual([200, '1'])
+        expect(sessionIdOf(user.cookie)).not.toBe(sessionIdOf(old))
+    })
 })
 
 describe('a login or logout that fails', () => {
