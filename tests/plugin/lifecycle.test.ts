@@ -476,6 +476,43 @@ describe('destroyScopedSession', () => {
 })
 
 describe('a store shared by several processes', () => {
+    test('is told, at a login or logout, how long the ended session’s cookie may still be sent: the old one’s life, not the new one’s', async () => {
+        const inner = memoryStore()
+        const deletes: [string, number | undefined][] = []
+        const store: Store = {
+            ...inner,
+            delete: (id, ttl) => {
+                deletes.push([id, ttl])
+                return inner.delete(id, ttl)
+            }
+        }
+        const clock = manualClock()
+        // Idle 600 s, 1000 s in all: at 100 s a session has 600 s left, at 500 s, 500.
+        const app = stateApp({ store, now: clock.now, idleTimeout: 600, absoluteTimeout: 1000 }).post(
+            '/logout-with-message',
+            ({ destroyScopedSession, regenerateScopedSession, scopedStore }) => {
+                destroyScopedSession()
+                regenerateScopedSession()
+                scopedStore.theme = 'signed out'
+                return 'signed out'
+            }
+        )
+        for (const [route, after, life] of [
+            ['/logout', 100, 600_000],
+            ['/login', 500, 500_000],
+            // Its new session has 600 s: the one it ended, 500.
+            ['/logout-with-message', 500, 500_000]
+        ] as const) {
+            const user = client(app)
+            await user.post('/cart/mug')
+            const old = sessionIdOf(user.cookie)
+            clock.advance(after)
+            deletes.length = 0
+            expect((await user.post(route)).status).toBe(200)
+            expect(deletes).toEqual([[old, life]])
+        }
+    })
+
     /** A synchronous store that answers `SESSION_ENDED` while `endedElsewhere` holds (another process's logout). */
     const endingStore = () => {
         const inner = memoryStore()

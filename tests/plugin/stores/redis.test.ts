@@ -923,6 +923,19 @@ describe('a session ended in one process is ended in the others', () => {
         }
     )
 
+    redisTest('a logout’s mark lives as long as the old cookie may be sent, not a minute', async () => {
+        const keys = prefix()
+        const user = client(stateApp({ store: open({ prefix: keys }), idleTimeout: 3_600 }))
+        await user.post('/increment')
+        const old = sessionIdOf(user.cookie)
+        await user.post('/logout')
+        const admin = raw()
+        const life = Number(await admin.send('PTTL', [`${keys}ended:${old}`]))
+        admin.close()
+        expect(life).toBeGreaterThan(3_590_000)
+        expect(life).toBeLessThanOrEqual(3_600_000)
+    })
+
     redisTest('a mark left by an earlier version, without its time, counts as just made', async () => {
         const keys = prefix()
         const user = client(stateApp({ store: open({ prefix: keys }) }))
