@@ -45,7 +45,9 @@ export const cartRoutes = (state: AppState) =>
         .use(state)
         .get('/cart', ({ scopedStore, scopedPageId }) => {
             // Shown once: a reload of the page (a new page scope) or the next redirect's page does not repeat it.
-            const notice = scopedStore.notice
+            // Kept only in a page's own scope (`redirectsInPage`): none without a page id, and a page id
+            // that no longer holds (not a page load: htmx, a script) would fail the read (StalePageError).
+            const notice = scopedPageId ? scopedStore.notice : null
             if (notice !== null) scopedStore.notice = null
             return <CartPage cart={scopedStore.cart} notice={notice} {...shellProps(scopedStore, scopedPageId)} />
         })

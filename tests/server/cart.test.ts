@@ -222,6 +222,21 @@ describe('cart demo without JavaScript', () => {
         ).toBeUndefined()
     })
 
+    test('the cart asked for with the id of a page that no longer holds, not as a page load (htmx, a script), still answers: it has no message to show', async () => {
+        const app = testApp()
+        const { pageId } = await openCart(client(app))
+        const stranger = client(app)
+        const asked: Record<string, string>[] = [
+            { [PAGE_HEADER]: pageId, 'hx-request': 'true', accept: 'text/html' },
+            { [PAGE_HEADER]: pageId }
+        ]
+        for (const headers of asked) {
+            const response = await stranger.get('/cart', headers)
+            expect(response.status).toBe(200)
+            expect(await response.text()).toContain('Your cart is empty')
+        }
+    })
+
     test('a form from a page whose session ended (cookie cleared, another tab signed in) still lands on a page', async () => {
         const app = testApp()
         const cleared = client(app)
