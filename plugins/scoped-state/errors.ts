@@ -97,8 +97,9 @@ export const isPromise = (answer: unknown) => typeof (answer as PromiseLike<unkn
 /**
  * A store's `call` answered what store.ts rules out: a promise from a store that says it is
  * `synchronous` (read as a record, it would start every session over), or a `load` answer
- * that is neither a string, `undefined` nor `SESSION_ENDED` (a driver's `null` or `false`, a
- * JSON column's parsed object, the `SESSION_ENDED` of another copy of the plugin). Such a
+ * that is neither a string, `undefined`, `SESSION_ENDED` nor an `endedAgo(ms)` of a time (a
+ * driver's `null` or `false`, a JSON column's parsed object, the `SESSION_ENDED` or `endedAgo` of
+ * another copy of the plugin, `endedAgo(NaN)`). Such a
  * promise's rejection is caught here: unhandled, it would end a Bun process.
  */
 export const storeContractError = (call: 'load' | 'save' | 'delete', answer: unknown) => {

@@ -97,7 +97,8 @@ export interface Store {
      * session that never wrote) is no error: throwing would fail that user's logout with 500.
      * `ttlMs`: how long a browser may still send the ended session's cookie (the plugin always
      * gives it; an app deleting a session itself may not). A store shared by several processes
-     * remembers the end that long, so that `load` answers `endedAgo` there: every process then
+     * remembers the end that long, and at least a minute (the plugin's grace; the Redis store
+     * keeps a minute when not told), so that `load` answers `endedAgo` there: every process then
      * treats the old cookie as the one that ended it does (a grace minute of refusals, then a
      * new session), and none saves a change under the ended id.
      */
