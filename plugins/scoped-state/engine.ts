@@ -84,7 +84,10 @@ export interface EngineCore {
      * new session (destroyed, then regenerated) goes on.
      */
     endedMeanwhile: (session: ScopedSession) => boolean
-    /** Session `id` was deleted at a login or logout. */
+    /**
+     * Session `id` was deleted at a login or logout. Its end is the first one known: a second
+     * logout from it moves it no later, as it moves no other process's (nor the store's mark).
+     */
     markEnded: (id: string) => void
     /**
      * The record `store.load` answered for `session`, just now. One that another process ended
@@ -96,7 +99,9 @@ export interface EngineCore {
      */
     loaded: (
         session: ScopedSession,
-        answer: string | undefined | typeof SESSION_ENDED | EndedSession
+        answer: string | undefined | typeof SESSION_ENDED | EndedSession,
+        /** The id loaded: the session's, or the one a login moved it from. */
+        id: string
     ) => string | undefined
     /**
      * Whether `session`'s request, which the store said another process ended (`loaded`), must
@@ -249,14 +254,15 @@ export const createEngine = (config: EngineConfig) => {
             forbidStoring(session, set)
         },
         endedMeanwhile,
-        markEnded: (id) => void endedIds.add(id, seconds()),
-        loaded(session, answer) {
+        markEnded(id) {
+            if (endedIds.get(id) === undefined) endedIds.add(id, seconds())
+        },
+        loaded(session, answer, id) {
             if (typeof answer === 'string') return answer
             if (answer === undefined) return undefined
             if (answer !== SESSION_ENDED) {
                 const ago = typeof answer === 'object' && answer !== null ? answer[SESSION_ENDED] : undefined
                 if (typeof ago !== 'number' || !(ago >= 0)) throw storeContractError('load', answer)
-                const id = session.id.id
                 if (endedIds.get(id) === undefined) endedIds.add(id, seconds() - Math.floor(ago / 1000))
             }
             session.endedElsewhere = true

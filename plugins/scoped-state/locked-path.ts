@@ -71,7 +71,7 @@ export const lockedPath = (core: EngineCore): RequestPath => {
                 await mutex.acquire(id, handling)
                 session.locked = id
                 try {
-                    session.raw = core.loaded(session, await store.load(id, core.ttlOf(session.id, at)))
+                    session.raw = core.loaded(session, await store.load(id, core.ttlOf(session.id, at)), id)
                 } catch (error) {
                     abort(session, handling)
                     throw error

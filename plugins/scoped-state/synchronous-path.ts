@@ -30,7 +30,7 @@ export const countWrite = () => {
  * ended marks the session, and reads as none (`EngineCore.loaded`).
  */
 const loadFor = (core: EngineCore, session: ScopedSession, id: string, ttl: number) =>
-    core.loaded(session, core.store.load(id, ttl) as Loaded)
+    core.loaded(session, core.store.load(id, ttl) as Loaded, id)
 
 /**
  * `record`, about to be saved for `session` into a synchronous store, rebased onto what another

@@ -201,6 +201,22 @@ describe('a login or logout sent twice, or both at once, from one session', () =
             if (first === '/login') expect(await user.text('/cart')).toBe('book')
         }
     )
+
+    test('a second logout from a session already ended keeps its first end: the minute is not started again', async () => {
+        const clock = manualClock()
+        const app = stateApp({ now: clock.now })
+        const user = client(app)
+        await user.post('/cart/mug')
+        const old = user.cookie
+        await user.post('/logout')
+        clock.advance(30)
+        expect((await client(app, old).post('/logout')).status).toBe(200)
+        clock.advance(31)
+        const late = client(app, old)
+        const response = await late.post('/increment')
+        expect([response.status, await response.text()]).toEqual([200, '1'])
+        expect(sessionIdOf(late.cookie)).not.toBe(sessionIdOf(old))
+    })
 })
 
 describe('destroyScopedSession', () => {

@@ -129,13 +129,17 @@ return 0`
 
 /**
  * Leaves a mark holding when the session ended, by Redis's clock, for as long as its cookie may
- * still be sent, so that other processes know it ended, and when (see `endedAgo`).
+ * still be sent, so that other processes know it ended, and when (see `endedAgo`). A session
+ * ended again (a second logout) keeps its first end, as the processes that learnt it do, and the
+ * longer of the two lives; but for a mark of an earlier version (`1`), which held no time.
  * KEYS: record, lock, index, ended mark. ARGV: id, mark's life in ms.
  */
 const DELETE = `${NOW}
 redis.call('DEL', KEYS[1], KEYS[2])
 redis.call('ZREM', KEYS[3], ARGV[1])
-redis.call('SET', KEYS[4], now, 'PX', ARGV[2])`
+local ended = redis.call('GET', KEYS[4])
+local since = (ended and ended ~= '1') and ended or now
+redis.call('SET', KEYS[4], since, 'PX', math.max(tonumber(ARGV[2]), redis.call('PTTL', KEYS[4])))`
 
 /**
  * The shortest life of an ended mark, in milliseconds: the plugin's grace (identify.ts), for a

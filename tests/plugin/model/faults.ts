@@ -186,7 +186,7 @@ export const faulted = (model: Model, plan: Plan, { fired, saved }: Tapped): Pla
                 apply: (cookieId) => {
                     plan.write?.(cookieId)
                     // Ended here either way; its record is gone only if the delete ran.
-                    model.ended.set(ended, model.at)
+                    model.endedHere(ended)
                     if (fired.applied) model.deleted(ended)
                 }
             }

@@ -66,7 +66,12 @@ export class Model {
     /** A delete of `id` ran in the store: its record is gone and, in Redis, its mark left. */
     deleted(id: string) {
         this.records.delete(id)
-        if (this.redis) this.marks.set(id, this.t)
+        // Ended again (a second logout), it keeps its first end.
+        if (this.redis && !this.marks.has(id)) this.marks.set(id, this.t)
+    }
+    /** The serving instance ended `id`: known from its first end on. */
+    endedHere(id: string) {
+        if (!this.ended.has(id)) this.ended.set(id, this.at)
     }
     /**
      * How old Redis is to find each mark, in milliseconds, by the injected clock: in the middle of
@@ -237,7 +242,7 @@ export class Model {
             apply: (cookieId) => {
                 if (effects.ends !== undefined) {
                     this.deleted(effects.ends)
-                    this.ended.set(effects.ends, at)
+                    this.endedHere(effects.ends)
                 }
                 effects.write?.(cookieId)
             },
@@ -296,7 +301,7 @@ export class Model {
                 case 'fullReset':
                     return plan(200, { kind: 'text', text: 'full reset' }, { kind: 'none' })
                 case 'logout':
-                    // Its delete runs again (the record is gone), and the id is ended anew.
+                    // Its delete runs again (the record is gone); the id keeps its first end.
                     return plan(
                         200,
                         { kind: 'text', text: 'destroyed' },

@@ -936,6 +936,20 @@ describe('a session ended in one process is ended in the others', () => {
         expect(life).toBeLessThanOrEqual(3_600_000)
     })
 
+    redisTest('a session ended again (a second logout) keeps its first end, and the longer life', async () => {
+        const keys = prefix()
+        const store = open({ prefix: keys })
+        const admin = raw()
+        const mark = `${keys}ended:twice`
+        await store.delete('twice', DAY)
+        await admin.send('SET', [mark, String(Number(await admin.get(mark)) - 30_000), 'KEEPTTL'])
+        await store.delete('twice', 1_000)
+        const ended = (await store.load('twice', DAY)) as EndedSession
+        expect(ended[SESSION_ENDED]).toBeGreaterThanOrEqual(30_000)
+        expect(Number(await admin.send('PTTL', [mark]))).toBeGreaterThan(DAY - 60_000)
+        admin.close()
+    })
+
     redisTest('a mark left by an earlier version, without its time, counts as just made', async () => {
         const keys = prefix()
         const user = client(stateApp({ store: open({ prefix: keys }) }))
