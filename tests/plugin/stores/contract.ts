@@ -19,6 +19,11 @@ export interface ContractOptions {
     create: () => Store
     /** `test`, or a variant that skips when the store's server is missing. */
     test?: typeof test
+    /**
+     * For a store shared by several processes: two fresh store objects on one backend (one
+     * file, one prefix), as two processes open it. Checks the lock and the ended mark.
+     */
+    shared?: () => [Store, Store]
 }
 
 const DAY = 86_400_000
@@ -271,5 +276,82 @@ export const storeContract = (name: string, options: ContractOptions) => {
                 expect(await user.text('/state')).toContain('"theme":"dark"')
             })
         })
+
+        const { shared } = options
+        if (shared)
+            describe('shared by several processes', () => {
+                const pair = () => {
+                    const both = shared()
+                    stores.push(...both)
+                    return both
+                }
+                /** Whether `promise` is still pending after `ms`. */
+                const pending = async (promise: Promise<unknown>, ms = 50) =>
+                    (await Promise.race([promise.then(() => false), Bun.sleep(ms).then(() => true)])) as boolean
+
+                it('a load locks the session until its save: the other waits, then reads what it wrote', async () => {
+                    const [one, two] = pair()
+                    const id = ids()
+                    await one.save(id, '{"n":1}', DAY)
+                    expect(await one.load(id, DAY)).toBe('{"n":1}')
+                    const waiting = Promise.resolve(two.load(id, DAY))
+                    expect(await pending(waiting)).toBe(true)
+                    await one.save(id, '{"n":2}', DAY)
+                    expect(await waiting).toBe('{"n":2}')
+                    await two.release(id)
+                })
+
+                it('a release lets the other in', async () => {
+                    const [one, two] = pair()
+                    const id = ids()
+                    await one.save(id, '{"n":1}', DAY)
+                    await one.load(id, DAY)
+                    const waiting = Promise.resolve(two.load(id, DAY))
+                    expect(await pending(waiting)).toBe(true)
+                    await one.release(id)
+                    expect(await waiting).toBe('{"n":1}')
+                    await two.release(id)
+                })
+
+                it('a delete is answered to the other as ended (endedAgo, 0 or more), taking no lock', async () => {
+                    const [one, two] = pair()
+                    const id = ids()
+                    await one.save(id, '{"n":1}', DAY)
+                    await one.load(id, DAY)
+                    await one.delete(id, DAY)
+                    const answer = await two.load(id, DAY)
+                    const ago = (answer as EndedSession)[SESSION_ENDED]
+                    expect(answer === SESSION_ENDED || (typeof ago === 'number' && ago >= 0)).toBe(true)
+                    // The ended id holds no lock: the first store is not kept waiting.
+                    expect(await pending(Promise.resolve(one.load(id, DAY)))).toBe(false)
+                    await one.release(id)
+                    await two.release(id)
+                })
+
+                it('a session ended again keeps its first end', async () => {
+                    const [one, two] = pair()
+                    const id = ids()
+                    await one.save(id, '{}', DAY)
+                    await one.delete(id, DAY)
+                    await Bun.sleep(30)
+                    await two.delete(id, DAY)
+                    const answer = await two.load(id, DAY)
+                    if (answer !== SESSION_ENDED)
+                        expect((answer as EndedSession)[SESSION_ENDED]).toBeGreaterThanOrEqual(25)
+                    await two.release(id)
+                })
+
+                it('a request with the ended cookie in the other process saves nothing, and a login from it answers 409', async () => {
+                    const [one, two] = pair()
+                    const first = client(stateApp({ store: one }))
+                    await first.post('/increment')
+                    const old = first.cookie
+                    await first.post('/login')
+                    const second = client(stateApp({ store: two }), old)
+                    expect((await second.post('/increment')).status).toBe(409)
+                    expect((await second.post('/login')).status).toBe(409)
+                    expect(second.cookie).toBe(old)
+                })
+            })
     })
 }

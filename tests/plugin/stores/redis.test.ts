@@ -20,7 +20,14 @@ const redis = useRedis()
 const prefix = () => `test-${crypto.randomUUID()}:`
 const DAY = 86_400_000
 
-storeContract('redis', { create: () => redisStore({ url: redis().url, prefix: prefix() }), test: redisTest })
+storeContract('redis', {
+    create: () => redisStore({ url: redis().url, prefix: prefix() }),
+    shared: () => {
+        const shared = prefix()
+        return [redisStore({ url: redis().url, prefix: shared }), redisStore({ url: redis().url, prefix: shared })]
+    },
+    test: redisTest
+})
 
 const stores: Store[] = []
 const open = (options: Partial<Parameters<typeof redisStore>[0]> = {}) => {
