@@ -16,15 +16,17 @@
  *   answers 500 with the error's message in the body, production or not: a driver's message
  *   may name the database's host and user.
  * - Settle every call in time, with a timeout of its own well under `lockLease` (then
- *   `StoreUnavailableError`, `unanswered` for a `save` or `delete` already sent): the plugin
- *   sets none, and a session's later requests in the process wait for a write in flight (for
+ *   `StoreUnavailableError`, `unanswered` for a `save` or `delete` already sent; `busy` for a
+ *   `load` that waited in vain for another process's lock, a wait that, with a call's timeout,
+ *   stays under `lockLease`): the plugin sets none, and a session's later requests in the process wait for a write in flight (for
  *   a lease more at most: then they go on, and a late save may be undone).
  * - Lock, if several processes share it: `load` takes a lock on the session that `save`,
  *   `release` and `delete` end, as the Redis store does with a token, or two requests of one
  *   session in two processes lose one's update (the plugin keeps them apart only inside a
  *   process). It should then also answer `endedAgo` (below).
  * - Be checked: the template's `tests/plugin/stores/contract.ts` runs against any store
- *   (`storeContract('mine', { create: () => myStore() })`).
+ *   (`storeContract('mine', { create: () => myStore() })`); give a shared one `shared: () =>
+ *   [a, b]` too, two store objects on one backend, or its lock and ended marks go unchecked.
  */
 
 /** A value or a promise of it: the memory store answers synchronously. */
@@ -71,7 +73,7 @@ export interface Store {
      * row), not a parsed object (a JSON column's); any other answer fails the request with a
      * `ScopedStateSetupError`. A store shared by several processes answers `endedAgo(ms)` for
      * a session that a login or logout in another one ended (see `delete`), or `SESSION_ENDED`
-     * when it cannot tell how long ago.
+     * when it cannot tell how long ago, checked before the lock, and taking none.
      *
      * `id`: 24 characters of `A-Z a-z 0-9 _ -`, random, compared case-sensitively (not in a
      * case-insensitive column). `ttlMs`: a whole number of milliseconds, at least 1 (a request
@@ -83,13 +85,18 @@ export interface Store {
      * Replaces the record of `id`, keeps it for `ttlMs`, and ends the request's hold on it. It
      * may come without a `load` (a new session's first write, a login's new id). `record` is
      * JSON text of up to `maxStateBytes` UTF-8 bytes (16 KiB by default; more when the limit
-     * was lowered since it was saved): store it whole, in a column that keeps any Unicode.
+     * was lowered since it was saved): store it whole, in a column that keeps any Unicode. A
+     * store that locks writes nothing when its lock on `id` was lost (lapsed, then taken by
+     * another request): `StoreUnavailableError` with `busy`.
      */
     save(id: string, record: string, ttlMs: number): MaybePromise<void>
     /**
      * Ends the request's hold on `id` without writing. The plugin does not wait for it, and
      * lets the session's next request in right after the call: a store that locks must send
-     * the unlock before it returns, or queue it ahead of any later call.
+     * the unlock before it returns, or queue it ahead of any later call. It also comes after a
+     * `save` or `delete` that threw (keep the token until they succeed, so that it unlocks),
+     * after a `delete`, and after a `load` that answered an end (no lock taken): then it does
+     * nothing, so unlock by the request's token, never by `id` alone.
      */
     release(id: string): MaybePromise<void>
     /**
@@ -100,7 +107,8 @@ export interface Store {
      * remembers the end that long, and at least a minute (the plugin's grace; the Redis store
      * keeps a minute when not told), so that `load` answers `endedAgo` there: every process then
      * treats the old cookie as the one that ended it does (a grace minute of refusals, then a
-     * new session), and none saves a change under the ended id.
+     * new session), and none saves a change under the ended id. A session ended again (a
+     * second logout, sent with the old cookie) keeps its first end.
      */
     delete(id: string, ttlMs?: number): MaybePromise<void>
     /**
@@ -135,12 +143,14 @@ export interface EndedSession {
 
 /**
  * What `Store.load` answers for a session that another process ended `ms` milliseconds ago, by
- * the store's own clock (the processes' clocks may differ). Within a minute the plugin treats it
+ * the store's own clock (the processes' clocks may differ). `ms` is 0 or more: a negative (a
+ * clock set back, or the ending process's clock ahead) or NaN fails the request with a
+ * `ScopedStateSetupError`, so clamp it. Within a minute the plugin treats it
  * as `SESSION_ENDED`; later, as the process that ended it does: the old cookie's request starts
  * a new session.
  *
  * @example
- * if (endedAt !== null) return endedAgo(storeNow - endedAt)
+ * if (endedAt !== null) return endedAgo(Math.max(0, storeNow - endedAt))
  */
 export const endedAgo = (ms: number): EndedSession => ({ [SESSION_ENDED]: ms })
 
