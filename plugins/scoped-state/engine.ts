@@ -262,8 +262,9 @@ export const createEngine = (config: EngineConfig) => {
             if (answer === undefined) return undefined
             if (answer !== SESSION_ENDED) {
                 const ago = typeof answer === 'object' && answer !== null ? answer[SESSION_ENDED] : undefined
-                if (typeof ago !== 'number' || !(ago >= 0)) throw storeContractError('load', answer)
-                if (endedIds.get(id) === undefined) endedIds.add(id, seconds() - Math.floor(ago / 1000))
+                if (typeof ago !== 'number' || Number.isNaN(ago)) throw storeContractError('load', answer)
+                // Below 0, a clock set back (the store's, or the ending process's writing its own): just now.
+                if (endedIds.get(id) === undefined) endedIds.add(id, seconds() - Math.floor(Math.max(0, ago) / 1000))
             }
             session.endedElsewhere = true
             return undefined

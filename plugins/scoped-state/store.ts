@@ -17,9 +17,10 @@
  *   may name the database's host and user.
  * - Settle every call in time, with a timeout of its own well under `lockLease` (then
  *   `StoreUnavailableError`, `unanswered` for a `save` or `delete` already sent; `busy` for a
- *   `load` that waited in vain for another process's lock, a wait that, with a call's timeout,
- *   stays under `lockLease`): the plugin sets none, and a session's later requests in the process wait for a write in flight (for
- *   a lease more at most: then they go on, and a late save may be undone).
+ *   `load` that waited in vain for another process's lock, a wait that, with a call's
+ *   timeout, stays under `lockLease`): the plugin sets none, and a session's later requests in
+ *   the process wait for a write in flight (for a lease more at most: then they go on, and a
+ *   late save may be undone).
  * - Lock, if several processes share it: `load` takes a lock on the session that `save`,
  *   `release` and `delete` end, as the Redis store does with a token, or two requests of one
  *   session in two processes lose one's update (the plugin keeps them apart only inside a
@@ -143,14 +144,13 @@ export interface EndedSession {
 
 /**
  * What `Store.load` answers for a session that another process ended `ms` milliseconds ago, by
- * the store's own clock (the processes' clocks may differ). `ms` is 0 or more: a negative (a
- * clock set back, or the ending process's clock ahead) or NaN fails the request with a
- * `ScopedStateSetupError`, so clamp it. Within a minute the plugin treats it
- * as `SESSION_ENDED`; later, as the process that ended it does: the old cookie's request starts
- * a new session.
+ * the store's own clock (the processes' clocks may differ): below 0 (a clock set back, or the
+ * ending process's clock ahead) it counts as 0; not a number, it fails the request with a
+ * `ScopedStateSetupError`. Within a minute the plugin treats it as `SESSION_ENDED`; later, as
+ * the process that ended it does: the old cookie's request starts a new session.
  *
  * @example
- * if (endedAt !== null) return endedAgo(Math.max(0, storeNow - endedAt))
+ * if (endedAt !== null) return endedAgo(storeNow - endedAt)
  */
 export const endedAgo = (ms: number): EndedSession => ({ [SESSION_ENDED]: ms })
 
