@@ -334,7 +334,7 @@ export const sqliteStore = (options: SqliteStoreOptions): Store => {
                 await nextTurn()
             }
             // Until no page is free, or none was handed back: a file made elsewhere may lack incremental vacuum.
-            let free = removed > 0 ? freeCount() : 0
+            let free = removed > 0 && !closed ? freeCount() : 0
             while (free > 0 && !closed) {
                 db.run(`PRAGMA incremental_vacuum(${VACUUM_PAGES})`)
                 await nextTurn()

@@ -241,6 +241,25 @@ describe('sqlite store', () => {
         store.close()
     })
 
+    test('a store closed while a sweep is under way stops it without a warning (the app stopping)', async () => {
+        const warn = spyOn(console, 'warn').mockImplementation(() => {})
+        try {
+            const path = newPath()
+            let now = 1_000_000
+            const store = sqliteStore({ path, now: () => now, sweepInterval: 20 })
+            for (let i = 0; i < 5_000; i++) store.save(`old-${i}`, '{}', 1_000)
+            now += 2_000
+            for (let i = 0; i < 10_000 && (store.stats() as StoreStats).expirations === 0; i++)
+                await new Promise((resolve) => setImmediate(resolve))
+            expect((store.stats() as StoreStats).expirations).toBeLessThan(5_000)
+            store.close()
+            await Bun.sleep(50)
+            expect(warn).not.toHaveBeenCalled()
+        } finally {
+            warn.mockRestore()
+        }
+    })
+
     test('a file made without incremental vacuum is swept all the same, sweep after sweep', async () => {
         const path = newPath()
         // As another tool would make it: the same table, the default auto_vacuum (none).
