@@ -7,6 +7,15 @@ import { client, inPage, maxAgeOf, NAVIGATE, sessionIdOf } from '../helpers/clie
 import { flakyStore } from '../helpers/flaky-store'
 import { manualClock, SECRET, stateApp } from '../helpers/plugin-app'
 
+/** The GUIDE's message for the next page after a logout: destroyed, then regenerated, a preserved key set. */
+const logoutWithMessageApp = () =>
+    stateApp().post('/logout-with-message', ({ destroyScopedSession, regenerateScopedSession, scopedStore }) => {
+        destroyScopedSession()
+        regenerateScopedSession()
+        scopedStore.theme = 'signed out'
+        return 'signed out'
+    })
+
 describe('regenerateScopedSession', () => {
     test('issues a new id, kills the old one at once, and carries the preserved keys', async () => {
         const store = memoryStore()
@@ -178,15 +187,7 @@ describe('a login or logout sent twice, or both at once, from one session', () =
     test.each(['/login', '/logout'])(
         'a logout that leaves a message in a new session, after a %s of the same session, starts it as a plain logout would',
         async (first) => {
-            const app = stateApp().post(
-                '/logout-with-message',
-                ({ destroyScopedSession, regenerateScopedSession, scopedStore }) => {
-                    destroyScopedSession()
-                    regenerateScopedSession()
-                    scopedStore.theme = 'signed out'
-                    return 'signed out'
-                }
-            )
+            const app = logoutWithMessageApp()
             const user = client(app)
             await user.post('/cart/book')
             const old = user.cookie
@@ -307,19 +308,11 @@ describe('destroyScopedSession', () => {
     test('destroyed, then regenerated (a message for the next page after logout): a new, empty session keeps it', async () => {
         const error = spyOn(console, 'error').mockImplementation(() => {})
         try {
-            const app = stateApp().post(
-                '/logout-then-new',
-                ({ destroyScopedSession, regenerateScopedSession, scopedStore }) => {
-                    destroyScopedSession()
-                    regenerateScopedSession()
-                    scopedStore.theme = 'signed out'
-                    return 'signed out'
-                }
-            )
+            const app = logoutWithMessageApp()
             const user = client(app)
             await user.post('/cart/book')
             const before = user.cookie
-            await user.post('/logout-then-new')
+            await user.post('/logout-with-message')
             expect(user.cookie).not.toBe(before)
             expect(await (await user.get('/state')).json()).toMatchObject({ theme: 'signed out', cart: { items: [] } })
             expect(await client(app, before).text('/cart')).toBe('')
