@@ -44,9 +44,8 @@ export const cartRoutes = (state: AppState) =>
     new Elysia({ name: 'cart-routes' })
         .use(state)
         .get('/cart', ({ scopedStore, scopedPageId }) => {
-            // Shown once: a reload of the page (a new page scope) or the next redirect's page does not repeat it.
-            // Kept only in a page's own scope (`redirectsInPage`): none without a page id, and a page id
-            // that no longer holds (not a page load: htmx, a script) would fail the read (StalePageError).
+            // Said once: read only in a page's own scope, where alone it is kept (a page id that no longer
+            // holds would fail the read: StalePageError), and cleared, so that a reload does not repeat it.
             const notice = scopedPageId ? scopedStore.notice : null
             if (notice !== null) scopedStore.notice = null
             return <CartPage cart={scopedStore.cart} notice={notice} {...shellProps(scopedStore, scopedPageId)} />
