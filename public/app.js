@@ -1,13 +1,25 @@
+// Typechecked with `bun run typecheck` (package.json).
+/**
+ * What htmx 4 gives its events as `detail` (the parts read here).
+ * @typedef {{ target?: HTMLElement | null, response?: Response, request?: Request, text?: string, failuresBefore?: number }} HtmxContext
+ * @typedef {CustomEvent<{ ctx: HtmxContext, error?: unknown }>} HtmxEvent
+ */
+/** @param {Event} event */
+const htmxDetail = (event) => /** @type {HtmxEvent} */ (event).detail
+
 // Applies a theme change at once: the server answers a theme switch with an
 // `HX-Trigger: {"theme-changed": {"theme": "dark"}}` header.
 document.addEventListener('theme-changed', (event) => {
-    document.documentElement.dataset.theme = event.detail.theme
+    document.documentElement.dataset.theme = /** @type {CustomEvent<{ theme: string }>} */ (event).detail.theme
 })
 
 // How many requests have failed: a success clears only a message older than itself (below).
 let failures = 0
 
-/** An error notice for the alert region. */
+/**
+ * An error notice for the alert region.
+ * @param {string} text
+ */
 const errorNotice = (text) => {
     const notice = document.createElement('p')
     notice.className = 'notice notice-error'
@@ -34,6 +46,7 @@ const cookiesBlocked = refusesCookies()
           'Your browser is blocking cookies for this site, so nothing you do here is kept: the cart, the theme and signing in are lost at the next click or page. Allow cookies for this site, then reload.'
       )
     : undefined
+/** @param {...Node} notices */
 const showAlert = (...notices) =>
     document.getElementById('alerts')?.replaceChildren(...(cookiesBlocked ? [cookiesBlocked] : []), ...notices)
 if (cookiesBlocked) showAlert()
@@ -55,24 +68,25 @@ const tellUnreachable = () => {
 // double-click) would otherwise wipe the message at once, and with it the only sign that a
 // click was lost.
 document.addEventListener('htmx:config:request', (event) => {
-    event.detail.ctx.failuresBefore = failures
+    htmxDetail(event).ctx.failuresBefore = failures
 })
 document.addEventListener('htmx:after:request', (event) => {
-    const { ctx } = event.detail
+    const { ctx } = htmxDetail(event)
+    const status = ctx.response?.status ?? 0
     // A server error the app did not write (a proxy's 502 while the app restarts) has no
     // HX-Retarget, as the app's own have: swapped, its page would take the place of what the
     // next click updates.
-    if (ctx.response?.status >= 500 && !ctx.response.headers.get('hx-retarget')) {
+    if (status >= 500 && !ctx.response?.headers.get('hx-retarget')) {
         event.preventDefault()
         tellUnreachable()
-    } else if (!(ctx.response?.status < 400)) failures++
+    } else if (!(status > 0 && status < 400)) failures++
     else if (ctx.failuresBefore === failures) showAlert()
 })
 
 // Unanswered: a request that was answered was told by the app, and other errors are the
 // page's own, which htmx logs.
 document.addEventListener('htmx:error', (event) => {
-    const { ctx, error } = event.detail
+    const { ctx, error } = htmxDetail(event)
     const unanswered = error instanceof TypeError || ctx?.request?.signal?.reason === 'timeout'
     if (!ctx || ctx.text !== undefined || !unanswered) return
     tellUnreachable()
@@ -82,22 +96,25 @@ document.addEventListener('htmx:error', (event) => {
 // for a change that never reached the server would stay next to the state it never became.
 // The answer shows what is saved; only the field being typed in is left alone.
 document.addEventListener('htmx:after:swap', (event) => {
-    const region = event.detail.ctx?.target
+    const region = htmxDetail(event).ctx?.target
     if (!region?.isConnected) return
-    for (const field of region.querySelectorAll('input:not([type=hidden]):not([type=checkbox]):not([type=radio])'))
-        if (field !== document.activeElement) field.value = field.defaultValue
+    const fields = /** @type {NodeListOf<HTMLInputElement>} */ (
+        region.querySelectorAll('input:not([type=hidden]):not([type=checkbox]):not([type=radio])')
+    )
+    for (const field of fields) if (field !== document.activeElement) field.value = field.defaultValue
 })
 
 // A swap that removed the focused control (Remove, Clear cart) would leave keyboard users
 // on <body>, at the top of the page: they go on from the region that was updated instead.
 // Such a region renders tabindex="-1" (#cart): one added here would go with the region's next
 // morph, and focus with it.
+/** @type {Element | null} */
 let focusedBeforeSwap = null
 document.addEventListener('htmx:before:swap', () => {
     focusedBeforeSwap = document.activeElement
 })
 document.addEventListener('htmx:after:swap', (event) => {
-    const region = event.detail.ctx?.target
+    const region = htmxDetail(event).ctx?.target
     const lost = focusedBeforeSwap !== document.body && focusedBeforeSwap?.isConnected === false
     focusedBeforeSwap = null
     if (!lost || !region?.isConnected || document.activeElement !== document.body) return
