@@ -31,7 +31,7 @@ const errorNotice = (text) => {
 // request starts a session of its own, so adding to the cart, switching the theme or signing
 // in seems to work, and is gone at the next click or page. Say so, and keep saying it: the
 // alert region's other messages come and go below it.
-// (Chromium reports `navigator.cookieEnabled` even then: a cookie written and read back tells.)
+// (Chromium reports `navigator.cookieEnabled` as true even then: a cookie written and read back tells.)
 const refusesCookies = () => {
     if (!navigator.cookieEnabled) return true
     // biome-ignore lint/suspicious/noDocumentCookie: the Cookie Store API is async and newer; this runs before first paint

@@ -15,12 +15,12 @@
  *   the request answers 503 with `Retry-After`. Any other error is a bug to Elysia, which
  *   answers 500 with the error's message in the body, production or not: a driver's message
  *   may name the database's host and user.
- * - Settle every call in time, with a timeout of its own well under `lockLease` (then
- *   `StoreUnavailableError`, `unanswered` for a `save` or `delete` already sent; `busy` for a
- *   `load` that waited in vain for another process's lock, a wait that, with a call's
- *   timeout, stays under `lockLease`): the plugin sets none, and a session's later requests in
- *   the process wait for a write in flight (for a lease more at most: then they go on, and a
- *   late save may be undone).
+ * - Settle every call in time, with a timeout of its own well under `lockLease`: the plugin
+ *   sets none, and a session's later requests in the process wait for a write in flight (for
+ *   a lease more at most: then they go on, and a late save may be undone). A call that times
+ *   out throws `StoreUnavailableError`, `unanswered` for a `save` or `delete` already sent. A
+ *   `load` that waits for another process's lock gives up (`StoreUnavailableError` with
+ *   `busy`) before its wait and a call's timeout add up to `lockLease`.
  * - Lock, if several processes share it: `load` takes a lock on the session that `save`,
  *   `release` and `delete` end, as the Redis store does with a token, or two requests of one
  *   session in two processes lose one's update (the plugin keeps them apart only inside a
@@ -74,7 +74,7 @@ export interface Store {
      * row), not a parsed object (a JSON column's); any other answer fails the request with a
      * `ScopedStateSetupError`. A store shared by several processes answers `endedAgo(ms)` for
      * a session that a login or logout in another one ended (see `delete`), or `SESSION_ENDED`
-     * when it cannot tell how long ago, checked before the lock, and taking none.
+     * when it cannot tell how long ago. It checks that before the lock, and takes none.
      *
      * `id`: 24 characters of `A-Z a-z 0-9 _ -`, random, compared case-sensitively (not in a
      * case-insensitive column). `ttlMs`: a whole number of milliseconds, at least 1 (a request
@@ -95,9 +95,9 @@ export interface Store {
      * Ends the request's hold on `id` without writing. The plugin does not wait for it, and
      * lets the session's next request in right after the call: a store that locks must send
      * the unlock before it returns, or queue it ahead of any later call. It also comes after a
-     * `save` or `delete` that threw (keep the token until they succeed, so that it unlocks),
-     * after a `delete`, and after a `load` that answered an end (no lock taken): then it does
-     * nothing, so unlock by the request's token, never by `id` alone.
+     * `save` or `delete` that threw: keep the token until they succeed, so that it unlocks. And
+     * it comes after a `delete` that succeeded, or a `load` that answered an end (no lock taken):
+     * there it must unlock nothing, so unlock by the request's token, never by `id` alone.
      */
     release(id: string): MaybePromise<void>
     /**
@@ -106,10 +106,10 @@ export interface Store {
      * `ttlMs`: how long a browser may still send the ended session's cookie (the plugin always
      * gives it; an app deleting a session itself may not). A store shared by several processes
      * remembers the end that long, and at least a minute (the plugin's grace; the Redis store
-     * keeps a minute when not told), so that `load` answers `endedAgo` there: every process then
-     * treats the old cookie as the one that ended it does (a grace minute of refusals, then a
-     * new session), and none saves a change under the ended id. A session ended again (a
-     * second logout, sent with the old cookie) keeps its first end.
+     * keeps a minute when not told), and meanwhile `load` answers `endedAgo` for `id`. Every
+     * process then treats the old cookie as the one that ended it does (a grace minute of
+     * refusals, then a new session), and none saves a change under the ended id. A session
+     * ended again (a second logout, sent with the old cookie) keeps its first end.
      */
     delete(id: string, ttlMs?: number): MaybePromise<void>
     /**

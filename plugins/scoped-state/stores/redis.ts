@@ -131,7 +131,7 @@ return 0`
  * Leaves a mark holding when the session ended, by Redis's clock, for as long as its cookie may
  * still be sent, so that other processes know it ended, and when (see `endedAgo`). A session
  * ended again (a second logout) keeps its first end, as the processes that learnt it do, and the
- * longer of the two lives; but for a mark of an earlier version (`1`), which held no time.
+ * longer of the two lives. A mark of an earlier version (`1`) held no time: its end becomes now.
  * KEYS: record, lock, index, ended mark. ARGV: id, mark's life in ms.
  */
 const DELETE = `${NOW}
