@@ -5,14 +5,22 @@
 // A tag without the id (copied by hand): the first process heard stands for the page's.
 let serverId = document.currentScript?.dataset.server
 
+// Failed tries since the last socket opened.
+let retries = 0
+
 const connect = () => {
     const socket = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/_dev/live-reload`)
+    socket.addEventListener('open', () => {
+        retries = 0
+    })
     socket.addEventListener('message', ({ data }) => {
         serverId ??= data
         if (data !== serverId) location.reload()
     })
-    // The server is restarting, or stopped: try again until one answers.
-    socket.addEventListener('close', () => setTimeout(connect, 500))
+    // The server is restarting, or stopped: try again until one answers, soon at first (a
+    // restart takes a moment), then every 2 s, so that a tab left open on a stopped server does
+    // not fill its console with failed connections.
+    socket.addEventListener('close', () => setTimeout(connect, Math.min(250 * 2 ** retries++, 2000)))
 }
 
 connect()

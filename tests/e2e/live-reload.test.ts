@@ -19,8 +19,12 @@ afterAll(() => rmSync(folder, { recursive: true, force: true }))
 // The port is fixed, as `bun run dev`'s is: the page reconnects to the address it came from.
 const entry = join(folder, 'entry.ts')
 const port = await freePort()
-const writeEntry = (change: number) =>
-    Bun.write(entry, `// change ${change}\nprocess.env.PORT = '${port}'\nawait import(${JSON.stringify(DEV_ENTRY)})\n`)
+/** Writes the entry, as change `change`; `serves: false` leaves the server out (it stops). */
+const writeEntry = (change: number, serves = true) =>
+    Bun.write(
+        entry,
+        `// change ${change}\nprocess.env.PORT = '${port}'\n${serves ? `await import(${JSON.stringify(DEV_ENTRY)})\n` : ''}`
+    )
 await writeEntry(1)
 
 // A restart takes a second or two on a busy machine; the harness's step timeout is shorter.
@@ -55,6 +59,32 @@ e2eSuite(
             await page.waitForTimeout(500)
             expect(loads).toBe(2)
         })
+
+        browserTest(
+            'a stopped server: the page tries again less and less often, and reloads once it is back',
+            async () => {
+                const page = await (await e2e.newContext()).newPage()
+                const ids: string[] = []
+                const closed: number[] = []
+                page.on('websocket', (socket) => {
+                    socket.on('framereceived', ({ payload }) => ids.push(String(payload)))
+                    socket.on('close', () => closed.push(Date.now()))
+                })
+                await page.goto('/counter')
+                await lengthReaches(ids, 1)
+                // The entry now starts no server: `bun --watch` runs it, and the port is closed.
+                await writeEntry(-1, false)
+                await lengthReaches(closed, 1)
+                await page.waitForTimeout(4_000)
+                // Tries after 0.25, 0.75, 1.75 and 3.75 s (then every 2 s), not every half second (8).
+                const tries = closed.length - 1
+                expect(tries).toBeGreaterThanOrEqual(2)
+                expect(tries).toBeLessThanOrEqual(5)
+                const reloaded = page.waitForEvent('load', { timeout: RESTART_TIMEOUT_MS })
+                await writeEntry(3)
+                await reloaded
+            }
+        )
     },
     () => ({
         command: [process.execPath, '--watch', '--no-clear-screen', entry],
