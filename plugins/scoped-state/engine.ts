@@ -159,11 +159,11 @@ const endedIdsOf = (store: Store) => {
 export const createEngine = (config: EngineConfig) => {
     const { store, signer, idleTimeout, absoluteTimeout, now, cookie } = config
     /**
-     * Session ids this process ended lately (logout, login), and when (seconds). A request still
-     * carrying one (sent before the browser had the new cookie, or running when it ended) may not
-     * save into it, which would bring it back, nor send its cookie again, which would replace the
-     * browser's new one; for a grace minute it is not made a new visitor either, for the same
-     * reason. Other processes learn of them from a store shared by several (`SESSION_ENDED`).
+     * Session ids ended lately (logout, login), and when (seconds): by this process (`markEnded`),
+     * or by another one, as a store shared by several told (`loaded`). A request still carrying
+     * one (sent before the browser had the new cookie, or running when it ended) may not save into
+     * it, which would bring it back, nor send its cookie again, which would replace the browser's
+     * new one; for a grace minute it is not made a new visitor either, for the same reason.
      */
     const endedIds = endedIdsOf(store)
     const endedMeanwhile = (session: ScopedSession) => {

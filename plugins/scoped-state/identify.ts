@@ -35,7 +35,7 @@ export interface IdentifyConfig {
     refreshAfter: number
     /** What the sessions created here are given. */
     context: SessionContext
-    /** Ids this process ended lately, and when (seconds). */
+    /** Ids ended lately, here or (as the store told) in another process, and when (seconds). */
     endedIds: BoundedCache<number>
     /** Seconds session `id` may still live from `at`. */
     lifetime: (id: SessionId, at: number) => number

@@ -62,7 +62,7 @@ export class ScopedSession {
     declare private destroyed: boolean
     /** The plugin committed this request: a change now could never be saved. */
     declare private answered: boolean
-    /** The session id whose lock this request holds until commit or abort (asynchronous stores). */
+    /** The session id whose lock this request holds until commit or abort (when the plugin locks). */
     declare locked: string | undefined
     /** A stored record to delete at commit (regenerated away from, or destroyed), and how long its cookie may still be sent (ms). */
     declare discard: { id: string; ttl: number } | undefined
