@@ -9,7 +9,7 @@
  *   `JSON.parse` (see `shared-parse.ts`).
  * A forgotten entry there is simply computed again. Two other uses keep facts that
  * cannot be, and size the cache for how long they must stay: the ids that logins and
- * logouts ended (engine.ts), and the Redis store's unanswered lock tokens (stores/redis.ts).
+ * logouts ended (ended-ids.ts), and the Redis store's unanswered lock tokens (stores/redis.ts).
  *
  * Two generations of `max / 2` entries: when the newer one fills up it becomes the
  * older one, and the older one is dropped whole. A hit in the older generation moves

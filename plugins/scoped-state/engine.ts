@@ -14,8 +14,9 @@
  */
 import { BoundedCache } from './bounded-cache.js'
 import type { SessionCookie } from './cookie.js'
+import { endedIdsOf, pastGrace } from './ended-ids.js'
 import { sessionEndedError, storeContractError } from './errors.js'
-import { pastGrace, sessionIdentifier } from './identify.js'
+import { sessionIdentifier } from './identify.js'
 import { lockedPath } from './locked-path.js'
 import type { RecordFormat } from './record.js'
 import { cookieSender, forbidStoring, type ResponseSet } from './response-headers.js'
@@ -134,27 +135,6 @@ const reportOnce = (message: string) => {
 
 /** Parsed records remembered per plugin. */
 const PARSED_RECORDS = 4096
-
-/**
- * Ended ids remembered per store: at least the last half of them, so that each one is kept
- * for its grace minute (identify.ts) up to about 500 logins and logouts a second (about 14 MB
- * of heap when full, measured).
- */
-const ENDED_IDS = 65_536
-
-/**
- * The ended ids of each store object, shared by the plugin instances given it: route modules that
- * each create the plugin share a store (the default one of their cookie name, or one passed to
- * each), so a logout through one module must end the session in the others too.
- */
-const endedIdsByStore = new WeakMap<Store, BoundedCache<number>>()
-const endedIdsOf = (store: Store) => {
-    const known = endedIdsByStore.get(store)
-    if (known) return known
-    const endedIds = new BoundedCache<number>(ENDED_IDS)
-    endedIdsByStore.set(store, endedIds)
-    return endedIds
-}
 
 export const createEngine = (config: EngineConfig) => {
     const { store, signer, idleTimeout, absoluteTimeout, now, cookie } = config

@@ -5,6 +5,7 @@
  */
 import { BoundedCache } from './bounded-cache.js'
 import { cookieReader } from './cookie.js'
+import { type EndedIds, pastGrace } from './ended-ids.js'
 import { DEFAULT_PAGE, newPageId, STALE_PAGE, verifyPageId } from './page-id.js'
 import { isPageLoad, PAGE_HEADER, requestedPageId } from './page-load.js'
 import { ScopedSession, type SessionContext } from './session.js'
@@ -13,16 +14,6 @@ import type { Signer } from './signer.js'
 
 /** Cookies of the session cookie's name tried per request, which bounds a forged header's cost. */
 const SAME_NAME_COOKIES = 4
-
-/**
- * Seconds after a login or logout during which a request still carrying the old id is taken
- * for one sent before the browser had its new cookie. Later, the browser itself still holds
- * the old cookie (the response that replaced it was lost): it starts a new session.
- */
-const ENDED_GRACE = 60
-
-/** Whether a session that ended at `ended` (seconds), if it did, is past its grace at `at`: its cookie then starts a new session. */
-export const pastGrace = (ended: number | undefined, at: number) => ended !== undefined && at - ended > ENDED_GRACE
 
 /** Verified session cookies and page ids remembered per plugin. */
 const VERIFIED_VALUES = 4096
@@ -36,7 +27,7 @@ export interface IdentifyConfig {
     /** What the sessions created here are given. */
     context: SessionContext
     /** Ids ended lately, here or (as the store told) in another process, and when (seconds). */
-    endedIds: BoundedCache<number>
+    endedIds: EndedIds
     /** Seconds session `id` may still live from `at`. */
     lifetime: (id: SessionId, at: number) => number
     /** Plans the cookie the response will send for `session`. */

@@ -1,0 +1,41 @@
+/**
+ * The session ids that logins and logouts ended lately, and when (seconds), kept per store.
+ * A request still carrying one is refused for a grace minute (engine.ts), then starts a new
+ * session (identify.ts).
+ */
+import { BoundedCache } from './bounded-cache.js'
+import type { Store } from './store.js'
+
+/** Ended session ids, each with when it ended (seconds). */
+export type EndedIds = BoundedCache<number>
+
+/**
+ * Ended ids remembered per store: at least the last half of them, so that each one is kept
+ * for its grace minute up to about 500 logins and logouts a second (about 14 MB of heap when
+ * full, measured).
+ */
+const ENDED_IDS = 65_536
+
+/**
+ * Seconds after a login or logout during which a request still carrying the old id is taken
+ * for one sent before the browser had its new cookie. Later, the browser itself still holds
+ * the old cookie (the response that replaced it was lost): it starts a new session.
+ */
+const ENDED_GRACE = 60
+
+/** Whether a session that ended at `ended` (seconds), if it did, is past its grace at `at`: its cookie then starts a new session. */
+export const pastGrace = (ended: number | undefined, at: number) => ended !== undefined && at - ended > ENDED_GRACE
+
+/**
+ * The ended ids of each store object, shared by the plugin instances given it: route modules that
+ * each create the plugin share a store (the default one of their cookie name, or one passed to
+ * each), so a logout through one module must end the session in the others too.
+ */
+const endedIdsByStore = new WeakMap<Store, EndedIds>()
+export const endedIdsOf = (store: Store): EndedIds => {
+    const known = endedIdsByStore.get(store)
+    if (known) return known
+    const endedIds = new BoundedCache<number>(ENDED_IDS)
+    endedIdsByStore.set(store, endedIds)
+    return endedIds
+}
