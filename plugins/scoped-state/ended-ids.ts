@@ -39,3 +39,12 @@ export const endedIdsOf = (store: Store): EndedIds => {
     endedIdsByStore.set(store, endedIds)
     return endedIds
 }
+
+/**
+ * Remembers that `id` ended at `at` (seconds), unless its end is known already: a session ended
+ * again (a second logout, sent with the old cookie) keeps its first end, as the other processes
+ * and a shared store's mark do, so that no process restarts its grace minute alone.
+ */
+export const rememberEnd = (endedIds: EndedIds, id: string, at: number) => {
+    if (endedIds.get(id) === undefined) endedIds.add(id, at)
+}

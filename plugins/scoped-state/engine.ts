@@ -14,7 +14,7 @@
  */
 import { BoundedCache } from './bounded-cache.js'
 import type { SessionCookie } from './cookie.js'
-import { endedIdsOf, pastGrace } from './ended-ids.js'
+import { endedIdsOf, pastGrace, rememberEnd } from './ended-ids.js'
 import { sessionEndedError, storeContractError } from './errors.js'
 import { sessionIdentifier } from './identify.js'
 import { lockedPath } from './locked-path.js'
@@ -85,10 +85,7 @@ export interface EngineCore {
      * new session (destroyed, then regenerated) goes on.
      */
     endedMeanwhile: (session: ScopedSession) => boolean
-    /**
-     * Session `id` was deleted at a login or logout. Its end is the first one known: a second
-     * logout from it moves it no later, as it moves no other process's (nor the store's mark).
-     */
+    /** Session `id` was deleted at a login or logout: remembered as ended now, unless it was already (`rememberEnd`). */
     markEnded: (id: string) => void
     /**
      * The record `store.load` answered for `session`, just now. One that another process ended
@@ -234,9 +231,7 @@ export const createEngine = (config: EngineConfig) => {
             forbidStoring(session, set)
         },
         endedMeanwhile,
-        markEnded(id) {
-            if (endedIds.get(id) === undefined) endedIds.add(id, seconds())
-        },
+        markEnded: (id) => rememberEnd(endedIds, id, seconds()),
         loaded(session, answer, id) {
             if (typeof answer === 'string') return answer
             if (answer === undefined) return undefined
@@ -244,7 +239,7 @@ export const createEngine = (config: EngineConfig) => {
                 const ago = typeof answer === 'object' && answer !== null ? answer[SESSION_ENDED] : undefined
                 if (typeof ago !== 'number' || Number.isNaN(ago)) throw storeContractError('load', answer)
                 // Below 0, a clock set back (the store's, or the ending process's writing its own): just now.
-                if (endedIds.get(id) === undefined) endedIds.add(id, seconds() - Math.floor(Math.max(0, ago) / 1000))
+                rememberEnd(endedIds, id, seconds() - Math.floor(Math.max(0, ago) / 1000))
             }
             session.endedElsewhere = true
             return undefined
