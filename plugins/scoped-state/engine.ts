@@ -194,11 +194,12 @@ export const createEngine = (config: EngineConfig) => {
     }
 
     /**
-     * The id a login or logout ends: deleted from the store and remembered as ended. Only one
-     * a cookie brought: a new visitor's id was never sent, and remembering it would let a flood
-     * of cookieless logins push out the ids that logouts ended, which must stay refused.
+     * Plans what the commit does with the id a login or logout ends: delete it from the store,
+     * then remember it as ended (`markEnded`). Only one a cookie brought: a new visitor's id was
+     * never sent, and remembering it would let a flood of cookieless logins push out the ids that
+     * logouts ended, which must stay refused.
      */
-    const end = (session: ScopedSession, id: SessionId) => {
+    const discardAtCommit = (session: ScopedSession, id: SessionId) => {
         // With how long its cookie may still be sent: a shared store remembers the end that long.
         if (session.returning) session.discard ??= { id: id.id, ttl: core.ttlOf(id) }
     }
@@ -208,13 +209,13 @@ export const createEngine = (config: EngineConfig) => {
         const id = newSessionId(at, persistent)
         const from = session.id
         session.moveTo(id)
-        end(session, from)
+        discardAtCommit(session, from)
         session.returning = false
         planCookie(session, request, lifetime(id, at))
     }
 
     const destroy = (session: ScopedSession, request: Request) => {
-        end(session, session.id)
+        discardAtCommit(session, session.id)
         session.loggedOut = true
         session.destroy()
         planCookie(session, request, 0)
