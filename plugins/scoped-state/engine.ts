@@ -80,9 +80,10 @@ export interface EngineCore {
     /** The handler is done: later changes are refused, and a page scope's response is `no-store`. */
     closeHandling: (session: ScopedSession, set: ResponseSet) => void
     /**
-     * Whether `session` was ended here: then it saves nothing and sends no cookie, and a change
-     * fails. A login whose source session was ended fails (409) whatever it changed; a logout's
-     * new session (destroyed, then regenerated) goes on.
+     * Whether `session` ended while its request ran or just before (a login or logout, here or,
+     * as the store told, in another process): if so, it is made to save nothing and send no cookie
+     * (`ScopedSession.ended`, which fails a change with 409). A login whose source session ended
+     * fails (409) whatever it changed; a logout's new session (destroyed, then regenerated) goes on.
      */
     endedMeanwhile: (session: ScopedSession) => boolean
     /** Session `id` was deleted at a login or logout: remembered as ended now, unless it was already (`rememberEnd`). */
@@ -93,7 +94,8 @@ export interface EngineCore {
      * when (`endedAgo`), this process remembers the end as its own, counted back from now (not
      * from when the request came: its load may have waited for the session's lock), so that its
      * later requests, like that process's, start a new session once the grace has passed.
-     * Any other answer but a string or `undefined` throws (`storeContractError`).
+     * Any other answer (not a string, `undefined`, `SESSION_ENDED` nor an `endedAgo` of a number)
+     * throws (`storeContractError`).
      */
     loaded: (
         session: ScopedSession,
@@ -102,9 +104,10 @@ export interface EngineCore {
         id: string
     ) => string | undefined
     /**
-     * Whether `session`'s request, which the store said another process ended (`loaded`), must
-     * start a new session instead: at `at`, the time `identify` was given, the end is past its
-     * grace, as `identify` given that time again then finds too (so `open` asks once per id).
+     * Whether `session`'s request must start a new session instead: the store said another
+     * process ended it (`loaded`), and at `at`, the time `identify` was given, that end is past
+     * its grace. `open` then calls `identify` again with the same `at`, which now passes that
+     * cookie over (`pastGrace`), so no cookie is loaded twice.
      */
     startsOver: (session: ScopedSession, at: number) => boolean
     /**
