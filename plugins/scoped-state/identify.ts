@@ -68,7 +68,7 @@ export const sessionIdentifier = (config: IdentifyConfig) => {
         return undefined
     }
 
-    /** The page scope's key when `pageId` was issued for session `sessionId`. */
+    /** The page scope's key when `pageId` was issued for session `sessionId`, else `undefined`. */
     const pageKeyOf = (pageId: string, sessionId: string) => {
         // The cache key names both: a page id is only valid for the session it was issued to.
         const key = `${sessionId} ${pageId}`
@@ -85,14 +85,14 @@ export const sessionIdentifier = (config: IdentifyConfig) => {
               ? { ...current, created: Math.min(current.created, at), issued: at }
               : current
         // A new visitor's page id can only be one of an ended session: its header is enough to tell.
-        const named = returning ? requestedPageId(request) : request.headers.get(PAGE_HEADER) || undefined
-        const requested = named && returning ? pageKeyOf(named, id.id) : undefined
-        let pageKey = requested ?? DEFAULT_PAGE
-        let pageId = requested ? (named as string) : ''
+        const namedPageId = returning ? requestedPageId(request) : request.headers.get(PAGE_HEADER) || undefined
+        const namedPageKey = namedPageId && returning ? pageKeyOf(namedPageId, id.id) : undefined
+        let pageKey = namedPageKey ?? DEFAULT_PAGE
+        let pageId = namedPageKey ? (namedPageId as string) : ''
         // A request naming a valid page stays on it, so its headers need no page-load check.
-        const freshPage = !requested && isPageLoad(request)
+        const freshPage = !namedPageKey && isPageLoad(request)
         // Read as the default scope, the session's open tabs would share one scope: its page's values are refused.
-        if (named && !requested && !freshPage) pageKey = STALE_PAGE
+        if (namedPageId && !namedPageKey && !freshPage) pageKey = STALE_PAGE
         if (freshPage) ({ key: pageKey, id: pageId } = newPageId(id.id, signer))
         const session = new ScopedSession(context, id, pageKey, pageId, freshPage)
         session.returning = returning
