@@ -56,7 +56,7 @@ export const rebaseOnStored = (core: EngineCore, session: ScopedSession, record:
 }
 
 /** Throws when a synchronous store's `call` answered a promise: it is not synchronous. */
-const settled = (call: 'save' | 'delete', answer: unknown) => {
+const assertSettled = (call: 'save' | 'delete', answer: unknown) => {
     if (isPromise(answer)) throw storeContractError(call, answer)
 }
 
@@ -91,7 +91,7 @@ export const synchronousPath = (core: EngineCore): RequestPath => {
             if (core.endedMeanwhile(session)) record = undefined
             if (record !== undefined) record = rebaseOnStored(core, session, record)
             if (record !== undefined) {
-                settled('save', store.save(session.id.id, record, core.ttlOf(session.id)))
+                assertSettled('save', store.save(session.id.id, record, core.ttlOf(session.id)))
                 countWrite()
                 session.saved(record)
             }
@@ -104,7 +104,7 @@ export const synchronousPath = (core: EngineCore): RequestPath => {
                 } catch (error) {
                     core.discardFailed(error, session, record !== undefined)
                 }
-                settled('delete', deleted)
+                assertSettled('delete', deleted)
                 core.markEnded(id)
             }
             return core.sendCookie(session, set, response)
