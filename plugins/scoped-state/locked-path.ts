@@ -40,15 +40,15 @@ export const lockedPath = (core: EngineCore): RequestPath => {
         } catch {}
     }
     /**
-     * The session's next request in this process may go on; `releasing` ends the store's
+     * The session's next request in this process may go on; `unlockStore` ends the store's
      * hold too. Nothing to do once this request's hold lapsed: the session, and the
      * store's lock on it in this process, are another request's now.
      */
-    const leave = (session: ScopedSession, handling: object, releasing: boolean) => {
+    const leave = (session: ScopedSession, handling: object, unlockStore: boolean) => {
         const id = session.locked
         session.locked = undefined
         if (id === undefined || !mutex.holds(id, handling)) return
-        if (releasing) releaseStore(id)
+        if (unlockStore) releaseStore(id)
         mutex.release(id, handling)
     }
     /** Releases what a failed request still holds (nothing once it committed): the lock, even with the store down. */
@@ -91,7 +91,7 @@ export const lockedPath = (core: EngineCore): RequestPath => {
             const id = session.locked
             let record: string | undefined
             /** Called once this request's writes settled: till then its turn does not lapse, for a lease at most (mutex.ts). */
-            let written = () => {}
+            let writesSettled = () => {}
             try {
                 record = session.serialize()
                 if (core.endedMeanwhile(session)) record = undefined
@@ -100,7 +100,7 @@ export const lockedPath = (core: EngineCore): RequestPath => {
                     if (!mutex.holds(id, set)) throw new StoreUnavailableError(LOCK_LOST, { busy: true })
                     // From here on its turn does not lapse, unless a write runs a lease too long: the
                     // next request loads what it writes.
-                    written = mutex.writing(id, set)
+                    writesSettled = mutex.writing(id, set)
                 }
                 // A synchronous store (`serializeRequests`) may be shared with instances without it (the
                 // default memory store of a cookie name, a SQLite file): their requests take no turn, so
@@ -133,11 +133,11 @@ export const lockedPath = (core: EngineCore): RequestPath => {
                     core.markEnded(ended.id)
                 }
             } catch (error) {
-                written()
+                writesSettled()
                 abort(session, set)
                 throw error
             }
-            written()
+            writesSettled()
             const replaced = core.sendCookie(session, set, response)
             // A save ended the store's hold on the session it wrote; any other hold (nothing
             // written, or regenerated to a new id) ends here.
