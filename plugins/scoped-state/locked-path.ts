@@ -8,7 +8,7 @@ import { isPromise } from './errors.js'
 import { SessionMutex } from './mutex.js'
 import type { ResponseSet } from './response-headers.js'
 import type { ScopedSession } from './session.js'
-import { DEFAULT_LOCK_LEASE, LOCK_LOST, type Store, StoreUnavailableError } from './store.js'
+import { DEFAULT_LOCK_LEASE, lockLostError, type Store } from './store.js'
 import { countWrite, rebaseOnStored } from './synchronous-path.js'
 import { delay } from './whole-number.js'
 
@@ -97,7 +97,7 @@ export const lockedPath = (core: EngineCore): RequestPath => {
                 if (core.endedMeanwhile(session)) record = undefined
                 if (id !== undefined && (record !== undefined || session.discard)) {
                     // Once this request's turn lapsed, the session and its lock are the next request's.
-                    if (!mutex.holds(id, set)) throw new StoreUnavailableError(LOCK_LOST, { busy: true })
+                    if (!mutex.holds(id, set)) throw lockLostError()
                     // From here on its turn does not lapse, unless a write runs a lease too long: the
                     // next request loads what it writes.
                     writesSettled = mutex.writing(id, set)
@@ -120,8 +120,7 @@ export const lockedPath = (core: EngineCore): RequestPath => {
                 if (session.discard) {
                     // A save that ran a lease too long lost the turn (mutex.ts): the old id's record, and in
                     // Redis its lock, are the next request's now.
-                    if (id !== undefined && !mutex.holds(id, set))
-                        throw new StoreUnavailableError(LOCK_LOST, { busy: true })
+                    if (id !== undefined && !mutex.holds(id, set)) throw lockLostError()
                     const ended = session.discard
                     try {
                         const deleting = store.delete(ended.id, ended.ttl)

@@ -157,11 +157,6 @@ export const endedAgo = (ms: number): EndedSession => ({ [SESSION_ENDED]: ms })
 /** `Store.lockLease` when a store gives none. */
 export const DEFAULT_LOCK_LEASE = 10_000
 
-/** Why a request whose lock lapsed may not save. */
-export const LOCK_LOST =
-    'the session lock was lost before the request finished (its lease ran out, or the store dropped it); ' +
-    'its changes were not saved'
-
 /**
  * Thrown by a store that cannot be reached. The plugin answers 503 and writes nothing
  * more; `unanswered` says whether a write it sent may still be applied.
@@ -203,3 +198,11 @@ export class StoreUnavailableError extends Error {
         return new Response(message, { status: 503, headers: { ...type, 'retry-after': '1' } })
     }
 }
+
+/** A request whose lock lapsed may not save: the session is another request's now. */
+export const lockLostError = () =>
+    new StoreUnavailableError(
+        'the session lock was lost before the request finished (its lease ran out, or the store dropped it); ' +
+            'its changes were not saved',
+        { busy: true }
+    )

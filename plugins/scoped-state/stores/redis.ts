@@ -8,7 +8,7 @@ import { ScopedStateSetupError } from '../errors.js'
 import {
     DEFAULT_LOCK_LEASE,
     endedAgo,
-    LOCK_LOST,
+    lockLostError,
     type Store,
     type StoreStats,
     StoreUnavailableError
@@ -302,7 +302,7 @@ export const redisStore = (options: RedisStoreOptions): Store => {
             if (token) unlockLater(id, token, error)
             throw error
         }
-        if (written !== 1) throw new StoreUnavailableError(LOCK_LOST, { busy: true })
+        if (written !== 1) throw lockLostError()
     }
 
     /**
