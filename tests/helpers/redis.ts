@@ -1,11 +1,11 @@
 /**
  * A real `redis-server` for tests: its own temp dir, a free loopback port, append-only
  * persistence (so a stop and restart keeps the data, like a production server), and
- * cleanup of both process and dir.
+ * cleanup of both process and dir. Optionally TLS only, with a throwaway CA made by `openssl`.
  */
 
 import { afterAll, beforeAll, test } from 'bun:test'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Subprocess } from 'bun'
@@ -15,8 +15,10 @@ import { redisServerBinary } from '../../bench/redis'
 import { redisStore } from '../../plugins/scoped-state'
 
 export interface RedisServer {
-    /** `redis://127.0.0.1:<port>` */
+    /** `redis://127.0.0.1:<port>`, or `rediss://` when started with `tls` */
     url: string
+    /** With `tls`: the PEM file of the CA that signed the server's certificate (for 127.0.0.1 and localhost). */
+    caFile?: string
     port: number
     /** Stops the server gracefully (its data is flushed to disk); the port stays reserved for `start`. */
     stop: () => Promise<void>
@@ -62,8 +64,8 @@ process.once('exit', () => {
     for (const child of running) child.kill('SIGKILL')
 })
 
-const answers = async (url: string) => {
-    const client = new RedisClient(url, { connectionTimeout: 500, autoReconnect: false })
+const answers = async (url: string, ca?: string) => {
+    const client = new RedisClient(url, { connectionTimeout: 500, autoReconnect: false, tls: ca ? { ca } : undefined })
     try {
         return (await client.send('PING', [])) === 'PONG'
     } catch {
@@ -73,6 +75,30 @@ const answers = async (url: string) => {
     }
 }
 
+/** Runs `openssl` in `dir`; fails with its output. */
+const openssl = (dir: string, ...args: string[]) => {
+    const run = Bun.spawnSync(['openssl', ...args], { cwd: dir, stdout: 'pipe', stderr: 'pipe' })
+    if (run.exitCode !== 0) throw new Error(`openssl ${args[0]} failed:\n${run.stderr.toString()}`)
+}
+
+/** A throwaway CA in `dir` (`ca.crt`) and a server certificate it signed for 127.0.0.1 and localhost. */
+const makeCertificates = (dir: string) => {
+    const key = ['-newkey', 'rsa:2048', '-nodes']
+    openssl(dir, 'req', '-x509', ...key, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=Test CA')
+    openssl(dir, 'req', ...key, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=localhost')
+    writeFileSync(join(dir, 'server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n')
+    const signed = ['-in', 'server.csr', '-out', 'server.crt', '-extfile', 'server.ext', '-days', '2']
+    openssl(dir, 'x509', '-req', ...signed, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial')
+}
+
+export interface StartRedisOptions {
+    /**
+     * Serve TLS only (`rediss://`), with a certificate signed by a throwaway CA (`caFile`);
+     * clients need not present one of their own (`tls-auth-clients no`).
+     */
+    tls?: boolean
+}
+
 /**
  * Starts a redis-server and waits until it answers PING.
  *
@@ -80,16 +106,26 @@ const answers = async (url: string) => {
  * const redis = await startRedis()
  * afterAll(() => redis.dispose())
  */
-export const startRedis = async (): Promise<RedisServer> => {
+export const startRedis = async ({ tls = false }: StartRedisOptions = {}): Promise<RedisServer> => {
     if (!REDIS_SERVER) throw new Error(NOT_INSTALLED)
     const dir = mkdtempSync(join(tmpdir(), 'scoped-state-redis-'))
     const port = await freePort()
-    const url = `redis://127.0.0.1:${port}`
+    const url = `${tls ? 'rediss' : 'redis'}://127.0.0.1:${port}`
+    if (tls) makeCertificates(dir)
+    const caFile = tls ? join(dir, 'ca.crt') : undefined
+    const ca = caFile && readFileSync(caFile, 'utf8')
     let child: Subprocess | undefined
     let output = ''
 
     const start = async () => {
-        const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '']
+        const args = ['--bind', '127.0.0.1', '--dir', dir, '--save', '']
+        if (!tls) args.push('--port', String(port))
+        else {
+            const file = (name: string) => join(dir, name)
+            args.push('--port', '0', '--tls-port', String(port), '--tls-auth-clients', 'no')
+            args.push('--tls-ca-cert-file', file('ca.crt'), '--tls-cert-file', file('server.crt'))
+            args.push('--tls-key-file', file('server.key'))
+        }
         args.push('--appendonly', 'yes', '--appendfsync', 'everysec', '--protected-mode', 'no')
         const started = Bun.spawn([REDIS_SERVER, ...args], { stdout: 'pipe', stderr: 'pipe' })
         child = started
@@ -99,7 +135,7 @@ export const startRedis = async (): Promise<RedisServer> => {
             output += text
         })
         const deadline = Date.now() + 10_000
-        while (!(await answers(url))) {
+        while (!(await answers(url, ca))) {
             if (started.exitCode !== null || Date.now() > deadline) {
                 started.kill('SIGKILL')
                 throw new Error(`redis-server did not start on port ${port}:\n${output}`)
@@ -124,6 +160,7 @@ export const startRedis = async (): Promise<RedisServer> => {
     await start()
     return {
         url,
+        caFile,
         port,
         stop,
         start,
@@ -144,10 +181,10 @@ export const startRedis = async (): Promise<RedisServer> => {
  * const redis = useRedis()
  * redisTest('…', () => { const store = redisStore({ url: redis().url }) })
  */
-export const useRedis = () => {
+export const useRedis = (options?: StartRedisOptions) => {
     let server: RedisServer | undefined
     beforeAll(async () => {
-        if (!REDIS_SKIPPED) server = await startRedis()
+        if (!REDIS_SKIPPED) server = await startRedis(options)
     })
     afterAll(() => server?.dispose())
     return () => {
