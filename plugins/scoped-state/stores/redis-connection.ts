@@ -58,6 +58,11 @@ export const redisConnection = (url: string, timeout: number, recycleAfter: numb
         // Bun checks the URL here (a database that is not a number, port 0); its message names no password.
         throw new ScopedStateSetupError(`redisStore: the url is refused: ${(error as Error).message}`)
     }
+    // Bun says "Connection closed" alike for a server that is not there, one that refused the URL's
+    // user name or password, and, over TLS, one whose certificate this process does not trust.
+    const check = /^(rediss|valkeys):|\+tls/i.test(url)
+        ? "is it running, are the URL's user name and password right, and does this process trust its TLS certificate?"
+        : "is it running, and are the URL's user name and password right?"
     let connecting: Promise<unknown> | undefined
     /** When the current run of timeouts began. */
     let silentSince: number | undefined
@@ -69,12 +74,9 @@ export const redisConnection = (url: string, timeout: number, recycleAfter: numb
             const attempt = client
                 .connect()
                 .catch((error: Error) => {
-                    // Bun says "Connection closed" alike for a server that is not there and for one
-                    // that refused the URL's user name or password.
-                    throw new StoreUnavailableError(
-                        `Redis: cannot connect (${error.message}): is it running, and are the URL's user name and password right?`,
-                        { cause: error }
-                    )
+                    throw new StoreUnavailableError(`Redis: cannot connect (${error.message}): ${check}`, {
+                        cause: error
+                    })
                 })
                 .finally(() => {
                     if (connecting === attempt) connecting = undefined
