@@ -47,7 +47,7 @@ const ciRun = async ({ uid, installed, aptGet = true }: Machine) => {
 const INSTALL = 'install -y --no-install-recommends'
 
 test('as root, installs what is missing with apt-get', async () => {
-    expect(await ciRun({ uid: 0, installed: ['wrk'] })).toEqual({
+    expect(await ciRun({ uid: 0, installed: ['wrk', 'openssl'] })).toEqual({
         code: 3,
         stderr: '',
         ran: ['apt-get update', `apt-get ${INSTALL} redis-server chromium`]
@@ -55,7 +55,7 @@ test('as root, installs what is missing with apt-get', async () => {
 })
 
 test('as a user, through sudo; Google Chrome on the PATH is a browser the tests use', async () => {
-    expect(await ciRun({ uid: 1001, installed: ['google-chrome'] })).toEqual({
+    expect(await ciRun({ uid: 1001, installed: ['google-chrome', 'openssl'] })).toEqual({
         code: 3,
         stderr: '',
         ran: [
@@ -68,7 +68,7 @@ test('as a user, through sudo; Google Chrome on the PATH is a browser the tests 
 })
 
 test('with everything there, installs nothing', async () => {
-    expect(await ciRun({ uid: 1001, installed: ['redis-server', 'chromium-browser', 'wrk'] })).toEqual({
+    expect(await ciRun({ uid: 1001, installed: ['redis-server', 'chromium-browser', 'openssl', 'wrk'] })).toEqual({
         code: 3,
         stderr: '',
         ran: []
@@ -78,7 +78,7 @@ test('with everything there, installs nothing', async () => {
 test('without apt-get, names what to install', async () => {
     expect(await ciRun({ uid: 0, installed: [], aptGet: false })).toEqual({
         code: 1,
-        stderr: "Install redis-server chromium wrk with this system's package manager (this script knows only apt-get), then run it again.\n",
+        stderr: "Install redis-server chromium openssl wrk with this system's package manager (this script knows only apt-get), then run it again.\n",
         ran: []
     })
 })

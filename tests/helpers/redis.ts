@@ -17,8 +17,11 @@ import { redisStore } from '../../plugins/scoped-state'
 export interface RedisServer {
     /** `redis://127.0.0.1:<port>`, or `rediss://` when started with `tls` */
     url: string
-    /** With `tls`: the PEM file of the CA that signed the server's certificate (for 127.0.0.1 and localhost). */
-    caFile?: string
+    /**
+     * With `tls`: PEM files of the CA that signed the server's certificate (for 127.0.0.1 and
+     * localhost), and of a client certificate it signed, with its key.
+     */
+    certificates?: { ca: string; clientCert: string; clientKey: string }
     port: number
     /** Stops the server gracefully (its data is flushed to disk); the port stays reserved for `start`. */
     stop: () => Promise<void>
@@ -39,6 +42,11 @@ const NOT_INSTALLED =
 export const REDIS_SKIPPED = !REDIS_SERVER && process.env.REQUIRE_SERVICES !== '1'
 if (REDIS_SKIPPED) console.warn(`${NOT_INSTALLED}: Redis tests skipped (REQUIRE_SERVICES=1 makes them fail).`)
 
+/** Nor are the TLS ones run without `openssl`, which makes their certificates, unless `REQUIRE_SERVICES=1`. */
+export const REDIS_TLS_SKIPPED = REDIS_SKIPPED || (!Bun.which('openssl') && process.env.REQUIRE_SERVICES !== '1')
+if (REDIS_TLS_SKIPPED && !REDIS_SKIPPED)
+    console.warn('openssl is not installed: Redis TLS tests skipped (REQUIRE_SERVICES=1 makes them fail).')
+
 /**
  * `test`, skipped when no redis-server is installed, unless `REQUIRE_SERVICES=1`
  * (then the tests run and fail).
@@ -47,6 +55,9 @@ if (REDIS_SKIPPED) console.warn(`${NOT_INSTALLED}: Redis tests skipped (REQUIRE_
  * redisTest('two instances share state', async () => { ... })
  */
 export const redisTest = test.skipIf(REDIS_SKIPPED)
+
+/** `redisTest` for a server started with `tls`. */
+export const redisTlsTest = test.skipIf(REDIS_TLS_SKIPPED)
 
 /**
  * A real Redis store whose server is not there (a port nothing listens on): the store
@@ -81,14 +92,20 @@ const openssl = (dir: string, ...args: string[]) => {
     if (run.exitCode !== 0) throw new Error(`openssl ${args[0]} failed:\n${run.stderr.toString()}`)
 }
 
-/** A throwaway CA in `dir` (`ca.crt`) and a server certificate it signed for 127.0.0.1 and localhost. */
+/**
+ * A throwaway CA in `dir` (`ca.crt`), a server certificate it signed for 127.0.0.1 and localhost,
+ * and a client certificate it signed (`client.crt`, `client.key`).
+ */
 const makeCertificates = (dir: string) => {
     const key = ['-newkey', 'rsa:2048', '-nodes']
     openssl(dir, 'req', '-x509', ...key, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=Test CA')
-    openssl(dir, 'req', ...key, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=localhost')
     writeFileSync(join(dir, 'server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n')
-    const signed = ['-in', 'server.csr', '-out', 'server.crt', '-extfile', 'server.ext', '-days', '2']
-    openssl(dir, 'x509', '-req', ...signed, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial')
+    writeFileSync(join(dir, 'client.ext'), 'extendedKeyUsage=clientAuth\n')
+    for (const name of ['server', 'client']) {
+        openssl(dir, 'req', ...key, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`)
+        const signed = ['-in', `${name}.csr`, '-out', `${name}.crt`, '-extfile', `${name}.ext`, '-days', '2']
+        openssl(dir, 'x509', '-req', ...signed, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial')
+    }
 }
 
 export interface StartRedisOptions {
@@ -112,8 +129,10 @@ export const startRedis = async ({ tls = false }: StartRedisOptions = {}): Promi
     const port = await freePort()
     const url = `${tls ? 'rediss' : 'redis'}://127.0.0.1:${port}`
     if (tls) makeCertificates(dir)
-    const caFile = tls ? join(dir, 'ca.crt') : undefined
-    const ca = caFile && readFileSync(caFile, 'utf8')
+    const certificates = tls
+        ? { ca: join(dir, 'ca.crt'), clientCert: join(dir, 'client.crt'), clientKey: join(dir, 'client.key') }
+        : undefined
+    const ca = certificates && readFileSync(certificates.ca, 'utf8')
     let child: Subprocess | undefined
     let output = ''
 
@@ -160,7 +179,7 @@ export const startRedis = async ({ tls = false }: StartRedisOptions = {}): Promi
     await start()
     return {
         url,
-        caFile,
+        certificates,
         port,
         stop,
         start,
@@ -184,7 +203,7 @@ export const startRedis = async ({ tls = false }: StartRedisOptions = {}): Promi
 export const useRedis = (options?: StartRedisOptions) => {
     let server: RedisServer | undefined
     beforeAll(async () => {
-        if (!REDIS_SKIPPED) server = await startRedis(options)
+        if (!(options?.tls ? REDIS_TLS_SKIPPED : REDIS_SKIPPED)) server = await startRedis(options)
     })
     afterAll(() => server?.dispose())
     return () => {

@@ -24,6 +24,9 @@ export const reachedRedis = (error: unknown) => error instanceof Error && wentOu
  */
 export const timedOut = (error: unknown) => error instanceof Error && timeouts.has(error)
 
+/** Whether `url` names a server spoken to over TLS (`rediss://`, `valkeys://`, `redis+tls://`). */
+export const usesTls = (url: string) => /^(rediss|valkeys):|\+tls/i.test(url)
+
 export interface RedisConnection {
     /**
      * Sends one command, connecting first if needed; fails with `StoreUnavailableError` within
@@ -34,7 +37,8 @@ export interface RedisConnection {
 }
 
 /**
- * One Redis connection whose every call settles within `timeout` milliseconds.
+ * One Redis connection whose every call settles within `timeout` milliseconds; `tls` is
+ * Bun's, for a TLS url.
  *
  * Bun's client would queue commands while disconnected and give up reconnecting
  * after a while; here a command fails at once when Redis is down, and the next
@@ -48,9 +52,14 @@ export interface RedisConnection {
  * const redis = redisConnection('redis://127.0.0.1:6379', 1_500, 10_000)
  * await redis.send('GET', ['key'])
  */
-export const redisConnection = (url: string, timeout: number, recycleAfter: number): RedisConnection => {
+export const redisConnection = (
+    url: string,
+    timeout: number,
+    recycleAfter: number,
+    tls?: Bun.TLSOptions
+): RedisConnection => {
     const open = () =>
-        new RedisClient(url, { connectionTimeout: timeout, enableOfflineQueue: false, autoReconnect: false })
+        new RedisClient(url, { connectionTimeout: timeout, enableOfflineQueue: false, autoReconnect: false, tls })
     let client: RedisClient
     try {
         client = open()
@@ -60,7 +69,7 @@ export const redisConnection = (url: string, timeout: number, recycleAfter: numb
     }
     // Bun says "Connection closed" alike for a server that is not there, one that refused the URL's
     // user name or password, and, over TLS, one whose certificate this process does not trust.
-    const check = /^(rediss|valkeys):|\+tls/i.test(url)
+    const check = usesTls(url)
         ? "is it running, are the URL's user name and password right, and does this process trust its TLS certificate?"
         : "is it running, and are the URL's user name and password right?"
     let connecting: Promise<unknown> | undefined

@@ -14,7 +14,7 @@ import {
     StoreUnavailableError
 } from '../store.js'
 import { delay } from '../whole-number.js'
-import { reachedRedis, redisConnection, timedOut } from './redis-connection.js'
+import { reachedRedis, redisConnection, timedOut, usesTls } from './redis-connection.js'
 
 export interface RedisStoreOptions {
     /**
@@ -52,6 +52,14 @@ export interface RedisStoreOptions {
      * @default 10_000
      */
     lockLease?: number | undefined
+    /**
+     * TLS settings for a `rediss://` url, passed to Bun's client: `ca` to trust a private
+     * CA, `cert` and `key` for a server that asks clients for a certificate
+     * (`tls-auth-clients yes`), `serverName` when the certificate names another host.
+     * Each takes a PEM string or a `Bun.file()`.
+     * @default undefined (the system's CAs, no client certificate)
+     */
+    tls?: Bun.TLSOptions | undefined
 }
 
 /**
@@ -203,7 +211,10 @@ export const redisStore = (options: RedisStoreOptions): Store => {
         throw new ScopedStateSetupError(
             `redisStore: lockLease (${lockLease} ms) must exceed lockTimeout + commandTimeout (${lockTimeout + commandTimeout} ms).`
         )
-    const redis = redisConnection(url, commandTimeout, lockLease)
+    // Bun would speak TLS to a redis:// url given `tls`: the url alone says whether it is used.
+    if (options.tls && !usesTls(url))
+        throw new ScopedStateSetupError('redisStore: tls is given, but the url does not use TLS: use rediss://.')
+    const redis = redisConnection(url, commandTimeout, lockLease, options.tls)
     /** Lock tokens this process holds; the plugin lets one request per session in at a time. */
     const tokens = new Map<string, string>()
     /**
