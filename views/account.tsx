@@ -36,7 +36,8 @@ export const SignInForm = ({ pageId, error, typed, remember }: SignInProps) => (
                 name="name"
                 autocomplete="username"
                 required
-                value={typed}
+                // Escaped here: @kitajs/html escapes only `"` in an attribute, so a typed `&amp;` would come back as `&`.
+                value={typed === undefined ? undefined : Html.escapeHtml(typed)}
                 aria-invalid={error ? 'true' : undefined}
                 aria-describedby={error ? 'account-error' : undefined}
             />

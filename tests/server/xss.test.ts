@@ -1,7 +1,8 @@
 /**
  * Values a user sends and the app shows again come back escaped: in a 404 message, in a
  * refused quantity kept in its field, in a refused theme, in a product id in the path, in
- * a signed-in name and a refused one kept in its field.
+ * a signed-in name and a refused one kept in its field (as typed: an attribute's character
+ * references are read by the browser).
  */
 import { describe, expect, test } from 'bun:test'
 import { PAGE_PARAM } from '../../plugins/scoped-state'
@@ -10,6 +11,19 @@ import { client, FORM_POST, HTMX, HTMX_FORM, NAVIGATE } from '../helpers/client'
 
 const PAYLOAD = '"><script>alert(1)</script>'
 const body = (fields: Record<string, string>) => new URLSearchParams(fields).toString()
+
+/** An attribute's value as a browser reads it: its character references decoded. */
+const decodeAttribute = (raw: string) =>
+    raw.replace(/&(#x[\da-f]+|#\d+|amp|lt|gt|quot|apos);/gi, (_, name: string) => {
+        const named: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" }
+        if (name[0] !== '#') return named[name.toLowerCase()] as string
+        const hex = name[1] === 'x' || name[1] === 'X'
+        return String.fromCodePoint(hex ? Number.parseInt(name.slice(2), 16) : Number(name.slice(1)))
+    })
+
+/** The `value` attribute of the field `id` in `html`, as a browser reads it. */
+const fieldValue = (html: string, id: string) =>
+    decodeAttribute(new RegExp(`<input id="${id}"[^>]* value="([^"]*)"`).exec(html)?.[1] ?? '')
 
 /** No markup from the payload survives: only its escaped text. */
 const expectEscaped = (html: string) => {
@@ -72,6 +86,15 @@ describe('user input is escaped where it is shown again', () => {
         expect(response.status).toBe(422)
         const html = await response.text()
         expect(html).not.toContain('"><script')
-        expect(html).toContain(`value="&#34;><script>alert(1)</script>${'x'.repeat(40)}"`)
+        expect(fieldValue(html, 'account-name')).toBe(tooLong)
+    })
+
+    test('a refused name kept in its field comes back as typed: "&amp;" is not read as "&"', async () => {
+        const tooLong = `R&amp;D &lt;team&gt; &#38; ${'x'.repeat(40)}`
+        for (const headers of [HTMX_FORM, FORM_POST]) {
+            const response = await client(testApp()).post('/account/sign-in', headers, body({ name: tooLong }))
+            expect(response.status).toBe(422)
+            expect(fieldValue(await response.text(), 'account-name')).toBe(tooLong)
+        }
     })
 })
