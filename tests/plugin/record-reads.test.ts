@@ -102,3 +102,17 @@ test("a long record saved back under 1 KiB is shared frozen throughout: another 
     expect(await user.text('/list', inPage(tab))).toBe('a')
     expect(await (await user.post('/add/b', inPage(tab))).text()).toBe('a,b')
 })
+
+test('a GET that reverses a list in place saves the new order (GUIDE: what a request saves); toReversed() does not', async () => {
+    const shared = new Elysia()
+        .use(scopedState({ notes: { value: ['a', 'b', 'c'], preserve: true } }, { secret: SECRET }))
+        .get('/in-place', ({ scopedStore }) => scopedStore.notes.reverse().join(','))
+        .get('/copy', ({ scopedStore }) => scopedStore.notes.toReversed().join(','))
+        .get('/stored', ({ scopedStore }) => scopedStore.notes.join(','))
+    const user = client(shared)
+    expect(await user.text('/copy')).toBe('c,b,a')
+    expect(await user.text('/stored')).toBe('a,b,c')
+    expect(await user.text('/in-place')).toBe('c,b,a')
+    expect(await user.text('/stored')).toBe('c,b,a')
+    expect(await user.text('/in-place')).toBe('a,b,c')
+})
