@@ -72,7 +72,8 @@ export const reload = ({ request, set, redirect }: Omit<AnswerContext, 'scopedPa
 /**
  * Call when the action was refused with `status` (404, 422…): htmx and API clients get
  * `fragment`; a form post gets the whole `page` with the message in place (no redirect,
- * so the refused input is still there to correct).
+ * so the refused input is still there to correct). It returns rather than throws, so what the
+ * request changed before it is saved (GUIDE: what a request saves): refuse before changing state.
  */
 export const refuse = <T>(context: AnswerContext, status: number, page: () => T, fragment: () => T) => {
     context.set.headers.vary = VARY
