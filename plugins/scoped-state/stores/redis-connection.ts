@@ -58,8 +58,9 @@ export const redisConnection = (
     recycleAfter: number,
     tls?: Bun.TLSOptions
 ): RedisConnection => {
-    const open = () =>
-        new RedisClient(url, { connectionTimeout: timeout, enableOfflineQueue: false, autoReconnect: false, tls })
+    // `tls` only when given: under `exactOptionalPropertyTypes`, `tls: undefined` does not type-check.
+    const options = { connectionTimeout: timeout, enableOfflineQueue: false, autoReconnect: false, ...(tls && { tls }) }
+    const open = () => new RedisClient(url, options)
     let client: RedisClient
     try {
         client = open()
