@@ -64,6 +64,13 @@ export const requestedPageId = (request: Request) => {
     return new URLSearchParams(url.slice(query + 1)).get(PAGE_PARAM) ?? undefined
 }
 
-/** `path` carrying `pageId`: a form's `action`, or the target of its redirect. */
-export const withPageId = (path: string, pageId: string) =>
-    pageId ? `${path}${path.includes('?') ? '&' : '?'}${PAGE_PARAM}=${encodeURIComponent(pageId)}` : path
+/**
+ * `path` carrying `pageId`: a form's `action`, or the target of its redirect. A `#fragment`
+ * stays last: browsers send no part of it, so a page id after it would never reach the server.
+ */
+export const withPageId = (path: string, pageId: string) => {
+    if (!pageId) return path
+    const hash = path.indexOf('#')
+    const [address, fragment] = hash === -1 ? [path, ''] : [path.slice(0, hash), path.slice(hash)]
+    return `${address}${address.includes('?') ? '&' : '?'}${PAGE_PARAM}=${encodeURIComponent(pageId)}${fragment}`
+}

@@ -68,4 +68,10 @@ describe('page loads', () => {
         expect(withPageId('/search', '')).toBe('/search')
         expect(withPageId('/search?q=a', '')).toBe('/search?q=a')
     })
+
+    test('withPageId puts the page id before a #fragment, which browsers never send', () => {
+        expect(withPageId('/cart#cart', 'abc.def')).toBe('/cart?page_id=abc.def#cart')
+        expect(withPageId('/search?q=a#results', 'abc.def')).toBe('/search?q=a&page_id=abc.def#results')
+        expect(withPageId('/faq#why?', 'abc.def')).toBe('/faq?page_id=abc.def#why?')
+    })
 })
