@@ -180,6 +180,11 @@ export const createEngine = (config: EngineConfig) => {
             'scopedState: scopedStore was changed after destroyScopedSession() in the same request; the change ' +
                 'was ignored, since the session ended. To keep a value for the next page (a message after ' +
                 'logout), call regenerateScopedSession() after it: the new session starts empty. (Reported once.)'
+        ),
+        reportPageChangeAfterLogin: reportOnce(
+            'scopedState: a key without preserve was changed after regenerateScopedSession() in the same request; ' +
+                "the change was ignored, since the page's id belongs to the session that ended. To carry a page's " +
+                'values across a login, copy them into a preserved key before it. (Reported once.)'
         )
     }
 

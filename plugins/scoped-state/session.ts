@@ -24,6 +24,8 @@ export interface SessionContext extends ParseCache {
     reportLateChange: () => void
     /** Called when a request changes its state after destroying its session: the change is ignored. */
     reportChangeAfterDestroy: () => void
+    /** Called when a request changes its page's keys after a login: no page of the new session could read them. */
+    reportPageChangeAfterLogin: () => void
 }
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b)
@@ -87,6 +89,8 @@ export class ScopedSession {
     declare beforeFirstTouch: (() => void) | undefined
     /** The session this request moved away from (a login), and its record as loaded. */
     declare movedFrom: { id: string; raw: string | undefined } | undefined
+    /** A key of the page's scope was written after the login (`moveTo`). */
+    declare private pageWrittenAfterMove: boolean
 
     constructor(
         private readonly context: SessionContext,
@@ -117,6 +121,7 @@ export class ScopedSession {
         this.cookieMissing = false
         this.cookie = undefined
         this.movedFrom = undefined
+        this.pageWrittenAfterMove = false
     }
 
     /** The session's shared parse of `raw` (or this request's private one, for a long record), once per request. */
@@ -188,6 +193,7 @@ export class ScopedSession {
         if (this.tooLate()) return
         this.touch()
         this.scopeOf(key)[key] = value
+        if (this.movedFrom && !field.preserve) this.pageWrittenAfterMove = true
         this.written ??= new Set()
         this.written.add(key)
     }
@@ -371,7 +377,11 @@ export class ScopedSession {
         // A new page scope is stored once a key of it changes: the defaults that reading put there
         // (a page load showing them, as it drops the default scope) would take one of `maxPages`
         // from a tab that holds values.
-        if (Object.keys(this.pageScope).length > 0 && (stored || this.changesPage()))
+        // After a login the page's id, signed for the old session, no longer verifies: its scope is kept
+        // only when it is the default one, which requests without a page id still reach.
+        const reachable = !this.movedFrom || this.pageKey === DEFAULT_PAGE
+        if (!reachable && this.pageWrittenAfterMove) this.context.reportPageChangeAfterLogin()
+        if (reachable && Object.keys(this.pageScope).length > 0 && (stored || this.changesPage()))
             record.p[this.pageKey] = this.pageScope
         // Page scopes in the order they were last written: the current one is last.
         const pages = Object.keys(record.p)

@@ -38,6 +38,38 @@ describe('regenerateScopedSession', () => {
         expect((await store.stats()).sessions).toBe(1)
     })
 
+    test("a page's key changed after regenerateScopedSession() is kept nowhere, and reported: no page id of the new session names it", async () => {
+        const error = spyOn(console, 'error').mockImplementation(() => {})
+        try {
+            const store = memoryStore()
+            const app = stateApp({ store }).post('/login-and-count', ({ regenerateScopedSession, scopedStore }) => {
+                const before = scopedStore.count
+                regenerateScopedSession()
+                // Read after the login: the default, whatever the page held.
+                const after = scopedStore.count
+                scopedStore.count = before + 10
+                scopedStore.theme = 'signed in'
+                return `${before} ${after}`
+            })
+            const user = client(app)
+            const { page } = (await (await user.get('/state', NAVIGATE)).json()) as { page: string }
+            await user.post('/increment', inPage(page))
+            expect(await (await user.post('/login-and-count', inPage(page))).text()).toBe('1 0')
+            const record = JSON.parse((await store.load(sessionIdOf(user.cookie), 60_000)) as string)
+            expect(record).toEqual({ s: { theme: 'signed in' }, p: {} })
+            expect(error).toHaveBeenCalledTimes(1)
+            expect(String(error.mock.calls[0]?.[0])).toContain('regenerateScopedSession()')
+            // Without a page id (curl), the request is in the default scope, which the new session still reaches.
+            const script = client(app)
+            await script.post('/increment')
+            await script.post('/login-and-count')
+            expect(await script.text('/count')).toBe('11')
+            expect(error).toHaveBeenCalledTimes(1)
+        } finally {
+            error.mockRestore()
+        }
+    })
+
     test('stores only the preserved keys under the new id: page scopes are left behind', async () => {
         const store = memoryStore()
         const user = client(stateApp({ store }))
