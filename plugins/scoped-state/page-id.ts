@@ -3,7 +3,7 @@
  * binding the nonce to its session. A forged id, or one from another session,
  * fails verification, and its page values are refused (`StalePageError`).
  * Because the signature proves the id is ours, a new page scope costs no storage
- * until it is written.
+ * until one of its keys is set to other than its default.
  */
 import { randomToken, type Signer } from './signer.js'
 

@@ -283,9 +283,17 @@ export class ScopedSession {
         return keys
     }
 
-    /** Whether this request changed a key of its page scope. */
+    /**
+     * Whether this request changed a key of its page scope to other than its default. A page that
+     * sets its keys on every load (from its address, say) mostly sets them to their defaults: stored,
+     * each such load would take one of `maxPages` from a tab that holds values.
+     */
     private changesPage() {
-        for (const key of this.changedKeys()) if (!this.context.fields.get(key)?.preserve) return true
+        for (const key of this.changedKeys()) {
+            const field = this.context.fields.get(key)
+            if (field && !field.preserve && fingerprint(this.pageScope[key]) !== fingerprint(field.initial()))
+                return true
+        }
         return false
     }
 

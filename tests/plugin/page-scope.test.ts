@@ -311,6 +311,20 @@ describe('page scope', () => {
         expect(await (await user.get('/count', inPage(written))).text()).toBe('1')
     })
 
+    test('a page load that sets its keys to their defaults takes no page scope from a tab that holds values', async () => {
+        // A page that sets its view from the address on every load (`store.view = viewOf(query)`), mostly to the default.
+        const app = stateApp({ maxPages: 2 }).get('/fresh', ({ scopedStore }) => {
+            scopedStore.count = 0
+            scopedStore.tags = []
+            return 'fresh'
+        })
+        const user = client(app)
+        const written = (await load(user)).page
+        await user.post('/increment', inPage(written))
+        for (let i = 0; i < 3; i++) await user.get('/fresh', NAVIGATE)
+        expect(await (await user.get('/count', inPage(written))).text()).toBe('1')
+    })
+
     test("over maxStateBytes, other tabs' page scopes are dropped, least recently written first", async () => {
         const note = 'n'.repeat(150)
         const user = client(stateApp({ maxStateBytes: 700 }))
