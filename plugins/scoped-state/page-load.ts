@@ -11,8 +11,8 @@
 /** Request header carrying the page id (set it with `hx-headers:inherited` on `<body>`). */
 export const PAGE_HEADER = 'x-page-id'
 /**
- * Query parameter carrying the page id for browser navigations: form `action`s and
- * Post/Redirect/Get targets. Read only from requests that accept HTML, as browsers'
+ * Query parameter carrying the page id for browser navigations: form `action`s (a hidden
+ * field of a GET form, whose `action` loses its query) and Post/Redirect/Get targets. Read only from requests that accept HTML, as browsers'
  * navigations do; scripts send {@link PAGE_HEADER}.
  */
 export const PAGE_PARAM = 'page_id'
