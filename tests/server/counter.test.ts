@@ -112,6 +112,15 @@ describe('counter demo', () => {
         }
     })
 
+    test('a redirect to an address with a #fragment: the browser sends no fragment, and the page keeps its scope', async () => {
+        const user = client(testApp())
+        const { pageId } = await openCounter(user)
+        const posted = await user.post(`/api/increment?${PAGE_PARAM}=${encodeURIComponent(pageId)}`, FORM, '')
+        // As a form whose action ends in #count lands: the browser keeps the fragment across the 303.
+        const page = await user.text(`${posted.headers.get('location')}#count`, NAVIGATE)
+        expect(page).toContain('hx-trigger="load">1</span>')
+    })
+
     test('htmx answers vary on HX-Request and Accept', async () => {
         const response = await client(testApp()).post('/api/increment', HTMX)
         expect(response.headers.get('vary')).toBe('HX-Request, Accept')
