@@ -12,8 +12,9 @@
 export const PAGE_HEADER = 'x-page-id'
 /**
  * Query parameter carrying the page id for browser navigations: form `action`s (a hidden
- * field of a GET form, whose `action` loses its query) and Post/Redirect/Get targets. Read only from requests that accept HTML, as browsers'
- * navigations do; scripts send {@link PAGE_HEADER}.
+ * field of a GET form, whose `action` loses its query) and Post/Redirect/Get targets. Read
+ * only from requests that accept HTML, as browsers' navigations do; scripts send
+ * {@link PAGE_HEADER}.
  */
 export const PAGE_PARAM = 'page_id'
 
