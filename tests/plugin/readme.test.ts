@@ -82,9 +82,12 @@ describe('plugins/scoped-state/README.md and GUIDE.md', () => {
         expect(await (await laptop.post('/password')).text()).toBe('password changed')
         expect(laptop.cookie).not.toBe(before)
         expect(await laptop.text('/me')).toBe('alice')
+        const ended = phone.cookie
         expect(await phone.text('/me')).toBe('signed out')
-        // Its cookie is cleared, and its old one reaches nothing; signing in again works.
-        expect(phone.cookie).toBe('')
+        // It goes on as a new visitor, and its old cookie reaches nothing; signing in again works.
+        expect(phone.cookie).not.toBe('')
+        expect(phone.cookie).not.toBe(ended)
+        expect(await client(app, ended).text('/me')).toBe('signed out')
         expect(await (await phone.post('/password')).text()).toBe('signed out')
         await phone.post('/login')
         expect(await phone.text('/me')).toBe('alice')
