@@ -113,11 +113,15 @@ return {1, record}`
 /**
  * Writes the record and, given a token, unlocks; refused (0) when that lock is no longer
  * ours, or, without a token (a session this request created), when the id is locked all the
- * same. Also drops expired ids from the index, counting them. The calls that can fail (on a
- * key of another type) come first: Redis keeps what a script wrote before it failed.
- * KEYS: record, lock, index, expired count. ARGV: token or '', record, ttl, id.
+ * same, or when the session was ended (its mark): a delete by the app, from another request of
+ * this process, drops the token of the request still holding the session, whose save would
+ * otherwise bring the ended record back. Also drops expired ids from the index, counting them.
+ * The calls that can fail (on a key of another type) come first: Redis keeps what a script
+ * wrote before it failed.
+ * KEYS: record, lock, index, expired count, ended mark. ARGV: token or '', record, ttl, id.
  */
 const WRITE = `${NOW}
+if redis.call('EXISTS', KEYS[5]) == 1 then return 0 end
 if ARGV[1] ~= '' then
     if redis.call('GET', KEYS[2]) ~= ARGV[1] then return 0 end
 elseif redis.call('EXISTS', KEYS[2]) == 1 then
@@ -237,8 +241,9 @@ export const redisStore = (options: RedisStoreOptions): Store => {
     const indexKey = `${prefix}index`
     const expiredKey = `${prefix}expired`
     const keysOf = (id: string) => [`${prefix}s:${id}`, lockKey(id), indexKey]
+    const endedKey = (id: string) => `${prefix}ended:${id}`
     /** With the mark `DELETE` leaves, which `LOCK_AND_LOAD` reads. */
-    const keysWithMark = (id: string) => [...keysOf(id), `${prefix}ended:${id}`]
+    const keysWithMark = (id: string) => [...keysOf(id), endedKey(id)]
     /** Scripts sent and not yet answered: `close` waits for them (a release is not awaited). */
     let inFlight = 0
     /**
@@ -307,7 +312,12 @@ export const redisStore = (options: RedisStoreOptions): Store => {
         tokens.delete(id)
         let written: unknown
         try {
-            written = await script(WRITE, [...keysOf(id), expiredKey], [token, record, millis(ttlMs), id], true)
+            written = await script(
+                WRITE,
+                [...keysOf(id), expiredKey, endedKey(id)],
+                [token, record, millis(ttlMs), id],
+                true
+            )
         } catch (error) {
             // An error reply (Redis full) stops the script before its unlock: unlocked here, at once.
             if (token) unlockLater(id, token, error)

@@ -957,6 +957,33 @@ describe('a session ended in one process is ended in the others', () => {
         admin.close()
     })
 
+    redisTest(
+        'a request of a session the app deleted meanwhile, in this process, saves nothing under the ended id',
+        async () => {
+            const keys = prefix()
+            const store = open({ prefix: keys })
+            const app = new Elysia()
+                .use(scopedState({ cart: { value: 0, preserve: true } }, { secret: SECRET, store }))
+                .post('/add', ({ scopedStore }) => ++scopedStore.cart)
+                .post('/slow-add', async ({ scopedStore }) => {
+                    await Bun.sleep(200)
+                    return ++scopedStore.cart
+                })
+            const user = client(app)
+            await user.post('/add')
+            const id = sessionIdOf(user.cookie)
+            // Its lock is held by the slow request when the app deletes the session (store.ts: "an app
+            // deleting a session itself"), as a "sign out everywhere" from another request would.
+            const slow = user.post('/slow-add')
+            await Bun.sleep(50)
+            await store.delete(id)
+            expect((await slow).status).not.toBe(200)
+            const admin = raw()
+            expect(await admin.exists(`${keys}s:${id}`)).toBe(false)
+            admin.close()
+        }
+    )
+
     redisTest('a mark left by an earlier version, without its time, counts as just made', async () => {
         const keys = prefix()
         const user = client(stateApp({ store: open({ prefix: keys }) }))
