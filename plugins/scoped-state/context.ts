@@ -12,11 +12,13 @@
  */
 import type { ScopedStore, StateSetup } from './schema.js'
 import type { ScopedSession } from './session.js'
+import type { MaybePromise } from './store.js'
 
 /** The engine's session functions that handlers may call. */
 export interface SessionControl {
     regenerate(session: ScopedSession, request: Request, persistent?: boolean): void
     destroy(session: ScopedSession, request: Request): void
+    end(session: ScopedSession, id: string): MaybePromise<void>
 }
 
 /** `scopedStore` is this proxy over the request's session: one flat object, typed from the setup. */
@@ -60,6 +62,20 @@ export class DerivedContext<Setup extends StateSetup> {
     declare readonly regenerateScopedSession: (options?: { persistent?: boolean | undefined }) => void
     /** Deletes the state and clears the cookie: call it at logout. */
     declare readonly destroyScopedSession: () => void
+    /**
+     * The id of this request's session in the store (after `regenerateScopedSession()`, the new
+     * one): stable until the app regenerates or destroys it, to record with the account. Not a
+     * credential (the cookie is signed), but keep it server-side, as the cookie.
+     */
+    declare readonly scopedSessionId: () => string
+    /**
+     * Ends another session of this store now, by its id (`scopedSessionId()` in its own request):
+     * its record is deleted, a change its requests still make is refused (409 here; 503 from a
+     * Redis lock held by another process), and its cookie starts a new session, at once in this
+     * process, after the grace minute in the others. Returns the store's promise, if any.
+     * For the request's own session, call `destroyScopedSession()`.
+     */
+    declare readonly endScopedSession: (id: string) => MaybePromise<void>
 
     // Declared above and assigned here, not emitted as class fields: JSC runs field
     // definitions as an extra pass per instance, which profiled at a sixth of a
@@ -71,6 +87,8 @@ export class DerivedContext<Setup extends StateSetup> {
         this.resetScopedStore = (ignorePreserve = false) => session.reset(ignorePreserve)
         this.regenerateScopedSession = (options) => control.regenerate(session, request, options?.persistent)
         this.destroyScopedSession = () => control.destroy(session, request)
+        this.scopedSessionId = () => session.id.id
+        this.endScopedSession = (id) => control.end(session, id)
     }
 }
 

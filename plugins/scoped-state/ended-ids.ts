@@ -21,7 +21,7 @@ const ENDED_IDS = 65_536
  * for one sent before the browser had its new cookie. Later, the browser itself still holds
  * the old cookie (the response that replaced it was lost): it starts a new session.
  */
-const ENDED_GRACE = 60
+export const ENDED_GRACE = 60
 
 /** Whether a session that ended at `ended` (seconds), if it did, is past its grace at `at`: its cookie then starts a new session. */
 export const pastGrace = (ended: number | undefined, at: number) => ended !== undefined && at - ended > ENDED_GRACE

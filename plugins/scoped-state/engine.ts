@@ -14,7 +14,7 @@
  */
 import { BoundedCache } from './bounded-cache.js'
 import type { SessionCookie } from './cookie.js'
-import { endedIdsOf, pastGrace, rememberEnd } from './ended-ids.js'
+import { ENDED_GRACE, endedIdsOf, pastGrace, rememberEnd } from './ended-ids.js'
 import { sessionEndedError, storeContractError } from './errors.js'
 import { sessionIdentifier } from './identify.js'
 import { lockedPath } from './locked-path.js'
@@ -229,6 +229,20 @@ export const createEngine = (config: EngineConfig) => {
         planCookie(session, request, 0)
     }
 
+    /**
+     * Ends session `id`, not the request's own: remembered here as ended past its grace (no new
+     * cookie is on its way to that browser, so its next request starts a new session at once, and
+     * one still running saves nothing), then deleted with a mark for as long as its cookie may be
+     * sent, which the other processes sharing the store read (`endedAgo`: a grace minute there).
+     */
+    const end = (session: ScopedSession, id: string) => {
+        if (!/^[\w-]{24}$/.test(id)) throw new TypeError('endScopedSession: not a session id.')
+        if (id === session.id.id || id === session.movedFrom?.id)
+            throw new TypeError("endScopedSession: this is the request's own session: call destroyScopedSession().")
+        rememberEnd(endedIds, id, seconds() - ENDED_GRACE - 1)
+        return store.delete(id, Math.min(idleTimeout, absoluteTimeout) * 1000)
+    }
+
     const core: EngineCore = {
         store,
         identify: sessionIdentifier({ ...config, context, endedIds, lifetime, planCookie }),
@@ -263,5 +277,5 @@ export const createEngine = (config: EngineConfig) => {
         sendCookie: cookieSender(config.cookieName, cookie)
     }
     const path = config.locking ? lockedPath(core) : synchronousPath(core)
-    return { ...path, regenerate, destroy, listenOn: cookie.listenOn }
+    return { ...path, regenerate, destroy, end, listenOn: cookie.listenOn }
 }

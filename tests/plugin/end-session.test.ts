@@ -1,0 +1,104 @@
+/**
+ * `scopedSessionId()` and `endScopedSession(id)`: an app ends a session other than the
+ * request's own (its user's other browser), on the memory store and on Redis with two instances.
+ */
+import { afterAll, describe, expect, test } from 'bun:test'
+import { RedisClient } from 'bun'
+import { Elysia } from 'elysia'
+import { memoryStore, redisStore, type Store, scopedState } from '../../plugins/scoped-state'
+import { client, sessionIdOf } from '../helpers/client'
+import { SECRET } from '../helpers/plugin-app'
+import { redisTest, useRedis } from '../helpers/redis'
+
+const setup = { user: { value: '', preserve: true }, cart: { value: 0, preserve: true } }
+
+const accountApp = (store: Store) =>
+    new Elysia()
+        .use(scopedState(setup, { secret: SECRET, store }))
+        .post('/login', ({ scopedStore, regenerateScopedSession, scopedSessionId }) => {
+            regenerateScopedSession()
+            scopedStore.user = 'ada'
+            // The new session's id, to record with the account.
+            return scopedSessionId()
+        })
+        .get('/me', ({ scopedStore }) => `${scopedStore.user || 'signed out'} ${scopedStore.cart}`)
+        .post('/add', ({ scopedStore }) => String(++scopedStore.cart))
+        .post('/slow-add', async ({ scopedStore }) => {
+            const cart = scopedStore.cart
+            await Bun.sleep(150)
+            scopedStore.cart = cart + 1
+            return String(scopedStore.cart)
+        })
+        .post('/end/:id', async ({ params, endScopedSession }) => {
+            await endScopedSession(params.id)
+            return 'ended'
+        })
+
+describe('endScopedSession on the memory store', () => {
+    test('ends another session at once: record gone, its request in flight refused, its cookie a new session', async () => {
+        const store = memoryStore()
+        const app = accountApp(store)
+        const [laptop, phone] = [client(app), client(app)]
+        await laptop.post('/login')
+        const phoneId = await (await phone.post('/login')).text()
+        expect(phoneId).toBe(sessionIdOf(phone.cookie))
+        await phone.post('/add')
+        const old = phone.cookie
+        const inFlight = phone.post('/slow-add')
+        await Bun.sleep(20)
+        expect(await (await laptop.post(`/end/${phoneId}`)).text()).toBe('ended')
+        expect(store.load(phoneId, 60_000)).toBeUndefined()
+        expect((await inFlight).status).toBe(409)
+        expect(store.load(phoneId, 60_000)).toBeUndefined()
+        // No grace minute: no new cookie is on its way to that browser.
+        const next = await phone.post('/add')
+        expect([next.status, await next.text()]).toEqual([200, '1'])
+        expect(sessionIdOf(phone.cookie)).not.toBe(sessionIdOf(old))
+        expect(await client(app, old).text('/me')).toBe('signed out 0')
+        expect(await laptop.text('/me')).toBe('ada 0')
+    })
+
+    test("refuses the request's own session and what is no session id", async () => {
+        const app = accountApp(memoryStore())
+        const user = client(app)
+        const id = await (await user.post('/login')).text()
+        expect((await user.post(`/end/${id}`)).status).toBe(500)
+        expect((await user.post('/end/not-an-id')).status).toBe(500)
+        expect(await user.text('/me')).toBe('ada 0')
+    })
+})
+
+describe('endScopedSession on Redis, two instances', () => {
+    const redis = useRedis()
+    const stores: Store[] = []
+    afterAll(async () => {
+        for (const store of stores) await store.close()
+    })
+
+    redisTest('a session ended on one instance: its record gone, refused on the other, never saved back', async () => {
+        const prefix = `end-${crypto.randomUUID()}:`
+        const [a, b] = [0, 1].map(() => redisStore({ url: redis().url, prefix })) as [Store, Store]
+        stores.push(a, b)
+        const [one, two] = [accountApp(a), accountApp(b)]
+        const laptop = client(one)
+        await laptop.post('/login')
+        const phone = client(two)
+        const phoneId = await (await phone.post('/login')).text()
+        await phone.post('/add')
+        const inFlightHere = client(one, phone.cookie).post('/slow-add')
+        await Bun.sleep(20)
+        await laptop.post(`/end/${phoneId}`)
+        // Its request in flight on the ending instance: refused, nothing saved under the ended id.
+        expect((await inFlightHere).status).toBe(409)
+        const admin = new RedisClient(redis().url)
+        expect(await admin.exists(`${prefix}s:${phoneId}`)).toBe(false)
+        // On the other instance, within the grace minute: signed out, a change refused.
+        expect(await phone.text('/me')).toBe('signed out 0')
+        expect((await phone.post('/add')).status).toBe(409)
+        // On the ending one: a new session at once.
+        const moved = client(one, phone.cookie)
+        expect([(await moved.post('/add')).status, sessionIdOf(moved.cookie) !== phoneId]).toEqual([200, true])
+        expect(await admin.exists(`${prefix}s:${phoneId}`)).toBe(false)
+        admin.close()
+    })
+})
