@@ -21,7 +21,7 @@ import { lockedPath } from './locked-path.js'
 import type { RecordFormat } from './record.js'
 import { cookieSender, forbidStoring, type ResponseSet } from './response-headers.js'
 import type { ScopedSession } from './session.js'
-import { encodeSessionId, newSessionId, type SessionId } from './session-id.js'
+import { encodeSessionId, isSessionId, newSessionId, type SessionId } from './session-id.js'
 import type { ParsedRecord } from './shared-parse.js'
 import type { Signer } from './signer.js'
 import { type EndedSession, SESSION_ENDED, type Store } from './store.js'
@@ -236,7 +236,7 @@ export const createEngine = (config: EngineConfig) => {
      * sent, which the other processes sharing the store read (`endedAgo`: a grace minute there).
      */
     const end = (session: ScopedSession, id: string) => {
-        if (!/^[\w-]{24}$/.test(id)) throw new TypeError('endScopedSession: not a session id.')
+        if (!isSessionId(id)) throw new TypeError('endScopedSession: not a session id.')
         if (id === session.id.id || id === session.movedFrom?.id)
             throw new TypeError("endScopedSession: this is the request's own session: call destroyScopedSession().")
         rememberEnd(endedIds, id, seconds() - ENDED_GRACE - 1)

@@ -22,6 +22,9 @@ export interface SessionId {
     persistent: boolean
 }
 
+/** Whether `id` has the shape of a session's id in the store (`newSessionId`'s 18 random bytes). */
+export const isSessionId = (id: string) => /^[\w-]{24}$/.test(id)
+
 // `.b`: a cookie that ends with the browser (no `Max-Age`).
 const SHAPE = /^[\w-]{24}\.[0-9a-z]{1,9}\.[0-9a-z]{1,9}(?:\.b)?\.[\w-]{43}$/
 const MAX_LENGTH = 100
