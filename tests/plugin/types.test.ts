@@ -26,7 +26,7 @@ const setup = {
 test('scopedStore is inferred from the setup, and misuse does not compile', async () => {
     const app = new Elysia()
         .use(scopedState(setup, { secret: SECRET }))
-        .post('/', ({ scopedStore, resetScopedStore, regenerateScopedSession }) => {
+        .post('/', ({ scopedStore, resetScopedStore, regenerateScopedSession, scopedSessionId, endScopedSession }) => {
             assertType<Equal<typeof scopedStore, ScopedStore<typeof setup>>>(true)
             assertType<Equal<typeof scopedStore.count, number>>(true)
             assertType<Equal<typeof scopedStore.theme, 'light' | 'dark'>>(true)
@@ -49,6 +49,10 @@ test('scopedStore is inferred from the setup, and misuse does not compile', asyn
                 // @ts-expect-error: not an option of the login
                 regenerateScopedSession({ remember: true })
                 regenerateScopedSession({ persistent: false })
+                const id: string = scopedSessionId()
+                // @ts-expect-error: a session is ended by its id, a string
+                endScopedSession(1)
+                void endScopedSession(id)
             }
 
             scopedStore.count += 1
