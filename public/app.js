@@ -79,6 +79,14 @@ document.addEventListener('htmx:after:request', (event) => {
     if (status >= 500 && !ctx.response?.headers.get('hx-retarget')) {
         event.preventDefault()
         tellUnreachable()
+    } else if (status === 413 && !ctx.response?.headers.get('hx-retarget')) {
+        // A body over the server's limit (server/listen.ts) or a proxy's: Bun answers before the app, with
+        // no body, which swapped would empty the form. The app's own 413s come with HX-Retarget.
+        event.preventDefault()
+        failures++
+        showAlert(
+            errorNotice('That is too large for the server to accept, so nothing was saved. Send less, then try again.')
+        )
     } else if (!(status > 0 && status < 400)) failures++
     else if (ctx.failuresBefore === failures) showAlert()
 })
