@@ -7,8 +7,9 @@
  *   leave nothing for the next click to update.
  * - A browser loading a page or posting a form without JavaScript gets a whole page.
  * - Other clients (curl, scripts) keep the error's own answer; a bug's is replaced.
- * The handler's htmx instructions (a redirect, an event) are not sent; nor is a new
- * session cookie, which the plugin sends only after a successful save.
+ * The handler's htmx instructions (a redirect, an event) and caching (`Cache-Control`, an ETag)
+ * are not sent: every error is `no-store`. Nor is a new session cookie, which the plugin sends
+ * only after a successful save.
  */
 import { Html } from '@kitajs/html'
 import { type Context, Elysia } from 'elysia'
@@ -22,6 +23,9 @@ import { HTML_TYPE, isHtmx, VARY, wantsPage } from './respond'
  * instances saved it during a deploy (the plugin's two 503s). A retry soon may succeed.
  */
 const UNAVAILABLE = 503
+
+/** The headers of a route's caching, replaced on its error answers. */
+const CACHING = new Set(['cache-control', 'etag', 'last-modified', 'expires'])
 
 /** What the operator's log says of state saved by a newer version, before the user's message. */
 const NEWER_STATE =
@@ -118,8 +122,14 @@ export const errors = (reportUnavailable: (error: Error) => void, reportBug: (er
         else if (error instanceof UnreadableStateError && status === UNAVAILABLE)
             reportUnavailable(new Error(`${NEWER_STATE} ${error.message}`))
         // The handler's htmx instructions (HX-Redirect, HX-Trigger) announced a success, and
-        // htmx 4 follows them on an error response too.
-        for (const name in set.headers) if (name.toLowerCase().startsWith('hx-')) delete set.headers[name]
+        // htmx 4 follows them on an error response too. So did its caching (an ETag, a max-age),
+        // set before it threw or before the plugin's save failed: a copy of the error kept in its
+        // place would be shown, or revalidated as current, after the failure has passed.
+        for (const name in set.headers) {
+            const lower = name.toLowerCase()
+            if (lower.startsWith('hx-') || CACHING.has(lower)) delete set.headers[name]
+        }
+        set.headers['cache-control'] = 'no-store'
         const htmx = isHtmx(request)
         if (htmx || wantsPage(request)) {
             set.status = status

@@ -331,6 +331,24 @@ test('a bug, from another client: logged, and a plain 500 without its details', 
     expect(error).toHaveBeenCalledWith(bug)
 })
 
+test('an error is sent no-store and without the validators the route set for its answer before it failed', async () => {
+    // A fragment a browser may keep and revalidate (private, an ETag), whose handler then throws, or
+    // whose state the plugin then fails to save (409, 413, 503): the error must not be kept in its place.
+    const app = testApp().get('/api/cached', ({ set }) => {
+        set.headers['cache-control'] = 'private, max-age=60'
+        set.headers.etag = '"v1"'
+        set.headers['last-modified'] = 'Mon, 03 Mar 2025 12:00:00 GMT'
+        throw bug
+    })
+    for (const headers of [HTMX, NAVIGATE, {}]) {
+        const response = await client(app).get('/api/cached', headers)
+        expect(response.status).toBe(500)
+        expect(response.headers.get('cache-control')).toBe('no-store')
+        expect(response.headers.get('etag')).toBeNull()
+        expect(response.headers.get('last-modified')).toBeNull()
+    }
+})
+
 test('every page has the alert region, empty, outside the areas requests swap', async () => {
     const html = await client(testApp()).text('/counter')
     expect(html).toContain('<main id="main" class="container" tabindex="-1"><div id="alerts" role="alert"></div>')
