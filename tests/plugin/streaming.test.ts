@@ -1,6 +1,7 @@
 /**
  * What a streaming handler (a generator, or a `Response` whose body is a `ReadableStream`) gets
- * of the state: the GUIDE's "What a request saves" says so.
+ * of the state, and which hooks run after a save: the GUIDE's "What a request saves" and its
+ * security model say so.
  */
 import { describe, expect, test } from 'bun:test'
 import { memoryStore, redisStore, type Store } from '../../plugins/scoped-state'
@@ -64,5 +65,34 @@ describe('a streaming handler', () => {
         } finally {
             await store.close()
         }
+    })
+})
+
+describe('after the save', () => {
+    test('an onAfterHandle hook added after the plugin runs only once the save succeeded; onAfterResponse runs after a failed one too', async () => {
+        const afterHandle: string[] = []
+        const afterResponse: string[] = []
+        const app = stateApp({ maxStateBytes: 200 })
+            .onAfterHandle(({ request }) => {
+                afterHandle.push(new URL(request.url).pathname)
+            })
+            .onAfterResponse(({ request, set }) => {
+                afterResponse.push(`${new URL(request.url).pathname} ${set.status}`)
+            })
+            .post('/small', ({ scopedStore }) => {
+                scopedStore.theme = 'dark'
+                return 'changed'
+            })
+            .post('/big', ({ scopedStore }) => {
+                scopedStore.theme = 'x'.repeat(500)
+                return 'changed'
+            })
+        const user = client(app)
+        expect((await user.post('/small')).status).toBe(200)
+        expect((await user.post('/big')).status).toBe(413)
+        await Bun.sleep(10)
+        expect(afterHandle).toEqual(['/small'])
+        expect(afterResponse).toEqual(['/small 200', '/big 413'])
+        expect(await user.text('/state')).toContain('"theme":"dark"')
     })
 })
