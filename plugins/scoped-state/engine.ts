@@ -82,8 +82,9 @@ export interface EngineCore {
     /**
      * Whether `session` ended while its request ran or just before (a login or logout, here or,
      * as the store told, in another process): if so, it is made to save nothing and send no cookie
-     * (`ScopedSession.ended`, which fails a change with 409). A login whose source session ended
-     * fails (409) whatever it changed; a logout's new session (destroyed, then regenerated) goes on.
+     * (`ScopedSession.ended`, which fails a change with 409). A login whose source session ended,
+     * or whose new id the app ended meanwhile (`end`), fails (409) whatever it changed; a logout's
+     * new session (destroyed, then regenerated) goes on.
      */
     endedMeanwhile: (session: ScopedSession) => boolean
     /** Session `id` was deleted at a login or logout: remembered as ended now, unless it was already (`rememberEnd`). */
@@ -150,10 +151,18 @@ export const createEngine = (config: EngineConfig) => {
         const moved = session.movedFrom
         if (moved) {
             // A login from a session that another login or logout ended (a form sent twice): the
-            // preserved keys went with that one, so this one would start the user over. A logout's
-            // new session (a message for the next page) carries nothing over: it goes on, as a plain
-            // logout of an ended session does.
-            if (!session.loggedOut && (session.endedElsewhere || endedIds.get(moved.id) !== undefined))
+            // preserved keys went with that one, so this one would start the user over. Or one whose
+            // new id, handed to the app (`scopedSessionId()`) and recorded with the account, another
+            // request ended before this commit (`endScopedSession`): saved, its record would outlive
+            // the end, and read as signed in again once the end is forgotten (a restart, with SQLite).
+            // A logout's new session (a message for the next page) carries nothing over: it goes
+            // on, as a plain logout of an ended session does. Only logins look the new id up.
+            if (
+                !session.loggedOut &&
+                (session.endedElsewhere ||
+                    endedIds.get(moved.id) !== undefined ||
+                    endedIds.get(session.id.id) !== undefined)
+            )
                 throw sessionEndedError()
             return false
         }

@@ -3,9 +3,12 @@
  * request's own (its user's other browser), on the memory store and on Redis with two instances.
  */
 import { afterAll, describe, expect, test } from 'bun:test'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { RedisClient } from 'bun'
 import { Elysia } from 'elysia'
-import { memoryStore, redisStore, type Store, scopedState } from '../../plugins/scoped-state'
+import { memoryStore, redisStore, type Store, scopedState, sqliteStore } from '../../plugins/scoped-state'
 import { client, sessionIdOf } from '../helpers/client'
 import { SECRET } from '../helpers/plugin-app'
 import { redisTest, useRedis } from '../helpers/redis'
@@ -65,6 +68,70 @@ describe('endScopedSession on the memory store', () => {
         expect((await user.post(`/end/${id}`)).status).toBe(500)
         expect((await user.post('/end/not-an-id')).status).toBe(500)
         expect(await user.text('/me')).toBe('ada 0')
+    })
+})
+
+/**
+ * An app whose login records its new id with the account, then awaits (an audit log) until
+ * `finish()`: meanwhile another request may end that id.
+ */
+const awaitingLoginApp = (store: Store, serializeRequests = false) => {
+    const recorded = Promise.withResolvers<string>()
+    const finish = Promise.withResolvers<void>()
+    const app = new Elysia()
+        .use(scopedState(setup, { secret: SECRET, store, serializeRequests }))
+        .post('/login', async ({ scopedStore, regenerateScopedSession, scopedSessionId }) => {
+            regenerateScopedSession()
+            scopedStore.user = 'ada'
+            recorded.resolve(scopedSessionId())
+            await finish.promise
+            return 'signed in'
+        })
+        .get('/me', ({ scopedStore }) => scopedStore.user || 'signed out')
+        .post('/end/:id', async ({ params, endScopedSession }) => {
+            await endScopedSession(params.id)
+            return 'ended'
+        })
+    return { app, recorded: recorded.promise, finish: () => finish.resolve() }
+}
+
+describe('a login whose new id is ended before its commit', () => {
+    test.each([false, true])(
+        'fails (409): nothing saved under the ended id, and its cookie not sent (serializeRequests: %p)',
+        async (serializeRequests) => {
+            const store = memoryStore()
+            const { app, recorded, finish } = awaitingLoginApp(store, serializeRequests)
+            const phone = client(app)
+            const login = phone.post('/login')
+            const id = await recorded
+            expect(await (await client(app).post(`/end/${id}`)).text()).toBe('ended')
+            finish()
+            expect((await login).status).toBe(409)
+            expect(sessionIdOf(phone.cookie)).not.toBe(id)
+            expect(store.load(id, 60_000)).toBeUndefined()
+        }
+    )
+
+    test('on SQLite, the ended session is not signed in again after a restart', async () => {
+        const dir = mkdtempSync(join(tmpdir(), 'scoped-state-end-'))
+        try {
+            const path = join(dir, 'sessions.db')
+            const before = sqliteStore({ path })
+            const { app, recorded, finish } = awaitingLoginApp(before)
+            const phone = client(app)
+            const login = phone.post('/login')
+            await client(app).post(`/end/${await recorded}`)
+            finish()
+            await login
+            const cookie = phone.cookie
+            await before.close()
+            // A new process: the end that this one remembered is forgotten, the store is what is left.
+            const after = sqliteStore({ path })
+            expect(await client(awaitingLoginApp(after).app, cookie).text('/me')).toBe('signed out')
+            await after.close()
+        } finally {
+            rmSync(dir, { recursive: true, force: true })
+        }
     })
 })
 
