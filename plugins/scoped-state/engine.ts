@@ -247,7 +247,10 @@ export const createEngine = (config: EngineConfig) => {
     const end = (session: ScopedSession, id: string) => {
         if (!isSessionId(id)) throw new TypeError('endScopedSession: not a session id.')
         if (id === session.id.id || id === session.movedFrom?.id)
-            throw new TypeError("endScopedSession: this is the request's own session: call destroyScopedSession().")
+            throw new TypeError(
+                "endScopedSession: this is the request's own session, or the one its login left: " +
+                    'destroyScopedSession() ends the first, and the login already ends the second.'
+            )
         rememberEnd(endedIds, id, seconds() - ENDED_GRACE - 1)
         return store.delete(id, Math.min(idleTimeout, absoluteTimeout) * 1000)
     }

@@ -154,7 +154,7 @@ local since = (ended and ended ~= '1') and ended or now
 redis.call('SET', KEYS[4], since, 'PX', math.max(tonumber(ARGV[2]), redis.call('PTTL', KEYS[4])))`
 
 /**
- * The shortest life of an ended mark, in milliseconds: the plugin's grace (identify.ts), for a
+ * The shortest life of an ended mark, in milliseconds: the plugin's grace (ended-ids.ts), for a
  * delete not told how long the cookie lives (an app's own).
  */
 const ENDED_MARK = 60_000
