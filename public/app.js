@@ -51,17 +51,21 @@ const showAlert = (...notices) =>
     document.getElementById('alerts')?.replaceChildren(...(cookiesBlocked ? [cookiesBlocked] : []), ...notices)
 if (cookiesBlocked) showAlert()
 
-// A request that got no answer from the app (offline, the server down or restarting, a
-// timeout) has no message from it: say so in the alert region, and to try again (not to
-// reload, which would start the page's scope over: the counter at 0).
-const tellUnreachable = () => {
+/**
+ * A request that failed without a message from the app: says why in the alert region.
+ * @param {string} message
+ */
+const tellFailure = (message) => {
     failures++
-    showAlert(
-        errorNotice(
-            'The server could not be reached, so this may not have been saved. Check your connection, then try again.'
-        )
-    )
+    showAlert(errorNotice(message))
 }
+
+// A request that got no answer from the app (offline, the server down or restarting, a
+// timeout): to try again, not to reload, which would start the page's scope over (the counter at 0).
+const tellUnreachable = () =>
+    tellFailure(
+        'The server could not be reached, so this may not have been saved. Check your connection, then try again.'
+    )
 
 // A request that succeeds clears the message a failed one left in the alert region, if the
 // user started it after that failure: a click already queued behind the failed one (a
@@ -73,20 +77,17 @@ document.addEventListener('htmx:config:request', (event) => {
 document.addEventListener('htmx:after:request', (event) => {
     const { ctx } = htmxDetail(event)
     const status = ctx.response?.status ?? 0
-    // A server error the app did not write (a proxy's 502 while the app restarts) has no
-    // HX-Retarget, as the app's own have: swapped, its page would take the place of what the
-    // next click updates.
-    if (status >= 500 && !ctx.response?.headers.get('hx-retarget')) {
+    // An error the app did not write has no HX-Retarget, as the app's own have: swapped, it
+    // would take the place of what the next click updates. Such are a proxy's 502 while the app
+    // restarts, and the empty 413 that Bun (or a proxy) answers before the app for a body over
+    // its limit (server/listen.ts).
+    const notTheApps = !ctx.response?.headers.get('hx-retarget')
+    if (status >= 500 && notTheApps) {
         event.preventDefault()
         tellUnreachable()
-    } else if (status === 413 && !ctx.response?.headers.get('hx-retarget')) {
-        // A body over the server's limit (server/listen.ts) or a proxy's: Bun answers before the app, with
-        // no body, which swapped would empty the form. The app's own 413s come with HX-Retarget.
+    } else if (status === 413 && notTheApps) {
         event.preventDefault()
-        failures++
-        showAlert(
-            errorNotice('That is too large for the server to accept, so nothing was saved. Send less, then try again.')
-        )
+        tellFailure('That is too large for the server to accept, so nothing was saved. Send less, then try again.')
     } else if (!(status > 0 && status < 400)) failures++
     else if (ctx.failuresBefore === failures) showAlert()
 })
