@@ -1,7 +1,7 @@
 /**
- * The session ids that logins and logouts ended lately, and when (seconds), kept per store.
- * A request still carrying one is refused for a grace minute (engine.ts), then starts a new
- * session (identify.ts).
+ * The session ids ended lately, and when (seconds), kept per store: by a login or logout, by
+ * the app (`endScopedSession`), or in another process, as a shared store told. A request still
+ * carrying one is refused for a grace minute (engine.ts), then starts a new session (identify.ts).
  */
 import { BoundedCache } from './bounded-cache.js'
 import type { Store } from './store.js'

@@ -110,7 +110,7 @@ const makeCertificates = (dir: string) => {
 
 export interface StartRedisOptions {
     /**
-     * Serve TLS only (`rediss://`), with a certificate signed by a throwaway CA (`caFile`);
+     * Serve TLS only (`rediss://`), with a certificate signed by a throwaway CA (`certificates`);
      * clients need not present one of their own (`tls-auth-clients no`).
      */
     tls?: boolean
