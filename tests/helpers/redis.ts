@@ -4,7 +4,7 @@
  * cleanup of both process and dir. Optionally TLS only, with a throwaway CA made by `openssl`.
  */
 
-import { afterAll, beforeAll, test } from 'bun:test'
+import { afterAll, beforeAll, expect, test } from 'bun:test'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -13,6 +13,7 @@ import { RedisClient } from 'bun'
 import { freePort } from '../../bench/ports'
 import { redisServerBinary } from '../../bench/redis'
 import { redisStore } from '../../plugins/scoped-state'
+import { startServer } from './server'
 
 export interface RedisServer {
     /** `redis://127.0.0.1:<port>`, or `rediss://` when started with `tls` */
@@ -265,4 +266,24 @@ export const cuttingProxy = (port: number, cutOn: string, { drop = false } = {})
             }
         }
     })
+}
+
+/**
+ * Starts the app with `env`, whose Redis refuses it, and checks its answers: 503 to a change
+ * and from `/healthz`, the log line `says` once it tried to connect, and nothing of `secret`.
+ *
+ * @example
+ * await expectAppRefusedByRedis(env, 'Session store unavailable: Redis: cannot connect …', PASSWORD)
+ */
+export const expectAppRefusedByRedis = async (env: Record<string, string>, says: string, secret: string) => {
+    const server = await startServer({ env })
+    try {
+        expect((await fetch(`${server.url}/api/increment`, { method: 'POST' })).status).toBe(503)
+        expect((await fetch(`${server.url}/healthz`)).status).toBe(503)
+        while (!server.output().includes('cannot connect')) await Bun.sleep(20)
+        expect(server.output()).toContain(says)
+        expect(server.output()).not.toContain(secret)
+    } finally {
+        await server.stop()
+    }
 }

@@ -10,7 +10,7 @@ import { RedisClient } from 'bun'
 import { redisStore, SESSION_ENDED, type Store, StoreUnavailableError } from '../../../plugins/scoped-state'
 import { countOf, setCookieOf } from '../../helpers/client'
 import { SECRET } from '../../helpers/plugin-app'
-import { REDIS_SKIPPED, redisTest, useRedis } from '../../helpers/redis'
+import { expectAppRefusedByRedis, REDIS_SKIPPED, redisTest, useRedis } from '../../helpers/redis'
 import { startServer } from '../../helpers/server'
 import { storeContract } from './contract'
 
@@ -219,20 +219,12 @@ describe('the app on a Redis that wants a password', () => {
 
     redisTest(
         'with a wrong password: 503, and the log says what to check without the password',
-        async () => {
-            const server = await startServer({ env: env(urlOf('app', WRONG)) })
-            try {
-                expect((await fetch(`${server.url}/api/increment`, { method: 'POST' })).status).toBe(503)
-                expect((await fetch(`${server.url}/healthz`)).status).toBe(503)
-                while (!server.output().includes('cannot connect')) await Bun.sleep(20)
-                expect(server.output()).toContain(
-                    "Session store unavailable: Redis: cannot connect (Connection closed): is it running, and are the URL's user name and password right?"
-                )
-                expect(server.output()).not.toContain(WRONG)
-            } finally {
-                await server.stop()
-            }
-        },
+        () =>
+            expectAppRefusedByRedis(
+                env(urlOf('app', WRONG)),
+                "Session store unavailable: Redis: cannot connect (Connection closed): is it running, and are the URL's user name and password right?",
+                WRONG
+            ),
         30_000
     )
 })

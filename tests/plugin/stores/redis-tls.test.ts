@@ -10,7 +10,7 @@ import { RedisClient } from 'bun'
 import { redisStore, ScopedStateSetupError, StoreUnavailableError } from '../../../plugins/scoped-state'
 import { countOf, setCookieOf } from '../../helpers/client'
 import { SECRET } from '../../helpers/plugin-app'
-import { REDIS_TLS_SKIPPED, redisTlsTest as redisTest, useRedis } from '../../helpers/redis'
+import { expectAppRefusedByRedis, REDIS_TLS_SKIPPED, redisTlsTest as redisTest, useRedis } from '../../helpers/redis'
 import { startServer } from '../../helpers/server'
 
 const redis = useRedis({ tls: true })
@@ -64,20 +64,12 @@ redisTest(
 
 redisTest(
     'the app on rediss:// without the CA: 503, and the log says to check the certificate',
-    async () => {
-        const server = await startServer({ env: env({ NODE_EXTRA_CA_CERTS: '' }) })
-        try {
-            expect((await fetch(`${server.url}/api/increment`, { method: 'POST' })).status).toBe(503)
-            expect((await fetch(`${server.url}/healthz`)).status).toBe(503)
-            while (!server.output().includes('cannot connect')) await Bun.sleep(20)
-            expect(server.output()).toContain(
-                "Session store unavailable: Redis: cannot connect (Connection closed): is it running, are the URL's user name and password right, and does this process trust its TLS certificate?"
-            )
-            expect(server.output()).not.toContain(PASSWORD)
-        } finally {
-            await server.stop()
-        }
-    },
+    () =>
+        expectAppRefusedByRedis(
+            env({ NODE_EXTRA_CA_CERTS: '' }),
+            "Session store unavailable: Redis: cannot connect (Connection closed): is it running, are the URL's user name and password right, and does this process trust its TLS certificate?",
+            PASSWORD
+        ),
     30_000
 )
 
