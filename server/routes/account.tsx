@@ -16,6 +16,13 @@ import { shellProps } from '../shell'
 import type { AppState } from '../state'
 
 const MAX_NAME_LENGTH = 40
+/**
+ * The longest a name may arrive (UTF-16 units), checked before it is normalized: no character
+ * NFC makes comes from more than 6 units (U+16126, three astral code points), so a longer value
+ * cannot fit. Normalizing reorders combining marks in quadratic time: 30,000 of them, a 60 KB
+ * JSON body, held the server (every other request) for 3 s.
+ */
+const MAX_TYPED_LENGTH = MAX_NAME_LENGTH * 6
 
 /** A character that shows: not a space, a control character or an invisible one (a zero-width space). */
 const VISIBLE = /[^\p{White_Space}\p{Cc}\p{Default_Ignorable_Code_Point}]/u
@@ -30,6 +37,8 @@ const CONTROL = /[\p{Cc}\p{Zl}\p{Zp}\p{Bidi_Control}]/u
  * or as "e" and an accent is one name), or why it is refused.
  */
 const checkName = (value: unknown): { name: string } | { error: string } => {
+    if (typeof value === 'string' && value.length > MAX_TYPED_LENGTH)
+        return { error: `Use at most ${MAX_NAME_LENGTH} characters.` }
     // A lone surrogate (from JSON) is no character at all.
     const name = typeof value === 'string' && value.isWellFormed() ? value.normalize('NFC').trim() : ''
     if (!VISIBLE.test(name)) return { error: 'Enter a name to sign in with.' }

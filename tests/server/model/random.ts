@@ -108,6 +108,8 @@ const ODD_NAMES = [
     'x'.repeat(41),
     '🦄'.repeat(40),
     '🦄'.repeat(41),
+    // Forty characters once trimmed, too long to be normalized first.
+    `${'x'.repeat(40)}${' '.repeat(201)}`,
     '\ud800',
     ...MARKUP
 ]
