@@ -6,6 +6,7 @@
 import { describe, expect, test } from 'bun:test'
 import { testApp } from '../helpers/app'
 import { client, FORM_POST, HTMX, HTMX_FORM, maxAgeOf, NAVIGATE, pageIdOf, sessionIdOf } from '../helpers/client'
+import { flakyStore } from '../helpers/flaky-store'
 
 type User = ReturnType<typeof client>
 
@@ -255,5 +256,27 @@ describe('account demo', () => {
         expect(signedInAs(page)).toBe('José'.normalize('NFC'))
         expect(cartBadgeOf(page)).toBe(cart as string)
         expect(cart).not.toBe('0')
+    })
+
+    test('a sign-in or a theme change whose save fails: no redirect, no event, no new cookie, the alert instead', async () => {
+        const store = flakyStore()
+        const alice = client(testApp({ store }))
+        await alice.post('/cart/items', HTMX_FORM, 'productId=mug')
+        const cookie = alice.cookie
+
+        store.failing = true
+        for (const [path, body] of [
+            ['/account/sign-in', 'name=alice'],
+            ['/theme', 'theme=dark']
+        ] as const) {
+            const response = await alice.post(path, HTMX_FORM, body)
+            expect(response.status).toBe(503)
+            expect(response.headers.get('hx-retarget')).toBe('#alerts')
+            for (const header of ['hx-redirect', 'hx-trigger', 'set-cookie'])
+                expect(response.headers.get(header)).toBeNull()
+        }
+        store.failing = false
+        expect(alice.cookie).toBe(cookie)
+        expect(await alice.text('/cart', NAVIGATE)).toContain('data-count="1"')
     })
 })

@@ -58,6 +58,17 @@ describe('app shell', () => {
             )
     })
 
+    test("an error page shows a new visitor's shell, not the user's: the store may be what failed", async () => {
+        const user = client(testApp())
+        await user.post('/cart/items', HTMX_FORM, 'productId=mug')
+        await user.post('/theme', HTMX_FORM, 'theme=dark')
+        const page = await user.get('/no/such/page', NAVIGATE)
+        expect(page.status).toBe(404)
+        const html = await page.text()
+        expect(html).toStartWith('<!doctype html><html lang="en" data-theme="system">')
+        expect(html).not.toContain('cart-badge')
+    })
+
     test('the stylesheet themes through custom properties, with system following the device', async () => {
         const response = await testApp().handle(new Request('http://localhost/public/styles.css'))
         expect(response.status).toBe(200)
