@@ -3,7 +3,10 @@
  * with `bun create` writes its own README, so this file is not copied there.
  */
 import { afterAll, describe, expect, test } from 'bun:test'
+import { basename, join } from 'node:path'
 import { counterSample, loadSample, removeSamples, samples } from './helpers/readme-samples'
+
+const ROOT = join(import.meta.dir, '..')
 
 afterAll(removeSamples)
 
@@ -14,5 +17,19 @@ describe('README.md', () => {
 
     test('the plugin sample: per-user counts and a reset', async () => {
         await counterSample((await loadSample('README.md', 0)).app)
+    })
+
+    // Dropping the counter breaks every test that starts this app: the README must not say to leave one.
+    test('"Dropping a demo" names each test under tests/plugin/ that starts this app', async () => {
+        const readme = await Bun.file(join(ROOT, 'README.md')).text()
+        const dropping = /^- \*\*Dropping a demo\*\*[\s\S]*?(?=\n- |\n\n)/m.exec(readme)?.[0] ?? ''
+        expect(dropping).not.toBe('')
+        const startingThisApp: string[] = []
+        for await (const path of new Bun.Glob('plugin/**/*.test.ts').scan(import.meta.dir))
+            if (/helpers\/server'|expectAppRefusedByRedis/.test(await Bun.file(join(import.meta.dir, path)).text()))
+                startingThisApp.push(basename(path, '.test.ts'))
+        expect(startingThisApp).not.toEqual([])
+        for (const name of startingThisApp)
+            expect({ name, named: dropping.includes(`\`${name}\``) }).toEqual({ name, named: true })
     })
 })
