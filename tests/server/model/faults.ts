@@ -14,8 +14,10 @@
  * - the operator is told of the first failure at once, of later ones by count (counted-log.ts).
  */
 import { spyOn } from 'bun:test'
+import { Html } from '@kitajs/html'
 import { memoryStore, type Store, StoreUnavailableError } from '../../../plugins/scoped-state'
 import { createApp } from '../../../server/app'
+import { APP_NAME } from '../../../views/layout'
 import { SECRET } from '../../helpers/plugin-app'
 import { eq } from './actions'
 import { shows } from './observe'
@@ -111,7 +113,9 @@ export const expectFailed = (response: Response, html: string, shown: Shown, cha
     eq('Retry-After', header('retry-after'), changing && unsure ? null : '1')
     eq('Vary', header('vary'), 'HX-Request, Accept')
     eq(`message “${message}”`, shows(html, message), true)
-    const page = html.startsWith('<!doctype html>') && html.includes(`<title>${title} · Scoped State</title>`)
+    const page =
+        html.startsWith('<!doctype html>') &&
+        html.includes(`<title>${Html.escapeHtml(`${title} · ${APP_NAME}`)}</title>`)
     eq('a whole error page', page, shown === 'page')
     eq('HX-Retarget', header('hx-retarget'), shown === 'htmx' ? '#alerts' : null)
     eq('HX-Reswap', header('hx-reswap'), shown === 'htmx' ? 'innerHTML' : null)
