@@ -4,12 +4,14 @@
 // it reloads to show the change.
 // A tag without the id (copied by hand): the first process heard stands for the page's.
 let serverId = document.currentScript?.dataset.server
+// Under the app's BASE_PATH, which the tag names; one copied by hand without it: the host's root.
+const socketPath = document.currentScript?.dataset.socket ?? '/_dev/live-reload'
 
 // Failed tries since the last socket opened.
 let retries = 0
 
 const connect = () => {
-    const socket = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/_dev/live-reload`)
+    const socket = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${socketPath}`)
     socket.addEventListener('open', () => {
         retries = 0
     })

@@ -8,6 +8,7 @@ import { Elysia } from 'elysia'
 import { memoryStore, type ScopedStateOptions, StoreUnavailableError } from '../plugins/scoped-state'
 import { accessLog } from './access-log'
 import { APP_SCRIPT, HTMX_FILE, HTMX_URL, PUBLIC_DIR, STYLES } from './assets'
+import { BASE_PATH } from './base-path'
 import { bugLog } from './bug-log'
 import { countedLog } from './counted-log'
 import { errors } from './errors'
@@ -110,7 +111,8 @@ export const createApp = (options: AppOptions = {}) => {
         outages.report(error)
     }
     return (
-        new Elysia()
+        // Every route under BASE_PATH, as the proxy passes it on; an address outside it gets the 404 page.
+        new Elysia({ prefix: BASE_PATH })
             .use(options.accessLog ? accessLog(options.accessLog) : new Elysia())
             .use(security({ hsts: options.hsts, refused: refusals.report }))
             .use(errors(reportUnavailable, bugs.report))

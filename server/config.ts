@@ -3,6 +3,7 @@
  * startup with a message that names the variable.
  */
 import { isIP } from 'node:net'
+import { BASE_PATH_FORM } from './base-path'
 
 export interface Config {
     port: number
@@ -18,6 +19,8 @@ export interface Config {
     shutdownGrace: number
     /** Open pages reload when the server restarts (`LIVE_RELOAD=1`, which `bun run dev` sets). */
     liveReload: boolean
+    /** The path the app is served under (`BASE_PATH`, `server/base-path.ts`); `''` at the root. */
+    basePath: string
 }
 
 export type StoreSetting = { kind: 'memory' } | { kind: 'sqlite'; path: string } | { kind: 'redis'; url: string }
@@ -113,6 +116,15 @@ const liveReload = (value: string | undefined, production: boolean) => {
     return true
 }
 
+// Checked here for its message; `server/base-path.ts` reads it for the views, which cannot wait for this.
+const basePath = (value: string | undefined) => {
+    if (value === undefined || value === '') return ''
+    if (BASE_PATH_FORM.test(value)) return value
+    throw new ConfigError(
+        `BASE_PATH must be a path such as /shop, without a trailing slash or characters to percent-encode, got '${value}'.`
+    )
+}
+
 export const readConfig = (env: Record<string, string | undefined> = process.env): Config => {
     const nodeEnv = env.NODE_ENV || 'development'
     if (!['development', 'production', 'test'].includes(nodeEnv))
@@ -128,6 +140,7 @@ export const readConfig = (env: Record<string, string | undefined> = process.env
         secrets: secrets(env.SESSION_SECRET),
         store: store(env.SCOPED_STATE_STORE),
         shutdownGrace: shutdownGrace(env.SHUTDOWN_GRACE_SECONDS),
-        liveReload: liveReload(env.LIVE_RELOAD, production)
+        liveReload: liveReload(env.LIVE_RELOAD, production),
+        basePath: basePath(env.BASE_PATH)
     }
 }

@@ -27,7 +27,8 @@ const start = () => {
     if (url.hostname === '0.0.0.0' || url.hostname === '[::]') url.hostname = 'localhost'
     // The mode too: a binary started without NODE_ENV runs in development (no secret needed).
     const mode = config.production ? 'production' : config.development ? 'development' : 'test'
-    console.log(`Listening on ${url.origin} (${mode}; session state: ${storeLabel(config.store)})`)
+    const address = config.basePath ? `${url.origin}${config.basePath}/` : url.origin
+    console.log(`Listening on ${address} (${mode}; session state: ${storeLabel(config.store)})`)
 
     let stopping = false
     const shutdown = async (signal: NodeJS.Signals) => {

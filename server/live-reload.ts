@@ -16,6 +16,7 @@
  * reload.close()
  */
 import { Elysia } from 'elysia'
+import { withBasePath } from './base-path'
 import { HTML_TYPE } from './respond'
 import { crossSite } from './security'
 
@@ -23,7 +24,8 @@ export const LIVE_RELOAD_PATH = '/_dev/live-reload'
 
 export const liveReload = () => {
     const id = crypto.randomUUID()
-    const script = `<script src="/public/live-reload.js" data-server="${id}" defer></script>`
+    // The socket's address too: the script cannot tell the app's BASE_PATH from the page's.
+    const script = `<script src="${withBasePath('/public/live-reload.js')}" data-server="${id}" data-socket="${withBasePath(LIVE_RELOAD_PATH)}" defer></script>`
     const sockets = new Set<{ close(code: number, reason: string): void }>()
     const plugin = new Elysia({ name: 'live-reload' })
         .ws(LIVE_RELOAD_PATH, {

@@ -8,6 +8,7 @@
  */
 import type { Context } from 'elysia'
 import { PAGE_PARAM, withPageId } from '../plugins/scoped-state'
+import { withBasePath } from './base-path'
 
 export interface AnswerContext {
     request: Request
@@ -45,8 +46,9 @@ export const redirectsInPage = (context: AnswerContext) => wantsPage(context.req
 
 /**
  * Call after the action: renders `fragment` for htmx and API clients, or redirects a form post
- * to `page`. To land on a part of the page, give the form's action the `#fragment`
- * (`ActionForm`'s `anchor`): browsers keep it across the redirect, and on a refusal's page too.
+ * to `page`, a route's path (`BASE_PATH` is added here). To land on a part of the page, give the
+ * form's action the `#fragment` (`ActionForm`'s `anchor`): browsers keep it across the redirect,
+ * and on a refusal's page too.
  */
 export const answer = <T>(context: AnswerContext, page: string, fragment: () => T) => {
     context.set.headers.vary = VARY
@@ -54,18 +56,19 @@ export const answer = <T>(context: AnswerContext, page: string, fragment: () => 
     // redirect would start over. A browser's form from a page whose id no longer holds (its
     // session ended) has no page id either, and gets the redirect to a page.
     if (!wantsPage(context.request) || (!context.scopedPageId && !isNavigation(context.request))) return fragment()
-    return context.redirect(withPageId(page, context.scopedPageId), 303)
+    return context.redirect(withPageId(withBasePath(page), context.scopedPageId), 303)
 }
 
 /**
  * Call after the session changed its id (login) or ended (logout): the page's id belonged to
- * the old session, so the browser loads `page` afresh. htmx gets `HX-Redirect`: a 303 it would
- * follow inside `fetch()` and swap the whole page into its target.
+ * the old session, so the browser loads `page` (a route's path, as for `answer`) afresh. htmx
+ * gets `HX-Redirect`: a 303 it would follow inside `fetch()` and swap the whole page into its
+ * target.
  */
 export const reload = ({ request, set, redirect }: Omit<AnswerContext, 'scopedPageId'>, page: string) => {
     set.headers.vary = VARY
-    if (!isHtmx(request)) return redirect(page, 303)
-    set.headers['hx-redirect'] = page
+    if (!isHtmx(request)) return redirect(withBasePath(page), 303)
+    set.headers['hx-redirect'] = withBasePath(page)
     return ''
 }
 

@@ -1,8 +1,9 @@
 import { Html, type PropsWithChildren } from '@kitajs/html'
 import { withPageId } from '../plugins/scoped-state'
+import { withBasePath } from '../server/base-path'
 
 interface ActionFormProps extends Omit<JSX.HtmlFormTag, 'action' | 'method'> {
-    /** Where the form posts. */
+    /** Where the form posts, as the app's route names it: under `BASE_PATH` here. */
     path: string
     /** The page's id: the plain form's action carries it, so the page scope survives the redirect back. */
     pageId: string
@@ -29,8 +30,8 @@ export const ActionForm = ({
 }: PropsWithChildren<ActionFormProps>) => (
     <form
         method="post"
-        action={withPageId(path, pageId) + anchor}
-        hx-post={path}
+        action={withPageId(withBasePath(path), pageId) + anchor}
+        hx-post={withBasePath(path)}
         hx-target={target}
         hx-swap={target ? 'outerMorph' : undefined}
         {...attributes}

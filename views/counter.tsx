@@ -1,4 +1,5 @@
 import { Html } from '@kitajs/html'
+import { withBasePath } from '../server/base-path'
 import { ActionForm } from './action-form'
 import { Layout, type ShellProps } from './layout'
 
@@ -36,7 +37,7 @@ export const CounterPage = ({ count, ...shell }: ShellProps & { count: number })
             {/* aria-atomic: a screen reader says "Count 3", not a bare "3". */}
             <p class="counter" aria-live="polite" aria-atomic="true" hx-swap:inherited="outerMorph">
                 <span class="counter-label">Count</span>
-                <span id="count" hx-get="/api/count" hx-trigger="load">
+                <span id="count" hx-get={withBasePath('/api/count')} hx-trigger="load">
                     {count}
                 </span>
             </p>

@@ -1,4 +1,5 @@
 import { Html } from '@kitajs/html'
+import { withBasePath } from '../server/base-path'
 import { Layout } from './layout'
 
 /** Where the Start over button posts (`server/routes/start-over.ts`). */
@@ -25,12 +26,12 @@ export const ErrorPage = ({ title, message, startOver = false }: ErrorPageProps)
                 {message}
             </p>
             {startOver && (
-                <form method="post" action={START_OVER_PATH}>
+                <form method="post" action={withBasePath(START_OVER_PATH)}>
                     <button type="submit">Start over</button>
                 </form>
             )}
             <p>
-                <a href="/">Back to the home page</a>
+                <a href={withBasePath('/')}>Back to the home page</a>
             </p>
         </div>
     </Layout>

@@ -1,4 +1,5 @@
 import { Html } from '@kitajs/html'
+import { withBasePath } from '../server/base-path'
 import { Layout, type ShellProps } from './layout'
 
 const DEMOS = [
@@ -41,7 +42,7 @@ export const HomePage = (shell: ShellProps) => (
             {DEMOS.map((demo) => (
                 <li class="card">
                     <h2>
-                        <a href={demo.href} safe>
+                        <a href={withBasePath(demo.href)} safe>
                             {demo.title}
                         </a>
                     </h2>

@@ -1,6 +1,7 @@
 import { Html, type PropsWithChildren } from '@kitajs/html'
 import { PAGE_HEADER } from '../plugins/scoped-state'
 import { APP_SCRIPT, HTMX_URL, STYLES } from '../server/assets'
+import { withBasePath } from '../server/base-path'
 import type { Theme } from '../server/state'
 import { Alerts } from './alerts'
 import { CartBadge } from './cart-badge'
@@ -52,7 +53,7 @@ const NavItem = ({
         <li class={current ? 'nav-item is-current' : 'nav-item'}>
             <a
                 class="nav-link"
-                href={item.href}
+                href={withBasePath(item.href)}
                 aria-current={current ? 'page' : undefined}
                 aria-describedby={badge ? 'cart-badge' : undefined}
                 safe
@@ -85,10 +86,10 @@ export const Layout = ({
             {/* No page pushes URLs; htmx's history would refetch the page on Back from #main (Firefox). */}
             <meta name="htmx-config" content='{"history":false}' />
             <title safe>{`${refused ? 'Error: ' : ''}${title} · ${APP_NAME}`}</title>
-            <link rel="icon" href="/public/favicon.svg" type="image/svg+xml" />
-            <link rel="stylesheet" href={STYLES.url} />
-            <script src={HTMX_URL} defer />
-            <script src={APP_SCRIPT.url} defer />
+            <link rel="icon" href={withBasePath('/public/favicon.svg')} type="image/svg+xml" />
+            <link rel="stylesheet" href={withBasePath(STYLES.url)} />
+            <script src={withBasePath(HTMX_URL)} defer />
+            <script src={withBasePath(APP_SCRIPT.url)} defer />
         </head>
         <body hx-headers:inherited={JSON.stringify({ [PAGE_HEADER]: pageId })}>
             <a class="skip-link" href="#main">
@@ -96,7 +97,7 @@ export const Layout = ({
             </a>
             <header class="site-header">
                 <div class="container site-header-inner">
-                    <a class="brand" href="/">
+                    <a class="brand" href={withBasePath('/')}>
                         <span class="brand-mark" aria-hidden="true" />
                         {Html.escapeHtml(APP_NAME)}
                     </a>

@@ -4,9 +4,9 @@
  * why next to the field. With JavaScript off the same forms work through redirects.
  */
 import { expect } from 'bun:test'
-import type { BrowserContext, Page } from 'playwright-core'
+import type { BrowserContext } from 'playwright-core'
 import { sessionIdOf } from '../helpers/client'
-import { addToCart, button, expectBadge, navigate } from './demo'
+import { addToCart, button, expectBadge, navigate, signIn } from './demo'
 import { expectText } from './expect'
 import { browserTest, e2eSuite } from './harness'
 
@@ -17,12 +17,6 @@ const sessionCookie = async (context: BrowserContext) =>
 const sessionId = async (context: BrowserContext) => {
     const cookie = await sessionCookie(context)
     return sessionIdOf(cookie && `${cookie.name}=${cookie.value}`)
-}
-
-const signIn = async (page: Page, name: string, { remember = false } = {}) => {
-    await page.getByLabel('Name').fill(name)
-    if (remember) await page.getByLabel('Keep me signed in').check()
-    await Promise.all([page.waitForEvent('load'), button(page, 'Sign in').click()])
 }
 
 e2eSuite('account in a browser', (e2e) => {

@@ -42,6 +42,13 @@ export const addToCart = async (page: Page, name: string, badgeAfter: number) =>
     await expectBadge(page, badgeAfter)
 }
 
+/** On /account, signs in as `name` and waits for the page that loads afresh. */
+export const signIn = async (page: Page, name: string, { remember = false } = {}) => {
+    await page.getByLabel('Name').fill(name)
+    if (remember) await page.getByLabel('Keep me signed in').check()
+    await Promise.all([page.waitForEvent('load'), button(page, 'Sign in').click()])
+}
+
 /** On /theme, picks `theme` and waits until the page shows it. */
 export const pickTheme = async (page: Page, label: 'Light' | 'Dark' | 'System') => {
     await button(page, label).click()

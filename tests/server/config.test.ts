@@ -48,6 +48,18 @@ describe('readConfig', () => {
         )
     })
 
+    test('BASE_PATH: the root by default, else a path the proxy passes on as it is', () => {
+        expect(readConfig({}).basePath).toBe('')
+        expect(readConfig({ BASE_PATH: '' }).basePath).toBe('')
+        for (const BASE_PATH of ['/shop', '/apps/shop', '/v1.2', '/a_b~c-d'])
+            expect(readConfig({ BASE_PATH }).basePath).toBe(BASE_PATH)
+        // A trailing slash would make every address `//counter`; the rest would need encoding or escape the path.
+        for (const BASE_PATH of ['/', '/shop/', 'shop', '//shop', '/sh op', '/shop?x', '/..', '/shop/.', '/é'])
+            expect(() => readConfig({ BASE_PATH })).toThrow(
+                `BASE_PATH must be a path such as /shop, without a trailing slash or characters to percent-encode, got '${BASE_PATH}'.`
+            )
+    })
+
     test('NODE_ENV=test is neither production nor development', () => {
         expect(readConfig({ NODE_ENV: 'test' })).toMatchObject({ production: false, development: false })
     })

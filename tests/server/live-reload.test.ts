@@ -10,7 +10,8 @@ import { testApp } from '../helpers/app'
 import { SECRET } from '../helpers/plugin-app'
 
 /** The script, at the end of the head, with the id of the process that rendered the page. */
-const SCRIPT = /<script src="\/public\/live-reload\.js" data-server="([\da-f-]{36})" defer><\/script><\/head>/
+const SCRIPT =
+    /<script src="\/public\/live-reload\.js" data-server="([\da-f-]{36})" data-socket="\/_dev\/live-reload" defer><\/script><\/head>/
 
 const withLiveReload = (reload = liveReload()) =>
     createApp({ state: { secret: SECRET }, warn: () => {}, liveReload: reload })
