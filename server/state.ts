@@ -6,6 +6,7 @@
  * a key is renamed or removed, pass `version: 2` (then 3…) and a `migrate` for what users keep.
  */
 import { type ScopedStateOptions, type ScopedStore, scopedState } from '../plugins/scoped-state'
+import { BASE_PATH } from './base-path'
 import type { CartLine } from './catalog'
 
 export const THEMES = ['light', 'dark', 'system'] as const
@@ -28,11 +29,20 @@ const setup = {
  * host over https, for every path: a sibling subdomain cannot plant a session of its own
  * that the app would take for the user's (cookie tossing). Plain http in development keeps
  * the plugin's default name, which browsers accept there.
+ *
+ * Under a `BASE_PATH` the name carries it (`__Host-session-shop` for `/shop`): a browser keeps
+ * one cookie of a name per host and path, whatever the port, and `__Host-` forces the path `/`,
+ * so two apps on one host under one name would each replace the other's cookie at every visit,
+ * signing the user out of the other one.
  */
 const PRODUCTION_COOKIE = '__Host-session'
+const DEVELOPMENT_COOKIE = 'user_session_id'
+
+export const sessionCookieName = (production: boolean | undefined) =>
+    `${production ? PRODUCTION_COOKIE : DEVELOPMENT_COOKIE}${BASE_PATH.replaceAll('/', '-')}`
 
 export const appState = (options: ScopedStateOptions<typeof setup>) =>
-    scopedState(setup, { cookieName: options.production ? PRODUCTION_COOKIE : undefined, ...options })
+    scopedState(setup, { cookieName: sessionCookieName(options.production), ...options })
 
 export type AppState = ReturnType<typeof appState>
 /** `scopedStore` in every handler: type helpers that take the store with it, so a change to the setup reaches them. */

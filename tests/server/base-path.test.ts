@@ -68,6 +68,11 @@ describe('under BASE_PATH=/shop', () => {
         expect([htmx.status, htmx.headers.get('hx-redirect')]).toEqual([200, '/shop/account'])
     })
 
+    test('the session cookie is named for the path: another app on the host keeps its own', async () => {
+        const page = await load('/shop/counter')
+        expect(page.headers.get('set-cookie')).toStartWith('__Host-session-shop=')
+    })
+
     test('nothing answers outside /shop but the 404 page; /healthz is /shop/healthz', async () => {
         expect((await load('/counter')).status).toBe(404)
         expect((await fetch(`${server.url}/healthz`)).status).toBe(404)
