@@ -28,7 +28,7 @@ const setup = {
  * In production the session cookie is `__Host-session`, which browsers keep only from this
  * host over https, for every path: a sibling subdomain cannot plant a session of its own
  * that the app would take for the user's (cookie tossing). Plain http in development keeps
- * the plugin's default name, which browsers accept there.
+ * the plugin's default name (`user_session_id`), which browsers accept there.
  *
  * Under a `BASE_PATH` the name carries it (`__Host-session-shop` for `/shop`): a browser keeps
  * one cookie of a name per host and path, whatever the port, and `__Host-` forces the path `/`,
@@ -38,7 +38,7 @@ const setup = {
 const PRODUCTION_COOKIE = '__Host-session'
 const DEVELOPMENT_COOKIE = 'user_session_id'
 
-export const sessionCookieName = (production: boolean | undefined) =>
+const sessionCookieName = (production: boolean | undefined) =>
     `${production ? PRODUCTION_COOKIE : DEVELOPMENT_COOKIE}${BASE_PATH.replaceAll('/', '-')}`
 
 export const appState = (options: ScopedStateOptions<typeof setup>) =>
