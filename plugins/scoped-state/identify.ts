@@ -7,7 +7,7 @@ import { BoundedCache } from './bounded-cache.js'
 import { cookieReader } from './cookie.js'
 import { type EndedIds, pastGrace } from './ended-ids.js'
 import { DEFAULT_PAGE, newPageId, STALE_PAGE, verifyPageId } from './page-id.js'
-import { isPageLoad, PAGE_HEADER, requestedPageId } from './page-load.js'
+import { isPageLoad, PAGE_HEADER, replacedPageId, requestedPageId } from './page-load.js'
 import { ScopedSession, type SessionContext } from './session.js'
 import { decodeSessionId, newSessionId, type SessionId } from './session-id.js'
 import type { Signer } from './signer.js'
@@ -94,7 +94,9 @@ export const sessionIdentifier = (config: IdentifyConfig) => {
         // Read as the default scope, the session's open tabs would share one scope: its page's values are refused.
         if (namedPageId && !namedPageKey && !freshPage) pageKey = STALE_PAGE
         if (freshPage) ({ key: pageKey, id: pageId } = newPageId(id.id, signer))
-        const session = new ScopedSession(context, id, pageKey, pageId, freshPage)
+        const replaced = freshPage && returning ? replacedPageId(request) : undefined
+        const replacedKey = replaced ? pageKeyOf(replaced, id.id) : undefined
+        const session = new ScopedSession(context, id, pageKey, pageId, freshPage, replacedKey)
         session.returning = returning
         if (pageKey === STALE_PAGE && !returning)
             session.cookieMissing = readCookie(request.headers.get('cookie'), 0) === undefined

@@ -50,6 +50,13 @@ export const isPageLoad = (request: Request) => {
 }
 
 /**
+ * On htmx's history restore, the id of the page whose `<body>` it replaces, unverified: once
+ * restored, no document sends it any more, so its scope only takes one of `maxPages`.
+ */
+export const replacedPageId = (request: Request) =>
+    isHistoryRestore(request.headers) ? request.headers.get(PAGE_HEADER) || undefined : undefined
+
+/**
  * The page id the request names, unverified: the header, or for a browser navigation
  * (a plain form, a redirect: they ask for HTML) the query parameter. Other requests
  * never build the URL, which costs as much as the rest of the session lookup.

@@ -59,8 +59,8 @@ export class ScopedSession {
     declare private handedOut: Map<string, string> | undefined
     /** What `reset` cleared: the page scope, or both scopes. */
     declare private cleared: 'page' | 'all' | undefined
-    /** This page load dropped the session's default page scope. */
-    declare private clearedDefault: boolean
+    /** This page load dropped the session's default page scope, or the one of the page it replaces. */
+    declare private clearedOnLoad: boolean
     declare private destroyed: boolean
     /** The plugin committed this request: a change now could never be saved. */
     declare private answered: boolean
@@ -100,7 +100,9 @@ export class ScopedSession {
         /** The signed page id views hand back (`''` for the default page scope). */
         public pageId: string,
         /** This request starts a fresh page: the default page scope is cleared too. */
-        private readonly pageLoad: boolean
+        private readonly pageLoad: boolean,
+        /** The scope of the page an htmx history restore replaces, cleared with the default one. */
+        private readonly replacedPageKey: string | undefined
     ) {
         this.raw = undefined
         this.beforeFirstTouch = undefined
@@ -110,7 +112,7 @@ export class ScopedSession {
         this.written = undefined
         this.handedOut = undefined
         this.cleared = undefined
-        this.clearedDefault = false
+        this.clearedOnLoad = false
         this.destroyed = false
         this.answered = false
         this.locked = undefined
@@ -143,10 +145,12 @@ export class ScopedSession {
         this.record = record
         this.sessionScope = record.s
         this.pageScope = { ...shared.p[this.pageKey] }
-        if (this.pageLoad && record.p[DEFAULT_PAGE]) {
-            delete record.p[DEFAULT_PAGE]
-            this.clearedDefault = true
-        }
+        if (this.pageLoad)
+            for (const key of [DEFAULT_PAGE, this.replacedPageKey])
+                if (key !== undefined && record.p[key]) {
+                    delete record.p[key]
+                    this.clearedOnLoad = true
+                }
         return record
     }
 
@@ -367,7 +371,7 @@ export class ScopedSession {
             }
         if (!this.record) return undefined
         const { written, handedOut } = this
-        const changed = written || this.cleared || this.clearedDefault || (handedOut && this.changedKeys().size > 0)
+        const changed = written || this.cleared || this.clearedOnLoad || (handedOut && this.changedKeys().size > 0)
         if (!changed) return undefined
         // Values this request never touched came from JSON: only the touched ones need checking.
         for (const keys of [written, handedOut?.keys()])

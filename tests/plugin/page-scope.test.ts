@@ -10,6 +10,14 @@ interface State {
     page: string
 }
 
+/** What htmx 4.0.1 sends on Back to an entry it pushed (seen in Chromium): no HX-Request, no Accept: text/html. */
+const HISTORY_RESTORE = {
+    accept: '*/*',
+    'hx-history-restore-request': 'true',
+    'hx-request-type': 'full',
+    'sec-fetch-mode': 'cors'
+}
+
 /** Loads a page like a browser does; returns its page id and state. */
 const load = async (user: ReturnType<typeof client>) => (await (await user.get('/state', NAVIGATE)).json()) as State
 
@@ -39,21 +47,33 @@ describe('page scope', () => {
         const user = client(stateApp())
         const page = await load(user)
         await user.post('/increment', inPage(page.page))
-        // What htmx 4.0.1 sends on Back to an entry it pushed (seen in Chromium): no HX-Request, no Accept: text/html.
-        const restore = {
-            accept: '*/*',
-            'hx-history-restore-request': 'true',
-            'hx-request-type': 'full',
-            'sec-fetch-mode': 'cors'
-        }
-        const restored = (await (await user.get('/state', { ...restore, [PAGE_HEADER]: page.page })).json()) as State
+        const restored = (await (
+            await user.get('/state', { ...HISTORY_RESTORE, [PAGE_HEADER]: page.page })
+        ).json()) as State
         expect(restored.page).not.toBe(page.page)
         expect(restored.count).toBe(0)
         // Should a later htmx send HX-Request and Accept: text/html with it, as htmx 2 did: the same.
-        const withHtmxHeaders = { ...inPage(page.page), 'hx-history-restore-request': 'true' }
+        const another = await load(user)
+        await user.post('/increment', inPage(another.page))
+        const withHtmxHeaders = { ...inPage(another.page), 'hx-history-restore-request': 'true' }
         expect(((await (await user.get('/state', withHtmxHeaders)).json()) as State).count).toBe(0)
-        // Any other htmx request of the page stays in its scope.
-        expect(await (await user.get('/count', inPage(page.page))).text()).toBe('1')
+    })
+
+    test("htmx's history restore drops the scope of the page it replaces, which no tab shows any more", async () => {
+        // Two scopes: tab A's, and one for each page tab B shows in turn.
+        const user = client(stateApp({ maxPages: 2 }))
+        const tabA = (await load(user)).page
+        await user.post('/increment', inPage(tabA))
+        let tabB = (await load(user)).page
+        for (let step = 0; step < 3; step++) {
+            await user.post('/increment', inPage(tabB))
+            // Back or Forward in tab B: htmx sends the id of the page its <body> still carries.
+            const restored = await user.get('/state', { ...HISTORY_RESTORE, [PAGE_HEADER]: tabB })
+            const replaced = tabB
+            tabB = ((await restored.json()) as State).page
+            expect(await user.text('/count', inPage(replaced))).toBe('0')
+        }
+        expect(await user.text('/count', inPage(tabA))).toBe('1')
     })
 
     test('two page ids of one session: independent counts, one shared preserved state', async () => {

@@ -198,6 +198,12 @@ export class Model {
             return meta && meta.session === id && this.secrets.includes(meta.secret) ? meta : undefined
         })()
         const fresh = !requestedMeta && pageLoad
+        // A history restore sends the id of the page it replaces: that page's scope goes.
+        const replacedKey = (() => {
+            if (!fresh || !returning || !restore || given === undefined) return undefined
+            const meta = this.pages.get(given)
+            return meta && meta.session === id && this.secrets.includes(meta.secret) ? meta.key : undefined
+        })()
         // A page id that does not verify: its page's values are refused, unless this loads a page.
         const stale = names !== undefined && !requestedMeta && !fresh
         const cookieMissing = stale && !returning && sent.length === 0
@@ -331,9 +337,11 @@ export class Model {
             case 'state':
             case 'themeGet': {
                 const body = op.route === 'themeGet' ? { kind: 'text' as const, text: String(read('theme')) } : view()
-                // A page load drops the default page scope, even one whose handler reads no state.
-                if (fresh && rec.p.has(DEFAULT_PAGE)) {
-                    rec.p.delete(DEFAULT_PAGE)
+                // A page load drops the default page scope, even one whose handler reads no state;
+                // a history restore, the scope of the page it replaces too.
+                const dropped = fresh ? [DEFAULT_PAGE, replacedKey].filter((key) => key !== undefined) : []
+                if (dropped.some((key) => rec.p.has(key))) {
+                    for (const key of dropped) rec.p.delete(key)
                     return plan(200, body, refresh, { write: (cookieId) => this.store(id ?? cookieId, rec, ttl) })
                 }
                 return plan(200, body, refresh)
