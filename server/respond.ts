@@ -23,9 +23,16 @@ export const isHtmx = (request: Request) => request.headers.get('hx-request') ==
 export const fieldsOf = (body: unknown) =>
     body !== null && typeof body === 'object' ? (body as Record<string, unknown>) : {}
 
+/**
+ * htmx's history restore (Back or Forward to an entry htmx pushed, on a page with htmx history
+ * on): it swaps the answer for the whole `<body>`, though htmx 4.0.1 sends it with neither
+ * `HX-Request` nor `Accept: text/html`.
+ */
+const isHistoryRestore = (request: Request) => request.headers.get('hx-history-restore-request') === 'true'
+
 /** A browser loading a page, or posting a form with JavaScript off: it shows a whole page. */
 export const wantsPage = (request: Request) =>
-    !isHtmx(request) && request.headers.get('accept')?.includes('text/html') === true
+    isHistoryRestore(request) || (!isHtmx(request) && request.headers.get('accept')?.includes('text/html') === true)
 
 /** A browser's navigation: it says so (Fetch Metadata), or it posts a page's form, which names its page. */
 const isNavigation = (request: Request) =>

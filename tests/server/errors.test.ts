@@ -76,6 +76,18 @@ test('a page load of an unknown address: a 404 page in the layout, and no state 
     expect(await countOf(await alice.get('/api/count'))).toBe(1)
 })
 
+// What htmx 4.0.1 sends on Back or Forward to an entry it pushed; it swaps the answer for the whole <body>.
+const HISTORY_RESTORE = { accept: '*/*', 'hx-history-restore-request': 'true', 'sec-fetch-mode': 'cors' }
+
+test("htmx's history restore of an address that fails gets the error page, as a page load does", async () => {
+    const missing = await client(testApp()).get('/no/such/page', HISTORY_RESTORE)
+    await expectErrorPage(missing, 404, 'Page not found', 'There is no page at this address.')
+    const alice = client(testApp())
+    await alice.post('/api/increment', FORM_POST)
+    const stranded = await client(testApp({ store: down }), alice.cookie).get('/counter', HISTORY_RESTORE)
+    await expectErrorPage(stranded, 503, 'Session unavailable', UNAVAILABLE_MESSAGE)
+})
+
 test('an unknown address from curl keeps the plain 404', async () => {
     const response = await client(testApp()).get('/no/such/page')
     expect(response.status).toBe(404)
