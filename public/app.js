@@ -77,17 +77,24 @@ document.addEventListener('htmx:config:request', (event) => {
 document.addEventListener('htmx:after:request', (event) => {
     const { ctx } = htmxDetail(event)
     const status = ctx.response?.status ?? 0
-    // An error the app did not write has no HX-Retarget, as the app's own have: swapped, it
-    // would take the place of what the next click updates. Such are a proxy's 502 while the app
-    // restarts, and the empty 413 that Bun (or a proxy) answers before the app for a body over
-    // its limit (server/listen.ts).
-    const notTheApps = !ctx.response?.headers.get('hx-retarget')
+    // The app's error answers name HX-Request in Vary: a refusal meant for the target (respond.ts's
+    // `refuse`), and a failure sent to the alert region with HX-Retarget (errors.tsx). An error with
+    // neither was written before the app: swapped, it would take the place of what the next click
+    // updates, and that click's answer would be dropped. Such are a proxy's 502 while the app
+    // restarts, a rate limit's 429 on quick clicks, and the empty 413 that Bun (or a proxy) answers
+    // for a body over its limit (server/listen.ts).
+    const headers = ctx.response?.headers
+    const notTheApps =
+        status >= 400 && !headers?.get('hx-retarget') && !/\bhx-request\b/i.test(headers?.get('vary') ?? '')
     if (status >= 500 && notTheApps) {
         event.preventDefault()
         tellUnreachable()
     } else if (status === 413 && notTheApps) {
         event.preventDefault()
         tellFailure('That is too large for the server to accept, so nothing was saved. Send less, then try again.')
+    } else if (notTheApps) {
+        event.preventDefault()
+        tellFailure('The server refused this request, so nothing was saved. Wait a moment, then try again.')
     } else if (!(status > 0 && status < 400)) failures++
     else if (ctx.failuresBefore === failures) showAlert()
 })

@@ -99,6 +99,27 @@ e2eSuite('clicks faster than the answers', (e2e) => {
         }
     )
 
+    browserTest(
+        "cart: a triple-click whose second add a proxy's rate limit refuses says so, and keeps the cart",
+        async () => {
+            const page = await e2e.openPage('/cart')
+            let sent = 0
+            // The rate limit in front of the app that docs/stores.md asks for: its own error page, no app headers.
+            await page.route('**/cart/items', async (route) => {
+                if (++sent !== 2) return route.continue()
+                await route.fulfill({ status: 429, contentType: 'text/html', body: '<h1>429 Too Many Requests</h1>' })
+            })
+            await button(product(page, 'Enamel mug'), 'Add to cart').click({ clickCount: 3 })
+            // The third add's answer is swapped: the cart is still there to take it.
+            await expectBadge(page, 2)
+            await expectAttribute(cartLine(page, 'mug').getByLabel('Quantity'), 'value', '2')
+            expect(sent).toBe(3)
+            await expectText(page.locator('#alerts'), /refused this request, so nothing was saved/)
+            await page.reload()
+            await expectBadge(page, 2)
+        }
+    )
+
     browserTest('sign in: a double-click signs in once, and the page keeps its session and cart', async () => {
         const page = await e2e.openPage('/cart')
         await button(product(page, 'Enamel mug'), 'Add to cart').click()
