@@ -43,11 +43,13 @@ export const collisionError = () =>
 
 /**
  * The request changed a session that was ended (a logout, a login, expiry) while it ran or
- * just before it came (a form sent twice).
+ * just before it came (a form sent twice). Or the answer that ended it, with the new cookie,
+ * never reached the browser: a reload then sends the same cookie, refused for the grace
+ * minute (ended-ids.ts), so the message says to wait that out.
  */
 export const sessionEndedError = () =>
     new ScopedStateError(
-        'This session has ended (signed in or out, or expired); nothing was saved. Please reload.',
+        'This session has ended (signed in or out, or expired); nothing was saved. Reload the page; if this comes back, wait a minute, then reload.',
         409
     )
 

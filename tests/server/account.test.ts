@@ -165,6 +165,23 @@ describe('account demo', () => {
         expect(user.cookie).toBe('')
     })
 
+    test('a sign-in whose answer was lost: its old cookie is refused for a minute, and the message says to wait it out', async () => {
+        let now = Date.now()
+        const app = testApp({ now: () => now })
+        const user = await shopper(app)
+        const old = user.cookie
+        // The sign-in is saved, but its answer, and the new cookie with it, never reaches the browser.
+        await user.post('/account/sign-in', HTMX_FORM, 'name=Ada')
+        const browser = client(app, old)
+        const refused = await browser.post('/cart/items', HTMX_FORM, 'productId=pen')
+        expect(refused.status).toBe(409)
+        // A reload brings the same cookie back, and the same refusal, until the minute is over.
+        expect(await refused.text()).toContain('if this comes back, wait a minute, then reload')
+        now += 61_000
+        expect((await browser.post('/account/sign-in', HTMX_FORM, 'name=Ada')).status).toBe(200)
+        expect(signedInAs(await accountPage(browser))).toBe('Ada')
+    })
+
     test('a refused name: 422 with the message next to the field, the name kept to correct, nothing changed', async () => {
         const user = await shopper()
         const before = user.cookie
