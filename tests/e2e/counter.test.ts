@@ -95,6 +95,27 @@ e2eSuite('counter in a browser', (e2e) => {
         expect(sent.map((url) => new URL(url).pathname)).toEqual(['/api/increment'])
     })
 
+    browserTest("a click with no answer within htmx's timeout is told as one that reached no server", async () => {
+        const page = await e2e.openPage('/counter')
+        await expectCount(page, 0)
+        // htmx 4 aborts the request (its signal's reason 'timeout') and retries nothing.
+        await page.evaluate(() => {
+            ;(window as unknown as { htmx: { config: { defaultTimeout: number } } }).htmx.config.defaultTimeout = 200
+        })
+        const released = Promise.withResolvers<void>()
+        await page.route('**/api/increment', async (route) => {
+            await released.promise
+            await route.continue().catch(() => {})
+        })
+        await button(page, '+1').click()
+        await expectText(page.locator('#alerts'), /could not be reached, so this may not have been saved/)
+        await expectCount(page, 0)
+        released.resolve()
+        await page.unroute('**/api/increment')
+        await increment(page, 1)
+        await expectGone(page.locator('#alerts .notice'))
+    })
+
     browserTest('without JavaScript, +1 posts a form and the redirect keeps the page scope', async () => {
         const page = await e2e.openPage('/counter', { javaScriptEnabled: false })
         await expectCount(page, 0)
