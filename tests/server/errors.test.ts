@@ -182,7 +182,8 @@ test('without JavaScript, each refusal is a page that says what happened: unconf
         unconfirmed,
         503,
         'Not confirmed',
-        'The session store did not answer in time, so your change may or may not have been saved. Reload the page to see where things stand.'
+        // Not "reload": a reload of a form's answer posts the form again (checked in Chromium).
+        'The session store did not answer in time, so your change may or may not have been saved. Open the page again from the menu to see where things stand: reloading this one would send the change again.'
     )
     expect(unconfirmed.headers.get('retry-after')).toBeNull()
 
