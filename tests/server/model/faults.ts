@@ -85,10 +85,11 @@ const UNAVAILABLE = {
     title: 'Session unavailable',
     message: 'Your session is unavailable at the moment. Nothing was changed; please try again shortly.'
 }
-const NOT_CONFIRMED = {
-    title: 'Not confirmed',
-    message:
-        'The session store did not answer in time, so your change may or may not have been saved. Reload the page to see where things stand.'
+const NOT_CONFIRMED = 'The session store did not answer in time, so your change may or may not have been saved.'
+/** What the user does next: a page's reload would post its form again (server/errors.tsx). */
+const NEXT_STEP: Record<Exclude<Shown, 'api'>, string> = {
+    htmx: 'Reload the page to see where things stand.',
+    page: 'Open the page again from the menu to see where things stand: reloading this one would send the change again.'
 }
 const SCRIPT_DOWN = 'Session store unavailable, please retry in a moment.'
 const SCRIPT_UNSURE =
@@ -109,7 +110,8 @@ export const expectFailed = (response: Response, html: string, shown: Shown, cha
         return
     }
     // A page load (a GET) changes nothing the user asked for: it may be retried.
-    const { title, message } = changing && unsure ? NOT_CONFIRMED : UNAVAILABLE
+    const { title, message } =
+        changing && unsure ? { title: 'Not confirmed', message: `${NOT_CONFIRMED} ${NEXT_STEP[shown]}` } : UNAVAILABLE
     eq('Retry-After', header('retry-after'), changing && unsure ? null : '1')
     eq('Vary', header('vary'), 'HX-Request, Accept')
     eq(`message “${message}”`, shows(html, message), true)
