@@ -104,7 +104,7 @@ e2eSuite('clicks faster than the answers', (e2e) => {
         async () => {
             const page = await e2e.openPage('/cart')
             let sent = 0
-            // The rate limit in front of the app that docs/stores.md asks for: its own error page, no app headers.
+            // The rate limit in front of the app (docs/deployment.md's nginx example): its own error page, no app headers.
             await page.route('**/cart/items', async (route) => {
                 if (++sent !== 2) return route.continue()
                 await route.fulfill({ status: 429, contentType: 'text/html', body: '<h1>429 Too Many Requests</h1>' })
