@@ -106,6 +106,9 @@ const LineRow = ({ line, pageId, problem }: { line: PricedLine; pageId: string; 
                         max={String(MAX_QUANTITY)}
                         step="1"
                         inputmode="numeric"
+                        // Back renders the cart anew (no-store): the browser would put back a quantity typed and
+                        // never sent, next to a total that does not count it. Off, the field shows what is held.
+                        autocomplete="off"
                         required
                         // A refused value stays in the field, so the message next to it makes sense.
                         value={error?.kind === 'invalid-quantity' ? shownQuantity(error.input) : String(line.quantity)}

@@ -4,7 +4,7 @@
  * JavaScript off the same forms work through Post/Redirect/Get.
  */
 import { expect } from 'bun:test'
-import { addToCart, button, cartLine, expectBadge } from './demo'
+import { addToCart, button, cartLine, expectBadge, navigate } from './demo'
 import { expectAttribute, expectGone, expectText, markDocument } from './expect'
 import { browserTest, e2eSuite } from './harness'
 
@@ -112,6 +112,19 @@ e2eSuite('cart in a browser', (e2e) => {
             expect(await mug.getByLabel('Quantity').inputValue()).toBe('1')
         }
     )
+
+    browserTest('Back to the cart shows what it holds, not a quantity typed and never sent', async () => {
+        const page = await e2e.openPage('/cart')
+        await addToCart(page, 'Enamel mug', 1)
+        await addToCart(page, 'Enamel mug', 2)
+        await cartLine(page, 'mug').getByLabel('Quantity').fill('7')
+        await navigate(page, 'Theme')
+        // The cart is rendered anew (no-store keeps it out of the back/forward cache); Chromium then
+        // puts back what was typed in its fields, unless a field says autocomplete="off".
+        await page.goBack()
+        await expectBadge(page, 2)
+        expect(await cartLine(page, 'mug').getByLabel('Quantity').inputValue()).toBe('2')
+    })
 
     browserTest('without JavaScript, adding a product posts a form and the badge counts it', async () => {
         const page = await e2e.openPage('/cart', { javaScriptEnabled: false })
