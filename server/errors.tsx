@@ -36,13 +36,14 @@ const NEWER_STATE =
 const explain = (error: unknown, status: number, page: boolean, changing: boolean) => {
     // The store got the save and gave no answer: it may have applied it, and a retry would do it twice.
     // So would reloading a plain form's answer, which posts the form again: the menu loads the page afresh.
+    // Nor an htmx page: reloaded, it starts its own values over (the counter at 0, a draft emptied).
     if (changing && error instanceof StoreUnavailableError && error.unanswered)
         return {
             title: 'Not confirmed',
             message: `The session store did not answer in time, so your change may or may not have been saved. ${
                 page
                     ? 'Open the page again from the menu to see where things stand: reloading this one would send the change again.'
-                    : 'Reload the page to see where things stand.'
+                    : 'The answer to your next change will show where things stand.'
             }`
         }
     // Saved by a newer version (a rolling deploy, a rollback), or a failing migrate: the user's way out is to start over.

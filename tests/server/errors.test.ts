@@ -166,8 +166,9 @@ test('a save the store took and did not confirm: the user is told it may have be
     expect(click.status).toBe(503)
     expect(click.headers.get('retry-after')).toBeNull()
     expect(click.headers.get('hx-retarget')).toBe('#alerts')
+    // Not to reload: that starts the page's own values over (the count at 0), which shows nothing of the change.
     expect(await click.text()).toContain(
-        'The session store did not answer in time, so your change may or may not have been saved. Reload the page'
+        'The session store did not answer in time, so your change may or may not have been saved. The answer to your next change will show where things stand.'
     )
     expect(error).not.toHaveBeenCalled()
 })

@@ -86,9 +86,9 @@ const UNAVAILABLE = {
     message: 'Your session is unavailable at the moment. Nothing was changed; please try again shortly.'
 }
 const NOT_CONFIRMED = 'The session store did not answer in time, so your change may or may not have been saved.'
-/** What the user does next: a page's reload would post its form again (server/errors.tsx). */
+/** What the user does next: not a reload, which would post a page's form again, or start an htmx page's values over (server/errors.tsx). */
 const NEXT_STEP: Record<Exclude<Shown, 'api'>, string> = {
-    htmx: 'Reload the page to see where things stand.',
+    htmx: 'The answer to your next change will show where things stand.',
     page: 'Open the page again from the menu to see where things stand: reloading this one would send the change again.'
 }
 const SCRIPT_DOWN = 'Session store unavailable, please retry in a moment.'
