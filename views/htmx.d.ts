@@ -1,6 +1,6 @@
 /**
  * htmx 4 attributes the views use that @kitajs/html's bundled types (written for
- * htmx 2) lack. See "htmx 4 notes" in the README: attributes reach children only with
+ * htmx 2) lack. See docs/htmx-4.md: attributes reach children only with
  * the `:inherited` suffix.
  */
 declare namespace JSX {
