@@ -98,8 +98,14 @@ export const sessionCookie = (name: string, attributes: CookieAttributes) => {
     // Browsers read the prefixes in any case (RFC 6265bis): `__host-sid` must meet `__Host-`'s rules.
     const hostOnly = /^__host-/i.test(name)
     const secureOnly = hostOnly || /^__secure-/i.test(name)
+    // Dropped without a word, the domain would leave a sign-in meant for every subdomain on this host alone.
+    if (hostOnly && attributes.domain !== undefined)
+        throw new ScopedStateSetupError(
+            `scopedState: a __Host- cookie ('${name}') stays on its host, so it cannot have a domain ('${attributes.domain}'). ` +
+                'To share the session with subdomains, give it a __Secure- name (__Secure-session); else leave cookie.domain out.'
+        )
     const path = hostOnly ? '/' : (attributes.path ?? '/')
-    const domain = hostOnly ? undefined : attributes.domain
+    const domain = attributes.domain
     const sameSite = attributes.sameSite ?? 'lax'
     // Without `Secure` (a request that came over http, as a proxy that sends no X-Forwarded-Proto
     // makes every one), the browser would drop the cookie, a logout's clearing one too.

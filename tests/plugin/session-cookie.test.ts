@@ -51,25 +51,34 @@ describe('the session cookie', () => {
         }
     })
 
-    test('name and attributes are configurable; __Host- forces Secure and Path=/, and drops Domain', async () => {
-        const custom = new Elysia()
-            .use(
-                scopedState(
-                    { count: { value: 0 } },
-                    {
-                        secret: SECRET,
-                        cookieName: '__Host-sid',
-                        cookie: { path: '/app', domain: 'example.com', sameSite: 'strict' }
-                    }
+    test('name and attributes are configurable; __Host- forces Secure and Path=/, in any case', async () => {
+        for (const cookieName of ['__Host-sid', '__host-sid']) {
+            const custom = new Elysia()
+                .use(
+                    scopedState(
+                        { count: { value: 0 } },
+                        { secret: SECRET, cookieName, cookie: { path: '/app', sameSite: 'strict' } }
+                    )
                 )
-            )
-            .get('/count', ({ scopedStore }) => scopedStore.count)
-        const response = await custom.handle(new Request('http://localhost/count'))
-        expect(setCookieOf(response)).toStartWith('__Host-sid=')
-        expect(attributes(response)).toEqual(['Max-Age=604800', 'Path=/', 'HttpOnly', 'Secure', 'SameSite=Strict'])
+                .get('/count', ({ scopedStore }) => scopedStore.count)
+            const response = await custom.handle(new Request('http://localhost/count'))
+            expect(setCookieOf(response)).toStartWith(`${cookieName}=`)
+            expect(attributes(response)).toEqual(['Max-Age=604800', 'Path=/', 'HttpOnly', 'Secure', 'SameSite=Strict'])
+        }
     })
 
-    test('__Secure- forces Secure, even over http, and keeps Path and Domain; either prefix in any case', async () => {
+    test('a __Host- name with a domain is refused at setup, in any case: dropping the domain would keep a shared sign-in on one host', () => {
+        const setup = { count: { value: 0 } }
+        for (const cookieName of ['__Host-session', '__host-session'])
+            expect(() =>
+                scopedState(setup, { secret: SECRET, cookieName, cookie: { domain: 'example.test' } })
+            ).toThrow(
+                `a __Host- cookie ('${cookieName}') stays on its host, so it cannot have a domain ('example.test'). ` +
+                    'To share the session with subdomains, give it a __Secure- name (__Secure-session)'
+            )
+    })
+
+    test('__Secure- forces Secure, even over http, and keeps Path and Domain, in any case', async () => {
         // Browsers refuse such a cookie without Secure: the user would start over on every request.
         const set = async (cookieName: string) => {
             const app = new Elysia()
@@ -85,7 +94,6 @@ describe('the session cookie', () => {
         const secure = ['Max-Age=604800', 'Domain=example.com', 'Path=/app', 'HttpOnly', 'Secure', 'SameSite=Lax']
         expect(await set('__Secure-sid')).toEqual(secure)
         expect(await set('__SECURE-sid')).toEqual(secure)
-        expect(await set('__host-sid')).toEqual(['Max-Age=604800', 'Path=/', 'HttpOnly', 'Secure', 'SameSite=Lax'])
         expect(await set('Secure-sid')).toEqual([
             'Max-Age=604800',
             'Domain=example.com',
