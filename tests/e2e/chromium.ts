@@ -38,11 +38,15 @@ const INSTALL_ELSEWHERE = 'install Chromium (Debian: apt-get install chromium)'
 /** A host name Chromium resolves to the test server's 127.0.0.1 but, unlike `localhost`, treats as insecure over http. */
 export const PLAIN_HTTP_HOST = 'plain-http.test'
 
+/** A parent domain whose every subdomain Chromium resolves to 127.0.0.1: sibling hosts of one site. */
+export const SITE_DOMAIN = 'example.test'
+
 // Headless and quiet: no GPU, no update checks or sync traffic, no first-run UI.
 // `--no-sandbox` because CI containers run as root, where the sandbox refuses to start.
-// `PLAIN_HTTP_HOST` reaches the test server under a name that is not local, as a LAN address does.
+// `PLAIN_HTTP_HOST` reaches the test server under a name that is not local, as a LAN address does;
+// the hosts under `SITE_DOMAIN` reach it as subdomains of one site.
 const ARGS = [
-    `--host-resolver-rules=MAP ${PLAIN_HTTP_HOST} 127.0.0.1`,
+    `--host-resolver-rules=MAP ${PLAIN_HTTP_HOST} 127.0.0.1, MAP *.${SITE_DOMAIN} 127.0.0.1`,
     '--no-sandbox',
     '--disable-gpu',
     '--disable-background-networking',
