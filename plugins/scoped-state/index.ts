@@ -88,11 +88,15 @@ const identity = (value: object | undefined) => {
     return identified
 }
 
-/** A second instance on a route would replace the first's `scopedStore`, and both would commit its session. */
+/**
+ * A second instance on a route would replace the first's `scopedStore`, and both would commit its session.
+ * Made apart by mistake, or on purpose (a cookie for the sign-in beside one for each subdomain): both are told.
+ */
 const twoInstances = () =>
     new ScopedStateSetupError(
-        'scopedState: two instances run on one route (created apart, with another setup, store, migrate or now?). ' +
-            'Create the instance once and .use() it in every module that reads state.'
+        'scopedState: two instances run on one route (created apart, with another setup, cookie, store, migrate or now?). ' +
+            'Create the instance once and .use() it in every module that reads state; ' +
+            'one route reads one session, so an instance with a cookie of its own needs routes of its own.'
     )
 
 export const scopedState = <Setup extends StateSetup, Changed = Partial<ScopedStore<Setup>>>(

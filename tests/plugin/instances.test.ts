@@ -51,6 +51,25 @@ test.each([
     expect(await both.text()).toContain('two instances run on one route')
 })
 
+test('two instances with cookies of their own on one route are refused, saying that each needs routes of its own', async () => {
+    // A developer's try at one sign-in for every subdomain beside a cookie for each one's own state.
+    const signIn = scopedState(
+        { user: { value: '' } },
+        { secret, cookieName: 'sign-in', cookie: { domain: 'example.test' } }
+    )
+    const tenant = scopedState({ notes: { value: [] as string[] } }, { secret, cookieName: 'tenant' })
+    const app = new Elysia()
+        .onError(({ error }) => (error as Error).message)
+        .use(signIn)
+        .use(tenant)
+        .get('/', ({ scopedStore }) => scopedStore.notes.length)
+    const answer = await client(app).get('/')
+    expect(answer.status).toBe(500)
+    expect(await answer.text()).toEndWith(
+        'one route reads one session, so an instance with a cookie of its own needs routes of its own.'
+    )
+})
+
 test('a factory that writes migrate inline, called by the app and by a module, makes one instance', async () => {
     const setup = { count: { value: 0 } }
     const state = () =>
