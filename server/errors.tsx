@@ -12,7 +12,7 @@
  * only after a successful save.
  */
 import { Html } from '@kitajs/html'
-import { type Context, Elysia } from 'elysia'
+import { type Context, Elysia, ElysiaCustomStatusResponse } from 'elysia'
 import { ScopedStateError, StalePageError, StoreUnavailableError, UnreadableStateError } from '../plugins/scoped-state'
 import { ALERTS_ID, Alert } from '../views/alerts'
 import { ErrorPage } from '../views/error-page'
@@ -83,6 +83,14 @@ const explain = (error: unknown, status: number, page: boolean, changing: boolea
             title: 'Page not found',
             message: page ? 'There is no page at this address.' : 'This action no longer exists. Reload the page.'
         }
+    // An access check's refusal (`throw status(403)`): a page the user may not see, or an action they may not take.
+    if (status === 403)
+        return {
+            title: 'Not allowed',
+            message: changing
+                ? 'You are not allowed to do this. Nothing was changed.'
+                : 'You are not allowed to see this page.'
+        }
     if (status < 500) return { title: 'Request refused', message: 'The request was refused. Nothing was changed.' }
     return { title: 'Something went wrong', message: 'Something went wrong. Nothing was changed; please try again.' }
 }
@@ -105,8 +113,13 @@ export const shownError = (
     return <Alert message={message} />
 }
 
-/** The error's own status (Elysia's errors and the plugin's have one), else the one set, else 500. */
+/**
+ * The error's own status (Elysia's errors and the plugin's have one; `throw status(403)`, which the
+ * plugin GUIDE advises for a refusal that must discard the request's changes, has it as `code`),
+ * else the one set, else 500.
+ */
 const statusOf = (error: unknown, set: { status?: number | string }) => {
+    if (error instanceof ElysiaCustomStatusResponse && typeof error.code === 'number') return error.code
     const own = (error as { status?: unknown }).status
     if (typeof own === 'number') return own
     return typeof set.status === 'number' && set.status >= 400 ? set.status : 500

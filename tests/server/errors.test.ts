@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeEach, expect, spyOn, test } from 'bun:test'
 import { Html } from '@kitajs/html'
+import { status } from 'elysia'
 import { memoryStore, StoreUnavailableError } from '../../plugins/scoped-state'
 import { APP_NAME } from '../../views/layout'
 import { testApp } from '../helpers/app'
@@ -22,6 +23,8 @@ const TOO_SMALL = 10
 /** The app with a route that reads its body, which Elysia parses first: one that does not parse is refused before it runs. */
 const appReadingFields = () => testApp().post('/api/fields', ({ body }) => JSON.stringify(body))
 
+const FORBIDDEN_PAGE = 'You are not allowed to see this page.'
+const FORBIDDEN_CHANGE = 'You are not allowed to do this. Nothing was changed.'
 const UNAVAILABLE_MESSAGE = 'Your session is unavailable at the moment. Nothing was changed; please try again shortly.'
 
 // Asserted on, and kept out of the test output.
@@ -280,6 +283,26 @@ test('a refused request (a body that does not parse, a 4xx a handler set before 
         expect(response.status).toBe(status)
         expect(await response.text()).toContain('The request was refused. Nothing was changed.')
     }
+})
+
+/** A route that refuses as an access check does, and as the plugin GUIDE says to: a throw discards the request's changes. */
+const forbiddingApp = () =>
+    testApp().all('/admin', () => {
+        throw status(403, 'Admins only')
+    })
+
+test('a thrown status (throw status(403)): its own status, in the alert region or the layout, and not a bug', async () => {
+    const alice = client(forbiddingApp())
+    const htmx = await alice.post('/admin', HTMX)
+    expect(htmx.status).toBe(403)
+    expect(htmx.headers.get('hx-retarget')).toBe('#alerts')
+    expect(await htmx.text()).toBe(`<p class="notice notice-error">${FORBIDDEN_CHANGE}</p>`)
+    await expectErrorPage(await alice.get('/admin', NAVIGATE), 403, 'Not allowed', FORBIDDEN_PAGE)
+    await expectErrorPage(await alice.post('/admin', FORM_POST), 403, 'Not allowed', FORBIDDEN_CHANGE)
+    const script = await alice.post('/admin')
+    expect(script.status).toBe(403)
+    expect(await script.text()).toBe('Admins only')
+    expect(error).not.toHaveBeenCalled()
 })
 
 const bug = new Error('cannot open /srv/app/secret.json')
