@@ -12,7 +12,7 @@
  * only after a successful save.
  */
 import { Html } from '@kitajs/html'
-import { type Context, Elysia, ElysiaCustomStatusResponse } from 'elysia'
+import { type Context, Elysia, ElysiaCustomStatusResponse, StatusMap } from 'elysia'
 import { ScopedStateError, StalePageError, StoreUnavailableError, UnreadableStateError } from '../plugins/scoped-state'
 import { ALERTS_ID, Alert } from '../views/alerts'
 import { ErrorPage } from '../views/error-page'
@@ -122,7 +122,9 @@ const statusOf = (error: unknown, set: { status?: number | string }) => {
     if (error instanceof ElysiaCustomStatusResponse && typeof error.code === 'number') return error.code
     const own = (error as { status?: unknown }).status
     if (typeof own === 'number') return own
-    return typeof set.status === 'number' && set.status >= 400 ? set.status : 500
+    // Elysia takes a status by its name as well (`set.status = 'Conflict'`).
+    const setStatus = typeof set.status === 'string' ? StatusMap[set.status as keyof typeof StatusMap] : set.status
+    return typeof setStatus === 'number' && setStatus >= 400 ? setStatus : 500
 }
 
 /**

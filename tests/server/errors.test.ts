@@ -266,19 +266,27 @@ test('state over maxStateBytes: 413, told in words and not in bytes, in the aler
 })
 
 test('a refused request (a body that does not parse, a 4xx a handler set before it threw) is not called a failure', async () => {
-    const app = appReadingFields().post('/api/conflict', ({ set }) => {
-        set.status = 409
-        throw new Error('conflict')
-    })
+    const app = appReadingFields()
+        .post('/api/conflict', ({ set }) => {
+            set.status = 409
+            throw new Error('conflict')
+        })
+        // Elysia takes a status by its name too.
+        .post('/api/gone', ({ set }) => {
+            set.status = 'Gone'
+            throw new Error('gone')
+        })
     const unparsable = await client(app).post(
         '/api/fields',
         { ...HTMX, 'content-type': 'application/json' },
         '{"name":'
     )
     const conflict = await client(app).post('/api/conflict', HTMX)
+    const gone = await client(app).post('/api/gone', HTMX)
     for (const [response, status] of [
         [unparsable, 400],
-        [conflict, 409]
+        [conflict, 409],
+        [gone, 410]
     ] as const) {
         expect(response.status).toBe(status)
         expect(await response.text()).toContain('The request was refused. Nothing was changed.')
