@@ -17,7 +17,7 @@ import type { AppState } from '../state'
 
 const MAX_NAME_LENGTH = 40
 /**
- * The longest a name may arrive (UTF-16 units), checked before it is normalized: no character
+ * The longest a trimmed name may arrive (UTF-16 units), checked before it is normalized: no character
  * NFC makes comes from more than 6 units (U+16126, three astral code points), so a longer value
  * cannot fit. Normalizing reorders combining marks in quadratic time: 30,000 of them, a 60 KB
  * JSON body, held the server (every other request) for 3 s.
@@ -37,10 +37,11 @@ const CONTROL = /[\p{Cc}\p{Zl}\p{Zp}\p{Bidi_Control}]/u
  * or as "e" and an accent is one name), or why it is refused.
  */
 const checkName = (value: unknown): { name: string } | { error: string } => {
-    if (typeof value === 'string' && value.length > MAX_TYPED_LENGTH)
-        return { error: `Use at most ${MAX_NAME_LENGTH} characters.` }
+    // Spaces around it go anyway (a pasted name): only what is left must fit.
+    const typed = typeof value === 'string' ? value.trim() : ''
+    if (typed.length > MAX_TYPED_LENGTH) return { error: `Use at most ${MAX_NAME_LENGTH} characters.` }
     // A lone surrogate (from JSON) is no character at all.
-    const name = typeof value === 'string' && value.isWellFormed() ? value.normalize('NFC').trim() : ''
+    const name = typed.isWellFormed() ? typed.normalize('NFC') : ''
     if (!VISIBLE.test(name)) return { error: 'Enter a name to sign in with.' }
     if (CONTROL.test(name)) return { error: 'Use no control characters (tabs, line breaks, direction marks).' }
     if ([...name].length > MAX_NAME_LENGTH) return { error: `Use at most ${MAX_NAME_LENGTH} characters.` }
