@@ -1,14 +1,14 @@
 /**
  * Linearizability under concurrency: seeded rounds of concurrent requests (several sessions,
  * several requests of each at once, in the default page scope and two tabs' ones, handlers that
- * await at random points, increments, appends, overwrites, resets, page loads, logins and
- * logouts), against the memory store, a SQLite file, `serializeRequests`, an instance with it
- * and one without on one store, and two app instances sharing a real redis-server (as two
- * processes would: each with its own store object). The history is then checked against
- * GUIDE.md's security model (linearizability/check.ts): some order of the requests consistent
- * with real time explains every status, what each handler saw, the cookies sent, and the state
- * read after each round; so no accepted change is lost or applied twice, a refused request
- * changed nothing, and no session holds another's values.
+ * await at random points, increments, appends, overwrites, resets, page loads and htmx history
+ * restores, logins and logouts), against the memory store, a SQLite file, `serializeRequests`,
+ * an instance with it and one without on one store, and two app instances sharing a real
+ * redis-server (as two processes would: each with its own store object). The history is then
+ * checked against GUIDE.md's security model (linearizability/check.ts): some order of the
+ * requests consistent with real time explains every status, what each handler saw, the cookies
+ * sent, and the state read after each round; so no accepted change is lost or applied twice,
+ * a refused request changed nothing, and no session holds another's values.
  *
  * On a failure it prints the seed and the client's last rounds. `LIN_SEEDS=n` runs n seeds.
  */

@@ -1,7 +1,7 @@
 /**
  * Seeded random rounds of requests for the linearizability test: per client, a few requests
  * sent at once, each a small program (program.ts), some awaiting at random points, now and
- * then a page load, a login or a logout.
+ * then a page load (htmx's history restore among them), a login or a logout.
  */
 import { KEYS, type Step } from './program'
 
@@ -19,6 +19,8 @@ export interface Op {
     steps: Step[]
     /** A page load (a browser navigation): its page scope is new, and the session's default one is dropped. */
     navigate: boolean
+    /** A page load that is htmx's history restore: it names the page of `tab`, whose scope it drops too. */
+    restore: boolean
     /** Which app instance takes it (two with Redis). */
     instance: number
     /** Which page scope it names: 0 for none (the session's default one), n for the client's nth newest page. */
@@ -62,8 +64,10 @@ export const generator = (seed: number, instances: number) => {
     }
     const op = (client: number, steps: (id: string) => Step[], navigate = false): Op => {
         const id = nextId(client)
-        const tab = navigate ? 0 : below(3)
-        return { id, client, steps: steps(id), navigate, instance: below(instances), tab }
+        const restore = navigate && chance(0.5)
+        // A restore names the page it replaces, a tab's; another page load names none.
+        const tab = restore ? 1 + below(2) : navigate ? 0 : below(3)
+        return { id, client, steps: steps(id), navigate, restore, instance: below(instances), tab }
     }
     const plain = (client: number) =>
         op(client, (id) => {
@@ -121,6 +125,7 @@ export const pinOp = (client: number, n: number, instance: number, tab: number):
     client,
     steps: readAll(),
     navigate: false,
+    restore: false,
     instance,
     tab
 })

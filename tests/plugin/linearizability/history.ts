@@ -3,12 +3,16 @@
  * request, when it began and ended (on one logical clock), its status, what its handler saw,
  * the cookie it set and the page id it named. Each round sends every client's ops at once; then
  * each client reads its whole state (a pin per page scope it has), which begins a session for a
- * client that has none.
+ * client that has none. A page that a history restore replaced stays among the client's pages, so
+ * that the pins read its scope, which the restore dropped.
  */
 import { PAGE_HEADER } from '../../../plugins/scoped-state'
 import { BASE, NAVIGATE, sessionIdOf } from '../../helpers/client'
 import { generator, type Op, pinOp } from './generate'
 import { hasPause, type Recorder } from './program'
+
+/** What htmx 4.0.1 sends on Back or Forward to an entry it pushed, besides the page's `X-Page-Id`. */
+const HISTORY_RESTORE = { accept: '*/*', 'hx-history-restore-request': 'true', 'sec-fetch-mode': 'cors' }
 
 export interface Handler {
     handle(request: Request): Promise<Response>
@@ -20,6 +24,8 @@ export interface Call {
     sent: string
     /** Page id sent (`''`: none, the session's default page scope); a page load's new one once answered. */
     page: string
+    /** The page a history restore names, whose scope it drops (`''`: none). */
+    replaced: string
     start: number
     /** When its handler first touched the state (or ran its first step): it read no earlier. */
     touched: number | undefined
@@ -56,7 +62,9 @@ export const historyOf = async (
 
     const send = async (op: Op): Promise<Call> => {
         const headers = new Headers({ 'x-steps': JSON.stringify(op.steps), 'x-op': op.id })
-        if (op.navigate) for (const [name, value] of Object.entries(NAVIGATE)) headers.set(name, value)
+        if (op.navigate)
+            for (const [name, value] of Object.entries(op.restore ? HISTORY_RESTORE : NAVIGATE))
+                headers.set(name, value)
         const cookie = cookies[op.client] ?? ''
         if (cookie) headers.set('cookie', cookie)
         const page = pageOf(op)
@@ -72,6 +80,7 @@ export const historyOf = async (
             op,
             sent: cookie ? sessionIdOf(cookie) : '',
             page: op.navigate ? (recorder.pages.get(op.id) ?? '') : page,
+            replaced: op.restore ? page : '',
             start,
             touched: recorder.touched.get(op.id),
             end,

@@ -174,11 +174,12 @@ export const outcome = (call: Call, then: World, now: World, view: View): World 
     }
     p = { ...p }
     if (view.cleared === 'page') delete p[page]
-    // A page load drops the session's default page scope.
-    if (call.op.navigate) {
-        delete p['']
-        for (const key of PAGE_KEYS) touch(`${key}@`)
-    }
+    // A page load drops the session's default page scope; a history restore, the replaced page's too.
+    if (call.op.navigate)
+        for (const dropped of new Set(['', call.replaced])) {
+            delete p[dropped]
+            for (const key of PAGE_KEYS) touch(`${key}@${dropped}`)
+        }
     for (const key of changed)
         if (isPage(key)) p[page] = { ...p[page], [key]: view.value(key) }
         else s = { ...s, [key]: view.value(key) }
