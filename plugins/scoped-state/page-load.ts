@@ -51,7 +51,8 @@ export const isPageLoad = (request: Request) => {
 
 /**
  * On htmx's history restore, the id of the page whose `<body>` it replaces, unverified: once
- * restored, no document sends it any more, so its scope only takes one of `maxPages`.
+ * restored, no document sends it any more, so its scope only takes one of `maxPages`. (Unless
+ * another tab opened an address carrying it: GUIDE.md, "Preserve and page scopes".)
  */
 export const replacedPageId = (request: Request) =>
     isHistoryRestore(request.headers) ? request.headers.get(PAGE_HEADER) || undefined : undefined
