@@ -154,9 +154,12 @@ const signInAction = (fields: Record<string, unknown>): Action => ({
         if ('status' in result) {
             const typed = typeof parsed.name === 'string' ? parsed.name : ''
             const check: Check = (html, whole) => {
-                // The name as typed stays in its field, to correct: escaped.
-                if (typed !== '')
-                    eq(`typed name ${JSON.stringify(typed)} kept`, html.includes(`value="${escaped(typed)}"`), true)
+                // The name as typed stays in its field, to correct: escaped, and a lone surrogate (from JSON)
+                // as U+FFFD, the one way UTF-8 can send it.
+                if (typed !== '') {
+                    const shown = escaped(typed.toWellFormed())
+                    eq(`typed name ${JSON.stringify(typed)} kept`, html.includes(`value="${shown}"`), true)
+                }
                 eq('signed in on a refusal', signedInOf(html), undefined)
                 if (whole) shellShown(p, html)
             }

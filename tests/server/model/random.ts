@@ -108,8 +108,9 @@ const ODD_NAMES = [
     'x'.repeat(41),
     '🦄'.repeat(40),
     '🦄'.repeat(41),
-    // Forty characters once trimmed, too long to be normalized first.
-    `${'x'.repeat(40)}${' '.repeat(201)}`,
+    // Forty characters once trimmed, over 240 UTF-16 units with the spaces around them.
+    `${' '.repeat(100)}${'x'.repeat(40)}${' '.repeat(101)}`,
+    'x'.repeat(241),
     '\ud800',
     ...MARKUP
 ]

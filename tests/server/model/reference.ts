@@ -132,9 +132,10 @@ export const theme = (value: unknown): { theme: Theme } | Refusal =>
 
 /** The name to sign in with, as the account module's header says: trimmed, NFC, shown, no controls, at most 40. */
 export const signInName = (value: unknown): { name: string } | Refusal => {
+    const typed = typeof value === 'string' ? value.trim() : ''
     // Over 6 UTF-16 units a character, too long to be normalized (its cost is quadratic).
-    if (typeof value === 'string' && value.length > 240) return { status: 422, message: 'Use at most 40 characters.' }
-    const name = typeof value === 'string' && value.isWellFormed() ? value.normalize('NFC').trim() : ''
+    if (typed.length > 240) return { status: 422, message: 'Use at most 40 characters.' }
+    const name = typed.isWellFormed() ? typed.normalize('NFC') : ''
     const refuse = (message: string) => ({ status: 422, message })
     if (!/[^\p{White_Space}\p{Cc}\p{Default_Ignorable_Code_Point}]/u.test(name))
         return refuse('Enter a name to sign in with.')
