@@ -77,12 +77,12 @@ document.addEventListener('htmx:config:request', (event) => {
 document.addEventListener('htmx:after:request', (event) => {
     const { ctx } = htmxDetail(event)
     const status = ctx.response?.status ?? 0
-    // The app's error answers name HX-Request in Vary: a refusal meant for the target (respond.ts's
-    // `refuse`), and a failure sent to the alert region with HX-Retarget (errors.tsx). An error with
-    // neither was written before the app: swapped, it would take the place of what the next click
-    // updates, and that click's answer would be dropped. Such are a proxy's 502 while the app
-    // restarts, a rate limit's 429 on quick clicks, and the empty 413 that Bun (or a proxy) answers
-    // for a body over its limit (server/listen.ts).
+    // Every answer the app writes names HX-Request in Vary (server/security.ts): its errors are
+    // swapped, as htmx 4 does, a refusal into the target and a failure into the alert region
+    // (HX-Retarget). An error without it was written before the app: swapped, it would take the
+    // place of what the next click updates, and that click's answer would be dropped. Such are a
+    // proxy's 502 while the app restarts, a rate limit's 429 on quick clicks, and the empty 413
+    // that Bun (or a proxy) answers for a body over its limit (server/listen.ts).
     const headers = ctx.response?.headers
     const notTheApps =
         status >= 400 && !headers?.get('hx-retarget') && !/\bhx-request\b/i.test(headers?.get('vary') ?? '')

@@ -84,8 +84,6 @@ export const reload = ({ request, set, redirect }: Omit<AnswerContext, 'scopedPa
  * `fragment`; a form post gets the whole `page` with the message in place (no redirect,
  * so the refused input is still there to correct). It returns rather than throws, so what the
  * request changed before it is saved (GUIDE: what a request saves): refuse before changing state.
- * Its `Vary` tells `public/app.js` that the error is the app's, to be swapped: one without it is
- * taken for a proxy's (a rate limit's 429) and reported in the alert region instead.
  */
 export const refuse = <T>(context: AnswerContext, status: number, page: () => T, fragment: () => T) => {
     context.set.headers.vary = VARY

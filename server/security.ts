@@ -1,5 +1,6 @@
 /**
- * Cross-site request forgery defence and security headers for every response.
+ * Cross-site request forgery defence, and the headers every response carries: security,
+ * caching and `Vary`.
  *
  * In production every response also carries `Strict-Transport-Security` (a year, this host only):
  * browsers honour it only over https and ignore it over plain http. Not in development, where
@@ -10,6 +11,10 @@
  * page or fragment shows one user's state at one moment. Stored, a proxy could serve it to
  * another user, and the browser shows it again on Back/Forward with the page id it was
  * rendered with, so the next click continues from a number that is no longer on screen.
+ *
+ * Every response names `HX-Request` in `Vary` (answers that also depend on `Accept` say so,
+ * `server/respond.ts`): the mark by which `public/app.js` tells the app's error answers, swapped
+ * as htmx 4 swaps them, from those written before the app (a proxy's 429 or 502, Bun's 413).
  *
  * CSRF is token-less, like Hono's `csrf` middleware: the session cookie is
  * SameSite=Lax, and an unsafe request (POST, PUT, PATCH, DELETE) is refused with
@@ -43,7 +48,8 @@ const SECURITY_HEADERS = {
     'x-content-type-options': 'nosniff',
     'referrer-policy': 'strict-origin-when-cross-origin',
     'x-frame-options': 'DENY',
-    'cache-control': 'no-store'
+    'cache-control': 'no-store',
+    vary: 'HX-Request'
 }
 
 /**

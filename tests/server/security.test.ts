@@ -108,6 +108,21 @@ describe('security headers', () => {
         expect(csp).not.toContain('unsafe-eval')
         expect(response.headers.get('x-content-type-options')).toBe('nosniff')
         expect(response.headers.get('referrer-policy')).toBe('strict-origin-when-cross-origin')
+        // The mark of the app's answers that public/app.js swaps (a proxy's error has none).
+        expect(response.headers.get('vary')).toContain('HX-Request')
+    })
+
+    test("a route's own error status carries them too: htmx swaps it as the app's, not as a proxy's", async () => {
+        const app = testApp().post('/api/refusing', ({ set }) => {
+            set.status = 422
+            return '<p id="problem">Not that.</p>'
+        })
+        const response = await app.handle(
+            new Request('http://localhost/api/refusing', { method: 'POST', headers: HTMX })
+        )
+        expect(response.status).toBe(422)
+        expect(response.headers.get('vary')).toBe('HX-Request')
+        expect(response.headers.get('content-security-policy')).toContain("script-src 'self'")
     })
 
     test('the whole Content-Security-Policy, and X-Frame-Options for browsers without frame-ancestors', async () => {
