@@ -104,7 +104,13 @@ export const sessionCookie = (name: string, attributes: CookieAttributes) => {
             `scopedState: a __Host- cookie ('${name}') stays on its host, so it cannot have a domain ('${attributes.domain}'). ` +
                 'To share the session with subdomains, give it a __Secure- name (__Secure-session); else leave cookie.domain out.'
         )
-    const path = hostOnly ? '/' : (attributes.path ?? '/')
+    // Widened without a word, the path would let two apps under paths of one host replace each other's cookie.
+    if (hostOnly && attributes.path !== undefined && attributes.path !== '/')
+        throw new ScopedStateSetupError(
+            `scopedState: a __Host- cookie ('${name}') is sent to every path of its host, so it cannot have the path '${attributes.path}'. ` +
+                'Give each app under a path of this host a cookie name of its own (__Host-session-shop); else leave cookie.path out.'
+        )
+    const path = attributes.path ?? '/'
     const domain = attributes.domain
     const sameSite = attributes.sameSite ?? 'lax'
     // Without `Secure` (a request that came over http, as a proxy that sends no X-Forwarded-Proto

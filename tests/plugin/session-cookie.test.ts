@@ -51,13 +51,16 @@ describe('the session cookie', () => {
         }
     })
 
-    test('name and attributes are configurable; __Host- forces Secure and Path=/, in any case', async () => {
-        for (const cookieName of ['__Host-sid', '__host-sid']) {
+    test('name and attributes are configurable; __Host- forces Secure, in any case', async () => {
+        for (const [cookieName, path] of [
+            ['__Host-sid', '/'],
+            ['__host-sid', undefined]
+        ] as const) {
             const custom = new Elysia()
                 .use(
                     scopedState(
                         { count: { value: 0 } },
-                        { secret: SECRET, cookieName, cookie: { path: '/app', sameSite: 'strict' } }
+                        { secret: SECRET, cookieName, cookie: { path, sameSite: 'strict' } }
                     )
                 )
                 .get('/count', ({ scopedStore }) => scopedStore.count)
@@ -75,6 +78,15 @@ describe('the session cookie', () => {
             ).toThrow(
                 `a __Host- cookie ('${cookieName}') stays on its host, so it cannot have a domain ('example.test'). ` +
                     'To share the session with subdomains, give it a __Secure- name (__Secure-session)'
+            )
+    })
+
+    test('a __Host- name with a path other than / is refused at setup, in any case: two apps under paths of one host would share it', () => {
+        const setup = { count: { value: 0 } }
+        for (const cookieName of ['__Host-session', '__host-session'])
+            expect(() => scopedState(setup, { secret: SECRET, cookieName, cookie: { path: '/shop' } })).toThrow(
+                `a __Host- cookie ('${cookieName}') is sent to every path of its host, so it cannot have the path '/shop'. ` +
+                    'Give each app under a path of this host a cookie name of its own (__Host-session-shop)'
             )
     })
 
