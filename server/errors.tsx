@@ -13,7 +13,14 @@
  */
 import { Html } from '@kitajs/html'
 import { type Context, Elysia, ElysiaCustomStatusResponse, StatusMap } from 'elysia'
-import { ScopedStateError, StalePageError, StoreUnavailableError, UnreadableStateError } from '../plugins/scoped-state'
+import {
+    CollisionError,
+    ScopedStateError,
+    SessionEndedError,
+    StalePageError,
+    StoreUnavailableError,
+    UnreadableStateError
+} from '../plugins/scoped-state'
 import { ALERTS_ID, Alert } from '../views/alerts'
 import { ErrorPage } from '../views/error-page'
 import { HTML_TYPE, isHtmx, VARY, wantsPage } from './respond'
@@ -68,7 +75,9 @@ const explain = (error: unknown, status: number, page: boolean, changing: boolea
             title: 'Page out of date',
             message: page
                 ? 'This page is out of date: its session has ended (signed in or out, or expired). Open it again from the menu.'
-                : error.message
+                : error.cookieMissing
+                  ? "This page is out of date: its session cookie did not come with the request (signed out, expired, or refused by your browser). Reload it; if this message returns, your browser is refusing this site's cookie (cookies blocked, or the site served over plain http)."
+                  : 'This page is out of date: its session has ended (signed in or out, or expired). Reload it.'
         }
     // The plugin's 413 counts bytes, for the developer.
     if (error instanceof ScopedStateError && status === 413)
@@ -76,8 +85,19 @@ const explain = (error: unknown, status: number, page: boolean, changing: boolea
             title: 'Not saved',
             message: 'That is more than your session can hold, so it was not saved. Remove something and try again.'
         }
-    // Its 409s (a collision, a session ended meanwhile) are written for the user.
-    if (error instanceof ScopedStateError && status < 500) return { title: 'Not saved', message: error.message }
+    // Its other 409s, worded here as every message the user sees, so that an app has one place to
+    // translate them: the plugin's own messages are English.
+    if (error instanceof CollisionError)
+        return {
+            title: 'Not saved',
+            message: 'Another request changed the same state at the same time; nothing was saved. Please try again.'
+        }
+    if (error instanceof SessionEndedError)
+        return {
+            title: 'Not saved',
+            message:
+                'This session has ended (signed in or out, or expired); nothing was saved. Reload the page; if this comes back, wait a minute, then reload.'
+        }
     if (status === 404)
         return {
             title: 'Page not found',

@@ -15,7 +15,7 @@
 import { BoundedCache } from './bounded-cache.js'
 import type { SessionCookie } from './cookie.js'
 import { ENDED_GRACE, endedIdsOf, pastGrace, rememberEnd } from './ended-ids.js'
-import { sessionEndedError, storeContractError } from './errors.js'
+import { SessionEndedError, storeContractError } from './errors.js'
 import { sessionIdentifier } from './identify.js'
 import { lockedPath } from './locked-path.js'
 import type { RecordFormat } from './record.js'
@@ -163,7 +163,7 @@ export const createEngine = (config: EngineConfig) => {
                     endedIds.get(moved.id) !== undefined ||
                     endedIds.get(session.id.id) !== undefined)
             )
-                throw sessionEndedError()
+                throw new SessionEndedError()
             return false
         }
         const ended = session.endedElsewhere || (session.returning && endedIds.get(session.id.id) !== undefined)

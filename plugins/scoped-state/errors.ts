@@ -34,12 +34,17 @@ export class UnreadableStateError extends ScopedStateError {
     }
 }
 
-/** Another request of the session saved it while this one ran, and this one cannot merge with it. */
-export const collisionError = () =>
-    new ScopedStateError(
-        'Another request changed the same state at the same time; nothing was saved. Please try again.',
-        409
-    )
+/**
+ * Another request of the session saved it while this one ran, and this one cannot merge with it.
+ * A class of its own, as each 409: an app that words its errors itself (in the user's language)
+ * tells them apart by class, not by this English message.
+ */
+export class CollisionError extends ScopedStateError {
+    constructor() {
+        super('Another request changed the same state at the same time; nothing was saved. Please try again.', 409)
+        this.name = 'CollisionError'
+    }
+}
 
 /**
  * The request changed a session that was ended (a logout, a login, expiry) while it ran or
@@ -47,11 +52,15 @@ export const collisionError = () =>
  * never reached the browser: a reload then sends the same cookie, refused for the grace
  * minute (ended-ids.ts), so the message says to wait that out.
  */
-export const sessionEndedError = () =>
-    new ScopedStateError(
-        'This session has ended (signed in or out, or expired); nothing was saved. Reload the page; if this comes back, wait a minute, then reload.',
-        409
-    )
+export class SessionEndedError extends ScopedStateError {
+    constructor() {
+        super(
+            'This session has ended (signed in or out, or expired); nothing was saved. Reload the page; if this comes back, wait a minute, then reload.',
+            409
+        )
+        this.name = 'SessionEndedError'
+    }
+}
 
 /**
  * The request names a page of another session (one ended by a login, a logout or expiry,

@@ -33,7 +33,14 @@ import { wholeNumber } from './whole-number.js'
 
 export type { HandlerContext as ScopedContext } from './context.js'
 export { type CookieAttributes, cameOverHttps } from './cookie.js'
-export { ScopedStateError, ScopedStateSetupError, StalePageError, UnreadableStateError } from './errors.js'
+export {
+    CollisionError,
+    ScopedStateError,
+    ScopedStateSetupError,
+    SessionEndedError,
+    StalePageError,
+    UnreadableStateError
+} from './errors.js'
 export type { ScopedStateOptions } from './options.js'
 export { PAGE_HEADER, PAGE_PARAM, withPageId } from './page-load.js'
 export type { ScopedStore, SetupCheck, StateField, StateSetup } from './schema.js'

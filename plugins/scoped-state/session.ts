@@ -8,7 +8,7 @@
  */
 
 import type { SentCookie } from './cookie.js'
-import { collisionError, ScopedStateError, StalePageError, sessionEndedError, UnreadableStateError } from './errors.js'
+import { CollisionError, ScopedStateError, SessionEndedError, StalePageError, UnreadableStateError } from './errors.js'
 import { DEFAULT_PAGE, STALE_PAGE } from './page-id.js'
 import { parseRecord, type Scope, type StateRecord } from './record.js'
 import { fitRecord } from './record-size.js'
@@ -307,7 +307,7 @@ export class ScopedSession {
      * with 409; one that changed nothing itself (a page load, a reset) has nothing to save.
      */
     ended() {
-        if (this.changedKeys().size > 0) throw sessionEndedError()
+        if (this.changedKeys().size > 0) throw new SessionEndedError()
         this.raw = undefined
         this.record = undefined
         // Nor is its cookie sent again, which would hand the ended session's id back; a logout's
@@ -327,7 +327,7 @@ export class ScopedSession {
         if (this.raw !== undefined && fresh === undefined) return this.ended()
         const changed = this.changedKeys()
         // A full reset meant everything the user held then: any change since is a collision.
-        if (this.cleared === 'all') throw collisionError()
+        if (this.cleared === 'all') throw new CollisionError()
         const mine = { session: this.sessionScope, page: this.pageScope }
         const before = parseRecord(this.raw, this.context)
         this.raw = fresh
@@ -341,7 +341,7 @@ export class ScopedSession {
                 const preserve = this.context.fields.get(key)?.preserve
                 return !same(scopeIn(before, preserve)[key], scopeIn(after, preserve)[key])
             })
-        if (conflict) throw collisionError()
+        if (conflict) throw new CollisionError()
         if (this.cleared) this.pageScope = {}
         for (const key of changed) {
             const preserve = this.context.fields.get(key)?.preserve
