@@ -62,4 +62,25 @@ e2eSuite('theme in a browser', (e2e) => {
         await expectTheme(page, 'dark')
         await expectAttribute(button(page, 'Dark'), 'aria-pressed', 'true')
     })
+    browserTest(
+        'on a right-to-left page, the skip link and the chosen theme’s check sit at the start and end that page reads',
+        async () => {
+            const page = await e2e.openPage('/theme')
+            // As an app in Arabic or Hebrew renders <html dir="rtl">: the template's own pages are left to right.
+            await page.evaluate(() => {
+                document.documentElement.dir = 'rtl'
+            })
+            await page.keyboard.press('Tab')
+            const skip = await page.locator('.skip-link').evaluate((link) => {
+                const { left, right } = link.getBoundingClientRect()
+                return { center: (left + right) / 2, page: document.documentElement.clientWidth }
+            })
+            expect(skip.center).toBeGreaterThan(skip.page / 2)
+            // The check's left edge, from the button's: past its left corner, the end of right-to-left text.
+            const checkLeft = await page
+                .locator('.theme-option[aria-pressed="true"]')
+                .evaluate((option) => Number.parseFloat(getComputedStyle(option, '::before').left))
+            expect(checkLeft).toBeLessThan(0)
+        }
+    )
 })
