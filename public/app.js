@@ -1,7 +1,7 @@
 // Typechecked with `bun run typecheck` (package.json).
 /**
  * What htmx 4 gives its events as `detail` (the parts read here).
- * @typedef {{ target?: HTMLElement | null, response?: Response, request?: Request, text?: string, failuresBefore?: number }} HtmxContext
+ * @typedef {{ target?: HTMLElement | null, response?: Response, request?: Request, text?: string, sourceEvent?: Event, failuresBefore?: number }} HtmxContext
  * @typedef {CustomEvent<{ ctx: HtmxContext, error?: unknown }>} HtmxEvent
  */
 /** @param {Event} event */
@@ -15,6 +15,23 @@ document.addEventListener('theme-changed', (event) => {
 
 // How many requests have failed: a success clears only a message older than itself (below).
 let failures = 0
+// Whether a request the user started failed, with none they started since answered: a request
+// they did not start (a poll's `every 2s`, a `load`) then leaves the message, the only sign that
+// a click was lost.
+let lostClick = false
+
+/**
+ * A click, a submit or a key: events the browser dispatched for the user. htmx dispatches a
+ * poll's own (`every`), which is not trusted.
+ * @param {HtmxContext} ctx
+ */
+const startedByUser = (ctx) => ctx.sourceEvent?.isTrusted === true
+
+/** @param {HtmxContext} ctx */
+const countFailure = (ctx) => {
+    failures++
+    if (startedByUser(ctx)) lostClick = true
+}
 
 /**
  * An error notice for the alert region.
@@ -53,24 +70,27 @@ if (cookiesBlocked) showAlert()
 
 /**
  * A request that failed without a message from the app: says why in the alert region.
+ * @param {HtmxContext} ctx
  * @param {string} message
  */
-const tellFailure = (message) => {
-    failures++
+const tellFailure = (ctx, message) => {
+    countFailure(ctx)
     showAlert(errorNotice(message))
 }
 
 // A request that got no answer from the app (offline, the server down or restarting, a
 // timeout): to try again, not to reload, which would start the page's scope over (the counter at 0).
-const tellUnreachable = () =>
+/** @param {HtmxContext} ctx */
+const tellUnreachable = (ctx) =>
     tellFailure(
+        ctx,
         'The server could not be reached, so this may not have been saved. Check your connection, then try again.'
     )
 
 // A request that succeeds clears the message a failed one left in the alert region, if the
 // user started it after that failure: a click already queued behind the failed one (a
 // double-click) would otherwise wipe the message at once, and with it the only sign that a
-// click was lost.
+// click was lost. A request the user did not start clears only the failure of another such.
 document.addEventListener('htmx:config:request', (event) => {
     htmxDetail(event).ctx.failuresBefore = failures
 })
@@ -88,15 +108,18 @@ document.addEventListener('htmx:after:request', (event) => {
         status >= 400 && !headers?.get('hx-retarget') && !/\bhx-request\b/i.test(headers?.get('vary') ?? '')
     if (status >= 500 && notTheApps) {
         event.preventDefault()
-        tellUnreachable()
+        tellUnreachable(ctx)
     } else if (status === 413 && notTheApps) {
         event.preventDefault()
-        tellFailure('That is too large for the server to accept, so nothing was saved. Send less, then try again.')
+        tellFailure(ctx, 'That is too large for the server to accept, so nothing was saved. Send less, then try again.')
     } else if (notTheApps) {
         event.preventDefault()
-        tellFailure('The server refused this request, so nothing was saved. Wait a moment, then try again.')
-    } else if (!(status > 0 && status < 400)) failures++
-    else if (ctx.failuresBefore === failures) showAlert()
+        tellFailure(ctx, 'The server refused this request, so nothing was saved. Wait a moment, then try again.')
+    } else if (!(status > 0 && status < 400)) countFailure(ctx)
+    else if (ctx.failuresBefore === failures && (startedByUser(ctx) || !lostClick)) {
+        lostClick = false
+        showAlert()
+    }
 })
 
 // Unanswered: a request that was answered was told by the app, and other errors are the
@@ -105,7 +128,7 @@ document.addEventListener('htmx:error', (event) => {
     const { ctx, error } = htmxDetail(event)
     const unanswered = error instanceof TypeError || ctx?.request?.signal?.reason === 'timeout'
     if (!ctx || ctx.text !== undefined || !unanswered) return
-    tellUnreachable()
+    tellUnreachable(ctx)
 })
 
 // A morph keeps what a field shows when its value attribute did not change: a quantity typed

@@ -95,6 +95,45 @@ e2eSuite('counter in a browser', (e2e) => {
         expect(sent.map((url) => new URL(url).pathname)).toEqual(['/api/increment'])
     })
 
+    browserTest("a poll's answer leaves a lost click's message; it clears a failed poll's own", async () => {
+        const page = await e2e.openPage('/counter')
+        await expectCount(page, 0)
+        // A part that polls, as a page waiting for a payment would; `polls` counts its answers, heard after app.js.
+        await page.evaluate(() => {
+            const poll = Object.assign(document.createElement('p'), { id: 'poll' })
+            poll.setAttribute('hx-get', '/api/count')
+            poll.setAttribute('hx-trigger', 'every 100ms')
+            poll.setAttribute('hx-swap', 'none')
+            const polled = window as unknown as { polls: number }
+            polled.polls = 0
+            poll.addEventListener('htmx:after:request', () => polled.polls++)
+            document.querySelector('main')?.append(poll)
+            ;(window as unknown as { htmx: { process(element: Element): void } }).htmx.process(poll)
+        })
+        const pollsAnswered = async (more: number) => {
+            const before = await page.evaluate(() => (window as unknown as { polls: number }).polls)
+            await page.waitForFunction(
+                (count) => (window as unknown as { polls: number }).polls >= count,
+                before + more
+            )
+        }
+        await page.route('**/api/increment', (route) => route.abort('internetdisconnected'))
+        await button(page, '+1').click()
+        await expectText(page.locator('#alerts'), /could not be reached/)
+        await pollsAnswered(2)
+        // The user did not start the poll: the click is still lost, and still said to be.
+        await expectText(page.locator('#alerts'), /could not be reached/)
+        await page.unroute('**/api/increment')
+        await increment(page, 1)
+        await expectGone(page.locator('#alerts .notice'))
+
+        await page.route('**/api/count', (route) => route.abort('internetdisconnected'))
+        await expectText(page.locator('#alerts'), /could not be reached/)
+        await page.unroute('**/api/count')
+        await pollsAnswered(1)
+        await expectGone(page.locator('#alerts .notice'))
+    })
+
     browserTest("a click with no answer within htmx's timeout is told as one that reached no server", async () => {
         const page = await e2e.openPage('/counter')
         await expectCount(page, 0)
