@@ -16,7 +16,7 @@ describe('plugins/scoped-state/README.md and GUIDE.md', () => {
 
     test('has exactly the samples this file exercises', async () => {
         expect((await samples(file)).length).toBe(2)
-        expect((await samples(guide)).length).toBe(4)
+        expect((await samples(guide)).length).toBe(5)
     })
 
     test('the 15-line example', async () => {
@@ -92,6 +92,38 @@ describe('plugins/scoped-state/README.md and GUIDE.md', () => {
         await phone.post('/login')
         expect(await phone.text('/me')).toBe('alice')
         expect(await laptop.text('/me')).toBe('alice')
+    })
+
+    test("a webhook marks the order paid; the session's own poll empties the cart of it, once", async () => {
+        const { app, orders, sign } = await loadSample(guide, 4)
+        const user = client(app)
+        await user.post('/cart/mug')
+        await user.post('/cart/pen')
+        const order = await (await user.post('/checkout')).text()
+        await user.post('/cart/cap')
+        const deliver = (body: string, signature = sign(body)) =>
+            app.handle(
+                new Request('http://localhost/webhooks/payment', {
+                    method: 'POST',
+                    headers: { 'content-type': 'application/json', 'x-signature': signature },
+                    body
+                })
+            )
+        const event = JSON.stringify({ id: 'evt_1', order })
+        expect((await deliver(event, 'forged')).status).toBe(401)
+        expect(await user.text(`/orders/${order}/status`)).toBe('pending')
+        for (const delivery of [event, event]) {
+            const answer = await deliver(delivery)
+            expect(answer.status).toBe(200)
+            // No session for the provider: the route is not under the plugin.
+            expect(answer.headers.get('set-cookie')).toBeNull()
+        }
+        expect(orders.get(order)).toEqual({ items: ['mug', 'pen'], paid: true })
+        // A second tab polls too: the ordered items leave the cart once, what was added since stays.
+        const tab = client(app, user.cookie)
+        expect(await user.text(`/orders/${order}/status`)).toBe('paid')
+        expect(await tab.text(`/orders/${order}/status`)).toBe('paid')
+        expect(await (await user.post('/cart/hat')).text()).toBe('2')
     })
 
     test('the page wiring: header for htmx, page_id for plain forms', async () => {
