@@ -92,11 +92,15 @@ const explain = (error: unknown, status: number, page: boolean, changing: boolea
             title: 'Not saved',
             message: 'Another request changed the same state at the same time; nothing was saved. Please try again.'
         }
+    // A plain form's answer reloaded would post the form again: the menu loads the page afresh.
     if (error instanceof SessionEndedError)
         return {
             title: 'Not saved',
-            message:
-                'This session has ended (signed in or out, or expired); nothing was saved. Reload the page; if this comes back, wait a minute, then reload.'
+            message: `This session has ended (signed in or out, or expired); nothing was saved. ${
+                page
+                    ? 'Open the page again from the menu; if this comes back, wait a minute, then open it again.'
+                    : 'Reload the page; if this comes back, wait a minute, then reload.'
+            }`
         }
     if (status === 404)
         return {

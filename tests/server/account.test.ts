@@ -177,6 +177,12 @@ describe('account demo', () => {
         expect(refused.status).toBe(409)
         // A reload brings the same cookie back, and the same refusal, until the minute is over.
         expect(await refused.text()).toContain('if this comes back, wait a minute, then reload')
+        // Without JavaScript, the refusal is a page whose reload would post the form again: the menu instead.
+        const page = await browser.post('/cart/items', FORM_POST, 'productId=pen')
+        expect(page.status).toBe(409)
+        expect(await page.text()).toContain(
+            'nothing was saved. Open the page again from the menu; if this comes back, wait a minute, then open it again.'
+        )
         now += 61_000
         expect((await browser.post('/account/sign-in', HTMX_FORM, 'name=Ada')).status).toBe(200)
         expect(signedInAs(await accountPage(browser))).toBe('Ada')
