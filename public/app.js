@@ -80,11 +80,14 @@ const tellFailure = (ctx, message) => {
 
 // A request that got no answer from the app (offline, the server down or restarting, a
 // timeout): to try again, not to reload, which would start the page's scope over (the counter at 0).
+// A GET (a poll, a tab) changes nothing: only what the page shows may be behind.
 /** @param {HtmxContext} ctx */
 const tellUnreachable = (ctx) =>
     tellFailure(
         ctx,
-        'The server could not be reached, so this may not have been saved. Check your connection, then try again.'
+        ctx.request?.method === 'GET'
+            ? 'The server could not be reached, so this page was not updated. Check your connection, then try again.'
+            : 'The server could not be reached, so this may not have been saved. Check your connection, then try again.'
     )
 
 // A request that succeeds clears the message a failed one left in the alert region, if the
