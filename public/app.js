@@ -109,15 +109,15 @@ document.addEventListener('htmx:after:request', (event) => {
     const headers = ctx.response?.headers
     const notTheApps =
         status >= 400 && !headers?.get('hx-retarget') && !/\bhx-request\b/i.test(headers?.get('vary') ?? '')
-    if (status >= 500 && notTheApps) {
+    if (notTheApps) {
         event.preventDefault()
-        tellUnreachable(ctx)
-    } else if (status === 413 && notTheApps) {
-        event.preventDefault()
-        tellFailure(ctx, 'That is too large for the server to accept, so nothing was saved. Send less, then try again.')
-    } else if (notTheApps) {
-        event.preventDefault()
-        tellFailure(ctx, 'The server refused this request, so nothing was saved. Wait a moment, then try again.')
+        if (status >= 500) tellUnreachable(ctx)
+        else if (status === 413)
+            tellFailure(
+                ctx,
+                'That is too large for the server to accept, so nothing was saved. Send less, then try again.'
+            )
+        else tellFailure(ctx, 'The server refused this request, so nothing was saved. Wait a moment, then try again.')
     } else if (!(status > 0 && status < 400)) countFailure(ctx)
     else if (ctx.failuresBefore === failures && (startedByUser(ctx) || !lostClick)) {
         lostClick = false
