@@ -74,8 +74,9 @@ export const answer = <T>(context: AnswerContext, page: string, fragment: () => 
  */
 export const reload = ({ request, set, redirect }: Omit<AnswerContext, 'scopedPageId'>, page: string) => {
     set.headers.vary = VARY
-    if (!isHtmx(request)) return redirect(withBasePath(page), 303)
-    set.headers['hx-redirect'] = withBasePath(page)
+    const address = withBasePath(page)
+    if (!isHtmx(request)) return redirect(address, 303)
+    set.headers['hx-redirect'] = address
     return ''
 }
 
