@@ -2,7 +2,7 @@
  * `GET /healthz`: readiness (the session store answers) with its counters, as JSON. 503 when
  * the store is down, and for a while after a request failed because the store did.
  */
-import { Elysia } from 'elysia'
+import { Elysia, NotFoundError } from 'elysia'
 import type { Store, StoreStats } from '../../plugins/scoped-state'
 
 /**
@@ -45,7 +45,10 @@ export const healthRoutes = (store: Store, options: HealthOptions = {}) => {
         }
         return last.stats
     }
-    return new Elysia({ name: 'health-routes' }).get('/healthz', async ({ set }) => {
+    return new Elysia({ name: 'health-routes' }).get('/healthz', async ({ path, set }) => {
+        // Elysia routes `/healthz/` here too, which a proxy that hides this route by its exact
+        // path (docs/deployment.md's `location = /healthz`) passes on: it tells the counts there.
+        if (path.endsWith('/')) throw new NotFoundError()
         set.headers['cache-control'] = 'no-store'
         let sessions: StoreStats
         try {

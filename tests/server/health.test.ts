@@ -22,6 +22,16 @@ test('/healthz reports the store counters as JSON', async () => {
     })
 })
 
+test('/healthz answers at its own address only: a proxy hiding it there (docs/deployment.md) lets /healthz/ through', async () => {
+    const app = testApp()
+    await client(app).post('/api/increment')
+    for (const path of ['/healthz/', '/healthz/.']) {
+        const response = await app.handle(new Request(`http://localhost${path}`))
+        expect(response.status).toBe(404)
+        expect(await response.text()).not.toContain('sessions')
+    }
+})
+
 test('/healthz answers 503 when the store is down', async () => {
     const down = await unreachableRedisStore()
     try {
