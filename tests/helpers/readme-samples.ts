@@ -24,15 +24,18 @@ export const samples = async (file: string) => {
     }))
 }
 
-/** Writes sample `index` of `file` under tests/.readme-samples and imports it. */
-export const loadSample = async (file: string, index: number) => {
+/** Writes sample `index` of `file` under tests/.readme-samples; returns its path, to run it in a process of its own. */
+export const writeSample = async (file: string, index: number) => {
     const sample = (await samples(file))[index]
     if (!sample) throw new Error(`${file} has no sample #${index}`)
     mkdirSync(OUT, { recursive: true })
     const path = join(OUT, `${file.replaceAll('/', '-')}-${index}.${sample.lang}`)
     await Bun.write(path, sample.code.replaceAll("'./plugins/scoped-state'", "'../../plugins/scoped-state'"))
-    return import(path)
+    return path
 }
+
+/** Writes sample `index` of `file` under tests/.readme-samples and imports it. */
+export const loadSample = async (file: string, index: number) => import(await writeSample(file, index))
 
 /** Removes the extracted samples. */
 export const removeSamples = () => rmSync(OUT, { recursive: true, force: true })

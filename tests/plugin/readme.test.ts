@@ -6,7 +6,8 @@ import { Elysia } from 'elysia'
 import { scopedState } from '../../plugins/scoped-state'
 import { client } from '../helpers/client'
 import { SECRET } from '../helpers/plugin-app'
-import { counterSample, loadSample, removeSamples, samples } from '../helpers/readme-samples'
+import { counterSample, loadSample, removeSamples, samples, writeSample } from '../helpers/readme-samples'
+import { run } from '../helpers/run'
 
 afterAll(removeSamples)
 
@@ -94,7 +95,16 @@ describe('plugins/scoped-state/README.md and GUIDE.md', () => {
         expect(await laptop.text('/me')).toBe('alice')
     })
 
+    test('the webhook sample does not start without its secret: with a default one, anyone could sign a delivery', async () => {
+        const { code, stderr } = await run(['bun', await writeSample(guide, 4)], import.meta.dir, {
+            WEBHOOK_SECRET: ''
+        })
+        expect(code).not.toBe(0)
+        expect(stderr).toContain('WEBHOOK_SECRET')
+    })
+
     test("a webhook marks the order paid; the session's own poll empties the cart of it, once", async () => {
+        process.env.WEBHOOK_SECRET = 'the secret a payment provider signs with'
         const { app, orders, sign } = await loadSample(guide, 4)
         const user = client(app)
         await user.post('/cart/mug')
