@@ -154,7 +154,8 @@ export const createEngine = (config: EngineConfig) => {
             // preserved keys went with that one, so this one would start the user over. Or one whose
             // new id, handed to the app (`scopedSessionId()`) and recorded with the account, another
             // request ended before this commit (`endScopedSession`): saved, its record would outlive
-            // the end, and read as signed in again once the end is forgotten (a restart, with SQLite).
+            // the end, and read as signed in again once this process forgets the end (a restart: SQLite
+            // reads a record before any mark).
             // A logout's new session (a message for the next page) carries nothing over: it goes
             // on, as a plain logout of an ended session does. Only logins look the new id up.
             if (

@@ -100,7 +100,11 @@ const deployment = (kind: Kind, path: string) => {
         },
         /** The next instance, in turn. */
         next: () => apps[turn++ % apps.length] as (typeof apps)[number],
-        load: (id: string) => (stores[0] as Store).load(id, 60_000) as string | undefined,
+        /** The record of `id`, or `undefined`: none, or ended (SQLite's mark). */
+        load: (id: string) => {
+            const answer = (stores[0] as Store).load(id, 60_000)
+            return typeof answer === 'string' ? answer : undefined
+        },
         close() {
             close()
             memory?.close?.()

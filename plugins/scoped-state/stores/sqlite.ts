@@ -1,12 +1,13 @@
 /**
  * The SQLite store: sessions in one file that survives restarts and crashes, for one app
- * process; expired rows are swept in small steps so that requests go in between.
+ * process, with marks of the sessions that logins and logouts ended; expired rows are swept
+ * in small steps so that requests go in between.
  */
 import { Database, type SQLQueryBindings, type Statement } from 'bun:sqlite'
 import { accessSync, closeSync, constants, openSync, statSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { ScopedStateSetupError } from '../errors.js'
-import { type Store, type StoreStats, StoreUnavailableError } from '../store.js'
+import { endedAgo, type Store, type StoreStats, StoreUnavailableError } from '../store.js'
 import { delay } from '../whole-number.js'
 
 export interface SqliteStoreOptions {
@@ -119,7 +120,19 @@ const SCHEMA = `
         expires INTEGER NOT NULL
     ) WITHOUT ROWID;
     CREATE INDEX IF NOT EXISTS scoped_state_expires ON scoped_state (expires);
+    CREATE TABLE IF NOT EXISTS scoped_state_ended (
+        id TEXT PRIMARY KEY,
+        ended INTEGER NOT NULL,
+        expires INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX IF NOT EXISTS scoped_state_ended_expires ON scoped_state_ended (expires);
 `
+
+/**
+ * How long a deleted session's mark is kept when `delete` is not told how long its cookie may be
+ * sent (an app's own delete), in milliseconds: the plugin's grace minute (ended-ids.ts).
+ */
+const ENDED_MARK = 60_000
 
 /** A database SQLite keeps in memory or in a temporary file: no file of its own at `path`. */
 const noFile = (path: string) => path === ':memory:' || path === ''
@@ -276,9 +289,28 @@ export const sqliteStore = (options: SqliteStoreOptions): Store => {
     )
     const extend = prepare<unknown, [number, string]>('UPDATE scoped_state SET expires = ? WHERE id = ?')
     const remove = prepare('DELETE FROM scoped_state WHERE id = ?')
-    const removeExpired = prepare<unknown, [number]>(
-        `DELETE FROM scoped_state WHERE id IN (SELECT id FROM scoped_state WHERE expires <= ? LIMIT ${SWEEP_ROWS})`
+    // A session deleted at a login or logout leaves a mark, as on Redis, which outlives the process:
+    // after a restart its old cookie is still known as ended (a grace minute of refusals, then a
+    // new session), instead of being taken back under the old id, its state gone. A session ended
+    // again keeps its first end, and the longer of the two lives.
+    const markEnded = prepare<unknown, [string, number, number]>(
+        `INSERT INTO scoped_state_ended (id, ended, expires) VALUES (?1, ?2, ?3)
+         ON CONFLICT (id) DO UPDATE SET ended = CASE WHEN expires > ?2 THEN ended ELSE excluded.ended END,
+             expires = max(expires, excluded.expires)`
     )
+    const endOf = prepare<{ ended: number }, [string, number]>(
+        'SELECT ended FROM scoped_state_ended WHERE id = ? AND expires > ?'
+    )
+    const end = db.transaction((id: string, time: number, ttlMs: number) => {
+        remove.run(id)
+        markEnded.run(id, time, time + Math.max(ttlMs, ENDED_MARK))
+    })
+    const removeExpired = (table: string) =>
+        prepare<unknown, [number]>(
+            `DELETE FROM ${table} WHERE id IN (SELECT id FROM ${table} WHERE expires <= ? LIMIT ${SWEEP_ROWS})`
+        )
+    const removeExpiredSessions = removeExpired('scoped_state')
+    const removeExpiredMarks = removeExpired('scoped_state_ended')
     const freePages = prepare<{ freelist_count: number }, []>('PRAGMA freelist_count')
     const freeCount = () => freePages.get()?.freelist_count ?? 0
     const count = prepare<{ sessions: number }, [number]>(
@@ -318,21 +350,32 @@ export const sqliteStore = (options: SqliteStoreOptions): Store => {
 
     let sweeping = false
     let closed = false
+    /**
+     * Deletes the expired rows `statement` names, a step at a time, telling each step's count to
+     * `counted` (the expirations, which `stats` reports as they go); answers how many.
+     */
+    const sweepRows = async (statement: Statement<unknown, [number]>, counted = (_rows: number) => {}) => {
+        let removed = 0
+        let step = SWEEP_ROWS
+        while (step === SWEEP_ROWS && !closed) {
+            // Through the guard: while another connection holds the file, a sweep waits no more than a write.
+            step = guard(() => statement.run(now()).changes, true)
+            counted(step)
+            removed += step
+            await nextTurn()
+        }
+        return removed
+    }
     const sweep = async () => {
         if (sweeping) return
         sweeping = true
         try {
             const problem = fileProblem()
             if (problem) console.warn(`scopedState: ${problem}`)
-            let removed = 0
-            let step = SWEEP_ROWS
-            while (step === SWEEP_ROWS && !closed) {
-                // Through the guard: while another connection holds the file, a sweep waits no more than a write.
-                step = guard(() => removeExpired.run(now()).changes, true)
-                expirations += step
-                removed += step
-                await nextTurn()
-            }
+            const removed =
+                (await sweepRows(removeExpiredSessions, (rows) => {
+                    expirations += rows
+                })) + (await sweepRows(removeExpiredMarks))
             // Until no page is free, or none was handed back: a file made elsewhere may lack incremental vacuum.
             let free = removed > 0 && !closed ? freeCount() : 0
             while (free > 0 && !closed) {
@@ -357,8 +400,11 @@ export const sqliteStore = (options: SqliteStoreOptions): Store => {
         load: (id, ttlMs) =>
             guard(() => {
                 const row = select.get(id)
-                if (!row) return undefined
                 const time = now()
+                if (!row) {
+                    const mark = endOf.get(id, time)
+                    return mark ? endedAgo(Math.max(0, time - mark.ended)) : undefined
+                }
                 if (row.expires <= time) {
                     remove.run(id)
                     wrote()
@@ -377,7 +423,7 @@ export const sqliteStore = (options: SqliteStoreOptions): Store => {
                 upsert.run(id, record, expiry(time, ttlMs), time + ttlMs, ahead(time, ttlMs))
             }, true),
         release() {},
-        delete: (id) => guard(() => void remove.run(id), true),
+        delete: (id, ttlMs = ENDED_MARK) => guard(() => end(id, now(), ttlMs), true),
         // Counts the live rows: about 70 ms at a million, the process waiting. A public health
         // check should reuse one answer for a while (the template's /healthz: 5 s).
         stats: (): StoreStats => {

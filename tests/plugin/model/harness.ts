@@ -87,7 +87,7 @@ const apply = async (op: Op, { model, browsers }: World, setup: Setup) => {
                 model.secrets = [SECRETS[model.nextSecret++ % SECRETS.length] as string, ...model.secrets].slice(0, 3)
             if (op.how === 'drop') model.secrets = model.secrets.slice(0, 1)
             // Ended ids are known by the instances sharing a store object: the SQLite file or the
-            // Redis stores opened again, as after a restart, know of none (Redis keeps its marks).
+            // Redis stores opened again, as after a restart, know of none (the store keeps its marks).
             if (model.kind === 'sqlite' || onRedisKinds(model.kind)) model.forgetEnded()
             await setup.restart()
             return

@@ -36,14 +36,16 @@ export class Model {
     /** The app instance the request being planned is sent to (`redisPair`: 0 or 1). */
     instance = 0
     /**
-     * Redis's ended marks: ids whose delete ran there, and when (milliseconds), which every
-     * instance's `load` answers as `endedAgo` for as long as the old cookie lives (stores/redis.ts).
-     * An instance that did not end the id learns the end from it, and when, as if it had ended it
-     * (docs/stores.md "Sessions ended in another process"): `ended` is per instance. Redis counts
-     * the time on its own clock, which the test does not move: before each request the harness
-     * sets each mark's time so that Redis finds it as old as the injected clock says (`markAges`).
+     * The store's ended marks (Redis, SQLite): ids whose delete ran there, and when (milliseconds),
+     * which `load` answers as `endedAgo` for as long as the old cookie lives (stores/redis.ts,
+     * stores/sqlite.ts). An instance that did not end the id (another one, or one started anew)
+     * learns the end from it, and when, as if it had ended it (docs/stores.md "Sessions ended in
+     * another process"): `ended` is per instance. SQLite counts the time on the injected clock;
+     * Redis on its own, which the test does not move: before each request the harness sets each
+     * mark's time so that Redis finds it as old as the injected clock says (`markAges`).
      */
     private readonly marks = new Map<string, number>()
+    private readonly keepsMarks: boolean
     readonly cookies = new Map<string, CookieMeta>()
     readonly pages = new Map<string, PageMeta>()
     private readonly redis: boolean
@@ -53,6 +55,7 @@ export class Model {
         readonly kind: StoreKind
     ) {
         this.redis = kind === 'redis' || kind === 'redisPair'
+        this.keepsMarks = this.redis || kind === 'sqlite'
     }
 
     /** Those of the serving instance's store object. */
@@ -63,11 +66,11 @@ export class Model {
     forgetEnded() {
         for (const ended of this.endedBy) ended.clear()
     }
-    /** A delete of `id` ran in the store: its record is gone and, in Redis, its mark left. */
+    /** A delete of `id` ran in the store: its record is gone and, in Redis and SQLite, its mark left. */
     deleted(id: string) {
         this.records.delete(id)
         // Ended again (a second logout), it keeps its first end.
-        if (this.redis && !this.marks.has(id)) this.marks.set(id, this.t)
+        if (this.keepsMarks && !this.marks.has(id)) this.marks.set(id, this.t)
     }
     /** The serving instance ended `id`: known from its first end on. */
     endedHere(id: string) {
@@ -79,6 +82,7 @@ export class Model {
      * clock moves by before the request reads it change nothing. Never less than 0, as Redis answers.
      */
     markAges(): [string, number][] {
+        if (!this.redis) return []
         return [...this.marks].map(([id, at]) => [id, Math.floor(Math.max(0, this.t - at) / 1000) * 1000 + 500])
     }
 
@@ -128,7 +132,7 @@ export class Model {
 
     /**
      * The session a cookie value names, if the server still honours it. `loads`: the serving
-     * instance loads it when it does, and so learns from Redis's mark that it ended, and when.
+     * instance loads it when it does, and so learns from the store's mark that it ended, and when.
      */
     private valid(value: string, loads: boolean) {
         const meta = this.cookies.get(value)
@@ -140,9 +144,9 @@ export class Model {
         if (ended === undefined && loads && mark !== undefined) {
             ended = this.at - Math.floor(Math.max(0, this.t - mark) / 1000)
             this.ended.set(meta.id, ended)
-            count('event: ended session learnt from its Redis mark')
+            count('event: ended session learnt from its mark')
             if (this.at - ended > GRACE) {
-                count('event: ended session past its minute, learnt from its Redis mark')
+                count('event: ended session past its minute, learnt from its mark')
                 return this.startsOver()
             }
         }
@@ -210,7 +214,7 @@ export class Model {
         const pageKey = requestedMeta ? requestedMeta.key : DEFAULT_PAGE
         const pageId = requestedMeta ? (names as string) : ''
         const noStore = fresh || requestedMeta !== undefined
-        // Ended through this instance, or, in Redis, anywhere (the mark, learnt by the load).
+        // Ended through this instance, or, in Redis and SQLite, anywhere (the mark, learnt by the load).
         const endedHere = returning && (this.ended.has(id as string) || (loaded && this.marks.has(id as string)))
         if (endedHere) count('event: ended session, in its grace minute')
         // Every instance knows of an end its load could learn: none goes on with the ended id.

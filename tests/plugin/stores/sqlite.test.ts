@@ -15,9 +15,15 @@ import {
 } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, relative } from 'node:path'
-import { type Store, type StoreStats, StoreUnavailableError, sqliteStore } from '../../../plugins/scoped-state'
-import { client } from '../../helpers/client'
-import { slowIncrementApp } from '../../helpers/plugin-app'
+import {
+    endedAgo,
+    type Store,
+    type StoreStats,
+    StoreUnavailableError,
+    sqliteStore
+} from '../../../plugins/scoped-state'
+import { client, sessionIdOf } from '../../helpers/client'
+import { slowIncrementApp, stateApp } from '../../helpers/plugin-app'
 import { storeContract } from './contract'
 
 const dir = mkdtempSync(join(tmpdir(), 'scoped-state-sqlite-'))
@@ -163,6 +169,27 @@ describe('sqlite store', () => {
         const responses = await Promise.all(Array.from({ length: 5 }, () => user.post('/slow-increment')))
         expect(responses.some((response) => response.status === 409)).toBe(true)
         store.close()
+    })
+
+    test('after a restart, a cookie that a login replaced is still known as ended: refused for its grace minute, then a new session', async () => {
+        const path = newPath()
+        const before = sqliteStore({ path })
+        const browser = client(stateApp({ store: before }))
+        await browser.post('/increment')
+        const replaced = browser.cookie
+        await browser.post('/login')
+        before.close()
+        // Restarted within the minute: a request still carrying the old cookie saves nothing under its id.
+        const restarted = sqliteStore({ path })
+        expect((await client(stateApp({ store: restarted }), replaced).post('/increment')).status).toBe(409)
+        restarted.close()
+        // Restarted two minutes later, by the store's clock: a new session, under an id of its own.
+        const later = sqliteStore({ path, now: () => Date.now() + 120_000 })
+        const stale = client(stateApp({ store: later }), replaced)
+        const response = await stale.post('/increment')
+        expect([response.status, await response.text()]).toEqual([200, '1'])
+        expect(sessionIdOf(stale.cookie)).not.toBe(sessionIdOf(replaced))
+        later.close()
     })
 
     test('marks its format in a table of its own, and refuses a file of a later format, leaving it as it was', () => {
@@ -564,6 +591,50 @@ describe('sqlite store', () => {
         } finally {
             store.close()
         }
+    })
+
+    test('a deleted session is answered as ended, and since when, for as long as its cookie may be sent', () => {
+        let now = 1_000_000
+        const path = newPath()
+        const store = sqliteStore({ path, now: () => now, sweepInterval: 3_600_000 })
+        store.save('a', '{}', 60_000)
+        store.delete('a', 120_000)
+        now += 5_000
+        expect(store.load('a', 60_000)).toEqual(endedAgo(5_000))
+        // Ended again (a second logout, sent with the old cookie): its first end holds.
+        store.delete('a', 120_000)
+        now += 5_000
+        expect(store.load('a', 60_000)).toEqual(endedAgo(10_000))
+        // A restart: the file remembers what the process did.
+        store.close()
+        const restarted = sqliteStore({ path, now: () => now, sweepInterval: 3_600_000 })
+        expect(restarted.load('a', 60_000)).toEqual(endedAgo(10_000))
+        now = 1_000_000 + 120_000 + 5_000
+        expect(restarted.load('a', 60_000)).toBeUndefined()
+        // An app's own delete, not told how long the cookie lives: a minute.
+        restarted.delete('b')
+        now += 59_999
+        expect(restarted.load('b', 60_000)).toEqual(endedAgo(59_999))
+        now += 1
+        expect(restarted.load('b', 60_000)).toBeUndefined()
+        restarted.close()
+    })
+
+    test('marks of ended sessions are swept once their time is up', async () => {
+        const path = newPath()
+        let now = 1_000_000
+        const store = sqliteStore({ path, now: () => now, sweepInterval: 20 })
+        for (let i = 0; i < 1_500; i++) store.delete(`ended-${i}`, 60_000)
+        store.delete('recent', 120_000)
+        const marks = () => inspect<{ marks: number }>(path, 'SELECT count(*) AS marks FROM scoped_state_ended').marks
+        expect(marks()).toBe(1_501)
+        now += 60_000
+        for (let i = 0; i < 100 && marks() > 1; i++) await Bun.sleep(20)
+        expect(marks()).toBe(1)
+        expect(store.load('recent', 60_000)).toEqual(endedAgo(60_000))
+        // Not sessions that idled out: the stats count none.
+        expect(store.stats()).toEqual({ sessions: 0, evictions: 0, expirations: 0 })
+        store.close()
     })
 
     test('a record is gone from the millisecond its expiry names, as the sweep and stats see it', () => {
