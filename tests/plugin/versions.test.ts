@@ -162,6 +162,26 @@ test('migrate upgrades each scope: the keys it returns change, the others are ke
     expect(later).toEqual([])
 })
 
+test('a key dropped, as README\'s "Dropping a demo" says: `migrate: () => ({})` keeps every other key', async () => {
+    const store = memoryStore()
+    const { cookie, id } = await userOfVersionOne(store)
+    const withoutLegacy = {
+        count: { value: 0 },
+        cart: { value: [] as string[], preserve: true },
+        theme: { value: 'light', preserve: true }
+    }
+    const app = new Elysia()
+        .use(scopedState(withoutLegacy, { secret: SECRET, store, version: 2, migrate: () => ({}) }))
+        .post('/increment', ({ scopedStore }) => ++scopedStore.count)
+    const user = client(app, cookie)
+    expect(await (await user.post('/increment')).text()).toBe('2')
+    expect(JSON.parse(store.load(id, 60_000) as string)).toEqual({
+        v: 2,
+        s: { cart: ['mug'], theme: 'dark' },
+        p: { _: { count: 2 } }
+    })
+})
+
 test("what migrate returns is copied: an object of the app's own is neither frozen nor shared with the state", async () => {
     const store = memoryStore()
     const { cookie } = await userOfVersionOne(store)
