@@ -1,6 +1,6 @@
 /**
  * A browser-like client over `app.handle`: keeps the session cookie it is given,
- * drops it when the server clears it.
+ * drops it when the server clears it, and sends the app's own cookies (a language, say) beside it.
  *
  * @example
  * const alice = client(app)
@@ -34,16 +34,32 @@ export const overHttp = (port: number | undefined): Handler => ({
     handle: (request) => fetch(request.url.replace(BASE, `http://127.0.0.1:${port}`), request)
 })
 
+/** A session cookie's `name=value`: its value starts with the 24-character session id. */
+const SESSION_PAIR = /^[^=]+=[\w-]{24}\./
+
+const nameOf = (pair: string) => pair.split('=')[0] as string
+
 export const client = (app: Handler, cookie = '') => {
+    /** The app's own cookies by name, as `name=value`: a response may set one beside the session's. */
+    const own = new Map<string, string>()
+    /** Each cookie a response sets replaces the one of its name; `Max-Age=0` drops it. */
+    const keep = (line: string) => {
+        const pair = line.split(';')[0] as string
+        const cleared = /Max-Age=0(;|$)/.test(line)
+        if (SESSION_PAIR.test(pair) || (cookie !== '' && nameOf(pair) === nameOf(cookie))) cookie = cleared ? '' : pair
+        else if (cleared) own.delete(nameOf(pair))
+        else own.set(nameOf(pair), pair)
+    }
     const request = async (method: string, path: string, init: { headers?: HeadersInit; body?: BodyInit } = {}) => {
         const headers = new Headers(init.headers)
-        if (cookie && !headers.has('cookie')) headers.set('cookie', cookie)
+        const sent = [cookie, ...own.values()].filter(Boolean).join('; ')
+        if (sent && !headers.has('cookie')) headers.set('cookie', sent)
         // As a browser, which sends no #fragment: `app.handle` would read it into the last query parameter
         // (a redirect's `page_id`, which then names no page) and Elysia's `query` too.
         const address = path.split('#')[0] as string
         const response = await app.handle(new Request(BASE + address, { method, headers, body: init.body }))
-        const set = response.headers.get('set-cookie')
-        if (set) cookie = /Max-Age=0(;|$)/.test(set) ? '' : (set.split(';')[0] as string)
+        // One line per cookie: `get('set-cookie')` joins them with commas, and its first is not always the session's.
+        for (const line of response.headers.getSetCookie()) keep(line)
         return response
     }
     return {
@@ -51,6 +67,7 @@ export const client = (app: Handler, cookie = '') => {
         post: (path: string, headers?: HeadersInit, body?: BodyInit) => request('POST', path, { headers, body }),
         /** The GET body as text. */
         text: async (path: string, headers?: HeadersInit) => (await request('GET', path, { headers })).text(),
+        /** The session cookie's `name=value`, `''` when there is none; the app's own cookies are kept apart. */
         get cookie() {
             return cookie
         },
