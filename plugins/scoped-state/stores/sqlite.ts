@@ -348,6 +348,25 @@ export const sqliteStore = (options: SqliteStoreOptions): Store => {
      */
     const ahead = (time: number, ttlMs: number) => time + ttlMs * (1 + 2 * SLACK)
 
+    /**
+     * Closing checkpoints the log into the file, but says nothing when it cannot (a full disk):
+     * the -wal then holds the latest saves, and the file alone is behind, or corrupt. An operator
+     * told "close removes the -wal" would copy the file alone, or delete the -wal. Passive: a
+     * reader holding the file (a backup) is no failure, and the app's stop must not wait for it.
+     */
+    const checkpointBeforeClose = () => {
+        if (noFile(options.path)) return
+        try {
+            db.run('PRAGMA wal_checkpoint(PASSIVE)')
+        } catch (error) {
+            console.warn(
+                `scopedState: closing ${options.path} could not write its log into it (${(error as Error).message}): ` +
+                    `${options.path}-wal holds the latest saves. Keep it beside the file, which is behind without it, ` +
+                    "and copy the database with sqlite3's VACUUM INTO, not cp."
+            )
+        }
+    }
+
     let sweeping = false
     let closed = false
     /**
@@ -432,10 +451,13 @@ export const sqliteStore = (options: SqliteStoreOptions): Store => {
             return { sessions: guard(() => count.get(now())?.sessions ?? 0), evictions: 0, expirations }
         },
         close() {
+            // A second close must not throw, nor warn of a checkpoint on a closed connection.
+            if (closed) return
             closed = true
             clearInterval(timer)
             // Unfinalized statements would keep the connection open and skip the final checkpoint.
             for (const statement of statements) statement.finalize()
+            checkpointBeforeClose()
             db.close()
         }
     }

@@ -359,6 +359,31 @@ describe('sqlite store', () => {
         )
     })
 
+    test('a close that cannot checkpoint (the file may not grow: a full disk) says so, and the -wal keeps the saves', async () => {
+        const path = newPath()
+        const filled = sqliteStore({ path })
+        for (let i = 0; i < 100; i++) filled.save(`old-${i}`, JSON.stringify({ v: 'x'.repeat(4_000) }), 60_000)
+        filled.close()
+        // A child whose files may not grow past the file as it is now: its save goes to the small
+        // -wal, and the checkpoint at close, which must extend the file, fails. Counted in 1 KiB
+        // blocks, the limit is under the file's size; in the 512-byte blocks of POSIX shells, half of it.
+        const blocks = Math.floor(statSync(path).size / 1024)
+        const script = `
+            const { sqliteStore } = await import(${JSON.stringify(join(import.meta.dir, '../../../plugins/scoped-state'))})
+            const store = sqliteStore({ path: ${JSON.stringify(path)} })
+            store.save('new', JSON.stringify({ v: 'y'.repeat(4_000) }), 60_000)
+            store.close()
+        `
+        const limited = `trap '' XFSZ; ulimit -f ${blocks} && exec "$0" -e "$1"`
+        const child = Bun.spawn(['sh', '-c', limited, process.execPath, script], { stderr: 'pipe' })
+        const errors = await new Response(child.stderr).text()
+        expect(await child.exited).toBe(0)
+        expect(errors).toContain(`scopedState: closing ${path} could not write its log into it`)
+        expect(existsSync(`${path}-wal`)).toBe(true)
+        const saved = inspect<{ record: string }>(path, "SELECT record FROM scoped_state WHERE id = 'new'")
+        expect(saved.record).toContain('yyyy')
+    })
+
     test('its file moved, replaced or deleted while open: stats answers 503 (so /healthz does), sweeps warn', async () => {
         const folder = join(dir, 'moved-file')
         mkdirSync(folder)
