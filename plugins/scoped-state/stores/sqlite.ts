@@ -340,6 +340,22 @@ export const sqliteStore = (options: SqliteStoreOptions): Store => {
         }
     }
 
+    /**
+     * A write a read makes on the side (its expiry kept up, an expired row deleted). When the file
+     * refuses it (a full disk, a lock held elsewhere), the read answers all the same: a user back
+     * after a day, whose read extends the expiry, got 503 for a page that saves nothing. The row
+     * keeps its old expiry, still ahead, until a later read or save writes it. Answers whether it
+     * was written.
+     */
+    const writeAside = (write: () => void) => {
+        try {
+            guard(write, true)
+            return true
+        } catch {
+            return false
+        }
+    }
+
     /** The expiry a read or a save writes at `time` (one clock read per call of the store). */
     const expiry = (time: number, ttlMs: number) => Math.ceil(time + ttlMs * (1 + SLACK))
     /**
@@ -425,15 +441,12 @@ export const sqliteStore = (options: SqliteStoreOptions): Store => {
                     return mark ? endedAgo(Math.max(0, time - mark.ended)) : undefined
                 }
                 if (row.expires <= time) {
-                    remove.run(id)
-                    wrote()
-                    expirations++
+                    // Else the sweep deletes it, and counts it then.
+                    if (writeAside(() => remove.run(id))) expirations++
                     return undefined
                 }
-                if (row.expires < time + ttlMs || row.expires > ahead(time, ttlMs)) {
-                    extend.run(expiry(time, ttlMs), id)
-                    wrote()
-                }
+                if (row.expires < time + ttlMs || row.expires > ahead(time, ttlMs))
+                    writeAside(() => extend.run(expiry(time, ttlMs), id))
                 return row.record
             }),
         save: (id, record, ttlMs) =>

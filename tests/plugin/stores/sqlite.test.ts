@@ -495,6 +495,41 @@ describe('sqlite store', () => {
         expect(kept).toBe('{"v":1}')
     })
 
+    test('on a full disk (file size limit reached), a read whose expiry is due answers its record, not 503', async () => {
+        const path = newPath()
+        // A child process whose files may not grow past 400 blocks, filled with small saves until one fails.
+        const script = `
+            const { sqliteStore } = await import(${JSON.stringify(join(import.meta.dir, '../../../plugins/scoped-state'))})
+            const day = 86_400_000
+            let now = 1_000_000
+            const store = sqliteStore({ path: ${JSON.stringify(path)}, now: () => now })
+            store.save('returning', '{"v":1}', 7 * day)
+            store.save('expiring', '{"v":2}', day)
+            let full
+            try {
+                for (let i = 0; i < 100_000; i++) store.save('b' + i, '{}', 7 * day)
+            } catch (error) {
+                full = error.status
+            }
+            // Two days later: the returning user's read extends its expiry, the other's record has expired.
+            now += 2 * day
+            const read = (id) => {
+                try {
+                    return store.load(id, 7 * day)
+                } catch (error) {
+                    return error.status
+                }
+            }
+            console.log(JSON.stringify({ full, returning: read('returning'), expiring: read('expiring') ?? null }))
+            store.close()
+        `
+        const limited = `trap '' XFSZ; ulimit -f 400 && exec "$0" -e "$1"`
+        const child = Bun.spawn(['sh', '-c', limited, process.execPath, script], { stderr: 'pipe' })
+        const output = await new Response(child.stdout).text()
+        expect(await child.exited).toBe(0)
+        expect(JSON.parse(output)).toEqual({ full: 503, returning: '{"v":1}', expiring: null })
+    })
+
     test('opening a file another store holds waits busyTimeout before it gives up', () => {
         const path = newPath()
         const holder = sqliteStore({ path, exclusive: true })
