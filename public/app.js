@@ -104,8 +104,8 @@ document.addEventListener('htmx:after:request', (event) => {
     // swapped, as htmx 4 does, a refusal into the target and a failure into the alert region
     // (HX-Retarget). An error without it was written before the app: swapped, it would take the
     // place of what the next click updates, and that click's answer would be dropped. Such are a
-    // proxy's 502 while the app restarts, a rate limit's 429 on quick clicks, and the empty 413
-    // that Bun (or a proxy) answers for a body over its limit (server/listen.ts).
+    // proxy's 502 while the app restarts, a rate limit's 429 on quick clicks, and a proxy's 413
+    // for a body over its limit (nginx's client_max_body_size).
     const headers = ctx.response?.headers
     const notTheApps =
         status >= 400 && !headers?.get('hx-retarget') && !/\bhx-request\b/i.test(headers?.get('vary') ?? '')

@@ -10,17 +10,18 @@ import type { AnyElysia } from 'elysia'
 import { ConfigError } from './config'
 
 /**
- * Far above what the app's forms send (a few hundred bytes); a larger body gets 413 before it
- * is read in. Elysia parses a whole body before the handler runs: at 1 MiB, a body shaped to
- * be costly (deeply nested JSON, tens of thousands of form fields) took 30–65 ms of CPU to parse.
+ * Bun's own limit on request bodies: none. The app refuses a body over its limit by the length
+ * it declares, and one of undeclared length, before reading either (`server/security.ts`), and
+ * says so as its other errors do. Bun's refusal comes first and has no body, which Chromium
+ * shows as a blank error page to a form posted without JavaScript.
  */
-const MAX_BODY_BYTES = 65_536
+const NO_BODY_LIMIT = Number.MAX_SAFE_INTEGER
 
 export const listen = (app: AnyElysia, port: number, hostname: string) => {
     try {
         // Not `reusePort`, Elysia's default: a second copy would share the port without an error,
         // and each would serve half the requests (with the memory store, from its own state).
-        app.listen({ port, hostname, reusePort: false, maxRequestBodySize: MAX_BODY_BYTES })
+        app.listen({ port, hostname, reusePort: false, maxRequestBodySize: NO_BODY_LIMIT })
     } catch (error) {
         // A setting refused as the app starts (scopedState's `onStart`) comes with the server up,
         // which would keep the process running.

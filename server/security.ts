@@ -14,7 +14,11 @@
  *
  * Every response names `HX-Request` in `Vary` (answers that also depend on `Accept` say so,
  * `server/respond.ts`): the mark by which `public/app.js` tells the app's error answers, swapped
- * as htmx 4 swaps them, from those written before the app (a proxy's 429 or 502, Bun's 413).
+ * as htmx 4 swaps them, from those written before the app (a proxy's 429, 502 or 413).
+ *
+ * A request body over `MAX_BODY_BYTES` is refused here too, by the length it declares, before
+ * it is read: as the app's other errors, so that a form posted without JavaScript gets a page
+ * saying so (Bun's own 413, sent before the app, has no body: Chromium shows a blank error page).
  *
  * CSRF is token-less, like Hono's `csrf` middleware: the session cookie is
  * SameSite=Lax, and an unsafe request (POST, PUT, PATCH, DELETE) is refused with
@@ -76,6 +80,26 @@ export const crossSite = (request: Request) => {
     )
 }
 
+/**
+ * The largest request body the app reads: far above what its forms send (a few hundred bytes).
+ * Elysia parses a whole body before the handler runs: at 1 MiB, a body shaped to be costly
+ * (deeply nested JSON, tens of thousands of form fields) took 30–65 ms of CPU to parse.
+ */
+export const MAX_BODY_BYTES = 65_536
+
+/**
+ * The status that refuses a request's body before it is read, or `undefined`: 413 over
+ * `MAX_BODY_BYTES`, and 411 for a body whose length is not declared up front (chunked), which
+ * could only be measured by reading it. Browsers declare the length of every form they post.
+ */
+const bodyRefusal = (request: Request) => {
+    if (request.headers.has('transfer-encoding')) return 411
+    return Number(request.headers.get('content-length')) > MAX_BODY_BYTES ? 413 : undefined
+}
+
+/** What a browser is told of a body over the limit: as `public/app.js` words a proxy's 413. */
+const TOO_LARGE = 'That is too large for the server to accept, so nothing was saved. Send less, then try again.'
+
 const HSTS = { 'strict-transport-security': 'max-age=31536000' }
 
 /** What a browser is told of a refused request: as the app's other errors, in the alert region or as a page. */
@@ -103,6 +127,16 @@ export const security = ({ hsts = false, refused = () => {} }: SecurityOptions =
                 // (another site's would need CORS), so this one met such a proxy. Either is told as the
                 // app's other errors are.
                 return shownError(request, set, { title: 'Request refused', message: REFUSED })
+            }
+            const oversize = bodyRefusal(request)
+            if (oversize) {
+                set.status = oversize
+                // The client may still be sending the body, which nothing reads: left open, the connection
+                // would count as a request in flight, and hold a shutdown for its whole grace period.
+                set.headers.connection = 'close'
+                if (oversize === 411) return 'Length Required'
+                if (!isHtmx(request) && !wantsPage(request)) return 'Payload Too Large'
+                return shownError(request, set, { title: 'Too large', message: TOO_LARGE })
             }
         })
         .as('global')

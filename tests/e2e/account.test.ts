@@ -42,8 +42,7 @@ e2eSuite('account in a browser', (e2e) => {
 
     browserTest('a form over the body limit of the server is told in the alert region, the form kept', async () => {
         const page = await e2e.openPage('/account')
-        // Over 64 KiB (server/listen.ts): Bun answers 413 with no body before the app sees it, which
-        // htmx 4 would swap into the form's place.
+        // Over 64 KiB (server/security.ts): refused before the body is read, its message for the alert region.
         await page.getByLabel('Name').fill('x'.repeat(70_000))
         const refused = page.waitForResponse((response) => response.url().endsWith('/account/sign-in'))
         await button(page, 'Sign in').click()
@@ -53,6 +52,19 @@ e2eSuite('account in a browser', (e2e) => {
         await signIn(page, 'Ada')
         await expectText(page.locator('#account strong'), 'Ada')
     })
+
+    browserTest(
+        'without JavaScript, a form over the body limit gets a page that says so, not a blank one',
+        async () => {
+            const page = await e2e.openPage('/account', { javaScriptEnabled: false })
+            await page.getByLabel('Name').fill('x'.repeat(70_000))
+            const refused = page.waitForResponse((response) => response.url().includes('/account/sign-in'))
+            await button(page, 'Sign in').click()
+            expect((await refused).status()).toBe(413)
+            await expectText(page.locator('h1'), 'Too large')
+            await expectText(page.locator('.lead'), /too large for the server to accept/)
+        }
+    )
 
     browserTest('a refused name says why next to the field and keeps what was typed', async () => {
         const page = await e2e.openPage('/account')

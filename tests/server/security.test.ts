@@ -3,8 +3,9 @@ import { describe, expect, test } from 'bun:test'
 import { join } from 'node:path'
 import { createApp } from '../../server/app'
 import { APP_SCRIPT, STYLES } from '../../server/assets'
+import { MAX_BODY_BYTES } from '../../server/security'
 import { testApp } from '../helpers/app'
-import { client, FORM_POST, HTMX } from '../helpers/client'
+import { client, FORM_POST, FORM_TYPE, HTMX } from '../helpers/client'
 import { SECRET } from '../helpers/plugin-app'
 import { startServer } from '../helpers/server'
 
@@ -91,6 +92,45 @@ describe('CSRF', () => {
     test('safe methods are never refused', async () => {
         const response = await client(testApp()).get('/api/count', { 'sec-fetch-site': 'cross-site' })
         expect(response.status).toBe(200)
+    })
+})
+
+describe('request body limit', () => {
+    /** The headers of a body of `bytes` as the browser declares it, over HTTP (`app.handle` declares none). */
+    const declaring = (bytes: number) => ({ ...FORM_TYPE, 'content-length': String(bytes) })
+    const over = declaring(MAX_BODY_BYTES + 1)
+
+    test("a form posted without JavaScript over the limit gets a page saying so: Bun's own 413 is a blank page", async () => {
+        const user = client(testApp())
+        await user.post('/api/increment')
+        const response = await user.post('/api/increment', { ...FORM_POST, ...over }, 'x=1')
+        expect(response.status).toBe(413)
+        expect(response.headers.get('content-type')).toBe('text/html; charset=utf-8')
+        expect(await response.text()).toContain(
+            '<h1>Too large</h1><p class="lead">That is too large for the server to accept, so nothing was saved. Send less, then try again.</p>'
+        )
+        expect(await user.text('/api/count')).toBe('<span id="count">1</span>')
+    })
+
+    test('htmx gets the message in the alert region, where it keeps the form', async () => {
+        const response = await client(testApp()).post('/api/increment', { ...HTMX, ...over }, 'x=1')
+        expect(response.status).toBe(413)
+        expect(response.headers.get('hx-retarget')).toBe('#alerts')
+        expect(await response.text()).toContain('That is too large for the server to accept')
+    })
+
+    test('a script gets a short answer; a body up to the limit passes', async () => {
+        const user = client(testApp())
+        const refused = await user.post('/api/increment', over, 'x=1')
+        expect(refused.status).toBe(413)
+        expect(await refused.text()).toBe('Payload Too Large')
+        expect((await user.post('/api/increment', declaring(MAX_BODY_BYTES), 'x=1')).status).toBe(200)
+    })
+
+    test('a body of undeclared length (chunked) is refused before it is read: 411', async () => {
+        const response = await client(testApp()).post('/api/increment', { 'transfer-encoding': 'chunked' }, 'x=1')
+        expect(response.status).toBe(411)
+        expect(await response.text()).toBe('Length Required')
     })
 })
 
