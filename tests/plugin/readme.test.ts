@@ -2,6 +2,9 @@
  * Every TypeScript sample of the plugin's README and guide runs here as written.
  */
 import { afterAll, describe, expect, test } from 'bun:test'
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { Elysia } from 'elysia'
 import { scopedState } from '../../plugins/scoped-state'
 import { client } from '../helpers/client'
@@ -17,7 +20,7 @@ describe('plugins/scoped-state/README.md and GUIDE.md', () => {
 
     test('has exactly the samples this file exercises', async () => {
         expect((await samples(file)).length).toBe(2)
-        expect((await samples(guide)).length).toBe(5)
+        expect((await samples(guide)).length).toBe(6)
     })
 
     test('the 15-line example', async () => {
@@ -58,6 +61,35 @@ describe('plugins/scoped-state/README.md and GUIDE.md', () => {
         expect(await (await user.post('/tag')).text()).toBe('1')
     })
 
+    test('a stored file: the one it replaced deleted once saved, the new one when the save fails (413)', async () => {
+        const folder = mkdtempSync(join(tmpdir(), 'avatars-'))
+        process.env.AVATAR_DIR = folder
+        try {
+            const { app } = await loadSample(guide, 1)
+            const user = client(app)
+            const upload = async (name: string) => {
+                const form = new FormData()
+                form.append('avatar', new File(['image'], name))
+                const answer = await user.post('/avatar', {}, form)
+                // The hook runs after the response, and deletes without being awaited: one file is left, in 5 s at most.
+                for (const deadline = Date.now() + 5_000; readdirSync(folder).length !== 1 && Date.now() < deadline; )
+                    await Bun.sleep(5)
+                return answer.status
+            }
+            expect(await upload('me.png')).toBe(200)
+            const [first] = readdirSync(folder)
+            expect(await upload('me again.png')).toBe(200)
+            const [second] = readdirSync(folder)
+            expect(second).not.toBe(first)
+            // A name that takes the state over maxStateBytes (16 KiB): not saved, its file gone too.
+            expect(await upload(`${'x'.repeat(20_000)}.png`)).toBe(413)
+            expect(readdirSync(folder)).toEqual([second as string])
+        } finally {
+            delete process.env.AVATAR_DIR
+            rmSync(folder, { recursive: true, force: true })
+        }
+    })
+
     test('a new version of the setup migrates the state saved under the old one', async () => {
         // Version 1, on the memory store and development secret that instances given none share.
         const first = new Elysia()
@@ -66,7 +98,7 @@ describe('plugins/scoped-state/README.md and GUIDE.md', () => {
         const user = client(first)
         await user.post('/cart/mug')
         await user.post('/cart/pen')
-        const { app } = await loadSample(guide, 1)
+        const { app } = await loadSample(guide, 2)
         expect(await (await client(app, user.cookie).get('/cart')).json()).toEqual([
             { id: 'mug', quantity: 1 },
             { id: 'pen', quantity: 1 }
@@ -74,7 +106,7 @@ describe('plugins/scoped-state/README.md and GUIDE.md', () => {
     })
 
     test('signing a user out everywhere: a password change ends the other sessions, not this one', async () => {
-        const { app } = await loadSample(guide, 3)
+        const { app } = await loadSample(guide, 4)
         const [laptop, phone] = [client(app), client(app)]
         await laptop.post('/login')
         await phone.post('/login')
@@ -96,7 +128,7 @@ describe('plugins/scoped-state/README.md and GUIDE.md', () => {
     })
 
     test('the webhook sample does not start without its secret: with a default one, anyone could sign a delivery', async () => {
-        const { code, stderr } = await run(['bun', await writeSample(guide, 4)], import.meta.dir, {
+        const { code, stderr } = await run(['bun', await writeSample(guide, 5)], import.meta.dir, {
             WEBHOOK_SECRET: ''
         })
         expect(code).not.toBe(0)
@@ -105,7 +137,7 @@ describe('plugins/scoped-state/README.md and GUIDE.md', () => {
 
     test("a webhook marks the order paid; the session's own poll empties the cart of it, once", async () => {
         process.env.WEBHOOK_SECRET = 'the secret a payment provider signs with'
-        const { app, orders, sign } = await loadSample(guide, 4)
+        const { app, orders, sign } = await loadSample(guide, 5)
         const user = client(app)
         await user.post('/cart/mug')
         await user.post('/cart/pen')
@@ -137,7 +169,7 @@ describe('plugins/scoped-state/README.md and GUIDE.md', () => {
     })
 
     test('the page wiring: header for htmx, page_id for plain forms', async () => {
-        const { CounterPage } = await loadSample(guide, 2)
+        const { CounterPage } = await loadSample(guide, 3)
         const html = String(CounterPage({ pageId: 'abc.def', count: 2 }))
         expect(html).toContain('hx-headers:inherited="{&#34;x-page-id&#34;:&#34;abc.def&#34;}"')
         expect(html).toContain('action="/api/increment?page_id=abc.def"')
