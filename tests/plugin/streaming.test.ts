@@ -68,6 +68,53 @@ describe('a streaming handler', () => {
     })
 })
 
+/** Resolves when `signal` aborts: for a listening server's request, when its client goes. */
+const aborted = (signal: AbortSignal) =>
+    new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }))
+
+describe('an event stream waiting for news', () => {
+    test('whose client went away ends at once only when it waits on request.signal too', async () => {
+        const news = Promise.withResolvers<void>()
+        const ended = { watchful: Promise.withResolvers<void>(), unwatchful: Promise.withResolvers<void>() }
+        let unwatchfulEnded = false
+        const app = stateApp()
+            .get('/watchful', async function* ({ scopedStore, request }) {
+                try {
+                    yield `${scopedStore.count};`
+                    await Promise.race([news.promise, aborted(request.signal)])
+                } finally {
+                    ended.watchful.resolve()
+                }
+            })
+            .get('/unwatchful', async function* ({ scopedStore }) {
+                try {
+                    yield `${scopedStore.count};`
+                    await news.promise
+                    yield 'news;'
+                } finally {
+                    unwatchfulEnded = true
+                    ended.unwatchful.resolve()
+                }
+            })
+            .listen({ port: 0, hostname: '127.0.0.1' })
+        try {
+            for (const path of ['/watchful', '/unwatchful']) {
+                const leaving = new AbortController()
+                const response = await fetch(`http://127.0.0.1:${app.server?.port}${path}`, { signal: leaving.signal })
+                expect(new TextDecoder().decode((await response.body?.getReader().read())?.value)).toBe('0;')
+                leaving.abort()
+            }
+            await ended.watchful.promise
+            // It awaits news that has not come: nothing can have ended it.
+            expect(unwatchfulEnded).toBe(false)
+            news.resolve()
+            await ended.unwatchful.promise
+        } finally {
+            await app.stop(true)
+        }
+    })
+})
+
 describe('after the save', () => {
     test('an onAfterHandle hook added after the plugin runs only once the save succeeded; onAfterResponse runs after a failed one too', async () => {
         const afterHandle: string[] = []
