@@ -92,6 +92,19 @@ describe('a change after the plugin committed', () => {
         expect(await user.text('/state')).toContain('"theme":"light"')
     })
 
+    test('in place, in a generator handler: only its own copy changes, and nothing is reported', async () => {
+        const app = stateApp().post('/stream', async function* ({ scopedStore }) {
+            yield 'streamed;'
+            scopedStore.cart.items.push('late')
+            yield scopedStore.cart.items.join(',')
+        })
+        const user = client(app)
+        await user.post('/cart/mug')
+        expect(await (await user.post('/stream')).text()).toBe('streamed;mug,late')
+        expect(await user.text('/cart')).toBe('mug')
+        expect(error).not.toHaveBeenCalled()
+    })
+
     test('an object the handler stored and still holds: changing it later reaches no other request', async () => {
         const mine = ['a']
         const app = stateApp().post('/assign', ({ scopedStore }) => {
