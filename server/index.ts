@@ -30,14 +30,21 @@ const start = () => {
     const address = config.basePath ? `${url.origin}${config.basePath}/` : url.origin
     console.log(`Listening on ${address} (${mode}; session state: ${storeLabel(config.store)})`)
 
+    // The Redis store's close then waits, up to its lease, for requests still holding a session
+    // whose client went away (docs/stores.md#shutdown): shutdown may take that much longer.
+    const drainSeconds = (store.lockLease ?? 0) / 1000
+    const drainNote = drainSeconds > 0 ? `, then up to ${drainSeconds} s for requests whose client went away` : ''
     let stopping = false
     const shutdown = async (signal: NodeJS.Signals) => {
         // A second signal does not cut the first short: Ctrl-C reaches both `bun run start` and
         // the app, which `bun run` then sends it again, as does systemd's stop of the whole
-        // group. Shutdown ends within the grace period anyway; SIGKILL ends it at once.
+        // group. Shutdown ends within the grace period (then the lease above) anyway; SIGKILL ends
+        // it at once.
         if (stopping) return
         stopping = true
-        console.log(`${signal}: stopping once requests in flight finish (at most ${config.shutdownGrace / 1000} s).`)
+        console.log(
+            `${signal}: stopping once requests in flight finish (at most ${config.shutdownGrace / 1000} s${drainNote}).`
+        )
         // Stops accepting connections and lets in-flight requests finish (up to the grace period).
         const cutOff = setTimeout(() => app.server?.stop(true), config.shutdownGrace)
         reload?.close()

@@ -9,8 +9,10 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { countOf, setCookieOf } from '../helpers/client'
+import { redisTest, useRedis } from '../helpers/redis'
 import { type RunningServer, startServer } from '../helpers/server'
 
+const redis = useRedis()
 const dir = mkdtempSync(join(tmpdir(), 'scoped-state-shutdown-'))
 let server: RunningServer | undefined
 afterAll(async () => {
@@ -123,3 +125,18 @@ test('SIGTERM with a request that never completes: its connection is closed afte
     expect(waited).toBeLessThan(9_000)
     expect(await stalled.finish()).toBe('')
 }, 30_000)
+
+redisTest(
+    'SIGTERM with the Redis store: the line says that closing it may wait its lease more',
+    async () => {
+        server = await startServer({
+            env: { NODE_ENV: 'test', SCOPED_STATE_STORE: redis().url, SHUTDOWN_GRACE_SECONDS: '2' }
+        })
+        server.child.kill('SIGTERM')
+        expect(await server.child.exited).toBe(0)
+        expect(server.output()).toContain(
+            'SIGTERM: stopping once requests in flight finish (at most 2 s, then up to 10 s for requests whose client went away).'
+        )
+    },
+    30_000
+)
