@@ -9,8 +9,9 @@
  *
  * Handlers get `scopedStore` (read and assign keys), `resetScopedStore(ignorePreserve?)`,
  * `regenerateScopedSession()` (new id, preserved keys kept: call it at login),
- * `destroyScopedSession()` (state deleted, cookie cleared) and `scopedPageId` (hand it
- * back from pages; see GUIDE.md). The caller still owns: a strong `secret` in
+ * `destroyScopedSession()` (state deleted, cookie cleared), `scopedPageId` (hand it
+ * back from pages; see GUIDE.md), `scopedSessionId()` (the id to record with an account)
+ * and `endScopedSession(id)` (ends another session of the store). The caller still owns: a strong `secret` in
  * production, HTTPS, CSRF checks on unsafe methods, keeping shared caches off responses
  * that show state (`Cache-Control: no-store`), and awaiting the store's `close()` on
  * shutdown (README.md).
