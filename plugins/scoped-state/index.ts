@@ -136,7 +136,7 @@ export const scopedState = <Setup extends StateSetup, Changed = Partial<ScopedSt
     }
     const given = options.store ?? (options.now ? memoryStore({ now }) : undefined)
     // A store given (or made for a custom clock) is this instance's to close; else it shares the default.
-    const { store, release: releaseStore } = given
+    const { store, release: letGoOfStore } = given
         ? { store: given, release: () => given.close() }
         : holdDefaultStore(cookieName)
     const locking = options.serializeRequests === true || !store.synchronous
@@ -191,7 +191,7 @@ export const scopedState = <Setup extends StateSetup, Changed = Partial<ScopedSt
         })
         // Route modules may each use this instance: close the store once.
         .onStop(() => {
-            if (!closing) closing = Promise.resolve(releaseStore())
+            if (!closing) closing = Promise.resolve(letGoOfStore())
             return closing
         })
         .derive({ as: 'scoped' }, hooks.derive as (context: RequestInfo) => HandlerContext<Setup>)
