@@ -30,7 +30,7 @@ const acceptsHtml = (headers: Headers) => headers.get('accept')?.includes('text/
 const isHistoryRestore = (headers: Headers) => headers.get('hx-history-restore-request') === 'true'
 
 /**
- * Whether `request` loads a document: a GET that accepts HTML, is not an htmx request,
+ * Whether `request` loads a document: a GET (or HEAD) that accepts HTML, is not an htmx request,
  * and that the browser marks `Sec-Fetch-Mode: navigate` (old browsers without Fetch
  * Metadata: any such GET); or htmx's history restore, which renders the page anew. curl,
  * scripts and `fetch()` calls are not page loads, so they keep using the session's
