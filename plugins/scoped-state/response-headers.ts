@@ -1,7 +1,8 @@
 /**
  * What the plugin adds to a response: the session cookie, once the request's state is
  * saved; `no-store` on the responses of a page scope whose route sets no `Cache-Control`,
- * and on those that carry the cookie, added to the route's own unless that says `private`.
+ * and on those that carry the cookie, added to the route's own unless that says `private`
+ * or `no-store` already.
  */
 import type { Context } from 'elysia'
 import type { SessionCookie } from './cookie.js'
