@@ -25,9 +25,12 @@ import { security } from './security'
 import { appState } from './state'
 
 export interface AppOptions {
-    /** Passed to the scoped-state plugin (secret, store, timeouts, clock). */
+    /**
+     * Passed to the scoped-state plugin (secret, store, timeouts, clock).
+     * @default {} (a memory store of the app's own, and no secret: refused in production)
+     */
     state?: ScopedStateOptions
-    /** Receives one line per request (`GET /counter 200 1.2ms`); no access log when absent. */
+    /** Receives one line per request (`GET /counter 200 1.2ms`). @default undefined (no access log) */
     accessLog?: (line: string) => void
     /**
      * Receives lines about requests answered 503 (the session store failing or not answering a
@@ -38,7 +41,10 @@ export interface AppOptions {
     warn?: (line: string) => void
     /** Send `Strict-Transport-Security` on every response (`server/security.ts`). @default false */
     hsts?: boolean
-    /** Reload open pages when the server restarts (`server/live-reload.ts`); development only. */
+    /**
+     * Reload open pages when the server restarts (`server/live-reload.ts`); development only.
+     * @default undefined (off)
+     */
     liveReload?: LiveReload
 }
 
