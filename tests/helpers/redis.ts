@@ -165,15 +165,15 @@ export const startRedis = async ({ tls = false }: StartRedisOptions = {}): Promi
     }
 
     const stop = async () => {
-        const running = child
+        const stopping = child
         child = undefined
-        if (!running || running.exitCode !== null) return
-        running.kill('SIGCONT')
-        running.kill('SIGTERM')
-        const exited = await Promise.race([running.exited.then(() => true), Bun.sleep(5_000).then(() => false)])
+        if (!stopping || stopping.exitCode !== null) return
+        stopping.kill('SIGCONT')
+        stopping.kill('SIGTERM')
+        const exited = await Promise.race([stopping.exited.then(() => true), Bun.sleep(5_000).then(() => false)])
         if (!exited) {
-            running.kill('SIGKILL')
-            await running.exited
+            stopping.kill('SIGKILL')
+            await stopping.exited
         }
     }
 
