@@ -113,6 +113,7 @@ export interface StartRedisOptions {
     /**
      * Serve TLS only (`rediss://`), with a certificate signed by a throwaway CA (`certificates`);
      * clients need not present one of their own (`tls-auth-clients no`).
+     * @default false
      */
     tls?: boolean
 }

@@ -18,12 +18,25 @@ export interface RunningServer {
 }
 
 export interface StartServerOptions {
-    /** Extra environment variables, e.g. a store URL, or the same `SESSION_SECRET` for several instances. */
+    /**
+     * Extra environment variables, e.g. a store URL, or the same `SESSION_SECRET` for several instances.
+     * @default {} (the test process's own, with `PORT=0`, `HOST=127.0.0.1` and a random secret)
+     */
     env?: Record<string, string>
-    /** What to run, from `cwd`; default `bun server/index.ts` of this checkout, what `bun run start` runs. */
+    /**
+     * What to run, from `cwd`.
+     * @default [process.execPath, ENTRY] (`bun server/index.ts` of this checkout, what `bun run start` runs)
+     */
     command?: string[]
+    /**
+     * The folder `command` runs in: another checkout, or a `bun create` copy.
+     * @default the test process's own
+     */
     cwd?: string
-    /** How long to wait for the server to answer; default 15 s. */
+    /**
+     * How long to wait for the server to answer, in milliseconds.
+     * @default 15_000
+     */
     timeoutMs?: number
 }
 
