@@ -82,7 +82,7 @@ export interface EngineCore {
     /**
      * Whether `session` ended while its request ran or just before (a login or logout, here or,
      * as the store told, in another process): if so, it is made to save nothing and send no cookie
-     * (`ScopedSession.ended`, which fails a change with 409). A login whose source session ended,
+     * (`ScopedSession.treatAsEnded`, which fails a change with 409). A login whose source session ended,
      * or whose new id the app ended meanwhile (`end`), fails (409) whatever it changed; a logout's
      * new session (destroyed, then regenerated) goes on.
      */
@@ -169,7 +169,7 @@ export const createEngine = (config: EngineConfig) => {
         }
         const ended = session.endedElsewhere || (session.returning && endedIds.get(session.id.id) !== undefined)
         if (!ended) return false
-        session.ended()
+        session.treatAsEnded()
         return true
     }
     const seconds = () => Math.floor(now() / 1000)

@@ -306,7 +306,7 @@ export class ScopedSession {
      * evicted): saving a change would bring it back, so a request that changed a key fails
      * with 409; one that changed nothing itself (a page load, a reset) has nothing to save.
      */
-    ended() {
+    treatAsEnded() {
         if (this.changedKeys().size > 0) throw new SessionEndedError()
         this.raw = undefined
         this.record = undefined
@@ -324,7 +324,7 @@ export class ScopedSession {
      * one changed a key. Called only when the record did change.
      */
     rebase(fresh: string | undefined) {
-        if (this.raw !== undefined && fresh === undefined) return this.ended()
+        if (this.raw !== undefined && fresh === undefined) return this.treatAsEnded()
         const changed = this.changedKeys()
         // A full reset meant everything the user held then: any change since is a collision.
         if (this.cleared === 'all') throw new CollisionError()
