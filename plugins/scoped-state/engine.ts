@@ -263,7 +263,7 @@ export const createEngine = (config: EngineConfig) => {
         // At least 1: a request that ran past `absoluteTimeout` commits with none left.
         ttlOf: (id, at = seconds()) => Math.max(1, lifetime(id, at) * 1000),
         closeHandling(session, set) {
-            session.answer()
+            session.markAnswered()
             forbidStoring(session, set)
         },
         endedMeanwhile,

@@ -57,7 +57,7 @@ export const lockedPath = (core: EngineCore): RequestPath => {
     }
     /** After a request's response: it is answered, and what it still holds released. */
     const abort = (session: ScopedSession | undefined, handling: object) => {
-        session?.answer()
+        session?.markAnswered()
         release(session, handling)
     }
     return {

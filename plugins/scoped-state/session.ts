@@ -265,7 +265,7 @@ export class ScopedSession {
     }
 
     /** Commit has begun: the state may still be read; a change now is ignored, and reported. */
-    answer() {
+    markAnswered() {
         this.answered = true
         this.beforeFirstTouch = undefined
     }
