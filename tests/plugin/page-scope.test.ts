@@ -1,7 +1,7 @@
 /** Non-preserved keys belong to one page load of one tab; preserved keys to the session. */
 import { describe, expect, test } from 'bun:test'
 import { PAGE_HEADER, PAGE_PARAM, withPageId } from '../../plugins/scoped-state'
-import { client, FORM_POST, HTMX, inPage, NAVIGATE } from '../helpers/client'
+import { client, FORM_POST, HTMX, inPage, NAVIGATE, setCookieOf } from '../helpers/client'
 import { manualClock, stateApp } from '../helpers/plugin-app'
 
 interface State {
@@ -160,7 +160,7 @@ describe('page scope', () => {
         try {
             const origin = `http://127.0.0.1:${app.server?.port}`
             const first = await fetch(`${origin}/state`, { headers: NAVIGATE })
-            const cookie = first.headers.get('set-cookie')?.split(';')[0] as string
+            const cookie = setCookieOf(first) as string
             const { page } = (await first.json()) as State
             const headers = { ...NAVIGATE, cookie }
             await fetch(`${origin}${withPageId('/increment', page)}`, { method: 'POST', headers })

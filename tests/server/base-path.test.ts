@@ -5,6 +5,7 @@
  * browser resolves `/counter` from the host's root.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { setCookieOf } from '../helpers/client'
 import { type RunningServer, startServer } from '../helpers/server'
 
 let server: RunningServer
@@ -53,7 +54,7 @@ describe('under BASE_PATH=/shop', () => {
 
     test('a plain form comes back to its page under /shop, with its page id', async () => {
         const page = await load('/shop/counter')
-        const cookie = page.headers.get('set-cookie')?.split(';')[0] ?? ''
+        const cookie = setCookieOf(page) ?? ''
         const action = addresses(await page.text()).find(({ value }) => value.startsWith('/shop/api/increment?'))
         expect(action).toBeDefined()
         const answer = await post(action?.value ?? '', {}, { cookie })
