@@ -196,13 +196,13 @@ export const scopedState = <Setup extends StateSetup, Changed = Partial<ScopedSt
         })
         .derive({ as: 'scoped' }, hooks.derive as (context: RequestInfo) => HandlerContext<Setup>)
         .onAfterHandle({ as: 'scoped' }, hooks.commit as (context: object) => undefined)
-    // Only a store that locks has something to release when a request fails; a hook costs
-    // every route, so synchronous stores go without. Released on error and after the
-    // response, whichever runs first (the second finds nothing held): Elysia stops at the
-    // first error hook that answers, which may be the app's own; when none answers, it runs
-    // after-response hooks only once the response is out, or not at all (Elysia 1.4, for the
-    // plugin's own 409 of a forged page id). An app error hook that throws skips both: the
-    // session's hold then lapses after `lockLease`.
+    // Only the locking path (an asynchronous store, or `serializeRequests`) holds something to
+    // release when a request fails; a hook costs every route, so the other path goes without.
+    // Released on error and after the response, whichever runs first (the second finds nothing
+    // held): Elysia stops at the first error hook that answers, which may be the app's own; when
+    // none answers, it runs after-response hooks only once the response is out, or not at all
+    // (Elysia 1.4, for the plugin's own 409 of a forged page id). An app error hook that throws
+    // skips both: the session's hold then lapses after `lockLease`.
     const { abort, release: releaseHeld } = engine
     if (!abort || !releaseHeld) return plugin
     type Held = Partial<DerivedContext<Setup>> & { set: ResponseSet }
