@@ -26,9 +26,16 @@ const create = (path: string) => {
     try {
         writeFileSync(path, `${secret}\n`, { mode: 0o600, flag: 'wx' })
     } catch (error) {
+        if (code(error) !== 'EEXIST') throw error
         // Another process starting at the same moment made it first: use theirs.
-        if (code(error) === 'EEXIST') return read(path) || secret
-        throw error
+        const theirs = read(path)
+        if (theirs) return theirs
+        // Still being written, or left empty by a start that could not write it (a full disk), which
+        // would otherwise give every later start a secret of its own without a word.
+        console.warn(
+            `${resolve(path)} is empty: this start uses a secret of its own, and sessions will not survive a restart. Delete the file if it stays empty.`
+        )
+        return secret
     }
     console.log(`Created ${resolve(path)}: the session secret for development (production needs SESSION_SECRET).`)
     return secret

@@ -73,3 +73,18 @@ test('two servers starting at once: the one that finds the file made by the othe
     expect(developmentSecret(empty)).toHaveLength(1)
     expect(fs.readFileSync(empty, 'utf8')).toBe('')
 })
+
+test('a file left empty (a first start that could not write it): a secret of its own, and a warning that says so', () => {
+    const path = join(dir, 'left-empty')
+    writeFileSync(path, '')
+    warn.mockClear()
+    const [first] = developmentSecret(path) ?? []
+    const [second] = developmentSecret(path) ?? []
+    // Each start a secret of its own: the sessions of one are not the next one's.
+    expect(first).not.toBe(second)
+    expect(warn.mock.calls.map(([message]) => String(message))).toEqual(
+        Array(2).fill(
+            `${path} is empty: this start uses a secret of its own, and sessions will not survive a restart. Delete the file if it stays empty.`
+        )
+    )
+})
