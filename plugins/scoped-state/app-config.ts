@@ -9,7 +9,7 @@
 import { ScopedStateSetupError } from './errors.js'
 
 /** The part of Elysia's config read here. */
-export interface AppConfig {
+interface AppConfig {
     aot?: boolean
     cookie?: { sign?: unknown }
 }

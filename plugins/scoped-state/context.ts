@@ -15,7 +15,7 @@ import type { ScopedSession } from './session.js'
 import type { MaybePromise } from './store.js'
 
 /** The engine's session functions that handlers may call. */
-export interface SessionControl {
+interface SessionControl {
     regenerate(session: ScopedSession, request: Request, persistent?: boolean): void
     destroy(session: ScopedSession, request: Request): void
     end(session: ScopedSession, id: string): MaybePromise<void>

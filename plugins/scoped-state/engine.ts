@@ -27,7 +27,7 @@ import type { Signer } from './signer.js'
 import { type EndedSession, SESSION_ENDED, type Store } from './store.js'
 import { synchronousPath } from './synchronous-path.js'
 
-export interface EngineConfig {
+interface EngineConfig {
     /** The setup's keys and version. */
     format: RecordFormat
     store: Store

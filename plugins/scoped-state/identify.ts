@@ -18,7 +18,7 @@ const SAME_NAME_COOKIES = 4
 /** Verified session cookies and page ids remembered per plugin. */
 const VERIFIED_VALUES = 4096
 
-export interface IdentifyConfig {
+interface IdentifyConfig {
     signer: Signer
     cookieName: string
     idleTimeout: number

@@ -23,7 +23,7 @@ export interface StateRecord {
 }
 
 /** Turns one scope's keys, as saved under version `from`, into the current shape. */
-export type Migrate = (saved: Scope, from: number) => Scope
+type Migrate = (saved: Scope, from: number) => Scope
 
 /** What reading a record needs to know of the setup. */
 export interface RecordFormat {

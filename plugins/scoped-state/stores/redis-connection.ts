@@ -27,7 +27,7 @@ export const timedOut = (error: unknown) => error instanceof Error && timeouts.h
 /** Whether `url` names a server spoken to over TLS (`rediss://`, `valkeys://`, `redis+tls://`). */
 export const usesTls = (url: string) => /^(rediss|valkeys):|\+tls/i.test(url)
 
-export interface RedisConnection {
+interface RedisConnection {
     /**
      * Sends one command, connecting first if needed; fails with `StoreUnavailableError` within
      * the timeout, `unanswered` when the command `writes` state and went out.
