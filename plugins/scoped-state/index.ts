@@ -189,7 +189,8 @@ export const scopedState = <Setup extends StateSetup, Changed = Partial<ScopedSt
             // Knowing the scheme, the cookie's `Secure` flag needs no request URL (costly to build in Bun).
             engine.listenOn(server?.protocol ?? undefined)
         })
-        // Route modules may each use this instance: close the store once.
+        // Route modules may each use this instance: let go of the store once. A store given is
+        // closed; the shared default one only when its last instance lets go (default-store.ts).
         .onStop(() => {
             if (!closing) closing = Promise.resolve(letGoOfStore())
             return closing
