@@ -63,9 +63,10 @@ const cookiesBlocked = refusesCookies()
           'Your browser is blocking cookies for this site, so nothing you do here is kept: the cart, the theme and signing in are lost at the next click or page. Allow cookies for this site, then reload.'
       )
     : undefined
+// `ALERTS_ID` in views/alerts.tsx, which this script, served as it is, cannot import.
+const alerts = document.getElementById('alerts')
 /** @param {...Node} notices */
-const showAlert = (...notices) =>
-    document.getElementById('alerts')?.replaceChildren(...(cookiesBlocked ? [cookiesBlocked] : []), ...notices)
+const showAlert = (...notices) => alerts?.replaceChildren(...(cookiesBlocked ? [cookiesBlocked] : []), ...notices)
 if (cookiesBlocked) showAlert()
 
 /**
@@ -165,7 +166,6 @@ document.addEventListener('htmx:after:swap', (event) => {
 
 // The alert region sticks below the header (styles.css): what focus scrolls to stops below the
 // message too, or a keyboard user going back up the page would land under it.
-const alerts = document.getElementById('alerts')
 if (alerts)
     new ResizeObserver(() => {
         document.documentElement.style.setProperty('--alerts-space', `${alerts.offsetHeight}px`)

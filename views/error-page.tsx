@@ -8,7 +8,10 @@ export const START_OVER_PATH = '/start-over'
 export interface ErrorPageProps {
     title: string
     message: string
-    /** Offers a plain form that resets all of the user's state (`POST /start-over`): their way out of state that cannot be read. */
+    /**
+     * Offers a plain form that resets all of the user's state (`POST /start-over`): their way out of state that cannot be read.
+     * @default false
+     */
     startOver?: boolean
 }
 

@@ -61,7 +61,6 @@ export const lockedPath = (core: EngineCore): RequestPath => {
         release(session, handling)
     }
     return {
-        /** `handling` is this handling of the request (Elysia's `set`), which holds the lock. */
         async open(request: Request, handling: object): Promise<ScopedSession> {
             const at = core.seconds()
             for (;;) {
