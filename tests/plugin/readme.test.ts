@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Elysia } from 'elysia'
 import { scopedState } from '../../plugins/scoped-state'
-import { client } from '../helpers/client'
+import { client, NAVIGATE } from '../helpers/client'
 import { SECRET } from '../helpers/plugin-app'
 import { counterSample, loadSample, removeSamples, samples, writeSample } from '../helpers/readme-samples'
 import { run } from '../helpers/run'
@@ -20,7 +20,7 @@ describe('plugins/scoped-state/README.md and GUIDE.md', () => {
 
     test('has exactly the samples this file exercises', async () => {
         expect((await samples(file)).length).toBe(2)
-        expect((await samples(guide)).length).toBe(6)
+        expect((await samples(guide)).length).toBe(7)
     })
 
     test('the 15-line example', async () => {
@@ -127,8 +127,95 @@ describe('plugins/scoped-state/README.md and GUIDE.md', () => {
         expect(await laptop.text('/me')).toBe('alice')
     })
 
+    describe('signing in with a provider', async () => {
+        const { app, provider } = await loadSample(guide, 5)
+        /** What the provider was asked at /authorize, by code: it checks them at /token. */
+        const grants = new Map<string, { challenge: string; nonce: string; sub: string }>()
+        const server = Bun.serve({
+            port: 0,
+            hostname: '127.0.0.1',
+            fetch: async (request) => {
+                const form = new URLSearchParams(await request.text())
+                const grant = grants.get(form.get('code') ?? '')
+                grants.delete(form.get('code') ?? '')
+                const verifier = form.get('code_verifier') ?? ''
+                if (grant?.challenge !== new Bun.CryptoHasher('sha256').update(verifier).digest('base64url'))
+                    return Response.json({ error: 'invalid_grant' }, { status: 400 })
+                const exp = Math.floor(Date.now() / 1000) + 300
+                const claims = { iss: provider.issuer, aud: provider.clientId, exp, nonce: grant.nonce, sub: grant.sub }
+                const encoded = Buffer.from(JSON.stringify(claims)).toString('base64url')
+                return Response.json({ id_token: `e30.${encoded}.unsigned` })
+            }
+        })
+        provider.token = `http://127.0.0.1:${server.port}/token`
+        afterAll(() => server.stop(true))
+
+        type Browser = ReturnType<typeof client>
+        /** Leaves for the provider, which approves `sub` at once: the callback's address. */
+        const leave = async (browser: Browser, sub = 'ada', query = '') => {
+            const sent = await browser.get(`/login/provider?${query}`, NAVIGATE)
+            expect(sent.status).toBe(303)
+            const asked = new URL(sent.headers.get('location') ?? '').searchParams
+            const code = crypto.randomUUID()
+            grants.set(code, { challenge: asked.get('code_challenge') ?? '', nonce: asked.get('nonce') ?? '', sub })
+            return `/login/provider/callback?${new URLSearchParams({ code, state: asked.get('state') ?? '' })}`
+        }
+        /** The callback as the browser follows it back: a top-level GET from the provider's site. */
+        const back = (browser: Browser, callback: string) =>
+            browser.get(callback, { ...NAVIGATE, 'sec-fetch-site': 'cross-site' })
+
+        test('two tabs each finish their own sign-in; the session id changes at each', async () => {
+            const browser = client(app)
+            const [first, second] = [await leave(browser), await leave(browser, 'ada', 'returnTo=/cart')]
+            const before = browser.cookie
+            expect((await back(browser, first)).headers.get('location')).toBe('/')
+            expect(browser.cookie).not.toBe(before)
+            expect(await browser.text('/me')).toBe('ada')
+            expect((await back(browser, second)).headers.get('location')).toBe('/cart')
+        })
+
+        test('a callback sent again, or by another browser, finds nothing to finish', async () => {
+            const browser = client(app)
+            const callback = await leave(browser)
+            const stranger = client(app)
+            expect((await back(stranger, callback)).status).toBe(400)
+            expect(await stranger.text('/me')).toBe('signed out')
+            expect((await back(browser, callback)).status).toBe(303)
+            expect((await back(browser, callback)).status).toBe(400)
+        })
+
+        test('another site as returnTo comes back to the home page', async () => {
+            for (const returnTo of ['//evil.example/', 'https://evil.example/', '/\\evil.example/']) {
+                const browser = client(app)
+                const callback = await leave(browser, 'ada', new URLSearchParams({ returnTo }).toString())
+                expect((await back(browser, callback)).headers.get('location')).toBe('/')
+            }
+        })
+
+        test('form_post is handed on to the GET callback, with no session cookie set', async () => {
+            const browser = client(app)
+            const callback = await leave(browser, 'ada', 'mode=form_post')
+            const fields = new URL(callback, 'http://localhost').searchParams
+            const posted = await app.handle(
+                new Request('http://localhost/login/provider/callback', {
+                    method: 'POST',
+                    headers: {
+                        ...NAVIGATE,
+                        'sec-fetch-site': 'cross-site',
+                        'content-type': 'application/x-www-form-urlencoded'
+                    },
+                    body: fields
+                })
+            )
+            expect(posted.status).toBe(303)
+            expect(posted.headers.get('set-cookie')).toBeNull()
+            expect((await back(browser, posted.headers.get('location') ?? '')).status).toBe(303)
+            expect(await browser.text('/me')).toBe('ada')
+        })
+    })
+
     test('the webhook sample does not start without its secret: with a default one, anyone could sign a delivery', async () => {
-        const { code, stderr } = await run(['bun', await writeSample(guide, 5)], import.meta.dir, {
+        const { code, stderr } = await run(['bun', await writeSample(guide, 6)], import.meta.dir, {
             WEBHOOK_SECRET: ''
         })
         expect(code).not.toBe(0)
@@ -137,7 +224,7 @@ describe('plugins/scoped-state/README.md and GUIDE.md', () => {
 
     test("a webhook marks the order paid; the session's own poll empties the cart of it, once", async () => {
         process.env.WEBHOOK_SECRET = 'the secret a payment provider signs with'
-        const { app, orders, sign } = await loadSample(guide, 5)
+        const { app, orders, sign } = await loadSample(guide, 6)
         const user = client(app)
         await user.post('/cart/mug')
         await user.post('/cart/pen')
