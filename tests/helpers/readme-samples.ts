@@ -5,6 +5,7 @@
  *
  * @example
  * const { app } = await loadSample('README.md', 0)
+ * const { app } = await loadSample('plugins/scoped-state/GUIDE.md', 'response_mode')
  */
 
 import { expect } from 'bun:test'
@@ -24,18 +25,31 @@ export const samples = async (file: string) => {
     }))
 }
 
-/** Writes sample `index` of `file` under tests/.readme-samples; returns its path, to run it in a process of its own. */
-export const writeSample = async (file: string, index: number) => {
-    const sample = (await samples(file))[index]
-    if (!sample) throw new Error(`${file} has no sample #${index}`)
+/**
+ * Sample `which` of `file`: by its place, or the only one whose code contains the text `which`,
+ * so that a sample added above it moves no test to another.
+ */
+const sampleOf = async (file: string, which: number | string) => {
+    const all = await samples(file)
+    const index = typeof which === 'number' ? which : all.findIndex(({ code }) => code.includes(which))
+    const sample = all[index]
+    if (!sample) throw new Error(`${file} has no sample ${JSON.stringify(which)}`)
+    if (typeof which === 'string' && all.findLastIndex(({ code }) => code.includes(which)) !== index)
+        throw new Error(`${file} has more than one sample containing ${JSON.stringify(which)}`)
+    return { ...sample, index }
+}
+
+/** Writes sample `which` of `file` (`sampleOf`) under tests/.readme-samples; returns its path, to run it in a process of its own. */
+export const writeSample = async (file: string, which: number | string) => {
+    const sample = await sampleOf(file, which)
     mkdirSync(OUT, { recursive: true })
-    const path = join(OUT, `${file.replaceAll('/', '-')}-${index}.${sample.lang}`)
+    const path = join(OUT, `${file.replaceAll('/', '-')}-${sample.index}.${sample.lang}`)
     await Bun.write(path, sample.code.replaceAll("'./plugins/scoped-state'", "'../../plugins/scoped-state'"))
     return path
 }
 
-/** Writes sample `index` of `file` under tests/.readme-samples and imports it. */
-export const loadSample = async (file: string, index: number) => import(await writeSample(file, index))
+/** Writes sample `which` of `file` (`sampleOf`) under tests/.readme-samples and imports it. */
+export const loadSample = async (file: string, which: number | string) => import(await writeSample(file, which))
 
 /** Removes the extracted samples. */
 export const removeSamples = () => rmSync(OUT, { recursive: true, force: true })

@@ -47,7 +47,7 @@ describe('plugins/scoped-state/README.md and GUIDE.md', () => {
     })
 
     test('the types named apart: a store helper, a handler, options', async () => {
-        const { setup, tagCount, increment, options } = await loadSample(guide, 0)
+        const { setup, tagCount, increment, options } = await loadSample(guide, 'ScopedContext')
         const app = new Elysia()
             .use(scopedState(setup, { ...options, secret: SECRET }))
             .post('/increment', increment)
@@ -65,7 +65,7 @@ describe('plugins/scoped-state/README.md and GUIDE.md', () => {
         const folder = mkdtempSync(join(tmpdir(), 'avatars-'))
         process.env.AVATAR_DIR = folder
         try {
-            const { app } = await loadSample(guide, 1)
+            const { app } = await loadSample(guide, 'unlink')
             const user = client(app)
             const upload = async (name: string) => {
                 const form = new FormData()
@@ -98,7 +98,7 @@ describe('plugins/scoped-state/README.md and GUIDE.md', () => {
         const user = client(first)
         await user.post('/cart/mug')
         await user.post('/cart/pen')
-        const { app } = await loadSample(guide, 2)
+        const { app } = await loadSample(guide, 'CartLine')
         expect(await (await client(app, user.cookie).get('/cart')).json()).toEqual([
             { id: 'mug', quantity: 1 },
             { id: 'pen', quantity: 1 }
@@ -106,7 +106,7 @@ describe('plugins/scoped-state/README.md and GUIDE.md', () => {
     })
 
     test('signing a user out everywhere: a password change ends the other sessions, not this one', async () => {
-        const { app } = await loadSample(guide, 4)
+        const { app } = await loadSample(guide, 'generations')
         const [laptop, phone] = [client(app), client(app)]
         await laptop.post('/login')
         await phone.post('/login')
@@ -128,7 +128,7 @@ describe('plugins/scoped-state/README.md and GUIDE.md', () => {
     })
 
     describe('signing in with a provider', async () => {
-        const { app, provider } = await loadSample(guide, 5)
+        const { app, provider } = await loadSample(guide, 'response_mode')
         /** What the provider was asked at /authorize, by code: it checks them at /token. */
         const grants = new Map<string, { challenge: string; nonce: string; sub: string }>()
         const server = Bun.serve({
@@ -215,7 +215,7 @@ describe('plugins/scoped-state/README.md and GUIDE.md', () => {
     })
 
     test('the webhook sample does not start without its secret: with a default one, anyone could sign a delivery', async () => {
-        const { code, stderr } = await run(['bun', await writeSample(guide, 6)], import.meta.dir, {
+        const { code, stderr } = await run(['bun', await writeSample(guide, 'WEBHOOK_SECRET')], import.meta.dir, {
             WEBHOOK_SECRET: ''
         })
         expect(code).not.toBe(0)
@@ -224,7 +224,7 @@ describe('plugins/scoped-state/README.md and GUIDE.md', () => {
 
     test("a webhook marks the order paid; the session's own poll empties the cart of it, once", async () => {
         process.env.WEBHOOK_SECRET = 'the secret a payment provider signs with'
-        const { app, orders, sign } = await loadSample(guide, 6)
+        const { app, orders, sign } = await loadSample(guide, 'WEBHOOK_SECRET')
         const user = client(app)
         await user.post('/cart/mug')
         await user.post('/cart/pen')
@@ -256,7 +256,7 @@ describe('plugins/scoped-state/README.md and GUIDE.md', () => {
     })
 
     test('the page wiring: header for htmx, page_id for plain forms', async () => {
-        const { CounterPage } = await loadSample(guide, 3)
+        const { CounterPage } = await loadSample(guide, 'withPageId')
         const html = String(CounterPage({ pageId: 'abc.def', count: 2 }))
         expect(html).toContain('hx-headers:inherited="{&#34;x-page-id&#34;:&#34;abc.def&#34;}"')
         expect(html).toContain('action="/api/increment?page_id=abc.def"')
