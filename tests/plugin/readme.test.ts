@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Elysia } from 'elysia'
 import { scopedState } from '../../plugins/scoped-state'
-import { client, NAVIGATE } from '../helpers/client'
+import { client, FORM_TYPE, inPage, NAVIGATE } from '../helpers/client'
 import { SECRET } from '../helpers/plugin-app'
 import { counterSample, loadSample, removeSamples, samples, writeSample } from '../helpers/readme-samples'
 import { run } from '../helpers/run'
@@ -20,7 +20,7 @@ describe('plugins/scoped-state/README.md and GUIDE.md', () => {
 
     test('has exactly the samples this file exercises', async () => {
         expect((await samples(file)).length).toBe(2)
-        expect((await samples(guide)).length).toBe(7)
+        expect((await samples(guide)).length).toBe(8)
     })
 
     test('the 15-line example', async () => {
@@ -103,6 +103,87 @@ describe('plugins/scoped-state/README.md and GUIDE.md', () => {
             { id: 'mug', quantity: 1 },
             { id: 'pen', quantity: 1 }
         ])
+    })
+
+    describe('a form of several steps', () => {
+        type User = ReturnType<typeof client>
+        type Booking = { step: string; draft: { id: string; revision: number } | null; bookings: unknown[] }
+        const start = async (user: User) => {
+            const load = await user.get('/book', NAVIGATE)
+            expect(load.status).toBe(303)
+            const address = load.headers.get('location') as string
+            return { address, pageId: new URL(address, 'http://localhost').searchParams.get('page_id') as string }
+        }
+        const send = async (user: User, pageId: string, path: string, fields: Record<string, string | number>) => {
+            const form = new URLSearchParams(Object.entries(fields).map(([key, value]) => [key, String(value)]))
+            return user.post(path, { ...inPage(pageId), ...FORM_TYPE }, form.toString())
+        }
+        const shown = async (user: User, address: string): Promise<Booking> =>
+            (await user.get(address, NAVIGATE)).json()
+        /** A user with the date and the party size answered, on the page the confirm form is shown in. */
+        const answered = async (app: { handle: (request: Request) => Promise<Response> }) => {
+            const user = client(app)
+            const { address, pageId } = await start(user)
+            expect(await (await send(user, pageId, '/book/date', { date: '2030-05-01' })).text()).toBe('party')
+            expect(await (await send(user, pageId, '/book/party', { party: 4 })).text()).toBe('confirm')
+            return { user, address, pageId }
+        }
+
+        test('a reload keeps the answers; a confirm sent twice books once', async () => {
+            const { app } = await loadSample(guide, '/book/confirm')
+            const { user, address, pageId } = await answered(app)
+            const { step, draft } = await shown(user, address)
+            expect(step).toBe('confirm')
+            const confirm = { id: draft?.id ?? '', revision: draft?.revision ?? 0 }
+            for (let time = 0; time < 2; time++)
+                expect(await (await send(user, pageId, '/book/confirm', confirm)).text()).toBe('booked')
+            expect((await shown(user, address)).bookings).toEqual([{ id: confirm.id, date: '2030-05-01', party: 4 }])
+        })
+
+        test('a second tab on the same address cannot confirm answers it did not show', async () => {
+            const { app } = await loadSample(guide, '/book/confirm')
+            const { user, address, pageId } = await answered(app)
+            const { draft } = await shown(user, address)
+            const duplicate = client(app, user.cookie)
+            await send(duplicate, pageId, '/book/party', { party: 9 })
+            const stale = await send(user, pageId, '/book/confirm', {
+                id: draft?.id ?? '',
+                revision: draft?.revision ?? 0
+            })
+            expect(stale.status).toBe(409)
+            const now = (await shown(duplicate, address)).draft
+            const confirmed = await send(duplicate, pageId, '/book/confirm', {
+                id: now?.id ?? '',
+                revision: now?.revision ?? 0
+            })
+            expect(await confirmed.text()).toBe('booked')
+            expect((await shown(user, address)).bookings).toEqual([{ id: draft?.id, date: '2030-05-01', party: 9 }])
+        })
+
+        test('a step whose earlier answers are gone is refused', async () => {
+            const { app } = await loadSample(guide, '/book/confirm')
+            const user = client(app)
+            const { pageId } = await start(user)
+            expect((await send(user, pageId, '/book/party', { party: 4 })).status).toBe(409)
+        })
+
+        test('an address naming a page of another session is sent to its own, but not without the cookie', async () => {
+            const { app } = await loadSample(guide, '/book/confirm')
+            const { address } = await answered(app)
+            // The session changed since the address was given (a sign-in elsewhere, expiry).
+            const later = client(app)
+            await start(later)
+            const load = await later.get(address, NAVIGATE)
+            expect(load.status).toBe(303)
+            const own = load.headers.get('location') as string
+            expect(own).not.toBe(address)
+            expect((await later.get(own, NAVIGATE)).status).toBe(200)
+            // A browser refusing the cookie gets a new page id each time: redirected again, it never arrives.
+            const refusing = client(app)
+            const first = await refusing.get('/book', NAVIGATE)
+            refusing.cookie = ''
+            expect((await refusing.get(first.headers.get('location') as string, NAVIGATE)).status).toBe(200)
+        })
     })
 
     test('signing a user out everywhere: a password change ends the other sessions, not this one', async () => {
@@ -256,7 +337,7 @@ describe('plugins/scoped-state/README.md and GUIDE.md', () => {
     })
 
     test('the page wiring: header for htmx, page_id for plain forms', async () => {
-        const { CounterPage } = await loadSample(guide, 'withPageId')
+        const { CounterPage } = await loadSample(guide, 'CounterPage')
         const html = String(CounterPage({ pageId: 'abc.def', count: 2 }))
         expect(html).toContain('hx-headers:inherited="{&#34;x-page-id&#34;:&#34;abc.def&#34;}"')
         expect(html).toContain('action="/api/increment?page_id=abc.def"')
