@@ -119,6 +119,18 @@ const explain = (error: unknown, status: number, page: boolean, changing: boolea
     return { title: 'Something went wrong', message: 'Something went wrong. Nothing was changed; please try again.' }
 }
 
+/** What a browser is told of an unsafe request refused as cross-site (`server/security.ts`). */
+export const CROSS_SITE_REFUSED = {
+    title: 'Request refused',
+    message: 'This request was refused as coming from another site. Nothing was changed.'
+}
+
+/** What a browser is told of a body over the limit (`server/security.ts`): as `public/app.js` words a proxy's 413. */
+export const TOO_LARGE = {
+    title: 'Too large',
+    message: 'That is too large for the server to accept, so nothing was saved. Send less, then try again.'
+}
+
 /**
  * An error answer as a browser shows it: htmx gets `message` in the page's alert region, a
  * page load or a form without JavaScript a whole page. The doctype is written here: an

@@ -30,7 +30,7 @@
  */
 import { Elysia } from 'elysia'
 import { cameOverHttps } from '../plugins/scoped-state'
-import { shownError } from './errors'
+import { CROSS_SITE_REFUSED, shownError, TOO_LARGE } from './errors'
 import { isHtmx, wantsPage } from './respond'
 
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
@@ -97,13 +97,7 @@ const bodyRefusal = (request: Request) => {
     return Number(request.headers.get('content-length')) > MAX_BODY_BYTES ? 413 : undefined
 }
 
-/** What a browser is told of a body over the limit: as `public/app.js` words a proxy's 413. */
-const TOO_LARGE = 'That is too large for the server to accept, so nothing was saved. Send less, then try again.'
-
 const HSTS = { 'strict-transport-security': 'max-age=31536000' }
-
-/** What a browser is told of a refused request: as the app's other errors, in the alert region or as a page. */
-const REFUSED = 'This request was refused as coming from another site. Nothing was changed.'
 
 export interface SecurityOptions {
     /** Send `Strict-Transport-Security`: turn on in production. @default false */
@@ -126,7 +120,7 @@ export const security = ({ hsts = false, refused = () => {} }: SecurityOptions =
                 // not pass the host it was asked for. htmx: only this site's pages can send its requests
                 // (another site's would need CORS), so this one met such a proxy. Either is told as the
                 // app's other errors are.
-                return shownError(request, set, { title: 'Request refused', message: REFUSED })
+                return shownError(request, set, CROSS_SITE_REFUSED)
             }
             const oversize = bodyRefusal(request)
             if (oversize) {
@@ -136,7 +130,7 @@ export const security = ({ hsts = false, refused = () => {} }: SecurityOptions =
                 set.headers.connection = 'close'
                 if (oversize === 411) return 'Length Required'
                 if (!isHtmx(request) && !wantsPage(request)) return 'Payload Too Large'
-                return shownError(request, set, { title: 'Too large', message: TOO_LARGE })
+                return shownError(request, set, TOO_LARGE)
             }
         })
         .as('global')
