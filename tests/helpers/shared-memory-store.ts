@@ -3,13 +3,28 @@
  * process's store object over the one `backend`, answering with promises after `latency` ms as
  * over a network. It locks as docs/stores.md asks of a store of your own (a token per request,
  * with a lease), and marks ended sessions with their time. So the contract's shared checks run
- * without a server, even 60 ms away.
+ * without a server, and, given a `fault`, each subtly wrong store shows which check catches it.
  *
  * @example
  * const backend = sharedBackend()
  * const [one, two] = [sharedMemoryStore(backend), sharedMemoryStore(backend)]
  */
-import { endedAgo, type Store, StoreUnavailableError } from '../../plugins/scoped-state'
+import { endedAgo, SESSION_ENDED, type Store, StoreUnavailableError } from '../../plugins/scoped-state'
+
+/** Mistakes a store of one's own can make, each passing the contract's single-store checks. */
+export const FAULTS = [
+    /** `load` never waits for another request's lock. */
+    'no lock',
+    /** The lock is taken, but belongs to no request: `save` and `release` go by id alone. */
+    'lock without token',
+    /** `release` unlocks the session whoever holds it. */
+    'release by id',
+    /** The end is marked, but not when: `load` answers `SESSION_ENDED` for as long as the mark lasts. */
+    'end without time',
+    /** `delete` leaves another request's lock in place, so that request still saves, under the ended id. */
+    'delete keeps the lock'
+] as const
+export type Fault = (typeof FAULTS)[number]
 
 interface Row {
     record?: string
@@ -25,7 +40,10 @@ const ENDED_MARK = 60_000
 const LOCK_TIMEOUT = 1_000
 const LOCK_LEASE = 5_000
 
-export const sharedMemoryStore = (backend: Map<string, Row>, { latency = 0 }: { latency?: number } = {}): Store => {
+export const sharedMemoryStore = (
+    backend: Map<string, Row>,
+    { latency = 0, fault }: { latency?: number; fault?: Fault } = {}
+): Store => {
     const tokens = new Map<string, string>()
     /** What runs on the backend: after the network's delay, all at once, as one script or statement does. */
     const remote = async <T>(step: (now: number) => T) => {
@@ -38,7 +56,9 @@ export const sharedMemoryStore = (backend: Map<string, Row>, { latency = 0 }: { 
         return backend.get(id)
     }
     const holds = (row: Row | undefined, token: string | undefined, now: number) =>
-        token !== undefined && row?.lock?.token === token && row.lock.until > now
+        fault === 'lock without token'
+            ? row?.lock !== undefined
+            : token !== undefined && row?.lock?.token === token && row.lock.until > now
 
     const load = async (id: string, ttlMs: number) => {
         const token = crypto.randomUUID()
@@ -46,8 +66,9 @@ export const sharedMemoryStore = (backend: Map<string, Row>, { latency = 0 }: { 
         for (;;) {
             const answer = await remote((now) => {
                 const row = live(id, now)
-                if (row?.ended !== undefined) return endedAgo(now - row.ended)
-                if (row?.lock && row.lock.until > now) return 'locked' as const
+                if (row?.ended !== undefined)
+                    return fault === 'end without time' ? SESSION_ENDED : endedAgo(now - row.ended)
+                if (row?.lock && row.lock.until > now && fault !== 'no lock') return 'locked' as const
                 const held = row ?? { expires: now }
                 held.lock = { token, until: now + LOCK_LEASE }
                 if (held.record !== undefined) held.expires = now + ttlMs
@@ -73,9 +94,11 @@ export const sharedMemoryStore = (backend: Map<string, Row>, { latency = 0 }: { 
                 const row = live(id, now)
                 const token = tokens.get(id)
                 const free = !row?.lock || row.lock.until <= now
-                if (row?.ended !== undefined || (token === undefined ? !free : !holds(row, token, now)))
+                const ended = row?.ended !== undefined && fault !== 'delete keeps the lock'
+                if (ended || (token === undefined ? !free : !holds(row, token, now)))
                     throw new StoreUnavailableError('the session lock was lost', { busy: true })
-                backend.set(id, { record, expires: now + ttlMs })
+                // The mark stays: a store that never checks it leaves it there.
+                backend.set(id, { record, expires: now + ttlMs, ...(row?.ended !== undefined && { ended: row.ended }) })
                 tokens.delete(id)
             }),
         release: (id) => {
@@ -83,16 +106,19 @@ export const sharedMemoryStore = (backend: Map<string, Row>, { latency = 0 }: { 
             tokens.delete(id)
             return remote((now) => {
                 const row = backend.get(id)
-                if (row && holds(row, token, now)) row.lock = undefined
+                const byId = fault === 'release by id' || fault === 'lock without token'
+                if (row && (byId || holds(row, token, now))) row.lock = undefined
             })
         },
         delete: (id, ttlMs) =>
             remote((now) => {
                 const row = live(id, now)
                 const mark = Math.max(ttlMs ?? ENDED_MARK, ENDED_MARK)
+                const lock = fault === 'delete keeps the lock' ? row?.lock : undefined
                 backend.set(id, {
                     ended: row?.ended ?? now,
-                    expires: Math.max(row?.ended === undefined ? 0 : row.expires, now + mark)
+                    expires: Math.max(row?.ended === undefined ? 0 : row.expires, now + mark),
+                    ...(lock && { lock })
                 })
                 tokens.delete(id)
             }),
