@@ -73,8 +73,10 @@ export interface Store {
      * life to `ttlMs`. It answers the string `save` was given: not `null` (a driver's missing
      * row), not a parsed object (a JSON column's); any other answer fails the request with a
      * `ScopedStateSetupError`. A store shared by several processes answers `endedAgo(ms)` for
-     * a session that a login or logout in another one ended (see `delete`), or `SESSION_ENDED`
-     * when it cannot tell how long ago. It checks that before the lock, and takes none.
+     * a session that a login or logout in another one ended (see `delete`). It checks that before
+     * the lock, and takes none. `SESSION_ENDED` is for a mark that holds no time (one written by
+     * an older version of the store) and lapses within the grace minute: the plugin refuses the
+     * cookie for as long as the store answers it.
      *
      * `id`: 24 characters of `A-Z a-z 0-9 _ -`, random, compared case-sensitively (not in a
      * case-insensitive column). `ttlMs`: a whole number of milliseconds, at least 1 (a request
@@ -88,7 +90,9 @@ export interface Store {
      * JSON text of up to `maxStateBytes` UTF-8 bytes (16 KiB by default; more when the limit
      * was lowered since it was saved): store it whole, in a column that keeps any Unicode. A
      * store that locks writes nothing when its lock on `id` was lost (lapsed, then taken by
-     * another request): `StoreUnavailableError` with `busy`.
+     * another request, or ended by a `delete` of `id` in another process):
+     * `StoreUnavailableError` with `busy`. Without a `load` before it, it holds no lock: it writes
+     * when no other request holds `id`.
      */
     save(id: string, record: string, ttlMs: number): MaybePromise<void>
     /**
@@ -96,8 +100,9 @@ export interface Store {
      * lets the session's next request in right after the call: a store that locks must send
      * the unlock before it returns, or queue it ahead of any later call. It also comes after a
      * `save` or `delete` that threw: keep the token until they succeed, so that it unlocks. And
-     * it comes after a `delete` that succeeded, or a `load` that answered an end (no lock taken):
-     * there it must unlock nothing, so unlock by the request's token, never by `id` alone.
+     * it comes after a `delete` that succeeded, a `load` that answered an end (no lock taken),
+     * and a `load` that threw (one that gave up waiting for another request's lock): there it
+     * must unlock nothing, so unlock by the request's token, never by `id` alone.
      */
     release(id: string): MaybePromise<void>
     /**
@@ -106,7 +111,8 @@ export interface Store {
      * `ttlMs`: how long a browser may still send the ended session's cookie (the plugin always
      * gives it; an app deleting a session itself may not). A store shared by several processes
      * remembers the end that long, and at least a minute (the plugin's grace; the Redis store
-     * keeps a minute when not told), and meanwhile `load` answers `endedAgo` for `id`. Every
+     * keeps a minute when not told), and meanwhile `load` answers `endedAgo` for `id`; the hold a
+     * request in another process has on `id` ends with it, so that its `save` writes nothing. Every
      * process then treats the old cookie as the one that ended it does (a grace minute of
      * refusals, then a new session), and none saves a change under the ended id. A session
      * ended again (a second logout, sent with the old cookie) keeps its first end.
