@@ -15,7 +15,11 @@ const gone = (answer: unknown) =>
     typeof (answer as EndedSession | null)?.[SESSION_ENDED] === 'number'
 
 export interface ContractOptions {
-    /** Makes a fresh, empty store (e.g. a new file or a unique Redis prefix). */
+    /**
+     * Makes a fresh, empty store (e.g. a new file or a unique Redis prefix). The suite makes a few
+     * dozen and closes them when it ends: give a store over a database a small pool (Postgres
+     * refused connections past its 100 with a pool of 10 each).
+     */
     create: () => Store
     /** `test`, or a variant that skips when the store's server is missing. */
     test?: typeof test
