@@ -88,13 +88,24 @@ export const crossSite = (request: Request) => {
 export const MAX_BODY_BYTES = 65_536
 
 /**
+ * The body length a request declares, `Infinity` for one that is not a number. Bun accepts
+ * `Content-Length` sent twice with one value and reads that many bytes, but the headers join the
+ * two as `70000, 70000`: read as one number, that was NaN, never over the limit, and the body
+ * was read whole, however large (Bun's own limit is lifted).
+ */
+const declaredLength = (request: Request) => {
+    const declared = request.headers.get('content-length')?.split(',') ?? []
+    return Math.max(0, ...declared.map((value) => (/^\s*\d+\s*$/.test(value) ? Number(value) : Infinity)))
+}
+
+/**
  * The status that refuses a request's body before it is read, or `undefined`: 413 over
  * `MAX_BODY_BYTES`, and 411 for a body whose length is not declared up front (chunked), which
  * could only be measured by reading it. Browsers declare the length of every form they post.
  */
 const bodyRefusal = (request: Request) => {
     if (request.headers.has('transfer-encoding')) return 411
-    return Number(request.headers.get('content-length')) > MAX_BODY_BYTES ? 413 : undefined
+    return declaredLength(request) > MAX_BODY_BYTES ? 413 : undefined
 }
 
 const HSTS = { 'strict-transport-security': 'max-age=31536000' }

@@ -68,6 +68,41 @@ test('a request body over 64 KiB is refused with 413 by the app, before it reads
     expect(server.output()).toContain('Stopped.')
 }, 15_000)
 
+/** The raw answer to `head` followed by `body`, sent as they are on one connection: headers `fetch` would not send. */
+const rawExchange = (port: number, head: string, body: string) =>
+    new Promise<string>((resolve, reject) => {
+        let received = ''
+        Bun.connect({
+            hostname: '127.0.0.1',
+            port,
+            socket: {
+                open: (socket) => {
+                    socket.write(head + body)
+                },
+                data: (_, chunk) => {
+                    received += chunk.toString()
+                },
+                close: () => resolve(received),
+                error: (_, error) => reject(error)
+            }
+        })
+    })
+
+test('a body over 64 KiB declared by Content-Length sent twice is refused too, not read whole', async () => {
+    const server = await startServer()
+    try {
+        const body = 'x'.repeat(70_000)
+        // Bun takes the same length sent twice, and reads the body by it: so must the app's check.
+        const head =
+            'POST /api/increment HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n' +
+            'Content-Type: application/x-www-form-urlencoded\r\n' +
+            `Content-Length: ${body.length}\r\nContent-Length: ${body.length}\r\n\r\n`
+        expect(await rawExchange(Number(new URL(server.url).port), head, body)).toStartWith('HTTP/1.1 413 ')
+    } finally {
+        await server.stop()
+    }
+})
+
 test('an invalid PORT does not start', async () => {
     const { code, stderr } = await startApp({ PORT: 'eighty' })
     expect(code).toBe(1)
