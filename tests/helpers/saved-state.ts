@@ -31,14 +31,21 @@ const idOf = (cookie: string) => {
 }
 
 /**
- * Runs `use` on the session's record (`undefined` when it saved nothing) between the store's
- * `load` and `release`. A store that locks (Redis) holds the session from `load`: left held,
- * the user's next request would wait for it, and answer 503 after `lockLease`.
+ * Runs `use` on the session's record (`undefined` when it saved nothing, or ended) between the
+ * store's `load` and `release`, telling it whether a sign-in or sign-out ended the session. A
+ * store that locks (Redis) holds the session from `load`: left held, the user's next request
+ * would wait for it, and answer 503 after `lockLease`.
  */
-const withRecord = async <T>(store: Store, id: string, use: (record: SavedRecord | undefined) => T | Promise<T>) => {
+const withRecord = async <T>(
+    store: Store,
+    id: string,
+    use: (record: SavedRecord | undefined, ended: boolean) => T | Promise<T>
+) => {
     try {
         const loaded = await store.load(id, TTL_MS)
-        return await use(typeof loaded === 'string' ? JSON.parse(loaded) : undefined)
+        // SQLite and Redis answer a mark, not a record, for a session a sign-in or sign-out ended.
+        const ended = loaded !== undefined && typeof loaded !== 'string'
+        return await use(typeof loaded === 'string' ? JSON.parse(loaded) : undefined, ended)
     } finally {
         await store.release(id)
     }
@@ -52,10 +59,13 @@ export const savedState = async (store: Store, cookie: string) =>
  * Sets preserved keys of the user's session in the store, keeping its other keys, its page
  * scopes and the version it names. A session that saved nothing yet gets a record of version 1:
  * once `server/state.ts` raises `version`, a test saves a record under it through a request first.
+ * Refuses a session that a sign-in or sign-out ended: saved under its id, the record would take
+ * that cookie back as a live session on SQLite, and fail as a lost lock on Redis.
  */
 export const saveState = async (store: Store, cookie: string, state: Partial<AppStore>) => {
     const id = idOf(cookie)
-    return withRecord(store, id, (record = { s: {}, p: {} }) =>
-        store.save(id, JSON.stringify({ ...record, s: { ...record.s, ...state } }), TTL_MS)
-    )
+    return withRecord(store, id, (record = { s: {}, p: {} }, ended) => {
+        if (ended) throw new Error('the session has ended (a sign-in or sign-out): use the cookie the user holds now')
+        return store.save(id, JSON.stringify({ ...record, s: { ...record.s, ...state } }), TTL_MS)
+    })
 }

@@ -4,7 +4,10 @@
  * it reads.
  */
 import { describe, expect, test } from 'bun:test'
-import { memoryStore, redisStore, type Store } from '../../plugins/scoped-state'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { memoryStore, redisStore, type Store, sqliteStore } from '../../plugins/scoped-state'
 import { testApp } from '../helpers/app'
 import { client, FORM_TYPE, HTMX, NAVIGATE } from '../helpers/client'
 import { redisTest, useRedis } from '../helpers/redis'
@@ -54,6 +57,23 @@ describe('state saved into the store and read back', () => {
 
     test('without a session cookie, it says to load a page first', async () => {
         await expect(savedState(memoryStore(), '')).rejects.toThrow('load a page first')
+    })
+
+    test('a session a sign-out ended is not written back: on SQLite its old cookie would be live again', async () => {
+        const folder = mkdtempSync(join(tmpdir(), 'saved-state-'))
+        const store = sqliteStore({ path: join(folder, 'state.db') })
+        try {
+            const user = await userWithCart(store)
+            const signedOut = user.cookie
+            await user.post('/account/sign-out', FORM_TYPE)
+            await expect(saveState(store, signedOut, { theme: 'dark' })).rejects.toThrow('the session has ended')
+            expect(await client(testApp({ store }), signedOut).text('/cart', NAVIGATE)).not.toContain(
+                'data-theme="dark"'
+            )
+        } finally {
+            store.close()
+            rmSync(folder, { recursive: true, force: true })
+        }
     })
 
     describe('with Redis', () => {
