@@ -10,18 +10,19 @@ import type { AnyElysia } from 'elysia'
 import { ConfigError } from './config'
 
 /**
- * Bun's own limit on request bodies: none. The app refuses a body over its limit by the length
- * it declares, and one of undeclared length, before reading either (`server/security.ts`), and
- * says so as its other errors do. Bun's refusal comes first and has no body, which Chromium
- * shows as a blank error page to a form posted without JavaScript.
+ * Bun's own limit on request bodies, far above the app's (64 KiB, `server/security.ts`), which
+ * refuses a body by the length it declares before reading it, and says so as its other errors
+ * do: Bun's refusal has no body, which Chromium shows as a blank error page to a form posted
+ * without JavaScript. Kept all the same, so that a gap in the app's check (a length it misreads)
+ * cannot have a body of any size read into memory. Raise it with an upload route's own limit.
  */
-const NO_BODY_LIMIT = Number.MAX_SAFE_INTEGER
+const BUN_BODY_LIMIT = 64 * 1024 * 1024
 
 export const listen = (app: AnyElysia, port: number, hostname: string) => {
     try {
         // Not `reusePort`, Elysia's default: a second copy would share the port without an error,
         // and each would serve half the requests (with the memory store, from its own state).
-        app.listen({ port, hostname, reusePort: false, maxRequestBodySize: NO_BODY_LIMIT })
+        app.listen({ port, hostname, reusePort: false, maxRequestBodySize: BUN_BODY_LIMIT })
     } catch (error) {
         // A setting refused as the app starts (scopedState's `onStart`) comes with the server up,
         // which would keep the process running.

@@ -91,7 +91,7 @@ export const MAX_BODY_BYTES = 65_536
  * The body length a request declares, `Infinity` for one that is not a number. Bun accepts
  * `Content-Length` sent twice with one value and reads that many bytes, but the headers join the
  * two as `70000, 70000`: read as one number, that was NaN, never over the limit, and the body
- * was read whole, however large (Bun's own limit is lifted).
+ * was read whole, up to Bun's own limit (`server/listen.ts`).
  */
 const declaredLength = (request: Request) => {
     const declared = request.headers.get('content-length')?.split(',') ?? []
