@@ -10,6 +10,14 @@ const ROOT = join(import.meta.dir, '..')
 
 afterAll(removeSamples)
 
+/** The README's "Dropping a demo" item, down to the next item of its list. */
+const droppingADemo = async () => {
+    const readme = await Bun.file(join(ROOT, 'README.md')).text()
+    const dropping = /^- \*\*Dropping a demo\*\*[\s\S]*?(?=\n- |\n\n)/m.exec(readme)?.[0] ?? ''
+    expect(dropping).not.toBe('')
+    return dropping
+}
+
 describe('README.md', () => {
     test('has exactly the samples this file exercises', async () => {
         expect((await samples('README.md')).length).toBe(1)
@@ -21,9 +29,7 @@ describe('README.md', () => {
 
     // Dropping the counter breaks every test that starts this app: the README must not say to leave one.
     test('"Dropping a demo" names each test under tests/plugin/ that starts this app', async () => {
-        const readme = await Bun.file(join(ROOT, 'README.md')).text()
-        const dropping = /^- \*\*Dropping a demo\*\*[\s\S]*?(?=\n- |\n\n)/m.exec(readme)?.[0] ?? ''
-        expect(dropping).not.toBe('')
+        const dropping = await droppingADemo()
         const startingThisApp: string[] = []
         for await (const path of new Bun.Glob('plugin/**/*.test.ts').scan(import.meta.dir))
             if (/helpers\/server'|expectAppRefusedByRedis/.test(await Bun.file(join(import.meta.dir, path)).text()))
@@ -31,5 +37,20 @@ describe('README.md', () => {
         expect(startingThisApp).not.toEqual([])
         for (const name of startingThisApp)
             expect({ name, named: dropping.includes(`\`${name}\``) }).toEqual({ name, named: true })
+    })
+
+    // The account's sign-in and sign-out alone end a session: tests of the shared code use them too.
+    test('"Dropping a demo" names each test outside the account demo\'s own that signs in or out', async () => {
+        const dropping = await droppingADemo()
+        const signingIn: string[] = []
+        for await (const path of new Bun.Glob('{server,e2e}/**/*.ts').scan(import.meta.dir))
+            if (
+                !path.endsWith('account.test.ts') &&
+                /\/account\/sign-(in|out)|signIn\(/.test(await Bun.file(join(import.meta.dir, path)).text())
+            )
+                signingIn.push(`tests/${path}`)
+        expect(signingIn).not.toEqual([])
+        for (const path of signingIn)
+            expect({ path, named: dropping.includes(`\`${path}\``) }).toEqual({ path, named: true })
     })
 })
