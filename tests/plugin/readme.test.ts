@@ -20,7 +20,7 @@ describe('plugins/scoped-state/README.md and GUIDE.md', () => {
 
     test('has exactly the samples this file exercises', async () => {
         expect((await samples(file)).length).toBe(2)
-        expect((await samples(guide)).length).toBe(8)
+        expect((await samples(guide)).length).toBe(9)
     })
 
     test('the 15-line example', async () => {
@@ -334,6 +334,20 @@ describe('plugins/scoped-state/README.md and GUIDE.md', () => {
         expect(await user.text(`/orders/${order}/status`)).toBe('paid')
         expect(await tab.text(`/orders/${order}/status`)).toBe('paid')
         expect(await (await user.post('/cart/hat')).text()).toBe('2')
+    })
+
+    test('testing your routes: two pages of one visitor count apart and share the cart; another visitor has neither', async () => {
+        const { createApp, visitor } = await loadSample(guide, 'export const visitor')
+        const app = createApp()
+        const user = visitor(app)
+        const [first, second] = [await user.open('/'), await user.open('/')]
+        expect(first).not.toBe(second)
+        expect([await user.post('/count', first), await user.post('/count', first)]).toEqual(['1', '2'])
+        expect(await user.post('/count', second)).toBe('1')
+        expect([await user.post('/cart/hat', first), await user.post('/cart/pen', second)]).toEqual(['1', '2'])
+        const other = visitor(app)
+        const page = await other.open('/')
+        expect([await other.post('/count', page), await other.post('/cart/hat', page)]).toEqual(['1', '1'])
     })
 
     test('the page wiring: header for htmx, page_id for plain forms', async () => {
