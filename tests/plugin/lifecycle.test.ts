@@ -57,14 +57,16 @@ describe('regenerateScopedSession', () => {
             expect(await (await user.post('/login-and-count', inPage(page))).text()).toBe('1 0')
             const record = JSON.parse((await store.load(sessionIdOf(user.cookie), 60_000)) as string)
             expect(record).toEqual({ s: { theme: 'signed in' }, p: {} })
-            expect(error).toHaveBeenCalledTimes(1)
-            expect(String(error.mock.calls[0]?.[0])).toContain('regenerateScopedSession()')
+            // Its own reports only: a timer of an earlier test file may write to console.error meanwhile.
+            const reports = () =>
+                error.mock.calls.filter(([line]) => String(line).includes('regenerateScopedSession()'))
+            expect(reports()).toHaveLength(1)
             // Without a page id (curl), the request is in the default scope, which the new session still reaches.
             const script = client(app)
             await script.post('/increment')
             await script.post('/login-and-count')
             expect(await script.text('/count')).toBe('11')
-            expect(error).toHaveBeenCalledTimes(1)
+            expect(reports()).toHaveLength(1)
         } finally {
             error.mockRestore()
         }
