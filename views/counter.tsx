@@ -27,8 +27,8 @@ export const CounterPage = ({ count, ...shell }: ShellProps & { count: number })
         <div class="page-intro">
             <h1>Personal Counter</h1>
             <p class="lead">
-                Your own count, kept on the server for this tab. Refresh the page and it starts again at 0; open a
-                second tab and it counts on its own.
+                Your own count, kept on the server for this page. Refresh it or go to another page, and it starts again
+                at 0; open a second tab and it counts on its own.
             </p>
         </div>
         {/* One queue for the panel's requests, the load-time count's too: their answers land in the order they were asked. */}

@@ -7,7 +7,7 @@ const DEMOS = [
         href: '/counter',
         title: 'Counter',
         tag: 'per tab',
-        text: 'A count for this tab only. Reload and it starts again at 0; a second tab counts on its own.'
+        text: 'A count for this page only. Reload or leave it and it starts again at 0; a second tab counts on its own.'
     },
     {
         href: '/cart',
