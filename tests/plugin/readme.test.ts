@@ -266,7 +266,13 @@ describe('plugins/scoped-state/README.md and GUIDE.md', () => {
         })
 
         test('another site as returnTo comes back to the home page', async () => {
-            for (const returnTo of ['//evil.example/', 'https://evil.example/', '/\\evil.example/']) {
+            // A browser drops the tab from a Location (`/\t/evil.example/` is `//evil.example/`), as from any address.
+            for (const returnTo of [
+                '//evil.example/',
+                'https://evil.example/',
+                '/\\evil.example/',
+                '/\t/evil.example/'
+            ]) {
                 const browser = client(app)
                 const callback = await leave(browser, 'ada', new URLSearchParams({ returnTo }).toString())
                 expect((await back(browser, callback)).headers.get('location')).toBe('/')
