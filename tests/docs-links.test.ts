@@ -77,6 +77,13 @@ describe('Markdown links', () => {
         ])
     })
 
+    test(`${PLUGIN}/GUIDE.md: the contents list above its first section links every section`, () => {
+        const guide = readFileSync(join(ROOT, `${PLUGIN}/GUIDE.md`), 'utf8')
+        const contents = guide.slice(0, guide.indexOf('\n## '))
+        const sections = [...anchorsIn(guide.slice(contents.length))]
+        expect(sections.filter((anchor) => !contents.includes(`](#${anchor})`))).toEqual([])
+    })
+
     for (const file of FILES)
         test(`${file}: every relative link and #section exists`, () => {
             const broken: string[] = []
