@@ -210,8 +210,8 @@ describe('plugins/scoped-state/README.md and GUIDE.md', () => {
 
     describe('signing in with a provider', async () => {
         const { app, provider } = await loadSample(guide, 'response_mode')
-        /** What the provider was asked at /authorize, by code: it checks them at /token. */
-        const grants = new Map<string, { challenge: string; nonce: string; sub: string }>()
+        /** What the provider was asked at /authorize, by code: it checks them at /token, and answers once `held` settles. */
+        const grants = new Map<string, { challenge: string; nonce: string; sub: string; held?: Promise<void> }>()
         const server = Bun.serve({
             port: 0,
             hostname: '127.0.0.1',
@@ -225,6 +225,7 @@ describe('plugins/scoped-state/README.md and GUIDE.md', () => {
                 const exp = Math.floor(Date.now() / 1000) + 300
                 const claims = { iss: provider.issuer, aud: provider.clientId, exp, nonce: grant.nonce, sub: grant.sub }
                 const encoded = Buffer.from(JSON.stringify(claims)).toString('base64url')
+                await grant.held
                 return Response.json({ id_token: `e30.${encoded}.unsigned` })
             }
         })
@@ -233,12 +234,17 @@ describe('plugins/scoped-state/README.md and GUIDE.md', () => {
 
         type Browser = ReturnType<typeof client>
         /** Leaves for the provider, which approves `sub` at once: the callback's address. */
-        const leave = async (browser: Browser, sub = 'ada', query = '') => {
+        const leave = async (browser: Browser, sub = 'ada', query = '', held?: Promise<void>) => {
             const sent = await browser.get(`/login/provider?${query}`, NAVIGATE)
             expect(sent.status).toBe(303)
             const asked = new URL(sent.headers.get('location') ?? '').searchParams
             const code = crypto.randomUUID()
-            grants.set(code, { challenge: asked.get('code_challenge') ?? '', nonce: asked.get('nonce') ?? '', sub })
+            grants.set(code, {
+                challenge: asked.get('code_challenge') ?? '',
+                nonce: asked.get('nonce') ?? '',
+                sub,
+                held
+            })
             return `/login/provider/callback?${new URLSearchParams({ code, state: asked.get('state') ?? '' })}`
         }
         /** The callback as the browser follows it back: a top-level GET from the provider's site. */
@@ -263,6 +269,18 @@ describe('plugins/scoped-state/README.md and GUIDE.md', () => {
             expect(await stranger.text('/me')).toBe('signed out')
             expect((await back(browser, callback)).status).toBe(303)
             expect((await back(browser, callback)).status).toBe(400)
+        })
+
+        test('a callback sent twice at once (a double click) signs in: the copy refused the code saves nothing', async () => {
+            const browser = client(app)
+            const { promise: held, resolve: answer } = Promise.withResolvers<void>()
+            const callback = await leave(browser, 'ada', '', held)
+            // The first copy has the code, its token held at the provider; the second is refused it at once.
+            const first = back(browser, callback)
+            expect((await back(browser, callback)).status).toBe(400)
+            answer()
+            expect((await first).status).toBe(303)
+            expect(await browser.text('/me')).toBe('ada')
         })
 
         test('another site as returnTo comes back to the home page', async () => {
