@@ -91,7 +91,7 @@ describe.skipIf('missing' in lookup && process.env.REQUIRE_SERVICES !== '1')('si
         removeSamples()
     }, 30_000)
 
-    /** A visitor with a session, sent to the provider from a link of the app's page, and each callback's Cookie. */
+    /** A visitor with a session, sent to the provider by a button of the app's page, and each callback's Cookie. */
     const leave = async (mode: string) => {
         const context = await newContext()
         const cookies: string[] = []
@@ -102,8 +102,10 @@ describe.skipIf('missing' in lookup && process.env.REQUIRE_SERVICES !== '1')('si
         const page = await context.newPage()
         await page.goto(`${origin}/me`)
         const [before] = await context.cookies()
-        await page.setContent(`<a href="${origin}/login/provider?mode=${mode}">Sign in</a>`)
-        await page.getByRole('link', { name: 'Sign in' }).click()
+        await page.setContent(
+            `<form method="post" action="${origin}/login/provider?mode=${mode}"><button>Sign in</button></form>`
+        )
+        await page.getByRole('button', { name: 'Sign in' }).click()
         return { page, before: `user_session_id=${before?.value}`, cookies }
     }
     const newContext = async () => {

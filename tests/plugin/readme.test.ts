@@ -235,7 +235,10 @@ describe('plugins/scoped-state/README.md and GUIDE.md', () => {
         type Browser = ReturnType<typeof client>
         /** Leaves for the provider, which approves `sub` at once: the callback's address. */
         const leave = async (browser: Browser, sub = 'ada', query = '', held?: Promise<void>) => {
-            const sent = await browser.get(`/login/provider?${query}`, NAVIGATE)
+            const sent = await browser.post(`/login/provider?${query}`, {
+                ...NAVIGATE,
+                'sec-fetch-site': 'same-origin'
+            })
             expect(sent.status).toBe(303)
             const asked = new URL(sent.headers.get('location') ?? '').searchParams
             const code = crypto.randomUUID()
@@ -280,6 +283,26 @@ describe('plugins/scoped-state/README.md and GUIDE.md', () => {
             expect((await back(browser, callback)).status).toBe(400)
             answer()
             expect((await first).status).toBe(303)
+            expect(await browser.text('/me')).toBe('ada')
+        })
+
+        test("another site cannot start sign-ins that push the user's own off the list", async () => {
+            // The check that every app makes before its routes (the README's "Refuse cross-site unsafe requests").
+            const guarded = new Elysia()
+                .onRequest(({ request, status }) => {
+                    const site = request.headers.get('sec-fetch-site')
+                    if (request.method === 'POST' && site && site !== 'same-origin' && site !== 'none')
+                        return status(403)
+                })
+                .use(app)
+            const browser = client(guarded)
+            const callback = await leave(browser)
+            const fromAnotherSite = { ...NAVIGATE, 'sec-fetch-site': 'cross-site' }
+            for (let start = 0; start < 5; start++) {
+                await browser.get('/login/provider', fromAnotherSite)
+                expect((await browser.post('/login/provider', fromAnotherSite)).status).toBe(403)
+            }
+            expect((await back(browser, callback)).status).toBe(303)
             expect(await browser.text('/me')).toBe('ada')
         })
 
