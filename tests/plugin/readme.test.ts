@@ -160,6 +160,16 @@ describe('plugins/scoped-state/README.md and GUIDE.md', () => {
             expect((await shown(user, address)).bookings).toEqual([{ id: draft?.id, date: '2030-05-01', party: 9 }])
         })
 
+        test('a day not on the calendar, or a party of one and a half, is refused', async () => {
+            const { app } = await loadSample(guide, '/book/confirm')
+            const user = client(app)
+            const { pageId } = await start(user)
+            for (const date of ['2030-02-31', '2030/5/1', 'May 1, 2030'])
+                expect((await send(user, pageId, '/book/date', { date })).status).toBe(422)
+            expect((await send(user, pageId, '/book/date', { date: '2032-02-29' })).status).toBe(200)
+            expect((await send(user, pageId, '/book/party', { party: 1.5 })).status).toBe(422)
+        })
+
         test('a step whose earlier answers are gone is refused', async () => {
             const { app } = await loadSample(guide, '/book/confirm')
             const user = client(app)
