@@ -1,0 +1,82 @@
+/**
+ * The nginx configuration of docs/deployment.md, in front of two instances: a body over the app's
+ * limit is refused by nginx. Let through, the app refuses it before reading it and closes the
+ * connection while nginx is still sending it: nginx answers 502 and takes the instance for a
+ * failed one, sending it nothing for `fail_timeout` (10 s), and a few such bodies empty its pool.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { MAX_BODY_BYTES } from '../../server/security'
+import { type RunningServer, startServer } from '../helpers/server'
+
+const NGINX = Bun.which('nginx') ?? Bun.which('nginx', { PATH: '/usr/sbin:/usr/local/sbin' })
+const DOCS = join(import.meta.dir, '../../docs/deployment.md')
+
+// Not installed by CI (`.ci/run`): skipped there too, saying so.
+if (!NGINX) console.warn('nginx is not installed: the test of the documented proxy configuration is skipped.')
+
+/** The first nginx block of the docs, which goes in `http {}`, listening on `port` over plain http. */
+const documentedConfig = (port: number) => {
+    const block = /```nginx\n([\s\S]*?)```/.exec(readFileSync(DOCS, 'utf8'))?.[1]
+    if (!block) throw new Error('docs/deployment.md has no nginx block')
+    return block.replace(/listen 443 ssl;/, `listen 127.0.0.1:${port};`)
+}
+
+/** A loopback port nothing listens on. */
+const freePort = () => {
+    const probe = Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data() {} } })
+    const { port } = probe
+    probe.stop(true)
+    return port
+}
+
+describe.skipIf(!NGINX)('behind the documented nginx', () => {
+    const instances: RunningServer[] = []
+    const prefix = mkdtempSync(join(tmpdir(), 'nginx-'))
+    let base = ''
+
+    beforeAll(async () => {
+        // Run as root, nginx's workers are another user (`nobody`), who buffers bodies in there.
+        chmodSync(prefix, 0o755)
+        instances.push(await startServer(), await startServer())
+        const port = freePort()
+        const upstream = instances.map(({ url }) => `server ${new URL(url).host};`).join(' ')
+        writeFileSync(
+            join(prefix, 'nginx.conf'),
+            `pid ${prefix}/nginx.pid;
+error_log ${prefix}/error.log;
+events {}
+http {
+    access_log off;
+    client_body_temp_path ${prefix}/body;
+    proxy_temp_path ${prefix}/proxy;
+    upstream instances { ${upstream} }
+    ${documentedConfig(port)}
+}`
+        )
+        const started = Bun.spawnSync([NGINX as string, '-p', prefix, '-c', join(prefix, 'nginx.conf')])
+        if (started.exitCode !== 0) throw new Error(`nginx did not start: ${started.stderr}`)
+        base = `http://127.0.0.1:${port}`
+    })
+
+    afterAll(async () => {
+        Bun.spawnSync([NGINX as string, '-p', prefix, '-c', join(prefix, 'nginx.conf'), '-s', 'stop'])
+        await Promise.all(instances.map((instance) => instance.stop()))
+        rmSync(prefix, { recursive: true, force: true })
+    })
+
+    test('a body over the limit is refused with 413, and both instances stay in the pool', async () => {
+        // Under nginx's default limit (1 MB), and more than a socket takes at once: nginx is still sending it.
+        const body = `productId=mug&quantity=1&pad=${'x'.repeat(MAX_BODY_BYTES * 14)}`
+        const headers = { 'hx-request': 'true', 'content-type': 'application/x-www-form-urlencoded' }
+        const refusals: number[] = []
+        for (let i = 0; i < 10; i++)
+            refusals.push((await fetch(`${base}/cart/items`, { method: 'POST', headers, body })).status)
+        expect(refusals).toEqual(Array(10).fill(413))
+        const pages: number[] = []
+        for (let i = 0; i < 4; i++) pages.push((await fetch(`${base}/public/favicon.svg`)).status)
+        expect(pages).toEqual([200, 200, 200, 200])
+    })
+})
