@@ -10,6 +10,7 @@ import type { Server } from 'bun'
 import { type AnyElysia, Elysia } from 'elysia'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { scopedState } from '../../plugins/scoped-state'
+import { type Grant, redeem } from '../helpers/fake-provider'
 import { SECRET } from '../helpers/plugin-app'
 import { loadSample, removeSamples } from '../helpers/readme-samples'
 import { findChromium, launchChromium, PLAIN_HTTP_HOST } from './chromium'
@@ -18,28 +19,22 @@ const lookup = findChromium()
 
 /** A provider that approves `ada` when the user follows its link, or at once by form_post. */
 const startProvider = (issuer: string, clientId: string) => {
-    const grants = new Map<string, { challenge: string; nonce: string }>()
+    const grants = new Map<string, Grant>()
     const page = (body: string) => new Response(`<!doctype html>${body}`, { headers: { 'content-type': 'text/html' } })
     return Bun.serve({
         port: 0,
         hostname: '127.0.0.1',
         fetch: async (request) => {
             const url = new URL(request.url)
-            if (url.pathname === '/token') {
-                const form = new URLSearchParams(await request.text())
-                const grant = grants.get(form.get('code') ?? '')
-                grants.delete(form.get('code') ?? '')
-                const verifier = form.get('code_verifier') ?? ''
-                if (grant?.challenge !== new Bun.CryptoHasher('sha256').update(verifier).digest('base64url'))
-                    return Response.json({ error: 'invalid_grant' }, { status: 400 })
-                const exp = Math.floor(Date.now() / 1000) + 300
-                const claims = { iss: issuer, aud: clientId, exp, nonce: grant.nonce, sub: 'ada' }
-                return Response.json({ id_token: `e30.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.x` })
-            }
+            if (url.pathname === '/token') return (await redeem(grants, request, { issuer, clientId })).response
             if (url.pathname !== '/authorize') return new Response('Not found', { status: 404 })
             const asked = url.searchParams
             const code = crypto.randomUUID()
-            grants.set(code, { challenge: asked.get('code_challenge') ?? '', nonce: asked.get('nonce') ?? '' })
+            grants.set(code, {
+                challenge: asked.get('code_challenge') ?? '',
+                nonce: asked.get('nonce') ?? '',
+                sub: 'ada'
+            })
             const callback = new URL(asked.get('redirect_uri') ?? '')
             const state = asked.get('state') ?? ''
             const escapeHtml = Bun.escapeHTML

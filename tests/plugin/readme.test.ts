@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import { Elysia } from 'elysia'
 import { scopedState } from '../../plugins/scoped-state'
 import { client, FORM_TYPE, inPage, NAVIGATE } from '../helpers/client'
+import { type Grant, redeem } from '../helpers/fake-provider'
 import { SECRET } from '../helpers/plugin-app'
 import { counterSample, loadSample, removeSamples, samples, writeSample } from '../helpers/readme-samples'
 import { run } from '../helpers/run'
@@ -221,22 +222,14 @@ describe('plugins/scoped-state/README.md and GUIDE.md', () => {
     describe('signing in with a provider', async () => {
         const { app, provider } = await loadSample(guide, 'response_mode')
         /** What the provider was asked at /authorize, by code: it checks them at /token, and answers once `held` settles. */
-        const grants = new Map<string, { challenge: string; nonce: string; sub: string; held?: Promise<void> }>()
+        const grants = new Map<string, Grant & { held?: Promise<void> }>()
         const server = Bun.serve({
             port: 0,
             hostname: '127.0.0.1',
             fetch: async (request) => {
-                const form = new URLSearchParams(await request.text())
-                const grant = grants.get(form.get('code') ?? '')
-                grants.delete(form.get('code') ?? '')
-                const verifier = form.get('code_verifier') ?? ''
-                if (grant?.challenge !== new Bun.CryptoHasher('sha256').update(verifier).digest('base64url'))
-                    return Response.json({ error: 'invalid_grant' }, { status: 400 })
-                const exp = Math.floor(Date.now() / 1000) + 300
-                const claims = { iss: provider.issuer, aud: provider.clientId, exp, nonce: grant.nonce, sub: grant.sub }
-                const encoded = Buffer.from(JSON.stringify(claims)).toString('base64url')
-                await grant.held
-                return Response.json({ id_token: `e30.${encoded}.unsigned` })
+                const { grant, response } = await redeem(grants, request, provider)
+                await grant?.held
+                return response
             }
         })
         provider.token = `http://127.0.0.1:${server.port}/token`

@@ -1,6 +1,7 @@
 import { expect, test } from 'bun:test'
 import { createApp } from '../../server/app'
 import { SECRET } from '../helpers/plugin-app'
+import { rawExchange } from '../helpers/raw-http'
 
 const LINE = /^(GET|POST) (\S+) (\d{3}) \d+\.\dms$/
 
@@ -30,26 +31,6 @@ test('logs requests refused before routing, such as a cross-site POST', async ()
     expect(line).toStartWith('POST /api/increment 403 ')
 })
 
-/** Sends `GET path` with a `Host` header that fetch() would not send, as any client may; resolves to the raw answer. */
-const rawGet = (port: number, path: string, host: string) =>
-    new Promise<string>((resolve, reject) => {
-        let received = ''
-        Bun.connect({
-            hostname: '127.0.0.1',
-            port,
-            socket: {
-                open: (socket) => {
-                    socket.write(`GET ${path} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`)
-                },
-                data: (_, chunk) => {
-                    received += chunk.toString()
-                },
-                close: () => resolve(received),
-                error: (_, error) => reject(error)
-            }
-        })
-    })
-
 test('a Host header that makes no URL, or one Bun leaves out of it, is logged with the path; the answer stays the app’s', async () => {
     const lines: string[] = []
     const app = createApp({ state: { secret: SECRET }, accessLog: (line) => lines.push(line) }).listen({
@@ -58,7 +39,12 @@ test('a Host header that makes no URL, or one Bun leaves out of it, is logged wi
     })
     try {
         for (const host of ['[', 'exé.com']) {
-            expect(await rawGet(Number(app.server?.port), '/counter?page_id=x', host)).toStartWith('HTTP/1.1 200 ')
+            expect(
+                await rawExchange(
+                    Number(app.server?.port),
+                    `GET /counter?page_id=x HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`
+                )
+            ).toStartWith('HTTP/1.1 200 ')
             expect([host, lines.at(-1)]).toEqual([host, expect.stringMatching(/^GET \/counter 200 \d+\.\dms$/)])
         }
         expect(lines).toHaveLength(2)

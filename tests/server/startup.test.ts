@@ -1,6 +1,7 @@
 /** `bun run start` refuses a bad configuration with one clear line and exit code 1. */
 import { expect, test } from 'bun:test'
 import { sysctl } from '../helpers/ordinary-user'
+import { rawExchange } from '../helpers/raw-http'
 import { startServer } from '../helpers/server'
 import { startApp } from '../helpers/start-app'
 
@@ -68,26 +69,6 @@ test('a request body over 64 KiB is refused with 413 by the app, before it reads
     expect(server.output()).toContain('Stopped.')
 }, 15_000)
 
-/** The raw answer to `head` followed by `body`, sent as they are on one connection: headers `fetch` would not send. */
-const rawExchange = (port: number, head: string, body: string) =>
-    new Promise<string>((resolve, reject) => {
-        let received = ''
-        Bun.connect({
-            hostname: '127.0.0.1',
-            port,
-            socket: {
-                open: (socket) => {
-                    socket.write(head + body)
-                },
-                data: (_, chunk) => {
-                    received += chunk.toString()
-                },
-                close: () => resolve(received),
-                error: (_, error) => reject(error)
-            }
-        })
-    })
-
 test('a body over 64 KiB declared by Content-Length sent twice is refused too, not read whole', async () => {
     const server = await startServer()
     try {
@@ -97,7 +78,7 @@ test('a body over 64 KiB declared by Content-Length sent twice is refused too, n
             'POST /api/increment HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n' +
             'Content-Type: application/x-www-form-urlencoded\r\n' +
             `Content-Length: ${body.length}\r\nContent-Length: ${body.length}\r\n\r\n`
-        expect(await rawExchange(Number(new URL(server.url).port), head, body)).toStartWith('HTTP/1.1 413 ')
+        expect(await rawExchange(Number(new URL(server.url).port), head + body)).toStartWith('HTTP/1.1 413 ')
     } finally {
         await server.stop()
     }
