@@ -29,6 +29,13 @@ const start = () => {
     const mode = config.production ? 'production' : config.development ? 'development' : 'test'
     const address = config.basePath ? `${url.origin}${config.basePath}/` : url.origin
     console.log(`Listening on ${address} (${mode}; session state: ${storeLabel(config.store)})`)
+    // A store that does not answer (Redis not up, a wrong password) is said now, not first at a
+    // user's request; the app runs all the same, since the store may come up later.
+    Promise.resolve()
+        .then(() => store.stats())
+        .catch((error: Error) =>
+            console.warn(`The session store does not answer yet (${error.message}): requests that need it get 503.`)
+        )
 
     // The Redis store's close then waits, up to its lease, for requests still holding a session
     // whose client went away (docs/stores.md#shutdown): shutdown may take that much longer.

@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import { freePort } from '../../bench/ports'
 import { ConfigError, readConfig } from '../../server/config'
 import { openStore, storeLabel } from '../../server/store'
+import { startServer } from '../helpers/server'
 
 const dir = mkdtempSync(join(tmpdir(), 'scoped-state-config-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -129,4 +130,17 @@ describe('SCOPED_STATE_STORE', () => {
         expect(stderr).toStartWith(message)
         expect(stderr.trim().split('\n')).toHaveLength(1)
     })
+})
+
+test('a store that does not answer at startup is said then, and the app serves what needs no store', async () => {
+    const server = await startServer({ env: { SCOPED_STATE_STORE: `redis://127.0.0.1:${await freePort()}` } })
+    try {
+        for (let tries = 0; tries < 100 && !server.output().includes('does not answer'); tries++) await Bun.sleep(50)
+        expect(server.output()).toContain('The session store does not answer yet (')
+        expect((await fetch(`${server.url}/public/favicon.svg`)).status).toBe(200)
+        // A change, which the store must take.
+        expect((await fetch(`${server.url}/api/increment`, { method: 'POST' })).status).toBe(503)
+    } finally {
+        await server.stop()
+    }
 })
