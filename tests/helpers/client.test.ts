@@ -6,7 +6,7 @@
 import { expect, test } from 'bun:test'
 import { Elysia } from 'elysia'
 import { scopedState } from '../../plugins/scoped-state'
-import { client, sessionIdOf } from './client'
+import { client, overHttp, sessionIdOf } from './client'
 import { SECRET } from './plugin-app'
 
 const app = () =>
@@ -46,4 +46,18 @@ test("each is dropped on its own: the app's cookie removed, then the session end
     await user.post('/logout')
     expect(user.cookie).toBe('')
     expect(await user.text('/seen')).toBe('fr 0')
+})
+
+test('over HTTP, a redirect is answered to the test, as app.handle answers it, not followed', async () => {
+    const server = app()
+        .post('/to-seen', ({ redirect }) => redirect('/seen', 303))
+        .listen({ port: 0, hostname: '127.0.0.1' })
+    try {
+        for (const handler of [server, overHttp(server.server?.port)]) {
+            const answer = await client(handler).post('/to-seen')
+            expect([answer.status, answer.headers.get('location')]).toEqual([303, '/seen'])
+        }
+    } finally {
+        await server.stop(true)
+    }
 })

@@ -29,9 +29,13 @@ export const FORM_POST = { ...FORM_TYPE, accept: BROWSER_ACCEPT }
 /** Headers htmx 4 sends when it posts a form's fields. */
 export const HTMX_FORM = { ...HTMX, ...FORM_TYPE }
 
-/** A `Handler` sending the client's requests over HTTP to a server listening on `port` (127.0.0.1). */
+/**
+ * A `Handler` sending the client's requests over HTTP to a server listening on `port` (127.0.0.1).
+ * A redirect is answered, not followed, as `app.handle` answers it.
+ */
 export const overHttp = (port: number | undefined): Handler => ({
-    handle: (request) => fetch(request.url.replace(BASE, `http://127.0.0.1:${port}`), request)
+    handle: (request) =>
+        fetch(new Request(request.url.replace(BASE, `http://127.0.0.1:${port}`), request), { redirect: 'manual' })
 })
 
 /** A session cookie's `name=value`: its value starts with the 24-character session id. */
