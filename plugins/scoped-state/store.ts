@@ -33,7 +33,10 @@
 /** A value or a promise of it: the memory store answers synchronously. */
 export type MaybePromise<T> = T | Promise<T>
 
-/** Counters a store reports, e.g. on a health route. */
+/**
+ * Counters a store reports, e.g. on a health route. A store shared by several processes reports
+ * them for all (the Redis store keeps its counts in Redis); the others, for their process.
+ */
 export interface StoreStats {
     /** Sessions currently holding state. */
     sessions: number
