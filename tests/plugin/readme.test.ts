@@ -62,16 +62,26 @@ describe('plugins/scoped-state/README.md and GUIDE.md', () => {
         expect(await (await user.post('/tag')).text()).toBe('1')
     })
 
-    test('a stored file: the one it replaced deleted once saved, the new one when the save fails (413)', async () => {
+    test('a stored file: the one it replaced deleted once saved, even if a later hook fails (500); the new one when the save fails (413)', async () => {
         const folder = mkdtempSync(join(tmpdir(), 'avatars-'))
         process.env.AVATAR_DIR = folder
         try {
             const { app } = await loadSample(guide, 'unlink')
-            const user = client(app)
-            const upload = async (name: string) => {
+            // A mapResponse runs after every afterHandle hook, the save included. Elysia runs it again
+            // on the error's response: it throws the first time only.
+            const failed = new WeakSet<Request>()
+            const failingAfterSave = new Elysia()
+                .mapResponse({ as: 'global' }, ({ request }) => {
+                    if (!request.headers.has('x-fail-after-save') || failed.has(request)) return
+                    failed.add(request)
+                    throw new Error('a hook after the save failed')
+                })
+                .use(app)
+            const user = client(failingAfterSave)
+            const upload = async (name: string, headers: Record<string, string> = {}) => {
                 const form = new FormData()
                 form.append('avatar', new File(['image'], name))
-                const answer = await user.post('/avatar', {}, form)
+                const answer = await user.post('/avatar', headers, form)
                 // The hook runs after the response, and deletes without being awaited: one file is left, in 5 s at most.
                 for (const deadline = Date.now() + 5_000; readdirSync(folder).length !== 1 && Date.now() < deadline; )
                     await Bun.sleep(5)
@@ -85,6 +95,12 @@ describe('plugins/scoped-state/README.md and GUIDE.md', () => {
             // A name that takes the state over maxStateBytes (16 KiB): not saved, its file gone too.
             expect(await upload(`${'x'.repeat(20_000)}.png`)).toBe(413)
             expect(readdirSync(folder)).toEqual([second as string])
+            // Saved, then answered 500: the state names the new file, which stays, and the next upload replaces it.
+            expect(await upload('third.png', { 'x-fail-after-save': '1' })).toBe(500)
+            const [third] = readdirSync(folder)
+            expect(third).not.toBe(second)
+            expect(await upload('fourth.png')).toBe(200)
+            expect(readdirSync(folder)).not.toContain(third)
         } finally {
             delete process.env.AVATAR_DIR
             rmSync(folder, { recursive: true, force: true })
