@@ -369,7 +369,7 @@ describe('plugins/scoped-state/README.md and GUIDE.md', () => {
         expect(stderr).toContain('WEBHOOK_SECRET')
     })
 
-    test("a webhook marks the order paid; the session's own poll empties the cart of it, once", async () => {
+    test("a webhook of a payment marks the order paid, and of anything else changes nothing; the session's own poll empties the cart of it, once", async () => {
         process.env.WEBHOOK_SECRET = 'the secret a payment provider signs with'
         const { app, orders, sign } = await loadSample(guide, 'WEBHOOK_SECRET')
         const user = client(app)
@@ -385,8 +385,15 @@ describe('plugins/scoped-state/README.md and GUIDE.md', () => {
                     body
                 })
             )
-        const event = JSON.stringify({ id: 'evt_1', order })
+        const event = JSON.stringify({ id: 'evt_1', type: 'payment.succeeded', order })
         expect((await deliver(event, 'forged')).status).toBe(401)
+        expect(await user.text(`/orders/${order}/status`)).toBe('pending')
+        // Signed, but no payment: answered 2xx all the same, which a provider does not send again, and nothing changes.
+        for (const type of ['payment.failed', 'charge.refunded']) {
+            const other = await deliver(JSON.stringify({ id: `evt_${type}`, type, order }))
+            expect(other.status).toBe(200)
+        }
+        expect(orders.get(order)).toEqual({ items: ['mug', 'pen'], paid: false })
         expect(await user.text(`/orders/${order}/status`)).toBe('pending')
         for (const delivery of [event, event]) {
             const answer = await deliver(delivery)
