@@ -325,6 +325,38 @@ describe('plugins/scoped-state/README.md and GUIDE.md', () => {
             expect(await browser.text('/me')).toBe('ada')
         })
 
+        test('a sign-in cancelled at the provider is taken off the list, and signs nobody in (both modes)', async () => {
+            for (const mode of ['', 'mode=form_post']) {
+                const browser = client(app)
+                const callback = await leave(browser, 'ada', mode)
+                const state = new URL(callback, 'http://localhost').searchParams.get('state') ?? ''
+                const cancel = new URLSearchParams({ error: 'access_denied', state })
+                let cancelled = `/login/provider/callback?${cancel}`
+                if (mode) {
+                    const posted = await app.handle(
+                        new Request('http://localhost/login/provider/callback', {
+                            method: 'POST',
+                            headers: {
+                                ...NAVIGATE,
+                                'sec-fetch-site': 'cross-site',
+                                'content-type': 'application/x-www-form-urlencoded'
+                            },
+                            body: cancel
+                        })
+                    )
+                    expect(posted.status).toBe(303)
+                    cancelled = posted.headers.get('location') ?? ''
+                }
+                const answer = await back(browser, cancelled)
+                expect(answer.status).toBe(400)
+                expect(await answer.text()).toBe('Sign-in cancelled: you are not signed in.')
+                expect(await browser.text('/me')).toBe('signed out')
+                // Taken off the list: a code for that state, were one to come now, finds nothing.
+                expect((await back(browser, callback)).status).toBe(400)
+                expect(await browser.text('/me')).toBe('signed out')
+            }
+        })
+
         test('another site as returnTo comes back to the home page', async () => {
             // A browser drops the tab from a Location (`/\t/evil.example/` is `//evil.example/`), as from any address.
             for (const returnTo of [
