@@ -13,11 +13,10 @@ import htmx from 'htmx.org/dist/htmx.min.js' with { type: 'file' }
 import { version as htmxVersion } from 'htmx.org/package.json'
 import appScript from '../public/app.js' with { type: 'file' }
 import favicon from '../public/favicon.svg' with { type: 'file' }
-import liveReloadScript from '../public/live-reload.js' with { type: 'file' }
 import styles from '../public/styles.css' with { type: 'file' }
 
 /** Every file of `public/`: one missing here is served in development but not by the executable. */
-export const PUBLIC_FILES = [appScript, favicon, liveReloadScript, styles]
+export const PUBLIC_FILES = [appScript, favicon, styles]
 
 /** The folder served at `/public`: `public/`, or its embedded copy in the executable. */
 export const PUBLIC_DIR = dirname(styles)

@@ -1,4 +1,4 @@
-// TypeScript 5 cannot see import attributes: the files `server/assets.ts` imports
+// TypeScript 5 cannot see import attributes: the files `server/assets.ts` and `server/live-reload.ts` import
 // `with { type: 'file' }` are typed here as what Bun gives, their path.
 declare module '*.css' {
     const path: string
@@ -15,7 +15,7 @@ declare module '*/public/app.js' {
     export default path
 }
 
-declare module '*/public/live-reload.js' {
+declare module '*/live-reload.browser.js' {
     const path: string
     export default path
 }

@@ -112,6 +112,11 @@ test('serves every file of public/ as it is on disk, with its content type', asy
     }
 })
 
+test("live reload's script is not served: only `bun run dev` has it", async () => {
+    for (const path of ['/public/live-reload.js', '/_dev/live-reload.js'])
+        expect([path, (await fetch(`${url}${path}`)).status]).toEqual([path, 404])
+})
+
 test('in production, a revalidated file of public/ answers 304 with its caching, as from source', async () => {
     const file = `${url}/public/favicon.svg`
     const etag = (await fetch(file)).headers.get('etag') ?? ''

@@ -5,13 +5,13 @@
  */
 import { afterEach, describe, expect, test } from 'bun:test'
 import { createApp } from '../../server/app'
-import { LIVE_RELOAD_PATH, liveReload } from '../../server/live-reload'
+import { LIVE_RELOAD_PATH, LIVE_RELOAD_SCRIPT_PATH, liveReload } from '../../server/live-reload'
 import { testApp } from '../helpers/app'
 import { SECRET } from '../helpers/plugin-app'
 
 /** The script, at the end of the head, with the id of the process that rendered the page. */
 const SCRIPT =
-    /<script src="\/public\/live-reload\.js" data-server="([\da-f-]{36})" data-socket="\/_dev\/live-reload" defer><\/script><\/head>/
+    /<script src="\/_dev\/live-reload\.js" data-server="([\da-f-]{36})" data-socket="\/_dev\/live-reload" defer><\/script><\/head>/
 
 const withLiveReload = (reload = liveReload()) =>
     createApp({ state: { secret: SECRET }, warn: () => {}, liveReload: reload })
@@ -49,8 +49,9 @@ describe('live reload in the app', () => {
         expect(answer).not.toContain('live-reload')
         const fragment = await app.handle(new Request('http://localhost/api/count'))
         expect(await fragment.text()).toBe('<span id="count">0</span>')
-        const script = await app.handle(new Request('http://localhost/public/live-reload.js'))
+        const script = await app.handle(new Request(`http://localhost${LIVE_RELOAD_SCRIPT_PATH}`))
         expect(script.status).toBe(200)
+        expect(script.headers.get('content-type')).toStartWith('text/javascript')
         expect(await script.text()).toContain(LIVE_RELOAD_PATH)
     })
 
@@ -79,10 +80,12 @@ describe('live reload in the app', () => {
         ])
     })
 
-    test('without it (production, tests, `bun run start`) no page names the script and there is no socket', async () => {
+    test('without it (production, tests, `bun run start`) no page names the script, and neither it nor the socket is served', async () => {
         const app = testApp()
         expect(await (await page(app, '/counter')).text()).not.toContain('live-reload')
-        expect((await app.handle(new Request(`http://localhost${LIVE_RELOAD_PATH}`))).status).toBe(404)
+        // `/public/`, where it used to be, served it to every visitor (tests/build.test.ts: in production too).
+        for (const path of [LIVE_RELOAD_PATH, LIVE_RELOAD_SCRIPT_PATH, '/public/live-reload.js'])
+            expect([path, (await app.handle(new Request(`http://localhost${path}`))).status]).toEqual([path, 404])
     })
 })
 
