@@ -7,7 +7,7 @@
  * fields (`fieldsOf`). After login or logout, both load a page afresh (`reload`).
  */
 import type { Context } from 'elysia'
-import { PAGE_PARAM, withPageId } from '../plugins/scoped-state'
+import { isHistoryRestore, PAGE_PARAM, withPageId } from '../plugins/scoped-state'
 import { withBasePath } from './base-path'
 
 export interface AnswerContext {
@@ -24,13 +24,10 @@ export const fieldsOf = (body: unknown) =>
     body !== null && typeof body === 'object' ? (body as Record<string, unknown>) : {}
 
 /**
- * htmx's history restore (Back or Forward to an entry htmx pushed, on a page with htmx history
- * on): it swaps the answer for the whole `<body>`, though htmx 4.0.1 sends it with neither
- * `HX-Request` nor `Accept: text/html`.
+ * A browser loading a page, or posting a form with JavaScript off: it shows a whole page. So
+ * does htmx's history restore, which swaps the answer for the whole `<body>` though it asks for
+ * no HTML (`isHistoryRestore`).
  */
-const isHistoryRestore = (request: Request) => request.headers.get('hx-history-restore-request') === 'true'
-
-/** A browser loading a page, or posting a form with JavaScript off: it shows a whole page. */
 export const wantsPage = (request: Request) =>
     isHistoryRestore(request) || (!isHtmx(request) && request.headers.get('accept')?.includes('text/html') === true)
 

@@ -43,7 +43,7 @@ export {
     UnreadableStateError
 } from './errors.js'
 export type { ScopedStateOptions } from './options.js'
-export { PAGE_HEADER, PAGE_PARAM, withPageId } from './page-load.js'
+export { isHistoryRestore, PAGE_HEADER, PAGE_PARAM, withPageId } from './page-load.js'
 export type { ScopedStore, SetupCheck, StateField, StateSetup } from './schema.js'
 export type { Store, StoreStats } from './store.js'
 export { type EndedSession, endedAgo, SESSION_ENDED, StoreUnavailableError } from './store.js'

@@ -25,9 +25,10 @@ const acceptsHtml = (headers: Headers) => headers.get('accept')?.includes('text/
  * htmx's history restore: Back or Forward to an entry htmx pushed fetches the page again and
  * swaps the whole `<body>`, its attributes too. htmx 4.0.1 sends it without `HX-Request` and
  * `Accept: text/html`, but with the page's own headers (`hx-headers` on `<body>`): the id of
- * the page it replaces, not of the one it loads.
+ * the page it replaces, not of the one it loads. Exported for apps, which must answer it with
+ * a whole page though it asks for none.
  */
-const isHistoryRestore = (headers: Headers) => headers.get('hx-history-restore-request') === 'true'
+export const isHistoryRestore = (request: Request) => request.headers.get('hx-history-restore-request') === 'true'
 
 /**
  * Whether `request` loads a document: a GET (or HEAD) that accepts HTML, is not an htmx request,
@@ -42,7 +43,7 @@ export const isPageLoad = (request: Request) => {
     const accept = headers.get('accept')
     // Without an Accept header, an API call (load tools, some scripts), told by one header read.
     if (!accept) return false
-    if (!accept.includes('text/html') || headers.get('hx-request') === 'true') return isHistoryRestore(headers)
+    if (!accept.includes('text/html') || headers.get('hx-request') === 'true') return isHistoryRestore(request)
     const mode = headers.get('sec-fetch-mode')
     if (mode) return mode === 'navigate'
     const dest = headers.get('sec-fetch-dest')
@@ -55,7 +56,7 @@ export const isPageLoad = (request: Request) => {
  * another tab opened an address carrying it: GUIDE.md, "Preserve and page scopes".)
  */
 export const replacedPageId = (request: Request) =>
-    isHistoryRestore(request.headers) ? request.headers.get(PAGE_HEADER) || undefined : undefined
+    isHistoryRestore(request) ? request.headers.get(PAGE_HEADER) || undefined : undefined
 
 /**
  * The page id the request names, unverified: the header, or for a browser navigation
@@ -65,7 +66,7 @@ export const replacedPageId = (request: Request) =>
 export const requestedPageId = (request: Request) => {
     const headers = request.headers
     const header = headers.get(PAGE_HEADER)
-    if (header && !isHistoryRestore(headers)) return header
+    if (header && !isHistoryRestore(request)) return header
     if (!acceptsHtml(headers)) return undefined
     const url = request.url
     const query = url.indexOf('?')
