@@ -74,7 +74,9 @@ const explain = (error: unknown, status: number, page: boolean, changing: boolea
         return {
             title: 'Page out of date',
             message: page
-                ? 'This page is out of date: its session has ended (signed in or out, or expired). Open it again from the menu.'
+                ? `This page is out of date: its session has ended (signed in or out, or expired).${
+                      changing ? ' Your change was not saved.' : ''
+                  } Open the page again from the menu.`
                 : error.cookieMissing
                   ? "This page is out of date: its session cookie did not come with the request (signed out, expired, or refused by your browser). Reload it; if this message returns, your browser is refusing this site's cookie (cookies blocked, or the site served over plain http)."
                   : 'This page is out of date: its session has ended (signed in or out, or expired). Reload it.'

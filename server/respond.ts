@@ -7,7 +7,7 @@
  * fields (`fieldsOf`). After login or logout, both load a page afresh (`reload`).
  */
 import type { Context } from 'elysia'
-import { isHistoryRestore, PAGE_PARAM, withPageId } from '../plugins/scoped-state'
+import { isHistoryRestore, PAGE_PARAM, StalePageError, withPageId } from '../plugins/scoped-state'
 import { withBasePath } from './base-path'
 
 export interface AnswerContext {
@@ -31,9 +31,8 @@ export const fieldsOf = (body: unknown) =>
 export const wantsPage = (request: Request) =>
     isHistoryRestore(request) || (!isHtmx(request) && request.headers.get('accept')?.includes('text/html') === true)
 
-/** A browser's navigation: it says so (Fetch Metadata), or it posts a page's form, which names its page. */
-const isNavigation = (request: Request) =>
-    request.headers.get('sec-fetch-mode') === 'navigate' || request.url.includes(`${PAGE_PARAM}=`)
+/** A plain form of a page: its action names the page (`ActionForm`). */
+const namesPage = (request: Request) => request.url.includes(`${PAGE_PARAM}=`)
 
 /** The request headers that choose between a fragment, a page and a redirect (`wantsPage`). */
 export const VARY = 'HX-Request, Accept'
@@ -52,15 +51,24 @@ export const redirectsInPage = (context: AnswerContext) => wantsPage(context.req
  * Call after the action: renders `fragment` for htmx and API clients, or redirects a form post
  * to `page`, a route's path (`BASE_PATH` is added here). To land on a part of the page, give the
  * form's action the `#fragment` (`ActionForm`'s `anchor`): browsers keep it across the redirect,
- * and on a refusal's page too.
+ * and on a refusal's page too. A form from a page whose session ended is refused (below): the
+ * throw discards what the action changed.
  */
 export const answer = <T>(context: AnswerContext, page: string, fragment: () => T) => {
+    const { request, scopedPageId } = context
     context.set.headers.vary = VARY
-    // A script asking for HTML is in the session's default scope, which the page load after a
-    // redirect would start over. A browser's form from a page whose id no longer holds (its
-    // session ended) has no page id either, and gets the redirect to a page.
-    if (!wantsPage(context.request) || (!context.scopedPageId && !isNavigation(context.request))) return fragment()
-    return context.redirect(withPageId(withBasePath(page), context.scopedPageId), 303)
+    if (!wantsPage(request)) return fragment()
+    if (!scopedPageId) {
+        // Its page's id no longer holds (signed in or out in another tab, expired): the change ran in
+        // another session than the page showed, a new visitor's (a count there was lost without a word)
+        // or the next person's after a sign-in. Thrown, it is not saved, and the user is told. htmx,
+        // whose answer shows its result in place, is refused by the plugin only the page's own values.
+        if (namesPage(request)) throw new StalePageError()
+        // A script asking for HTML is in the session's default scope, which the page load after a
+        // redirect would start over.
+        if (request.headers.get('sec-fetch-mode') !== 'navigate') return fragment()
+    }
+    return context.redirect(withPageId(withBasePath(page), scopedPageId), 303)
 }
 
 /**

@@ -35,7 +35,7 @@ export const counterRoutes = (state: AppState) =>
             announceTheme(context, scopedStore.theme)
             // Every page's count is back at its start. Not read back: from a page whose session ended (signed
             // in or out in another tab) reading it is refused (409), which would undo a reset that works from
-            // there, as it does for a plain form.
+            // there over htmx (a plain form from there is refused by `answer`, which tells the user).
             return answer(context, '/counter', () => (
                 <>
                     <Count value={COUNT_START} />

@@ -1,12 +1,13 @@
 /**
  * The account demo in a real browser: signing in reloads the page under a new session
  * cookie with the cart kept; signing out leaves a new visitor's page; a refused name says
- * why next to the field. With JavaScript off the same forms work through redirects.
+ * why next to the field. With JavaScript off the same forms work through redirects, and a change
+ * from a page of the session that ended is refused with a page that says so.
  */
 import { expect } from 'bun:test'
 import type { BrowserContext } from 'playwright-core'
 import { sessionIdOf } from '../helpers/client'
-import { addToCart, button, expectBadge, navigate, signIn } from './demo'
+import { addToCart, button, expectBadge, navigate, product, signIn } from './demo'
 import { expectText } from './expect'
 import { browserTest, e2eSuite } from './harness'
 
@@ -39,6 +40,25 @@ e2eSuite('account in a browser', (e2e) => {
             await button(page, 'Sign in').waitFor()
             await expectBadge(page, 0)
         })
+
+    browserTest(
+        'without JavaScript, a change from a tab whose session was signed out in another says it was not saved',
+        async () => {
+            const context = await e2e.newContext({ javaScriptEnabled: false })
+            const [cart, account] = [await context.newPage(), await context.newPage()]
+            await cart.goto('/cart')
+            await addToCart(cart, 'Enamel mug', 1)
+            await account.goto('/account')
+            await signIn(account, 'Ada')
+            await Promise.all([account.waitForEvent('load'), button(account, 'Sign out').click()])
+            await cart.bringToFront()
+            await Promise.all([cart.waitForEvent('load'), button(product(cart, 'Canvas tote'), 'Add to cart').click()])
+            await expectText(cart.locator('h1'), 'Page out of date')
+            await expectText(cart.locator('.lead'), /Your change was not saved\. Open the page again from the menu\./)
+            await navigate(cart, 'Cart')
+            await expectBadge(cart, 0)
+        }
+    )
 
     browserTest('a form over the body limit of the server is told in the alert region, the form kept', async () => {
         const page = await e2e.openPage('/account')

@@ -84,7 +84,7 @@ const act = async (who: Someone, channel: Channel, action: Action, crossSite: bo
     const tab = channel.kind === 'api' ? undefined : channel.tab
     // Without a cookie (signed out, by a script here), the plugin reads a page id from the header only
     // (plugins/scoped-state/identify.ts): a plain form's `?page_id=` is not looked at, and the post
-    // lands in a new session's default scope rather than being refused as out of date (409).
+    // runs in a new session's default scope rather than being refused as out of date (409).
     const cookieless = channel.kind === 'form' && b.cookie === ''
     const [before, ownId] = [structuredClone(p), sessionIdOf(b.cookie)]
     if (!crossSite) who.faults?.arm(action.name)
@@ -104,7 +104,12 @@ const act = async (who: Someone, channel: Channel, action: Action, crossSite: bo
     }
     const pageId = tab?.pageId
     const current = model.isCurrent(p, pageId)
-    const outcome = action.outcome(parsed, p, cookieless ? undefined : pageId)
+    let outcome = action.outcome(parsed, p, cookieless ? undefined : pageId)
+    // A plain form's change from a page whose session ended is refused, nothing saved (server/respond.ts).
+    if (channel.kind === 'form' && pageId && !current && outcome.kind === 'ok') {
+        Object.assign(p, before)
+        outcome = { kind: 'stale' }
+    }
     // A plain form's cart change keeps a message for the page its redirect loads (undone with the
     // change when the store fails it: `learn`).
     if (channel.kind === 'form' && outcome.kind === 'ok' && action.page === '/cart' && current && pageId)
