@@ -76,7 +76,7 @@ const explain = (error: unknown, status: number, page: boolean, changing: boolea
             message: page
                 ? `This page is out of date: its session has ended (signed in or out, or expired).${
                       changing ? ' Your change was not saved.' : ''
-                  } Open the page again from the menu.`
+                  } Open the page again from the menu; if this comes back, your browser is refusing cookies from this site (cookies blocked, or the site served over plain http).`
                 : error.cookieMissing
                   ? "This page is out of date: its session cookie did not come with the request (signed out, expired, or refused by your browser). Reload it; if this message returns, your browser is refusing this site's cookie (cookies blocked, or the site served over plain http)."
                   : 'This page is out of date: its session has ended (signed in or out, or expired). Reload it.'

@@ -54,7 +54,7 @@ e2eSuite('account in a browser', (e2e) => {
             await cart.bringToFront()
             await Promise.all([cart.waitForEvent('load'), button(product(cart, 'Canvas tote'), 'Add to cart').click()])
             await expectText(cart.locator('h1'), 'Page out of date')
-            await expectText(cart.locator('.lead'), /Your change was not saved\. Open the page again from the menu\./)
+            await expectText(cart.locator('.lead'), /Your change was not saved\. Open the page again from the menu;/)
             await navigate(cart, 'Cart')
             await expectBadge(cart, 0)
         }

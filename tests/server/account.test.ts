@@ -149,7 +149,7 @@ describe('account demo', () => {
         // Without JavaScript, the answer says how to load the page afresh: a reload would post the same id.
         const form = await user.post(`/api/increment?page_id=${encodeURIComponent(pageId)}`, FORM_POST)
         expect(form.status).toBe(409)
-        expect(await form.text()).toContain('Your change was not saved. Open the page again from the menu.')
+        expect(await form.text()).toContain('Your change was not saved. Open the page again from the menu;')
     })
 
     test('from a tab left open across a sign-in elsewhere, the cart, the theme and signing out still work', async () => {

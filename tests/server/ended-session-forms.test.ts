@@ -63,7 +63,7 @@ describe('a plain form from a page whose session ended', () => {
                 const answer = await response.text()
                 expect(answer).toStartWith('<!doctype html>')
                 expect(answer).toContain(
-                    'This page is out of date: its session has ended (signed in or out, or expired). Your change was not saved. Open the page again from the menu.'
+                    'This page is out of date: its session has ended (signed in or out, or expired). Your change was not saved. Open the page again from the menu; if this comes back, your browser is refusing cookies from this site (cookies blocked, or the site served over plain http).'
                 )
                 expect(user.cookie).toBe(cookie)
                 expect(await shown(user)).toEqual(before)
