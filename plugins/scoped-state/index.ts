@@ -49,7 +49,7 @@ export type { Store, StoreStats } from './store.js'
 export { type EndedSession, endedAgo, SESSION_ENDED, StoreUnavailableError } from './store.js'
 export { type MemoryStoreOptions, memoryStore, SESSION_BYTES } from './stores/memory.js'
 export { type RedisStoreOptions, redisStore } from './stores/redis.js'
-export { type SqliteStoreOptions, sqliteStore } from './stores/sqlite.js'
+export { type SqliteStore, type SqliteStoreOptions, sqliteStore } from './stores/sqlite.js'
 
 /**
  * What `derive` reads from Elysia's context. Not `url`: asking for it makes Elysia build the

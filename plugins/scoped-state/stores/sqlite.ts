@@ -252,7 +252,20 @@ const open = ({
  * @example
  * scopedState(setup, { store: sqliteStore({ path: './data/state.db' }) })
  */
-export const sqliteStore = (options: SqliteStoreOptions): Store => {
+/** The SQLite store, and what only a file has. */
+export interface SqliteStore extends Store {
+    /**
+     * Writes the log into the file and empties it. A deleted or overwritten record is overwritten
+     * in the file (`secure_delete`) only then, and until then the -wal keeps its copy: call it after
+     * ending the sessions of a person who asked to be erased, once the response is out (the request's
+     * own session is deleted after its handler). Answers `false` when a reader (a
+     * backup, a `sqlite3` shell) still uses part of the log: call it again once that reader is done.
+     * A file that cannot be written throws `StoreUnavailableError`.
+     */
+    checkpoint(): boolean
+}
+
+export const sqliteStore = (options: SqliteStoreOptions): SqliteStore => {
     const { now = Date.now } = options
     const sweepInterval = delay('sqliteStore', 'sweepInterval', options.sweepInterval ?? 60_000)
     const busyTimeout = delay('sqliteStore', 'busyTimeout', options.busyTimeout ?? 5_000, 0)
@@ -289,6 +302,7 @@ export const sqliteStore = (options: SqliteStoreOptions): Store => {
     )
     const extend = prepare<unknown, [number, string]>('UPDATE scoped_state SET expires = ? WHERE id = ?')
     const remove = prepare('DELETE FROM scoped_state WHERE id = ?')
+    const truncateLog = prepare<{ busy: number }, []>('PRAGMA wal_checkpoint(TRUNCATE)')
     // A session deleted at a login or logout leaves a mark, as on Redis, which outlives the process:
     // after a restart its old cookie is still known as ended (a grace minute of refusals, then a
     // new session), instead of being taken back under the old id, its state gone. A session ended
@@ -456,6 +470,7 @@ export const sqliteStore = (options: SqliteStoreOptions): Store => {
             }, true),
         release() {},
         delete: (id, ttlMs = ENDED_MARK) => guard(() => end(id, now(), ttlMs), true),
+        checkpoint: () => guard(() => truncateLog.get()?.busy === 0, true),
         // Counts the live rows: about 70 ms at a million, the process waiting. A public health
         // check should reuse one answer for a while (the template's /healthz: 5 s).
         stats: (): StoreStats => {

@@ -346,6 +346,41 @@ describe('sqlite store', () => {
         expect(found).toEqual(['second'])
     })
 
+    test('checkpoint leaves no copy of a deleted record in the file or its log while the store stays open (an erasure)', () => {
+        for (const exclusive of [false, true]) {
+            const path = newPath()
+            const store = sqliteStore({ path, exclusive })
+            store.save('b', '{"name":"erased-user-b"}', 60_000)
+            store.delete('b')
+            const holding = () =>
+                [path, `${path}-wal`].filter(
+                    (file) => existsSync(file) && readFileSync(file).toString('latin1').includes('erased-user-b')
+                )
+            expect(holding()).toEqual([`${path}-wal`])
+            expect(store.checkpoint()).toBe(true)
+            expect(holding()).toEqual([])
+            store.save('a', '{"v":1}', 60_000)
+            expect(store.load('a', 60_000)).toBe('{"v":1}')
+            store.close()
+        }
+    })
+
+    test('checkpoint answers false while a reader uses the log, and true once it is done', () => {
+        const path = newPath()
+        const store = sqliteStore({ path, busyTimeout: 0 })
+        store.save('b', '{"name":"erased-user-b"}', 60_000)
+        const reader = new Database(path)
+        reader.run('BEGIN')
+        reader.query('SELECT count(*) FROM scoped_state').get()
+        store.delete('b')
+        expect(store.checkpoint()).toBe(false)
+        reader.run('COMMIT')
+        reader.close()
+        expect(store.checkpoint()).toBe(true)
+        expect(readFileSync(`${path}-wal`).length).toBe(0)
+        store.close()
+    })
+
     test('close checkpoints the write-ahead log into the file', () => {
         const path = newPath()
         const store = sqliteStore({ path })
