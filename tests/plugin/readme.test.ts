@@ -21,7 +21,7 @@ describe('plugins/scoped-state/README.md and GUIDE.md', () => {
 
     test('has exactly the samples this file exercises', async () => {
         expect((await samples(file)).length).toBe(2)
-        expect((await samples(guide)).length).toBe(9)
+        expect((await samples(guide)).length).toBe(10)
     })
 
     test('the 15-line example', async () => {
@@ -233,6 +233,26 @@ describe('plugins/scoped-state/README.md and GUIDE.md', () => {
         await phone.post('/login')
         expect(await phone.text('/me')).toBe('alice')
         expect(await laptop.text('/me')).toBe('alice')
+    })
+
+    test('erasing an account: every device signed out, every record deleted at once, the old cookies reach nothing', async () => {
+        const { app, accounts, store } = await loadSample(guide, 'accounts.delete(user)')
+        const [laptop, phone] = [client(app), client(app)]
+        await laptop.post('/cart/mug')
+        await laptop.post('/login')
+        await phone.post('/login')
+        const data = await (await phone.get('/my-data')).json()
+        expect(data).toEqual({ user: 'alice', email: 'alice@example.test', devices: 2, cart: [] })
+        const [laptopCookie, phoneCookie] = [laptop.cookie, phone.cookie]
+        expect(store.stats().sessions).toBe(2)
+        expect(await (await phone.post('/erase')).text()).toBe('erased')
+        // The laptop's record too, before any request of its own.
+        expect(store.stats().sessions).toBe(0)
+        expect(accounts.size).toBe(0)
+        for (const cookie of [laptopCookie, phoneCookie]) {
+            expect(await client(app, cookie).text('/me')).toBe('signed out')
+            expect((await client(app, cookie).get('/my-data')).status).toBe(401)
+        }
     })
 
     describe('signing in with a provider', async () => {
