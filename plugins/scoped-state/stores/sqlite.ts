@@ -244,14 +244,6 @@ const open = ({
     }
 }
 
-/**
- * State in one SQLite file (`bun:sqlite`, WAL mode): it survives restarts and
- * crashes. Each changed state is committed before its response is sent. The record
- * is the plugin's JSON string, stored as-is in a TEXT column.
- *
- * @example
- * scopedState(setup, { store: sqliteStore({ path: './data/state.db' }) })
- */
 /** The SQLite store, and what only a file has. */
 export interface SqliteStore extends Store {
     /**
@@ -265,6 +257,14 @@ export interface SqliteStore extends Store {
     checkpoint(): boolean
 }
 
+/**
+ * State in one SQLite file (`bun:sqlite`, WAL mode): it survives restarts and
+ * crashes. Each changed state is committed before its response is sent. The record
+ * is the plugin's JSON string, stored as-is in a TEXT column.
+ *
+ * @example
+ * scopedState(setup, { store: sqliteStore({ path: './data/state.db' }) })
+ */
 export const sqliteStore = (options: SqliteStoreOptions): SqliteStore => {
     const { now = Date.now } = options
     const sweepInterval = delay('sqliteStore', 'sweepInterval', options.sweepInterval ?? 60_000)
