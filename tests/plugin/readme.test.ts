@@ -461,6 +461,28 @@ describe('plugins/scoped-state/README.md and GUIDE.md', () => {
         expect(await (await user.post('/cart/hat')).text()).toBe('2')
     })
 
+    test('holds on stock: one cart of two gets the last unit; a remove, a logout and a refused save give units back', async () => {
+        const { app, free } = await loadSample(guide, 'HOLD_MS')
+        const [ann, bob] = [client(app), client(app)]
+        const race = await Promise.all([ann.post('/cart/poster'), bob.post('/cart/poster')])
+        expect(race.map((answer) => answer.status).toSorted()).toEqual([200, 409])
+        expect(free('poster')).toBe(0)
+        await (race[0]?.status === 200 ? ann : bob).post('/cart/poster/remove')
+        expect(free('poster')).toBe(1)
+
+        await ann.post('/cart/mug')
+        await ann.post('/cart/mug')
+        expect(free('mug')).toBe(3)
+        const ended = ann.cookie
+        await ann.post('/logout')
+        expect(free('mug')).toBe(5)
+        // Another tab still sending the ended cookie: its handler holds a unit, its save is refused.
+        expect((await client(app, ended).post('/cart/mug')).status).toBe(409)
+        // The hook runs after `app.handle` has answered.
+        await Bun.sleep(0)
+        expect(free('mug')).toBe(5)
+    })
+
     test('testing your routes: two pages of one visitor count apart and share the cart; another visitor has neither', async () => {
         const { createApp, visitor } = await loadSample(guide, 'export const visitor')
         const app = createApp()
