@@ -29,7 +29,8 @@ export interface MemoryStoreOptions {
     /**
      * Called for each session evicted to stay within `maxSessions` or `maxBytes` (not for
      * expiry), whose user starts over: a store at its limits loses state without a trace
-     * unless someone is told. @default nothing
+     * unless someone is told. It names no session: what a session holds outside the store
+     * (stock held by its cart) must end by an expiry of its own. @default nothing
      */
     onEvict?: (() => void) | undefined
     /**
