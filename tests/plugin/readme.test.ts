@@ -21,7 +21,7 @@ describe('plugins/scoped-state/README.md and GUIDE.md', () => {
 
     test('has exactly the samples this file exercises', async () => {
         expect((await samples(file)).length).toBe(2)
-        expect((await samples(guide)).length).toBe(10)
+        expect((await samples(guide)).length).toBe(11)
     })
 
     test('the 15-line example', async () => {
