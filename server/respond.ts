@@ -43,7 +43,7 @@ export const HTML_TYPE = 'text/html; charset=utf-8'
 /**
  * Whether `answer` will redirect to a page in this request's page scope: a form post from a
  * page of the current session. A message kept in that scope now is shown by the page the
- * redirect loads (GUIDE: a message for the next page); htmx users hear the fragment's instead.
+ * redirect loads (RECIPES: a message for the next page); htmx users hear the fragment's instead.
  */
 export const redirectsInPage = (context: AnswerContext) => wantsPage(context.request) && context.scopedPageId !== ''
 

@@ -17,7 +17,7 @@ export const COUNT_START = 0
 
 const setup = {
     count: { value: COUNT_START },
-    /** What a plain form's action did, for the page its redirect loads to show once (GUIDE: a message for the next page). */
+    /** What a plain form's action did, for the page its redirect loads to show once (RECIPES: a message for the next page). */
     notice: { value: null as string | null },
     cart: { value: [] as CartLine[], preserve: true },
     theme: { value: 'system' as Theme, preserve: true },

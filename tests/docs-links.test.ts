@@ -49,6 +49,7 @@ describe('Markdown links', () => {
     test('the project has Markdown files to check', () => {
         expect(FILES).toContain('README.md')
         expect(FILES).toContain(`${PLUGIN}/GUIDE.md`)
+        expect(FILES).toContain(`${PLUGIN}/RECIPES.md`)
     })
 
     test('anchors are made as GitHub makes them', () => {
@@ -77,12 +78,13 @@ describe('Markdown links', () => {
         ])
     })
 
-    test(`${PLUGIN}/GUIDE.md: the contents list above its first section links every section`, () => {
-        const guide = readFileSync(join(ROOT, `${PLUGIN}/GUIDE.md`), 'utf8')
-        const contents = guide.slice(0, guide.indexOf('\n## '))
-        const sections = [...anchorsIn(guide.slice(contents.length))]
-        expect(sections.filter((anchor) => !contents.includes(`](#${anchor})`))).toEqual([])
-    })
+    for (const file of [`${PLUGIN}/GUIDE.md`, `${PLUGIN}/RECIPES.md`])
+        test(`${file}: the contents list above its first section links every section`, () => {
+            const markdown = readFileSync(join(ROOT, file), 'utf8')
+            const contents = markdown.slice(0, markdown.indexOf('\n## '))
+            const sections = [...anchorsIn(markdown.slice(contents.length))]
+            expect(sections.filter((anchor) => !contents.includes(`](#${anchor})`))).toEqual([])
+        })
 
     for (const file of FILES)
         test(`${file}: every relative link and #section exists`, () => {

@@ -61,7 +61,7 @@ describe.skipIf('missing' in lookup && process.env.REQUIRE_SERVICES !== '1')('si
 
     beforeAll(async () => {
         if ('missing' in lookup) throw new Error(lookup.missing)
-        const sample = await loadSample('plugins/scoped-state/GUIDE.md', 'response_mode')
+        const sample = await loadSample('plugins/scoped-state/RECIPES.md', 'response_mode')
         app = sample.app.listen({ port: 0, hostname: '127.0.0.1' })
         origin = `http://localhost:${app?.server?.port}`
         provider = startProvider(sample.provider.issuer, sample.provider.clientId)

@@ -1,5 +1,5 @@
 /**
- * The token endpoint of an OpenID provider that tests stand in for (the GUIDE's "Sign in with a
+ * The token endpoint of an OpenID provider that tests stand in for (the plugin RECIPES' "Sign in with a
  * provider"): a code is taken once, checked against its PKCE verifier, and answered with an
  * unsigned ID token, as a provider's over https needs no signature check.
  *

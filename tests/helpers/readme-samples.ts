@@ -5,7 +5,7 @@
  *
  * @example
  * const { app } = await loadSample('README.md', 0)
- * const { app } = await loadSample('plugins/scoped-state/GUIDE.md', 'response_mode')
+ * const { app } = await loadSample('plugins/scoped-state/RECIPES.md', 'response_mode')
  */
 
 import { expect } from 'bun:test'

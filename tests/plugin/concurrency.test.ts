@@ -360,7 +360,7 @@ test('an awaiting login that overlaps a change of a preserved key gets 409 inste
 })
 
 test('an awaiting logout that leaves a message in a new session is not refused for a change of the old one meanwhile', async () => {
-    // It carries nothing over (GUIDE.md: a message for the next page): the old session's changes are no collision.
+    // It carries nothing over (RECIPES.md: a message for the next page): the old session's changes are no collision.
     const gate = Promise.withResolvers<void>()
     const app = stateApp().post(
         '/slow-logout',

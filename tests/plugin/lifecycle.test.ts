@@ -7,7 +7,7 @@ import { client, inPage, maxAgeOf, NAVIGATE, sessionIdOf } from '../helpers/clie
 import { flakyStore } from '../helpers/flaky-store'
 import { manualClock, SECRET, stateApp } from '../helpers/plugin-app'
 
-/** The GUIDE's message for the next page after a logout: destroyed, then regenerated, a preserved key set. */
+/** The RECIPES' message for the next page after a logout: destroyed, then regenerated, a preserved key set. */
 const logoutWithMessageApp = () =>
     stateApp().post('/logout-with-message', ({ destroyScopedSession, regenerateScopedSession, scopedStore }) => {
         destroyScopedSession()

@@ -1,5 +1,5 @@
 /**
- * Every TypeScript sample of the plugin's README and guide runs here as written.
+ * Every TypeScript sample of the plugin's README, guide and recipes runs here as written.
  */
 import { afterAll, describe, expect, test } from 'bun:test'
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
@@ -15,13 +15,15 @@ import { run } from '../helpers/run'
 
 afterAll(removeSamples)
 
-describe('plugins/scoped-state/README.md and GUIDE.md', () => {
+describe('plugins/scoped-state/README.md, GUIDE.md and RECIPES.md', () => {
     const file = 'plugins/scoped-state/README.md'
     const guide = 'plugins/scoped-state/GUIDE.md'
+    const recipes = 'plugins/scoped-state/RECIPES.md'
 
     test('has exactly the samples this file exercises', async () => {
         expect((await samples(file)).length).toBe(2)
-        expect((await samples(guide)).length).toBe(11)
+        expect((await samples(guide)).length).toBe(4)
+        expect((await samples(recipes)).length).toBe(7)
     })
 
     test('the 15-line example', async () => {
@@ -66,7 +68,7 @@ describe('plugins/scoped-state/README.md and GUIDE.md', () => {
         const folder = mkdtempSync(join(tmpdir(), 'avatars-'))
         process.env.AVATAR_DIR = folder
         try {
-            const { app } = await loadSample(guide, 'unlink')
+            const { app } = await loadSample(recipes, 'unlink')
             // A mapResponse runs after every afterHandle hook, the save included. Elysia runs it again
             // on the error's response: it throws the first time only.
             const failed = new WeakSet<Request>()
@@ -147,7 +149,7 @@ describe('plugins/scoped-state/README.md and GUIDE.md', () => {
         }
 
         test('a reload keeps the answers; a confirm sent twice books once', async () => {
-            const { app } = await loadSample(guide, '/book/confirm')
+            const { app } = await loadSample(recipes, '/book/confirm')
             const { user, address, pageId } = await answered(app)
             const { step, draft } = await shown(user, address)
             expect(step).toBe('confirm')
@@ -158,7 +160,7 @@ describe('plugins/scoped-state/README.md and GUIDE.md', () => {
         })
 
         test('a second tab on the same address cannot confirm answers it did not show', async () => {
-            const { app } = await loadSample(guide, '/book/confirm')
+            const { app } = await loadSample(recipes, '/book/confirm')
             const { user, address, pageId } = await answered(app)
             const { draft } = await shown(user, address)
             const duplicate = client(app, user.cookie)
@@ -178,7 +180,7 @@ describe('plugins/scoped-state/README.md and GUIDE.md', () => {
         })
 
         test('a day not on the calendar, or a party of one and a half, is refused', async () => {
-            const { app } = await loadSample(guide, '/book/confirm')
+            const { app } = await loadSample(recipes, '/book/confirm')
             const user = client(app)
             const { pageId } = await start(user)
             for (const date of ['2030-02-31', '2030/5/1', 'May 1, 2030'])
@@ -188,14 +190,14 @@ describe('plugins/scoped-state/README.md and GUIDE.md', () => {
         })
 
         test('a step whose earlier answers are gone is refused', async () => {
-            const { app } = await loadSample(guide, '/book/confirm')
+            const { app } = await loadSample(recipes, '/book/confirm')
             const user = client(app)
             const { pageId } = await start(user)
             expect((await send(user, pageId, '/book/party', { party: 4 })).status).toBe(409)
         })
 
         test('an address naming a page of another session is sent to its own, but not without the cookie', async () => {
-            const { app } = await loadSample(guide, '/book/confirm')
+            const { app } = await loadSample(recipes, '/book/confirm')
             const { address } = await answered(app)
             // The session changed since the address was given (a sign-in elsewhere, expiry).
             const later = client(app)
@@ -214,7 +216,7 @@ describe('plugins/scoped-state/README.md and GUIDE.md', () => {
     })
 
     test('signing a user out everywhere: a password change ends the other sessions, not this one', async () => {
-        const { app } = await loadSample(guide, 'generations')
+        const { app } = await loadSample(recipes, 'generations')
         const [laptop, phone] = [client(app), client(app)]
         await laptop.post('/login')
         await phone.post('/login')
@@ -236,7 +238,7 @@ describe('plugins/scoped-state/README.md and GUIDE.md', () => {
     })
 
     test('erasing an account: every device signed out, every record deleted at once, the old cookies reach nothing', async () => {
-        const { app, accounts, store } = await loadSample(guide, 'accounts.delete(user)')
+        const { app, accounts, store } = await loadSample(recipes, 'accounts.delete(user)')
         const [laptop, phone] = [client(app), client(app)]
         await laptop.post('/cart/mug')
         await laptop.post('/login')
@@ -256,7 +258,7 @@ describe('plugins/scoped-state/README.md and GUIDE.md', () => {
     })
 
     describe('signing in with a provider', async () => {
-        const { app, provider } = await loadSample(guide, 'response_mode')
+        const { app, provider } = await loadSample(recipes, 'response_mode')
         /** What the provider was asked at /authorize, by code: it checks them at /token, and answers once `held` settles. */
         const grants = new Map<string, Grant & { held?: Promise<void> }>()
         const server = Bun.serve({
@@ -414,7 +416,7 @@ describe('plugins/scoped-state/README.md and GUIDE.md', () => {
     })
 
     test('the webhook sample does not start without its secret: with a default one, anyone could sign a delivery', async () => {
-        const { code, stderr } = await run(['bun', await writeSample(guide, 'WEBHOOK_SECRET')], import.meta.dir, {
+        const { code, stderr } = await run(['bun', await writeSample(recipes, 'WEBHOOK_SECRET')], import.meta.dir, {
             WEBHOOK_SECRET: ''
         })
         expect(code).not.toBe(0)
@@ -423,7 +425,7 @@ describe('plugins/scoped-state/README.md and GUIDE.md', () => {
 
     test("a webhook of a payment marks the order paid, and of anything else changes nothing; the session's own poll empties the cart of it, once", async () => {
         process.env.WEBHOOK_SECRET = 'the secret a payment provider signs with'
-        const { app, orders, sign } = await loadSample(guide, 'WEBHOOK_SECRET')
+        const { app, orders, sign } = await loadSample(recipes, 'WEBHOOK_SECRET')
         const user = client(app)
         await user.post('/cart/mug')
         await user.post('/cart/pen')
@@ -462,7 +464,7 @@ describe('plugins/scoped-state/README.md and GUIDE.md', () => {
     })
 
     test('holds on stock: one cart of two gets the last unit; a remove, a logout and a refused save give units back', async () => {
-        const { app, free } = await loadSample(guide, 'HOLD_MS')
+        const { app, free } = await loadSample(recipes, 'HOLD_MS')
         const [ann, bob] = [client(app), client(app)]
         const race = await Promise.all([ann.post('/cart/poster'), bob.post('/cart/poster')])
         expect(race.map((answer) => answer.status).toSorted()).toEqual([200, 409])
