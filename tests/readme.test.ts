@@ -1,6 +1,7 @@
 /**
- * The TypeScript sample of the template's README.md runs here as written. A new app made
- * with `bun create` writes its own README, so this file is not copied there.
+ * The TypeScript sample of the template's README.md runs here as written, and the lists of
+ * docs/your-own-app.md's "Dropping a demo" name the template's tests. A new app made with
+ * `bun create` writes its own README and drops those tests, so this file is not copied there.
  */
 import { afterAll, describe, expect, test } from 'bun:test'
 import { basename, join } from 'node:path'
@@ -10,15 +11,15 @@ const ROOT = join(import.meta.dir, '..')
 
 afterAll(removeSamples)
 
-/** The README's "Dropping a demo" item, down to the next item of its list. */
+/** docs/your-own-app.md's "Dropping a demo" item, down to the next item of its list or the end of the list. */
 const droppingADemo = async () => {
-    const readme = await Bun.file(join(ROOT, 'README.md')).text()
-    const dropping = /^- \*\*Dropping a demo\*\*[\s\S]*?(?=\n- |\n\n)/m.exec(readme)?.[0] ?? ''
+    const doc = await Bun.file(join(ROOT, 'docs/your-own-app.md')).text()
+    const dropping = /^- \*\*Dropping a demo\*\*[\s\S]*?(?=\n- |\n$)/m.exec(doc)?.[0] ?? ''
     expect(dropping).not.toBe('')
     return dropping
 }
 
-describe('README.md', () => {
+describe('README.md and docs/your-own-app.md', () => {
     test('has exactly the samples this file exercises', async () => {
         expect((await samples('README.md')).length).toBe(1)
     })
@@ -27,7 +28,7 @@ describe('README.md', () => {
         await counterSample((await loadSample('README.md', 0)).app)
     })
 
-    // Dropping the counter breaks every test that starts this app: the README must not say to leave one.
+    // Dropping the counter breaks every test that starts this app: "Dropping a demo" must not say to leave one.
     test('"Dropping a demo" names each test under tests/plugin/ that starts this app', async () => {
         const dropping = await droppingADemo()
         const startingThisApp: string[] = []

@@ -162,7 +162,7 @@ test('migrate upgrades each scope: the keys it returns change, the others are ke
     expect(later).toEqual([])
 })
 
-test('a key dropped, as README\'s "Dropping a demo" says: `migrate: () => ({})` keeps every other key', async () => {
+test('a key dropped, as docs/your-own-app.md\'s "Dropping a demo" says: `migrate: () => ({})` keeps every other key', async () => {
     const store = memoryStore()
     const { cookie, id } = await userOfVersionOne(store)
     const withoutLegacy = {
