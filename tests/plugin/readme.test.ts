@@ -472,17 +472,21 @@ describe('plugins/scoped-state/README.md, GUIDE.md and RECIPES.md', () => {
         await (race[0]?.status === 200 ? ann : bob).post('/cart/poster/remove')
         expect(free('poster')).toBe(1)
 
-        await ann.post('/cart/mug')
-        await ann.post('/cart/mug')
-        expect(free('mug')).toBe(3)
-        const ended = ann.cookie
-        await ann.post('/logout')
-        expect(free('mug')).toBe(5)
-        // Another tab still sending the ended cookie: its handler holds a unit, its save is refused.
-        expect((await client(app, ended).post('/cart/mug')).status).toBe(409)
-        // The hook runs after `app.handle` has answered.
-        await Bun.sleep(0)
-        expect(free('mug')).toBe(5)
+        // Alone, and used in an app of its own, as route modules are.
+        for (const handler of [app, new Elysia().use(app)]) {
+            const user = client(handler)
+            await user.post('/cart/mug')
+            await user.post('/cart/mug')
+            expect(free('mug')).toBe(3)
+            const ended = user.cookie
+            await user.post('/logout')
+            expect(free('mug')).toBe(5)
+            // Another tab still sending the ended cookie: its handler holds a unit, its save is refused.
+            expect((await client(handler, ended).post('/cart/mug')).status).toBe(409)
+            // The hook runs after `app.handle` has answered.
+            await Bun.sleep(0)
+            expect(free('mug')).toBe(5)
+        }
     })
 
     test('testing your routes: two pages of one visitor count apart and share the cart; another visitor has neither', async () => {
