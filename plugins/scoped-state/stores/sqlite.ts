@@ -250,9 +250,10 @@ export interface SqliteStore extends Store {
      * Writes the log into the file and empties it. A deleted or overwritten record is overwritten
      * in the file (`secure_delete`) only then, and until then the -wal keeps its copy: call it after
      * ending the sessions of a person who asked to be erased, once the response is out (the request's
-     * own session is deleted after its handler). Answers `false` when a reader (a
-     * backup, a `sqlite3` shell) still uses part of the log: call it again once that reader is done.
-     * A file that cannot be written throws `StoreUnavailableError`.
+     * own session is deleted after its handler). Answers `false` at once when a reader (a
+     * backup, a `sqlite3` shell) still uses part of the log, or another connection is writing:
+     * call it again once that reader is done. A file that cannot be written throws
+     * `StoreUnavailableError`.
      */
     checkpoint(): boolean
 }
@@ -470,7 +471,18 @@ export const sqliteStore = (options: SqliteStoreOptions): SqliteStore => {
             }, true),
         release() {},
         delete: (id, ttlMs = ENDED_MARK) => guard(() => end(id, now(), ttlMs), true),
-        checkpoint: () => guard(() => truncateLog.get()?.busy === 0, true),
+        // Without waiting: TRUNCATE waits for a reader through the busy handler, and with it the
+        // whole process (5 s per call while a backup reads, which it outlasts). Not waiting, it
+        // writes back what no reader needs and answers busy.
+        checkpoint: () =>
+            guard(() => {
+                db.run('PRAGMA busy_timeout = 0')
+                try {
+                    return truncateLog.get()?.busy === 0
+                } finally {
+                    db.run(`PRAGMA busy_timeout = ${waiting ? busyTimeout : 0}`)
+                }
+            }, true),
         // Counts the live rows: about 70 ms at a million, the process waiting. A public health
         // check should reuse one answer for a while (the template's /healthz: 5 s).
         stats: (): StoreStats => {

@@ -365,21 +365,31 @@ describe('sqlite store', () => {
         }
     })
 
-    test('checkpoint answers false while a reader uses the log, and true once it is done', () => {
-        const path = newPath()
-        const store = sqliteStore({ path, busyTimeout: 0 })
-        store.save('b', '{"name":"erased-user-b"}', 60_000)
-        const reader = new Database(path)
-        reader.run('BEGIN')
-        reader.query('SELECT count(*) FROM scoped_state').get()
-        store.delete('b')
-        expect(store.checkpoint()).toBe(false)
-        reader.run('COMMIT')
-        reader.close()
-        expect(store.checkpoint()).toBe(true)
-        expect(readFileSync(`${path}-wal`).length).toBe(0)
-        store.close()
-    })
+    test(
+        'checkpoint answers false at once while a reader uses the log (the process waits for no backup), and true once it is done',
+        () => {
+            const path = newPath()
+            const store = sqliteStore({ path, busyTimeout: BUSY_TIMEOUT })
+            store.save('b', '{"name":"erased-user-b"}', 60_000)
+            const reader = new Database(path)
+            reader.run('BEGIN')
+            reader.query('SELECT count(*) FROM scoped_state').get()
+            store.delete('b')
+            const started = performance.now()
+            expect(store.checkpoint()).toBe(false)
+            expect(performance.now() - started).toBeLessThan(AT_ONCE)
+            reader.run('COMMIT')
+            reader.close()
+            // Writes still wait for another connection as before.
+            const writer = new Database(path)
+            expectSaveToWait(store, writer)
+            writer.close()
+            expect(store.checkpoint()).toBe(true)
+            expect(readFileSync(`${path}-wal`).length).toBe(0)
+            store.close()
+        },
+        TWO_WAITS
+    )
 
     test('close checkpoints the write-ahead log into the file', () => {
         const path = newPath()
