@@ -1,5 +1,5 @@
 /**
- * The plugin guide's "Sign in with a provider" in Chromium, against a provider on another site
+ * The plugin recipes' "Sign in with a provider" in Chromium, against a provider on another site
  * (`PLAIN_HTTP_HOST`, the app on `localhost`): the usual callback, a cross-site top-level GET,
  * brings the `SameSite=Lax` session cookie; `response_mode=form_post`, a cross-site POST, does
  * not, and the GET it is handed on to does. Left under the plugin, a form_post callback's answer
