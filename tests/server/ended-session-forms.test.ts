@@ -46,16 +46,18 @@ const openPage = async (page: string) => {
     await user.post('/theme', HTMX_FORM, 'theme=light')
     await user.post('/account/sign-in', HTMX_FORM, 'name=Ada')
     const pageId = pageIdOf(await user.text(page, NAVIGATE))
-    return { user, pageId, passTime: () => (now += WEEK_AND_A_DAY) }
+    return { app, user, pageId, passTime: () => (now += WEEK_AND_A_DAY) }
 }
 
 describe('a plain form from a page whose session ended', () => {
     for (const [ending, end] of Object.entries(ENDINGS))
         for (const { page, path, body } of CHANGES)
             test(`${ending}: ${path} is refused with a page that says so, and nothing is saved`, async () => {
-                const { user, pageId, passTime } = await openPage(page)
+                const { app, user, pageId, passTime } = await openPage(page)
                 await end(user, passTime)
-                const before = await shown(user)
+                // Read in another tab of the browser: a page load there would give this one a new session's
+                // cookie, and the post would no longer come without a cookie (signed out) or with the expired one.
+                const before = await shown(client(app, user.cookie))
                 const cookie = user.cookie
                 const response = await user.post(`${path}?${PAGE_PARAM}=${encodeURIComponent(pageId)}`, FORM, body)
                 expect(response.status).toBe(409)
