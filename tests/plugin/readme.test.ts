@@ -257,6 +257,20 @@ describe('plugins/scoped-state/README.md, GUIDE.md and RECIPES.md', () => {
         }
     })
 
+    test('erasing an account: a sign-in on another device during the erase is ended with the rest', async () => {
+        const { app, accounts, store } = await loadSample(recipes, 'accounts.delete(user)')
+        const [laptop, phone, tablet] = [client(app), client(app), client(app)]
+        await laptop.post('/login')
+        await phone.post('/login')
+        await tablet.post('/cart/mug')
+        // The tablet's sign-in lands while the erase awaits the laptop's end.
+        const [erased] = await Promise.all([phone.post('/erase'), tablet.post('/login')])
+        expect(await erased.text()).toBe('erased')
+        expect(accounts.size).toBe(0)
+        expect(store.stats().sessions).toBe(0)
+        expect(await tablet.text('/me')).toBe('signed out')
+    })
+
     describe('signing in with a provider', async () => {
         const { app, provider } = await loadSample(recipes, 'response_mode')
         /** What the provider was asked at /authorize, by code: it checks them at /token, and answers once `held` settles. */

@@ -83,7 +83,8 @@ const counterAction = (name: 'increment' | 'decrement' | 'reset' | 'full-reset')
     page: '/counter',
     outcome: (_parsed, p, pageId) => {
         const count = model.counter(p, pageId)
-        // A full reset works from a page whose session ended, as logging out does (plugin GUIDE.md).
+        // Over htmx, a full reset works from a page whose session ended, as logging out does (plugin GUIDE.md);
+        // a plain form from such a page is refused (server/respond.ts).
         if (name === 'full-reset') model.fullReset(p)
         else if (!count) return { kind: 'stale' }
         else count.put(name === 'reset' ? 0 : count.get() + (name === 'increment' ? 1 : -1))
