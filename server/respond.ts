@@ -48,26 +48,31 @@ export const HTML_TYPE = 'text/html; charset=utf-8'
 export const redirectsInPage = (context: AnswerContext) => wantsPage(context.request) && context.scopedPageId !== ''
 
 /**
+ * A plain form from a page whose session ended (signed in or out in another tab, expired): its
+ * change ran in another session than the page showed, a new visitor's (a count there was lost
+ * without a word) or the next person's after a sign-in. `answer` refuses it after the action, which
+ * discards the action's state changes; an action that writes anywhere else checks this first.
+ * htmx, whose answer shows its result in place, is refused by the plugin only the page's own values.
+ */
+export const fromEndedPage = ({ request, scopedPageId }: Pick<AnswerContext, 'request' | 'scopedPageId'>) =>
+    !scopedPageId && wantsPage(request) && namesPage(request)
+
+/**
  * Call after the action: renders `fragment` for htmx and API clients, or redirects a form post
  * to `page`, a route's path (`BASE_PATH` is added here). To land on a part of the page, give the
  * form's action the `#fragment` (`ActionForm`'s `anchor`): browsers keep it across the redirect,
- * and on a refusal's page too. A form from a page whose session ended is refused (below): the
- * throw discards what the action changed.
+ * and on a refusal's page too. A form from a page whose session ended is refused
+ * (`fromEndedPage`): the throw discards what the action changed in `scopedStore`.
  */
 export const answer = <T>(context: AnswerContext, page: string, fragment: () => T) => {
     const { request, scopedPageId } = context
     context.set.headers.vary = VARY
     if (!wantsPage(request)) return fragment()
-    if (!scopedPageId) {
-        // Its page's id no longer holds (signed in or out in another tab, expired): the change ran in
-        // another session than the page showed, a new visitor's (a count there was lost without a word)
-        // or the next person's after a sign-in. Thrown, it is not saved, and the user is told. htmx,
-        // whose answer shows its result in place, is refused by the plugin only the page's own values.
-        if (namesPage(request)) throw new StalePageError()
-        // A script asking for HTML is in the session's default scope, which the page load after a
-        // redirect would start over.
-        if (request.headers.get('sec-fetch-mode') !== 'navigate') return fragment()
-    }
+    // Thrown, its change is not saved, and the user is told.
+    if (fromEndedPage(context)) throw new StalePageError()
+    // A script asking for HTML is in the session's default scope, which the page load after a
+    // redirect would start over.
+    if (!scopedPageId && request.headers.get('sec-fetch-mode') !== 'navigate') return fragment()
     return context.redirect(withPageId(withBasePath(page), scopedPageId), 303)
 }
 

@@ -5,6 +5,7 @@
  */
 import { describe, expect, test } from 'bun:test'
 import { PAGE_PARAM } from '../../plugins/scoped-state'
+import { fromEndedPage } from '../../server/respond'
 import { testApp } from '../helpers/app'
 import { client, FORM_POST, HTMX_FORM, inPage, NAVIGATE, pageIdOf } from '../helpers/client'
 
@@ -91,4 +92,17 @@ describe('a plain form from a page whose session ended', () => {
         expect((await user.post('/cart/items', { ...HTMX_FORM, ...inPage(pageId) }, 'productId=mug')).status).toBe(200)
         expect((await shown(user)).cart).toBe('1')
     })
+})
+
+test('fromEndedPage tells such a form before an action writes outside state; htmx and a live page are not it', () => {
+    const form = (headers: Record<string, string>) =>
+        new Request(`http://localhost/cart/items?${PAGE_PARAM}=abc`, { method: 'POST', headers })
+    const plain = form({ accept: 'text/html' })
+    expect(fromEndedPage({ request: plain, scopedPageId: '' })).toBe(true)
+    expect(fromEndedPage({ request: plain, scopedPageId: 'p1' })).toBe(false)
+    expect(fromEndedPage({ request: form({ accept: 'text/html', 'hx-request': 'true' }), scopedPageId: '' })).toBe(
+        false
+    )
+    const noPage = new Request('http://localhost/cart/items', { method: 'POST', headers: { accept: 'text/html' } })
+    expect(fromEndedPage({ request: noPage, scopedPageId: '' })).toBe(false)
 })
