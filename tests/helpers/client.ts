@@ -24,7 +24,11 @@ export const HTMX = { 'hx-request': 'true', accept: 'text/html' }
 export const inPage = (page: string) => ({ ...HTMX, [PAGE_HEADER]: page })
 /** The `Content-Type` of a form's fields, as browsers and curl's `-d` send them. */
 export const FORM_TYPE = { 'content-type': 'application/x-www-form-urlencoded' }
-/** Headers a browser sends when it posts a form with JavaScript off. */
+/**
+ * Headers a browser sends when it posts a form with JavaScript off. Without an `Origin`, as curl
+ * and some clients send it, which the CSRF check lets through; add `origin: 'http://localhost'`
+ * (the test app's own) to post as a browser does, or another site's to test the refusal.
+ */
 export const FORM_POST = { ...FORM_TYPE, accept: BROWSER_ACCEPT }
 /** Headers htmx 4 sends when it posts a form's fields. */
 export const HTMX_FORM = { ...HTMX, ...FORM_TYPE }
