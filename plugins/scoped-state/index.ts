@@ -47,6 +47,7 @@ export { isHistoryRestore, PAGE_HEADER, PAGE_PARAM, withPageId } from './page-lo
 export type { ScopedStore, SetupCheck, StateField, StateSetup } from './schema.js'
 export type { Store, StoreStats } from './store.js'
 export { type EndedSession, endedAgo, SESSION_ENDED, StoreUnavailableError } from './store.js'
+export type { ExpiryReason, OnExpire } from './stores/expiry-listener.js'
 export { type MemoryStoreOptions, memoryStore, SESSION_BYTES } from './stores/memory.js'
 export { type RedisStoreOptions, redisStore } from './stores/redis.js'
 export { type SqliteStore, type SqliteStoreOptions, sqliteStore } from './stores/sqlite.js'

@@ -5,6 +5,7 @@
  */
 import type { Store, StoreStats } from '../store.js'
 import { delay, wholeNumber } from '../whole-number.js'
+import { expiryListener, type OnExpire } from './expiry-listener.js'
 
 export interface MemoryStoreOptions {
     /**
@@ -29,10 +30,19 @@ export interface MemoryStoreOptions {
     /**
      * Called for each session evicted to stay within `maxSessions` or `maxBytes` (not for
      * expiry), whose user starts over: a store at its limits loses state without a trace
-     * unless someone is told. It names no session: what a session holds outside the store
-     * (stock held by its cart) must end by an expiry of its own. @default nothing
+     * unless someone is told. It names no session: `onExpire` does. @default nothing
      */
     onEvict?: (() => void) | undefined
+    /**
+     * Called with the id of each session the store dropped on its own, once its record is gone:
+     * `'expired'` when its TTL passed (met by a `load`, or by the sweep, up to `sweepInterval`
+     * later), `'evicted'` past `maxSessions` or `maxBytes` (before `onEvict`). Not for the
+     * deletes the plugin asks for (login, logout, `endScopedSession`). For what the app keeps for
+     * a session outside its state (a file, a hold on stock). Called in the sweep, or in the request
+     * that met it: keep it short. A throw is logged once, and the store goes on.
+     * @default nothing
+     */
+    onExpire?: OnExpire | undefined
     /**
      * How often expired sessions are swept, in milliseconds. The timer is unref'd
      * and stops with `close()` (the plugin closes its store when the app stops).
@@ -120,6 +130,7 @@ const makeNewest = (entry: Entry, anchor: Entry) => {
  */
 export const memoryStore = (options: MemoryStoreOptions = {}): Store => {
     const { now = () => performance.now(), onEvict = () => {} } = options
+    const onExpire = expiryListener('memoryStore', options.onExpire)
     const maxSessions = wholeNumber('memoryStore', 'maxSessions', options.maxSessions ?? 100_000, {
         unit: 'sessions',
         min: 1
@@ -178,24 +189,34 @@ export const memoryStore = (options: MemoryStoreOptions = {}): Store => {
      */
     const evict = (kept: Entry) => {
         let evicted = 0
+        // Only with a listener: every save comes here.
+        let evictedIds: string[] | undefined
         while (entries.size > maxSessions || bytes > maxBytes) {
             const oldest = firstWrites.newer
             if (oldest === kept || oldest === firstWrites) break
             remove(oldest)
             evictions++
             evicted++
+            if (onExpire) {
+                evictedIds ??= []
+                evictedIds.push(oldest.id)
+            }
         }
         // Told once the store is within its limits again: a callback that throws leaves it whole.
+        if (evictedIds) for (const id of evictedIds) onExpire?.(id, 'evicted')
         for (; evicted > 0; evicted--) onEvict()
     }
 
     const sweep = () => {
         const time = now()
+        const expired: string[] = []
         for (const entry of entries.values())
             if (entry.expires <= time) {
                 remove(entry)
                 expirations++
+                if (onExpire) expired.push(entry.id)
             }
+        if (onExpire) for (const id of expired) onExpire(id, 'expired')
     }
     const timer = setInterval(sweep, sweepInterval)
     timer.unref()
@@ -209,6 +230,7 @@ export const memoryStore = (options: MemoryStoreOptions = {}): Store => {
             if (entry.expires <= time) {
                 remove(entry)
                 expirations++
+                onExpire?.(id, 'expired')
                 return undefined
             }
             entry.expires = time + ttlMs

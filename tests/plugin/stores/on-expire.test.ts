@@ -1,0 +1,175 @@
+/**
+ * `onExpire` of each built-in store: which sessions it dropped on its own, and why, told once,
+ * never for the deletes the plugin asked for, and a listener that throws breaks nothing.
+ */
+import { afterAll, describe, expect, spyOn, test } from 'bun:test'
+import { type ExpiryReason, memoryStore, SESSION_BYTES, type Store } from '../../../plugins/scoped-state'
+import { client, sessionIdOf } from '../../helpers/client'
+import { manualClock, stateApp } from '../../helpers/plugin-app'
+
+const stores: Store[] = []
+afterAll(async () => {
+    await Promise.all(stores.map((store) => store.close()))
+})
+const kept = <S extends Store>(store: S) => {
+    stores.push(store)
+    return store
+}
+
+/** What a listener heard, in order, and a promise of the moment it has heard `count` reports. */
+const listener = () => {
+    const heard: [string, ExpiryReason][] = []
+    let waiting: { count: number; resolve: () => void } | undefined
+    const onExpire = (id: string, reason: ExpiryReason) => {
+        heard.push([id, reason])
+        if (waiting && heard.length >= waiting.count) waiting.resolve()
+    }
+    const heardAtLeast = (count: number) => {
+        if (heard.length >= count) return Promise.resolve()
+        const { promise, resolve } = Promise.withResolvers<void>()
+        waiting = { count, resolve }
+        return promise
+    }
+    return { heard, onExpire, heardAtLeast }
+}
+
+/** A listener that always throws, and `console.error` watched for what the store reports of it. */
+const throwing = () => {
+    let calls = 0
+    const errors = spyOn(console, 'error').mockImplementation(() => {})
+    return {
+        onExpire: () => {
+            calls++
+            throw new Error('the file system is read-only')
+        },
+        calls: () => calls,
+        /** The lines the store logged, and stops watching. */
+        logged: () => {
+            const lines = errors.mock.calls.map((call) => String(call[0]))
+            errors.mockRestore()
+            return lines
+        }
+    }
+}
+
+describe('memory store', () => {
+    test('an expired session met by a load is told, with its id', () => {
+        let now = 0
+        const { heard, onExpire } = listener()
+        const store = kept(memoryStore({ now: () => now, onExpire }))
+        store.save('gone', '{}', 1_000)
+        store.save('live', '{}', 5_000)
+        now += 1_000
+        expect(store.load('gone', 1_000)).toBeUndefined()
+        expect(store.load('live', 1_000)).toBe('{}')
+        expect(heard).toEqual([['gone', 'expired']])
+    })
+
+    test('expired sessions found by the sweep are told; live ones are not', async () => {
+        let now = 0
+        const { heard, onExpire, heardAtLeast } = listener()
+        const store = kept(memoryStore({ now: () => now, onExpire, sweepInterval: 1 }))
+        for (const id of ['a', 'b']) store.save(id, '{}', 1_000)
+        store.save('live', '{}', 5_000)
+        now += 1_000
+        await heardAtLeast(2)
+        expect(heard.toSorted()).toEqual([
+            ['a', 'expired'],
+            ['b', 'expired']
+        ])
+        expect(store.load('live', 1_000)).toBe('{}')
+    })
+
+    test('sessions evicted past maxSessions or maxBytes are told, with onEvict still called', () => {
+        const { heard, onExpire } = listener()
+        let evicted = 0
+        const store = kept(
+            memoryStore({ maxSessions: 2, maxBytes: 3 * (SESSION_BYTES + 1), onExpire, onEvict: () => evicted++ })
+        )
+        for (const id of ['a', 'b', 'c']) store.save(id, '1', 60_000) // a goes: maxSessions
+        store.save('b', '1'.repeat(300), 60_000) // c goes: maxBytes
+        expect(heard).toEqual([
+            ['a', 'evicted'],
+            ['c', 'evicted']
+        ])
+        expect(evicted).toBe(2)
+    })
+
+    test('a listener that throws: saves, loads and the sweep go on, and it is reported once', async () => {
+        let now = 0
+        const listening = throwing()
+        const store = kept(
+            memoryStore({ now: () => now, maxSessions: 1, onExpire: listening.onExpire, sweepInterval: 1 })
+        )
+        store.save('a', '1', 1_000)
+        store.save('b', '1', 1_000) // evicts a
+        now += 1_000
+        expect(store.load('b', 1_000)).toBeUndefined()
+        store.save('c', '1', 1_000)
+        expect(store.load('c', 1_000)).toBe('1')
+        store.save('d', '1', 1_000) // evicts c
+        now += 5_000
+        while ((await store.stats()).sessions > 0) await Bun.sleep(1)
+        expect(listening.calls()).toBe(4)
+        const lines = listening.logged()
+        expect(lines).toHaveLength(1)
+        expect(lines[0]).toContain("memoryStore's onExpire failed (the file system is read-only)")
+    })
+
+    test('a listener whose promise rejects is reported once, and ends nothing', async () => {
+        let now = 0
+        const errors = spyOn(console, 'error').mockImplementation(() => {})
+        const store = kept(
+            memoryStore({
+                now: () => now,
+                onExpire: async () => {
+                    throw new Error('the database is down')
+                }
+            })
+        )
+        for (const id of ['a', 'b']) store.save(id, '1', 1_000)
+        now += 1_000
+        store.load('a', 1_000)
+        store.load('b', 1_000)
+        await Bun.sleep(0)
+        const lines = errors.mock.calls.map((call) => String(call[0]))
+        errors.mockRestore()
+        expect(lines).toHaveLength(1)
+        expect(lines[0]).toContain('the database is down')
+    })
+})
+
+describe('through the plugin: a login, a logout and endScopedSession are the app’s own, not told', () => {
+    /** A user who signs in, then out, and one whose session another ends; then one session expires. */
+    const scenario = async (store: Store, expire: (id: string) => Promise<void>, heard: () => string[]) => {
+        const app = stateApp({ store }).post('/end/:id', ({ endScopedSession, params }) => endScopedSession(params.id))
+        const ann = client(app)
+        await ann.post('/cart/hat')
+        const beforeLogin = sessionIdOf(ann.cookie)
+        await ann.post('/login')
+        const afterLogin = sessionIdOf(ann.cookie)
+        await ann.post('/logout')
+        const bob = client(app)
+        await bob.post('/cart/pen')
+        await client(app).post(`/end/${sessionIdOf(bob.cookie)}`)
+        const cid = client(app)
+        await cid.post('/cart/mug')
+        await expire(sessionIdOf(cid.cookie))
+        expect(beforeLogin).not.toBe(afterLogin)
+        expect(heard()).toEqual([sessionIdOf(cid.cookie)])
+    }
+
+    test('memory store', async () => {
+        const clock = manualClock()
+        const { heard, onExpire } = listener()
+        const store = kept(memoryStore({ now: clock.now, onExpire }))
+        await scenario(
+            store,
+            async (id) => {
+                clock.advance(8 * 86_400)
+                store.load(id, 1_000)
+            },
+            () => heard.map(([id]) => id)
+        )
+    })
+})
