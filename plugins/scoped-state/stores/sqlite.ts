@@ -9,6 +9,7 @@ import { dirname, resolve } from 'node:path'
 import { ScopedStateSetupError } from '../errors.js'
 import { endedAgo, type Store, type StoreStats, StoreUnavailableError } from '../store.js'
 import { delay } from '../whole-number.js'
+import { expiryListener, type OnExpire } from './expiry-listener.js'
 
 export interface SqliteStoreOptions {
     /**
@@ -51,6 +52,15 @@ export interface SqliteStoreOptions {
      * @default 5_000
      */
     busyTimeout?: number | undefined
+    /**
+     * Called with the id of each session whose TTL passed, once this store deleted its row:
+     * by the sweep (up to `sweepInterval` late), or by a `load` that met it first (`'expired'`
+     * always: nothing is evicted). Not for the deletes the plugin asks for (login, logout,
+     * `endScopedSession`). Each deletion is told once, by the connection that made it; one lost
+     * to a crash between the two is never told. A throw is logged once, and the store goes on.
+     * @default nothing
+     */
+    onExpire?: OnExpire | undefined
     /**
      * Clock, for tests.
      * @default Date.now
@@ -268,6 +278,7 @@ export interface SqliteStore extends Store {
  */
 export const sqliteStore = (options: SqliteStoreOptions): SqliteStore => {
     const { now = Date.now } = options
+    const onExpire = expiryListener('sqliteStore', options.onExpire)
     const sweepInterval = delay('sqliteStore', 'sweepInterval', options.sweepInterval ?? 60_000)
     const busyTimeout = delay('sqliteStore', 'busyTimeout', options.busyTimeout ?? 5_000, 0)
     const db = open({ ...options, busyTimeout })
@@ -303,6 +314,8 @@ export const sqliteStore = (options: SqliteStoreOptions): SqliteStore => {
     )
     const extend = prepare<unknown, [number, string]>('UPDATE scoped_state SET expires = ? WHERE id = ?')
     const remove = prepare('DELETE FROM scoped_state WHERE id = ?')
+    // Not a row another connection saved again since the read that found it expired.
+    const removeIfExpired = prepare<unknown, [string, number]>('DELETE FROM scoped_state WHERE id = ? AND expires <= ?')
     const truncateLog = prepare<{ busy: number }, []>('PRAGMA wal_checkpoint(TRUNCATE)')
     // A session deleted at a login or logout leaves a mark, as on Redis, which outlives the process:
     // after a restart its old cookie is still known as ended (a grace minute of refusals, then a
@@ -320,11 +333,13 @@ export const sqliteStore = (options: SqliteStoreOptions): SqliteStore => {
         remove.run(id)
         markEnded.run(id, time, time + Math.max(ttlMs, ENDED_MARK))
     })
-    const removeExpired = (table: string) =>
+    const removeExpired = (table: string, returning = '') =>
         prepare<unknown, [number]>(
-            `DELETE FROM ${table} WHERE id IN (SELECT id FROM ${table} WHERE expires <= ? LIMIT ${SWEEP_ROWS})`
+            `DELETE FROM ${table} WHERE id IN (SELECT id FROM ${table} WHERE expires <= ? LIMIT ${SWEEP_ROWS})${returning}`
         )
-    const removeExpiredSessions = removeExpired('scoped_state')
+    // The ids a step deleted, for `onExpire` only (they make a step a third slower): each is told
+    // by the connection that deleted it, and only by it.
+    const removeExpiredSessions = removeExpired('scoped_state', onExpire ? ' RETURNING id' : '')
     const removeExpiredMarks = removeExpired('scoped_state_ended')
     const freePages = prepare<{ freelist_count: number }, []>('PRAGMA freelist_count')
     const freeCount = () => freePages.get()?.freelist_count ?? 0
@@ -401,20 +416,32 @@ export const sqliteStore = (options: SqliteStoreOptions): SqliteStore => {
     let sweeping = false
     let closed = false
     /**
-     * Deletes the expired rows `statement` names, a step at a time, telling each step's count to
-     * `counted` (the expirations, which `stats` reports as they go); answers how many.
+     * Runs `deleteStep`, which deletes up to `SWEEP_ROWS` expired rows and answers how many, until
+     * fewer are left, letting requests in between; answers how many it deleted.
      */
-    const sweepRows = async (statement: Statement<unknown, [number]>, counted = (_rows: number) => {}) => {
+    const sweepRows = async (deleteStep: () => number) => {
         let removed = 0
         let step = SWEEP_ROWS
         while (step === SWEEP_ROWS && !closed) {
-            // Through the guard: while another connection holds the file, a sweep waits no more than a write.
-            step = guard(() => statement.run(now()).changes, true)
-            counted(step)
+            step = deleteStep()
             removed += step
             await nextTurn()
         }
         return removed
+    }
+    // Through the guard: while another connection holds the file, a sweep waits no more than a write.
+    const deleteExpiredMarks = () => guard(() => removeExpiredMarks.run(now()).changes, true)
+    /** Counted at once, as `stats` reports them as they go, and told to `onExpire`. */
+    const deleteExpiredSessions = () => {
+        if (!onExpire) {
+            const deleted = guard(() => removeExpiredSessions.run(now()).changes, true)
+            expirations += deleted
+            return deleted
+        }
+        const deleted = guard(() => removeExpiredSessions.values(now()), true)
+        expirations += deleted.length
+        for (const [id] of deleted) onExpire(id as string, 'expired')
+        return deleted.length
     }
     const sweep = async () => {
         if (sweeping) return
@@ -422,10 +449,7 @@ export const sqliteStore = (options: SqliteStoreOptions): SqliteStore => {
         try {
             const problem = fileProblem()
             if (problem) console.warn(`scopedState: ${problem}`)
-            const removed =
-                (await sweepRows(removeExpiredSessions, (rows) => {
-                    expirations += rows
-                })) + (await sweepRows(removeExpiredMarks))
+            const removed = (await sweepRows(deleteExpiredSessions)) + (await sweepRows(deleteExpiredMarks))
             // Until no page is free, or none was handed back: a file made elsewhere may lack incremental vacuum.
             let free = removed > 0 && !closed ? freeCount() : 0
             while (free > 0 && !closed) {
@@ -456,8 +480,16 @@ export const sqliteStore = (options: SqliteStoreOptions): SqliteStore => {
                     return mark ? endedAgo(Math.max(0, time - mark.ended)) : undefined
                 }
                 if (row.expires <= time) {
-                    // Else the sweep deletes it, and counts it then.
-                    if (writeAside(() => remove.run(id))) expirations++
+                    // Neither counted nor told unless deleted here: a refused write leaves it to the
+                    // sweep, and a row another connection deleted first is that one's to tell.
+                    let deleted = false
+                    writeAside(() => {
+                        deleted = removeIfExpired.run(id, time).changes > 0
+                    })
+                    if (deleted) {
+                        expirations++
+                        onExpire?.(id, 'expired')
+                    }
                     return undefined
                 }
                 if (row.expires < time + ttlMs || row.expires > ahead(time, ttlMs))

@@ -3,18 +3,26 @@
  * never for the deletes the plugin asked for, and a listener that throws breaks nothing.
  */
 import { afterAll, describe, expect, spyOn, test } from 'bun:test'
-import { type ExpiryReason, memoryStore, SESSION_BYTES, type Store } from '../../../plugins/scoped-state'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { type ExpiryReason, memoryStore, SESSION_BYTES, type Store, sqliteStore } from '../../../plugins/scoped-state'
 import { client, sessionIdOf } from '../../helpers/client'
 import { manualClock, stateApp } from '../../helpers/plugin-app'
 
+const folder = mkdtempSync(join(tmpdir(), 'on-expire-'))
 const stores: Store[] = []
 afterAll(async () => {
     await Promise.all(stores.map((store) => store.close()))
+    rmSync(folder, { recursive: true, force: true })
 })
 const kept = <S extends Store>(store: S) => {
     stores.push(store)
     return store
 }
+let files = 0
+const newFile = () => join(folder, `state-${++files}.db`)
+const DAY = 86_400_000
 
 /** What a listener heard, in order, and a promise of the moment it has heard `count` reports. */
 const listener = () => {
@@ -139,6 +147,61 @@ describe('memory store', () => {
     })
 })
 
+describe('sqlite store', () => {
+    test('an expired row met by a load is told, with its id', () => {
+        let now = 0
+        const { heard, onExpire } = listener()
+        const store = kept(sqliteStore({ path: newFile(), now: () => now, onExpire }))
+        store.save('gone', '{}', 1_000)
+        store.save('live', '{}', 5_000)
+        now += 1_200 // past the slack the store keeps rows for
+        expect(store.load('gone', 1_000)).toBeUndefined()
+        expect(store.load('live', 1_000)).toBe('{}')
+        expect(heard).toEqual([['gone', 'expired']])
+        expect(store.stats()).toMatchObject({ expirations: 1 })
+    })
+
+    test('two connections sweeping one file, steps interleaved: each expired id told once, by one of them', async () => {
+        let now = 0
+        const path = newFile()
+        const [first, second] = [listener(), listener()]
+        // More rows than a sweep deletes in one step, so the two sweeps take turns.
+        const ids = Array.from({ length: 2_500 }, (_, i) => `s${i}`)
+        const writer = kept(sqliteStore({ path, now: () => now }))
+        for (const id of ids) writer.save(id, '{}', 1_000)
+        writer.save('live', '{}', DAY)
+        kept(sqliteStore({ path, now: () => now, onExpire: first.onExpire, sweepInterval: 1 }))
+        kept(sqliteStore({ path, now: () => now, onExpire: second.onExpire, sweepInterval: 1 }))
+        now += 2_000
+        while (first.heard.length + second.heard.length < ids.length) await Bun.sleep(1)
+        const told = [...first.heard, ...second.heard]
+        expect(told.map(([id]) => id).toSorted()).toEqual(ids.toSorted())
+        expect(new Set(told.map(([, reason]) => reason))).toEqual(new Set(['expired']))
+        // A load of an id the other connection deleted tells nothing more.
+        expect(writer.load('s1', 1_000)).toBeUndefined()
+        expect(writer.load('live', 1_000)).toBe('{}')
+        expect(told).toHaveLength(ids.length)
+    })
+
+    test('a listener that throws: the sweep deletes every expired row, loads answer, reported once', async () => {
+        let now = 0
+        const listening = throwing()
+        const store = kept(
+            sqliteStore({ path: newFile(), now: () => now, onExpire: listening.onExpire, sweepInterval: 1 })
+        )
+        for (const id of ['a', 'b', 'c']) store.save(id, '{}', 1_000)
+        now += 2_000
+        expect(store.load('a', 1_000)).toBeUndefined()
+        while (listening.calls() < 3) await Bun.sleep(1)
+        store.save('d', '{}', 1_000)
+        expect(store.load('d', 1_000)).toBe('{}')
+        expect(store.stats()).toMatchObject({ sessions: 1, expirations: 3 })
+        const lines = listening.logged()
+        expect(lines).toHaveLength(1)
+        expect(lines[0]).toContain("sqliteStore's onExpire failed")
+    })
+})
+
 describe('through the plugin: a login, a logout and endScopedSession are the app’s own, not told', () => {
     /** A user who signs in, then out, and one whose session another ends; then one session expires. */
     const scenario = async (store: Store, expire: (id: string) => Promise<void>, heard: () => string[]) => {
@@ -167,6 +230,20 @@ describe('through the plugin: a login, a logout and endScopedSession are the app
             store,
             async (id) => {
                 clock.advance(8 * 86_400)
+                store.load(id, 1_000)
+            },
+            () => heard.map(([id]) => id)
+        )
+    })
+
+    test('sqlite store', async () => {
+        const clock = manualClock()
+        const { heard, onExpire } = listener()
+        const store = kept(sqliteStore({ path: newFile(), now: clock.now, onExpire }))
+        await scenario(
+            store,
+            async (id) => {
+                clock.advance(9 * 86_400)
                 store.load(id, 1_000)
             },
             () => heard.map(([id]) => id)
