@@ -104,7 +104,8 @@ const OPTIONS: Option[] = [
     timer('redisStore', 'lockLease', (lockLease) => redis({ lockLease, lockTimeout: 0, commandTimeout: 1 }), 1, [
         2,
         TIMER_MAX
-    ])
+    ]),
+    timer('redisStore', 'sweepInterval', (sweepInterval) => redis({ sweepInterval }))
 ]
 
 describe('numeric options', () => {

@@ -14,6 +14,7 @@ import {
     StoreUnavailableError
 } from '../store.js'
 import { delay } from '../whole-number.js'
+import { expiryListener, type OnExpire } from './expiry-listener.js'
 import { reachedRedis, redisConnection, timedOut, usesTls } from './redis-connection.js'
 
 export interface RedisStoreOptions {
@@ -60,6 +61,25 @@ export interface RedisStoreOptions {
      * @default undefined (the system's CAs, no client certificate)
      */
     tls?: Bun.TLSOptions | undefined
+    /**
+     * Called with the id of each session whose record Redis dropped (`'expired'` always: a key
+     * evicted under `maxmemory` is told as one, when its TTL would have passed), once a process
+     * drops it from `<prefix>index`: a save, `stats()`, or this store's own prune every
+     * `sweepInterval`. Each id is told by one process only, the one whose script dropped it: give
+     * every process the listener. Lost when that script's answer is (a timeout, a crash), and
+     * when no process prunes until the index itself expires, an hour or more after its last
+     * session. Not for the deletes the plugin asks for (login, logout, `endScopedSession`). A
+     * throw is logged once, and the store goes on.
+     * @default nothing
+     */
+    onExpire?: OnExpire | undefined
+    /**
+     * How often, in milliseconds, a store given `onExpire` drops the ids of expired sessions
+     * from the index and tells them, between the saves that also do. The timer is unref'd and
+     * stops with `close()`; without `onExpire` there is none.
+     * @default 60_000
+     */
+    sweepInterval?: number | undefined
 }
 
 /**
@@ -84,6 +104,27 @@ const INDEX = `
 redis.call('ZADD', KEYS[3], now + ARGV[3], ARGV[4])
 local ttl = tonumber(ARGV[3])
 if redis.call('PTTL', KEYS[3]) < ttl + 3600000 then redis.call('PEXPIRE', KEYS[3], ttl + 86400000) end`
+
+/** Most expired ids one script drops and answers, so that a flood's expiries come in bounded replies. */
+const PRUNE_BATCH = 1_000
+
+/**
+ * Drops expired ids from the index `index` and counts them in `count`; `pruned` holds their ids
+ * when `told` (the store has an `onExpire`), else stays empty: one call, as cheap as before.
+ * Inside a script, so that of several processes pruning at once each id goes to one of them.
+ */
+const prune = (index: string, count: string, told: boolean) =>
+    told
+        ? `
+local pruned = redis.call('ZRANGEBYSCORE', ${index}, '-inf', now, 'LIMIT', 0, ${PRUNE_BATCH})
+if #pruned > 0 then
+    redis.call('ZREM', ${index}, unpack(pruned))
+    redis.call('INCRBY', ${count}, #pruned)
+end`
+        : `
+local pruned = {}
+local expired = redis.call('ZREMRANGEBYSCORE', ${index}, '-inf', now)
+if expired > 0 then redis.call('INCRBY', ${count}, expired) end`
 
 /**
  * Takes the lock if free, or held by a token this process abandoned (see `abandoned`), and,
@@ -111,28 +152,26 @@ end
 return {1, record}`
 
 /**
- * Writes the record and, given a token, unlocks; refused (0) when that lock is no longer
+ * Writes the record and, given a token, unlocks; refused ({0}) when that lock is no longer
  * ours, or, without a token (a session this request created), when the id is locked all the
  * same, or when the session was ended (its mark): a delete by the app, from another request of
  * this process, drops the token of the request still holding the session, whose save would
- * otherwise bring the ended record back. Also drops expired ids from the index, counting them.
- * The calls that can fail (on a key of another type) come first: Redis keeps what a script
- * wrote before it failed.
+ * otherwise bring the ended record back. Also drops expired ids from the index (`prune`), and
+ * answers {1, their ids}. The calls that can fail (on a key of another type) come first: Redis
+ * keeps what a script wrote before it failed.
  * KEYS: record, lock, index, expired count, ended mark. ARGV: token or '', record, ttl, id.
  */
-const WRITE = `${NOW}
-if redis.call('EXISTS', KEYS[5]) == 1 then return 0 end
+const write = (told: boolean) => `${NOW}
+if redis.call('EXISTS', KEYS[5]) == 1 then return {0} end
 if ARGV[1] ~= '' then
-    if redis.call('GET', KEYS[2]) ~= ARGV[1] then return 0 end
+    if redis.call('GET', KEYS[2]) ~= ARGV[1] then return {0} end
 elseif redis.call('EXISTS', KEYS[2]) == 1 then
-    return 0
+    return {0}
 end
-${INDEX}
-local expired = redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
-if expired > 0 then redis.call('INCRBY', KEYS[4], expired) end
+${INDEX}${prune('KEYS[3]', 'KEYS[4]', told)}
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
 if ARGV[1] ~= '' then redis.call('DEL', KEYS[2]) end
-return 1`
+return {1, pruned}`
 
 /** Deletes the lock only if it is still ours: a lock that expired may belong to someone else now. */
 const UNLOCK = `
@@ -162,14 +201,17 @@ const ENDED_MARK = 60_000
 /**
  * First a write that changes nothing once the counter exists (so nothing to replicate or
  * persist), which Redis refuses when full as it refuses every request's lock: the health
- * check then fails with the requests, not only when Redis is gone.
+ * check then fails with the requests, not only when Redis is gone. Answers the sessions, the
+ * expirations, and the ids it dropped from the index (`prune`).
  * KEYS: index, expired count.
  */
-const STATS = `${NOW}
-redis.call('SET', KEYS[2], 0, 'NX')
-local expired = redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-if expired > 0 then redis.call('INCRBY', KEYS[2], expired) end
-return {redis.call('ZCARD', KEYS[1]), tonumber(redis.call('GET', KEYS[2]) or '0')}`
+const stats = (told: boolean) => `${NOW}
+redis.call('SET', KEYS[2], 0, 'NX')${prune('KEYS[1]', 'KEYS[2]', told)}
+return {redis.call('ZCARD', KEYS[1]), tonumber(redis.call('GET', KEYS[2]) or '0'), pruned}`
+
+/** The timer's prune, for a store given `onExpire`: the ids it dropped. KEYS: index, expired count. */
+const PRUNE = `${NOW}${prune('KEYS[1]', 'KEYS[2]', true)}
+return pruned`
 
 const sha1s = new Map<string, string>()
 /** A script's name in Redis' script cache. */
@@ -218,6 +260,10 @@ export const redisStore = (options: RedisStoreOptions): Store => {
     // Bun would speak TLS to a redis:// url given `tls`: the url alone says whether it is used.
     if (options.tls && !usesTls(url))
         throw new ScopedStateSetupError('redisStore: tls is given, but the url does not use TLS: use rediss://.')
+    const sweepInterval = delay('redisStore', 'sweepInterval', options.sweepInterval ?? 60_000)
+    const onExpire = expiryListener('redisStore', options.onExpire)
+    const WRITE = write(onExpire !== undefined)
+    const STATS = stats(onExpire !== undefined)
     const redis = redisConnection(url, commandTimeout, lockLease, options.tls)
     /** Lock tokens this process holds; the plugin lets one request per session in at a time. */
     const tokens = new Map<string, string>()
@@ -310,20 +356,26 @@ export const redisStore = (options: RedisStoreOptions): Store => {
         // No token: a session created by this request (new visitor, regenerated id), whose id nobody else knows.
         const token = tokens.get(id) ?? ''
         tokens.delete(id)
-        let written: unknown
+        let written: [number, string[]?]
         try {
-            written = await script(
+            written = (await script(
                 WRITE,
                 [...keysOf(id), expiredKey, endedKey(id)],
                 [token, record, millis(ttlMs), id],
                 true
-            )
+            )) as [number, string[]?]
         } catch (error) {
             // An error reply (Redis full) stops the script before its unlock: unlocked here, at once.
             if (token) unlockLater(id, token, error)
             throw error
         }
-        if (written !== 1) throw lockLostError()
+        if (written[0] !== 1) throw lockLostError()
+        tell(written[1])
+    }
+
+    /** Tells `onExpire` of the ids a script dropped from the index. */
+    const tell = (pruned: string[] | undefined) => {
+        if (onExpire && pruned) for (const id of pruned) onExpire(id, 'expired')
     }
 
     /**
@@ -358,11 +410,44 @@ export const redisStore = (options: RedisStoreOptions): Store => {
     }
 
     /** From the expiry index: O(log n), cheap enough for a health check. */
-    const stats = async (): Promise<StoreStats> => {
-        const [sessions, expirations] = (await script(STATS, [indexKey, expiredKey], [])) as [number, number]
+    const readStats = async (): Promise<StoreStats> => {
+        const [sessions, expirations, pruned] = (await script(STATS, [indexKey, expiredKey], [])) as [
+            number,
+            number,
+            string[]
+        ]
+        tell(pruned)
         // Redis evicts under memory pressure by its own policy and does not report it per prefix.
         return { sessions, evictions: 0, expirations }
     }
+
+    let pruning = false
+    /** Whether the last prune failed: an outage is warned of once, not at every tick while it lasts. */
+    let pruneFailed = false
+    /** Drops expired ids from the index, a batch at a time, so that `onExpire` hears of them without waiting for a save. */
+    const pruneIndex = async () => {
+        if (pruning) return
+        pruning = true
+        try {
+            for (let batch = PRUNE_BATCH; batch === PRUNE_BATCH && !closing; ) {
+                const pruned = (await script(PRUNE, [indexKey, expiredKey], [])) as string[]
+                tell(pruned)
+                batch = pruned.length
+            }
+            pruneFailed = false
+        } catch (error) {
+            if (!pruneFailed)
+                console.warn(
+                    `scopedState: pruning the Redis store's expiry index failed (${(error as Error).message}); ` +
+                        'onExpire hears of the sessions that expire meanwhile once it succeeds.'
+                )
+            pruneFailed = true
+        } finally {
+            pruning = false
+        }
+    }
+    const timer = onExpire ? setInterval(pruneIndex, sweepInterval) : undefined
+    timer?.unref()
 
     /**
      * The app stopped taking requests, but some may still run (a client that went away
@@ -385,8 +470,9 @@ export const redisStore = (options: RedisStoreOptions): Store => {
         save,
         release,
         delete: remove,
-        stats,
+        stats: readStats,
         close() {
+            clearInterval(timer)
             closing ??= drain()
             return closing
         }

@@ -6,16 +6,27 @@ import { afterAll, describe, expect, spyOn, test } from 'bun:test'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { type ExpiryReason, memoryStore, SESSION_BYTES, type Store, sqliteStore } from '../../../plugins/scoped-state'
+import { RedisClient } from 'bun'
+import {
+    type ExpiryReason,
+    memoryStore,
+    redisStore,
+    SESSION_BYTES,
+    type Store,
+    sqliteStore
+} from '../../../plugins/scoped-state'
 import { client, sessionIdOf } from '../../helpers/client'
 import { manualClock, stateApp } from '../../helpers/plugin-app'
+import { redisTest, useRedis } from '../../helpers/redis'
 
 const folder = mkdtempSync(join(tmpdir(), 'on-expire-'))
 const stores: Store[] = []
+// Before the server stops: its hook, registered after this one, runs after it.
 afterAll(async () => {
     await Promise.all(stores.map((store) => store.close()))
     rmSync(folder, { recursive: true, force: true })
 })
+const redis = useRedis()
 const kept = <S extends Store>(store: S) => {
     stores.push(store)
     return store
@@ -202,6 +213,88 @@ describe('sqlite store', () => {
     })
 })
 
+describe('redis store', () => {
+    const prefix = () => `on-expire-${crypto.randomUUID()}:`
+
+    redisTest('a session whose key expired is told by the next save, or by stats()', async () => {
+        const { heard, onExpire } = listener()
+        const store = kept(redisStore({ url: redis().url, prefix: prefix(), onExpire }))
+        await store.save('first', '{}', 50)
+        await Bun.sleep(100)
+        await store.save('live', '{}', DAY)
+        expect(heard).toEqual([['first', 'expired']])
+        await store.save('second', '{}', 50)
+        await Bun.sleep(100)
+        expect(await store.stats()).toEqual({ sessions: 1, evictions: 0, expirations: 2 })
+        expect(heard).toEqual([
+            ['first', 'expired'],
+            ['second', 'expired']
+        ])
+    })
+
+    redisTest('a key Redis evicted under maxmemory is told once its TTL would have passed', async () => {
+        const keys = prefix()
+        const { heard, onExpire, heardAtLeast } = listener()
+        const store = kept(redisStore({ url: redis().url, prefix: keys, onExpire, sweepInterval: 5 }))
+        await store.save('evicted', 'x'.repeat(200_000), 300)
+        const admin = new RedisClient(redis().url)
+        await admin.send('CONFIG', ['SET', 'maxmemory-policy', 'volatile-ttl'])
+        try {
+            // Just under what Redis uses now: the next write makes it evict the key that expires first, the session's.
+            const used = Number(/used_memory:(\d+)/.exec(String(await admin.send('INFO', ['memory'])))?.[1])
+            await admin.send('CONFIG', ['SET', 'maxmemory', String(used - 50_000)])
+            await admin.send('SET', [`${keys}write`, '1'])
+        } finally {
+            await admin.send('CONFIG', ['SET', 'maxmemory', '0'])
+            await admin.send('CONFIG', ['SET', 'maxmemory-policy', 'noeviction'])
+        }
+        expect(await admin.exists(`${keys}s:evicted`)).toBe(false)
+        expect(Number(await admin.send('ZCARD', [`${keys}index`]))).toBe(1)
+        admin.close()
+        await heardAtLeast(1)
+        expect(heard).toEqual([['evicted', 'expired']])
+    })
+
+    redisTest(
+        'two processes pruning one index on their timers: each expired id told once, by one of them',
+        async () => {
+            const keys = prefix()
+            const [first, second, third] = [listener(), listener(), listener()]
+            // Its saves prune too, and tell what they drop: every process is given the listener.
+            const writer = kept(redisStore({ url: redis().url, prefix: keys, onExpire: third.onExpire }))
+            // More ids than one prune drops, so that the two timers take turns.
+            const ids = Array.from({ length: 2_500 }, (_, i) => `s${i}`)
+            for (let i = 0; i < ids.length; i += 250)
+                await Promise.all(ids.slice(i, i + 250).map((id) => writer.save(id, '{}', 50)))
+            await writer.save('live', '{}', DAY)
+            kept(redisStore({ url: redis().url, prefix: keys, onExpire: first.onExpire, sweepInterval: 1 }))
+            kept(redisStore({ url: redis().url, prefix: keys, onExpire: second.onExpire, sweepInterval: 1 }))
+            const all = () => [...first.heard, ...second.heard, ...third.heard]
+            while (all().length < ids.length) await Bun.sleep(5)
+            const told = all().map(([id]) => id)
+            expect(told.toSorted()).toEqual(ids.toSorted())
+            // Both timers pruned: a process that tells nothing another told is what is checked.
+            expect(first.heard.length * second.heard.length).toBeGreaterThan(0)
+            expect(await writer.stats()).toEqual({ sessions: 1, evictions: 0, expirations: ids.length })
+        }
+    )
+
+    redisTest('a listener that throws: saves and stats go on, and it is reported once', async () => {
+        const listening = throwing()
+        const store = kept(redisStore({ url: redis().url, prefix: prefix(), onExpire: listening.onExpire }))
+        for (const id of ['a', 'b']) await store.save(id, '{}', 50)
+        await Bun.sleep(100)
+        await store.save('c', '{}', DAY)
+        expect(await store.load('c', DAY)).toBe('{}')
+        await store.save('c', '{"v":1}', DAY)
+        expect(await store.stats()).toEqual({ sessions: 1, evictions: 0, expirations: 2 })
+        expect(listening.calls()).toBe(2)
+        const lines = listening.logged()
+        expect(lines).toHaveLength(1)
+        expect(lines[0]).toContain("redisStore's onExpire failed")
+    })
+})
+
 describe('through the plugin: a login, a logout and endScopedSession are the app’s own, not told', () => {
     /** A user who signs in, then out, and one whose session another ends; then one session expires. */
     const scenario = async (store: Store, expire: (id: string) => Promise<void>, heard: () => string[]) => {
@@ -245,6 +338,21 @@ describe('through the plugin: a login, a logout and endScopedSession are the app
             async (id) => {
                 clock.advance(9 * 86_400)
                 store.load(id, 1_000)
+            },
+            () => heard.map(([id]) => id)
+        )
+    })
+
+    redisTest('redis store', async () => {
+        const { heard, onExpire } = listener()
+        const store = kept(redisStore({ url: redis().url, prefix: `on-expire-${crypto.randomUUID()}:`, onExpire }))
+        await scenario(
+            store,
+            async (id) => {
+                // The plugin's save gave it a week: a save of one millisecond stands for its passing.
+                await store.save(id, '{}', 1)
+                await Bun.sleep(20)
+                await store.stats()
             },
             () => heard.map(([id]) => id)
         )
