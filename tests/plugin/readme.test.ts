@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Elysia } from 'elysia'
 import { scopedState } from '../../plugins/scoped-state'
-import { client, FORM_TYPE, inPage, NAVIGATE } from '../helpers/client'
+import { client, FORM_TYPE, inPage, NAVIGATE, sessionIdOf } from '../helpers/client'
 import { type Grant, redeem } from '../helpers/fake-provider'
 import { SECRET } from '../helpers/plugin-app'
 import { counterSample, loadSample, removeSamples, samples, writeSample } from '../helpers/readme-samples'
@@ -64,11 +64,11 @@ describe('plugins/scoped-state/README.md, GUIDE.md and RECIPES.md', () => {
         expect(await (await user.post('/tag')).text()).toBe('1')
     })
 
-    test('a stored file: the one it replaced deleted once saved, even if a later hook fails (500); the new one when the save fails (413)', async () => {
+    test('a stored file: the one it replaced deleted once saved, even if a later hook fails (500); the new one when the save fails (413); the last one when its session expires', async () => {
         const folder = mkdtempSync(join(tmpdir(), 'avatars-'))
         process.env.AVATAR_DIR = folder
         try {
-            const { app } = await loadSample(recipes, 'unlink')
+            const { app, forgetSession } = await loadSample(recipes, 'unlink')
             // A mapResponse runs after every afterHandle hook, the save included. Elysia runs it again
             // on the error's response: it throws the first time only.
             const failed = new WeakSet<Request>()
@@ -103,6 +103,16 @@ describe('plugins/scoped-state/README.md, GUIDE.md and RECIPES.md', () => {
             expect(third).not.toBe(second)
             expect(await upload('fourth.png')).toBe(200)
             expect(readdirSync(folder)).not.toContain(third)
+            // The store tells of the session's expiry: the file its state named goes, not another's.
+            const [usersFile] = readdirSync(folder)
+            const form = new FormData()
+            form.append('avatar', new File(['image'], 'other.png'))
+            expect((await client(app).post('/avatar', {}, form)).status).toBe(200)
+            const othersFile = readdirSync(folder).find((file) => file !== usersFile)
+            forgetSession(sessionIdOf(user.cookie))
+            for (const deadline = Date.now() + 5_000; readdirSync(folder).length !== 1 && Date.now() < deadline; )
+                await Bun.sleep(5)
+            expect(readdirSync(folder)).toEqual([othersFile as string])
         } finally {
             delete process.env.AVATAR_DIR
             rmSync(folder, { recursive: true, force: true })
@@ -477,8 +487,8 @@ describe('plugins/scoped-state/README.md, GUIDE.md and RECIPES.md', () => {
         expect(await (await user.post('/cart/hat')).text()).toBe('2')
     })
 
-    test('holds on stock: one cart of two gets the last unit; a remove, a logout and a refused save give units back', async () => {
-        const { app, free } = await loadSample(recipes, 'HOLD_MS')
+    test('holds on stock: one cart of two gets the last unit; a remove, a logout, a refused save and the session’s expiry give units back', async () => {
+        const { app, free, releaseHoldsOf } = await loadSample(recipes, 'HOLD_MS')
         const [ann, bob] = [client(app), client(app)]
         const race = await Promise.all([ann.post('/cart/poster'), bob.post('/cart/poster')])
         expect(race.map((answer) => answer.status).toSorted()).toEqual([200, 409])
@@ -501,6 +511,14 @@ describe('plugins/scoped-state/README.md, GUIDE.md and RECIPES.md', () => {
             await Bun.sleep(0)
             expect(free('mug')).toBe(5)
         }
+
+        // The store tells of a session it dropped: its holds go at once, another cart's stay.
+        const [dan, eve] = [client(app), client(app)]
+        await dan.post('/cart/poster')
+        await eve.post('/cart/mug')
+        expect([free('poster'), free('mug')]).toEqual([0, 4])
+        releaseHoldsOf(sessionIdOf(dan.cookie))
+        expect([free('poster'), free('mug')]).toEqual([1, 4])
     })
 
     test('testing your routes: two pages of one visitor count apart and share the cart; another visitor has neither', async () => {
