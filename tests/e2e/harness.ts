@@ -1,11 +1,16 @@
 /**
  * One e2e test file = one real server + one headless Chromium, shared by its tests.
  * Each test opens the browser contexts (users) it needs; they close after the test.
+ * Env `E2E_BROWSER=firefox` runs the file in Firefox ESR instead (`./firefox.ts`).
  */
 import { afterAll, afterEach, beforeAll, describe, test } from 'bun:test'
 import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright-core'
 import { type RunningServer, type StartServerOptions, startServer } from '../helpers/server'
 import { findChromium, launchChromium } from './chromium'
+import { findFirefox, isPagesOwnError, launchFirefox, withoutScripts } from './firefox'
+
+const IN_FIREFOX = process.env.E2E_BROWSER === 'firefox'
+const BROWSER_NAME = IN_FIREFOX ? 'Firefox' : 'Chromium'
 
 // The size of the committed screenshots.
 const VIEWPORT = { width: 1280, height: 800 }
@@ -38,7 +43,7 @@ export interface E2E {
 }
 
 /**
- * Declares a describe block whose tests drive the demo in a real browser. Without Chromium
+ * Declares a describe block whose tests drive the demo in a real browser. Without the browser
  * its tests are skipped with a one-line reason, or fail when env REQUIRE_SERVICES=1 (CI).
  *
  * @example
@@ -53,11 +58,11 @@ export interface E2E {
  * so a store started there can be named), e.g. `() => ({ env: { SCOPED_STATE_STORE: url } })`.
  */
 export const e2eSuite = (name: string, define: (e2e: E2E) => void, server?: () => StartServerOptions) => {
-    const lookup = findChromium()
+    const lookup = IN_FIREFOX ? findFirefox() : findChromium()
     if ('missing' in lookup) {
         if (process.env.REQUIRE_SERVICES === '1') {
             describe(name, () => {
-                test('Chromium is available (REQUIRE_SERVICES=1)', () => {
+                test(`${BROWSER_NAME} is available (REQUIRE_SERVICES=1)`, () => {
                     throw new Error(lookup.missing)
                 })
             })
@@ -77,8 +82,12 @@ export const e2eSuite = (name: string, define: (e2e: E2E) => void, server?: () =
         if (!browser || !running) throw new Error('e2e harness not started')
         const context = await browser.newContext({ baseURL: running.url, viewport: VIEWPORT, ...options })
         context.setDefaultTimeout(STEP_TIMEOUT_MS)
+        if (IN_FIREFOX && options.javaScriptEnabled === false) await withoutScripts(context)
         // An uncaught script error (htmx, app.js) fails the test even when the page still looks right.
-        context.on('weberror', (error) => scriptErrors.push(`${error.page()?.url()}: ${error.error().message}`))
+        context.on('weberror', (error) => {
+            if (IN_FIREFOX && !isPagesOwnError(error.error())) return
+            scriptErrors.push(`${error.page()?.url()}: ${error.error().message}`)
+        })
         // So does what the CSP blocked (an inline script or handler, a style attribute): the browser only logs it.
         context.on('console', (message) => {
             if (message.type() === 'error' && message.text().includes('Content Security Policy'))
@@ -98,7 +107,10 @@ export const e2eSuite = (name: string, define: (e2e: E2E) => void, server?: () =
 
     describe(name, () => {
         beforeAll(async () => {
-            const [started, launched] = await Promise.allSettled([startServer(server?.()), launchChromium(lookup.path)])
+            const [started, launched] = await Promise.allSettled([
+                startServer(server?.()),
+                IN_FIREFOX ? launchFirefox(lookup.path) : launchChromium(lookup.path)
+            ])
             // Keep whichever started, so afterAll stops it even when the other failed.
             if (started.status === 'fulfilled') running = started.value
             if (launched.status === 'fulfilled') browser = launched.value

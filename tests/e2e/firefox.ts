@@ -1,0 +1,88 @@
+/**
+ * The system Firefox (Debian package `firefox-esr`), driven by playwright-core over WebDriver BiDi
+ * (its `moz-firefox` channel), for the e2e runs that env `E2E_BROWSER=firefox` selects.
+ * Playwright's own patched Firefox is not needed, nor downloaded.
+ */
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { type Browser, type BrowserContext, firefox } from 'playwright-core'
+import { PLAIN_HTTP_HOST } from './chromium'
+
+const NAMES = ['firefox-esr', 'firefox']
+
+export type FirefoxLookup = { path: string } | { missing: string }
+
+/** Finds Firefox: env `FIREFOX_PATH` if set, else firefox-esr or firefox on the PATH. */
+export const findFirefox = (
+    env: Record<string, string | undefined> = process.env,
+    exists: (path: string) => boolean = existsSync
+): FirefoxLookup => {
+    const override = env.FIREFOX_PATH
+    if (override) return exists(override) ? { path: override } : { missing: `FIREFOX_PATH=${override} not found` }
+    for (const name of NAMES) {
+        const path = Bun.which(name, { PATH: env.PATH ?? '' })
+        if (path) return { path }
+    }
+    return { missing: `no Firefox on the PATH (${NAMES.join(', ')}): apt-get install firefox-esr, or set FIREFOX_PATH` }
+}
+
+// `PLAIN_HTTP_HOST` resolved to 127.0.0.1, as Chromium's `--host-resolver-rules` has it (Firefox
+// takes no wildcard, so the subdomain tests, which launch Chromium themselves, stay Chromium's).
+// playwright-core's profile already turns off updates, telemetry and first-run pages.
+const PREFS = { 'network.dns.localDomains': PLAIN_HTTP_HOST }
+
+/**
+ * Launches headless Firefox through `firefox-bidi-relay.ts`, which answers the one command of
+ * playwright-core's that Firefox ESR lacks.
+ *
+ * @example
+ * const browser = await launchFirefox('/usr/bin/firefox-esr')
+ */
+export const launchFirefox = async (path: string): Promise<Browser> => {
+    // playwright-core runs one executable: a script that starts the relay under this Bun.
+    const folder = mkdtempSync(join(tmpdir(), 'firefox-bidi-'))
+    const relay = join(folder, 'firefox')
+    writeFileSync(
+        relay,
+        `#!/bin/sh\nexec '${process.execPath}' '${join(import.meta.dir, 'firefox-bidi-relay.ts')}' "$@"\n`
+    )
+    chmodSync(relay, 0o700)
+    try {
+        const browser = await firefox.launch({
+            channel: 'moz-firefox',
+            executablePath: relay,
+            headless: true,
+            env: { ...process.env, FIREFOX_BIDI_TARGET: path },
+            firefoxUserPrefs: PREFS
+        })
+        browser.on('disconnected', () => rmSync(folder, { recursive: true, force: true }))
+        return browser
+    } catch (error) {
+        rmSync(folder, { recursive: true, force: true })
+        throw error
+    }
+}
+
+/**
+ * A context's pages without their scripts, as `javaScriptEnabled: false` gives them in Chromium:
+ * under BiDi, playwright-core ignores that option, and Firefox's `javascript.enabled = false`
+ * stops playwright-core's own clicks (they wait for animation frames that never come). The pages'
+ * only scripts are the layout's two `<script src>` (the CSP allows no inline one), and none has a
+ * `<noscript>`, so a page whose scripts never load is the page a browser without JavaScript shows.
+ */
+export const withoutScripts = (context: BrowserContext) =>
+    context.route(
+        (url) => url.pathname.endsWith('.js'),
+        (route) => route.abort('blockedbyclient')
+    )
+
+// playwright-core's screenshots add `<style>body {}</style>`, which only CDP lets past the page's CSP.
+const SCREENSHOT_STYLE_HASH = 'sha256-YjaKGiklmzC6wjXA513HAMmzus8VE61XCOT+SmwNZWA='
+
+/**
+ * Whether an error Firefox reports as the page's is one: an exception, or what the CSP blocked
+ * (named `Content-Security-Policy`). Its own notices come the same way, with no name: a cookie it
+ * refused, a WebSocket it could not reach, which Chromium only logs.
+ */
+export const isPagesOwnError = (error: Error) => error.name !== '' && !error.message.includes(SCREENSHOT_STYLE_HASH)
