@@ -10,7 +10,7 @@ import { expect } from 'bun:test'
 import type { Page } from 'playwright-core'
 import { PRODUCTS } from '../../server/catalog'
 import { accessibilityViolations } from './axe'
-import { addToCart, button, cartLine, increment, navigate, pickTheme } from './demo'
+import { addToCart, button, cartLine, fillQuantity, increment, navigate, pickTheme } from './demo'
 import { browserTest, e2eSuite } from './harness'
 
 /** WCAG's contrast ratio of two computed `rgb(…)` colours. */
@@ -30,7 +30,7 @@ const contrast = (one: string, other: string) => {
 const fillCart = async (page: Page) => {
     for (const [index, { name }] of PRODUCTS.entries()) await addToCart(page, name, index + 1)
     const last = cartLine(page, PRODUCTS.at(-1)?.id ?? '')
-    await last.getByLabel('Quantity').fill('99')
+    await fillQuantity(last, '99')
     await button(last, 'Update').click()
     await page.locator('#cart-badge[data-count="104"]').waitFor()
 }
@@ -79,7 +79,7 @@ e2eSuite('accessibility', (e2e) => {
             await addToCart(page, 'Enamel mug', 1)
             await addToCart(page, 'Fountain pen', 2)
             const mug = cartLine(page, 'mug')
-            await mug.getByLabel('Quantity').fill('100')
+            await fillQuantity(mug, '100')
             await button(mug, 'Update').click()
             await mug.locator('.field-error').waitFor()
             await audit('cart with a refused quantity')

@@ -4,7 +4,7 @@
  * JavaScript off the same forms work through Post/Redirect/Get.
  */
 import { expect } from 'bun:test'
-import { addToCart, button, cartLine, expectBadge, navigate } from './demo'
+import { addToCart, button, cartLine, expectBadge, fillQuantity, navigate } from './demo'
 import { expectAttribute, expectGone, expectText, markDocument } from './expect'
 import { browserTest, e2eSuite } from './harness'
 
@@ -21,7 +21,7 @@ e2eSuite('cart in a browser', (e2e) => {
         await expectText(page.locator('#cart-total'), /\$48\.50/)
 
         const mug = cartLine(page, 'mug')
-        await mug.getByLabel('Quantity').fill('5')
+        await fillQuantity(mug, '5')
         await button(mug, 'Update').click()
         await expectBadge(page, 6)
         await expectText(page.locator('#cart-total'), /\$102\.50/)
@@ -79,7 +79,7 @@ e2eSuite('cart in a browser', (e2e) => {
         const tote = cartLine(page, 'tote')
 
         for (const invalid of ['0', '100']) {
-            await tote.getByLabel('Quantity').fill(invalid)
+            await fillQuantity(tote, invalid)
             await button(tote, 'Update').click()
             // The answer re-renders the line around the refused input. Waiting for that, not for
             // a message, which the previous value's answer left on the page already.
@@ -90,7 +90,7 @@ e2eSuite('cart in a browser', (e2e) => {
         }
 
         // A valid value clears the message.
-        await tote.getByLabel('Quantity').fill('2')
+        await fillQuantity(tote, '2')
         await button(tote, 'Update').click()
         await expectBadge(page, 2)
         await expectGone(page.locator('.field-error'))
@@ -103,7 +103,7 @@ e2eSuite('cart in a browser', (e2e) => {
             await addToCart(page, 'Enamel mug', 1)
             const mug = cartLine(page, 'mug')
             await page.route('**/cart/items/mug', (route) => route.abort('internetdisconnected'))
-            await mug.getByLabel('Quantity').fill('3')
+            await fillQuantity(mug, '3')
             await mug.getByLabel('Quantity').press('Enter')
             await expectText(page.locator('#alerts'), /could not be reached/)
             await page.unroute('**/cart/items/mug')
@@ -117,7 +117,7 @@ e2eSuite('cart in a browser', (e2e) => {
         const page = await e2e.openPage('/cart')
         await addToCart(page, 'Enamel mug', 1)
         await addToCart(page, 'Enamel mug', 2)
-        await cartLine(page, 'mug').getByLabel('Quantity').fill('7')
+        await fillQuantity(cartLine(page, 'mug'), '7')
         await navigate(page, 'Theme')
         // The cart is rendered anew (no-store keeps it out of the back/forward cache); Chromium then
         // puts back what was typed in its fields, unless a field says autocomplete="off".

@@ -24,6 +24,16 @@ export const product = (page: Page, name: string) =>
 /** The cart line of `productId` on /cart. */
 export const cartLine = (page: Page, productId: string) => page.locator(`[data-cart-line="${productId}"]`)
 
+/**
+ * Types `quantity` into a cart line's field, in place of what it held. Cleared first: in Firefox
+ * (WebDriver BiDi), playwright-core's `fill` appends to a number field, whose text it cannot select.
+ */
+export const fillQuantity = async (line: Locator, quantity: string) => {
+    const field = line.getByLabel('Quantity')
+    await field.clear()
+    await field.fill(quantity)
+}
+
 /** Clicks a nav link and waits for the page it points to to load. */
 export const navigate = async (page: Page, label: string) => {
     const link = page.getByRole('navigation').getByRole('link', { name: label })
