@@ -297,6 +297,19 @@ describe('plugins/scoped-state/README.md, GUIDE.md and RECIPES.md', () => {
         provider.token = `http://127.0.0.1:${server.port}/token`
         afterAll(() => server.stop(true))
 
+        /** The provider's page posting the callback's fields back (`response_mode=form_post`), from its own site. */
+        const formPost = (fields: URLSearchParams) =>
+            app.handle(
+                new Request('http://localhost/login/provider/callback', {
+                    method: 'POST',
+                    headers: {
+                        ...NAVIGATE,
+                        'sec-fetch-site': 'cross-site',
+                        'content-type': 'application/x-www-form-urlencoded'
+                    },
+                    body: fields
+                })
+            )
         type Browser = ReturnType<typeof client>
         /** Leaves for the provider, which approves `sub` at once: the callback's address. */
         const leave = async (browser: Browser, sub = 'ada', query = '', held?: Promise<void>) => {
@@ -379,17 +392,7 @@ describe('plugins/scoped-state/README.md, GUIDE.md and RECIPES.md', () => {
                 const cancel = new URLSearchParams({ error: 'access_denied', state })
                 let cancelled = `/login/provider/callback?${cancel}`
                 if (mode) {
-                    const posted = await app.handle(
-                        new Request('http://localhost/login/provider/callback', {
-                            method: 'POST',
-                            headers: {
-                                ...NAVIGATE,
-                                'sec-fetch-site': 'cross-site',
-                                'content-type': 'application/x-www-form-urlencoded'
-                            },
-                            body: cancel
-                        })
-                    )
+                    const posted = await formPost(cancel)
                     expect(posted.status).toBe(303)
                     cancelled = posted.headers.get('location') ?? ''
                 }
@@ -421,17 +424,7 @@ describe('plugins/scoped-state/README.md, GUIDE.md and RECIPES.md', () => {
             const browser = client(app)
             const callback = await leave(browser, 'ada', 'mode=form_post')
             const fields = new URL(callback, 'http://localhost').searchParams
-            const posted = await app.handle(
-                new Request('http://localhost/login/provider/callback', {
-                    method: 'POST',
-                    headers: {
-                        ...NAVIGATE,
-                        'sec-fetch-site': 'cross-site',
-                        'content-type': 'application/x-www-form-urlencoded'
-                    },
-                    body: fields
-                })
-            )
+            const posted = await formPost(fields)
             expect(posted.status).toBe(303)
             expect(posted.headers.get('set-cookie')).toBeNull()
             expect((await back(browser, posted.headers.get('location') ?? '')).status).toBe(303)
