@@ -17,8 +17,10 @@
  * as htmx 4 swaps them, from those written before the app (a proxy's 429, 502 or 413).
  *
  * A request body over `MAX_BODY_BYTES` is refused here too, by the length it declares, before
- * it is read: as the app's other errors, so that a form posted without JavaScript gets a page
+ * it is parsed: as the app's other errors, so that a form posted without JavaScript gets a page
  * saying so (Bun's own 413, sent before the app, has no body: Chromium shows a blank error page).
+ * What arrives of it is read and discarded, up to a bound, before the answer: closed on unread
+ * bytes, the connection is reset, and Firefox loses the answer (`server/refused-body.ts`).
  *
  * CSRF is token-less, like Hono's `csrf` middleware: the session cookie is
  * SameSite=Lax, and an unsafe request (POST, PUT, PATCH, DELETE) is refused with
@@ -31,6 +33,7 @@
 import { type Context, Elysia } from 'elysia'
 import { cameOverHttps } from '../plugins/scoped-state'
 import { CROSS_SITE_REFUSED, shownError, TOO_LARGE } from './errors'
+import { afterDraining, type DrainLimits } from './refused-body'
 import { isHtmx, wantsPage } from './respond'
 
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
@@ -115,9 +118,11 @@ export interface SecurityOptions {
     hsts?: boolean
     /** Hears of each request refused as cross-site, and why. @default nothing */
     refused?: (reason: Error) => void
+    /** How much of a refused body is read before the refusal is sent (`server/refused-body.ts`). */
+    drain?: DrainLimits
 }
 
-export const security = ({ hsts = false, refused = () => {} }: SecurityOptions = {}) => {
+export const security = ({ hsts = false, refused = () => {}, drain }: SecurityOptions = {}) => {
     const headers = hsts ? { ...SECURITY_HEADERS, ...HSTS } : SECURITY_HEADERS
     /** The answer to a request refused before routing, or `undefined` for one that goes on. */
     const refusal = (request: Request, set: Context['set']) => {
@@ -135,19 +140,20 @@ export const security = ({ hsts = false, refused = () => {} }: SecurityOptions =
         const oversize = bodyRefusal(request)
         if (!oversize) return undefined
         set.status = oversize
-        // The client may still be sending the body, which nothing reads: left open, the connection
-        // would count as a request in flight, and hold a shutdown for its whole grace period.
+        // Past the bound it is read to, the client may still be sending the body: left open, the
+        // connection would count as a request in flight, and hold a shutdown for its whole grace period.
         set.headers.connection = 'close'
-        if (oversize === 411) return 'Length Required'
-        if (!isHtmx(request) && !wantsPage(request)) return 'Payload Too Large'
-        return shownError(request, set, TOO_LARGE)
+        if (oversize === 411) return afterDraining(request, 'Length Required', drain)
+        if (!isHtmx(request) && !wantsPage(request)) return afterDraining(request, 'Payload Too Large', drain)
+        return afterDraining(request, shownError(request, set, TOO_LARGE), drain)
     }
     return new Elysia({ name: 'security', seed: hsts })
         .onRequest(({ request, set }) => {
             Object.assign(set.headers, headers)
             // Returned under a test, not as `return refusal(…)` (which Bun's transpiler makes of a name
             // returned at once): Elysia awaits a hook whose source returns a call's result, or says
-            // async or await, and that await costs every request.
+            // async or await, and that await costs every request. Only a refused body's answer is a
+            // promise, which Elysia awaits for that request alone.
             const answer = refusal(request, set)
             if (answer !== undefined) return answer
         })
