@@ -1,8 +1,9 @@
 /**
  * The nginx configuration of docs/deployment.md, in front of two instances: a body over the app's
- * limit is refused by nginx. Let through, the app refuses it before reading it and closes the
- * connection while nginx is still sending it: nginx answers 502 and takes the instance for a
- * failed one, sending it nothing for `fail_timeout` (10 s), and a few such bodies empty its pool.
+ * limit is refused by nginx. Let through (nginx's default limit, 1 MB), the app reads it before
+ * refusing it: answered while nginx was still sending the body, nginx answered 502 and took the
+ * instance for a failed one, sending it nothing for `fail_timeout` (10 s), and a few such bodies
+ * emptied its pool.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -28,6 +29,12 @@ const documentedConfig = (port: number) => {
     return block.replace(/listen 443 ssl;/, `listen 127.0.0.1:${port};`)
 }
 
+/** The documented `server` block alone, on `port`, without its body limit: nginx's default, 1 MB. */
+const defaultLimitConfig = (port: number) =>
+    documentedConfig(port)
+        .replace(/^[\s\S]*?(?=^server \{)/m, '')
+        .replace(/\n\s*client_max_body_size [^\n]*/, '')
+
 /** A loopback port nothing listens on. */
 const freePort = () => {
     const probe = Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data() {} } })
@@ -40,6 +47,7 @@ describe.skipIf(SKIPPED)('behind the documented nginx', () => {
     const instances: RunningServer[] = []
     const prefix = mkdtempSync(join(tmpdir(), 'nginx-'))
     let base = ''
+    let defaultLimit = ''
 
     beforeAll(async () => {
         if (!NGINX) throw new Error('nginx is not installed, and REQUIRE_SERVICES=1 asks for every test to run')
@@ -47,6 +55,7 @@ describe.skipIf(SKIPPED)('behind the documented nginx', () => {
         chmodSync(prefix, 0o755)
         instances.push(await startServer(), await startServer())
         const port = freePort()
+        const unlimitedPort = freePort()
         const upstream = instances.map(({ url }) => `server ${new URL(url).host};`).join(' ')
         writeFileSync(
             join(prefix, 'nginx.conf'),
@@ -59,11 +68,13 @@ http {
     proxy_temp_path ${prefix}/proxy;
     upstream instances { ${upstream} }
     ${documentedConfig(port)}
+    ${defaultLimitConfig(unlimitedPort)}
 }`
         )
         const started = Bun.spawnSync([NGINX as string, '-p', prefix, '-c', join(prefix, 'nginx.conf')])
         if (started.exitCode !== 0) throw new Error(`nginx did not start: ${started.stderr}`)
         base = `http://127.0.0.1:${port}`
+        defaultLimit = `http://127.0.0.1:${unlimitedPort}`
     })
 
     afterAll(async () => {
@@ -82,6 +93,22 @@ http {
         expect(refusals).toEqual(Array(10).fill(413))
         const pages: number[] = []
         for (let i = 0; i < 4; i++) pages.push((await fetch(`${base}/public/favicon.svg`)).status)
+        expect(pages).toEqual([200, 200, 200, 200])
+    })
+
+    test("at nginx's default limit, the app's own 413 comes through, and both instances stay in the pool", async () => {
+        const headers = { 'hx-request': 'true', 'content-type': 'application/x-www-form-urlencoded' }
+        const refusals: string[] = []
+        for (const size of [MAX_BODY_BYTES + 1, 900_000]) {
+            const body = `productId=mug&quantity=1&pad=${'x'.repeat(size)}`
+            for (let i = 0; i < 5; i++) {
+                const response = await fetch(`${defaultLimit}/cart/items`, { method: 'POST', headers, body })
+                refusals.push(`${response.status} ${response.headers.get('hx-retarget')}`)
+            }
+        }
+        expect(refusals).toEqual(Array(10).fill('413 #alerts'))
+        const pages: number[] = []
+        for (let i = 0; i < 4; i++) pages.push((await fetch(`${defaultLimit}/public/favicon.svg`)).status)
         expect(pages).toEqual([200, 200, 200, 200])
     })
 })
