@@ -1,8 +1,8 @@
 /**
- * `.ci/run` installs only what the tests lack, also where CI runs as a user with sudo and a
- * browser other than Debian's `chromium` (GitHub's Ubuntu runners), and says what to install
- * where there is no apt-get. It runs here with stand-ins for the system's tools, up to the
- * point where it would start Bun.
+ * `.ci/run` installs only what the tests lack, also where CI runs as a user with sudo and
+ * browsers other than Debian's `chromium` and `firefox-esr` (GitHub's Ubuntu runners), and
+ * says what to install where there is no apt-get. It runs here with stand-ins for the
+ * system's tools, up to the point where it would start Bun.
  */
 import { afterAll, expect, test } from 'bun:test'
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
@@ -39,7 +39,11 @@ const ciRun = async ({ uid, installed, aptGet = true }: Machine) => {
     for (const name of installed) stub(name, 'exit 0')
     // What follows the packages runs the suite: the stand-in for Bun stops the script there.
     stub('bun', 'exit 3')
-    const { code, stderr } = await run(['bash', join(project, '.ci/run')], project, { PATH: bin, CHROMIUM_PATH: '' })
+    const { code, stderr } = await run(['bash', join(project, '.ci/run')], project, {
+        PATH: bin,
+        CHROMIUM_PATH: '',
+        FIREFOX_PATH: ''
+    })
     const ran = (await Bun.file(calls).exists()) ? (await Bun.file(calls).text()).trim().split('\n') : []
     return { code, stderr, ran }
 }
@@ -50,12 +54,12 @@ test('as root, installs what is missing with apt-get', async () => {
     expect(await ciRun({ uid: 0, installed: ['wrk', 'openssl'] })).toEqual({
         code: 3,
         stderr: '',
-        ran: ['apt-get update', `apt-get ${INSTALL} redis-server chromium`]
+        ran: ['apt-get update', `apt-get ${INSTALL} redis-server chromium firefox-esr`]
     })
 })
 
-test('as a user, through sudo; Google Chrome on the PATH is a browser the tests use', async () => {
-    expect(await ciRun({ uid: 1001, installed: ['google-chrome', 'openssl'] })).toEqual({
+test('as a user, through sudo; Google Chrome and `firefox` on the PATH are browsers the tests use', async () => {
+    expect(await ciRun({ uid: 1001, installed: ['google-chrome', 'firefox', 'openssl'] })).toEqual({
         code: 3,
         stderr: '',
         ran: [
@@ -68,7 +72,9 @@ test('as a user, through sudo; Google Chrome on the PATH is a browser the tests 
 })
 
 test('with everything there, installs nothing', async () => {
-    expect(await ciRun({ uid: 1001, installed: ['redis-server', 'chromium-browser', 'openssl', 'wrk'] })).toEqual({
+    expect(
+        await ciRun({ uid: 1001, installed: ['redis-server', 'chromium-browser', 'firefox-esr', 'openssl', 'wrk'] })
+    ).toEqual({
         code: 3,
         stderr: '',
         ran: []
@@ -78,7 +84,7 @@ test('with everything there, installs nothing', async () => {
 test('without apt-get, names what to install', async () => {
     expect(await ciRun({ uid: 0, installed: [], aptGet: false })).toEqual({
         code: 1,
-        stderr: "Install redis-server chromium openssl wrk with this system's package manager (this script knows only apt-get), then run it again.\n",
+        stderr: "Install redis-server chromium firefox-esr openssl wrk with this system's package manager (this script knows only apt-get), then run it again.\n",
         ran: []
     })
 })
