@@ -1,6 +1,6 @@
 /**
- * The main flows in Firefox ESR as well, in every run of the suite: the counter, the cart and
- * the theme, each with its JavaScript-off path, run as they are by a child `bun test` with
+ * The main flows in Firefox ESR as well, in every run of the suite: the counter, the cart, the
+ * theme and the account, each with its JavaScript-off path, run as they are by a child `bun test` with
  * `E2E_BROWSER=firefox` (`./harness.ts`). Without Firefox this file is skipped, saying why, or
  * fails when env REQUIRE_SERVICES=1 (CI).
  */
@@ -14,9 +14,14 @@ const lookup = findFirefox()
 const SKIPPED = 'missing' in lookup && process.env.REQUIRE_SERVICES !== '1'
 if ('missing' in lookup && SKIPPED) console.warn(`the Firefox runs of the e2e flows are skipped: ${lookup.missing}`)
 
-// Reliable in Firefox (docs/htmx-4.md), and about a minute together on a 2-core machine. Not
-// account.test.ts, whose oversized sign-in Firefox sometimes answers with its own error page.
-const FILES = ['tests/e2e/counter.test.ts', 'tests/e2e/cart.test.ts', 'tests/e2e/theme.test.ts']
+// Reliable in Firefox (docs/htmx-4.md), and about a minute together on a 2-core machine. The
+// account's oversized sign-in checks that Firefox gets the app's 413 (server/refused-body.ts).
+const FILES = [
+    'tests/e2e/counter.test.ts',
+    'tests/e2e/cart.test.ts',
+    'tests/e2e/theme.test.ts',
+    'tests/e2e/account.test.ts'
+]
 
 // Each file starts Firefox and a server, then takes 10 to 25 s: room for a busy machine.
 const RUN_TIMEOUT_MS = 180_000
