@@ -1,9 +1,9 @@
-/** The opt-in Firefox runs (`E2E_BROWSER=firefox`) find Firefox ESR, and tell its own notices from the page's errors. */
+/** The opt-in Firefox runs (`E2E_BROWSER=firefox`) find Firefox ESR, tell its own notices from the page's errors, and leave no relay script behind. */
 import { afterAll, expect, test } from 'bun:test'
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { findFirefox, isPagesOwnError } from './firefox'
+import { findFirefox, isPagesOwnError, launchFirefox } from './firefox'
 
 const bin = mkdtempSync(join(tmpdir(), 'firefox-path-'))
 afterAll(() => rmSync(bin, { recursive: true, force: true }))
@@ -53,3 +53,27 @@ test("a script's exception and a CSP refusal are the page's errors; Firefox's ow
     })
     expect(isPagesOwnError(notice)).toBe(false)
 })
+
+const firefox = findFirefox()
+
+test.skipIf('missing' in firefox && process.env.REQUIRE_SERVICES !== '1')(
+    'a launched Firefox leaves no folder of its relay in the temp folder, even before it closes',
+    async () => {
+        if ('missing' in firefox) throw new Error(firefox.missing)
+        const temp = mkdtempSync(join(tmpdir(), 'firefox-launch-'))
+        const before = process.env.TMPDIR
+        process.env.TMPDIR = temp
+        try {
+            const browser = await launchFirefox(firefox.path)
+            // A run killed now (a cancelled job) never closes the browser.
+            const left = readdirSync(temp).filter((name) => name.startsWith('firefox-bidi-'))
+            await browser.close()
+            expect(left).toEqual([])
+        } finally {
+            if (before === undefined) delete process.env.TMPDIR
+            else process.env.TMPDIR = before
+            rmSync(temp, { recursive: true, force: true })
+        }
+    },
+    60_000
+)

@@ -49,18 +49,17 @@ export const launchFirefox = async (path: string): Promise<Browser> => {
     )
     chmodSync(relay, 0o700)
     try {
-        const browser = await firefox.launch({
+        return await firefox.launch({
             channel: 'moz-firefox',
             executablePath: relay,
             headless: true,
             env: { ...process.env, FIREFOX_BIDI_TARGET: path },
             firefoxUserPrefs: PREFS
         })
-        browser.on('disconnected', () => rmSync(folder, { recursive: true, force: true }))
-        return browser
-    } catch (error) {
+    } finally {
+        // Run once, the script is no longer needed: removed on the browser's `disconnected`, it stayed
+        // in the temp folder whenever a run was killed before the browser closed (a cancelled job).
         rmSync(folder, { recursive: true, force: true })
-        throw error
     }
 }
 
