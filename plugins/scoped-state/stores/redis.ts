@@ -68,8 +68,9 @@ export interface RedisStoreOptions {
      * `sweepInterval`. Each id is told by one process only, the one whose script dropped it: give
      * every process the listener. Lost when that script's answer is (a timeout, a crash), and
      * when no process prunes until the index itself expires, an hour or more after its last
-     * session. Not for the deletes the plugin asks for (login, logout, `endScopedSession`). A
-     * throw is logged once, and the store goes on.
+     * session. Not for the deletes the plugin asks for (login, logout, `endScopedSession`). Called
+     * within a save (a request) as well as by the prune: keep it short. A throw is logged once,
+     * and the store goes on.
      * @default nothing
      */
     onExpire?: OnExpire | undefined
@@ -112,18 +113,20 @@ const PRUNE_BATCH = 1_000
  * Drops expired ids from the index `index` and counts them in `count`; `pruned` holds their ids
  * when `told` (the store has an `onExpire`), else stays empty: one call, as cheap as before.
  * Inside a script, so that of several processes pruning at once each id goes to one of them.
+ * Scores below `now` only: Redis expires a key once its time is past, so in the millisecond of
+ * its score the record is still there, and may be loaded and renewed.
  */
 const prune = (index: string, count: string, told: boolean) =>
     told
         ? `
-local pruned = redis.call('ZRANGEBYSCORE', ${index}, '-inf', now, 'LIMIT', 0, ${PRUNE_BATCH})
+local pruned = redis.call('ZRANGEBYSCORE', ${index}, '-inf', '(' .. now, 'LIMIT', 0, ${PRUNE_BATCH})
 if #pruned > 0 then
     redis.call('ZREM', ${index}, unpack(pruned))
     redis.call('INCRBY', ${count}, #pruned)
 end`
         : `
 local pruned = {}
-local expired = redis.call('ZREMRANGEBYSCORE', ${index}, '-inf', now)
+local expired = redis.call('ZREMRANGEBYSCORE', ${index}, '-inf', '(' .. now)
 if expired > 0 then redis.call('INCRBY', ${count}, expired) end`
 
 /**

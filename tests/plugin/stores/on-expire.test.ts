@@ -236,8 +236,12 @@ describe('redis store', () => {
         const keys = prefix()
         const { heard, onExpire, heardAtLeast } = listener()
         const store = kept(redisStore({ url: redis().url, prefix: keys, onExpire, sweepInterval: 5 }))
-        await store.save('evicted', 'x'.repeat(200_000), 300)
+        // Long enough that the key is evicted, not expired, on a slow machine (checked by Redis's count below).
+        await store.save('evicted', 'x'.repeat(200_000), 2_000)
         const admin = new RedisClient(redis().url)
+        const evictions = async () =>
+            Number(/evicted_keys:(\d+)/.exec(String(await admin.send('INFO', ['stats'])))?.[1])
+        const evictedBefore = await evictions()
         await admin.send('CONFIG', ['SET', 'maxmemory-policy', 'volatile-ttl'])
         try {
             // Just under what Redis uses now: the next write makes it evict the key that expires first, the session's.
@@ -249,6 +253,7 @@ describe('redis store', () => {
             await admin.send('CONFIG', ['SET', 'maxmemory-policy', 'noeviction'])
         }
         expect(await admin.exists(`${keys}s:evicted`)).toBe(false)
+        expect(await evictions()).toBeGreaterThan(evictedBefore)
         expect(Number(await admin.send('ZCARD', [`${keys}index`]))).toBe(1)
         admin.close()
         await heardAtLeast(1)
