@@ -58,7 +58,14 @@ e2eSuite('theme in a browser', (e2e) => {
 
     browserTest('without JavaScript, picking a theme posts a form and the page comes back in it', async () => {
         const page = await e2e.openPage('/theme', { javaScriptEnabled: false })
-        await button(page, 'Dark').click()
+        const [landing] = await Promise.all([
+            // The GET that lands back on the page after the POST's redirect: htmx would swap in place.
+            page.waitForResponse(
+                (response) => response.request().isNavigationRequest() && response.request().method() === 'GET'
+            ),
+            button(page, 'Dark').click()
+        ])
+        expect(landing.request().redirectedFrom()?.method()).toBe('POST')
         await expectTheme(page, 'dark')
         await expectAttribute(button(page, 'Dark'), 'aria-pressed', 'true')
     })
