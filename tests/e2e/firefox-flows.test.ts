@@ -39,11 +39,13 @@ for (const file of FILES)
             if ('missing' in lookup) throw new Error(lookup.missing)
             // REQUIRE_SERVICES=1: a child that could not start Firefox fails instead of skipping. `./`: a
             // path, where a bare argument is a filter that any test file whose path contains it matches.
-            const { code, output } = await run([process.execPath, 'test', '--timeout', '30000', `./${file}`], ROOT, {
-                E2E_BROWSER: 'firefox',
-                FIREFOX_PATH: lookup.path,
-                REQUIRE_SERVICES: '1'
-            })
+            // Stopped before this test's own timeout, which would leave it running and its output unseen.
+            const { code, output } = await run(
+                [process.execPath, 'test', '--timeout', '30000', `./${file}`],
+                ROOT,
+                { E2E_BROWSER: 'firefox', FIREFOX_PATH: lookup.path, REQUIRE_SERVICES: '1' },
+                RUN_TIMEOUT_MS - 10_000
+            )
             const { ran, passed } = summary(output)
             // A skip or todo in the child would escape CI's check for them: only every test passed counts.
             if (code !== 0 || ran === 0 || passed !== ran)
