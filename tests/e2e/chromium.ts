@@ -55,7 +55,27 @@ const ARGS = [
     '--no-first-run'
 ]
 
-export type ChromiumLookup = { path: string } | { missing: string }
+/** Where a browser was found, or why not. */
+export type BrowserLookup = { path: string } | { missing: string }
+
+/**
+ * A browser named by env `variable` (its path, which must exist), else the first of `names` on
+ * the PATH; `undefined` when neither names one, for the caller to look further or say what is missing.
+ */
+export const onPathOrNamed = (
+    variable: string,
+    names: string[],
+    env: Env,
+    exists: (path: string) => boolean
+): BrowserLookup | undefined => {
+    const override = env[variable]
+    if (override) return exists(override) ? { path: override } : { missing: `${variable}=${override} not found` }
+    for (const name of names) {
+        const path = Bun.which(name, { PATH: env.PATH ?? '' })
+        if (path) return { path }
+    }
+    return undefined
+}
 
 /**
  * Finds Chromium: env `CHROMIUM_PATH` if set, else the first of chromium, chromium-browser,
@@ -69,13 +89,9 @@ export const findChromium = (
     env: Env = process.env,
     platform: NodeJS.Platform = process.platform,
     exists: (path: string) => boolean = existsSync
-): ChromiumLookup => {
-    const override = env.CHROMIUM_PATH
-    if (override) return exists(override) ? { path: override } : { missing: `CHROMIUM_PATH=${override} not found` }
-    for (const name of NAMES) {
-        const path = Bun.which(name, { PATH: env.PATH ?? '' })
-        if (path) return { path }
-    }
+): BrowserLookup => {
+    const found = onPathOrNamed('CHROMIUM_PATH', NAMES, env, exists)
+    if (found) return found
     const places = installed(platform, env)
     const path = places.find(exists)
     if (path) return { path }

@@ -7,25 +7,18 @@ import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type Browser, type BrowserContext, firefox } from 'playwright-core'
-import { PLAIN_HTTP_HOST } from './chromium'
+import { type BrowserLookup, onPathOrNamed, PLAIN_HTTP_HOST } from './chromium'
 
 const NAMES = ['firefox-esr', 'firefox']
-
-export type FirefoxLookup = { path: string } | { missing: string }
 
 /** Finds Firefox: env `FIREFOX_PATH` if set, else firefox-esr or firefox on the PATH. */
 export const findFirefox = (
     env: Record<string, string | undefined> = process.env,
     exists: (path: string) => boolean = existsSync
-): FirefoxLookup => {
-    const override = env.FIREFOX_PATH
-    if (override) return exists(override) ? { path: override } : { missing: `FIREFOX_PATH=${override} not found` }
-    for (const name of NAMES) {
-        const path = Bun.which(name, { PATH: env.PATH ?? '' })
-        if (path) return { path }
+): BrowserLookup =>
+    onPathOrNamed('FIREFOX_PATH', NAMES, env, exists) ?? {
+        missing: `no Firefox on the PATH (${NAMES.join(', ')}): apt-get install firefox-esr, or set FIREFOX_PATH`
     }
-    return { missing: `no Firefox on the PATH (${NAMES.join(', ')}): apt-get install firefox-esr, or set FIREFOX_PATH` }
-}
 
 // `PLAIN_HTTP_HOST` resolved to 127.0.0.1, as Chromium's `--host-resolver-rules` has it (Firefox
 // takes no wildcard, so the subdomain tests, which launch Chromium themselves, stay Chromium's).
