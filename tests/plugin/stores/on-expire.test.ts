@@ -2,7 +2,7 @@
  * `onExpire` of each built-in store: which sessions it dropped on its own, and why, told once,
  * never for the deletes the plugin asked for, and a listener that throws breaks nothing.
  */
-import { afterAll, describe, expect, spyOn, test } from 'bun:test'
+import { afterAll, describe, expect, jest, spyOn, test } from 'bun:test'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -283,6 +283,26 @@ describe('redis store', () => {
             500, 1_000, 1_000
         ])
         expect(await stores[0]?.stats()).toEqual({ sessions: 1, evictions: 0, expirations: ids.length })
+    })
+
+    redisTest('one tick of the timer prunes batch after batch until the index holds no expired id', async () => {
+        const keys = prefix()
+        const { heard, onExpire, heardAtLeast } = listener()
+        const ids = Array.from({ length: 2_500 }, (_, i) => `s${i}`)
+        const admin = new RedisClient(redis().url)
+        await admin.send('ZADD', [`${keys}index`, ...ids.flatMap((id) => ['0', id])])
+        admin.close()
+        // The store's timer made under fake timers, and run once: the later batches can only come
+        // from the loop within that tick, which awaits Redis, not timers.
+        jest.useFakeTimers()
+        try {
+            kept(redisStore({ url: redis().url, prefix: keys, onExpire, sweepInterval: 60_000 }))
+            jest.advanceTimersByTime(60_000)
+        } finally {
+            jest.useRealTimers()
+        }
+        await heardAtLeast(ids.length)
+        expect(heard.map(([id]) => id).toSorted()).toEqual(ids.toSorted())
     })
 
     redisTest('a listener that throws: saves and stats go on, and it is reported once', async () => {
