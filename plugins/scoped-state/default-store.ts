@@ -5,10 +5,11 @@
  * user's state would split between them. Each instance holds the store until its app
  * stops, and the last one to stop closes it.
  */
+import { processWide } from './process-wide.js'
 import type { Store } from './store.js'
 import { memoryStore } from './stores/memory.js'
 
-const held = new Map<string, { store: Store; holders: number }>()
+const held = processWide('default-stores', () => new Map<string, { store: Store; holders: number }>())
 
 /**
  * The default store of sessions named `cookieName`, and the function that lets go of it.

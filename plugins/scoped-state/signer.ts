@@ -4,6 +4,7 @@
  * store entry until it writes state.
  */
 import { ScopedStateSetupError } from './errors.js'
+import { processWide } from './process-wide.js'
 
 /** Below this many bytes a secret is refused in production. */
 const MIN_SECRET_BYTES = 32
@@ -28,8 +29,17 @@ const constantTimeEqual = (a: string, b: string) => {
     return difference === 0
 }
 
-/** One per process, so that instances mounted in different route modules accept each other's cookies. */
-let developmentSecret: string | undefined
+/**
+ * One per process, so that instances mounted in different route modules, and those that
+ * `bun --hot` makes again at every save, accept each other's cookies. Said once.
+ */
+const developmentSecret = () =>
+    processWide('development-secret', () => {
+        console.warn(
+            'scopedState: no secret set, using a random one; sessions will not survive a restart, nor be known to other instances sharing the store.'
+        )
+        return randomToken(32)
+    })
 /** A short secret is reported once per process, however many instances share it. */
 let reportedShortSecret = false
 
@@ -47,13 +57,7 @@ export const resolveSecrets = (secret: string | readonly string[] | undefined, p
                 'scopedState: a secret is required in production: pass the `secret` option, at least 32 random bytes ' +
                     '(e.g. `{ secret: process.env.SESSION_SECRET }`).'
             )
-        if (!developmentSecret) {
-            console.warn(
-                'scopedState: no secret set, using a random one; sessions will not survive a restart, nor be known to other instances sharing the store.'
-            )
-            developmentSecret = randomToken(32)
-        }
-        return [developmentSecret]
+        return [developmentSecret()]
     }
     const short = secrets.findIndex((s) => Buffer.byteLength(s) < MIN_SECRET_BYTES)
     if (short === -1) return secrets

@@ -1,0 +1,86 @@
+/**
+ * Under `bun --hot`, which evaluates the app's modules again in the same process at every
+ * save, a visitor keeps their session and its state: the default memory store and the
+ * development secret are the process's, not the modules'.
+ */
+import { afterAll, expect, test } from 'bun:test'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { drain, listeningUrls } from '../helpers/server'
+
+const PLUGIN = join(import.meta.dir, '../../plugins/scoped-state/index.ts')
+const folder = mkdtempSync(join(tmpdir(), 'hot-'))
+const entry = join(folder, 'app.ts')
+afterAll(() => rmSync(folder, { recursive: true, force: true }))
+
+/** The developer's file; `edit` stands for what they change between two saves. */
+const writeApp = (edit: number) =>
+    Bun.write(
+        entry,
+        `import { Elysia } from 'elysia'
+import { scopedState } from ${JSON.stringify(PLUGIN)}
+new Elysia()
+    .use(scopedState({ count: { value: 0, preserve: true } }, { secret: process.env.SESSION_SECRET }))
+    .get('/count', ({ scopedStore }) => String(scopedStore.count))
+    .post('/increment', ({ scopedStore }) => String(++scopedStore.count))
+    .listen({ port: 0, hostname: '127.0.0.1' }, (server) => console.log('edit ${edit} at', server.url.href))
+`
+    )
+
+const waitFor = async (found: () => boolean, what: string, output: () => string) => {
+    const deadline = Date.now() + 20_000
+    while (!found()) {
+        if (Date.now() > deadline) throw new Error(`${what} did not happen; the output:\n${output()}`)
+        await Bun.sleep(50)
+    }
+}
+
+/** The count a visitor sees after one increment, a save of the app's file, and a read. */
+const countAfterReload = async (env: Record<string, string>) => {
+    await writeApp(1)
+    const child = Bun.spawn([process.execPath, '--hot', entry], {
+        cwd: join(import.meta.dir, '../..'),
+        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+        stdout: 'pipe',
+        stderr: 'pipe'
+    })
+    let output = ''
+    const collect = (text: string) => {
+        output += text
+    }
+    drain(child.stdout, collect)
+    drain(child.stderr, collect)
+    try {
+        await waitFor(
+            () => output.includes('edit 1 at'),
+            'the start',
+            () => output
+        )
+        const [url] = listeningUrls(output)
+        const increment = await fetch(`${url}/increment`, { method: 'POST' })
+        expect(await increment.text()).toBe('1')
+        const cookie = increment.headers.getSetCookie()[0]?.split(';')[0] ?? ''
+        await writeApp(2)
+        await waitFor(
+            () => output.includes('edit 2 at'),
+            'the reload',
+            () => output
+        )
+        const read = await fetch(`${url}/count`, { headers: { cookie } })
+        expect(read.headers.getSetCookie()).toEqual([])
+        return await read.text()
+    } finally {
+        child.kill('SIGTERM')
+        await child.exited
+    }
+}
+
+test('the default store outlives a reload', async () => {
+    const secret = crypto.getRandomValues(Buffer.alloc(32)).toString('base64url')
+    expect(await countAfterReload({ SESSION_SECRET: secret })).toBe('1')
+}, 60_000)
+
+test('the development secret outlives a reload: the cookie still verifies', async () => {
+    expect(await countAfterReload({})).toBe('1')
+}, 60_000)
