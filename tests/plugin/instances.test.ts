@@ -116,6 +116,33 @@ test("route modules that each create the plugin with the same cookie share every
     expect(await client(app).text('/count')).toBe('0')
 })
 
+test('route modules with setups of their own on one cookie keep one record: a key both name is one value', async () => {
+    const cookieName = 'two_setups_sid'
+    const counter = new Elysia({ name: 'counter' })
+        .use(scopedState({ count: { value: 0, preserve: true } }, { secret, cookieName }))
+        .post('/increment', ({ scopedStore }) => ++scopedStore.count)
+    const tags = new Elysia({ name: 'tags' })
+        .use(
+            scopedState(
+                { count: { value: [] as string[], preserve: true }, theme: { value: 'light', preserve: true } },
+                { secret, cookieName }
+            )
+        )
+        .post('/dark', ({ scopedStore }) => {
+            scopedStore.theme = 'dark'
+            return scopedStore.theme
+        })
+        .get('/theme', ({ scopedStore }) => scopedStore.theme)
+        .post('/tag', ({ scopedStore }) => scopedStore.count.push('new'))
+    const app = new Elysia().use(counter).use(tags)
+    const user = client(app)
+    await user.post('/increment')
+    await user.post('/dark')
+    expect(await (await user.post('/increment')).text()).toBe('2')
+    expect(await user.text('/theme')).toBe('dark')
+    expect((await user.post('/tag')).status).toBe(500)
+})
+
 test.each([
     ['logout', 'destroyScopedSession'],
     ['login', 'regenerateScopedSession']
