@@ -94,3 +94,49 @@ test('what the message advises works: a cookie signed on its route, next to the 
     // Signed: the value carries Elysia's signature after a dot.
     expect(cookies.find((cookie) => cookie.startsWith('flash='))).toMatch(/^flash=saved\.[^;]{20,};/)
 })
+
+/** An app whose plugin is used inside `where`'s callback, as a route module may do it. */
+const appUsingItIn = (where: 'group' | 'guard' | 'sub-app', config: ElysiaConfig<''>, store = memoryStore()) => {
+    const state = scopedState({ count: { value: 0, preserve: true } }, { secret: SECRET, store })
+    const app = new Elysia(config)
+    if (where === 'group')
+        return app.group('/api', (api) => api.use(state).post('/increment', ({ scopedStore }) => ++scopedStore.count))
+    if (where === 'guard')
+        return app.guard({}, (guarded) =>
+            guarded.use(state).post('/increment', ({ scopedStore }) => ++scopedStore.count)
+        )
+    return app.use(new Elysia().use(state).post('/increment', ({ scopedStore }) => ++scopedStore.count))
+}
+
+test.each(['group', 'guard'] as const)(
+    'used inside a %s, the plugin gets no start or stop hook from Elysia 1.4.30: nothing is refused, its store stays open',
+    async (where) => {
+        const store = memoryStore()
+        const app = appUsingItIn(where, { aot: false }, store)
+        app.listen({ port: 0, hostname: '127.0.0.1' })
+        try {
+            const path = where === 'group' ? '/api/increment' : '/increment'
+            expect((await app.handle(new Request(`http://localhost${path}`, { method: 'POST' }))).status).toBe(200)
+        } finally {
+            await app.stop(true)
+        }
+        expect((await store.stats()).sessions).toBe(1)
+        store.close()
+    }
+)
+
+test('used inside a sub-app, the plugin refuses what it cannot work with, and its store is closed with the app', async () => {
+    const refused = appUsingItIn('sub-app', { aot: false })
+    try {
+        expect(() => refused.listen({ port: 0, hostname: '127.0.0.1' })).toThrow(ScopedStateSetupError)
+    } finally {
+        await refused.stop(true)
+    }
+    const store = memoryStore()
+    const app = appUsingItIn('sub-app', {}, store)
+    app.listen({ port: 0, hostname: '127.0.0.1' })
+    await app.handle(new Request('http://localhost/increment', { method: 'POST' }))
+    expect((await store.stats()).sessions).toBe(1)
+    await app.stop(true)
+    expect((await store.stats()).sessions).toBe(0)
+})
