@@ -223,3 +223,15 @@ describe('the default memory store', () => {
         next.release()
     })
 })
+
+test('a module that needs no session gets the hooks when .use()d after the plugin in the same app, none before', async () => {
+    const health = (name: string) => new Elysia({ name, prefix: `/${name}` }).get('/healthz', () => 'ok')
+    const app = new Elysia()
+        .use(health('before'))
+        .use(scopedState({ count: { value: 0 } }, { secret, store: memoryStore() }))
+        .use(health('after'))
+    const before = await app.handle(new Request('http://localhost/before/healthz'))
+    const after = await app.handle(new Request('http://localhost/after/healthz'))
+    expect(before.headers.getSetCookie()).toEqual([])
+    expect(after.headers.getSetCookie()[0]).toStartWith('user_session_id=')
+})
