@@ -12,6 +12,7 @@
  */
 import type { ScopedStore, StateSetup } from './schema.js'
 import type { ScopedSession } from './session.js'
+import type { ScopedSnapshot } from './snapshot.js'
 import type { MaybePromise } from './store.js'
 
 /** The engine's session functions that handlers may call. */
@@ -19,6 +20,8 @@ interface SessionControl {
     regenerate(session: ScopedSession, request: Request, persistent?: boolean): void
     destroy(session: ScopedSession, request: Request): void
     end(session: ScopedSession, id: string): MaybePromise<void>
+    /** Typed by the setup where the context is: the engine knows only its keys. */
+    peek(id: string): MaybePromise<unknown>
 }
 
 /** `scopedStore` is this proxy over the request's session: one flat object, typed from the setup. */
@@ -78,6 +81,14 @@ export class DerivedContext<Setup extends StateSetup> {
      * For the request's own session, call `destroyScopedSession()`.
      */
     declare readonly endScopedSession: (id: string) => MaybePromise<void>
+    /**
+     * Another session's state, by its id (`scopedSessionId()` in its own request), for a data
+     * download: `{ session, pages }`, its preserved keys and each page scope's, defaults filled in;
+     * `undefined` when it holds none (unknown, expired, ended). A read only: that session's life,
+     * its lock and a request of it in flight are left alone. The app's own copy. Returns the store's
+     * promise, if any (Redis): await it. A record this setup cannot read throws, as in its own request.
+     */
+    declare readonly peekScopedSession: (id: string) => MaybePromise<ScopedSnapshot<Setup> | undefined>
 
     // Declared above and assigned here, not emitted as class fields: JSC runs field
     // definitions as an extra pass per instance, which profiled at a sixth of a
@@ -91,6 +102,8 @@ export class DerivedContext<Setup extends StateSetup> {
         this.destroyScopedSession = () => control.destroy(session, request)
         this.scopedSessionId = () => session.id.id
         this.endScopedSession = (id) => control.end(session, id)
+        // The engine's own function, not a closure: it needs nothing of the request.
+        this.peekScopedSession = control.peek as (id: string) => MaybePromise<ScopedSnapshot<Setup> | undefined>
     }
 }
 

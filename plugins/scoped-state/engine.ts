@@ -15,7 +15,7 @@
 import { BoundedCache } from './bounded-cache.js'
 import type { SessionCookie } from './cookie.js'
 import { ENDED_GRACE, endedIdsOf, pastGrace, rememberEnd } from './ended-ids.js'
-import { SessionEndedError, storeContractError } from './errors.js'
+import { isPromise, ScopedStateSetupError, SessionEndedError, storeContractError } from './errors.js'
 import { sessionIdentifier } from './identify.js'
 import { lockedPath } from './locked-path.js'
 import type { RecordFormat } from './record.js'
@@ -24,6 +24,7 @@ import type { ScopedSession } from './session.js'
 import { encodeSessionId, isSessionId, newSessionId, type SessionId } from './session-id.js'
 import type { ParsedRecord } from './shared-parse.js'
 import type { Signer } from './signer.js'
+import { snapshotOf } from './snapshot.js'
 import { type EndedSession, SESSION_ENDED, type Store } from './store.js'
 import { synchronousPath } from './synchronous-path.js'
 
@@ -256,6 +257,28 @@ export const createEngine = (config: EngineConfig) => {
         return store.delete(id, Math.min(idleTimeout, absoluteTimeout) * 1000)
     }
 
+    /** What `store.peek` answered for a session, as the app gets it (`undefined`: no state held). */
+    const snapshot = (answer: unknown) => {
+        if (answer === undefined) return undefined
+        if (typeof answer !== 'string') throw storeContractError('peek', answer)
+        return snapshotOf(answer, config.format)
+    }
+
+    /**
+     * Reads session `id`'s state as stored, without using the session (store.ts, `peek`): the
+     * request's own session too, without the changes its handler made.
+     */
+    const peek = (id: string) => {
+        if (!isSessionId(id)) throw new TypeError('peekScopedSession: not a session id.')
+        if (!store.peek)
+            throw new ScopedStateSetupError(
+                'peekScopedSession: the store has no peek(id) method, which reads a session without using it ' +
+                    '(docs/stores.md, "A store of your own").'
+            )
+        const answer = store.peek(id)
+        return isPromise(answer) ? Promise.resolve(answer).then(snapshot) : snapshot(answer)
+    }
+
     const core: EngineCore = {
         store,
         identify: sessionIdentifier({ ...config, context, endedIds, lifetime, planCookie }),
@@ -290,5 +313,5 @@ export const createEngine = (config: EngineConfig) => {
         sendCookie: cookieSender(config.cookieName, cookie)
     }
     const path = config.locking ? lockedPath(core) : synchronousPath(core)
-    return { ...path, regenerate, destroy, end, listenOn: cookie.listenOn }
+    return { ...path, regenerate, destroy, end, peek, listenOn: cookie.listenOn }
 }

@@ -107,20 +107,21 @@ export const isPromise = (answer: unknown) => typeof (answer as PromiseLike<unkn
 
 /**
  * A store's `call` answered what store.ts rules out: a promise from a store that says it is
- * `synchronous` (read as a record, it would start every session over), or a `load` answer
+ * `synchronous` (read as a record, it would start every session over), a `peek` answer that is
+ * neither a string nor `undefined`, or a `load` answer
  * that is neither a string, `undefined`, `SESSION_ENDED` nor an `endedAgo(ms)` of a time (a
  * driver's `null` or `false`, a JSON column's parsed object, the `SESSION_ENDED` or `endedAgo` of
  * another copy of the plugin, `endedAgo(NaN)`). Such a
  * promise's rejection is caught here: unhandled, it would end a Bun process.
  */
-export const storeContractError = (call: 'load' | 'save' | 'delete', answer: unknown) => {
+export const storeContractError = (call: 'load' | 'save' | 'delete' | 'peek', answer: unknown) => {
     const promised = isPromise(answer)
     if (promised) Promise.resolve(answer).catch(() => {})
     return new ScopedStateSetupError(
         promised
             ? `scopedState: the store says synchronous: true, but its ${call}() returned a promise. Leave synchronous ` +
                   'unset for a store whose calls are asynchronous: the plugin then awaits them.'
-            : `scopedState: the store's load() answered ${answered(answer)}: it must answer ` +
+            : `scopedState: the store's ${call}() answered ${answered(answer)}: it must answer ` +
                   'the string its save() was given, as it was, or undefined when it holds none.'
     )
 }

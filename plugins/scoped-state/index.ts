@@ -10,8 +10,9 @@
  * Handlers get `scopedStore` (read and assign keys), `resetScopedStore(ignorePreserve?)`,
  * `regenerateScopedSession()` (new id, preserved keys kept: call it at login),
  * `destroyScopedSession()` (state deleted, cookie cleared), `scopedPageId` (hand it
- * back from pages; see GUIDE.md), `scopedSessionId()` (the id to record with an account)
- * and `endScopedSession(id)` (ends another session of the store). The caller still owns: a strong `secret` in
+ * back from pages; see GUIDE.md), `scopedSessionId()` (the id to record with an account),
+ * `endScopedSession(id)` (ends another session of the store) and `peekScopedSession(id)` (reads
+ * one, for a data download). The caller still owns: a strong `secret` in
  * production, HTTPS, CSRF checks on unsafe methods, keeping shared caches off responses
  * that show state (`Cache-Control: no-store`), and awaiting the store's `close()` on
  * shutdown (README.md).
@@ -45,6 +46,7 @@ export {
 export type { ScopedStateOptions } from './options.js'
 export { isHistoryRestore, PAGE_HEADER, PAGE_PARAM, withPageId } from './page-load.js'
 export type { ScopedStore, SetupCheck, StateField, StateSetup } from './schema.js'
+export type { ScopedSnapshot } from './snapshot.js'
 export type { Store, StoreStats } from './store.js'
 export { type EndedSession, endedAgo, SESSION_ENDED, StoreUnavailableError } from './store.js'
 export type { ExpiryReason, OnExpire } from './stores/expiry-listener.js'

@@ -122,6 +122,16 @@ export interface Store {
      */
     delete(id: string, ttlMs?: number): MaybePromise<void>
     /**
+     * Optional: reads the record of `id` for `peekScopedSession(id)`, which without it throws a
+     * `ScopedStateSetupError`. It answers as `load` does (the string `save` was given, or
+     * `undefined` when there is none, it expired, or a `delete` ended it), but is no use of the
+     * session: it extends no life, takes no lock and waits for none (a request of `id` may hold it
+     * meanwhile, and is left alone), moves no eviction order of the store's (Redis keeps its own
+     * clock of use, which a `GET` sets), and writes nothing (an expired record is left for the
+     * sweep).
+     */
+    peek?(id: string): MaybePromise<string | undefined>
+    /**
      * Not called by the plugin: for the app's health route. Throws `StoreUnavailableError`
      * when the backend is down, so that a readiness check answers 503.
      */

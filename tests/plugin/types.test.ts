@@ -91,6 +91,46 @@ test('a setup written inline, as in the spec, types its keys by kind: a boolean 
     expect(await (await client(app).post('/')).text()).toBe('true')
 })
 
+test("peekScopedSession's answer is typed from the setup: preserved keys in session, the others in each page", async () => {
+    const app = new Elysia()
+        .use(
+            scopedState(
+                { user: { value: '', preserve: true }, step: { value: 0 }, done: { value: false, preserve: false } },
+                { secret: SECRET }
+            )
+        )
+        .get('/', async ({ peekScopedSession }) => {
+            const seen = await peekScopedSession('A'.repeat(24))
+            assertType<
+                Equal<typeof seen, { session: { user: string }; pages: { step: number; done: boolean }[] } | undefined>
+            >(true)
+            // Never run: no session has that id.
+            if (seen) {
+                // @ts-expect-error: a key without preserve lives in a page scope, not in the session's
+                seen.session.step
+                // @ts-expect-error: a session is read by its id, a string
+                void peekScopedSession(1)
+            }
+            return seen === undefined ? 'none' : 'some'
+        })
+    expect(await (await client(app).get('/')).text()).toBe('none')
+})
+
+test('a setup declared apart, whose preserve is typed boolean, gives peekScopedSession optional keys in both scopes', async () => {
+    const app = new Elysia().use(scopedState(setup, { secret: SECRET })).get('/', async ({ peekScopedSession }) => {
+        const seen = await peekScopedSession('A'.repeat(24))
+        type Theme = 'light' | 'dark'
+        assertType<
+            Equal<
+                typeof seen,
+                { session: { theme?: Theme }; pages: { count: number; tags: string[]; theme?: Theme }[] } | undefined
+            >
+        >(true)
+        return seen === undefined ? 'none' : 'some'
+    })
+    expect(await (await client(app).get('/')).text()).toBe('none')
+})
+
 test('a setup entry without a value, or with undefined, does not compile', () => {
     // @ts-expect-error: each key is { value, preserve? }
     expect(() => scopedState({ count: 0 }, { secret: SECRET })).toThrow("'count' must be { value, preserve? }")

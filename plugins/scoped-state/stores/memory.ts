@@ -253,6 +253,11 @@ export const memoryStore = (options: MemoryStoreOptions = {}): Store => {
             resize(created, record)
             evict(created)
         },
+        // Neither `touch` nor a removal: a read for the app is no use of the session.
+        peek(id) {
+            const entry = entries.get(id)
+            return entry && entry.expires > now() ? entry.record : undefined
+        },
         release() {},
         delete(id) {
             const entry = entries.get(id)

@@ -289,7 +289,8 @@ export const redisStore = (options: RedisStoreOptions): Store => {
     /** Sorted set of session ids by expiry time, so `stats` need not scan the keyspace. */
     const indexKey = `${prefix}index`
     const expiredKey = `${prefix}expired`
-    const keysOf = (id: string) => [`${prefix}s:${id}`, lockKey(id), indexKey]
+    const recordKey = (id: string) => `${prefix}s:${id}`
+    const keysOf = (id: string) => [recordKey(id), lockKey(id), indexKey]
     const endedKey = (id: string) => `${prefix}ended:${id}`
     /** With the mark `DELETE` leaves, which `LOCK_AND_LOAD` reads. */
     const keysWithMark = (id: string) => [...keysOf(id), endedKey(id)]
@@ -406,6 +407,19 @@ export const redisStore = (options: RedisStoreOptions): Store => {
         }
     }
 
+    /**
+     * A plain read: no script, so no lock taken or waited for, and no token of this process's
+     * (a request of `id` in flight here keeps its own), and the record's expiry left as it is.
+     */
+    const peek = async (id: string) => {
+        inFlight++
+        try {
+            return ((await redis.send('GET', [recordKey(id)])) as string | null) ?? undefined
+        } finally {
+            inFlight--
+        }
+    }
+
     const remove = async (id: string, ttlMs = 0) => {
         await script(DELETE, keysWithMark(id), [id, millis(Math.max(ttlMs, ENDED_MARK))], true)
         // Kept until the lock is gone with the record: a failed delete's request releases it.
@@ -472,6 +486,7 @@ export const redisStore = (options: RedisStoreOptions): Store => {
         load,
         save,
         release,
+        peek,
         delete: remove,
         stats: readStats,
         close() {

@@ -501,6 +501,12 @@ export const sqliteStore = (options: SqliteStoreOptions): SqliteStore => {
                 const time = now()
                 upsert.run(id, record, expiry(time, ttlMs), time + ttlMs, ahead(time, ttlMs))
             }, true),
+        // No write on the side, as `load` makes: a read for the app is no use of the session.
+        peek: (id) =>
+            guard(() => {
+                const row = select.get(id)
+                return row && row.expires > now() ? row.record : undefined
+            }),
         release() {},
         delete: (id, ttlMs = ENDED_MARK) => guard(() => end(id, now(), ttlMs), true),
         // Without waiting: TRUNCATE waits for a reader through the busy handler, and with it the
