@@ -254,7 +254,15 @@ describe('plugins/scoped-state/README.md, GUIDE.md and RECIPES.md', () => {
         await laptop.post('/login')
         await phone.post('/login')
         const data = await (await phone.get('/my-data')).json()
-        expect(data).toEqual({ user: 'alice', email: 'alice@example.test', devices: 2, cart: [] })
+        // The laptop's cart, put in before its sign-in, read from the phone.
+        expect(data).toEqual({
+            user: 'alice',
+            email: 'alice@example.test',
+            devices: [
+                { session: { user: 'alice', cart: ['mug'] }, pages: [] },
+                { session: { user: 'alice', cart: [] }, pages: [] }
+            ]
+        })
         const [laptopCookie, phoneCookie] = [laptop.cookie, phone.cookie]
         expect(store.stats().sessions).toBe(2)
         expect(await (await phone.post('/erase')).text()).toBe('erased')
