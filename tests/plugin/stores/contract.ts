@@ -28,6 +28,11 @@ export interface ContractOptions {
      * file, one prefix), as two processes open it. Checks the lock and the ended mark.
      */
     shared?: () => [Store, Store]
+    /**
+     * The store has the optional `peek`: checks it too. (Without it, `peekScopedSession` throws:
+     * peek-session.test.ts.)
+     */
+    peek?: boolean
 }
 
 const DAY = 86_400_000
@@ -165,6 +170,44 @@ export const storeContract = (name: string, options: ContractOptions) => {
             await store.save(ids(), '{}', DAY)
             expect((await store.stats()).sessions).toBe(before + 2)
         })
+
+        if (options.peek)
+            describe('peek, a read that is no use of the session', () => {
+                const peekOf = (store: Store, id: string) => (store.peek as NonNullable<Store['peek']>)(id)
+
+                it('answers a saved record byte for byte, and undefined for an unknown or deleted id', async () => {
+                    const store = make()
+                    const [id, unknown] = [ids(), ids()]
+                    const record = JSON.stringify({ s: { name: 'Zoë \u2028 😀' }, p: {} })
+                    await store.save(id, record, DAY)
+                    expect(await peekOf(store, id)).toBe(record)
+                    expect(await peekOf(store, unknown)).toBeUndefined()
+                    await store.delete(id)
+                    expect(await peekOf(store, id)).toBeUndefined()
+                })
+
+                it.concurrent('extends no life: a record peeked at expires when its ttl says', async () => {
+                    const store = make()
+                    const id = ids()
+                    await store.save(id, '{"v":1}', 1_000)
+                    await Bun.sleep(600)
+                    expect(await peekOf(store, id)).toBe('{"v":1}')
+                    await Bun.sleep(600)
+                    expect(await peekOf(store, id)).toBeUndefined()
+                    expect(await store.load(id, DAY)).toBeUndefined()
+                    await store.release(id)
+                })
+
+                it('waits for no lock: a request of the session holding it goes on, and saves', async () => {
+                    const store = make()
+                    const id = ids()
+                    await store.save(id, '{"n":1}', DAY)
+                    expect(await store.load(id, DAY)).toBe('{"n":1}')
+                    expect(await peekOf(store, id)).toBe('{"n":1}')
+                    await store.save(id, '{"n":2}', DAY)
+                    expect(await peekOf(store, id)).toBe('{"n":2}')
+                })
+            })
 
         it('closes more than once: by each plugin instance given it, then by the app', async () => {
             const store = options.create()

@@ -2,7 +2,7 @@ import { expect, setSystemTime, test } from 'bun:test'
 import { memoryStore } from '../../../plugins/scoped-state'
 import { storeContract } from './contract'
 
-storeContract('memory', { create: () => memoryStore() })
+storeContract('memory', { create: () => memoryStore(), peek: true })
 
 test('entries expire on a monotonic clock: one written while the wall clock ran ahead still expires by its TTL', async () => {
     const store = memoryStore()

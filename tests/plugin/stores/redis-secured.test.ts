@@ -108,7 +108,8 @@ storeContract('redis, as the least-privilege ACL user of docs/stores.md,', {
         const keys = prefix()
         return [redisStore({ url: urlOf('app'), prefix: keys }), redisStore({ url: urlOf('app'), prefix: keys })]
     },
-    test: redisTest
+    test: redisTest,
+    peek: true
 })
 
 describe('a Redis that wants a password', () => {

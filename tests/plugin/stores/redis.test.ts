@@ -26,7 +26,8 @@ storeContract('redis', {
         const shared = prefix()
         return [redisStore({ url: redis().url, prefix: shared }), redisStore({ url: redis().url, prefix: shared })]
     },
-    test: redisTest
+    test: redisTest,
+    peek: true
 })
 
 const stores: Store[] = []

@@ -31,8 +31,8 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }))
 let files = 0
 const newPath = () => join(dir, `state-${++files}.db`)
 
-storeContract('sqlite', { create: () => sqliteStore({ path: newPath() }) })
-storeContract('sqlite, exclusive', { create: () => sqliteStore({ path: newPath(), exclusive: true }) })
+storeContract('sqlite', { create: () => sqliteStore({ path: newPath() }), peek: true })
+storeContract('sqlite, exclusive', { create: () => sqliteStore({ path: newPath(), exclusive: true }), peek: true })
 
 /**
  * SQLite's wait for a file another connection holds, in the tests that hold one: long enough
