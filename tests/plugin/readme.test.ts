@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Elysia } from 'elysia'
 import { scopedState } from '../../plugins/scoped-state'
-import { client, FORM_TYPE, inPage, NAVIGATE, sessionIdOf } from '../helpers/client'
+import { client, FORM_TYPE, HTMX, inPage, NAVIGATE, sessionIdOf } from '../helpers/client'
 import { type Grant, redeem } from '../helpers/fake-provider'
 import { SECRET } from '../helpers/plugin-app'
 import { counterSample, loadSample, removeSamples, samples, writeSample } from '../helpers/readme-samples'
@@ -197,6 +197,17 @@ describe('plugins/scoped-state/README.md, GUIDE.md and RECIPES.md', () => {
                 expect((await send(user, pageId, '/book/date', { date })).status).toBe(422)
             expect((await send(user, pageId, '/book/date', { date: '2032-02-29' })).status).toBe(200)
             expect((await send(user, pageId, '/book/party', { party: 1.5 })).status).toBe(422)
+        })
+
+        test('a GET that is no page load (a script, curl) is answered, not sent to its own address', async () => {
+            const { app } = await loadSample(recipes, '/book/confirm')
+            const user = client(app)
+            // curl's, then htmx's from a page that sends no page id.
+            for (const headers of [{ accept: '*/*' }, HTMX]) {
+                const response = await user.get('/book', headers)
+                expect(response.status).toBe(200)
+                expect(((await response.json()) as Booking).step).toBe('date')
+            }
         })
 
         test('a step whose earlier answers are gone is refused', async () => {
