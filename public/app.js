@@ -68,6 +68,12 @@ const alerts = document.getElementById('alerts')
 /** @param {...Node} notices */
 const showAlert = (...notices) => alerts?.replaceChildren(...(cookiesBlocked ? [cookiesBlocked] : []), ...notices)
 if (cookiesBlocked) showAlert()
+// An error the app answers into the region (`HX-Retarget`, swapped as its inner HTML) replaces what
+// the region held: the notice goes back above it, as that error's cause too.
+if (cookiesBlocked && alerts)
+    new MutationObserver(() => {
+        if (!cookiesBlocked.isConnected) alerts.prepend(cookiesBlocked)
+    }).observe(alerts, { childList: true })
 
 /**
  * A request that failed without a message from the app: says why in the alert region.

@@ -48,6 +48,8 @@ describe.skipIf('missing' in lookup && process.env.REQUIRE_SERVICES !== '1')('co
         await page.goto('/counter')
         await page.getByRole('button', { name: '+1', exact: true }).click()
         await expectText(page.locator('#alerts'), /its session cookie did not come with the request/)
+        // The error the app put in the region comes below the notice, which stays: it is the error's cause.
+        await expectText(page.locator('#alerts'), new RegExp(`${BLOCKED.source}.*its session cookie did not come`))
         await page.goto('/account')
         await expectText(page.locator('#alerts'), BLOCKED)
     }, 30_000)
