@@ -57,7 +57,9 @@ const isRecord = (value: unknown): value is StateRecord => {
 const FIELDS = new Set(['v', 's', 'p'])
 
 const unreadable = (): StateRecord => {
-    console.warn('scopedState: a stored session record was unreadable; it reads as the defaults, and its next change replaces it.')
+    console.warn(
+        'scopedState: a stored session record was unreadable; it reads as the defaults, and its next change replaces it.'
+    )
     return { s: {}, p: {} }
 }
 

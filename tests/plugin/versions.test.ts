@@ -459,7 +459,9 @@ describe('stored records', () => {
                 expect(await (await user.post('/increment')).text()).toBe('1')
                 expect(stored()).toEqual({ s: {}, p: { _: { count: 1 } } })
             }
-            expect(warn).toHaveBeenCalledWith('scopedState: a stored session record was unreadable; it reads as the defaults, and its next change replaces it.')
+            expect(warn).toHaveBeenCalledWith(
+                'scopedState: a stored session record was unreadable; it reads as the defaults, and its next change replaces it.'
+            )
         } finally {
             warn.mockRestore()
         }
