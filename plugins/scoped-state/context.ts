@@ -10,6 +10,7 @@
  * and sync routes are served much faster. Its functions are own properties, so
  * Elysia's `Object.assign` into the handler context copies them.
  */
+import type { ScopedStateSize } from './record-size.js'
 import type { ScopedStore, StateSetup } from './schema.js'
 import type { ScopedSession } from './session.js'
 import type { ScopedSnapshot } from './snapshot.js'
@@ -89,6 +90,20 @@ export class DerivedContext<Setup extends StateSetup> {
      * promise, if any (Redis): await it. A record this setup cannot read throws, as in its own request.
      */
     declare readonly peekScopedSession: (id: string) => MaybePromise<ScopedSnapshot<Setup> | undefined>
+    /**
+     * The state's size in UTF-8 bytes if this request were saved now, its changes so far included,
+     * and `maxStateBytes`: `ownBytes` over `limit` fails the request with 413 once the handler
+     * returns, so check it after a change that may grow the state, and undo or trim before returning.
+     * `bytes` counts the other tabs' page scopes too, which the save drops to fit, least recently
+     * written first; after `destroyScopedSession()`, 0. Computed at each call (a JSON of the state): no
+     * cost to a request that does not call it.
+     *
+     * @example
+     * scopedStore.text = body.text
+     * const { ownBytes, limit } = scopedStateSize()
+     * if (ownBytes > limit) throw status(413, 'That paste is too long.')
+     */
+    declare readonly scopedStateSize: () => ScopedStateSize
 
     // Declared above and assigned here, not emitted as class fields: JSC runs field
     // definitions as an extra pass per instance, which profiled at a sixth of a
@@ -104,6 +119,7 @@ export class DerivedContext<Setup extends StateSetup> {
         this.endScopedSession = (id) => control.end(session, id)
         // The engine's own function, not a closure: it needs nothing of the request.
         this.peekScopedSession = control.peek as (id: string) => MaybePromise<ScopedSnapshot<Setup> | undefined>
+        this.scopedStateSize = () => session.size()
     }
 }
 

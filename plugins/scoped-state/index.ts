@@ -11,8 +11,9 @@
  * `regenerateScopedSession()` (new id, preserved keys kept: call it at login),
  * `destroyScopedSession()` (state deleted, cookie cleared), `scopedPageId` (hand it
  * back from pages; see GUIDE.md), `scopedSessionId()` (the id to record with an account),
- * `endScopedSession(id)` (ends another session of the store) and `peekScopedSession(id)` (reads
- * one, for a data download). The caller still owns: a strong `secret` in
+ * `endScopedSession(id)` (ends another session of the store), `peekScopedSession(id)` (reads
+ * one, for a data download) and `scopedStateSize()` (the state's bytes against `maxStateBytes`,
+ * to refuse or trim a change before the save does). The caller still owns: a strong `secret` in
  * production, HTTPS, CSRF checks on unsafe methods, keeping shared caches off responses
  * that show state (`Cache-Control: no-store`), and awaiting the store's `close()` on
  * shutdown (README.md).
@@ -45,6 +46,7 @@ export {
 } from './errors.js'
 export type { ScopedStateOptions } from './options.js'
 export { isHistoryRestore, PAGE_HEADER, PAGE_PARAM, withPageId } from './page-load.js'
+export type { ScopedStateSize } from './record-size.js'
 export type { ScopedStore, SetupCheck, StateField, StateSetup } from './schema.js'
 export type { ScopedSnapshot } from './snapshot.js'
 export type { Store, StoreStats } from './store.js'

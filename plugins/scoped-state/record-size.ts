@@ -2,6 +2,20 @@
 import { ScopedStateError } from './errors.js'
 import type { StateRecord } from './record.js'
 
+/** What `scopedStateSize()` answers: the state's size if the request were saved now, and the limit. */
+export interface ScopedStateSize {
+    /** The UTF-8 bytes of the session's state as the save would store it now, every tab's page scope included. */
+    bytes: number
+    /**
+     * Those bytes without the other tabs' page scopes, which the save drops to fit (least recently
+     * written first): over `limit`, the request fails with 413 after the handler returns, unless the
+     * stored state was over it already and this leaves it no larger.
+     */
+    ownBytes: number
+    /** `maxStateBytes`. */
+    limit: number
+}
+
 /** `text`'s length in UTF-8, counted only when it may exceed `limit`: a UTF-16 code unit takes at most 3 bytes. */
 const utf8Length = (text: string, limit: number) => (text.length * 3 <= limit ? text.length : Buffer.byteLength(text))
 

@@ -11,7 +11,7 @@ import type { SentCookie } from './cookie.js'
 import { CollisionError, ScopedStateError, SessionEndedError, StalePageError, UnreadableStateError } from './errors.js'
 import { DEFAULT_PAGE, STALE_PAGE } from './page-id.js'
 import { parseRecord, type Scope, type StateRecord } from './record.js'
-import { fitRecord } from './record-size.js'
+import { fitRecord, type ScopedStateSize } from './record-size.js'
 import { findNonJson, JSON_RULE } from './schema.js'
 import type { SessionId } from './session-id.js'
 import { own, type ParseCache, sharedParse, shareSaved } from './shared-parse.js'
@@ -373,15 +373,30 @@ export class ScopedSession {
         const { written, handedOut } = this
         const changed = written || this.cleared || this.clearedOnLoad || (handedOut && this.changedKeys().size > 0)
         if (!changed) return undefined
+        this.refuseNonJson()
+        const record = this.record
+        this.arrange(record)
+        if (this.movedFrom && this.pageKey !== DEFAULT_PAGE && this.pageWrittenAfterMove)
+            this.context.reportPageChangeAfterLogin()
+        const json = JSON.stringify(record)
+        if (json === this.raw) return undefined
+        return fitRecord(record, json, this.pageKey, this.context.maxStateBytes, () => this.bytesAsRead())
+    }
+
+    /** Throws the 500 a save meets when a value this request touched is no JSON. */
+    private refuseNonJson() {
         // Values this request never touched came from JSON: only the touched ones need checking.
-        for (const keys of [written, handedOut?.keys()])
+        for (const keys of [this.written, this.handedOut?.keys()])
             if (keys)
                 for (const key of keys) {
                     const scope = this.scopeOf(key)
                     const problem = Object.hasOwn(scope, key) && findNonJson(scope[key], `scopedStore.${key}`)
                     if (problem) throw new ScopedStateError(`Cannot store ${problem}: ${JSON_RULE}.`, 500)
                 }
-        const record = this.record
+    }
+
+    /** Puts this request's scopes into `record` as the save stores them, before `fitRecord`. */
+    private arrange(record: StateRecord) {
         if (this.context.version !== 1) record.v = this.context.version
         record.s = this.sessionScope
         const stored = Object.hasOwn(record.p, this.pageKey)
@@ -392,15 +407,29 @@ export class ScopedSession {
         // After a login the page's id, signed for the old session, no longer verifies: its scope is kept
         // only when it is the default one, which requests without a page id still reach.
         const reachable = !this.movedFrom || this.pageKey === DEFAULT_PAGE
-        if (!reachable && this.pageWrittenAfterMove) this.context.reportPageChangeAfterLogin()
         if (reachable && Object.keys(this.pageScope).length > 0 && (stored || this.changesPage()))
             record.p[this.pageKey] = this.pageScope
         // Page scopes in the order they were last written: the current one is last.
         const pages = Object.keys(record.p)
         for (let i = 0; i < pages.length - this.context.maxPages; i++) delete record.p[pages[i] as string]
-        const json = JSON.stringify(record)
-        if (json === this.raw) return undefined
-        return fitRecord(record, json, this.pageKey, this.context.maxStateBytes, () => this.bytesAsRead())
+    }
+
+    /**
+     * What the state would take if this request were saved now (`scopedStateSize()`): the save's
+     * own arrangement, on a copy, so that nothing the handler does next is decided by it.
+     */
+    size(): ScopedStateSize {
+        const limit = this.context.maxStateBytes
+        if (this.destroyed) return { bytes: 0, ownBytes: 0, limit }
+        this.touch()
+        this.refuseNonJson()
+        const record = this.state()
+        const copy: StateRecord = { ...record, p: { ...record.p } }
+        this.arrange(copy)
+        const bytes = Buffer.byteLength(JSON.stringify(copy))
+        const own = copy.p[this.pageKey]
+        copy.p = own ? { [this.pageKey]: own } : {}
+        return { bytes, ownBytes: Buffer.byteLength(JSON.stringify(copy)), limit }
     }
 
     /** The size of the record as this request read it (migrated, if it was), all its tabs included. */

@@ -6,6 +6,7 @@ import { expect, test } from 'bun:test'
 import { Elysia } from 'elysia'
 import {
     type ScopedStateOptions,
+    type ScopedStateSize,
     type ScopedStore,
     type SetupCheck,
     type StateSetup,
@@ -114,6 +115,18 @@ test("peekScopedSession's answer is typed from the setup: preserved keys in sess
             return seen === undefined ? 'none' : 'some'
         })
     expect(await (await client(app).get('/')).text()).toBe('none')
+})
+
+test("scopedStateSize's answer is typed: bytes, ownBytes and the limit, all numbers", async () => {
+    const app = new Elysia().use(scopedState(setup, { secret: SECRET })).get('/', ({ scopedStateSize }) => {
+        const size = scopedStateSize()
+        assertType<Equal<typeof size, ScopedStateSize>>(true)
+        assertType<Equal<ScopedStateSize, { bytes: number; ownBytes: number; limit: number }>>(true)
+        // @ts-expect-error: it takes no argument: the size is this request's own
+        scopedStateSize('A'.repeat(24))
+        return String(size.limit)
+    })
+    expect(await client(app).text('/')).toBe('16384')
 })
 
 test('a setup declared apart, whose preserve is typed boolean, gives peekScopedSession optional keys in both scopes', async () => {
