@@ -23,7 +23,7 @@ describe('plugins/scoped-state/README.md, GUIDE.md and RECIPES.md', () => {
     test('has exactly the samples this file exercises', async () => {
         expect((await samples(file)).length).toBe(2)
         expect((await samples(guide)).length).toBe(4)
-        expect((await samples(recipes)).length).toBe(7)
+        expect((await samples(recipes)).length).toBe(8)
     })
 
     test('the 15-line example', async () => {
@@ -233,6 +233,71 @@ describe('plugins/scoped-state/README.md, GUIDE.md and RECIPES.md', () => {
             const first = await refusing.get('/book', NAVIGATE)
             refusing.cookie = ''
             expect((await refusing.get(first.headers.get('location') as string, NAVIGATE)).status).toBe(200)
+        })
+    })
+
+    describe('a text editor with an undo history', () => {
+        type User = ReturnType<typeof client>
+        type Doc = { text: string; revision: number; pageId: string }
+        const open = async (user: User): Promise<Doc> => (await user.get('/editor', NAVIGATE)).json()
+        const send = (user: User, pageId: string, path: string, fields: Record<string, string | number>) => {
+            const form = new URLSearchParams(Object.entries(fields).map(([key, value]) => [key, String(value)]))
+            return user.post(path, { ...inPage(pageId), ...FORM_TYPE }, form.toString())
+        }
+        const edit = async (user: User, page: Doc, text: string) => {
+            const answer = await send(user, page.pageId, '/editor/edit', { text, revision: page.revision })
+            if (answer.status !== 200) return answer
+            Object.assign(page, await answer.json())
+            return answer
+        }
+
+        test('an edit is undone; a text that outgrows the limit trims the oldest undo steps, then is refused', async () => {
+            const { app } = await loadSample(recipes, "'/editor/undo'")
+            const user = client(app)
+            const page = await open(user)
+            for (const text of ['first', 'x'.repeat(6_000), 'y'.repeat(6_000)])
+                expect((await edit(user, page, text)).status).toBe(200)
+            // A third long text: with the two before it in the history, over 16 KiB; the oldest steps go.
+            expect((await edit(user, page, 'z'.repeat(6_000))).status).toBe(200)
+            const undo = async () => {
+                const answer = await send(user, page.pageId, '/editor/undo', { revision: page.revision })
+                Object.assign(page, await answer.json())
+                return page.text
+            }
+            expect(await undo()).toBe('y'.repeat(6_000))
+            // 'x…', 'first' and the empty text before them were dropped to make room.
+            expect(await undo()).toBe('y'.repeat(6_000))
+            const tooLong = await edit(user, page, 'w'.repeat(17_000))
+            expect(tooLong.status).toBe(413)
+            expect(await tooLong.text()).toBe('This text is too long to keep: shorten it.')
+            expect(await undo()).toBe('y'.repeat(6_000))
+        })
+
+        test('a tab whose scope was dropped for another tab is told to reload, not shown an empty document', async () => {
+            const { app } = await loadSample(recipes, "'/editor/undo'")
+            const user = client(app)
+            const first = await open(user)
+            expect((await edit(user, first, 'a'.repeat(9_000))).status).toBe(200)
+            const second = await open(user)
+            // Both texts are over 16 KiB: the save drops the first tab's scope to fit.
+            expect((await edit(user, second, 'b'.repeat(9_000))).status).toBe(200)
+            const dropped = await edit(user, first, 'a'.repeat(9_001))
+            expect(dropped.status).toBe(409)
+            expect(await dropped.text()).toBe('This page was reset to make room for your other tabs: reload it.')
+            const reloaded = await open(user)
+            expect((await edit(user, reloaded, 'fresh')).status).toBe(200)
+        })
+
+        test('a tab on the same page id that did not see the last change cannot overwrite it', async () => {
+            const { app } = await loadSample(recipes, "'/editor/undo'")
+            const user = client(app)
+            const page = await open(user)
+            expect((await edit(user, page, 'one')).status).toBe(200)
+            const duplicate = { ...page }
+            expect((await edit(user, page, 'two')).status).toBe(200)
+            const stale = await edit(user, duplicate, 'other')
+            expect(stale.status).toBe(409)
+            expect(await stale.text()).toBe('This document changed in another tab: reload it.')
         })
     })
 
