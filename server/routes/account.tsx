@@ -17,12 +17,20 @@ import type { AppState } from '../state'
 
 const MAX_NAME_LENGTH = 40
 /**
- * The longest a trimmed name may arrive (UTF-16 units), checked before it is normalized: no character
- * NFC makes comes from more than 6 units (U+16126, three astral code points), so a longer value
- * cannot fit. Normalizing reorders combining marks in quadratic time: 30,000 of them, a 60 KB
+ * The longest a trimmed name may arrive (UTF-16 units), checked before it is normalized: 6 units a
+ * character, which the widest code point NFC makes (U+16126, from three astral ones) takes. A name
+ * of wider characters (emoji joined into one: a family is 11 units) fits fewer of them. Normalizing reorders combining marks in quadratic time: 30,000 of them, a 60 KB
  * JSON body, held the server (every other request) for 3 s.
  */
 const MAX_TYPED_LENGTH = MAX_NAME_LENGTH * 6
+
+/**
+ * Characters as a person counts them (grapheme clusters): a family emoji is one, not seven code
+ * points. It also holds across NFC, which turns some single characters into two code points
+ * (U+0958 "क़" into "क" and a nukta), so a name is never refused as longer than it was typed.
+ */
+const characters = new Intl.Segmenter(undefined, { granularity: 'grapheme' })
+const characterCount = (text: string) => [...characters.segment(text)].length
 
 /** A character that shows: not a space, a control character or an invisible one (a zero-width space). */
 const VISIBLE = /[^\p{White_Space}\p{Cc}\p{Default_Ignorable_Code_Point}]/u
@@ -44,7 +52,7 @@ const checkName = (value: unknown): { name: string } | { error: string } => {
     const name = typed.isWellFormed() ? typed.normalize('NFC') : ''
     if (!VISIBLE.test(name)) return { error: 'Enter a name to sign in with.' }
     if (CONTROL.test(name)) return { error: 'Use no control characters (tabs, line breaks, direction marks).' }
-    if ([...name].length > MAX_NAME_LENGTH) return { error: `Use at most ${MAX_NAME_LENGTH} characters.` }
+    if (characterCount(name) > MAX_NAME_LENGTH) return { error: `Use at most ${MAX_NAME_LENGTH} characters.` }
     return { name }
 }
 

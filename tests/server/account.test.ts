@@ -229,6 +229,22 @@ describe('account demo', () => {
         expect(signedInAs(await accountPage(user))).toBe('🙂'.repeat(40))
     })
 
+    test('a name is as long as the characters a person counts in it, before or after NFC', async () => {
+        const signIn = async (name: string) => {
+            const user = await shopper()
+            const response = await user.post('/account/sign-in', HTMX_FORM, `name=${encodeURIComponent(name)}`)
+            return { status: response.status, shown: signedInAs(await accountPage(user)) }
+        }
+        // Six people: seven code points each, joined into one emoji.
+        const families = '👨‍👩‍👧‍👦'.repeat(6)
+        expect(await signIn(families)).toEqual({ status: 200, shown: families })
+        // 25 characters typed, 50 code points once NFC splits each into "क" and a nukta.
+        const typed = '\u0958'.repeat(25)
+        expect(typed.normalize('NFC')).toHaveLength(50)
+        expect(await signIn(typed)).toEqual({ status: 200, shown: typed.normalize('NFC') })
+        expect((await signIn('🇫🇷'.repeat(41))).status).toBe(422)
+    })
+
     test('a name sent as JSON with a lone surrogate (no character at all) is refused', async () => {
         const user = await shopper()
         const response = await user.post(

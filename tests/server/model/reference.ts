@@ -130,7 +130,9 @@ export const theme = (value: unknown): { theme: Theme } | Refusal =>
                       : 'Choose Light, Dark or System.'
           }
 
-/** The name to sign in with, as the account module's header says: trimmed, NFC, shown, no controls, at most 40. */
+const characters = new Intl.Segmenter(undefined, { granularity: 'grapheme' })
+
+/** The name to sign in with, as the account module's header says: trimmed, NFC, shown, no controls, at most 40 characters as a person counts them. */
 export const signInName = (value: unknown): { name: string } | Refusal => {
     const typed = typeof value === 'string' ? value.trim() : ''
     // Over 6 UTF-16 units a character, too long to be normalized (its cost is quadratic).
@@ -141,7 +143,7 @@ export const signInName = (value: unknown): { name: string } | Refusal => {
         return refuse('Enter a name to sign in with.')
     if (/[\p{Cc}\p{Zl}\p{Zp}\p{Bidi_Control}]/u.test(name))
         return refuse('Use no control characters (tabs, line breaks, direction marks).')
-    if ([...name].length > 40) return refuse('Use at most 40 characters.')
+    if ([...characters.segment(name)].length > 40) return refuse('Use at most 40 characters.')
     return { name }
 }
 
