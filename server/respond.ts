@@ -41,6 +41,16 @@ export const VARY = 'HX-Request, Accept'
 export const HTML_TYPE = 'text/html; charset=utf-8'
 
 /**
+ * An `HX-Trigger` header naming `events`. A header holds Latin-1 only: Bun refuses any other
+ * character (`Header 'hx-trigger' has invalid value`) when the response is made, after the plugin
+ * saved the change, and the user is told that it failed. So the text of an event (a message in
+ * Japanese, a search typed in Arabic) goes as JSON's `\u` escapes, which htmx's `JSON.parse` reads back.
+ * @example set.headers['hx-trigger'] = triggerHeader({ 'theme-changed': { theme } })
+ */
+export const triggerHeader = (events: Record<string, unknown>) =>
+    JSON.stringify(events).replace(/[^\x20-\x7e]/g, (unit) => `\\u${unit.charCodeAt(0).toString(16).padStart(4, '0')}`)
+
+/**
  * Whether `answer` will redirect to a page in this request's page scope: a form post from a
  * page of the current session. A message kept in that scope now is shown by the page the
  * redirect loads (RECIPES: a message for the next page); htmx users hear the fragment's instead.

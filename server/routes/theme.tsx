@@ -7,7 +7,7 @@ import { Html } from '@kitajs/html'
 import { type Context, Elysia } from 'elysia'
 import { LiveStatus } from '../../views/live-status'
 import { ThemePage, ThemePicker, themeLabel } from '../../views/theme'
-import { answer, fieldsOf, isHtmx, refuse } from '../respond'
+import { answer, fieldsOf, isHtmx, refuse, triggerHeader } from '../respond'
 import { shellProps } from '../shell'
 import { type AppState, THEMES, type Theme } from '../state'
 
@@ -16,7 +16,7 @@ import { type AppState, THEMES, type Theme } from '../state'
  * plain form's page and a script get the theme another way.
  */
 export const announceTheme = ({ request, set }: { request: Request; set: Context['set'] }, theme: Theme) => {
-    if (isHtmx(request)) set.headers['hx-trigger'] = JSON.stringify({ 'theme-changed': { theme } })
+    if (isHtmx(request)) set.headers['hx-trigger'] = triggerHeader({ 'theme-changed': { theme } })
 }
 
 const isTheme = (value: unknown): value is Theme => (THEMES as readonly unknown[]).includes(value)
