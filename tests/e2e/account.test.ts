@@ -99,4 +99,26 @@ e2eSuite('account in a browser', (e2e) => {
         const expires = (await sessionCookie(page.context()))?.expires ?? 0
         expect(expires - Date.now() / 1000).toBeGreaterThan(6 * 24 * 3600)
     })
+
+    browserTest(
+        'on a right-to-left page, code reads left to right: a call keeps its parentheses after its name',
+        async () => {
+            const page = await e2e.openPage('/account')
+            // As an app in Arabic or Hebrew renders <html dir="rtl">, with its code quoted as written.
+            await page.evaluate(() => {
+                document.documentElement.dir = 'rtl'
+            })
+            const left = await page.locator('code', { hasText: 'destroyScopedSession()' }).evaluate((code) => {
+                const text = code.firstChild as Text
+                const leftOf = (index: number) => {
+                    const range = document.createRange()
+                    range.setStart(text, index)
+                    range.setEnd(text, index + 1)
+                    return range.getBoundingClientRect().left
+                }
+                return { name: leftOf(0), parenthesis: leftOf(text.length - 2) }
+            })
+            expect(left.parenthesis).toBeGreaterThan(left.name)
+        }
+    )
 })
