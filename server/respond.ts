@@ -51,6 +51,13 @@ export const triggerHeader = (events: Record<string, unknown>) =>
     JSON.stringify(events).replace(/[^\x20-\x7e]/g, (unit) => `\\u${unit.charCodeAt(0).toString(16).padStart(4, '0')}`)
 
 /**
+ * A route's path as a `Location` or `HX-Redirect` header may hold it: a header is Latin-1 only,
+ * and Bun refuses another character (a path in Japanese, `/カート`) after the action's change was
+ * saved. Elysia matches the encoded path the browser then asks for to the route as declared.
+ */
+const pageAddress = (page: string) => encodeURI(withBasePath(page))
+
+/**
  * Whether `answer` will redirect to a page in this request's page scope: a form post from a
  * page of the current session. A message kept in that scope now is shown by the page the
  * redirect loads (RECIPES: a message for the next page); htmx users hear the fragment's instead.
@@ -83,7 +90,7 @@ export const answer = <T>(context: AnswerContext, page: string, fragment: () => 
     // A script asking for HTML is in the session's default scope, which the page load after a
     // redirect would start over.
     if (!scopedPageId && request.headers.get('sec-fetch-mode') !== 'navigate') return fragment()
-    return context.redirect(withPageId(withBasePath(page), scopedPageId), 303)
+    return context.redirect(withPageId(pageAddress(page), scopedPageId), 303)
 }
 
 /**
@@ -94,7 +101,7 @@ export const answer = <T>(context: AnswerContext, page: string, fragment: () => 
  */
 export const reload = ({ request, set, redirect }: Omit<AnswerContext, 'scopedPageId'>, page: string) => {
     set.headers.vary = VARY
-    const address = withBasePath(page)
+    const address = pageAddress(page)
     if (!isHtmx(request)) return redirect(address, 303)
     set.headers['hx-redirect'] = address
     return ''
