@@ -104,13 +104,20 @@ export const findChromium = (
 /**
  * Launches headless Chromium. Playwright gives the browser a fresh temporary profile, and
  * each `browser.newContext()` has its own cookies: one context per simulated user.
+ * Playwright turns the back-forward cache off; `backForwardCache` keeps it on, as users have
+ * it, for a test of what Back and Forward show.
  *
  * @example
  * const browser = await launchChromium('/usr/bin/chromium')
  * const alice = await browser.newContext()
  */
-export const launchChromium = (executablePath: string): Promise<Browser> =>
-    chromium.launch({ executablePath, headless: true, args: ARGS })
+export const launchChromium = (executablePath: string, { backForwardCache = false } = {}): Promise<Browser> =>
+    chromium.launch({
+        executablePath,
+        headless: true,
+        args: ARGS,
+        ignoreDefaultArgs: backForwardCache ? ['--disable-back-forward-cache'] : []
+    })
 
 /**
  * Launches headless Chromium on a profile of its own whose settings block every site's cookies
