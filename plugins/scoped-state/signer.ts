@@ -40,8 +40,11 @@ const developmentSecret = () =>
         )
         return randomToken(32)
     })
-/** A short secret is reported once per process, however many instances share it. */
-let reportedShortSecret = false
+/**
+ * A short secret is reported once per process, however many instances share it, and however
+ * many times `bun --hot` makes them again.
+ */
+const shortSecretReport = processWide('short-secret-report', () => ({ said: false }))
 
 /**
  * Resolves the `secret` option: the first secret signs, all of them verify, so a
@@ -64,8 +67,8 @@ export const resolveSecrets = (secret: string | readonly string[] | undefined, p
     const problem = `scopedState: secret #${short + 1} is shorter than ${MIN_SECRET_BYTES} bytes`
     if (production) throw new ScopedStateSetupError(`${problem}; use a long random value in production.`)
     // Said in development too, so that it is not first heard of at deploy time.
-    if (!reportedShortSecret) console.warn(`${problem}: production will refuse it.`)
-    reportedShortSecret = true
+    if (!shortSecretReport.said) console.warn(`${problem}: production will refuse it.`)
+    shortSecretReport.said = true
     return secrets
 }
 

@@ -36,7 +36,7 @@ const waitFor = async (found: () => boolean, what: string, output: () => string)
     }
 }
 
-/** The count a visitor sees after one increment, a save of the app's file, and a read. */
+/** The count a visitor sees after one increment, a save of the app's file, and a read; and what the app printed. */
 const countAfterReload = async (env: Record<string, string>) => {
     await writeApp(1)
     const child = Bun.spawn([process.execPath, '--hot', entry], {
@@ -69,7 +69,7 @@ const countAfterReload = async (env: Record<string, string>) => {
         )
         const read = await fetch(`${url}/count`, { headers: { cookie } })
         expect(read.headers.getSetCookie()).toEqual([])
-        return await read.text()
+        return { count: await read.text(), output }
     } finally {
         child.kill('SIGTERM')
         await child.exited
@@ -78,9 +78,17 @@ const countAfterReload = async (env: Record<string, string>) => {
 
 test('the default store outlives a reload', async () => {
     const secret = crypto.getRandomValues(Buffer.alloc(32)).toString('base64url')
-    expect(await countAfterReload({ SESSION_SECRET: secret })).toBe('1')
+    expect((await countAfterReload({ SESSION_SECRET: secret })).count).toBe('1')
 }, 60_000)
 
-test('the development secret outlives a reload: the cookie still verifies', async () => {
-    expect(await countAfterReload({})).toBe('1')
+test('the development secret outlives a reload: the cookie still verifies, and its warning is said once', async () => {
+    const { count, output } = await countAfterReload({})
+    expect(count).toBe('1')
+    expect(output.match(/no secret set/g)).toHaveLength(1)
+}, 60_000)
+
+test("a short secret's warning is said once, not again at each reload", async () => {
+    const { count, output } = await countAfterReload({ SESSION_SECRET: 'short' })
+    expect(count).toBe('1')
+    expect(output.match(/is shorter than 32 bytes/g)).toHaveLength(1)
 }, 60_000)
