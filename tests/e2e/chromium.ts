@@ -102,22 +102,22 @@ export const findChromium = (
 }
 
 /**
+ * What Playwright passes Chromium by default and users' browsers do not do: it turns the
+ * back-forward cache off, which Back and Forward restore pages from (a page kept whole, whatever
+ * its `Vary`: private-copy.test.ts).
+ */
+const NOT_AS_USERS_HAVE_IT = ['--disable-back-forward-cache']
+
+/**
  * Launches headless Chromium. Playwright gives the browser a fresh temporary profile, and
  * each `browser.newContext()` has its own cookies: one context per simulated user.
- * Playwright turns the back-forward cache off; `backForwardCache` keeps it on, as users have
- * it, for a test of what Back and Forward show.
  *
  * @example
  * const browser = await launchChromium('/usr/bin/chromium')
  * const alice = await browser.newContext()
  */
-export const launchChromium = (executablePath: string, { backForwardCache = false } = {}): Promise<Browser> =>
-    chromium.launch({
-        executablePath,
-        headless: true,
-        args: ARGS,
-        ignoreDefaultArgs: backForwardCache ? ['--disable-back-forward-cache'] : []
-    })
+export const launchChromium = (executablePath: string): Promise<Browser> =>
+    chromium.launch({ executablePath, headless: true, args: ARGS, ignoreDefaultArgs: NOT_AS_USERS_HAVE_IT })
 
 /**
  * Launches headless Chromium on a profile of its own whose settings block every site's cookies
@@ -141,6 +141,7 @@ export const launchWithCookiesBlocked = async (
             executablePath,
             headless: true,
             args: ARGS,
+            ignoreDefaultArgs: NOT_AS_USERS_HAVE_IT,
             ...options
         })
         context.on('close', () => rmSync(profile, { recursive: true, force: true }))

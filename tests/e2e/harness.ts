@@ -56,14 +56,8 @@ export interface E2E {
  *
  * `server` gives the server's options when it starts (after the file's own `beforeAll`s,
  * so a store started there can be named), e.g. `() => ({ env: { SCOPED_STATE_STORE: url } })`.
- * `chromiumOptions` are `launchChromium`'s: `{ backForwardCache: true }` for Back and Forward as users have them.
  */
-export const e2eSuite = (
-    name: string,
-    define: (e2e: E2E) => void,
-    server?: () => StartServerOptions,
-    chromiumOptions: { backForwardCache?: boolean } = {}
-) => {
+export const e2eSuite = (name: string, define: (e2e: E2E) => void, server?: () => StartServerOptions) => {
     const lookup = IN_FIREFOX ? findFirefox() : findChromium()
     if ('missing' in lookup) {
         if (process.env.REQUIRE_SERVICES === '1') {
@@ -115,7 +109,7 @@ export const e2eSuite = (
         beforeAll(async () => {
             const [started, launched] = await Promise.allSettled([
                 startServer(server?.()),
-                IN_FIREFOX ? launchFirefox(lookup.path) : launchChromium(lookup.path, chromiumOptions)
+                IN_FIREFOX ? launchFirefox(lookup.path) : launchChromium(lookup.path)
             ])
             // Keep whichever started, so afterAll stops it even when the other failed.
             if (started.status === 'fulfilled') running = started.value

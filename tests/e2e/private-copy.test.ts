@@ -31,6 +31,5 @@ e2eSuite(
             )
         }
     },
-    () => ({ command: [process.execPath, FIXTURE] }),
-    { backForwardCache: true }
+    () => ({ command: [process.execPath, FIXTURE] })
 )
