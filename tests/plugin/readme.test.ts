@@ -23,7 +23,7 @@ describe('plugins/scoped-state/README.md, GUIDE.md and RECIPES.md', () => {
     test('has exactly the samples this file exercises', async () => {
         expect((await samples(file)).length).toBe(2)
         expect((await samples(guide)).length).toBe(4)
-        expect((await samples(recipes)).length).toBe(8)
+        expect((await samples(recipes)).length).toBe(9)
     })
 
     test('the 15-line example', async () => {
@@ -596,6 +596,65 @@ describe('plugins/scoped-state/README.md, GUIDE.md and RECIPES.md', () => {
         expect([free('poster'), free('mug')]).toEqual([0, 4])
         releaseHoldsOf(sessionIdOf(dan.cookie))
         expect([free('poster'), free('mug')]).toEqual([1, 4])
+    })
+
+    test('a background job: one per session, launched once saved, polled until done, gone with the session', async () => {
+        const { app, jobs, forgetSession } = await loadSample(recipes, 'jobs/progress')
+        /** Polls as the page does, until the answer carries no trigger. */
+        const settled = async (user: ReturnType<typeof client>) => {
+            for (let poll = 0; poll < 10_000; poll++) {
+                const view = await user.text('/jobs/progress')
+                if (!view.includes('hx-trigger')) return view
+                await Bun.sleep(1)
+            }
+            throw new Error('the job still runs')
+        }
+        const ownJobs = (user: ReturnType<typeof client>): { id: string }[] =>
+            [...jobs.values()].filter(({ owner }: { owner: string }) => owner === sessionIdOf(user.cookie))
+
+        // Steps that outlast the test's requests: the jobs run until cancelled.
+        process.env.JOB_STEP_MS = '600000'
+        const ann = client(app)
+        const started = await ann.post('/jobs')
+        expect(await started.text()).toContain('hx-get="/jobs/progress" hx-trigger="load delay:1s" hx-swap="outerHTML"')
+        // A second start while one runs: refused, and nothing more runs.
+        expect((await ann.post('/jobs')).status).toBe(409)
+        expect(ownJobs(ann)).toHaveLength(1)
+        expect(await (await ann.post('/jobs/cancel')).text()).toBe('<div id="job">Cancelled.</div>')
+        // Two starts at once: the one whose save is refused (409) runs no work.
+        const bob = client(app)
+        await bob.get('/jobs/progress')
+        const race = await Promise.all([bob.post('/jobs'), bob.post('/jobs')])
+        expect(race.map((answer) => answer.status).toSorted()).toEqual([200, 409])
+        expect(ownJobs(bob)).toHaveLength(1)
+        await bob.post('/jobs/cancel')
+
+        process.env.JOB_STEP_MS = '1'
+        await ann.post('/jobs')
+        expect(ownJobs(ann)).toHaveLength(1)
+        expect(await settled(ann)).toContain('<a href="/jobs/result" download>Download</a>')
+        const result = await ann.get('/jobs/result')
+        expect(result.headers.get('content-disposition')).toBe('attachment; filename="report.csv"')
+        expect(await result.text()).toBe('step,total\n')
+        // Another visitor sees none of it.
+        const eve = client(app)
+        expect(await eve.text('/jobs/progress')).toBe('<div id="job">No report.</div>')
+        expect((await eve.get('/jobs/result')).status).toBe(404)
+
+        // A login moves the job to the session's new id, which the store's `onExpire` names.
+        await ann.post('/login')
+        expect(ownJobs(ann)).toHaveLength(1)
+        forgetSession(sessionIdOf(ann.cookie))
+        expect(ownJobs(ann)).toHaveLength(0)
+        expect(await ann.text('/jobs/progress')).toBe('<div id="job">No report.</div>')
+
+        // A logout, which `onExpire` is not told of, ends the job with the session.
+        await bob.post('/jobs')
+        await settled(bob)
+        const [named] = ownJobs(bob)
+        await bob.post('/logout')
+        expect(jobs.has(named?.id)).toBe(false)
+        expect(named).toBeDefined()
     })
 
     test('testing your routes: two pages of one visitor count apart and share the cart; another visitor has neither', async () => {
