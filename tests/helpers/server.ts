@@ -59,6 +59,33 @@ export const drain = (stream: ReadableStream<Uint8Array>, onText: (text: string)
     })()
 }
 
+/**
+ * Starts `command` with its output collected, for a test of what a developer's own command does
+ * (`bun --watch`, `bun --hot`) as the output tells it.
+ *
+ * @example
+ * const watched = spawnWatched([process.execPath, '--hot', entry], { cwd, env })
+ * await watched.waitFor((output) => listeningUrls(output).length > 0, 'the start')
+ */
+export const spawnWatched = (command: string[], options: { cwd: string; env: Record<string, string> }) => {
+    const child = Bun.spawn(command, { ...options, stdout: 'pipe', stderr: 'pipe' })
+    let output = ''
+    const collect = (text: string) => {
+        output += text
+    }
+    drain(child.stdout, collect)
+    drain(child.stderr, collect)
+    return {
+        child,
+        output: () => output,
+        /** Waits up to 20 s for `found` to hold of the output so far; then fails, showing it. */
+        waitFor: async (found: (output: string) => boolean, what: string) => {
+            for (const deadline = Date.now() + 20_000; !found(output); await Bun.sleep(50))
+                if (Date.now() > deadline) throw new Error(`${what} did not happen; the output:\n${output}`)
+        }
+    }
+}
+
 const stopProcess = async (child: Subprocess) => {
     if (child.exitCode !== null || child.signalCode !== null) return
     child.kill('SIGTERM')

@@ -7,7 +7,7 @@ import { afterAll, expect, test } from 'bun:test'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { drain, listeningUrls } from '../helpers/server'
+import { listeningUrls, spawnWatched } from '../helpers/server'
 
 const PLUGIN = join(import.meta.dir, '../../plugins/scoped-state/index.ts')
 const folder = mkdtempSync(join(tmpdir(), 'hot-'))
@@ -28,48 +28,24 @@ new Elysia()
 `
     )
 
-const waitFor = async (found: () => boolean, what: string, output: () => string) => {
-    const deadline = Date.now() + 20_000
-    while (!found()) {
-        if (Date.now() > deadline) throw new Error(`${what} did not happen; the output:\n${output()}`)
-        await Bun.sleep(50)
-    }
-}
-
 /** The count a visitor sees after one increment, a save of the app's file, and a read; and what the app printed. */
 const countAfterReload = async (env: Record<string, string>) => {
     await writeApp(1)
-    const child = Bun.spawn([process.execPath, '--hot', entry], {
+    const { child, output, waitFor } = spawnWatched([process.execPath, '--hot', entry], {
         cwd: join(import.meta.dir, '../..'),
-        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
-        stdout: 'pipe',
-        stderr: 'pipe'
+        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env }
     })
-    let output = ''
-    const collect = (text: string) => {
-        output += text
-    }
-    drain(child.stdout, collect)
-    drain(child.stderr, collect)
     try {
-        await waitFor(
-            () => output.includes('edit 1 at'),
-            'the start',
-            () => output
-        )
-        const [url] = listeningUrls(output)
+        await waitFor((text) => text.includes('edit 1 at'), 'the start')
+        const [url] = listeningUrls(output())
         const increment = await fetch(`${url}/increment`, { method: 'POST' })
         expect(await increment.text()).toBe('1')
         const cookie = increment.headers.getSetCookie()[0]?.split(';')[0] ?? ''
         await writeApp(2)
-        await waitFor(
-            () => output.includes('edit 2 at'),
-            'the reload',
-            () => output
-        )
+        await waitFor((text) => text.includes('edit 2 at'), 'the reload')
         const read = await fetch(`${url}/count`, { headers: { cookie } })
         expect(read.headers.getSetCookie()).toEqual([])
-        return { count: await read.text(), output }
+        return { count: await read.text(), output: output() }
     } finally {
         child.kill('SIGTERM')
         await child.exited

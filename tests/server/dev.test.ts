@@ -6,7 +6,7 @@ import { afterAll, expect, test } from 'bun:test'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { drain, listeningUrls, startServer } from '../helpers/server'
+import { listeningUrls, spawnWatched, startServer } from '../helpers/server'
 
 const ROOT = join(import.meta.dir, '../..')
 const folder = mkdtempSync(join(tmpdir(), 'dev-'))
@@ -19,20 +19,12 @@ const writeEntry = (port: string) =>
         `process.env.PORT = '${port}'\nawait import(${JSON.stringify(join(ROOT, 'server/dev.ts'))})\n`
     )
 
-const waitFor = async (found: () => boolean, what: string, output: () => string) => {
-    const deadline = Date.now() + 20_000
-    while (!found()) {
-        if (Date.now() > deadline) throw new Error(`${what} did not happen; the output:\n${output()}`)
-        await Bun.sleep(50)
-    }
-}
-
 test('a configuration error stops the app, not the watcher: the fix starts it again', async () => {
     await writeEntry('eighty')
     // package.json's `dev` script, run on this entry, which loads server/dev.ts as the script does.
     const [, ...flags] = (await Bun.file(join(ROOT, 'package.json')).json()).scripts.dev.split(' ') as string[]
     expect(flags.pop()).toBe('server/dev.ts')
-    const child = Bun.spawn([process.execPath, ...flags, join(folder, 'entry.ts')], {
+    const { child, output, waitFor } = spawnWatched([process.execPath, ...flags, join(folder, 'entry.ts')], {
         cwd: ROOT,
         // A store and a secret of its own: the development ones would go to this checkout's `data/`.
         env: {
@@ -41,29 +33,13 @@ test('a configuration error stops the app, not the watcher: the fix starts it ag
             HOST: '127.0.0.1',
             SCOPED_STATE_STORE: 'memory',
             SESSION_SECRET: crypto.getRandomValues(Buffer.alloc(32)).toString('base64url')
-        },
-        stdout: 'pipe',
-        stderr: 'pipe'
+        }
     })
-    let output = ''
-    const collect = (text: string) => {
-        output += text
-    }
-    drain(child.stdout, collect)
-    drain(child.stderr, collect)
     try {
-        await waitFor(
-            () => output.includes('PORT must be an integer'),
-            'the error',
-            () => output
-        )
+        await waitFor((text) => text.includes('PORT must be an integer'), 'the error')
         await writeEntry('0')
-        await waitFor(
-            () => listeningUrls(output).length > 0,
-            'a restart',
-            () => output
-        )
-        const [url] = listeningUrls(output)
+        await waitFor((text) => listeningUrls(text).length > 0, 'a restart')
+        const [url] = listeningUrls(output())
         expect((await fetch(`${url}/healthz`)).status).toBe(200)
     } finally {
         child.kill('SIGINT')
