@@ -54,8 +54,11 @@ export const triggerHeader = (events: Record<string, unknown>) =>
  * A route's path as a `Location` or `HX-Redirect` header may hold it: a header is Latin-1 only,
  * and Bun refuses another character (a path in Japanese, `/カート`) after the action's change was
  * saved. Elysia matches the encoded path the browser then asks for to the route as declared.
+ * Only what a header cannot carry is encoded, as a browser's address bar does: a path taken from a
+ * URL (a `returnTo`) comes encoded already, and `encodeURI` would turn its `%20` into `%2520`.
  */
-const pageAddress = (page: string) => encodeURI(withBasePath(page))
+const pageAddress = (page: string) =>
+    withBasePath(page).replace(/[^\x21-\x7e]+/g, (run) => encodeURIComponent(run.toWellFormed()))
 
 /**
  * Whether `answer` will redirect to a page in this request's page scope: a form post from a

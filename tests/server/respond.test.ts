@@ -43,4 +43,26 @@ describe('answer and reload', () => {
         const page = await app.handle(new Request(new URL(location, 'http://localhost'), { headers: NAVIGATE }))
         expect(await page.text()).toBe('the cart')
     })
+
+    test('leave a path already percent-encoded as it is, as a return address taken from a URL comes', async () => {
+        const app = new Elysia()
+            .get(CART, ({ query }) => `the cart, from ${query.from}`)
+            .post('/sign-in', (context) => reload(context, `${encodeURI(CART)}?from=caf%C3%A9%20bar`))
+        const signedIn = await app.handle(
+            new Request('http://localhost/sign-in', { method: 'POST', headers: FORM_POST })
+        )
+        const location = signedIn.headers.get('location') ?? ''
+        expect(location).toBe(`${encodeURI(CART)}?from=caf%C3%A9%20bar`)
+        const page = await app.handle(new Request(new URL(location, 'http://localhost'), { headers: NAVIGATE }))
+        expect(await page.text()).toBe('the cart, from café bar')
+    })
+
+    test('encode a space and a lone surrogate in a path rather than fail after the change was saved', async () => {
+        const app = new Elysia().post('/sign-in', (context) => reload(context, '/notes/a b\ud800'))
+        const signedIn = await app.handle(
+            new Request('http://localhost/sign-in', { method: 'POST', headers: FORM_POST })
+        )
+        expect(signedIn.status).toBe(303)
+        expect(signedIn.headers.get('location')).toBe('/notes/a%20b%EF%BF%BD')
+    })
 })
