@@ -423,9 +423,16 @@ export class ScopedSession {
         if (this.destroyed) return { bytes: 0, ownBytes: 0, limit }
         this.touch()
         this.refuseNonJson()
+        // A request without its own copy yet reads defaults without storing them (`read`): the copy
+        // made here is let go of after, else a default read next would be saved, and count.
+        const hadCopy = this.record !== undefined
         const record = this.state()
         const copy: StateRecord = { ...record, p: { ...record.p } }
         this.arrange(copy)
+        if (!hadCopy) {
+            this.record = undefined
+            this.clearedOnLoad = false
+        }
         const bytes = Buffer.byteLength(JSON.stringify(copy))
         const own = copy.p[this.pageKey]
         copy.p = own ? { [this.pageKey]: own } : {}

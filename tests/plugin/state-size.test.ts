@@ -41,6 +41,12 @@ const editorApp = (options: ScopedStateOptions<typeof setup>) =>
             destroyScopedSession()
             return scopedStateSize()
         })
+        .post('/ask-then-type/:text', ({ scopedStore, scopedStateSize, params }) => {
+            scopedStateSize()
+            const theme = scopedStore.theme
+            scopedStore.text = params.text
+            return theme
+        })
         .post('/try-then-undo/:text', ({ scopedStore, scopedStateSize, params }) => {
             scopedStore.text = params.text
             scopedStateSize()
@@ -106,6 +112,15 @@ test("asking for the size decides nothing: a change undone after it drops no oth
     const second = await user.text('/page', NAVIGATE)
     expect(await (await user.post('/try-then-undo/gone', inPage(second))).text()).toBe('undone')
     expect(await user.text('/text', inPage(first))).toBe('kept')
+})
+
+test('asking for the size stores nothing more: a default read after it stays out of the record, as without asking', async () => {
+    const store = memoryStore()
+    const user = client(editorApp({ store }))
+    const page = await user.text('/page', NAVIGATE)
+    expect(await (await user.post('/ask-then-type/kept', inPage(page))).text()).toBe('light')
+    const stored = JSON.parse(store.load(sessionIdOf(user.cookie), 60_000) as string)
+    expect(stored).toEqual({ s: {}, p: { [page.split('.')[0] as string]: { text: 'kept' } } })
 })
 
 test('after destroyScopedSession() the state takes nothing: the save deletes it', async () => {
