@@ -96,7 +96,8 @@ export class DerivedContext<Setup extends StateSetup> {
      * returns, so check it after a change that may grow the state, and undo or trim before returning.
      * `bytes` counts the other tabs' page scopes too, which the save drops to fit, least recently
      * written first; after `destroyScopedSession()`, 0. Computed at each call (a JSON of the state): no
-     * cost to a request that does not call it.
+     * cost to a request that does not call it. Ask after the handler's last `await`: without locking,
+     * the save adds this request's changes to what another request of the session saved meanwhile.
      *
      * @example
      * scopedStore.text = body.text
