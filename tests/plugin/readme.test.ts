@@ -657,6 +657,32 @@ describe('plugins/scoped-state/README.md, GUIDE.md and RECIPES.md', () => {
         expect(named).toBeDefined()
     })
 
+    test('a background job: a poll still running on the id a login ended leaves the job the login carried over', async () => {
+        // The sample's poll, awaiting its job table as one over the network does: in flight during the login.
+        const poll = ".get('/jobs/progress', ({ scopedStore }) => view(find(scopedStore.job)))"
+        const awaiting =
+            ".get('/jobs/progress', async ({ scopedStore }) => { await gate; return view(find(scopedStore.job)) })"
+        const code = await Bun.file(await writeSample(recipes, 'jobs/progress')).text()
+        expect(code).toContain(poll)
+        const path = join(import.meta.dir, '../.readme-samples/background-job-awaiting-poll.ts')
+        await Bun.write(
+            path,
+            `export let open = () => {}\nconst gate = new Promise<void>((resolve) => { open = resolve })\n${code.replace(poll, awaiting)}`
+        )
+        const { app, jobs, open } = await import(path)
+
+        process.env.JOB_STEP_MS = '600000'
+        const ann = client(app)
+        await ann.post('/jobs')
+        const polling = ann.get('/jobs/progress')
+        expect((await ann.post('/login')).status).toBe(200)
+        open()
+        expect((await polling).status).toBe(200)
+        expect(jobs.size).toBe(1)
+        expect(await ann.text('/jobs/progress')).toContain('<progress max="10" value="0">')
+        await ann.post('/jobs/cancel')
+    })
+
     test('testing your routes: two pages of one visitor count apart and share the cart; another visitor has neither', async () => {
         const { createApp, visitor } = await loadSample(guide, 'export const visitor')
         const app = createApp()
