@@ -15,13 +15,15 @@ export type Theme = (typeof THEMES)[number]
 /** Where every page's count starts, and where a reset puts it back. */
 export const COUNT_START = 0
 
+// `preserve: true as const`: declared apart from `scopedState()`, a bare `true` widens to `boolean`, and
+// `peekScopedSession` (an admin page, a data download) could then not tell a key's scope: every key optional in both.
 const setup = {
     count: { value: COUNT_START },
     /** What a plain form's action did, for the page its redirect loads to show once (RECIPES: a message for the next page). */
     notice: { value: null as string | null },
-    cart: { value: [] as CartLine[], preserve: true },
-    theme: { value: 'system' as Theme, preserve: true },
-    username: { value: '', preserve: true }
+    cart: { value: [] as CartLine[], preserve: true as const },
+    theme: { value: 'system' as Theme, preserve: true as const },
+    username: { value: '', preserve: true as const }
 }
 
 /**
