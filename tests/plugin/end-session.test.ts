@@ -168,4 +168,22 @@ describe('endScopedSession on Redis, two instances', () => {
         expect(await admin.exists(`${prefix}s:${phoneId}`)).toBe(false)
         admin.close()
     })
+
+    redisTest(
+        'a login on the other instance whose new id is ended before its commit fails (409), as on the ending one',
+        async () => {
+            const prefix = `end-${crypto.randomUUID()}:`
+            const [a, b] = [0, 1].map(() => redisStore({ url: redis().url, prefix })) as [Store, Store]
+            stores.push(a, b)
+            const { app, recorded, finish } = awaitingLoginApp(b)
+            const phone = client(app)
+            const login = phone.post('/login')
+            await client(accountApp(a)).post(`/end/${await recorded}`)
+            finish()
+            const refused = await login
+            // Not 503 "busy", whose Retry-After a client may obey, signing in again at once.
+            expect([refused.status, refused.headers.get('retry-after')]).toEqual([409, null])
+            expect(phone.cookie).toBe('')
+        }
+    )
 })

@@ -4,7 +4,7 @@
  * Timeouts and reconnects are in redis-connection.ts.
  */
 import { BoundedCache } from '../bounded-cache.js'
-import { ScopedStateSetupError } from '../errors.js'
+import { ScopedStateSetupError, SessionEndedError } from '../errors.js'
 import {
     DEFAULT_LOCK_LEASE,
     endedAgo,
@@ -157,7 +157,7 @@ return {1, record}`
 /**
  * Writes the record and, given a token, unlocks; refused ({0}) when that lock is no longer
  * ours, or, without a token (a session this request created), when the id is locked all the
- * same, or when the session was ended (its mark): a delete by the app, from another request of
+ * same, or ({2}) when the session was ended (its mark): a delete by the app, from another request of
  * this process, drops the token of the request still holding the session, whose save would
  * otherwise bring the ended record back. Also drops expired ids from the index (`prune`), and
  * answers {1, their ids}. The calls that can fail (on a key of another type) come first: Redis
@@ -165,7 +165,7 @@ return {1, record}`
  * KEYS: record, lock, index, expired count, ended mark. ARGV: token or '', record, ttl, id.
  */
 const write = (told: boolean) => `${NOW}
-if redis.call('EXISTS', KEYS[5]) == 1 then return {0} end
+if redis.call('EXISTS', KEYS[5]) == 1 then return {2} end
 if ARGV[1] ~= '' then
     if redis.call('GET', KEYS[2]) ~= ARGV[1] then return {0} end
 elseif redis.call('EXISTS', KEYS[2]) == 1 then
@@ -373,6 +373,10 @@ export const redisStore = (options: RedisStoreOptions): Store => {
             if (token) unlockLater(id, token, error)
             throw error
         }
+        // A session this request created (a login's new id), ended meanwhile by another process
+        // (`endScopedSession` of the id the login recorded): the login fails as in that process (409),
+        // not as busy, whose `Retry-After` would have a client sign in again at once.
+        if (written[0] === 2 && !token) throw new SessionEndedError()
         if (written[0] !== 1) throw lockLostError()
         tell(written[1])
     }
