@@ -169,6 +169,19 @@ describe('endScopedSession on Redis, two instances', () => {
         admin.close()
     })
 
+    redisTest('on the other instance, within the grace minute, that browser cannot sign in again (409)', async () => {
+        const prefix = `end-${crypto.randomUUID()}:`
+        const [a, b] = [0, 1].map(() => redisStore({ url: redis().url, prefix })) as [Store, Store]
+        stores.push(a, b)
+        const [one, two] = [accountApp(a), accountApp(b)]
+        const phone = client(two)
+        const phoneId = await (await phone.post('/login')).text()
+        await client(one).post(`/end/${phoneId}`)
+        // No new cookie is on its way to that browser, but the other instance cannot tell this end from a logout's.
+        expect((await phone.post('/login')).status).toBe(409)
+        expect((await client(one, phone.cookie).post('/login')).status).toBe(200)
+    })
+
     redisTest(
         'a login on the other instance whose new id is ended before its commit fails (409), as on the ending one',
         async () => {
