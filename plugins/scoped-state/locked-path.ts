@@ -111,7 +111,9 @@ export const lockedPath = (core: EngineCore): RequestPath => {
                 // path; else a request of such an instance could commit in between, into a session about
                 // to be deleted (its answer 200, its change lost).
                 if (record !== undefined) {
-                    const saving = store.save(session.id.id, record, core.ttlOf(session.id))
+                    // A login names the session it moved from, which another process may have ended meanwhile.
+                    const from = session.loggedOut ? undefined : session.movedFrom?.id
+                    const saving = store.save(session.id.id, record, core.ttlOf(session.id), from)
                     if (isPromise(saving)) await saving
                     countWrite()
                     session.saved(record)

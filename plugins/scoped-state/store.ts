@@ -96,8 +96,14 @@ export interface Store {
      * another request, or ended by a `delete` of `id` in another process):
      * `StoreUnavailableError` with `busy`. Without a `load` before it, it holds no lock: it writes
      * when no other request holds `id`.
+     *
+     * `from`: given with a login's new id, the session the login's request loaded (and, in a store
+     * that locks, holds). A store shared by several processes writes nothing when a `delete` in
+     * another one ended `from` meanwhile (`endScopedSession` of the id the account recorded), and
+     * throws `SessionEndedError` (409), as the login fails in that process: else the ended session's
+     * preserved keys live on under the new id, signed in.
      */
-    save(id: string, record: string, ttlMs: number): MaybePromise<void>
+    save(id: string, record: string, ttlMs: number, from?: string): MaybePromise<void>
     /**
      * Ends the request's hold on `id` without writing. The plugin does not wait for it, and
      * lets the session's next request in right after the call: a store that locks must send

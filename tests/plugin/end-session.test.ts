@@ -199,4 +199,31 @@ describe('endScopedSession on Redis, two instances', () => {
             expect(phone.cookie).toBe('')
         }
     )
+
+    redisTest(
+        'a login on the other instance from the session ended meanwhile fails (409): its keys are not signed in again',
+        async () => {
+            const prefix = `end-${crypto.randomUUID()}:`
+            const [a, b] = [0, 1].map(() => redisStore({ url: redis().url, prefix })) as [Store, Store]
+            stores.push(a, b)
+            const started = Promise.withResolvers<void>()
+            const finish = Promise.withResolvers<void>()
+            // A login that checks the password (awaits) before it regenerates.
+            const slowLogin = accountApp(b).post('/slow-login', async ({ scopedStore, regenerateScopedSession }) => {
+                started.resolve()
+                await finish.promise
+                regenerateScopedSession()
+                scopedStore.user = 'ada'
+                return 'signed in'
+            })
+            const phone = client(slowLogin)
+            await phone.post('/add')
+            const login = phone.post('/slow-login')
+            await started.promise
+            await client(accountApp(a)).post(`/end/${sessionIdOf(phone.cookie)}`)
+            finish.resolve()
+            expect((await login).status).toBe(409)
+            expect(await phone.text('/me')).toBe('signed out 0')
+        }
+    )
 })

@@ -159,13 +159,15 @@ return {1, record}`
  * ours, or, without a token (a session this request created), when the id is locked all the
  * same, or ({2}) when the session was ended (its mark): a delete by the app, from another request of
  * this process, drops the token of the request still holding the session, whose save would
- * otherwise bring the ended record back. Also drops expired ids from the index (`prune`), and
+ * otherwise bring the ended record back; or when the session a login moved from was ended (its
+ * mark, KEYS[6]), whose preserved keys the record carries. Also drops expired ids from the index (`prune`), and
  * answers {1, their ids}. The calls that can fail (on a key of another type) come first: Redis
  * keeps what a script wrote before it failed.
- * KEYS: record, lock, index, expired count, ended mark. ARGV: token or '', record, ttl, id.
+ * KEYS: record, lock, index, expired count, ended mark, the login's source's ended mark (or the
+ * ended mark again). ARGV: token or '', record, ttl, id.
  */
 const write = (told: boolean) => `${NOW}
-if redis.call('EXISTS', KEYS[5]) == 1 then return {2} end
+if redis.call('EXISTS', KEYS[5], KEYS[6]) > 0 then return {2} end
 if ARGV[1] ~= '' then
     if redis.call('GET', KEYS[2]) ~= ARGV[1] then return {0} end
 elseif redis.call('EXISTS', KEYS[2]) == 1 then
@@ -356,7 +358,7 @@ export const redisStore = (options: RedisStoreOptions): Store => {
         }
     }
 
-    const save = async (id: string, record: string, ttlMs: number) => {
+    const save = async (id: string, record: string, ttlMs: number, from?: string) => {
         // No token: a session created by this request (new visitor, regenerated id), whose id nobody else knows.
         const token = tokens.get(id) ?? ''
         tokens.delete(id)
@@ -364,7 +366,7 @@ export const redisStore = (options: RedisStoreOptions): Store => {
         try {
             written = (await script(
                 WRITE,
-                [...keysOf(id), expiredKey, endedKey(id)],
+                [...keysOf(id), expiredKey, endedKey(id), endedKey(from ?? id)],
                 [token, record, millis(ttlMs), id],
                 true
             )) as [number, string[]?]
@@ -373,8 +375,8 @@ export const redisStore = (options: RedisStoreOptions): Store => {
             if (token) unlockLater(id, token, error)
             throw error
         }
-        // A session this request created (a login's new id), ended meanwhile by another process
-        // (`endScopedSession` of the id the login recorded): the login fails as in that process (409),
+        // A session this request created (a login's new id), or the one the login moved from, ended
+        // meanwhile by another process (`endScopedSession`): the login fails as in that process (409),
         // not as busy, whose `Retry-After` would have a client sign in again at once.
         if (written[0] === 2 && !token) throw new SessionEndedError()
         if (written[0] !== 1) throw lockLostError()
