@@ -76,7 +76,7 @@ export interface Store {
      * life to `ttlMs`. It answers the string `save` was given: not `null` (a driver's missing
      * row), not a parsed object (a JSON column's); any other answer fails the request with a
      * `ScopedStateSetupError`. A store shared by several processes answers `endedAgo(ms)` for
-     * a session that a login or logout in another one ended (see `delete`). It checks that before
+     * a session that another one ended (see `delete`). It checks that before
      * the lock, and takes none. `SESSION_ENDED` is for a mark that holds no time (one written by
      * an older version of the store) and lapses within the grace minute: the plugin refuses the
      * cookie for as long as the store answers it.
@@ -125,8 +125,16 @@ export interface Store {
      * process then treats the old cookie as the one that ended it does (a grace minute of
      * refusals, then a new session), and none saves a change under the ended id. A session
      * ended again (a second logout, sent with the old cookie) keeps its first end.
+     *
+     * `agoMs`: how long before now the end counts from, in milliseconds (0 when left out). The
+     * plugin gives one past the grace minute for an app's end (`endScopedSession`): no new cookie
+     * is on its way to that browser, so every process starts its cookie a new session at once, as
+     * the one that ended it does. A store shared by several processes dates its mark back by it
+     * (its own clock's now less `agoMs`), so that `load` answers an `endedAgo` of at least `agoMs`;
+     * an end already marked keeps its time. One that ignores it gives that cookie a grace minute
+     * of refusals (409) in the other processes.
      */
-    delete(id: string, ttlMs?: number): MaybePromise<void>
+    delete(id: string, ttlMs?: number, agoMs?: number): MaybePromise<void>
     /**
      * Optional: reads the record of `id` for `peekScopedSession(id)`, which without it throws a
      * `ScopedStateSetupError`. It answers as `load` does (the string `save` was given, or

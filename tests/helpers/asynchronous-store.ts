@@ -11,7 +11,7 @@ export const asynchronous = (inner: Store): Store => ({
     load: async (id, ttl) => inner.load(id, ttl),
     save: async (id, record, ttl) => inner.save(id, record, ttl),
     release: async (id) => inner.release(id),
-    delete: async (id, ttl) => inner.delete(id, ttl),
+    delete: async (id, ttl, ago) => inner.delete(id, ttl, ago),
     stats: async () => inner.stats(),
     close: async () => inner.close()
 })

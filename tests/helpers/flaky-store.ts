@@ -29,9 +29,9 @@ export const flakyStore = ({ unanswered = false, busy = false } = {}) => {
             check(flaky.failing)
             return inner.save(id, record, ttlMs)
         },
-        delete(id: string, ttl?: number) {
+        delete(id: string, ttl?: number, ago?: number) {
             check(flaky.failing || flaky.failingDeletes)
-            return inner.delete(id, ttl)
+            return inner.delete(id, ttl, ago)
         }
     }
     return flaky

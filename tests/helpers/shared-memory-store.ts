@@ -2,8 +2,9 @@
  * A store shared by several processes, kept in memory: each `sharedMemoryStore(backend)` is one
  * process's store object over the one `backend`, answering with promises after `latency` ms as
  * over a network. It locks as docs/stores.md asks of a store of your own (a token per request,
- * with a lease), and marks ended sessions with their time. So the contract's shared checks run
- * without a server, and, given a `fault`, each subtly wrong store shows which check catches it.
+ * with a lease), and marks ended sessions with their time (dated back by `agoMs`). So the
+ * contract's shared checks run without a server, and, given a `fault`, each subtly wrong store
+ * shows which check catches it.
  *
  * @example
  * const backend = sharedBackend()
@@ -22,7 +23,9 @@ export const FAULTS = [
     /** The end is marked, but not when: `load` answers `SESSION_ENDED` for as long as the mark lasts. */
     'end without time',
     /** `delete` leaves another request's lock in place, so that request still saves, under the ended id. */
-    'delete keeps the lock'
+    'delete keeps the lock',
+    /** `delete` ignores `agoMs`: an app's end gives the other processes a grace minute of refusals. */
+    'end not dated back'
 ] as const
 export type Fault = (typeof FAULTS)[number]
 
@@ -110,13 +113,13 @@ export const sharedMemoryStore = (
                 if (row && (byId || holds(row, token, now))) row.lock = undefined
             })
         },
-        delete: (id, ttlMs) =>
+        delete: (id, ttlMs, agoMs = 0) =>
             remote((now) => {
                 const row = live(id, now)
                 const mark = Math.max(ttlMs ?? ENDED_MARK, ENDED_MARK)
                 const lock = fault === 'delete keeps the lock' ? row?.lock : undefined
                 backend.set(id, {
-                    ended: row?.ended ?? now,
+                    ended: row?.ended ?? (fault === 'end not dated back' ? now : now - agoMs),
                     expires: Math.max(row?.ended === undefined ? 0 : row.expires, now + mark),
                     ...(lock && { lock })
                 })

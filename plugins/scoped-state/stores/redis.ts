@@ -184,17 +184,19 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0`
 
 /**
- * Leaves a mark holding when the session ended, by Redis's clock, for as long as its cookie may
- * still be sent, so that other processes know it ended, and when (see `endedAgo`). A session
+ * Leaves a mark holding when the session ended, by Redis's clock less `agoMs` (an app's end, dated
+ * past the grace), for as long as its cookie may still be sent, so that other processes know it
+ * ended, and when (see `endedAgo`). A plain time, which every version that kept one reads. A session
  * ended again (a second logout) keeps its first end, as the processes that learnt it do, and the
- * longer of the two lives. A mark of an earlier version (`1`) held no time: its end becomes now.
- * KEYS: record, lock, index, ended mark. ARGV: id, mark's life in ms.
+ * longer of the two lives. A mark of an earlier version (`1`) held no time, and counts as just made:
+ * its end becomes now.
+ * KEYS: record, lock, index, ended mark. ARGV: id, mark's life in ms, agoMs.
  */
 const DELETE = `${NOW}
 redis.call('DEL', KEYS[1], KEYS[2])
 redis.call('ZREM', KEYS[3], ARGV[1])
 local ended = redis.call('GET', KEYS[4])
-local since = (ended and ended ~= '1') and ended or now
+local since = ended == '1' and now or ended or now - tonumber(ARGV[3])
 redis.call('SET', KEYS[4], since, 'PX', math.max(tonumber(ARGV[2]), redis.call('PTTL', KEYS[4])))`
 
 /**
@@ -426,8 +428,13 @@ export const redisStore = (options: RedisStoreOptions): Store => {
         }
     }
 
-    const remove = async (id: string, ttlMs = 0) => {
-        await script(DELETE, keysWithMark(id), [id, millis(Math.max(ttlMs, ENDED_MARK))], true)
+    const remove = async (id: string, ttlMs = 0, agoMs = 0) => {
+        await script(
+            DELETE,
+            keysWithMark(id),
+            [id, millis(Math.max(ttlMs, ENDED_MARK)), String(Math.floor(agoMs))],
+            true
+        )
         // Kept until the lock is gone with the record: a failed delete's request releases it.
         tokens.delete(id)
     }

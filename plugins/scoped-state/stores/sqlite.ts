@@ -319,19 +319,20 @@ export const sqliteStore = (options: SqliteStoreOptions): SqliteStore => {
     const truncateLog = prepare<{ busy: number }, []>('PRAGMA wal_checkpoint(TRUNCATE)')
     // A session deleted at a login or logout leaves a mark, as on Redis, which outlives the process:
     // after a restart its old cookie is still known as ended (a grace minute of refusals, then a
-    // new session), instead of being taken back under the old id, its state gone. A session ended
-    // again keeps its first end, and the longer of the two lives.
-    const markEnded = prepare<unknown, [string, number, number]>(
+    // new session), instead of being taken back under the old id, its state gone. An app's end is
+    // dated back past that minute (`agoMs`). A session ended again keeps its first end (unless that
+    // mark lapsed at ?4, now), and the longer of the two lives.
+    const markEnded = prepare<unknown, [string, number, number, number]>(
         `INSERT INTO scoped_state_ended (id, ended, expires) VALUES (?1, ?2, ?3)
-         ON CONFLICT (id) DO UPDATE SET ended = CASE WHEN expires > ?2 THEN ended ELSE excluded.ended END,
+         ON CONFLICT (id) DO UPDATE SET ended = CASE WHEN expires > ?4 THEN ended ELSE excluded.ended END,
              expires = max(expires, excluded.expires)`
     )
     const endOf = prepare<{ ended: number }, [string, number]>(
         'SELECT ended FROM scoped_state_ended WHERE id = ? AND expires > ?'
     )
-    const end = db.transaction((id: string, time: number, ttlMs: number) => {
+    const end = db.transaction((id: string, time: number, ttlMs: number, agoMs: number) => {
         remove.run(id)
-        markEnded.run(id, time, time + Math.max(ttlMs, ENDED_MARK))
+        markEnded.run(id, time - agoMs, time + Math.max(ttlMs, ENDED_MARK), time)
     })
     const removeExpired = (table: string, returning = '') =>
         prepare<unknown, [number]>(
@@ -508,7 +509,7 @@ export const sqliteStore = (options: SqliteStoreOptions): SqliteStore => {
                 return row && row.expires > now() ? row.record : undefined
             }),
         release() {},
-        delete: (id, ttlMs = ENDED_MARK) => guard(() => end(id, now(), ttlMs), true),
+        delete: (id, ttlMs = ENDED_MARK, agoMs = 0) => guard(() => end(id, now(), ttlMs, Math.floor(agoMs)), true),
         // Without waiting: TRUNCATE waits for a reader through the busy handler, and with it the
         // whole process (5 s per call while a backup reads, which it outlasts). Not waiting, it
         // writes back what no reader needs and answers busy.

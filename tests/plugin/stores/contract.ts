@@ -59,9 +59,9 @@ const counting = (store: Store) => {
             calls.release++
             return store.release(id)
         },
-        delete(id, ttl) {
+        delete(id, ttl, ago) {
             calls.delete++
-            return store.delete(id, ttl)
+            return store.delete(id, ttl, ago)
         },
         stats: () => store.stats(),
         close: () => store.close()
@@ -426,6 +426,16 @@ export const storeContract = (name: string, options: ContractOptions) => {
                     expect(late).toBeInstanceOf(StoreUnavailableError)
                     await one.release(id)
                     expect(gone(await two.load(id, DAY))).toBe(true)
+                    await two.release(id)
+                })
+
+                it('a delete dated back (endScopedSession) is answered to the other as ended that long ago', async () => {
+                    const [one, two] = pair()
+                    const id = ids()
+                    await one.save(id, '{}', DAY)
+                    await one.delete(id, DAY, 3_600_000)
+                    // Else the other process refuses that browser for a grace minute, though no new cookie is coming.
+                    expect(((await two.load(id, DAY)) as EndedSession)[SESSION_ENDED]).toBeGreaterThanOrEqual(3_600_000)
                     await two.release(id)
                 })
 

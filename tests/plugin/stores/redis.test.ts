@@ -996,6 +996,32 @@ describe('a session ended in one process is ended in the others', () => {
         expect([response.status, response.headers.get('set-cookie')]).toEqual([409, null])
     })
 
+    redisTest(
+        "an app's end is marked dated back; a mark already there, this version's or an earlier one's, keeps its time",
+        async () => {
+            const keys = prefix()
+            const store = open({ prefix: keys })
+            const admin = raw()
+            const agoOf = async (id: string) => {
+                const answer = (await store.load(id, DAY)) as EndedSession
+                await store.release(id)
+                return answer[SESSION_ENDED]
+            }
+            await store.delete('app', DAY, 3_600_000)
+            expect(await agoOf('app')).toBeGreaterThanOrEqual(3_600_000)
+            // Within a logout's grace minute, the app's end leaves it, as the process that ended it does.
+            await store.delete('logout', DAY)
+            await store.delete('logout', DAY, 3_600_000)
+            expect(await agoOf('logout')).toBeLessThan(60_000)
+            // An earlier version's mark, without its time, counts as just made.
+            await admin.send('SET', [`${keys}ended:old`, '1', 'PX', '60000'])
+            await store.delete('old', DAY, 3_600_000)
+            expect(await agoOf('old')).toBeLessThan(60_000)
+            expect(Number(await admin.get(`${keys}ended:old`))).toBeGreaterThan(1)
+            admin.close()
+        }
+    )
+
     redisTest('a login sent twice, its copies on two instances: the second answers 409, the cart kept', async () => {
         const keys = prefix()
         const first = client(stateApp({ store: open({ prefix: keys }) }))

@@ -725,6 +725,23 @@ describe('sqlite store', () => {
         restarted.close()
     })
 
+    test("an app's end is marked dated back, unless the session's end is marked already; a lapsed mark is replaced", () => {
+        let now = 1_000_000
+        const store = sqliteStore({ path: newPath(), now: () => now, sweepInterval: 3_600_000 })
+        store.delete('app', 120_000, 3_600_000)
+        expect(store.load('app', 60_000)).toEqual(endedAgo(3_600_000))
+        // Within a logout's grace minute, the app's end leaves it, as the process that ended it does.
+        store.delete('logout', 120_000)
+        now += 5_000
+        store.delete('logout', 120_000, 3_600_000)
+        expect(store.load('logout', 60_000)).toEqual(endedAgo(5_000))
+        // Lapsed (not yet swept): the new end counts, dated back from now.
+        now += 120_000
+        store.delete('logout', 120_000, 3_600_000)
+        expect(store.load('logout', 60_000)).toEqual(endedAgo(3_600_000))
+        store.close()
+    })
+
     test('marks of ended sessions are swept once their time is up', async () => {
         const path = newPath()
         let now = 1_000_000
