@@ -75,10 +75,10 @@ export class DerivedContext<Setup extends StateSetup> {
     /**
      * Ends another session of this store now, by its id (`scopedSessionId()` in its own request):
      * its record is deleted, a change its requests still make is refused (409 here; 503 from a
-     * Redis lock held by another process), and its cookie starts a new session, at once in this
-     * process, after the grace minute in the others (meanwhile, there, a change of that browser,
-     * signing in again too, answers 409); a login still running whose new id it ends
-     * fails (409). Returns the store's promise, if any: await it. A failure (503: the store down)
+     * Redis lock held by another process), and its cookie starts a new session at once, in every
+     * process sharing the store (the store's mark is dated past the grace minute that a logout
+     * gives: no new cookie is on its way to that browser); a login still running whose new id it
+     * ends fails (409). Returns the store's promise, if any: await it. A failure (503: the store down)
      * leaves the session ended in this process only, its record perhaps kept: call it again.
      * For the request's own session, call `destroyScopedSession()`.
      */

@@ -23,6 +23,14 @@ const ENDED_IDS = 65_536
  */
 export const ENDED_GRACE = 60
 
+/**
+ * How far back an end the app made (`endScopedSession`) is dated, in seconds, here and in a
+ * shared store's mark (`Store.delete`'s `agoMs`): no new cookie is on its way to that browser, so
+ * its cookie starts a new session at once. A grace more than needed: a request that came before the
+ * end may load it later (after waiting for the session's lock), and must count it past too.
+ */
+export const APP_END_AGE = 2 * ENDED_GRACE
+
 /** Whether a session that ended at `ended` (seconds), if it did, is past its grace at `at`: its cookie then starts a new session. */
 export const pastGrace = (ended: number | undefined, at: number) => ended !== undefined && at - ended > ENDED_GRACE
 

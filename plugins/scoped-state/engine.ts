@@ -14,7 +14,7 @@
  */
 import { BoundedCache } from './bounded-cache.js'
 import type { SessionCookie } from './cookie.js'
-import { ENDED_GRACE, endedIdsOf, pastGrace, rememberEnd } from './ended-ids.js'
+import { APP_END_AGE, endedIdsOf, pastGrace, rememberEnd } from './ended-ids.js'
 import { isPromise, ScopedStateSetupError, SessionEndedError, storeContractError } from './errors.js'
 import { sessionIdentifier } from './identify.js'
 import { lockedPath } from './locked-path.js'
@@ -244,7 +244,8 @@ export const createEngine = (config: EngineConfig) => {
      * Ends session `id`, not the request's own: remembered here as ended past its grace (no new
      * cookie is on its way to that browser, so its next request starts a new session at once, and
      * one still running saves nothing), then deleted with a mark for as long as its cookie may be
-     * sent, which the other processes sharing the store read (`endedAgo`: a grace minute there).
+     * sent, dated as far back, which the other processes sharing the store read (`endedAgo`): past
+     * its grace there too. An end known already (a logout's grace minute) keeps its time.
      */
     const end = (session: ScopedSession, id: string) => {
         if (!isSessionId(id)) throw new TypeError('endScopedSession: not a session id.')
@@ -253,8 +254,8 @@ export const createEngine = (config: EngineConfig) => {
                 "endScopedSession: this is the request's own session, or the one its login left: " +
                     'destroyScopedSession() ends the first, and the login already ends the second.'
             )
-        rememberEnd(endedIds, id, seconds() - ENDED_GRACE - 1)
-        return store.delete(id, Math.min(idleTimeout, absoluteTimeout) * 1000)
+        rememberEnd(endedIds, id, seconds() - APP_END_AGE)
+        return store.delete(id, Math.min(idleTimeout, absoluteTimeout) * 1000, APP_END_AGE * 1000)
     }
 
     /** What `store.peek` answered for a session, as the app gets it (`undefined`: no state held). */

@@ -32,6 +32,10 @@ const accountApp = (store: Store) =>
             scopedStore.cart = cart + 1
             return String(scopedStore.cart)
         })
+        .post('/logout', ({ destroyScopedSession }) => {
+            destroyScopedSession()
+            return 'signed out'
+        })
         .post('/end/:id', async ({ params, endScopedSession }) => {
             await endScopedSession(params.id)
             return 'ended'
@@ -154,22 +158,25 @@ describe('endScopedSession on Redis, two instances', () => {
         await phone.post('/add')
         const inFlightHere = client(one, phone.cookie).post('/slow-add')
         await Bun.sleep(20)
+        const ended = phone.cookie
         await laptop.post(`/end/${phoneId}`)
         // Its request in flight on the ending instance: refused, nothing saved under the ended id.
         expect((await inFlightHere).status).toBe(409)
         const admin = new RedisClient(redis().url)
         expect(await admin.exists(`${prefix}s:${phoneId}`)).toBe(false)
-        // On the other instance, within the grace minute: signed out, a change refused.
+        // On either instance, a new session at once: no new cookie is on its way to that browser.
         expect(await phone.text('/me')).toBe('signed out 0')
-        expect((await phone.post('/add')).status).toBe(409)
-        // On the ending one: a new session at once.
-        const moved = client(one, phone.cookie)
-        expect([(await moved.post('/add')).status, sessionIdOf(moved.cookie) !== phoneId]).toEqual([200, true])
+        for (const app of [one, two]) {
+            const moved = client(app, ended)
+            const response = await moved.post('/add')
+            expect([response.status, await response.text()]).toEqual([200, '1'])
+            expect(sessionIdOf(moved.cookie)).not.toBe(phoneId)
+        }
         expect(await admin.exists(`${prefix}s:${phoneId}`)).toBe(false)
         admin.close()
     })
 
-    redisTest('on the other instance, within the grace minute, that browser cannot sign in again (409)', async () => {
+    redisTest('on the other instance, that browser signs in again at once (200, a new session)', async () => {
         const prefix = `end-${crypto.randomUUID()}:`
         const [a, b] = [0, 1].map(() => redisStore({ url: redis().url, prefix })) as [Store, Store]
         stores.push(a, b)
@@ -177,10 +184,50 @@ describe('endScopedSession on Redis, two instances', () => {
         const phone = client(two)
         const phoneId = await (await phone.post('/login')).text()
         await client(one).post(`/end/${phoneId}`)
-        // No new cookie is on its way to that browser, but the other instance cannot tell this end from a logout's.
-        expect((await phone.post('/login')).status).toBe(409)
-        expect((await client(one, phone.cookie).post('/login')).status).toBe(200)
+        const again = await phone.post('/login')
+        expect(again.status).toBe(200)
+        expect(await again.text()).not.toBe(phoneId)
+        expect(await phone.text('/me')).toBe('ada 0')
     })
+
+    redisTest(
+        'its request in flight on the other instance, holding the lock, saves nothing (503, busy): the end ends its hold',
+        async () => {
+            const prefix = `end-${crypto.randomUUID()}:`
+            const [a, b] = [0, 1].map(() => redisStore({ url: redis().url, prefix })) as [Store, Store]
+            stores.push(a, b)
+            const [one, two] = [accountApp(a), accountApp(b)]
+            const phone = client(two)
+            const phoneId = await (await phone.post('/login')).text()
+            await phone.post('/add')
+            const inFlightThere = phone.post('/slow-add')
+            await Bun.sleep(20)
+            await client(one).post(`/end/${phoneId}`)
+            const refused = await inFlightThere
+            expect([refused.status, refused.headers.get('set-cookie')]).toEqual([503, null])
+            const admin = new RedisClient(redis().url)
+            expect(await admin.exists(`${prefix}s:${phoneId}`)).toBe(false)
+            admin.close()
+            expect(await phone.text('/me')).toBe('signed out 0')
+        }
+    )
+
+    redisTest.each(['login', 'logout'])(
+        "a %s's own end still gives the other instance its grace minute: the old cookie's change is refused (409), not a new session",
+        async (action) => {
+            const prefix = `end-${crypto.randomUUID()}:`
+            const [a, b] = [0, 1].map(() => redisStore({ url: redis().url, prefix })) as [Store, Store]
+            stores.push(a, b)
+            const [one, two] = [accountApp(a), accountApp(b)]
+            const phone = client(one)
+            await phone.post('/add')
+            // Sent before the browser had the cookie that the login or logout gave it.
+            const early = client(two, phone.cookie)
+            await phone.post(`/${action}`)
+            const refused = await early.post('/add')
+            expect([refused.status, refused.headers.get('set-cookie')]).toEqual([409, null])
+        }
+    )
 
     redisTest(
         'a login on the other instance whose new id is ended before its commit fails (409), as on the ending one',
@@ -224,6 +271,61 @@ describe('endScopedSession on Redis, two instances', () => {
             finish.resolve()
             expect((await login).status).toBe(409)
             expect(await phone.text('/me')).toBe('signed out 0')
+        }
+    )
+})
+
+describe('endScopedSession on SQLite, one file shared by two store objects (two processes)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'scoped-state-end-shared-'))
+    const stores: Store[] = []
+    afterAll(() => {
+        for (const store of stores) store.close()
+        rmSync(dir, { recursive: true, force: true })
+    })
+    const instances = () => {
+        const path = join(dir, `${crypto.randomUUID()}.db`)
+        const [a, b] = [sqliteStore({ path }), sqliteStore({ path })]
+        stores.push(a, b)
+        return { one: accountApp(a), two: accountApp(b), other: b }
+    }
+
+    test('on the other instance, that browser signs in again at once (200, a new session)', async () => {
+        const { one, two } = instances()
+        const phone = client(two)
+        const phoneId = await (await phone.post('/login')).text()
+        await phone.post('/add')
+        await client(one).post(`/end/${phoneId}`)
+        expect(await phone.text('/me')).toBe('signed out 0')
+        const again = await phone.post('/login')
+        expect(again.status).toBe(200)
+        expect(await again.text()).not.toBe(phoneId)
+        expect(await phone.text('/me')).toBe('ada 0')
+    })
+
+    test('its request in flight on the other instance, the session loaded, saves nothing (409)', async () => {
+        const { one, two, other } = instances()
+        const phone = client(two)
+        const phoneId = await (await phone.post('/login')).text()
+        await phone.post('/add')
+        const inFlightThere = phone.post('/slow-add')
+        await Bun.sleep(20)
+        await client(one).post(`/end/${phoneId}`)
+        const refused = await inFlightThere
+        expect([refused.status, refused.headers.get('set-cookie')]).toEqual([409, null])
+        // Only the end's mark: no record saved back under the ended id.
+        expect(other.load(phoneId, 60_000)).not.toBeTypeOf('string')
+    })
+
+    test.each(['login', 'logout'])(
+        "a %s's own end still gives the other instance its grace minute: the old cookie's change is refused (409), not a new session",
+        async (action) => {
+            const { one, two } = instances()
+            const phone = client(one)
+            await phone.post('/add')
+            const early = client(two, phone.cookie)
+            await phone.post(`/${action}`)
+            const refused = await early.post('/add')
+            expect([refused.status, refused.headers.get('set-cookie')]).toEqual([409, null])
         }
     )
 })
