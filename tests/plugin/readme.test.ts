@@ -598,6 +598,54 @@ describe('plugins/scoped-state/README.md, GUIDE.md and RECIPES.md', () => {
         expect([free('poster'), free('mug')]).toEqual([1, 4])
     })
 
+    /** Sample `which` of the recipes with each `[text, replacement]` made (the text checked there first), then imported. */
+    const variant = async (which: string, name: string, changes: [string, string][], prefix = '') => {
+        let code = await Bun.file(await writeSample(recipes, which)).text()
+        for (const [text, replacement] of changes) {
+            expect(code).toContain(text)
+            code = code.replace(text, replacement)
+        }
+        const path = join(import.meta.dir, `../.readme-samples/${name}.ts`)
+        await Bun.write(path, prefix + code)
+        return import(path)
+    }
+
+    test('holds on stock: a request of the id a login ended, still running, leaves the holds the login carried over', async () => {
+        // A page of the cart awaiting your database, as one over the network does: in flight during the login.
+        const { app, free, open } = await variant(
+            'HOLD_MS',
+            'holds-awaiting-page',
+            [
+                [
+                    "    .post('/login'",
+                    "    .get('/cart', async ({ scopedStore }) => { await gate; return scopedStore.cart.lines })\n    .post('/login'"
+                ]
+            ],
+            'export let open = () => {}\nconst gate = new Promise<void>((resolve) => { open = resolve })\n'
+        )
+        const ann = client(app)
+        await ann.post('/cart/poster')
+        const page = ann.get('/cart')
+        expect((await ann.post('/login')).status).toBe(200)
+        open()
+        expect((await page).status).toBe(200)
+        expect(free('poster')).toBe(0)
+        expect(await (await client(app).post('/cart/poster')).text()).toBe('Sold out.')
+    })
+
+    test('holds on stock: a login whose save evicts its own old id (maxSessions: 1) keeps the holds', async () => {
+        const { app, free } = await variant('HOLD_MS', 'holds-one-session', [
+            ['memoryStore({ onExpire: releaseHoldsOf })', 'memoryStore({ maxSessions: 1, onExpire: releaseHoldsOf })']
+        ])
+        const ann = client(app)
+        await ann.post('/cart/poster')
+        expect((await ann.post('/login')).status).toBe(200)
+        expect(free('poster')).toBe(0)
+        // What the store evicts later, the cart of the id that replaced it, goes as before.
+        await client(app).post('/cart/mug')
+        expect(free('poster')).toBe(1)
+    })
+
     test('a background job: one per session, launched once saved, polled until done, gone with the session', async () => {
         const { app, jobs, forgetSession } = await loadSample(recipes, 'jobs/progress')
         /** Polls as the page does, until the answer carries no trigger. */
