@@ -1,12 +1,13 @@
 /**
  * Every TypeScript sample of the plugin's README, guide and recipes runs here as written.
  */
-import { afterAll, describe, expect, test } from 'bun:test'
+import { afterAll, describe, expect, spyOn, test } from 'bun:test'
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Elysia } from 'elysia'
-import { scopedState } from '../../plugins/scoped-state'
+import { type ScopedStateSize, scopedState } from '../../plugins/scoped-state'
+import { ScopedSession } from '../../plugins/scoped-state/session'
 import { client, FORM_TYPE, HTMX, inPage, NAVIGATE, sessionIdOf } from '../helpers/client'
 import { type Grant, redeem } from '../helpers/fake-provider'
 import { SECRET } from '../helpers/plugin-app'
@@ -271,6 +272,38 @@ describe('plugins/scoped-state/README.md, GUIDE.md and RECIPES.md', () => {
             expect(tooLong.status).toBe(413)
             expect(await tooLong.text()).toBe('This text is too long to keep: shorten it.')
             expect(await undo()).toBe('y'.repeat(6_000))
+        })
+
+        test('a paste that drops hundreds of undo steps counts the state twice, and keeps as many of the newest as fit', async () => {
+            const { app } = await loadSample(recipes, "'/editor/undo'")
+            const user = client(app)
+            const page = await open(user)
+            for (let step = 0; step < 300; step++) expect((await edit(user, page, `step ${step}`)).status).toBe(200)
+            const counted = spyOn(ScopedSession.prototype, 'size')
+            let saved: ScopedStateSize | undefined
+            try {
+                expect((await edit(user, page, 'p'.repeat(16_000))).status).toBe(200)
+                expect(counted).toHaveBeenCalledTimes(2)
+                // The second count, once the steps went: what the save stored.
+                saved = counted.mock.results[1]?.value as ScopedStateSize | undefined
+            } finally {
+                counted.mockRestore()
+            }
+            let kept = 0
+            for (; kept < 300; kept++) {
+                const answer = await send(user, page.pageId, '/editor/undo', { revision: page.revision })
+                const { text, revision } = await answer.json()
+                if (revision === page.revision) break
+                expect(text).toBe(`step ${299 - kept}`)
+                Object.assign(page, { text, revision })
+            }
+            // The step before the oldest one kept, its JSON and a comma, would not have fit.
+            expect(kept).toBeGreaterThan(0)
+            if (!saved) throw new Error('the edit counted no state')
+            expect(saved.ownBytes).toBeLessThanOrEqual(saved.limit)
+            expect(saved.ownBytes + Buffer.byteLength(JSON.stringify(`step ${299 - kept}`)) + 1).toBeGreaterThan(
+                saved.limit
+            )
         })
 
         test('a tab whose scope was dropped for another tab is told to reload, not shown an empty document', async () => {
