@@ -14,13 +14,18 @@
  * Each answer, the state after it, and which sessions it wrote are compared with what the GUIDE
  * promises then.
  *
+ * Half the requests have their handler call `scopedStateSize()` after its last change (and the
+ * writes before it too): its `ownBytes` over `limit` must be exactly a 413, and its `bytes` what
+ * the save stored (model/size.ts). Each sequence then runs again without those calls, and every
+ * request must save as many bytes: asking changes nothing.
+ *
  * On a mismatch it prints the seed and a shortened sequence that still fails. `MODEL_SEEDS=500`
  * draws more sequences (`MODEL_FAULT_SEEDS=500` with faults); `MODEL_STATS=1` counts what they reached.
  */
 import { describe, expect, test } from 'bun:test'
 import { redisTest, useRedis } from '../helpers/redis'
 import type { StoreKind } from './model/app'
-import { FAULT_RATE, FAULT_SEEDS, generator, LENGTH, profileOf, SEEDS, shrink } from './model/generate'
+import { FAULT_RATE, FAULT_SEEDS, generator, LENGTH, profileOf, SEEDS, shrink, withoutSizes } from './model/generate'
 import { run } from './model/harness'
 import { onRedis } from './model/setups'
 
@@ -31,14 +36,29 @@ const REDIS_SEEDS = SEEDS.slice(0, Number(Bun.env.MODEL_REDIS_SEEDS ?? 8))
 const REDIS_FAULT_SEEDS = FAULT_SEEDS.slice(0, Number(Bun.env.MODEL_REDIS_SEEDS ?? 8) / 2)
 onRedis(useRedis())
 
-/** Runs each seed's sequence on `kind`; on a mismatch, throws with the seed and a shortened sequence that still fails. */
+/**
+ * Runs each seed's sequence on `kind`; on a mismatch, throws with the seed and a shortened sequence that still fails.
+ * Then runs it again with no call of `scopedStateSize()`: every save must store as many bytes.
+ */
 const runSeeds = async (kind: StoreKind, seeds: number[], faults: number) => {
     let steps = 0
     for (const seed of seeds) {
         const instances = kind === 'redisPair' ? 2 : 1
-        const { ops, error } = await run(kind, generator(seed, LENGTH, profileOf(seed), faults, instances))
+        const { ops, error, saves } = await run(kind, generator(seed, LENGTH, profileOf(seed), faults, instances))
         steps += ops.length
-        if (!error) continue
+        if (!error) {
+            const unsized = withoutSizes(ops)
+            const again = await run(kind, (step) => unsized[step])
+            const step = saves.findIndex((bytes, nth) => !Bun.deepEquals(bytes, again.saves[nth]))
+            if (again.error || step !== -1)
+                throw new Error(
+                    `seed ${seed} (${kind}${faults ? ', faults' : ''}) without scopedStateSize(): ` +
+                        (again.error?.message ??
+                            `step ${step} ${JSON.stringify(ops[step])} saved ${JSON.stringify(again.saves[step])} bytes, ` +
+                                `${JSON.stringify(saves[step])} with it`)
+                )
+            continue
+        }
         const shortened = await shrink(kind, ops)
         const again = await run(kind, (step) => shortened[step])
         const lines = shortened.map((op) => JSON.stringify(op)).join('\n')

@@ -3,7 +3,7 @@
  * two route modules that each create the plugin on one shared store.
  */
 import { Elysia, status } from 'elysia'
-import { type Store, scopedState } from '../../../plugins/scoped-state'
+import { type ScopedStateSize, type Store, scopedState } from '../../../plugins/scoped-state'
 import { NAVIGATE } from '../../helpers/client'
 
 export const COOKIE = 'user_session_id'
@@ -28,6 +28,29 @@ export const BROWSER_ACCEPT = NAVIGATE.accept
 export const CLIENTS = 3
 export const DEFAULT_PAGE = '_'
 
+/** A request carrying this header (ops.ts `sized`) has its handler call `scopedStateSize()` after its last change. */
+export const SIZE_HEADER = 'x-model-size'
+/** What `scopedStateSize()` told the handlers of the request running, for the harness to take. */
+export const told: ScopedStateSize[] = []
+type Sizing = { request: Request; scopedStateSize: () => ScopedStateSize }
+/**
+ * Called after the handler's last change and its reads: in a request that has its own copy of the
+ * state (a write, a page load), a key first read after it is stored as its default, and counts.
+ */
+const askSize = ({ request, scopedStateSize }: Sizing) => {
+    if (request.headers.has(SIZE_HEADER)) told.push(scopedStateSize())
+}
+/**
+ * Before the handler's change too, as a handler that checks the room first (the RECIPES editor
+ * asks, trims, asks again), then reads a preserved key it does not write: asking must not make
+ * the request store that key's default.
+ */
+const askFirst = (context: Sizing & { scopedStore: ScopedView }) => {
+    if (!context.request.headers.has(SIZE_HEADER)) return
+    context.scopedStateSize()
+    void context.scopedStore.theme
+}
+
 const setup = {
     count: { value: 0 },
     tags: { value: [] as string[] },
@@ -48,13 +71,18 @@ const routeModule = (
     now: () => number,
     serializeRequests: boolean
 ) => {
-    const view = ({ scopedStore, scopedPageId }: { scopedStore: ScopedView; scopedPageId: string }) => ({
-        page: scopedPageId,
-        count: scopedStore.count,
-        tags: scopedStore.tags,
-        note: scopedStore.note.length,
-        theme: scopedStore.theme
-    })
+    const view = (context: Sizing & { scopedStore: ScopedView; scopedPageId: string }) => {
+        const { scopedStore, scopedPageId } = context
+        const shown = {
+            page: scopedPageId,
+            count: scopedStore.count,
+            tags: scopedStore.tags,
+            note: scopedStore.note.length,
+            theme: scopedStore.theme
+        }
+        askSize(context)
+        return shown
+    }
     return new Elysia({ prefix })
         .use(
             scopedState(setup, {
@@ -71,48 +99,72 @@ const routeModule = (
         )
         .get('/page', view)
         .get('/state', view)
-        .get('/theme', ({ scopedStore }) => scopedStore.theme)
-        .post('/inc', ({ scopedStore }) => String(++scopedStore.count))
-        .post('/tag/:tag', ({ scopedStore, params }) => {
-            scopedStore.tags.push(params.tag)
-            return scopedStore.tags.join(',')
+        .get('/theme', (context) => {
+            const { theme } = context.scopedStore
+            askSize(context)
+            return theme
         })
-        .post('/note/:size', ({ scopedStore, params }) => {
-            scopedStore.note = 'x'.repeat(Number(params.size))
-            return params.size
+        .post('/inc', (context) => {
+            askFirst(context)
+            const count = ++context.scopedStore.count
+            askSize(context)
+            return String(count)
         })
-        .post('/theme/:theme', ({ scopedStore, params }) => {
-            scopedStore.theme = params.theme
-            return params.theme
+        .post('/tag/:tag', (context) => {
+            askFirst(context)
+            const { tags } = context.scopedStore
+            tags.push(context.params.tag)
+            askSize(context)
+            return tags.join(',')
         })
-        .post('/reset', ({ resetScopedStore }) => {
-            resetScopedStore()
+        .post('/note/:size', (context) => {
+            askFirst(context)
+            context.scopedStore.note = 'x'.repeat(Number(context.params.size))
+            askSize(context)
+            return context.params.size
+        })
+        .post('/theme/:theme', (context) => {
+            context.scopedStore.theme = context.params.theme
+            askSize(context)
+            return context.params.theme
+        })
+        .post('/reset', (context) => {
+            context.resetScopedStore()
+            askSize(context)
             return 'reset'
         })
-        .post('/full-reset', ({ resetScopedStore }) => {
-            resetScopedStore(true)
+        .post('/full-reset', (context) => {
+            context.resetScopedStore(true)
+            askSize(context)
             return 'full reset'
         })
-        .post('/login', ({ regenerateScopedSession, query }) => {
-            regenerateScopedSession(query.remember === undefined ? undefined : { persistent: query.remember === '1' })
+        .post('/login', (context) => {
+            const { remember } = context.query
+            context.regenerateScopedSession(remember === undefined ? undefined : { persistent: remember === '1' })
+            askSize(context)
             return 'regenerated'
         })
-        .post('/logout', ({ destroyScopedSession }) => {
-            destroyScopedSession()
+        .post('/logout', (context) => {
+            context.destroyScopedSession()
+            askSize(context)
             return 'destroyed'
         })
-        .post('/logout-notice', ({ destroyScopedSession, regenerateScopedSession, scopedStore }) => {
-            destroyScopedSession()
-            regenerateScopedSession()
-            scopedStore.theme = 'bye'
+        .post('/logout-notice', (context) => {
+            context.destroyScopedSession()
+            context.regenerateScopedSession()
+            context.scopedStore.theme = 'bye'
+            askSize(context)
             return 'bye'
         })
-        .post('/fail', ({ scopedStore }) => {
-            scopedStore.theme = 'lost'
+        .post('/fail', (context) => {
+            context.scopedStore.theme = 'lost'
+            askSize(context)
             throw status(418, 'nope')
         })
-        .post('/soft-fail', ({ scopedStore }) => {
-            scopedStore.count += 10
+        .post('/soft-fail', (context) => {
+            askFirst(context)
+            context.scopedStore.count += 10
+            askSize(context)
             return status(400, 'kept')
         })
 }

@@ -22,11 +22,12 @@ export type Fault = {
 /** A fault that fired: on which session id, and whether the call was applied. */
 export type Fired = Fault & { id: string; applied: boolean }
 
-/** What one request did to the store: the fault that fired, and the ids it saved and deleted. */
+/** What one request did to the store: the fault that fired, the ids it saved and deleted, and the records it saved. */
 export interface Tapped {
     fired: Fired | undefined
     saved: string[]
     deleted: string[]
+    records: string[]
 }
 
 /** `then` once `answer` settled well (at once when it is no promise); the answer kept. */
@@ -48,7 +49,7 @@ const after = <T>(answer: T, then: () => void): T => {
 export const faulty = (inner: Store) => {
     let armed: Fault | undefined
     let counts = { load: 0, save: 0, delete: 0, release: 0 }
-    let tapped: Tapped = { fired: undefined, saved: [], deleted: [] }
+    let tapped: Tapped = { fired: undefined, saved: [], deleted: [], records: [] }
     const call = <T>(kind: Fault['call'], id: string, act: () => T): T => {
         const fault = armed?.call === kind && armed.nth === counts[kind]++ ? armed : undefined
         if (!fault) return act()
@@ -67,7 +68,12 @@ export const faulty = (inner: Store) => {
         ...inner,
         load: (id, ttl) => call('load', id, () => inner.load(id, ttl)),
         save: (id, record, ttl) =>
-            call('save', id, () => after(inner.save(id, record, ttl), () => tapped.saved.push(id))),
+            call('save', id, () =>
+                after(inner.save(id, record, ttl), () => {
+                    tapped.saved.push(id)
+                    tapped.records.push(record)
+                })
+            ),
         delete: (id, ttl) => call('delete', id, () => after(inner.delete(id, ttl), () => tapped.deleted.push(id))),
         release: (id) => call('release', id, () => inner.release(id))
     }
@@ -76,7 +82,7 @@ export const faulty = (inner: Store) => {
         arm(fault: Fault | undefined) {
             armed = fault
             counts = { load: 0, save: 0, delete: 0, release: 0 }
-            tapped = { fired: undefined, saved: [], deleted: [] }
+            tapped = { fired: undefined, saved: [], deleted: [], records: [] }
         },
         collect(): Tapped {
             armed = undefined

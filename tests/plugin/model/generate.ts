@@ -93,12 +93,14 @@ const PROFILES: Record<'wide' | 'tabs', Profile> = {
 /**
  * `faults`: the chance that a request's store fails one of its calls, drawn from a stream of
  * its own, so that a seed's requests are the same with faults and without. `instances`: with
- * two, each request goes to one of them at random (from a stream of its own too).
+ * two, each request goes to one of them at random (from a stream of its own too). Half the
+ * requests call `scopedStateSize()` (a stream of its own as well).
  */
 export const generator = (seed: number, length: number, profile: Profile, faults = 0, instances = 1) => {
     const random = mulberry32(seed)
     const faultRandom = mulberry32(seed ^ 0xfa17)
     const balancer = mulberry32(seed ^ 0xba1a)
+    const sizing = mulberry32(seed ^ 0x512e)
     const total = profile.routes.reduce((sum, [, weight]) => sum + weight, 0)
     let threshold = 0
     const [advance, rotate, close, replay, forge] = [
@@ -193,9 +195,18 @@ export const generator = (seed: number, length: number, profile: Profile, faults
         const fault = faults > 0 ? drawFault(faultRandom, route, faults) : undefined
         if (fault) op.fault = fault
         if (instances > 1 && balancer() < 0.5) op.elsewhere = true
+        if (sizing() < 0.5) op.sized = true
         return op
     }
 }
+
+/** `ops` with no request calling `scopedStateSize()`. */
+export const withoutSizes = (ops: Op[]): Op[] =>
+    ops.map((op) => {
+        if (op.t !== 'req' || !op.sized) return op
+        const { sized: _, ...unsized } = op
+        return unsized
+    })
 
 /** Fixed seeds: the same sequences on every run (`MODEL_SEEDS=500` draws more, to explore). */
 export const SEEDS = Array.from({ length: Number(Bun.env.MODEL_SEEDS ?? 32) }, (_, i) => 0x5eed + i * 7919)

@@ -8,11 +8,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PAGE_HEADER, PAGE_PARAM } from '../../../plugins/scoped-state'
 import { BASE, NAVIGATE } from '../../helpers/client'
-import { BROWSER_ACCEPT, CLIENTS, COOKIE, SECRETS, type StoreKind } from './app'
+import { BROWSER_ACCEPT, CLIENTS, COOKIE, SECRETS, SIZE_HEADER, type StoreKind, told } from './app'
 import { planFaulted, sendWith, type Tap } from './faults'
 import { type CookieMeta, Model, type PageMeta } from './model'
 import { type Op, type PageRef, type Request_, ROUTES } from './ops'
 import { onRedisKinds, openSetup } from './setups'
+import { sizeProblems } from './size'
 import { count } from './stats'
 
 type Setup = ReturnType<typeof openSetup>
@@ -36,7 +37,10 @@ const scratch = mkdtempSync(join(tmpdir(), 'scoped-state-model-'))
 afterAll(() => rmSync(scratch, { recursive: true, force: true }))
 let files = 0
 
-/** Runs the ops `next` gives, one at a time, on a fresh app and store; returns the ops run and the first mismatch. */
+/**
+ * Runs the ops `next` gives, one at a time, on a fresh app and store; returns the ops run, the
+ * first mismatch, and the bytes of each record each op saved.
+ */
 export const run = async (kind: StoreKind, next: (step: number, world: World) => Op | undefined) => {
     const start = Date.UTC(2026, 0, 1) + 500
     const model = new Model(start, kind)
@@ -50,16 +54,17 @@ export const run = async (kind: StoreKind, next: (step: number, world: World) =>
     const browsers: Browser[] = Array.from({ length: CLIENTS }, () => ({ jar: undefined, received: [], pages: [] }))
     const world = { model, browsers }
     const ops: Op[] = []
+    const saves: number[][] = []
     try {
         for (let step = 0; ; step++) {
             const op = next(step, world)
             if (!op) break
             ops.push(op)
-            await apply(op, world, setup)
+            saves.push((await apply(op, world, setup)) ?? [])
         }
-        return { ops, error: undefined }
+        return { ops, error: undefined, saves }
     } catch (error) {
-        if (error instanceof Mismatch) return { ops, error }
+        if (error instanceof Mismatch) return { ops, error, saves }
         throw error
     } finally {
         await setup.close()
@@ -77,6 +82,7 @@ const pageOf = (ref: PageRef | undefined, browsers: Browser[]) => {
     return pages.length === 0 ? undefined : pages[ref.nth % pages.length]
 }
 
+/** Takes step `op`; a request answers the bytes of each record it saved. */
 const apply = async (op: Op, { model, browsers }: World, setup: Setup) => {
     switch (op.t) {
         case 'advance':
@@ -170,6 +176,7 @@ const request = async (
     const headers = new Headers()
     if (sent.length > 0) headers.set('cookie', sent.map((value) => `${COOKIE}=${value}`).join('; '))
     if (op.https) headers.set('x-forwarded-proto', 'https')
+    if (op.sized) headers.set(SIZE_HEADER, '1')
     let path = route.path(op.arg)
     if (op.route === 'page') for (const [name, value] of Object.entries(NAVIGATE)) headers.set(name, value)
     else if (op.route === 'restore') {
@@ -188,6 +195,7 @@ const request = async (
 
     const prefix = op.second ? '/b' : '/a'
     const send = () => handle(new Request(BASE + prefix + path, { method: route.method, headers }))
+    told.length = 0
     const { response, tapped, warned } = await sendWith(tap, op.fault, send)
     // Planned once the request ran: the model learns from the store which call failed, and whether it ran.
     const { plan, problems } = planFaulted(model, tapped, (loaded) => model.plan(op, sent, carried, loaded))
@@ -199,6 +207,8 @@ const request = async (
     check('status', response.status, plan.status)
     check('retry-after', response.headers.get('retry-after'), plan.body.kind === 'unavailable' ? '1' : null)
     check('warned', warned, plan.warns === true)
+
+    problems.push(...sizeProblems(told.splice(0), response.status, tapped.records))
 
     // The cookie.
     const line = response.headers.get('set-cookie')
@@ -340,4 +350,5 @@ const request = async (
         model.pages.set(page, freshPage)
         browser.pages.push(page)
     }
+    return tapped.records.map((record) => Buffer.byteLength(record))
 }

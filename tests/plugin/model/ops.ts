@@ -42,6 +42,8 @@ export type Request_ = {
     elsewhere?: boolean
     /** A call of the store that fails while the request runs (faults.ts). */
     fault?: Fault
+    /** The handler calls `scopedStateSize()` after its last change (app.ts `SIZE_HEADER`), checked against its save. */
+    sized?: boolean
 }
 export type Op =
     | Request_
