@@ -22,11 +22,16 @@ if (SKIPPED)
         'nginx is not installed: the test of the documented proxy configuration is skipped (REQUIRE_SERVICES=1 makes it fail).'
     )
 
-/** The first nginx block of the docs, which goes in `http {}`, listening on `port` over plain http. */
+/**
+ * The first nginx block of the docs, which goes in `http {}`, listening on `port` over plain http:
+ * without its certificate's files, which nginx reads at startup.
+ */
 const documentedConfig = (port: number) => {
     const block = /```nginx\n([\s\S]*?)```/.exec(readFileSync(DOCS, 'utf8'))?.[1]
     if (!block) throw new Error('docs/deployment.md has no nginx block')
-    return block.replace(/listen 443 ssl;/, `listen 127.0.0.1:${port};`)
+    return block
+        .replace(/listen 443 ssl;/, `listen 127.0.0.1:${port};`)
+        .replace(/^\s*ssl_certificate(_key)? .*\n/gm, '')
 }
 
 /** The documented `server` block alone, on `port`, without its body limit: nginx's default, 1 MB. */
