@@ -219,8 +219,15 @@ export const createEngine = (config: EngineConfig) => {
      * logouts ended, which must stay refused.
      */
     const discardAtCommit = (session: ScopedSession, id: SessionId) => {
-        // With how long its cookie may still be sent: a shared store remembers the end that long.
-        if (session.returning) session.discard ??= { id: id.id, ttl: core.ttlOf(id) }
+        if (!session.returning || session.discard) return
+        // With how long its cookies may still be sent: a shared store remembers the end that long. The
+        // one the request brought, issued ahead of this clock (set back), is taken till its own idle
+        // timeout: past the refreshed id's, which counts from now. A mark gone before it would let
+        // another process (a restarted one) take the ended id back.
+        const at = seconds()
+        const brought = session.brought as SessionId
+        const taken = Math.min(brought.issued + idleTimeout, brought.created + absoluteTimeout) - at
+        session.discard = { id: id.id, ttl: Math.max(core.ttlOf(id, at), taken * 1000) }
     }
 
     const regenerate = (session: ScopedSession, request: Request, persistent = session.id.persistent) => {

@@ -98,6 +98,7 @@ export const sessionIdentifier = (config: IdentifyConfig) => {
         const replacedKey = replaced ? pageKeyOf(replaced, id.id) : undefined
         const session = new ScopedSession(context, id, pageKey, pageId, freshPage, replacedKey)
         session.returning = returning
+        session.brought = current
         if (pageKey === STALE_PAGE && !returning)
             session.cookieMissing = readCookie(request.headers.get('cookie'), 0) === undefined
         if (due) planCookie(session, request, lifetime(id, at))

@@ -74,6 +74,8 @@ export class ScopedSession {
     declare endedElsewhere: boolean
     /** The id came with the request, so other requests may save this session too. */
     declare returning: boolean
+    /** The cookie the request brought, with its times as signed: a refresh re-dates `id`, not that cookie. */
+    declare brought: SessionId | undefined
     /** The request named a page of another session and brought no cookie of the session's name: see `StalePageError`. */
     declare cookieMissing: boolean
     /** The cookie this request's response sends if the request succeeds. */
@@ -120,6 +122,7 @@ export class ScopedSession {
         this.loggedOut = false
         this.endedElsewhere = false
         this.returning = false
+        this.brought = undefined
         this.cookieMissing = false
         this.cookie = undefined
         this.movedFrom = undefined

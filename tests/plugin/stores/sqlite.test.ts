@@ -23,13 +23,15 @@ import {
     sqliteStore
 } from '../../../plugins/scoped-state'
 import { client, sessionIdOf } from '../../helpers/client'
-import { slowIncrementApp, stateApp } from '../../helpers/plugin-app'
+import { manualClock, slowIncrementApp, stateApp } from '../../helpers/plugin-app'
 import { storeContract } from './contract'
 
 const dir = mkdtempSync(join(tmpdir(), 'scoped-state-sqlite-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 let files = 0
 const newPath = () => join(dir, `state-${++files}.db`)
+/** In seconds, as `manualClock` counts. */
+const DAY = 86_400
 
 storeContract('sqlite', { create: () => sqliteStore({ path: newPath() }), peek: true })
 storeContract('sqlite, exclusive', { create: () => sqliteStore({ path: newPath(), exclusive: true }), peek: true })
@@ -190,6 +192,28 @@ describe('sqlite store', () => {
         expect([response.status, await response.text()]).toEqual([200, '1'])
         expect(sessionIdOf(stale.cookie)).not.toBe(sessionIdOf(replaced))
         later.close()
+    })
+
+    test('after a restart, a cookie that a login replaced with the clock set back is still known as ended as long as it is taken', async () => {
+        const path = newPath()
+        const clock = manualClock()
+        const before = sqliteStore({ path, now: clock.now })
+        const browser = client(stateApp({ store: before, now: clock.now }))
+        await browser.post('/increment')
+        const replaced = browser.cookie
+        // Set back two days: the cookie, issued two days ahead, is taken for its 7 days from its issue.
+        clock.advance(-2 * DAY)
+        await browser.post('/login')
+        before.close()
+        // Restarted 8 days after the login (past the idleTimeout the login counted from then), a day
+        // before that cookie's own.
+        clock.advance(8 * DAY)
+        const restarted = sqliteStore({ path, now: clock.now })
+        const stale = client(stateApp({ store: restarted, now: clock.now }), replaced)
+        const response = await stale.post('/increment')
+        expect([response.status, await response.text()]).toEqual([200, '1'])
+        expect(sessionIdOf(stale.cookie)).not.toBe(sessionIdOf(replaced))
+        restarted.close()
     })
 
     test('marks its format in a table of its own, and refuses a file of a later format, leaving it as it was', () => {
