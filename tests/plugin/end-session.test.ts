@@ -15,6 +15,18 @@ import { redisTest, useRedis } from '../helpers/redis'
 
 const setup = { user: { value: '', preserve: true }, cart: { value: 0, preserve: true } }
 
+/** The `/slow-add` in flight: it enters once its handler has read the cart, and saves once finished. */
+let slow = { enter: () => {}, finished: Promise.resolve() }
+
+/** Sends `user`'s `/slow-add` and answers once its handler has read the cart: `finish()` lets it go on. */
+const slowAdd = async (user: ReturnType<typeof client>) => {
+    const [entered, finish] = [Promise.withResolvers<void>(), Promise.withResolvers<void>()]
+    slow = { enter: entered.resolve, finished: finish.promise }
+    const answer = user.post('/slow-add')
+    await entered.promise
+    return { answer, finish: finish.resolve }
+}
+
 const accountApp = (store: Store) =>
     new Elysia()
         .use(scopedState(setup, { secret: SECRET, store }))
@@ -28,7 +40,9 @@ const accountApp = (store: Store) =>
         .post('/add', ({ scopedStore }) => String(++scopedStore.cart))
         .post('/slow-add', async ({ scopedStore }) => {
             const cart = scopedStore.cart
-            await Bun.sleep(150)
+            const { enter, finished } = slow
+            enter()
+            await finished
             scopedStore.cart = cart + 1
             return String(scopedStore.cart)
         })
@@ -51,11 +65,11 @@ describe('endScopedSession on the memory store', () => {
         expect(phoneId).toBe(sessionIdOf(phone.cookie))
         await phone.post('/add')
         const old = phone.cookie
-        const inFlight = phone.post('/slow-add')
-        await Bun.sleep(20)
+        const inFlight = await slowAdd(phone)
         expect(await (await laptop.post(`/end/${phoneId}`)).text()).toBe('ended')
         expect(store.load(phoneId, 60_000)).toBeUndefined()
-        expect((await inFlight).status).toBe(409)
+        inFlight.finish()
+        expect((await inFlight.answer).status).toBe(409)
         expect(store.load(phoneId, 60_000)).toBeUndefined()
         // No grace minute: no new cookie is on its way to that browser.
         const next = await phone.post('/add')
@@ -142,26 +156,31 @@ describe('a login whose new id is ended before its commit', () => {
 describe('endScopedSession on Redis, two instances', () => {
     const redis = useRedis()
     const stores: Store[] = []
+    /** Two stores on one prefix, as two processes open it. */
+    const twoProcesses = () => {
+        const prefix = `end-${crypto.randomUUID()}:`
+        const [a, b] = [0, 1].map(() => redisStore({ url: redis().url, prefix })) as [Store, Store]
+        stores.push(a, b)
+        return { prefix, a, b }
+    }
     afterAll(async () => {
         for (const store of stores) await store.close()
     })
 
     redisTest('a session ended on one instance: its record gone, refused on the other, never saved back', async () => {
-        const prefix = `end-${crypto.randomUUID()}:`
-        const [a, b] = [0, 1].map(() => redisStore({ url: redis().url, prefix })) as [Store, Store]
-        stores.push(a, b)
+        const { prefix, a, b } = twoProcesses()
         const [one, two] = [accountApp(a), accountApp(b)]
         const laptop = client(one)
         await laptop.post('/login')
         const phone = client(two)
         const phoneId = await (await phone.post('/login')).text()
         await phone.post('/add')
-        const inFlightHere = client(one, phone.cookie).post('/slow-add')
-        await Bun.sleep(20)
+        const inFlightHere = await slowAdd(client(one, phone.cookie))
         const ended = phone.cookie
         await laptop.post(`/end/${phoneId}`)
+        inFlightHere.finish()
         // Its request in flight on the ending instance: refused, nothing saved under the ended id.
-        expect((await inFlightHere).status).toBe(409)
+        expect((await inFlightHere.answer).status).toBe(409)
         const admin = new RedisClient(redis().url)
         expect(await admin.exists(`${prefix}s:${phoneId}`)).toBe(false)
         // On either instance, a new session at once: no new cookie is on its way to that browser.
@@ -177,9 +196,7 @@ describe('endScopedSession on Redis, two instances', () => {
     })
 
     redisTest('on the other instance, that browser signs in again at once (200, a new session)', async () => {
-        const prefix = `end-${crypto.randomUUID()}:`
-        const [a, b] = [0, 1].map(() => redisStore({ url: redis().url, prefix })) as [Store, Store]
-        stores.push(a, b)
+        const { a, b } = twoProcesses()
         const [one, two] = [accountApp(a), accountApp(b)]
         const phone = client(two)
         const phoneId = await (await phone.post('/login')).text()
@@ -193,17 +210,15 @@ describe('endScopedSession on Redis, two instances', () => {
     redisTest(
         'its request in flight on the other instance, holding the lock, saves nothing (503, busy): the end ends its hold',
         async () => {
-            const prefix = `end-${crypto.randomUUID()}:`
-            const [a, b] = [0, 1].map(() => redisStore({ url: redis().url, prefix })) as [Store, Store]
-            stores.push(a, b)
+            const { prefix, a, b } = twoProcesses()
             const [one, two] = [accountApp(a), accountApp(b)]
             const phone = client(two)
             const phoneId = await (await phone.post('/login')).text()
             await phone.post('/add')
-            const inFlightThere = phone.post('/slow-add')
-            await Bun.sleep(20)
+            const inFlightThere = await slowAdd(phone)
             await client(one).post(`/end/${phoneId}`)
-            const refused = await inFlightThere
+            inFlightThere.finish()
+            const refused = await inFlightThere.answer
             expect([refused.status, refused.headers.get('set-cookie')]).toEqual([503, null])
             const admin = new RedisClient(redis().url)
             expect(await admin.exists(`${prefix}s:${phoneId}`)).toBe(false)
@@ -215,9 +230,7 @@ describe('endScopedSession on Redis, two instances', () => {
     redisTest.each(['login', 'logout'])(
         "a %s's own end still gives the other instance its grace minute: the old cookie's change is refused (409), not a new session",
         async (action) => {
-            const prefix = `end-${crypto.randomUUID()}:`
-            const [a, b] = [0, 1].map(() => redisStore({ url: redis().url, prefix })) as [Store, Store]
-            stores.push(a, b)
+            const { a, b } = twoProcesses()
             const [one, two] = [accountApp(a), accountApp(b)]
             const phone = client(one)
             await phone.post('/add')
@@ -232,9 +245,7 @@ describe('endScopedSession on Redis, two instances', () => {
     redisTest(
         'a login on the other instance whose new id is ended before its commit fails (409), as on the ending one',
         async () => {
-            const prefix = `end-${crypto.randomUUID()}:`
-            const [a, b] = [0, 1].map(() => redisStore({ url: redis().url, prefix })) as [Store, Store]
-            stores.push(a, b)
+            const { a, b } = twoProcesses()
             const { app, recorded, finish } = awaitingLoginApp(b)
             const phone = client(app)
             const login = phone.post('/login')
@@ -250,9 +261,7 @@ describe('endScopedSession on Redis, two instances', () => {
     redisTest(
         'a login on the other instance from the session ended meanwhile fails (409): its keys are not signed in again',
         async () => {
-            const prefix = `end-${crypto.randomUUID()}:`
-            const [a, b] = [0, 1].map(() => redisStore({ url: redis().url, prefix })) as [Store, Store]
-            stores.push(a, b)
+            const { a, b } = twoProcesses()
             const started = Promise.withResolvers<void>()
             const finish = Promise.withResolvers<void>()
             // A login that checks the password (awaits) before it regenerates.
@@ -307,10 +316,10 @@ describe('endScopedSession on SQLite, one file shared by two store objects (two 
         const phone = client(two)
         const phoneId = await (await phone.post('/login')).text()
         await phone.post('/add')
-        const inFlightThere = phone.post('/slow-add')
-        await Bun.sleep(20)
+        const inFlightThere = await slowAdd(phone)
         await client(one).post(`/end/${phoneId}`)
-        const refused = await inFlightThere
+        inFlightThere.finish()
+        const refused = await inFlightThere.answer
         expect([refused.status, refused.headers.get('set-cookie')]).toEqual([409, null])
         // Only the end's mark: no record saved back under the ended id.
         expect(other.load(phoneId, 60_000)).not.toBeTypeOf('string')
