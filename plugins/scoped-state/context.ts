@@ -99,6 +99,7 @@ export class DerivedContext<Setup extends StateSetup> {
      * written first; after `destroyScopedSession()`, 0. Computed at each call (a JSON of the state): no
      * cost to a request that does not call it. Ask after the handler's last `await`: without locking,
      * the save adds this request's changes to what another request of the session saved meanwhile.
+     * And after its reads: a key first read after the call is saved with its default, uncounted.
      *
      * @example
      * scopedStore.text = body.text
