@@ -55,6 +55,8 @@ const accountApp = (store: Store) =>
             return 'ended'
         })
 
+type App = ReturnType<typeof accountApp>
+
 describe('endScopedSession on the memory store', () => {
     test('ends another session at once: record gone, its request in flight refused, its cookie a new session', async () => {
         const store = memoryStore()
@@ -153,6 +155,47 @@ describe('a login whose new id is ended before its commit', () => {
     })
 })
 
+/**
+ * What two processes sharing one store (apps `one` and `two`) must both do when `one` ends a session
+ * of `two`'s browser, checked on Redis and on a shared SQLite file below.
+ */
+const acrossProcesses = {
+    /** No new cookie is on its way to that browser: on the other instance it signs in again at once. */
+    async signsInAgain(one: App, two: App) {
+        const phone = client(two)
+        const phoneId = await (await phone.post('/login')).text()
+        await phone.post('/add')
+        await client(one).post(`/end/${phoneId}`)
+        expect(await phone.text('/me')).toBe('signed out 0')
+        const again = await phone.post('/login')
+        expect(again.status).toBe(200)
+        expect(await again.text()).not.toBe(phoneId)
+        expect(await phone.text('/me')).toBe('ada 0')
+    },
+    /** Its request in flight on the other instance saves nothing and sends no cookie: what it got, and the ended id. */
+    async inFlightRefused(one: App, two: App) {
+        const phone = client(two)
+        const phoneId = await (await phone.post('/login')).text()
+        await phone.post('/add')
+        const inFlightThere = await slowAdd(phone)
+        await client(one).post(`/end/${phoneId}`)
+        inFlightThere.finish()
+        const refused = await inFlightThere.answer
+        expect(refused.headers.get('set-cookie')).toBeNull()
+        return { phone, phoneId, status: refused.status }
+    },
+    /** A login's or logout's own end: the old cookie's change sent before the new cookie came is refused, not a new session. */
+    async graceKept(one: App, two: App, action: string) {
+        const phone = client(one)
+        await phone.post('/add')
+        // Sent before the browser had the cookie that the login or logout gave it.
+        const early = client(two, phone.cookie)
+        await phone.post(`/${action}`)
+        const refused = await early.post('/add')
+        expect([refused.status, refused.headers.get('set-cookie')]).toEqual([409, null])
+    }
+}
+
 describe('endScopedSession on Redis, two instances', () => {
     const redis = useRedis()
     const stores: Store[] = []
@@ -197,29 +240,15 @@ describe('endScopedSession on Redis, two instances', () => {
 
     redisTest('on the other instance, that browser signs in again at once (200, a new session)', async () => {
         const { a, b } = twoProcesses()
-        const [one, two] = [accountApp(a), accountApp(b)]
-        const phone = client(two)
-        const phoneId = await (await phone.post('/login')).text()
-        await client(one).post(`/end/${phoneId}`)
-        const again = await phone.post('/login')
-        expect(again.status).toBe(200)
-        expect(await again.text()).not.toBe(phoneId)
-        expect(await phone.text('/me')).toBe('ada 0')
+        await acrossProcesses.signsInAgain(accountApp(a), accountApp(b))
     })
 
     redisTest(
         'its request in flight on the other instance, holding the lock, saves nothing (503, busy): the end ends its hold',
         async () => {
             const { prefix, a, b } = twoProcesses()
-            const [one, two] = [accountApp(a), accountApp(b)]
-            const phone = client(two)
-            const phoneId = await (await phone.post('/login')).text()
-            await phone.post('/add')
-            const inFlightThere = await slowAdd(phone)
-            await client(one).post(`/end/${phoneId}`)
-            inFlightThere.finish()
-            const refused = await inFlightThere.answer
-            expect([refused.status, refused.headers.get('set-cookie')]).toEqual([503, null])
+            const { phone, phoneId, status } = await acrossProcesses.inFlightRefused(accountApp(a), accountApp(b))
+            expect(status).toBe(503)
             const admin = new RedisClient(redis().url)
             expect(await admin.exists(`${prefix}s:${phoneId}`)).toBe(false)
             admin.close()
@@ -231,14 +260,7 @@ describe('endScopedSession on Redis, two instances', () => {
         "a %s's own end still gives the other instance its grace minute: the old cookie's change is refused (409), not a new session",
         async (action) => {
             const { a, b } = twoProcesses()
-            const [one, two] = [accountApp(a), accountApp(b)]
-            const phone = client(one)
-            await phone.post('/add')
-            // Sent before the browser had the cookie that the login or logout gave it.
-            const early = client(two, phone.cookie)
-            await phone.post(`/${action}`)
-            const refused = await early.post('/add')
-            expect([refused.status, refused.headers.get('set-cookie')]).toEqual([409, null])
+            await acrossProcesses.graceKept(accountApp(a), accountApp(b), action)
         }
     )
 
@@ -300,27 +322,13 @@ describe('endScopedSession on SQLite, one file shared by two store objects (two 
 
     test('on the other instance, that browser signs in again at once (200, a new session)', async () => {
         const { one, two } = instances()
-        const phone = client(two)
-        const phoneId = await (await phone.post('/login')).text()
-        await phone.post('/add')
-        await client(one).post(`/end/${phoneId}`)
-        expect(await phone.text('/me')).toBe('signed out 0')
-        const again = await phone.post('/login')
-        expect(again.status).toBe(200)
-        expect(await again.text()).not.toBe(phoneId)
-        expect(await phone.text('/me')).toBe('ada 0')
+        await acrossProcesses.signsInAgain(one, two)
     })
 
     test('its request in flight on the other instance, the session loaded, saves nothing (409)', async () => {
         const { one, two, other } = instances()
-        const phone = client(two)
-        const phoneId = await (await phone.post('/login')).text()
-        await phone.post('/add')
-        const inFlightThere = await slowAdd(phone)
-        await client(one).post(`/end/${phoneId}`)
-        inFlightThere.finish()
-        const refused = await inFlightThere.answer
-        expect([refused.status, refused.headers.get('set-cookie')]).toEqual([409, null])
+        const { phoneId, status } = await acrossProcesses.inFlightRefused(one, two)
+        expect(status).toBe(409)
         // Only the end's mark: no record saved back under the ended id.
         expect(other.load(phoneId, 60_000)).not.toBeTypeOf('string')
     })
@@ -329,12 +337,7 @@ describe('endScopedSession on SQLite, one file shared by two store objects (two 
         "a %s's own end still gives the other instance its grace minute: the old cookie's change is refused (409), not a new session",
         async (action) => {
             const { one, two } = instances()
-            const phone = client(one)
-            await phone.post('/add')
-            const early = client(two, phone.cookie)
-            await phone.post(`/${action}`)
-            const refused = await early.post('/add')
-            expect([refused.status, refused.headers.get('set-cookie')]).toEqual([409, null])
+            await acrossProcesses.graceKept(one, two, action)
         }
     )
 })
