@@ -631,6 +631,9 @@ describe('plugins/scoped-state/README.md, GUIDE.md and RECIPES.md', () => {
         expect([free('poster'), free('mug')]).toEqual([1, 4])
     })
 
+    /** Put before a variant's code: `gate`, which its awaiting handler waits on until the test calls `open()`. */
+    const GATE = 'export let open = () => {}\nconst gate = new Promise<void>((resolve) => { open = resolve })\n'
+
     /** Sample `which` of the recipes with each `[text, replacement]` made (the text checked there first), then imported. */
     const variant = async (which: string, name: string, changes: [string, string][], prefix = '') => {
         let code = await Bun.file(await writeSample(recipes, which)).text()
@@ -654,7 +657,7 @@ describe('plugins/scoped-state/README.md, GUIDE.md and RECIPES.md', () => {
                     "    .get('/cart', async ({ scopedStore }) => { await gate; return scopedStore.cart.lines })\n    .post('/login'"
                 ]
             ],
-            'export let open = () => {}\nconst gate = new Promise<void>((resolve) => { open = resolve })\n'
+            GATE
         )
         const ann = client(app)
         await ann.post('/cart/poster')
@@ -740,17 +743,17 @@ describe('plugins/scoped-state/README.md, GUIDE.md and RECIPES.md', () => {
 
     test('a background job: a poll still running on the id a login ended leaves the job the login carried over', async () => {
         // The sample's poll, awaiting its job table as one over the network does: in flight during the login.
-        const poll = ".get('/jobs/progress', ({ scopedStore }) => view(find(scopedStore.job)))"
-        const awaiting =
-            ".get('/jobs/progress', async ({ scopedStore }) => { await gate; return view(find(scopedStore.job)) })"
-        const code = await Bun.file(await writeSample(recipes, 'jobs/progress')).text()
-        expect(code).toContain(poll)
-        const path = join(import.meta.dir, '../.readme-samples/background-job-awaiting-poll.ts')
-        await Bun.write(
-            path,
-            `export let open = () => {}\nconst gate = new Promise<void>((resolve) => { open = resolve })\n${code.replace(poll, awaiting)}`
+        const { app, jobs, open } = await variant(
+            'jobs/progress',
+            'background-job-awaiting-poll',
+            [
+                [
+                    ".get('/jobs/progress', ({ scopedStore }) => view(find(scopedStore.job)))",
+                    ".get('/jobs/progress', async ({ scopedStore }) => { await gate; return view(find(scopedStore.job)) })"
+                ]
+            ],
+            GATE
         )
-        const { app, jobs, open } = await import(path)
 
         process.env.JOB_STEP_MS = '600000'
         const ann = client(app)
