@@ -19,8 +19,9 @@ const MAX_NAME_LENGTH = 40
 /**
  * The longest a trimmed name may arrive (UTF-16 units), checked before it is normalized: 6 units a
  * character, which the widest code point NFC makes (U+16126, from three astral ones) takes. A name
- * of wider characters (emoji joined into one: a family is 11 units) fits fewer of them. Normalizing reorders combining marks in quadratic time: 30,000 of them, a 60 KB
- * JSON body, held the server (every other request) for 3 s.
+ * of wider characters (emoji joined into one: a family is 11 units) fits fewer of them.
+ * Normalizing reorders combining marks in quadratic time: 30,000 of them, a 60 KB JSON body, held
+ * the server (every other request) for 3 s.
  */
 const MAX_TYPED_LENGTH = MAX_NAME_LENGTH * 6
 
