@@ -4,8 +4,9 @@
  * State values are JSON values (null, booleans, finite numbers, strings, arrays and
  * plain objects), so every store can keep them and they read back exactly as
  * written. Anything else (a Date, a Map, a class instance, a function, undefined,
- * NaN, a cycle) is refused with an error that names the key; only an object's
- * property set to undefined is left out, as JSON leaves it out.
+ * NaN, a cycle, a symbol key) is refused with an error that names the key. Left out, as
+ * JSON leaves them out: an object's property set to undefined, and an array's own named
+ * properties (looking for those would double the check's time on a long array).
  */
 import { ScopedStateSetupError } from './errors.js'
 
@@ -45,6 +46,8 @@ export type ScopedStore<Setup extends StateSetup> = { -readonly [Key in keyof Se
 /** Objects the JSON rule refuses that `object` in `StateValue` would let through. */
 type NotJson =
     | undefined
+    | bigint
+    | symbol
     | ((...args: never[]) => unknown)
     | Date
     | RegExp
@@ -56,9 +59,13 @@ type NotJson =
     | ArrayBuffer
     | ArrayBufferView
 type JsonOnly<Value> = Value extends NotJson
-    ? 'a JSON value (null, boolean, finite number, string, array, plain object)'
+    ? { 'a JSON value (null, boolean, finite number, string, array, plain object)': never }
     : Value extends object
-      ? { [Key in keyof Value]: JsonOnly<Value[Key]> }
+      ? {
+            [Key in keyof Value]: Key extends symbol
+                ? { 'a string key (JSON leaves symbol keys out)': never }
+                : JsonOnly<Value[Key]>
+        }
       : Value
 
 /**
@@ -94,6 +101,13 @@ const isPlainObject = (value: object) => {
     return proto === Object.prototype || proto === null
 }
 
+/** The first property of `object` that JSON leaves out: a symbol key, or one defined as not enumerable. */
+const leftOut = (object: object) => {
+    const kept = new Set<PropertyKey>(Object.keys(object))
+    const key = Reflect.ownKeys(object).find((own) => !kept.has(own)) as PropertyKey
+    return ` has a property JSON leaves out, ${typeof key === 'symbol' ? key.toString() : `'${key}'`}`
+}
+
 /**
  * Where `value` stops being a JSON value, as ` holds …` after the path below `value`, or
  * `undefined` when it is one. The path is built on the way back from a problem only, and
@@ -113,18 +127,22 @@ const problemIn = (value: unknown, parents: Set<object>): string | undefined => 
             if (inner) problem = `[${i}]${inner}`
         }
     } else if (isPlainObject(value)) {
-        for (const key of Object.keys(value)) {
-            const property = (value as Record<string, unknown>)[key]
-            // An optional property set to undefined (`{ ...note, due: undefined }`) is left out, as
-            // JSON leaves it out, and reads back as undefined all the same. In an array it would
-            // read back as null: refused there.
-            if (property === undefined) continue
-            const inner = problemIn(property, parents)
-            if (inner) {
-                problem = `.${key}${inner}`
-                break
+        const keys = Object.keys(value)
+        // JSON would drop it without a word, and the value read back without it.
+        if (Reflect.ownKeys(value).length !== keys.length) problem = leftOut(value)
+        else
+            for (const key of keys) {
+                const property = (value as Record<string, unknown>)[key]
+                // An optional property set to undefined (`{ ...note, due: undefined }`) is left out, as
+                // JSON leaves it out, and reads back as undefined all the same. In an array it would
+                // read back as null: refused there.
+                if (property === undefined) continue
+                const inner = problemIn(property, parents)
+                if (inner) {
+                    problem = `.${key}${inner}`
+                    break
+                }
             }
-        }
     } else problem = ` holds ${describe(value)}`
     parents.delete(value)
     return problem

@@ -170,6 +170,25 @@ test('a value that is not JSON is refused in any key of an object, not only its 
     expect(await user.text('/cart')).toBe('')
 })
 
+test('a property JSON would leave out (a symbol key, one not enumerable) fails naming it, and keeps the stored state', async () => {
+    const app = stateApp()
+        .post('/symbol-keyed', ({ scopedStore }) => {
+            scopedStore.cart = { items: ['a'], [Symbol('discount')]: 10 }
+            return 'saved?'
+        })
+        .post('/hidden', ({ scopedStore }) => {
+            scopedStore.cart = Object.defineProperty({ items: ['a'] }, 'coupon', { value: 'SAVE10' })
+            return 'saved?'
+        })
+    const user = client(app)
+    await user.post('/cart/book')
+    await expectRefused(user, {
+        '/symbol-keyed': 'scopedStore.cart has a property JSON leaves out, Symbol(discount)',
+        '/hidden': "scopedStore.cart has a property JSON leaves out, 'coupon'"
+    })
+    expect(await user.text('/cart')).toBe('book')
+})
+
 test('over maxStateBytes, other tabs’ scopes go only until the record fits, to the byte', async () => {
     const scope = { tags: ['x'] }
     // Page keys are 12 characters: a record of two tabs' scopes is exactly the limit.

@@ -170,6 +170,19 @@ test('a default that is not a JSON value does not compile, and is refused at cre
     )
     // @ts-expect-error: a function cannot be stored
     expect(() => scopedState({ next: { value: () => 1 } }, { secret: SECRET })).toThrow('next holds a Function')
+    // @ts-expect-error: a BigInt has no JSON
+    expect(() => scopedState({ total: { value: { cents: 0n } } }, { secret: SECRET })).toThrow(
+        'total.cents holds a bigint'
+    )
+    // @ts-expect-error: a symbol has no JSON
+    expect(() => scopedState({ tag: { value: { kind: Symbol('a') } } }, { secret: SECRET })).toThrow(
+        'tag.kind holds a symbol'
+    )
+    const discount = Symbol('discount')
+    // @ts-expect-error: JSON leaves a symbol key out: it would read back without it
+    expect(() => scopedState({ cart: { value: { items: [], [discount]: 10 } } }, { secret: SECRET })).toThrow(
+        'cart has a property JSON leaves out, Symbol(discount)'
+    )
 })
 
 test('a setup written `as const` keeps literal types and still gives a writable store', async () => {
