@@ -48,15 +48,20 @@ export const own = (value: unknown) =>
     Object.isFrozen(value) && value !== null && typeof value === 'object' ? structuredClone(value) : value
 
 /**
+ * Whether the next request may read a value the request changed as it is: not an object, which
+ * the application may still hold and change, nor -0, which the record's JSON holds as 0.
+ */
+const shareable = (value: unknown) => (typeof value !== 'object' || value === null) && !Object.is(value, -0)
+
+/**
  * Makes `record`, just saved as `json`, session `id`'s shared parse, so that its next request
  * reads it without parsing. Only when its `scopes` (those the request changed) hold primitives
- * alone: an object may still be referenced, and changed, by the application. Returns whether
- * it did: then `record` is frozen.
+ * alone, none of them -0 (`shareable`): its next request in this process must read what a
+ * parse of `json` reads. Returns whether it did: then `record` is frozen.
  */
 export const shareSaved = (cache: ParseCache, id: string, json: string, record: StateRecord, scopes: Scope[]) => {
     if (json.length > CACHED_RECORD_LENGTH) return false
-    for (const scope of scopes)
-        for (const key in scope) if (typeof scope[key] === 'object' && scope[key] !== null) return false
+    for (const scope of scopes) for (const key in scope) if (!shareable(scope[key])) return false
     for (const scope of scopes) Object.freeze(scope)
     // Other pages' scopes come from the parse this request read: a long record's is not frozen.
     deepFreeze(record.p)

@@ -86,6 +86,19 @@ test('a stored null reads back as null, not as the default', async () => {
     expect(await user.text('/name')).toBe('null')
 })
 
+test('-0 reads back as 0, as JSON holds it, in the process that saved it too', async () => {
+    const app = stateApp()
+        .post('/negative-zero', ({ scopedStore }) => {
+            scopedStore.count = -0
+            return 'saved'
+        })
+        .get('/is-negative-zero', ({ scopedStore }) => String(Object.is(scopedStore.count, -0)))
+    const user = client(app)
+    await user.post('/increment')
+    await user.post('/negative-zero')
+    expect(await user.text('/is-negative-zero')).toBe('false')
+})
+
 test('assigning the value already stored writes nothing', async () => {
     const store = memoryStore()
     let saves = 0
