@@ -144,6 +144,26 @@ test('a setup declared apart, whose preserve is typed boolean, gives peekScopedS
     expect(await (await client(app).get('/')).text()).toBe('none')
 })
 
+test('a setup declared apart with `satisfies StateSetup` keeps each key in its scope, and a misspelt field fails where it is written', async () => {
+    const apart = {
+        user: { value: '', preserve: true },
+        step: { value: 0 },
+        done: { value: false }
+    } satisfies StateSetup
+    const app = new Elysia().use(scopedState(apart, { secret: SECRET })).get('/', async ({ peekScopedSession }) => {
+        const seen = await peekScopedSession('A'.repeat(24))
+        assertType<
+            Equal<typeof seen, { session: { user: string }; pages: { step: number; done: boolean }[] } | undefined>
+        >(true)
+        return seen === undefined ? 'none' : 'some'
+    })
+    expect(await client(app).text('/')).toBe('none')
+    // @ts-expect-error: `preserve`, misspelt, caught in the declaration itself
+    const misspelt = { theme: { value: 'light', preserved: true } } satisfies StateSetup
+    // @ts-expect-error: and in the call
+    expect(() => scopedState(misspelt, { secret: SECRET })).toThrow("'theme' has an unknown field 'preserved'")
+})
+
 test('a setup entry without a value, or with undefined, does not compile', () => {
     // @ts-expect-error: each key is { value, preserve? }
     expect(() => scopedState({ count: 0 }, { secret: SECRET })).toThrow("'count' must be { value, preserve? }")
