@@ -25,9 +25,15 @@ interface SessionControl {
     peek(id: string): MaybePromise<unknown>
 }
 
-/** `scopedStore` is this proxy over the request's session: one flat object, typed from the setup. */
+/**
+ * `scopedStore` is this proxy over the request's session: one flat object, typed from the setup.
+ * Its prototype is a plain object's, as its type says: `toString()`, `hasOwnProperty()` and a
+ * template string work, where the session's methods would be neither typed nor safe to call.
+ */
 const storeHandler: ProxyHandler<ScopedSession> = {
-    get: (session, key) => (typeof key === 'string' ? session.read(key) : undefined),
+    get: (session, key, store) =>
+        typeof key === 'string' && session.has(key) ? session.read(key) : Reflect.get(Object.prototype, key, store),
+    getPrototypeOf: () => Object.prototype,
     set(session, key, value) {
         if (typeof key !== 'string') return false
         session.write(key, value)
@@ -40,7 +46,9 @@ const storeHandler: ProxyHandler<ScopedSession> = {
             ? { value: session.read(key), writable: true, enumerable: true, configurable: true }
             : undefined,
     deleteProperty: () => false,
-    defineProperty: () => false
+    defineProperty: () => false,
+    // Forwarded, it would leave the session unable to take its own fields (a 500 at the save).
+    preventExtensions: () => false
 }
 
 export class DerivedContext<Setup extends StateSetup> {

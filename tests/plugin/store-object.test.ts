@@ -43,8 +43,23 @@ test('it serializes and spreads to the current state', async () => {
 
 test('unknown and symbol keys read as undefined', async () => {
     // JSON turns `undefined` in an array into `null`.
-    const read = await probe((store) => [store.nope, store[Symbol.iterator], store.toString, store.constructor])
-    expect(read).toEqual([null, null, null, null])
+    const read = await probe((store) => [store.nope, store[Symbol.iterator]])
+    expect(read).toEqual([null, null])
+})
+
+test("it has a plain object's methods and prototype, as its type says", async () => {
+    const app = stateApp().get('/as-object', ({ scopedStore }) => ({
+        text: `${scopedStore}`,
+        string: scopedStore.toString(),
+        value: scopedStore.valueOf() === scopedStore,
+        plain: Object.getPrototypeOf(scopedStore) === Object.prototype && scopedStore.constructor === Object
+    }))
+    expect(await (await client(app).get('/as-object')).json()).toEqual({
+        text: '[object Object]',
+        string: '[object Object]',
+        value: true,
+        plain: true
+    })
 })
 
 test('keys cannot be deleted or redefined, and the state is left as it was', async () => {
@@ -62,6 +77,14 @@ test('keys cannot be deleted or redefined, and the state is left as it was', asy
     // The proxy refuses: the handler throws (a TypeError in strict mode) before it can answer.
     for (const path of ['/delete', '/define']) expect((await user.post(path)).status).toBe(500)
     expect(await user.text('/count')).toBe('1')
+})
+
+test('it cannot be frozen, and stays writable after an attempt', async () => {
+    const app = stateApp().post('/freeze-then-count', ({ scopedStore }) => {
+        expect(() => Object.freeze(scopedStore)).toThrow(TypeError)
+        return ++scopedStore.count
+    })
+    expect(await (await client(app).post('/freeze-then-count')).text()).toBe('1')
 })
 
 test('assigning a symbol key throws (strict mode) instead of being dropped silently', async () => {
