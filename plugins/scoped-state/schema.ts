@@ -33,8 +33,10 @@ export type StateSetup = Record<string, StateField<StateValue>>
 /**
  * A default's type as a key's type. TypeScript infers `value: false` written inline as
  * `false` (`boolean` is the union `true | false`), while `0` and `''` widen by themselves.
+ * Only a lone `true` or `false`: a union the app wrote (`false as false | User`) is its type,
+ * and so is `any` (a setup without types).
  */
-type Widened<Value> = Value extends boolean ? boolean : Value
+type Widened<Value> = 0 extends 1 & Value ? Value : [Value] extends [boolean] ? boolean : Value
 
 /**
  * What handlers see as `scopedStore`: one flat, typed object, `{ count: number, … }`. Name it

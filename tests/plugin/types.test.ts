@@ -72,7 +72,8 @@ test('a setup written inline, as in the spec, types its keys by kind: a boolean 
                     count: { value: 0 },
                     name: { value: '' },
                     seen: { value: null },
-                    picked: { value: null as string | null }
+                    picked: { value: null as string | null },
+                    signedIn: { value: false as false | { name: string } }
                 },
                 { secret: SECRET }
             )
@@ -83,6 +84,9 @@ test('a setup written inline, as in the spec, types its keys by kind: a boolean 
             assertType<Equal<typeof scopedStore.name, string>>(true)
             assertType<Equal<typeof scopedStore.seen, null>>(true)
             assertType<Equal<typeof scopedStore.picked, string | null>>(true)
+            assertType<Equal<typeof scopedStore.signedIn, false | { name: string }>>(true)
+            // @ts-expect-error: the union written is the key's type: only a lone `false` widens to boolean
+            scopedStore.signedIn = true
             // @ts-expect-error: a bare null default holds only null: give it the type it stands in for
             scopedStore.seen = 'x'
             scopedStore.picked = 'x'
