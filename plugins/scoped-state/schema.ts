@@ -73,14 +73,17 @@ type JsonOnly<Value> = Value extends NotJson
 /**
  * The checks of `compileSetup` that types can make, for `scopedState`'s `setup`: each default a
  * JSON value (class instances pass here, and are refused at creation), and no field other than
- * `value` and `preserve` (a misspelt `preserve` would make a key silently page-scoped).
+ * `value` and `preserve` (a misspelt `preserve` would make a key silently page-scoped), and no
+ * key `__proto__` (see `compileSetup`).
  */
 export type SetupCheck<Setup> = {
-    [Key in keyof Setup]: { value: JsonOnly<Setup[Key] extends { value: infer Value } ? Value : never> } & {
-        [Field in Exclude<keyof Setup[Key], keyof StateField>]: {
-            'unknown field: a key is { value, preserve? }': never
-        }
-    }
+    [Key in keyof Setup]: Key extends '__proto__'
+        ? { "'__proto__' cannot be a state key": never }
+        : { value: JsonOnly<Setup[Key] extends { value: infer Value } ? Value : never> } & {
+              [Field in Exclude<keyof Setup[Key], keyof StateField>]: {
+                  'unknown field: a key is { value, preserve? }': never
+              }
+          }
 }
 
 /** A compiled key of the setup. */
@@ -167,6 +170,12 @@ export const JSON_RULE = 'state values must be JSON values (null, boolean, finit
 /** Checks the setup once, when the plugin is created, and compiles it. */
 export const compileSetup = (setup: StateSetup): Map<string, Field> => {
     const fields = new Map<string, Field>()
+    // `__proto__: { value }` in an object literal sets its prototype: typed as a key, it would be none.
+    const prototype = Object.getPrototypeOf(setup)
+    if (prototype !== Object.prototype && prototype !== null)
+        throw new ScopedStateSetupError(
+            "scopedState: the setup must be a plain object ('__proto__' cannot be a state key: written in an object literal, it sets the prototype)."
+        )
     for (const key of Object.keys(setup)) {
         // Assigned on a plain object, it would set the object's prototype instead of a value.
         if (key === '__proto__') throw new ScopedStateSetupError("scopedState: '__proto__' cannot be a state key.")

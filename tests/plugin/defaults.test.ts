@@ -90,6 +90,13 @@ describe('default values', () => {
         )
     })
 
+    test('a __proto__ key written in an object literal, which sets its prototype, does not compile and is refused at creation', () => {
+        // @ts-expect-error: typed as a key, it would read Object.prototype
+        expect(() => scopedState({ __proto__: { value: 1 }, count: { value: 0 } }, { secret: 'x'.repeat(32) })).toThrow(
+            "'__proto__' cannot be a state key"
+        )
+    })
+
     test('a circular default is refused at creation', () => {
         const loop: Record<string, unknown> = {}
         loop.self = loop
