@@ -5,7 +5,7 @@
  * State saved in SQLite or Redis outlives restarts and deploys: when a key's type changes, or
  * a key is renamed or removed, pass `version: 2` (then 3…) and a `migrate` for what users keep.
  */
-import { type ScopedStateOptions, type ScopedStore, scopedState } from '../plugins/scoped-state'
+import { type ScopedStateOptions, type ScopedStore, type StateSetup, scopedState } from '../plugins/scoped-state'
 import { BASE_PATH } from './base-path'
 import type { CartLine } from './catalog'
 
@@ -15,16 +15,16 @@ export type Theme = (typeof THEMES)[number]
 /** Where every page's count starts, and where a reset puts it back. */
 export const COUNT_START = 0
 
-// `preserve: true as const`: declared apart from `scopedState()`, a bare `true` widens to `boolean`, and
+// `satisfies StateSetup`: declared apart from `scopedState()` without it, `preserve: true` widens to `boolean`, and
 // `peekScopedSession` (an admin page, a data download) could then not tell a key's scope: every key optional in both.
 const setup = {
     count: { value: COUNT_START },
     /** What a plain form's action did, for the page its redirect loads to show once (RECIPES: a message for the next page). */
     notice: { value: null as string | null },
-    cart: { value: [] as CartLine[], preserve: true as const },
-    theme: { value: 'system' as Theme, preserve: true as const },
-    username: { value: '', preserve: true as const }
-}
+    cart: { value: [] as CartLine[], preserve: true },
+    theme: { value: 'system' as Theme, preserve: true },
+    username: { value: '', preserve: true }
+} satisfies StateSetup
 
 /**
  * In production the session cookie is `__Host-session`, which browsers keep only from this
