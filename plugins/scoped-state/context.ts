@@ -12,7 +12,7 @@
  */
 import type { ScopedStateSize } from './record-size.js'
 import type { ScopedStore, StateSetup } from './schema.js'
-import type { ScopedSession } from './session.js'
+import { type ScopedSession, SESSION } from './session.js'
 import type { ScopedSnapshot } from './snapshot.js'
 import type { MaybePromise } from './store.js'
 
@@ -32,7 +32,11 @@ interface SessionControl {
  */
 const storeHandler: ProxyHandler<ScopedSession> = {
     get: (session, key, store) =>
-        typeof key === 'string' && session.has(key) ? session.read(key) : Reflect.get(Object.prototype, key, store),
+        typeof key === 'string' && session.has(key)
+            ? session.read(key)
+            : key === SESSION
+              ? session
+              : Reflect.get(Object.prototype, key, store),
     getPrototypeOf: () => Object.prototype,
     set(session, key, value) {
         if (typeof key !== 'string') return false

@@ -28,6 +28,9 @@ export interface SessionContext extends ParseCache {
     reportPageChangeAfterLogin: () => void
 }
 
+/** The key under which `scopedStore` (context.ts) answers with its session. */
+export const SESSION = Symbol('scopedSession')
+
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b)
 
 /**
@@ -93,6 +96,8 @@ export class ScopedSession {
     declare movedFrom: { id: string; raw: string | undefined } | undefined
     /** A key of the page's scope was written after the login (`moveTo`). */
     declare private pageWrittenAfterMove: boolean
+    /** Read on `scopedStore`, this session; on the session itself, none. */
+    declare private readonly [SESSION]: ScopedSession | undefined
 
     constructor(
         private readonly context: SessionContext,
@@ -418,6 +423,21 @@ export class ScopedSession {
     }
 
     /**
+     * Runs `look` on this request's copy of the record. A request without a copy yet reads defaults
+     * without storing them (`read`): one made here is let go of after, else a default read next
+     * would be saved.
+     */
+    private withCopy<T>(look: (record: StateRecord) => T): T {
+        const hadCopy = this.record !== undefined
+        const result = look(this.state())
+        if (!hadCopy) {
+            this.record = undefined
+            this.clearedOnLoad = false
+        }
+        return result
+    }
+
+    /**
      * What the state would take if this request were saved now (`scopedStateSize()`): the save's
      * own arrangement, on a copy, so that nothing the handler does next is decided by it.
      */
@@ -426,20 +446,41 @@ export class ScopedSession {
         if (this.destroyed) return { bytes: 0, ownBytes: 0, limit }
         this.touch()
         this.refuseNonJson()
-        // A request without its own copy yet reads defaults without storing them (`read`): the copy
-        // made here is let go of after, else a default read next would be saved, and count.
-        const hadCopy = this.record !== undefined
-        const record = this.state()
-        const copy: StateRecord = { ...record, p: { ...record.p } }
-        this.arrange(copy)
-        if (!hadCopy) {
-            this.record = undefined
-            this.clearedOnLoad = false
-        }
+        const copy = this.withCopy((record) => {
+            const copy: StateRecord = { ...record, p: { ...record.p } }
+            this.arrange(copy)
+            return copy
+        })
         const bytes = Buffer.byteLength(JSON.stringify(copy))
         const own = copy.p[this.pageKey]
         copy.p = own ? { [this.pageKey]: own } : {}
         return { bytes, ownBytes: Buffer.byteLength(JSON.stringify(copy)), limit }
+    }
+
+    /**
+     * What `console.log(scopedStore)` prints: Bun and Node inspect a proxy's target, not its traps,
+     * and this object holds the session's id, which a log must not (`endScopedSession` takes it).
+     * Node calls it on the proxy, which answers `SESSION` with this session.
+     */
+    [Symbol.for('nodejs.util.inspect.custom')]() {
+        return (this[SESSION] ?? this).view()
+    }
+
+    /**
+     * The state as the handler would read it now, from a copy (`withCopy`): it stores no default
+     * and changes nothing the save does. A page scope that no longer holds
+     * (`StalePageError`) shows its preserved keys alone.
+     */
+    private view() {
+        return this.withCopy(() => {
+            const view: Record<string, unknown> = {}
+            for (const [key, field] of this.context.fields) {
+                if (!field.preserve && this.pageKey === STALE_PAGE) continue
+                const scope = field.preserve ? this.sessionScope : this.pageScope
+                view[key] = Object.hasOwn(scope, key) ? scope[key] : field.initial()
+            }
+            return view
+        })
     }
 
     /** The size of the record as this request read it (migrated, if it was), all its tabs included. */

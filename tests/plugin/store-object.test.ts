@@ -3,9 +3,10 @@
  * spread and serialized, and its shape cannot be changed (only its values).
  */
 import { expect, test } from 'bun:test'
+import { inspect } from 'node:util'
 import { Elysia } from 'elysia'
 import { memoryStore, scopedState } from '../../plugins/scoped-state'
-import { client } from '../helpers/client'
+import { client, inPage, NAVIGATE, sessionIdOf } from '../helpers/client'
 import { SECRET, stateApp } from '../helpers/plugin-app'
 
 /** What `inspect` returns for a returning user's `scopedStore` (count 1, theme dark), sent as JSON. */
@@ -120,6 +121,49 @@ test('-0 reads back as 0, as JSON holds it, in the process that saved it too', a
     await user.post('/increment')
     await user.post('/negative-zero')
     expect(await user.text('/is-negative-zero')).toBe('false')
+})
+
+test('printed, it shows the state as read, not the session behind it, and stores nothing', async () => {
+    const store = memoryStore()
+    let saves = 0
+    const counted = {
+        ...store,
+        save(id: string, record: string, ttlMs: number) {
+            saves++
+            return store.save(id, record, ttlMs)
+        }
+    }
+    const printed = (scopedStore: object) => [Bun.inspect(scopedStore), inspect(scopedStore)]
+    const app = stateApp({ store: counted })
+        .get('/print', ({ scopedStore }) => printed(scopedStore))
+        .post('/print-then-add', ({ scopedStore }) => {
+            const shown = printed(scopedStore)
+            // A default read after printing is not stored: the print made no copy to keep it in.
+            const theme = scopedStore.theme
+            scopedStore.cart.items.push('book')
+            return [...shown, theme]
+        })
+    const user = client(app)
+    await user.post('/increment')
+    const id = sessionIdOf(user.cookie)
+    const state = { count: 1, tags: [], theme: 'light', cart: { items: [] } }
+    const [bun, node] = (await (await user.get('/print')).json()) as string[]
+    expect([bun, node]).toEqual([Bun.inspect(state), inspect(state)])
+    expect(`${bun}${node}`).not.toContain(id)
+    expect(await (await user.post('/print-then-add')).json()).toEqual([...printed(state), 'light'])
+    expect(saves).toBe(2)
+    expect(JSON.parse(store.load(id, 60_000) as string).s).toEqual({ cart: { items: ['book'] } })
+})
+
+test('printed on a page whose scope no longer holds, it shows the preserved keys', async () => {
+    const app = stateApp().get('/print', ({ scopedStore }) => Bun.inspect(scopedStore))
+    const user = client(app)
+    const stale = (await (await user.get('/state', NAVIGATE)).json()).page as string
+    await user.post('/login')
+    await user.post('/theme/dark')
+    expect(await (await user.get('/print', inPage(stale))).text()).toBe(
+        Bun.inspect({ theme: 'dark', cart: { items: [] } })
+    )
 })
 
 test('assigning the value already stored writes nothing', async () => {
