@@ -38,7 +38,10 @@ import { isHtmx, wantsPage } from './respond'
 
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
 
-/** No inline script and no eval: htmx attributes work, `hx-on` and injected scripts do not. */
+/**
+ * No inline script and no eval: htmx attributes work, but not those that run code (`hx-on`, a trigger's
+ * `[filter]`, a `js:` value), nor an injected script.
+ */
 const CONTENT_SECURITY_POLICY = [
     "default-src 'self'",
     "script-src 'self'",
