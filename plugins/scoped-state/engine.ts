@@ -21,7 +21,7 @@ import { lockedPath } from './locked-path.js'
 import type { RecordFormat } from './record.js'
 import { cookieSender, forbidStoring, type ResponseSet } from './response-headers.js'
 import type { ScopedSession } from './session.js'
-import { encodeSessionId, isSessionId, newSessionId, type SessionId } from './session-id.js'
+import { encodeSessionId, isSessionId, newSessionId, type SessionId, takenUntil } from './session-id.js'
 import type { ParsedRecord } from './shared-parse.js'
 import type { Signer } from './signer.js'
 import { snapshotOf } from './snapshot.js'
@@ -221,12 +221,11 @@ export const createEngine = (config: EngineConfig) => {
     const discardAtCommit = (session: ScopedSession, id: SessionId) => {
         if (!session.returning || session.discard) return
         // With how long its cookies may still be sent: a shared store remembers the end that long. The
-        // one the request brought, issued ahead of this clock (set back), is taken till its own idle
-        // timeout: past the refreshed id's, which counts from now. A mark gone before it would let
-        // another process (a restarted one) take the ended id back.
+        // one the request brought, or one before it, issued ahead of this clock (set back), is taken
+        // till its own idle timeout: past the refreshed id's, which counts from now. A mark gone
+        // before it would let another process (a restarted one) take the ended id back.
         const at = seconds()
-        const brought = session.brought as SessionId
-        const taken = Math.min(brought.issued + idleTimeout, brought.created + absoluteTimeout) - at
+        const taken = takenUntil(session.brought as SessionId, idleTimeout, absoluteTimeout) - at
         session.discard = { id: id.id, ttl: Math.max(core.ttlOf(id, at), taken * 1000) }
     }
 

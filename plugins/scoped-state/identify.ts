@@ -9,7 +9,7 @@ import { type EndedIds, pastGrace } from './ended-ids.js'
 import { DEFAULT_PAGE, newPageId, STALE_PAGE, verifyPageId } from './page-id.js'
 import { isPageLoad, PAGE_HEADER, replacedPageId, requestedPageId } from './page-load.js'
 import { ScopedSession, type SessionContext } from './session.js'
-import { decodeSessionId, newSessionId, type SessionId } from './session-id.js'
+import { decodeSessionId, newSessionId, reissue, type SessionId } from './session-id.js'
 import type { Signer } from './signer.js'
 
 /** Cookies of the session cookie's name tried per request, which bounds a forged header's cost. */
@@ -79,11 +79,7 @@ export const sessionIdentifier = (config: IdentifyConfig) => {
         const current = currentId(request, at)
         const returning = current !== undefined
         const due = !current || at - current.issued >= refreshAfter || current.issued - at > resendAhead
-        const id = !current
-            ? newSessionId(at)
-            : due
-              ? { ...current, created: Math.min(current.created, at), issued: at }
-              : current
+        const id = !current ? newSessionId(at) : due ? reissue(current, at) : current
         // A new visitor's page id can only be one of an ended session: its header is enough to tell.
         const namedPageId = returning ? requestedPageId(request) : request.headers.get(PAGE_HEADER) || undefined
         const namedPageKey = namedPageId && returning ? pageKeyOf(namedPageId, id.id) : undefined

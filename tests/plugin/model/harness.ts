@@ -237,7 +237,8 @@ const request = async (
             const parts = value.split('.')
             const payload = parts.slice(0, -1).join('.')
             check('cookie signature (first secret)', parts.at(-1), hmac(model.secrets[0] as string, payload))
-            const [id, created, issued, flag] = parts.slice(0, -1)
+            const [id, created, issued, ...flags] = parts.slice(0, -1)
+            const earlier = flags[0]?.startsWith('l') ? Number.parseInt(flags[0].slice(1), 36) : undefined
             cookieId = id
             cookieValue = value
             const createdAt = Number.parseInt(created ?? '', 36)
@@ -250,11 +251,13 @@ const request = async (
                 [createdAt, Number.parseInt(issued ?? '', 36)],
                 [expected.created === 'now' ? model.at : expected.created, expected.issued]
             )
-            check('cookie .b (ends with the browser)', parts.length === 5 && flag === 'b', !expected.persistent)
+            check('cookie .l (latest earlier issue)', earlier, expected.latestIssued)
+            check('cookie .b (ends with the browser)', flags.at(-1) === 'b', !expected.persistent)
             cookieMeta = {
                 id: id as string,
                 created: createdAt,
                 issued: expected.issued,
+                latestIssued: expected.latestIssued,
                 persistent: expected.persistent,
                 secret: model.secrets[0] as string
             }

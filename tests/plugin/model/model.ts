@@ -17,6 +17,7 @@ export interface CookieMeta {
     id: string
     created: number
     issued: number
+    latestIssued: number | undefined
     persistent: boolean
     secret: string
 }
@@ -174,6 +175,8 @@ export class Model {
         const id = current?.id
         const created = current ? Math.min(current.created, at) : 'now'
         const persistent = current?.persistent ?? true
+        // A copy sent with the clock set back names the latest issue of those before it, which stay valid longer.
+        const earlier = current ? Math.max(current.issued, current.latestIssued ?? current.issued) : at
         const secure = op.https === true
         const lifetime = (from: number | 'now') => Math.min(IDLE, (from === 'now' ? at : from) + ABSOLUTE - at)
         const refresh: CookieExpect = due
@@ -182,6 +185,7 @@ export class Model {
                   id,
                   created,
                   issued: at,
+                  latestIssued: earlier > at ? earlier : undefined,
                   persistent,
                   maxAge: persistent ? lifetime(created) : undefined,
                   secure
@@ -272,6 +276,7 @@ export class Model {
                 id: undefined,
                 created: 'now',
                 issued: at,
+                latestIssued: undefined,
                 persistent: persists,
                 maxAge: persists ? lifetime('now') : undefined,
                 secure

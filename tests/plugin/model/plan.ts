@@ -8,6 +8,8 @@ export type CookieExpect =
           id: string | undefined
           created: number | 'now'
           issued: number
+          /** The latest issue time of the session's earlier cookies, when later than `issued` (a clock set back). */
+          latestIssued: number | undefined
           persistent: boolean
           maxAge: number | undefined
           secure: boolean

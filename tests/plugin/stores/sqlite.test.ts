@@ -216,6 +216,34 @@ describe('sqlite store', () => {
         restarted.close()
     })
 
+    test('after restarts, a cookie issued before the clock was set back is still known as ended, though the login brought a later one', async () => {
+        const path = newPath()
+        const clock = manualClock()
+        const before = sqliteStore({ path, now: clock.now })
+        const browser = client(stateApp({ store: before, now: clock.now }))
+        await browser.post('/increment')
+        const first = browser.cookie
+        // Set back two days: the next request is sent a copy issued now, and the login brings that
+        // copy, while the first one is still taken for 7 days from its own issue.
+        clock.advance(-2 * DAY)
+        await browser.post('/increment')
+        expect(browser.cookie).not.toBe(first)
+        before.close()
+        // A restart between them: only that copy tells how long the first one is taken.
+        const between = sqliteStore({ path, now: clock.now })
+        const login = await client(stateApp({ store: between, now: clock.now }), browser.cookie).post('/login')
+        expect(login.status).toBe(200)
+        between.close()
+        // Restarted 8 days after the login, a day before the first copy's idleTimeout.
+        clock.advance(8 * DAY)
+        const restarted = sqliteStore({ path, now: clock.now })
+        const stale = client(stateApp({ store: restarted, now: clock.now }), first)
+        const response = await stale.post('/increment')
+        expect([response.status, await response.text()]).toEqual([200, '1'])
+        expect(sessionIdOf(stale.cookie)).not.toBe(sessionIdOf(first))
+        restarted.close()
+    })
+
     test('marks its format in a table of its own, and refuses a file of a later format, leaving it as it was', () => {
         const path = newPath()
         sqliteStore({ path }).close()
