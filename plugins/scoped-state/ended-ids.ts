@@ -48,6 +48,25 @@ export const endedIdsOf = (store: Store): EndedIds => {
     return endedIds
 }
 
+/** The latest issue time (seconds) of a session cookie sent through one store object. */
+export interface LatestIssue {
+    at: number
+}
+
+/**
+ * Per store object, as its ended ids: a cookie issued through any plugin instance given it may
+ * reach a login through another. With the clock set back since, such a cookie, later than the
+ * one a login brings, is still taken past the time its mark counts from now.
+ */
+const latestIssueByStore = new WeakMap<Store, LatestIssue>()
+export const latestIssueOf = (store: Store): LatestIssue => {
+    const known = latestIssueByStore.get(store)
+    if (known) return known
+    const latest = { at: 0 }
+    latestIssueByStore.set(store, latest)
+    return latest
+}
+
 /**
  * Remembers that `id` ended at `at` (seconds), unless its end is known already: a session ended
  * again (a second logout, sent with the old cookie) keeps its first end, as the other processes

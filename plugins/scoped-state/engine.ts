@@ -14,7 +14,7 @@
  */
 import { BoundedCache } from './bounded-cache.js'
 import type { SessionCookie } from './cookie.js'
-import { APP_END_AGE, endedIdsOf, pastGrace, rememberEnd } from './ended-ids.js'
+import { APP_END_AGE, endedIdsOf, latestIssueOf, pastGrace, rememberEnd } from './ended-ids.js'
 import { isPromise, ScopedStateSetupError, SessionEndedError, storeContractError } from './errors.js'
 import { sessionIdentifier } from './identify.js'
 import { lockedPath } from './locked-path.js'
@@ -148,6 +148,13 @@ export const createEngine = (config: EngineConfig) => {
      * new one; for a grace minute it is not made a new visitor either, for the same reason.
      */
     const endedIds = endedIdsOf(store)
+    const latestIssue = latestIssueOf(store)
+    /**
+     * Until when (seconds) a cookie issued through this store object ahead of the clock at `at`
+     * (set back since) may be taken, else 0: a later copy than the one a login brought may be one.
+     */
+    const issuedAhead = (at: number) =>
+        latestIssue.at > at ? latestIssue.at + Math.min(idleTimeout, absoluteTimeout) : 0
     const endedMeanwhile = (session: ScopedSession) => {
         const moved = session.movedFrom
         if (moved) {
@@ -205,6 +212,7 @@ export const createEngine = (config: EngineConfig) => {
      */
     const planCookie = (session: ScopedSession, request: Request, maxAge: number) => {
         const kept = maxAge > 0
+        if (kept && session.id.issued > latestIssue.at) latestIssue.at = session.id.issued
         session.cookie = {
             value: kept ? encodeSessionId(session.id, signer) : '',
             maxAge: kept && !session.id.persistent ? undefined : maxAge,
@@ -225,7 +233,8 @@ export const createEngine = (config: EngineConfig) => {
         // till its own idle timeout: past the refreshed id's, which counts from now. A mark gone
         // before it would let another process (a restarted one) take the ended id back.
         const at = seconds()
-        const taken = takenUntil(session.brought as SessionId, idleTimeout, absoluteTimeout) - at
+        const taken =
+            Math.max(takenUntil(session.brought as SessionId, idleTimeout, absoluteTimeout), issuedAhead(at)) - at
         session.discard = { id: id.id, ttl: Math.max(core.ttlOf(id, at), taken * 1000) }
     }
 
@@ -260,8 +269,10 @@ export const createEngine = (config: EngineConfig) => {
                 "endScopedSession: this is the request's own session, or the one its login left: " +
                     'destroyScopedSession() ends the first, and the login already ends the second.'
             )
-        rememberEnd(endedIds, id, seconds() - APP_END_AGE)
-        return store.delete(id, Math.min(idleTimeout, absoluteTimeout) * 1000, APP_END_AGE * 1000)
+        const at = seconds()
+        rememberEnd(endedIds, id, at - APP_END_AGE)
+        const taken = Math.max(at + Math.min(idleTimeout, absoluteTimeout), issuedAhead(at)) - at
+        return store.delete(id, taken * 1000, APP_END_AGE * 1000)
     }
 
     /** What `store.peek` answered for a session, as the app gets it (`undefined`: no state held). */

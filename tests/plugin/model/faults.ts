@@ -184,7 +184,7 @@ export const faulted = (model: Model, plan: Plan, { fired, saved }: Tapped): Pla
                 return failed(() => {
                     // A logout that regenerated saved its new session first: no cookie carries it.
                     if (saved[0] !== undefined) plan.write?.(saved[0])
-                    if (fired.applied) model.deleted(ended)
+                    if (fired.applied) model.deleted(ended, plan.markTtl)
                 })
             return {
                 ...plan,
@@ -193,7 +193,7 @@ export const faulted = (model: Model, plan: Plan, { fired, saved }: Tapped): Pla
                     plan.write?.(cookieId)
                     // Ended here either way; its record is gone only if the delete ran.
                     model.endedHere(ended)
-                    if (fired.applied) model.deleted(ended)
+                    if (fired.applied) model.deleted(ended, plan.markTtl)
                 }
             }
         }

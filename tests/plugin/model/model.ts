@@ -37,15 +37,22 @@ export class Model {
     /** The app instance the request being planned is sent to (`redisPair`: 0 or 1). */
     instance = 0
     /**
-     * The store's ended marks (Redis, SQLite): ids whose delete ran there, and when (milliseconds),
-     * which `load` answers as `endedAgo` for as long as the old cookie lives (stores/redis.ts,
-     * stores/sqlite.ts). An instance that did not end the id (another one, or one started anew)
+     * The store's ended marks (Redis, SQLite): ids whose delete ran there, when, and till when
+     * (milliseconds), which `load` answers as `endedAgo` till then: as long as the old cookies live,
+     * as far as the plugin can tell (docs/stores.md "Ended marks and a clock set back";
+     * stores/redis.ts, stores/sqlite.ts). An instance that did not end the id (another one, or one started anew)
      * learns the end from it, and when, as if it had ended it (docs/stores.md "Sessions ended in
      * another process"): `ended` is per instance. SQLite counts the time on the injected clock;
      * Redis on its own, which the test does not move: before each request the harness sets each
      * mark's time so that Redis finds it as old as the injected clock says (`markAges`).
      */
-    private readonly marks = new Map<string, number>()
+    private readonly marks = new Map<string, { at: number; expires: number }>()
+    /**
+     * The latest issue time (seconds) of a cookie sent through the store object, which it forgets
+     * when started anew: a mark lasts till then plus the idle timeout, with the clock set back since
+     * (engine.ts `issuedAhead`).
+     */
+    private latestIssue = 0
     private readonly keepsMarks: boolean
     readonly cookies = new Map<string, CookieMeta>()
     readonly pages = new Map<string, PageMeta>()
@@ -66,12 +73,21 @@ export class Model {
     /** The instances were started anew: their store objects know of no ended ids. */
     forgetEnded() {
         for (const ended of this.endedBy) ended.clear()
+        this.latestIssue = 0
     }
-    /** A delete of `id` ran in the store: its record is gone and, in Redis and SQLite, its mark left. */
-    deleted(id: string) {
+    /**
+     * A delete of `id` ran in the store: its record is gone and, in Redis and SQLite, its mark left
+     * for `ttl` ms (at least a minute). SQLite counts it on the injected clock; Redis on its own,
+     * which the test does not move, so no mark lapses there.
+     */
+    deleted(id: string, ttl = 0) {
         this.records.delete(id)
-        // Ended again (a second logout), it keeps its first end.
-        if (this.keepsMarks && !this.marks.has(id)) this.marks.set(id, this.t)
+        if (!this.keepsMarks) return
+        const mark = this.marks.get(id)
+        const expires = this.redis ? Number.POSITIVE_INFINITY : this.t + Math.max(ttl, GRACE * 1000)
+        // Ended again (a second logout), it keeps its first end, unless that mark lapsed; the longer life stays.
+        if (mark && mark.expires > this.t) mark.expires = Math.max(mark.expires, expires)
+        else this.marks.set(id, { at: this.t, expires })
     }
     /** The serving instance ended `id`: known from its first end on. */
     endedHere(id: string) {
@@ -84,7 +100,7 @@ export class Model {
      */
     markAges(): [string, number][] {
         if (!this.redis) return []
-        return [...this.marks].map(([id, at]) => [id, Math.floor(Math.max(0, this.t - at) / 1000) * 1000 + 500])
+        return [...this.marks].map(([id, { at }]) => [id, Math.floor(Math.max(0, this.t - at) / 1000) * 1000 + 500])
     }
 
     /**
@@ -141,9 +157,9 @@ export class Model {
         let ended = this.ended.get(meta.id)
         if (ended !== undefined && this.at - ended > GRACE) return this.startsOver()
         if (!(this.at - meta.created < ABSOLUTE && this.at - meta.issued < IDLE)) return undefined
-        const mark = this.marks.get(meta.id)
+        const mark = this.liveMark(meta.id)
         if (ended === undefined && loads && mark !== undefined) {
-            ended = this.at - Math.floor(Math.max(0, this.t - mark) / 1000)
+            ended = this.at - Math.floor(Math.max(0, this.t - mark.at) / 1000)
             this.ended.set(meta.id, ended)
             count('event: ended session learnt from its mark')
             if (this.at - ended > GRACE) {
@@ -152,6 +168,13 @@ export class Model {
             }
         }
         return meta
+    }
+
+    /** `id`'s mark in the store, unless it lapsed (SQLite): a cookie ahead of it is then taken back as a returning session. */
+    private liveMark(id: string) {
+        const mark = this.marks.get(id)
+        if (mark && mark.expires <= this.t) count('event: ended mark lapsed while a cookie of it was taken')
+        return mark && mark.expires > this.t ? mark : undefined
     }
 
     /** A cookie of a session ended past its grace minute: passed over, for a new session. */
@@ -177,6 +200,22 @@ export class Model {
         const persistent = current?.persistent ?? true
         // A copy sent with the clock set back names the latest issue of those before it, which stay valid longer.
         const earlier = current ? Math.max(current.issued, current.latestIssued ?? current.issued) : at
+        // The plugin plans a cookie issued now: sent again, a new visitor's, or a login's.
+        if (due || op.route === 'login' || op.route === 'logoutNotice')
+            this.latestIssue = Math.max(this.latestIssue, at)
+        /**
+         * How long a login's or logout's mark lasts (ms): the session's own life from now; the
+         * cookie it brought, or one before it, issued ahead of the clock (set back since), until
+         * that one's idle timeout; one issued later through the store object, as long (docs/stores.md).
+         */
+        const markTtl = (() => {
+            if (!current) return undefined
+            const own = Math.min(IDLE, (due ? Math.min(current.created, at) : current.created) + ABSOLUTE - at)
+            const brought = Math.min(current.issued + IDLE, current.created + ABSOLUTE)
+            const before = current.latestIssued === undefined ? 0 : current.latestIssued + Math.min(IDLE, ABSOLUTE)
+            const after = this.latestIssue > at ? this.latestIssue + Math.min(IDLE, ABSOLUTE) : 0
+            return Math.max(Math.max(1, own * 1000), (Math.max(brought, before, after) - at) * 1000)
+        })()
         const secure = op.https === true
         const lifetime = (from: number | 'now') => Math.min(IDLE, (from === 'now' ? at : from) + ABSOLUTE - at)
         const refresh: CookieExpect = due
@@ -219,7 +258,8 @@ export class Model {
         const pageId = requestedMeta ? (names as string) : ''
         const noStore = fresh || requestedMeta !== undefined
         // Ended through this instance, or, in Redis and SQLite, anywhere (the mark, learnt by the load).
-        const endedHere = returning && (this.ended.has(id as string) || (loaded && this.marks.has(id as string)))
+        const endedHere =
+            returning && (this.ended.has(id as string) || (loaded && this.liveMark(id as string) !== undefined))
         if (endedHere) count('event: ended session, in its grace minute')
         // Every instance knows of an end its load could learn: none goes on with the ended id.
         if (loaded && returning && !endedHere && this.endedBy.some((ended) => ended.has(id as string)))
@@ -253,9 +293,10 @@ export class Model {
             // A page scope's responses, and those carrying the cookie: no cache may keep the session.
             noStore: status < 409 ? noStore || cookie.kind !== 'none' : undefined,
             session: id,
+            markTtl,
             apply: (cookieId) => {
                 if (effects.ends !== undefined) {
-                    this.deleted(effects.ends)
+                    this.deleted(effects.ends, markTtl)
                     this.endedHere(effects.ends)
                 }
                 effects.write?.(cookieId)

@@ -40,6 +40,8 @@ export interface Plan {
     write?: ((cookieId: string | undefined) => void) | undefined
     /** The session id it deletes and ends (a login's or logout's, one a cookie brought). */
     ends?: string | undefined
+    /** How long (ms) the store's mark of that end lasts: as long as a cookie of it may be taken, as far as the plugin knows. */
+    markTtl?: number | undefined
     /** A logout (`destroyScopedSession()`): its delete failing fails it. */
     logout?: boolean
     /** A warning is logged (a login whose delete of the old session failed). */

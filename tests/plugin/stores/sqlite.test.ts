@@ -31,7 +31,8 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }))
 let files = 0
 const newPath = () => join(dir, `state-${++files}.db`)
 /** In seconds, as `manualClock` counts. */
-const DAY = 86_400
+const HOUR = 3_600
+const DAY = 24 * HOUR
 
 storeContract('sqlite', { create: () => sqliteStore({ path: newPath() }), peek: true })
 storeContract('sqlite, exclusive', { create: () => sqliteStore({ path: newPath(), exclusive: true }), peek: true })
@@ -241,6 +242,57 @@ describe('sqlite store', () => {
         const response = await stale.post('/increment')
         expect([response.status, await response.text()]).toEqual([200, '1'])
         expect(sessionIdOf(stale.cookie)).not.toBe(sessionIdOf(first))
+        restarted.close()
+    })
+
+    test('after a restart, a cookie issued later than the one a login brought, the clock set back since, is still known as ended', async () => {
+        const path = newPath()
+        const clock = manualClock()
+        const before = sqliteStore({ path, now: clock.now })
+        const browser = client(stateApp({ store: before, now: clock.now }))
+        await browser.post('/increment')
+        const older = browser.cookie
+        // Two hours on, the next request is sent a copy issued then, taken for 7 days from then.
+        clock.advance(2 * HOUR)
+        await browser.post('/increment')
+        const later = browser.cookie
+        // Set back three hours, a login brings the older copy (a request sent before the later one came).
+        clock.advance(-3 * HOUR)
+        const login = await client(stateApp({ store: before, now: clock.now }), older).post('/login')
+        expect(login.status).toBe(200)
+        before.close()
+        // Restarted half an hour past the older copy's idleTimeout, before the later one's.
+        clock.advance(7 * DAY + HOUR + HOUR / 2)
+        const restarted = sqliteStore({ path, now: clock.now })
+        const stale = client(stateApp({ store: restarted, now: clock.now }), later)
+        const response = await stale.post('/increment')
+        expect([response.status, await response.text()]).toEqual([200, '1'])
+        expect(sessionIdOf(stale.cookie)).not.toBe(sessionIdOf(later))
+        restarted.close()
+    })
+
+    test('after a restart, a session the app ended with the clock set back stays ended while a cookie it was sent is taken', async () => {
+        const path = newPath()
+        const clock = manualClock()
+        const endingApp = (store: Store) =>
+            stateApp({ store, now: clock.now }).post('/end/:id', ({ params, endScopedSession }) => {
+                endScopedSession(params.id)
+                return 'ended'
+            })
+        const before = sqliteStore({ path, now: clock.now })
+        const phone = client(endingApp(before))
+        await phone.post('/increment')
+        // Set back two days, the app ends the phone's session from another browser.
+        clock.advance(-2 * DAY)
+        expect(await (await client(endingApp(before)).post(`/end/${sessionIdOf(phone.cookie)}`)).text()).toBe('ended')
+        before.close()
+        // Restarted 8 days on, a day before the phone's cookie, issued two days ahead, is past its idleTimeout.
+        clock.advance(8 * DAY)
+        const restarted = sqliteStore({ path, now: clock.now })
+        const stale = client(endingApp(restarted), phone.cookie)
+        const response = await stale.post('/increment')
+        expect([response.status, await response.text()]).toEqual([200, '1'])
+        expect(sessionIdOf(stale.cookie)).not.toBe(sessionIdOf(phone.cookie))
         restarted.close()
     })
 
