@@ -36,6 +36,9 @@ const REDIS_SEEDS = SEEDS.slice(0, Number(Bun.env.MODEL_REDIS_SEEDS ?? 8))
 const REDIS_FAULT_SEEDS = FAULT_SEEDS.slice(0, Number(Bun.env.MODEL_REDIS_SEEDS ?? 8) / 2)
 onRedis(useRedis())
 
+/** A hang guard, not a speed check: a seed takes about a tenth of a second, and `MODEL_SEEDS=1500` needs minutes. */
+const timeoutFor = (seeds: number[]) => Math.max(60_000, seeds.length * 1_000)
+
 /**
  * Runs each seed's sequence on `kind`; on a mismatch, throws with the seed and a shortened sequence that still fails.
  * Then runs it again with no call of `scopedStateSize()`: every save must store as many bytes.
@@ -72,21 +75,26 @@ const runSeeds = async (kind: StoreKind, seeds: number[], faults: number) => {
 }
 
 describe('model-based: random sequences agree with the documented behaviour', () => {
-    for (const kind of KINDS) test(`${kind} store, ${SEEDS.length} seeds`, () => runSeeds(kind, SEEDS, 0), 60_000)
+    for (const kind of KINDS)
+        test(`${kind} store, ${SEEDS.length} seeds`, () => runSeeds(kind, SEEDS, 0), timeoutFor(SEEDS))
 })
 
 describe('model-based, with store faults: a failed call answers as documented and leaves the state as promised', () => {
     for (const kind of KINDS)
-        test(`${kind} store, ${FAULT_SEEDS.length} seeds`, () => runSeeds(kind, FAULT_SEEDS, FAULT_RATE), 60_000)
+        test(
+            `${kind} store, ${FAULT_SEEDS.length} seeds`,
+            () => runSeeds(kind, FAULT_SEEDS, FAULT_RATE),
+            timeoutFor(FAULT_SEEDS)
+        )
 })
 
 describe('model-based, on a real redis-server: one app instance, or two sharing it', () => {
     for (const kind of REDIS_KINDS) {
-        redisTest(`${kind}, ${REDIS_SEEDS.length} seeds`, () => runSeeds(kind, REDIS_SEEDS, 0), 60_000)
+        redisTest(`${kind}, ${REDIS_SEEDS.length} seeds`, () => runSeeds(kind, REDIS_SEEDS, 0), timeoutFor(REDIS_SEEDS))
         redisTest(
             `${kind} with store faults, ${REDIS_FAULT_SEEDS.length} seeds`,
             () => runSeeds(kind, REDIS_FAULT_SEEDS, FAULT_RATE),
-            60_000
+            timeoutFor(REDIS_FAULT_SEEDS)
         )
     }
 })
