@@ -52,7 +52,9 @@ const storeHandler: ProxyHandler<ScopedSession> = {
     deleteProperty: () => false,
     defineProperty: () => false,
     // Forwarded, it would leave the session unable to take its own fields (a 500 at the save).
-    preventExtensions: () => false
+    preventExtensions: () => false,
+    // Forwarded, it would take the session's methods away: a 500, and the plugin's own hooks throwing.
+    setPrototypeOf: () => false
 }
 
 export class DerivedContext<Setup extends StateSetup> {

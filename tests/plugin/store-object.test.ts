@@ -88,6 +88,18 @@ test('it cannot be frozen, and stays writable after an attempt', async () => {
     expect(await (await client(app).post('/freeze-then-count')).text()).toBe('1')
 })
 
+test('its prototype cannot be changed, and it stays usable after an attempt', async () => {
+    const app = stateApp().post('/set-prototype-then-count', ({ scopedStore }) => {
+        expect(() => Object.setPrototypeOf(scopedStore, null)).toThrow(TypeError)
+        expect(Reflect.setPrototypeOf(scopedStore, { injected: true })).toBe(false)
+        expect(Object.getPrototypeOf(scopedStore)).toBe(Object.prototype)
+        return ++scopedStore.count
+    })
+    const user = client(app)
+    expect(await (await user.post('/set-prototype-then-count')).text()).toBe('1')
+    expect(await (await user.post('/set-prototype-then-count')).text()).toBe('2')
+})
+
 test('assigning a symbol key throws (strict mode) instead of being dropped silently', async () => {
     const app = stateApp().post('/symbol', ({ scopedStore }) => {
         ;(scopedStore as unknown as Record<symbol, unknown>)[Symbol('k')] = 1
