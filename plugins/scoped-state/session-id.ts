@@ -1,5 +1,5 @@
 /**
- * The session cookie's value: `<id>.<created>.<issued>[.b].<signature>`.
+ * The session cookie's value: `<id>.<created>.<issued>[.l<latestIssued>][.b].<signature>`.
  *
  * - `id`: 144 random bits, the store key;
  * - `created`: when the session began (absolute timeout), seconds, base 36;
