@@ -4,6 +4,7 @@
  * carrying one is refused for a grace minute (engine.ts), then starts a new session (identify.ts).
  */
 import { BoundedCache } from './bounded-cache.js'
+import { processWide } from './process-wide.js'
 import type { Store } from './store.js'
 
 /** Ended session ids, each with when it ended (seconds). */
@@ -37,9 +38,10 @@ export const pastGrace = (ended: number | undefined, at: number) => ended !== un
 /**
  * The ended ids of each store object, shared by the plugin instances given it: route modules that
  * each create the plugin share a store (the default one of their cookie name, or one passed to
- * each), so a logout through one module must end the session in the others too.
+ * each), so a logout through one module must end the session in the others too. The process's,
+ * as the default store is: `bun --hot` would forget them while the store keeps its sessions.
  */
-const endedIdsByStore = new WeakMap<Store, EndedIds>()
+const endedIdsByStore = processWide('ended-ids', () => new WeakMap<Store, EndedIds>())
 export const endedIdsOf = (store: Store): EndedIds => {
     const known = endedIdsByStore.get(store)
     if (known) return known
@@ -58,7 +60,7 @@ export interface LatestIssue {
  * reach a login through another. With the clock set back since, such a cookie, later than the
  * one a login brings, is still taken past the time its mark counts from now.
  */
-const latestIssueByStore = new WeakMap<Store, LatestIssue>()
+const latestIssueByStore = processWide('latest-issue', () => new WeakMap<Store, LatestIssue>())
 export const latestIssueOf = (store: Store): LatestIssue => {
     const known = latestIssueByStore.get(store)
     if (known) return known
