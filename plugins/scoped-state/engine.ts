@@ -153,8 +153,13 @@ export const createEngine = (config: EngineConfig) => {
      * Until when (seconds) a cookie issued through this store object ahead of the clock at `at`
      * (set back since) may be taken, else 0: a later copy than the one a login brought may be one.
      */
-    const issuedAhead = (at: number) =>
-        latestIssue.at > at ? latestIssue.at + Math.min(idleTimeout, absoluteTimeout) : 0
+    const issuedAhead = (at: number) => {
+        if (latestIssue.at <= at) return 0
+        // Counted from no further ahead than a cookie's life: after a clock that ran far ahead once
+        // (a server started a year off, then corrected), every mark would be kept that long.
+        const life = Math.min(idleTimeout, absoluteTimeout)
+        return Math.min(latestIssue.at, at + life) + life
+    }
     const endedMeanwhile = (session: ScopedSession) => {
         const moved = session.movedFrom
         if (moved) {

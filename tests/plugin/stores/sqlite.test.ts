@@ -271,6 +271,27 @@ describe('sqlite store', () => {
         restarted.close()
     })
 
+    test('after a clock that ran a year ahead once, a logout keeps its mark no longer than two cookie lives', async () => {
+        const path = newPath()
+        const clock = manualClock()
+        const store = sqliteStore({ path, now: clock.now })
+        const user = client(stateApp({ store, now: clock.now }))
+        await user.post('/increment')
+        // Another visitor served while the clock ran a year ahead.
+        clock.advance(365 * DAY)
+        await client(stateApp({ store, now: clock.now })).post('/increment')
+        clock.advance(-365 * DAY)
+        const ended = sessionIdOf(user.cookie)
+        expect((await user.post('/logout')).status).toBe(200)
+        const { expires } = inspect<{ expires: number }>(
+            path,
+            `SELECT expires FROM scoped_state_ended WHERE id = '${ended}'`
+        )
+        expect(expires).toBeGreaterThan(clock.now() + 7 * DAY * 1000)
+        expect(expires).toBeLessThanOrEqual(clock.now() + 14 * DAY * 1000)
+        store.close()
+    })
+
     test('after a restart, a session the app ended with the clock set back stays ended while a cookie it was sent is taken', async () => {
         const path = newPath()
         const clock = manualClock()
