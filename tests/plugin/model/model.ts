@@ -206,14 +206,16 @@ export class Model {
         /**
          * How long a login's or logout's mark lasts (ms): the session's own life from now; the
          * cookie it brought, or one before it, issued ahead of the clock (set back since), until
-         * that one's idle timeout; one issued later through the store object, as long (docs/stores.md).
+         * that one's idle timeout; one issued later through the store object, as long, counted from
+         * no more than a cookie's life ahead (docs/stores.md).
          */
         const markTtl = (() => {
             if (!current) return undefined
             const own = Math.min(IDLE, (due ? Math.min(current.created, at) : current.created) + ABSOLUTE - at)
             const brought = Math.min(current.issued + IDLE, current.created + ABSOLUTE)
             const before = current.latestIssued === undefined ? 0 : current.latestIssued + Math.min(IDLE, ABSOLUTE)
-            const after = this.latestIssue > at ? this.latestIssue + Math.min(IDLE, ABSOLUTE) : 0
+            const life = Math.min(IDLE, ABSOLUTE)
+            const after = this.latestIssue > at ? Math.min(this.latestIssue, at + life) + life : 0
             return Math.max(Math.max(1, own * 1000), (Math.max(brought, before, after) - at) * 1000)
         })()
         const secure = op.https === true
