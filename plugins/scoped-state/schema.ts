@@ -2,11 +2,11 @@
  * The state setup: its types, and the rules every stored value follows.
  *
  * State values are JSON values (null, booleans, finite numbers, strings, arrays and
- * plain objects), so every store can keep them and they read back exactly as
- * written. Anything else (a Date, a Map, a class instance, a function, undefined,
- * NaN, a cycle, a symbol key) is refused with an error that names the key. Left out, as
- * JSON leaves them out: an object's property set to undefined, and an array's own named
- * properties (looking for those would double the check's time on a long array).
+ * plain objects), so every store can keep them and they read back as written (-0 as 0).
+ * Anything else (a Date, a Map, a class instance, a function, undefined, NaN, a cycle,
+ * a symbol key, a property not enumerable) is refused with an error that names the key.
+ * Left out, as JSON leaves them out: an object's property set to undefined, and an array's
+ * own named properties (looking for those would double the check's time on a long array).
  */
 import { ScopedStateSetupError } from './errors.js'
 

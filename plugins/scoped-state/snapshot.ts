@@ -8,8 +8,9 @@ import type { ScopedStore, StateSetup } from './schema.js'
 
 /**
  * Where a key's type says it lives. A `preserve` typed `boolean` (a setup declared apart from
- * `scopedState()`, without `as const`) does not say: such a key may be in either. (`value` makes
- * the page's pattern no weak type, to which a field without `preserve` would not be assignable.)
+ * `scopedState()`, without `satisfies StateSetup`) does not say: such a key may be in either.
+ * (`value` makes the page's pattern no weak type, to which a field without `preserve` would not
+ * be assignable.)
  */
 type ScopeOf<Field> = Field extends { preserve: true }
     ? 'session'
