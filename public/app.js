@@ -156,18 +156,24 @@ document.addEventListener('htmx:after:swap', (event) => {
 // A swap that removed the focused control (Remove, Clear cart) would leave keyboard users
 // on <body>, at the top of the page: they go on from the region that was updated instead.
 // Such a region renders tabindex="-1" (#cart): one added here would go with the region's next
-// morph, and focus with it.
+// morph, and focus with it. A region swapped `outerHTML` (a row's Edit and Cancel) is found
+// again by its id; one that takes no focus passes it to its first control.
+const CONTROLS =
+    'a[href], button:not([disabled]), input:not([disabled]):not([type=hidden]), select:not([disabled]), textarea:not([disabled])'
 /** @type {Element | null} */
 let focusedBeforeSwap = null
 document.addEventListener('htmx:before:swap', () => {
     focusedBeforeSwap = document.activeElement
 })
 document.addEventListener('htmx:after:swap', (event) => {
-    const region = htmxDetail(event).ctx?.target
+    const target = htmxDetail(event).ctx?.target
     const lost = focusedBeforeSwap !== document.body && focusedBeforeSwap?.isConnected === false
     focusedBeforeSwap = null
-    if (!lost || !region?.isConnected || document.activeElement !== document.body) return
-    region.focus({ preventScroll: true })
+    if (!lost || !target || document.activeElement !== document.body) return
+    const region = target.isConnected ? target : target.id ? document.getElementById(target.id) : null
+    region?.focus({ preventScroll: true })
+    if (document.activeElement === document.body)
+        /** @type {HTMLElement | null | undefined} */ (region?.querySelector(CONTROLS))?.focus({ preventScroll: true })
 })
 
 // The alert region sticks below the header (styles.css): what focus scrolls to stops below the
