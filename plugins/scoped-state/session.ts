@@ -460,10 +460,16 @@ export class ScopedSession {
     /**
      * What `console.log(scopedStore)` prints: Bun and Node inspect a proxy's target, not its traps,
      * and this object holds the session's id, which a log must not (`endScopedSession` takes it).
-     * Node calls it on the proxy, which answers `SESSION` with this session.
+     * Node calls it on the proxy, which answers `SESSION` with this session. State this setup
+     * cannot read prints why instead of throwing: a log line in an `onError` must not fail too.
      */
     [Symbol.for('nodejs.util.inspect.custom')]() {
-        return (this[SESSION] ?? this).view()
+        try {
+            return (this[SESSION] ?? this).view()
+        } catch (error) {
+            if (error instanceof UnreadableStateError) return `[unreadable state: ${error.message}]`
+            throw error
+        }
     }
 
     /**

@@ -184,6 +184,23 @@ test('printed on a page whose scope no longer holds, it shows the preserved keys
     )
 })
 
+test('printed, state this setup cannot read says why instead of throwing, and is left as it is', async () => {
+    const { store, counted } = countingSaves()
+    const app = stateApp({ store: counted }).get('/print', ({ scopedStore }) => Bun.inspect(scopedStore))
+    const user = client(app)
+    await user.post('/increment')
+    const id = sessionIdOf(user.cookie)
+    const newer = JSON.stringify({ v: 2, s: {}, p: { _: { count: 5 } } })
+    store.save(id, newer, 60_000)
+    const printed = await user.get('/print')
+    expect([printed.status, await printed.text()]).toEqual([
+        200,
+        "[unreadable state: This session's state was saved by a newer version of the app (state version 2, this " +
+            'instance has 1); nothing was changed. Please try again in a moment.]'
+    ])
+    expect(store.load(id, 60_000)).toBe(newer)
+})
+
 test('assigning the value already stored writes nothing', async () => {
     const { counted, saves } = countingSaves()
     const app = stateApp({ store: counted }).post('/same-theme', ({ scopedStore }) => {
