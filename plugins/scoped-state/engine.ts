@@ -149,6 +149,8 @@ export const createEngine = (config: EngineConfig) => {
      */
     const endedIds = endedIdsOf(store)
     const latestIssue = latestIssueOf(store)
+    /** The longest a cookie is taken from when it was issued (seconds). */
+    const cookieLife = Math.min(idleTimeout, absoluteTimeout)
     /**
      * Until when (seconds) a cookie issued through this store object ahead of the clock at `at`
      * (set back since) may be taken, else 0: a later copy than the one a login brought may be one.
@@ -157,8 +159,7 @@ export const createEngine = (config: EngineConfig) => {
         if (latestIssue.at <= at) return 0
         // Counted from no further ahead than a cookie's life: after a clock that ran far ahead once
         // (a server started a year off, then corrected), every mark would be kept that long.
-        const life = Math.min(idleTimeout, absoluteTimeout)
-        return Math.min(latestIssue.at, at + life) + life
+        return Math.min(latestIssue.at, at + cookieLife) + cookieLife
     }
     const endedMeanwhile = (session: ScopedSession) => {
         const moved = session.movedFrom
@@ -276,7 +277,7 @@ export const createEngine = (config: EngineConfig) => {
             )
         const at = seconds()
         rememberEnd(endedIds, id, at - APP_END_AGE)
-        const taken = Math.max(at + Math.min(idleTimeout, absoluteTimeout), issuedAhead(at)) - at
+        const taken = Math.max(at + cookieLife, issuedAhead(at)) - at
         return store.delete(id, taken * 1000, APP_END_AGE * 1000)
     }
 
