@@ -4,13 +4,10 @@
  * sent out of band, stays behind. Queued on the list, the sort waits for the save's answer.
  */
 import { expect } from 'bun:test'
-import { join } from 'node:path'
 import type { Page } from 'playwright-core'
 import { expectText } from './expect'
-import { browserTest, e2eSuite } from './harness'
+import { browserTest, e2eSuite, fixtureServer } from './harness'
 import { slowDown } from './slow-network'
-
-const FIXTURE = join(import.meta.dir, 'fixtures/list-app.ts')
 
 /**
  * Saves item 2, and sorts the list while the save's answer is still on its way; returns once htmx
@@ -49,5 +46,5 @@ e2eSuite(
             await expectText(page.locator('#saved'), '1')
         })
     },
-    () => ({ command: [process.execPath, FIXTURE] })
+    fixtureServer('list-app.ts')
 )

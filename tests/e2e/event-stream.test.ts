@@ -4,11 +4,8 @@
  * yielded as `: keep-alive` is a message, swapped in over what the stream showed. An event of
  * its own (`sse({ event: 'keep-alive' })`) is dispatched on the element and swaps nothing.
  */
-import { join } from 'node:path'
 import { expectText } from './expect'
-import { browserTest, e2eSuite } from './harness'
-
-const FIXTURE = join(import.meta.dir, 'fixtures/event-stream-app.ts')
+import { browserTest, e2eSuite, fixtureServer } from './harness'
 
 e2eSuite(
     'a keep-alive on an event stream',
@@ -25,5 +22,5 @@ e2eSuite(
             await expectText(page.locator('#pings'), '0')
         })
     },
-    () => ({ command: [process.execPath, FIXTURE] })
+    fixtureServer('event-stream-app.ts')
 )

@@ -4,6 +4,7 @@
  * Env `E2E_BROWSER=firefox` runs the file in Firefox ESR instead (`./firefox.ts`).
  */
 import { afterAll, afterEach, beforeAll, describe, test } from 'bun:test'
+import { join } from 'node:path'
 import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright-core'
 import { type RunningServer, type StartServerOptions, startServer } from '../helpers/server'
 import { findChromium, launchChromium } from './chromium'
@@ -30,6 +31,15 @@ const TEST_TIMEOUT_MS = 30_000
  * })
  */
 export const browserTest = (name: string, scenario: () => Promise<void>) => test(name, scenario, TEST_TIMEOUT_MS)
+
+/**
+ * The server of an app in `fixtures/`, for `e2eSuite`'s last argument: run by Bun, it prints the
+ * URL it listens on, as the demo does.
+ * @example e2eSuite('a list', (e2e) => { … }, fixtureServer('list-app.ts'))
+ */
+export const fixtureServer = (file: string) => (): StartServerOptions => ({
+    command: [process.execPath, join(import.meta.dir, 'fixtures', file)]
+})
 
 export interface E2E {
     /**

@@ -3,11 +3,8 @@
  * anew, in a fresh page scope, and the next click reaches that scope. The scope of the page it
  * replaced goes with it, so a tab's history takes no scope from the user's other tabs.
  */
-import { join } from 'node:path'
 import { expectText } from './expect'
-import { browserTest, e2eSuite } from './harness'
-
-const FIXTURE = join(import.meta.dir, 'fixtures/history-app.ts')
+import { browserTest, e2eSuite, fixtureServer } from './harness'
 
 e2eSuite(
     'htmx history restore',
@@ -59,5 +56,5 @@ e2eSuite(
             await expectText(tabA.locator('#count'), '2')
         })
     },
-    () => ({ command: [process.execPath, FIXTURE] })
+    fixtureServer('history-app.ts')
 )

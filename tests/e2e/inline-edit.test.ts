@@ -4,10 +4,7 @@
  * so a keyboard user goes on from the row instead of the top of the page.
  */
 import { expect } from 'bun:test'
-import { join } from 'node:path'
-import { browserTest, e2eSuite } from './harness'
-
-const FIXTURE = join(import.meta.dir, 'fixtures/inline-edit-app.ts')
+import { browserTest, e2eSuite, fixtureServer } from './harness'
 
 e2eSuite(
     'a row edited in place',
@@ -31,5 +28,5 @@ e2eSuite(
             expect(await focusedOnceShown('#row span')).toBe('BUTTON Edit')
         })
     },
-    () => ({ command: [process.execPath, FIXTURE] })
+    fixtureServer('inline-edit-app.ts')
 )

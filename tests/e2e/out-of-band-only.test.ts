@@ -4,11 +4,8 @@
  * page (`allowEmptySwapAfterOOB`, docs/htmx-4.md). `hx-swap="delete"` removes it whatever the answer.
  */
 import { expect } from 'bun:test'
-import { join } from 'node:path'
 import { expectText } from './expect'
-import { browserTest, e2eSuite } from './harness'
-
-const FIXTURE = join(import.meta.dir, 'fixtures/delete-row-app.ts')
+import { browserTest, e2eSuite, fixtureServer } from './harness'
 
 e2eSuite(
     'an answer of out-of-band parts only',
@@ -28,5 +25,5 @@ e2eSuite(
             expect(await page.locator('#deleted').count()).toBe(0)
         })
     },
-    () => ({ command: [process.execPath, FIXTURE] })
+    fixtureServer('delete-row-app.ts')
 )

@@ -4,11 +4,8 @@
  * sign-out shows the signed-out user's page as it was, whatever `Vary` says. Only `no-store`
  * keeps it from coming back.
  */
-import { join } from 'node:path'
 import { expectText } from './expect'
-import { browserTest, e2eSuite } from './harness'
-
-const FIXTURE = join(import.meta.dir, 'fixtures/private-copy-app.ts')
+import { browserTest, e2eSuite, fixtureServer } from './harness'
 
 e2eSuite(
     'a page the browser may keep',
@@ -31,5 +28,5 @@ e2eSuite(
             )
         }
     },
-    () => ({ command: [process.execPath, FIXTURE] })
+    fixtureServer('private-copy-app.ts')
 )

@@ -4,14 +4,11 @@
  * pages on and shows one, so the next click skips a page. `hx-sync="this:drop"` keeps the second.
  */
 import { expect } from 'bun:test'
-import { join } from 'node:path'
 import type { Page } from 'playwright-core'
 import { lengthReaches } from '../helpers/wait'
 import { expectText } from './expect'
-import { browserTest, e2eSuite } from './harness'
+import { browserTest, e2eSuite, fixtureServer } from './harness'
 import { slowDown } from './slow-network'
-
-const FIXTURE = join(import.meta.dir, 'fixtures/load-more-app.ts')
 
 /** Clicks "Load more" twice while its answer is on its way; resolves once `answers` requests were answered. */
 const doubleClick = async (page: Page, answers: number) => {
@@ -43,5 +40,5 @@ e2eSuite(
             await expectText(page.locator('#list li').nth(2), 'Page 3')
         })
     },
-    () => ({ command: [process.execPath, FIXTURE] })
+    fixtureServer('load-more-app.ts')
 )

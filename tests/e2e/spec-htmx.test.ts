@@ -4,12 +4,9 @@
  */
 
 import { expect } from 'bun:test'
-import { join } from 'node:path'
 import { expectText } from './expect'
-import { browserTest, e2eSuite } from './harness'
+import { browserTest, e2eSuite, fixtureServer } from './harness'
 import { slowDown } from './slow-network'
-
-const FIXTURE = join(import.meta.dir, 'fixtures/spec-htmx-app.ts')
 
 e2eSuite(
     "the spec's HTMX counter",
@@ -65,5 +62,5 @@ e2eSuite(
             }
         )
     },
-    () => ({ command: [process.execPath, FIXTURE] })
+    fixtureServer('spec-htmx-app.ts')
 )

@@ -4,11 +4,8 @@
  * (`keyup[key=='Escape']`) is code, which the template's CSP refuses to run.
  */
 import { expect } from 'bun:test'
-import { join } from 'node:path'
 import { expectText } from './expect'
-import { browserTest, e2eSuite } from './harness'
-
-const FIXTURE = join(import.meta.dir, 'fixtures/trigger-app.ts')
+import { browserTest, e2eSuite, fixtureServer } from './harness'
 
 e2eSuite(
     'hx-trigger in htmx 4',
@@ -40,5 +37,5 @@ e2eSuite(
             expect(sent).toEqual([])
         })
     },
-    () => ({ command: [process.execPath, FIXTURE] })
+    fixtureServer('trigger-app.ts')
 )
