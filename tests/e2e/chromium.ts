@@ -121,16 +121,18 @@ export const launchChromium = (executablePath: string): Promise<Browser> =>
 
 /**
  * Launches headless Chromium on a profile of its own whose settings block every site's cookies
- * (Settings, Privacy, "Block all cookies"), as a user who blocks them has it. One context: closing
- * it ends that browser and deletes the profile.
+ * (Settings, Privacy, "Block all cookies"), as a user who blocks them has it. One context:
+ * `close()` ends that browser, then deletes the profile. The context's `close` event comes
+ * before Chromium has exited, and Chromium writes its profile as it exits: a profile deleted
+ * then was left in the temp folder by every run.
  *
  * @example
- * const context = await launchWithCookiesBlocked('/usr/bin/chromium', { baseURL })
+ * const { context, close } = await launchWithCookiesBlocked('/usr/bin/chromium', { baseURL })
  */
 export const launchWithCookiesBlocked = async (
     executablePath: string,
     options: BrowserContextOptions
-): Promise<BrowserContext> => {
+): Promise<{ context: BrowserContext; close: () => Promise<void> }> => {
     const profile = mkdtempSync(join(tmpdir(), 'cookies-blocked-'))
     mkdirSync(join(profile, 'Default'))
     // 2: block, the content setting chrome://settings/cookies writes.
@@ -144,8 +146,11 @@ export const launchWithCookiesBlocked = async (
             ignoreDefaultArgs: NOT_AS_USERS_HAVE_IT,
             ...options
         })
-        context.on('close', () => rmSync(profile, { recursive: true, force: true }))
-        return context
+        const close = async () => {
+            await context.close()
+            rmSync(profile, { recursive: true, force: true })
+        }
+        return { context, close }
     } catch (error) {
         rmSync(profile, { recursive: true, force: true })
         throw error

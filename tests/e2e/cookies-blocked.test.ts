@@ -17,17 +17,20 @@ const BLOCKED = /blocking cookies for this site, so nothing you do here is kept/
 describe.skipIf('missing' in lookup && process.env.REQUIRE_SERVICES !== '1')('cookies blocked in the browser', () => {
     let server: RunningServer | undefined
     let context: BrowserContext | undefined
+    let closeBrowser: (() => Promise<void>) | undefined
     let page: Page
 
     beforeAll(async () => {
         if ('missing' in lookup) throw new Error(lookup.missing)
         server = await startServer()
-        context = await launchWithCookiesBlocked(lookup.path, { baseURL: server.url })
+        const launched = await launchWithCookiesBlocked(lookup.path, { baseURL: server.url })
+        context = launched.context
+        closeBrowser = launched.close
         context.setDefaultTimeout(5000)
         page = context.pages()[0] ?? (await context.newPage())
     }, 30_000)
     afterAll(async () => {
-        await context?.close()
+        await closeBrowser?.()
         await server?.stop()
     }, 30_000)
 
