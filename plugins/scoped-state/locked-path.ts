@@ -10,7 +10,7 @@ import type { ResponseSet } from './response-headers.js'
 import type { ScopedSession } from './session.js'
 import { DEFAULT_LOCK_LEASE, lockLostError, type Store } from './store.js'
 import { countWrite, rebaseOnStored } from './synchronous-path.js'
-import { delay } from './whole-number.js'
+import { timerDelay } from './whole-number.js'
 
 /**
  * One in-process mutex per store, shared by the plugin instances using it (route modules
@@ -20,7 +20,7 @@ const mutexes = new WeakMap<Store, SessionMutex>()
 const mutexOf = (store: Store) => {
     const known = mutexes.get(store)
     if (known) return known
-    const mutex = new SessionMutex(delay('scopedState', 'store.lockLease', store.lockLease ?? DEFAULT_LOCK_LEASE))
+    const mutex = new SessionMutex(timerDelay('scopedState', 'store.lockLease', store.lockLease ?? DEFAULT_LOCK_LEASE))
     mutexes.set(store, mutex)
     return mutex
 }

@@ -45,5 +45,5 @@ export const wholeNumber = (
 }
 
 /** `value`, checked to be a delay a timer can wait: a whole number of milliseconds from `min` to `TIMER_MAX`. */
-export const delay = (owner: string, name: string, value: number, min = 1) =>
+export const timerDelay = (owner: string, name: string, value: number, min = 1) =>
     wholeNumber(owner, name, value, { unit: 'milliseconds', min, max: TIMER_MAX })

@@ -4,7 +4,7 @@
  * out only each other.
  */
 import type { Store, StoreStats } from '../store.js'
-import { delay, wholeNumber } from '../whole-number.js'
+import { timerDelay, wholeNumber } from '../whole-number.js'
 import { expiryListener, type OnExpire } from './expiry-listener.js'
 
 export interface MemoryStoreOptions {
@@ -139,7 +139,7 @@ export const memoryStore = (options: MemoryStoreOptions = {}): Store => {
         unit: 'bytes',
         min: SESSION_BYTES
     })
-    const sweepInterval = delay('memoryStore', 'sweepInterval', options.sweepInterval ?? 60_000)
+    const sweepInterval = timerDelay('memoryStore', 'sweepInterval', options.sweepInterval ?? 60_000)
     const maxReturned = Math.floor(maxSessions * 0.8)
     const maxReturnedBytes = Math.floor(maxBytes * 0.8)
     const entries = new Map<string, Entry>()

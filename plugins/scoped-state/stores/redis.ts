@@ -13,7 +13,7 @@ import {
     type StoreStats,
     StoreUnavailableError
 } from '../store.js'
-import { delay } from '../whole-number.js'
+import { timerDelay } from '../whole-number.js'
 import { expiryListener, type OnExpire } from './expiry-listener.js'
 import { reachedRedis, redisConnection, timedOut, usesTls } from './redis-connection.js'
 
@@ -256,9 +256,9 @@ const millis = (ms: number) => String(Math.max(1, Math.ceil(ms)))
  */
 export const redisStore = (options: RedisStoreOptions): Store => {
     const { url, prefix = 'scoped-state:' } = options
-    const commandTimeout = delay('redisStore', 'commandTimeout', options.commandTimeout ?? 1_500)
-    const lockTimeout = delay('redisStore', 'lockTimeout', options.lockTimeout ?? 5_000, 0)
-    const lockLease = delay('redisStore', 'lockLease', options.lockLease ?? DEFAULT_LOCK_LEASE)
+    const commandTimeout = timerDelay('redisStore', 'commandTimeout', options.commandTimeout ?? 1_500)
+    const lockTimeout = timerDelay('redisStore', 'lockTimeout', options.lockTimeout ?? 5_000, 0)
+    const lockLease = timerDelay('redisStore', 'lockLease', options.lockLease ?? DEFAULT_LOCK_LEASE)
     // Else a request could get the lock after its turn in the process lapsed, and leave it to expire.
     if (lockLease <= lockTimeout + commandTimeout)
         throw new ScopedStateSetupError(
@@ -267,7 +267,7 @@ export const redisStore = (options: RedisStoreOptions): Store => {
     // Bun would speak TLS to a redis:// url given `tls`: the url alone says whether it is used.
     if (options.tls && !usesTls(url))
         throw new ScopedStateSetupError('redisStore: tls is given, but the url does not use TLS: use rediss://.')
-    const sweepInterval = delay('redisStore', 'sweepInterval', options.sweepInterval ?? 60_000)
+    const sweepInterval = timerDelay('redisStore', 'sweepInterval', options.sweepInterval ?? 60_000)
     const onExpire = expiryListener('redisStore', options.onExpire)
     const WRITE = write(onExpire !== undefined)
     const STATS = stats(onExpire !== undefined)

@@ -8,7 +8,7 @@ import { accessSync, closeSync, constants, openSync, statSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { ScopedStateSetupError } from '../errors.js'
 import { endedAgo, type Store, type StoreStats, StoreUnavailableError } from '../store.js'
-import { delay } from '../whole-number.js'
+import { timerDelay } from '../whole-number.js'
 import { expiryListener, type OnExpire } from './expiry-listener.js'
 
 export interface SqliteStoreOptions {
@@ -279,8 +279,8 @@ export interface SqliteStore extends Store {
 export const sqliteStore = (options: SqliteStoreOptions): SqliteStore => {
     const { now = Date.now } = options
     const onExpire = expiryListener('sqliteStore', options.onExpire)
-    const sweepInterval = delay('sqliteStore', 'sweepInterval', options.sweepInterval ?? 60_000)
-    const busyTimeout = delay('sqliteStore', 'busyTimeout', options.busyTimeout ?? 5_000, 0)
+    const sweepInterval = timerDelay('sqliteStore', 'sweepInterval', options.sweepInterval ?? 60_000)
+    const busyTimeout = timerDelay('sqliteStore', 'busyTimeout', options.busyTimeout ?? 5_000, 0)
     const db = open({ ...options, busyTimeout })
     // Resolved now, as SQLite did: a later `process.chdir` would make a relative path name another file.
     const path = resolve(options.path)
