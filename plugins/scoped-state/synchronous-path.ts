@@ -63,7 +63,7 @@ const assertSettled = (call: 'save' | 'delete', answer: unknown) => {
 export const synchronousPath = (core: EngineCore): RequestPath => {
     const { store } = core
     /** Loads `session`'s record again: another request may have saved it since this one loaded it. */
-    const reload = (session: ScopedSession) => {
+    const loadAgain = (session: ScopedSession) => {
         const current = loadFor(core, session, session.id.id, core.ttlOf(session.id))
         // Gone meanwhile (a logout, an eviction): the commit tells, and ends this request's session.
         if (current !== undefined) session.raw = current
@@ -79,7 +79,7 @@ export const synchronousPath = (core: EngineCore): RequestPath => {
                 if (core.startsOver(session, at)) continue
                 const writesBefore = writes
                 session.beforeFirstTouch = () => {
-                    if (writes !== writesBefore) reload(session)
+                    if (writes !== writesBefore) loadAgain(session)
                 }
                 return session
             }
