@@ -33,7 +33,7 @@ const constantTimeEqual = (a: string, b: string) => {
  * One per process, so that instances mounted in different route modules, and those that
  * `bun --hot` makes again at every save, accept each other's cookies. Said once.
  */
-const developmentSecret = () =>
+const randomProcessSecret = () =>
     processWide('development-secret', () => {
         console.warn(
             'scopedState: no secret set, using a random one; sessions will not survive a restart, nor be known to other instances sharing the store.'
@@ -60,7 +60,7 @@ export const resolveSecrets = (secret: string | readonly string[] | undefined, p
                 'scopedState: a secret is required in production: pass the `secret` option, at least 32 random bytes ' +
                     '(e.g. `{ secret: process.env.SESSION_SECRET }`).'
             )
-        return [developmentSecret()]
+        return [randomProcessSecret()]
     }
     const short = secrets.findIndex((s) => Buffer.byteLength(s) < MIN_SECRET_BYTES)
     if (short === -1) return secrets
