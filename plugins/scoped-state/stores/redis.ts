@@ -4,6 +4,7 @@
  * Timeouts and reconnects are in redis-connection.ts.
  */
 import { BoundedCache } from '../bounded-cache.js'
+import { ENDED_GRACE } from '../ended-ids.js'
 import { ScopedStateSetupError, SessionEndedError } from '../errors.js'
 import {
     DEFAULT_LOCK_LEASE,
@@ -200,10 +201,10 @@ local since = ended == '1' and now or ended or now - tonumber(ARGV[3])
 redis.call('SET', KEYS[4], since, 'PX', math.max(tonumber(ARGV[2]), redis.call('PTTL', KEYS[4])))`
 
 /**
- * The shortest life of an ended mark, in milliseconds: the plugin's grace (ended-ids.ts), for a
- * delete not told how long the cookie lives (an app's own).
+ * The shortest life of an ended mark, in milliseconds: the plugin's grace, for a delete not told
+ * how long the cookie lives (an app's own).
  */
-const ENDED_MARK = 60_000
+const ENDED_MARK = ENDED_GRACE * 1000
 
 /**
  * First a write that changes nothing once the counter exists (so nothing to replicate or

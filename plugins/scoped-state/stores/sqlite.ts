@@ -6,6 +6,7 @@
 import { Database, type SQLQueryBindings, type Statement } from 'bun:sqlite'
 import { accessSync, closeSync, constants, openSync, statSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
+import { ENDED_GRACE } from '../ended-ids.js'
 import { ScopedStateSetupError } from '../errors.js'
 import { endedAgo, type Store, type StoreStats, StoreUnavailableError } from '../store.js'
 import { timerDelay } from '../whole-number.js'
@@ -140,9 +141,9 @@ const SCHEMA = `
 
 /**
  * How long a deleted session's mark is kept when `delete` is not told how long its cookie may be
- * sent (an app's own delete), in milliseconds: the plugin's grace minute (ended-ids.ts).
+ * sent (an app's own delete), in milliseconds: the plugin's grace minute.
  */
-const ENDED_MARK = 60_000
+const ENDED_MARK = ENDED_GRACE * 1000
 
 /** A database SQLite keeps in memory or in a temporary file: no file of its own at `path`. */
 const noFile = (path: string) => path === ':memory:' || path === ''
