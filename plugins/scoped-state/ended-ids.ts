@@ -2,6 +2,8 @@
  * The session ids ended lately, and when (seconds), kept per store: by a login or logout, by
  * the app (`endScopedSession`), or in another process, as a shared store told. A request still
  * carrying one is refused for a grace minute (engine.ts), then starts a new session (identify.ts).
+ * Beside them, per store too, the latest issue time of the cookies sent through it: an ended
+ * session's mark must outlast a cookie issued ahead of a clock set back since (`latestIssueOf`).
  */
 import { BoundedCache } from './bounded-cache.js'
 import { processWide } from './process-wide.js'
