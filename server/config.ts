@@ -9,7 +9,10 @@ export interface Config {
     port: number
     hostname: string
     production: boolean
-    /** NODE_ENV is development (the default): turns on the access log. */
+    /**
+     * NODE_ENV is development (the default): turns on the access log, and, without `SESSION_SECRET`,
+     * the secret kept in `data/development-secret` (`server/development-secret.ts`).
+     */
     development: boolean
     /** Secrets that sign session ids; the first signs. */
     secrets: string[] | undefined
