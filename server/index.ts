@@ -55,7 +55,7 @@ const start = () => {
         console.log(
             `${signal}: stopping once requests in flight finish (at most ${config.shutdownGrace / 1000} s${drainNote}).`
         )
-        // Stops accepting connections and lets in-flight requests finish (up to the grace period).
+        // `app.stop()` lets requests in flight finish; past the grace period they are cut off.
         const cutOff = setTimeout(() => app.server?.stop(true), config.shutdownGrace)
         reload?.close()
         await app.stop()
