@@ -4,7 +4,7 @@ interface CartBadgeProps {
     count: number
     /** Sent out of band, after a cart action. */
     oob?: boolean
-    /** The count changed: play a short bump. */
+    /** A cart action was accepted: play a short bump, though the count may be the same (an update to the same quantity). */
     bump?: boolean
 }
 
