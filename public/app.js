@@ -1,3 +1,9 @@
+/**
+ * The page's script besides htmx, served as it is: applies a theme change at once; says in the
+ * alert region why a request failed where the app could not (no answer, a proxy's error, cookies
+ * blocked); after a swap, shows the saved values in the fields not being typed in, and keeps
+ * keyboard focus on the region it updated.
+ */
 // Typechecked with `bun run typecheck` (package.json).
 /**
  * What htmx 4 gives its events as `detail` (the parts read here).

@@ -1,3 +1,6 @@
+/**
+ * The account demo's page: the sign-in form, or who is signed in and the sign-out button.
+ */
 import { Html } from '@kitajs/html'
 import { ActionForm } from './action-form'
 import { Layout, type ShellProps } from './layout'

@@ -1,3 +1,7 @@
+/**
+ * The form every demo action is: a plain POST that works without JavaScript, and that htmx
+ * submits instead.
+ */
 import { Html, type PropsWithChildren } from '@kitajs/html'
 import { withPageId } from '../plugins/scoped-state'
 import { withBasePath } from '../server/base-path'

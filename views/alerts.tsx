@@ -1,3 +1,6 @@
+/**
+ * The page's alert region and its messages: where a failed request says what happened.
+ */
 import { Html } from '@kitajs/html'
 
 /** The id of the page's alert region, where a failed htmx request says what happened (`server/errors.tsx`). */

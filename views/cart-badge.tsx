@@ -1,3 +1,6 @@
+/**
+ * The cart's item count in the navigation: on every page, and out of band after a cart action.
+ */
 import { Html } from '@kitajs/html'
 
 interface CartBadgeProps {

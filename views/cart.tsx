@@ -1,3 +1,7 @@
+/**
+ * The cart demo's page: the catalog, and the cart region that every cart action answers htmx
+ * with (`CartUpdate`).
+ */
 import { Html, type PropsWithChildren } from '@kitajs/html'
 import { type CartError, cartCount, MAX_QUANTITY, type PricedLine, priceCart } from '../server/cart'
 import { type CartLine, formatMoney, PRODUCTS, type Product } from '../server/catalog'

@@ -1,3 +1,6 @@
+/**
+ * The counter demo's page, and the spec's `#count` fragment its routes answer with.
+ */
 import { Html } from '@kitajs/html'
 import { withBasePath } from '../server/base-path'
 import { ActionForm } from './action-form'

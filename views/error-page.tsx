@@ -1,3 +1,6 @@
+/**
+ * The page a failed page load or plain form post shows, and its Start over form.
+ */
 import { Html } from '@kitajs/html'
 import { withBasePath } from '../server/base-path'
 import { Layout } from './layout'

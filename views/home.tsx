@@ -1,3 +1,6 @@
+/**
+ * The home page: a card per demo.
+ */
 import { Html } from '@kitajs/html'
 import { withBasePath } from '../server/base-path'
 import { Layout, type ShellProps } from './layout'

@@ -1,3 +1,8 @@
+/**
+ * The shell of every page: `<head>` (styles, htmx, app.js), the header with the demos' nav and
+ * cart badge, the alert region and the footer. Pages render through `Layout`, so the page id
+ * reaches htmx from one place (`hx-headers:inherited` on `<body>`).
+ */
 import { Html, type PropsWithChildren } from '@kitajs/html'
 import { PAGE_HEADER } from '../plugins/scoped-state'
 import { APP_SCRIPT, HTMX_URL, STYLES } from '../server/assets'

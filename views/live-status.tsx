@@ -1,3 +1,6 @@
+/**
+ * A hidden live region, through which screen readers hear what an action did.
+ */
 import { Html } from '@kitajs/html'
 
 /**

@@ -1,3 +1,6 @@
+/**
+ * The catalog's product drawings, inline SVG in the text's colour, so that they follow the theme.
+ */
 import { Html } from '@kitajs/html'
 
 /** Line drawings on a 24-unit grid and a tint (1–6, see styles.css) per catalog product. */

@@ -1,3 +1,6 @@
+/**
+ * The theme demo's page: the picker that every theme change answers htmx with, and the palette.
+ */
 import { Html } from '@kitajs/html'
 import type { Theme } from '../server/state'
 import { ActionForm } from './action-form'
