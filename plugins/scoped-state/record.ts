@@ -56,7 +56,11 @@ const isRecord = (value: unknown): value is StateRecord => {
 /** The record's fields; any other is a later format's (see above). */
 const FIELDS = new Set(['v', 's', 'p'])
 
-const unreadable = (): StateRecord => {
+/**
+ * A record that is no JSON, or not of a record's shape: read as the defaults, and replaced at the
+ * next change. Not `UnreadableStateError`, which keeps a record another version of the app wrote.
+ */
+const corruptAsDefaults = (): StateRecord => {
     console.warn(
         'scopedState: a stored session record was unreadable; it reads as the defaults, and its next change replaces it.'
     )
@@ -112,7 +116,7 @@ export const parseRecord = (raw: string | undefined, format: RecordFormat): Stat
     try {
         record = JSON.parse(raw)
     } catch {
-        return unreadable()
+        return corruptAsDefaults()
     }
     // Before the shape is checked: a later format may change `s` or `p` too.
     if (isScope(record))
@@ -123,9 +127,9 @@ export const parseRecord = (raw: string | undefined, format: RecordFormat): Stat
                         'was changed. Please try again in a moment.',
                     503
                 )
-    if (!isRecord(record)) return unreadable()
+    if (!isRecord(record)) return corruptAsDefaults()
     const from = record.v ?? 1
-    if (!Number.isSafeInteger(from) || from < 1) return unreadable()
+    if (!Number.isSafeInteger(from) || from < 1) return corruptAsDefaults()
     if (from === format.version) return record
     if (from > format.version)
         throw new UnreadableStateError(
