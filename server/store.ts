@@ -43,15 +43,15 @@ export const openStore = (setting: StoreSetting, onEvict?: () => void): Store =>
                 )
             }
             // A file SQLite cannot open or write, or one another process holds.
-            return named(() => sqliteStore({ path: setting.path }))
+            return openedOrConfigError(() => sqliteStore({ path: setting.path }))
         case 'redis':
             // Bun's client refuses some URLs config.ts lets through (a database that is not a number).
-            return named(() => redisStore({ url: setting.url }))
+            return openedOrConfigError(() => redisStore({ url: setting.url }))
     }
 }
 
 /** The store `open` makes; a setting it refuses is said with the variable that gave it. */
-const named = (open: () => Store) => {
+const openedOrConfigError = (open: () => Store) => {
     try {
         return open()
     } catch (error) {
