@@ -40,11 +40,15 @@ const setup = {
 const PRODUCTION_COOKIE = '__Host-session'
 const DEVELOPMENT_COOKIE = 'user_session_id'
 
-const sessionCookieName = (production: boolean | undefined) =>
+const sessionCookieName = (production: boolean) =>
     `${production ? PRODUCTION_COOKIE : DEVELOPMENT_COOKIE}${BASE_PATH.replaceAll('/', '-')}`
 
 export const appState = (options: ScopedStateOptions<typeof setup>) =>
-    scopedState(setup, { cookieName: sessionCookieName(options.production), ...options })
+    scopedState(setup, {
+        // Unset, production is what the plugin takes it to be (its `production` option's default).
+        cookieName: sessionCookieName(options.production ?? Bun.env.NODE_ENV === 'production'),
+        ...options
+    })
 
 export type AppState = ReturnType<typeof appState>
 /** `scopedStore` in every handler: type helpers that take the store with it, so a change to the setup reaches them. */

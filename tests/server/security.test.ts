@@ -206,6 +206,18 @@ describe('security headers', () => {
         expect(await cookieOf(false)).toStartWith('user_session_id=')
     })
 
+    test('an app made without `production` names its cookie as the plugin takes NODE_ENV: __Host-session in production', async () => {
+        const before = Bun.env.NODE_ENV
+        Bun.env.NODE_ENV = 'production'
+        try {
+            const app = createApp({ state: { secret: SECRET }, warn: () => {} })
+            const response = await app.handle(new Request('http://localhost/api/increment', { method: 'POST' }))
+            expect(response.headers.get('set-cookie')).toMatch(/^__Host-session=[^;]+;.*; Secure; SameSite=Lax$/)
+        } finally {
+            Bun.env.NODE_ENV = before
+        }
+    })
+
     test.each(['/counter', '/cart', '/api/count', '/no-such-page'])(
         '%s may not be stored by any cache',
         async (path) => {
