@@ -529,7 +529,11 @@ describe('plugins/scoped-state/README.md, GUIDE.md and RECIPES.md', () => {
                 '//evil.example/',
                 'https://evil.example/',
                 '/\\evil.example/',
-                '/\t/evil.example/'
+                '/\t/evil.example/',
+                // Their dot segments resolved, these paths start with `//`, which a browser reads as a host.
+                '/.//evil.example/',
+                '/a/..//evil.example/',
+                '/%2e//evil.example/'
             ]) {
                 const browser = client(app)
                 const callback = await leave(browser, 'ada', new URLSearchParams({ returnTo }).toString())
