@@ -49,8 +49,20 @@ export interface AppOptions {
 }
 
 const VERSIONED = [STYLES, APP_SCRIPT]
+/**
+ * Any name under public/ that starts with a dot (`.env`, `.git/`, `.DS_Store`, an editor's swap
+ * file): never served. Not the plugin's string patterns, which @elysiajs/static 1.4 tests the wrong
+ * way round (`pattern.includes(path)`), so that in development it served `/public/.env`. Anchored
+ * at public/ itself, whose own path may hold a dot folder (`~/.local/…`); either separator, as the
+ * plugin gives `/` on Windows in development.
+ */
+const HIDDEN_NAME = new RegExp(
+    `^${PUBLIC_DIR.split(/[\\/]/)
+        .map((part) => RegExp.escape(part))
+        .join('[\\\\/]')}[\\\\/](?:.*[\\\\/])?\\.`
+)
 // Resolved once here: the plugin is async, and `app.handle` must find its routes at once.
-// It serves the other files of public/ (cached a day); the plugin's own ignored names come first.
+// It serves the other files of public/ (cached a day).
 const publicAssets = await staticPlugin({
     assets: PUBLIC_DIR,
     prefix: '/public',
@@ -62,12 +74,7 @@ const publicAssets = await staticPlugin({
     // development has no headers), else the app's `no-store` would replace the browser's
     // copy's caching when it revalidates.
     headers: { 'Cache-Control': 'public, max-age=86400' },
-    ignorePatterns: [
-        '.DS_Store',
-        '.git',
-        '.env',
-        ...VERSIONED.map(({ path }) => new RegExp(`${path.slice('/public'.length)}$`))
-    ]
+    ignorePatterns: [HIDDEN_NAME, ...VERSIONED.map(({ path }) => new RegExp(`${path.slice('/public'.length)}$`))]
 })
 const YEAR = 31_536_000
 const IMMUTABLE = `public, max-age=${YEAR}, immutable`
