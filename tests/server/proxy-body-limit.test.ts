@@ -101,6 +101,13 @@ http {
         expect(pages).toEqual([200, 200, 200, 200])
     })
 
+    test("nginx's answers do not tell its version", async () => {
+        const answer = await fetch(`${base}/healthz`)
+        expect(answer.status).toBe(404)
+        expect(answer.headers.get('server')).toBe('nginx')
+        expect(await answer.text()).not.toMatch(/nginx\/\d/)
+    })
+
     test("at nginx's default limit, the app's own 413 comes through, and both instances stay in the pool", async () => {
         const headers = { 'hx-request': 'true', 'content-type': 'application/x-www-form-urlencoded' }
         const refusals: string[] = []
