@@ -5,10 +5,11 @@
  * calls `load` when a request of a returning session begins, then `save` when the state
  * changed. Stores shared by several processes (Redis) lock the session from `load` until
  * that `save`, or until `release` when nothing changed, so that concurrent requests never
- * overwrite each other; for those the plugin also serializes the requests of one session
- * inside a process (see locked-path.ts). With a synchronous store (and no `serializeRequests`)
- * nothing is locked or released: before a `save` the plugin loads the record once more
- * to see whether another request saved it meanwhile.
+ * overwrite each other. With any asynchronous store, or `serializeRequests`, the plugin also
+ * runs the requests of one session one at a time inside a process (see locked-path.ts). With
+ * a synchronous store (and no `serializeRequests`) nothing is locked or released: before a
+ * `save` the plugin loads the record once more to see whether another request saved it
+ * meanwhile.
  *
  * A store of your own must also:
  * - Throw `StoreUnavailableError` (the driver's error as its `cause`) when its backend fails:
