@@ -10,7 +10,13 @@
  * const backend = sharedBackend()
  * const [one, two] = [sharedMemoryStore(backend), sharedMemoryStore(backend)]
  */
-import { endedAgo, SESSION_ENDED, type Store, StoreUnavailableError } from '../../plugins/scoped-state'
+import {
+    endedAgo,
+    SESSION_ENDED,
+    SessionEndedError,
+    type Store,
+    StoreUnavailableError
+} from '../../plugins/scoped-state'
 
 /** Mistakes a store of one's own can make, each passing the contract's single-store checks. */
 export const FAULTS = [
@@ -25,7 +31,9 @@ export const FAULTS = [
     /** `delete` leaves another request's lock in place, so that request still saves, under the ended id. */
     'delete keeps the lock',
     /** `delete` ignores `agoMs`: an app's end gives the other processes a grace minute of refusals. */
-    'end not dated back'
+    'end not dated back',
+    /** A login's `save` ignores `from`: an end of the session it moved from, in another process, is undone. */
+    'login ignores from'
 ] as const
 export type Fault = (typeof FAULTS)[number]
 
@@ -92,12 +100,15 @@ export const sharedMemoryStore = (
     return {
         lockLease: LOCK_LEASE,
         load,
-        save: (id, record, ttlMs) =>
+        save: (id, record, ttlMs, from) =>
             remote((now) => {
                 const row = live(id, now)
                 const token = tokens.get(id)
                 const free = !row?.lock || row.lock.until <= now
                 const ended = row?.ended !== undefined && fault !== 'delete keeps the lock'
+                const source = from === undefined || fault === 'login ignores from' ? undefined : live(from, now)
+                // A new id (a login's) that was ended, or whose login's source was: the login fails, as where it was ended.
+                if (token === undefined && (ended || source?.ended !== undefined)) throw new SessionEndedError()
                 if (ended || (token === undefined ? !free : !holds(row, token, now)))
                     throw new StoreUnavailableError('the session lock was lost', { busy: true })
                 // The mark stays: a store that never checks it leaves it there.

@@ -17,7 +17,8 @@ const caughtBy: [Fault, number, string][] = [
     ['release by id', 0, 'a release that holds no lock'],
     ['end without time', 0, 'a delete is answered to the other as ended, with how long ago'],
     ['delete keeps the lock', 0, "a delete by the other ends this request's hold"],
-    ['end not dated back', 0, 'a delete dated back (endScopedSession)']
+    ['end not dated back', 0, 'a delete dated back (endScopedSession)'],
+    ['login ignores from', 0, "a login's save is refused (SessionEndedError)"]
 ]
 
 for (const [fault, latency, check] of caughtBy)

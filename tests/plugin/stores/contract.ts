@@ -4,7 +4,13 @@
  */
 import { afterAll, describe, expect, test } from 'bun:test'
 import { t } from 'elysia'
-import { type EndedSession, SESSION_ENDED, type Store, StoreUnavailableError } from '../../../plugins/scoped-state'
+import {
+    type EndedSession,
+    SESSION_ENDED,
+    SessionEndedError,
+    type Store,
+    StoreUnavailableError
+} from '../../../plugins/scoped-state'
 import { client } from '../../helpers/client'
 import { stateApp } from '../../helpers/plugin-app'
 
@@ -51,9 +57,9 @@ const counting = (store: Store) => {
             calls.load++
             return store.load(id, ttl)
         },
-        save(id, record, ttl) {
+        save(id, record, ttl, from) {
             calls.save++
-            return store.save(id, record, ttl)
+            return store.save(id, record, ttl, from)
         },
         release(id) {
             calls.release++
@@ -427,6 +433,28 @@ export const storeContract = (name: string, options: ContractOptions) => {
                     await one.release(id)
                     expect(gone(await two.load(id, DAY))).toBe(true)
                     await two.release(id)
+                })
+
+                it("a login's save is refused (SessionEndedError) when the other ended the session it moved from, or its new id", async () => {
+                    const [one, two] = pair()
+                    const [old, fresh, endedFresh] = [ids(), ids(), ids()]
+                    const signedIn = '{"s":{"user":"ann"}}'
+                    const saveOutcome = (id: string) =>
+                        Promise.resolve(one.save(id, signedIn, DAY, old)).then(
+                            () => 'saved',
+                            (error: unknown) => error
+                        )
+                    await one.save(old, '{}', DAY)
+                    await one.load(old, DAY)
+                    // endScopedSession(new id) in another process, while the login runs here: else it is undone.
+                    await two.delete(endedFresh, DAY)
+                    expect(await saveOutcome(endedFresh)).toBeInstanceOf(SessionEndedError)
+                    // endScopedSession(old id) while the login runs: else its preserved keys live on, signed in.
+                    await two.delete(old, DAY)
+                    expect(await saveOutcome(fresh)).toBeInstanceOf(SessionEndedError)
+                    await one.release(old)
+                    expect(await two.load(fresh, DAY)).toBeUndefined()
+                    await two.release(fresh)
                 })
 
                 it('a delete dated back (endScopedSession) is answered to the other as ended that long ago', async () => {
