@@ -108,7 +108,9 @@ export interface Store {
     /**
      * Ends the request's hold on `id` without writing. The plugin does not wait for it, and
      * lets the session's next request in right after the call: a store that locks must send
-     * the unlock before it returns, or queue it ahead of any later call. It also comes after a
+     * the unlock before it returns, or queue it ahead of any later call (over a pool of
+     * connections, the session's next `load` waits for it: sent on another connection, that load
+     * may run first and find the lock still held). It also comes after a
      * `save` or `delete` that threw: keep the token until they succeed, so that it unlocks. And
      * it comes after a `delete` that succeeded, a `load` that answered an end (no lock taken),
      * and a `load` that threw (one that gave up waiting for another request's lock): there it
