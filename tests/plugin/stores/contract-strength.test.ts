@@ -18,7 +18,8 @@ const caughtBy: [Fault, number, string][] = [
     ['end without time', 0, 'a delete is answered to the other as ended, with how long ago'],
     ['delete keeps the lock', 0, "a delete by the other ends this request's hold"],
     ['end not dated back', 0, 'a delete dated back (endScopedSession)'],
-    ['login ignores from', 0, "a login's save is refused (SessionEndedError)"]
+    ['login ignores from', 0, "a login's save is refused (SessionEndedError)"],
+    ['lock never lapses', 0, 'a lock lapses with its lease']
 ]
 
 for (const [fault, latency, check] of caughtBy)

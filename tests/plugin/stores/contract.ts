@@ -35,6 +35,12 @@ export interface ContractOptions {
      */
     shared?: () => [Store, Store]
     /**
+     * For a shared store: two fresh store objects on one backend, as `shared`, whose lock lapses
+     * soon (`lockLease` of a few hundred milliseconds). Checks that a lock held past its lease
+     * (its process died) keeps the session no longer; the suite waits out that lease.
+     */
+    shortLease?: () => [Store, Store]
+    /**
      * The store has the optional `peek`: checks it too. (Without it, `peekScopedSession` throws:
      * peek-session.test.ts.)
      */
@@ -456,6 +462,28 @@ export const storeContract = (name: string, options: ContractOptions) => {
                     expect(await two.load(fresh, DAY)).toBeUndefined()
                     await two.release(fresh)
                 })
+
+                const { shortLease } = options
+                if (shortLease)
+                    it('a lock lapses with its lease: the other takes it, and the late holder saves nothing', async () => {
+                        const [one, two] = shortLease()
+                        stores.push(one, two)
+                        const id = ids()
+                        await one.save(id, '{"n":1}', DAY)
+                        // Never released, as by a process that died holding it.
+                        await one.load(id, DAY)
+                        await Bun.sleep((one.lockLease ?? DAY) + 50)
+                        // Else that user's requests answer 503 for as long as the session lives.
+                        expect(await two.load(id, DAY)).toBe('{"n":1}')
+                        const late = await Promise.resolve(one.save(id, '{"n":2}', DAY)).then(
+                            () => 'saved',
+                            (error: unknown) => error
+                        )
+                        expect(late).toBeInstanceOf(StoreUnavailableError)
+                        await two.release(id)
+                        expect(await two.load(id, DAY)).toBe('{"n":1}')
+                        await two.release(id)
+                    })
 
                 it('a delete dated back (endScopedSession) is answered to the other as ended that long ago', async () => {
                     const [one, two] = pair()

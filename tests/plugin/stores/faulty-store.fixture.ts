@@ -14,5 +14,10 @@ storeContract(`shared, with ${fault},`, {
     shared: (): [Store, Store] => {
         const backend = sharedBackend()
         return [sharedMemoryStore(backend, { fault, latency }), sharedMemoryStore(backend, { fault, latency })]
+    },
+    shortLease: (): [Store, Store] => {
+        const backend = sharedBackend()
+        const options = { fault, latency, lockLease: 300 }
+        return [sharedMemoryStore(backend, options), sharedMemoryStore(backend, options)]
     }
 })

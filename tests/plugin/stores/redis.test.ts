@@ -26,6 +26,11 @@ storeContract('redis', {
         const shared = prefix()
         return [redisStore({ url: redis().url, prefix: shared }), redisStore({ url: redis().url, prefix: shared })]
     },
+    shortLease: () => {
+        const shared = prefix()
+        const short = { url: redis().url, prefix: shared, ...SHORT_LEASE }
+        return [redisStore(short), redisStore(short)]
+    },
     test: redisTest,
     peek: true
 })

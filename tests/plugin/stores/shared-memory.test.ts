@@ -13,5 +13,12 @@ for (const latency of [0, 60])
         shared: (): [Store, Store] => {
             const backend = sharedBackend()
             return [sharedMemoryStore(backend, { latency }), sharedMemoryStore(backend, { latency })]
+        },
+        shortLease: (): [Store, Store] => {
+            const backend = sharedBackend()
+            return [
+                sharedMemoryStore(backend, { latency, lockLease: 300 }),
+                sharedMemoryStore(backend, { latency, lockLease: 300 })
+            ]
         }
     })
