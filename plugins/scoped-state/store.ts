@@ -84,7 +84,8 @@ export interface Store {
      *
      * `id`: 24 characters of `A-Z a-z 0-9 _ -`, random, compared case-sensitively (not in a
      * case-insensitive column). `ttlMs`: a whole number of milliseconds, at least 1 (a request
-     * that ran past `absoluteTimeout` gives 1). The plugin checks expiry itself from the signed
+     * that ran past `absoluteTimeout` gives 1), up to `idleTimeout`: past 2^31 when that is 25 days
+     * or more, so not a 32-bit integer. The plugin checks expiry itself from the signed
      * cookie, so no request reads a record kept past its ttl; the store must still drop it.
      */
     load(id: string, ttlMs: number): MaybePromise<string | undefined | typeof SESSION_ENDED | EndedSession>

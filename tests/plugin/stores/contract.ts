@@ -175,6 +175,16 @@ export const storeContract = (name: string, options: ContractOptions) => {
             await store.release(id)
         })
 
+        it('keeps a record for a ttl past 2^31 ms (an idleTimeout of 25 days or more)', async () => {
+            const store = make()
+            const id = ids()
+            // The default absoluteTimeout, which an app may give idleTimeout too.
+            const thirtyDays = 30 * DAY
+            await store.save(id, '{"v":1}', thirtyDays)
+            expect(await store.load(id, thirtyDays)).toBe('{"v":1}')
+            await store.release(id)
+        })
+
         it('stats counts the sessions it holds', async () => {
             const store = make()
             const before = (await store.stats()).sessions
