@@ -12,10 +12,11 @@
  * meanwhile.
  *
  * A store of your own must also:
- * - Throw `StoreUnavailableError` (the driver's error as its `cause`) when its backend fails:
- *   the request answers 503 with `Retry-After`. Any other error is a bug to Elysia, which
- *   answers 500 with the error's message in the body, production or not: a driver's message
- *   may name the database's host and user.
+ * - Throw `StoreUnavailableError` (the driver's error as its `cause`, its reason in the message,
+ *   which is what a log shows) when its backend fails: the request answers 503 with
+ *   `Retry-After`. Any other error is a bug to Elysia, which answers 500 with the error's
+ *   message in the body, production or not: a driver's message may name the database's host
+ *   and user.
  * - Settle every call in time, with a timeout of its own well under `lockLease`: the plugin
  *   sets none, and a session's later requests in the process wait for a write in flight (for
  *   a lease more at most: then they go on, and a late save may be undone). A call that times
