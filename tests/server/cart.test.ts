@@ -7,7 +7,7 @@ import { describe, expect, test } from 'bun:test'
 import { PAGE_HEADER, PAGE_PARAM } from '../../plugins/scoped-state'
 import { addToCart, MAX_QUANTITY, parseQuantity, priceCart, removeFromCart, setQuantity } from '../../server/cart'
 import { testApp } from '../helpers/app'
-import { client, FORM_POST, HTMX_FORM, NAVIGATE, pageIdOf } from '../helpers/client'
+import { client, FORM_POST, FORM_TYPE, HTMX_FORM, NAVIGATE, pageIdOf } from '../helpers/client'
 
 /** A browser posting a form with JavaScript off. */
 const FORM = { ...FORM_POST, origin: 'http://localhost' }
@@ -91,6 +91,15 @@ describe('cart rules', () => {
         expect(priced.lines.map((line) => line.subtotalCents)).toEqual([3600, 1250])
         expect(priced.totalCents).toBe(4850)
     })
+
+    test('a line whose product left the catalog (saved before a deploy) is skipped, not priced', () => {
+        const priced = priceCart([
+            { productId: 'retired', quantity: 3 },
+            { productId: 'mug', quantity: 1 }
+        ])
+        expect(priced.lines.map((line) => line.productId)).toEqual(['mug'])
+        expect(priced.totalCents).toBe(1800)
+    })
 })
 
 describe('cart demo over htmx', () => {
@@ -112,7 +121,7 @@ describe('cart demo over htmx', () => {
         expect(fragment).toStartWith('<section id="cart"')
         expect(fragment).not.toContain('<html')
         expect(fragment).toContain('data-cart-line="mug"')
-        expect(fragment).toMatch(/<span id="cart-badge"[^>]*hx-swap-oob="true"[^>]*>1</)
+        expect(fragment).toMatch(/<span id="cart-badge" class="badge badge-changed"[^>]*hx-swap-oob="true"[^>]*>1</)
         expect(fragment).toContain('<strong id="cart-total">$18.00</strong>')
 
         const second = await (await user.post('/cart/items', htmx, form({ productId: 'mug', quantity: '2' }))).text()
@@ -343,9 +352,31 @@ describe('refused input leaves the cart unchanged', () => {
             expect(fragment).toMatch(/data-cart-line="mug"[\s\S]*<p class="field-error" id="quantity-error-mug">/)
             expect(fragment).toContain('aria-invalid="true"')
             expect(badgeOf(fragment)).toBe(2)
+            // No bump: it would tell a sighted user that the refused change went into the cart.
+            expect(fragment).toMatch(/<span id="cart-badge" class="badge" /)
             expect((await cartOf(user)).count).toBe(2)
         })
     }
+
+    test('a script (no Accept: text/html) gets the fragment with the status, as htmx does, not a page', async () => {
+        const { user } = await withMugs()
+        const refused = await user.post('/cart/items/mug', FORM_TYPE, form({ quantity: '0' }))
+        expect(refused.status).toBe(422)
+        const fragment = await refused.text()
+        expect(fragment).toStartWith('<section id="cart"')
+        expect(fragment).toContain('id="quantity-error-mug"')
+        expect((await cartOf(user)).count).toBe(2)
+    })
+
+    test('a JSON body that is no object (null, a number) is read as a form without fields: 404, naming no product', async () => {
+        const { user, htmx } = await withMugs()
+        for (const body of ['null', '42', '"mug"']) {
+            const refused = await user.post('/cart/items', { ...htmx, 'content-type': 'application/json' }, body)
+            expect(refused.status).toBe(404)
+            expect(await refused.text()).toContain('Choose a product from the catalog.')
+        }
+        expect((await cartOf(user)).count).toBe(2)
+    })
 
     test('adding a bad quantity: 422 with the product’s message, cart unchanged', async () => {
         const { user, htmx } = await withMugs()
