@@ -105,6 +105,8 @@ describe('theme demo', () => {
             const fragment = await refused.text()
             expect(fragment).toStartWith('<section id="theme-picker"')
             expect(fragment).toContain(`<p class="field-error" id="theme-error">${message}</p>`)
+            // The buttons' group names the message as its description, which a screen reader reads with them.
+            expect(fragment).toMatch(/<form [^>]*aria-describedby="theme-error"/)
             // Said out of band, so the same message again is heard again.
             expect(fragment).toContain(`hx-swap-oob="innerHTML">${message}</p>`)
             expect(pressed(fragment)).toEqual(['dark'])
