@@ -267,6 +267,10 @@ test('state over maxStateBytes: 413, told in words and not in bytes, in the aler
 
 test('a refused request (a body that does not parse, a 4xx a handler set before it threw) is not called a failure', async () => {
     const app = appReadingFields()
+        .post('/api/invalid', ({ set }) => {
+            set.status = 400
+            throw new Error('invalid')
+        })
         .post('/api/conflict', ({ set }) => {
             set.status = 409
             throw new Error('conflict')
@@ -281,10 +285,12 @@ test('a refused request (a body that does not parse, a 4xx a handler set before 
         { ...HTMX, 'content-type': 'application/json' },
         '{"name":'
     )
+    const invalid = await client(app).post('/api/invalid', HTMX)
     const conflict = await client(app).post('/api/conflict', HTMX)
     const gone = await client(app).post('/api/gone', HTMX)
     for (const [response, status] of [
         [unparsable, 400],
+        [invalid, 400],
         [conflict, 409],
         [gone, 410]
     ] as const) {
