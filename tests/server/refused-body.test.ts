@@ -1,5 +1,5 @@
 /**
- * A body refused by its declared length (413) is read, up to a bound, before the refusal is sent:
+ * A body refused by its declared length (413), or for declaring none (411, chunked), is read, up to a bound, before the refusal is sent:
  * closed with the body unread, the socket sends a reset, and Firefox, still uploading, dropped the
  * answer for it. Over raw sockets, to see the order of what is sent and answered.
  */
@@ -36,11 +36,11 @@ interface Upload {
 }
 
 /**
- * POSTs headers declaring `declared` bytes of body, then writes `chunks` of body one after the
- * other, each once the last is taken (a slow client), until it has written them all or the
- * server closes. Resolves once the connection is closed.
+ * POSTs headers with `framing` (`declaring(bytes)`, or chunked), then writes `chunks` of body one
+ * after the other, each once the last is taken (a slow client), until it has written them all or
+ * the server closes. Resolves once the connection is closed.
  */
-const upload = (port: number, declared: number, chunks: Iterable<Uint8Array>) =>
+const upload = (port: number, framing: string, chunks: Iterable<Uint8Array>) =>
     new Promise<Upload>((resolve) => {
         const result: Upload = { answer: '', sentBeforeAnswer: -1, sent: 0 }
         const pending = chunks[Symbol.iterator]()
@@ -65,7 +65,7 @@ const upload = (port: number, declared: number, chunks: Iterable<Uint8Array>) =>
             port,
             socket: {
                 open: (socket) => {
-                    socket.write(`POST /upload HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-length: ${declared}\r\n\r\n`)
+                    socket.write(`POST /upload HTTP/1.1\r\nhost: 127.0.0.1\r\n${framing}\r\n\r\n`)
                     writeMore(socket)
                 },
                 drain: (socket) => writeMore(socket),
@@ -82,27 +82,51 @@ const upload = (port: number, declared: number, chunks: Iterable<Uint8Array>) =>
         })
     })
 
+const declaring = (bytes: number) => `content-length: ${bytes}`
+const CHUNKED = 'transfer-encoding: chunked'
+
 /** `count` chunks of `size` bytes. */
 function* chunksOf(size: number, count: number) {
     for (let i = 0; i < count; i++) yield new Uint8Array(size).fill(120)
 }
 
-/** The whole 413 the server sends a script, body included. */
-const COMPLETE_413 = /^HTTP\/1\.1 413 [^\r]*\r\n[\s\S]*\r\nconnection: close\r\n[\s\S]*\r\n\r\nPayload Too Large$/i
+/** The same chunks framed for `Transfer-Encoding: chunked`, then the last, empty one. */
+function* framed(chunks: Iterable<Uint8Array>) {
+    for (const chunk of chunks)
+        yield Buffer.concat([Buffer.from(`${chunk.byteLength.toString(16)}\r\n`), chunk, Buffer.from('\r\n')])
+    yield Buffer.from('0\r\n\r\n')
+}
+
+/** The whole refusal the server sends a script, body included. */
+const complete = (status: number, text: string) =>
+    new RegExp(
+        `^HTTP/1\\.1 ${status} [^\\r]*\\r\\n[\\s\\S]*\\r\\nconnection: close\\r\\n[\\s\\S]*\\r\\n\\r\\n${text}$`,
+        'i'
+    )
+const COMPLETE_413 = complete(413, 'Payload Too Large')
 
 test('a client uploading 200 000 bytes slowly sends them all, then reads the whole 413, and the server closes cleanly', async () => {
     const port = serving({ maxMs: 60_000 })
-    const done = await upload(port, 200_000, chunksOf(10_000, 20))
+    const done = await upload(port, declaring(200_000), chunksOf(10_000, 20))
     expect(done.failure).toBeUndefined()
     expect(done.sentBeforeAnswer).toBe(200_000)
     expect(done.answer).toMatch(COMPLETE_413)
+})
+
+test('a client uploading 200 000 bytes in chunks (no length declared) sends them all, then reads the whole 411', async () => {
+    const port = serving({ maxMs: 60_000 })
+    const chunks = [...framed(chunksOf(10_000, 20))]
+    const done = await upload(port, CHUNKED, chunks)
+    expect(done.failure).toBeUndefined()
+    expect(done.sentBeforeAnswer).toBe(chunks.reduce((sum, chunk) => sum + chunk.byteLength, 0))
+    expect(done.answer).toMatch(complete(411, 'Length Required'))
 })
 
 test('a client sending far more than the bound is cut off after it: the server does not read without end', async () => {
     const maxBytes = 4 * MAX_BODY_BYTES
     const declared = 64 * 1024 * 1024
     const port = serving({ maxBytes, maxMs: 60_000 })
-    const done = await upload(port, declared, chunksOf(65_536, declared / 65_536))
+    const done = await upload(port, declaring(declared), chunksOf(65_536, declared / 65_536))
     // What it wrote beyond the bound is what the kernel's buffers took, not the 64 MiB it declared.
     expect(done.sent).toBeGreaterThan(maxBytes)
     expect(done.sent).toBeLessThan(declared / 2)
@@ -110,7 +134,7 @@ test('a client sending far more than the bound is cut off after it: the server d
 
 test('a client that stops sending is answered once the time bound is up (a shutdown waits no longer for it), and reads the whole 413', async () => {
     const port = serving({ maxMs: 50 })
-    const done = await upload(port, 200_000, chunksOf(1_000, 1))
+    const done = await upload(port, declaring(200_000), chunksOf(1_000, 1))
     expect(done.sent).toBe(1_000)
     expect(done.failure).toBeUndefined()
     expect(done.answer).toMatch(COMPLETE_413)
