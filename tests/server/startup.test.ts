@@ -84,6 +84,21 @@ test('a body over 64 KiB declared by Content-Length sent twice is refused too, n
     }
 })
 
+test('started in production, every answer tells browsers to keep to https; otherwise none does', async () => {
+    for (const [NODE_ENV, hsts] of [
+        ['production', 'max-age=31536000'],
+        ['development', null]
+    ] as const) {
+        const server = await startServer({ env: { NODE_ENV } })
+        try {
+            const response = await fetch(`${server.url}/healthz`)
+            expect(response.headers.get('strict-transport-security')).toBe(hsts)
+        } finally {
+            await server.stop()
+        }
+    }
+})
+
 test('an invalid PORT does not start', async () => {
     const { code, stderr } = await startApp({ PORT: 'eighty' })
     expect(code).toBe(1)
