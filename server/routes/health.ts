@@ -49,7 +49,6 @@ export const healthRoutes = (store: Store, options: HealthOptions = {}) => {
         // Elysia routes `/healthz/` here too, which a proxy that hides this route by its exact
         // path (docs/deployment.md's `location = /healthz`) passes on: it tells the counts there.
         if (path.endsWith('/')) throw new NotFoundError()
-        set.headers['cache-control'] = 'no-store'
         let sessions: StoreStats
         try {
             sessions = await stats()

@@ -218,7 +218,7 @@ describe('security headers', () => {
         }
     })
 
-    test.each(['/counter', '/cart', '/api/count', '/no-such-page'])(
+    test.each(['/counter', '/cart', '/api/count', '/healthz', '/no-such-page'])(
         '%s may not be stored by any cache',
         async (path) => {
             const response = await testApp().handle(new Request(`http://localhost${path}`))
