@@ -173,7 +173,7 @@ document.addEventListener('htmx:before:swap', () => {
 })
 document.addEventListener('htmx:after:swap', (event) => {
     const target = htmxDetail(event).ctx?.target
-    const lost = focusedBeforeSwap !== document.body && focusedBeforeSwap?.isConnected === false
+    const lost = focusedBeforeSwap?.isConnected === false
     focusedBeforeSwap = null
     if (!lost || !target || document.activeElement !== document.body) return
     const region = target.isConnected ? target : target.id ? document.getElementById(target.id) : null
