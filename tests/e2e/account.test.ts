@@ -7,7 +7,7 @@
 import { expect } from 'bun:test'
 import type { BrowserContext } from 'playwright-core'
 import { sessionIdOf } from '../helpers/client'
-import { addToCart, button, expectBadge, navigate, product, signIn } from './demo'
+import { addToCart, button, expectBadge, navigate, product, signIn, startPolling } from './demo'
 import { expectText } from './expect'
 import { browserTest, e2eSuite } from './harness'
 
@@ -71,6 +71,29 @@ e2eSuite('account in a browser', (e2e) => {
         await button(page, 'Sign in').waitFor()
         await signIn(page, 'Ada')
         await expectText(page.locator('#account strong'), 'Ada')
+    })
+
+    browserTest("the app's own refusal of a click stays said through a poll's answer", async () => {
+        const page = await e2e.openPage('/account')
+        const pollsAnswered = await startPolling(page)
+        await page.getByLabel('Name').fill('x'.repeat(70_000))
+        await button(page, 'Sign in').click()
+        await expectText(page.locator('#alerts'), /too large/)
+        await pollsAnswered(2)
+        // The user did not start the poll: the click is still refused, and still said to be.
+        await expectText(page.locator('#alerts'), /too large/)
+    })
+
+    browserTest("a proxy's 413 (a body over its own limit) is told as too large, not as a refusal", async () => {
+        const page = await e2e.openPage('/account')
+        // nginx's own page for client_max_body_size, without the app's headers.
+        await page.route('**/account/sign-in', (route) =>
+            route.fulfill({ status: 413, contentType: 'text/html', body: '<h1>413 Request Entity Too Large</h1>' })
+        )
+        await page.getByLabel('Name').fill('Ada')
+        await button(page, 'Sign in').click()
+        await expectText(page.locator('#alerts'), /too large for the server to accept, so nothing was saved/)
+        await button(page, 'Sign in').waitFor()
     })
 
     browserTest(

@@ -4,7 +4,7 @@
  * JavaScript off the same forms work through Post/Redirect/Get.
  */
 import { expect } from 'bun:test'
-import { addToCart, button, cartLine, expectBadge, fillQuantity, navigate } from './demo'
+import { addToCart, button, cartLine, expectBadge, fillQuantity, navigate, product } from './demo'
 import { expectAttribute, expectGone, expectText, markDocument } from './expect'
 import { browserTest, e2eSuite } from './harness'
 
@@ -110,6 +110,31 @@ e2eSuite('cart in a browser', (e2e) => {
             // Another change is answered: the field shows what the cart holds, not the 3 typed for nothing.
             await addToCart(page, 'Canvas tote', 2)
             expect(await mug.getByLabel('Quantity').inputValue()).toBe('1')
+        }
+    )
+
+    browserTest('a quantity being typed stays as typed while another answer updates the cart', async () => {
+        const page = await e2e.openPage('/cart')
+        await addToCart(page, 'Enamel mug', 1)
+        const field = cartLine(page, 'mug').getByLabel('Quantity')
+        await fillQuantity(cartLine(page, 'mug'), '4')
+        await field.focus()
+        // An add that the user did not make from the field (a script's click moves no focus).
+        await button(product(page, 'Canvas tote'), 'Add to cart').evaluate((add) => (add as HTMLElement).click())
+        await expectBadge(page, 2)
+        expect(await field.evaluate((input) => input === document.activeElement)).toBe(true)
+        expect(await field.inputValue()).toBe('4')
+    })
+
+    browserTest(
+        'an answer leaves focus alone when the click focused nothing (Safari does not focus a clicked button)',
+        async () => {
+            const page = await e2e.openPage('/cart')
+            await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur())
+            await button(product(page, 'Enamel mug'), 'Add to cart').evaluate((add) => (add as HTMLElement).click())
+            await expectBadge(page, 1)
+            // Nothing was lost, so nothing is moved: focus on the cart would read it out, and show its outline.
+            expect(await page.evaluate(() => document.activeElement === document.body)).toBe(true)
         }
     )
 

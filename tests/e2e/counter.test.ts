@@ -5,7 +5,7 @@
  */
 import { expect } from 'bun:test'
 import type { Route } from 'playwright-core'
-import { button, expectBadge, expectCount, expectTheme, holdSomeOfEverything, increment } from './demo'
+import { button, expectBadge, expectCount, expectTheme, holdSomeOfEverything, increment, startPolling } from './demo'
 import { expectGone, expectText } from './expect'
 import { browserTest, e2eSuite } from './harness'
 
@@ -67,6 +67,11 @@ e2eSuite('counter in a browser', (e2e) => {
             (route) => route.fulfill({ status: 502, contentType: 'text/html', body: '<h1>502 Bad Gateway</h1>' }),
             2
         )
+        // A 500 written before the app (a proxy's, a platform's): told the same, not as a refusal.
+        await failedClick(
+            (route) => route.fulfill({ status: 500, contentType: 'text/plain', body: 'Internal Server Error' }),
+            3
+        )
 
         // An error in the page itself (here an attribute htmx cannot parse) sends nothing: no such message.
         const sent: string[] = []
@@ -91,32 +96,14 @@ e2eSuite('counter in a browser', (e2e) => {
         await requested
         expect(await page.locator('#alerts .notice').count()).toBe(0)
         answer.resolve()
-        await expectCount(page, 4)
+        await expectCount(page, 5)
         expect(sent.map((url) => new URL(url).pathname)).toEqual(['/api/increment'])
     })
 
     browserTest("a poll's answer leaves a lost click's message; it clears a failed poll's own", async () => {
         const page = await e2e.openPage('/counter')
         await expectCount(page, 0)
-        // A part that polls, as a page waiting for a payment would; `polls` counts its answers, heard after app.js.
-        await page.evaluate(() => {
-            const poll = Object.assign(document.createElement('p'), { id: 'poll' })
-            poll.setAttribute('hx-get', '/api/count')
-            poll.setAttribute('hx-trigger', 'every 100ms')
-            poll.setAttribute('hx-swap', 'none')
-            const polled = window as unknown as { polls: number }
-            polled.polls = 0
-            poll.addEventListener('htmx:after:request', () => polled.polls++)
-            document.querySelector('main')?.append(poll)
-            ;(window as unknown as { htmx: { process(element: Element): void } }).htmx.process(poll)
-        })
-        const pollsAnswered = async (more: number) => {
-            const before = await page.evaluate(() => (window as unknown as { polls: number }).polls)
-            await page.waitForFunction(
-                (count) => (window as unknown as { polls: number }).polls >= count,
-                before + more
-            )
-        }
+        const pollsAnswered = await startPolling(page)
         await page.route('**/api/increment', (route) => route.abort('internetdisconnected'))
         await button(page, '+1').click()
         await expectText(page.locator('#alerts'), /could not be reached/)

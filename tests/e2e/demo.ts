@@ -82,3 +82,25 @@ export const holdSomeOfEverything = async (page: Page, count: number) => {
     await navigate(page, 'Counter')
     await increment(page, count)
 }
+
+/**
+ * Adds a part that polls `/api/count` every 100 ms, as a page waiting for a payment would: a
+ * request the user did not start. Returns a wait for `more` of its answers, heard after app.js.
+ */
+export const startPolling = async (page: Page) => {
+    await page.evaluate(() => {
+        const poll = Object.assign(document.createElement('p'), { id: 'poll' })
+        poll.setAttribute('hx-get', '/api/count')
+        poll.setAttribute('hx-trigger', 'every 100ms')
+        poll.setAttribute('hx-swap', 'none')
+        const polled = window as unknown as { polls: number }
+        polled.polls = 0
+        poll.addEventListener('htmx:after:request', () => polled.polls++)
+        document.querySelector('main')?.append(poll)
+        ;(window as unknown as { htmx: { process(element: Element): void } }).htmx.process(poll)
+    })
+    return async (more: number) => {
+        const before = await page.evaluate(() => (window as unknown as { polls: number }).polls)
+        await page.waitForFunction((count) => (window as unknown as { polls: number }).polls >= count, before + more)
+    }
+}
