@@ -69,6 +69,18 @@ test('the size limit counts UTF-8 bytes, and a record of exactly maxStateBytes i
     expect((await euro.post(`/tag/${encodeURIComponent('€'.repeat(30))}`)).status).toBe(413)
 })
 
+test('a record of 3-byte characters is counted to the byte, though its JSON has fewer characters than half the limit', async () => {
+    const euros = '€'.repeat(60)
+    const bytes = Buffer.byteLength(JSON.stringify({ s: {}, p: { _: { tags: [euros] } } }))
+    for (const [limit, status] of [
+        [bytes - 1, 413],
+        [bytes, 200]
+    ]) {
+        const user = client(stateApp({ maxStateBytes: limit }))
+        expect([limit, (await user.post(`/tag/${encodeURIComponent(euros)}`)).status]).toEqual([limit, status])
+    }
+})
+
 test('a record over a lowered maxStateBytes may still shrink; a change that grows it is refused', async () => {
     const store = memoryStore()
     const before = client(stateApp({ store }))
