@@ -507,6 +507,38 @@ describe("a request that holds its session past the store's lockLease", () => {
         expect(await (await user.post('/increment')).text()).toBe('3')
     })
 
+    test('the late one is refused, and releases nothing, while the request it lost the session to still holds it', async () => {
+        const first = Promise.withResolvers<void>()
+        const second = Promise.withResolvers<void>()
+        const secondIn = Promise.withResolvers<void>()
+        const store = { ...asynchronous(memoryStore()), lockLease: 50 }
+        // A store's lock is per session, not per request: released by the late one, it would be the next one's.
+        const release = spyOn(store, 'release')
+        const app = stateApp({ store })
+            .post('/first', async ({ scopedStore }) => {
+                await first.promise
+                scopedStore.count = 99
+                return 'late'
+            })
+            .post('/second', async ({ scopedStore }) => {
+                secondIn.resolve()
+                await second.promise
+                return ++scopedStore.count
+            })
+        const user = client(app)
+        await user.post('/increment')
+        const late = user.post('/first')
+        const next = user.post('/second')
+        await secondIn.promise
+        const releasedBefore = release.mock.calls.length
+        first.resolve()
+        expect((await late).status).toBe(503)
+        expect(release).toHaveBeenCalledTimes(releasedBefore)
+        second.resolve()
+        expect(await (await next).text()).toBe('2')
+        expect(await user.text('/count')).toBe('2')
+    })
+
     test('with two stuck requests ahead, each lapses in turn and the third goes on', async () => {
         const { app, stuck } = stuckOn(50)
         const user = client(app)
