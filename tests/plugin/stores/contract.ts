@@ -505,6 +505,16 @@ export const storeContract = (name: string, options: ContractOptions) => {
                     await two.release(id)
                 })
 
+                it('a delete told a ttl under a minute (a session near its absolute timeout) is remembered the grace minute', async () => {
+                    const [one, two] = pair()
+                    const id = ids()
+                    await one.save(id, '{}', DAY)
+                    await one.delete(id, 1)
+                    await Bun.sleep(20)
+                    expect(((await two.load(id, DAY)) as EndedSession)[SESSION_ENDED]).toBeGreaterThanOrEqual(0)
+                    await two.release(id)
+                })
+
                 it('a session ended again keeps its first end', async () => {
                     const [one, two] = pair()
                     const id = ids()

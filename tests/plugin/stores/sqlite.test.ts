@@ -831,14 +831,17 @@ describe('sqlite store', () => {
         store.delete('a', 120_000)
         now += 5_000
         expect(store.load('a', 60_000)).toEqual(endedAgo(5_000))
-        // Ended again (a second logout, sent with the old cookie): its first end holds.
-        store.delete('a', 120_000)
+        // Ended again (a second logout, sent with the old cookie): its first end holds, and so does
+        // its mark's longer life, which may cover a cookie issued ahead of a clock set back since.
+        store.delete('a', 60_000)
         now += 5_000
         expect(store.load('a', 60_000)).toEqual(endedAgo(10_000))
         // A restart: the file remembers what the process did.
         store.close()
         const restarted = sqliteStore({ path, now: () => now, sweepInterval: 3_600_000 })
         expect(restarted.load('a', 60_000)).toEqual(endedAgo(10_000))
+        now = 1_000_000 + 119_999
+        expect(restarted.load('a', 60_000)).toEqual(endedAgo(119_999))
         now = 1_000_000 + 120_000 + 5_000
         expect(restarted.load('a', 60_000)).toBeUndefined()
         // An app's own delete, not told how long the cookie lives: a minute.
@@ -847,6 +850,10 @@ describe('sqlite store', () => {
         expect(restarted.load('b', 60_000)).toEqual(endedAgo(59_999))
         now += 1
         expect(restarted.load('b', 60_000)).toBeUndefined()
+        // A session near its absolute timeout, its cookie taken a millisecond more: marked the grace minute all the same.
+        restarted.delete('c', 1)
+        now += 59_999
+        expect(restarted.load('c', 60_000)).toEqual(endedAgo(59_999))
         restarted.close()
     })
 
