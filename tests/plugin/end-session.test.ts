@@ -10,7 +10,7 @@ import { RedisClient } from 'bun'
 import { Elysia } from 'elysia'
 import { memoryStore, redisStore, type Store, scopedState, sqliteStore } from '../../plugins/scoped-state'
 import { client, sessionIdOf } from '../helpers/client'
-import { SECRET } from '../helpers/plugin-app'
+import { manualClock, SECRET } from '../helpers/plugin-app'
 import { redisTest, useRedis } from '../helpers/redis'
 
 const setup = { user: { value: '', preserve: true }, cart: { value: 0, preserve: true } }
@@ -340,4 +340,38 @@ describe('endScopedSession on SQLite, one file shared by two store objects (two 
             await acrossProcesses.graceKept(one, two, action)
         }
     )
+
+    test('a request that came before the end, its session loaded seconds after it (a wait for the lock), starts a new session too', async () => {
+        const path = join(dir, `${crypto.randomUUID()}.db`)
+        const [a, b] = [sqliteStore({ path }), sqliteStore({ path })]
+        stores.push(a, b)
+        const clock = manualClock()
+        const appOf = (store: Store) =>
+            new Elysia()
+                // serializeRequests: the load is awaited, as a lock's would be.
+                .use(scopedState(setup, { secret: SECRET, store, serializeRequests: true, now: clock.now }))
+                .post('/add', ({ scopedStore }) => String(++scopedStore.cart))
+                .post('/end/:id', async ({ params, endScopedSession }) => {
+                    await endScopedSession(params.id)
+                    return 'ended'
+                })
+        const [one, two] = [appOf(a), appOf(b)]
+        const phone = client(two)
+        await phone.post('/add')
+        const old = phone.cookie
+        // The next load of the phone's session waits while the other instance ends it, 10 s after the request came.
+        const load = b.load.bind(b)
+        let endFirst = async () => {
+            clock.advance(10)
+            await client(one).post(`/end/${sessionIdOf(old)}`)
+        }
+        b.load = (id, ttl) => {
+            const end = endFirst
+            endFirst = async () => {}
+            return end().then(() => load(id, ttl))
+        }
+        const response = await phone.post('/add')
+        expect([response.status, await response.text()]).toEqual([200, '1'])
+        expect(sessionIdOf(phone.cookie)).not.toBe(sessionIdOf(old))
+    })
 })
