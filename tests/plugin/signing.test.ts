@@ -112,6 +112,8 @@ describe('the secret', () => {
 
     test('shorter than 32 bytes is refused in production; 32 bytes are enough', () => {
         expect(() => scopedState({ count: { value: 0 } }, { production: true, secret: 'x'.repeat(32) })).not.toThrow()
+        // Bytes, not characters: 11 euro signs are 33 bytes.
+        expect(() => scopedState({ count: { value: 0 } }, { production: true, secret: '€'.repeat(11) })).not.toThrow()
         expect(() => scopedState({ count: { value: 0 } }, { production: true, secret: 'x'.repeat(31) })).toThrow(
             'shorter than 32 bytes'
         )
