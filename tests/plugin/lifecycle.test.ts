@@ -557,6 +557,29 @@ describe('a store shared by several processes', () => {
         }
     })
 
+    test('is told, at a login after the clock was set back, the life of the earlier cookie, which absoluteTimeout bounds too', async () => {
+        const inner = memoryStore()
+        const deletes: (number | undefined)[] = []
+        const store: Store = {
+            ...inner,
+            delete: (id, ttl) => {
+                deletes.push(ttl)
+                return inner.delete(id, ttl)
+            }
+        }
+        const clock = manualClock()
+        // absoluteTimeout below idleTimeout: an earlier cookie is taken 400 s from its issue, not 600.
+        const app = stateApp({ store, now: clock.now, idleTimeout: 600, absoluteTimeout: 400, refreshAfter: 60 })
+        const user = client(app)
+        await user.post('/cart/mug')
+        // Set back 100 s: the cookie is sent again at once, remembering the earlier one's issue.
+        clock.advance(-100)
+        await user.get('/cart')
+        expect((await user.post('/login')).status).toBe(200)
+        // That earlier cookie, issued 100 s from now, is taken till 500 s from now.
+        expect(deletes).toEqual([500_000])
+    })
+
     /** A synchronous store that answers `SESSION_ENDED` while `endedElsewhere` holds (another process's logout). */
     const endingStore = () => {
         const inner = memoryStore()
