@@ -304,6 +304,35 @@ describe('endScopedSession on Redis, two instances', () => {
             expect(await phone.text('/me')).toBe('signed out 0')
         }
     )
+
+    redisTest(
+        'a logout that leaves a message on the other instance, its session ended meanwhile, goes on with the message',
+        async () => {
+            const { a, b } = twoProcesses()
+            const started = Promise.withResolvers<void>()
+            const finish = Promise.withResolvers<void>()
+            const slowLogout = accountApp(b).post(
+                '/slow-logout',
+                async ({ scopedStore, destroyScopedSession, regenerateScopedSession }) => {
+                    started.resolve()
+                    await finish.promise
+                    destroyScopedSession()
+                    regenerateScopedSession()
+                    scopedStore.user = 'bye'
+                    return 'signed out'
+                }
+            )
+            const phone = client(slowLogout)
+            const phoneId = await (await phone.post('/login')).text()
+            const logout = phone.post('/slow-logout')
+            await started.promise
+            await client(accountApp(a)).post(`/end/${phoneId}`)
+            finish.resolve()
+            // The new session carries nothing of the ended one: nothing to refuse.
+            expect((await logout).status).toBe(200)
+            expect(await phone.text('/me')).toBe('bye 0')
+        }
+    )
 })
 
 describe('endScopedSession on SQLite, one file shared by two store objects (two processes)', () => {
