@@ -35,6 +35,15 @@ test('a store that says synchronous: true but answers promises fails each reques
     expect(await user.text('/state')).toContain('"theme":"dark"')
 })
 
+test('a store that says synchronous: true but whose delete answers a promise fails the logout, saying so', async () => {
+    const inner = memoryStore()
+    const user = client(stateApp({ store: { ...inner, synchronous: true, delete: async (id) => inner.delete(id) } }))
+    await user.post('/increment')
+    const response = await user.post('/logout')
+    expect(response.status).toBe(500)
+    expect(await response.text()).toContain('synchronous: true, but its delete() returned a promise')
+})
+
 test("a lying store's failed read or write is no unhandled rejection, which would end the process", async () => {
     const inner = memoryStore()
     const user = client(stateApp({ store: inner }))
