@@ -126,6 +126,27 @@ describe('a failed request that no error hook answers (Elysia runs after-respons
         })
 })
 
+test("a login whose delete of the old id failed still releases the old id's store lock, which no save ended", async () => {
+    const inner = asynchronous(memoryStore())
+    const store = {
+        ...inner,
+        delete: async () => {
+            throw new Error('the connection is closed')
+        }
+    }
+    const user = client(stateApp({ store }))
+    await user.post('/increment')
+    const old = sessionIdOf(user.cookie)
+    const release = spyOn(store, 'release')
+    const warn = spyOn(console, 'warn').mockImplementation(() => {})
+    try {
+        expect((await user.post('/login')).status).toBe(200)
+    } finally {
+        warn.mockRestore()
+    }
+    expect(release).toHaveBeenCalledWith(old)
+})
+
 test('a store whose release throws at once (its connection closed) fails no response and holds no session', async () => {
     const store = {
         ...asynchronous(memoryStore()),
