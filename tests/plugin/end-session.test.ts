@@ -89,6 +89,25 @@ describe('endScopedSession on the memory store', () => {
         expect((await user.post('/end/not-an-id')).status).toBe(500)
         expect(await user.text('/me')).toBe('ada 0')
     })
+
+    test('refuses, after a login, the session the login left: the login ends it already', async () => {
+        const app = accountApp(memoryStore()).post(
+            '/login-and-end-old',
+            ({ regenerateScopedSession, endScopedSession, scopedSessionId }) => {
+                const old = scopedSessionId()
+                regenerateScopedSession()
+                endScopedSession(old)
+                return 'signed in'
+            }
+        )
+        const user = client(app)
+        await user.post('/add')
+        const response = await user.post('/login-and-end-old')
+        expect([response.status, await response.text()]).toEqual([
+            500,
+            "endScopedSession: this is the request's own session, or the one its login left: destroyScopedSession() ends the first, and the login already ends the second."
+        ])
+    })
 })
 
 /**
