@@ -25,6 +25,28 @@ describe('memory store', () => {
         expect(await store.stats()).toMatchObject({ sessions: 2, evictions: 1, expirations: 0 })
     })
 
+    test('a session evicted while its request awaited is not brought back by that request (409)', async () => {
+        const store = memoryStore({ maxSessions: 1 })
+        const read = Promise.withResolvers<void>()
+        const finish = Promise.withResolvers<void>()
+        const app = stateApp({ store }).post('/slow-increment', async ({ scopedStore }) => {
+            const seen = scopedStore.count
+            read.resolve()
+            await finish.promise
+            scopedStore.count = seen + 1
+            return scopedStore.count
+        })
+        const [a, b] = [client(app), client(app)]
+        await a.post('/theme/dark')
+        const slow = a.post('/slow-increment')
+        await read.promise
+        // Another user's first write pushes the session out.
+        await b.post('/theme/light')
+        finish.resolve()
+        expect((await slow).status).toBe(409)
+        expect(await store.stats()).toMatchObject({ sessions: 1, evictions: 1 })
+    })
+
     test('keeps least-recently-used order through loads, saves and deletes', () => {
         const store = memoryStore({ maxSessions: 3 })
         store.save('a', '1', 60_000)
