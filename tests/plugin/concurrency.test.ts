@@ -404,6 +404,22 @@ test('an awaiting logout that leaves a message in a new session is not refused f
     expect(await (await user.get('/state')).json()).toMatchObject({ theme: 'bye', cart: { items: [] } })
 })
 
+test("an awaiting reset of the page's scope that overlaps a change in that scope gets 409 instead of erasing it", async () => {
+    const gate = Promise.withResolvers<void>()
+    const app = stateApp().post('/slow-reset', async ({ resetScopedStore }) => {
+        resetScopedStore()
+        await gate.promise
+        return 'reset'
+    })
+    const user = client(app)
+    await user.post('/increment')
+    const slow = user.post('/slow-reset')
+    expect(await (await user.post('/increment')).text()).toBe('2')
+    gate.resolve()
+    expect((await slow).status).toBe(409)
+    expect(await user.text('/count')).toBe('2')
+})
+
 test("an awaiting full reset that overlaps a change in another tab's page scope gets 409 too", async () => {
     const app = stateApp().post('/slow-full-reset', async ({ scopedStore, resetScopedStore }) => {
         scopedStore.count
