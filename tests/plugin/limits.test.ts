@@ -104,6 +104,17 @@ test('a record over a lowered maxStateBytes may still shrink; a change that grow
     expect(await (await user.post('/tag/y')).text()).toBe('y')
 })
 
+test('a login carries preserved keys over a lowered maxStateBytes: the record it moves grows nothing', async () => {
+    const store = memoryStore()
+    const before = client(stateApp({ store }))
+    await before.post(`/theme/${'t'.repeat(300)}`)
+    const user = client(stateApp({ store, maxStateBytes: 200 }), before.cookie)
+    // Else the user, refused at every login, could never sign in again.
+    expect((await user.post('/login')).status).toBe(200)
+    expect(sessionIdOf(user.cookie)).not.toBe(sessionIdOf(before.cookie))
+    expect((await (await user.get('/state')).json()).theme).toBe('t'.repeat(300))
+})
+
 test('an in-place change by a request that fails does not reach the next request', async () => {
     const app = stateApp().post('/push-then-fail', ({ scopedStore }) => {
         scopedStore.tags.push('b')
