@@ -13,6 +13,7 @@ import { RedisClient } from 'bun'
 import { freePort } from '../../bench/ports'
 import { redisServerBinary } from '../../bench/redis'
 import { redisStore } from '../../plugins/scoped-state'
+import { diesWithTests } from './dies-with-tests'
 import { startServer } from './server'
 
 export interface RedisServer {
@@ -69,12 +70,6 @@ export const redisTlsTest = test.skipIf(REDIS_TLS_SKIPPED)
  */
 export const unreachableRedisStore = async () =>
     redisStore({ url: `redis://127.0.0.1:${await freePort()}`, commandTimeout: 300 })
-
-/** Servers still running, killed if the test process exits without disposing them. */
-const running = new Set<Subprocess>()
-process.once('exit', () => {
-    for (const child of running) child.kill('SIGKILL')
-})
 
 const answers = async (url: string, ca?: string) => {
     const client = new RedisClient(url, { connectionTimeout: 500, autoReconnect: false, tls: ca ? { ca } : undefined })
@@ -148,10 +143,9 @@ export const startRedis = async ({ tls = false }: StartRedisOptions = {}): Promi
             args.push('--tls-key-file', file('server.key'))
         }
         args.push('--appendonly', 'yes', '--appendfsync', 'everysec', '--protected-mode', 'no')
-        const started = Bun.spawn([REDIS_SERVER, ...args], { stdout: 'pipe', stderr: 'pipe' })
+        // Killed with the test process: a run cut short (`--bail`) never disposes of it.
+        const started = Bun.spawn(diesWithTests([REDIS_SERVER, ...args]), { stdout: 'pipe', stderr: 'pipe' })
         child = started
-        running.add(started)
-        void started.exited.then(() => running.delete(started))
         void new Response(started.stdout).text().then((text) => {
             output += text
         })

@@ -5,6 +5,7 @@
  */
 import { join } from 'node:path'
 import type { Subprocess } from 'bun'
+import { diesWithTests } from './dies-with-tests'
 
 export interface RunningServer {
     /** Base URL without a trailing slash, e.g. `http://127.0.0.1:41234`. */
@@ -123,7 +124,7 @@ const waitUntilAnswering = async (url: string, child: Subprocess, deadline: numb
  */
 export const startServer = async (options: StartServerOptions = {}): Promise<RunningServer> => {
     const timeoutMs = options.timeoutMs ?? 15_000
-    const child = Bun.spawn(options.command ?? [process.execPath, ENTRY], {
+    const child = Bun.spawn(diesWithTests(options.command ?? [process.execPath, ENTRY]), {
         cwd: options.cwd,
         env: {
             ...process.env,

@@ -1,0 +1,38 @@
+/**
+ * The servers tests start end with the test process, even when `bun test --bail` cuts the run
+ * short before any `afterAll` (dies-with-tests.ts).
+ */
+import { expect } from 'bun:test'
+import { join } from 'node:path'
+import { redisTest } from './redis'
+import { run } from './run'
+
+const ROOT = join(import.meta.dir, '../..')
+const FIXTURE = join(import.meta.dir, 'cut-short.fixture.ts')
+
+/** Whether something still accepts connections at `url`'s port, waiting up to 5 s for it to stop. */
+const stillListening = async (url: string) => {
+    const { hostname, port } = new URL(url)
+    for (const deadline = Date.now() + 5_000; Date.now() < deadline; await Bun.sleep(50)) {
+        try {
+            const socket = await Bun.connect({ hostname, port: Number(port), socket: { data() {} } })
+            socket.end()
+        } catch {
+            return false
+        }
+    }
+    return true
+}
+
+redisTest(
+    'a redis-server and an app server started by a test run cut short (--bail) end with that run',
+    async () => {
+        const { code, output } = await run([process.execPath, 'test', '--bail', FIXTURE], ROOT)
+        expect(code).not.toBe(0)
+        const [, redis, app] = /listening: (\S+) (\S+)/.exec(output) ?? []
+        if (!redis || !app) throw new Error(`the fixture did not start its servers:\n${output}`)
+        expect(await stillListening(redis)).toBe(false)
+        expect(await stillListening(app)).toBe(false)
+    },
+    30_000
+)
