@@ -8,6 +8,9 @@ import type { BodyExpect, CookieExpect, Effects, Plan } from './plan'
 import { copyRec, DEFAULTS, fitRecord, PRESERVED, type Rec } from './record'
 import { count } from './stats'
 
+/** The page key of a request from a page whose id does not verify: no scope holds it. */
+const NO_SCOPE = ''
+
 /** What the logout-notice route's new session holds. */
 const NOTICE_REC = (): Rec => ({ s: new Map([['theme', 'bye']]), p: new Map() })
 
@@ -256,7 +259,9 @@ export class Model {
         // A page id that does not verify: its page's values are refused, unless this loads a page.
         const stale = names !== undefined && !requestedMeta && !fresh
         const cookieMissing = stale && !returning && sent.length === 0
-        const pageKey = requestedMeta ? requestedMeta.key : DEFAULT_PAGE
+        // Such a page is in no scope, the default one included (GUIDE "Preserve and page scopes"), so
+        // its change of a preserved key writes none, and moves none to the end of `maxPages`'s order.
+        const pageKey = requestedMeta ? requestedMeta.key : stale ? NO_SCOPE : DEFAULT_PAGE
         const pageId = requestedMeta ? (names as string) : ''
         const noStore = fresh || requestedMeta !== undefined
         // Ended through this instance, or, in Redis and SQLite, anywhere (the mark, learnt by the load).
