@@ -319,6 +319,19 @@ describe('page scope', () => {
         expect(counts).toEqual(['0', '2', '3', '4'])
     })
 
+    test('a preserved key changed from a page whose id does not verify writes no scope, the default one neither', async () => {
+        const user = client(stateApp({ maxPages: 2 }))
+        const tabA = (await load(user)).page
+        const tabB = (await load(user)).page
+        await user.post('/increment')
+        await user.post('/increment', inPage(tabA))
+        expect((await user.post('/theme/dark', inPage('forged.page-id'))).status).toBe(200)
+        // The default scope is still the least recently written: tab B's first value drops it, not tab A's.
+        await user.post('/increment', inPage(tabB))
+        expect(await user.text('/count', inPage(tabA))).toBe('1')
+        expect(await user.text('/count')).toBe('0')
+    })
+
     test('a page load that only shows its state takes no page scope from a tab that holds values', async () => {
         const user = client(stateApp({ maxPages: 2 }))
         const written = (await load(user)).page
