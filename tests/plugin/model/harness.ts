@@ -198,7 +198,14 @@ const request = async (
     told.length = 0
     const { response, tapped, warned } = await sendWith(tap, op.fault, send)
     // Planned once the request ran: the model learns from the store which call failed, and whether it ran.
-    const { plan, problems } = planFaulted(model, tapped, (loaded) => model.plan(op, sent, carried, loaded))
+    const { plan, problems } = (() => {
+        try {
+            return planFaulted(model, tapped, (loaded) => model.plan(op, sent, carried, loaded))
+        } catch (error) {
+            // The model's own checks: reported, with the seed, and shortened, as a mismatch is.
+            throw new Mismatch(`client ${op.c} ${JSON.stringify(op)}: ${(error as Error).message}`)
+        }
+    })()
     const text = await response.text()
     const check = (what: string, actual: unknown, expected: unknown) => {
         if (!Bun.deepEquals(actual, expected))
