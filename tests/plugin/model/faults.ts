@@ -192,7 +192,7 @@ export const faulted = (model: Model, plan: Plan, { fired, saved }: Tapped): Pla
                 apply: (cookieId) => {
                     plan.write?.(cookieId)
                     // Ended here either way; its record is gone only if the delete ran.
-                    model.endedHere(ended)
+                    model.endedHere(ended, fired.applied)
                     if (fired.applied) model.deleted(ended, plan.markTtl)
                 }
             }

@@ -37,6 +37,11 @@ export class Model {
     readonly records = new Map<string, { rec: Rec; expires: number }>()
     /** By app instance (store object): ids a login or logout ended through it, and when (seconds). */
     private readonly endedBy = [new Map<string, number>(), new Map<string, number>()]
+    /**
+     * Ids an instance ended whose delete never ran (a login's, failing after its new session was
+     * saved): no mark tells the other instances, which go on with them (GUIDE "Security model").
+     */
+    private readonly unmarked = new Set<string>()
     /** The app instance the request being planned is sent to (`redisPair`: 0 or 1). */
     instance = 0
     /**
@@ -85,6 +90,7 @@ export class Model {
      */
     deleted(id: string, ttl = 0) {
         this.records.delete(id)
+        this.unmarked.delete(id)
         if (!this.keepsMarks) return
         const mark = this.marks.get(id)
         const expires = this.redis ? Number.POSITIVE_INFINITY : this.t + Math.max(ttl, GRACE * 1000)
@@ -92,9 +98,10 @@ export class Model {
         if (mark && mark.expires > this.t) mark.expires = Math.max(mark.expires, expires)
         else this.marks.set(id, { at: this.t, expires })
     }
-    /** The serving instance ended `id`: known from its first end on. */
-    endedHere(id: string) {
+    /** The serving instance ended `id`: known from its first end on; `deleted`: its delete ran, leaving a mark. */
+    endedHere(id: string, deleted = true) {
         if (!this.ended.has(id)) this.ended.set(id, this.at)
+        if (!deleted) this.unmarked.add(id)
     }
     /**
      * How old Redis is to find each mark, in milliseconds, by the injected clock: in the middle of
@@ -269,7 +276,13 @@ export class Model {
             returning && (this.ended.has(id as string) || (loaded && this.liveMark(id as string) !== undefined))
         if (endedHere) count('event: ended session, in its grace minute')
         // Every instance knows of an end its load could learn: none goes on with the ended id.
-        if (loaded && returning && !endedHere && this.endedBy.some((ended) => ended.has(id as string)))
+        if (
+            loaded &&
+            returning &&
+            !endedHere &&
+            !this.unmarked.has(id as string) &&
+            this.endedBy.some((ended) => ended.has(id as string))
+        )
             throw new Error('the model let an ended session go on where it was not ended')
         if (current && current.secret !== this.secrets[0]) count('event: cookie of an older secret')
         const namedPage = names === undefined ? undefined : this.pages.get(names)
