@@ -208,11 +208,21 @@ export const withoutSizes = (ops: Op[]): Op[] =>
         return unsized
     })
 
+/**
+ * `count` seeds from `first`, each `from` steps along: `MODEL_SEED_FROM=1500` explores beyond the
+ * seeds earlier runs passed without running them again.
+ */
+const seeds = (first: number, count: string | undefined, fallback: number) =>
+    Array.from(
+        { length: Number(count ?? fallback) },
+        (_, i) => first + (Number(Bun.env.MODEL_SEED_FROM ?? 0) + i) * 7919
+    )
+
 /** Fixed seeds: the same sequences on every run (`MODEL_SEEDS=500` draws more, to explore). */
-export const SEEDS = Array.from({ length: Number(Bun.env.MODEL_SEEDS ?? 32) }, (_, i) => 0x5eed + i * 7919)
+export const SEEDS = seeds(0x5eed, Bun.env.MODEL_SEEDS, 32)
 export const LENGTH = 200
 /** Seeds run with store faults, and the chance of one per request. */
-export const FAULT_SEEDS = Array.from({ length: Number(Bun.env.MODEL_FAULT_SEEDS ?? 12) }, (_, i) => 0xfa17 + i * 7919)
+export const FAULT_SEEDS = seeds(0xfa17, Bun.env.MODEL_FAULT_SEEDS, 12)
 export const FAULT_RATE = 0.2
 /** Even seeds draw `wide` sequences, odd ones `tabs`. */
 export const profileOf = (seed: number) => (seed % 2 === 0 ? PROFILES.wide : PROFILES.tabs)
