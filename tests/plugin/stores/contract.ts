@@ -181,6 +181,8 @@ export const storeContract = (name: string, options: ContractOptions) => {
             // The default absoluteTimeout, which an app may give idleTimeout too.
             const thirtyDays = 30 * DAY
             await store.save(id, '{"v":1}', thirtyDays)
+            // A timer given it waits 1 ms instead (setTimeout's 32-bit limit): let such a timer fire.
+            await Bun.sleep(10)
             expect(await store.load(id, thirtyDays)).toBe('{"v":1}')
             await store.release(id)
         })
