@@ -507,7 +507,7 @@ export const storeContract = (name: string, options: ContractOptions) => {
                     await two.release(id)
                 })
 
-                it('a delete told a ttl under a minute (a session near its absolute timeout) is remembered the grace minute', async () => {
+                it('a delete told a ttl under a minute (a session near its absolute timeout) outlives that ttl, as the grace minute does', async () => {
                     const [one, two] = pair()
                     const id = ids()
                     await one.save(id, '{}', DAY)
