@@ -34,7 +34,7 @@ const constantTimeEqual = (a: string, b: string) => {
  * `bun --hot` makes again at every save, accept each other's cookies. Said once.
  */
 const randomProcessSecret = () =>
-    processWide('development-secret', () => {
+    processWide('random-secret', () => {
         console.warn(
             'scopedState: no secret set, using a random one; sessions will not survive a restart, nor be known to other instances sharing the store.'
         )
