@@ -106,10 +106,11 @@ export interface EngineCore {
         id: string
     ) => string | undefined
     /**
-     * Whether `session`'s request must start a new session instead: the store said another
-     * process ended it (`loaded`), and at `at`, the time `identify` was given, that end is past
-     * its grace. `open` then calls `identify` again with the same `at`, which now passes that
-     * cookie over (`pastGrace`), so no cookie is loaded twice.
+     * Whether `session`'s request must start a new session instead: its session ended since
+     * `identify` let it through (while it waited for its turn: by the app here, or in another
+     * process, as the store said in `loaded`), and at `at`, the time `identify` was given, that
+     * end is past its grace (an app's end is dated back). `open` then calls `identify` again with
+     * the same `at`, which now passes that cookie over (`pastGrace`), so no cookie is loaded twice.
      */
     startsOver: (session: ScopedSession, at: number) => boolean
     /**
@@ -327,7 +328,7 @@ export const createEngine = (config: EngineConfig) => {
             session.endedElsewhere = true
             return undefined
         },
-        startsOver: (session, at) => session.endedElsewhere && pastGrace(endedIds.get(session.id.id), at),
+        startsOver: (session, at) => pastGrace(endedIds.get(session.id.id), at),
         discardFailed(error, session, saved) {
             if (session.loggedOut || !saved) throw error
             console.warn(

@@ -27,9 +27,9 @@ const slowAdd = async (user: ReturnType<typeof client>) => {
     return { answer, finish: finish.resolve }
 }
 
-const accountApp = (store: Store) =>
+const accountApp = (store: Store, options: { serializeRequests?: boolean } = {}) =>
     new Elysia()
-        .use(scopedState(setup, { secret: SECRET, store }))
+        .use(scopedState(setup, { secret: SECRET, store, ...options }))
         .post('/login', ({ scopedStore, regenerateScopedSession, scopedSessionId }) => {
             regenerateScopedSession()
             scopedStore.user = 'ada'
@@ -79,6 +79,23 @@ describe('endScopedSession on the memory store', () => {
         expect(sessionIdOf(phone.cookie)).not.toBe(sessionIdOf(old))
         expect(await client(app, old).text('/me')).toBe('signed out 0')
         expect(await laptop.text('/me')).toBe('ada 0')
+    })
+
+    test('a request of that session waiting for its turn (serializeRequests) when the end comes starts a new session, as one that came after', async () => {
+        const app = accountApp(memoryStore(), { serializeRequests: true })
+        const [laptop, phone] = [client(app), client(app)]
+        await laptop.post('/login')
+        const phoneId = await (await phone.post('/login')).text()
+        const inFlight = await slowAdd(phone)
+        // Sent before the end, loaded after it: the in-flight request holds the session's turn.
+        const queued = client(app, phone.cookie)
+        const answer = queued.post('/add')
+        await laptop.post(`/end/${phoneId}`)
+        inFlight.finish()
+        expect((await inFlight.answer).status).toBe(409)
+        const response = await answer
+        expect([response.status, await response.text()]).toEqual([200, '1'])
+        expect(sessionIdOf(queued.cookie)).not.toBe(phoneId)
     })
 
     test("refuses the request's own session and what is no session id", async () => {
