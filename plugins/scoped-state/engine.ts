@@ -328,7 +328,9 @@ export const createEngine = (config: EngineConfig) => {
             session.endedElsewhere = true
             return undefined
         },
-        startsOver: (session, at) => pastGrace(endedIds.get(session.id.id), at),
+        // Without locking nothing runs between `identify` and the load: only the store's answer can have ended it.
+        startsOver: (session, at) =>
+            (session.endedElsewhere || config.locking) && pastGrace(endedIds.get(session.id.id), at),
         discardFailed(error, session, saved) {
             if (session.loggedOut || !saved) throw error
             console.warn(
