@@ -34,7 +34,7 @@ export interface SessionId {
 export const isSessionId = (id: string) => /^[\w-]{24}$/.test(id)
 
 // `.l…`: an earlier cookie issued later; `.b`: a cookie that ends with the browser (no `Max-Age`).
-// Bounded (101 characters at most) and anchored: junk of any length fails within its first 25, with no length check.
+// Anchored, each part bounded: a value of any length is refused within its first 102 characters, with no length check.
 const SHAPE = /^[\w-]{24}\.[0-9a-z]{1,9}\.[0-9a-z]{1,9}(?:\.l[0-9a-z]{1,9})?(?:\.b)?\.[\w-]{43}$/
 
 export const newSessionId = (nowSeconds: number, persistent = true): SessionId => ({
