@@ -132,7 +132,10 @@ export class DerivedContext<Setup extends StateSetup> {
         this.resetScopedStore = (ignorePreserve = false) => session.reset(ignorePreserve)
         this.regenerateScopedSession = (options) => control.regenerate(session, request, options?.persistent)
         this.destroyScopedSession = () => control.destroy(session, request)
-        this.scopedSessionId = () => session.id.id
+        this.scopedSessionId = () => {
+            session.idHandedOut = true
+            return session.id.id
+        }
         this.endScopedSession = (id) => control.end(session, id)
         // The engine's own function, not a closure: it needs nothing of the request.
         this.peekScopedSession = control.peek as (id: string) => MaybePromise<ScopedSnapshot<Setup> | undefined>

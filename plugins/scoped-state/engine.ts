@@ -182,7 +182,10 @@ export const createEngine = (config: EngineConfig) => {
                 throw new SessionEndedError()
             return false
         }
-        const ended = session.endedElsewhere || (session.returning && endedIds.get(session.id.id) !== undefined)
+        // A new visitor's id only once handed to the app (`scopedSessionId()`): nothing else can end it.
+        const ended =
+            session.endedElsewhere ||
+            ((session.returning || session.idHandedOut) && endedIds.get(session.id.id) !== undefined)
         if (!ended) return false
         session.treatAsEnded()
         return true

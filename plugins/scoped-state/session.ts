@@ -77,6 +77,8 @@ export class ScopedSession {
     declare endedElsewhere: boolean
     /** The id came with the request, so other requests may save this session too. */
     declare returning: boolean
+    /** The app was told the id (`scopedSessionId()`): another request may end it before this one commits. */
+    declare idHandedOut: boolean
     /** The cookie the request brought, with its times as signed: a refresh re-dates `id`, not that cookie. */
     declare brought: SessionId | undefined
     /** The request named a page of another session and brought no cookie of the session's name: see `StalePageError`. */
@@ -127,6 +129,7 @@ export class ScopedSession {
         this.loggedOut = false
         this.endedElsewhere = false
         this.returning = false
+        this.idHandedOut = false
         this.brought = undefined
         this.cookieMissing = false
         this.cookie = undefined

@@ -143,6 +143,13 @@ const awaitingLoginApp = (store: Store, serializeRequests = false) => {
             await finish.promise
             return 'signed in'
         })
+        // A first visit that records its id (with an order, say) without signing in.
+        .post('/order', async ({ scopedStore, scopedSessionId }) => {
+            scopedStore.cart = 1
+            recorded.resolve(scopedSessionId())
+            await finish.promise
+            return 'ordered'
+        })
         .get('/me', ({ scopedStore }) => scopedStore.user || 'signed out')
         .post('/end/:id', async ({ params, endScopedSession }) => {
             await endScopedSession(params.id)
@@ -164,6 +171,22 @@ describe('a login whose new id is ended before its commit', () => {
             finish()
             expect((await login).status).toBe(409)
             expect(sessionIdOf(phone.cookie)).not.toBe(id)
+            expect(store.load(id, 60_000)).toBeUndefined()
+        }
+    )
+
+    test.each([false, true])(
+        "so does a new visitor's first request whose id is ended before its commit (serializeRequests: %p)",
+        async (serializeRequests) => {
+            const store = memoryStore()
+            const { app, recorded, finish } = awaitingLoginApp(store, serializeRequests)
+            const visitor = client(app)
+            const order = visitor.post('/order')
+            const id = await recorded
+            expect(await (await client(app).post(`/end/${id}`)).text()).toBe('ended')
+            finish()
+            expect((await order).status).toBe(409)
+            expect(visitor.cookie).toBe('')
             expect(store.load(id, 60_000)).toBeUndefined()
         }
     )
@@ -300,13 +323,13 @@ describe('endScopedSession on Redis, two instances', () => {
         }
     )
 
-    redisTest(
-        'a login on the other instance whose new id is ended before its commit fails (409), as on the ending one',
-        async () => {
+    redisTest.each(['/login', '/order'])(
+        'a %s on the other instance whose new id is ended before its commit fails (409), as on the ending one',
+        async (route) => {
             const { a, b } = twoProcesses()
             const { app, recorded, finish } = awaitingLoginApp(b)
             const phone = client(app)
-            const login = phone.post('/login')
+            const login = phone.post(route)
             await client(accountApp(a)).post(`/end/${await recorded}`)
             finish()
             const refused = await login
@@ -403,6 +426,22 @@ describe('endScopedSession on SQLite, one file shared by two store objects (two 
         async (action) => {
             const { one, two } = instances()
             await acrossProcesses.graceKept(one, two, action)
+        }
+    )
+
+    test.each(['/login', '/order'])(
+        'a %s on the other instance whose new id is ended before its commit fails (409): nothing saved under it',
+        async (route) => {
+            const { one, other } = instances()
+            const { app, recorded, finish } = awaitingLoginApp(other)
+            const phone = client(app)
+            const answer = phone.post(route)
+            const id = await recorded
+            await client(one).post(`/end/${id}`)
+            finish()
+            expect((await answer).status).toBe(409)
+            expect(phone.cookie).toBe('')
+            expect(other.load(id, 60_000)).not.toBeTypeOf('string')
         }
     )
 
