@@ -6,13 +6,13 @@
  *   the request's target, and a counter replaced by "Session store unavailable" would
  *   leave nothing for the next click to update.
  * - A browser loading a page or posting a form without JavaScript gets a whole page.
- * - Other clients (curl, scripts) keep the error's own answer; a bug's is replaced.
+ * - Other clients (curl, scripts) keep the error's own answer; a bug's is replaced by its status's name.
  * The handler's htmx instructions (a redirect, an event) and caching (`Cache-Control`, an ETag)
  * are not sent: every error is `no-store`. Nor is a new session cookie, which the plugin sends
  * only after a successful save.
  */
 import { Html } from '@kitajs/html'
-import { type Context, Elysia, ElysiaCustomStatusResponse, StatusMap } from 'elysia'
+import { type Context, Elysia, ElysiaCustomStatusResponse, InvertedStatusMap, StatusMap } from 'elysia'
 import {
     CollisionError,
     ScopedStateError,
@@ -199,7 +199,8 @@ export const errors = (reportUnavailable: (error: Error) => void, reportBug: (er
             return shownError(request, set, { ...explain(error, status, !htmx, changing), startOver })
         }
         if (!bug) return
-        set.status = 500
+        // Its status as htmx and pages get it (a 502 the handler set before it threw), but not its message.
+        set.status = status
         set.headers['content-type'] = 'text/plain; charset=utf-8'
-        return 'Internal Server Error'
+        return InvertedStatusMap[status as keyof typeof InvertedStatusMap] ?? 'Internal Server Error'
     })

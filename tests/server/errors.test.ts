@@ -356,6 +356,21 @@ test('a bug, from another client: logged, and a plain 500 without its details', 
     expect(error).toHaveBeenCalledWith(bug)
 })
 
+test('a bug after the handler set a 5xx status: that status for every client, logged, without its details', async () => {
+    const app = testApp().post('/api/upstream', ({ set }) => {
+        set.status = 502
+        throw bug
+    })
+    const htmx = await client(app).post('/api/upstream', HTMX)
+    expect(htmx.status).toBe(502)
+    expect(await htmx.text()).toContain('Something went wrong. Nothing was changed; please try again.')
+    const page = await client(app).post('/api/upstream', FORM_POST)
+    expect(page.status).toBe(502)
+    const script = await client(app).post('/api/upstream')
+    expect([script.status, await script.text()]).toEqual([502, 'Bad Gateway'])
+    expect(error).toHaveBeenCalledWith(bug)
+})
+
 test('an error is sent no-store and without the validators the route set for its answer before it failed', async () => {
     // A fragment a browser may keep and revalidate (private, an ETag), whose handler then throws, or
     // whose state the plugin then fails to save (409, 413, 503): the error must not be kept in its place.
