@@ -25,7 +25,8 @@ const stillListening = async (url: string) => {
     return true
 }
 
-const name = 'a redis-server and an app server started by a test run cut short (--bail) end with that run'
+const name =
+    'a redis-server, an app server and a watched command started by a test run cut short (--bail) end with that run'
 
 // Without setpriv (macOS) nothing kills them: the test would fail, and leave both running.
 test.skipIf(REDIS_SKIPPED || !DIES_WITH_TESTS)(
@@ -33,10 +34,11 @@ test.skipIf(REDIS_SKIPPED || !DIES_WITH_TESTS)(
     async () => {
         const { code, output } = await run([process.execPath, 'test', '--bail', FIXTURE], ROOT)
         expect(code).not.toBe(0)
-        const [, redis, app] = /listening: (\S+) (\S+)/.exec(output) ?? []
-        if (!redis || !app) throw new Error(`the fixture did not start its servers:\n${output}`)
+        const [, redis, app, watched] = /listening: (\S+) (\S+) (\S+)/.exec(output) ?? []
+        if (!redis || !app || !watched) throw new Error(`the fixture did not start its servers:\n${output}`)
         expect(await stillListening(redis)).toBe(false)
         expect(await stillListening(app)).toBe(false)
+        expect(await stillListening(watched)).toBe(false)
     },
     30_000
 )

@@ -69,7 +69,7 @@ export const drain = (stream: ReadableStream<Uint8Array>, onText: (text: string)
  * await watched.waitFor((output) => listeningUrls(output).length > 0, 'the start')
  */
 export const spawnWatched = (command: string[], options: { cwd: string; env: Record<string, string> }) => {
-    const child = Bun.spawn(command, { ...options, stdout: 'pipe', stderr: 'pipe' })
+    const child = Bun.spawn(diesWithTests(command), { ...options, stdout: 'pipe', stderr: 'pipe' })
     let output = ''
     const collect = (text: string) => {
         output += text
