@@ -98,7 +98,7 @@ const stopProcess = async (child: Subprocess) => {
 }
 
 /** Resolves once `url` answers any HTTP status; the process printing its port is not proof it serves. */
-const waitUntilAnswering = async (url: string, child: Subprocess, deadline: number) => {
+export const waitUntilAnswering = async (url: string, child: Subprocess, deadline: number) => {
     while (Date.now() < deadline && child.exitCode === null) {
         try {
             await fetch(url, { redirect: 'manual', signal: AbortSignal.timeout(1000) })

@@ -6,11 +6,13 @@
  * emptied its pool.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import type { Subprocess } from 'bun'
 import { MAX_BODY_BYTES } from '../../server/security'
-import { type RunningServer, startServer } from '../helpers/server'
+import { diesWithTests } from '../helpers/dies-with-tests'
+import { type RunningServer, startServer, waitUntilAnswering } from '../helpers/server'
 
 const NGINX = Bun.which('nginx') ?? Bun.which('nginx', { PATH: '/usr/sbin:/usr/local/sbin' })
 const DOCS = join(import.meta.dir, '../../docs/deployment.md')
@@ -51,20 +53,22 @@ const freePort = () => {
 describe.skipIf(SKIPPED)('behind the documented nginx', () => {
     const instances: RunningServer[] = []
     const prefix = mkdtempSync(join(tmpdir(), 'nginx-'))
+    let nginx: Subprocess<'ignore', 'ignore', 'pipe'> | undefined
     let base = ''
     let defaultLimit = ''
 
     beforeAll(async () => {
         if (!NGINX) throw new Error('nginx is not installed, and REQUIRE_SERVICES=1 asks for every test to run')
-        // Run as root, nginx's workers are another user (`nobody`), who buffers bodies in there.
-        chmodSync(prefix, 0o755)
         instances.push(await startServer(), await startServer())
         const port = freePort()
         const unlimitedPort = freePort()
         const upstream = instances.map(({ url }) => `server ${new URL(url).host};`).join(' ')
         writeFileSync(
             join(prefix, 'nginx.conf'),
-            `pid ${prefix}/nginx.pid;
+            // One process in the foreground, which dies with the tests (a master killed leaves its workers serving).
+            `daemon off;
+master_process off;
+pid ${prefix}/nginx.pid;
 error_log ${prefix}/error.log;
 events {}
 http {
@@ -76,14 +80,19 @@ http {
     ${defaultLimitConfig(unlimitedPort)}
 }`
         )
-        const started = Bun.spawnSync([NGINX as string, '-p', prefix, '-c', join(prefix, 'nginx.conf')])
-        if (started.exitCode !== 0) throw new Error(`nginx did not start: ${started.stderr}`)
+        nginx = Bun.spawn(diesWithTests([NGINX as string, '-p', prefix, '-c', join(prefix, 'nginx.conf')]), {
+            stdout: 'ignore',
+            stderr: 'pipe'
+        })
+        if (!(await waitUntilAnswering(`http://127.0.0.1:${port}`, nginx, Date.now() + 10_000)))
+            throw new Error(`nginx did not start: ${await new Response(nginx.stderr).text()}`)
         base = `http://127.0.0.1:${port}`
         defaultLimit = `http://127.0.0.1:${unlimitedPort}`
     })
 
     afterAll(async () => {
-        Bun.spawnSync([NGINX as string, '-p', prefix, '-c', join(prefix, 'nginx.conf'), '-s', 'stop'])
+        nginx?.kill()
+        await nginx?.exited
         await Promise.all(instances.map((instance) => instance.stop()))
         rmSync(prefix, { recursive: true, force: true })
     })
