@@ -92,7 +92,9 @@ export const synchronousPath = (core: EngineCore): RequestPath => {
             if (core.endedMeanwhile(session)) record = undefined
             if (record !== undefined) record = rebaseOnStored(core, session, record)
             if (record !== undefined) {
-                assertSettled('save', store.save(session.id.id, record, core.ttlOf(session.id)))
+                // A login names the session it moved from, which another process may end between its load and this save.
+                const from = session.loggedOut ? undefined : session.movedFrom?.id
+                assertSettled('save', store.save(session.id.id, record, core.ttlOf(session.id), from))
                 countWrite()
                 session.saved(record)
             }

@@ -445,6 +445,58 @@ describe('endScopedSession on SQLite, one file shared by two store objects (two 
         }
     )
 
+    /**
+     * Has `ending` (the other instance) run before `store`'s next save, as another process may between
+     * the commit's load of the record and its save: SQLite takes no lock in between.
+     */
+    const endingBeforeNextSave = (store: Store, ending: () => unknown, ended: string) => {
+        const save = store.save.bind(store)
+        store.save = (...args) => {
+            store.save = save
+            ending()
+            // Landed, not merely sent: the other instance's hooks run synchronously up to the store.
+            expect(store.peek?.(ended)).toBeUndefined()
+            return save(...args)
+        }
+    }
+
+    test('a change whose save comes just after the other instance ended its session, once loaded, is refused (409): the end stands', async () => {
+        const { one, two, other } = instances()
+        const phone = client(two)
+        const phoneId = await (await phone.post('/login')).text()
+        const old = phone.cookie
+        endingBeforeNextSave(other, () => client(one).post(`/end/${phoneId}`), phoneId)
+        const refused = await phone.post('/add')
+        expect([refused.status, refused.headers.get('set-cookie')]).toEqual([409, null])
+        expect(other.load(phoneId, 60_000)).not.toBeTypeOf('string')
+        // Saved, the record would be read before the mark: signed in again on every instance.
+        for (const app of [one, two]) expect(await client(app, old).text('/me')).toBe('signed out 0')
+    })
+
+    test("a logout on the other instance between a request's load and its save is not undone by that save", async () => {
+        const { one, two, other } = instances()
+        const phone = client(two)
+        const phoneId = await (await phone.post('/login')).text()
+        const old = phone.cookie
+        let logout: Promise<Response> | undefined
+        endingBeforeNextSave(other, () => (logout = client(one, old).post('/logout')), phoneId)
+        expect((await phone.post('/add')).status).toBe(409)
+        expect((await logout)?.status).toBe(200)
+        // The instance that served the request knows of the logout only from the store.
+        expect(await client(two, old).text('/me')).toBe('signed out 0')
+    })
+
+    test("a login whose session the other instance ends between the login's load and its save fails (409): its keys are not signed in again", async () => {
+        const { one, two, other } = instances()
+        const phone = client(two)
+        await phone.post('/add')
+        const phoneId = sessionIdOf(phone.cookie)
+        endingBeforeNextSave(other, () => client(one).post(`/end/${phoneId}`), phoneId)
+        const login = await phone.post('/login')
+        expect([login.status, login.headers.get('set-cookie')]).toEqual([409, null])
+        expect(await phone.text('/me')).toBe('signed out 0')
+    })
+
     test('a request that came before the end, its session loaded seconds after it (a wait for the lock), starts a new session too', async () => {
         const path = join(dir, `${crypto.randomUUID()}.db`)
         const [a, b] = [sqliteStore({ path }), sqliteStore({ path })]

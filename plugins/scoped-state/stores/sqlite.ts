@@ -7,7 +7,7 @@ import { Database, type SQLQueryBindings, type Statement } from 'bun:sqlite'
 import { accessSync, closeSync, constants, openSync, statSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { ENDED_GRACE } from '../ended-ids.js'
-import { ScopedStateSetupError } from '../errors.js'
+import { ScopedStateSetupError, SessionEndedError } from '../errors.js'
 import { endedAgo, type Store, type StoreStats, StoreUnavailableError } from '../store.js'
 import { timerDelay } from '../whole-number.js'
 import { expiryListener, type OnExpire } from './expiry-listener.js'
@@ -308,8 +308,21 @@ export const sqliteStore = (options: SqliteStoreOptions): SqliteStore => {
         return statement
     }
     const select = prepare<Row>('SELECT record, expires FROM scoped_state WHERE id = ?')
-    const upsert = prepare<unknown, [string, string, number, number, number]>(
-        `INSERT INTO scoped_state (id, record, expires) VALUES (?1, ?2, ?3)
+    /**
+     * Nothing is saved under an id that a delete ended, nor as a login's new id from one (?6), while
+     * its mark lasts (?7: now) and it has no row, as `load` reads it: another process sharing the file
+     * may end the session between the plugin's load of the record and this save (`endScopedSession`, a
+     * logout), an end the save would undo, signed in again everywhere. (A row beside a mark was taken
+     * back by a version without marks, and loads as a live session.) A file held `exclusive` has no
+     * other process, and this one's ends the plugin checks itself: the lookup, about 2 µs of a save
+     * (docs/stores.md), is left out (its values bound all the same).
+     */
+    const unended = options.exclusive
+        ? '?6 IS NOT NULL AND ?7 IS NOT NULL'
+        : `NOT EXISTS (SELECT 1 FROM scoped_state_ended AS ended WHERE ended.id IN (?1, ?6) AND ended.expires > ?7
+               AND NOT EXISTS (SELECT 1 FROM scoped_state WHERE id = ended.id))`
+    const upsert = prepare<unknown, [string, string, number, number, number, string, number]>(
+        `INSERT INTO scoped_state (id, record, expires) SELECT ?1, ?2, ?3 WHERE ${unended}
          ON CONFLICT (id) DO UPDATE SET record = excluded.record,
              expires = CASE WHEN expires < ?4 OR expires > ?5 THEN excluded.expires ELSE expires END`
     )
@@ -498,11 +511,13 @@ export const sqliteStore = (options: SqliteStoreOptions): SqliteStore => {
                     writeAside(() => extend.run(expiry(time, ttlMs), id))
                 return row.record
             }),
-        save: (id, record, ttlMs) =>
-            guard(() => {
+        save: (id, record, ttlMs, from = id) => {
+            const written = guard(() => {
                 const time = now()
-                upsert.run(id, record, expiry(time, ttlMs), time + ttlMs, ahead(time, ttlMs))
-            }, true),
+                return upsert.run(id, record, expiry(time, ttlMs), time + ttlMs, ahead(time, ttlMs), from, time).changes
+            }, true)
+            if (written === 0) throw new SessionEndedError()
+        },
         // No write on the side, as `load` makes: a read for the app is no use of the session.
         peek: (id) =>
             guard(() => {

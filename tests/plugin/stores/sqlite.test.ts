@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join, relative } from 'node:path'
 import {
     endedAgo,
+    SessionEndedError,
     type Store,
     type StoreStats,
     StoreUnavailableError,
@@ -855,6 +856,34 @@ describe('sqlite store', () => {
         now += 59_999
         expect(restarted.load('c', 60_000)).toEqual(endedAgo(59_999))
         restarted.close()
+    })
+
+    test("a save under an ended id, or a login's from one, writes nothing and throws SessionEndedError (409) while the mark lasts", () => {
+        let now = 1_000_000
+        // Another process ends the session between this one's load and its save: the file is shared.
+        const path = newPath()
+        const open = () => sqliteStore({ path, now: () => now, sweepInterval: 3_600_000 })
+        const [store, other] = [open(), open()]
+        store.save('a', '{"n":1}', 60_000)
+        other.delete('a', 120_000)
+        expect(() => store.save('a', '{"n":2}', 60_000)).toThrow(SessionEndedError)
+        expect(() => store.save('new', '{"n":2}', 60_000, 'a')).toThrow(SessionEndedError)
+        expect([store.load('a', 60_000), store.load('new', 60_000)]).toEqual([endedAgo(0), undefined])
+        // A row beside the mark, as a version without marks took the cookie back: a live session, as loaded.
+        other.delete('b', 120_000)
+        const olderVersion = new Database(path)
+        olderVersion.run(`INSERT INTO scoped_state VALUES ('b', '{}', ${now + 60_000})`)
+        olderVersion.close()
+        store.save('b', '{"n":2}', 60_000)
+        store.save('from-b', '{"n":2}', 60_000, 'b')
+        expect([store.load('b', 60_000), store.load('from-b', 60_000)]).toEqual(['{"n":2}', '{"n":2}'])
+        // Its mark lapsed (not yet swept): no browser may still send that cookie.
+        now += 120_000
+        store.save('a', '{"n":3}', 60_000)
+        store.save('new', '{"n":3}', 60_000, 'a')
+        expect([store.load('a', 60_000), store.load('new', 60_000)]).toEqual(['{"n":3}', '{"n":3}'])
+        store.close()
+        other.close()
     })
 
     test("an app's end is marked dated back, unless the session's end is marked already; a lapsed mark is replaced", () => {
