@@ -9,7 +9,7 @@ import { SessionMutex } from './mutex.js'
 import type { ResponseSet } from './response-headers.js'
 import type { ScopedSession } from './session.js'
 import { DEFAULT_LOCK_LEASE, lockLostError, type Store } from './store.js'
-import { countWrite, rebaseOnStored } from './synchronous-path.js'
+import { countWrite, rebaseOnStored, reloadOnFirstTouch } from './synchronous-path.js'
 import { timerDelay } from './whole-number.js'
 
 /**
@@ -75,7 +75,10 @@ export const lockedPath = (core: EngineCore): RequestPath => {
                     abort(session, handling)
                     throw error
                 }
-                if (!core.startsOver(session, at)) return session
+                if (!core.startsOver(session, at)) {
+                    if (store.synchronous) reloadOnFirstTouch(core, session)
+                    return session
+                }
                 // Ended by another process past the grace: a new session, as there (identify now passes it over).
                 leave(session, handling, true)
             }

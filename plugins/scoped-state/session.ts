@@ -88,8 +88,8 @@ export class ScopedSession {
     /** The stored record as loaded; `undefined` for a session with no state yet. */
     declare raw: string | undefined
     /**
-     * Runs once, when the request first reads or changes its state before its commit: the
-     * synchronous path loads the record again there if a request of the process saved or
+     * Runs once, when the request first reads or changes its state before its commit: with a
+     * synchronous store the record is loaded again there if a request of the process saved or
      * deleted a session since (this one's handler awaited first), so that the change is made
      * to what is stored, not to what was when it began.
      */

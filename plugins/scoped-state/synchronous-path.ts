@@ -56,6 +56,22 @@ export const rebaseOnStored = (core: EngineCore, session: ScopedSession, record:
     return session.serialize()
 }
 
+/**
+ * Has `session`, just loaded from a synchronous store, load its record again when it first touches
+ * its state if a request of this process saved or deleted a session meanwhile (its handler awaited
+ * first). Both paths call it: on the locking one, instances without `serializeRequests` sharing the
+ * store take no turn. A save by another process goes unseen until the commit's rebase.
+ */
+export const reloadOnFirstTouch = (core: EngineCore, session: ScopedSession) => {
+    const writesBefore = writes
+    session.beforeFirstTouch = () => {
+        if (writes === writesBefore) return
+        const current = loadFor(core, session, session.id.id, core.ttlOf(session.id))
+        // Gone meanwhile (a logout, an eviction): the commit tells, and ends this request's session.
+        if (current !== undefined) session.raw = current
+    }
+}
+
 /** Throws when a synchronous store's `call` answered a promise: it is not synchronous. */
 const assertSettled = (call: 'save' | 'delete', answer: unknown) => {
     if (isPromise(answer)) throw storeContractError(call, answer)
@@ -63,12 +79,6 @@ const assertSettled = (call: 'save' | 'delete', answer: unknown) => {
 
 export const synchronousPath = (core: EngineCore): RequestPath => {
     const { store } = core
-    /** Loads `session`'s record again: another request may have saved it since this one loaded it. */
-    const loadAgain = (session: ScopedSession) => {
-        const current = loadFor(core, session, session.id.id, core.ttlOf(session.id))
-        // Gone meanwhile (a logout, an eviction): the commit tells, and ends this request's session.
-        if (current !== undefined) session.raw = current
-    }
     return {
         open(request: Request): ScopedSession {
             const at = core.seconds()
@@ -78,10 +88,7 @@ export const synchronousPath = (core: EngineCore): RequestPath => {
                 session.raw = loadFor(core, session, session.id.id, core.ttlOf(session.id, at))
                 // Ended by another process past the grace: a new session, as there (identify now passes it over).
                 if (core.startsOver(session, at)) continue
-                const writesBefore = writes
-                session.beforeFirstTouch = () => {
-                    if (writes !== writesBefore) loadAgain(session)
-                }
+                reloadOnFirstTouch(core, session)
                 return session
             }
         },

@@ -285,6 +285,29 @@ test('a queued request rebases onto what an instance without serializeRequests s
     expect(await user.text('/tags')).toBe('first,other')
 })
 
+test('a queued handler that awaits before it first touches the state sees what an instance without serializeRequests saved meanwhile', async () => {
+    const store = memoryStore()
+    const entered = Promise.withResolvers<void>()
+    const gate = Promise.withResolvers<void>()
+    const queued = stateApp({ store, serializeRequests: true }).post(
+        '/slow-then-increment',
+        async ({ scopedStore }) => {
+            entered.resolve()
+            await gate.promise
+            return ++scopedStore.count
+        }
+    )
+    const app = new Elysia().use(stateApp({ store })).use(new Elysia({ prefix: '/queued' }).use(queued))
+    const user = client(app)
+    await user.post('/increment')
+    const slow = user.post('/queued/slow-then-increment')
+    await entered.promise
+    expect(await (await user.post('/increment')).text()).toBe('2')
+    gate.resolve()
+    // Read before that save, the count would collide with it (409), as a handler that read first does.
+    expect([(await slow).status, await user.text('/count')]).toEqual([200, '3'])
+})
+
 test('a queued login or logout leaves no moment for an instance without serializeRequests to save into the ended session', async () => {
     // With a synchronous store, the queued request's check, save and delete run without a break, as on
     // the synchronous path. The other request commits some microtasks after the gate opens: one of these
