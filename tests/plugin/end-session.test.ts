@@ -252,6 +252,51 @@ const acrossProcesses = {
         await phone.post(`/${action}`)
         const refused = await early.post('/add')
         expect([refused.status, refused.headers.get('set-cookie')]).toEqual([409, null])
+    },
+    /** A login that checks the password (awaits) before it regenerates, its session ended meanwhile by `ending`'s instance: refused. */
+    async loginFromEndedRefused(ending: Store, other: Store) {
+        const started = Promise.withResolvers<void>()
+        const finish = Promise.withResolvers<void>()
+        const slowLogin = accountApp(other).post('/slow-login', async ({ scopedStore, regenerateScopedSession }) => {
+            started.resolve()
+            await finish.promise
+            regenerateScopedSession()
+            scopedStore.user = 'ada'
+            return 'signed in'
+        })
+        const phone = client(slowLogin)
+        await phone.post('/add')
+        const login = phone.post('/slow-login')
+        await started.promise
+        await client(accountApp(ending)).post(`/end/${sessionIdOf(phone.cookie)}`)
+        finish.resolve()
+        expect((await login).status).toBe(409)
+        expect(await phone.text('/me')).toBe('signed out 0')
+    },
+    /** A logout that leaves a message, its session ended meanwhile by `ending`'s instance: it goes on with the message. */
+    async logoutWithMessageGoesOn(ending: Store, other: Store) {
+        const started = Promise.withResolvers<void>()
+        const finish = Promise.withResolvers<void>()
+        const slowLogout = accountApp(other).post(
+            '/slow-logout',
+            async ({ scopedStore, destroyScopedSession, regenerateScopedSession }) => {
+                started.resolve()
+                await finish.promise
+                destroyScopedSession()
+                regenerateScopedSession()
+                scopedStore.user = 'bye'
+                return 'signed out'
+            }
+        )
+        const phone = client(slowLogout)
+        const phoneId = await (await phone.post('/login')).text()
+        const logout = phone.post('/slow-logout')
+        await started.promise
+        await client(accountApp(ending)).post(`/end/${phoneId}`)
+        finish.resolve()
+        // The new session carries nothing of the ended one: nothing to refuse.
+        expect((await logout).status).toBe(200)
+        expect(await phone.text('/me')).toBe('bye 0')
     }
 }
 
@@ -343,24 +388,7 @@ describe('endScopedSession on Redis, two instances', () => {
         'a login on the other instance from the session ended meanwhile fails (409): its keys are not signed in again',
         async () => {
             const { a, b } = twoProcesses()
-            const started = Promise.withResolvers<void>()
-            const finish = Promise.withResolvers<void>()
-            // A login that checks the password (awaits) before it regenerates.
-            const slowLogin = accountApp(b).post('/slow-login', async ({ scopedStore, regenerateScopedSession }) => {
-                started.resolve()
-                await finish.promise
-                regenerateScopedSession()
-                scopedStore.user = 'ada'
-                return 'signed in'
-            })
-            const phone = client(slowLogin)
-            await phone.post('/add')
-            const login = phone.post('/slow-login')
-            await started.promise
-            await client(accountApp(a)).post(`/end/${sessionIdOf(phone.cookie)}`)
-            finish.resolve()
-            expect((await login).status).toBe(409)
-            expect(await phone.text('/me')).toBe('signed out 0')
+            await acrossProcesses.loginFromEndedRefused(a, b)
         }
     )
 
@@ -368,28 +396,7 @@ describe('endScopedSession on Redis, two instances', () => {
         'a logout that leaves a message on the other instance, its session ended meanwhile, goes on with the message',
         async () => {
             const { a, b } = twoProcesses()
-            const started = Promise.withResolvers<void>()
-            const finish = Promise.withResolvers<void>()
-            const slowLogout = accountApp(b).post(
-                '/slow-logout',
-                async ({ scopedStore, destroyScopedSession, regenerateScopedSession }) => {
-                    started.resolve()
-                    await finish.promise
-                    destroyScopedSession()
-                    regenerateScopedSession()
-                    scopedStore.user = 'bye'
-                    return 'signed out'
-                }
-            )
-            const phone = client(slowLogout)
-            const phoneId = await (await phone.post('/login')).text()
-            const logout = phone.post('/slow-logout')
-            await started.promise
-            await client(accountApp(a)).post(`/end/${phoneId}`)
-            finish.resolve()
-            // The new session carries nothing of the ended one: nothing to refuse.
-            expect((await logout).status).toBe(200)
-            expect(await phone.text('/me')).toBe('bye 0')
+            await acrossProcesses.logoutWithMessageGoesOn(a, b)
         }
     )
 })
@@ -405,7 +412,7 @@ describe('endScopedSession on SQLite, one file shared by two store objects (two 
         const path = join(dir, `${crypto.randomUUID()}.db`)
         const [a, b] = [sqliteStore({ path }), sqliteStore({ path })]
         stores.push(a, b)
-        return { one: accountApp(a), two: accountApp(b), other: b }
+        return { one: accountApp(a), two: accountApp(b), ending: a, other: b }
     }
 
     test('on the other instance, that browser signs in again at once (200, a new session)', async () => {
@@ -444,6 +451,16 @@ describe('endScopedSession on SQLite, one file shared by two store objects (two 
             expect(other.load(id, 60_000)).not.toBeTypeOf('string')
         }
     )
+
+    test('a login on the other instance from the session ended meanwhile fails (409): its keys are not signed in again', async () => {
+        const { ending, other } = instances()
+        await acrossProcesses.loginFromEndedRefused(ending, other)
+    })
+
+    test('a logout that leaves a message on the other instance, its session ended meanwhile, goes on with the message', async () => {
+        const { ending, other } = instances()
+        await acrossProcesses.logoutWithMessageGoesOn(ending, other)
+    })
 
     /**
      * Has `ending` (the other instance) run before `store`'s next save, as another process may between
