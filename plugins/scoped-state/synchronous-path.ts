@@ -45,9 +45,8 @@ export const rebaseOnStored = (core: EngineCore, session: ScopedSession, record:
     // logout: the new session starts empty (a message for the next page), and carries nothing.
     const moved = session.loggedOut ? undefined : session.movedFrom
     if (moved && loadFor(core, session, moved.id, ttl) !== moved.raw) throw new CollisionError()
-    // Saved by another request since this one loaded (its handler awaited)? Or, a new id the app was
-    // told (a login's, a first visit's), ended meanwhile by another process sharing the store?
-    const current = session.returning || session.idHandedOut ? loadFor(core, session, session.id.id, ttl) : undefined
+    // Saved by another request since this one loaded (its handler awaited)?
+    const current = session.returning ? loadFor(core, session, session.id.id, ttl) : undefined
     // Or ended by another process meanwhile (a store shared by several)?
     if (session.endedElsewhere && core.endedMeanwhile(session)) return undefined
     if (current === session.raw) return record
