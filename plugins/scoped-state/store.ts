@@ -96,13 +96,12 @@ export interface Store {
      * JSON text of up to `maxStateBytes` UTF-8 bytes (16 KiB by default; more when the limit
      * was lowered since it was saved): store it whole, in a column that keeps any Unicode. A
      * store that locks writes nothing when its lock on `id` was lost (lapsed, then taken by
-     * another request, or ended by a `delete` of `id` in another process):
-     * `StoreUnavailableError` with `busy`. Without a `load` before it, it holds no lock: it writes
-     * when no other request holds `id`. A store shared by several processes writes nothing under an
-     * `id` that a `delete` in another one ended (while its mark lasts) and that holds no lock of
-     * this request's (a new visitor's or a login's new id, told to the app and ended with
-     * `endScopedSession`; a store without locks: any id), and throws `SessionEndedError` (409):
-     * else the end is undone, signed in again everywhere.
+     * another request): `StoreUnavailableError` with `busy`. Without a `load` before it, it holds
+     * no lock: it writes when no other request holds `id`. A store shared by several processes
+     * writes nothing under an `id` that a `delete` in another one ended meanwhile (while its mark
+     * lasts), ending any lock on it (`endScopedSession` of a session in use, or of a first visit's
+     * or a login's new id told to the app), and throws `SessionEndedError` (409): else the end is
+     * undone, signed in again everywhere.
      *
      * `from`: given with a login's new id, the session the login's request loaded (and, in a store
      * that locks, holds). A store shared by several processes writes nothing when a `delete` in

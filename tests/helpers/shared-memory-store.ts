@@ -111,9 +111,9 @@ export const sharedMemoryStore = (
                 const free = !row?.lock || row.lock.until <= now
                 const ended = row?.ended !== undefined && fault !== 'delete keeps the lock'
                 const source = from === undefined || fault === 'login ignores from' ? undefined : live(from, now)
-                // A new id (a login's) that was ended, or whose login's source was: the login fails, as where it was ended.
-                if (token === undefined && (ended || source?.ended !== undefined)) throw new SessionEndedError()
-                if (ended || (token === undefined ? !free : !holds(row, token, now)))
+                // Ended (its lock with it), or a login's source that was: the request fails, as where it was ended.
+                if (ended || source?.ended !== undefined) throw new SessionEndedError()
+                if (token === undefined ? !free : !holds(row, token, now))
                     throw new StoreUnavailableError('the session lock was lost', { busy: true })
                 // The mark stays: a store that never checks it leaves it there.
                 backend.set(id, { record, expires: now + ttlMs, ...(row?.ended !== undefined && { ended: row.ended }) })

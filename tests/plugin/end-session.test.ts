@@ -348,11 +348,11 @@ describe('endScopedSession on Redis, two instances', () => {
     })
 
     redisTest(
-        'its request in flight on the other instance, holding the lock, saves nothing (503, busy): the end ends its hold',
+        'its request in flight on the other instance, holding the lock, saves nothing (409, as on the ending one): the end ends its hold',
         async () => {
             const { prefix, a, b } = twoProcesses()
             const { phone, phoneId, status } = await acrossProcesses.inFlightRefused(accountApp(a), accountApp(b))
-            expect(status).toBe(503)
+            expect(status).toBe(409)
             const admin = new RedisClient(redis().url)
             expect(await admin.exists(`${prefix}s:${phoneId}`)).toBe(false)
             admin.close()

@@ -378,10 +378,11 @@ export const redisStore = (options: RedisStoreOptions): Store => {
             if (token) unlockLater(id, token, error)
             throw error
         }
-        // A session this request created (a login's new id), or the one the login moved from, ended
-        // meanwhile by another process (`endScopedSession`): the login fails as in that process (409),
-        // not as busy, whose `Retry-After` would have a client sign in again at once.
-        if (written[0] === 2 && !token) throw new SessionEndedError()
+        // Ended meanwhile by another process (`endScopedSession`, its lock with it): this session, one
+        // this request created (a first visit's or a login's new id), or the one a login moved from.
+        // The request fails as in that process (409), not as busy, whose `Retry-After` would have a
+        // client send its change again at once, into a new session.
+        if (written[0] === 2) throw new SessionEndedError()
         if (written[0] !== 1) throw lockLostError()
         tell(written[1])
     }
