@@ -3,8 +3,9 @@
  * several requests of each at once, in the default page scope and two tabs' ones, handlers that
  * await at random points, increments, appends, overwrites, resets, page loads and htmx history
  * restores, logins and logouts), against the memory store, a SQLite file, `serializeRequests`,
- * an instance with it and one without on one store, and two app instances sharing a real
- * redis-server (as two processes would: each with its own store object). The history is then
+ * an instance with it and one without on one store, and two app instances sharing one SQLite
+ * file (one of them with `serializeRequests`, or neither) or a real redis-server (as two
+ * processes would: each with its own store object). The history is then
  * checked against GUIDE.md's security model (linearizability/check.ts): some order of the
  * requests consistent with real time explains every status, what each handler saw, the cookies
  * sent, and the state read after each round; so no accepted change is lost or applied twice,
@@ -69,6 +70,20 @@ describe('concurrent requests are linearizable as GUIDE.md promises', () => {
         ['memory store', () => [{ store: memoryStore() }]],
         ['SQLite file', (seed) => [{ store: sqliteStore({ path: join(scratch, `${seed}.db`) }) }]],
         ['serializeRequests', () => [{ store: memoryStore(), serializeRequests: true }]],
+        [
+            'two instances on one SQLite file, each with its own store (as two processes)',
+            (seed) => {
+                const path = join(scratch, `shared-${seed}.db`)
+                return [{ store: sqliteStore({ path }) }, { store: sqliteStore({ path }) }]
+            }
+        ],
+        [
+            'two instances on one SQLite file, each with its own store, one with serializeRequests',
+            (seed) => {
+                const path = join(scratch, `shared-serialized-${seed}.db`)
+                return [{ store: sqliteStore({ path }) }, { store: sqliteStore({ path }), serializeRequests: true }]
+            }
+        ],
         [
             'two instances on one memory store, one with serializeRequests',
             () => {
