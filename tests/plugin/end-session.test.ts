@@ -143,6 +143,18 @@ const awaitingLoginApp = (store: Store, serializeRequests = false) => {
             await finish.promise
             return 'signed in'
         })
+        // Another user signs in on that browser: the first one signed out, the new session carries nothing.
+        .post(
+            '/switch-user',
+            async ({ scopedStore, destroyScopedSession, regenerateScopedSession, scopedSessionId }) => {
+                destroyScopedSession()
+                regenerateScopedSession()
+                scopedStore.user = 'bob'
+                recorded.resolve(scopedSessionId())
+                await finish.promise
+                return 'signed in'
+            }
+        )
         // A first visit that records its id (with an order, say) without signing in.
         .post('/order', async ({ scopedStore, scopedSessionId }) => {
             scopedStore.cart = 1
@@ -150,6 +162,7 @@ const awaitingLoginApp = (store: Store, serializeRequests = false) => {
             await finish.promise
             return 'ordered'
         })
+        .post('/add-to-cart', ({ scopedStore }) => String(++scopedStore.cart))
         .get('/me', ({ scopedStore }) => scopedStore.user || 'signed out')
         .post('/end/:id', async ({ params, endScopedSession }) => {
             await endScopedSession(params.id)
@@ -190,6 +203,43 @@ describe('a login whose new id is ended before its commit', () => {
             expect(store.load(id, 60_000)).toBeUndefined()
         }
     )
+
+    test.each([false, true])(
+        'so does a login after a logout in the same request (serializeRequests: %p)',
+        async (serializeRequests) => {
+            const store = memoryStore()
+            const { app, recorded, finish } = awaitingLoginApp(store, serializeRequests)
+            const laptop = client(app)
+            await laptop.post('/add-to-cart')
+            const login = laptop.post('/switch-user')
+            const id = await recorded
+            expect(await (await client(app).post(`/end/${id}`)).text()).toBe('ended')
+            finish()
+            expect((await login).status).toBe(409)
+            expect(sessionIdOf(laptop.cookie)).not.toBe(id)
+            expect(store.load(id, 60_000)).toBeUndefined()
+        }
+    )
+
+    test('on SQLite, a login after a logout whose new id another process ended is not signed in there', async () => {
+        const dir = mkdtempSync(join(tmpdir(), 'scoped-state-end-'))
+        const path = join(dir, 'sessions.db')
+        // Three processes: the third learns of the end only from the store.
+        const [one, two, three] = [sqliteStore({ path }), sqliteStore({ path }), sqliteStore({ path })]
+        try {
+            const { app, recorded, finish } = awaitingLoginApp(one)
+            const laptop = client(app)
+            await laptop.post('/add-to-cart')
+            const login = laptop.post('/switch-user')
+            await client(awaitingLoginApp(two).app).post(`/end/${await recorded}`)
+            finish()
+            await login
+            expect(await client(awaitingLoginApp(three).app, laptop.cookie).text('/me')).toBe('signed out')
+        } finally {
+            await Promise.all([one.close(), two.close(), three.close()])
+            rmSync(dir, { recursive: true, force: true })
+        }
+    })
 
     test('on SQLite, the ended session is not signed in again after a restart', async () => {
         const dir = mkdtempSync(join(tmpdir(), 'scoped-state-end-'))
