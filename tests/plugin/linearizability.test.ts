@@ -2,14 +2,18 @@
  * Linearizability under concurrency: seeded rounds of concurrent requests (several sessions,
  * several requests of each at once, in the default page scope and two tabs' ones, handlers that
  * await at random points, increments, appends, overwrites, resets, page loads and htmx history
- * restores, logins and logouts), against the memory store, a SQLite file, `serializeRequests`,
- * an instance with it and one without on one store, and two app instances sharing one SQLite
- * file (one of them with `serializeRequests`, or neither) or a real redis-server (as two
- * processes would: each with its own store object). The history is then
- * checked against GUIDE.md's security model (linearizability/check.ts): some order of the
- * requests consistent with real time explains every status, what each handler saw, the cookies
- * sent, and the state read after each round; so no accepted change is lost or applied twice,
- * a refused request changed nothing, and no session holds another's values.
+ * restores, logins and logouts, first visits, requests that record their session's id with
+ * `scopedSessionId()` and others that end such an id with `endScopedSession(id)`), against the
+ * memory store, a SQLite file, `serializeRequests`, an instance with it and one without on one
+ * store, and two app instances sharing one SQLite file (one of them with `serializeRequests`, or
+ * neither) or a real redis-server (as two processes would: each with its own store object). The
+ * history is then checked against GUIDE.md's security model and README.md's `endScopedSession`
+ * (linearizability/check.ts): some order of the requests consistent with real time explains
+ * every status, what each handler saw, the cookies sent, and the state read after each round;
+ * so no accepted change is lost or applied twice, a refused request changed nothing, and no
+ * session holds another's values; a session the app ended refuses what its requests still
+ * change, its next request starts a new one at once, a login or first visit whose new id it
+ * ended fails, and no store holds a record under an ended id.
  *
  * On a failure it prints the seed and the client's last rounds. `LIN_SEEDS=n` runs n seeds.
  */
@@ -39,15 +43,22 @@ type Instance = { store: Store; serializeRequests?: boolean }
 const pathOf = ({ store, serializeRequests }: Instance): Path =>
     serializeRequests || !store.synchronous ? 'locking' : 'synchronous'
 
+/** Whether one of `stores` holds a record of `id`. */
+const holdsIn = (stores: Store[]) => async (id: string) => {
+    for (const store of new Set(stores)) if ((await store.peek?.(id)) !== undefined) return true
+    return false
+}
+
 /** Runs every seed on the instances `open` makes, then checks each history. */
 const runSeeds = async (kind: string, open: (seed: number) => Instance[]) => {
-    const stats = { calls: 0, refused: 0, paged: 0, steps: 0 }
+    const stats = { calls: 0, refused: 0, paged: 0, steps: 0, ends: 0, newSessions: 0, newIdsEnded: 0 }
     for (const seed of SEEDS) {
         const instances = open(seed)
         const recorder = new Recorder()
         const apps = instances.map((options) => programApp(options, recorder) as unknown as Handler)
         try {
-            const history = await historyOf(apps, recorder, { seed, ...SHAPE })
+            const holds = holdsIn(instances.map(({ store }) => store))
+            const history = await historyOf(apps, recorder, { seed, ...SHAPE }, holds)
             let violation: string | undefined
             try {
                 violation = check(history, instances.map(pathOf), stats)
@@ -60,7 +71,7 @@ const runSeeds = async (kind: string, open: (seed: number) => Instance[]) => {
         }
     }
     console.log(
-        `linearizability, ${kind}: ${SEEDS.length} seeds, ${stats.calls} requests (${stats.paged} in a tab's page scope), ${stats.refused} refused (409), longest search ${stats.steps} steps`
+        `linearizability, ${kind}: ${SEEDS.length} seeds, ${stats.calls} requests (${stats.paged} in a tab's page scope), ${stats.refused} refused (409), ${stats.ends} sessions ended by id, ${stats.newSessions} new sessions after an end, ${stats.newIdsEnded} refused as their new id was ended, longest search ${stats.steps} steps`
     )
     expect(stats.calls).toBeGreaterThan(SEEDS.length * SHAPE.rounds * SHAPE.clients)
 }

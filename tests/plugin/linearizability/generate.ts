@@ -1,7 +1,9 @@
 /**
  * Seeded random rounds of requests for the linearizability test: per client, a few requests
  * sent at once, each a small program (program.ts), some awaiting at random points, now and
- * then a page load (htmx's history restore among them), a login or a logout.
+ * then a page load (htmx's history restore among them), a login or a logout. Some record their
+ * session's id (a login's new one too, before it awaits), and now and then a request ends the
+ * id another client recorded last, as an app signs a user's other browser out.
  */
 import { KEYS, type Step } from './program'
 
@@ -21,11 +23,19 @@ export interface Op {
     navigate: boolean
     /** A page load that is htmx's history restore: it names the page of `tab`, whose scope it drops too. */
     restore: boolean
+    /**
+     * Sent without the client's cookie, as from a private window: a first visit, whose session
+     * the client does not go on with.
+     */
+    firstVisit: boolean
     /** Which app instance takes it (two with Redis). */
     instance: number
     /** Which page scope it names: 0 for none (the session's default one), n for the client's nth newest page. */
     tab: number
 }
+
+/** A login or logout: its response sets a new cookie, or a clearing one. */
+export const isSessionOp = (op: Op) => op.steps.some((step) => step.do === 'login' || step.do === 'logout')
 
 /** A read of every key: what each client does alone after each round, which pins the state down. */
 export const readAll = (): Step[] => KEYS.map((key) => ({ do: 'read', key }))
@@ -67,12 +77,34 @@ export const generator = (seed: number, instances: number) => {
         const restore = navigate && chance(0.5)
         // A restore names the page it replaces, a tab's; another page load names none.
         const tab = restore ? 1 + below(2) : navigate ? 0 : below(3)
-        return { id, client, steps: steps(id), navigate, restore, instance: below(instances), tab }
+        return { id, client, steps: steps(id), navigate, restore, firstVisit: false, instance: below(instances), tab }
     }
     const plain = (client: number) =>
         op(client, (id) => {
             const steps = Array.from({ length: 1 + below(3) }, (_, n) => action(id, n))
+            if (chance(0.2)) steps.splice(below(steps.length + 1), 0, { do: 'record' })
             return chance(0.55) ? withPauses(steps, 2) : steps
+        })
+    /** A first visit that records its id (with an order, say), around a change or two. */
+    const firstVisit = (client: number): Op => ({
+        ...op(client, (id) => {
+            const steps = Array.from({ length: 1 + below(2) }, (_, n) => action(id, n))
+            steps.splice(below(steps.length + 1), 0, { do: 'record' }, { do: 'sleep', ms: 1 + below(3) })
+            return steps
+        }),
+        firstVisit: true,
+        tab: 0
+    })
+    /**
+     * Ends the id `other` recorded last, among a change or two of its own, often after a pause;
+     * `late`: after a sleep, as a login's new id is recorded by then.
+     */
+    const ender = (client: number, other: number, late: boolean) =>
+        op(client, (id) => {
+            const steps = Array.from({ length: below(3) }, (_, n) => action(id, n))
+            const wait: Step[] = late ? [{ do: 'sleep', ms: 1 + below(2) }] : chance(0.6) ? [pauseStep()] : []
+            steps.splice(below(steps.length + 1), 0, ...wait, { do: 'end', client: other })
+            return steps
         })
     /** A page load reads, and may change a preserved key; its own page scope is left alone (it is new). */
     const pageLoad = (client: number) =>
@@ -97,26 +129,60 @@ export const generator = (seed: number, instances: number) => {
         op(client, (id) => {
             const before: Step[] = chance(0.5) ? [{ do: 'read', key: 'theme' }] : []
             if (chance(0.3)) before.push({ do: 'push', key: 'cart', value: `${id}.0` })
+            if (chance(0.2)) before.push({ do: 'record' })
+            // The login's new id, recorded with the account, then an await (an audit log): meanwhile
+            // another client may end it.
+            const told: Step[] = chance(0.8) ? [{ do: 'record' }, { do: 'sleep', ms: 1 + below(3) }] : []
             const roll = below(10)
             const ending: Step[] =
                 roll < 4
-                    ? [{ do: 'login' }, ...(chance(0.5) ? [{ do: 'theme', value: `${id}.1` } as Step] : [])]
+                    ? [{ do: 'login' }, ...told, ...(chance(0.5) ? [{ do: 'theme', value: `${id}.1` } as Step] : [])]
                     : roll < 5
-                      ? [{ do: 'reset', all: true }, { do: 'login' }]
+                      ? [{ do: 'reset', all: true }, { do: 'login' }, ...told]
                       : roll < 8
                         ? [{ do: 'logout' }]
-                        : [{ do: 'logout' }, { do: 'login' }, { do: 'theme', value: `${id}.1` }]
+                        : [{ do: 'logout' }, { do: 'login' }, ...told, { do: 'theme', value: `${id}.1` }]
             const steps = [...before, ...ending]
             return chance(0.6) ? withPauses(steps, 2) : steps
         })
-    /** One round: for each client, the ops it sends at once (at most one login or logout among them). */
-    return (clients: number): Op[][] =>
-        Array.from({ length: clients }, (_, client) => {
+    /**
+     * One round: for each client, the ops it sends at once (at most one login or logout among
+     * them, and now and then a first visit), and now and then an end of another client's latest
+     * id: most often of one whose login or first visit records its new id in this round, to end
+     * it while that request still runs.
+     */
+    return (clients: number): Op[][] => {
+        const rounds = Array.from({ length: clients }, (_, client) => {
             const ops = Array.from({ length: 1 + below(5) }, () => (chance(0.1) ? pageLoad(client) : plain(client)))
             // In the session's default page scope: the ids of its pages would not verify after a login.
             if (chance(0.15)) ops.splice(below(ops.length + 1), 0, { ...session(client), tab: 0 })
+            if (chance(0.1)) ops.push(firstVisit(client))
             return ops
         })
+        const telling = rounds.flatMap((ops, client) =>
+            ops.some((op) => {
+                const login = op.steps.findIndex((step) => step.do === 'login')
+                return op.firstVisit || (login >= 0 && op.steps.findLastIndex((step) => step.do === 'record') > login)
+            })
+                ? [client]
+                : []
+        )
+        if (clients < 2) return rounds
+        const otherThan = (client: number) => (client + 1 + below(clients - 1)) % clients
+        // In place of one of the client's plain ops: more requests at once would slow the checker's search.
+        const replace = (client: number, by: Op) => {
+            const ops = rounds[client] ?? []
+            const plainOnes = ops.flatMap((op, i) => (op.firstVisit || isSessionOp(op) ? [] : [i]))
+            ops.splice(plainOnes[below(plainOnes.length)] ?? ops.length, 1, by)
+        }
+        for (const other of telling)
+            if (chance(0.8)) {
+                const client = otherThan(other)
+                replace(client, ender(client, other, true))
+            }
+        for (const client of rounds.keys()) if (chance(0.2)) replace(client, ender(client, otherThan(client), false))
+        return rounds
+    }
 }
 
 /** The op each client sends after a round, alone but for its other tabs' (and, with no cookie, to begin a session). */
@@ -126,6 +192,7 @@ export const pinOp = (client: number, n: number, instance: number, tab: number):
     steps: readAll(),
     navigate: false,
     restore: false,
+    firstVisit: false,
     instance,
     tab
 })

@@ -4,12 +4,13 @@
  * the cookie it set and the page id it named. Each round sends every client's ops at once; then
  * each client reads its whole state (a pin per page scope it has), which begins a session for a
  * client that has none. A page that a history restore replaced stays among the client's pages, so
- * that the pins read its scope, which the restore dropped.
+ * that the pins read its scope, which the restore dropped. After each round, every id the app
+ * ended is looked up in the stores: none may hold a record under it.
  */
 import { PAGE_HEADER } from '../../../plugins/scoped-state'
 import { BASE, NAVIGATE, sessionIdOf } from '../../helpers/client'
 import { generator, type Op, pinOp } from './generate'
-import { hasPause, type Recorder } from './program'
+import { type End, hasPause, type Recorder } from './program'
 
 /** What htmx 4.0.1 sends on Back or Forward to an entry it pushed, besides the page's `X-Page-Id`. */
 const HISTORY_RESTORE = { accept: '*/*', 'hx-history-restore-request': 'true', 'sec-fetch-mode': 'cors' }
@@ -29,6 +30,10 @@ export interface Call {
     start: number
     /** When its handler first touched the state (or ran its first step): it read no earlier. */
     touched: number | undefined
+    /** When its handler returned: it committed later. */
+    handled: number | undefined
+    /** The ids `scopedSessionId()` answered it, in order. */
+    recorded: string[]
     end: number
     status: number
     /** What the handler saw (also for a request refused after its handler ran); `undefined` if it never ran. */
@@ -40,14 +45,22 @@ export interface Call {
     pair: string | undefined
 }
 
-/** One client's calls, round by round (a round of ops, then a pin, and so on). */
-export type History = Call[][][]
+export interface History {
+    /** Each client's calls, round by round (a round of ops, then a pin, and so on). */
+    calls: Call[][][]
+    /** The ends the app made in each round (by the same index). */
+    ends: End[][]
+    /** Ended ids that a store held a record of after a round, with the round. */
+    revived: string[]
+}
 
 /** Runs `rounds` rounds of `clients` clients against the instances `apps` makes (whose handlers record into `recorder`). */
 export const historyOf = async (
     apps: Handler[],
     recorder: Recorder,
-    { seed, rounds, clients }: { seed: number; rounds: number; clients: number }
+    { seed, rounds, clients }: { seed: number; rounds: number; clients: number },
+    /** Whether a store holds a record of `id`. */
+    holds: (id: string) => Promise<boolean>
 ) => {
     const next = generator(seed, apps.length)
     const cookies: string[] = Array(clients).fill('')
@@ -57,7 +70,7 @@ export const historyOf = async (
         const mine = pages[op.client] ?? []
         return (op.tab > 0 && mine[mine.length - op.tab]) || ''
     }
-    const history: History = Array.from({ length: clients }, () => [])
+    const history: History = { calls: Array.from({ length: clients }, () => []), ends: [], revived: [] }
     let pins = 0
 
     const send = async (op: Op): Promise<Call> => {
@@ -65,7 +78,7 @@ export const historyOf = async (
         if (op.navigate)
             for (const [name, value] of Object.entries(op.restore ? HISTORY_RESTORE : NAVIGATE))
                 headers.set(name, value)
-        const cookie = cookies[op.client] ?? ''
+        const cookie = op.firstVisit ? '' : (cookies[op.client] ?? '')
         if (cookie) headers.set('cookie', cookie)
         const page = pageOf(op)
         if (page) headers.set(PAGE_HEADER, page)
@@ -83,6 +96,8 @@ export const historyOf = async (
             replaced: op.restore ? page : '',
             start,
             touched: recorder.touched.get(op.id),
+            handled: recorder.handled.get(op.id),
+            recorded: recorder.recorded.get(op.id) ?? [],
             end,
             status: response.status,
             saw: recorder.saw.get(op.id),
@@ -94,14 +109,18 @@ export const historyOf = async (
 
     /** Sends each client's ops at once, all clients together; keeps the cookie and page ids responses give. */
     const round = async (ops: Op[][]) => {
+        const endsBefore = recorder.ends.length
         const calls = await Promise.all(ops.map((mine) => Promise.all(mine.map(send))))
+        history.ends.push(recorder.ends.slice(endsBefore))
+        for (const { id } of recorder.ends)
+            if (await holds(id)) history.revived.push(`${id} after round ${history.ends.length - 1}`)
         for (const [client, mine] of calls.entries()) {
-            history[client]?.push(mine)
+            history.calls[client]?.push(mine)
             const loaded = mine.filter((call) => call.op.navigate && call.status === 200).map((call) => call.page)
             pages[client] = [...(pages[client] ?? []), ...loaded].slice(-2)
             // A new session (a login, a logout): the pages of the one before no longer verify.
             for (const call of mine)
-                if (call.pair !== undefined) {
+                if (call.pair !== undefined && !call.op.firstVisit) {
                     cookies[client] = call.pair
                     pages[client] = []
                 }

@@ -1,7 +1,10 @@
 /**
  * What a request of the linearizability test does: a small program of steps (reads, increments,
  * appends, overwrites, resets, a login or logout, and awaits between them), run by the app's
- * handler on `scopedStore` and by the checker on its model of the state alike.
+ * handler on `scopedStore` and by the checker on its model of the state alike. Two steps act on
+ * no state of the request's own: one records its session's id (`scopedSessionId()`), the other
+ * ends an id another client recorded (`endScopedSession(id)`); the handler records both, with
+ * when they ran, for the checker.
  */
 import { Elysia } from 'elysia'
 import { type ScopedContext, type ScopedStateOptions, scopedState } from '../../../plugins/scoped-state'
@@ -34,6 +37,10 @@ export type Step =
     | { do: 'reset'; all: boolean }
     | { do: 'login' }
     | { do: 'logout' }
+    /** `scopedSessionId()`, kept as the latest id of the request's client. */
+    | { do: 'record' }
+    /** Awaits `endScopedSession` of the latest id `client` recorded (none yet: nothing). */
+    | { do: 'end'; client: number }
 
 /** What a program acts on: the plugin's `scopedStore` and functions, or the checker's model. */
 export interface Target {
@@ -45,7 +52,8 @@ export interface Target {
 }
 
 const isPause = (step: Step): step is Pause => step.do === 'tick' || step.do === 'turn' || step.do === 'sleep'
-export const hasPause = (steps: Step[]) => steps.some(isPause)
+/** Whether the handler awaits: at a pause, or for an end (the store's promise, on Redis). */
+export const hasPause = (steps: Step[]) => steps.some((step) => isPause(step) || step.do === 'end')
 
 /** Runs one step that is not a pause; what it read goes to `saw`, as JSON then. */
 export const perform = (step: Step, target: Target, saw: unknown[]) => {
@@ -75,6 +83,10 @@ export const perform = (step: Step, target: Target, saw: unknown[]) => {
             return target.login()
         case 'logout':
             return target.logout()
+        // The handlers run these themselves; to the model, they do nothing.
+        case 'record':
+        case 'end':
+            return
     }
 }
 
@@ -92,18 +104,40 @@ const pause = (step: Pause) =>
           ? new Promise<void>((resolve) => setImmediate(resolve))
           : Bun.sleep(step.ms)
 
+/** An `endScopedSession(id)` that returned: when it was called and when it returned. */
+export interface End {
+    id: string
+    /** The op whose handler ended it. */
+    by: string
+    called: number
+    returned: number
+}
+
+/** The client an op id (`c<client>.<n>`) belongs to. */
+const clientOf = (op: string) => Number(op.slice(1, op.indexOf('.')))
+
 /**
  * What handlers record of each request, by its `x-op` header (so also of one refused after its
- * handler ran, with 409): what it saw, and when it first touched its state, on the clock the
- * history's start and end times are read from; and the page id a page load was given.
+ * handler ran, with 409): what it saw, when it first touched its state and when its handler
+ * returned, on the clock the history's start and end times are read from; the page id a page
+ * load was given; the ids it recorded, in order; and the ends it made.
  */
 export class Recorder {
     time = 0
     saw = new Map<string, unknown[]>()
     touched = new Map<string, number>()
+    handled = new Map<string, number>()
     /** `scopedPageId`: a page load's new page. */
     pages = new Map<string, string>()
+    recorded = new Map<string, string[]>()
+    /** Each client's latest recorded id: what an end of that client ends. */
+    latest = new Map<number, string>()
+    ends: End[] = []
     tick = () => ++this.time
+    record(op: string, id: string) {
+        this.recorded.set(op, [...(this.recorded.get(op) ?? []), id])
+        this.latest.set(clientOf(op), id)
+    }
 }
 
 type Context = ScopedContext<typeof setup> & { request: Request }
@@ -130,10 +164,16 @@ export const programApp = (options: ScopedStateOptions<typeof setup>, recorder: 
         .use(scopedState(setup, { secret: SECRET, ...options }))
         .get('/now', (context) => {
             const op = context.request.headers.get('x-op') ?? ''
+            const steps = stepsOf(context.request)
             recorder.touched.set(op, recorder.tick())
-            const saw = runNow(stepsOf(context.request), targetOf(context))
+            const target = targetOf(context)
+            const saw: unknown[] = []
+            for (const step of steps)
+                if (step.do === 'record') recorder.record(op, context.scopedSessionId())
+                else perform(step, target, saw)
             recorder.saw.set(op, saw)
             recorder.pages.set(op, context.scopedPageId)
+            recorder.handled.set(op, recorder.tick())
             return saw
         })
         .get('/later', async (context) => {
@@ -142,11 +182,19 @@ export const programApp = (options: ScopedStateOptions<typeof setup>, recorder: 
             const saw: unknown[] = []
             for (const step of stepsOf(context.request))
                 if (isPause(step)) await pause(step)
-                else {
+                else if (step.do === 'record') recorder.record(op, context.scopedSessionId())
+                else if (step.do === 'end') {
+                    const id = recorder.latest.get(step.client)
+                    if (id === undefined) continue
+                    const called = recorder.tick()
+                    await context.endScopedSession(id)
+                    recorder.ends.push({ id, by: op, called, returned: recorder.tick() })
+                } else {
                     if (!recorder.touched.has(op)) recorder.touched.set(op, recorder.tick())
                     perform(step, target, saw)
                 }
             recorder.saw.set(op, saw)
             recorder.pages.set(op, context.scopedPageId)
+            recorder.handled.set(op, recorder.tick())
             return saw
         })
