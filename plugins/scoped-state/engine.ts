@@ -172,14 +172,14 @@ export const createEngine = (config: EngineConfig) => {
             // the end, and read as signed in again once this process forgets the end (a restart: SQLite
             // reads a record before any mark).
             // A logout's new session (a message for the next page) carries nothing over: it goes
-            // on, as a plain logout of an ended session does. Only logins look the new id up.
-            if (
-                !session.loggedOut &&
-                (session.endedElsewhere ||
-                    endedIds.get(moved.id) !== undefined ||
-                    endedIds.get(session.id.id) !== undefined)
-            )
-                throw new SessionEndedError()
+            // on, as a plain logout of an ended session does, unless its new id, handed to the app
+            // (another user signing in on that browser), was ended meanwhile: that login fails too.
+            const ended = session.loggedOut
+                ? session.idHandedOut && endedIds.get(session.id.id) !== undefined
+                : session.endedElsewhere ||
+                  endedIds.get(moved.id) !== undefined ||
+                  endedIds.get(session.id.id) !== undefined
+            if (ended) throw new SessionEndedError()
             return false
         }
         // A new visitor's id only once handed to the app (`scopedSessionId()`): nothing else can end it.
