@@ -9,11 +9,11 @@ import { join } from 'node:path'
 import { RedisClient } from 'bun'
 import { Elysia } from 'elysia'
 import { memoryStore, redisStore, type Store, scopedState, sqliteStore } from '../../plugins/scoped-state'
-import { client, sessionIdOf } from '../helpers/client'
+import { client, NAVIGATE, sessionIdOf } from '../helpers/client'
 import { manualClock, SECRET } from '../helpers/plugin-app'
 import { redisTest, useRedis } from '../helpers/redis'
 
-const setup = { user: { value: '', preserve: true }, cart: { value: 0, preserve: true } }
+const setup = { user: { value: '', preserve: true }, cart: { value: 0, preserve: true }, draft: { value: '' } }
 
 /** The `/slow-add` in flight: it enters once its handler has read the cart, and saves once finished. */
 let slow = { enter: () => {}, finished: Promise.resolve() }
@@ -407,6 +407,41 @@ describe('endScopedSession on Redis, two instances', () => {
             expect(await admin.exists(`${prefix}s:${phoneId}`)).toBe(false)
             admin.close()
             expect(await phone.text('/me')).toBe('signed out 0')
+        }
+    )
+
+    redisTest(
+        'its page load in flight on the other instance, which changed nothing itself, saves nothing and goes on (200, no cookie), as on the ending one',
+        async () => {
+            const { a, b } = twoProcesses()
+            for (const [ending, other] of [
+                [a, a],
+                [a, b]
+            ] as const) {
+                const entered = Promise.withResolvers<void>()
+                const finish = Promise.withResolvers<void>()
+                const app = (store: Store) =>
+                    accountApp(store)
+                        .post('/draft', ({ scopedStore }) => {
+                            scopedStore.draft = 'unsent'
+                            return 'kept'
+                        })
+                        // A page load drops the default page scope's draft: a save, though the handler changed nothing.
+                        .get('/slow-page', async () => {
+                            entered.resolve()
+                            await finish.promise
+                            return 'page'
+                        })
+                const phone = client(app(other))
+                const phoneId = await (await phone.post('/login')).text()
+                await phone.post('/draft')
+                const page = phone.get('/slow-page', NAVIGATE)
+                await entered.promise
+                await client(app(ending)).post(`/end/${phoneId}`)
+                finish.resolve()
+                const answer = await page
+                expect([answer.status, answer.headers.get('set-cookie')]).toEqual([200, null])
+            }
         }
     )
 
