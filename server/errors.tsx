@@ -159,7 +159,9 @@ export const shownError = (
 const statusOf = (error: unknown, set: { status?: number | string }) => {
     if (error instanceof ElysiaCustomStatusResponse && typeof error.code === 'number') return error.code
     const own = (error as { status?: unknown }).status
-    if (typeof own === 'number') return own
+    // Any error may carry a `status` of its own meaning (600, 500.5): no response can have it, and
+    // answering with it would throw instead (a RangeError, with no error page).
+    if (typeof own === 'number') return Number.isInteger(own) && own >= 200 && own <= 599 ? own : 500
     // Elysia takes a status by its name as well (`set.status = 'Conflict'`).
     const setStatus = typeof set.status === 'string' ? StatusMap[set.status as keyof typeof StatusMap] : set.status
     return typeof setStatus === 'number' && setStatus >= 400 ? setStatus : 500

@@ -371,6 +371,19 @@ test('a bug after the handler set a 5xx status: that status for every client, lo
     expect(error).toHaveBeenCalledWith(bug)
 })
 
+test('a bug carrying a status no response can have (600): a 500 for every client, logged, without its details', async () => {
+    const odd = Object.assign(new Error('upstream quota /srv/app/keys.json'), { status: 600 })
+    const app = testApp().post('/api/upstream', () => {
+        throw odd
+    })
+    const script = await client(app).post('/api/upstream')
+    expect([script.status, await script.text()]).toEqual([500, 'Internal Server Error'])
+    const htmx = await client(app).post('/api/upstream', HTMX)
+    expect(htmx.status).toBe(500)
+    expect(await htmx.text()).toContain('Something went wrong. Nothing was changed; please try again.')
+    expect(error).toHaveBeenCalledWith(odd)
+})
+
 test('an error is sent no-store and without the validators the route set for its answer before it failed', async () => {
     // A fragment a browser may keep and revalidate (private, an ETag), whose handler then throws, or
     // whose state the plugin then fails to save (409, 413, 503): the error must not be kept in its place.
