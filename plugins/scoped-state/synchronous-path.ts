@@ -6,7 +6,7 @@
  * session saved meanwhile, key by key, and fails with 409 when both changed the same key.
  */
 import type { EngineCore, RequestPath } from './engine.js'
-import { CollisionError, isPromise, storeContractError } from './errors.js'
+import { CollisionError, isPromise, SessionEndedError, storeContractError } from './errors.js'
 import type { ResponseSet } from './response-headers.js'
 import type { ScopedSession } from './session.js'
 import type { EndedSession, SESSION_ENDED } from './store.js'
@@ -44,7 +44,10 @@ export const rebaseOnStored = (core: EngineCore, session: ScopedSession, record:
     // another request since (its handler awaited), they would lose that change. Not after a
     // logout: the new session starts empty (a message for the next page), and carries nothing.
     const moved = session.loggedOut ? undefined : session.movedFrom
-    if (moved && loadFor(core, session, moved.id, ttl) !== moved.raw) throw new CollisionError()
+    if (moved && loadFor(core, session, moved.id, ttl) !== moved.raw)
+        // Ended by another process meanwhile (`endScopedSession`, a logout there): the login fails as it
+        // would there, not as a collision, whose message asks the user to try again at once.
+        throw session.endedElsewhere ? new SessionEndedError() : new CollisionError()
     // Saved by another request since this one loaded (its handler awaited)?
     const current = session.returning ? loadFor(core, session, session.id.id, ttl) : undefined
     // Or ended by another process meanwhile (a store shared by several)?
