@@ -158,9 +158,9 @@ return {1, record}`
 /**
  * Writes the record and, given a token, unlocks; refused ({0}) when that lock is no longer
  * ours, or, without a token (a session this request created), when the id is locked all the
- * same, or ({2}) when the session was ended (its mark): a delete by the app, from another
- * request of this process, drops the token of the request still holding the session, whose save
- * would otherwise bring the ended record back; or when the session a login moved from was ended
+ * same, or ({2}) when the session was ended (its mark): a delete in any process (`endScopedSession`,
+ * the app's own) drops the lock of the request still holding the session, whose save would
+ * otherwise bring the ended record back; or when the session a login moved from was ended
  * (its mark, KEYS[6]), whose preserved keys the record carries. Also drops expired ids from the
  * index (`prune`), and answers {1, their ids}. The calls that can fail (on a key of another type) come first: Redis
  * keeps what a script wrote before it failed.
