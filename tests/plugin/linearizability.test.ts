@@ -74,6 +74,8 @@ const runSeeds = async (kind: string, open: (seed: number) => Instance[]) => {
         `linearizability, ${kind}: ${SEEDS.length} seeds, ${stats.calls} requests (${stats.paged} in a tab's page scope), ${stats.refused} refused (409), ${stats.ends} sessions ended by id, ${stats.newSessions} new sessions after an end, ${stats.newIdsEnded} refused as their new id was ended, longest search ${stats.steps} steps`
     )
     expect(stats.calls).toBeGreaterThan(SEEDS.length * SHAPE.rounds * SHAPE.clients)
+    // The ends exercised what they are for: a new session after one, and a new id refused.
+    expect([stats.ends, stats.newSessions, stats.newIdsEnded].every((count) => count > 0)).toBe(true)
 }
 
 describe('concurrent requests are linearizable as GUIDE.md promises', () => {
