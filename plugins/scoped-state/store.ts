@@ -101,7 +101,9 @@ export interface Store {
      * writes nothing under an `id` that a `delete` in another one ended meanwhile (while its mark
      * lasts), ending any lock on it (`endScopedSession` of a session in use, or of a first visit's
      * or a login's new id told to the app), and throws `SessionEndedError` (409): else the end is
-     * undone, signed in again everywhere.
+     * undone, signed in again everywhere. So a save that finds its lock gone looks for that mark
+     * before it answers `busy`: the `delete` took the lock too, and a 503's `Retry-After` would
+     * have the client send its change again at once, into a new session.
      *
      * `from`: given with a login's new id, the session the login's request loaded (and, in a store
      * that locks, holds). A store shared by several processes writes nothing when a `delete` in
