@@ -109,7 +109,10 @@ export interface Store {
      * that locks, holds). A store shared by several processes writes nothing when a `delete` in
      * another one ended `from` meanwhile (`endScopedSession` of the id the account recorded), and
      * throws `SessionEndedError` (409), as the login fails in that process: else the ended session's
-     * preserved keys live on under the new id, signed in.
+     * preserved keys live on under the new id, signed in. Not given after a logout in the same
+     * request (`destroyScopedSession()`, then `regenerateScopedSession()`: another user signs in on
+     * that browser), whose new session carries nothing of the old: that save comes with neither a
+     * lock nor `from`, as a first visit's, so check the mark on `id` whether or not `from` is given.
      */
     save(id: string, record: string, ttlMs: number, from?: string): MaybePromise<void>
     /**
