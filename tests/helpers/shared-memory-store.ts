@@ -34,6 +34,8 @@ export const FAULTS = [
     'end not dated back',
     /** A login's `save` ignores `from`: an end of the session it moved from, in another process, is undone. */
     'login ignores from',
+    /** A `save` looks for its id's end only when `from` comes: a first visit's, ended in another process, is undone. */
+    'end looked up only with from',
     /** A lock held past its lease still keeps others out: a process that died holds its sessions for good. */
     'lock never lapses'
 ] as const
@@ -109,7 +111,10 @@ export const sharedMemoryStore = (
                 const row = live(id, now)
                 const token = tokens.get(id)
                 const free = !row?.lock || row.lock.until <= now
-                const ended = row?.ended !== undefined && fault !== 'delete keeps the lock'
+                const ended =
+                    row?.ended !== undefined &&
+                    fault !== 'delete keeps the lock' &&
+                    !(fault === 'end looked up only with from' && from === undefined)
                 const source = from === undefined || fault === 'login ignores from' ? undefined : live(from, now)
                 // Ended (its lock with it), or a login's source that was: the request fails, as where it was ended.
                 if (ended || source?.ended !== undefined) throw new SessionEndedError()

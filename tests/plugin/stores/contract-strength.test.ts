@@ -19,6 +19,7 @@ const caughtBy: [Fault, number, string][] = [
     ['delete keeps the lock', 0, "a delete by the other ends this request's hold"],
     ['end not dated back', 0, 'a delete dated back (endScopedSession)'],
     ['login ignores from', 0, "a login's save is refused (SessionEndedError)"],
+    ['end looked up only with from', 0, "a save without a lock or from (a first visit's) is refused"],
     ['lock never lapses', 0, 'a lock lapses with its lease']
 ]
 

@@ -476,6 +476,21 @@ export const storeContract = (name: string, options: ContractOptions) => {
                     await two.release(fresh)
                 })
 
+                it("a save without a lock or from (a first visit's) is refused (SessionEndedError) when the other ended its id", async () => {
+                    const [one, two] = pair()
+                    const id = ids()
+                    // endScopedSession(id) in another process of an id the app was told, before its first save here;
+                    // a login after a logout in the same request saves its new id the same way.
+                    await two.delete(id, DAY)
+                    const saved = await Promise.resolve(one.save(id, '{"n":1}', DAY)).then(
+                        () => 'saved',
+                        (error: unknown) => error
+                    )
+                    expect(saved).toBeInstanceOf(SessionEndedError)
+                    expect(gone(await two.load(id, DAY))).toBe(true)
+                    await two.release(id)
+                })
+
                 const { shortLease } = options
                 if (shortLease)
                     it('a lock lapses with its lease: the other takes it, and the late holder saves nothing', async () => {
