@@ -88,6 +88,13 @@ export interface EngineCore {
      * new session (destroyed, then regenerated) goes on.
      */
     endedMeanwhile: (session: ScopedSession) => boolean
+    /**
+     * The store refused `session`'s save with `error`: when it is `SessionEndedError` (another process
+     * ended the session between this request's load and its save), a request that changed nothing
+     * itself (a page load, a reset) saves nothing and goes on, as in the process that ended it
+     * (`ScopedSession.treatAsEnded`); any other error, a change, or a login, throws.
+     */
+    endedAtSave: (session: ScopedSession, error: unknown) => void
     /** Session `id` was deleted at a login or logout: remembered as ended now, unless it was already (`rememberEnd`). */
     markEnded: (id: string) => void
     /**
@@ -318,6 +325,10 @@ export const createEngine = (config: EngineConfig) => {
             forbidStoring(session, set)
         },
         endedMeanwhile,
+        endedAtSave(session, error) {
+            if (!(error instanceof SessionEndedError) || session.movedFrom) throw error
+            session.treatAsEnded()
+        },
         markEnded: (id) => rememberEnd(endedIds, id, seconds()),
         loaded(session, answer, id) {
             if (typeof answer === 'string') return answer

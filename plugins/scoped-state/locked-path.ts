@@ -4,7 +4,7 @@
  * mutex and the store's own lock from `open` to `commit`, or to `release` or `abort` when it fails.
  */
 import type { EngineCore, RequestPath } from './engine.js'
-import { isPromise, SessionEndedError } from './errors.js'
+import { isPromise } from './errors.js'
 import { SessionMutex } from './mutex.js'
 import type { ResponseSet } from './response-headers.js'
 import type { ScopedSession } from './session.js'
@@ -120,11 +120,8 @@ export const lockedPath = (core: EngineCore): RequestPath => {
                         const saving = store.save(session.id.id, record, core.ttlOf(session.id), from)
                         if (isPromise(saving)) await saving
                     } catch (error) {
-                        // Ended by another process while this request held it (Redis drops the lock with
-                        // the record): as on the ending process, a request that changed nothing itself (a
-                        // page load, a reset) saves nothing and goes on; one that did, or a login, fails (409).
-                        if (!(error instanceof SessionEndedError) || session.movedFrom) throw error
-                        session.treatAsEnded()
+                        // Ended by another process while this request held it (Redis drops the lock with the record).
+                        core.endedAtSave(session, error)
                         record = undefined
                     }
                     if (record !== undefined) {

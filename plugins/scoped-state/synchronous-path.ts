@@ -103,9 +103,15 @@ export const synchronousPath = (core: EngineCore): RequestPath => {
             if (record !== undefined) {
                 // A login names the session it moved from, which another process may end between its load and this save.
                 const from = session.loggedOut ? undefined : session.movedFrom?.id
-                assertSettled('save', store.save(session.id.id, record, core.ttlOf(session.id), from))
-                countWrite()
-                session.saved(record)
+                try {
+                    assertSettled('save', store.save(session.id.id, record, core.ttlOf(session.id), from))
+                    countWrite()
+                    session.saved(record)
+                } catch (error) {
+                    // Ended by another process between the rebase's load and this save (a shared SQLite file).
+                    core.endedAtSave(session, error)
+                    record = undefined
+                }
             }
             if (session.discard) {
                 const { id, ttl } = session.discard

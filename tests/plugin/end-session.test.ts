@@ -571,6 +571,24 @@ describe('endScopedSession on SQLite, one file shared by two store objects (two 
         }
     }
 
+    test('a page load whose save comes just after the other instance ended its session, which changed nothing itself, goes on (200, no cookie)', async () => {
+        const { one, other } = instances()
+        // A page load drops the default page scope's draft: a save, though the handler changed nothing.
+        const two = accountApp(other)
+            .post('/draft', ({ scopedStore }) => {
+                scopedStore.draft = 'unsent'
+                return 'kept'
+            })
+            .get('/page', () => 'page')
+        const phone = client(two)
+        const phoneId = await (await phone.post('/login')).text()
+        await phone.post('/draft')
+        endingBeforeNextSave(other, () => client(one).post(`/end/${phoneId}`), phoneId)
+        const page = await phone.get('/page', NAVIGATE)
+        expect([page.status, page.headers.get('set-cookie')]).toEqual([200, null])
+        expect(other.load(phoneId, 60_000)).not.toBeTypeOf('string')
+    })
+
     test('a change whose save comes just after the other instance ended its session, once loaded, is refused (409): the end stands', async () => {
         const { one, two, other } = instances()
         const phone = client(two)
