@@ -178,52 +178,25 @@ const awaitingLoginApp = (store: Store, serializeRequests = false) => {
     return { app, recorded: recorded.promise, finish: () => finish.resolve() }
 }
 
-describe('a login whose new id is ended before its commit', () => {
-    test.each([false, true])(
-        'fails (409): nothing saved under the ended id, and its cookie not sent (serializeRequests: %p)',
-        async (serializeRequests) => {
+describe('a request whose new id is ended before its commit', () => {
+    const cases = [
+        { what: 'a login', route: '/login', returning: true },
+        { what: "a first visit's request", route: '/order', returning: false },
+        { what: 'a login after a logout in the same request', route: '/switch-user', returning: true }
+    ]
+    test.each(cases.flatMap((each) => [false, true].map((serializeRequests) => ({ ...each, serializeRequests }))))(
+        '$what fails (409): nothing saved under the ended id, its cookie not sent (serializeRequests: $serializeRequests)',
+        async ({ route, returning, serializeRequests }) => {
             const store = memoryStore()
             const { app, recorded, finish } = awaitingLoginApp(store, serializeRequests)
-            const phone = client(app)
-            const login = phone.post('/login')
+            const browser = client(app)
+            if (returning) await browser.post('/add-to-cart')
+            const answer = browser.post(route)
             const id = await recorded
             expect(await (await client(app).post(`/end/${id}`)).text()).toBe('ended')
             finish()
-            expect((await login).status).toBe(409)
-            expect(sessionIdOf(phone.cookie)).not.toBe(id)
-            expect(store.load(id, 60_000)).toBeUndefined()
-        }
-    )
-
-    test.each([false, true])(
-        "so does a new visitor's first request whose id is ended before its commit (serializeRequests: %p)",
-        async (serializeRequests) => {
-            const store = memoryStore()
-            const { app, recorded, finish } = awaitingLoginApp(store, serializeRequests)
-            const visitor = client(app)
-            const order = visitor.post('/order')
-            const id = await recorded
-            expect(await (await client(app).post(`/end/${id}`)).text()).toBe('ended')
-            finish()
-            expect((await order).status).toBe(409)
-            expect(visitor.cookie).toBe('')
-            expect(store.load(id, 60_000)).toBeUndefined()
-        }
-    )
-
-    test.each([false, true])(
-        'so does a login after a logout in the same request (serializeRequests: %p)',
-        async (serializeRequests) => {
-            const store = memoryStore()
-            const { app, recorded, finish } = awaitingLoginApp(store, serializeRequests)
-            const laptop = client(app)
-            await laptop.post('/add-to-cart')
-            const login = laptop.post('/switch-user')
-            const id = await recorded
-            expect(await (await client(app).post(`/end/${id}`)).text()).toBe('ended')
-            finish()
-            expect((await login).status).toBe(409)
-            expect(sessionIdOf(laptop.cookie)).not.toBe(id)
+            expect((await answer).status).toBe(409)
+            expect(sessionIdOf(browser.cookie)).not.toBe(id)
             expect(store.load(id, 60_000)).toBeUndefined()
         }
     )
