@@ -11,6 +11,7 @@ import { APP_SCRIPT, HTMX_FILE, HTMX_URL, PUBLIC_DIR, STYLES } from './assets'
 import { BASE_PATH } from './base-path'
 import { bugLog } from './bug-log'
 import { countedLog } from './counted-log'
+import { devHosts } from './dev-hosts'
 import { errors } from './errors'
 import type { LiveReload } from './live-reload'
 import { HTML_TYPE } from './respond'
@@ -46,6 +47,12 @@ export interface AppOptions {
      * @default undefined (off)
      */
     liveReload?: LiveReload
+    /**
+     * Answer only requests whose `Host` is localhost, an IP address or one of these names
+     * (`server/dev-hosts.ts`); development only.
+     * @default undefined (any host)
+     */
+    allowedHosts?: readonly string[]
 }
 
 const VERSIONED = [STYLES, APP_SCRIPT]
@@ -127,6 +134,7 @@ export const createApp = (options: AppOptions = {}) => {
         // Every route under BASE_PATH, as the proxy passes it on; an address outside it gets the 404 page.
         new Elysia({ prefix: BASE_PATH })
             .use(options.accessLog ? accessLog(options.accessLog) : new Elysia())
+            .use(options.allowedHosts ? devHosts(options.allowedHosts) : new Elysia())
             .use(security({ hsts: options.hsts, refused: refusals.report }))
             .use(errors(reportUnavailable, bugs.report))
             // What the logs counted and did not tell yet.

@@ -24,6 +24,8 @@ export interface Config {
     liveReload: boolean
     /** The path the app is served under (`BASE_PATH`, `server/base-path.ts`); `''` at the root. */
     basePath: string
+    /** Host names the development server answers besides localhost and IP addresses (`ALLOWED_HOSTS`, `server/dev-hosts.ts`). */
+    allowedHosts: string[]
 }
 
 export type StoreSetting = { kind: 'memory' } | { kind: 'sqlite'; path: string } | { kind: 'redis'; url: string }
@@ -119,6 +121,19 @@ const liveReload = (value: string | undefined, production: boolean) => {
     return true
 }
 
+/** Host names, lower case; `.example.test` takes its subdomains too. */
+const allowedHosts = (value: string | undefined) =>
+    (value ?? '')
+        .split(',')
+        .map((name) => name.trim().toLowerCase())
+        .filter(Boolean)
+        .map((name) => {
+            if (/^\.?[a-z\d-]+(\.[a-z\d-]+)*$/.test(name)) return name
+            throw new ConfigError(
+                `ALLOWED_HOSTS must be host names separated by commas (a leading dot takes subdomains too), got '${name}'.`
+            )
+        })
+
 // Checked here for its message; `server/base-path.ts` reads it for the views, which cannot wait for this.
 const basePath = (value: string | undefined) => {
     if (value === undefined || value === '') return ''
@@ -144,6 +159,7 @@ export const readConfig = (env: Record<string, string | undefined> = process.env
         store: store(env.SCOPED_STATE_STORE),
         shutdownGrace: shutdownGrace(env.SHUTDOWN_GRACE_SECONDS),
         liveReload: liveReload(env.LIVE_RELOAD, production),
-        basePath: basePath(env.BASE_PATH)
+        basePath: basePath(env.BASE_PATH),
+        allowedHosts: allowedHosts(env.ALLOWED_HOSTS)
     }
 }

@@ -19,7 +19,8 @@ const start = () => {
         state: { secret, production: config.production, store },
         accessLog: config.development ? console.log : undefined,
         hsts: config.production,
-        liveReload: reload
+        liveReload: reload,
+        allowedHosts: config.development ? config.allowedHosts : undefined
     })
     listen(app, config.port, config.hostname)
     // A wildcard address is not one to browse to; an IPv6 one is written in brackets.

@@ -1,0 +1,37 @@
+/**
+ * In development, a request is answered only when its `Host` names this machine as a browser on
+ * it would: `localhost` (and its subdomains), an IP address (a phone on the LAN), or a name the
+ * developer listed in `ALLOWED_HOSTS`. Else a page on any site could point its own name at
+ * 127.0.0.1 (DNS rebinding) and read what the development server answers, as Vite's and
+ * webpack's development servers refuse too. Not in production, where the proxy in front
+ * chooses which names reach the app.
+ */
+import { isIP } from 'node:net'
+import { Elysia } from 'elysia'
+
+/** Whether `hostname` (as a URL gives it: lower case, IPv6 in brackets) may reach the development server. */
+const allowed = (hostname: string, names: readonly string[]) =>
+    hostname === 'localhost' ||
+    hostname.endsWith('.localhost') ||
+    isIP(hostname.replace(/^\[(.*)\]$/, '$1')) !== 0 ||
+    names.some((name) =>
+        name.startsWith('.') ? hostname.endsWith(name) || hostname === name.slice(1) : hostname === name
+    )
+
+/**
+ * Refuses with 403, before routing, a request whose `Host` is none of the above.
+ *
+ * @example
+ * app.use(devHosts(['myapp.test', '.ngrok-free.app']))
+ */
+export const devHosts = (names: readonly string[]) =>
+    new Elysia({ name: 'dev-hosts', seed: names }).onRequest(({ request, set }) => {
+        const { hostname } = new URL(request.url)
+        if (allowed(hostname, names)) return
+        set.status = 403
+        set.headers['content-type'] = 'text/plain; charset=utf-8'
+        return (
+            `Host '${hostname}' is not allowed in development: a page on another site could reach this server ` +
+            `under that name. To use it, add it to ALLOWED_HOSTS (comma-separated; '.${hostname}' takes its subdomains too).`
+        )
+    })
