@@ -115,7 +115,7 @@ export const lockedPath = (core: EngineCore): RequestPath => {
                 // to be deleted (its answer 200, its change lost).
                 if (record !== undefined) {
                     // A login names the session it moved from, which another process may have ended meanwhile.
-                    const from = session.loggedOut ? undefined : session.movedFrom?.id
+                    const from = session.loginSource?.id
                     try {
                         const saving = store.save(session.id.id, record, core.ttlOf(session.id), from)
                         if (isPromise(saving)) await saving

@@ -137,6 +137,14 @@ export class ScopedSession {
         this.pageWrittenAfterMove = false
     }
 
+    /**
+     * The session a login moved from, whose preserved keys the new record carries: what a save
+     * names as `from`. None after a logout, whose new session (a message for the next page) carries nothing.
+     */
+    get loginSource() {
+        return this.loggedOut ? undefined : this.movedFrom
+    }
+
     /** The session's shared parse of `raw` (or this request's private one, for a long record), once per request. */
     private shared(): StateRecord {
         if (this.parsed && this.parsedRaw === this.raw) return this.parsed

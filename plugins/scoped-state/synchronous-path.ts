@@ -41,9 +41,8 @@ const loadFor = (core: EngineCore, session: ScopedSession, id: string, ttl: numb
 export const rebaseOnStored = (core: EngineCore, session: ScopedSession, record: string) => {
     const ttl = core.ttlOf(session.id)
     // A login carries over the preserved keys as this request loaded them: saved by
-    // another request since (its handler awaited), they would lose that change. Not after a
-    // logout: the new session starts empty (a message for the next page), and carries nothing.
-    const moved = session.loggedOut ? undefined : session.movedFrom
+    // another request since (its handler awaited), they would lose that change.
+    const moved = session.loginSource
     if (moved && loadFor(core, session, moved.id, ttl) !== moved.raw)
         // Ended by another process meanwhile (`endScopedSession`, a logout there): the login fails as it
         // would there, not as a collision, whose message asks the user to try again at once.
@@ -102,7 +101,7 @@ export const synchronousPath = (core: EngineCore): RequestPath => {
             if (record !== undefined) record = rebaseOnStored(core, session, record)
             if (record !== undefined) {
                 // A login names the session it moved from, which another process may end between its load and this save.
-                const from = session.loggedOut ? undefined : session.movedFrom?.id
+                const from = session.loginSource?.id
                 try {
                     assertSettled('save', store.save(session.id.id, record, core.ttlOf(session.id), from))
                     countWrite()
