@@ -98,17 +98,17 @@ const drive = async (
             ids[index] = await login.text()
         })
     )
-    const increment = async (index: number) => {
-        const user = users[index] as ReturnType<typeof client>
+    type User = (typeof users)[number]
+    const increment = async (user: User, index: number) => {
         const response = await user.post(`/increment?before=${draw.int(3)}&after=${draw.int(3)}`)
         const body = await response.text()
         if (response.status === 200) tally.answered[index]?.push(Number(body))
         else tally.refused.push(response.status)
     }
-    const burst = (index: number) => Array.from({ length: 1 + draw.int(3) }, () => increment(index))
+    const burst = (user: User, index: number) => Array.from({ length: 1 + draw.int(3) }, () => increment(user, index))
     // A login amid a burst (the form sent again) carries the count its session held then to the new id.
-    const relogin = async (index: number) => {
-        const login = await (users[index] as ReturnType<typeof client>).post(`/login/user-${index}`)
+    const relogin = async (user: User, index: number) => {
+        const login = await user.post(`/login/user-${index}`)
         if (login.status === 200) ids[index] = await login.text()
         else tally.refused.push(login.status)
     }
@@ -119,8 +119,8 @@ const drive = async (
     for (let round = 0; round < BURSTS || !besideDone; round++)
         await Promise.all(
             users.map(async (user, index) => {
-                const again = draw.chance(0.25) ? [relogin(index)] : []
-                const [read] = await Promise.all([user.get('/read'), ...burst(index), ...again])
+                const again = draw.chance(0.25) ? [relogin(user, index)] : []
+                const [read] = await Promise.all([user.get('/read'), ...burst(user, index), ...again])
                 if (read.status !== 200) return tally.refused.push(read.status)
                 // Sent with the old cookie beside a login that ended it, a read finds that session empty.
                 const { user: found } = (await read.json()) as { user: string }
@@ -131,14 +131,14 @@ const drive = async (
     const ended: string[] = []
     await Promise.all(
         users.map(async (user, index) => {
-            if (index % 3 === 2) return await Promise.all(burst(index))
+            if (index % 3 === 2) return await Promise.all(burst(user, index))
             const cookie = user.cookie
             ended.push(cookie)
             const end =
                 index % 3 === 0
                     ? user.post('/logout')
                     : (users[index + 1] as ReturnType<typeof client>).post(`/end/${ids[index]}`)
-            const [ending] = await Promise.all([end, ...burst(index)])
+            const [ending] = await Promise.all([end, ...burst(user, index)])
             expect(ending.status).toBe(200)
         })
     )
