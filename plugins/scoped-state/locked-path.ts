@@ -9,7 +9,7 @@ import { SessionMutex } from './mutex.js'
 import type { ResponseSet } from './response-headers.js'
 import type { ScopedSession } from './session.js'
 import { DEFAULT_LOCK_LEASE, lockLostError, type Store } from './store.js'
-import { countWrite, rebaseOnStored, reloadOnFirstTouch } from './synchronous-path.js'
+import { countWrite, reloadOnFirstTouch, writeSynchronously } from './synchronous-path.js'
 import { timerDelay } from './whole-number.js'
 
 /**
@@ -106,42 +106,44 @@ export const lockedPath = (core: EngineCore): RequestPath => {
                 }
                 // A synchronous store (`serializeRequests`) may be shared with instances without it (the
                 // default memory store of a cookie name, a SQLite file): their requests take no turn, so
-                // one of them may have saved the session since this one loaded it. Rebased onto that
-                // save, as on the synchronous path, instead of overwriting it.
-                if (record !== undefined && store.synchronous) record = rebaseOnStored(core, session, record)
-                // Awaited only when a promise: with a synchronous store, nothing runs between that check,
-                // the save, and the delete and mark of a login's or logout's old id, as on the synchronous
-                // path; else a request of such an instance could commit in between, into a session about
-                // to be deleted (its answer 200, its change lost).
-                if (record !== undefined) {
-                    // A login names the session it moved from, which another process may have ended meanwhile.
-                    const from = session.loginSource?.id
-                    try {
-                        const saving = store.save(session.id.id, record, core.ttlOf(session.id), from)
-                        if (isPromise(saving)) await saving
-                    } catch (error) {
-                        // Ended by another process while this request held it (Redis drops the lock with the record).
-                        core.endedAtSave(session, error)
+                // one of them may have saved the session since this one loaded it. Rebased onto that save,
+                // and with nothing awaited, as on the synchronous path: else a request of such an instance
+                // could commit between the save and the delete of a login's or logout's old id, into a
+                // session about to be deleted (its answer 200, its change lost).
+                if (store.synchronous) {
+                    if ((record !== undefined || session.discard) && !writeSynchronously(core, session, record))
                         record = undefined
-                    }
+                } else {
                     if (record !== undefined) {
-                        countWrite()
-                        session.saved(record)
+                        // A login names the session it moved from, which another process may have ended meanwhile.
+                        const from = session.loginSource?.id
+                        try {
+                            const saving = store.save(session.id.id, record, core.ttlOf(session.id), from)
+                            if (isPromise(saving)) await saving
+                        } catch (error) {
+                            // Ended by another process while this request held it (Redis drops the lock with the record).
+                            core.endedAtSave(session, error)
+                            record = undefined
+                        }
+                        if (record !== undefined) {
+                            countWrite()
+                            session.saved(record)
+                        }
                     }
-                }
-                if (session.discard) {
-                    // A save that ran a lease too long lost the turn (mutex.ts): the old id's record, and in
-                    // Redis its lock, are the next request's now.
-                    if (id !== undefined && !mutex.holds(id, set)) throw lockLostError()
-                    const ended = session.discard
-                    try {
-                        const deleting = store.delete(ended.id, ended.ttl)
-                        if (isPromise(deleting)) await deleting
-                        countWrite()
-                    } catch (error) {
-                        core.discardFailed(error, session, record !== undefined)
+                    if (session.discard) {
+                        // A save that ran a lease too long lost the turn (mutex.ts): the old id's record, and in
+                        // Redis its lock, are the next request's now.
+                        if (id !== undefined && !mutex.holds(id, set)) throw lockLostError()
+                        const ended = session.discard
+                        try {
+                            const deleting = store.delete(ended.id, ended.ttl)
+                            if (isPromise(deleting)) await deleting
+                            countWrite()
+                        } catch (error) {
+                            core.discardFailed(error, session, record !== undefined)
+                        }
+                        core.markEnded(ended.id)
                     }
-                    core.markEnded(ended.id)
                 }
             } catch (error) {
                 writesSettled()

@@ -26,7 +26,8 @@
  * - Lock, if several processes share it: `load` takes a lock on the session that `save`,
  *   `release` and `delete` end, as the Redis store does with a token, or two requests of one
  *   session in two processes lose one's update (the plugin keeps them apart only inside a
- *   process). It should then also answer `endedAgo` (below).
+ *   process). A synchronous store may run each commit as one transaction instead
+ *   (`atomically`), as the SQLite store does. It should then also answer `endedAgo` (below).
  * - Be checked: the template's `tests/plugin/stores/contract.ts` runs against any store
  *   (`storeContract('mine', { create: () => myStore() })`); give a shared one `shared: () =>
  *   [a, b]` too, two store objects on one backend, or its lock and ended marks go unchecked.
@@ -115,6 +116,18 @@ export interface Store {
      * lock nor `from`, as a first visit's, so check the mark on `id` whether or not `from` is given.
      */
     save(id: string, record: string, ttlMs: number, from?: string): MaybePromise<void>
+    /**
+     * For a synchronous store that several processes share without a lock (a SQLite file): runs
+     * `writes`, a commit's calls (`load` the record again, `save`, `delete` a login's or logout's
+     * old id), as one transaction, and answers what it answers. No other process writes in
+     * between: a change saved there meanwhile is either loaded and merged, or made after the
+     * commit, where without it the save would overwrite it, or a login would carry the old
+     * session's keys away from it. An error `writes` throws is thrown again, its writes undone; one
+     * that stops the transaction from starting or committing (another connection holding the file
+     * past the store's wait, a full disk) throws `StoreUnavailableError`, nothing written. Leave it
+     * out when the store is one process's alone (the memory store).
+     */
+    atomically?: (<T>(writes: () => T) => T) | undefined
     /**
      * Ends the request's hold on `id` without writing. The plugin does not wait for it, and
      * lets the session's next request in right after the call: a store that locks must send

@@ -78,56 +78,77 @@ const assertSettled = (call: 'save' | 'delete', answer: unknown) => {
     if (isPromise(answer)) throw storeContractError(call, answer)
 }
 
-export const synchronousPath = (core: EngineCore): RequestPath => {
-    const { store } = core
-    return {
-        open(request: Request): ScopedSession {
-            const at = core.seconds()
-            for (;;) {
-                const session = core.identify(request, at)
-                if (!session.returning) return session
-                session.raw = loadFor(core, session, session.id.id, core.ttlOf(session.id, at))
-                // Ended by another process past the grace: a new session, as there (identify now passes it over).
-                if (core.startsOver(session, at)) continue
-                reloadOnFirstTouch(core, session)
-                return session
-            }
-        },
-        commit(session: ScopedSession | undefined, set: ResponseSet, response?: unknown): Response | undefined {
-            if (!session) return undefined
-            core.closeHandling(session, set)
-            let record = session.serialize()
-            if (core.endedMeanwhile(session)) record = undefined
-            if (record !== undefined) record = rebaseOnStored(core, session, record)
-            if (record !== undefined) {
-                // A login names the session it moved from, which another process may end between its load and this save.
-                const from = session.loginSource?.id
-                try {
-                    assertSettled('save', store.save(session.id.id, record, core.ttlOf(session.id), from))
-                    countWrite()
-                    session.saved(record)
-                } catch (error) {
-                    // Ended by another process between the rebase's load and this save (a shared SQLite file).
-                    core.endedAtSave(session, error)
-                    record = undefined
-                }
-            }
-            if (session.discard) {
-                const { id, ttl } = session.discard
-                let deleted: unknown
-                try {
-                    deleted = store.delete(id, ttl)
-                    countWrite()
-                } catch (error) {
-                    core.discardFailed(error, session, record !== undefined)
-                }
-                assertSettled('delete', deleted)
-                core.markEnded(id)
-            }
-            return core.sendCookie(session, set, response)
-        },
-        /** Nothing to release after a failure: this path holds no lock. */
-        abort: undefined,
-        release: undefined
+/**
+ * A commit's writes into a synchronous store: `record` (if any) rebased onto what is stored
+ * (`rebaseOnStored`) and saved, then the id a login or logout ended deleted. Store calls only:
+ * they run in one transaction of the store's when it has them (`Store.atomically`, a SQLite
+ * file another process may write meanwhile), and what the process remembers of them is left
+ * to `writeSynchronously`, once they are committed. Answers the record saved, if any.
+ */
+const storeWrites = (core: EngineCore, session: ScopedSession, record: string | undefined) => {
+    if (record !== undefined) record = rebaseOnStored(core, session, record)
+    if (record !== undefined) {
+        // A login names the session it moved from, which another process may end between its load and this save.
+        const from = session.loginSource?.id
+        try {
+            assertSettled('save', core.store.save(session.id.id, record, core.ttlOf(session.id), from))
+        } catch (error) {
+            // Ended by another process between its load and this save (a shared store without `atomically`).
+            core.endedAtSave(session, error)
+            record = undefined
+        }
     }
+    if (session.discard) {
+        const { id, ttl } = session.discard
+        let deleted: unknown
+        try {
+            deleted = core.store.delete(id, ttl)
+        } catch (error) {
+            core.discardFailed(error, session, record !== undefined)
+        }
+        assertSettled('delete', deleted)
+    }
+    return record
 }
+
+/**
+ * Saves `record` (if any) for `session` into a synchronous store, and deletes the id a login
+ * or logout ended, without a break: no request of this process runs in between, and with the
+ * store's `atomically` none of another process either. Both paths call it. Answers whether
+ * the record was saved.
+ */
+export const writeSynchronously = (core: EngineCore, session: ScopedSession, record: string | undefined) => {
+    const { store } = core
+    const write = () => storeWrites(core, session, record)
+    const saved = store.atomically ? store.atomically(write) : write()
+    if (saved !== undefined) session.saved(saved)
+    if (saved !== undefined || session.discard) countWrite()
+    if (session.discard) core.markEnded(session.discard.id)
+    return saved !== undefined
+}
+
+export const synchronousPath = (core: EngineCore): RequestPath => ({
+    open(request: Request): ScopedSession {
+        const at = core.seconds()
+        for (;;) {
+            const session = core.identify(request, at)
+            if (!session.returning) return session
+            session.raw = loadFor(core, session, session.id.id, core.ttlOf(session.id, at))
+            // Ended by another process past the grace: a new session, as there (identify now passes it over).
+            if (core.startsOver(session, at)) continue
+            reloadOnFirstTouch(core, session)
+            return session
+        }
+    },
+    commit(session: ScopedSession | undefined, set: ResponseSet, response?: unknown): Response | undefined {
+        if (!session) return undefined
+        core.closeHandling(session, set)
+        const serialized = session.serialize()
+        const record = core.endedMeanwhile(session) ? undefined : serialized
+        if (record !== undefined || session.discard) writeSynchronously(core, session, record)
+        return core.sendCookie(session, set, response)
+    },
+    /** Nothing to release after a failure: this path holds no lock. */
+    abort: undefined,
+    release: undefined
+})

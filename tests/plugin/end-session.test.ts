@@ -468,7 +468,13 @@ describe('endScopedSession on Redis, two instances', () => {
     )
 })
 
-describe('endScopedSession on SQLite, one file shared by two store objects (two processes)', () => {
+/** A SQLite store whose commits are not one transaction: a synchronous store of your own without `atomically`. */
+const withoutTransactions = (store: Store): Store => ({ ...store, atomically: undefined })
+
+describe.each([
+    ['', (store: Store) => store],
+    [', as a store of your own without atomically', withoutTransactions]
+])('endScopedSession on SQLite, one file shared by two store objects (two processes)%s', (_, variant) => {
     const dir = mkdtempSync(join(tmpdir(), 'scoped-state-end-shared-'))
     const stores: Store[] = []
     afterAll(() => {
@@ -479,7 +485,8 @@ describe('endScopedSession on SQLite, one file shared by two store objects (two 
         const path = join(dir, `${crypto.randomUUID()}.db`)
         const [a, b] = [sqliteStore({ path }), sqliteStore({ path })]
         stores.push(a, b)
-        return { one: accountApp(a), two: accountApp(b), ending: a, other: b }
+        const other = variant(b)
+        return { one: accountApp(a), two: accountApp(other), ending: a, other }
     }
 
     test('on the other instance, that browser signs in again at once (200, a new session)', async () => {
@@ -530,17 +537,30 @@ describe('endScopedSession on SQLite, one file shared by two store objects (two 
     })
 
     /**
-     * Has `ending` (the other instance) run before `store`'s next save, as another process may between
-     * the commit's load of the record and its save: SQLite takes no lock in between.
+     * Has `ending` (the other instance) run as late in `store`'s next commit as another process can:
+     * just before its transaction (`atomically`), or, without one, between its load of the record and
+     * its save (SQLite takes no lock in between).
      */
     const endingBeforeNextSave = (store: Store, ending: () => unknown, ended: string) => {
-        const save = store.save.bind(store)
-        store.save = (...args) => {
-            store.save = save
+        const landed = () => {
             ending()
             // Landed, not merely sent: the other instance's hooks run synchronously up to the store.
             expect(store.peek?.(ended)).toBeUndefined()
-            return save(...args)
+        }
+        const { atomically } = store
+        if (atomically)
+            store.atomically = (writes) => {
+                store.atomically = atomically
+                landed()
+                return atomically(writes)
+            }
+        else {
+            const save = store.save.bind(store)
+            store.save = (...args) => {
+                store.save = save
+                landed()
+                return save(...args)
+            }
         }
     }
 

@@ -348,6 +348,9 @@ export const sqliteStore = (options: SqliteStoreOptions): SqliteStore => {
         remove.run(id)
         markEnded.run(id, time - agoMs, time + Math.max(ttlMs, ENDED_MARK), time)
     })
+    const begin = prepare<unknown, []>('BEGIN IMMEDIATE')
+    const commit = prepare<unknown, []>('COMMIT')
+    const rollback = prepare<unknown, []>('ROLLBACK')
     const removeExpired = (table: string, returning = '') =>
         prepare<unknown, [number]>(
             `DELETE FROM ${table} WHERE id IN (SELECT id FROM ${table} WHERE expires <= ? LIMIT ${SWEEP_ROWS})${returning}`
@@ -484,6 +487,28 @@ export const sqliteStore = (options: SqliteStoreOptions): SqliteStore => {
     const timer = setInterval(sweep, sweepInterval)
     timer.unref()
 
+    /**
+     * A commit as one transaction (`Store.atomically`), so that no other process writes between its
+     * load and its save. Not with `exclusive`, where there is none: the two statements more cost a
+     * save about 0.8 µs, where on a shared file the load's own transaction they save costs more.
+     * IMMEDIATE: a transaction that reads first, then writes, would fail at its first write
+     * (SQLITE_BUSY, without waiting) when another process wrote since its read.
+     */
+    const atomically = options.exclusive
+        ? undefined
+        : <T>(writes: () => T): T => {
+              guard(() => begin.run(), true)
+              try {
+                  const result = writes()
+                  guard(() => commit.run(), true)
+                  return result
+              } catch (error) {
+                  // Unless SQLite undid it already (a statement that failed inside it).
+                  if (db.inTransaction) rollback.run()
+                  throw error
+              }
+          }
+
     return {
         synchronous: true,
         load: (id, ttlMs) =>
@@ -518,6 +543,7 @@ export const sqliteStore = (options: SqliteStoreOptions): SqliteStore => {
             }, true)
             if (written === 0) throw new SessionEndedError()
         },
+        atomically,
         // No write on the side, as `load` makes: a read for the app is no use of the session.
         peek: (id) =>
             guard(() => {

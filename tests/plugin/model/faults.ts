@@ -47,6 +47,7 @@ const after = <T>(answer: T, then: () => void): T => {
  * answering with promises (Redis) fails with a rejected one, after the write that ran settled.
  */
 export const faulty = (inner: Store) => {
+    const { atomically } = inner
     let armed: Fault | undefined
     let counts = { load: 0, save: 0, delete: 0, release: 0 }
     let tapped: Tapped = { fired: undefined, saved: [], deleted: [], records: [] }
@@ -75,7 +76,23 @@ export const faulty = (inner: Store) => {
                 })
             ),
         delete: (id, ttl) => call('delete', id, () => after(inner.delete(id, ttl), () => tapped.deleted.push(id))),
-        release: (id) => call('release', id, () => inner.release(id))
+        release: (id) => call('release', id, () => inner.release(id)),
+        // A commit's transaction (SQLite) that a fault stops is undone: none of its writes happened.
+        atomically:
+            atomically &&
+            ((writes) => {
+                const { fired, saved, deleted, records } = tapped
+                const before = [saved.length, deleted.length, records.length] as const
+                try {
+                    return atomically(writes)
+                } catch (error) {
+                    saved.length = before[0]
+                    deleted.length = before[1]
+                    records.length = before[2]
+                    if (tapped.fired !== fired && tapped.fired) tapped.fired.applied = false
+                    throw error
+                }
+            })
     }
     return {
         store,

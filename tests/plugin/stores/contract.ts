@@ -45,6 +45,8 @@ export interface ContractOptions {
      * peek-session.test.ts.)
      */
     peek?: boolean
+    /** The store has the optional `atomically` (a synchronous one shared without a lock): checks it too. */
+    atomically?: boolean
 }
 
 const DAY = 86_400_000
@@ -194,6 +196,36 @@ export const storeContract = (name: string, options: ContractOptions) => {
             await store.save(ids(), '{}', DAY)
             expect((await store.stats()).sessions).toBe(before + 2)
         })
+
+        if (options.atomically)
+            it('atomically commits the calls it runs and answers their answer; when they throw, undoes them all and throws that', () => {
+                const store = make()
+                const [id, other] = [ids(), ids()]
+                store.save(id, '{"v":1}', DAY)
+                store.save(other, '{"v":1}', DAY)
+                const answer = store.atomically?.(() => {
+                    expect(store.load(id, DAY)).toBe('{"v":1}')
+                    store.save(id, '{"v":2}', DAY)
+                    store.delete(other, DAY)
+                    return 'committed'
+                })
+                expect([answer, store.load(id, DAY), gone(store.load(other, DAY))]).toEqual([
+                    'committed',
+                    '{"v":2}',
+                    true
+                ])
+                const broken = new RangeError('the handler broke a rule')
+                const fresh = ids()
+                expect(() =>
+                    store.atomically?.(() => {
+                        store.save(id, '{"v":3}', DAY)
+                        store.save(fresh, '{"v":3}', DAY)
+                        store.delete(id, DAY)
+                        throw broken
+                    })
+                ).toThrow(broken)
+                expect([store.load(id, DAY), store.load(fresh, DAY)]).toEqual(['{"v":2}', undefined])
+            })
 
         if (options.peek)
             describe('peek, a read that is no use of the session', () => {

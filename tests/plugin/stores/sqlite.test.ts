@@ -35,7 +35,7 @@ const newPath = () => join(dir, `state-${++files}.db`)
 const HOUR = 3_600
 const DAY = 24 * HOUR
 
-storeContract('sqlite', { create: () => sqliteStore({ path: newPath() }), peek: true })
+storeContract('sqlite', { create: () => sqliteStore({ path: newPath() }), peek: true, atomically: true })
 storeContract('sqlite, exclusive', { create: () => sqliteStore({ path: newPath(), exclusive: true }), peek: true })
 
 /**
@@ -651,7 +651,14 @@ describe('sqlite store', () => {
             } catch (error) {
                 failure = { status: error.status, message: error.message }
             }
-            console.log(JSON.stringify({ failure, kept: store.load('a', 60_000) }))
+            // A commit's transaction too, which writes its pages to the log as it commits.
+            let committing
+            try {
+                store.atomically(() => store.save('a', JSON.stringify({ v: 'y'.repeat(4_000) }), 60_000))
+            } catch (error) {
+                committing = { status: error.status, message: error.message }
+            }
+            console.log(JSON.stringify({ failure, committing, kept: store.load('a', 60_000) }))
             store.close()
         `
         const limited = `trap '' XFSZ; ulimit -f 400 && exec "$0" -e "$1"`
@@ -661,8 +668,12 @@ describe('sqlite store', () => {
             new Response(child.stderr).text()
         ])
         expect({ exitCode: await child.exited, errors }).toEqual({ exitCode: 0, errors: '' })
-        const { failure, kept } = JSON.parse(output)
-        expect(failure).toEqual({ status: 503, message: expect.stringContaining('Session store unavailable: SQLite:') })
+        const { failure, committing, kept } = JSON.parse(output)
+        for (const refused of [failure, committing])
+            expect(refused).toEqual({
+                status: 503,
+                message: expect.stringContaining('Session store unavailable: SQLite:')
+            })
         expect(kept).toBe('{"v":1}')
     })
 
@@ -884,6 +895,105 @@ describe('sqlite store', () => {
         expect([store.load('a', 60_000), store.load('new', 60_000)]).toEqual(['{"n":3}', '{"n":3}'])
         store.close()
         other.close()
+    })
+
+    test("atomically: another connection's write waits for the transaction; one in a transaction keeps it from starting", () => {
+        const path = newPath()
+        const [store, other] = [sqliteStore({ path, busyTimeout: 20 }), sqliteStore({ path, busyTimeout: 20 })]
+        store.save('a', '{"n":1}', 60_000)
+        store.atomically?.(() => {
+            expect(store.load('a', 60_000)).toBe('{"n":1}')
+            expect(() => other.save('a', '{"n":9}', 60_000)).toThrow(StoreUnavailableError)
+            store.save('a', '{"n":2}', 60_000)
+        })
+        expect(other.load('a', 60_000)).toBe('{"n":2}')
+        let ran = false
+        other.atomically?.(() =>
+            expect(() =>
+                store.atomically?.(() => {
+                    ran = true
+                })
+            ).toThrow(StoreUnavailableError)
+        )
+        expect(ran).toBe(false)
+        // Writes wait again once one got through.
+        store.save('a', '{"n":3}', 60_000)
+        expect(other.load('a', 60_000)).toBe('{"n":3}')
+        // With `exclusive`, no other process has the file: each call is its own transaction.
+        const held = sqliteStore({ path: newPath(), exclusive: true })
+        expect(held.atomically).toBeUndefined()
+        for (const opened of [store, other, held]) opened.close()
+    })
+
+    describe('one file, two store objects (two processes): what the other does during a commit', () => {
+        /** `busyTimeout` short: a write of the other's waits for the commit, in this one thread, until it gives up. */
+        const instances = () => {
+            const path = newPath()
+            const [a, b] = [sqliteStore({ path }), sqliteStore({ path, busyTimeout: 20 })]
+            return { one: stateApp({ store: a }), two: stateApp({ store: b }), store: a, other: b }
+        }
+        /** Has `change` (a request to the other instance) sent inside `store`'s next save, after the commit loaded the record again. */
+        const duringNextSave = (store: Store, change: () => Promise<Response>) => {
+            const save = store.save.bind(store)
+            const answer = Promise.withResolvers<Response>()
+            store.save = (...args) => {
+                store.save = save
+                // Landed or refused, not merely sent: the other instance's hooks run synchronously up to the store.
+                change().then(answer.resolve, answer.reject)
+                return save(...args)
+            }
+            return answer.promise
+        }
+
+        test('a change made just before is merged (200, both changes)', async () => {
+            const { one, two, store, other } = instances()
+            const user = client(one)
+            await user.post('/increment')
+            const { atomically } = store
+            store.atomically = (writes) => {
+                store.atomically = atomically
+                // Before the transaction: the commit's load reads it.
+                void client(two, user.cookie).post('/theme/dark')
+                return atomically?.(writes) as ReturnType<typeof writes>
+            }
+            expect((await user.post('/increment')).status).toBe(200)
+            expect(await (await client(two, user.cookie).get('/state')).json()).toMatchObject({
+                count: 2,
+                theme: 'dark'
+            })
+            store.close()
+            other.close()
+        })
+
+        test('a change sent during it waits: refused busy (503) past its wait, never overwritten; sent again, it is kept', async () => {
+            const { one, two, store, other } = instances()
+            const user = client(one)
+            await user.post('/increment')
+            const themed = duringNextSave(store, () => client(two, user.cookie).post('/theme/dark'))
+            expect((await user.post('/increment')).status).toBe(200)
+            expect((await themed).status).toBe(503)
+            expect((await client(two, user.cookie).post('/theme/dark')).status).toBe(200)
+            expect(await (await client(one, user.cookie).get('/state')).json()).toMatchObject({
+                count: 2,
+                theme: 'dark'
+            })
+            store.close()
+            other.close()
+        })
+
+        test("a change of the old session sent during a login's commit is not carried away unsaved: refused busy (503)", async () => {
+            const { one, two, store, other } = instances()
+            const user = client(one)
+            await user.post('/theme/blue')
+            const old = user.cookie
+            const themed = duringNextSave(store, () => client(two, old).post('/theme/dark'))
+            expect((await user.post('/login')).status).toBe(200)
+            // Saved into the old session after the login read it, and answered 200, it would be lost with that session.
+            expect((await themed).status).toBe(503)
+            expect(await (await client(two, user.cookie).get('/state')).json()).toMatchObject({ theme: 'blue' })
+            store.close()
+            other.close()
+        })
     })
 
     test("an app's end is marked dated back, unless the session's end is marked already; a lapsed mark is replaced", () => {
