@@ -124,7 +124,9 @@ export interface Store {
      * commit, where without it the save would overwrite it, or a login would carry the old
      * session's keys away from it. An error `writes` throws is thrown again, its writes undone; one
      * that stops the transaction from starting or committing (another connection holding the file
-     * past the store's wait, a full disk) throws `StoreUnavailableError`, nothing written. Leave it
+     * past the store's wait, a full disk) throws `StoreUnavailableError`, nothing written. What an
+     * undone write would tell (an expired record a `load` deleted, `onExpire`) is told only once the
+     * transaction commits: undone, the record is back, to be told when deleted for good. Leave it
      * out when the store is one process's alone (the memory store).
      */
     atomically?: (<T>(writes: () => T) => T) | undefined

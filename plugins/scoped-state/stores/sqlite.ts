@@ -56,7 +56,7 @@ export interface SqliteStoreOptions {
     /**
      * Called with the id of each session whose TTL passed, once this store deleted its row:
      * by the sweep (up to `sweepInterval` late), or by a `load` that met it first (`'expired'`
-     * always: nothing is evicted). Not for the deletes the plugin asks for (login, logout,
+     * always: nothing is evicted; a load inside a commit's transaction, once that commits). Not for the deletes the plugin asks for (login, logout,
      * `endScopedSession`). Each deletion is told once, by the connection that made it; one lost
      * to a crash between the two is never told. A throw is logged once, and the store goes on.
      * @default nothing
@@ -365,6 +365,16 @@ export const sqliteStore = (options: SqliteStoreOptions): SqliteStore => {
         'SELECT count(*) AS sessions FROM scoped_state WHERE expires > ?'
     )
     let expirations = 0
+    /**
+     * The rows a `load` inside `atomically` found expired and deleted: counted and told once the
+     * transaction commits, not at the load. Undone with it (a 409, a failed save), the row is back,
+     * and the sweep or a later load would tell its expiry a second time.
+     */
+    let expiredInTransaction: string[] | undefined
+    const expired = (id: string) => {
+        expirations++
+        onExpire?.(id, 'expired')
+    }
 
     /** Whether writes wait `busyTimeout` for another connection's lock (see the option). */
     let waiting = true
@@ -498,14 +508,20 @@ export const sqliteStore = (options: SqliteStoreOptions): SqliteStore => {
         ? undefined
         : <T>(writes: () => T): T => {
               guard(() => begin.run(), true)
+              const deleted: string[] = []
+              expiredInTransaction = deleted
               try {
                   const result = writes()
                   guard(() => commit.run(), true)
+                  expiredInTransaction = undefined
+                  for (const id of deleted) expired(id)
                   return result
               } catch (error) {
                   // Unless SQLite undid it already (a statement that failed inside it).
                   if (db.inTransaction) rollback.run()
                   throw error
+              } finally {
+                  expiredInTransaction = undefined
               }
           }
 
@@ -527,8 +543,8 @@ export const sqliteStore = (options: SqliteStoreOptions): SqliteStore => {
                         deleted = removeIfExpired.run(id, time).changes > 0
                     })
                     if (deleted) {
-                        expirations++
-                        onExpire?.(id, 'expired')
+                        if (expiredInTransaction) expiredInTransaction.push(id)
+                        else expired(id)
                     }
                     return undefined
                 }

@@ -925,6 +925,68 @@ describe('sqlite store', () => {
         for (const opened of [store, other, held]) opened.close()
     })
 
+    test('a login whose commit finds the old session expired fails (409), and that expiry, undone with the commit, is told and counted once, when it is deleted for good', async () => {
+        let time = Date.now()
+        const told: string[] = []
+        const store = sqliteStore({
+            path: newPath(),
+            now: () => time,
+            sweepInterval: 3_600_000,
+            onExpire: (id) => {
+                told.push(id)
+            }
+        })
+        const app = stateApp({ store }).post('/login-as-it-expires', ({ regenerateScopedSession }) => {
+            // The store's clock only: to the plugin, the session is alive.
+            time += 30 * DAY * 1000
+            regenerateScopedSession()
+            return 'regenerated'
+        })
+        const user = client(app)
+        await user.post('/theme/blue')
+        const old = sessionIdOf(user.cookie)
+        expect((await user.post('/login-as-it-expires')).status).toBe(409)
+        expect({ told, expirations: (store.stats() as StoreStats).expirations }).toEqual({ told: [], expirations: 0 })
+        expect(store.load(old, 60_000)).toBeUndefined()
+        expect({ told, expirations: (store.stats() as StoreStats).expirations }).toEqual({
+            told: [old],
+            expirations: 1
+        })
+        store.close()
+    })
+
+    test("onExpire of a load inside a commit's transaction runs once it committed: it may write to the file through the app's own connection", () => {
+        let time = 1_000_000
+        const path = newPath()
+        const audit = new Database(path)
+        const store = sqliteStore({
+            path,
+            now: () => time,
+            sweepInterval: 3_600_000,
+            onExpire: (id) => {
+                audit.run('INSERT INTO expired VALUES (?)', [id])
+            }
+        })
+        audit.run('CREATE TABLE expired (id TEXT)')
+        store.save('a', '{"v":1}', 60_000)
+        time += 120_000
+        const logged = spyOn(console, 'error').mockImplementation(() => {})
+        try {
+            store.atomically?.(() => {
+                expect(store.load('a', 60_000)).toBeUndefined()
+                store.save('b', '{"v":1}', 60_000)
+            })
+            expect({ logged: logged.mock.calls, audited: audit.query('SELECT id FROM expired').all() }).toEqual({
+                logged: [],
+                audited: [{ id: 'a' }]
+            })
+        } finally {
+            logged.mockRestore()
+            store.close()
+            audit.close()
+        }
+    })
+
     describe('one file, two store objects (two processes): what the other does during a commit', () => {
         /** `busyTimeout` short: a write of the other's waits for the commit, in this one thread, until it gives up. */
         const instances = () => {
