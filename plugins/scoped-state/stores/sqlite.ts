@@ -1,6 +1,6 @@
 /**
- * The SQLite store: sessions in one file that survives restarts and crashes, for one app
- * process, with marks of the sessions that logins and logouts ended; expired rows are swept
+ * The SQLite store: sessions in one file that survives restarts and crashes, for the app
+ * processes of one machine, with marks of the sessions that logins and logouts ended; expired rows are swept
  * in small steps so that requests go in between.
  */
 import { Database, type SQLQueryBindings, type Statement } from 'bun:sqlite'
@@ -16,9 +16,9 @@ export interface SqliteStoreOptions {
     /**
      * Database file, created with its schema on first use, readable by its owner only;
      * its directory must exist.
-     * Give every app process its own file: the plugin keeps a session's concurrent
-     * requests apart inside one process only (use the Redis store to share state
-     * between processes).
+     * The processes of one machine may share it (not with `exclusive`): each commit that
+     * writes is one transaction (`atomically`). Not over a network file system, whose
+     * processes share no memory for SQLite's log index: use the Redis store across machines.
      */
     path: string
     /**
