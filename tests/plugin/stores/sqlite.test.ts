@@ -925,6 +925,24 @@ describe('sqlite store', () => {
         for (const opened of [store, other, held]) opened.close()
     })
 
+    test("a page that changes nothing begins no transaction: it answers while another connection holds the file's write lock", async () => {
+        const path = newPath()
+        // No wait: a transaction begun now is refused at once.
+        const store = sqliteStore({ path, busyTimeout: 0 })
+        const user = client(stateApp({ store }))
+        await user.post('/increment')
+        const other = new Database(path)
+        other.run('BEGIN IMMEDIATE')
+        const [read, change] = [await user.get('/count'), await user.post('/increment')]
+        expect({ read: [read.status, await read.text()], change: change.status }).toEqual({
+            read: [200, '1'],
+            change: 503
+        })
+        other.run('ROLLBACK')
+        other.close()
+        store.close()
+    })
+
     test('a login whose commit finds the old session expired fails (409), and that expiry, undone with the commit, is told and counted once, when it is deleted for good', async () => {
         let time = Date.now()
         const told: string[] = []
