@@ -55,9 +55,9 @@ export interface SqliteStoreOptions {
     busyTimeout?: number | undefined
     /**
      * Called with the id of each session whose TTL passed, once this store deleted its row:
-     * by the sweep (up to `sweepInterval` late), or by a `load` that met it first (`'expired'`
-     * always: nothing is evicted; a load inside a commit's transaction, once that commits). Not for the deletes the plugin asks for (login, logout,
-     * `endScopedSession`). Each deletion is told once, by the connection that made it; one lost
+     * by the sweep (up to `sweepInterval` late), or by a `load` that met it first (inside a
+     * commit's transaction, once that commits; `'expired'` always: nothing is evicted). Not for
+     * the deletes the plugin asks for (login, logout, `endScopedSession`). Each deletion is told once, by the connection that made it; one lost
      * to a crash between the two is never told. A throw is logged once, and the store goes on.
      * @default nothing
      */

@@ -68,9 +68,9 @@ export const faulty = (inner: Store) => {
     const store: Store = {
         ...inner,
         load: (id, ttl) => call('load', id, () => inner.load(id, ttl)),
-        save: (id, record, ttl) =>
+        save: (id, record, ttl, from) =>
             call('save', id, () =>
-                after(inner.save(id, record, ttl), () => {
+                after(inner.save(id, record, ttl, from), () => {
                     tapped.saved.push(id)
                     tapped.records.push(record)
                 })
