@@ -119,8 +119,10 @@ const storeWrites = (core: EngineCore, session: ScopedSession, record: string | 
  */
 export const writeSynchronously = (core: EngineCore, session: ScopedSession, record: string | undefined) => {
     const { store } = core
-    const write = () => storeWrites(core, session, record)
-    const saved = store.atomically ? store.atomically(write) : write()
+    // Called on the store, as its other methods: a store of your own may be a class.
+    const saved = store.atomically
+        ? store.atomically(() => storeWrites(core, session, record))
+        : storeWrites(core, session, record)
     if (saved !== undefined) session.saved(saved)
     if (saved !== undefined || session.discard) countWrite()
     if (session.discard) core.markEnded(session.discard.id)

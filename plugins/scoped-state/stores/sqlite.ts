@@ -370,7 +370,7 @@ export const sqliteStore = (options: SqliteStoreOptions): SqliteStore => {
      * transaction commits, not at the load. Undone with it (a 409, a failed save), the row is back,
      * and the sweep or a later load would tell its expiry a second time.
      */
-    let expiredInTransaction: string[] | undefined
+    const expiredInTransaction: string[] = []
     const expired = (id: string) => {
         expirations++
         onExpire?.(id, 'expired')
@@ -508,20 +508,17 @@ export const sqliteStore = (options: SqliteStoreOptions): SqliteStore => {
         ? undefined
         : <T>(writes: () => T): T => {
               guard(() => begin.run(), true)
-              const deleted: string[] = []
-              expiredInTransaction = deleted
               try {
                   const result = writes()
                   guard(() => commit.run(), true)
-                  expiredInTransaction = undefined
-                  for (const id of deleted) expired(id)
+                  for (const id of expiredInTransaction) expired(id)
                   return result
               } catch (error) {
                   // Unless SQLite undid it already (a statement that failed inside it).
                   if (db.inTransaction) rollback.run()
                   throw error
               } finally {
-                  expiredInTransaction = undefined
+                  expiredInTransaction.length = 0
               }
           }
 
@@ -543,7 +540,7 @@ export const sqliteStore = (options: SqliteStoreOptions): SqliteStore => {
                         deleted = removeIfExpired.run(id, time).changes > 0
                     })
                     if (deleted) {
-                        if (expiredInTransaction) expiredInTransaction.push(id)
+                        if (db.inTransaction) expiredInTransaction.push(id)
                         else expired(id)
                     }
                     return undefined

@@ -966,6 +966,8 @@ describe('sqlite store', () => {
         expect((await user.post('/login-as-it-expires')).status).toBe(409)
         expect({ told, expirations: (store.stats() as StoreStats).expirations }).toEqual({ told: [], expirations: 0 })
         expect(store.load(old, 60_000)).toBeUndefined()
+        // Another user's commit tells nothing of that undone transaction.
+        expect((await client(app).post('/theme/red')).status).toBe(200)
         expect({ told, expirations: (store.stats() as StoreStats).expirations }).toEqual({
             told: [old],
             expirations: 1
@@ -1009,11 +1011,19 @@ describe('sqlite store', () => {
 
     describe('one file, two store objects (two processes): what the other does during a commit', () => {
         /** `busyTimeout` short: a write of the other's waits for the commit, in this one thread, until it gives up. */
+        const opened: Store[] = []
+        afterAll(() => {
+            for (const store of opened) store.close()
+        })
         const instances = () => {
             const path = newPath()
             const [a, b] = [sqliteStore({ path }), sqliteStore({ path, busyTimeout: 20 })]
-            return { one: stateApp({ store: a }), two: stateApp({ store: b }), store: a, other: b }
+            opened.push(a, b)
+            return { one: stateApp({ store: a }), two: stateApp({ store: b }), store: a }
         }
+        /** The state `cookie`'s session reads on `app`. */
+        const stateOf = async (app: ReturnType<typeof stateApp>, cookie: string) =>
+            (await client(app, cookie).get('/state')).json()
         /** Has `change` (a request to the other instance) sent inside `store`'s next save, after the commit loaded the record again. */
         const duringNextSave = (store: Store, change: () => Promise<Response>) => {
             const save = store.save.bind(store)
@@ -1028,7 +1038,7 @@ describe('sqlite store', () => {
         }
 
         test('a change made just before is merged (200, both changes)', async () => {
-            const { one, two, store, other } = instances()
+            const { one, two, store } = instances()
             const user = client(one)
             await user.post('/increment')
             const { atomically } = store
@@ -1039,32 +1049,22 @@ describe('sqlite store', () => {
                 return atomically?.(writes) as ReturnType<typeof writes>
             }
             expect((await user.post('/increment')).status).toBe(200)
-            expect(await (await client(two, user.cookie).get('/state')).json()).toMatchObject({
-                count: 2,
-                theme: 'dark'
-            })
-            store.close()
-            other.close()
+            expect(await stateOf(two, user.cookie)).toMatchObject({ count: 2, theme: 'dark' })
         })
 
         test('a change sent during it waits: refused busy (503) past its wait, never overwritten; sent again, it is kept', async () => {
-            const { one, two, store, other } = instances()
+            const { one, two, store } = instances()
             const user = client(one)
             await user.post('/increment')
             const themed = duringNextSave(store, () => client(two, user.cookie).post('/theme/dark'))
             expect((await user.post('/increment')).status).toBe(200)
             expect((await themed).status).toBe(503)
             expect((await client(two, user.cookie).post('/theme/dark')).status).toBe(200)
-            expect(await (await client(one, user.cookie).get('/state')).json()).toMatchObject({
-                count: 2,
-                theme: 'dark'
-            })
-            store.close()
-            other.close()
+            expect(await stateOf(one, user.cookie)).toMatchObject({ count: 2, theme: 'dark' })
         })
 
         test("a change of the old session sent during a login's commit is not carried away unsaved: refused busy (503)", async () => {
-            const { one, two, store, other } = instances()
+            const { one, two, store } = instances()
             const user = client(one)
             await user.post('/theme/blue')
             const old = user.cookie
@@ -1072,9 +1072,7 @@ describe('sqlite store', () => {
             expect((await user.post('/login')).status).toBe(200)
             // Saved into the old session after the login read it, and answered 200, it would be lost with that session.
             expect((await themed).status).toBe(503)
-            expect(await (await client(two, user.cookie).get('/state')).json()).toMatchObject({ theme: 'blue' })
-            store.close()
-            other.close()
+            expect(await stateOf(two, user.cookie)).toMatchObject({ theme: 'blue' })
         })
     })
 
