@@ -1,7 +1,7 @@
 /**
  * The SQLite store: sessions in one file that survives restarts and crashes, for the app
- * processes of one machine, with marks of the sessions that logins and logouts ended; expired rows are swept
- * in small steps so that requests go in between.
+ * processes of one machine, with marks of the sessions that logins and logouts ended; expired
+ * rows are swept in small steps so that requests go in between.
  */
 import { Database, type SQLQueryBindings, type Statement } from 'bun:sqlite'
 import { accessSync, closeSync, constants, openSync, statSync } from 'node:fs'
@@ -57,8 +57,9 @@ export interface SqliteStoreOptions {
      * Called with the id of each session whose TTL passed, once this store deleted its row:
      * by the sweep (up to `sweepInterval` late), or by a `load` that met it first (inside a
      * commit's transaction, once that commits; `'expired'` always: nothing is evicted). Not for
-     * the deletes the plugin asks for (login, logout, `endScopedSession`). Each deletion is told once, by the connection that made it; one lost
-     * to a crash between the two is never told. A throw is logged once, and the store goes on.
+     * the deletes the plugin asks for (login, logout, `endScopedSession`). Each deletion is told
+     * once, by the connection that made it; one lost to a crash between the two is never told. A
+     * throw is logged once, and the store goes on.
      * @default nothing
      */
     onExpire?: OnExpire | undefined
@@ -366,9 +367,9 @@ export const sqliteStore = (options: SqliteStoreOptions): SqliteStore => {
     )
     let expirations = 0
     /**
-     * The rows a `load` inside `atomically` found expired and deleted: counted and told once the
-     * transaction commits, not at the load. Undone with it (a 409, a failed save), the row is back,
-     * and the sweep or a later load would tell its expiry a second time.
+     * The rows a `load` inside `atomically`'s transaction found expired and deleted: counted and
+     * told once the transaction commits, not at the load. Undone with it (a 409, a failed save),
+     * the row is back, and the sweep or a later load would tell its expiry a second time.
      */
     const expiredInTransaction: string[] = []
     const expired = (id: string) => {
