@@ -4,10 +4,10 @@
  * that each create the plugin on one store, with a clock moved by hand and secrets rotated. Each
  * response is compared with a model of what README.md and GUIDE.md promise: its status, body,
  * `Set-Cookie` (value, signature, attributes) and `Cache-Control`; so is the state each client
- * then reads. Against the memory store, a SQLite file, and the locking path (`serializeRequests`,
- * an asynchronous store); and on a real redis-server, through one app instance or two (each with
- * its own Redis store object, as two processes behind a load balancer: one state whichever
- * serves), where the model says what Redis does on its own clock (model/model.ts).
+ * then reads. Against the memory store, a SQLite file through one app instance or two (each with
+ * its own store object, as two processes behind a load balancer: one state whichever serves), and
+ * the locking path (`serializeRequests`, an asynchronous store); and on a real redis-server, through
+ * one app instance or two, where the model says what Redis does on its own clock (model/model.ts).
  *
  * With store faults (model/faults.ts), one store call of a fifth of the requests (three fifths of
  * logins and logouts) fails: the store down, or a write that lost its answer, having run or not.
@@ -22,7 +22,8 @@
  * On a mismatch it prints the seed and a shortened sequence that still fails. `MODEL_SEEDS=500`
  * draws more sequences (`MODEL_FAULT_SEEDS=500` with faults), and `MODEL_SEED_FROM=1500` starts them past
  * those already explored (passed on 2026-11-29: the first 10,500 on memory, 8,500 on SQLite, 8,000
- * serialized and asynchronous, 1,400 with faults on all four; on Redis 1,200, and 587 with faults);
+ * serialized and asynchronous, 1,400 with faults on all four; 300 on two instances on SQLite, and 300
+ * with faults; on Redis 1,200, and 587 with faults);
  * `MODEL_STATS=1` counts what they reached.
  */
 import { describe, expect, test } from 'bun:test'
@@ -30,9 +31,9 @@ import { redisTest, useRedis } from '../helpers/redis'
 import type { StoreKind } from './model/app'
 import { FAULT_RATE, FAULT_SEEDS, generator, LENGTH, profileOf, SEEDS, shrink, withoutSizes } from './model/generate'
 import { run } from './model/harness'
-import { onRedis } from './model/setups'
+import { onRedis, pairKinds } from './model/setups'
 
-const KINDS = ['memory', 'sqlite', 'serialized', 'asynchronous'] as const
+const KINDS = ['memory', 'sqlite', 'sqlitePair', 'serialized', 'asynchronous'] as const
 const REDIS_KINDS = ['redis', 'redisPair'] as const
 /** Fewer on Redis, whose round trips cost more: the first of the same seeds. */
 const REDIS_SEEDS = SEEDS.slice(0, Number(Bun.env.MODEL_REDIS_SEEDS ?? 8))
@@ -54,7 +55,7 @@ const timeoutFor = (seeds: number[]) => Math.max(60_000, seeds.length * 10_000)
 const runSeeds = async (kind: StoreKind, seeds: number[], faults: number) => {
     let steps = 0
     for (const seed of seeds) {
-        const instances = kind === 'redisPair' ? 2 : 1
+        const instances = pairKinds(kind) ? 2 : 1
         const { ops, error, saves } = await run(kind, generator(seed, LENGTH, profileOf(seed), faults, instances))
         steps += ops.length
         if (!error) {

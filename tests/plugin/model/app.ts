@@ -179,6 +179,7 @@ type ScopedView = { count: number; tags: string[]; note: string; theme: string }
  * `serialized`: the memory store with `serializeRequests`; `asynchronous`: the memory store
  * answering with promises. Both take the locking path, which must answer sequential requests
  * alike. `redis`: a real redis-server; `redisPair`: two app instances on it, each with its own
- * Redis store object, as two processes behind a load balancer (setups.ts).
+ * Redis store object, as two processes behind a load balancer (setups.ts); `sqlitePair`: the same
+ * on one SQLite file.
  */
-export type StoreKind = 'memory' | 'sqlite' | 'serialized' | 'asynchronous' | 'redis' | 'redisPair'
+export type StoreKind = 'memory' | 'sqlite' | 'sqlitePair' | 'serialized' | 'asynchronous' | 'redis' | 'redisPair'

@@ -12,7 +12,7 @@ import { BROWSER_ACCEPT, CLIENTS, COOKIE, SECRETS, SIZE_HEADER, type StoreKind, 
 import { planFaulted, sendWith, type Tap } from './faults'
 import { type CookieMeta, Model, type PageMeta } from './model'
 import { type Op, type PageRef, type Request_, ROUTES } from './ops'
-import { onRedisKinds, openSetup } from './setups'
+import { onRedisKinds, onSqliteKinds, openSetup } from './setups'
 import { sizeProblems } from './size'
 import { count } from './stats'
 
@@ -98,7 +98,7 @@ const apply = async (op: Op, { model, browsers }: World, setup: Setup) => {
             if (op.how === 'drop') model.secrets = model.secrets.slice(0, 1)
             // Ended ids are known by the instances sharing a store object: the SQLite file or the
             // Redis stores opened again, as after a restart, know of none (the store keeps its marks).
-            if (model.kind === 'sqlite' || onRedisKinds(model.kind)) model.forgetEnded()
+            if (onSqliteKinds(model.kind) || onRedisKinds(model.kind)) model.forgetEnded()
             await setup.restart()
             return
         case 'close': {

@@ -6,6 +6,7 @@ import { ABSOLUTE, DEFAULT_PAGE, GRACE, IDLE, NOTES, REFRESH, RESEND_AHEAD, SECR
 import { type Request_, ROUTES } from './ops'
 import type { BodyExpect, CookieExpect, Effects, Plan } from './plan'
 import { copyRec, DEFAULTS, fitRecord, PRESERVED, type Rec } from './record'
+import { onSqliteKinds } from './setups'
 import { count } from './stats'
 
 /** The page key of a request from a page whose id does not verify: no scope holds it. */
@@ -42,7 +43,7 @@ export class Model {
      * saved): no mark tells the other instances, which go on with them (GUIDE "Security model").
      */
     private readonly unmarked = new Set<string>()
-    /** The app instance the request being planned is sent to (`redisPair`: 0 or 1). */
+    /** The app instance the request being planned is sent to (`pairKinds`: 0 or 1). */
     instance = 0
     /**
      * The store's ended marks (Redis, SQLite): ids whose delete ran there, when, and till when
@@ -71,7 +72,7 @@ export class Model {
         readonly kind: StoreKind
     ) {
         this.redis = kind === 'redis' || kind === 'redisPair'
-        this.keepsMarks = this.redis || kind === 'sqlite'
+        this.keepsMarks = this.redis || onSqliteKinds(kind)
     }
 
     /** Those of the serving instance's store object. */
@@ -142,7 +143,7 @@ export class Model {
 
     private expiry(expires: number | undefined, ttl: number) {
         if (this.redis && ttl < 5000) count('event: Redis record given under 5 s of wall clock')
-        if (this.kind !== 'sqlite') return this.storeClock + ttl
+        if (!onSqliteKinds(this.kind)) return this.storeClock + ttl
         if (expires === undefined || expires < this.t + ttl || expires > this.t + ttl * 1.2)
             return Math.ceil(this.t + ttl * 1.1)
         return expires

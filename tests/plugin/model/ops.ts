@@ -38,7 +38,7 @@ export type Request_ = {
     junkFirst?: boolean
     /** Sent to the second route module (`/b`), which has its own instance of the plugin. */
     second?: boolean
-    /** Served by the other app instance (`redisPair`): another process, its own Redis store object. */
+    /** Served by the other app instance (`pairKinds`): another process, its own store object. */
     elsewhere?: boolean
     /** A call of the store that fails while the request runs (faults.ts). */
     fault?: Fault

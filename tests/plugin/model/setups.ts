@@ -23,6 +23,10 @@ for i, key in ipairs(KEYS) do redis.call('SET', key, now - tonumber(ARGV[i]), 'K
 
 /** Kinds whose store is Redis: its records, locks and ended marks shared by every instance. */
 export const onRedisKinds = (kind: StoreKind) => kind === 'redis' || kind === 'redisPair'
+/** Kinds whose store is a SQLite file, which keeps its records and ended marks across restarts. */
+export const onSqliteKinds = (kind: StoreKind) => kind === 'sqlite' || kind === 'sqlitePair'
+/** Kinds of two app instances, each with its own store object on one backend, as two processes. */
+export const pairKinds = (kind: StoreKind) => kind === 'redisPair' || kind === 'sqlitePair'
 
 /** One app instance: its store object (behind its fault wrapper) and the app on it. */
 interface Instance {
@@ -32,15 +36,15 @@ interface Instance {
 }
 
 /**
- * Opens `kind`'s stores and apps: one instance, or two (`redisPair`: two processes behind a load
- * balancer, each with its own Redis store object on the one server and prefix). `path`: the
+ * Opens `kind`'s stores and apps: one instance, or two (`pairKinds`: two processes behind a load
+ * balancer, each with its own store object on the one file, or the one Redis server and prefix). `path`: the
  * SQLite file. `restart` starts the instances anew, with the secrets now given: the SQLite file
  * and the Redis store objects are opened again, as after a restart of the processes.
  */
 export const openSetup = (kind: StoreKind, path: string, now: () => number, secrets: () => string[]) => {
     const prefix = `model-${crypto.randomUUID()}:`
     const open = (): Store => {
-        if (kind === 'sqlite') return sqliteStore({ path, now })
+        if (onSqliteKinds(kind)) return sqliteStore({ path, now })
         if (!onRedisKinds(kind)) return memoryStore({ now })
         if (!redisServer) throw new Error('no redis-server: call onRedis(useRedis()) first')
         return redisStore({ url: redisServer().url, prefix })
@@ -51,17 +55,17 @@ export const openSetup = (kind: StoreKind, path: string, now: () => number, secr
         app: makeApp(secrets(), store, now, kind === 'serialized')
     })
     const fresh = () =>
-        Array.from({ length: kind === 'redisPair' ? 2 : 1 }, () => {
+        Array.from({ length: pairKinds(kind) ? 2 : 1 }, () => {
             const tap = faulty(open())
             return instance(tap, kind === 'asynchronous' ? asynchronous(tap.store) : tap.store)
         })
     let instances = fresh()
-    const reopens = kind === 'sqlite' || onRedisKinds(kind)
+    const reopens = onSqliteKinds(kind) || onRedisKinds(kind)
     // To age Redis's ended marks as the injected clock moves (`ageMarks`).
     const admin = onRedisKinds(kind) ? new RedisClient(redisServer?.().url) : undefined
     const close = () => Promise.all(instances.map(({ store }) => store.close()))
     return {
-        /** The instance that serves a request: the second only in `redisPair`. */
+        /** The instance that serves a request: the second only in `pairKinds`. */
         at: (nth: number) => instances[nth % instances.length] as Instance,
         async restart() {
             if (!reopens) {
