@@ -189,46 +189,40 @@ const expectEndedEverywhere = async (servers: RunningServer[], ended: string[]) 
 
 const stopAll = (servers: RunningServer[]) => Promise.all(servers.map((server) => server.stop()))
 
-redisTest(
-    'processes sharing Redis count every increment answered 200 once, and ended sessions stay ended',
-    async () => {
-        const url = redis().url
-        let servers = await startProcesses(3, url)
-        try {
-            const { tally, live, ended } = await drive(() => servers, SEED)
-            expectDocumentedRefusals(tally)
-            expectCountedOnce(tally)
-            await expectLiveCounted(servers, live, tally)
-            await expectEndedEverywhere(servers, ended)
-            await stopAll(servers)
-            servers = await startProcesses(2, url)
-            await expectEndedEverywhere(servers, ended)
-            await expectLiveCounted(servers, live, tally)
-        } finally {
-            await stopAll(servers)
-        }
-    }
-)
-
-test('processes sharing a SQLite file count every increment answered 200 once, and ended sessions stay ended, through a crash too', async () => {
-    const file = `sqlite:${join(dir, 'shared.db')}`
-    let servers = await startProcesses(2, file)
+/**
+ * `processes` processes of the app on `store` under the workload: every increment answered 200 is
+ * counted once, and no ended session comes back. Then all of them stop (`crash`: killed at once)
+ * and `restarted` new ones find the same, from the store alone.
+ */
+const sharedStoreHolds = async (
+    store: string,
+    seed: number,
+    { processes, restarted, crash }: { processes: number; restarted: number; crash: boolean }
+) => {
+    let servers = await startProcesses(processes, store)
     try {
-        const { tally, live, ended } = await drive(() => servers, SEED + 1)
+        const { tally, live, ended } = await drive(() => servers, seed)
         expectDocumentedRefusals(tally)
         expectCountedOnce(tally)
         await expectLiveCounted(servers, live, tally)
         await expectEndedEverywhere(servers, ended)
-        // What the users saw survives a crash: each commit returned before its response.
-        for (const server of servers) server.child.kill('SIGKILL')
+        if (crash) for (const server of servers) server.child.kill('SIGKILL')
         await stopAll(servers)
-        servers = await startProcesses(2, file)
+        servers = await startProcesses(restarted, store)
         await expectEndedEverywhere(servers, ended)
         await expectLiveCounted(servers, live, tally)
     } finally {
         await stopAll(servers)
     }
-})
+}
+
+redisTest('processes sharing Redis count every increment answered 200 once, and ended sessions stay ended', () =>
+    sharedStoreHolds(redis().url, SEED, { processes: 3, restarted: 2, crash: false })
+)
+
+// What the users saw survives a crash: each commit returned before its response.
+test('processes sharing a SQLite file count every increment answered 200 once, and ended sessions stay ended, through a crash too', () =>
+    sharedStoreHolds(`sqlite:${join(dir, 'shared.db')}`, SEED + 1, { processes: 2, restarted: 2, crash: true }))
 
 /**
  * A rolling deploy: the process at `at` leaves the turn (a load balancer draining it), its
