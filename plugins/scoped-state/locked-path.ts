@@ -60,6 +60,45 @@ export const lockedPath = (core: EngineCore): RequestPath => {
         session?.markAnswered()
         release(session, handling)
     }
+    /**
+     * Saves `record` (if any) into an asynchronous store, then deletes the id a login or logout
+     * ended, in the request's turn (`set`); answers whether the record was saved.
+     */
+    const writeAwaiting = async (session: ScopedSession, set: ResponseSet, record: string | undefined) => {
+        let saved = false
+        if (record !== undefined) {
+            // A login names the session it moved from, which another process may have ended meanwhile.
+            const from = session.loginSource?.id
+            try {
+                const saving = store.save(session.id.id, record, core.ttlOf(session.id), from)
+                if (isPromise(saving)) await saving
+                saved = true
+            } catch (error) {
+                // Ended by another process while this request held it (Redis drops the lock with the record).
+                core.endedAtSave(session, error)
+            }
+            if (saved) {
+                countWrite()
+                session.saved(record)
+            }
+        }
+        if (session.discard) {
+            // A save that ran a lease too long lost the turn (mutex.ts): the old id's record, and in
+            // Redis its lock, are the next request's now.
+            const id = session.locked
+            if (id !== undefined && !mutex.holds(id, set)) throw lockLostError()
+            const ended = session.discard
+            try {
+                const deleting = store.delete(ended.id, ended.ttl)
+                if (isPromise(deleting)) await deleting
+                countWrite()
+            } catch (error) {
+                core.discardFailed(error, session, saved)
+            }
+            core.markEnded(ended.id)
+        }
+        return saved
+    }
     return {
         async open(request: Request, handling: object): Promise<ScopedSession> {
             const at = core.seconds()
@@ -91,13 +130,14 @@ export const lockedPath = (core: EngineCore): RequestPath => {
             if (!session) return undefined
             core.closeHandling(session, set)
             const id = session.locked
-            let record: string | undefined
+            let saved = false
             /** Called once this request's writes settled: till then its turn does not lapse, for a lease at most (mutex.ts). */
             let writesSettled = () => {}
             try {
-                record = session.serialize()
-                if (core.endedMeanwhile(session)) record = undefined
-                if (id !== undefined && (record !== undefined || session.discard)) {
+                const serialized = session.serialize()
+                const record = core.endedMeanwhile(session) ? undefined : serialized
+                const writes = record !== undefined || session.discard !== undefined
+                if (id !== undefined && writes) {
                     // Once this request's turn lapsed, the session and its lock are the next request's.
                     if (!mutex.holds(id, set)) throw lockLostError()
                     // From here on its turn does not lapse, unless a write runs a lease too long: the
@@ -110,41 +150,10 @@ export const lockedPath = (core: EngineCore): RequestPath => {
                 // and with nothing awaited, as on the synchronous path: else a request of such an instance
                 // could commit between the save and the delete of a login's or logout's old id, into a
                 // session about to be deleted (its answer 200, its change lost).
-                if (store.synchronous) {
-                    if ((record !== undefined || session.discard) && !writeSynchronously(core, session, record))
-                        record = undefined
-                } else {
-                    if (record !== undefined) {
-                        // A login names the session it moved from, which another process may have ended meanwhile.
-                        const from = session.loginSource?.id
-                        try {
-                            const saving = store.save(session.id.id, record, core.ttlOf(session.id), from)
-                            if (isPromise(saving)) await saving
-                        } catch (error) {
-                            // Ended by another process while this request held it (Redis drops the lock with the record).
-                            core.endedAtSave(session, error)
-                            record = undefined
-                        }
-                        if (record !== undefined) {
-                            countWrite()
-                            session.saved(record)
-                        }
-                    }
-                    if (session.discard) {
-                        // A save that ran a lease too long lost the turn (mutex.ts): the old id's record, and in
-                        // Redis its lock, are the next request's now.
-                        if (id !== undefined && !mutex.holds(id, set)) throw lockLostError()
-                        const ended = session.discard
-                        try {
-                            const deleting = store.delete(ended.id, ended.ttl)
-                            if (isPromise(deleting)) await deleting
-                            countWrite()
-                        } catch (error) {
-                            core.discardFailed(error, session, record !== undefined)
-                        }
-                        core.markEnded(ended.id)
-                    }
-                }
+                if (writes)
+                    saved = store.synchronous
+                        ? writeSynchronously(core, session, record)
+                        : await writeAwaiting(session, set, record)
             } catch (error) {
                 writesSettled()
                 abort(session, set)
@@ -154,7 +163,7 @@ export const lockedPath = (core: EngineCore): RequestPath => {
             const replaced = core.sendCookie(session, set, response)
             // A save ended the store's hold on the session it wrote; any other hold (nothing
             // written, or regenerated to a new id) ends here.
-            leave(session, set, record === undefined || session.id.id !== id)
+            leave(session, set, !saved || session.id.id !== id)
             return replaced
         },
         abort,

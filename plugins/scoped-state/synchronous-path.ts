@@ -35,10 +35,10 @@ const loadFor = (core: EngineCore, session: ScopedSession, id: string, ttl: numb
 /**
  * `record`, about to be saved for `session` into a synchronous store, rebased onto what another
  * request saved since this one loaded: `undefined` when nothing is left to save. Throws 409 on a
- * collision. Both paths call it: the locking one too, since instances without
- * `serializeRequests` sharing its store take no turn.
+ * collision. Part of every commit's writes (`storeWrites`), on both paths: the locking one too,
+ * since instances without `serializeRequests` sharing its store take no turn.
  */
-export const rebaseOnStored = (core: EngineCore, session: ScopedSession, record: string) => {
+const rebaseOnStored = (core: EngineCore, session: ScopedSession, record: string) => {
     const ttl = core.ttlOf(session.id)
     // A login carries over the preserved keys as this request loaded them: saved by
     // another request since (its handler awaited), they would lose that change.
