@@ -46,10 +46,10 @@ export interface SqliteStoreOptions {
      */
     exclusive?: boolean | undefined
     /**
-     * How long a write waits for another connection to the same file (with `exclusive`:
-     * how long opening waits for it to let go), in milliseconds. SQLite waits synchronously,
-     * so the whole process waits with it: after one write gave up, writes give up at once
-     * (503) until one gets through.
+     * How long a write waits for another connection to the same file, and opening for one
+     * that holds it (with `exclusive`) or is setting a new file up, in milliseconds. SQLite
+     * waits synchronously, so the whole process waits with it: after one write gave up,
+     * writes give up at once (503) until one gets through.
      * @default 5_000
      */
     busyTimeout?: number | undefined
@@ -206,17 +206,17 @@ const fileAt = (path: string) => {
     }
 }
 
-const open = ({
-    path,
-    synchronous = 'normal',
-    exclusive = false,
-    busyTimeout
-}: SqliteStoreOptions & { busyTimeout: number }) => {
-    let db: Database | undefined
+/** Whether SQLite answered that another connection holds the file. */
+const isBusy = (error: unknown) => String((error as { code?: string }).code).startsWith('SQLITE_BUSY')
+
+/** The pause before setting up a file again, after SQLite refused without waiting. */
+const SETUP_RETRY_MS = 10
+
+/** Opens and sets up the file once, waiting up to `waitMs` for a connection that holds it. */
+const setUp = ({ path, synchronous = 'normal', exclusive = false }: SqliteStoreOptions, waitMs: number): Database => {
+    const db = new Database(path, { create: true, strict: true })
     try {
-        createPrivately(path)
-        db = new Database(path, { create: true, strict: true })
-        db.run(`PRAGMA busy_timeout = ${busyTimeout}`)
+        db.run(`PRAGMA busy_timeout = ${waitMs}`)
         // What a logout or an expiry deletes, and the old versions of saved records, are
         // overwritten in the file at the next checkpoint, not left in its free space (the
         // log's own copies go as it is reused).
@@ -239,20 +239,42 @@ const open = ({
         if (exclusive) db.run('BEGIN IMMEDIATE; COMMIT')
         return db
     } catch (error) {
-        db?.close()
-        const code = String((error as { code?: string }).code)
-        if (code === 'SQLITE_BUSY')
-            throw new ScopedStateSetupError(
-                `sqliteStore: ${path} is locked by another connection (another process, or a store not yet closed)` +
-                    (exclusive ? '; a store with `exclusive` must have the file alone.' : '.')
-            )
-        // Said with the file's path: SQLite's own messages ("file is not a database") name none. And
-        // where it could not open or write the file, why: its words for that say nothing of it.
-        const problem = /^SQLITE_(CANTOPEN|READONLY)/.test(code) && !noFile(path) ? writeProblem(path) : undefined
-        throw new ScopedStateSetupError(
-            `sqliteStore: cannot open ${path}: ${(error as Error).message}${problem ? ` (${problem})` : ''}`,
-            { cause: error }
+        db.close()
+        throw error
+    }
+}
+
+/** The error a setup that failed with `error` throws. */
+const setupError = (error: unknown, { path, exclusive }: SqliteStoreOptions) => {
+    if (isBusy(error))
+        return new ScopedStateSetupError(
+            `sqliteStore: ${path} is locked by another connection (another process, or a store not yet closed)` +
+                (exclusive ? '; a store with `exclusive` must have the file alone.' : '.')
         )
+    // Said with the file's path: SQLite's own messages ("file is not a database") name none. And
+    // where it could not open or write the file, why: its words for that say nothing of it.
+    const code = String((error as { code?: string }).code)
+    const problem = /^SQLITE_(CANTOPEN|READONLY)/.test(code) && !noFile(path) ? writeProblem(path) : undefined
+    return new ScopedStateSetupError(
+        `sqliteStore: cannot open ${path}: ${(error as Error).message}${problem ? ` (${problem})` : ''}`,
+        { cause: error }
+    )
+}
+
+const open = (options: SqliteStoreOptions & { busyTimeout: number }) => {
+    createPrivately(options.path)
+    // Processes that start together on a new file set it up together, and the one that turns it
+    // to WAL mode while another holds its setup's transaction is refused at once, not after
+    // `busyTimeout` (SQLite's guard against two connections waiting for each other). So a
+    // refusal is tried again, from the start, until `busyTimeout` has passed.
+    const deadline = performance.now() + options.busyTimeout
+    for (;;) {
+        try {
+            return setUp(options, Math.max(0, Math.ceil(deadline - performance.now())))
+        } catch (error) {
+            if (!isBusy(error) || performance.now() >= deadline) throw setupError(error, options)
+            Bun.sleepSync(SETUP_RETRY_MS)
+        }
     }
 }
 

@@ -727,6 +727,39 @@ describe('sqlite store', () => {
         }
     })
 
+    test('processes that set up a new file at the same moment all open it', async () => {
+        // The other process takes its setup's transaction as soon as this one's has made the
+        // file's first table, before this one turns the file to WAL mode: as a second store
+        // starting beside this one may. SQLite refuses WAL mode meanwhile without waiting.
+        // Without trying again, the store failed to open 9 times in 10.
+        const script = `
+            const { Database } = require('bun:sqlite')
+            const db = new Database(process.argv[1], { create: true })
+            console.log('ready')
+            for (;;) {
+                try { db.run('BEGIN IMMEDIATE') } catch { continue }
+                if (db.query("SELECT 1 FROM sqlite_master WHERE name = 'scoped_state_format'").get()) break
+                db.run('ROLLBACK')
+            }
+            Bun.sleepSync(200)
+            db.run('COMMIT')
+        `
+        for (let round = 0; round < 3; round++) {
+            const path = newPath()
+            const other = Bun.spawn([process.execPath, '-e', script, path], { stdout: 'pipe' })
+            try {
+                expect(new TextDecoder().decode((await other.stdout.getReader().read()).value)).toBe('ready\n')
+                const store = sqliteStore({ path, busyTimeout: 10_000 })
+                store.save('a', '{"v":1}', 60_000)
+                expect(store.load('a', 60_000)).toBe('{"v":1}')
+                store.close()
+                expect(await other.exited).toBe(0)
+            } finally {
+                other.kill()
+            }
+        }
+    })
+
     test('a file it cannot open fails at setup with SQLite’s reason and the path, not as a locked file', () => {
         const path = newPath()
         writeFileSync(path, 'this is not a SQLite database, only text. '.repeat(100))
