@@ -416,7 +416,7 @@ export const sqliteStore = (options: SqliteStoreOptions): SqliteStore => {
             if (writes) wrote()
             return result
         } catch (error) {
-            if (waiting && String((error as { code?: string }).code).startsWith('SQLITE_BUSY')) wait(false)
+            if (waiting && isBusy(error)) wait(false)
             throw new StoreUnavailableError(`SQLite: ${(error as Error).message}`, { cause: error })
         }
     }
