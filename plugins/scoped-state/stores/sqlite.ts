@@ -270,7 +270,10 @@ const open = (options: SqliteStoreOptions & { busyTimeout: number }) => {
     const deadline = performance.now() + options.busyTimeout
     for (;;) {
         try {
-            return setUp(options, Math.max(0, Math.ceil(deadline - performance.now())))
+            const db = setUp(options, Math.max(0, Math.ceil(deadline - performance.now())))
+            // A setup tried again waited what was left of `busyTimeout`; the store's writes wait all of it.
+            db.run(`PRAGMA busy_timeout = ${options.busyTimeout}`)
+            return db
         } catch (error) {
             if (!isBusy(error) || performance.now() >= deadline) throw setupError(error, options)
             Bun.sleepSync(SETUP_RETRY_MS)

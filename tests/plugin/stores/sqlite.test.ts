@@ -760,6 +760,58 @@ describe('sqlite store', () => {
         }
     })
 
+    test('a store whose setup was tried again waits all of busyTimeout for a write, not what the setup left of it', async () => {
+        // The other process holds the new file through most of `busyTimeout`, then takes it as soon
+        // as this store's setup has made its first table (a write leaves a -journal meanwhile, which
+        // it watches without a lock): the setup is refused then, and tried again with what is left.
+        // The store's writes waited only that much after: the save below failed 9 times in 10.
+        const script = `
+            const { existsSync } = require('node:fs')
+            const { Database } = require('bun:sqlite')
+            const path = process.argv[1]
+            const db = new Database(path, { create: true })
+            db.run('BEGIN IMMEDIATE')
+            console.log('ready')
+            Bun.sleepSync(1_500)
+            db.run('ROLLBACK')
+            for (;;) {
+                while (!existsSync(path + '-journal')) {}
+                for (;;) try { db.run('BEGIN IMMEDIATE'); break } catch {}
+                if (db.query("SELECT 1 FROM sqlite_master WHERE name = 'scoped_state_format'").get()) break
+                db.run('ROLLBACK')
+            }
+            Bun.sleepSync(100)
+            db.run('COMMIT')
+        `
+        // Holds the file for half of `busyTimeout`, more than the setup left of it.
+        const holder = `
+            const { Database } = require('bun:sqlite')
+            const db = new Database(process.argv[1])
+            db.run('BEGIN IMMEDIATE')
+            console.log('holding')
+            Bun.sleepSync(${BUSY_TIMEOUT / 2})
+            db.run('COMMIT')
+        `
+        const firstLine = async (child: Bun.Subprocess<'ignore', 'pipe'>) =>
+            new TextDecoder().decode((await child.stdout.getReader().read()).value)
+        const path = newPath()
+        const other = Bun.spawn([process.execPath, '-e', script, path], { stdout: 'pipe' })
+        let holding: Bun.Subprocess<'ignore', 'pipe'> | undefined
+        try {
+            expect(await firstLine(other)).toBe('ready\n')
+            const store = sqliteStore({ path, busyTimeout: BUSY_TIMEOUT })
+            expect(await other.exited).toBe(0)
+            holding = Bun.spawn([process.execPath, '-e', holder, path], { stdout: 'pipe' })
+            expect(await firstLine(holding)).toBe('holding\n')
+            store.save('a', '{"v":1}', 60_000)
+            expect(store.load('a', 60_000)).toBe('{"v":1}')
+            store.close()
+        } finally {
+            other.kill()
+            holding?.kill()
+        }
+    })
+
     test('a file it cannot open fails at setup with SQLite’s reason and the path, not as a locked file', () => {
         const path = newPath()
         writeFileSync(path, 'this is not a SQLite database, only text. '.repeat(100))
