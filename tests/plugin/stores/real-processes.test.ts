@@ -235,14 +235,17 @@ const replace = async (servers: RunningServer[], at: number, store: string) => {
     await leaving.stop()
 }
 
-redisTest('a rolling restart under load: every 200 counted once, nothing lost', async () => {
-    const url = redis().url
-    const servers = await startProcesses(3, url)
+/**
+ * `processes` processes of the app on `store`, each replaced in turn under the workload: every
+ * increment answered 200 is counted once, and the live sessions read as counted everywhere.
+ */
+const rollingRestartHolds = async (store: string, processes: number, seed: number) => {
+    const servers = await startProcesses(processes, store)
     const rolling = (async () => {
-        for (const at of servers.keys()) await replace(servers, at, url)
+        for (const at of servers.keys()) await replace(servers, at, store)
     })()
     try {
-        const { tally, live } = await drive(() => servers, SEED + 2, rolling)
+        const { tally, live } = await drive(() => servers, seed, rolling)
         expectDocumentedRefusals(tally)
         expectCountedOnce(tally)
         await expectLiveCounted(servers, live, tally)
@@ -251,4 +254,12 @@ redisTest('a rolling restart under load: every 200 counted once, nothing lost', 
         await rolling.catch(() => {})
         await stopAll(servers)
     }
-})
+}
+
+redisTest('a rolling restart under load: every 200 counted once, nothing lost', () =>
+    rollingRestartHolds(redis().url, 3, SEED + 2)
+)
+
+// A process's store closes (its final checkpoint) while the other serves, and its successor opened the file just before.
+test('a rolling restart of processes sharing a SQLite file under load: every 200 counted once, nothing lost', () =>
+    rollingRestartHolds(`sqlite:${join(dir, 'rolling.db')}`, 2, SEED + 3))

@@ -68,6 +68,10 @@ const expectSaveToWait = (store: Store, writer: Database, busyTimeout = BUSY_TIM
     writer.run('ROLLBACK')
 }
 
+/** The first output of a child process, which it prints once it holds what the test needs held. */
+const firstLine = async (child: Bun.Subprocess<'ignore', 'pipe'>) =>
+    new TextDecoder().decode((await child.stdout.getReader().read()).value)
+
 /**
  * Reads the file the way another process would (a sqlite3 shell, a backup tool), even while
  * a store has it open; a store with `exclusive` must be closed first.
@@ -792,8 +796,6 @@ describe('sqlite store', () => {
             Bun.sleepSync(${BUSY_TIMEOUT / 2})
             db.run('COMMIT')
         `
-        const firstLine = async (child: Bun.Subprocess<'ignore', 'pipe'>) =>
-            new TextDecoder().decode((await child.stdout.getReader().read()).value)
         const path = newPath()
         const other = Bun.spawn([process.execPath, '-e', script, path], { stdout: 'pipe' })
         let holding: Bun.Subprocess<'ignore', 'pipe'> | undefined
@@ -809,6 +811,43 @@ describe('sqlite store', () => {
         } finally {
             other.kill()
             holding?.kill()
+        }
+    })
+
+    test('a process killed inside its commit: the other goes on once it is gone, with what was committed and none of the rest', async () => {
+        const path = newPath()
+        // Long enough that a lock the killed process kept would fail the save below (503).
+        const store = sqliteStore({ path, busyTimeout: 5 * BUSY_TIMEOUT })
+        store.save('kept', '{"v":1}', 60_000)
+        const script = `
+            const { sqliteStore } = await import(process.argv[2])
+            const store = sqliteStore({ path: process.argv[1] })
+            store.atomically(() => {
+                store.save('kept', '{"v":2}', 60_000)
+                store.save('uncommitted', '{"v":1}', 60_000)
+                console.log('holding')
+                Bun.sleepSync(60_000)
+            })
+        `
+        const plugin = join(import.meta.dir, '../../../plugins/scoped-state/index.ts')
+        const other = Bun.spawn([process.execPath, '-e', script, path, plugin], { stdout: 'pipe' })
+        try {
+            expect(await firstLine(other)).toBe('holding\n')
+            // Killed while the save below waits for its transaction.
+            Bun.spawn(['sh', '-c', `sleep 0.5; kill -9 ${other.pid}`])
+            store.save('after', '{"v":1}', 60_000)
+            expect(await other.exited).not.toBe(0)
+            for (const reader of [store, sqliteStore({ path })]) {
+                expect(reader.load('kept', 60_000)).toBe('{"v":1}')
+                expect(reader.load('uncommitted', 60_000)).toBeUndefined()
+                expect(reader.load('after', 60_000)).toBe('{"v":1}')
+                reader.close()
+            }
+            expect(inspect<{ integrity_check: string }>(path, 'PRAGMA integrity_check')).toEqual({
+                integrity_check: 'ok'
+            })
+        } finally {
+            other.kill()
         }
     })
 
