@@ -102,6 +102,24 @@ interface Row {
  */
 const FILE_FORMAT = 1
 
+/** The format the file is marked with (`null` when its table has no row). */
+const formatOf = (db: Database) =>
+    (db.query('SELECT max(version) AS version FROM scoped_state_format').get() as { version: number | null }).version
+
+/** Refuses a file of a later format than this store reads. */
+const refuseLater = (version: number) => {
+    if (version > FILE_FORMAT)
+        throw new Error(
+            `it was written by a newer version of scoped-state (format ${version}, this one reads ${FILE_FORMAT})`
+        )
+}
+
+/** The format the file is marked with, read without a write lock; `undefined` when it has no mark. */
+const markedFormat = (db: Database) =>
+    db.query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'scoped_state_format'").get()
+        ? (formatOf(db) ?? undefined)
+        : undefined
+
 /**
  * Refuses a file of a later format, and marks one that has none, in one transaction: a later
  * version may be changing it meanwhile. A refused file is left as it was.
@@ -110,14 +128,9 @@ const checkFormat = (db: Database) => {
     db.run('BEGIN IMMEDIATE')
     try {
         db.run('CREATE TABLE IF NOT EXISTS scoped_state_format (version INTEGER NOT NULL)')
-        const { version } = db.query('SELECT max(version) AS version FROM scoped_state_format').get() as {
-            version: number | null
-        }
+        const version = formatOf(db)
         if (version === null) db.run(`INSERT INTO scoped_state_format VALUES (${FILE_FORMAT})`)
-        else if (version > FILE_FORMAT)
-            throw new Error(
-                `it was written by a newer version of scoped-state (format ${version}, this one reads ${FILE_FORMAT})`
-            )
+        else refuseLater(version)
         db.run('COMMIT')
     } catch (error) {
         db.run('ROLLBACK')
@@ -221,12 +234,17 @@ const setUp = ({ path, synchronous = 'normal', exclusive = false }: SqliteStoreO
         // overwritten in the file at the next checkpoint, not left in its free space (the
         // log's own copies go as it is reused).
         db.run('PRAGMA secure_delete = ON')
-        // These two must come before the first table. Records are small, and each commit
-        // writes whole pages to the log: 1 KiB pages make a save about a quarter cheaper
-        // than the default 4 KiB. Incremental vacuum lets sweeps give freed pages back.
-        db.run('PRAGMA page_size = 1024')
-        db.run('PRAGMA auto_vacuum = INCREMENTAL')
-        checkFormat(db)
+        // A file marked already was set up: it is only read, so that another process's write
+        // transaction (stuck in its commit, a sqlite3 shell's) does not keep this one from starting.
+        const marked = markedFormat(db)
+        if (marked === undefined) {
+            // These two must come before the first table. Records are small, and each commit
+            // writes whole pages to the log: 1 KiB pages make a save about a quarter cheaper
+            // than the default 4 KiB. Incremental vacuum lets sweeps give freed pages back.
+            db.run('PRAGMA page_size = 1024')
+            db.run('PRAGMA auto_vacuum = INCREMENTAL')
+            checkFormat(db)
+        } else refuseLater(marked)
         // Before WAL mode, so that the log's index lives in this process's memory, not in a
         // shared -shm file that every transaction locks.
         if (exclusive) db.run('PRAGMA locking_mode = EXCLUSIVE')

@@ -764,6 +764,31 @@ describe('sqlite store', () => {
         }
     })
 
+    test('a file set up already opens while another connection holds its write lock: it reads, and its writes wait for it', () => {
+        const path = newPath()
+        const first = sqliteStore({ path })
+        first.save('a', '{"v":1}', 60_000)
+        first.close()
+        // A process stuck inside its commit, or a sqlite3 shell left inside a write transaction.
+        const writer = new Database(path)
+        writer.run('BEGIN IMMEDIATE')
+        try {
+            // Its setup wrote to the file (its format checked in a write transaction), so it waited
+            // busyTimeout, and the app did not start.
+            const store = sqliteStore({ path, busyTimeout: SHORT_BUSY_TIMEOUT })
+            expect(store.load('a', 60_000)).toBe('{"v":1}')
+            expect(store.stats()).toMatchObject({ sessions: 1 })
+            expect(() => store.save('a', '{"v":2}', 60_000)).toThrow(expect.objectContaining({ status: 503 }))
+            writer.run('ROLLBACK')
+            store.save('a', '{"v":2}', 60_000)
+            expect(store.load('a', 60_000)).toBe('{"v":2}')
+            store.close()
+        } finally {
+            if (writer.inTransaction) writer.run('ROLLBACK')
+            writer.close()
+        }
+    })
+
     test('a store whose setup was tried again waits all of busyTimeout for a write, not what the setup left of it', async () => {
         // The other process holds the new file through most of `busyTimeout`, then takes it as soon
         // as this store's setup has made its first table (a write leaves a -journal meanwhile, which
