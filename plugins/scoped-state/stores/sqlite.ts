@@ -230,6 +230,10 @@ const setUp = ({ path, synchronous = 'normal', exclusive = false }: SqliteStoreO
     const db = new Database(path, { create: true, strict: true })
     try {
         db.run(`PRAGMA busy_timeout = ${waitMs}`)
+        // Before the file is first read, so that in WAL mode the log's index lives in this process's
+        // memory, not in a shared -shm file that every transaction locks (set after, a file in WAL
+        // mode already got one).
+        if (exclusive) db.run('PRAGMA locking_mode = EXCLUSIVE')
         // What a logout or an expiry deletes, and the old versions of saved records, are
         // overwritten in the file at the next checkpoint, not left in its free space (the
         // log's own copies go as it is reused).
@@ -245,9 +249,6 @@ const setUp = ({ path, synchronous = 'normal', exclusive = false }: SqliteStoreO
             db.run('PRAGMA auto_vacuum = INCREMENTAL')
             checkFormat(db)
         } else refuseLater(marked)
-        // Before WAL mode, so that the log's index lives in this process's memory, not in a
-        // shared -shm file that every transaction locks.
-        if (exclusive) db.run('PRAGMA locking_mode = EXCLUSIVE')
         db.run('PRAGMA journal_mode = WAL')
         db.run(`PRAGMA synchronous = ${synchronous === 'normal' ? 'NORMAL' : 'FULL'}`)
         // Checkpoints leave the -wal file at most this big instead of at its high-water mark.

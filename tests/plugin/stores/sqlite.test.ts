@@ -716,6 +716,21 @@ describe('sqlite store', () => {
         expect(JSON.parse(output)).toEqual({ full: 503, returning: '{"v":1}', expiring: null })
     })
 
+    test('with exclusive, the log’s index is in the process’s memory, for a file in WAL mode already too', () => {
+        const path = newPath()
+        const fresh = sqliteStore({ path, exclusive: true })
+        fresh.save('a', '{}', 60_000)
+        expect(existsSync(`${path}-shm`)).toBe(false)
+        fresh.close()
+        sqliteStore({ path }).close()
+        // The file is in WAL mode now: read before the locking mode was set, it got a shared -shm.
+        const reopened = sqliteStore({ path, exclusive: true })
+        reopened.save('b', '{}', 60_000)
+        expect(existsSync(`${path}-shm`)).toBe(false)
+        expect(reopened.load('a', 60_000)).toBe('{}')
+        reopened.close()
+    })
+
     test('opening a file another store holds waits busyTimeout before it gives up', () => {
         const path = newPath()
         const holder = sqliteStore({ path, exclusive: true })
@@ -752,7 +767,7 @@ describe('sqlite store', () => {
             const path = newPath()
             const other = Bun.spawn([process.execPath, '-e', script, path], { stdout: 'pipe' })
             try {
-                expect(new TextDecoder().decode((await other.stdout.getReader().read()).value)).toBe('ready\n')
+                expect(await firstLine(other)).toBe('ready\n')
                 const store = sqliteStore({ path, busyTimeout: 10_000 })
                 store.save('a', '{"v":1}', 60_000)
                 expect(store.load('a', 60_000)).toBe('{"v":1}')
