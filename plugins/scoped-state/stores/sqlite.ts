@@ -526,7 +526,7 @@ export const sqliteStore = (options: SqliteStoreOptions): SqliteStore => {
             // Until no page is free, or none was handed back: a file made elsewhere may lack incremental vacuum.
             let free = removed > 0 && !closed ? freeCount() : 0
             while (free > 0 && !closed) {
-                db.run(`PRAGMA incremental_vacuum(${VACUUM_PAGES})`)
+                guard(() => db.run(`PRAGMA incremental_vacuum(${VACUUM_PAGES})`), true)
                 await nextTurn()
                 const left = closed ? 0 : freeCount()
                 free = left < free ? left : 0

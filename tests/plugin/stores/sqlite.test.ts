@@ -984,6 +984,50 @@ describe('sqlite store', () => {
         store.close()
     })
 
+    test(
+        'a sweep that meets a held file as it hands pages back: writes then give up at once, as after any write that waited in vain',
+        async () => {
+            const path = newPath()
+            let now = 1_000_000
+            let writer: Database | undefined
+            const store = sqliteStore({
+                path,
+                now: () => now,
+                busyTimeout: BUSY_TIMEOUT,
+                // Not due again before the test checks: the next sweep's delete would wait and give up.
+                sweepInterval: 300,
+                // Held two turns after the first expiry is told: once the sweep has deleted its rows and
+                // marks, just before it hands their pages back.
+                onExpire: () => {
+                    if (writer) return
+                    writer = new Database(path)
+                    setImmediate(() => setImmediate(() => writer?.run('BEGIN IMMEDIATE')))
+                }
+            })
+            const record = JSON.stringify({ s: { text: 'x'.repeat(4_000) }, p: {} })
+            for (let i = 0; i < 20; i++) store.save(`old-${i}`, record, 1_000)
+            now += 2_000
+            const warn = spyOn(console, 'warn').mockImplementation(() => {})
+            try {
+                for (let i = 0; i < 1_000 && warn.mock.calls.length === 0; i++) await Bun.sleep(5)
+                expect(warn.mock.calls[0]).toEqual([
+                    'scopedState: sweeping the SQLite store failed: database is locked'
+                ])
+            } finally {
+                warn.mockRestore()
+            }
+            expect((store.stats() as StoreStats).expirations).toBe(20)
+            expect(inspect<{ freelist_count: number }>(path, 'PRAGMA freelist_count').freelist_count).toBeGreaterThan(0)
+            expect(timedFailingSave(store)).toBeLessThan(AT_ONCE)
+            writer?.run('ROLLBACK')
+            writer?.close()
+            store.save('a', '{}', 60_000)
+            expect(store.load('a', 60_000)).toBe('{}')
+            store.close()
+        },
+        TWO_WAITS
+    )
+
     test('an expired session, before any sweep: not counted by stats, and its load counts an expiration', () => {
         let now = 1_000_000
         const store = sqliteStore({ path: newPath(), now: () => now, sweepInterval: 3_600_000 })
