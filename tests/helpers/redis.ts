@@ -264,6 +264,64 @@ export const cuttingProxy = (port: number, cutOn: string, { drop = false } = {})
 }
 
 /**
+ * A TCP proxy to the Redis server on `port` whose `dropAll` forgets the connections open at that
+ * moment without telling either end, as a load balancer or NAT does with an idle one: what is sent
+ * on them afterwards goes nowhere. New connections are passed on.
+ *
+ * @example
+ * const proxy = silentlyDroppingProxy(redis().port)
+ * proxy.dropAll()
+ */
+export const silentlyDroppingProxy = (port: number) => {
+    interface Link {
+        upstream?: Bun.Socket<undefined>
+        held: Uint8Array[]
+        dropped: boolean
+    }
+    const links = new Set<Link>()
+    const server = Bun.listen<Link>({
+        hostname: '127.0.0.1',
+        port: 0,
+        socket: {
+            async open(client) {
+                client.data = { held: [], dropped: false }
+                links.add(client.data)
+                const upstream = await Bun.connect({
+                    hostname: '127.0.0.1',
+                    port,
+                    socket: {
+                        data(_, reply) {
+                            if (!client.data.dropped) client.write(reply)
+                        },
+                        close() {
+                            if (!client.data.dropped) client.end()
+                        }
+                    }
+                })
+                for (const chunk of client.data.held) upstream.write(chunk)
+                client.data.upstream = upstream
+            },
+            data(client, chunk) {
+                if (client.data.dropped) return
+                if (client.data.upstream) client.data.upstream.write(chunk)
+                else client.data.held.push(Buffer.from(chunk))
+            },
+            close(client) {
+                links.delete(client.data)
+                client.data.upstream?.end()
+            }
+        }
+    })
+    return {
+        port: server.port,
+        dropAll: () => {
+            for (const link of links) link.dropped = true
+        },
+        stop: (closeActive: boolean) => server.stop(closeActive)
+    }
+}
+
+/**
  * Starts the app with `env`, whose Redis refuses it, and checks its answers: 503 to a change
  * and from `/healthz`, the log line `says` once it tried to connect, and nothing of `secret`.
  *

@@ -44,7 +44,7 @@ interface RedisConnection {
  * after a while; here a command fails at once when Redis is down, and the next
  * command after an outage connects again. A connection that stays silent for
  * `recycleAfter` ms (a frozen server, or a peer gone without closing the socket)
- * is replaced. It is kept until then on purpose: commands on one connection run in
+ * is replaced, and so is one unused that long, before its next command. It is kept until then on purpose: commands on one connection run in
  * order, so an unlock sent after a timed-out lock always runs after it. (Past that, the
  * store removes the locks it may have left: `abandoned` in redis.ts.)
  *
@@ -76,6 +76,8 @@ export const redisConnection = (
     let connecting: Promise<unknown> | undefined
     /** When the current run of timeouts began. */
     let silentSince: number | undefined
+    /** When the last command was sent: each settles within `timeout`, shorter than `recycleAfter` (the store's lease). */
+    let lastSent = performance.now()
     let closed = false
 
     const connect = () => {
@@ -96,19 +98,27 @@ export const redisConnection = (
         return connecting
     }
 
-    /** A command got no answer: after `recycleAfter` of nothing but timeouts, the connection is replaced. */
-    const recycleIfSilent = () => {
-        const now = performance.now()
-        silentSince ??= now
-        if (now - silentSince < recycleAfter) return
+    const replace = () => {
         client.close()
         client = open()
         connecting = undefined
         silentSince = undefined
     }
 
+    /** A command got no answer: after `recycleAfter` of nothing but timeouts, the connection is replaced. */
+    const recycleIfSilent = () => {
+        const now = performance.now()
+        silentSince ??= now
+        if (now - silentSince >= recycleAfter) replace()
+    }
+
     const send = async (command: string, args: string[], writes = false) => {
         if (closed) throw new StoreUnavailableError('the Redis store is closed')
+        // A load balancer or NAT that forgets an idle connection tells neither end: the commands sent
+        // on it would time out until `recycleAfter`. Replaced before, with nothing left to answer on it.
+        const now = performance.now()
+        if (now - lastSent > recycleAfter && client.connected) replace()
+        lastSent = now
         let timer: ReturnType<typeof setTimeout> | undefined
         /** The command went to Redis, which may run it after the timeout. */
         let sent = false

@@ -3,7 +3,7 @@ import { describe, expect, setSystemTime } from 'bun:test'
 import { RedisClient } from 'bun'
 import { StoreUnavailableError } from '../../../plugins/scoped-state'
 import { redisConnection } from '../../../plugins/scoped-state/stores/redis-connection'
-import { redisTest, useRedis } from '../../helpers/redis'
+import { redisTest, silentlyDroppingProxy, useRedis } from '../../helpers/redis'
 
 const redis = useRedis()
 
@@ -37,8 +37,12 @@ describe('redis connection', () => {
                 await answeredAfterItsTimeout()
                 // The next command is answered after the late BLPOP, on the same connection.
                 expect(await connection.send('CLIENT', ['ID'])).toBe(id)
-                // Past recycleAfter since the first timeout, but the connection answered since.
-                await Bun.sleep(1_500)
+                // Past recycleAfter since the first timeout, but the connection answered since (and
+                // was never idle that long, which would replace it: see the silently dropped one below).
+                for (let step = 0; step < 3; step++) {
+                    await Bun.sleep(500)
+                    await connection.send('PING', [])
+                }
                 await answeredAfterItsTimeout()
                 expect(await connection.send('CLIENT', ['ID'])).toBe(id)
             }),
@@ -74,6 +78,23 @@ describe('redis connection', () => {
             connection.close()
         }
     })
+
+    redisTest(
+        'a connection idle past recycleAfter is replaced before its next command: one a load balancer dropped answers at once',
+        async () => {
+            const proxy = silentlyDroppingProxy(redis().port)
+            const connection = redisConnection(`redis://127.0.0.1:${proxy.port}`, 300, 1_000)
+            try {
+                expect(await connection.send('PING', [])).toBe('PONG')
+                proxy.dropAll()
+                await Bun.sleep(1_100)
+                expect(await connection.send('PING', [])).toBe('PONG')
+            } finally {
+                connection.close()
+                proxy.stop(true)
+            }
+        }
+    )
 
     redisTest('a closed connection refuses commands instead of connecting again', async () => {
         const connection = redisConnection(redis().url, 1_000, 10_000)
