@@ -936,6 +936,34 @@ describe('a session ended in one process is ended in the others', () => {
         }
     )
 
+    redisTest(
+        'a Redis that lost its data (a restart without persistence): every session starts over, the ended one too where its end was not seen',
+        async () => {
+            const keys = prefix()
+            const [ender, didNot] = [
+                stateApp({ store: open({ prefix: keys }) }),
+                stateApp({ store: open({ prefix: keys }) })
+            ]
+            const user = client(ender)
+            await user.post('/increment')
+            const ended = user.cookie
+            await user.post('/logout')
+            const other = client(didNot)
+            await other.post('/increment')
+            await other.post('/increment')
+            const admin = raw()
+            await admin.send('DEL', (await admin.send('KEYS', [`${keys}*`])) as string[])
+            admin.close()
+            expect(await (await other.post('/increment')).text()).toBe('1')
+            // Its mark gone, the instance that did not see the end takes the old cookie back, empty.
+            const late = client(didNot, ended)
+            expect(await (await late.post('/increment')).text()).toBe('1')
+            expect(sessionIdOf(late.cookie)).toBe(sessionIdOf(ended))
+            // The one that ended it still remembers, for its grace minute.
+            expect((await client(ender, ended).post('/increment')).status).toBe(409)
+        }
+    )
+
     redisTest('a logout’s mark lives as long as the old cookie may be sent, not a minute', async () => {
         const keys = prefix()
         const user = client(stateApp({ store: open({ prefix: keys }), idleTimeout: 3_600 }))
