@@ -44,9 +44,10 @@ interface RedisConnection {
  * after a while; here a command fails at once when Redis is down, and the next
  * command after an outage connects again. A connection that stays silent for
  * `recycleAfter` ms (a frozen server, or a peer gone without closing the socket)
- * is replaced, and so is one unused that long, before its next command. It is kept until then on purpose: commands on one connection run in
- * order, so an unlock sent after a timed-out lock always runs after it. (Past that, the
- * store removes the locks it may have left: `abandoned` in redis.ts.)
+ * is replaced, and so is one unused that long, before its next command. It is kept
+ * until then on purpose: commands on one connection run in order, so an unlock sent
+ * after a timed-out lock always runs after it. (Past that, the store removes the locks
+ * it may have left: `abandoned` in redis.ts.)
  *
  * @example
  * const redis = redisConnection('redis://127.0.0.1:6379', 1_500, 10_000)
