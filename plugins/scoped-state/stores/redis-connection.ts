@@ -69,11 +69,12 @@ export const redisConnection = (
         // Bun checks the URL here (a database that is not a number, port 0); its message names no password.
         throw new ScopedStateSetupError(`redisStore: the url is refused: ${(error as Error).message}`)
     }
-    // Bun says "Connection closed" alike for a server that is not there, one that refused the URL's
-    // user name or password, and, over TLS, one whose certificate this process does not trust.
+    // Bun says "Connection closed" alike for a server that is not there, one at its `maxclients`, one
+    // that refused the URL's user name or password, and, over TLS, one whose certificate this
+    // process does not trust.
     const check = usesTls(url)
-        ? "is it running, are the URL's user name and password right, and does this process trust its TLS certificate?"
-        : "is it running, and are the URL's user name and password right?"
+        ? "is it running and below its maxclients, are the URL's user name and password right, and does this process trust its TLS certificate?"
+        : "is it running and below its maxclients, and are the URL's user name and password right?"
     let connecting: Promise<unknown> | undefined
     /** When the current run of timeouts began. */
     let silentSince: number | undefined

@@ -164,7 +164,7 @@ describe('a Redis that wants a password', () => {
                 await store.close()
                 expect(failure).toBeInstanceOf(StoreUnavailableError)
                 expect((failure as Error).message).toBe(
-                    "Session store unavailable: Redis: cannot connect (Connection closed): is it running, and are the URL's user name and password right?"
+                    "Session store unavailable: Redis: cannot connect (Connection closed): is it running and below its maxclients, and are the URL's user name and password right?"
                 )
                 const told = `${Bun.inspect(failure)} ${Bun.inspect((failure as Error).cause)}`
                 expect(told).not.toContain(WRONG)
@@ -223,7 +223,7 @@ describe('the app on a Redis that wants a password', () => {
         () =>
             expectAppRefusedByRedis(
                 env(urlOf('app', WRONG)),
-                "Session store unavailable: Redis: cannot connect (Connection closed): is it running, and are the URL's user name and password right?",
+                "Session store unavailable: Redis: cannot connect (Connection closed): is it running and below its maxclients, and are the URL's user name and password right?",
                 WRONG
             ),
         30_000

@@ -67,7 +67,7 @@ redisTest(
     () =>
         expectAppRefusedByRedis(
             env({ NODE_EXTRA_CA_CERTS: '' }),
-            "Session store unavailable: Redis: cannot connect (Connection closed): is it running, are the URL's user name and password right, and does this process trust its TLS certificate?",
+            "Session store unavailable: Redis: cannot connect (Connection closed): is it running and below its maxclients, are the URL's user name and password right, and does this process trust its TLS certificate?",
             PASSWORD
         ),
     30_000

@@ -687,6 +687,30 @@ describe('closing the store as the app stops', () => {
 describe('redis outage', () => {
     const USER_TIMEOUT = 5_000
 
+    redisTest(
+        'a server at its maxclients: the reason says so among what to check, and it connects once it can',
+        async () => {
+            const control = raw()
+            const connected = String(await control.send('CLIENT', ['LIST']))
+                .trim()
+                .split('\n').length
+            const { maxclients } = (await control.send('CONFIG', ['GET', 'maxclients'])) as { maxclients: string }
+            await control.send('CONFIG', ['SET', 'maxclients', String(connected)])
+            const store = redisStore({ url: redis().url, commandTimeout: 500 })
+            try {
+                await expect(Promise.resolve().then(() => store.stats())).rejects.toThrow(
+                    "Session store unavailable: Redis: cannot connect (Connection closed): is it running and below its maxclients, and are the URL's user name and password right?"
+                )
+                await control.send('CONFIG', ['SET', 'maxclients', maxclients])
+                expect(await store.stats()).toMatchObject({ evictions: 0 })
+            } finally {
+                await control.send('CONFIG', ['SET', 'maxclients', maxclients])
+                control.close()
+                await store.close()
+            }
+        }
+    )
+
     redisTest('a wrong password, or no server at all: the reason says what to check', async () => {
         const control = raw()
         await control.send('CONFIG', ['SET', 'requirepass', 'right'])
@@ -703,7 +727,7 @@ describe('redis outage', () => {
             expect(await rightPassword.stats()).toMatchObject({ evictions: 0 })
             for (const store of [wrongPassword, nobody])
                 await expect(Promise.resolve().then(() => store.stats())).rejects.toThrow(
-                    "Session store unavailable: Redis: cannot connect (Connection closed): is it running, and are the URL's user name and password right?"
+                    "Session store unavailable: Redis: cannot connect (Connection closed): is it running and below its maxclients, and are the URL's user name and password right?"
                 )
         } finally {
             await control.send('CONFIG', ['SET', 'requirepass', ''])
