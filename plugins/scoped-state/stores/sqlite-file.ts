@@ -135,11 +135,15 @@ export const isBusy = (error: unknown) => String((error as { code?: string }).co
 /** The pause before setting up a file again, after SQLite refused without waiting. */
 const SETUP_RETRY_MS = 10
 
-/** Opens and sets up the file once, waiting up to `waitMs` for a connection that holds it. */
+/** Opens and sets up the file once, waiting up to `waitMs` for a connection that holds it (not with `exclusive`). */
 const setUp = ({ path, synchronous = 'normal', exclusive = false }: SqliteStoreOptions, waitMs: number): Database => {
     const db = new Database(path, { create: true, strict: true })
     try {
-        db.run(`PRAGMA busy_timeout = ${waitMs}`)
+        // With `exclusive`, no wait inside SQLite: in that mode a connection keeps the shared lock of
+        // its reads while it waits for a write lock, so two stores setting up one file waited for
+        // each other and both failed. Refused, the connection is closed, and its locks with it, and
+        // the setup tried again until `waitMs` (`openFile`).
+        db.run(`PRAGMA busy_timeout = ${exclusive ? 0 : waitMs}`)
         // Before the file is first read, so that in WAL mode the log's index lives in this process's
         // memory, not in a shared -shm file that every transaction locks (set after, a file in WAL
         // mode already got one).

@@ -72,6 +72,26 @@ const expectSaveToWait = (store: Store, writer: Database, busyTimeout = BUSY_TIM
 const firstLine = async (child: Bun.Subprocess<'ignore', 'pipe'>) =>
     new TextDecoder().decode((await child.stdout.getReader().read()).value)
 
+/** The lines a child process prints, one per `next()`, as they come. */
+const linesOf = (child: { stdout: ReadableStream<Uint8Array> }) => {
+    const reader = child.stdout.getReader()
+    const decoder = new TextDecoder()
+    let buffered = ''
+    return {
+        async next() {
+            while (!buffered.includes('\n')) {
+                const { value, done } = await reader.read()
+                if (done) throw new Error(`the process ended before a whole line: ${JSON.stringify(buffered)}`)
+                buffered += decoder.decode(value, { stream: true })
+            }
+            const end = buffered.indexOf('\n')
+            const line = buffered.slice(0, end)
+            buffered = buffered.slice(end + 1)
+            return line
+        }
+    }
+}
+
 /**
  * Reads the file the way another process would (a sqlite3 shell, a backup tool), even while
  * a store has it open; a store with `exclusive` must be closed first.
@@ -354,12 +374,17 @@ describe('sqlite store', () => {
         expect(inspect<{ user_version: number }>(path, 'PRAGMA user_version').user_version).toBe(3)
     })
 
-    test('uses 1 KiB pages, the cheaper write for small records', () => {
-        const path = newPath()
-        const store = sqliteStore({ path })
-        store.save('a', '{}', 60_000)
-        expect(inspect<{ page_size: number }>(path, 'PRAGMA page_size').page_size).toBe(1024)
-        store.close()
+    test('uses 1 KiB pages, the cheaper write for small records, and incremental vacuum, with exclusive too', () => {
+        for (const exclusive of [false, true]) {
+            const path = newPath()
+            const store = sqliteStore({ path, exclusive })
+            store.save('a', '{}', 60_000)
+            // A store with `exclusive` must be closed before another connection reads its file.
+            if (exclusive) store.close()
+            expect(inspect<{ page_size: number }>(path, 'PRAGMA page_size').page_size).toBe(1024)
+            expect(inspect<{ auto_vacuum: number }>(path, 'PRAGMA auto_vacuum').auto_vacuum).toBe(2)
+            if (!exclusive) store.close()
+        }
     })
 
     test('expired sessions are swept and their space given back', async () => {
@@ -743,6 +768,54 @@ describe('sqlite store', () => {
             expect(performance.now() - started).toBeGreaterThanOrEqual(250)
         } finally {
             holder.close()
+        }
+    })
+
+    test('two stores with exclusive setting up a new file at the same moment: one opens it, the other says why it cannot', async () => {
+        // With the locking mode set first, each kept the shared lock of its first read while it
+        // waited for the other's write lock, which could not commit past it: both failed after
+        // busyTimeout, in about 9 rounds of 10.
+        const script = `
+            const { sqliteStore } = await import(process.argv[2])
+            console.log('ready')
+            let start = 0
+            for await (const line of console) {
+                start = Number(line)
+                break
+            }
+            while (Date.now() < start) {}
+            try {
+                sqliteStore({ path: process.argv[1], exclusive: true, busyTimeout: 1_000 }).save('a', '{}', 60_000)
+                console.log('opened')
+            } catch (error) {
+                console.log(error.message)
+            }
+            setInterval(() => {}, 60_000)
+        `
+        const plugin = join(import.meta.dir, '../../../plugins/scoped-state/index.ts')
+        for (let round = 0; round < 3; round++) {
+            const path = newPath()
+            const stores = [0, 1].map(() =>
+                Bun.spawn([process.execPath, '-e', script, path, plugin], { stdin: 'pipe', stdout: 'pipe' })
+            )
+            try {
+                const outputs = stores.map((store) => linesOf(store))
+                for (const output of outputs) expect(await output.next()).toBe('ready')
+                // The same moment for both, not the moment each reads it.
+                const start = Date.now() + 100
+                for (const store of stores) {
+                    store.stdin.write(`${start}\n`)
+                    store.stdin.flush()
+                }
+                const results = await Promise.all(outputs.map((output) => output.next()))
+                expect(results.sort()).toEqual([
+                    'opened',
+                    `sqliteStore: ${path} is locked by another connection (another process, or a store not yet closed); ` +
+                        'a store with `exclusive` must have the file alone.'
+                ])
+            } finally {
+                for (const store of stores) store.kill()
+            }
         }
     })
 
