@@ -47,7 +47,8 @@ export interface SqliteStoreOptions {
     exclusive?: boolean | undefined
     /**
      * How long a write waits for another connection to the same file, and opening for one
-     * that holds it (with `exclusive`) or is setting a new file up, in milliseconds. SQLite
+     * that holds the file whole (a store with `exclusive`; for a store with `exclusive`, any
+     * connection that uses it) or is setting a new file up, in milliseconds. SQLite
      * waits synchronously, so the whole process waits with it: after one write gave up,
      * writes give up at once (503) until one gets through.
      * @default 5_000
