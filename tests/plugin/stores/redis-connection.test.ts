@@ -96,6 +96,22 @@ describe('redis connection', () => {
         }
     )
 
+    redisTest('a connection Redis closed for idleness (its `timeout`) is opened again by the next command', () =>
+        withConnection([1_000, 60_000], async (connection, other) => {
+            const { timeout } = (await other.send('CONFIG', ['GET', 'timeout'])) as { timeout: string }
+            await other.send('CONFIG', ['SET', 'timeout', '1'])
+            try {
+                const id = String(await connection.send('CLIENT', ['ID']))
+                // Until Redis has closed it; the other client, never idle a second, stays.
+                while (String(await other.send('CLIENT', ['LIST', 'ID', id])) !== '') await Bun.sleep(100)
+                expect(await connection.send('PING', [])).toBe('PONG')
+                expect(String(await connection.send('CLIENT', ['ID']))).not.toBe(id)
+            } finally {
+                await other.send('CONFIG', ['SET', 'timeout', timeout])
+            }
+        })
+    )
+
     redisTest('a closed connection refuses commands instead of connecting again', async () => {
         const connection = redisConnection(redis().url, 1_000, 10_000)
         expect(await connection.send('PING', [])).toBe('PONG')
