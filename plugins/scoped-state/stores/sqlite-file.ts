@@ -215,8 +215,9 @@ export const openFile = (options: SqliteStoreOptions & { busyTimeout: number }) 
             db.run(`PRAGMA busy_timeout = ${options.busyTimeout}`)
             return db
         } catch (error) {
-            if (!isBusy(error) || performance.now() >= deadline) throw setupError(error, options)
-            Bun.sleepSync(SETUP_RETRY_MS)
+            const left = deadline - performance.now()
+            if (!isBusy(error) || left <= 0) throw setupError(error, options)
+            Bun.sleepSync(Math.min(SETUP_RETRY_MS, left))
         }
     }
 }
