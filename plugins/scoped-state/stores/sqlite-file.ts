@@ -205,8 +205,9 @@ export const openFile = (options: SqliteStoreOptions & { busyTimeout: number }) 
     createPrivately(options.path)
     // Processes that start together on a new file set it up together, and the one that turns it
     // to WAL mode while another holds its setup's transaction is refused at once, not after
-    // `busyTimeout` (SQLite's guard against two connections waiting for each other). So a
-    // refusal is tried again, from the start, until `busyTimeout` has passed.
+    // `busyTimeout` (SQLite's guard against two connections waiting for each other); a store with
+    // `exclusive` waits for nothing inside SQLite (`setUp`). So a refusal is tried again, from the
+    // start, until `busyTimeout` has passed.
     const deadline = performance.now() + options.busyTimeout
     for (;;) {
         try {
