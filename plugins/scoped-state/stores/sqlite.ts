@@ -46,11 +46,11 @@ export interface SqliteStoreOptions {
      */
     exclusive?: boolean | undefined
     /**
-     * How long a write waits for another connection to the same file, and opening for one
-     * that holds the file whole (a store with `exclusive`; for a store with `exclusive`, any
-     * connection that uses it) or is setting a new file up, in milliseconds. SQLite
-     * waits synchronously, so the whole process waits with it: after one write gave up,
-     * writes give up at once (503) until one gets through.
+     * How long, in milliseconds, a write waits for another connection that holds the file,
+     * and opening for one that keeps it from opening: a store with `exclusive` (when this
+     * store has `exclusive`, any other connection), or another process setting up a new
+     * file. SQLite waits synchronously, so the whole process waits with it: after one write
+     * gave up, writes give up at once (503) until one gets through.
      * @default 5_000
      */
     busyTimeout?: number | undefined
