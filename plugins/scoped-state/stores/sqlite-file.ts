@@ -132,8 +132,11 @@ export const fileAt = (path: string) => {
 /** Whether SQLite answered that another connection holds the file. */
 export const isBusy = (error: unknown) => String((error as { code?: string }).code).startsWith('SQLITE_BUSY')
 
-/** The pause before setting up a file again, after SQLite refused without waiting. */
-const SETUP_RETRY_MS = 10
+/**
+ * The pause before setting up a file again, after SQLite refused without waiting: 5 to 15 ms,
+ * so that two stores refused together do not try again in step, and meet again.
+ */
+const setupPause = () => 5 + Math.random() * 10
 
 /** Opens and sets up the file once, waiting up to `waitMs` for a connection that holds it (not with `exclusive`). */
 const setUp = ({ path, synchronous = 'normal', exclusive = false }: SqliteStoreOptions, waitMs: number): Database => {
@@ -218,7 +221,7 @@ export const openFile = (options: SqliteStoreOptions & { busyTimeout: number }) 
         } catch (error) {
             const left = deadline - performance.now()
             if (!isBusy(error) || left <= 0) throw setupError(error, options)
-            Bun.sleepSync(Math.min(SETUP_RETRY_MS, left))
+            Bun.sleepSync(Math.min(setupPause(), left))
         }
     }
 }

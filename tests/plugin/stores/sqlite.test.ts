@@ -834,6 +834,8 @@ describe('sqlite store', () => {
                 db.run('ROLLBACK')
             }
             Bun.sleepSync(200)
+            // Its commit waits for the reads of this store's next try, as a setup's commit does.
+            db.run('PRAGMA busy_timeout = 10000')
             db.run('COMMIT')
         `
         for (let round = 0; round < 3; round++) {
@@ -898,6 +900,8 @@ describe('sqlite store', () => {
                 db.run('ROLLBACK')
             }
             Bun.sleepSync(100)
+            // Its commit waits for the reads of this store's next try, as a setup's commit does.
+            db.run('PRAGMA busy_timeout = 10000')
             db.run('COMMIT')
         `
         // Holds the file for half of `busyTimeout`, more than the setup left of it.
