@@ -208,6 +208,62 @@ export const useRedis = (options?: StartRedisOptions) => {
     }
 }
 
+/** One client connection through `relay`, and what it still passes. */
+interface RelayLink {
+    upstream?: Bun.Socket<undefined>
+    /** What the client sent before the connection to Redis was open. */
+    held: Uint8Array[]
+    /**
+     * `open`: everything; `cut`: the commands, but the client's connection is closed at the next
+     * reply; `silent`: nothing either way, and no close told (a load balancer that forgot it).
+     */
+    state: 'open' | 'cut' | 'silent'
+}
+
+/**
+ * A TCP proxy to the Redis server on `port` that passes what each link's `state` lets through.
+ * `inspect` sees each chunk a client sends before it goes on, and may change the link's state;
+ * answering false keeps that chunk from Redis.
+ */
+const relay = (port: number, inspect: (client: Bun.Socket<RelayLink>, chunk: Uint8Array) => boolean = () => true) => {
+    const links = new Set<RelayLink>()
+    const server = Bun.listen<RelayLink>({
+        hostname: '127.0.0.1',
+        port: 0,
+        socket: {
+            async open(client) {
+                client.data = { held: [], state: 'open' }
+                links.add(client.data)
+                const upstream = await Bun.connect({
+                    hostname: '127.0.0.1',
+                    port,
+                    socket: {
+                        data(_, reply) {
+                            if (client.data.state === 'cut') client.end()
+                            else if (client.data.state === 'open') client.write(reply)
+                        },
+                        close() {
+                            if (client.data.state !== 'silent') client.end()
+                        }
+                    }
+                })
+                for (const chunk of client.data.held) upstream.write(chunk)
+                client.data.upstream = upstream
+            },
+            data(client, chunk) {
+                if (client.data.state === 'silent' || !inspect(client, chunk)) return
+                if (client.data.upstream) client.data.upstream.write(chunk)
+                else client.data.held.push(Buffer.from(chunk))
+            },
+            close(client) {
+                links.delete(client.data)
+                client.data.upstream?.end()
+            }
+        }
+    })
+    return { server, links }
+}
+
 /**
  * A TCP proxy to the Redis server on `port` that passes everything on, except that it
  * closes the client's connection instead of passing back the reply to the first command
@@ -220,47 +276,16 @@ export const useRedis = (options?: StartRedisOptions) => {
  */
 export const cuttingProxy = (port: number, cutOn: string, { drop = false } = {}) => {
     let armed = true
-    interface Link {
-        upstream?: Bun.Socket<undefined>
-        held: Uint8Array[]
-        cut: boolean
-    }
-    return Bun.listen<Link>({
-        hostname: '127.0.0.1',
-        port: 0,
-        socket: {
-            async open(client) {
-                client.data = { held: [], cut: false }
-                const upstream = await Bun.connect({
-                    hostname: '127.0.0.1',
-                    port,
-                    socket: {
-                        data(_, reply) {
-                            if (client.data.cut) client.end()
-                            else client.write(reply)
-                        },
-                        close() {
-                            client.end()
-                        }
-                    }
-                })
-                for (const chunk of client.data.held) upstream.write(chunk)
-                client.data.upstream = upstream
-            },
-            data(client, chunk) {
-                if (armed && Buffer.from(chunk).includes(cutOn)) {
-                    armed = false
-                    if (drop) return void client.end()
-                    client.data.cut = true
-                }
-                if (client.data.upstream) client.data.upstream.write(chunk)
-                else client.data.held.push(Buffer.from(chunk))
-            },
-            close(client) {
-                client.data.upstream?.end()
-            }
+    return relay(port, (client, chunk) => {
+        if (!armed || !Buffer.from(chunk).includes(cutOn)) return true
+        armed = false
+        if (drop) {
+            client.end()
+            return false
         }
-    })
+        client.data.state = 'cut'
+        return true
+    }).server
 }
 
 /**
@@ -273,49 +298,11 @@ export const cuttingProxy = (port: number, cutOn: string, { drop = false } = {})
  * proxy.dropAll()
  */
 export const silentlyDroppingProxy = (port: number) => {
-    interface Link {
-        upstream?: Bun.Socket<undefined>
-        held: Uint8Array[]
-        dropped: boolean
-    }
-    const links = new Set<Link>()
-    const server = Bun.listen<Link>({
-        hostname: '127.0.0.1',
-        port: 0,
-        socket: {
-            async open(client) {
-                client.data = { held: [], dropped: false }
-                links.add(client.data)
-                const upstream = await Bun.connect({
-                    hostname: '127.0.0.1',
-                    port,
-                    socket: {
-                        data(_, reply) {
-                            if (!client.data.dropped) client.write(reply)
-                        },
-                        close() {
-                            if (!client.data.dropped) client.end()
-                        }
-                    }
-                })
-                for (const chunk of client.data.held) upstream.write(chunk)
-                client.data.upstream = upstream
-            },
-            data(client, chunk) {
-                if (client.data.dropped) return
-                if (client.data.upstream) client.data.upstream.write(chunk)
-                else client.data.held.push(Buffer.from(chunk))
-            },
-            close(client) {
-                links.delete(client.data)
-                client.data.upstream?.end()
-            }
-        }
-    })
+    const { server, links } = relay(port)
     return {
         port: server.port,
         dropAll: () => {
-            for (const link of links) link.dropped = true
+            for (const link of links) link.state = 'silent'
         },
         stop: (closeActive: boolean) => server.stop(closeActive)
     }
