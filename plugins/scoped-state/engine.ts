@@ -308,7 +308,7 @@ export const createEngine = (config: EngineConfig) => {
         if (!store.peek)
             throw new ScopedStateSetupError(
                 'peekScopedSession: the store has no peek(id) method, which reads a session without using it ' +
-                    '(docs/stores.md, "A store of your own").'
+                    '(store.ts, `peek`).'
             )
         const answer = store.peek(id)
         return isPromise(answer) ? Promise.resolve(answer).then(snapshot) : snapshot(answer)

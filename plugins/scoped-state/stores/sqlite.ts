@@ -25,7 +25,7 @@ export interface SqliteStoreOptions {
      * `'normal'` commits to the write-ahead log without waiting for the disk: a saved
      * state survives a crash of the process (kill -9), but the last writes may be lost
      * to a power cut or OS crash. `'full'` syncs the log on every commit and survives
-     * those too, at about 7× the cost of a write (measured in docs/stores.md).
+     * those too, at about 7× the cost of a write (measured in the template's docs/stores.md).
      * @default 'normal'
      */
     synchronous?: 'full' | 'normal' | undefined
@@ -38,7 +38,7 @@ export interface SqliteStoreOptions {
     /**
      * Holds the file for this store alone until `close()`: reads and writes then take
      * no file locks, which makes a load about 3× and a save about 2× cheaper (see
-     * docs/stores.md). But nothing else can open the file meanwhile: no other process,
+     * the template's docs/stores.md). But nothing else can open the file meanwhile: no other process,
      * no `sqlite3` shell, no backup or replication tool (Litestream), and no second
      * store in this process (`bun --hot` reopens it so: use `--watch`). Opening a file
      * that is held waits `busyTimeout`, then throws a `ScopedStateSetupError`.
