@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test'
-import { Elysia } from 'elysia'
+import { Elysia, t } from 'elysia'
 import { scopedState } from '../../plugins/scoped-state'
 import { client, sessionIdOf, setCookieOf } from '../helpers/client'
 import { manualClock, SECRET, stateApp } from '../helpers/plugin-app'
@@ -351,6 +351,31 @@ describe('the session cookie', () => {
                 .sort()
         ).toEqual(['user_session_id', 'visited'])
         expect(await (await user.post('/increment')).text()).toBe('2')
+    })
+
+    test('a t.Cookie schema that allows no other cookies must name the session cookie, else its route answers 422', async () => {
+        const schemaApp = (named: boolean) =>
+            new Elysia()
+                .use(scopedState({ count: { value: 0 } }, { secret: SECRET }))
+                .post('/increment', ({ scopedStore }) => ++scopedStore.count)
+                .get('/count', ({ scopedStore }) => scopedStore.count, {
+                    cookie: t.Cookie(
+                        named
+                            ? { flash: t.Optional(t.String()), user_session_id: t.Optional(t.String()) }
+                            : { flash: t.Optional(t.String()) },
+                        { additionalProperties: false }
+                    )
+                })
+        for (const named of [false, true]) {
+            const user = client(schemaApp(named))
+            // A new visitor brings no cookie: the schema passes either way.
+            expect((await user.get('/count')).status).toBe(200)
+            await user.post('/increment')
+            const response = await user.get('/count')
+            expect([response.status, named ? await response.text() : 'refused']).toEqual(
+                named ? [200, '1'] : [422, 'refused']
+            )
+        }
     })
 
     test("a handler using Elysia's cookie jar: both cookies are sent", async () => {
