@@ -17,6 +17,7 @@ import {
     sqliteStore
 } from '../../plugins/scoped-state'
 import { client, NAVIGATE, sessionIdOf } from '../helpers/client'
+import { flakyStore } from '../helpers/flaky-store'
 import { manualClock, SECRET } from '../helpers/plugin-app'
 import { redisTest, useRedis } from '../helpers/redis'
 
@@ -103,6 +104,24 @@ describe('endScopedSession on the memory store', () => {
         const response = await answer
         expect([response.status, await response.text()]).toEqual([200, '1'])
         expect(sessionIdOf(queued.cookie)).not.toBe(phoneId)
+    })
+
+    test('a store that fails the delete: 503, the session ended in this process only, and a retry deletes it', async () => {
+        const store = flakyStore()
+        const app = accountApp(store)
+        const [laptop, phone] = [client(app), client(app)]
+        await laptop.post('/login')
+        const phoneId = await (await phone.post('/login')).text()
+        await phone.post('/add')
+        store.failingDeletes = true
+        const failed = await laptop.post(`/end/${phoneId}`)
+        expect([failed.status, failed.headers.get('retry-after')]).toEqual([503, '1'])
+        // Another process sharing the store would still take the record: only a retry ends it there.
+        expect(store.load(phoneId, 60_000)).toBeDefined()
+        expect(await client(app, phone.cookie).text('/me')).toBe('signed out 0')
+        store.failingDeletes = false
+        expect(await (await laptop.post(`/end/${phoneId}`)).text()).toBe('ended')
+        expect(store.load(phoneId, 60_000)).toBeUndefined()
     })
 
     test("refuses the request's own session and what is no session id", async () => {
