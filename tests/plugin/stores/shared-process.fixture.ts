@@ -1,7 +1,9 @@
 /**
  * One app process of several sharing a store, for real-processes.test.ts: `STORE` is a Redis URL
- * or `sqlite:<file>` (with its default options), else the memory store. Started by `startServer`,
- * it prints the URL it listens on. An increment may await before it reads the count (`before`)
+ * or `sqlite:<file>` (with its default options), else the memory store; a Redis store's
+ * `lockTimeout` and `lockLease` may be shortened by `LOCK_TIMEOUT` and `LOCK_LEASE` (milliseconds),
+ * so that a test waits out a dead process's lease in seconds. Started by `startServer`, it prints
+ * the URL it listens on. An increment may await before it reads the count (`before`)
  * and between that read and its write (`after`), in milliseconds, so that requests of one
  * session overlap inside a process and across processes.
  */
@@ -9,8 +11,9 @@ import { Elysia } from 'elysia'
 import { memoryStore, redisStore, scopedState, sqliteStore } from '../../../plugins/scoped-state'
 
 const target = process.env.STORE ?? ''
+const milliseconds = (name: string) => (process.env[name] ? Number(process.env[name]) : undefined)
 const store = target.startsWith('redis://')
-    ? redisStore({ url: target })
+    ? redisStore({ url: target, lockTimeout: milliseconds('LOCK_TIMEOUT'), lockLease: milliseconds('LOCK_LEASE') })
     : target.startsWith('sqlite:')
       ? sqliteStore({ path: target.slice('sqlite:'.length) })
       : memoryStore()
