@@ -19,14 +19,22 @@ const allowed = (hostname: string, names: readonly string[]) =>
     )
 
 /**
- * Refuses with 403, before routing, a request whose `Host` is none of the above.
+ * Refuses with 403, before routing, a request whose `Host` is none of the above, and with 400 one
+ * whose `Host` is no host name at all.
  *
  * @example
  * app.use(devHosts(['myapp.test', '.ngrok-free.app']))
  */
 export const devHosts = (names: readonly string[]) =>
     new Elysia({ name: 'dev-hosts', seed: names }).onRequest(({ request, set }) => {
-        const { hostname } = new URL(request.url)
+        // Bun builds the URL from the `Host` header: one that is no host name (`Host: [`, `exé.com`)
+        // leaves it unparsable, which `new URL` would throw as a bug, answered 500 and logged.
+        const hostname = URL.parse(request.url)?.hostname
+        if (hostname === undefined) {
+            set.status = 400
+            set.headers['content-type'] = 'text/plain; charset=utf-8'
+            return 'The Host header names no host.'
+        }
         if (allowed(hostname, names)) return
         set.status = 403
         set.headers['content-type'] = 'text/plain; charset=utf-8'

@@ -3,9 +3,10 @@
  * `ALLOWED_HOSTS` (server/dev-hosts.ts): a page on another site that points its own name at
  * 127.0.0.1 (DNS rebinding) is refused before routing.
  */
-import { describe, expect, test } from 'bun:test'
+import { describe, expect, spyOn, test } from 'bun:test'
 import { createApp } from '../../server/app'
 import { readConfig } from '../../server/config'
+import { rawExchange } from '../helpers/raw-http'
 import { startServer } from '../helpers/server'
 
 const get = (app: ReturnType<typeof createApp>, host: string) => app.handle(new Request(`http://${host}/counter`))
@@ -43,6 +44,26 @@ describe('a development app (allowedHosts given)', () => {
         // Nothing of the app's: no session cookie.
         expect(response.headers.get('set-cookie')).toBeNull()
     })
+})
+
+test('a Host that makes no URL, or one Bun leaves out of it: 400, not a bug answered 500', async () => {
+    const bugs = spyOn(console, 'error').mockImplementation(() => {})
+    const app = createApp({ allowedHosts: [] }).listen({ port: 0, hostname: '127.0.0.1' })
+    try {
+        for (const host of ['[', 'exé.com']) {
+            const answer = await rawExchange(
+                Number(app.server?.port),
+                `GET /counter HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`
+            )
+            expect([host, answer.split('\r\n')[0]]).toEqual([host, 'HTTP/1.1 400 Bad Request'])
+            // Nothing of the app's: no session cookie.
+            expect(answer.toLowerCase()).not.toContain('set-cookie')
+        }
+        expect(bugs).not.toHaveBeenCalled()
+    } finally {
+        bugs.mockRestore()
+        await app.stop()
+    }
 })
 
 test('an app without allowedHosts (production, tests) answers any host', async () => {
