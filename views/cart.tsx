@@ -176,7 +176,7 @@ const itemsLabel = (count: number) => `${count} ${count === 1 ? 'item' : 'items'
  * The cart region, `#cart`: every cart action answers htmx with it (and the badge out of band).
  * @example <CartPanel cart={[{ productId: 'mug', quantity: 2 }]} pageId={scopedPageId} />
  */
-export const CartPanel = ({ cart, pageId, problem, notice }: CartProps) => {
+const CartPanel = ({ cart, pageId, problem, notice }: CartProps) => {
     const { lines, totalCents } = priceCart(cart)
     const count = cartCount(cart)
     const onLine = problem?.onLine && lines.some((line) => line.productId === problem.error.productId)
