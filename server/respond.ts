@@ -111,6 +111,19 @@ export const reload = ({ request, set, redirect }: Omit<AnswerContext, 'scopedPa
 }
 
 /**
+ * The GET route of an action's address. Without JavaScript, a refusal or an error page answering a
+ * form is shown at the form's address, which the browser may ask for again by GET (Enter in the
+ * address bar, a bookmark, a tab opened from it): it loads `page` (a route's path, as for `answer`)
+ * with the `page_id` that address names, so that the page shows what that scope holds (a count),
+ * where a 404 said there was no page.
+ * @example .get('/cart/items', backToPage('/cart')).post('/cart/items', …)
+ */
+export const backToPage =
+    (page: string) =>
+    ({ request, redirect }: Pick<AnswerContext, 'request' | 'redirect'>) =>
+        redirect(withPageId(pageAddress(page), URL.parse(request.url)?.searchParams.get(PAGE_PARAM) ?? ''), 303)
+
+/**
  * Call when the action was refused with `status` (404, 422…): htmx and API clients get
  * `fragment`; a form post gets the whole `page` with the message in place (no redirect,
  * so the refused input is still there to correct). It returns rather than throws, so what the

@@ -11,7 +11,7 @@ import { Html } from '@kitajs/html'
 import { Elysia } from 'elysia'
 import { AccountPage, SignInForm } from '../../views/account'
 import { LiveStatus } from '../../views/live-status'
-import { fieldsOf, refuse, reload } from '../respond'
+import { backToPage, fieldsOf, refuse, reload } from '../respond'
 import { shellProps } from '../shell'
 import type { AppState } from '../state'
 
@@ -63,6 +63,8 @@ export const accountRoutes = (state: AppState) =>
         .get('/account', ({ scopedStore, scopedPageId }) => (
             <AccountPage username={scopedStore.username} {...shellProps(scopedStore, scopedPageId)} />
         ))
+        .get('/account/sign-in', backToPage('/account'))
+        .get('/account/sign-out', backToPage('/account'))
         .post('/account/sign-in', (context) => {
             const { scopedStore: store, scopedPageId: pageId } = context
             const fields = fieldsOf(context.body)

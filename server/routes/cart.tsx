@@ -8,7 +8,7 @@ import { Html } from '@kitajs/html'
 import { Elysia } from 'elysia'
 import { CartPage, CartUpdate } from '../../views/cart'
 import { addToCart, type CartChange, removeFromCart, setQuantity } from '../cart'
-import { type AnswerContext, answer, fieldsOf, redirectsInPage, refuse } from '../respond'
+import { type AnswerContext, answer, backToPage, fieldsOf, redirectsInPage, refuse } from '../respond'
 import { shellProps } from '../shell'
 import type { AppState, AppStore } from '../state'
 
@@ -50,6 +50,10 @@ export const cartRoutes = (state: AppState) =>
             if (notice !== null) scopedStore.notice = null
             return <CartPage cart={scopedStore.cart} notice={notice} {...shellProps(scopedStore, scopedPageId)} />
         })
+        .get('/cart/items', backToPage('/cart'))
+        .get('/cart/items/:productId', backToPage('/cart'))
+        .get('/cart/items/:productId/remove', backToPage('/cart'))
+        .get('/cart/clear', backToPage('/cart'))
         .post('/cart/items', (context) => {
             const { productId, quantity } = fieldsOf(context.body)
             return apply(context, addToCart(context.scopedStore.cart, text(productId), quantity), 'added.')

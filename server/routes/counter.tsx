@@ -7,7 +7,7 @@ import { Elysia } from 'elysia'
 import { CartBadge } from '../../views/cart-badge'
 import { Count } from '../../views/counter'
 import { cartCount } from '../cart'
-import { answer, isHtmx } from '../respond'
+import { answer, backToPage, isHtmx } from '../respond'
 import { type AppState, COUNT_START } from '../state'
 import { announceTheme } from './theme'
 
@@ -15,6 +15,10 @@ export const counterRoutes = (state: AppState) =>
     new Elysia({ name: 'counter-routes' })
         .use(state)
         .get('/api/count', ({ scopedStore }) => <Count value={scopedStore.count} />)
+        .get('/api/increment', backToPage('/counter'))
+        .get('/api/decrement', backToPage('/counter'))
+        .get('/api/reset', backToPage('/counter'))
+        .get('/api/full-reset', backToPage('/counter'))
         .post('/api/increment', (context) => {
             context.scopedStore.count++
             return answer(context, '/counter', () => <Count value={context.scopedStore.count} />)

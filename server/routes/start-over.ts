@@ -6,11 +6,14 @@
  */
 import { Elysia } from 'elysia'
 import { START_OVER_PATH } from '../../views/error-page'
-import { reload } from '../respond'
+import { backToPage, reload } from '../respond'
 import type { AppState } from '../state'
 
 export const startOverRoutes = (state: AppState) =>
-    new Elysia({ name: 'start-over-routes' }).use(state).post(START_OVER_PATH, (context) => {
-        context.resetScopedStore(true)
-        return reload(context, '/')
-    })
+    new Elysia({ name: 'start-over-routes' })
+        .use(state)
+        .get(START_OVER_PATH, backToPage('/'))
+        .post(START_OVER_PATH, (context) => {
+            context.resetScopedStore(true)
+            return reload(context, '/')
+        })
