@@ -2,7 +2,9 @@
  * Cart rules, apart from HTTP: totals, and changes that keep the cart valid. Every change
  * returns a new cart or the reason it was refused; the cart passed in is never modified.
  */
+
 import { type CartLine, findProduct, type Product } from './catalog'
+import { echoed } from './echo'
 
 export const MAX_QUANTITY = 99
 
@@ -47,7 +49,7 @@ const unknownProduct = (productId: string): Refused => ({
         message:
             productId === ''
                 ? 'Choose a product from the catalog.'
-                : `There is no product “${productId}” in the catalog.`
+                : `There is no product “${echoed(productId)}” in the catalog.`
     }
 })
 

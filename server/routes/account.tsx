@@ -11,6 +11,7 @@ import { Html } from '@kitajs/html'
 import { Elysia } from 'elysia'
 import { AccountPage, SignInForm } from '../../views/account'
 import { LiveStatus } from '../../views/live-status'
+import { CONTROL } from '../echo'
 import { backToPage, fieldsOf, refuse, reload } from '../respond'
 import { shellProps } from '../shell'
 import type { AppState } from '../state'
@@ -35,12 +36,6 @@ const characterCount = (text: string) => [...characters.segment(text)].length
 
 /** A character that shows: not a space, a control character or an invisible one (a zero-width space). */
 const VISIBLE = /[^\p{White_Space}\p{Cc}\p{Default_Ignorable_Code_Point}]/u
-/**
- * Characters that change the text around a name rather than show: controls, line and paragraph
- * separators, and direction marks (U+202E would show the rest of a sentence reversed).
- */
-const CONTROL = /[\p{Cc}\p{Zl}\p{Zp}\p{Bidi_Control}]/u
-
 /**
  * The name to sign in with, trimmed and in one Unicode form (NFC: "é" typed as one character
  * or as "e" and an accent is one name), or why it is refused.

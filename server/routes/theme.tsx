@@ -7,6 +7,7 @@ import { Html } from '@kitajs/html'
 import { type Context, Elysia } from 'elysia'
 import { LiveStatus } from '../../views/live-status'
 import { ThemePage, ThemePicker, themeLabel } from '../../views/theme'
+import { echoed } from '../echo'
 import { answer, fieldsOf, isHtmx, refuse, triggerHeader } from '../respond'
 import { shellProps } from '../shell'
 import { type AppState, THEMES, type Theme } from '../state'
@@ -24,7 +25,7 @@ const isTheme = (value: unknown): value is Theme => (THEMES as readonly unknown[
 /** Only a string is echoed back: anything else (a JSON or multipart object) may not even convert to one. */
 const refusal = (value: unknown) =>
     typeof value === 'string' && value !== ''
-        ? `“${value}” is not a theme: choose Light, Dark or System.`
+        ? `“${echoed(value)}” is not a theme: choose Light, Dark or System.`
         : 'Choose Light, Dark or System.'
 
 export const themeRoutes = (state: AppState) =>

@@ -403,6 +403,13 @@ describe('refused input leaves the cart unchanged', () => {
         expect((await cartOf(user)).count).toBe(2)
     })
 
+    test('an unknown product is named without its direction marks and cut to 40 characters', async () => {
+        const { user, htmx } = await withMugs()
+        const refused = await user.post('/cart/items', htmx, form({ productId: `\u202Eunicorn${'n'.repeat(1000)}` }))
+        expect(refused.status).toBe(404)
+        expect(await refused.text()).toContain(`There is no product “unicorn${'n'.repeat(33)}…” in the catalog.`)
+    })
+
     test('an add past the limit says what it added, and one to a full line answers 422 saying so', async () => {
         const { user, htmx } = await withMugs()
         await user.post('/cart/items/mug', htmx, form({ quantity: '98' }))

@@ -82,6 +82,12 @@ describe('theme demo', () => {
 
     for (const [label, body, message] of [
         ['an unknown theme', 'theme=purple', '“purple” is not a theme: choose Light, Dark or System.'],
+        // Repeated without its direction mark, which would show the message reversed, and cut short.
+        [
+            'a long one with a direction mark',
+            `theme=${encodeURIComponent(`\u202E${'p'.repeat(50)}`)}`,
+            `“${'p'.repeat(40)}…” is not a theme: choose Light, Dark or System.`
+        ],
         ['an empty theme', 'theme=', 'Choose Light, Dark or System.'],
         ['no theme at all', '', 'Choose Light, Dark or System.'],
         // Not text: a multipart field Elysia reads as JSON, which used to answer 500 (String() of it threw).
