@@ -5,7 +5,16 @@
  */
 import { expect } from 'bun:test'
 import type { Route } from 'playwright-core'
-import { button, expectBadge, expectCount, expectTheme, holdSomeOfEverything, increment, startPolling } from './demo'
+import {
+    button,
+    expectBadge,
+    expectCount,
+    expectTheme,
+    holdSomeOfEverything,
+    increment,
+    postAndLandBack,
+    startPolling
+} from './demo'
 import { expectGone, expectText } from './expect'
 import { browserTest, e2eSuite } from './harness'
 
@@ -148,17 +157,8 @@ e2eSuite('counter in a browser', (e2e) => {
         await expectCount(page, 0)
 
         for (const expected of [1, 2]) {
-            const [landing] = await Promise.all([
-                // The GET that lands back on the page, after the POST's redirect.
-                page.waitForResponse(
-                    (response) => response.request().isNavigationRequest() && response.request().method() === 'GET'
-                ),
-                button(page, '+1').click()
-            ])
-            const post = landing.request().redirectedFrom()
-            expect(post?.method()).toBe('POST')
-            expect((await post?.response())?.status()).toBe(303)
-            expect(new URL(landing.url()).searchParams.get('page_id')).toBeTruthy()
+            const landed = await postAndLandBack(page, () => button(page, '+1').click())
+            expect(landed.searchParams.get('page_id')).toBeTruthy()
             await expectCount(page, expected)
         }
     })

@@ -3,6 +3,7 @@
  * `#cart-badge`, product <article>s, `[data-cart-line]`, theme buttons), so scenarios read
  * as what the user does.
  */
+import { expect } from 'bun:test'
 import type { Locator, Page } from 'playwright-core'
 import { expectAttribute, expectText } from './expect'
 
@@ -39,6 +40,28 @@ export const navigate = async (page: Page, label: string) => {
     const link = page.getByRole('navigation').getByRole('link', { name: label })
     const path = await link.getAttribute('href')
     await Promise.all([page.waitForURL((url) => url.pathname === path, { waitUntil: 'load' }), link.click()])
+}
+
+/**
+ * Submits a form by `submit` (a click) as a browser does without htmx, and waits until the page
+ * the server's 303 sends it back to has loaded. Returns that page's address (its `page_id`).
+ *
+ * @example
+ * const landed = await postAndLandBack(page, () => button(page, '+1').click())
+ */
+export const postAndLandBack = async (page: Page, submit: () => Promise<unknown>) => {
+    const [landing] = await Promise.all([
+        // The GET that lands back on the page, after the POST's redirect: htmx would swap in place.
+        page.waitForResponse(
+            (response) => response.request().isNavigationRequest() && response.request().method() === 'GET'
+        ),
+        page.waitForEvent('load'),
+        submit()
+    ])
+    const post = landing.request().redirectedFrom()
+    expect(post?.method()).toBe('POST')
+    expect((await post?.response())?.status()).toBe(303)
+    return new URL(landing.url())
 }
 
 /**
