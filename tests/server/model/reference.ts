@@ -8,6 +8,7 @@
  *   is refused (422); an unknown product is 404 before its quantity is looked at; a bad
  *   quantity is 422; a refused change leaves the cart as it was.
  * - Theme: light, dark or system; anything else is 422 and changes nothing.
+ * - A refusal repeats what was sent without its controls and direction marks, cut to 40 characters.
  * - Cart without JavaScript: the page a change's redirect loads says what changed, once; a
  *   page loaded afresh, or again, says nothing. The message is kept in the tab's page scope.
  * - Counter: per page scope; reset zeroes this scope; full reset clears everything (every
@@ -65,12 +66,19 @@ export const totalCents = (cart: readonly Line[]) =>
     cart.reduce((sum, line) => sum + (PRICES.get(line.productId)?.priceCents ?? 0) * line.quantity, 0)
 export const itemCount = (cart: readonly Line[]) => cart.reduce((sum, line) => sum + line.quantity, 0)
 
+/** `value` as a refusal repeats it: no controls or direction marks, at most 40 characters and an ellipsis. */
+const repeated = (value: string) => {
+    const shown = [...value.replace(/[\p{Cc}\p{Zl}\p{Zp}\p{Bidi_Control}]/gu, '')]
+    return shown.length > 40 ? `${shown.slice(0, 40).join('')}…` : shown.join('')
+}
+
 /** A field as the cart reads it: only a string is a product id. */
 const productOf = (value: unknown): Refusal | { id: string; name: string } => {
     const id = typeof value === 'string' ? value : ''
     const product = PRICES.get(id)
     if (product) return { id, name: product.name }
-    const message = id === '' ? 'Choose a product from the catalog.' : `There is no product “${id}” in the catalog.`
+    const message =
+        id === '' ? 'Choose a product from the catalog.' : `There is no product “${repeated(id)}” in the catalog.`
     return { status: 404, message }
 }
 
@@ -126,7 +134,7 @@ export const theme = (value: unknown): { theme: Theme } | Refusal =>
               status: 422,
               message:
                   typeof value === 'string' && value !== ''
-                      ? `“${value}” is not a theme: choose Light, Dark or System.`
+                      ? `“${repeated(value)}” is not a theme: choose Light, Dark or System.`
                       : 'Choose Light, Dark or System.'
           }
 
