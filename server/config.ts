@@ -64,14 +64,21 @@ const shutdownGrace = (value: string | undefined) => {
     return seconds * 1000
 }
 
+/** The plugin's least in production, checked here too so that the message names the variable. */
+const MIN_SECRET_BYTES = 32
+
 // Comma-separated: put a new secret first to rotate, keep the old one after it.
-// Their length is checked by the plugin, which requires 32 bytes in production.
-const secrets = (value: string | undefined) => {
+const secrets = (value: string | undefined, production: boolean) => {
     if (value === undefined || value === '') return undefined
     const list = value.split(',')
     if (list.includes(''))
         throw new ConfigError(
             'SESSION_SECRET must be a secret or a comma-separated list of secrets, with no empty entry.'
+        )
+    const short = list.findIndex((secret) => Buffer.byteLength(secret) < MIN_SECRET_BYTES)
+    if (production && short !== -1)
+        throw new ConfigError(
+            `SESSION_SECRET: secret #${short + 1} is shorter than ${MIN_SECRET_BYTES} bytes; production needs at least ${MIN_SECRET_BYTES} random bytes each.`
         )
     return list
 }
@@ -155,7 +162,7 @@ export const readConfig = (env: Record<string, string | undefined> = process.env
         hostname: hostname(env.HOST),
         production,
         development: nodeEnv === 'development',
-        secrets: secrets(env.SESSION_SECRET),
+        secrets: secrets(env.SESSION_SECRET, production),
         store: store(env.SCOPED_STATE_STORE),
         shutdownGrace: shutdownGrace(env.SHUTDOWN_GRACE_SECONDS),
         liveReload: liveReload(env.LIVE_RELOAD, production),

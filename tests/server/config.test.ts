@@ -7,13 +7,19 @@ describe('readConfig', () => {
     })
 
     test('reads PORT, HOST, NODE_ENV and a comma-separated SESSION_SECRET list', () => {
+        const [newSecret, oldSecret] = ['new'.repeat(11), 'old'.repeat(11)]
         const config = readConfig({
             PORT: '8080',
             HOST: '127.0.0.1',
             NODE_ENV: 'production',
-            SESSION_SECRET: 'new,old'
+            SESSION_SECRET: `${newSecret},${oldSecret}`
         })
-        expect(config).toMatchObject({ port: 8080, hostname: '127.0.0.1', production: true, secrets: ['new', 'old'] })
+        expect(config).toMatchObject({
+            port: 8080,
+            hostname: '127.0.0.1',
+            production: true,
+            secrets: [newSecret, oldSecret]
+        })
     })
 
     test('PORT may be 0 (any free port) to 65535', () => {
@@ -43,7 +49,7 @@ describe('readConfig', () => {
         expect(readConfig({ LIVE_RELOAD: '1', NODE_ENV: 'test' }).liveReload).toBe(true)
         for (const LIVE_RELOAD of ['true', 'yes', '2'])
             expect(() => readConfig({ LIVE_RELOAD })).toThrow(`LIVE_RELOAD must be 1 or 0, got '${LIVE_RELOAD}'.`)
-        expect(() => readConfig({ LIVE_RELOAD: '1', NODE_ENV: 'production', SESSION_SECRET: 'x' })).toThrow(
+        expect(() => readConfig({ LIVE_RELOAD: '1', NODE_ENV: 'production', SESSION_SECRET: 'x'.repeat(32) })).toThrow(
             'LIVE_RELOAD=1 is for development: unset it when NODE_ENV is production.'
         )
     })
@@ -69,6 +75,16 @@ describe('readConfig', () => {
             expect(() => readConfig({ NODE_ENV: 'production', SESSION_SECRET })).toThrow(
                 'NODE_ENV=production requires SESSION_SECRET'
             )
+    })
+
+    test('production with a SESSION_SECRET under 32 bytes stops startup, naming the variable and which secret', () => {
+        expect(() => readConfig({ NODE_ENV: 'production', SESSION_SECRET: `${'n'.repeat(32)},old` })).toThrow(
+            'SESSION_SECRET: secret #2 is shorter than 32 bytes; production needs at least 32 random bytes each.'
+        )
+        // Bytes, as the plugin counts them: 11 three-byte characters are 33.
+        expect(readConfig({ NODE_ENV: 'production', SESSION_SECRET: '€'.repeat(11) }).secrets).toEqual(['€'.repeat(11)])
+        // Development takes it, and the plugin warns that production will not.
+        expect(readConfig({ SESSION_SECRET: 'short' }).secrets).toEqual(['short'])
     })
 
     test('an unknown NODE_ENV stops startup', () => {

@@ -11,10 +11,12 @@ test('production without SESSION_SECRET does not start', async () => {
     expect(stderr.trim()).toBe('NODE_ENV=production requires SESSION_SECRET: at least 32 random bytes.')
 })
 
-test('production with a short SESSION_SECRET does not start', async () => {
+test('production with a short SESSION_SECRET does not start, and the message names the variable', async () => {
     const { code, stderr } = await startApp({ NODE_ENV: 'production', SESSION_SECRET: 'too-short' })
     expect(code).toBe(1)
-    expect(stderr).toContain('shorter than 32 bytes')
+    expect(stderr.trim()).toBe(
+        'SESSION_SECRET: secret #1 is shorter than 32 bytes; production needs at least 32 random bytes each.'
+    )
 })
 
 test('a second copy on the same port does not start; the first serves on', async () => {
