@@ -1,5 +1,5 @@
 /**
- * SIGTERM: the server stops taking connections, finishes the request it is in the
+ * SIGTERM (and SIGINT, Ctrl-C): the server stops taking connections, finishes the request it is in the
  * middle of (its state is saved), closes the store, and exits 0; a request still unfinished
  * after a grace period has its connection closed.
  */
@@ -109,6 +109,20 @@ test('SIGTERM finishes the in-flight request, closes the store and exits 0; a se
     const { record } = db.query('SELECT record FROM scoped_state').get() as { record: string }
     db.close()
     expect(JSON.parse(record).p._.count).toBe(2)
+}, 30_000)
+
+test('SIGINT (Ctrl-C) stops as SIGTERM does: the in-flight request finishes, the store closes, exit 0', async () => {
+    const path = join(dir, 'interrupted.db')
+    server = await startServer({ env: { NODE_ENV: 'test', SCOPED_STATE_STORE: `sqlite:${path}` } })
+    const first = await fetch(`${server.url}/api/increment`, { method: 'POST' })
+    const inFlight = await slowPost(server.url, '/api/increment', setCookieOf(first) ?? '')
+    server.child.kill('SIGINT')
+    const answer = await inFlight.finish()
+    expect(answer).toStartWith('HTTP/1.1 200')
+    expect(answer).toContain('<span id="count">2</span>')
+    expect(await server.child.exited).toBe(0)
+    expect(server.output()).toContain('SIGINT: stopping once requests in flight finish (at most 10 s).\nStopped.\n')
+    expect(existsSync(`${path}-wal`)).toBe(false)
 }, 30_000)
 
 test('SIGTERM with a request that never completes: its connection is closed after SHUTDOWN_GRACE_SECONDS, and the server exits 0', async () => {
