@@ -8,6 +8,7 @@ import { afterAll, beforeEach, expect, spyOn, test } from 'bun:test'
 import { Html } from '@kitajs/html'
 import { status } from 'elysia'
 import { memoryStore, StoreUnavailableError } from '../../plugins/scoped-state'
+import { APP_SCRIPT, HTMX_URL, STYLES } from '../../server/assets'
 import { APP_NAME } from '../../views/layout'
 import { testApp } from '../helpers/app'
 import { client, countOf, FORM_POST, HTMX, NAVIGATE, sessionIdOf } from '../helpers/client'
@@ -109,6 +110,22 @@ test('the store down: a page load and a plain form post get a 503 page', async (
     const form = await stranded.post('/api/increment', FORM_POST)
     await expectErrorPage(form, 503, 'Session unavailable', UNAVAILABLE_MESSAGE)
     expect(error).not.toHaveBeenCalled()
+})
+
+test('the store down: static files and htmx still answer a session cookie, which reads no state there', async () => {
+    // What the error page loads (its styles, script and icon) and a liveness check (docs/deployment.md)
+    // need no store: static files are outside the plugin's routes, so a session cookie reads nothing there.
+    const alice = client(testApp())
+    await alice.post('/api/increment', FORM_POST)
+    const stranded = client(testApp({ store: down }), alice.cookie)
+    for (const path of [STYLES.url, APP_SCRIPT.url, HTMX_URL, '/public/favicon.svg']) {
+        const response = await stranded.get(path)
+        expect({ path, status: response.status, cookie: response.headers.get('set-cookie') }).toEqual({
+            path,
+            status: 200,
+            cookie: null
+        })
+    }
 })
 
 test('state saved by a newer version of the app (a deploy, a rollback): 503, nothing changed, and a way to start over', async () => {
