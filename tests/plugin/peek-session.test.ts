@@ -238,6 +238,26 @@ describe('peekScopedSession leaves the session as it was', () => {
             expect([response.status, await response.text()]).toEqual([200, 'mug,lamp'])
             expect((await peek(app, id)).session.cart).toEqual(['mug', 'lamp'])
         })
+
+        redisTest(
+            "unlike the store's own load(id): the request in flight loses its change (503), the load waits out lockTimeout, and the lock is left to its lease",
+            async () => {
+                // A lease far longer than the test: the lock left behind cannot lapse before the last request.
+                const store = redisStore({ url: redis().url, prefix: newPrefix(), lockTimeout: 300, lockLease: 60_000 })
+                stores.push(store)
+                const slow = gate()
+                const app = peekApp(store, slow)
+                const { phone, id } = await phoneWithState(app)
+                const inFlight = phone.post('/add-slowly')
+                await slow.entered
+                const loading = store.load(id, 60_000)
+                slow.finish()
+                expect((await inFlight).status).toBe(503)
+                await expect(loading).rejects.toMatchObject({ busy: true })
+                expect((await peek(app, id)).session.cart).toEqual(['mug'])
+                expect((await phone.post('/step')).status).toBe(503)
+            }
+        )
     })
 })
 
