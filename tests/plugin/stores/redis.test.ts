@@ -668,6 +668,22 @@ describe('closing the store as the app stops', () => {
         }
     )
 
+    redisTest('once its wait is over, unlocks a lock taken since it began, which would outlive the wait', async () => {
+        const keys = prefix()
+        const store = redisStore({ url: redis().url, prefix: keys, ...SHORT_LEASE })
+        // A request still running, which the close waits for, up to lockLease.
+        await store.load('running', DAY)
+        const closed = store.close()
+        // A request that got its lock after the close began (it waited for another instance's).
+        await store.load('late', DAY)
+        const inspect = raw()
+        // Its lease ends that much after the wait does: stretched, so that only the close can end it.
+        await inspect.send('PEXPIRE', [`${keys}lock:late`, String(DAY)])
+        await closed
+        expect(await inspect.exists(`${keys}lock:late`)).toBe(false)
+        inspect.close()
+    })
+
     redisTest('waits for a request that fails as the app stops to release its lock', async () => {
         const keys = prefix()
         const store = redisStore({ url: redis().url, prefix: keys })
