@@ -47,6 +47,11 @@ const editorApp = (options: ScopedStateOptions<typeof setup>) =>
             scopedStore.text = params.text
             return theme
         })
+        .post('/type-then-read/:text', ({ scopedStore, scopedStateSize, params, query }) => {
+            scopedStore.text = params.text
+            const size = query.ask === 'size' ? scopedStateSize() : undefined
+            return { size, theme: scopedStore.theme }
+        })
         .post('/try-then-undo/:text', ({ scopedStore, scopedStateSize, params }) => {
             scopedStore.text = params.text
             scopedStateSize()
@@ -121,6 +126,19 @@ test('asking for the size stores nothing more: a default read after it stays out
     expect(await (await user.post('/ask-then-type/kept', inPage(page))).text()).toBe('light')
     const stored = JSON.parse(store.load(sessionIdOf(user.cookie), 60_000) as string)
     expect(stored).toEqual({ s: {}, p: { [page.split('.')[0] as string]: { text: 'kept' } } })
+})
+
+test('a key first read after a change is stored with its default, asked the size or not: an answer before the read did not count it', async () => {
+    for (const ask of ['', 'size']) {
+        const store = memoryStore()
+        const user = client(editorApp({ store }))
+        const { size } = (await (await user.post(`/type-then-read/kept?ask=${ask}`)).json()) as {
+            size: { bytes: number }
+        }
+        const stored = store.load(sessionIdOf(user.cookie), 60_000) as string
+        expect(JSON.parse(stored)).toEqual({ s: { theme: 'light' }, p: { _: { text: 'kept' } } })
+        if (ask) expect(Buffer.byteLength(stored)).toBeGreaterThan(size.bytes)
+    }
 })
 
 test('after destroyScopedSession() the state takes nothing: the save deletes it', async () => {
