@@ -1,8 +1,9 @@
 import { describe, expect, test } from 'bun:test'
 import { Elysia } from 'elysia'
-import { memoryStore, scopedState } from '../../plugins/scoped-state'
+import { memoryStore, redisStore, type Store, scopedState } from '../../plugins/scoped-state'
 import { holdDefaultStore } from '../../plugins/scoped-state/default-store'
-import { client } from '../helpers/client'
+import { client, sessionIdOf } from '../helpers/client'
+import { redisTest, useRedis } from '../helpers/redis'
 
 const secret = 'x'.repeat(32)
 const DAY = 86_400_000
@@ -234,4 +235,56 @@ test('a module that needs no session gets the hooks when .use()d after the plugi
     const after = await app.handle(new Request('http://localhost/after/healthz'))
     expect(before.headers.getSetCookie()).toEqual([])
     expect(after.headers.getSetCookie()[0]).toStartWith('user_session_id=')
+})
+
+describe('a sub-app .mount()ed with the same instance', () => {
+    /**
+     * Mounted after the plugin, the outer app's hooks run on the mounted route, and the sub-app runs its
+     * own on the request mount hands it; mounted before, the sub-app's alone run.
+     */
+    const mounted = (store: Store, where: 'after' | 'before' = 'after') => {
+        const state = scopedState({ count: { value: 0 }, visits: { value: 0, preserve: true } }, { secret, store })
+        const counter = new Elysia().use(state).post('/increment', ({ scopedStore }) => ++scopedStore.count)
+        const app = where === 'before' ? new Elysia().mount('/counter', counter) : new Elysia()
+        const outer = app.use(state).onBeforeHandle(({ scopedStore, request }) => {
+            if (request.headers.has('x-visit')) scopedStore.visits++
+        })
+        return where === 'after' ? outer.mount('/counter', counter) : outer
+    }
+
+    test("gives a new visitor two sessions; the browser keeps the outer app's, losing the sub-app's first change", async () => {
+        const user = client(mounted(memoryStore()))
+        const first = await user.post('/counter/increment')
+        const ids = first.headers.getSetCookie().map((line) => sessionIdOf(line.split(';')[0]))
+        expect(new Set(ids).size).toBe(2)
+        expect(sessionIdOf(user.cookie)).toBe(ids[1] as string)
+        expect(await first.text()).toBe('1')
+        expect(await (await user.post('/counter/increment')).text()).toBe('1')
+    })
+
+    test('mounted before the plugin, the sub-app alone holds the session: one cookie, and every change kept', async () => {
+        const user = client(mounted(memoryStore(), 'before'))
+        const first = await user.post('/counter/increment', { 'x-visit': '1' })
+        expect(first.headers.getSetCookie()).toHaveLength(1)
+        expect(await (await user.post('/counter/increment', { 'x-visit': '1' })).text()).toBe('2')
+    })
+
+    const redis = useRedis()
+    redisTest(
+        "with a store that locks, the sub-app waits for the outer app's hold to lapse: the outer app's change is then refused (503)",
+        async () => {
+            const lease = { lockLease: 400, lockTimeout: 100, commandTimeout: 250 }
+            const store = redisStore({ url: redis().url, prefix: `mount-${crypto.randomUUID()}:`, ...lease })
+            try {
+                const user = client(mounted(store))
+                await user.post('/counter/increment')
+                const refused = await user.post('/counter/increment', { 'x-visit': '1' })
+                expect(refused.status).toBe(503)
+                // Its answer lost, the sub-app's change was saved all the same: the count goes on from it.
+                expect(await (await user.post('/counter/increment')).text()).toBe('2')
+            } finally {
+                await store.close()
+            }
+        }
+    )
 })
