@@ -362,6 +362,21 @@ describe('sqlite store', () => {
         expect(inspect<{ journal_mode: string }>(later, 'PRAGMA journal_mode').journal_mode).toBe('delete')
     })
 
+    test('a file from before the format mark opens with its sessions, and is marked as this format', () => {
+        const path = newPath()
+        const earlier = new Database(path)
+        earlier.run('PRAGMA journal_mode = WAL')
+        earlier.run(
+            'CREATE TABLE scoped_state (id TEXT PRIMARY KEY, record TEXT NOT NULL, expires INTEGER NOT NULL) WITHOUT ROWID'
+        )
+        earlier.run(`INSERT INTO scoped_state VALUES ('a', '{"n":1}', ${Date.now() + 60_000})`)
+        earlier.close()
+        const store = sqliteStore({ path })
+        expect(store.load('a', 60_000)).toBe('{"n":1}')
+        store.close()
+        expect(inspect<{ version: number }>(path, 'SELECT version FROM scoped_state_format').version).toBe(1)
+    })
+
     test("shares a file with the app's own tables, and leaves its user_version to the app", () => {
         const path = newPath()
         const app = new Database(path)
