@@ -15,7 +15,7 @@ type Handler = Parameters<typeof client>[0]
 export interface Tab {
     /** JavaScript on (htmx) or off (plain forms). */
     js: boolean
-    /** The id of the page it shows; `''` before its first load. */
+    /** The id of the page it shows; `''` until a load succeeds (it shows an error page, which names no page). */
     pageId: string
 }
 

@@ -34,7 +34,7 @@ const common = (who: Someone, response: Response, html: string, sent: unknown[])
 
 /**
  * Loads `url` in `tab` as a browser does, and checks the page against the model. `faulty`: the
- * store may fail it; the tab then still shows its page (the user goes back).
+ * store may fail it; the tab then still shows its page (the user goes back), or a new tab the error page.
  */
 const load = async (who: Someone, tab: Tab, url: string, faulty = false) => {
     const asked = new URL(url, 'http://localhost').searchParams.get('page_id') ?? undefined
@@ -183,7 +183,8 @@ const step = async (r: ReturnType<typeof random>, people: Someone[], log: string
         return
     }
     const tab = r.pick(b.tabs)
-    if (r.chance(0.1)) {
+    // A tab whose first load failed shows the error page, whose links are all it offers (views/error-page.tsx).
+    if (tab.pageId === '' || r.chance(0.1)) {
         // A link (a fresh page), or without JavaScript a reload of the address bar (its page id).
         const url = !tab.js && r.chance(0.4) ? pathWithPage(r.pick(PAGES), tab.pageId) : r.pick(PAGES)
         log.push(`${who.label} loads ${url} in tab ${b.tabs.indexOf(tab)}`)
