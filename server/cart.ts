@@ -41,17 +41,18 @@ export const priceCart = (cart: readonly CartLine[]) => {
     return { lines, totalCents: lines.reduce((sum, line) => sum + line.subtotalCents, 0) }
 }
 
-const unknownProduct = (productId: string): Refused => ({
-    ok: false,
-    error: {
-        kind: 'unknown-product',
-        productId,
-        message:
-            productId === ''
-                ? 'Choose a product from the catalog.'
-                : `There is no product “${echoed(productId)}” in the catalog.`
+const unknownProduct = (productId: string): Refused => {
+    const shown = echoed(productId)
+    return {
+        ok: false,
+        error: {
+            kind: 'unknown-product',
+            productId,
+            message:
+                shown === '' ? 'Choose a product from the catalog.' : `There is no product “${shown}” in the catalog.`
+        }
     }
-})
+}
 
 /** A form field as text: forms send strings, JSON clients may send numbers. */
 const asText = (value: unknown) => (typeof value === 'string' || typeof value === 'number' ? String(value).trim() : '')

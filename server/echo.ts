@@ -12,14 +12,34 @@
 export const CONTROL = /[\p{Cc}\p{Zl}\p{Zp}\p{Bidi_Control}]/u
 const CONTROLS = new RegExp(CONTROL.source, 'gu')
 
-/** Characters of a value repeated at most: enough to recognise what was typed. */
-const MAX_ECHOED = 40
+/** A character that shows: not a space, a control character or an invisible one (a zero-width space). */
+export const VISIBLE = /[^\p{White_Space}\p{Cc}\p{Default_Ignorable_Code_Point}]/u
 
 /**
- * `value` to repeat in a message: without controls, cut to 40 characters.
+ * Characters as a person counts them (grapheme clusters): cut between code points, a family emoji
+ * would show a man alone, a flag a letter, and an "e" typed with its accent apart would lose it.
+ */
+const characters = new Intl.Segmenter(undefined, { granularity: 'grapheme' })
+
+/** Characters of a value repeated at most: enough to recognise what was typed. */
+const MAX_ECHOED = 40
+/** UTF-16 units repeated at most: 40 family emoji (11 each), while one character of stacked accents has no end. */
+const MAX_ECHOED_UNITS = MAX_ECHOED * 11
+
+/**
+ * `value` to repeat in a message: without controls, cut to 40 characters. `''` when nothing of it
+ * shows, for the message to ask for a value instead of quoting an empty one.
  * @example echoed('unicorn\u202E') // 'unicorn'
  */
 export const echoed = (value: string) => {
-    const characters = [...value.replace(CONTROLS, '')]
-    return characters.length > MAX_ECHOED ? `${characters.slice(0, MAX_ECHOED).join('')}…` : characters.join('')
+    const shown = value.replace(CONTROLS, '')
+    if (!VISIBLE.test(shown)) return ''
+    let cut = ''
+    let count = 0
+    for (const { segment } of characters.segment(shown)) {
+        if (count === MAX_ECHOED || cut.length + segment.length > MAX_ECHOED_UNITS) return `${cut}…`
+        cut += segment
+        count++
+    }
+    return cut
 }

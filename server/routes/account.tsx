@@ -11,7 +11,7 @@ import { Html } from '@kitajs/html'
 import { Elysia } from 'elysia'
 import { AccountPage, SignInForm } from '../../views/account'
 import { LiveStatus } from '../../views/live-status'
-import { CONTROL } from '../echo'
+import { CONTROL, VISIBLE } from '../echo'
 import { backToPage, fieldsOf, refuse, reload } from '../respond'
 import { shellProps } from '../shell'
 import type { AppState } from '../state'
@@ -34,8 +34,6 @@ const MAX_TYPED_LENGTH = MAX_NAME_LENGTH * 6
 const characters = new Intl.Segmenter(undefined, { granularity: 'grapheme' })
 const characterCount = (text: string) => [...characters.segment(text)].length
 
-/** A character that shows: not a space, a control character or an invisible one (a zero-width space). */
-const VISIBLE = /[^\p{White_Space}\p{Cc}\p{Default_Ignorable_Code_Point}]/u
 /**
  * The name to sign in with, trimmed and in one Unicode form (NFC: "é" typed as one character
  * or as "e" and an accent is one name), or why it is refused.

@@ -23,10 +23,10 @@ export const announceTheme = ({ request, set }: { request: Request; set: Context
 const isTheme = (value: unknown): value is Theme => (THEMES as readonly unknown[]).includes(value)
 
 /** Only a string is echoed back: anything else (a JSON or multipart object) may not even convert to one. */
-const refusal = (value: unknown) =>
-    typeof value === 'string' && value !== ''
-        ? `“${echoed(value)}” is not a theme: choose Light, Dark or System.`
-        : 'Choose Light, Dark or System.'
+const refusal = (value: unknown) => {
+    const shown = typeof value === 'string' ? echoed(value) : ''
+    return shown === '' ? 'Choose Light, Dark or System.' : `“${shown}” is not a theme: choose Light, Dark or System.`
+}
 
 export const themeRoutes = (state: AppState) =>
     new Elysia({ name: 'theme-routes' })

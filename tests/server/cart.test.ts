@@ -410,6 +410,13 @@ describe('refused input leaves the cart unchanged', () => {
         expect(await refused.text()).toContain(`There is no product “unicorn${'n'.repeat(33)}…” in the catalog.`)
     })
 
+    test('an unknown product of characters that do not show is asked for, not quoted empty', async () => {
+        const { user, htmx } = await withMugs()
+        const refused = await user.post('/cart/items', htmx, form({ productId: '\u202E\u200B\u0000' }))
+        expect(refused.status).toBe(404)
+        expect(await refused.text()).toContain('Choose a product from the catalog.')
+    })
+
     test('an add past the limit says what it added, and one to a full line answers 422 saying so', async () => {
         const { user, htmx } = await withMugs()
         await user.post('/cart/items/mug', htmx, form({ quantity: '98' }))

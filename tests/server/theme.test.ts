@@ -88,7 +88,25 @@ describe('theme demo', () => {
             `theme=${encodeURIComponent(`\u202E${'p'.repeat(50)}`)}`,
             `“${'p'.repeat(40)}…” is not a theme: choose Light, Dark or System.`
         ],
+        // Cut between characters as a person counts them: an accent typed apart, a flag, a family emoji.
+        [
+            'a long one of characters of several code points',
+            `theme=${encodeURIComponent(`${'e\u0301'.repeat(39)}🇫🇷👨‍👩‍👧`)}`,
+            `“${'e\u0301'.repeat(39)}🇫🇷…” is not a theme: choose Light, Dark or System.`
+        ],
+        // One character of stacked accents is as long as it is sent: it is left out whole.
+        [
+            'one with a character of a thousand accents',
+            `theme=${encodeURIComponent(`oke${'\u0301'.repeat(1000)}`)}`,
+            '“ok…” is not a theme: choose Light, Dark or System.'
+        ],
         ['an empty theme', 'theme=', 'Choose Light, Dark or System.'],
+        // Nothing of it would show between the quotes.
+        [
+            'a theme of invisible characters',
+            `theme=${encodeURIComponent('\u202E\u200B \t')}`,
+            'Choose Light, Dark or System.'
+        ],
         ['no theme at all', '', 'Choose Light, Dark or System.'],
         // Not text: a multipart field Elysia reads as JSON, which used to answer 500 (String() of it threw).
         ['an object', multipart('{"toString":1}'), 'Choose Light, Dark or System.'],

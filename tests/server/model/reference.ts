@@ -66,10 +66,15 @@ export const totalCents = (cart: readonly Line[]) =>
     cart.reduce((sum, line) => sum + (PRICES.get(line.productId)?.priceCents ?? 0) * line.quantity, 0)
 export const itemCount = (cart: readonly Line[]) => cart.reduce((sum, line) => sum + line.quantity, 0)
 
-/** `value` as a refusal repeats it: no controls or direction marks, at most 40 characters and an ellipsis. */
+/**
+ * `value` as a refusal repeats it: no controls or direction marks, at most 40 characters (a flag is
+ * one) and an ellipsis; `''` when nothing of it shows, and the refusal asks for a value instead.
+ */
 const repeated = (value: string) => {
-    const shown = [...value.replace(/[\p{Cc}\p{Zl}\p{Zp}\p{Bidi_Control}]/gu, '')]
-    return shown.length > 40 ? `${shown.slice(0, 40).join('')}…` : shown.join('')
+    const shown = value.replace(/[\p{Cc}\p{Zl}\p{Zp}\p{Bidi_Control}]/gu, '')
+    if (!/[^\p{White_Space}\p{Cc}\p{Default_Ignorable_Code_Point}]/u.test(shown)) return ''
+    const kept = [...characters.segment(shown)].map(({ segment }) => segment)
+    return kept.length > 40 ? `${kept.slice(0, 40).join('')}…` : kept.join('')
 }
 
 /** A field as the cart reads it: only a string is a product id. */
@@ -77,8 +82,9 @@ const productOf = (value: unknown): Refusal | { id: string; name: string } => {
     const id = typeof value === 'string' ? value : ''
     const product = PRICES.get(id)
     if (product) return { id, name: product.name }
+    const shown = repeated(id)
     const message =
-        id === '' ? 'Choose a product from the catalog.' : `There is no product “${repeated(id)}” in the catalog.`
+        shown === '' ? 'Choose a product from the catalog.' : `There is no product “${shown}” in the catalog.`
     return { status: 404, message }
 }
 
@@ -133,7 +139,7 @@ export const theme = (value: unknown): { theme: Theme } | Refusal =>
         : {
               status: 422,
               message:
-                  typeof value === 'string' && value !== ''
+                  typeof value === 'string' && repeated(value) !== ''
                       ? `“${repeated(value)}” is not a theme: choose Light, Dark or System.`
                       : 'Choose Light, Dark or System.'
           }
