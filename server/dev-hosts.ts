@@ -29,7 +29,8 @@ export const devHosts = (names: readonly string[]) =>
     new Elysia({ name: 'dev-hosts', seed: names }).onRequest(({ request, set }) => {
         // Bun builds the URL from the `Host` header: one that is no host name (`Host: [`, `exé.com`)
         // leaves it unparsable, which `new URL` would throw as a bug, answered 500 and logged.
-        const hostname = URL.parse(request.url)?.hostname
+        // A trailing dot names the same host, fully qualified (`localhost.`): ALLOWED_HOSTS takes no name with one.
+        const hostname = URL.parse(request.url)?.hostname.replace(/\.$/, '')
         if (hostname === undefined) {
             set.status = 400
             set.headers['content-type'] = 'text/plain; charset=utf-8'

@@ -23,7 +23,11 @@ describe('a development app (allowedHosts given)', () => {
         '[::1]:3000',
         'myapp.test',
         'tunnel.example',
-        'a1b2.tunnel.example'
+        'a1b2.tunnel.example',
+        // Fully qualified, the same names: the 403 would ask for an ALLOWED_HOSTS entry that config refuses.
+        'localhost.:3000',
+        'myapp.test.',
+        'a1b2.tunnel.example.'
     ])('answers %s', async (host) => {
         expect((await get(app, host)).status).toBe(200)
     })
