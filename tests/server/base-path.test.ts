@@ -62,6 +62,17 @@ describe('under BASE_PATH=/shop', () => {
         expect(answer.headers.get('location')).toStartWith('/shop/counter?page_id=')
     })
 
+    test("a form's address asked for by GET sends the browser to its page under /shop, with its page id", async () => {
+        const page = await load('/shop/counter')
+        const action = addresses(await page.text()).find(({ value }) => value.startsWith('/shop/api/increment?'))
+        const pageId = new URL(action?.value ?? '', server.url).searchParams.get('page_id')
+        const again = await fetch(`${server.url}${action?.value}`, {
+            headers: { ...browserHeaders(), cookie: setCookieOf(page) ?? '' },
+            redirect: 'manual'
+        })
+        expect([again.status, again.headers.get('location')]).toEqual([303, `/shop/counter?page_id=${pageId}`])
+    })
+
     test('signing in loads the account page under /shop: a 303 without JavaScript, HX-Redirect with htmx', async () => {
         const plain = await post('/shop/account/sign-in', { name: 'Ada' })
         expect([plain.status, plain.headers.get('location')]).toEqual([303, '/shop/account'])
