@@ -4,7 +4,7 @@
  */
 
 import { type CartLine, findProduct, type Product } from './catalog'
-import { echoed } from './echo'
+import { echoed } from './user-text'
 
 export const MAX_QUANTITY = 99
 

@@ -11,10 +11,10 @@ import { Html } from '@kitajs/html'
 import { Elysia } from 'elysia'
 import { AccountPage, SignInForm } from '../../views/account'
 import { LiveStatus } from '../../views/live-status'
-import { CONTROL, VISIBLE } from '../echo'
 import { backToPage, fieldsOf, refuse, reload } from '../respond'
 import { shellProps } from '../shell'
 import type { AppState } from '../state'
+import { CONTROL, characters, VISIBLE } from '../user-text'
 
 const MAX_NAME_LENGTH = 40
 /**
@@ -27,11 +27,9 @@ const MAX_NAME_LENGTH = 40
 const MAX_TYPED_LENGTH = MAX_NAME_LENGTH * 6
 
 /**
- * Characters as a person counts them (grapheme clusters): a family emoji is one, not seven code
- * points. It also holds across NFC, which turns some single characters into two code points
- * (U+0958 "क़" into "क" and a nukta), so a name is never refused as longer than it was typed.
+ * Counted as a person counts: this holds across NFC too, which turns some single characters into
+ * two code points (U+0958 "क़" into "क" and a nukta), so a name is never refused as longer than it was typed.
  */
-const characters = new Intl.Segmenter(undefined, { granularity: 'grapheme' })
 const characterCount = (text: string) => [...characters.segment(text)].length
 
 /**

@@ -7,10 +7,10 @@ import { Html } from '@kitajs/html'
 import { type Context, Elysia } from 'elysia'
 import { LiveStatus } from '../../views/live-status'
 import { ThemePage, ThemePicker, themeLabel } from '../../views/theme'
-import { echoed } from '../echo'
 import { answer, fieldsOf, isHtmx, refuse, triggerHeader } from '../respond'
 import { shellProps } from '../shell'
 import { type AppState, THEMES, type Theme } from '../state'
+import { echoed } from '../user-text'
 
 /**
  * Tells an htmx page to apply `theme` at once (public/app.js listens). Only htmx acts on it: a

@@ -1,8 +1,9 @@
 /**
- * What a user sent, repeated in the message that refuses it ("There is no product “…”"). Only the
- * sender sees it (the CSRF check refuses other sites' forms), yet a direction mark (U+202E) would
- * show the rest of the message reversed, and a field of 60 KB would fill the page. The view still
- * escapes it, as every user-supplied string.
+ * Text users type, as the app reads it: which characters change the text around them, which
+ * show, how a person counts them, and how a refusal repeats what was sent ("There is no product
+ * “…”"). Only the sender sees that repeat (the CSRF check refuses other sites' forms), yet a
+ * direction mark (U+202E) would show the rest of the message reversed, and a field of 60 KB would
+ * fill the page. The view still escapes it, as every user-supplied string.
  */
 
 /**
@@ -16,10 +17,11 @@ const CONTROLS = new RegExp(CONTROL.source, 'gu')
 export const VISIBLE = /[^\p{White_Space}\p{Cc}\p{Default_Ignorable_Code_Point}]/u
 
 /**
- * Characters as a person counts them (grapheme clusters): cut between code points, a family emoji
- * would show a man alone, a flag a letter, and an "e" typed with its accent apart would lose it.
+ * Characters as a person counts them (grapheme clusters): a family emoji is one, not seven code
+ * points. Cut between code points, it would show a man alone, a flag a letter, and an "e" typed
+ * with its accent apart would lose it.
  */
-const characters = new Intl.Segmenter(undefined, { granularity: 'grapheme' })
+export const characters = new Intl.Segmenter(undefined, { granularity: 'grapheme' })
 
 /** Characters of a value repeated at most: enough to recognise what was typed. */
 const MAX_ECHOED = 40
