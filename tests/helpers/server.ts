@@ -3,6 +3,9 @@
  * process on a free loopback port, for tests that need a listening server: browsers,
  * load tools, several processes.
  */
+import { afterAll } from 'bun:test'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Subprocess } from 'bun'
 import { diesWithTests } from './dies-with-tests'
@@ -159,4 +162,30 @@ export const startServer = async (options: StartServerOptions = {}): Promise<Run
         await stopProcess(child)
         throw error
     }
+}
+
+/**
+ * For a test file whose servers keep files: a folder of its own (`prefix` names it), and `start`,
+ * which starts a server as `startServer` does. Once the file's tests end, every server it started
+ * is killed and the folder removed.
+ * @example
+ * const { dir, start } = serversWithFolder('backup-')
+ * const server = await start({ env: { SCOPED_STATE_STORE: `sqlite:${join(dir, 'state.db')}` } })
+ */
+export const serversWithFolder = (prefix: string) => {
+    const dir = mkdtempSync(join(tmpdir(), prefix))
+    const running: RunningServer[] = []
+    afterAll(async () => {
+        for (const { child } of running) {
+            child.kill('SIGKILL')
+            await child.exited
+        }
+        rmSync(dir, { recursive: true, force: true })
+    })
+    const start = async (options: StartServerOptions) => {
+        const server = await startServer(options)
+        running.push(server)
+        return server
+    }
+    return { dir, start }
 }

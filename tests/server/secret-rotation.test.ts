@@ -3,33 +3,21 @@
  * servers sharing a SQLite file, each replaced in turn while the other serves: `OLD,NEW`
  * everywhere, then `NEW,OLD`, then `NEW` alone; and what signing with NEW too early does.
  */
-import { afterAll, expect, test } from 'bun:test'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { expect, test } from 'bun:test'
 import { join } from 'node:path'
 import { client, countOf, overHttp } from '../helpers/client'
-import { type RunningServer, startServer } from '../helpers/server'
+import { type RunningServer, serversWithFolder } from '../helpers/server'
 
 const OLD = 'the-old-secret-that-is-32-bytes-long!'
 const NEW = 'the-new-secret-that-is-32-bytes-long!'
 
-const dir = mkdtempSync(join(tmpdir(), 'secret-rotation-'))
-const running: RunningServer[] = []
-afterAll(async () => {
-    for (const { child } of running) {
-        child.kill('SIGKILL')
-        await child.exited
-    }
-    rmSync(dir, { recursive: true, force: true })
-})
+const { dir, start: startServer } = serversWithFolder('secret-rotation-')
 
 /** Two instances on one SQLite file, each replaced by `deploy` (its successor started before it stops). */
 const instances = async (file: string, secrets: [string, string]) => {
     const start = async (secret: string) => {
         const env = { NODE_ENV: 'test', SESSION_SECRET: secret, SCOPED_STATE_STORE: `sqlite:${join(dir, file)}` }
-        const server = await startServer({ env })
-        running.push(server)
-        return server
+        return startServer({ env })
     }
     const servers = await Promise.all(secrets.map(start))
     return {

@@ -5,31 +5,17 @@
  * written onto the live file a restore.
  */
 import { Database } from 'bun:sqlite'
-import { afterAll, expect, test } from 'bun:test'
-import { chmodSync, copyFileSync, mkdtempSync, renameSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { expect, test } from 'bun:test'
+import { chmodSync, copyFileSync, renameSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { client, HTMX_FORM, NAVIGATE, overHttp } from '../helpers/client'
 import { SECRET } from '../helpers/plugin-app'
-import { type RunningServer, startServer } from '../helpers/server'
+import { type RunningServer, serversWithFolder } from '../helpers/server'
 
-const dir = mkdtempSync(join(tmpdir(), 'scoped-state-backup-'))
-const running: RunningServer[] = []
-afterAll(async () => {
-    for (const { child } of running) {
-        child.kill('SIGKILL')
-        await child.exited
-    }
-    rmSync(dir, { recursive: true, force: true })
-})
+const { dir, start } = serversWithFolder('scoped-state-backup-')
 
-const startOn = async (path: string, secret = SECRET) => {
-    const server = await startServer({
-        env: { NODE_ENV: 'test', SESSION_SECRET: secret, SCOPED_STATE_STORE: `sqlite:${path}` }
-    })
-    running.push(server)
-    return server
-}
+const startOn = (path: string, secret = SECRET) =>
+    start({ env: { NODE_ENV: 'test', SESSION_SECRET: secret, SCOPED_STATE_STORE: `sqlite:${path}` } })
 const userOf = (server: RunningServer, cookie = '') => client(overHttp(Number(new URL(server.url).port)), cookie)
 type User = ReturnType<typeof userOf>
 

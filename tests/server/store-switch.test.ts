@@ -2,30 +2,21 @@
  * Changing SCOPED_STATE_STORE (docs/deployment.md): no session is carried over, each user starts
  * over with the cookie they have; a store switched back to serves what it still held.
  */
-import { afterAll, expect } from 'bun:test'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { expect } from 'bun:test'
 import { join } from 'node:path'
 import { client, countOf, HTMX_FORM, NAVIGATE, overHttp } from '../helpers/client'
 import { SECRET } from '../helpers/plugin-app'
 import { redisTest, useRedis } from '../helpers/redis'
-import { type RunningServer, startServer } from '../helpers/server'
+import { type RunningServer, serversWithFolder } from '../helpers/server'
 
 const redis = useRedis()
-const dir = mkdtempSync(join(tmpdir(), 'store-switch-'))
+const { dir, start } = serversWithFolder('store-switch-')
 const running: RunningServer[] = []
-afterAll(async () => {
-    for (const { child } of running) {
-        child.kill('SIGKILL')
-        await child.exited
-    }
-    rmSync(dir, { recursive: true, force: true })
-})
 
 /** The app on `store`, the previous one stopped first, with one secret throughout: cookies still verify. */
 const switchTo = async (store: string) => {
     await running.at(-1)?.stop()
-    const server = await startServer({ env: { NODE_ENV: 'test', SESSION_SECRET: SECRET, SCOPED_STATE_STORE: store } })
+    const server = await start({ env: { NODE_ENV: 'test', SESSION_SECRET: SECRET, SCOPED_STATE_STORE: store } })
     running.push(server)
     return client(overHttp(Number(new URL(server.url).port)))
 }

@@ -1,27 +1,12 @@
 /** A state the server answered with survives the server being killed (SIGKILL) and restarted. */
-import { afterAll, expect, test } from 'bun:test'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { expect, test } from 'bun:test'
 import { join } from 'node:path'
 import { countOf, setCookieOf } from '../../helpers/client'
 import { SECRET } from '../../helpers/plugin-app'
-import { type RunningServer, startServer } from '../../helpers/server'
+import { serversWithFolder } from '../../helpers/server'
 
-const dir = mkdtempSync(join(tmpdir(), 'scoped-state-restart-'))
-const running: RunningServer[] = []
-afterAll(async () => {
-    for (const { child } of running) {
-        child.kill('SIGKILL')
-        await child.exited
-    }
-    rmSync(dir, { recursive: true, force: true })
-})
-
-const start = async (env: Record<string, string>) => {
-    const server = await startServer({ env })
-    running.push(server)
-    return server
-}
+const { dir, start: startServer } = serversWithFolder('scoped-state-restart-')
+const start = (env: Record<string, string>) => startServer({ env })
 
 test('kill -9 right after the responses, restart: the state is there', async () => {
     // A directory that does not exist yet: the server creates it.
