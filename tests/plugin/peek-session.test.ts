@@ -10,7 +10,14 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { RedisClient } from 'bun'
 import { Elysia } from 'elysia'
-import { memoryStore, redisStore, type Store, scopedState, sqliteStore } from '../../plugins/scoped-state'
+import {
+    memoryStore,
+    type RedisStoreOptions,
+    redisStore,
+    type Store,
+    scopedState,
+    sqliteStore
+} from '../../plugins/scoped-state'
 import { client, inPage, NAVIGATE } from '../helpers/client'
 import { SECRET } from '../helpers/plugin-app'
 import { redisTest, useRedis } from '../helpers/redis'
@@ -223,14 +230,20 @@ describe('peekScopedSession leaves the session as it was', () => {
             admin.close()
         })
 
-        redisTest('a request of that session in flight keeps its lock, and its change is saved', async () => {
-            const store = redisStore({ url: redis().url, prefix: newPrefix(), lockTimeout: 300 })
+        /** A Redis store of `options`, and a request of the phone's session held in its handler, its lock taken. */
+        const heldInFlight = async (options: Partial<RedisStoreOptions>) => {
+            const store = redisStore({ url: redis().url, prefix: newPrefix(), lockTimeout: 300, ...options })
             stores.push(store)
             const slow = gate()
             const app = peekApp(store, slow)
             const { phone, id } = await phoneWithState(app)
             const inFlight = phone.post('/add-slowly')
             await slow.entered
+            return { store, slow, app, phone, id, inFlight }
+        }
+
+        redisTest('a request of that session in flight keeps its lock, and its change is saved', async () => {
+            const { slow, app, id, inFlight } = await heldInFlight({})
             // Answered while the request holds the session's lock: what was saved before it.
             expect(await peek(app, id)).toEqual(PHONE_STATE)
             slow.finish()
@@ -243,13 +256,7 @@ describe('peekScopedSession leaves the session as it was', () => {
             "unlike the store's own load(id): the request in flight loses its change (503), the load waits out lockTimeout, and the lock is left to its lease",
             async () => {
                 // A lease far longer than the test: the lock left behind cannot lapse before the last request.
-                const store = redisStore({ url: redis().url, prefix: newPrefix(), lockTimeout: 300, lockLease: 60_000 })
-                stores.push(store)
-                const slow = gate()
-                const app = peekApp(store, slow)
-                const { phone, id } = await phoneWithState(app)
-                const inFlight = phone.post('/add-slowly')
-                await slow.entered
+                const { store, slow, app, phone, id, inFlight } = await heldInFlight({ lockLease: 60_000 })
                 const loading = store.load(id, 60_000)
                 slow.finish()
                 expect((await inFlight).status).toBe(503)
