@@ -22,8 +22,8 @@
  * On a mismatch it prints the seed and a shortened sequence that still fails. `MODEL_SEEDS=500`
  * draws more sequences (`MODEL_FAULT_SEEDS=500` with faults), and `MODEL_SEED_FROM=1500` starts them past
  * those already explored (passed on 2026-11-29: the first 10,500 on memory, 8,500 on SQLite, 8,000
- * serialized and asynchronous, 1,400 with faults on all four; 300 on two instances on SQLite, and 300
- * with faults; on Redis 1,200, and 587 with faults);
+ * serialized and asynchronous, 1,800 with faults on all four; 300 on two instances on SQLite, and with
+ * faults the first 300 and 1,400 to 1,799; on Redis 1,200, and 587 with faults);
  * `MODEL_STATS=1` counts what they reached.
  */
 import { describe, expect, test } from 'bun:test'
