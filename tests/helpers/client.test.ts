@@ -1,7 +1,7 @@
 /**
  * The test client keeps cookies as a browser does: a response that sets one of the app's own
- * beside the session's (a language, as docs/your-own-app.md's "State" suggests) keeps both,
- * each replaced or dropped by name.
+ * beside the session's (a language, as RECIPES.md's "An app in another language" suggests) keeps
+ * both, each replaced or dropped by name.
  */
 import { expect, test } from 'bun:test'
 import { Elysia } from 'elysia'
