@@ -31,7 +31,8 @@ export const devHosts = (names: readonly string[]) =>
         // leaves it unparsable, which `new URL` would throw as a bug, answered 500 and logged.
         // A trailing dot names the same host, fully qualified (`localhost.`): ALLOWED_HOSTS takes no name with one.
         const hostname = URL.parse(request.url)?.hostname.replace(/\.$/, '')
-        if (hostname === undefined) {
+        // An empty label (`.`, `localhost..`) is no host name either: the 403 would ask to list one config refuses.
+        if (hostname === undefined || hostname.split('.').includes('')) {
             set.status = 400
             set.headers['content-type'] = 'text/plain; charset=utf-8'
             return 'The Host header names no host.'

@@ -50,11 +50,11 @@ describe('a development app (allowedHosts given)', () => {
     })
 })
 
-test('a Host that makes no URL, or one Bun leaves out of it: 400, not a bug answered 500', async () => {
+test('a Host that names no host (no URL, one Bun leaves out of it, an empty label): 400, not a bug answered 500 nor a 403', async () => {
     const bugs = spyOn(console, 'error').mockImplementation(() => {})
     const app = createApp({ allowedHosts: [] }).listen({ port: 0, hostname: '127.0.0.1' })
     try {
-        for (const host of ['[', 'exé.com']) {
+        for (const host of ['[', 'exé.com', '.', 'localhost..', 'myapp.test..:3000']) {
             const answer = await rawExchange(
                 Number(app.server?.port),
                 `GET /counter HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`
