@@ -29,19 +29,23 @@ const MAX_ECHOED = 40
 const MAX_ECHOED_UNITS = MAX_ECHOED * 11
 
 /**
- * `value` to repeat in a message: without controls, cut to 40 characters. `''` when nothing of it
- * shows, for the message to ask for a value instead of quoting an empty one.
+ * `value` to repeat in a message: without controls, cut to 40 characters. `''` when nothing of
+ * what it would quote shows, for the message to ask for a value instead of quoting an empty one
+ * (or an ellipsis alone, where the cut leaves out what would show).
  * @example echoed('unicorn\u202E') // 'unicorn'
  */
 export const echoed = (value: string) => {
-    const shown = value.replace(CONTROLS, '')
-    if (!VISIBLE.test(shown)) return ''
     let cut = ''
     let count = 0
-    for (const { segment } of characters.segment(shown)) {
-        if (count === MAX_ECHOED || cut.length + segment.length > MAX_ECHOED_UNITS) return `${cut}…`
+    let whole = true
+    for (const { segment } of characters.segment(value.replace(CONTROLS, ''))) {
+        if (count === MAX_ECHOED || cut.length + segment.length > MAX_ECHOED_UNITS) {
+            whole = false
+            break
+        }
         cut += segment
         count++
     }
-    return cut
+    if (!VISIBLE.test(cut)) return ''
+    return whole ? cut : `${cut}…`
 }

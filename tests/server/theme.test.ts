@@ -100,6 +100,17 @@ describe('theme demo', () => {
             `theme=${encodeURIComponent(`oke${'\u0301'.repeat(1000)}`)}`,
             '“ok…” is not a theme: choose Light, Dark or System.'
         ],
+        // Nothing that would show before the cut: an ellipsis alone is no repeat of it.
+        [
+            'a character of a thousand accents alone',
+            `theme=${encodeURIComponent(`e${'\u0301'.repeat(1000)}`)}`,
+            'Choose Light, Dark or System.'
+        ],
+        [
+            'forty invisible characters before a visible one',
+            `theme=${encodeURIComponent(`${'\u200B'.repeat(40)}x`)}`,
+            'Choose Light, Dark or System.'
+        ],
         ['an empty theme', 'theme=', 'Choose Light, Dark or System.'],
         // Nothing of it would show between the quotes.
         [

@@ -68,13 +68,15 @@ export const itemCount = (cart: readonly Line[]) => cart.reduce((sum, line) => s
 
 /**
  * `value` as a refusal repeats it: no controls or direction marks, at most 40 characters (a flag is
- * one) and an ellipsis; `''` when nothing of it shows, and the refusal asks for a value instead.
+ * one) and 440 UTF-16 units, and an ellipsis when cut; `''` when nothing of what it keeps shows, and
+ * the refusal asks for a value instead.
  */
 const repeated = (value: string) => {
-    const shown = value.replace(/[\p{Cc}\p{Zl}\p{Zp}\p{Bidi_Control}]/gu, '')
-    if (!/[^\p{White_Space}\p{Cc}\p{Default_Ignorable_Code_Point}]/u.test(shown)) return ''
-    const kept = [...characters.segment(shown)].map(({ segment }) => segment)
-    return kept.length > 40 ? `${kept.slice(0, 40).join('')}…` : kept.join('')
+    const shown = [...characters.segment(value.replace(/[\p{Cc}\p{Zl}\p{Zp}\p{Bidi_Control}]/gu, ''))]
+    let kept = shown.slice(0, 40).map(({ segment }) => segment)
+    while (kept.join('').length > 440) kept = kept.slice(0, -1)
+    if (!/[^\p{White_Space}\p{Cc}\p{Default_Ignorable_Code_Point}]/u.test(kept.join(''))) return ''
+    return kept.length < shown.length ? `${kept.join('')}…` : kept.join('')
 }
 
 /** A field as the cart reads it: only a string is a product id. */
