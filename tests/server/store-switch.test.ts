@@ -11,14 +11,13 @@ import { type RunningServer, serversWithFolder } from '../helpers/server'
 
 const redis = useRedis()
 const { dir, start } = serversWithFolder('store-switch-')
-const running: RunningServer[] = []
+let serving: RunningServer | undefined
 
 /** The app on `store`, the previous one stopped first, with one secret throughout: cookies still verify. */
 const switchTo = async (store: string) => {
-    await running.at(-1)?.stop()
-    const server = await start({ env: { NODE_ENV: 'test', SESSION_SECRET: SECRET, SCOPED_STATE_STORE: store } })
-    running.push(server)
-    return client(overHttp(Number(new URL(server.url).port)))
+    await serving?.stop()
+    serving = await start({ env: { NODE_ENV: 'test', SESSION_SECRET: SECRET, SCOPED_STATE_STORE: store } })
+    return client(overHttp(Number(new URL(serving.url).port)))
 }
 type User = Awaited<ReturnType<typeof switchTo>>
 
