@@ -8,9 +8,10 @@
 
 /**
  * Characters that change the text around them rather than show: controls, line and paragraph
- * separators, and direction marks.
+ * separators, direction marks, and halves of a character without their other half (a lone
+ * surrogate, which JSON may carry), shown as `�`.
  */
-export const CONTROL = /[\p{Cc}\p{Zl}\p{Zp}\p{Bidi_Control}]/u
+export const CONTROL = /[\p{Cc}\p{Zl}\p{Zp}\p{Bidi_Control}\p{Cs}]/u
 const CONTROLS = new RegExp(CONTROL.source, 'gu')
 
 /** A character that shows: not a space, a control character or an invisible one (a zero-width space). */

@@ -410,6 +410,14 @@ describe('refused input leaves the cart unchanged', () => {
         expect(await refused.text()).toContain(`There is no product “unicorn${'n'.repeat(33)}…” in the catalog.`)
     })
 
+    test('an unknown product is named without the halves of characters a JSON body may carry (lone surrogates)', async () => {
+        const { user, htmx } = await withMugs()
+        const json = { ...htmx, 'content-type': 'application/json' }
+        const refused = await user.post('/cart/items', json, '{"productId":"uni\\ud800corn\\udfff"}')
+        expect(refused.status).toBe(404)
+        expect(await refused.text()).toContain('There is no product “unicorn” in the catalog.')
+    })
+
     test('an unknown product of characters that do not show is asked for, not quoted empty', async () => {
         const { user, htmx } = await withMugs()
         const refused = await user.post('/cart/items', htmx, form({ productId: '\u202E\u200B\u0000' }))

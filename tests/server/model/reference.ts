@@ -72,7 +72,7 @@ export const itemCount = (cart: readonly Line[]) => cart.reduce((sum, line) => s
  * the refusal asks for a value instead.
  */
 const repeated = (value: string) => {
-    const shown = [...characters.segment(value.replace(/[\p{Cc}\p{Zl}\p{Zp}\p{Bidi_Control}]/gu, ''))]
+    const shown = [...characters.segment(value.replace(/[\p{Cc}\p{Zl}\p{Zp}\p{Bidi_Control}\p{Cs}]/gu, ''))]
     let kept = shown.slice(0, 40).map(({ segment }) => segment)
     while (kept.join('').length > 440) kept = kept.slice(0, -1)
     if (!/[^\p{White_Space}\p{Cc}\p{Default_Ignorable_Code_Point}]/u.test(kept.join(''))) return ''
