@@ -22,7 +22,7 @@ describe('plugins/scoped-state/README.md, GUIDE.md and RECIPES.md', () => {
     const recipes = 'plugins/scoped-state/RECIPES.md'
 
     test('has exactly the samples this file exercises', async () => {
-        expect((await samples(file)).length).toBe(2)
+        expect((await samples(file)).length).toBe(3)
         expect((await samples(guide)).length).toBe(4)
         expect((await samples(recipes)).length).toBe(9)
     })
@@ -48,6 +48,37 @@ describe('plugins/scoped-state/README.md, GUIDE.md and RECIPES.md', () => {
         expect(logout.status).toBe(303)
         expect(logout.headers.get('set-cookie')).toContain('Max-Age=0')
         expect(user.cookie).toBe('')
+    })
+
+    test('the CSRF check: 403 to an unsafe request from another site, by Sec-Fetch-Site or Origin; the rest pass', async () => {
+        const { refuseCrossSite } = await loadSample(file, 'refuseCrossSite')
+        const app = new Elysia()
+            .use(refuseCrossSite)
+            .use(scopedState({ count: { value: 0 } }, { secret: SECRET }))
+            .get('/count', ({ scopedStore }) => scopedStore.count)
+            .post('/increment', ({ scopedStore }) => ++scopedStore.count)
+        const statusOf = async (method: string, headers: Record<string, string>) =>
+            (
+                await app.handle(
+                    new Request(`http://localhost${method === 'GET' ? '/count' : '/increment'}`, { method, headers })
+                )
+            ).status
+        for (const [method, headers, status] of [
+            ['POST', { 'sec-fetch-site': 'cross-site' }, 403],
+            ['POST', { 'sec-fetch-site': 'same-site' }, 403],
+            ['POST', { 'sec-fetch-site': 'same-origin' }, 200],
+            ['POST', { 'sec-fetch-site': 'none' }, 200],
+            ['POST', { origin: 'https://evil.example' }, 403],
+            ['POST', { origin: 'null' }, 403],
+            ['POST', { origin: 'http://localhost' }, 200],
+            // Over https behind a proxy, a page of the same host over plain http is another origin.
+            ['POST', { origin: 'http://localhost', 'x-forwarded-proto': 'https' }, 403],
+            ['POST', { origin: 'https://localhost', 'x-forwarded-proto': 'https' }, 200],
+            // Neither header: no browser form (curl, a script).
+            ['POST', {}, 200],
+            ['GET', { 'sec-fetch-site': 'cross-site' }, 200]
+        ] as const)
+            expect({ method, headers, status: await statusOf(method, headers) }).toEqual({ method, headers, status })
     })
 
     test('the types named apart: a store helper, a handler, options', async () => {
