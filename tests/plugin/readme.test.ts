@@ -32,7 +32,7 @@ describe('plugins/scoped-state/README.md, GUIDE.md and RECIPES.md', () => {
     })
 
     test('login regenerates the session, logout destroys it', async () => {
-        const { app } = await loadSample(file, 1)
+        const { app } = await loadSample(file, "'/logout'")
         const user = client(app)
         const login = await user.post('/login')
         expect(login.status).toBe(303)
